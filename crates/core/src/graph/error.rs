@@ -1,0 +1,407 @@
+//! Errors of the graph module: loading a manifest ([`GraphError`]) and resolving a path
+//! ([`ResolveError`]).
+
+use serde::{Deserialize, Serialize};
+
+use crate::version::{Version, VersionError};
+
+/// Why a manifest could not be loaded. Every variant names the offending entry by its JSON
+/// location, such as `releases[3].version` or `edges[14]`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum GraphError {
+    /// The JSON is malformed, has an unknown field, a missing field or a wrong type.
+    #[error("invalid manifest JSON at line {line}, column {column}: {message}")]
+    Json {
+        /// One-based line (0 when the input was not text).
+        line: usize,
+        /// One-based column (0 when the input was not text).
+        column: usize,
+        /// What the JSON reader said, naming the field.
+        message: String,
+    },
+    /// `format_version` is not one this library reads.
+    #[error("unsupported manifest format_version {found} (this library reads {supported})")]
+    UnsupportedFormat {
+        /// The version in the document.
+        found: u32,
+        /// The version this library reads.
+        supported: u32,
+    },
+    /// The manifest has no release.
+    #[error("manifest declares no releases")]
+    NoReleases,
+    /// More releases or edges than the graph can index (`u32`).
+    #[error("manifest has too many {what} ({count})")]
+    TooLarge {
+        /// `"releases"` or `"edges"`.
+        what: &'static str,
+        /// How many there are.
+        count: usize,
+    },
+    /// A version or range string is invalid. The code is the version error's own code.
+    #[error("{at}: {source}")]
+    Version {
+        /// Where, such as `releases[3].version`.
+        at: String,
+        /// What is wrong with it.
+        source: VersionError,
+    },
+    /// Two releases have equal versions (spelling aside: `6.15.008` equals `6.15.8`).
+    #[error("duplicate release {version:?} at {at} (already declared at {first})")]
+    DuplicateRelease {
+        /// The version, as written at `at`.
+        version: String,
+        /// The second declaration.
+        at: String,
+        /// The first declaration.
+        first: String,
+    },
+    /// An edge or downgrade names a version no release declares.
+    #[error("unknown release {version:?} in {at}")]
+    UnknownRelease {
+        /// The version, as written.
+        version: String,
+        /// Where, such as `edges[14].to`.
+        at: String,
+    },
+    /// An upgrade edge that does not go to a strictly newer release. (This is also what a
+    /// cycle among upgrade edges always contains, so cycles are reported this way.)
+    #[error("{at} goes from {from:?} to {to:?}, which is not newer")]
+    EdgeNotUpgrade {
+        /// The edge, such as `edges[3]`.
+        at: String,
+        /// Its source, as written.
+        from: String,
+        /// Its target, as written.
+        to: String,
+    },
+    /// A downgrade edge that does not go to a strictly older release.
+    #[error("{at} goes from {from:?} to {to:?}, which is not older")]
+    DowngradeNotOlder {
+        /// The downgrade, such as `downgrades[0]`.
+        at: String,
+        /// Its source, as written.
+        from: String,
+        /// Its target, as written.
+        to: String,
+    },
+    /// An explicit upgrade edge jumps over a barrier release.
+    #[error("{at} goes from {from:?} to {to:?} and skips barrier release {barrier:?}")]
+    CrossesBarrier {
+        /// The edge.
+        at: String,
+        /// Its source, as written.
+        from: String,
+        /// Its target, as written.
+        to: String,
+        /// The barrier it jumps over, as written.
+        barrier: String,
+    },
+    /// An edge gives both or neither of `from` and `from_range`.
+    #[error("{at} needs exactly one of \"from\" or \"from_range\"")]
+    EdgeSource {
+        /// The edge.
+        at: String,
+    },
+    /// The same explicit upgrade (or downgrade) is declared twice.
+    #[error("duplicate edge from {from:?} to {to:?} at {at} (already declared at {first})")]
+    DuplicateEdge {
+        /// The second declaration.
+        at: String,
+        /// The first declaration.
+        first: String,
+        /// Source, as written at `at`.
+        from: String,
+        /// Target, as written at `at`.
+        to: String,
+    },
+    /// One entry declares a hop as an upgrade and another blocks the same hop.
+    #[error("{blocked_at} blocks the hop from {from:?} to {to:?} that {declared_at} declares")]
+    ConflictingEdge {
+        /// The blocking edge.
+        blocked_at: String,
+        /// The explicit upgrade edge.
+        declared_at: String,
+        /// Source, as written in the upgrade edge.
+        from: String,
+        /// Target, as written in the upgrade edge.
+        to: String,
+    },
+    /// A `models` list is present but empty (omit it to mean every model).
+    #[error("{at} is an empty list (omit it to mean every model)")]
+    EmptyModels {
+        /// Such as `releases[2].models`.
+        at: String,
+    },
+    /// A string that must not be empty is empty (a model name, a label key, an artifact
+    /// key, a block reason).
+    #[error("{at} is empty")]
+    EmptyField {
+        /// Such as `releases[2].artifact.key`.
+        at: String,
+    },
+    /// A blocked release without a `reason`.
+    #[error("{at} is blocked and needs a \"reason\"")]
+    MissingReason {
+        /// The release, such as `releases[4]`.
+        at: String,
+    },
+    /// An active release with a `reason` (only blocked and archived releases take one).
+    #[error("{at} has a \"reason\" but is active (only blocked or archived releases take one)")]
+    UnexpectedReason {
+        /// The release.
+        at: String,
+    },
+    /// An artifact SHA-256 that is not 64 hexadecimal characters.
+    #[error("{at} must be 64 hexadecimal characters, got {value:?}")]
+    InvalidSha256 {
+        /// Such as `releases[2].artifact.sha256`.
+        at: String,
+        /// What was written.
+        value: String,
+    },
+    /// An artifact of size zero.
+    #[error("{at} must be greater than zero")]
+    InvalidArtifactSize {
+        /// Such as `releases[2].artifact.size`.
+        at: String,
+    },
+}
+
+impl GraphError {
+    /// Every code [`GraphError::code`] can return, except the delegated version codes
+    /// (listed in [`VersionError::CODES`]).
+    pub const CODES: &'static [&'static str] = &[
+        "invalid_json",
+        "unsupported_format_version",
+        "no_releases",
+        "manifest_too_large",
+        "duplicate_release",
+        "unknown_release",
+        "edge_not_upgrade",
+        "downgrade_not_older",
+        "crosses_barrier",
+        "invalid_edge_source",
+        "duplicate_edge",
+        "conflicting_edge",
+        "empty_models",
+        "empty_field",
+        "missing_block_reason",
+        "unexpected_reason",
+        "invalid_sha256",
+        "invalid_artifact_size",
+    ];
+
+    /// A stable `snake_case` code for this error, shared by every binding. For
+    /// [`GraphError::Version`] it is the wrapped [`VersionError`]'s code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Json { .. } => "invalid_json",
+            Self::UnsupportedFormat { .. } => "unsupported_format_version",
+            Self::NoReleases => "no_releases",
+            Self::TooLarge { .. } => "manifest_too_large",
+            Self::Version { source, .. } => source.code(),
+            Self::DuplicateRelease { .. } => "duplicate_release",
+            Self::UnknownRelease { .. } => "unknown_release",
+            Self::EdgeNotUpgrade { .. } => "edge_not_upgrade",
+            Self::DowngradeNotOlder { .. } => "downgrade_not_older",
+            Self::CrossesBarrier { .. } => "crosses_barrier",
+            Self::EdgeSource { .. } => "invalid_edge_source",
+            Self::DuplicateEdge { .. } => "duplicate_edge",
+            Self::ConflictingEdge { .. } => "conflicting_edge",
+            Self::EmptyModels { .. } => "empty_models",
+            Self::EmptyField { .. } => "empty_field",
+            Self::MissingReason { .. } => "missing_block_reason",
+            Self::UnexpectedReason { .. } => "unexpected_reason",
+            Self::InvalidSha256 { .. } => "invalid_sha256",
+            Self::InvalidArtifactSize { .. } => "invalid_artifact_size",
+        }
+    }
+
+    #[allow(clippy::needless_pass_by_value)] // used as `map_err(GraphError::from_json)`
+    pub(crate) fn from_json(e: serde_json::Error) -> Self {
+        // serde_json appends " at line L column C" to its message; the fields carry those.
+        let mut message = e.to_string();
+        if let Some(cut) = message.rfind(" at line ") {
+            message.truncate(cut);
+        }
+        Self::Json { line: e.line(), column: e.column(), message }
+    }
+}
+
+/// Which end of a path a [`ResolveError`] is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// The version a device runs now.
+    Source,
+    /// The version it should reach.
+    Target,
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Source => "source",
+            Self::Target => "target",
+        })
+    }
+}
+
+/// Why no upgrade path exists, found by relaxing one constraint at a time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum NoPathReason {
+    /// Routes exist only through a blocked release (the first one on the shortest such route).
+    BlockedRelease {
+        /// The newest release the source can reach below the target.
+        furthest: Version,
+        /// The blocked release.
+        release: Version,
+        /// Why it is blocked.
+        reason: String,
+    },
+    /// Routes exist only over a blocked edge (the first one on the shortest such route).
+    BlockedEdge {
+        /// The newest release the source can reach below the target.
+        furthest: Version,
+        /// The blocked hop's source.
+        from: Version,
+        /// The blocked hop's target.
+        to: Version,
+        /// Why it is blocked.
+        reason: String,
+    },
+    /// Routes exist only through a release (or an edge) that does not support the model.
+    ModelRestricted {
+        /// The newest release the source can reach below the target.
+        furthest: Version,
+        /// The first release on the shortest such route the model cannot take (the hop's
+        /// target when the edge itself is restricted).
+        release: Version,
+    },
+    /// No declared edge leads there at all.
+    Unreachable {
+        /// The newest release the source can reach below the target.
+        furthest: Version,
+    },
+}
+
+impl NoPathReason {
+    /// The newest release the source can reach below the target (the source itself if none).
+    pub fn furthest(&self) -> &Version {
+        match self {
+            Self::BlockedRelease { furthest, .. }
+            | Self::BlockedEdge { furthest, .. }
+            | Self::ModelRestricted { furthest, .. }
+            | Self::Unreachable { furthest } => furthest,
+        }
+    }
+}
+
+impl std::fmt::Display for NoPathReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::BlockedRelease { release, reason, .. } => {
+                write!(f, "every route passes blocked release \"{release}\" ({reason})")?;
+            }
+            Self::BlockedEdge { from, to, reason, .. } => {
+                write!(f, "every route takes blocked hop \"{from}\" -> \"{to}\" ({reason})")?;
+            }
+            Self::ModelRestricted { release, .. } => {
+                write!(f, "every route passes \"{release}\", which the model cannot take")?;
+            }
+            Self::Unreachable { .. } => f.write_str("no declared edge leads there")?,
+        }
+        write!(f, "; furthest reachable release is \"{}\"", self.furthest())
+    }
+}
+
+/// Why [`UpgradeGraph::resolve`](super::UpgradeGraph::resolve) (or a route table) found no
+/// path.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ResolveError {
+    /// The version is not a release of the graph.
+    #[error("unknown release \"{version}\" ({role})")]
+    UnknownVersion {
+        /// The version asked for.
+        version: Version,
+        /// Which end.
+        role: Role,
+    },
+    /// The release does not install on the hardware model.
+    #[error("release \"{version}\" does not support model {model:?} ({role})")]
+    ModelIncompatible {
+        /// The hardware model.
+        model: String,
+        /// The release.
+        version: Version,
+        /// Which end.
+        role: Role,
+    },
+    /// The target is older than the source: use a declared downgrade instead.
+    #[error("target \"{to}\" is older than source \"{from}\" (rollbacks use downgrade edges)")]
+    TargetOlder {
+        /// The source.
+        from: Version,
+        /// The target.
+        to: Version,
+    },
+    /// The target release is blocked.
+    #[error("target \"{to}\" is blocked: {reason}")]
+    TargetBlocked {
+        /// The target.
+        to: Version,
+        /// Why it is blocked.
+        reason: String,
+    },
+    /// No path exists under the constraints.
+    #[error("no upgrade path from \"{from}\" to \"{to}\"{for_model}: {reason}", for_model = model_suffix(model.as_deref()))]
+    NoPath {
+        /// The source.
+        from: Version,
+        /// The target.
+        to: Version,
+        /// The hardware model, if one was given.
+        model: Option<String>,
+        /// Why, and how far the source gets.
+        reason: NoPathReason,
+    },
+    /// A path exists but is longer than the allowed hop count.
+    #[error("the shortest path from \"{from}\" to \"{to}\" takes {hops} hops, more than the maximum of {max}")]
+    TooManyHops {
+        /// The source.
+        from: Version,
+        /// The target.
+        to: Version,
+        /// Hops the shortest path takes.
+        hops: u32,
+        /// The limit.
+        max: u32,
+    },
+}
+
+fn model_suffix(model: Option<&str>) -> String {
+    model.map(|m| format!(" for model {m:?}")).unwrap_or_default()
+}
+
+impl ResolveError {
+    /// Every code [`ResolveError::code`] can return.
+    pub const CODES: &'static [&'static str] =
+        &["unknown_version", "model_incompatible", "target_older", "target_blocked", "no_path", "too_many_hops"];
+
+    /// A stable `snake_case` code for this error, shared by every binding.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::UnknownVersion { .. } => "unknown_version",
+            Self::ModelIncompatible { .. } => "model_incompatible",
+            Self::TargetOlder { .. } => "target_older",
+            Self::TargetBlocked { .. } => "target_blocked",
+            Self::NoPath { .. } => "no_path",
+            Self::TooManyHops { .. } => "too_many_hops",
+        }
+    }
+}

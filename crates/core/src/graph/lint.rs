@@ -1,0 +1,356 @@
+//! `lint()`: what is legal in a manifest but likely to strand devices.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde::{Deserialize, Serialize};
+
+use super::{ARCHIVED, BLOCKED, ModelQuery, UpgradeGraph};
+
+/// How serious a [`LintFinding`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// Devices will be stranded: fix before rolling out.
+    Error,
+    /// Probably a mistake.
+    Warning,
+}
+
+/// The stable code of a [`LintFinding`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum LintCode {
+    /// Some releases of a hardware model cannot reach the model's newest release.
+    ModelCannotReachLatest,
+    /// A release older than its model's newest has no usable upgrade edge out of it.
+    DeadEnd,
+    /// An active release that no older release of its model can upgrade to.
+    UnreachableRelease,
+    /// An upgrade edge leads into a blocked release.
+    EdgeIntoBlocked,
+    /// A release that is not blocked has no artifact.
+    MissingArtifact,
+    /// A range edge matches no release older than its target.
+    RangeMatchesNothing,
+    /// An edge or downgrade names a hardware model that no release declares.
+    UnknownModel,
+    /// A downgrade leads into a blocked release.
+    DowngradeIntoBlocked,
+    /// A hardware model with no active, non-pre-release release to upgrade to.
+    ModelWithoutTarget,
+}
+
+impl LintCode {
+    /// Every lint code.
+    pub const ALL: &'static [LintCode] = &[
+        Self::ModelCannotReachLatest,
+        Self::DeadEnd,
+        Self::UnreachableRelease,
+        Self::EdgeIntoBlocked,
+        Self::MissingArtifact,
+        Self::RangeMatchesNothing,
+        Self::UnknownModel,
+        Self::DowngradeIntoBlocked,
+        Self::ModelWithoutTarget,
+    ];
+
+    /// The stable `snake_case` code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ModelCannotReachLatest => "model_cannot_reach_latest",
+            Self::DeadEnd => "dead_end",
+            Self::UnreachableRelease => "unreachable_release",
+            Self::EdgeIntoBlocked => "edge_into_blocked",
+            Self::MissingArtifact => "missing_artifact",
+            Self::RangeMatchesNothing => "range_matches_nothing",
+            Self::UnknownModel => "unknown_model",
+            Self::DowngradeIntoBlocked => "downgrade_into_blocked",
+            Self::ModelWithoutTarget => "model_without_target",
+        }
+    }
+
+    /// The severity of findings with this code.
+    pub fn severity(self) -> Severity {
+        match self {
+            Self::ModelCannotReachLatest | Self::DeadEnd => Severity::Error,
+            _ => Severity::Warning,
+        }
+    }
+}
+
+impl std::fmt::Display for LintCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a [`LintFinding`] is about.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Subject {
+    /// A release, by its version as written.
+    Release {
+        /// The version, as written in the manifest.
+        version: String,
+    },
+    /// An entry of the manifest's `edges`.
+    Edge {
+        /// Its index.
+        index: usize,
+    },
+    /// An entry of the manifest's `downgrades`.
+    Downgrade {
+        /// Its index.
+        index: usize,
+    },
+    /// A hardware model (`None`: the whole graph, when no release declares models).
+    Model {
+        /// The model name.
+        model: Option<String>,
+    },
+}
+
+/// Something legal but suspicious in a manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LintFinding {
+    /// Stable code.
+    pub code: LintCode,
+    /// How serious.
+    pub severity: Severity,
+    /// What it is about.
+    pub subject: Subject,
+    /// A sentence for people.
+    pub message: String,
+}
+
+impl LintFinding {
+    fn new(code: LintCode, subject: Subject, message: String) -> Self {
+        Self { code, severity: code.severity(), subject, message }
+    }
+}
+
+fn quoted_list<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
+    let mut out = String::new();
+    for (i, item) in items.into_iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        let _ = write!(out, "\"{item}\"");
+    }
+    out
+}
+
+impl UpgradeGraph {
+    /// Reports what is legal but likely wrong, errors first, then by code, each group in
+    /// manifest order (releases by version).
+    ///
+    /// Per hardware model (or for the whole graph when no release declares models), with the
+    /// default constraints (blocked releases are not passed through):
+    /// - `model_cannot_reach_latest` (error): releases that cannot reach the model's newest
+    ///   release ([`UpgradeGraph::latest_for`]);
+    /// - `dead_end` (error): a release older than that newest one with no usable edge out;
+    /// - `unreachable_release` (warning): an active release, not the model's oldest, that no
+    ///   older release can upgrade to (the classic "respin with no edges into it");
+    /// - `model_without_target` (warning): no active, non-pre-release release for the model.
+    ///
+    /// Per entry: `edge_into_blocked`, `downgrade_into_blocked`, `missing_artifact` (releases
+    /// that are not blocked), `range_matches_nothing`, `unknown_model` (all warnings).
+    ///
+    /// ```
+    /// let graph = fleetpath::UpgradeGraph::from_json(r#"{"format_version": 1,
+    ///   "releases": [{"version": "1.0"}, {"version": "1.1"}, {"version": "2.0"}],
+    ///   "edges": [{"from": "1.0", "to": "2.0"}]}"#)?;
+    /// let codes: Vec<&str> = graph.lint().iter().map(|f| f.code.as_str()).collect();
+    /// assert!(codes.contains(&"dead_end")); // 1.1 has no way forward
+    /// assert!(codes.contains(&"unreachable_release")); // nothing leads to 1.1
+    /// # Ok::<(), fleetpath::GraphError>(())
+    /// ```
+    ///
+    /// # Complexity
+    /// O(M · (V + E)) for M hardware models.
+    pub fn lint(&self) -> Vec<LintFinding> {
+        let mut findings = Vec::new();
+        self.lint_models(&mut findings);
+        self.lint_entries(&mut findings);
+        // Stable sort: within a code, the order of discovery (manifest / version order).
+        findings.sort_by_key(|f| (f.severity, f.code));
+        findings
+    }
+
+    fn lint_models(&self, findings: &mut Vec<LintFinding>) {
+        let declared = self.models();
+        let contexts: Vec<(Option<&str>, ModelQuery)> = if declared.is_empty() {
+            vec![(None, ModelQuery::Any)]
+        } else {
+            declared.iter().map(|&m| (Some(m), self.model_query(Some(m)))).collect()
+        };
+        // Per release: models in which it is a dead end / unreachable.
+        let mut dead: BTreeMap<u32, Vec<&str>> = BTreeMap::new();
+        let mut unreachable: BTreeMap<u32, Vec<&str>> = BTreeMap::new();
+        let n = self.len_u32();
+        for (name, query) in contexts {
+            let members: Vec<u32> = (0..n).filter(|&i| self.supports(i, query)).collect();
+            let latest = match name {
+                Some(m) => self.latest_for(m),
+                None => (0..n)
+                    .rev()
+                    .map(|i| self.release_at(i))
+                    .find(|r| r.status().is_active() && !r.version.is_prerelease()),
+            };
+            let Some(latest) = latest else {
+                findings.push(LintFinding::new(
+                    LintCode::ModelWithoutTarget,
+                    Subject::Model { model: name.map(str::to_owned) },
+                    format!("{} has no active release that is not a pre-release", model_phrase(name)),
+                ));
+                continue;
+            };
+            let latest_node = self.node(&latest.version).unwrap_or(0);
+            let search = self.search(0, latest_node, query, false, None);
+            let view = search.view();
+            let stranded: Vec<u32> =
+                members.iter().copied().filter(|&i| i < latest_node && view.dist(i).is_none()).collect();
+            if !stranded.is_empty() {
+                let names = quoted_list(stranded.iter().map(|&i| self.release_at(i).spec.version.as_str()));
+                findings.push(LintFinding::new(
+                    LintCode::ModelCannotReachLatest,
+                    Subject::Model { model: name.map(str::to_owned) },
+                    format!(
+                        "{} cannot reach its newest release \"{}\" from {names}",
+                        model_phrase(name),
+                        latest.spec.version
+                    ),
+                ));
+            }
+            let oldest = members.first().copied();
+            for &u in &members {
+                let label = name.unwrap_or("");
+                if u < latest_node && !self.has_way_forward(u, query) {
+                    dead.entry(u).or_default().push(label);
+                }
+                let active = self.inner.flags[u as usize] & (BLOCKED | ARCHIVED) == 0;
+                if active && Some(u) != oldest && !self.has_way_in(u, query) {
+                    unreachable.entry(u).or_default().push(label);
+                }
+            }
+        }
+        for (code, table, what) in [
+            (LintCode::DeadEnd, &dead, "has no usable upgrade edge out of it"),
+            (LintCode::UnreachableRelease, &unreachable, "cannot be reached from any older release"),
+        ] {
+            for (&u, models) in table {
+                let release = self.release_at(u);
+                let scope = if models.iter().all(|m| m.is_empty()) {
+                    String::new()
+                } else {
+                    format!(" for {}", model_list_phrase(models))
+                };
+                findings.push(LintFinding::new(
+                    code,
+                    Subject::Release { version: release.spec.version.clone() },
+                    format!("release \"{}\" {what}{scope}", release.spec.version),
+                ));
+            }
+        }
+    }
+
+    /// Some edge leaves `u` to a release the model may install and pass.
+    fn has_way_forward(&self, u: u32, query: ModelQuery) -> bool {
+        let (targets, weights) = self.forward(u);
+        targets
+            .iter()
+            .zip(weights)
+            .any(|(&v, &w)| !self.is_blocked(v) && self.supports(v, query) && self.edge_admits(w, query))
+    }
+
+    /// Some edge from an older release of the model enters `u`.
+    fn has_way_in(&self, u: u32, query: ModelQuery) -> bool {
+        let (sources, weights) = self.reverse(u);
+        sources.iter().zip(weights).any(|(&s, &w)| self.supports(s, query) && self.edge_admits(w, query))
+    }
+
+    fn lint_entries(&self, findings: &mut Vec<LintFinding>) {
+        let manifest = &self.inner.manifest;
+        let declared = self.models();
+        let lookup = |text: &str| text.parse().ok().and_then(|v| self.release(&v));
+        for (i, edge) in manifest.edges.iter().enumerate() {
+            if edge.blocked.is_none() {
+                if let Some(to) = lookup(&edge.to).filter(|r| r.status() == super::ReleaseStatus::Blocked) {
+                    findings.push(LintFinding::new(
+                        LintCode::EdgeIntoBlocked,
+                        Subject::Edge { index: i },
+                        format!("edges[{i}] leads into blocked release \"{}\"", to.spec.version),
+                    ));
+                }
+            }
+            if let Some(models) = &edge.models {
+                self.unknown_models(findings, models, &declared, Subject::Edge { index: i }, &format!("edges[{i}]"));
+            }
+        }
+        for &(i, matched, _) in &self.inner.range_stats {
+            if matched == 0 {
+                let edge = &manifest.edges[i];
+                findings.push(LintFinding::new(
+                    LintCode::RangeMatchesNothing,
+                    Subject::Edge { index: i },
+                    format!(
+                        "edges[{i}] from_range \"{}\" matches no release older than \"{}\"",
+                        edge.from_range.as_deref().unwrap_or_default(),
+                        edge.to
+                    ),
+                ));
+            }
+        }
+        for (i, d) in manifest.downgrades.iter().enumerate() {
+            if let Some(to) = lookup(&d.to).filter(|r| r.status() == super::ReleaseStatus::Blocked) {
+                findings.push(LintFinding::new(
+                    LintCode::DowngradeIntoBlocked,
+                    Subject::Downgrade { index: i },
+                    format!("downgrades[{i}] leads into blocked release \"{}\"", to.spec.version),
+                ));
+            }
+            if let Some(models) = &d.models {
+                let at = format!("downgrades[{i}]");
+                self.unknown_models(findings, models, &declared, Subject::Downgrade { index: i }, &at);
+            }
+        }
+        for release in self.releases() {
+            if release.artifact().is_none() && release.status() != super::ReleaseStatus::Blocked {
+                findings.push(LintFinding::new(
+                    LintCode::MissingArtifact,
+                    Subject::Release { version: release.spec.version.clone() },
+                    format!("release \"{}\" has no artifact", release.spec.version),
+                ));
+            }
+        }
+    }
+
+    fn unknown_models(
+        &self,
+        findings: &mut Vec<LintFinding>,
+        models: &[String],
+        declared: &[&str],
+        subject: Subject,
+        at: &str,
+    ) {
+        let unknown: Vec<&str> = models.iter().map(String::as_str).filter(|m| !declared.contains(m)).collect();
+        if !unknown.is_empty() && !self.releases().iter().all(|r| r.models().is_none()) {
+            findings.push(LintFinding::new(
+                LintCode::UnknownModel,
+                subject,
+                format!("{at} names {} that no release declares", model_list_phrase(&unknown)),
+            ));
+        }
+    }
+}
+
+fn model_phrase(model: Option<&str>) -> String {
+    model.map_or_else(|| "the graph".to_owned(), |m| format!("model \"{m}\""))
+}
+
+fn model_list_phrase(models: &[&str]) -> String {
+    let noun = if models.len() == 1 { "model" } else { "models" };
+    format!("{noun} {}", quoted_list(models.iter().copied()))
+}

@@ -1,0 +1,89 @@
+//! # fleetpath
+//!
+//! The decision engine for firmware over-the-air (OTA) updates of `IoT` and industrial device
+//! fleets: which firmware a device may install next, by which path, and why not.
+//!
+//! This crate is pure: no I/O, no clock, no global state, no async. The same inputs give the
+//! same outputs on every platform, including `wasm32-unknown-unknown`, and in every binding.
+//!
+//! - [`version`]: vendor version strings (`6.15.008`, `V1.04`, `0.48.0.34`) and ranges.
+//! - [`graph`]: the upgrade graph manifest, validation, lint, path resolution, route tables,
+//!   DOT and Mermaid export.
+//!
+//! ```
+//! use fleetpath::{Constraints, UpgradeGraph, Version};
+//!
+//! // The field report: legacy modules on 5.6.14 (TURN) must take the bridge 5.6.30
+//! // before 6.15.008 (MQTT); the direct jump bricks them.
+//! let graph = UpgradeGraph::from_json(r#"{
+//!   "format_version": 1,
+//!   "releases": [
+//!     {"version": "5.6.14", "labels": {"protocol": "turn"}},
+//!     {"version": "5.6.30", "barrier": true},
+//!     {"version": "6.15.008", "labels": {"protocol": "mqtt"}}
+//!   ],
+//!   "edges": [
+//!     {"from": "5.6.14", "to": "5.6.30"},
+//!     {"from": "5.6.30", "to": "6.15.008"},
+//!     {"from": "5.6.14", "to": "6.15.008", "blocked": "TURN modules lose their broker"}
+//!   ]
+//! }"#)?;
+//!
+//! let from: Version = "v5.6.14".parse()?;
+//! let to = graph.latest_for("any-model").unwrap().version().clone();
+//! let path = graph.resolve(&from, &to, &Constraints::default())?;
+//! assert_eq!(path.versions().iter().map(|v| v.to_string()).collect::<Vec<_>>(),
+//!            ["5.6.14", "5.6.30", "6.15.008"]); // spelled as in the manifest
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! ## Errors
+//!
+//! Every error is a typed enum whose `code()` is a stable `snake_case` string. [`Error`]
+//! gathers them, and [`ERROR_CODES`] lists every code: bindings derive their exception
+//! classes (Python) and `err.code` values (JS) from it.
+
+// Errors carry structured fields (versions, reasons) by design; they are returned on cold
+// paths, so their size does not matter.
+#![allow(clippy::result_large_err, clippy::large_enum_variant)]
+
+pub mod graph;
+pub mod version;
+
+pub use graph::{
+    Artifact, Constraints, DowngradeSpec, EdgeRef, EdgeSpec, GraphError, Hop, LintCode, LintFinding, Manifest,
+    NoPathReason, Path, Release, ReleaseSpec, ReleaseStatus, ResolveError, Role, RouteEntry, RouteTable, Severity,
+    Subject, UpgradeGraph,
+};
+pub use version::{Version, VersionError, VersionRange};
+
+/// Any fleetpath error. Bindings convert this one type.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A version or range string is invalid.
+    #[error(transparent)]
+    Version(#[from] VersionError),
+    /// A manifest could not be loaded.
+    #[error(transparent)]
+    Graph(#[from] GraphError),
+    /// No path could be resolved.
+    #[error(transparent)]
+    Resolve(#[from] ResolveError),
+}
+
+impl Error {
+    /// The stable code of the underlying error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Version(e) => e.code(),
+            Self::Graph(e) => e.code(),
+            Self::Resolve(e) => e.code(),
+        }
+    }
+}
+
+/// Every error code any fleetpath function can return, grouped by module. Bindings generate
+/// their error classes from this list; a parity test in each binding checks it is complete.
+pub const ERROR_CODES: &[(&str, &[&str])] =
+    &[("version", VersionError::CODES), ("graph", GraphError::CODES), ("resolve", ResolveError::CODES)];

@@ -1,0 +1,911 @@
+//! Firmware version strings as vendors write them, and version ranges.
+//!
+//! # Versions
+//!
+//! [`Version`] accepts what firmware vendors actually write, which is wider than semver:
+//!
+//! | input              | accepted because                                 |
+//! |--------------------|--------------------------------------------------|
+//! | `6.15.008`         | leading zeros are allowed in numeric components  |
+//! | `V1.04`, `v5.6.14` | an optional `v` / `V` prefix                     |
+//! | `0.48.0.34`        | one to [`MAX_COMPONENTS`] numeric components     |
+//! | `7.6.0-build3401`  | a semver pre-release suffix                      |
+//! | `2.1+b42`          | a semver build-metadata suffix                   |
+//!
+//! Grammar: `[vV] N ( '.' N ){0,7} [ '-' pre-release ] [ '+' build ]`, where `N` is one or more
+//! ASCII digits that fit in a `u64`, and the pre-release and build parts follow semver's rules
+//! for identifiers (checked by the [`semver`] crate). Nothing else is accepted: no whitespace,
+//! no empty components, no trailing dot.
+//!
+//! ## Ordering and equality
+//!
+//! 1. Numeric components compare as numbers, left to right; missing trailing components count
+//!    as zero. So `6.15.008 == 6.15.8 == 6.15.8.0` and `6.15.8 < 6.15.10 < 6.15.10.1`.
+//! 2. Then the pre-release, with semver's precedence: a version with a pre-release is older
+//!    than the same version without one (`7.6.0-build3401 < 7.6.0`); identifiers compare
+//!    numerically when numeric, lexically otherwise.
+//! 3. Then the build metadata, exactly as [`semver::Version`] orders it. Semver gives build
+//!    metadata no precedence, but a total order that agrees with equality needs a tie-break;
+//!    this is the one the semver crate uses, so both types always agree.
+//!
+//! Equality and hashing follow that order: the `v` prefix and leading zeros are spelling, not
+//! identity. [`Display`](std::fmt::Display) keeps the spelling the user wrote, and
+//! [`Version::normalized`] gives the canonical one.
+//!
+//! A hyphen suffix is a *pre-release*, as in semver: a vendor build written `7.6.0-build3401`
+//! sorts before `7.6.0`. Write `7.6.0+build3401` when the suffix is a build of a final release.
+//!
+//! # Ranges
+//!
+//! [`VersionRange`] is a set of comparators, for rules such as "everything older than the
+//! bridge". It reuses semver's comparator semantics (Cargo's dialect, as implemented by
+//! [`semver::VersionReq`]) with these documented differences:
+//!
+//! 1. **A bare version means `=`**, not `^`. In Cargo `5.6.14` means `^5.6.14`; in a firmware
+//!    manifest a bare version naming a whole major line would be a dangerous surprise.
+//! 2. **Leading zeros, a `v` prefix and more than three components** are accepted in bounds
+//!    (`>=0.48.0.34`, `<V6.15.008`), as in [`Version`].
+//! 3. **Precision.** A bound written with fewer than three components, or ending in a wildcard,
+//!    is a *prefix*: `=5.6` and `5.6.*` match every `5.6.x…`, `>5.6` means "newer than every
+//!    5.6.x", `<=5.6` means "not newer than any 5.6.x". A bound with three or more components
+//!    names one exact version (missing components are zero): `<=5.6.14` does not match
+//!    `5.6.14.1`. On semver inputs this is exactly semver's behaviour.
+//! 4. **Tilde and caret on four or more components**: `~a.b.c.d` keeps `a.b` fixed (as `~a.b.c`
+//!    does), `^a.b.c.d` keeps everything up to the first non-zero component fixed (as `^a.b.c`
+//!    does), so `^0.48.0.34` means `>=0.48.0.34, <0.49`.
+//! 5. **`||` alternatives** (npm style) are accepted: `5.6.* || >=6.2, <6.3`. Semver has none.
+//! 6. A wildcard may follow any operator (`>=5.*` is `>=5`) and may appear beside other
+//!    comparators.
+//!
+//! Unchanged from semver: comparators in one set are joined with `,` and must all match;
+//! whitespace around operators is allowed; build metadata in a bound is ignored; and a version
+//! with a pre-release matches a comparator set only if some comparator in that set names the
+//! same numeric version with a pre-release (`>=7.6.0-rc.1` matches `7.6.0-rc.2`, `>=7.5` does
+//! not match `7.6.0-rc.2`).
+//!
+//! ```
+//! use fleetpath::{Version, VersionRange};
+//!
+//! let v: Version = "v6.15.008".parse()?;
+//! assert_eq!(v, "6.15.8".parse()?);
+//! assert_eq!(v.to_string(), "v6.15.008");
+//! assert_eq!(v.normalized(), "6.15.8");
+//! assert!(v < "6.15.10".parse()?);
+//!
+//! let legacy: VersionRange = ">=5.0, <5.6.30".parse()?;
+//! assert!(legacy.matches(&"5.6.14".parse()?));
+//! assert!(!legacy.matches(&"5.6.30".parse()?));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::cmp::Ordering;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::str::FromStr;
+
+use semver::{BuildMetadata, Prerelease};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// The largest number of numeric components a [`Version`] may have.
+pub const MAX_COMPONENTS: usize = 8;
+
+/// Why a version string or a version range could not be parsed.
+///
+/// Every variant names the input it was given. [`VersionError::code`] is stable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum VersionError {
+    /// The input was empty.
+    #[error("empty version string")]
+    Empty,
+    /// A character that has no place at that position.
+    #[error("invalid version {input:?}: unexpected character {found:?} at position {position}")]
+    UnexpectedCharacter {
+        /// The whole input.
+        input: String,
+        /// The offending character.
+        found: char,
+        /// Its byte offset in `input`.
+        position: usize,
+    },
+    /// A numeric component with no digits, as in `5..6` or `5.6.`.
+    #[error("invalid version {input:?}: numeric component {index} is empty")]
+    EmptyComponent {
+        /// The whole input.
+        input: String,
+        /// One-based index of the empty component.
+        index: usize,
+    },
+    /// A numeric component larger than `u64::MAX`.
+    #[error("invalid version {input:?}: numeric component {index} does not fit in 64 bits")]
+    ComponentOverflow {
+        /// The whole input.
+        input: String,
+        /// One-based index of the component.
+        index: usize,
+    },
+    /// More than [`MAX_COMPONENTS`] numeric components.
+    #[error("invalid version {input:?}: more than {max} numeric components")]
+    TooManyComponents {
+        /// The whole input.
+        input: String,
+        /// The limit, [`MAX_COMPONENTS`].
+        max: usize,
+    },
+    /// The pre-release suffix breaks semver's identifier rules.
+    #[error("invalid version {input:?}: bad pre-release {pre:?}: {reason}")]
+    InvalidPrerelease {
+        /// The whole input.
+        input: String,
+        /// The text after `-`.
+        pre: String,
+        /// What the semver parser said.
+        reason: String,
+    },
+    /// The build-metadata suffix breaks semver's identifier rules.
+    #[error("invalid version {input:?}: bad build metadata {build:?}: {reason}")]
+    InvalidBuildMetadata {
+        /// The whole input.
+        input: String,
+        /// The text after `+`.
+        build: String,
+        /// What the semver parser said.
+        reason: String,
+    },
+    /// [`Version::to_semver`] on a version with a non-zero fourth (or later) component.
+    #[error("version {version:?} has more than three significant components and is not semver")]
+    NotSemver {
+        /// The version, as written.
+        version: String,
+    },
+    /// The range string was empty, or one of its `||` alternatives was.
+    #[error("invalid range {input:?}: empty range")]
+    EmptyRange {
+        /// The whole input.
+        input: String,
+    },
+    /// A range comparator without a version, as in `>=5.0,` or `>=`.
+    #[error("invalid range {input:?}: comparator {index} has no version")]
+    EmptyComparator {
+        /// The whole input.
+        input: String,
+        /// One-based index of the comparator in its `||` alternative.
+        index: usize,
+    },
+    /// A character that has no place at that position of a range.
+    #[error("invalid range {input:?}: unexpected character {found:?} at position {position}")]
+    RangeUnexpectedCharacter {
+        /// The whole input.
+        input: String,
+        /// The offending character.
+        found: char,
+        /// Its byte offset in `input`.
+        position: usize,
+    },
+    /// A bound in a range is not a valid version.
+    #[error("invalid range {input:?}: {source}")]
+    RangeBound {
+        /// The whole range input.
+        input: String,
+        /// What was wrong with the bound.
+        source: Box<VersionError>,
+    },
+}
+
+impl VersionError {
+    /// Every code [`VersionError::code`] can return.
+    pub const CODES: &'static [&'static str] = &[
+        "empty_version",
+        "unexpected_character",
+        "empty_component",
+        "component_overflow",
+        "too_many_components",
+        "invalid_prerelease",
+        "invalid_build_metadata",
+        "not_semver",
+        "empty_range",
+        "empty_comparator",
+        "range_unexpected_character",
+        "invalid_range_bound",
+    ];
+
+    /// A stable `snake_case` code for this error, shared by every binding.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Empty => "empty_version",
+            Self::UnexpectedCharacter { .. } => "unexpected_character",
+            Self::EmptyComponent { .. } => "empty_component",
+            Self::ComponentOverflow { .. } => "component_overflow",
+            Self::TooManyComponents { .. } => "too_many_components",
+            Self::InvalidPrerelease { .. } => "invalid_prerelease",
+            Self::InvalidBuildMetadata { .. } => "invalid_build_metadata",
+            Self::NotSemver { .. } => "not_semver",
+            Self::EmptyRange { .. } => "empty_range",
+            Self::EmptyComparator { .. } => "empty_comparator",
+            Self::RangeUnexpectedCharacter { .. } => "range_unexpected_character",
+            Self::RangeBound { .. } => "invalid_range_bound",
+        }
+    }
+}
+
+/// A firmware version, as a vendor writes it. See the [module docs](self) for the grammar and
+/// the ordering rules.
+///
+/// Serializes as the string the user wrote.
+#[derive(Clone)]
+pub struct Version {
+    raw: Box<str>,
+    /// Numeric components with trailing zeros removed (`6.15.0` is `[6, 15]`).
+    numbers: Box<[u64]>,
+    /// How many numeric components were written.
+    written: u8,
+    pre: Prerelease,
+    build: BuildMetadata,
+}
+
+/// The numeric part of a version or a range bound: components and where parsing stopped.
+struct Numbers {
+    values: Vec<u64>,
+    /// A trailing wildcard (`*`, `x`, `X`) was seen (ranges only).
+    wildcard: bool,
+    /// Byte offset just after the numeric part.
+    end: usize,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Grammar {
+    Version,
+    Range,
+}
+
+/// Scans `[vV] N ('.' N)*` starting at `start`. In range grammar, components may be wildcards
+/// once the first wildcard has been seen.
+fn scan_numbers(input: &str, start: usize, grammar: Grammar) -> Result<Numbers, VersionError> {
+    let bytes = input.as_bytes();
+    let mut pos = start;
+    if matches!(bytes.get(pos), Some(b'v' | b'V')) {
+        pos += 1;
+    }
+    let mut values = Vec::with_capacity(4);
+    let mut wildcard = false;
+    loop {
+        let index = values.len() + usize::from(wildcard) + 1;
+        let digits_start = pos;
+        let mut value: u64 = 0;
+        let mut overflow = false;
+        if grammar == Grammar::Range && matches!(bytes.get(pos), Some(b'*' | b'x' | b'X')) {
+            wildcard = true;
+            pos += 1;
+        } else {
+            if wildcard {
+                // A number after a wildcard (`5.*.3`) is meaningless.
+                return Err(unexpected(input, pos, grammar));
+            }
+            while let Some(&b) = bytes.get(pos) {
+                if !b.is_ascii_digit() {
+                    break;
+                }
+                match value.checked_mul(10).and_then(|v| v.checked_add(u64::from(b - b'0'))) {
+                    Some(v) => value = v,
+                    None => overflow = true,
+                }
+                pos += 1;
+            }
+            if pos == digits_start {
+                return match bytes.get(pos) {
+                    None | Some(b'.') => Err(VersionError::EmptyComponent { input: input.to_owned(), index }),
+                    Some(_) => Err(unexpected(input, pos, grammar)),
+                };
+            }
+            if overflow {
+                return Err(VersionError::ComponentOverflow { input: input.to_owned(), index });
+            }
+            values.push(value);
+        }
+        if values.len() + usize::from(wildcard) > MAX_COMPONENTS {
+            return Err(VersionError::TooManyComponents { input: input.to_owned(), max: MAX_COMPONENTS });
+        }
+        if bytes.get(pos) == Some(&b'.') {
+            pos += 1;
+        } else {
+            break;
+        }
+    }
+    Ok(Numbers { values, wildcard, end: pos })
+}
+
+fn unexpected(input: &str, position: usize, grammar: Grammar) -> VersionError {
+    let found = input[position..].chars().next().unwrap_or('\0');
+    match grammar {
+        Grammar::Version => VersionError::UnexpectedCharacter { input: input.to_owned(), found, position },
+        Grammar::Range => VersionError::RangeUnexpectedCharacter { input: input.to_owned(), found, position },
+    }
+}
+
+/// Parses `[-pre][+build]` from `rest` (which starts right after the numbers).
+fn scan_suffixes(
+    input: &str,
+    rest_start: usize,
+    grammar: Grammar,
+) -> Result<(Prerelease, BuildMetadata), VersionError> {
+    let rest = &input[rest_start..];
+    let (pre_text, build_text) = match rest.as_bytes().first() {
+        None => (None, None),
+        Some(b'-') => match rest[1..].split_once('+') {
+            Some((pre, build)) => (Some(pre), Some(build)),
+            None => (Some(&rest[1..]), None),
+        },
+        Some(b'+') => (None, Some(&rest[1..])),
+        Some(_) => return Err(unexpected(input, rest_start, grammar)),
+    };
+    // semver reads an empty pre-release / build as "absent"; a dangling separator is a typo.
+    if pre_text == Some("") {
+        return Err(VersionError::InvalidPrerelease {
+            input: input.to_owned(),
+            pre: String::new(),
+            reason: "empty identifier".to_owned(),
+        });
+    }
+    if build_text == Some("") {
+        return Err(VersionError::InvalidBuildMetadata {
+            input: input.to_owned(),
+            build: String::new(),
+            reason: "empty identifier".to_owned(),
+        });
+    }
+    let pre = match pre_text {
+        None => Prerelease::EMPTY,
+        Some(text) => Prerelease::new(text).map_err(|e| VersionError::InvalidPrerelease {
+            input: input.to_owned(),
+            pre: text.to_owned(),
+            reason: e.to_string(),
+        })?,
+    };
+    let build = match build_text {
+        None => BuildMetadata::EMPTY,
+        Some(text) => BuildMetadata::new(text).map_err(|e| VersionError::InvalidBuildMetadata {
+            input: input.to_owned(),
+            build: text.to_owned(),
+            reason: e.to_string(),
+        })?,
+    };
+    Ok((pre, build))
+}
+
+fn trimmed(values: &[u64]) -> &[u64] {
+    let len = values.iter().rposition(|&v| v != 0).map_or(0, |i| i + 1);
+    &values[..len]
+}
+
+impl Version {
+    /// Parses a vendor version string.
+    ///
+    /// ```
+    /// let v = fleetpath::Version::parse("0.48.0.34")?;
+    /// assert_eq!(v.components(), vec![0, 48, 0, 34]);
+    /// # Ok::<(), fleetpath::VersionError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// A [`VersionError`] naming the input and what is wrong with it (empty input, an
+    /// unexpected character and its position, an empty or oversized component, too many
+    /// components, or a pre-release / build suffix that breaks semver's identifier rules).
+    pub fn parse(input: &str) -> Result<Self, VersionError> {
+        if input.is_empty() {
+            return Err(VersionError::Empty);
+        }
+        let numbers = scan_numbers(input, 0, Grammar::Version)?;
+        let (pre, build) = scan_suffixes(input, numbers.end, Grammar::Version)?;
+        let written = u8::try_from(numbers.values.len()).unwrap_or(u8::MAX);
+        Ok(Self { raw: input.into(), numbers: trimmed(&numbers.values).into(), written, pre, build })
+    }
+
+    /// The version exactly as written.
+    pub fn as_str(&self) -> &str {
+        &self.raw
+    }
+
+    /// The numeric components as written (leading zeros dropped, count kept):
+    /// `6.15.008` gives `[6, 15, 8]`, `5.6.0` gives `[5, 6, 0]`.
+    pub fn components(&self) -> Vec<u64> {
+        let mut out = self.numbers.to_vec();
+        out.resize(usize::from(self.written).max(out.len()), 0);
+        out
+    }
+
+    /// The pre-release suffix (empty if none).
+    pub fn pre(&self) -> &Prerelease {
+        &self.pre
+    }
+
+    /// The build-metadata suffix (empty if none).
+    pub fn build(&self) -> &BuildMetadata {
+        &self.build
+    }
+
+    /// Whether this version has a pre-release suffix.
+    pub fn is_prerelease(&self) -> bool {
+        !self.pre.is_empty()
+    }
+
+    /// The canonical spelling: no prefix, no leading zeros, as many components as written.
+    ///
+    /// ```
+    /// assert_eq!(fleetpath::Version::parse("V01.04-rc.1")?.normalized(), "1.4-rc.1");
+    /// # Ok::<(), fleetpath::VersionError>(())
+    /// ```
+    pub fn normalized(&self) -> String {
+        use fmt::Write as _;
+        let mut out = String::with_capacity(self.raw.len());
+        for (i, n) in self.components().iter().enumerate() {
+            if i > 0 {
+                out.push('.');
+            }
+            let _ = write!(out, "{n}");
+        }
+        if !self.pre.is_empty() {
+            let _ = write!(out, "-{}", self.pre);
+        }
+        if !self.build.is_empty() {
+            let _ = write!(out, "+{}", self.build);
+        }
+        out
+    }
+
+    /// Converts to a [`semver::Version`] when the version fits in three components (a fourth or
+    /// later component must be zero). Missing components become zero.
+    ///
+    /// ```
+    /// let v = fleetpath::Version::parse("v6.15.008")?.to_semver()?;
+    /// assert_eq!(v, semver::Version::new(6, 15, 8));
+    /// assert!(fleetpath::Version::parse("0.48.0.34")?.to_semver().is_err());
+    /// # Ok::<(), fleetpath::VersionError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`VersionError::NotSemver`] when a component after the third is not zero.
+    pub fn to_semver(&self) -> Result<semver::Version, VersionError> {
+        if self.numbers.len() > 3 {
+            return Err(VersionError::NotSemver { version: self.raw.to_string() });
+        }
+        let at = |i: usize| self.numbers.get(i).copied().unwrap_or(0);
+        Ok(semver::Version {
+            major: at(0),
+            minor: at(1),
+            patch: at(2),
+            pre: self.pre.clone(),
+            build: self.build.clone(),
+        })
+    }
+
+    /// Compares numbers and pre-release only (what a range bound looks at).
+    fn cmp_precedence(&self, numbers: &[u64], pre: &Prerelease) -> Ordering {
+        self.numbers.as_ref().cmp(trimmed(numbers)).then_with(|| self.pre.cmp(pre))
+    }
+
+    /// Compares the first `len` components (zero-filled) with `prefix[..len]`.
+    fn cmp_prefix(&self, prefix: &[u64], len: usize) -> Ordering {
+        for i in 0..len {
+            let mine = self.numbers.get(i).copied().unwrap_or(0);
+            let theirs = prefix.get(i).copied().unwrap_or(0);
+            match mine.cmp(&theirs) {
+                Ordering::Equal => {}
+                other => return other,
+            }
+        }
+        Ordering::Equal
+    }
+}
+
+impl From<&semver::Version> for Version {
+    fn from(v: &semver::Version) -> Self {
+        let values = [v.major, v.minor, v.patch];
+        Self {
+            raw: v.to_string().into(),
+            numbers: trimmed(&values).into(),
+            written: 3,
+            pre: v.pre.clone(),
+            build: v.build.clone(),
+        }
+    }
+}
+
+impl FromStr for Version {
+    type Err = VersionError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
+impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.raw)
+    }
+}
+
+impl fmt::Debug for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Version({:?})", &*self.raw)
+    }
+}
+
+impl PartialEq for Version {
+    fn eq(&self, other: &Self) -> bool {
+        self.numbers == other.numbers && self.pre == other.pre && self.build == other.build
+    }
+}
+
+impl Eq for Version {}
+
+impl Hash for Version {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.numbers.hash(state);
+        self.pre.as_str().hash(state);
+        self.build.as_str().hash(state);
+    }
+}
+
+impl PartialOrd for Version {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Version {
+    fn cmp(&self, other: &Self) -> Ordering {
+        // Trimmed slices compare like zero-filled ones: see `trimmed`.
+        self.numbers
+            .cmp(&other.numbers)
+            .then_with(|| self.pre.cmp(&other.pre))
+            .then_with(|| self.build.cmp(&other.build))
+    }
+}
+
+impl Serialize for Version {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.raw)
+    }
+}
+
+/// Deserializes a string through a parser, without an intermediate allocation.
+struct ParseVisitor<T>(fn(&str) -> Result<T, VersionError>, &'static str);
+
+impl<T> serde::de::Visitor<'_> for ParseVisitor<T> {
+    type Value = T;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.1)
+    }
+    fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<T, E> {
+        (self.0)(text).map_err(E::custom)
+    }
+}
+
+impl<'de> Deserialize<'de> for Version {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_str(ParseVisitor(Self::parse, "a firmware version string"))
+    }
+}
+
+/// A comparison operator in a [`VersionRange`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Op {
+    Exact,
+    Greater,
+    GreaterEq,
+    Less,
+    LessEq,
+    Tilde,
+    Caret,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Comparator {
+    op: Op,
+    /// Components as written (not trimmed).
+    numbers: Vec<u64>,
+    /// `Some(len)`: the bound is a prefix of `len` components (fewer than three written, or a
+    /// wildcard). `None`: the bound names one exact version.
+    prefix: Option<usize>,
+    pre: Prerelease,
+}
+
+impl Comparator {
+    fn matches(&self, v: &Version) -> bool {
+        match (self.op, self.prefix) {
+            (Op::Exact, Some(len)) => v.cmp_prefix(&self.numbers, len).is_eq(),
+            (Op::Exact, None) => v.cmp_precedence(&self.numbers, &self.pre).is_eq(),
+            (Op::Greater, Some(len)) => v.cmp_prefix(&self.numbers, len).is_gt(),
+            (Op::Greater, None) => v.cmp_precedence(&self.numbers, &self.pre).is_gt(),
+            (Op::GreaterEq, Some(len)) => v.cmp_prefix(&self.numbers, len).is_ge(),
+            (Op::GreaterEq, None) => v.cmp_precedence(&self.numbers, &self.pre).is_ge(),
+            (Op::Less, Some(len)) => v.cmp_prefix(&self.numbers, len).is_lt(),
+            (Op::Less, None) => v.cmp_precedence(&self.numbers, &self.pre).is_lt(),
+            (Op::LessEq, Some(len)) => v.cmp_prefix(&self.numbers, len).is_le(),
+            (Op::LessEq, None) => v.cmp_precedence(&self.numbers, &self.pre).is_le(),
+            (Op::Tilde | Op::Caret, _) => {
+                if v.cmp_precedence(&self.numbers, &self.pre).is_lt() {
+                    return false;
+                }
+                let given = self.prefix.unwrap_or(self.numbers.len());
+                if given == 0 {
+                    return true; // `~*`, `^*`
+                }
+                let fixed = if self.op == Op::Tilde {
+                    // ~a keeps a; ~a.b[.c…] keeps a.b
+                    given.min(2)
+                } else {
+                    // ^ keeps everything up to the first non-zero given component; all-zero
+                    // bounds keep every given component (^0.0 means <0.1).
+                    self.numbers[..given].iter().position(|&n| n != 0).map_or(given, |i| i + 1)
+                };
+                v.cmp_prefix(&self.numbers, fixed).is_eq()
+            }
+        }
+    }
+
+    /// semver's rule: a pre-release version only matches if a comparator names the same
+    /// numeric version with a pre-release.
+    fn admits_prerelease_of(&self, v: &Version) -> bool {
+        self.prefix.is_none() && !self.pre.is_empty() && v.numbers.as_ref() == trimmed(&self.numbers)
+    }
+}
+
+/// A set of version constraints, such as `>=5.0, <5.6.30` or `5.6.* || ^6`.
+///
+/// See the [module docs](self) for the syntax and how it differs from semver's. Serializes as
+/// the string the user wrote.
+///
+/// ```
+/// use fleetpath::{Version, VersionRange};
+///
+/// let r = VersionRange::parse("~5.6 || ^0.48.0.34")?;
+/// assert!(r.matches(&Version::parse("5.6.14")?));
+/// assert!(r.matches(&Version::parse("0.48.1")?));
+/// assert!(!r.matches(&Version::parse("0.49")?));
+/// # Ok::<(), fleetpath::VersionError>(())
+/// ```
+#[derive(Clone)]
+pub struct VersionRange {
+    raw: Box<str>,
+    alternatives: Vec<Vec<Comparator>>,
+}
+
+impl VersionRange {
+    /// Parses a range.
+    ///
+    /// # Errors
+    /// A [`VersionError`] naming the input: an empty range or alternative, a comparator with no
+    /// version, an unexpected character and its position, or a bound that is not a valid
+    /// version ([`VersionError::RangeBound`] wraps the bound's own error).
+    pub fn parse(input: &str) -> Result<Self, VersionError> {
+        let mut alternatives = Vec::new();
+        let mut offset = 0;
+        for alternative in input.split("||") {
+            if alternative.trim().is_empty() {
+                return Err(VersionError::EmptyRange { input: input.to_owned() });
+            }
+            let mut set = Vec::new();
+            let mut comp_offset = offset;
+            for (i, comparator) in alternative.split(',').enumerate() {
+                set.push(parse_comparator(input, comp_offset, comparator, i + 1)?);
+                comp_offset += comparator.len() + 1;
+            }
+            alternatives.push(set);
+            offset += alternative.len() + 2;
+        }
+        Ok(Self { raw: input.into(), alternatives })
+    }
+
+    /// The range exactly as written.
+    pub fn as_str(&self) -> &str {
+        &self.raw
+    }
+
+    /// Whether `version` satisfies the range.
+    pub fn matches(&self, version: &Version) -> bool {
+        self.alternatives.iter().any(|set| {
+            set.iter().all(|c| c.matches(version))
+                && (!version.is_prerelease() || set.iter().any(|c| c.admits_prerelease_of(version)))
+        })
+    }
+}
+
+fn parse_comparator(input: &str, offset: usize, text: &str, index: usize) -> Result<Comparator, VersionError> {
+    let lead = text.len() - text.trim_start().len();
+    let body = text.trim();
+    if body.is_empty() {
+        return Err(VersionError::EmptyComparator { input: input.to_owned(), index });
+    }
+    let (op, op_len) = match body.as_bytes() {
+        [b'>', b'=', ..] => (Op::GreaterEq, 2),
+        [b'<', b'=', ..] => (Op::LessEq, 2),
+        [b'>', ..] => (Op::Greater, 1),
+        [b'<', ..] => (Op::Less, 1),
+        [b'=', ..] => (Op::Exact, 1),
+        [b'~', ..] => (Op::Tilde, 1),
+        [b'^', ..] => (Op::Caret, 1),
+        _ => (Op::Exact, 0),
+    };
+    let after_op = &body[op_len..];
+    let bound = after_op.trim_start();
+    if bound.is_empty() {
+        return Err(VersionError::EmptyComparator { input: input.to_owned(), index });
+    }
+    let bound_start = offset + lead + op_len + (after_op.len() - bound.len());
+    // Parse the bound in place, so positions in errors refer to the whole input.
+    let end = bound_start + bound.len();
+    let numbers = scan_numbers(&input[..end], bound_start, Grammar::Range).map_err(|e| {
+        match e {
+            // Positions from the scanner are already relative to the whole input.
+            VersionError::RangeUnexpectedCharacter { found, position, .. } => {
+                VersionError::RangeUnexpectedCharacter { input: input.to_owned(), found, position }
+            }
+            other => VersionError::RangeBound { input: input.to_owned(), source: Box::new(rebase(other, bound)) },
+        }
+    })?;
+    let (pre, _build) = if numbers.wildcard {
+        if numbers.end < end {
+            return Err(VersionError::RangeUnexpectedCharacter {
+                input: input.to_owned(),
+                found: input[numbers.end..].chars().next().unwrap_or('\0'),
+                position: numbers.end,
+            });
+        }
+        (Prerelease::EMPTY, BuildMetadata::EMPTY)
+    } else {
+        scan_suffixes(&input[..end], numbers.end, Grammar::Range).map_err(|e| match e {
+            VersionError::RangeUnexpectedCharacter { found, position, .. } => {
+                VersionError::RangeUnexpectedCharacter { input: input.to_owned(), found, position }
+            }
+            other => VersionError::RangeBound { input: input.to_owned(), source: Box::new(rebase(other, bound)) },
+        })?
+    };
+    let given = numbers.values.len();
+    let prefix = (numbers.wildcard || given < 3).then_some(given);
+    if prefix.is_some() && !pre.is_empty() {
+        // `>=1.2-rc.1` has no meaning in semver either: a pre-release needs a full version.
+        return Err(VersionError::RangeBound {
+            input: input.to_owned(),
+            source: Box::new(VersionError::InvalidPrerelease {
+                input: bound.to_owned(),
+                pre: pre.to_string(),
+                reason: "a pre-release needs at least three numeric components".to_owned(),
+            }),
+        });
+    }
+    Ok(Comparator { op, numbers: numbers.values, prefix, pre })
+}
+
+/// Re-targets a bound's error at the bound's own text (the scanner saw a slice of the input).
+fn rebase(error: VersionError, bound: &str) -> VersionError {
+    match error {
+        VersionError::EmptyComponent { index, .. } => VersionError::EmptyComponent { input: bound.to_owned(), index },
+        VersionError::ComponentOverflow { index, .. } => {
+            VersionError::ComponentOverflow { input: bound.to_owned(), index }
+        }
+        VersionError::TooManyComponents { max, .. } => VersionError::TooManyComponents { input: bound.to_owned(), max },
+        VersionError::InvalidPrerelease { pre, reason, .. } => {
+            VersionError::InvalidPrerelease { input: bound.to_owned(), pre, reason }
+        }
+        VersionError::InvalidBuildMetadata { build, reason, .. } => {
+            VersionError::InvalidBuildMetadata { input: bound.to_owned(), build, reason }
+        }
+        other => other,
+    }
+}
+
+impl FromStr for VersionRange {
+    type Err = VersionError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
+impl fmt::Display for VersionRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.raw)
+    }
+}
+
+impl fmt::Debug for VersionRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "VersionRange({:?})", &*self.raw)
+    }
+}
+
+impl PartialEq for VersionRange {
+    fn eq(&self, other: &Self) -> bool {
+        self.alternatives == other.alternatives
+    }
+}
+
+impl Eq for VersionRange {}
+
+impl Serialize for VersionRange {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.raw)
+    }
+}
+
+impl<'de> Deserialize<'de> for VersionRange {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_str(ParseVisitor(Self::parse, "a version range string"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(s: &str) -> Version {
+        Version::parse(s).unwrap()
+    }
+
+    #[test]
+    fn vendor_spellings_parse_and_keep_their_spelling() {
+        for s in ["6.15.008", "V1.04", "v5.6.14", "0.48.0.34", "7.6.0-build3401", "2.1+b42", "01.01"] {
+            assert_eq!(v(s).to_string(), s);
+        }
+        assert_eq!(v("6.15.008").components(), vec![6, 15, 8]);
+        assert_eq!(v("5.6.0").components(), vec![5, 6, 0]);
+        assert_eq!(v("V01.04-rc.1+b7").normalized(), "1.4-rc.1+b7");
+    }
+
+    #[test]
+    fn numeric_ordering_ignores_spelling() {
+        assert_eq!(v("6.15.008"), v("6.15.8"));
+        assert_eq!(v("6.15"), v("v6.15.0.0"));
+        assert!(v("6.15.8") < v("6.15.10"));
+        assert!(v("6.15.10") < v("6.15.10.1"));
+        assert!(v("7.6.0-build3401") < v("7.6.0"));
+        assert!(v("7.6.0-rc.2") < v("7.6.0-rc.10"));
+        assert!(v("5.6.30") < v("6.15.008"));
+    }
+
+    #[test]
+    fn equal_versions_hash_equal() {
+        use std::collections::HashSet;
+        let set: HashSet<Version> = ["6.15.008", "6.15.8", "V6.15.8.0"].iter().map(|s| v(s)).collect();
+        assert_eq!(set.len(), 1);
+    }
+
+    #[test]
+    fn comparator_semantics() {
+        let cases: &[(&str, &str, bool)] = &[
+            (">=5.0, <5.6.30", "5.6.14", true),
+            (">=5.0, <5.6.30", "5.6.30", false),
+            (">=5.0, <5.6.30", "4.9", false),
+            ("5.6.*", "5.6.14", true),
+            ("5.6.*", "5.7", false),
+            ("5.6", "5.6.99", true),
+            ("5.6.14", "5.6.14.1", false),
+            ("=5.6.014", "v5.6.14", true),
+            ("^6", "6.15.008", true),
+            ("^6", "7.0", false),
+            ("~5.6", "5.6.30", true),
+            ("~5.6", "5.7.0", false),
+            ("~5.6.14", "5.6.99", true),
+            ("^0.0", "0.0.7", true),
+            ("^0.0", "0.1", false),
+            ("^0.48.0.34", "0.48.9", true),
+            ("^0.48.0.34", "0.48.0.33", false),
+            ("^0.48.0.34", "0.49", false),
+            ("~0.48.0.34", "0.48.7.1", true),
+            (">5.6", "5.6.99", false),
+            (">5.6", "5.7", true),
+            ("<=5.6", "5.6.99", true),
+            ("<=5.6.14", "5.6.14.1", false),
+            ("*", "123.4", true),
+            ("*", "1.0-rc.1", false),
+            (">=7.6.0-rc.1", "7.6.0-rc.2", true),
+            (">=7.5", "7.6.0-rc.2", false),
+            ("5.6.* || ^6", "6.2", true),
+            ("5.6.* || ^6", "5.8", false),
+            ("~*", "0.1", true),
+        ];
+        for &(range, version, expected) in cases {
+            let r = VersionRange::parse(range).unwrap();
+            assert_eq!(r.matches(&v(version)), expected, "{range} vs {version}");
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! Example data helpers (none yet).
