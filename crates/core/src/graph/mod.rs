@@ -185,7 +185,7 @@ pub struct EdgeRef<'g> {
     pub to: &'g Release,
     /// Index of the declaring entry in the manifest's `edges`.
     pub spec: usize,
-    /// `true` when a range edge generated it.
+    /// `true` when a range edge (`from_range`) generated it.
     pub generated: bool,
 }
 
@@ -297,6 +297,21 @@ impl UpgradeGraph {
             to: &self.inner.releases[e.to as usize],
             spec: e.spec as usize,
             generated: e.generated,
+        })
+    }
+
+    /// Every hop the manifest forbids (explicit blocked edges and the hops blocked range
+    /// edges expand to), sorted by source then target, with the reason.
+    pub fn blocked_hops(&self) -> impl Iterator<Item = (EdgeRef<'_>, &str)> + '_ {
+        self.inner.blocked.iter().map(|b| {
+            let spec = &self.inner.manifest.edges[b.spec as usize];
+            let edge = EdgeRef {
+                from: &self.inner.releases[b.from as usize],
+                to: &self.inner.releases[b.to as usize],
+                spec: b.spec as usize,
+                generated: spec.from_range.is_some(),
+            };
+            (edge, spec.blocked.as_deref().unwrap_or_default())
         })
     }
 
