@@ -274,13 +274,15 @@ pub enum NoPathReason {
         /// Why it is blocked.
         reason: String,
     },
-    /// Routes exist only through a release (or an edge) that does not support the model.
+    /// Routes exist only over a hop the model cannot take (its target does not install on
+    /// the model, or the edge is restricted to other models).
     ModelRestricted {
         /// The newest release the source can reach below the target.
         furthest: Version,
-        /// The first release on the shortest such route the model cannot take (the hop's
-        /// target when the edge itself is restricted).
-        release: Version,
+        /// The first such hop's source on the shortest such route.
+        from: Version,
+        /// The first such hop's target.
+        to: Version,
     },
     /// No declared edge leads there at all.
     Unreachable {
@@ -310,8 +312,8 @@ impl std::fmt::Display for NoPathReason {
             Self::BlockedEdge { from, to, reason, .. } => {
                 write!(f, "every route takes blocked hop \"{from}\" -> \"{to}\" ({reason})")?;
             }
-            Self::ModelRestricted { release, .. } => {
-                write!(f, "every route passes \"{release}\", which the model cannot take")?;
+            Self::ModelRestricted { from, to, .. } => {
+                write!(f, "every route takes hop \"{from}\" -> \"{to}\", which the model cannot take")?;
             }
             Self::Unreachable { .. } => f.write_str("no declared edge leads there")?,
         }

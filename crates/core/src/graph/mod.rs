@@ -483,12 +483,7 @@ impl Builder {
             return Err(GraphError::NoReleases);
         }
         let count = manifest.releases.len();
-        if u32::try_from(count).is_err() || count >= EDGE_MASK as usize {
-            return Err(GraphError::TooLarge { what: "releases", count });
-        }
-        if manifest.edges.len() >= EDGE_MASK as usize {
-            return Err(GraphError::TooLarge { what: "edges", count: manifest.edges.len() });
-        }
+        check_size(count, manifest.edges.len())?;
 
         // Releases, in document order.
         let mut parsed = Vec::with_capacity(count);
@@ -788,6 +783,16 @@ impl Builder {
     }
 }
 
+/// Node and edge-spec indices are `u32`, with the top bit of an edge weight kept for a flag.
+fn check_size(releases: usize, edges: usize) -> Result<(), GraphError> {
+    for (what, count) in [("releases", releases), ("edges", edges)] {
+        if count >= EDGE_MASK as usize {
+            return Err(GraphError::TooLarge { what, count });
+        }
+    }
+    Ok(())
+}
+
 /// Builds a CSR with exactly `nodes` nodes from edges sorted by `(source, target)`.
 fn csr(sorted: &[(u32, u32, u32)], nodes: usize) -> Adjacency {
     // The edges are sorted and unique by construction; an empty graph is the fallback.
@@ -796,4 +801,19 @@ fn csr(sorted: &[(u32, u32, u32)], nodes: usize) -> Adjacency {
         graph.add_node(());
     }
     graph
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn size_limits() {
+        assert_eq!(check_size(10, 10), Ok(()));
+        let err = check_size(1 << 31, 0).unwrap_err();
+        assert_eq!(err.code(), "manifest_too_large");
+        assert_eq!(err.to_string(), "manifest has too many releases (2147483648)");
+        let err = check_size(3, (1 << 31) + 5).unwrap_err();
+        assert_eq!(err.to_string(), "manifest has too many edges (2147483653)");
+    }
 }

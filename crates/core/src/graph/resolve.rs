@@ -382,7 +382,11 @@ impl UpgradeGraph {
                     }
                 }
                 if relax.model && !self.hop_admits(u, v, query) {
-                    return NoPathReason::ModelRestricted { furthest, release: self.release_at(v).version.clone() };
+                    return NoPathReason::ModelRestricted {
+                        furthest,
+                        from: self.release_at(u).version.clone(),
+                        to: self.release_at(v).version.clone(),
+                    };
                 }
             }
         }

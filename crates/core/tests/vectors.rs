@@ -1,0 +1,218 @@
+//! Runs the shared JSON vectors in `testdata/` (the same files every binding's tests read).
+
+use std::path::PathBuf;
+
+use fleetpath::{Constraints, Manifest, UpgradeGraph, Version, VersionRange};
+use serde_json::Value;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn load(name: &str) -> Value {
+    let path = root().join("testdata").join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn str_of<'a>(v: &'a Value, key: &str) -> &'a str {
+    v[key].as_str().unwrap_or_else(|| panic!("missing string {key:?} in {v}"))
+}
+
+/// A graph named in a vector: a key of `graphs`, or a manifest path relative to the repo root.
+fn graph(name: &str, graphs: &Value) -> UpgradeGraph {
+    let manifest = match graphs.get(name) {
+        Some(inline) => Manifest::from_value(inline.clone()).unwrap(),
+        None => Manifest::from_json(&std::fs::read_to_string(root().join(name)).unwrap()).unwrap(),
+    };
+    UpgradeGraph::new(manifest).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+#[test]
+fn versions() {
+    let data = load("versions.json");
+    for case in data["valid"].as_array().unwrap() {
+        let input = str_of(case, "input");
+        let v = Version::parse(input).unwrap_or_else(|e| panic!("{input}: {e}"));
+        assert_eq!(v.to_string(), input);
+        assert_eq!(v.normalized(), str_of(case, "normalized"), "{input}");
+        let components: Vec<u64> = serde_json::from_value(case["components"].clone()).unwrap();
+        assert_eq!(v.components(), components, "{input}");
+        assert_eq!(v.is_prerelease(), case["prerelease"].as_bool().unwrap(), "{input}");
+        match case["semver"].as_str() {
+            Some(expected) => assert_eq!(v.to_semver().unwrap().to_string(), expected, "{input}"),
+            None => assert_eq!(v.to_semver().unwrap_err().code(), "not_semver", "{input}"),
+        }
+        // Serde: a JSON string in, the same string out.
+        let json = serde_json::to_string(&v).unwrap();
+        assert_eq!(serde_json::from_str::<Version>(&json).unwrap().as_str(), input);
+    }
+    for case in data["invalid"].as_array().unwrap() {
+        let input = str_of(case, "input");
+        let err = Version::parse(input).expect_err(input);
+        assert_eq!(err.code(), str_of(case, "code"), "{input}");
+        assert_eq!(err.to_string(), str_of(case, "message"), "{input}");
+    }
+    for case in data["ordering"].as_array().unwrap() {
+        let (a, op, b) = (case[0].as_str().unwrap(), case[1].as_str().unwrap(), case[2].as_str().unwrap());
+        let (va, vb) = (Version::parse(a).unwrap(), Version::parse(b).unwrap());
+        match op {
+            "==" => assert_eq!(va, vb, "{a} == {b}"),
+            "<" => {
+                assert!(va < vb, "{a} < {b}");
+                assert!(vb > va, "{b} > {a}");
+                assert_ne!(va, vb);
+            }
+            other => panic!("unknown operator {other}"),
+        }
+    }
+    for case in data["not_semver"].as_array().unwrap() {
+        let err = Version::parse(str_of(case, "input")).unwrap().to_semver().unwrap_err();
+        assert_eq!(err.code(), str_of(case, "code"));
+        assert_eq!(err.to_string(), str_of(case, "message"));
+    }
+}
+
+#[test]
+fn ranges() {
+    let data = load("ranges.json");
+    for case in data["matches"].as_array().unwrap() {
+        let (range, version) = (str_of(case, "range"), str_of(case, "version"));
+        let r = VersionRange::parse(range).unwrap_or_else(|e| panic!("{range}: {e}"));
+        let expected = case["matches"].as_bool().unwrap();
+        assert_eq!(r.matches(&Version::parse(version).unwrap()), expected, "{range:?} vs {version:?}");
+        assert_eq!(r.to_string(), range);
+    }
+    for case in data["invalid"].as_array().unwrap() {
+        let input = str_of(case, "input");
+        let err = VersionRange::parse(input).expect_err(input);
+        assert_eq!(err.code(), str_of(case, "code"), "{input:?}");
+        assert_eq!(err.to_string(), str_of(case, "message"), "{input:?}");
+    }
+}
+
+#[test]
+fn manifest_errors() {
+    for case in load("manifest_errors.json").as_array().unwrap() {
+        let name = str_of(case, "name");
+        let result = match case.get("json") {
+            Some(text) => UpgradeGraph::from_json(text.as_str().unwrap()),
+            None => {
+                // Through text, so JSON-level errors carry positions as they would from a file.
+                UpgradeGraph::from_json(&serde_json::to_string(&case["manifest"]).unwrap())
+            }
+        };
+        let err = result.expect_err(name);
+        assert_eq!(err.code(), str_of(case, "code"), "{name}: {err}");
+        assert_eq!(err.to_string(), str_of(case, "message"), "{name}");
+        let top: fleetpath::Error = err.clone().into();
+        assert_eq!(top.code(), err.code());
+    }
+}
+
+fn constraints(case: &Value) -> Constraints {
+    case.get("constraints").map(|c| serde_json::from_value(c.clone()).unwrap()).unwrap_or_default()
+}
+
+#[test]
+fn resolve() {
+    let data = load("resolve.json");
+    for case in data["cases"].as_array().unwrap() {
+        let name = str_of(case, "name");
+        let graph = graph(str_of(case, "graph"), &data["graphs"]);
+        let (from, to) = (Version::parse(str_of(case, "from")).unwrap(), Version::parse(str_of(case, "to")).unwrap());
+        let c = constraints(case);
+        let result = graph.resolve(&from, &to, &c);
+        // A route table for the same target and constraints must agree (when it can be built).
+        if let Ok(table) = graph.route_table(&to, &c) {
+            assert_eq!(table.resolve(&from), result, "{name}: route table disagrees");
+            let first = result.as_ref().map(|p| p.hops.first().cloned());
+            assert_eq!(table.next_hop(&from), first.map_err(Clone::clone), "{name}: next_hop disagrees");
+        }
+        assert_eq!(graph.next_hop(&from, &to, &c), result.clone().map(|p| p.hops.into_iter().next()));
+        match case.get("error") {
+            None => {
+                let path = result.unwrap_or_else(|e| panic!("{name}: {e}"));
+                let versions: Vec<String> = path.versions().iter().map(ToString::to_string).collect();
+                let expected: Vec<String> = serde_json::from_value(case["path"].clone()).unwrap();
+                assert_eq!(versions, expected, "{name}");
+                let edges: Vec<usize> = path.hops.iter().map(|h| h.edge).collect();
+                let expected: Vec<usize> = serde_json::from_value(case["edges"].clone()).unwrap();
+                assert_eq!(edges, expected, "{name}");
+                for hop in &path.hops {
+                    assert_eq!(hop.artifact.as_ref(), graph.release(&hop.to).unwrap().artifact(), "{name}");
+                }
+                let json = serde_json::to_value(&path).unwrap();
+                assert_eq!(serde_json::from_value::<fleetpath::Path>(json).unwrap(), path);
+            }
+            Some(expected) => {
+                let err = result.expect_err(name);
+                assert_eq!(err.code(), str_of(expected, "code"), "{name}: {err}");
+                assert_eq!(err.to_string(), str_of(expected, "message"), "{name}");
+            }
+        }
+    }
+}
+
+#[test]
+fn route_tables() {
+    for case in load("route_tables.json").as_array().unwrap() {
+        let graph = graph(str_of(case, "graph"), &Value::Null);
+        let table = graph.route_table(&Version::parse(str_of(case, "to")).unwrap(), &constraints(case)).unwrap();
+        let entries = serde_json::to_value(table.entries()).unwrap();
+        assert_eq!(entries, case["entries"], "{}", str_of(case, "graph"));
+    }
+}
+
+#[test]
+fn lint() {
+    for case in load("lint.json").as_array().unwrap() {
+        let name = str_of(case, "name");
+        let graph = match &case["graph"] {
+            Value::String(path) => graph(path, &Value::Null),
+            inline => UpgradeGraph::new(Manifest::from_value(inline.clone()).unwrap()).unwrap(),
+        };
+        let findings = serde_json::to_value(graph.lint()).unwrap();
+        assert_eq!(findings, case["findings"], "{name}");
+    }
+}
+
+#[test]
+fn every_code_has_a_vector() {
+    // Every error code in the one list must be exercised by a vector (or by the unit test for
+    // `manifest_too_large`, which needs billions of entries to trigger for real).
+    let mut seen = std::collections::BTreeSet::new();
+    for file in ["versions.json", "ranges.json", "manifest_errors.json", "resolve.json"] {
+        collect_codes(&load(file), &mut seen);
+    }
+    seen.insert("manifest_too_large".to_owned());
+    let all: std::collections::BTreeSet<String> =
+        fleetpath::ERROR_CODES.iter().flat_map(|(_, codes)| codes.iter().map(|c| (*c).to_owned())).collect();
+    let missing: Vec<_> = all.difference(&seen).collect();
+    assert!(missing.is_empty(), "codes without a vector: {missing:?}");
+    let unknown: Vec<_> = seen.difference(&all).collect();
+    assert!(unknown.is_empty(), "vectors with codes not in ERROR_CODES: {unknown:?}");
+
+    let mut lint_seen = std::collections::BTreeSet::new();
+    collect_codes(&load("lint.json"), &mut lint_seen);
+    for code in fleetpath::LintCode::ALL {
+        assert!(lint_seen.contains(code.as_str()), "lint code {code} has no vector");
+    }
+}
+
+fn collect_codes(v: &Value, out: &mut std::collections::BTreeSet<String>) {
+    match v {
+        Value::Object(map) => {
+            for (k, v) in map {
+                if k == "code" {
+                    if let Some(code) = v.as_str() {
+                        out.insert(code.to_owned());
+                    }
+                }
+                collect_codes(v, out);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|i| collect_codes(i, out)),
+        _ => {}
+    }
+}
