@@ -1,0 +1,492 @@
+//! Property tests: version parsing and ordering, range semantics against semver, and the graph
+//! invariants (paths use only declared edges, are shortest, avoid blocked releases, do not
+//! depend on manifest order, and agree with route tables).
+
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+
+use fleetpath::{Constraints, EdgeSpec, Manifest, ReleaseSpec, ReleaseStatus, UpgradeGraph, Version, VersionRange};
+use proptest::prelude::*;
+
+// ---------- versions ----------
+
+fn pre_identifier() -> impl Strategy<Value = String> {
+    prop_oneof![
+        (0u64..40).prop_map(|n| n.to_string()),
+        "[a-z][a-z0-9]{0,5}",
+        Just("rc".to_owned()),
+        Just("alpha".to_owned()),
+    ]
+}
+
+fn dotted(ids: Vec<String>) -> String {
+    ids.join(".")
+}
+
+/// A vendor spelling: prefix, 1..=8 components with optional leading zeros, suffixes.
+fn vendor_version() -> impl Strategy<Value = String> {
+    (
+        prop_oneof![Just(""), Just("v"), Just("V")],
+        prop::collection::vec((0u64..300, 0usize..3), 1..=8),
+        prop::option::of(prop::collection::vec(pre_identifier(), 1..3).prop_map(dotted)),
+        prop::option::of(prop::collection::vec("[0-9A-Za-z]{1,6}", 1..3).prop_map(dotted)),
+    )
+        .prop_map(|(prefix, parts, pre, build)| {
+            let mut s = prefix.to_owned();
+            let nums: Vec<String> = parts.iter().map(|(n, zeros)| format!("{}{n}", "0".repeat(*zeros))).collect();
+            s.push_str(&nums.join("."));
+            if let Some(pre) = pre {
+                s.push('-');
+                s.push_str(&pre);
+            }
+            if let Some(build) = build {
+                s.push('+');
+                s.push_str(&build);
+            }
+            s
+        })
+}
+
+fn semver_version() -> impl Strategy<Value = semver::Version> {
+    (
+        0u64..5,
+        0u64..5,
+        0u64..5,
+        prop::option::of(prop::collection::vec(pre_identifier(), 1..3).prop_map(dotted)),
+        prop::option::of(prop::collection::vec("[0-9a-z]{1,4}", 1..3).prop_map(dotted)),
+    )
+        .prop_map(|(major, minor, patch, pre, build)| {
+            let mut v = semver::Version::new(major, minor, patch);
+            if let Some(pre) = pre {
+                v.pre = semver::Prerelease::new(&pre).unwrap();
+            }
+            if let Some(build) = build {
+                v.build = semver::BuildMetadata::new(&build).unwrap();
+            }
+            v
+        })
+}
+
+proptest! {
+    #[test]
+    fn display_round_trips(s in vendor_version()) {
+        // Leading zeros in numeric pre-release identifiers are not semver: skip those.
+        let Ok(v) = Version::parse(&s) else {
+            prop_assume!(false);
+            unreachable!()
+        };
+        prop_assert_eq!(v.to_string(), s.clone());
+        let again = Version::parse(&v.normalized()).unwrap();
+        prop_assert_eq!(&again, &v);
+        prop_assert_eq!(again.normalized(), v.normalized());
+        let json = serde_json::to_string(&v).unwrap();
+        let back: Version = serde_json::from_str(&json).unwrap();
+        prop_assert_eq!(back.as_str(), s.as_str());
+    }
+
+    #[test]
+    fn ordering_agrees_with_semver(a in semver_version(), b in semver_version(), zeros in 0usize..3) {
+        // Spell ours with leading zeros and a prefix: the order must not change.
+        let spell = |v: &semver::Version| {
+            let mut s = format!("v{z}{}.{z}{}.{}", v.major, v.minor, v.patch, z = "0".repeat(zeros));
+            if !v.pre.is_empty() { s.push('-'); s.push_str(v.pre.as_str()); }
+            if !v.build.is_empty() { s.push('+'); s.push_str(v.build.as_str()); }
+            s
+        };
+        let (ours_a, ours_b) = (Version::parse(&spell(&a)).unwrap(), Version::parse(&spell(&b)).unwrap());
+        prop_assert_eq!(ours_a.cmp(&ours_b), a.cmp(&b));
+        prop_assert_eq!(ours_a == ours_b, a == b);
+        prop_assert_eq!(ours_a.to_semver().unwrap(), a.clone());
+        prop_assert_eq!(Version::from(&a), ours_a);
+    }
+
+    #[test]
+    fn ordering_is_total_and_consistent(mut vs in prop::collection::vec(vendor_version(), 1..20)) {
+        let mut parsed: Vec<Version> = vs.drain(..).filter_map(|s| Version::parse(&s).ok()).collect();
+        parsed.sort();
+        for w in parsed.windows(2) {
+            prop_assert!(w[0] <= w[1]);
+        }
+        use std::hash::{BuildHasher, RandomState};
+        let state = RandomState::new();
+        for a in &parsed {
+            for b in &parsed {
+                prop_assert_eq!(a == b, a.cmp(b) == std::cmp::Ordering::Equal);
+                prop_assert_eq!(a.cmp(b), b.cmp(a).reverse());
+                if a == b {
+                    prop_assert_eq!(state.hash_one(a), state.hash_one(b));
+                }
+            }
+        }
+    }
+}
+
+// ---------- ranges ----------
+
+/// A comparator semver can read, in both syntaxes.
+fn semver_comparator() -> impl Strategy<Value = String> {
+    let op = prop_oneof![Just("="), Just(">"), Just(">="), Just("<"), Just("<="), Just("~"), Just("^")];
+    prop_oneof![
+        (op.clone(), 0u64..4).prop_map(|(op, a)| format!("{op}{a}")),
+        (op.clone(), 0u64..4, 0u64..4).prop_map(|(op, a, b)| format!("{op}{a}.{b}")),
+        (op, 0u64..4, 0u64..4, 0u64..4, prop::option::of(prop_oneof![Just("alpha"), Just("rc.1"), Just("rc.2")]))
+            .prop_map(|(op, a, b, c, pre)| match pre {
+                Some(pre) => format!("{op}{a}.{b}.{c}-{pre}"),
+                None => format!("{op}{a}.{b}.{c}"),
+            }),
+        (0u64..4).prop_map(|a| format!("{a}.*")),
+        (0u64..4, 0u64..4).prop_map(|(a, b)| format!("{a}.{b}.*")),
+    ]
+}
+
+proptest! {
+    #[test]
+    fn ranges_agree_with_semver(
+        comparators in prop::collection::vec(semver_comparator(), 1..3),
+        versions in prop::collection::vec(semver_version(), 1..10),
+    ) {
+        let text = comparators.join(", ");
+        let ours = VersionRange::parse(&text).unwrap();
+        let theirs = semver::VersionReq::parse(&text).unwrap();
+        for v in &versions {
+            let mine = Version::parse(&v.to_string()).unwrap();
+            prop_assert_eq!(ours.matches(&mine), theirs.matches(v), "{} vs {}", text, v);
+        }
+    }
+}
+
+// ---------- graphs ----------
+
+/// A random manifest, described by indices so the test can compute the expected answers
+/// independently of the library.
+#[derive(Debug, Clone)]
+struct Spec {
+    n: usize,
+    /// Spelling variant for releases and for edges (numerically equal, written differently).
+    spell_release: Vec<usize>,
+    spell_edge: Vec<usize>,
+    status: Vec<ReleaseStatus>,
+    models: Vec<Option<Vec<&'static str>>>,
+    barrier: Vec<bool>,
+    /// Explicit edges (from, to, blocked, models).
+    explicit: Vec<(usize, usize, bool, Option<Vec<&'static str>>)>,
+    /// Range edges: (range text, to, blocked).
+    ranges: Vec<(String, usize, bool)>,
+}
+
+fn spelled(i: usize, variant: usize) -> String {
+    let k = i + 1;
+    match variant % 5 {
+        0 => format!("{k}"),
+        1 => format!("v{k}.0"),
+        2 => format!("{k}.0.0.0"),
+        3 => format!("0{k}"),
+        _ => format!("V{k}.00"),
+    }
+}
+
+fn spec_strategy() -> impl Strategy<Value = Spec> {
+    (3usize..24).prop_flat_map(|n| {
+        let models = prop::sample::subsequence(vec!["a", "b"], 1..=2);
+        (
+            Just(n),
+            prop::collection::vec(0usize..5, n),
+            prop::collection::vec(0usize..5, n),
+            prop::collection::vec(
+                prop_oneof![8 => Just(ReleaseStatus::Active), 2 => Just(ReleaseStatus::Blocked), 1 => Just(ReleaseStatus::Archived)],
+                n,
+            ),
+            prop::collection::vec(prop::option::of(models.clone()), n),
+            prop::collection::vec(prop::bool::weighted(0.1), n),
+            prop::collection::vec((0..n, 0..n, prop::bool::weighted(0.15), prop::option::weighted(0.2, models)), 0..3 * n),
+            prop::collection::vec((0..n, 0..n, 0..n, 0usize..3, prop::bool::weighted(0.15)), 0..3),
+        )
+            .prop_map(|(n, spell_release, spell_edge, status, models, barrier, raw, raw_ranges)| {
+                let crosses = |from: usize, to: usize| (from + 1..to).any(|b| barrier[b]);
+                let mut seen = HashSet::new();
+                let mut explicit = Vec::new();
+                for (a, b, blocked, edge_models) in raw {
+                    let (from, to) = (a.min(b), a.max(b));
+                    if from == to || !seen.insert((from, to)) || (!blocked && crosses(from, to)) {
+                        continue;
+                    }
+                    // Blocked edges forbid the hop for every model: no model list on them.
+                    explicit.push((from, to, blocked, edge_models.filter(|_| !blocked)));
+                }
+                let ranges = raw_ranges
+                    .into_iter()
+                    .map(|(a, b, to, kind, blocked)| {
+                        let (lo, hi) = (a.min(b) + 1, a.max(b) + 1);
+                        let text = match kind {
+                            0 => format!("<{hi}"),
+                            1 => format!(">={lo}, <{hi}"),
+                            _ => format!("{lo} || {hi}"),
+                        };
+                        (text, to, blocked)
+                    })
+                    .collect();
+                Spec { n, spell_release, spell_edge, status, models, barrier, explicit, ranges }
+            })
+    })
+}
+
+impl Spec {
+    /// The manifest, with releases and edges in the order `release_order` / `edge_order`.
+    fn manifest(&self, release_order: &[usize], edge_order: &[usize]) -> Manifest {
+        let releases = release_order
+            .iter()
+            .map(|&i| ReleaseSpec {
+                version: spelled(i, self.spell_release[i]),
+                models: self.models[i].as_ref().map(|ms| ms.iter().map(|m| (*m).to_owned()).collect()),
+                labels: Default::default(),
+                status: self.status[i],
+                reason: (self.status[i] == ReleaseStatus::Blocked).then(|| format!("recall {i}")),
+                barrier: self.barrier[i],
+                artifact: None,
+                notes: None,
+            })
+            .collect();
+        let all_edges = self.edge_specs();
+        let edges = edge_order.iter().map(|&k| all_edges[k].clone()).collect();
+        Manifest { format_version: 1, name: None, description: None, releases, edges, downgrades: Vec::new() }
+    }
+
+    fn edge_specs(&self) -> Vec<EdgeSpec> {
+        let mut out: Vec<EdgeSpec> = self
+            .explicit
+            .iter()
+            .map(|(from, to, blocked, models)| EdgeSpec {
+                from: Some(spelled(*from, self.spell_edge[*from])),
+                from_range: None,
+                to: spelled(*to, self.spell_edge[*to]),
+                models: models.as_ref().map(|ms| ms.iter().map(|m| (*m).to_owned()).collect()),
+                blocked: blocked.then(|| format!("bad hop {from}->{to}")),
+                notes: None,
+            })
+            .collect();
+        out.extend(self.ranges.iter().map(|(text, to, blocked)| EdgeSpec {
+            from: None,
+            from_range: Some(text.clone()),
+            to: spelled(*to, self.spell_edge[*to]),
+            models: None,
+            blocked: blocked.then(|| "bad range".to_owned()),
+            notes: None,
+        }));
+        out
+    }
+
+    fn supports(&self, i: usize, model: Option<&str>) -> bool {
+        match (model, &self.models[i]) {
+            (None, _) | (_, None) => true,
+            (Some(m), Some(ms)) => ms.contains(&m),
+        }
+    }
+
+    /// The usable hops for `model`, computed from the rules in the graph module's docs.
+    fn hops(&self, model: Option<&str>) -> BTreeSet<(usize, usize)> {
+        let version = |i: usize| Version::parse(&spelled(i, 0)).unwrap();
+        let crosses = |from: usize, to: usize| (from + 1..to).any(|b| self.barrier[b]);
+        let mut blocked: HashSet<(usize, usize)> = self.explicit.iter().filter(|e| e.2).map(|e| (e.0, e.1)).collect();
+        let mut explicit: HashMap<(usize, usize), Option<Vec<&str>>> = HashMap::new();
+        for e in self.explicit.iter().filter(|e| !e.2) {
+            explicit.insert((e.0, e.1), e.3.clone());
+        }
+        for (text, to, is_blocked) in &self.ranges {
+            if *is_blocked {
+                let range = VersionRange::parse(text).unwrap();
+                blocked.extend((0..*to).filter(|&u| range.matches(&version(u))).map(|u| (u, *to)));
+            }
+        }
+        let mut hops = BTreeSet::new();
+        for (&(from, to), models) in &explicit {
+            let edge_ok = match (model, models) {
+                (Some(m), Some(ms)) => ms.contains(&m),
+                _ => true,
+            };
+            if edge_ok && self.supports(from, model) && self.supports(to, model) {
+                hops.insert((from, to));
+            }
+        }
+        for (text, to, is_blocked) in &self.ranges {
+            if *is_blocked {
+                continue;
+            }
+            let range = VersionRange::parse(text).unwrap();
+            for u in (0..*to).filter(|&u| range.matches(&version(u))) {
+                let hop = (u, *to);
+                if blocked.contains(&hop) || explicit.contains_key(&hop) || crosses(u, *to) {
+                    continue;
+                }
+                if self.supports(u, model) && self.supports(*to, model) {
+                    hops.insert(hop);
+                }
+            }
+        }
+        hops
+    }
+
+    /// Brute-force BFS: fewest hops from `from` to `to`.
+    fn shortest(&self, from: usize, to: usize, model: Option<&str>, allow_blocked: bool) -> Option<usize> {
+        let hops = self.hops(model);
+        let mut dist = vec![usize::MAX; self.n];
+        dist[from] = 0;
+        let mut queue = VecDeque::from([from]);
+        while let Some(u) = queue.pop_front() {
+            if u == to {
+                return Some(dist[u]);
+            }
+            if u != from && self.status[u] == ReleaseStatus::Blocked && !allow_blocked {
+                continue;
+            }
+            for &(a, b) in &hops {
+                if a == u && dist[b] == usize::MAX && (allow_blocked || self.status[b] != ReleaseStatus::Blocked) {
+                    dist[b] = dist[u] + 1;
+                    queue.push_back(b);
+                }
+            }
+        }
+        None
+    }
+}
+
+fn node_of(v: &Version) -> usize {
+    usize::try_from(v.components()[0]).unwrap() - 1
+}
+
+fn build(spec: &Spec, release_order: &[usize], edge_order: &[usize]) -> Option<UpgradeGraph> {
+    match UpgradeGraph::new(spec.manifest(release_order, edge_order)) {
+        Ok(g) => Some(g),
+        // A blocked range may cover an explicit upgrade: a legitimate rejection, skip it.
+        Err(e) if e.code() == "conflicting_edge" => None,
+        Err(e) => panic!("generator produced an invalid manifest: {e}"),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    #[test]
+    fn paths_are_valid_shortest_and_agree_with_route_tables(
+        spec in spec_strategy(),
+        model in prop::option::of(prop_oneof![Just("a"), Just("b"), Just("z")]),
+        allow_blocked in prop::bool::weighted(0.2),
+        max_hops in prop::option::of(1u32..4),
+    ) {
+        let identity: Vec<usize> = (0..spec.n).collect();
+        let edge_identity: Vec<usize> = (0..spec.edge_specs().len()).collect();
+        let Some(graph) = build(&spec, &identity, &edge_identity) else { return Ok(()) };
+        let constraints = Constraints { model: model.map(str::to_owned), allow_blocked, max_hops };
+        let usable = spec.hops(model);
+        let edges = spec.edge_specs();
+        for to in 0..spec.n {
+            let target = Version::parse(&spelled(to, 1)).unwrap();
+            let table = graph.route_table(&target, &constraints);
+            for from in 0..spec.n {
+                let source = Version::parse(&spelled(from, 3)).unwrap();
+                let result = graph.resolve(&source, &target, &constraints);
+                if let Ok(table) = &table {
+                    prop_assert_eq!(&table.resolve(&source), &result);
+                }
+                let target_blocked = spec.status[to] == ReleaseStatus::Blocked && !allow_blocked;
+                match &result {
+                    Ok(path) => {
+                        prop_assert!(from <= to && !target_blocked);
+                        prop_assert_eq!(node_of(&path.from), from);
+                        prop_assert_eq!(node_of(&path.to), to);
+                        let nodes: Vec<usize> = path.versions().iter().map(|v| node_of(v)).collect();
+                        for (k, hop) in path.hops.iter().enumerate() {
+                            let (a, b) = (node_of(&hop.from), node_of(&hop.to));
+                            prop_assert_eq!((a, b), (nodes[k], nodes[k + 1]));
+                            // The hop is a usable declared (or range-generated) edge...
+                            prop_assert!(usable.contains(&(a, b)), "hop {a}->{b} not declared");
+                            // ...and the edge entry it cites really declares it.
+                            let entry = &edges[hop.edge];
+                            prop_assert!(entry.blocked.is_none());
+                            prop_assert_eq!(node_of(&Version::parse(&entry.to).unwrap()), b);
+                            match (&entry.from, &entry.from_range) {
+                                (Some(f), None) => prop_assert_eq!(node_of(&Version::parse(f).unwrap()), a),
+                                (None, Some(r)) => prop_assert!(VersionRange::parse(r).unwrap().matches(&hop.from)),
+                                _ => prop_assert!(false),
+                            }
+                            if !allow_blocked {
+                                prop_assert!(spec.status[b] != ReleaseStatus::Blocked, "visits blocked {b}");
+                            }
+                        }
+                        let expected = spec.shortest(from, to, model, allow_blocked);
+                        prop_assert_eq!(Some(path.len()), expected);
+                        if let Some(max) = max_hops {
+                            prop_assert!(path.len() <= max as usize);
+                        }
+                    }
+                    Err(e) => match e.code() {
+                        "target_older" => prop_assert!(to < from),
+                        "target_blocked" => prop_assert!(target_blocked),
+                        "model_incompatible" => prop_assert!(!spec.supports(to, model) || !spec.supports(from, model)),
+                        "no_path" => prop_assert_eq!(spec.shortest(from, to, model, allow_blocked), None),
+                        "too_many_hops" => {
+                            let hops = spec.shortest(from, to, model, allow_blocked).unwrap();
+                            prop_assert!(hops > max_hops.unwrap() as usize);
+                        }
+                        other => prop_assert!(false, "unexpected error {other}: {e}"),
+                    },
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn results_do_not_depend_on_manifest_order(
+        spec in spec_strategy(),
+        seed in any::<u64>(),
+        model in prop::option::of(prop_oneof![Just("a"), Just("b")]),
+    ) {
+        let n_edges = spec.edge_specs().len();
+        let identity: Vec<usize> = (0..spec.n).collect();
+        let edge_identity: Vec<usize> = (0..n_edges).collect();
+        // A deterministic shuffle from the seed.
+        let shuffle = |mut items: Vec<usize>, salt: u64| {
+            let mut state = seed ^ salt;
+            for i in (1..items.len()).rev() {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                let j = usize::try_from(state >> 33).unwrap() % (i + 1);
+                items.swap(i, j);
+            }
+            items
+        };
+        let release_order = shuffle(identity.clone(), 1);
+        let edge_order = shuffle(edge_identity.clone(), 2);
+        let (Some(a), Some(b)) = (build(&spec, &identity, &edge_identity), build(&spec, &release_order, &edge_order)) else {
+            return Ok(());
+        };
+        let constraints = Constraints { model: model.map(str::to_owned), ..Constraints::default() };
+        let versions_of = |p: &fleetpath::Path| p.versions().iter().map(|v| node_of(v)).collect::<Vec<_>>();
+        for to in 0..spec.n {
+            let target = Version::parse(&spelled(to, 0)).unwrap();
+            for from in 0..=to {
+                let source = Version::parse(&spelled(from, 0)).unwrap();
+                let (ra, rb) = (a.resolve(&source, &target, &constraints), b.resolve(&source, &target, &constraints));
+                match (&ra, &rb) {
+                    (Ok(pa), Ok(pb)) => prop_assert_eq!(versions_of(pa), versions_of(pb)),
+                    (Err(ea), Err(eb)) => prop_assert_eq!(ea.code(), eb.code()),
+                    _ => prop_assert!(false, "{ra:?} vs {rb:?}"),
+                }
+            }
+        }
+        // Lint finds the same things (edge subjects renumbered through the permutation).
+        let key = |g: &UpgradeGraph, order: &[usize]| {
+            g.lint()
+                .into_iter()
+                .map(|f| {
+                    let subject = match f.subject {
+                        fleetpath::Subject::Edge { index } => format!("edge {}", order[index]),
+                        fleetpath::Subject::Release { version } => format!("release {}", node_of(&Version::parse(&version).unwrap())),
+                        other => format!("{other:?}"),
+                    };
+                    (f.code, subject)
+                })
+                .collect::<BTreeSet<_>>()
+        };
+        prop_assert_eq!(key(&a, &edge_identity), key(&b, &edge_order));
+        // Exports are deterministic for the same manifest.
+        prop_assert_eq!(a.to_dot(None), build(&spec, &identity, &edge_identity).unwrap().to_dot(None));
+    }
+}
