@@ -3,6 +3,7 @@
 //! depend on manifest order, and agree with route tables).
 
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::hash::{BuildHasher, RandomState};
 
 use fleetpath::{Constraints, EdgeSpec, Manifest, ReleaseSpec, ReleaseStatus, UpgradeGraph, Version, VersionRange};
 use proptest::prelude::*;
@@ -18,7 +19,7 @@ fn pre_identifier() -> impl Strategy<Value = String> {
     ]
 }
 
-fn dotted(ids: Vec<String>) -> String {
+fn dotted(ids: &[String]) -> String {
     ids.join(".")
 }
 
@@ -27,8 +28,8 @@ fn vendor_version() -> impl Strategy<Value = String> {
     (
         prop_oneof![Just(""), Just("v"), Just("V")],
         prop::collection::vec((0u64..300, 0usize..3), 1..=8),
-        prop::option::of(prop::collection::vec(pre_identifier(), 1..3).prop_map(dotted)),
-        prop::option::of(prop::collection::vec("[0-9A-Za-z]{1,6}", 1..3).prop_map(dotted)),
+        prop::option::of(prop::collection::vec(pre_identifier(), 1..3).prop_map(|ids| dotted(&ids))),
+        prop::option::of(prop::collection::vec("[0-9A-Za-z]{1,6}", 1..3).prop_map(|ids| dotted(&ids))),
     )
         .prop_map(|(prefix, parts, pre, build)| {
             let mut s = prefix.to_owned();
@@ -51,8 +52,8 @@ fn semver_version() -> impl Strategy<Value = semver::Version> {
         0u64..5,
         0u64..5,
         0u64..5,
-        prop::option::of(prop::collection::vec(pre_identifier(), 1..3).prop_map(dotted)),
-        prop::option::of(prop::collection::vec("[0-9a-z]{1,4}", 1..3).prop_map(dotted)),
+        prop::option::of(prop::collection::vec(pre_identifier(), 1..3).prop_map(|ids| dotted(&ids))),
+        prop::option::of(prop::collection::vec("[0-9a-z]{1,4}", 1..3).prop_map(|ids| dotted(&ids))),
     )
         .prop_map(|(major, minor, patch, pre, build)| {
             let mut v = semver::Version::new(major, minor, patch);
@@ -106,7 +107,6 @@ proptest! {
         for w in parsed.windows(2) {
             prop_assert!(w[0] <= w[1]);
         }
-        use std::hash::{BuildHasher, RandomState};
         let state = RandomState::new();
         for a in &parsed {
             for b in &parsed {
@@ -446,7 +446,7 @@ proptest! {
         let shuffle = |mut items: Vec<usize>, salt: u64| {
             let mut state = seed ^ salt;
             for i in (1..items.len()).rev() {
-                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
                 let j = usize::try_from(state >> 33).unwrap() % (i + 1);
                 items.swap(i, j);
             }
