@@ -1,1 +1,63 @@
-fn main() {}
+//! Graph benches: manifest load + validation, `resolve`, `route_table`, each beside a plain
+//! baseline (serde-only parsing; BFS over `Vec<Vec<u32>>` adjacency of the same graph).
+
+mod common;
+
+use std::hint::black_box;
+
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use fleetpath::{Constraints, Manifest, UpgradeGraph, Version};
+
+const SIZES: [(usize, &str); 3] = [(1_000, "1k"), (10_000, "10k"), (100_000, "100k")];
+
+fn load(c: &mut Criterion) {
+    let mut group = c.benchmark_group("graph/load");
+    group.sample_size(10);
+    for (n, label) in SIZES {
+        let json = common::manifest_json(n);
+        group.bench_function(BenchmarkId::new("manifest+validate", label), |b| {
+            b.iter_with_large_drop(|| UpgradeGraph::from_json(black_box(&json)).unwrap());
+        });
+        group.bench_function(BenchmarkId::new("baseline_serde_only", label), |b| {
+            b.iter_with_large_drop(|| serde_json::from_str::<Manifest>(black_box(&json)).unwrap());
+        });
+    }
+    group.finish();
+}
+
+fn paths(c: &mut Criterion) {
+    let mut group = c.benchmark_group("graph/paths");
+    for (n, label) in SIZES {
+        let graph = UpgradeGraph::from_json(&common::manifest_json(n)).unwrap();
+        let forward = common::adjacency(n);
+        let reverse = common::reverse_adjacency(n);
+        let oldest = Version::parse(&common::version(0)).unwrap();
+        let newest = Version::parse(&common::version(n - 1)).unwrap();
+        let model = Constraints::for_model("m0");
+        group.bench_function(BenchmarkId::new("route_table", label), |b| {
+            b.iter(|| graph.route_table(black_box(&newest), &model).unwrap());
+        });
+        group.bench_function(BenchmarkId::new("baseline_plain_bfs", label), |b| {
+            b.iter(|| common::plain_bfs(black_box(&reverse), u32::try_from(n - 1).unwrap()));
+        });
+        group.bench_function(BenchmarkId::new("resolve_oldest_to_newest", label), |b| {
+            b.iter(|| graph.resolve(black_box(&oldest), &newest, &model).unwrap());
+        });
+        group.bench_function(BenchmarkId::new("baseline_plain_bfs_forward", label), |b| {
+            b.iter(|| common::plain_bfs(black_box(&forward), 0));
+        });
+        let table = graph.route_table(&newest, &model).unwrap();
+        let sources: Vec<Version> = (0..n).step_by(7).map(|i| Version::parse(&common::version(i)).unwrap()).collect();
+        group.bench_function(BenchmarkId::new("route_table_next_hop_lookup", label), |b| {
+            let mut k = 0;
+            b.iter(|| {
+                k = (k + 1) % sources.len();
+                table.next_hop(black_box(&sources[k])).is_ok_and(|h| h.is_some())
+            });
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, load, paths);
+criterion_main!(benches);

@@ -65,7 +65,7 @@ mod lint;
 mod manifest;
 mod resolve;
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
 
 use petgraph::csr::Csr;
@@ -488,7 +488,7 @@ impl Builder {
         // Releases, in document order.
         let mut parsed = Vec::with_capacity(count);
         for (i, spec) in manifest.releases.iter().enumerate() {
-            let here = at("releases", i);
+            let here = format!("releases[{i}]");
             let version = Version::parse(&spec.version)
                 .map_err(|source| GraphError::Version { at: format!("{here}.version"), source })?;
             let models = self.models(spec.models.as_ref(), &here)?;
@@ -531,7 +531,10 @@ impl Builder {
         // Edge and downgrade models are interned too, so queries can name them.
         let mut edge_model_ids: Vec<Option<Vec<u32>>> = Vec::with_capacity(manifest.edges.len());
         for (i, edge) in manifest.edges.iter().enumerate() {
-            edge_model_ids.push(self.models(edge.models.as_ref(), &at("edges", i))?);
+            edge_model_ids.push(match &edge.models {
+                None => None,
+                models => self.models(models.as_ref(), &at("edges", i))?,
+            });
         }
         let mut downgrade_model_ids = Vec::with_capacity(manifest.downgrades.len());
         for (i, d) in manifest.downgrades.iter().enumerate() {
@@ -556,8 +559,8 @@ impl Builder {
 
         let mut releases = Vec::with_capacity(count);
         let mut flags = Vec::with_capacity(count);
-        let mut index = HashMap::with_capacity(count);
-        let mut spelling: HashMap<&str, u32> = HashMap::with_capacity(count);
+        let mut index = HashMap::with_capacity_and_hasher(count, Default::default());
+        let mut spelling: HashMap<&str, u32> = HashMap::with_capacity_and_hasher(count, Default::default());
         let mut model_offsets = Vec::with_capacity(count + 1);
         let mut model_list = Vec::new();
         let mut barriers = Vec::new();
@@ -589,12 +592,16 @@ impl Builder {
         }
 
         // Resolves a version string of an edge to a node: exact spelling first (no parse).
-        let lookup = |text: &str, at: String| -> Result<u32, GraphError> {
+        // Locations are formatted only when there is an error to report.
+        let lookup = |text: &str, at: &dyn Fn() -> String| -> Result<u32, GraphError> {
             if let Some(&node) = spelling.get(text) {
                 return Ok(node);
             }
-            let version = Version::parse(text).map_err(|source| GraphError::Version { at: at.clone(), source })?;
-            index.get(&version).copied().ok_or(GraphError::UnknownRelease { version: text.to_owned(), at })
+            let version = Version::parse(text).map_err(|source| GraphError::Version { at: at(), source })?;
+            index
+                .get(&version)
+                .copied()
+                .ok_or_else(|| GraphError::UnknownRelease { version: text.to_owned(), at: at() })
         };
         let crossed_barrier = |from: u32, to: u32| -> Option<u32> {
             let first_after = barriers.partition_point(|&b| b <= from);
@@ -602,22 +609,23 @@ impl Builder {
         };
 
         // Edges, pass 1: explicit edges and blocked hops; ranges parsed for pass 2.
-        let mut explicit: HashMap<(u32, u32), u32> = HashMap::new();
-        let mut blocked: HashMap<(u32, u32), u32> = HashMap::new();
+        let mut explicit: HashMap<(u32, u32), u32> =
+            HashMap::with_capacity_and_hasher(manifest.edges.len(), Default::default());
+        let mut blocked: HashMap<(u32, u32), u32> = HashMap::default();
         let mut ranges: Vec<(usize, VersionRange, u32)> = Vec::new();
         for (i, edge) in manifest.edges.iter().enumerate() {
-            let here = at("edges", i);
+            let here = || at("edges", i);
             let spec_id = u32::try_from(i).unwrap_or(u32::MAX);
-            let to = lookup(&edge.to, format!("{here}.to"))?;
+            let to = lookup(&edge.to, &|| format!("edges[{i}].to"))?;
             if let Some(reason) = &edge.blocked {
-                check_non_empty(reason, || format!("{here}.blocked"))?;
+                check_non_empty(reason, || format!("edges[{i}].blocked"))?;
             }
             match (&edge.from, &edge.from_range) {
                 (Some(from_text), None) => {
-                    let from = lookup(from_text, format!("{here}.from"))?;
+                    let from = lookup(from_text, &|| format!("edges[{i}].from"))?;
                     if from >= to {
                         return Err(GraphError::EdgeNotUpgrade {
-                            at: here,
+                            at: here(),
                             from: from_text.clone(),
                             to: edge.to.clone(),
                         });
@@ -625,7 +633,7 @@ impl Builder {
                     let table = if edge.blocked.is_some() { &mut blocked } else { &mut explicit };
                     if let Some(&first) = table.get(&(from, to)) {
                         return Err(GraphError::DuplicateEdge {
-                            at: here,
+                            at: here(),
                             first: at("edges", first as usize),
                             from: from_text.clone(),
                             to: edge.to.clone(),
@@ -634,7 +642,7 @@ impl Builder {
                     if edge.blocked.is_none() {
                         if let Some(b) = crossed_barrier(from, to) {
                             return Err(GraphError::CrossesBarrier {
-                                at: here,
+                                at: here(),
                                 from: from_text.clone(),
                                 to: edge.to.clone(),
                                 barrier: releases[b as usize].spec.version.clone(),
@@ -645,10 +653,10 @@ impl Builder {
                 }
                 (None, Some(range_text)) => {
                     let range = VersionRange::parse(range_text)
-                        .map_err(|source| GraphError::Version { at: format!("{here}.from_range"), source })?;
+                        .map_err(|source| GraphError::Version { at: format!("edges[{i}].from_range"), source })?;
                     ranges.push((i, range, to));
                 }
-                _ => return Err(GraphError::EdgeSource { at: here }),
+                _ => return Err(GraphError::EdgeSource { at: here() }),
             }
         }
         let conflict = |blocked_at: u32, declared_at: u32, from: u32, to: u32| GraphError::ConflictingEdge {
@@ -689,7 +697,7 @@ impl Builder {
         // Pass 2b: upgrade ranges generate edges, minus blocked, barrier-crossing and explicit ones.
         let mut edges: Vec<CompiledEdge> =
             explicit.iter().map(|(&(from, to), &spec)| CompiledEdge { from, to, spec, generated: false }).collect();
-        let mut generated: HashMap<(u32, u32), u32> = HashMap::new();
+        let mut generated: HashMap<(u32, u32), u32> = HashMap::default();
         for (i, range, to) in &ranges {
             if manifest.edges[*i].blocked.is_some() {
                 continue;
@@ -713,7 +721,7 @@ impl Builder {
         range_stats.sort_unstable();
         edges.sort_unstable_by_key(|e| (e.from, e.to));
 
-        let mut edge_models = HashMap::new();
+        let mut edge_models = HashMap::default();
         for (i, ids) in edge_model_ids.iter().enumerate() {
             if let Some(ids) = ids {
                 edge_models.insert(u32::try_from(i).unwrap_or(u32::MAX), sorted_ids(ids));
@@ -737,11 +745,11 @@ impl Builder {
 
         // Downgrades.
         let mut downgrades = Vec::with_capacity(manifest.downgrades.len());
-        let mut seen: HashMap<(u32, u32), usize> = HashMap::new();
+        let mut seen: HashMap<(u32, u32), usize> = HashMap::default();
         for (i, d) in manifest.downgrades.iter().enumerate() {
             let here = at("downgrades", i);
-            let from = lookup(&d.from, format!("{here}.from"))?;
-            let to = lookup(&d.to, format!("{here}.to"))?;
+            let from = lookup(&d.from, &|| format!("downgrades[{i}].from"))?;
+            let to = lookup(&d.to, &|| format!("downgrades[{i}].to"))?;
             if to >= from {
                 return Err(GraphError::DowngradeNotOlder { at: here, from: d.from.clone(), to: d.to.clone() });
             }
