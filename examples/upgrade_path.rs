@@ -71,10 +71,9 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let manifest = graph.manifest();
     println!(
         "manifest {:?}: {} releases, {} upgrade edges, {} models",
-        manifest.name.as_deref().unwrap_or("(unnamed)"),
+        graph.name().unwrap_or("(unnamed)"),
         graph.releases().len(),
         graph.upgrade_edges().count(),
         graph.models().len()
@@ -121,7 +120,7 @@ fn print_path(graph: &UpgradeGraph, path: &Path, constraints: &Constraints) {
     }
     println!("path {} -> {}{model}: {} hop(s)", path.from, path.to, path.len());
     for (i, hop) in path.hops.iter().enumerate() {
-        let edge = &graph.manifest().edges[hop.edge];
+        let edge = &graph.edge_specs()[hop.edge];
         let declared = match &edge.from_range {
             Some(range) => format!("edges[{}] (range {range:?})", hop.edge),
             None => format!("edges[{}]", hop.edge),

@@ -216,3 +216,62 @@ fn collect_codes(v: &Value, out: &mut std::collections::BTreeSet<String>) {
         _ => {}
     }
 }
+
+#[test]
+fn manifests_round_trip() {
+    for name in ["examples/data/seed-ip-module.json", "examples/data/line-controller.json"] {
+        let text = std::fs::read_to_string(root().join(name)).unwrap();
+        let manifest = Manifest::from_json(&text).unwrap();
+        let graph = UpgradeGraph::new(manifest.clone()).unwrap();
+        assert_eq!(graph.to_manifest(), manifest, "{name}");
+        // Writing and reading back gives the same document.
+        assert_eq!(Manifest::from_json(&manifest.to_json()).unwrap(), manifest, "{name}");
+        assert_eq!(graph.edge_specs(), manifest.edges.as_slice());
+        assert_eq!(graph.downgrade_specs(), manifest.downgrades.as_slice());
+        assert_eq!(graph.name(), manifest.name.as_deref());
+    }
+}
+
+#[test]
+fn blocked_hops_and_downgrades_of_the_bundled_manifests() {
+    let graph = graph("examples/data/line-controller.json", &Value::Null);
+    let blocked: Vec<(String, String, usize)> = graph
+        .blocked_hops()
+        .map(|(hop, _)| (hop.from.version().to_string(), hop.to.version().to_string(), hop.spec))
+        .collect();
+    assert_eq!(blocked, [("4.1.2.4".to_owned(), "4.3.0.2".to_owned(), 7)]);
+    let v = |s: &str| Version::parse(s).unwrap();
+    let targets = |from: &str, model: Option<&str>| -> Vec<String> {
+        graph.downgrades_from(&v(from), model).iter().map(|(r, _)| r.version().to_string()).collect()
+    };
+    assert_eq!(targets("4.2.0.17", None), ["4.1.2.4", "4.1.0.8"]);
+    assert_eq!(targets("4.2.0.17", Some("EC-200")), ["4.1.0.8"]);
+    assert_eq!(targets("4.2.0.17", Some("EC-310")), ["4.1.2.4"]);
+    assert!(targets("4.1.0.8", None).is_empty());
+    assert_eq!(graph.models(), ["EC-200", "EC-300", "EC-310"]);
+    assert_eq!(graph.latest_for("EC-200").unwrap().version().to_string(), "4.2.0.17");
+    assert_eq!(graph.latest_for("EC-310").unwrap().version().to_string(), "4.3.0.2");
+    assert!(graph.latest_for("EC-999").is_none());
+}
+
+#[test]
+fn exports_draw_every_element() {
+    let graph = graph("examples/data/seed-ip-module.json", &Value::Null);
+    let path =
+        graph.resolve(&"5.6.14".parse().unwrap(), &"6.15.008".parse().unwrap(), &Constraints::default()).unwrap();
+    let dot = graph.to_dot(Some(&path));
+    assert!(dot.starts_with("digraph \"ip-alarm-module\" {"));
+    assert!(dot.contains("r0 -> r1 [style=dashed, color=\"#1e8449\", penwidth=3];"), "{dot}");
+    assert!(dot.contains("r1 -> r2 [color=\"#1e8449\", penwidth=3];"), "{dot}");
+    assert!(dot.contains("r0 -> r2 [color=\"#c0392b\""), "blocked hop drawn: {dot}");
+    assert!(dot.contains("label=\"blocked: direct jump from TURN firmware"), "{dot}");
+    assert!(dot.contains("r2 -> r1 [color=\"#2e86c1\""), "downgrade drawn: {dot}");
+    assert!(dot.contains("peripheries=2"), "barrier drawn: {dot}");
+    let mermaid = graph.to_mermaid(Some(&path));
+    assert!(mermaid.starts_with("flowchart LR\n"));
+    assert!(mermaid.contains("r1[[\"5.6.30<br/>protocol: turn+mqtt<br/>barrier\"]]"), "{mermaid}");
+    assert!(mermaid.contains("r0 --x|\"blocked: direct jump"), "{mermaid}");
+    assert!(mermaid.contains("linkStyle 0,1 stroke:#1e8449,stroke-width:3px"), "{mermaid}");
+    assert!(mermaid.contains("class r0,r1,r2 onpath"), "{mermaid}");
+    assert_ne!(graph.to_dot(None), dot, "the highlight changes the drawing");
+}

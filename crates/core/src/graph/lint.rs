@@ -289,7 +289,7 @@ impl UpgradeGraph {
                 self.unknown_models(findings, models, &declared, Subject::Edge { index: i }, &format!("edges[{i}]"));
             }
         }
-        for &(i, matched, _) in &self.inner.range_stats {
+        for &(i, matched) in &self.inner.range_stats {
             if matched == 0 {
                 let edge = &manifest.edges[i];
                 findings.push(LintFinding::new(

@@ -65,7 +65,7 @@ mod lint;
 mod manifest;
 mod resolve;
 
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::{FxBuildHasher, FxHashMap as HashMap};
 use std::sync::Arc;
 
 use petgraph::csr::Csr;
@@ -198,6 +198,7 @@ pub struct UpgradeGraph {
 }
 
 struct Inner {
+    /// The document, minus its releases (moved into `releases`).
     manifest: Manifest,
     /// Sorted by version: a node's index is its rank, so every upgrade edge goes up.
     releases: Vec<Release>,
@@ -218,9 +219,8 @@ struct Inner {
     /// Sorted by `(from, to)`.
     blocked: Vec<BlockedHop>,
     downgrades: Vec<CompiledDowngrade>,
-    /// Range edges: spec index, how many older releases they matched, and how many edges
-    /// they produced (for lint).
-    range_stats: Vec<(usize, usize, usize)>,
+    /// Range edges: spec index and how many older releases they matched (for lint).
+    range_stats: Vec<(usize, usize)>,
 }
 
 impl std::fmt::Debug for UpgradeGraph {
@@ -265,9 +265,29 @@ impl UpgradeGraph {
         Builder::default().build(manifest).map(|inner| Self { inner: Arc::new(inner) })
     }
 
-    /// The manifest this graph was compiled from.
-    pub fn manifest(&self) -> &Manifest {
-        &self.inner.manifest
+    /// The manifest this graph was compiled from, rebuilt (releases in document order).
+    /// Round-trips: `UpgradeGraph::new(graph.to_manifest())` gives the same graph.
+    pub fn to_manifest(&self) -> Manifest {
+        let mut manifest = self.inner.manifest.clone();
+        let mut releases: Vec<&Release> = self.inner.releases.iter().collect();
+        releases.sort_unstable_by_key(|r| r.position);
+        manifest.releases = releases.into_iter().map(|r| r.spec.clone()).collect();
+        manifest
+    }
+
+    /// The manifest's `name`.
+    pub fn name(&self) -> Option<&str> {
+        self.inner.manifest.name.as_deref()
+    }
+
+    /// The manifest's `edges` entries, as written (a [`Hop`]'s `edge` indexes this list).
+    pub fn edge_specs(&self) -> &[EdgeSpec] {
+        &self.inner.manifest.edges
+    }
+
+    /// The manifest's `downgrades` entries, as written.
+    pub fn downgrade_specs(&self) -> &[DowngradeSpec] {
+        &self.inner.manifest.downgrades
     }
 
     /// Every release, oldest first.
@@ -382,6 +402,7 @@ impl UpgradeGraph {
     }
 
     /// Whether the edge's own `models` list (if any) admits the query.
+    #[inline]
     fn edge_admits(&self, weight: u32, query: ModelQuery) -> bool {
         if weight & RESTRICTED == 0 {
             return true;
@@ -478,7 +499,7 @@ impl Builder {
     }
 
     #[allow(clippy::too_many_lines)]
-    fn build(mut self, manifest: Manifest) -> Result<Inner, GraphError> {
+    fn build(mut self, mut manifest: Manifest) -> Result<Inner, GraphError> {
         if manifest.releases.is_empty() {
             return Err(GraphError::NoReleases);
         }
@@ -557,17 +578,20 @@ impl Builder {
         let model_ids: HashMap<String, u32> =
             model_names.iter().enumerate().map(|(i, n)| (n.clone(), u32::try_from(i).unwrap_or(u32::MAX))).collect();
 
+        // Move the release specs out of the document (no clones); `to_manifest` puts them back.
+        let mut specs: Vec<Option<ReleaseSpec>> =
+            std::mem::take(&mut manifest.releases).into_iter().map(Some).collect();
         let mut releases = Vec::with_capacity(count);
         let mut flags = Vec::with_capacity(count);
-        let mut index = HashMap::with_capacity_and_hasher(count, Default::default());
-        let mut spelling: HashMap<&str, u32> = HashMap::with_capacity_and_hasher(count, Default::default());
+        let mut index = HashMap::with_capacity_and_hasher(count, FxBuildHasher);
         let mut model_offsets = Vec::with_capacity(count + 1);
         let mut model_list = Vec::new();
         let mut barriers = Vec::new();
         model_offsets.push(0u32);
         for (node, (version, models, position)) in parsed.into_iter().enumerate() {
             let node = u32::try_from(node).unwrap_or(u32::MAX);
-            let spec = &manifest.releases[position];
+            // Positions are unique (one per document entry), so each spec is taken once.
+            let spec = specs[position].take().unwrap_or_else(|| unreachable!("release {position} taken twice"));
             let mut f = 0;
             match spec.status {
                 ReleaseStatus::Blocked => f |= BLOCKED,
@@ -586,10 +610,14 @@ impl Builder {
                 barriers.push(node);
             }
             flags.push(f);
-            spelling.insert(spec.version.as_str(), node);
             index.insert(version.clone(), node);
-            releases.push(Release { version, spec: spec.clone(), position });
+            releases.push(Release { version, spec, position });
         }
+        let spelling: HashMap<&str, u32> = releases
+            .iter()
+            .enumerate()
+            .map(|(node, r)| (r.spec.version.as_str(), u32::try_from(node).unwrap_or(u32::MAX)))
+            .collect();
 
         // Resolves a version string of an edge to a node: exact spelling first (no parse).
         // Locations are formatted only when there is an error to report.
@@ -603,75 +631,74 @@ impl Builder {
                 .copied()
                 .ok_or_else(|| GraphError::UnknownRelease { version: text.to_owned(), at: at() })
         };
-        let crossed_barrier = |from: u32, to: u32| -> Option<u32> {
-            let first_after = barriers.partition_point(|&b| b <= from);
-            barriers.get(first_after).copied().filter(|&b| b < to)
-        };
 
-        // Edges, pass 1: explicit edges and blocked hops; ranges parsed for pass 2.
-        let mut explicit: HashMap<(u32, u32), u32> =
-            HashMap::with_capacity_and_hasher(manifest.edges.len(), Default::default());
-        let mut blocked: HashMap<(u32, u32), u32> = HashMap::default();
+        // Edges, pass 1 (document order): endpoints, direction, barriers. Explicit upgrades and
+        // blocked hops are collected as (from, to, spec) and checked for duplicates by sorting.
+        let mut explicit: Vec<(u32, u32, u32)> = Vec::with_capacity(manifest.edges.len());
+        let mut blocked: Vec<(u32, u32, u32)> = Vec::new();
         let mut ranges: Vec<(usize, VersionRange, u32)> = Vec::new();
-        for (i, edge) in manifest.edges.iter().enumerate() {
-            let here = || at("edges", i);
-            let spec_id = u32::try_from(i).unwrap_or(u32::MAX);
-            let to = lookup(&edge.to, &|| format!("edges[{i}].to"))?;
-            if let Some(reason) = &edge.blocked {
-                check_non_empty(reason, || format!("edges[{i}].blocked"))?;
+        let duplicate = |first: u32, second: u32| {
+            let edge = &manifest.edges[second as usize];
+            GraphError::DuplicateEdge {
+                at: at("edges", second as usize),
+                first: at("edges", first as usize),
+                from: edge.from.clone().unwrap_or_default(),
+                to: edge.to.clone(),
             }
-            match (&edge.from, &edge.from_range) {
-                (Some(from_text), None) => {
-                    let from = lookup(from_text, &|| format!("edges[{i}].from"))?;
-                    if from >= to {
-                        return Err(GraphError::EdgeNotUpgrade {
-                            at: here(),
-                            from: from_text.clone(),
-                            to: edge.to.clone(),
-                        });
+        };
+        // The duplicate whose second declaration comes first in the document (lists sorted).
+        let first_duplicate = |lists: [&[(u32, u32, u32)]; 2]| -> Option<(u32, u32)> {
+            let mut best: Option<(u32, u32)> = None;
+            for sorted in lists {
+                for pair in sorted.windows(2) {
+                    if (pair[0].0, pair[0].1) == (pair[1].0, pair[1].1) && best.is_none_or(|b| pair[1].2 < b.1) {
+                        best = Some((pair[0].2, pair[1].2));
                     }
-                    let table = if edge.blocked.is_some() { &mut blocked } else { &mut explicit };
-                    if let Some(&first) = table.get(&(from, to)) {
-                        return Err(GraphError::DuplicateEdge {
-                            at: here(),
-                            first: at("edges", first as usize),
-                            from: from_text.clone(),
-                            to: edge.to.clone(),
-                        });
-                    }
-                    if edge.blocked.is_none() {
-                        if let Some(b) = crossed_barrier(from, to) {
-                            return Err(GraphError::CrossesBarrier {
-                                at: here(),
-                                from: from_text.clone(),
-                                to: edge.to.clone(),
-                                barrier: releases[b as usize].spec.version.clone(),
-                            });
-                        }
-                    }
-                    table.insert((from, to), spec_id);
                 }
-                (None, Some(range_text)) => {
-                    let range = VersionRange::parse(range_text)
-                        .map_err(|source| GraphError::Version { at: format!("edges[{i}].from_range"), source })?;
-                    ranges.push((i, range, to));
+            }
+            best
+        };
+        for (i, edge) in manifest.edges.iter().enumerate() {
+            let spec_id = u32::try_from(i).unwrap_or(u32::MAX);
+            let scanned = scan_edge(edge, i, &lookup, &barriers, &releases);
+            match scanned {
+                Ok(ScannedEdge::Explicit { from, to }) if edge.blocked.is_some() => blocked.push((from, to, spec_id)),
+                Ok(ScannedEdge::Explicit { from, to }) => explicit.push((from, to, spec_id)),
+                Ok(ScannedEdge::Range(range, to)) => ranges.push((i, range, to)),
+                Err(error) => {
+                    // Report in document order: a duplicate declared before this entry wins.
+                    explicit.sort_unstable();
+                    blocked.sort_unstable();
+                    return Err(match first_duplicate([&explicit, &blocked]) {
+                        Some((first, second)) => duplicate(first, second),
+                        None => error,
+                    });
                 }
-                _ => return Err(GraphError::EdgeSource { at: here() }),
             }
         }
+        explicit.sort_unstable();
+        blocked.sort_unstable();
+        if let Some((first, second)) = first_duplicate([&explicit, &blocked]) {
+            return Err(duplicate(first, second));
+        }
+        let find = |list: &[(u32, u32, u32)], from: u32, to: u32| -> Option<u32> {
+            list.binary_search_by(|e| (e.0, e.1).cmp(&(from, to))).ok().map(|k| list[k].2)
+        };
         let conflict = |blocked_at: u32, declared_at: u32, from: u32, to: u32| GraphError::ConflictingEdge {
             blocked_at: at("edges", blocked_at as usize),
             declared_at: at("edges", declared_at as usize),
             from: releases[from as usize].spec.version.clone(),
             to: releases[to as usize].spec.version.clone(),
         };
-        // An explicit upgrade that an explicit blocked edge names: report in document order.
-        let mut clashes: Vec<_> = explicit
+        // An explicit upgrade that an explicit blocked edge names: the clash whose later entry
+        // comes first in the document.
+        let clash = blocked
             .iter()
-            .filter_map(|(hop, &declared)| blocked.get(hop).map(|&b| (b.max(declared), b, declared, *hop)))
-            .collect();
-        clashes.sort_unstable();
-        if let Some(&(_, b, declared, (from, to))) = clashes.first() {
+            .filter_map(|&(from, to, b)| {
+                find(&explicit, from, to).map(|declared| (b.max(declared), b, declared, from, to))
+            })
+            .min();
+        if let Some((_, b, declared, from, to)) = clash {
             return Err(conflict(b, declared, from, to));
         }
 
@@ -687,39 +714,54 @@ impl Builder {
             let spec_id = u32::try_from(*i).unwrap_or(u32::MAX);
             let sources = matches_older(range, *to);
             for &from in &sources {
-                if let Some(&declared) = explicit.get(&(from, *to)) {
+                if let Some(declared) = find(&explicit, from, *to) {
                     return Err(conflict(spec_id, declared, from, *to));
                 }
-                blocked.entry((from, *to)).or_insert(spec_id);
+                blocked.push((from, *to, spec_id));
             }
-            range_stats.push((*i, sources.len(), sources.len()));
+            range_stats.push((*i, sources.len()));
         }
+        // One reason per blocked hop: the first entry in the document that blocks it.
+        blocked.sort_unstable();
+        blocked.dedup_by_key(|b| (b.0, b.1));
+
         // Pass 2b: upgrade ranges generate edges, minus blocked, barrier-crossing and explicit ones.
-        let mut edges: Vec<CompiledEdge> =
-            explicit.iter().map(|(&(from, to), &spec)| CompiledEdge { from, to, spec, generated: false }).collect();
-        let mut generated: HashMap<(u32, u32), u32> = HashMap::default();
+        let mut generated: Vec<(u32, u32, u32)> = Vec::new();
         for (i, range, to) in &ranges {
             if manifest.edges[*i].blocked.is_some() {
                 continue;
             }
             let spec_id = u32::try_from(*i).unwrap_or(u32::MAX);
             let sources = matches_older(range, *to);
-            let mut produced = 0;
             for &from in &sources {
-                let hop = (from, *to);
-                if blocked.contains_key(&hop) || explicit.contains_key(&hop) || crossed_barrier(from, *to).is_some() {
-                    continue;
-                }
-                if let std::collections::hash_map::Entry::Vacant(slot) = generated.entry(hop) {
-                    slot.insert(spec_id);
-                    edges.push(CompiledEdge { from, to: *to, spec: spec_id, generated: true });
-                    produced += 1;
+                if find(&blocked, from, *to).is_none()
+                    && find(&explicit, from, *to).is_none()
+                    && crossed_barrier(&barriers, from, *to).is_none()
+                {
+                    generated.push((from, *to, spec_id));
                 }
             }
-            range_stats.push((*i, sources.len(), produced));
+            range_stats.push((*i, sources.len()));
         }
         range_stats.sort_unstable();
-        edges.sort_unstable_by_key(|e| (e.from, e.to));
+        // A hop two ranges generate belongs to the first in the document.
+        generated.sort_unstable();
+        generated.dedup_by_key(|g| (g.0, g.1));
+        // Both lists are sorted and disjoint: merge them.
+        let mut edges: Vec<CompiledEdge> = Vec::with_capacity(explicit.len() + generated.len());
+        let (mut a, mut b) = (0, 0);
+        while a < explicit.len() || b < generated.len() {
+            let take_explicit = b == generated.len()
+                || (a < explicit.len() && (explicit[a].0, explicit[a].1) < (generated[b].0, generated[b].1));
+            let ((from, to, spec), generated) = if take_explicit {
+                a += 1;
+                (explicit[a - 1], false)
+            } else {
+                b += 1;
+                (generated[b - 1], true)
+            };
+            edges.push(CompiledEdge { from, to, spec, generated });
+        }
 
         let mut edge_models = HashMap::default();
         for (i, ids) in edge_model_ids.iter().enumerate() {
@@ -733,15 +775,13 @@ impl Builder {
         };
         let forward_list: Vec<(u32, u32, u32)> =
             edges.iter().enumerate().map(|(k, e)| (e.from, e.to, weight(k, e))).collect();
-        let mut reverse_list: Vec<(u32, u32, u32)> = forward_list.iter().map(|&(f, t, w)| (t, f, w)).collect();
-        reverse_list.sort_unstable();
         let node_count = releases.len();
+        let reverse_list = transpose(&forward_list, node_count);
         let forward = csr(&forward_list, node_count);
         let reverse = csr(&reverse_list, node_count);
 
-        let mut blocked: Vec<BlockedHop> =
-            blocked.into_iter().map(|((from, to), spec)| BlockedHop { from, to, spec }).collect();
-        blocked.sort_unstable_by_key(|b| (b.from, b.to));
+        let blocked: Vec<BlockedHop> =
+            blocked.into_iter().map(|(from, to, spec)| BlockedHop { from, to, spec }).collect();
 
         // Downgrades.
         let mut downgrades = Vec::with_capacity(manifest.downgrades.len());
@@ -788,6 +828,79 @@ impl Builder {
             downgrades,
             range_stats,
         })
+    }
+}
+
+/// Reverses edges sorted by `(source, target)` into edges sorted by `(target, source)`, with a
+/// counting pass: O(V + E), no comparison sort.
+fn transpose(sorted: &[(u32, u32, u32)], nodes: usize) -> Vec<(u32, u32, u32)> {
+    let mut start = vec![0usize; nodes + 1];
+    for &(_, to, _) in sorted {
+        start[to as usize + 1] += 1;
+    }
+    for i in 0..nodes {
+        start[i + 1] += start[i];
+    }
+    let mut out = vec![(0, 0, 0); sorted.len()];
+    // Sources are visited in ascending order, so each target's bucket ends up sorted.
+    for &(from, to, weight) in sorted {
+        let slot = &mut start[to as usize];
+        out[*slot] = (to, from, weight);
+        *slot += 1;
+    }
+    out
+}
+
+/// The first barrier strictly between `from` and `to`, if any (`barriers` is sorted).
+fn crossed_barrier(barriers: &[u32], from: u32, to: u32) -> Option<u32> {
+    let first_after = barriers.partition_point(|&b| b <= from);
+    barriers.get(first_after).copied().filter(|&b| b < to)
+}
+
+/// An edge entry with its endpoints resolved.
+enum ScannedEdge {
+    Explicit { from: u32, to: u32 },
+    Range(VersionRange, u32),
+}
+
+/// Checks one edge entry in isolation: its source form, endpoints, direction and barriers.
+fn scan_edge(
+    edge: &EdgeSpec,
+    i: usize,
+    lookup: &dyn Fn(&str, &dyn Fn() -> String) -> Result<u32, GraphError>,
+    barriers: &[u32],
+    releases: &[Release],
+) -> Result<ScannedEdge, GraphError> {
+    let to = lookup(&edge.to, &|| format!("edges[{i}].to"))?;
+    if let Some(reason) = &edge.blocked {
+        check_non_empty(reason, || format!("edges[{i}].blocked"))?;
+    }
+    match (&edge.from, &edge.from_range) {
+        (Some(from_text), None) => {
+            let from = lookup(from_text, &|| format!("edges[{i}].from"))?;
+            if from >= to {
+                return Err(GraphError::EdgeNotUpgrade {
+                    at: at("edges", i),
+                    from: from_text.clone(),
+                    to: edge.to.clone(),
+                });
+            }
+            if edge.blocked.is_none() {
+                if let Some(b) = crossed_barrier(barriers, from, to) {
+                    return Err(GraphError::CrossesBarrier {
+                        at: at("edges", i),
+                        from: from_text.clone(),
+                        to: edge.to.clone(),
+                        barrier: releases[b as usize].spec.version.clone(),
+                    });
+                }
+            }
+            Ok(ScannedEdge::Explicit { from, to })
+        }
+        (None, Some(range_text)) => VersionRange::parse(range_text)
+            .map(|range| ScannedEdge::Range(range, to))
+            .map_err(|source| GraphError::Version { at: format!("edges[{i}].from_range"), source }),
+        _ => Err(GraphError::EdgeSource { at: at("edges", i) }),
     }
 }
 

@@ -249,16 +249,26 @@ impl UpgradeGraph {
         allow_blocked: bool,
         stop: Option<u32>,
     ) -> Search {
+        const SUPPORTED: u8 = 1;
+        const PASSABLE: u8 = 2;
         let span = (target - lo) as usize + 1;
+        let flags = &self.inner.flags;
+        let closed = if allow_blocked { 0 } else { BLOCKED };
+        // One byte per node of the span, computed once, so the edge loop does no model lookups.
+        let admit: Vec<u8> = (lo..=target)
+            .map(|u| match self.supports(u, query) {
+                false => 0,
+                true if flags[u as usize] & closed == 0 => SUPPORTED | PASSABLE,
+                true => SUPPORTED,
+            })
+            .collect();
         let mut dist = vec![UNSEEN; span];
         let mut next = vec![UNSEEN; span];
-        let flags = &self.inner.flags;
-        let mut queue: Vec<u32> = Vec::with_capacity(64);
+        let mut queue: Vec<u32> = Vec::with_capacity(span);
         dist[span - 1] = 0;
         next[span - 1] = target;
         queue.push(target);
         let mut head = 0;
-        let closed = if allow_blocked { 0 } else { BLOCKED };
         while let Some(&v) = queue.get(head) {
             head += 1;
             if Some(v) == stop {
@@ -266,21 +276,24 @@ impl UpgradeGraph {
             }
             let d = dist[(v - lo) as usize];
             let (sources, weights) = self.reverse(v);
-            let start = sources.partition_point(|&u| u < lo);
+            let start = if lo == 0 { 0 } else { sources.partition_point(|&u| u < lo) };
             for (&u, &w) in sources[start..].iter().zip(&weights[start..]) {
                 let i = (u - lo) as usize;
+                let a = admit[i];
+                if a & SUPPORTED == 0 {
+                    continue;
+                }
                 let du = dist[i];
                 if du == UNSEEN {
-                    if !(self.supports(u, query) && self.edge_admits(w, query)) {
+                    if !self.edge_admits(w, query) {
                         continue;
                     }
                     dist[i] = d + 1;
                     next[i] = v;
-                    if flags[u as usize] & closed == 0 {
+                    if a & PASSABLE != 0 {
                         queue.push(u);
                     }
                 } else if du == d + 1 && better(flags, v, next[i]) && self.edge_admits(w, query) {
-                    // `u` supports the model: it was admitted over another edge.
                     next[i] = v;
                 }
             }

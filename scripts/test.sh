@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Runs every fleetpath check: format, clippy, unit/integration/property/doc tests, the shared
+# JSON vectors, the examples on bundled data, the criterion benches in test mode, and the
+# core's wasm32-unknown-unknown build. Installs what it needs on a fresh Debian bookworm
+# machine (run as root, or with the packages already installed).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+fail() { printf 'FAILED: %s\n' "$*" >&2; exit 1; }
+
+step "toolchain"
+cargo --version
+rustc --version
+for component in rustfmt clippy; do
+  if ! cargo "${component/rustfmt/fmt}" --version >/dev/null 2>&1; then
+    rustup component add "$component" || fail "cargo $component is missing and could not be installed"
+  fi
+done
+
+step "format"
+cargo fmt --all -- --check
+
+step "clippy (workspace, all targets, warnings are errors)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "tests: unit, integration, property, shared vectors, doc tests"
+cargo test --workspace --locked
+
+step "examples on bundled data"
+demo_out=$(cargo run --quiet --locked --example upgrade_path -- examples/data/seed-ip-module.json 5.6.14 6.15.008 --model IPM-1)
+echo "$demo_out"
+grep -q '1. 5.6.14 -> 5.6.30' <<<"$demo_out" || fail "seed demo: the bridge hop is missing"
+grep -q '2. 5.6.30 -> 6.15.008' <<<"$demo_out" || fail "seed demo: the MQTT hop is missing"
+set +e
+refused_out=$(cargo run --quiet --locked --example upgrade_path -- examples/data/seed-ip-module.json 5.6.14 6.15.008 --max-hops 1)
+refused_rc=$?
+set -e
+echo "$refused_out"
+[ "$refused_rc" -eq 1 ] || fail "seed demo: a one-hop jump must be refused with exit status 1 (got $refused_rc)"
+grep -q 'error \[too_many_hops\]' <<<"$refused_out" || fail "seed demo: the refusal must name its code"
+cargo run --quiet --locked --example upgrade_path -- examples/data/line-controller.json 3.9.0.12 latest --model EC-300 \
+  | grep -q '3. 4.2.0.17 -> 4.3.0.2' || fail "line-controller demo: unexpected path"
+
+step "benches in test mode (each bench runs once, release build)"
+cargo bench --locked -p fleetpath-benches -- --test
+
+step "core builds for wasm32-unknown-unknown"
+# rustup here has only the host target and cannot download others; Debian's rustc-web ships
+# the std source, so std is rebuilt for wasm32 (see docs/development.md).
+wasm_pkgs=(rustc-web cargo-web rust-web-src rust-web-llvm lld-22)
+if ! dpkg -s "${wasm_pkgs[@]}" >/dev/null 2>&1; then
+  [ "$(id -u)" -eq 0 ] || fail "install ${wasm_pkgs[*]} (Debian bookworm-security) or run as root"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${wasm_pkgs[@]}" >/dev/null
+fi
+RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTC_BOOTSTRAP=1 /usr/bin/cargo build --locked --release \
+  -Z build-std=std,panic_abort --target wasm32-unknown-unknown -p fleetpath --target-dir target/wasm32
+ls -l target/wasm32/wasm32-unknown-unknown/release/libfleetpath.rlib
+
+step "all checks passed"
