@@ -39,8 +39,9 @@ set -e
 echo "$refused_out"
 [ "$refused_rc" -eq 1 ] || fail "seed demo: a one-hop jump must be refused with exit status 1 (got $refused_rc)"
 grep -q 'error \[too_many_hops\]' <<<"$refused_out" || fail "seed demo: the refusal must name its code"
-cargo run --quiet --locked --example upgrade_path -- examples/data/line-controller.json 3.9.0.12 latest --model EC-300 \
-  | grep -q '3. 4.2.0.17 -> 4.3.0.2' || fail "line-controller demo: unexpected path"
+lc_out=$(cargo run --quiet --locked --example upgrade_path -- examples/data/line-controller.json 3.9.0.12 latest --model EC-300)
+echo "$lc_out"
+grep -q '3. 4.2.0.17 -> 4.3.0.2' <<<"$lc_out" || fail "line-controller demo: unexpected path"
 
 step "benches in test mode (each bench runs once, release build)"
 cargo bench --locked -p fleetpath-benches -- --test

@@ -863,11 +863,14 @@ enum ScannedEdge {
     Range(VersionRange, u32),
 }
 
+/// Resolves a version string to a node; the closure gives the error location lazily.
+type Lookup<'a> = dyn Fn(&str, &dyn Fn() -> String) -> Result<u32, GraphError> + 'a;
+
 /// Checks one edge entry in isolation: its source form, endpoints, direction and barriers.
 fn scan_edge(
     edge: &EdgeSpec,
     i: usize,
-    lookup: &dyn Fn(&str, &dyn Fn() -> String) -> Result<u32, GraphError>,
+    lookup: &Lookup<'_>,
     barriers: &[u32],
     releases: &[Release],
 ) -> Result<ScannedEdge, GraphError> {

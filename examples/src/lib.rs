@@ -1,1 +1,0 @@
-//! Example data helpers (none yet).
