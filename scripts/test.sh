@@ -25,7 +25,12 @@ step "clippy (workspace, all targets, warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "tests: unit, integration, property, shared vectors, doc tests"
-cargo test --workspace --locked
+test_log=$(mktemp)
+trap 'rm -f "$test_log"' EXIT
+cargo test --workspace --locked 2>&1 | tee "$test_log"
+passed=$(grep -oE 'test result: ok\. [0-9]+ passed' "$test_log" | awk '{s += $4} END {print s + 0}')
+failed=$(grep -oE '[0-9]+ failed' "$test_log" | awk '{s += $1} END {print s + 0}')
+[ "$passed" -gt 0 ] || fail "cargo test ran no test"
 
 step "examples on bundled data"
 demo_out=$(cargo run --quiet --locked --example upgrade_path -- examples/data/seed-ip-module.json 5.6.14 6.15.008 --model IPM-1)
@@ -60,3 +65,4 @@ RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTC_BOOTSTRAP=1 /usr/bin/cargo b
 ls -l target/wasm32/wasm32-unknown-unknown/release/libfleetpath.rlib
 
 step "all checks passed"
+echo "fleetpath: $passed passed, $failed failed"
