@@ -245,7 +245,9 @@ pub struct Version {
 
 /// The numeric part of a version or a range bound: components and where parsing stopped.
 struct Numbers {
-    values: Vec<u64>,
+    /// `buffer[..len]` holds the components (no heap allocation while scanning).
+    buffer: [u64; MAX_COMPONENTS],
+    len: usize,
     /// A trailing wildcard (`*`, `x`, `X`) was seen (ranges only).
     wildcard: bool,
     /// Byte offset just after the numeric part.
@@ -266,7 +268,7 @@ fn scan_numbers(input: &str, start: usize, grammar: Grammar) -> Result<Numbers, 
     if matches!(bytes.get(pos), Some(b'v' | b'V')) {
         pos += 1;
     }
-    let mut values = Vec::with_capacity(4);
+    let mut values = StackList::default();
     let mut wildcard = false;
     loop {
         let index = values.len() + usize::from(wildcard) + 1;
@@ -300,6 +302,9 @@ fn scan_numbers(input: &str, start: usize, grammar: Grammar) -> Result<Numbers, 
             if overflow {
                 return Err(VersionError::ComponentOverflow { input: input.to_owned(), index });
             }
+            if values.len() == MAX_COMPONENTS {
+                return Err(VersionError::TooManyComponents { input: input.to_owned(), max: MAX_COMPONENTS });
+            }
             values.push(value);
         }
         if values.len() + usize::from(wildcard) > MAX_COMPONENTS {
@@ -311,7 +316,30 @@ fn scan_numbers(input: &str, start: usize, grammar: Grammar) -> Result<Numbers, 
             break;
         }
     }
-    Ok(Numbers { values, wildcard, end: pos })
+    Ok(Numbers { buffer: values.items, len: values.len, wildcard, end: pos })
+}
+
+impl Numbers {
+    fn values(&self) -> &[u64] {
+        &self.buffer[..self.len]
+    }
+}
+
+/// At most [`MAX_COMPONENTS`] numbers, on the stack.
+#[derive(Default)]
+struct StackList {
+    items: [u64; MAX_COMPONENTS],
+    len: usize,
+}
+
+impl StackList {
+    fn push(&mut self, value: u64) {
+        self.items[self.len] = value;
+        self.len += 1;
+    }
+    fn len(&self) -> usize {
+        self.len
+    }
 }
 
 fn unexpected(input: &str, position: usize, grammar: Grammar) -> VersionError {
@@ -396,8 +424,8 @@ impl Version {
         }
         let numbers = scan_numbers(input, 0, Grammar::Version)?;
         let (pre, build) = scan_suffixes(input, numbers.end, Grammar::Version)?;
-        let written = u8::try_from(numbers.values.len()).unwrap_or(u8::MAX);
-        Ok(Self { raw: input.into(), numbers: trimmed(&numbers.values).into(), written, pre, build })
+        let written = u8::try_from(numbers.len).unwrap_or(u8::MAX);
+        Ok(Self { raw: input.into(), numbers: trimmed(numbers.values()).into(), written, pre, build })
     }
 
     /// The version exactly as written.
@@ -760,7 +788,7 @@ fn parse_comparator(input: &str, offset: usize, text: &str, index: usize) -> Res
             other => VersionError::RangeBound { input: input.to_owned(), source: Box::new(rebase(other, bound)) },
         })?
     };
-    let given = numbers.values.len();
+    let given = numbers.len;
     let prefix = (numbers.wildcard || given < 3).then_some(given);
     if prefix.is_some() && !pre.is_empty() {
         // `>=1.2-rc.1` has no meaning in semver either: a pre-release needs a full version.
@@ -773,7 +801,7 @@ fn parse_comparator(input: &str, offset: usize, text: &str, index: usize) -> Res
             }),
         });
     }
-    Ok(Comparator { op, numbers: numbers.values, prefix, pre })
+    Ok(Comparator { op, numbers: numbers.values().to_vec(), prefix, pre })
 }
 
 /// Re-targets a bound's error at the bound's own text (the scanner saw a slice of the input).
