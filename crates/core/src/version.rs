@@ -762,15 +762,15 @@ fn parse_comparator(input: &str, offset: usize, text: &str, index: usize) -> Res
     let bound_start = offset + lead + op_len + (after_op.len() - bound.len());
     // Parse the bound in place, so positions in errors refer to the whole input.
     let end = bound_start + bound.len();
-    let numbers = scan_numbers(&input[..end], bound_start, Grammar::Range).map_err(|e| {
-        match e {
-            // Positions from the scanner are already relative to the whole input.
-            VersionError::RangeUnexpectedCharacter { found, position, .. } => {
-                VersionError::RangeUnexpectedCharacter { input: input.to_owned(), found, position }
-            }
-            other => VersionError::RangeBound { input: input.to_owned(), source: Box::new(rebase(other, bound)) },
+    // Scanner errors: positions already refer to the whole input; anything else is about the
+    // bound, reported inside a `RangeBound`.
+    let bound_error = |e: VersionError| match e {
+        VersionError::RangeUnexpectedCharacter { found, position, .. } => {
+            VersionError::RangeUnexpectedCharacter { input: input.to_owned(), found, position }
         }
-    })?;
+        other => VersionError::RangeBound { input: input.to_owned(), source: Box::new(rebase(other, bound)) },
+    };
+    let numbers = scan_numbers(&input[..end], bound_start, Grammar::Range).map_err(bound_error)?;
     let (pre, _build) = if numbers.wildcard {
         if numbers.end < end {
             return Err(VersionError::RangeUnexpectedCharacter {
@@ -781,12 +781,7 @@ fn parse_comparator(input: &str, offset: usize, text: &str, index: usize) -> Res
         }
         (Prerelease::EMPTY, BuildMetadata::EMPTY)
     } else {
-        scan_suffixes(&input[..end], numbers.end, Grammar::Range).map_err(|e| match e {
-            VersionError::RangeUnexpectedCharacter { found, position, .. } => {
-                VersionError::RangeUnexpectedCharacter { input: input.to_owned(), found, position }
-            }
-            other => VersionError::RangeBound { input: input.to_owned(), source: Box::new(rebase(other, bound)) },
-        })?
+        scan_suffixes(&input[..end], numbers.end, Grammar::Range).map_err(bound_error)?
     };
     let given = numbers.len;
     let prefix = (numbers.wildcard || given < 3).then_some(given);

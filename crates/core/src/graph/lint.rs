@@ -286,7 +286,7 @@ impl UpgradeGraph {
                 }
             }
             if let Some(models) = &edge.models {
-                self.unknown_models(findings, models, &declared, Subject::Edge { index: i }, &format!("edges[{i}]"));
+                Self::unknown_models(findings, models, &declared, Subject::Edge { index: i }, &format!("edges[{i}]"));
             }
         }
         for &(i, matched) in &self.inner.range_stats {
@@ -313,7 +313,7 @@ impl UpgradeGraph {
             }
             if let Some(models) = &d.models {
                 let at = format!("downgrades[{i}]");
-                self.unknown_models(findings, models, &declared, Subject::Downgrade { index: i }, &at);
+                Self::unknown_models(findings, models, &declared, Subject::Downgrade { index: i }, &at);
             }
         }
         for release in self.releases() {
@@ -336,7 +336,9 @@ impl UpgradeGraph {
         at: &str,
     ) {
         let unknown: Vec<&str> = models.iter().map(String::as_str).filter(|m| !declared.contains(m)).collect();
-        if !unknown.is_empty() && !self.releases().iter().all(|r| r.models().is_none()) {
+        // When no release declares models, every release installs on every model: nothing is
+        // unknown.
+        if !unknown.is_empty() && !declared.is_empty() {
             findings.push(LintFinding::new(
                 LintCode::UnknownModel,
                 subject,

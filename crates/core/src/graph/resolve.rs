@@ -407,8 +407,8 @@ impl UpgradeGraph {
     }
 
     fn hop_admits(&self, u: u32, v: u32, query: ModelQuery) -> bool {
-        let edge_ok =
-            self.forward(u).0.binary_search(&v).ok().is_some_and(|i| self.edge_admits(self.forward(u).1[i], query));
+        let (targets, weights) = self.forward(u);
+        let edge_ok = targets.binary_search(&v).is_ok_and(|i| self.edge_admits(weights[i], query));
         edge_ok && self.supports(v, query)
     }
 
