@@ -328,7 +328,6 @@ impl UpgradeGraph {
     }
 
     fn unknown_models(
-        &self,
         findings: &mut Vec<LintFinding>,
         models: &[String],
         declared: &[&str],
