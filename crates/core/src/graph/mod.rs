@@ -509,29 +509,32 @@ impl Builder {
         // Releases, in document order.
         let mut parsed = Vec::with_capacity(count);
         for (i, spec) in manifest.releases.iter().enumerate() {
-            let here = format!("releases[{i}]");
+            let here = || format!("releases[{i}]");
             let version = Version::parse(&spec.version)
-                .map_err(|source| GraphError::Version { at: format!("{here}.version"), source })?;
-            let models = self.models(spec.models.as_ref(), &here)?;
+                .map_err(|source| GraphError::Version { at: format!("{}.version", here()), source })?;
+            let models = match &spec.models {
+                None => None,
+                models => self.models(models.as_ref(), &here())?,
+            };
             for key in spec.labels.keys() {
-                check_non_empty(key, || format!("{here}.labels"))?;
+                check_non_empty(key, || format!("{}.labels", here()))?;
             }
             match (spec.status, spec.reason.as_deref()) {
-                (ReleaseStatus::Blocked, None) => return Err(GraphError::MissingReason { at: here }),
-                (ReleaseStatus::Active, Some(_)) => return Err(GraphError::UnexpectedReason { at: here }),
-                (_, Some(reason)) => check_non_empty(reason, || format!("{here}.reason"))?,
+                (ReleaseStatus::Blocked, None) => return Err(GraphError::MissingReason { at: here() }),
+                (ReleaseStatus::Active, Some(_)) => return Err(GraphError::UnexpectedReason { at: here() }),
+                (_, Some(reason)) => check_non_empty(reason, || format!("{}.reason", here()))?,
                 (_, None) => {}
             }
             if let Some(artifact) = &spec.artifact {
-                check_non_empty(&artifact.key, || format!("{here}.artifact.key"))?;
+                check_non_empty(&artifact.key, || format!("{}.artifact.key", here()))?;
                 if artifact.sha256.len() != 64 || !artifact.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
                     return Err(GraphError::InvalidSha256 {
-                        at: format!("{here}.artifact.sha256"),
+                        at: format!("{}.artifact.sha256", here()),
                         value: artifact.sha256.clone(),
                     });
                 }
                 if artifact.size == 0 {
-                    return Err(GraphError::InvalidArtifactSize { at: format!("{here}.artifact.size") });
+                    return Err(GraphError::InvalidArtifactSize { at: format!("{}.artifact.size", here()) });
                 }
             }
             parsed.push((version, models, i));
@@ -550,12 +553,11 @@ impl Builder {
         }
 
         // Edge and downgrade models are interned too, so queries can name them.
-        let mut edge_model_ids: Vec<Option<Vec<u32>>> = Vec::with_capacity(manifest.edges.len());
-        for (i, edge) in manifest.edges.iter().enumerate() {
-            edge_model_ids.push(match &edge.models {
-                None => None,
-                models => self.models(models.as_ref(), &at("edges", i))?,
-            });
+        let mut edge_model_ids: Vec<(u32, Vec<u32>)> = Vec::new();
+        for (i, edge) in manifest.edges.iter().enumerate().filter(|(_, e)| e.models.is_some()) {
+            if let Some(ids) = self.models(edge.models.as_ref(), &at("edges", i))? {
+                edge_model_ids.push((u32::try_from(i).unwrap_or(u32::MAX), ids));
+            }
         }
         let mut downgrade_model_ids = Vec::with_capacity(manifest.downgrades.len());
         for (i, d) in manifest.downgrades.iter().enumerate() {
@@ -763,12 +765,8 @@ impl Builder {
             edges.push(CompiledEdge { from, to, spec, generated });
         }
 
-        let mut edge_models = HashMap::default();
-        for (i, ids) in edge_model_ids.iter().enumerate() {
-            if let Some(ids) = ids {
-                edge_models.insert(u32::try_from(i).unwrap_or(u32::MAX), sorted_ids(ids));
-            }
-        }
+        let edge_models: HashMap<u32, Box<[u32]>> =
+            edge_model_ids.iter().map(|(spec, ids)| (*spec, sorted_ids(ids))).collect();
         let weight = |k: usize, e: &CompiledEdge| {
             let id = u32::try_from(k).unwrap_or(EDGE_MASK);
             if edge_models.contains_key(&e.spec) { id | RESTRICTED } else { id }
