@@ -32,6 +32,9 @@ passed=$(grep -oE 'test result: ok\. [0-9]+ passed' "$test_log" | awk '{s += $4}
 failed=$(grep -oE '[0-9]+ failed' "$test_log" | awk '{s += $1} END {print s + 0}')
 [ "$passed" -gt 0 ] || fail "cargo test ran no test"
 
+step "API docs build without warnings (broken links fail)"
+RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps -p fleetpath
+
 step "examples on bundled data"
 demo_out=$(cargo run --quiet --locked --example upgrade_path -- examples/data/seed-ip-module.json 5.6.14 6.15.008 --model IPM-1)
 echo "$demo_out"
