@@ -9,6 +9,7 @@
 //! - [`version`]: vendor version strings (`6.15.008`, `V1.04`, `0.48.0.34`) and ranges.
 //! - [`graph`]: the upgrade graph manifest, validation, lint, path resolution, route tables,
 //!   DOT and Mermaid export.
+//! - [`fleet`]: devices, production lines and the firmware they run, from CSV or JSON.
 //!
 //! ```
 //! use fleetpath::{Constraints, UpgradeGraph, Version};
@@ -47,9 +48,11 @@
 // paths, so their size does not matter.
 #![allow(clippy::result_large_err, clippy::large_enum_variant)]
 
+pub mod fleet;
 pub mod graph;
 pub mod version;
 
+pub use fleet::{Device, Fleet, FleetError};
 pub use graph::{
     Artifact, Constraints, DowngradeSpec, EdgeRef, EdgeSpec, GraphError, Hop, LintCode, LintFinding, Manifest,
     NoPathReason, Path, Release, ReleaseSpec, ReleaseStatus, ResolveError, Role, RouteEntry, RouteTable, Severity,
@@ -70,6 +73,9 @@ pub enum Error {
     /// No path could be resolved.
     #[error(transparent)]
     Resolve(#[from] ResolveError),
+    /// A fleet could not be loaded or checked.
+    #[error(transparent)]
+    Fleet(#[from] FleetError),
 }
 
 impl Error {
@@ -79,11 +85,16 @@ impl Error {
             Self::Version(e) => e.code(),
             Self::Graph(e) => e.code(),
             Self::Resolve(e) => e.code(),
+            Self::Fleet(e) => e.code(),
         }
     }
 }
 
 /// Every error code any fleetpath function can return, grouped by module. Bindings generate
 /// their error classes from this list; a parity test in each binding checks it is complete.
-pub const ERROR_CODES: &[(&str, &[&str])] =
-    &[("version", VersionError::CODES), ("graph", GraphError::CODES), ("resolve", ResolveError::CODES)];
+pub const ERROR_CODES: &[(&str, &[&str])] = &[
+    ("version", VersionError::CODES),
+    ("graph", GraphError::CODES),
+    ("resolve", ResolveError::CODES),
+    ("fleet", FleetError::CODES),
+];

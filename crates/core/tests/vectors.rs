@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use fleetpath::{Constraints, Manifest, UpgradeGraph, Version, VersionRange};
+use fleetpath::{Constraints, Fleet, Manifest, UpgradeGraph, Version, VersionRange};
 use serde_json::Value;
 
 fn root() -> PathBuf {
@@ -182,7 +182,7 @@ fn every_code_has_a_vector() {
     // Every error code in the one list must be exercised by a vector (or by the unit test for
     // `manifest_too_large`, which needs billions of entries to trigger for real).
     let mut seen = std::collections::BTreeSet::new();
-    for file in ["versions.json", "ranges.json", "manifest_errors.json", "resolve.json"] {
+    for file in ["versions.json", "ranges.json", "manifest_errors.json", "resolve.json", "fleets.json"] {
         collect_codes(&load(file), &mut seen);
     }
     seen.insert("manifest_too_large".to_owned());
@@ -274,4 +274,62 @@ fn exports_draw_every_element() {
     assert!(mermaid.contains("linkStyle 0,1 stroke:#1e8449,stroke-width:3px"), "{mermaid}");
     assert!(mermaid.contains("class r0,r1,r2 onpath"), "{mermaid}");
     assert_ne!(graph.to_dot(None), dot, "the highlight changes the drawing");
+}
+
+fn fleet_of(case: &Value) -> Result<Fleet, fleetpath::FleetError> {
+    if let Some(csv) = case.get("csv") {
+        Fleet::from_csv(csv.as_str().unwrap())
+    } else if let Some(json) = case.get("json") {
+        Fleet::from_json(&serde_json::to_string(json).unwrap())
+    } else if let Some(text) = case.get("json_text") {
+        Fleet::from_json(text.as_str().unwrap())
+    } else {
+        Fleet::from_csv(&std::fs::read_to_string(root().join(str_of(case, "fleet"))).unwrap())
+    }
+}
+
+#[test]
+fn fleets() {
+    let data = load("fleets.json");
+    for case in data["valid"].as_array().unwrap() {
+        let name = str_of(case, "name");
+        let fleet = fleet_of(case).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(serde_json::to_value(fleet.devices()).unwrap(), case["devices"], "{name}");
+        let origins: Vec<&str> = fleet.devices().iter().map(|d| fleet.origin(&d.id).unwrap()).collect();
+        assert_eq!(serde_json::to_value(origins).unwrap(), case["origins"], "{name}");
+        // JSON and CSV round trips keep every device.
+        assert_eq!(Fleet::from_json(&fleet.to_json()).unwrap().devices(), fleet.devices(), "{name}");
+        assert_eq!(Fleet::from_csv(&fleet.to_csv()).unwrap().devices(), fleet.devices(), "{name}");
+    }
+    for case in data["invalid"].as_array().unwrap() {
+        let name = str_of(case, "name");
+        let err = fleet_of(case).expect_err(name);
+        assert_eq!(err.code(), str_of(case, "code"), "{name}: {err}");
+        assert_eq!(err.to_string(), str_of(case, "message"), "{name}");
+    }
+    for case in data["check_against"].as_array().unwrap() {
+        let name = str_of(case, "name");
+        let fleet = fleet_of(case).unwrap();
+        let result = fleet.check_against(&graph(str_of(case, "graph"), &Value::Null));
+        match case.get("error") {
+            None => assert_eq!(result, Ok(()), "{name}"),
+            Some(expected) => {
+                let err = result.expect_err(name);
+                assert_eq!(err.code(), str_of(expected, "code"), "{name}");
+                assert_eq!(err.to_string(), str_of(expected, "message"), "{name}");
+            }
+        }
+    }
+}
+
+#[test]
+fn the_seed_plant() {
+    let fleet = Fleet::from_csv(&std::fs::read_to_string(root().join("examples/data/plant-340.csv")).unwrap()).unwrap();
+    assert_eq!(fleet.len(), 340);
+    let lines = fleet.lines();
+    assert_eq!(lines.len(), 17);
+    assert!(lines.iter().all(|&(_, n)| (12..=28).contains(&n)), "{lines:?}");
+    assert_eq!(fleet.origin("press-1-01"), Some("row 2"));
+    let on = |v: &str| fleet.devices().iter().filter(|d| d.version == Version::parse(v).unwrap()).count();
+    assert_eq!((on("5.6.14"), on("5.6.30"), on("6.15.008")), (269, 50, 21));
 }

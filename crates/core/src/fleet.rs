@@ -1,0 +1,526 @@
+//! The fleet: devices, the production lines they sit on, and the firmware they run.
+//!
+//! A [`Fleet`] is loaded from what plants export: CSV (one row a device) or JSON. Loading
+//! checks every row and names the row of a problem: a duplicate device id, an empty id, model
+//! or line, a version that does not parse. [`Fleet::check_against`] then checks the versions
+//! against an [`UpgradeGraph`].
+//!
+//! # CSV
+//!
+//! A header row, then one row a device. Columns, in any order (names are case-sensitive):
+//!
+//! | column | required | meaning |
+//! |---|---|---|
+//! | `id` | yes | unique device id |
+//! | `model` | yes | hardware model (as the manifest names it) |
+//! | `line` | yes | production line |
+//! | `version` | yes | the firmware it runs now (any [`Version`] spelling) |
+//! | `site` | no | the plant (calendars are per site); an empty cell means none |
+//! | `label:NAME` | no | a free label `NAME`; an empty cell means no label |
+//!
+//! Any other column is an error, so a misspelt header never goes unnoticed. Cells are trimmed,
+//! blank lines are skipped, and a UTF-8 byte-order mark (as spreadsheet exports write) is
+//! ignored. There are no comment lines: a device id that starts with `#` must not vanish. Rows
+//! are numbered by line in the file, as an editor shows them: the header is row 1.
+//!
+//! ```
+//! let fleet = fleetpath::Fleet::from_csv("\
+//! id,model,line,version,label:cell
+//! press-01,IPM-1,press-1,v5.6.14,A
+//! press-02,IPM-1,press-1,5.6.30,
+//! weld-01,IPM-1,weld-1,6.15.008,B
+//! ")?;
+//! assert_eq!(fleet.len(), 3);
+//! assert_eq!(fleet.lines(), vec![("press-1", 2), ("weld-1", 1)]);
+//! assert_eq!(fleet.get("press-01").unwrap().labels["cell"], "A");
+//! # Ok::<(), fleetpath::FleetError>(())
+//! ```
+//!
+//! # JSON
+//!
+//! An object `{"devices": [...]}` whose devices have the fields `id`, `model`, `line`,
+//! `version`, and optionally `site` and `labels` (an object of strings). Unknown fields are an
+//! error. Problems are located as `devices[3]`.
+
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+
+use crate::graph::UpgradeGraph;
+use crate::version::{Version, VersionError};
+
+/// One device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Device {
+    /// Unique id.
+    pub id: String,
+    /// Hardware model.
+    pub model: String,
+    /// Production line.
+    pub line: String,
+    /// The plant, if known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site: Option<String>,
+    /// The firmware it runs now.
+    pub version: Version,
+    /// Free labels.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+}
+
+/// Why a fleet could not be loaded or checked. `at` names the row (`row 12`, the header being
+/// row 1) or the JSON entry (`devices[3]`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FleetError {
+    /// The JSON is malformed, has an unknown field, a missing field or a wrong type.
+    #[error("invalid fleet JSON at line {line}, column {column}: {message}")]
+    Json {
+        /// One-based line (0 when the input was not text).
+        line: usize,
+        /// One-based column (0 when the input was not text).
+        column: usize,
+        /// What the JSON reader said.
+        message: String,
+    },
+    /// The CSV is malformed (such as a row with more cells than the header).
+    #[error("invalid fleet CSV at {at}: {message}")]
+    Csv {
+        /// Where.
+        at: String,
+        /// What the CSV reader said.
+        message: String,
+    },
+    /// A required CSV column is missing from the header.
+    #[error("fleet CSV has no {column:?} column")]
+    MissingColumn {
+        /// The column.
+        column: String,
+    },
+    /// A CSV column that is neither a known column nor `label:NAME`.
+    #[error("fleet CSV has an unknown column {column:?} (expected id, model, line, version, site or label:NAME)")]
+    UnknownColumn {
+        /// The column, as written.
+        column: String,
+    },
+    /// A column appears twice in the CSV header.
+    #[error("fleet CSV has the column {column:?} twice")]
+    DuplicateColumn {
+        /// The column.
+        column: String,
+    },
+    /// A required value is empty.
+    #[error("{at}: {field} is empty")]
+    EmptyField {
+        /// Where.
+        at: String,
+        /// Which field (`id`, `model`, `line` or `version`).
+        field: &'static str,
+    },
+    /// Two devices have the same id.
+    #[error("duplicate device id {id:?} at {at} (first at {first})")]
+    DuplicateDevice {
+        /// The id.
+        id: String,
+        /// The second occurrence.
+        at: String,
+        /// The first occurrence.
+        first: String,
+    },
+    /// A version that does not parse. The code is the version error's own code.
+    #[error("{at}: {source}")]
+    Version {
+        /// Where.
+        at: String,
+        /// What is wrong with it.
+        source: VersionError,
+    },
+    /// [`Fleet::check_against`]: a device runs a version the graph does not know.
+    #[error("{at}: device {id:?} runs {version:?}, which is not a release of the graph")]
+    UnknownVersion {
+        /// Where.
+        at: String,
+        /// The device.
+        id: String,
+        /// Its version, as written.
+        version: String,
+    },
+}
+
+impl FleetError {
+    /// Every code [`FleetError::code`] can return, except the delegated version codes.
+    pub const CODES: &'static [&'static str] = &[
+        "invalid_json",
+        "invalid_csv",
+        "missing_column",
+        "unknown_column",
+        "duplicate_column",
+        "empty_field",
+        "duplicate_device",
+        "unknown_version",
+    ];
+
+    /// A stable `snake_case` code for this error, shared by every binding. For
+    /// [`FleetError::Version`] it is the wrapped [`VersionError`]'s code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Json { .. } => "invalid_json",
+            Self::Csv { .. } => "invalid_csv",
+            Self::MissingColumn { .. } => "missing_column",
+            Self::UnknownColumn { .. } => "unknown_column",
+            Self::DuplicateColumn { .. } => "duplicate_column",
+            Self::EmptyField { .. } => "empty_field",
+            Self::DuplicateDevice { .. } => "duplicate_device",
+            Self::Version { source, .. } => source.code(),
+            Self::UnknownVersion { .. } => "unknown_version",
+        }
+    }
+}
+
+/// A device as a document states it (version still a string), with where it was stated.
+struct RawDevice {
+    at: String,
+    id: String,
+    model: String,
+    line: String,
+    site: Option<String>,
+    version: String,
+    labels: BTreeMap<String, String>,
+}
+
+/// The JSON form of a device.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a device object")]
+struct JsonDevice {
+    id: String,
+    model: String,
+    line: String,
+    #[serde(default)]
+    site: Option<String>,
+    version: String,
+    #[serde(default)]
+    labels: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, expecting = "an object with a \"devices\" array")]
+struct JsonFleet {
+    devices: Vec<JsonDevice>,
+}
+
+/// A validated fleet: unique ids, non-empty models and lines, parsed versions. Devices keep
+/// the order of the input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fleet {
+    devices: Vec<Device>,
+    /// Where each device was stated (`row 12`, `devices[3]`), for later errors.
+    origins: Vec<String>,
+    by_id: FxHashMap<String, usize>,
+}
+
+impl Fleet {
+    /// A fleet from devices built in code. Locations in errors are `devices[i]`.
+    ///
+    /// # Errors
+    /// [`FleetError::EmptyField`] or [`FleetError::DuplicateDevice`].
+    pub fn new(devices: Vec<Device>) -> Result<Self, FleetError> {
+        let mut fleet =
+            Self { devices: Vec::with_capacity(devices.len()), origins: Vec::new(), by_id: FxHashMap::default() };
+        for (i, device) in devices.into_iter().enumerate() {
+            fleet.push(device, format!("devices[{i}]"))?;
+        }
+        Ok(fleet)
+    }
+
+    /// Reads a fleet from CSV (see the [module docs](self) for the columns).
+    ///
+    /// # Errors
+    /// A [`FleetError`] naming the row: malformed CSV, a missing, unknown or repeated column,
+    /// an empty required cell, a duplicate id, or a version that does not parse.
+    pub fn from_csv(text: &str) -> Result<Self, FleetError> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text.as_bytes());
+        // The reader's own line numbers skip blank lines; count newlines instead, so a row
+        // number is the line an editor shows.
+        let mut lines = LineCounter::new(text);
+        let mut csv_error = |e: csv::Error| FleetError::Csv {
+            at: e.position().map_or_else(|| "the header".to_owned(), |p| format!("row {}", lines.line_at(p.byte()))),
+            message: csv_message(&e),
+        };
+        let header = reader.headers().map_err(&mut csv_error)?.clone();
+        let columns = Columns::from_header(&header)?;
+        let mut fleet = Self { devices: Vec::new(), origins: Vec::new(), by_id: FxHashMap::default() };
+        let mut record = csv::StringRecord::new();
+        let mut rows = LineCounter::new(text);
+        while reader.read_record(&mut record).map_err(&mut csv_error)? {
+            let row = record.position().map_or(0, |p| rows.record_line_at(p.byte()));
+            let cell = |k: usize| record.get(k).unwrap_or_default().to_owned();
+            let raw = RawDevice {
+                at: format!("row {row}"),
+                id: cell(columns.id),
+                model: cell(columns.model),
+                line: cell(columns.line),
+                site: columns.site.map(cell).filter(|s| !s.is_empty()),
+                version: cell(columns.version),
+                labels: columns
+                    .labels
+                    .iter()
+                    .map(|(name, k)| (name.clone(), cell(*k)))
+                    .filter(|(_, value)| !value.is_empty())
+                    .collect(),
+            };
+            fleet.push_raw(raw)?;
+        }
+        Ok(fleet)
+    }
+
+    /// Reads a fleet from JSON: `{"devices": [...]}` (see the [module docs](self)).
+    ///
+    /// # Errors
+    /// [`FleetError::Json`] for malformed JSON or unknown fields, otherwise as
+    /// [`Fleet::from_csv`], located as `devices[i]`.
+    pub fn from_json(text: &str) -> Result<Self, FleetError> {
+        // serde would read a struct from an array too; a bare array of devices is a common
+        // mistake that deserves a plain message.
+        if let Some(offset) = text.find(|c: char| !c.is_whitespace()).filter(|&i| text[i..].starts_with('[')) {
+            let line = text[..offset].matches('\n').count() + 1;
+            let column = offset - text[..offset].rfind('\n').map_or(0, |i| i + 1) + 1;
+            return Err(FleetError::Json {
+                line,
+                column,
+                message: "expected an object with a \"devices\" array, found an array".to_owned(),
+            });
+        }
+        let doc: JsonFleet = serde_json::from_str(text).map_err(|e| {
+            let mut message = e.to_string();
+            if let Some(cut) = message.rfind(" at line ") {
+                message.truncate(cut);
+            }
+            FleetError::Json { line: e.line(), column: e.column(), message }
+        })?;
+        let mut fleet = Self { devices: Vec::new(), origins: Vec::new(), by_id: FxHashMap::default() };
+        for (i, d) in doc.devices.into_iter().enumerate() {
+            fleet.push_raw(RawDevice {
+                at: format!("devices[{i}]"),
+                id: d.id,
+                model: d.model,
+                line: d.line,
+                site: d.site,
+                version: d.version,
+                labels: d.labels,
+            })?;
+        }
+        Ok(fleet)
+    }
+
+    fn push_raw(&mut self, raw: RawDevice) -> Result<(), FleetError> {
+        if raw.version.trim().is_empty() {
+            return Err(FleetError::EmptyField { at: raw.at, field: "version" });
+        }
+        let version =
+            Version::parse(&raw.version).map_err(|source| FleetError::Version { at: raw.at.clone(), source })?;
+        let device =
+            Device { id: raw.id, model: raw.model, line: raw.line, site: raw.site, version, labels: raw.labels };
+        self.push(device, raw.at)
+    }
+
+    fn push(&mut self, device: Device, at: String) -> Result<(), FleetError> {
+        for (field, value) in [("id", &device.id), ("model", &device.model), ("line", &device.line)] {
+            if value.trim().is_empty() {
+                return Err(FleetError::EmptyField { at, field });
+            }
+        }
+        if let Some(&first) = self.by_id.get(&device.id) {
+            return Err(FleetError::DuplicateDevice { id: device.id, at, first: self.origins[first].clone() });
+        }
+        self.by_id.insert(device.id.clone(), self.devices.len());
+        self.devices.push(device);
+        self.origins.push(at);
+        Ok(())
+    }
+
+    /// The devices, in input order.
+    pub fn devices(&self) -> &[Device] {
+        &self.devices
+    }
+
+    /// The number of devices.
+    pub fn len(&self) -> usize {
+        self.devices.len()
+    }
+
+    /// Whether the fleet has no device.
+    pub fn is_empty(&self) -> bool {
+        self.devices.is_empty()
+    }
+
+    /// The device with this id.
+    pub fn get(&self, id: &str) -> Option<&Device> {
+        self.by_id.get(id).map(|&i| &self.devices[i])
+    }
+
+    /// Where a device was stated in its source (`row 12`, `devices[3]`).
+    pub fn origin(&self, id: &str) -> Option<&str> {
+        self.by_id.get(id).map(|&i| self.origins[i].as_str())
+    }
+
+    /// Production lines with their device counts, sorted by name.
+    pub fn lines(&self) -> Vec<(&str, usize)> {
+        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+        for d in &self.devices {
+            *counts.entry(d.line.as_str()).or_default() += 1;
+        }
+        counts.into_iter().collect()
+    }
+
+    /// Checks that every device runs a release of `graph` (spelling aside).
+    ///
+    /// ```
+    /// let graph = fleetpath::UpgradeGraph::from_json(
+    ///     r#"{"format_version": 1, "releases": [{"version": "5.6.14"}, {"version": "5.6.30"}]}"#)?;
+    /// let fleet = fleetpath::Fleet::from_csv("id,model,line,version\na,IPM-1,l1,v5.6.14\nb,IPM-1,l1,5.6.99\n")?;
+    /// let err = fleet.check_against(&graph).unwrap_err();
+    /// assert_eq!(err.to_string(), "row 3: device \"b\" runs \"5.6.99\", which is not a release of the graph");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`FleetError::UnknownVersion`] for the first such device, in input order.
+    pub fn check_against(&self, graph: &UpgradeGraph) -> Result<(), FleetError> {
+        match self.devices.iter().zip(&self.origins).find(|(d, _)| graph.release(&d.version).is_none()) {
+            None => Ok(()),
+            Some((d, at)) => {
+                Err(FleetError::UnknownVersion { at: at.clone(), id: d.id.clone(), version: d.version.to_string() })
+            }
+        }
+    }
+
+    /// The fleet as CSV, in the form [`Fleet::from_csv`] reads: `id,model,line,site,version`
+    /// and one `label:NAME` column per label name (sorted).
+    pub fn to_csv(&self) -> String {
+        let names: std::collections::BTreeSet<&str> =
+            self.devices.iter().flat_map(|d| d.labels.keys().map(String::as_str)).collect();
+        let mut writer = csv::Writer::from_writer(Vec::new());
+        let mut header =
+            vec!["id".to_owned(), "model".to_owned(), "line".to_owned(), "site".to_owned(), "version".to_owned()];
+        header.extend(names.iter().map(|n| format!("label:{n}")));
+        // Writing to a Vec cannot fail.
+        let _ = writer.write_record(&header);
+        for d in &self.devices {
+            let mut row = vec![d.id.as_str(), &d.model, &d.line, d.site.as_deref().unwrap_or(""), d.version.as_str()];
+            row.extend(names.iter().map(|n| d.labels.get(*n).map_or("", String::as_str)));
+            let _ = writer.write_record(&row);
+        }
+        String::from_utf8(writer.into_inner().unwrap_or_default()).unwrap_or_default()
+    }
+
+    /// The fleet as JSON, in the form [`Fleet::from_json`] reads.
+    pub fn to_json(&self) -> String {
+        #[derive(Serialize)]
+        struct Out<'a> {
+            devices: &'a [Device],
+        }
+        serde_json::to_string_pretty(&Out { devices: &self.devices }).unwrap_or_default()
+    }
+}
+
+/// Where each known column is in a CSV header.
+struct Columns {
+    id: usize,
+    model: usize,
+    line: usize,
+    version: usize,
+    site: Option<usize>,
+    labels: Vec<(String, usize)>,
+}
+
+impl Columns {
+    fn from_header(header: &csv::StringRecord) -> Result<Self, FleetError> {
+        let mut found: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut labels = Vec::new();
+        for (k, name) in header.iter().enumerate() {
+            let known = match name {
+                "id" | "model" | "line" | "version" | "site" => name,
+                _ => match name.strip_prefix("label:") {
+                    Some(label) if !label.trim().is_empty() => {
+                        if labels.iter().any(|(l, _): &(String, usize)| l == label) {
+                            return Err(FleetError::DuplicateColumn { column: name.to_owned() });
+                        }
+                        labels.push((label.to_owned(), k));
+                        continue;
+                    }
+                    _ => return Err(FleetError::UnknownColumn { column: name.to_owned() }),
+                },
+            };
+            if found.insert(known, k).is_some() {
+                return Err(FleetError::DuplicateColumn { column: name.to_owned() });
+            }
+        }
+        let required = |column: &str| {
+            found.get(column).copied().ok_or_else(|| FleetError::MissingColumn { column: column.to_owned() })
+        };
+        Ok(Self {
+            id: required("id")?,
+            model: required("model")?,
+            line: required("line")?,
+            version: required("version")?,
+            site: found.get("site").copied(),
+            labels,
+        })
+    }
+}
+
+/// One-based line numbers of byte offsets, for offsets visited in increasing order (O(n) in
+/// total).
+struct LineCounter<'a> {
+    text: &'a [u8],
+    byte: usize,
+    line: usize,
+}
+
+impl<'a> LineCounter<'a> {
+    fn new(text: &'a str) -> Self {
+        Self { text: text.as_bytes(), byte: 0, line: 1 }
+    }
+
+    fn line_at(&mut self, byte: u64) -> usize {
+        let byte = usize::try_from(byte).unwrap_or(usize::MAX).min(self.text.len());
+        if byte < self.byte {
+            // Not expected (records come in order), but stay correct.
+            *self = Self { text: self.text, byte: 0, line: 1 };
+        }
+        #[allow(clippy::naive_bytecount)] // not worth a dependency: each byte is counted once
+        let newlines = self.text[self.byte..byte].iter().filter(|&&b| b == b'\n').count();
+        self.line += newlines;
+        self.byte = byte;
+        self.line
+    }
+
+    /// The line of the record the reader reports at `byte`: the reader's position is where it
+    /// started reading, before any blank lines it skipped.
+    fn record_line_at(&mut self, byte: u64) -> usize {
+        let mut at = usize::try_from(byte).unwrap_or(usize::MAX).min(self.text.len());
+        loop {
+            let end = self.text[at..].iter().position(|&b| b == b'\n').map_or(self.text.len(), |i| at + i);
+            let line = &self.text[at..end];
+            let blank = line.iter().all(u8::is_ascii_whitespace);
+            if blank && end < self.text.len() {
+                at = end + 1;
+            } else {
+                return self.line_at(at as u64);
+            }
+        }
+    }
+}
+
+/// The CSV reader's message without its own position prefix (the error carries the row).
+fn csv_message(e: &csv::Error) -> String {
+    match e.kind() {
+        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
+            format!("the row has {len} cells, the header has {expected_len}")
+        }
+        csv::ErrorKind::Utf8 { .. } => "the row is not valid UTF-8".to_owned(),
+        _ => e.to_string(),
+    }
+}
