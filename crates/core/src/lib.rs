@@ -10,6 +10,7 @@
 //! - [`graph`]: the upgrade graph manifest, validation, lint, path resolution, route tables,
 //!   DOT and Mermaid export.
 //! - [`fleet`]: devices, production lines and the firmware they run, from CSV or JSON.
+//! - [`rollout`]: staged rollouts; stage selection per production line.
 //!
 //! ```
 //! use fleetpath::{Constraints, UpgradeGraph, Version};
@@ -50,6 +51,7 @@
 
 pub mod fleet;
 pub mod graph;
+pub mod rollout;
 pub mod version;
 
 pub use fleet::{Device, Fleet, FleetError};
@@ -57,6 +59,9 @@ pub use graph::{
     Artifact, Constraints, DowngradeSpec, EdgeRef, EdgeSpec, GraphError, Hop, LintCode, LintFinding, Manifest,
     NoPathReason, Path, Release, ReleaseSpec, ReleaseStatus, ResolveError, Role, RouteEntry, RouteTable, Severity,
     Subject, UpgradeGraph,
+};
+pub use rollout::{
+    Excluded, PlanError, PlannedDevice, RolloutPlan, RolloutPolicy, StagePlan, StagePolicy, plan_rollout, selection_key,
 };
 pub use version::{Version, VersionError, VersionRange};
 
@@ -76,6 +81,9 @@ pub enum Error {
     /// A fleet could not be loaded or checked.
     #[error(transparent)]
     Fleet(#[from] FleetError),
+    /// A rollout could not be planned.
+    #[error(transparent)]
+    Plan(#[from] PlanError),
 }
 
 impl Error {
@@ -86,6 +94,7 @@ impl Error {
             Self::Graph(e) => e.code(),
             Self::Resolve(e) => e.code(),
             Self::Fleet(e) => e.code(),
+            Self::Plan(e) => e.code(),
         }
     }
 }
@@ -97,4 +106,5 @@ pub const ERROR_CODES: &[(&str, &[&str])] = &[
     ("graph", GraphError::CODES),
     ("resolve", ResolveError::CODES),
     ("fleet", FleetError::CODES),
+    ("rollout", PlanError::CODES),
 ];

@@ -560,3 +560,181 @@ proptest! {
         prop_assert_eq!(Fleet::new(devices).unwrap_err().code(), "duplicate_device");
     }
 }
+
+// ---------- rollout plans ----------
+
+fn seed_graph() -> UpgradeGraph {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/data/seed-ip-module.json");
+    UpgradeGraph::from_json(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// Devices with unique ids on up to 8 lines, on known, target and unknown versions, of a
+/// model the target installs on or not.
+fn plant_devices() -> impl Strategy<Value = Vec<Device>> {
+    prop::collection::vec(
+        (
+            0usize..8,
+            prop_oneof![6 => Just("5.6.14"), 3 => Just("5.6.30"), 1 => Just("6.15.008"), 1 => Just("5.6.99")],
+            prop_oneof![9 => Just("IPM-1"), 1 => Just("IPM-9")],
+        ),
+        1..120,
+    )
+    .prop_map(|rows| {
+        rows.into_iter()
+            .enumerate()
+            .map(|(i, (line, version, model))| Device {
+                id: format!("dev-{i:03}"),
+                model: model.to_owned(),
+                line: format!("line-{line}"),
+                site: None,
+                version: Version::parse(version).unwrap(),
+                labels: std::collections::BTreeMap::new(),
+            })
+            .collect()
+    })
+}
+
+fn policy_strategy() -> impl Strategy<Value = fleetpath::RolloutPolicy> {
+    prop_oneof![
+        Just(fleetpath::RolloutPolicy::default()),
+        (prop::collection::vec((1u32..400, 0u32..3, prop::option::weighted(0.2, 1u32..30)), 1..4),).prop_map(
+            |(stages,)| {
+                // Shares in thousandths, scaled down so that they add up to at most 1.
+                let total: u32 = stages.iter().map(|s| s.0).sum::<u32>().max(1000);
+                let mut out: Vec<fleetpath::StagePolicy> = stages
+                    .iter()
+                    .enumerate()
+                    .map(|(k, &(share, min_per_line, max_devices))| fleetpath::StagePolicy {
+                        name: format!("s{k}"),
+                        share: Some(f64::from(share) / f64::from(total)),
+                        min_per_line,
+                        max_devices,
+                    })
+                    .collect();
+                out.push(fleetpath::StagePolicy {
+                    name: "rest".into(),
+                    share: None,
+                    min_per_line: 0,
+                    max_devices: None,
+                });
+                fleetpath::RolloutPolicy { stages: out }
+            }
+        ),
+    ]
+}
+
+/// Stage of every device (None: not in a stage).
+fn stages_of(plan: &fleetpath::RolloutPlan) -> HashMap<String, usize> {
+    plan.stages.iter().enumerate().flat_map(|(k, s)| s.devices.iter().map(move |d| (d.id.clone(), k))).collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 150, ..ProptestConfig::default() })]
+
+    #[test]
+    fn plans_partition_the_fleet_and_ignore_input_order(
+        devices in plant_devices(),
+        policy in policy_strategy(),
+        seed in any::<u64>(),
+    ) {
+        let graph = seed_graph();
+        let target = Version::parse("6.15.008").unwrap();
+        let fleet = Fleet::new(devices.clone()).unwrap();
+        let plan = fleetpath::plan_rollout(&graph, &fleet, &target, &policy, "r").unwrap();
+        // Every device in exactly one place.
+        let mut placed: Vec<String> = plan.stages.iter().flat_map(|s| s.devices.iter().map(|d| d.id.clone())).collect();
+        placed.extend(plan.up_to_date.iter().cloned());
+        placed.extend(plan.excluded.iter().map(|e| e.id.clone()));
+        placed.sort();
+        let mut all: Vec<String> = devices.iter().map(|d| d.id.clone()).collect();
+        all.sort();
+        prop_assert_eq!(placed, all);
+        // Per-line counts agree with the devices listed.
+        for stage in &plan.stages {
+            let total: u32 = stage.lines.values().sum();
+            prop_assert_eq!(total as usize, stage.devices.len());
+        }
+        // A shuffled fleet gives the same stages.
+        let mut shuffled = devices.clone();
+        let mut state = seed;
+        for i in (1..shuffled.len()).rev() {
+            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            shuffled.swap(i, usize::try_from(state >> 33).unwrap() % (i + 1));
+        }
+        let again = fleetpath::plan_rollout(&graph, &Fleet::new(shuffled).unwrap(), &target, &policy, "r").unwrap();
+        prop_assert_eq!(&again.stages, &plan.stages);
+        // Minimums and quotas of the first stage (nothing taken before it).
+        let first = &policy.stages[0];
+        let eligible: HashMap<String, u32> = plan.stages.iter().fold(HashMap::new(), |mut acc, s| {
+            for (line, n) in &s.lines {
+                *acc.entry(line.clone()).or_default() += n;
+            }
+            acc
+        });
+        if let Some(share) = first.share {
+            for (line, &n) in &eligible {
+                let seats = plan.stages[0].lines[line];
+                if first.max_devices.is_none() && n > 0 {
+                    prop_assert!(seats >= first.min_per_line.min(n), "{line}: {seats} < min");
+                }
+                if first.max_devices.is_none() && first.min_per_line == 0 {
+                    let quota = f64::from(n) * share;
+                    prop_assert!(f64::from(seats) <= quota.ceil() + 1e-9 && f64::from(seats) >= quota.floor() - 1e-9,
+                        "{line}: {seats} seats for a quota of {quota}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn replanning_moves_few_devices(
+        devices in plant_devices(),
+        remove in prop::collection::vec(any::<prop::sample::Index>(), 0..4),
+        add in prop::collection::vec((0usize..8, any::<u16>()), 0..4),
+    ) {
+        let graph = seed_graph();
+        let target = Version::parse("6.15.008").unwrap();
+        let policy = fleetpath::RolloutPolicy::default();
+        let before = fleetpath::plan_rollout(&graph, &Fleet::new(devices.clone()).unwrap(), &target, &policy, "r").unwrap();
+        let mut after_devices = devices.clone();
+        let mut changed_lines: HashMap<String, usize> = HashMap::new();
+        for pick in &remove {
+            if after_devices.is_empty() { break; }
+            let gone = after_devices.remove(pick.index(after_devices.len()));
+            *changed_lines.entry(gone.line).or_default() += 1;
+        }
+        for (line, tag) in &add {
+            let line = format!("line-{line}");
+            after_devices.push(Device {
+                id: format!("new-{tag}-{}", after_devices.len()),
+                model: "IPM-1".into(),
+                line: line.clone(),
+                site: None,
+                version: Version::parse("5.6.14").unwrap(),
+                labels: std::collections::BTreeMap::new(),
+            });
+            *changed_lines.entry(line).or_default() += 1;
+        }
+        let mut seen = HashSet::new();
+        after_devices.retain(|d| seen.insert(d.id.clone()));
+        let after = fleetpath::plan_rollout(&graph, &Fleet::new(after_devices.clone()).unwrap(), &target, &policy, "r").unwrap();
+        let (old, new) = (stages_of(&before), stages_of(&after));
+        // Per line: staying devices that changed stage ≤ Σ_k (m + |ΔB_k|).
+        let boundaries = |plan: &fleetpath::RolloutPlan, line: &str| -> Vec<i64> {
+            let mut acc = 0i64;
+            plan.stages.iter().map(|s| { acc += i64::from(s.lines.get(line).copied().unwrap_or(0)); acc }).collect()
+        };
+        let lines: BTreeSet<String> = devices.iter().chain(&after_devices).map(|d| d.line.clone()).collect();
+        for line in lines {
+            let moved = after_devices
+                .iter()
+                .filter(|d| d.line == line)
+                .filter(|d| matches!((old.get(&d.id), new.get(&d.id)), (Some(a), Some(b)) if a != b))
+                .count();
+            let m = i64::try_from(changed_lines.get(&line).copied().unwrap_or(0)).unwrap();
+            let (b0, b1) = (boundaries(&before, &line), boundaries(&after, &line));
+            let bound: i64 = b0.iter().zip(&b1).take(b0.len().saturating_sub(1)).map(|(x, y)| m + (x - y).abs()).sum();
+            prop_assert!(i64::try_from(moved).unwrap() <= bound, "{line}: {moved} moved, bound {bound}");
+        }
+    }
+}

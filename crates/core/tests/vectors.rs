@@ -182,7 +182,8 @@ fn every_code_has_a_vector() {
     // Every error code in the one list must be exercised by a vector (or by the unit test for
     // `manifest_too_large`, which needs billions of entries to trigger for real).
     let mut seen = std::collections::BTreeSet::new();
-    for file in ["versions.json", "ranges.json", "manifest_errors.json", "resolve.json", "fleets.json"] {
+    for file in ["versions.json", "ranges.json", "manifest_errors.json", "resolve.json", "fleets.json", "rollouts.json"]
+    {
         collect_codes(&load(file), &mut seen);
     }
     seen.insert("manifest_too_large".to_owned());
@@ -331,5 +332,98 @@ fn the_seed_plant() {
     assert!(lines.iter().all(|&(_, n)| (12..=28).contains(&n)), "{lines:?}");
     assert_eq!(fleet.origin("press-1-01"), Some("row 2"));
     let on = |v: &str| fleet.devices().iter().filter(|d| d.version == Version::parse(v).unwrap()).count();
-    assert_eq!((on("5.6.14"), on("5.6.30"), on("6.15.008")), (269, 50, 21));
+    assert_eq!((on("5.6.14"), on("5.6.30"), on("6.15.008")), (269, 71, 0));
+}
+
+#[test]
+fn rollouts() {
+    let data = load("rollouts.json");
+    for case in data["policy_errors"].as_array().unwrap() {
+        let name = str_of(case, "name");
+        let policy: fleetpath::RolloutPolicy = serde_json::from_value(case["policy"].clone()).unwrap();
+        let err = policy.validate().expect_err(name);
+        assert_eq!(err.code(), str_of(case, "code"), "{name}");
+        assert_eq!(err.to_string(), str_of(case, "message"), "{name}");
+    }
+    for case in data["plans"].as_array().unwrap() {
+        let name = str_of(case, "name");
+        let graph = graph(str_of(case, "graph"), &Value::Null);
+        let fleet = fleet_of(case).unwrap();
+        let policy = case
+            .get("policy")
+            .map_or_else(fleetpath::RolloutPolicy::default, |p| serde_json::from_value(p.clone()).unwrap());
+        let target = Version::parse(str_of(case, "target")).unwrap();
+        let result = fleetpath::plan_rollout(&graph, &fleet, &target, &policy, str_of(case, "rollout_id"));
+        if let Some(expected) = case.get("error") {
+            let err = result.expect_err(name);
+            assert_eq!(err.code(), str_of(expected, "code"), "{name}");
+            assert_eq!(err.to_string(), str_of(expected, "message"), "{name}");
+            continue;
+        }
+        let plan = result.unwrap_or_else(|e| panic!("{name}: {e}"));
+        for (stage, expected) in plan.stages.iter().zip(case["stages"].as_array().unwrap()) {
+            assert_eq!(stage.name, str_of(expected, "name"), "{name}");
+            assert_eq!(stage.devices.len() as u64, expected["size"].as_u64().unwrap(), "{name}: {}", stage.name);
+            assert_eq!(serde_json::to_value(&stage.lines).unwrap(), expected["lines"], "{name}: {}", stage.name);
+        }
+        assert_eq!(plan.stages.len(), case["stages"].as_array().unwrap().len());
+        assert_eq!(serde_json::to_value(&plan.up_to_date).unwrap(), case["up_to_date"], "{name}");
+        let excluded: Vec<Value> =
+            plan.excluded.iter().map(|e| serde_json::json!({"id": e.id, "code": e.code})).collect();
+        assert_eq!(Value::Array(excluded), case["excluded"], "{name}");
+        // Every device is in exactly one place.
+        let mut placed: Vec<&str> = plan.stages.iter().flat_map(|s| s.devices.iter().map(|d| d.id.as_str())).collect();
+        placed.extend(plan.up_to_date.iter().map(String::as_str));
+        placed.extend(plan.excluded.iter().map(|e| e.id.as_str()));
+        placed.sort_unstable();
+        let mut all: Vec<&str> = fleet.devices().iter().map(|d| d.id.as_str()).collect();
+        all.sort_unstable();
+        assert_eq!(placed, all, "{name}");
+        // The plan survives a JSON round trip.
+        let json = serde_json::to_string(&plan).unwrap();
+        assert_eq!(serde_json::from_str::<fleetpath::RolloutPlan>(&json).unwrap(), plan);
+    }
+}
+
+#[test]
+fn the_seed_plant_rollout() {
+    let graph = graph("examples/data/seed-ip-module.json", &Value::Null);
+    let fleet = Fleet::from_csv(&std::fs::read_to_string(root().join("examples/data/plant-340.csv")).unwrap()).unwrap();
+    let policy = fleetpath::RolloutPolicy::default();
+    let target = Version::parse("6.15.008").unwrap();
+    let plan = fleetpath::plan_rollout(&graph, &fleet, &target, &policy, "seed-2026-11").unwrap();
+    let sizes: Vec<usize> = plan.stages.iter().map(|s| s.devices.len()).collect();
+    assert_eq!(sizes, [17, 68, 255]);
+    let lines = fleet.lines();
+    for &(line, n) in &lines {
+        assert_eq!(plan.stages[0].lines[line], 1, "one canary on {line}");
+        let early = f64::from(plan.stages[1].lines[line]);
+        #[allow(clippy::cast_precision_loss)]
+        let quota = n as f64 * 0.2;
+        assert!((early - quota).abs() < 1.0, "{line}: {early} early of {n}");
+    }
+    // Multi-hop devices are planned with their hop count: 5.6.14 takes the bridge first.
+    for device in plan.stages.iter().flat_map(|s| &s.devices) {
+        let from = &fleet.get(&device.id).unwrap().version;
+        let expected = if from.to_string() == "5.6.14" { 2 } else { 1 };
+        assert_eq!(device.hops, expected, "{}", device.id);
+    }
+    // Same inputs, same plan; a different rollout id, a different choice of the same sizes.
+    assert_eq!(fleetpath::plan_rollout(&graph, &fleet, &target, &policy, "seed-2026-11").unwrap(), plan);
+    let other = fleetpath::plan_rollout(&graph, &fleet, &target, &policy, "seed-2026-12").unwrap();
+    assert_eq!(other.stages.iter().map(|s| s.devices.len()).collect::<Vec<_>>(), sizes);
+    assert_ne!(other.stages[0].devices, plan.stages[0].devices);
+}
+
+#[test]
+fn selection_keys_are_xxh3_and_pinned() {
+    use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
+    // The XXH3 specification's reference value for the empty input: the crate is real XXH3.
+    assert_eq!(xxh3_64(b""), 0x2D06_8005_38D3_94C2);
+    for case in load("rollouts.json")["selection_keys"].as_array().unwrap() {
+        let (rollout, device) = (str_of(case, "rollout_id"), str_of(case, "device_id"));
+        let key = fleetpath::selection_key(rollout, device);
+        assert_eq!(key, xxh3_64_with_seed(device.as_bytes(), xxh3_64(rollout.as_bytes())));
+        assert_eq!(format!("{key:016x}"), str_of(case, "key"), "{rollout} / {device}");
+    }
 }

@@ -1,0 +1,52 @@
+//! Stage selection for a large fleet, beside a plain hash-and-sort of the same device ids.
+
+use std::hint::black_box;
+
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use fleetpath::{Device, Fleet, RolloutPolicy, UpgradeGraph, Version, plan_rollout};
+
+const SEED_GRAPH: &str = include_str!("../examples/data/seed-ip-module.json");
+
+fn fleet(devices: usize, lines: usize) -> Fleet {
+    let versions = [Version::parse("5.6.14").unwrap(), Version::parse("5.6.30").unwrap()];
+    let line_names: Vec<String> = (0..lines).map(|l| format!("line-{l:03}")).collect();
+    Fleet::new(
+        (0..devices)
+            .map(|i| Device {
+                id: format!("device-{i:07}"),
+                model: "IPM-1".to_owned(),
+                line: line_names[(i * 7919) % lines].clone(),
+                site: None,
+                version: versions[i % 3 / 2].clone(),
+                labels: std::collections::BTreeMap::new(),
+            })
+            .collect(),
+    )
+    .unwrap()
+}
+
+fn selection(c: &mut Criterion) {
+    let graph = UpgradeGraph::from_json(SEED_GRAPH).unwrap();
+    let target = Version::parse("6.15.008").unwrap();
+    let policy = RolloutPolicy::default();
+    let mut group = c.benchmark_group("rollout/select");
+    group.sample_size(10);
+    for (devices, label) in [(10_000, "10k_200_lines"), (1_000_000, "1m_200_lines")] {
+        let fleet = fleet(devices, 200);
+        group.bench_function(BenchmarkId::new("plan_rollout", label), |b| {
+            b.iter_with_large_drop(|| plan_rollout(&graph, black_box(&fleet), &target, &policy, "r-2026").unwrap());
+        });
+        group.bench_function(BenchmarkId::new("baseline_hash_and_sort", label), |b| {
+            b.iter(|| {
+                let mut keys: Vec<u64> =
+                    fleet.devices().iter().map(|d| fleetpath::selection_key("r-2026", black_box(&d.id))).collect();
+                keys.sort_unstable();
+                keys
+            });
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, selection);
+criterion_main!(benches);

@@ -1,0 +1,625 @@
+//! Stage selection: which devices go in which stage of a rollout.
+//!
+//! # What the plan guarantees
+//!
+//! - **Eligibility first.** Every device of the fleet ends up in exactly one place: a stage,
+//!   [`RolloutPlan::up_to_date`] (already on the target), or [`RolloutPlan::excluded`] (with the
+//!   error code and message of why it cannot get there: unknown version, no path for its
+//!   model, …). Nothing is dropped silently.
+//! - **Sizes.** A stage with share `p` takes `round_half_up(p × N)` devices, `N` being the
+//!   eligible devices of the fleet, then at least `min_per_line` from every line that still has
+//!   devices (so "5% of 11 devices" is never an empty canary when the minimum is 1), then at most
+//!   `max_devices`. Its devices are shared among lines by the largest-remainder method on each
+//!   line's quota `p × n_line` (ties: line name), so every line gets the floor or the ceiling of
+//!   its quota whenever minimums and caps allow. The last stage takes every device left.
+//!   Arithmetic is exact (shares are counted in millionths), so every platform and binding
+//!   computes the same counts.
+//! - **Which devices.** Within a line, devices are ranked by a stable 64-bit hash (XXH3) of the
+//!   device id, seeded by the rollout id; stages take consecutive ranges of that ranking. The
+//!   choice does not depend on input order, and a different rollout id gives a different,
+//!   equally spread choice.
+//! - **Stickiness.** Re-planning with devices added or removed keeps every other device's
+//!   relative rank. A device that stays changes stage only when a stage boundary of its line
+//!   passes over it: in a line where `m` devices joined or left, at most
+//!   `Σ_k (m + |ΔB_k|)` staying devices change stage, `ΔB_k` being how far the `k`-th stage
+//!   boundary of that line moved (a property test checks this bound).
+//!
+//! ```
+//! use fleetpath::{Fleet, RolloutPolicy, UpgradeGraph, plan_rollout};
+//!
+//! let graph = UpgradeGraph::from_json(r#"{"format_version": 1, "releases": [
+//!   {"version": "5.6.14"}, {"version": "5.6.30"}],
+//!   "edges": [{"from": "5.6.14", "to": "5.6.30"}]}"#)?;
+//! let mut csv = String::from("id,model,line,version\n");
+//! for i in 0..40 {
+//!     csv += &format!("d{i},IPM-1,line-{},5.6.14\n", i % 2);
+//! }
+//! let fleet = Fleet::from_csv(&csv)?;
+//! let plan = plan_rollout(&graph, &fleet, &"5.6.30".parse()?, &RolloutPolicy::default(), "r1")?;
+//! let sizes: Vec<usize> = plan.stages.iter().map(|s| s.devices.len()).collect();
+//! assert_eq!(sizes, [2, 8, 30]); // 5% with one per line, 20%, the rest
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+
+use crate::fleet::Fleet;
+use crate::graph::{Constraints, ResolveError, RouteTable, UpgradeGraph};
+use crate::version::Version;
+
+const MILLION: u64 = 1_000_000;
+
+/// One stage of a [`RolloutPolicy`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StagePolicy {
+    /// A unique name, such as `canary`.
+    pub name: String,
+    /// The share of every line's eligible devices, in (0, 1]. `None`: every device left (only
+    /// the last stage, which must).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub share: Option<f64>,
+    /// At least this many devices from every line that still has some.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub min_per_line: u32,
+    /// At most this many devices in the stage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_devices: Option<u32>,
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// The ordered stages of a rollout.
+///
+/// The default is the seed plant's: `canary` (5%, at least one device per line), `early` (20%
+/// of each line), `production` (the rest).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RolloutPolicy {
+    /// The stages, in rollout order.
+    pub stages: Vec<StagePolicy>,
+}
+
+impl Default for RolloutPolicy {
+    fn default() -> Self {
+        let stage = |name: &str, share, min_per_line| StagePolicy {
+            name: name.to_owned(),
+            share,
+            min_per_line,
+            max_devices: None,
+        };
+        Self {
+            stages: vec![stage("canary", Some(0.05), 1), stage("early", Some(0.20), 0), stage("production", None, 0)],
+        }
+    }
+}
+
+/// Why a rollout could not be planned.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PlanError {
+    /// The policy has no stage.
+    #[error("the rollout policy has no stages")]
+    NoStages,
+    /// A required string is empty.
+    #[error("{at} is empty")]
+    EmptyField {
+        /// Such as `stages[1].name` or `rollout id`.
+        at: String,
+    },
+    /// Two stages have the same name.
+    #[error("two stages are named {name:?}")]
+    DuplicateStage {
+        /// The name.
+        name: String,
+    },
+    /// A share that is not a number in (0, 1].
+    #[error("stage {stage:?}: share {share} is not in (0, 1]")]
+    InvalidShare {
+        /// The stage.
+        stage: String,
+        /// The share, as given.
+        share: String,
+    },
+    /// A stage other than the last has no share.
+    #[error("stage {stage:?} has no share, but only the last stage takes the rest")]
+    RestNotLast {
+        /// The stage.
+        stage: String,
+    },
+    /// The last stage has a share.
+    #[error("the last stage {stage:?} must take the rest (omit its share)")]
+    LastStageNotRest {
+        /// The stage.
+        stage: String,
+    },
+    /// The shares of the stages add up to more than 1.
+    #[error("stage shares add up to {total}, more than 1")]
+    SharesOverOne {
+        /// Their sum.
+        total: String,
+    },
+    /// The target cannot be planned for at all (unknown or blocked). The code is the resolve
+    /// error's own code.
+    #[error("target: {source}")]
+    Target {
+        /// What is wrong with the target.
+        source: ResolveError,
+    },
+}
+
+impl PlanError {
+    /// Every code [`PlanError::code`] can return, except the delegated resolve codes.
+    pub const CODES: &'static [&'static str] = &[
+        "no_stages",
+        "empty_field",
+        "duplicate_stage",
+        "invalid_share",
+        "rest_not_last",
+        "last_stage_not_rest",
+        "shares_over_one",
+    ];
+
+    /// A stable `snake_case` code for this error, shared by every binding.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NoStages => "no_stages",
+            Self::EmptyField { .. } => "empty_field",
+            Self::DuplicateStage { .. } => "duplicate_stage",
+            Self::InvalidShare { .. } => "invalid_share",
+            Self::RestNotLast { .. } => "rest_not_last",
+            Self::LastStageNotRest { .. } => "last_stage_not_rest",
+            Self::SharesOverOne { .. } => "shares_over_one",
+            Self::Target { source } => source.code(),
+        }
+    }
+}
+
+impl RolloutPolicy {
+    /// Checks the policy and returns each stage's share in millionths (`None` for the rest).
+    ///
+    /// # Errors
+    /// [`PlanError`]: no stages, an empty or repeated name, a share outside (0, 1], a stage
+    /// without a share that is not last, a last stage with a share, shares adding up to more
+    /// than 1.
+    pub fn validate(&self) -> Result<Vec<Option<u64>>, PlanError> {
+        let last = self.stages.len().checked_sub(1).ok_or(PlanError::NoStages)?;
+        let mut shares = Vec::with_capacity(self.stages.len());
+        let mut seen = std::collections::BTreeSet::new();
+        let mut total = 0u64;
+        for (i, stage) in self.stages.iter().enumerate() {
+            if stage.name.trim().is_empty() {
+                return Err(PlanError::EmptyField { at: format!("stages[{i}].name") });
+            }
+            if !seen.insert(stage.name.as_str()) {
+                return Err(PlanError::DuplicateStage { name: stage.name.clone() });
+            }
+            match (stage.share, i == last) {
+                (None, true) => shares.push(None),
+                (None, false) => return Err(PlanError::RestNotLast { stage: stage.name.clone() }),
+                (Some(_), true) => return Err(PlanError::LastStageNotRest { stage: stage.name.clone() }),
+                (Some(share), false) => {
+                    // f64 multiplication and rounding are exact IEEE operations: the same on
+                    // every platform.
+                    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                    let ppm = (share * 1e6).round() as u64;
+                    if !share.is_finite() || share <= 0.0 || share > 1.0 || ppm == 0 {
+                        return Err(PlanError::InvalidShare { stage: stage.name.clone(), share: share.to_string() });
+                    }
+                    total += ppm;
+                    shares.push(Some(ppm));
+                }
+            }
+        }
+        if total > MILLION {
+            #[allow(clippy::cast_precision_loss)] // at most a few million: exact in f64
+            let sum = total as f64 / 1e6;
+            return Err(PlanError::SharesOverOne { total: sum.to_string() });
+        }
+        Ok(shares)
+    }
+}
+
+/// A device placed in a stage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlannedDevice {
+    /// The device id.
+    pub id: String,
+    /// Hops to the target: more than one means it takes intermediate releases (such as a
+    /// bridge) first, one hop at a time.
+    pub hops: u32,
+}
+
+/// One stage of a plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StagePlan {
+    /// The stage's name.
+    pub name: String,
+    /// Its devices, by line name, then by rank within the line.
+    pub devices: Vec<PlannedDevice>,
+    /// How many of them each line has (every line of the fleet with eligible devices, zero
+    /// included).
+    pub lines: BTreeMap<String, u32>,
+}
+
+/// A device that cannot take part, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Excluded {
+    /// The device id.
+    pub id: String,
+    /// The error code (see [`ResolveError::code`]).
+    pub code: String,
+    /// The error message.
+    pub message: String,
+}
+
+/// Where every device of a fleet goes in a rollout.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RolloutPlan {
+    /// The rollout id the selection was seeded with.
+    pub rollout_id: String,
+    /// The target release, spelled as the manifest does.
+    pub target: Version,
+    /// The stages, in order.
+    pub stages: Vec<StagePlan>,
+    /// Devices already on the target, in fleet order.
+    pub up_to_date: Vec<String>,
+    /// Devices that cannot reach the target, in fleet order.
+    pub excluded: Vec<Excluded>,
+}
+
+impl RolloutPlan {
+    /// The index of the stage a device is in, if any.
+    pub fn stage_of(&self, id: &str) -> Option<usize> {
+        self.stages.iter().position(|s| s.devices.iter().any(|d| d.id == id))
+    }
+}
+
+/// The stable selection key of a device in a rollout.
+pub fn selection_key(rollout_id: &str, device_id: &str) -> u64 {
+    let seed = xxhash_rust::xxh3::xxh3_64(rollout_id.as_bytes());
+    xxhash_rust::xxh3::xxh3_64_with_seed(device_id.as_bytes(), seed)
+}
+
+/// Plans a rollout of `target` over `fleet`: see the [module docs](self) for the rules.
+///
+/// # Errors
+/// [`PlanError`] for an invalid policy, an empty rollout id, or a target that is unknown or
+/// blocked. Devices that cannot reach the target are not errors: they are listed in
+/// [`RolloutPlan::excluded`].
+///
+/// # Complexity
+/// O(D log D) for D devices, plus one route table per hardware model.
+pub fn plan_rollout(
+    graph: &UpgradeGraph,
+    fleet: &Fleet,
+    target: &Version,
+    policy: &RolloutPolicy,
+    rollout_id: &str,
+) -> Result<RolloutPlan, PlanError> {
+    let shares = policy.validate()?;
+    if rollout_id.trim().is_empty() {
+        return Err(PlanError::EmptyField { at: "rollout id".to_owned() });
+    }
+    let target_release = graph.release(target).ok_or_else(|| PlanError::Target {
+        source: ResolveError::UnknownVersion { version: target.clone(), role: crate::graph::Role::Target },
+    })?;
+    let target = target_release.version().clone();
+
+    let Eligibility { up_to_date, excluded, lines, mut eligible } = eligibility(graph, fleet, &target, rollout_id)?;
+    let (lines, sizes, starts) = rank_within_lines(fleet, lines, &mut eligible);
+    // Clone the ids in fleet order (sequential reads), then move them into stage order: much
+    // kinder to the cache than cloning them in stage order.
+    let mut ids: Vec<String> = fleet.devices().iter().map(|d| d.id.clone()).collect();
+
+    let mut free = sizes.clone();
+    let mut stages = Vec::with_capacity(policy.stages.len());
+    for (stage, share) in policy.stages.iter().zip(&shares) {
+        let seats = match share {
+            Some(ppm) => apportion(*ppm, stage.min_per_line, stage.max_devices, &sizes, &free),
+            None => free.clone(),
+        };
+        let mut planned = Vec::with_capacity(seats.iter().map(|&s| s as usize).sum());
+        let mut per_line = BTreeMap::new();
+        for (l, &n) in seats.iter().enumerate() {
+            let taken = (sizes[l] - free[l]) as usize;
+            for e in &eligible[starts[l] + taken..starts[l] + taken + n as usize] {
+                planned.push(PlannedDevice { id: std::mem::take(&mut ids[e.2 as usize]), hops: e.3 });
+            }
+            free[l] -= n;
+            per_line.insert(lines[l].0.to_owned(), n);
+        }
+        stages.push(StagePlan { name: stage.name.clone(), devices: planned, lines: per_line });
+    }
+    Ok(RolloutPlan { rollout_id: rollout_id.to_owned(), target, stages, up_to_date, excluded })
+}
+
+/// One eligible device: (line, selection key, index in the fleet, hops to the target).
+type Candidate = (u32, u64, u32, u32);
+
+struct Eligibility<'f> {
+    up_to_date: Vec<String>,
+    excluded: Vec<Excluded>,
+    /// Line names with their ids as used in `eligible`.
+    lines: Vec<(&'f str, u32)>,
+    eligible: Vec<Candidate>,
+}
+
+/// Where each device stands with respect to the target, in fleet order.
+fn eligibility<'f>(
+    graph: &UpgradeGraph,
+    fleet: &'f Fleet,
+    target: &Version,
+    rollout_id: &str,
+) -> Result<Eligibility<'f>, PlanError> {
+    /// A small outcome, so the loop over devices moves no large values.
+    #[derive(Clone, Copy)]
+    enum Outcome {
+        Hops(u32),
+        Error(usize),
+    }
+    let mut errors: Vec<ResolveError> = Vec::new();
+    // One route table per model; a model the target does not install on excludes its devices.
+    let mut tables: FxHashMap<&str, Result<RouteTable, usize>> = FxHashMap::default();
+    // Fleets run few distinct (model, version) pairs: remember the answers.
+    let mut memo: Vec<(&str, &Version, Outcome)> = Vec::new();
+    let mut up_to_date = Vec::new();
+    let mut excluded = Vec::new();
+    let mut line_ids: FxHashMap<&str, u32> = FxHashMap::default();
+    let mut eligible: Vec<Candidate> = Vec::with_capacity(fleet.len());
+    let seed = xxhash_rust::xxh3::xxh3_64(rollout_id.as_bytes());
+    for (index, device) in fleet.devices().iter().enumerate() {
+        let known = memo.iter().find(|(m, v, _)| *m == device.model && **v == device.version).map(|e| e.2);
+        let outcome = if let Some(outcome) = known {
+            outcome
+        } else {
+            if !tables.contains_key(device.model.as_str()) {
+                let table = match graph.route_table(target, &Constraints::for_model(device.model.clone())) {
+                    Ok(table) => Ok(table),
+                    Err(e @ ResolveError::ModelIncompatible { .. }) => {
+                        errors.push(e);
+                        Err(errors.len() - 1)
+                    }
+                    Err(source) => return Err(PlanError::Target { source }),
+                };
+                tables.insert(device.model.as_str(), table);
+            }
+            let outcome = match &tables[device.model.as_str()] {
+                Err(e) => Outcome::Error(*e),
+                Ok(table) => match table.hops(&device.version) {
+                    Some(hops) => Outcome::Hops(hops),
+                    // Ask for the exact error.
+                    None => match table.next_hop(&device.version) {
+                        Ok(_) => Outcome::Hops(0),
+                        Err(e) => {
+                            errors.push(e);
+                            Outcome::Error(errors.len() - 1)
+                        }
+                    },
+                },
+            };
+            if memo.len() < 64 {
+                memo.push((device.model.as_str(), &device.version, outcome));
+            }
+            outcome
+        };
+        match outcome {
+            Outcome::Hops(0) => up_to_date.push(device.id.clone()),
+            Outcome::Hops(hops) => {
+                let next_line = u32::try_from(line_ids.len()).unwrap_or(u32::MAX);
+                let line = *line_ids.entry(device.line.as_str()).or_insert(next_line);
+                let key = xxhash_rust::xxh3::xxh3_64_with_seed(device.id.as_bytes(), seed);
+                eligible.push((line, key, u32::try_from(index).unwrap_or(u32::MAX), hops));
+            }
+            Outcome::Error(e) => {
+                let e = &errors[e];
+                excluded.push(Excluded { id: device.id.clone(), code: e.code().to_owned(), message: e.to_string() });
+            }
+        }
+    }
+    Ok(Eligibility { up_to_date, excluded, lines: line_ids.into_iter().collect(), eligible })
+}
+
+/// Sorts lines by name and, within each line, candidates by (key, id): a counting pass by line,
+/// then a sort of each line's run by key. Returns the sorted line names, each line's size and
+/// the start of its run in `eligible`.
+fn rank_within_lines<'f>(
+    fleet: &Fleet,
+    mut lines: Vec<(&'f str, u32)>,
+    eligible: &mut Vec<Candidate>,
+) -> (Vec<(&'f str, u32)>, Vec<u32>, Vec<usize>) {
+    lines.sort_unstable();
+    let mut rank_of_line = vec![0u32; lines.len()];
+    for (rank, &(_, id)) in lines.iter().enumerate() {
+        rank_of_line[id as usize] = u32::try_from(rank).unwrap_or(u32::MAX);
+    }
+    let mut sizes = vec![0u32; lines.len()];
+    for e in eligible.iter_mut() {
+        e.0 = rank_of_line[e.0 as usize];
+        sizes[e.0 as usize] += 1;
+    }
+    // Start of each line's run.
+    let mut starts = Vec::with_capacity(lines.len());
+    let mut at = 0usize;
+    for &n in &sizes {
+        starts.push(at);
+        at += n as usize;
+    }
+    let mut bucketed = vec![(0u32, 0u64, 0u32, 0u32); eligible.len()];
+    let mut next_slot = starts.clone();
+    for &e in eligible.iter() {
+        bucketed[next_slot[e.0 as usize]] = e;
+        next_slot[e.0 as usize] += 1;
+    }
+    *eligible = bucketed;
+    let devices = fleet.devices();
+    for (l, &start) in starts.iter().enumerate() {
+        let run = &mut eligible[start..start + sizes[l] as usize];
+        run.sort_unstable_by_key(|e| e.1);
+        // Equal keys (a 64-bit collision) are ordered by id, so the order never depends on input.
+        let mut i = 0;
+        while i + 1 < run.len() {
+            let mut j = i + 1;
+            while j < run.len() && run[j].1 == run[i].1 {
+                j += 1;
+            }
+            if j - i > 1 {
+                run[i..j].sort_by(|a, b| devices[a.2 as usize].id.cmp(&devices[b.2 as usize].id));
+            }
+            i = j;
+        }
+    }
+
+    (lines, sizes, starts)
+}
+
+/// Seats per line for one stage (see the module docs). `sizes[l]`: the line's eligible
+/// devices; `free[l]`: those not yet in an earlier stage.
+fn apportion(share_ppm: u64, min_per_line: u32, cap: Option<u32>, sizes: &[u32], free: &[u32]) -> Vec<u32> {
+    let n: u64 = sizes.iter().map(|&s| u64::from(s)).sum();
+    let minimum: Vec<u32> = free.iter().map(|&f| f.min(min_per_line)).collect();
+    let min_total: u64 = minimum.iter().map(|&m| u64::from(m)).sum();
+    // share ≤ 1, so the rounded product is at most n: it fits.
+    let rounded = (u128::from(share_ppm) * u128::from(n) + u128::from(MILLION / 2)) / u128::from(MILLION);
+    let mut total = u64::try_from(rounded).unwrap_or(n);
+    total = total.max(min_total);
+    if let Some(cap) = cap {
+        total = total.min(u64::from(cap));
+    }
+    let quota = |l: usize| u128::from(share_ppm) * u128::from(sizes[l]);
+    if total <= min_total {
+        // A cap below the minimums: the lines with the largest quotas get theirs first.
+        let mut order: Vec<usize> = (0..sizes.len()).collect();
+        order.sort_by(|&a, &b| quota(b).cmp(&quota(a)).then(a.cmp(&b)));
+        let mut seats = vec![0u32; sizes.len()];
+        let mut left = total;
+        for l in order {
+            let give = u64::from(minimum[l]).min(left);
+            seats[l] = u32::try_from(give).unwrap_or(u32::MAX);
+            left -= give;
+        }
+        return seats;
+    }
+    let extra = total - min_total;
+    // Largest remainders on what the minimums did not cover, within each line's capacity.
+    let capacity: Vec<u64> = free.iter().zip(&minimum).map(|(&f, &m)| u64::from(f - m)).collect();
+    let mut weight: Vec<u128> =
+        (0..sizes.len()).map(|l| quota(l).saturating_sub(u128::from(minimum[l]) * u128::from(MILLION))).collect();
+    if weight.iter().all(|&w| w == 0) {
+        weight = capacity.iter().map(|&c| u128::from(c)).collect();
+    }
+    let sum: u128 = weight.iter().sum();
+    let mut seats: Vec<u64> = vec![0; sizes.len()];
+    let mut remainders: Vec<(u128, usize)> = Vec::with_capacity(sizes.len());
+    for l in 0..sizes.len() {
+        let exact = u128::from(extra) * weight[l];
+        // `sum` is zero only when every line is full: no seats, no remainders.
+        if let (Some(floor), Some(rem)) = (exact.checked_div(sum), exact.checked_rem(sum)) {
+            seats[l] = u64::try_from(floor).unwrap_or(extra).min(capacity[l]);
+            remainders.push((rem, l));
+        }
+    }
+    remainders.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    let mut left = extra - seats.iter().sum::<u64>();
+    while left > 0 {
+        let mut gave = false;
+        for &(_, l) in &remainders {
+            if left > 0 && seats[l] < capacity[l] {
+                seats[l] += 1;
+                left -= 1;
+                gave = true;
+            }
+        }
+        if !gave {
+            break; // every line is full: the stage is smaller than asked
+        }
+    }
+    seats.iter().zip(&minimum).map(|(&s, &m)| m + u32::try_from(s).unwrap_or(u32::MAX)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seed_plant_shape() {
+        // 17 lines of 12..28 devices, 340 in all.
+        let sizes = [24, 22, 18, 26, 20, 28, 16, 14, 19, 21, 27, 25, 17, 23, 12, 13, 15];
+        let canary = apportion(50_000, 1, None, &sizes, &sizes);
+        assert_eq!(canary, vec![1; 17]);
+        let free: Vec<u32> = sizes.iter().map(|s| s - 1).collect();
+        let early = apportion(200_000, 0, None, &sizes, &free);
+        assert_eq!(early.iter().sum::<u32>(), 68);
+        for (l, &seats) in early.iter().enumerate() {
+            let quota = f64::from(sizes[l]) * 0.2;
+            assert!(
+                f64::from(seats) >= quota.floor() && f64::from(seats) <= quota.ceil(),
+                "line {l}: {seats} vs {quota}"
+            );
+        }
+    }
+
+    #[test]
+    fn small_lines() {
+        // Lines of 1, 2 and 3 devices: every line gets a canary; early goes to the largest quota.
+        let sizes = [1, 2, 3];
+        assert_eq!(apportion(50_000, 1, None, &sizes, &sizes), vec![1, 1, 1]);
+        assert_eq!(apportion(200_000, 0, None, &sizes, &[0, 1, 2]), vec![0, 0, 1]);
+        // "5% of 11 devices is 0" does not happen with a minimum of one.
+        assert_eq!(apportion(50_000, 1, None, &[11], &[11]), vec![1]);
+        assert_eq!(apportion(50_000, 0, None, &[11], &[11]), vec![1], "0.55 rounds half up to 1");
+        assert_eq!(apportion(50_000, 0, None, &[9], &[9]), vec![0], "0.45 rounds to 0 without a minimum");
+    }
+
+    #[test]
+    fn caps_and_capacity() {
+        // A cap below the per-line minimums: the largest lines first.
+        assert_eq!(apportion(50_000, 1, Some(2), &[5, 30, 10], &[5, 30, 10]), vec![0, 1, 1]);
+        // A cap above: the share wins.
+        assert_eq!(apportion(500_000, 0, Some(100), &[10, 10], &[10, 10]), vec![5, 5]);
+        // Not enough free devices: the stage is smaller, never larger than a line's free count.
+        assert_eq!(apportion(1_000_000, 0, None, &[10, 10], &[2, 3]), vec![2, 3]);
+    }
+
+    #[test]
+    fn policy_errors() {
+        let mut policy = RolloutPolicy::default();
+        assert_eq!(policy.validate(), Ok(vec![Some(50_000), Some(200_000), None]));
+        policy.stages[1].share = Some(1.5);
+        let err = policy.validate().unwrap_err();
+        assert_eq!(
+            (err.code(), err.to_string().as_str()),
+            ("invalid_share", "stage \"early\": share 1.5 is not in (0, 1]")
+        );
+        policy.stages[1].share = Some(0.97);
+        let err = policy.validate().unwrap_err();
+        assert_eq!(
+            (err.code(), err.to_string().as_str()),
+            ("shares_over_one", "stage shares add up to 1.02, more than 1")
+        );
+        policy.stages[1].share = None;
+        let err = policy.validate().unwrap_err();
+        assert_eq!(err.to_string(), "stage \"early\" has no share, but only the last stage takes the rest");
+        policy.stages[1].share = Some(0.2);
+        policy.stages[2].share = Some(0.75);
+        let err = policy.validate().unwrap_err();
+        assert_eq!(
+            (err.code(), err.to_string().as_str()),
+            ("last_stage_not_rest", "the last stage \"production\" must take the rest (omit its share)")
+        );
+        policy.stages[2].share = None;
+        policy.stages[2].name = "canary".into();
+        assert_eq!(policy.validate().unwrap_err().to_string(), "two stages are named \"canary\"");
+        policy.stages[2].name = " ".into();
+        assert_eq!(policy.validate().unwrap_err().to_string(), "stages[2].name is empty");
+        assert_eq!(RolloutPolicy { stages: vec![] }.validate().unwrap_err().code(), "no_stages");
+        policy.stages[0].share = Some(f64::NAN);
+        assert_eq!(policy.validate().unwrap_err().code(), "invalid_share");
+    }
+}
