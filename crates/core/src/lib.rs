@@ -11,6 +11,7 @@
 //!   DOT and Mermaid export.
 //! - [`fleet`]: devices, production lines and the firmware they run, from CSV or JSON.
 //! - [`rollout`]: staged rollouts; stage selection per production line.
+//! - [`schedule`]: shift and maintenance calendars per site, in local time, answered in UTC.
 //!
 //! ```
 //! use fleetpath::{Constraints, UpgradeGraph, Version};
@@ -52,6 +53,7 @@
 pub mod fleet;
 pub mod graph;
 pub mod rollout;
+pub mod schedule;
 pub mod version;
 
 pub use fleet::{Device, Fleet, FleetError};
@@ -63,6 +65,7 @@ pub use graph::{
 pub use rollout::{
     Excluded, PlanError, PlannedDevice, RolloutPlan, RolloutPolicy, StagePlan, StagePolicy, plan_rollout, selection_key,
 };
+pub use schedule::{Calendar, CalendarSpec, ScheduleError, Window};
 pub use version::{Version, VersionError, VersionRange};
 
 /// Any fleetpath error. Bindings convert this one type.
@@ -84,6 +87,9 @@ pub enum Error {
     /// A rollout could not be planned.
     #[error(transparent)]
     Plan(#[from] PlanError),
+    /// A calendar could not be loaded or queried.
+    #[error(transparent)]
+    Schedule(#[from] ScheduleError),
 }
 
 impl Error {
@@ -95,6 +101,7 @@ impl Error {
             Self::Resolve(e) => e.code(),
             Self::Fleet(e) => e.code(),
             Self::Plan(e) => e.code(),
+            Self::Schedule(e) => e.code(),
         }
     }
 }
@@ -107,4 +114,5 @@ pub const ERROR_CODES: &[(&str, &[&str])] = &[
     ("resolve", ResolveError::CODES),
     ("fleet", FleetError::CODES),
     ("rollout", PlanError::CODES),
+    ("schedule", ScheduleError::CODES),
 ];

@@ -182,8 +182,15 @@ fn every_code_has_a_vector() {
     // Every error code in the one list must be exercised by a vector (or by the unit test for
     // `manifest_too_large`, which needs billions of entries to trigger for real).
     let mut seen = std::collections::BTreeSet::new();
-    for file in ["versions.json", "ranges.json", "manifest_errors.json", "resolve.json", "fleets.json", "rollouts.json"]
-    {
+    for file in [
+        "versions.json",
+        "ranges.json",
+        "manifest_errors.json",
+        "resolve.json",
+        "fleets.json",
+        "rollouts.json",
+        "schedules.json",
+    ] {
         collect_codes(&load(file), &mut seen);
     }
     seen.insert("manifest_too_large".to_owned());
@@ -425,5 +432,34 @@ fn selection_keys_are_xxh3_and_pinned() {
         let key = fleetpath::selection_key(rollout, device);
         assert_eq!(key, xxh3_64_with_seed(device.as_bytes(), xxh3_64(rollout.as_bytes())));
         assert_eq!(format!("{key:016x}"), str_of(case, "key"), "{rollout} / {device}");
+    }
+}
+
+#[test]
+fn schedules() {
+    let data = load("schedules.json");
+    let calendar = fleetpath::Calendar::new(serde_json::from_value(data["calendar"].clone()).unwrap()).unwrap();
+    for q in data["queries"].as_array().unwrap() {
+        let name = str_of(q, "name");
+        let at: jiff::Timestamp = str_of(q, "at").parse().unwrap();
+        let (site, line, stage) = (str_of(q, "site"), str_of(q, "line"), str_of(q, "stage"));
+        assert_eq!(calendar.is_open(site, line, stage, at).unwrap(), q["open"].as_bool().unwrap(), "{name}");
+        let next = calendar.next_window(site, line, stage, at).unwrap();
+        assert_eq!(serde_json::to_value(next).unwrap(), q["next"], "{name}");
+    }
+    for case in data["errors"].as_array().unwrap() {
+        let name = str_of(case, "name");
+        let err = match case.get("json") {
+            Some(text) => fleetpath::Calendar::from_json(text.as_str().unwrap()).unwrap_err(),
+            None => fleetpath::Calendar::from_json(&serde_json::to_string(&case["calendar"]).unwrap()).unwrap_err(),
+        };
+        assert_eq!(err.code(), str_of(case, "code"), "{name}: {err}");
+        assert_eq!(err.to_string(), str_of(case, "message"), "{name}");
+    }
+    let at: jiff::Timestamp = "2026-11-23T11:00:00Z".parse().unwrap();
+    for case in data["query_errors"].as_array().unwrap() {
+        let err = calendar.next_window(str_of(case, "site"), "l", str_of(case, "stage"), at).unwrap_err();
+        assert_eq!(err.code(), str_of(case, "code"));
+        assert_eq!(err.to_string(), str_of(case, "message"));
     }
 }

@@ -1,0 +1,558 @@
+//! Shift and maintenance calendars: when a rollout stage may touch a production line.
+//!
+//! A [`Calendar`] holds one entry per site: its IANA time zone, its named **shifts** (local
+//! times of day, optionally on some weekdays only, crossing midnight allowed), its weekly
+//! **maintenance** slots, its **one-off** dated windows, its **exclusions** (holidays, line
+//! stops) and, for every rollout stage, the windows the stage may use. All times in the
+//! document are local to the site; all answers are UTC instants ([`jiff::Timestamp`]).
+//!
+//! ```
+//! use fleetpath::Calendar;
+//!
+//! let calendar = Calendar::from_json(r#"{"sites": [{
+//!   "name": "plant-a", "time_zone": "Europe/Berlin",
+//!   "shifts": [{"name": "2nd", "start": "14:00", "end": "22:00"},
+//!              {"name": "3rd", "start": "22:00", "end": "06:00"}],
+//!   "maintenance": [{"name": "weekend", "day": "sat", "start": "06:00", "end": "18:00"}],
+//!   "stages": {"canary": ["2nd"], "early": ["3rd"], "production": ["weekend"]}
+//! }]}"#)?;
+//! let monday_noon: jiff::Timestamp = "2026-11-23T11:00:00Z".parse()?;
+//! assert!(!calendar.is_open("plant-a", "press-1", "canary", monday_noon)?);
+//! let next = calendar.next_window("plant-a", "press-1", "canary", monday_noon)?.unwrap();
+//! assert_eq!(next.start.to_string(), "2026-11-23T13:00:00Z"); // 14:00 in Berlin (UTC+1)
+//! assert_eq!(next.end.to_string(), "2026-11-23T21:00:00Z");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Rules
+//!
+//! - A window from `start` to `end` on local date `D` runs from `D start` to `D end`, or to
+//!   `D+1 end` when `end` is not after `start` (a night shift). Local times become instants
+//!   with jiff's *compatible* rule: a time in a spring-forward gap moves forward by the gap's
+//!   length, an ambiguous time in a fall-back fold takes its first occurrence. So a 22:00–06:00
+//!   shift lasts 7 hours on the spring-forward night and 9 on the fall-back night.
+//! - A stage is open on a line when one of the stage's windows is open and no exclusion for the
+//!   site (or for that line) covers the instant. Windows that touch or overlap merge into one.
+//! - [`Calendar::next_window`] returns the open period that contains `after` (starting at
+//!   `after`) or the next one, looking up to [`HORIZON_DAYS`] days ahead.
+//! - The time-zone database is the one bundled with this library (jiff's copy of the IANA
+//!   database), so every platform and binding gives the same answers.
+
+use std::collections::BTreeMap;
+
+use jiff::civil::{Date, DateTime, Time, Weekday};
+use jiff::tz::TimeZone;
+use jiff::{Timestamp, ToSpan};
+use serde::{Deserialize, Serialize};
+
+/// How far ahead [`Calendar::next_window`] looks.
+pub const HORIZON_DAYS: i32 = 400;
+
+/// The document: one entry per site.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarSpec {
+    /// The sites.
+    pub sites: Vec<SiteSpec>,
+}
+
+/// One site's calendar.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiteSpec {
+    /// The site's name (as devices name it).
+    pub name: String,
+    /// An IANA time zone, such as `Europe/Berlin`.
+    pub time_zone: String,
+    /// Daily shifts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shifts: Vec<ShiftSpec>,
+    /// Weekly maintenance slots.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub maintenance: Vec<WeeklySpec>,
+    /// One-off dated windows.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub one_off: Vec<DatedSpec>,
+    /// Periods when nothing may run (for the whole site, or some lines).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclusions: Vec<ExclusionSpec>,
+    /// For each stage name, the names of the windows (shifts, maintenance slots, one-off
+    /// windows) it may use.
+    pub stages: BTreeMap<String, Vec<String>>,
+}
+
+/// A shift: local times of day, on every day or on some weekdays.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShiftSpec {
+    /// A name unique among the site's windows.
+    pub name: String,
+    /// Local start, `HH:MM`.
+    pub start: String,
+    /// Local end, `HH:MM`; not after `start` means the next day.
+    pub end: String,
+    /// Weekdays the shift starts on (`mon` … `sun`); absent: every day.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub days: Option<Vec<String>>,
+}
+
+/// A weekly slot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WeeklySpec {
+    /// A name unique among the site's windows.
+    pub name: String,
+    /// The weekday it starts on (`mon` … `sun`).
+    pub day: String,
+    /// Local start, `HH:MM`.
+    pub start: String,
+    /// Local end, `HH:MM`; not after `start` means the next day.
+    pub end: String,
+}
+
+/// A window on given dates, in local date-times (`2026-12-24T06:00`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatedSpec {
+    /// A name unique among the site's windows.
+    pub name: String,
+    /// Local start.
+    pub start: String,
+    /// Local end, after `start`.
+    pub end: String,
+}
+
+/// A period when nothing may run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExclusionSpec {
+    /// Local start (`2026-12-24T00:00`).
+    pub start: String,
+    /// Local end, after `start`.
+    pub end: String,
+    /// The lines it stops; absent: the whole site.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lines: Option<Vec<String>>,
+    /// Why (a holiday, a line stop).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// An open period, in UTC.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Window {
+    /// When it opens (or `after`, when it is already open).
+    pub start: Timestamp,
+    /// When it closes.
+    pub end: Timestamp,
+}
+
+/// Why a calendar could not be loaded or queried.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ScheduleError {
+    /// The JSON is malformed, has an unknown field, a missing field or a wrong type.
+    #[error("invalid calendar JSON at line {line}, column {column}: {message}")]
+    Json {
+        /// One-based line.
+        line: usize,
+        /// One-based column.
+        column: usize,
+        /// What the JSON reader said.
+        message: String,
+    },
+    /// A time zone the bundled IANA database does not know.
+    #[error("{at}: unknown time zone {zone:?}")]
+    UnknownTimeZone {
+        /// Where.
+        at: String,
+        /// The zone, as written.
+        zone: String,
+    },
+    /// A time of day, date-time or weekday that does not parse.
+    #[error("{at}: invalid {what} {value:?}")]
+    InvalidTime {
+        /// Where.
+        at: String,
+        /// `time of day (HH:MM)`, `local date-time` or `weekday (mon … sun)`.
+        what: &'static str,
+        /// As written.
+        value: String,
+    },
+    /// A dated window or exclusion that does not end after it starts.
+    #[error("{at}: ends at {end:?}, not after its start {start:?}")]
+    EmptyPeriod {
+        /// Where.
+        at: String,
+        /// As written.
+        start: String,
+        /// As written.
+        end: String,
+    },
+    /// Two windows of a site, or two sites, with the same name.
+    #[error("{at}: the name {name:?} is used twice")]
+    DuplicateName {
+        /// Where.
+        at: String,
+        /// The name.
+        name: String,
+    },
+    /// A stage names a window the site does not define.
+    #[error("site {site:?}: stage {stage:?} uses unknown window {window:?}")]
+    UnknownWindow {
+        /// The site.
+        site: String,
+        /// The stage.
+        stage: String,
+        /// The window name.
+        window: String,
+    },
+    /// A query for a site the calendar does not have.
+    #[error("unknown site {site:?}")]
+    UnknownSite {
+        /// The site.
+        site: String,
+    },
+    /// A query for a stage that has no windows at the site.
+    #[error("site {site:?} has no windows for stage {stage:?}")]
+    UnknownStage {
+        /// The site.
+        site: String,
+        /// The stage.
+        stage: String,
+    },
+}
+
+impl ScheduleError {
+    /// Every code [`ScheduleError::code`] can return.
+    pub const CODES: &'static [&'static str] = &[
+        "invalid_json",
+        "unknown_time_zone",
+        "invalid_time",
+        "empty_period",
+        "duplicate_name",
+        "unknown_window",
+        "unknown_site",
+        "unknown_stage",
+    ];
+
+    /// A stable `snake_case` code for this error, shared by every binding.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Json { .. } => "invalid_json",
+            Self::UnknownTimeZone { .. } => "unknown_time_zone",
+            Self::InvalidTime { .. } => "invalid_time",
+            Self::EmptyPeriod { .. } => "empty_period",
+            Self::DuplicateName { .. } => "duplicate_name",
+            Self::UnknownWindow { .. } => "unknown_window",
+            Self::UnknownSite { .. } => "unknown_site",
+            Self::UnknownStage { .. } => "unknown_stage",
+        }
+    }
+}
+
+/// A recurring or dated window, parsed.
+#[derive(Debug, Clone)]
+enum Rule {
+    /// Starts on the given weekdays (all when empty) at `start`, ends at `end` (next day when
+    /// not after `start`).
+    Daily {
+        days: Vec<Weekday>,
+        start: Time,
+        end: Time,
+    },
+    Dated {
+        start: DateTime,
+        end: DateTime,
+    },
+}
+
+#[derive(Debug, Clone)]
+struct Exclusion {
+    start: Timestamp,
+    end: Timestamp,
+    lines: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone)]
+struct Site {
+    zone: TimeZone,
+    windows: BTreeMap<String, Rule>,
+    stages: BTreeMap<String, Vec<String>>,
+    exclusions: Vec<Exclusion>,
+}
+
+/// A validated calendar. See the [module docs](self).
+#[derive(Debug, Clone)]
+pub struct Calendar {
+    spec: CalendarSpec,
+    sites: BTreeMap<String, Site>,
+}
+
+fn parse_time(value: &str, at: impl Fn() -> String) -> Result<Time, ScheduleError> {
+    let invalid = || ScheduleError::InvalidTime { at: at(), what: "time of day (HH:MM)", value: value.to_owned() };
+    // Exactly HH:MM (jiff also accepts seconds and fractions; a calendar does not need them).
+    if value.len() != 5 || value.as_bytes()[2] != b':' {
+        return Err(invalid());
+    }
+    value.parse::<Time>().map_err(|_| invalid())
+}
+
+fn parse_local(value: &str, at: impl Fn() -> String) -> Result<DateTime, ScheduleError> {
+    value.parse::<DateTime>().map_err(|_| ScheduleError::InvalidTime {
+        at: at(),
+        what: "local date-time",
+        value: value.to_owned(),
+    })
+}
+
+fn parse_weekday(value: &str, at: impl Fn() -> String) -> Result<Weekday, ScheduleError> {
+    Ok(match value {
+        "mon" => Weekday::Monday,
+        "tue" => Weekday::Tuesday,
+        "wed" => Weekday::Wednesday,
+        "thu" => Weekday::Thursday,
+        "fri" => Weekday::Friday,
+        "sat" => Weekday::Saturday,
+        "sun" => Weekday::Sunday,
+        _ => {
+            return Err(ScheduleError::InvalidTime {
+                at: at(), what: "weekday (mon … sun)", value: value.to_owned()
+            });
+        }
+    })
+}
+
+/// A local date-time as an instant, with jiff's compatible disambiguation.
+fn instant(zone: &TimeZone, local: DateTime) -> Timestamp {
+    zone.to_ambiguous_timestamp(local).compatible().unwrap_or(Timestamp::MAX)
+}
+
+impl Calendar {
+    /// Reads and checks a calendar from JSON.
+    ///
+    /// # Errors
+    /// [`ScheduleError`]: malformed JSON, an unknown time zone, an invalid time, an empty
+    /// period, a duplicate name, or a stage using an unknown window.
+    pub fn from_json(json: &str) -> Result<Self, ScheduleError> {
+        let spec: CalendarSpec = serde_json::from_str(json).map_err(|e| {
+            let mut message = e.to_string();
+            if let Some(cut) = message.rfind(" at line ") {
+                message.truncate(cut);
+            }
+            ScheduleError::Json { line: e.line(), column: e.column(), message }
+        })?;
+        Self::new(spec)
+    }
+
+    /// Checks a calendar document.
+    ///
+    /// # Errors
+    /// As [`Calendar::from_json`], except JSON errors.
+    pub fn new(spec: CalendarSpec) -> Result<Self, ScheduleError> {
+        let mut sites = BTreeMap::new();
+        for (i, site) in spec.sites.iter().enumerate() {
+            let here = format!("sites[{i}]");
+            let zone = TimeZone::get(&site.time_zone).map_err(|_| ScheduleError::UnknownTimeZone {
+                at: format!("{here}.time_zone"),
+                zone: site.time_zone.clone(),
+            })?;
+            let mut windows = BTreeMap::new();
+            let mut add = |name: &str, at: String, rule: Rule| {
+                if windows.insert(name.to_owned(), rule).is_some() {
+                    return Err(ScheduleError::DuplicateName { at, name: name.to_owned() });
+                }
+                Ok(())
+            };
+            for (k, shift) in site.shifts.iter().enumerate() {
+                let at = |field: &str| format!("{here}.shifts[{k}].{field}");
+                let days = match &shift.days {
+                    None => Vec::new(),
+                    Some(days) => {
+                        days.iter().map(|d| parse_weekday(d, || at("days"))).collect::<Result<Vec<_>, _>>()?
+                    }
+                };
+                let rule = Rule::Daily {
+                    days,
+                    start: parse_time(&shift.start, || at("start"))?,
+                    end: parse_time(&shift.end, || at("end"))?,
+                };
+                add(&shift.name, format!("{here}.shifts[{k}]"), rule)?;
+            }
+            for (k, slot) in site.maintenance.iter().enumerate() {
+                let at = |field: &str| format!("{here}.maintenance[{k}].{field}");
+                let rule = Rule::Daily {
+                    days: vec![parse_weekday(&slot.day, || at("day"))?],
+                    start: parse_time(&slot.start, || at("start"))?,
+                    end: parse_time(&slot.end, || at("end"))?,
+                };
+                add(&slot.name, format!("{here}.maintenance[{k}]"), rule)?;
+            }
+            for (k, dated) in site.one_off.iter().enumerate() {
+                let at = |field: &str| format!("{here}.one_off[{k}].{field}");
+                let (start, end) = (parse_local(&dated.start, || at("start"))?, parse_local(&dated.end, || at("end"))?);
+                if end <= start {
+                    return Err(ScheduleError::EmptyPeriod {
+                        at: format!("{here}.one_off[{k}]"),
+                        start: dated.start.clone(),
+                        end: dated.end.clone(),
+                    });
+                }
+                add(&dated.name, format!("{here}.one_off[{k}]"), Rule::Dated { start, end })?;
+            }
+            let mut exclusions = Vec::new();
+            for (k, ex) in site.exclusions.iter().enumerate() {
+                let at = |field: &str| format!("{here}.exclusions[{k}].{field}");
+                let (start, end) = (parse_local(&ex.start, || at("start"))?, parse_local(&ex.end, || at("end"))?);
+                if end <= start {
+                    return Err(ScheduleError::EmptyPeriod {
+                        at: format!("{here}.exclusions[{k}]"),
+                        start: ex.start.clone(),
+                        end: ex.end.clone(),
+                    });
+                }
+                exclusions.push(Exclusion {
+                    start: instant(&zone, start),
+                    end: instant(&zone, end),
+                    lines: ex.lines.clone(),
+                });
+            }
+            for (stage, names) in &site.stages {
+                if let Some(window) = names.iter().find(|n| !windows.contains_key(n.as_str())) {
+                    return Err(ScheduleError::UnknownWindow {
+                        site: site.name.clone(),
+                        stage: stage.clone(),
+                        window: window.clone(),
+                    });
+                }
+            }
+            let parsed = Site { zone, windows, stages: site.stages.clone(), exclusions };
+            if sites.insert(site.name.clone(), parsed).is_some() {
+                return Err(ScheduleError::DuplicateName { at: here, name: site.name.clone() });
+            }
+        }
+        Ok(Self { spec, sites })
+    }
+
+    /// The document, as given.
+    pub fn spec(&self) -> &CalendarSpec {
+        &self.spec
+    }
+
+    /// Whether `stage` may run on `line` at `site` at instant `at`.
+    ///
+    /// # Errors
+    /// [`ScheduleError::UnknownSite`] or [`ScheduleError::UnknownStage`].
+    pub fn is_open(&self, site: &str, line: &str, stage: &str, at: Timestamp) -> Result<bool, ScheduleError> {
+        Ok(self.next_window(site, line, stage, at)?.is_some_and(|w| w.start == at))
+    }
+
+    /// The open period for `stage` on `line` that contains `after` (from `after` on), or the
+    /// next one within [`HORIZON_DAYS`] days; `None` when there is none.
+    ///
+    /// # Errors
+    /// [`ScheduleError::UnknownSite`] or [`ScheduleError::UnknownStage`].
+    ///
+    /// # Complexity
+    /// O(D · W) for the D days scanned and the W windows of the stage.
+    pub fn next_window(
+        &self,
+        site_name: &str,
+        line: &str,
+        stage: &str,
+        after: Timestamp,
+    ) -> Result<Option<Window>, ScheduleError> {
+        let site =
+            self.sites.get(site_name).ok_or_else(|| ScheduleError::UnknownSite { site: site_name.to_owned() })?;
+        let names = site
+            .stages
+            .get(stage)
+            .ok_or_else(|| ScheduleError::UnknownStage { site: site_name.to_owned(), stage: stage.to_owned() })?;
+        let rules: Vec<&Rule> = names.iter().filter_map(|n| site.windows.get(n)).collect();
+        let exclusions: Vec<&Exclusion> =
+            site.exclusions.iter().filter(|e| e.lines.as_ref().is_none_or(|ls| ls.iter().any(|l| l == line))).collect();
+        // Start a day early: last night's shift may still be running.
+        let first_day = site.zone.to_datetime(after).date().yesterday().unwrap_or(Date::MIN);
+        let open_periods = |days: i32| {
+            let to = first_day.checked_add(days.days()).unwrap_or(Date::MAX);
+            let mut intervals = Vec::new();
+            for rule in &rules {
+                collect(rule, &site.zone, first_day, to, &mut intervals);
+            }
+            (subtract(merge(intervals), &exclusions), instant(&site.zone, to.to_datetime(Time::midnight())))
+        };
+        let first_after = |periods: Vec<(Timestamp, Timestamp)>| {
+            periods
+                .into_iter()
+                .find(|&(_, end)| end > after)
+                .map(|(start, end)| Window { start: start.max(after), end })
+        };
+        // Most answers lie within two weeks; a period that reaches the end of the scanned days
+        // may go on, so look again over the whole horizon.
+        let (quick, scanned_to) = open_periods(15);
+        match first_after(quick) {
+            Some(window) if window.end < scanned_to => Ok(Some(window)),
+            _ => Ok(first_after(open_periods(HORIZON_DAYS).0)),
+        }
+    }
+}
+
+/// The rule's intervals that start on local dates in `[from, to)`.
+fn collect(rule: &Rule, zone: &TimeZone, from: Date, to: Date, out: &mut Vec<(Timestamp, Timestamp)>) {
+    match rule {
+        Rule::Daily { days, start, end } => {
+            let mut day = from;
+            while day < to {
+                if days.is_empty() || days.contains(&day.weekday()) {
+                    let end_day = if end > start { day } else { day.tomorrow().unwrap_or(Date::MAX) };
+                    out.push((instant(zone, day.to_datetime(*start)), instant(zone, end_day.to_datetime(*end))));
+                }
+                day = match day.tomorrow() {
+                    Ok(next) => next,
+                    Err(_) => break,
+                };
+            }
+        }
+        Rule::Dated { start, end } => {
+            if start.date() >= from && start.date() < to {
+                out.push((instant(zone, *start), instant(zone, *end)));
+            }
+        }
+    }
+}
+
+/// Sorts and merges touching or overlapping intervals.
+fn merge(mut intervals: Vec<(Timestamp, Timestamp)>) -> Vec<(Timestamp, Timestamp)> {
+    intervals.retain(|(s, e)| s < e);
+    intervals.sort_unstable();
+    let mut out: Vec<(Timestamp, Timestamp)> = Vec::with_capacity(intervals.len());
+    for (s, e) in intervals {
+        match out.last_mut() {
+            Some(last) if s <= last.1 => last.1 = last.1.max(e),
+            _ => out.push((s, e)),
+        }
+    }
+    out
+}
+
+/// Removes the exclusions from sorted, disjoint intervals.
+fn subtract(intervals: Vec<(Timestamp, Timestamp)>, exclusions: &[&Exclusion]) -> Vec<(Timestamp, Timestamp)> {
+    let mut out = intervals;
+    for ex in exclusions {
+        let mut next = Vec::with_capacity(out.len() + 1);
+        for (s, e) in out {
+            if ex.end <= s || e <= ex.start {
+                next.push((s, e));
+                continue;
+            }
+            if s < ex.start {
+                next.push((s, ex.start));
+            }
+            if ex.end < e {
+                next.push((ex.end, e));
+            }
+        }
+        out = next;
+    }
+    out
+}
