@@ -497,7 +497,7 @@ impl Calendar {
     }
 }
 
-/// The rule's intervals that start on local dates in `[from, to)`.
+/// The rule's intervals that start on local dates in `[from, to)` (dated windows: that overlap them).
 fn collect(rule: &Rule, zone: &TimeZone, from: Date, to: Date, out: &mut Vec<(Timestamp, Timestamp)>) {
     match rule {
         Rule::Daily { days, start, end } => {
@@ -514,7 +514,8 @@ fn collect(rule: &Rule, zone: &TimeZone, from: Date, to: Date, out: &mut Vec<(Ti
             }
         }
         Rule::Dated { start, end } => {
-            if start.date() >= from && start.date() < to {
+            // Dated windows may span days: keep one that is still running when the scan starts.
+            if start.date() < to && end.date() >= from {
                 out.push((instant(zone, *start), instant(zone, *end)));
             }
         }
