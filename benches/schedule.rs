@@ -18,7 +18,10 @@ fn queries(c: &mut Criterion) {
     for stage in ["canary", "production"] {
         group.bench_function(format!("next_window_{stage}"), |b| {
             b.iter(|| {
-                instants.iter().filter_map(|&t| calendar.next_window("plant-a", "press-2", stage, black_box(t)).unwrap()).count()
+                instants
+                    .iter()
+                    .filter_map(|&t| calendar.next_window("plant-a", "press-2", stage, black_box(t)).unwrap())
+                    .count()
             });
         });
     }

@@ -63,7 +63,8 @@ pub use graph::{
     Subject, UpgradeGraph,
 };
 pub use rollout::{
-    Excluded, PlanError, PlannedDevice, RolloutPlan, RolloutPolicy, StagePlan, StagePolicy, plan_rollout, selection_key,
+    AbortRule, Excluded, PlanError, PlannedDevice, RolloutPlan, RolloutPolicy, StagePlan, StagePolicy, plan_rollout,
+    selection_key,
 };
 pub use schedule::{Calendar, CalendarSpec, ScheduleError, Window};
 pub use version::{Version, VersionError, VersionRange};

@@ -609,6 +609,8 @@ fn policy_strategy() -> impl Strategy<Value = fleetpath::RolloutPolicy> {
                         share: Some(f64::from(share) / f64::from(total)),
                         min_per_line,
                         max_devices,
+                        monitoring_hours: 24,
+                        approval: false,
                     })
                     .collect();
                 out.push(fleetpath::StagePolicy {
@@ -616,8 +618,10 @@ fn policy_strategy() -> impl Strategy<Value = fleetpath::RolloutPolicy> {
                     share: None,
                     min_per_line: 0,
                     max_devices: None,
+                    monitoring_hours: 24,
+                    approval: false,
                 });
-                fleetpath::RolloutPolicy { stages: out }
+                fleetpath::RolloutPolicy { stages: out, ..fleetpath::RolloutPolicy::default() }
             }
         ),
     ]

@@ -6,5 +6,6 @@
 mod plan;
 
 pub use plan::{
-    Excluded, PlanError, PlannedDevice, RolloutPlan, RolloutPolicy, StagePlan, StagePolicy, plan_rollout, selection_key,
+    AbortRule, Excluded, PlanError, PlannedDevice, RolloutPlan, RolloutPolicy, StagePlan, StagePolicy, plan_rollout,
+    selection_key,
 };

@@ -68,6 +68,32 @@ pub struct StagePolicy {
     /// At most this many devices in the stage.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_devices: Option<u32>,
+    /// How long the stage is watched after its last update before it may be promoted.
+    #[serde(default = "default_monitoring_hours")]
+    pub monitoring_hours: u32,
+    /// Whether an operator must approve the stage before it starts.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub approval: bool,
+}
+
+fn default_monitoring_hours() -> u32 {
+    24
+}
+
+fn default_timeout_minutes() -> u32 {
+    120
+}
+
+/// When a stage's failures stop the rollout (like the `abortConfig` of AWS `IoT` Jobs): once at least
+/// `min_finished` updates of the stage have finished, more than `max_failure_share` of them
+/// failed or timed out.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AbortRule {
+    /// Finished updates (succeeded, failed or timed out) before the rule applies.
+    pub min_finished: u32,
+    /// The failure share that stops the rollout, in [0, 1).
+    pub max_failure_share: f64,
 }
 
 #[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
@@ -75,15 +101,23 @@ fn is_zero(n: &u32) -> bool {
     *n == 0
 }
 
-/// The ordered stages of a rollout.
+/// The ordered stages of a rollout, and its safety rules.
 ///
 /// The default is the seed plant's: `canary` (5%, at least one device per line), `early` (20%
-/// of each line), `production` (the rest).
+/// of each line), `production` (the rest), each watched for 24 hours; an update that has not
+/// finished after 2 hours counts as timed out; the rollout stops when more than 20% of at
+/// least 5 finished updates of a stage failed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RolloutPolicy {
     /// The stages, in rollout order.
     pub stages: Vec<StagePolicy>,
+    /// Minutes after which a device update that has not finished counts as timed out.
+    #[serde(default = "default_timeout_minutes")]
+    pub update_timeout_minutes: u32,
+    /// When failures stop the rollout; `None`: never (health verdicts still can).
+    #[serde(default)]
+    pub abort: Option<AbortRule>,
 }
 
 impl Default for RolloutPolicy {
@@ -93,9 +127,13 @@ impl Default for RolloutPolicy {
             share,
             min_per_line,
             max_devices: None,
+            monitoring_hours: default_monitoring_hours(),
+            approval: false,
         };
         Self {
             stages: vec![stage("canary", Some(0.05), 1), stage("early", Some(0.20), 0), stage("production", None, 0)],
+            update_timeout_minutes: default_timeout_minutes(),
+            abort: Some(AbortRule { min_finished: 5, max_failure_share: 0.2 }),
         }
     }
 }
@@ -139,6 +177,12 @@ pub enum PlanError {
         /// The stage.
         stage: String,
     },
+    /// An abort rule whose failure share is not in [0, 1).
+    #[error("abort rule: max_failure_share {share} is not in [0, 1)")]
+    InvalidAbortShare {
+        /// The share, as given.
+        share: String,
+    },
     /// The shares of the stages add up to more than 1.
     #[error("stage shares add up to {total}, more than 1")]
     SharesOverOne {
@@ -164,6 +208,7 @@ impl PlanError {
         "rest_not_last",
         "last_stage_not_rest",
         "shares_over_one",
+        "invalid_abort_share",
     ];
 
     /// A stable `snake_case` code for this error, shared by every binding.
@@ -176,6 +221,7 @@ impl PlanError {
             Self::RestNotLast { .. } => "rest_not_last",
             Self::LastStageNotRest { .. } => "last_stage_not_rest",
             Self::SharesOverOne { .. } => "shares_over_one",
+            Self::InvalidAbortShare { .. } => "invalid_abort_share",
             Self::Target { source } => source.code(),
         }
     }
@@ -215,6 +261,12 @@ impl RolloutPolicy {
                     total += ppm;
                     shares.push(Some(ppm));
                 }
+            }
+        }
+        if let Some(abort) = &self.abort {
+            let share = abort.max_failure_share;
+            if !share.is_finite() || !(0.0..1.0).contains(&share) {
+                return Err(PlanError::InvalidAbortShare { share: share.to_string() });
             }
         }
         if total > MILLION {
@@ -618,7 +670,10 @@ mod tests {
         assert_eq!(policy.validate().unwrap_err().to_string(), "two stages are named \"canary\"");
         policy.stages[2].name = " ".into();
         assert_eq!(policy.validate().unwrap_err().to_string(), "stages[2].name is empty");
-        assert_eq!(RolloutPolicy { stages: vec![] }.validate().unwrap_err().code(), "no_stages");
+        assert_eq!(
+            RolloutPolicy { stages: vec![], ..RolloutPolicy::default() }.validate().unwrap_err().code(),
+            "no_stages"
+        );
         policy.stages[0].share = Some(f64::NAN);
         assert_eq!(policy.validate().unwrap_err().code(), "invalid_share");
     }
