@@ -66,6 +66,10 @@ pub use rollout::{
     AbortRule, Excluded, PlanError, PlannedDevice, RolloutPlan, RolloutPolicy, StagePlan, StagePolicy, plan_rollout,
     selection_key,
 };
+pub use rollout::{
+    Action, DeviceOutcome, DeviceState, DeviceStatus, Event, HaltReason, RollbackTarget, Rollout, RolloutError,
+    RolloutStatus, StagePhase, StageState, Verdict,
+};
 pub use schedule::{Calendar, CalendarSpec, ScheduleError, Window};
 pub use version::{Version, VersionError, VersionRange};
 
@@ -91,6 +95,9 @@ pub enum Error {
     /// A calendar could not be loaded or queried.
     #[error(transparent)]
     Schedule(#[from] ScheduleError),
+    /// A rollout event could not be applied.
+    #[error(transparent)]
+    Rollout(#[from] RolloutError),
 }
 
 impl Error {
@@ -103,6 +110,7 @@ impl Error {
             Self::Fleet(e) => e.code(),
             Self::Plan(e) => e.code(),
             Self::Schedule(e) => e.code(),
+            Self::Rollout(e) => e.code(),
         }
     }
 }
@@ -116,4 +124,5 @@ pub const ERROR_CODES: &[(&str, &[&str])] = &[
     ("fleet", FleetError::CODES),
     ("rollout", PlanError::CODES),
     ("schedule", ScheduleError::CODES),
+    ("rollout_state", RolloutError::CODES),
 ];

@@ -784,3 +784,137 @@ proptest! {
         prop_assert_eq!(inside.end, window.end);
     }
 }
+
+// ---------- the rollout state machine ----------
+
+#[derive(Debug, Clone)]
+enum Step {
+    Tick(i64),
+    Report(prop::sample::Index, u8),
+    Verdict(u8, u8, i64, i64),
+    Pause,
+    Resume,
+    Approve(u8),
+    Abort(bool),
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        6 => (0i64..900).prop_map(Step::Tick),
+        8 => (any::<prop::sample::Index>(), 0u8..4).prop_map(|(i, o)| Step::Report(i, o)),
+        4 => (0u8..3, 0u8..3, -600i64..600, 0i64..3000).prop_map(|(s, v, f, l)| Step::Verdict(s, v, f, l)),
+        1 => Just(Step::Pause),
+        1 => Just(Step::Resume),
+        2 => (0u8..3).prop_map(Step::Approve),
+        1 => any::<bool>().prop_map(Step::Abort),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    #[test]
+    fn the_state_machine_keeps_its_promises(
+        n in 4usize..30,
+        monitoring in prop::collection::vec(1u32..30, 3),
+        approvals in prop::collection::vec(prop::bool::weighted(0.3), 3),
+        steps in prop::collection::vec(step(), 1..120),
+    ) {
+        use fleetpath::{Action, DeviceOutcome, DeviceStatus, Event, Rollout, RolloutStatus, Verdict};
+        let graph = seed_graph();
+        let mut policy = fleetpath::RolloutPolicy::default();
+        for (k, stage) in policy.stages.iter_mut().enumerate() {
+            stage.monitoring_hours = monitoring[k];
+            stage.approval = approvals[k];
+        }
+        let devices: Vec<Device> = (0..n)
+            .map(|i| Device {
+                id: format!("d{i:02}"),
+                model: "IPM-1".into(),
+                line: format!("l{}", i % 3),
+                site: None,
+                version: Version::parse(if i % 4 == 0 { "5.6.14" } else { "5.6.30" }).unwrap(),
+                labels: std::collections::BTreeMap::new(),
+            })
+            .collect();
+        let fleet = Fleet::new(devices.clone()).unwrap();
+        let target = Version::parse("6.15.008").unwrap();
+        let plan = fleetpath::plan_rollout(&graph, &fleet, &target, &policy, "r").unwrap();
+        let mut state = Rollout::new(&plan, &fleet, &policy).unwrap();
+        let mut now: jiff::Timestamp = "2026-11-23T08:00:00Z".parse().unwrap();
+        let (started, _) = state.apply(&Event::Start { at: now }, None).unwrap();
+        state = started;
+        let mut rolled_back: HashSet<String> = HashSet::new();
+        let names = ["canary", "early", "production"];
+        for s in steps {
+            let event = match s {
+                Step::Tick(minutes) => {
+                    now = now.checked_add(jiff::SignedDuration::from_mins(minutes)).unwrap();
+                    Event::Tick { at: now }
+                }
+                Step::Report(pick, outcome) => Event::DeviceReported {
+                    at: now,
+                    device: devices[pick.index(n)].id.clone(),
+                    outcome: match outcome {
+                        0 | 1 => DeviceOutcome::Succeeded { version: target.clone() },
+                        2 => DeviceOutcome::Succeeded { version: Version::parse("5.6.30").unwrap() },
+                        _ => DeviceOutcome::Failed { reason: "flash error".into() },
+                    },
+                },
+                Step::Verdict(stage, verdict, from, length) => {
+                    let from = now.checked_add(jiff::SignedDuration::from_mins(-from.abs() * 60)).unwrap();
+                    Event::HealthVerdict {
+                        at: now,
+                        stage: names[stage as usize].into(),
+                        verdict: match verdict {
+                            0 | 1 => Verdict::Healthy,
+                            _ => Verdict::Breach { detail: "crash".into() },
+                        },
+                        from,
+                        to: from.checked_add(jiff::SignedDuration::from_mins(length * 60)).unwrap(),
+                    }
+                }
+                Step::Pause => Event::Pause { at: now },
+                Step::Resume => Event::Resume { at: now },
+                Step::Approve(stage) => Event::Approve { at: now, stage: names[stage as usize].into() },
+                Step::Abort(roll_back) => Event::Abort { at: now, note: "operator".into(), roll_back },
+            };
+            let Ok((next, actions)) = state.apply(&event, None) else { continue };
+            prop_assert_eq!(next.revision, state.revision + 1);
+            for action in &actions {
+                match action {
+                    Action::Promote { from, .. } => {
+                        let k = names.iter().position(|s| s == from).unwrap();
+                        let stage = &next.stages[k];
+                        let since = stage.monitoring_since.unwrap();
+                        let end = since.checked_add(jiff::SignedDuration::from_hours(i64::from(monitoring[k]))).unwrap();
+                        prop_assert!(now >= end, "promoted {from} at {now}, window ends {end}");
+                        prop_assert!(stage.healthy_through.is_some_and(|t| t >= end), "promoted {from} without a covering verdict");
+                    }
+                    Action::RollBack { devices: targets } => {
+                        for target in targets {
+                            prop_assert!(rolled_back.insert(target.device.clone()), "{} rolled back twice", target.device);
+                        }
+                        // Every device the rollout had touched is in this rollback.
+                        for stage in &state.stages {
+                            for d in &stage.devices {
+                                let touched = d.version != d.from || d.status != DeviceStatus::Pending;
+                                if touched && d.status != DeviceStatus::RolledBack {
+                                    prop_assert!(targets.iter().any(|t| t.device == d.id && t.to == d.from), "{} not rolled back", d.id);
+                                }
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            if matches!(next.status, RolloutStatus::Halted { .. } | RolloutStatus::Completed) {
+                let after_end = next.apply(&Event::Tick { at: now }, None);
+                prop_assert!(after_end.is_err());
+            }
+            let json = serde_json::to_string(&next).unwrap();
+            prop_assert_eq!(serde_json::from_str::<Rollout>(&json).unwrap(), next.clone());
+            state = next;
+        }
+    }
+}

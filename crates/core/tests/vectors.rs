@@ -190,6 +190,7 @@ fn every_code_has_a_vector() {
         "fleets.json",
         "rollouts.json",
         "schedules.json",
+        "rollout_events.json",
     ] {
         collect_codes(&load(file), &mut seen);
     }
@@ -461,5 +462,51 @@ fn schedules() {
         let err = calendar.next_window(str_of(case, "site"), "l", str_of(case, "stage"), at).unwrap_err();
         assert_eq!(err.code(), str_of(case, "code"));
         assert_eq!(err.to_string(), str_of(case, "message"));
+    }
+}
+
+#[test]
+fn rollout_events() {
+    for scenario in load("rollout_events.json")["scenarios"].as_array().unwrap() {
+        let name = str_of(scenario, "name");
+        let graph = graph(str_of(scenario, "graph"), &Value::Null);
+        let fleet = Fleet::from_csv(str_of(scenario, "csv")).unwrap();
+        let plan_fleet =
+            scenario.get("plan_csv").map_or_else(|| fleet.clone(), |c| Fleet::from_csv(c.as_str().unwrap()).unwrap());
+        let policy = fleetpath::RolloutPolicy::default();
+        let target = Version::parse(str_of(scenario, "target")).unwrap();
+        let plan =
+            fleetpath::plan_rollout(&graph, &plan_fleet, &target, &policy, str_of(scenario, "rollout_id")).unwrap();
+        let created = fleetpath::Rollout::new(&plan, &fleet, &policy);
+        if let Some(expected) = scenario.get("new_error") {
+            let err = created.expect_err(name);
+            assert_eq!(err.code(), str_of(expected, "code"), "{name}");
+            assert_eq!(err.to_string(), str_of(expected, "message"), "{name}");
+            continue;
+        }
+        let mut state = created.unwrap();
+        let early_first = plan.stages[1].devices[0].id.clone();
+        let fill = |s: &str| s.replace("{early.0}", &early_first);
+        for (k, step) in scenario["steps"].as_array().unwrap().iter().enumerate() {
+            let event: fleetpath::Event = serde_json::from_str(&fill(&step["event"].to_string())).unwrap();
+            let result = state.apply(&event, None);
+            if let Some(expected) = step.get("error") {
+                let err = result.expect_err(&format!("{name}: step {k}"));
+                assert_eq!(err.code(), str_of(expected, "code"), "{name}: step {k}");
+                assert_eq!(err.to_string(), fill(str_of(expected, "message")), "{name}: step {k}");
+                continue;
+            }
+            let (next, actions) = result.unwrap_or_else(|e| panic!("{name}: step {k}: {e}"));
+            let types: Vec<String> =
+                actions.iter().map(|a| serde_json::to_value(a).unwrap()["type"].as_str().unwrap().to_owned()).collect();
+            assert_eq!(serde_json::to_value(&types).unwrap(), step["actions"], "{name}: step {k}");
+            let status = serde_json::to_value(&next.status).unwrap();
+            assert_eq!(status["state"], step["status"], "{name}: step {k}");
+            if let Some(phases) = step.get("phases") {
+                let got: Vec<_> = next.stages.iter().map(|s| serde_json::to_value(s.phase).unwrap()).collect();
+                assert_eq!(&Value::Array(got), phases, "{name}: step {k}");
+            }
+            state = next;
+        }
     }
 }

@@ -1,0 +1,974 @@
+//! The rollout state machine: a serializable [`Rollout`] and a pure [`Rollout::apply`].
+//!
+//! The host (a Lambda, a service) keeps the state (as JSON, in `DynamoDB` or a database row),
+//! feeds it events and carries out the actions it returns. `apply` never reads a clock: every
+//! event says when it happened.
+//!
+//! # Life of a stage
+//!
+//! 1. **Waiting**: the previous stage passed (or the rollout started). With `approval`, the
+//!    stage asks for it ([`Action::RequestApproval`]) and waits for [`Event::Approve`].
+//! 2. **Open**: on each [`Event::Tick`], devices whose line is inside one of the stage's
+//!    windows (per the site's [`Calendar`]) start updating ([`Action::UpdateDevices`]); the
+//!    others wait for their window ([`Action::WaitUntil`]).
+//! 3. **Updating**: devices report success (at the target, or at an intermediate release, in
+//!    which case they get the next hop), failure, or time out after `update_timeout_minutes`.
+//!    The [`AbortRule`](super::AbortRule) stops the rollout when too many fail.
+//! 4. **Monitoring**: from the moment the last update finished, for `monitoring_hours`.
+//! 5. **Passed**: promoted only when the monitoring window has **fully elapsed and** a
+//!    [`Verdict::Healthy`] covers the whole window (from its start to its end). Then the next
+//!    stage waits, or the rollout completes.
+//!
+//! A [`Verdict::Breach`] for any started stage, or the abort rule, halts the rollout and rolls
+//! back **every device the rollout has touched** (every device that started an update, even
+//! one that failed or timed out mid-install), each exactly once, to the version it ran at the
+//! start. Operators can pause, resume,
+//! approve and abort.
+//!
+//! # Revisions
+//!
+//! Every successful `apply` returns a state whose `revision` is one more: store it with a
+//! conditional write on the previous revision (`DynamoDB`'s `ConditionExpression`, a SQL
+//! `WHERE revision = ?`) and a concurrent update is never lost. An event that makes no sense
+//! in the current state (a verdict for a stage that has not started, approving while paused, a
+//! report from a device that is not updating) is an error, and the state is unchanged.
+
+use std::collections::BTreeMap;
+
+use jiff::{SignedDuration, Timestamp};
+use serde::{Deserialize, Serialize};
+
+use super::plan::{RolloutPlan, RolloutPolicy};
+use crate::fleet::Fleet;
+use crate::schedule::{Calendar, ScheduleError};
+use crate::version::Version;
+
+/// Where a rollout is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum RolloutStatus {
+    /// Created, not started.
+    NotStarted,
+    /// Moving through its stages.
+    Running,
+    /// Stopped by an operator; no device starts an update until resumed.
+    Paused,
+    /// Stopped for good.
+    Halted {
+        /// Why.
+        reason: HaltReason,
+    },
+    /// Every stage passed.
+    Completed,
+}
+
+/// Why a rollout halted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum HaltReason {
+    /// A health verdict found a breach.
+    Breach {
+        /// The stage the verdict was about.
+        stage: String,
+        /// The verdict's explanation.
+        detail: String,
+    },
+    /// Too many updates of a stage failed.
+    AbortRule {
+        /// The stage.
+        stage: String,
+        /// Failed or timed-out updates.
+        failed: u32,
+        /// Finished updates.
+        finished: u32,
+    },
+    /// An operator aborted it.
+    Operator {
+        /// Their note.
+        note: String,
+    },
+}
+
+/// Where a stage is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StagePhase {
+    /// Not reached yet.
+    Waiting,
+    /// Waiting for an operator's approval.
+    AwaitingApproval,
+    /// Devices start as their lines' windows open.
+    Open,
+    /// Every device started; waiting for them to finish.
+    Updating,
+    /// Every update finished; watching health.
+    Monitoring,
+    /// Promoted.
+    Passed,
+}
+
+/// Where a device is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceStatus {
+    /// Not started.
+    Pending,
+    /// Installing (possibly one of several hops).
+    Updating,
+    /// Runs the target.
+    Succeeded,
+    /// Reported a failure.
+    Failed,
+    /// Did not finish in time.
+    TimedOut,
+    /// Told to go back to the version it ran before the rollout.
+    RolledBack,
+}
+
+/// A device of a stage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceState {
+    /// The device id.
+    pub id: String,
+    /// Its production line.
+    pub line: String,
+    /// Its site (calendars are per site).
+    pub site: Option<String>,
+    /// The version it ran when the rollout was created.
+    pub from: Version,
+    /// The version it runs now, as last reported.
+    pub version: Version,
+    /// Where it is.
+    pub status: DeviceStatus,
+    /// When its current update started.
+    pub started_at: Option<Timestamp>,
+}
+
+/// A stage of a rollout.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StageState {
+    /// The stage's name.
+    pub name: String,
+    /// Where it is.
+    pub phase: StagePhase,
+    /// Its devices.
+    pub devices: Vec<DeviceState>,
+    /// When its last update finished (the monitoring window starts).
+    pub monitoring_since: Option<Timestamp>,
+    /// The end of the latest healthy verdict that covers the monitoring window from its start.
+    pub healthy_through: Option<Timestamp>,
+}
+
+/// A rollout's whole state. Serialize it to keep it between events.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rollout {
+    /// The rollout id.
+    pub id: String,
+    /// Incremented by every successful [`Rollout::apply`].
+    pub revision: u64,
+    /// The target release.
+    pub target: Version,
+    /// The policy (stages, timeouts, abort rule).
+    #[serde(skip_serializing_if = "is_default_policy", default)]
+    pub policy: RolloutPolicy,
+    /// Where the rollout is.
+    pub status: RolloutStatus,
+    /// The index of the current stage.
+    pub current: usize,
+    /// The stages.
+    pub stages: Vec<StageState>,
+    /// The latest event time seen.
+    pub now: Option<Timestamp>,
+}
+
+fn is_default_policy(policy: &RolloutPolicy) -> bool {
+    *policy == RolloutPolicy::default()
+}
+
+/// What happens to a rollout.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    /// Start the rollout.
+    Start {
+        /// When.
+        at: Timestamp,
+    },
+    /// Time passed (the host ticks regularly, and at every [`Action::WaitUntil`]).
+    Tick {
+        /// Now.
+        at: Timestamp,
+    },
+    /// A device reported on its update.
+    DeviceReported {
+        /// When.
+        at: Timestamp,
+        /// The device.
+        device: String,
+        /// What it said.
+        outcome: DeviceOutcome,
+    },
+    /// A health verdict about a stage's devices over a period.
+    HealthVerdict {
+        /// When.
+        at: Timestamp,
+        /// The stage.
+        stage: String,
+        /// The verdict.
+        verdict: Verdict,
+        /// The period the verdict covers: from …
+        from: Timestamp,
+        /// … to.
+        to: Timestamp,
+    },
+    /// An operator pauses the rollout.
+    Pause {
+        /// When.
+        at: Timestamp,
+    },
+    /// An operator resumes it.
+    Resume {
+        /// When.
+        at: Timestamp,
+    },
+    /// An operator approves a stage waiting for approval.
+    Approve {
+        /// When.
+        at: Timestamp,
+        /// The stage.
+        stage: String,
+    },
+    /// An operator stops the rollout for good.
+    Abort {
+        /// When.
+        at: Timestamp,
+        /// Why.
+        note: String,
+        /// Whether to roll back the devices updated so far.
+        roll_back: bool,
+    },
+}
+
+impl Event {
+    fn at(&self) -> Timestamp {
+        match self {
+            Self::Start { at }
+            | Self::Tick { at }
+            | Self::DeviceReported { at, .. }
+            | Self::HealthVerdict { at, .. }
+            | Self::Pause { at }
+            | Self::Resume { at }
+            | Self::Approve { at, .. }
+            | Self::Abort { at, .. } => *at,
+        }
+    }
+}
+
+/// What a device reported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum DeviceOutcome {
+    /// It now runs `version` (the target, or an intermediate hop).
+    Succeeded {
+        /// The version it runs now.
+        version: Version,
+    },
+    /// The update failed.
+    Failed {
+        /// Why, as the device said.
+        reason: String,
+    },
+    /// The host gave up waiting.
+    TimedOut,
+}
+
+/// A health verdict (see the health module, to come).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "verdict", rename_all = "snake_case")]
+pub enum Verdict {
+    /// No rule breached, with enough data.
+    Healthy,
+    /// A rule breached: roll back.
+    Breach {
+        /// The explanation.
+        detail: String,
+    },
+    /// Not enough data to say; never counts as healthy.
+    Inconclusive {
+        /// Why.
+        detail: String,
+    },
+}
+
+/// A device to roll back, and where to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RollbackTarget {
+    /// The device.
+    pub device: String,
+    /// The version it ran before the rollout.
+    pub to: Version,
+}
+
+/// What the host must do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Action {
+    /// Ask an operator to approve a stage.
+    RequestApproval {
+        /// The stage.
+        stage: String,
+    },
+    /// Make these artifacts ready before the stage's windows open (the next hop of each
+    /// device, as the update decision will find it).
+    Prefetch {
+        /// The stage.
+        stage: String,
+    },
+    /// Start (the next hop of) the update on these devices.
+    UpdateDevices {
+        /// The stage.
+        stage: String,
+        /// The devices.
+        devices: Vec<String>,
+    },
+    /// Send a tick at this time (a window opens, a timeout or a monitoring window ends).
+    WaitUntil {
+        /// When.
+        at: Timestamp,
+        /// What for.
+        reason: String,
+    },
+    /// The stage passed; the next one begins.
+    Promote {
+        /// The stage that passed.
+        from: String,
+        /// The next stage.
+        to: String,
+    },
+    /// Roll these devices back.
+    RollBack {
+        /// The devices and their versions before the rollout.
+        devices: Vec<RollbackTarget>,
+    },
+    /// The rollout stopped for good.
+    Halt {
+        /// Why.
+        reason: HaltReason,
+    },
+    /// Every stage passed.
+    Complete,
+    /// Something people should know.
+    Notify {
+        /// The message.
+        message: String,
+    },
+}
+
+/// Why an event could not be applied. The state is unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RolloutError {
+    /// The event needs a started rollout.
+    #[error("rollout {id:?} has not started")]
+    NotStarted {
+        /// The rollout.
+        id: String,
+    },
+    /// `Start` on a rollout that already started.
+    #[error("rollout {id:?} has already started")]
+    AlreadyStarted {
+        /// The rollout.
+        id: String,
+    },
+    /// The rollout halted or completed; it takes no more events.
+    #[error("rollout {id:?} is finished ({state})")]
+    Finished {
+        /// The rollout.
+        id: String,
+        /// `halted` or `completed`.
+        state: &'static str,
+    },
+    /// The event is not allowed while paused.
+    #[error("rollout {id:?} is paused")]
+    Paused {
+        /// The rollout.
+        id: String,
+    },
+    /// `Resume` on a rollout that is not paused.
+    #[error("rollout {id:?} is not paused")]
+    NotPaused {
+        /// The rollout.
+        id: String,
+    },
+    /// A device that is not part of the rollout.
+    #[error("device {device:?} is not part of rollout {id:?}")]
+    UnknownDevice {
+        /// The rollout.
+        id: String,
+        /// The device.
+        device: String,
+    },
+    /// A report from a device that is not updating.
+    #[error("device {device:?} is not updating (it is {status})")]
+    DeviceNotUpdating {
+        /// The device.
+        device: String,
+        /// Its status.
+        status: &'static str,
+    },
+    /// A stage the rollout does not have.
+    #[error("rollout {id:?} has no stage {stage:?}")]
+    UnknownStage {
+        /// The rollout.
+        id: String,
+        /// The stage.
+        stage: String,
+    },
+    /// A verdict for a stage that has not started updating.
+    #[error("stage {stage:?} has not started")]
+    StageNotStarted {
+        /// The stage.
+        stage: String,
+    },
+    /// `Approve` for a stage that is not waiting for approval.
+    #[error("stage {stage:?} is not waiting for approval")]
+    NotAwaitingApproval {
+        /// The stage.
+        stage: String,
+    },
+    /// A verdict whose period ends before it starts.
+    #[error("the verdict's period ends ({to}) before it starts ({from})")]
+    InvalidPeriod {
+        /// Start.
+        from: Timestamp,
+        /// End.
+        to: Timestamp,
+    },
+    /// A device of a stage cannot be scheduled: no site, or the calendar does not know it.
+    #[error("device {device:?}: {source}")]
+    Schedule {
+        /// The device.
+        device: String,
+        /// What the calendar said.
+        source: ScheduleError,
+    },
+    /// A planned device that the fleet does not have.
+    #[error("the plan names device {device:?}, which the fleet does not have")]
+    PlanMismatch {
+        /// The device.
+        device: String,
+    },
+}
+
+impl RolloutError {
+    /// Every code [`RolloutError::code`] can return, except the delegated schedule codes.
+    pub const CODES: &'static [&'static str] = &[
+        "not_started",
+        "already_started",
+        "rollout_finished",
+        "rollout_paused",
+        "not_paused",
+        "unknown_device",
+        "device_not_updating",
+        "unknown_stage",
+        "stage_not_started",
+        "not_awaiting_approval",
+        "invalid_period",
+        "plan_mismatch",
+    ];
+
+    /// A stable `snake_case` code, shared by every binding. For [`RolloutError::Schedule`] it
+    /// is the schedule error's own code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NotStarted { .. } => "not_started",
+            Self::AlreadyStarted { .. } => "already_started",
+            Self::Finished { .. } => "rollout_finished",
+            Self::Paused { .. } => "rollout_paused",
+            Self::NotPaused { .. } => "not_paused",
+            Self::UnknownDevice { .. } => "unknown_device",
+            Self::DeviceNotUpdating { .. } => "device_not_updating",
+            Self::UnknownStage { .. } => "unknown_stage",
+            Self::StageNotStarted { .. } => "stage_not_started",
+            Self::NotAwaitingApproval { .. } => "not_awaiting_approval",
+            Self::InvalidPeriod { .. } => "invalid_period",
+            Self::Schedule { source, .. } => source.code(),
+            Self::PlanMismatch { .. } => "plan_mismatch",
+        }
+    }
+}
+
+fn status_name(status: DeviceStatus) -> &'static str {
+    match status {
+        DeviceStatus::Pending => "pending",
+        DeviceStatus::Updating => "updating",
+        DeviceStatus::Succeeded => "succeeded",
+        DeviceStatus::Failed => "failed",
+        DeviceStatus::TimedOut => "timed out",
+        DeviceStatus::RolledBack => "rolled back",
+    }
+}
+
+fn hours(h: u32) -> SignedDuration {
+    SignedDuration::from_hours(i64::from(h))
+}
+
+impl Rollout {
+    /// A new rollout from a plan (the devices of each stage; devices up to date or excluded
+    /// take no part).
+    ///
+    /// # Errors
+    /// [`RolloutError::PlanMismatch`] when the plan names a device the fleet does not have.
+    pub fn new(plan: &RolloutPlan, fleet: &Fleet, policy: &RolloutPolicy) -> Result<Self, RolloutError> {
+        let mut stages = Vec::with_capacity(plan.stages.len());
+        for stage in &plan.stages {
+            let mut devices = Vec::with_capacity(stage.devices.len());
+            for planned in &stage.devices {
+                let device =
+                    fleet.get(&planned.id).ok_or_else(|| RolloutError::PlanMismatch { device: planned.id.clone() })?;
+                devices.push(DeviceState {
+                    id: device.id.clone(),
+                    line: device.line.clone(),
+                    site: device.site.clone(),
+                    from: device.version.clone(),
+                    version: device.version.clone(),
+                    status: DeviceStatus::Pending,
+                    started_at: None,
+                });
+            }
+            stages.push(StageState {
+                name: stage.name.clone(),
+                phase: StagePhase::Waiting,
+                devices,
+                monitoring_since: None,
+                healthy_through: None,
+            });
+        }
+        Ok(Self {
+            id: plan.rollout_id.clone(),
+            revision: 0,
+            target: plan.target.clone(),
+            policy: policy.clone(),
+            status: RolloutStatus::NotStarted,
+            current: 0,
+            stages,
+            now: None,
+        })
+    }
+
+    /// Applies an event: the new state (revision + 1) and what the host must do. Pure: the
+    /// same state, event and calendar give the same answer. Without a calendar, every window
+    /// is always open.
+    ///
+    /// # Errors
+    /// [`RolloutError`] when the event makes no sense in this state; nothing changes then.
+    pub fn apply(&self, event: &Event, calendar: Option<&Calendar>) -> Result<(Rollout, Vec<Action>), RolloutError> {
+        let mut next = self.clone();
+        let mut actions = Vec::new();
+        next.step(event, calendar, &mut actions)?;
+        next.revision += 1;
+        Ok((next, actions))
+    }
+
+    fn id_error<F: FnOnce(String) -> RolloutError>(&self, make: F) -> RolloutError {
+        make(self.id.clone())
+    }
+
+    fn step(
+        &mut self,
+        event: &Event,
+        calendar: Option<&Calendar>,
+        actions: &mut Vec<Action>,
+    ) -> Result<(), RolloutError> {
+        match &self.status {
+            RolloutStatus::Halted { .. } => {
+                return Err(RolloutError::Finished { id: self.id.clone(), state: "halted" });
+            }
+            RolloutStatus::Completed => return Err(RolloutError::Finished { id: self.id.clone(), state: "completed" }),
+            RolloutStatus::NotStarted if !matches!(event, Event::Start { .. }) => {
+                return Err(self.id_error(|id| RolloutError::NotStarted { id }));
+            }
+            _ => {}
+        }
+        let at = event.at();
+        let now = self.now.map_or(at, |n| n.max(at));
+        self.now = Some(now);
+        match event {
+            Event::Start { .. } => {
+                if self.status != RolloutStatus::NotStarted {
+                    return Err(self.id_error(|id| RolloutError::AlreadyStarted { id }));
+                }
+                self.status = RolloutStatus::Running;
+                if self.stages.is_empty() {
+                    self.status = RolloutStatus::Completed;
+                    actions.push(Action::Complete);
+                    return Ok(());
+                }
+                self.advance(now, calendar, actions)
+            }
+            Event::Tick { .. } => {
+                if self.status == RolloutStatus::Paused {
+                    return Ok(());
+                }
+                self.advance(now, calendar, actions)
+            }
+            Event::DeviceReported { device, outcome, .. } => self.report(device, outcome, now, calendar, actions),
+            Event::HealthVerdict { stage, verdict, from, to, .. } => {
+                self.verdict(stage, verdict, *from, *to, now, calendar, actions)
+            }
+            Event::Pause { .. } => {
+                if self.status == RolloutStatus::Paused {
+                    return Err(self.id_error(|id| RolloutError::Paused { id }));
+                }
+                self.status = RolloutStatus::Paused;
+                actions.push(Action::Notify { message: format!("rollout {} paused", self.id) });
+                Ok(())
+            }
+            Event::Resume { .. } => {
+                if self.status != RolloutStatus::Paused {
+                    return Err(self.id_error(|id| RolloutError::NotPaused { id }));
+                }
+                self.status = RolloutStatus::Running;
+                self.advance(now, calendar, actions)
+            }
+            Event::Approve { stage, .. } => {
+                if self.status == RolloutStatus::Paused {
+                    return Err(self.id_error(|id| RolloutError::Paused { id }));
+                }
+                let k = self.stage_index(stage)?;
+                if k != self.current || self.stages[k].phase != StagePhase::AwaitingApproval {
+                    return Err(RolloutError::NotAwaitingApproval { stage: stage.clone() });
+                }
+                self.stages[k].phase = StagePhase::Open;
+                self.advance(now, calendar, actions)
+            }
+            Event::Abort { note, roll_back, .. } => {
+                self.halt(HaltReason::Operator { note: note.clone() }, *roll_back, actions);
+                Ok(())
+            }
+        }
+    }
+
+    fn stage_index(&self, stage: &str) -> Result<usize, RolloutError> {
+        self.stages
+            .iter()
+            .position(|s| s.name == stage)
+            .ok_or_else(|| RolloutError::UnknownStage { id: self.id.clone(), stage: stage.to_owned() })
+    }
+
+    /// Moves the current stage forward as far as `now` allows.
+    fn advance(
+        &mut self,
+        now: Timestamp,
+        calendar: Option<&Calendar>,
+        actions: &mut Vec<Action>,
+    ) -> Result<(), RolloutError> {
+        loop {
+            let k = self.current;
+            let policy = self.policy.stages.get(k).cloned();
+            let (approval, monitoring) = policy.as_ref().map_or((false, 24), |p| (p.approval, p.monitoring_hours));
+            let stage = &mut self.stages[k];
+            match stage.phase {
+                StagePhase::Waiting => {
+                    actions.push(Action::Prefetch { stage: stage.name.clone() });
+                    if approval {
+                        stage.phase = StagePhase::AwaitingApproval;
+                        actions.push(Action::RequestApproval { stage: stage.name.clone() });
+                        return Ok(());
+                    }
+                    stage.phase = StagePhase::Open;
+                }
+                StagePhase::Open => {
+                    self.start_devices(now, calendar, actions)?;
+                    if self.stages[k].phase == StagePhase::Open {
+                        return Ok(());
+                    }
+                }
+                StagePhase::Updating => {
+                    self.expire(now, actions);
+                    if self.status != RolloutStatus::Running || self.stages[k].phase == StagePhase::Updating {
+                        return Ok(());
+                    }
+                }
+                StagePhase::Monitoring => {
+                    let since = stage.monitoring_since.unwrap_or(now);
+                    let end = since.checked_add(hours(monitoring)).unwrap_or(Timestamp::MAX);
+                    let covered = stage.healthy_through.is_some_and(|t| t >= end);
+                    if now < end {
+                        actions.push(Action::WaitUntil { at: end, reason: format!("{} monitoring ends", stage.name) });
+                        return Ok(());
+                    }
+                    if !covered {
+                        // Elapsed, but no healthy verdict covers the window yet: wait for one.
+                        return Ok(());
+                    }
+                    stage.phase = StagePhase::Passed;
+                    let from = stage.name.clone();
+                    if k + 1 == self.stages.len() {
+                        self.status = RolloutStatus::Completed;
+                        actions.push(Action::Complete);
+                        return Ok(());
+                    }
+                    self.current += 1;
+                    actions.push(Action::Promote { from, to: self.stages[k + 1].name.clone() });
+                }
+                StagePhase::AwaitingApproval | StagePhase::Passed => return Ok(()),
+            }
+        }
+    }
+
+    /// Starts the pending devices of the current stage whose line is in a window now.
+    fn start_devices(
+        &mut self,
+        now: Timestamp,
+        calendar: Option<&Calendar>,
+        actions: &mut Vec<Action>,
+    ) -> Result<(), RolloutError> {
+        let k = self.current;
+        let stage_name = self.stages[k].name.clone();
+        let mut started = Vec::new();
+        let mut next_open: Option<Timestamp> = None;
+        // One calendar query per (site, line).
+        let mut windows: BTreeMap<(Option<String>, String), Option<Timestamp>> = BTreeMap::new();
+        for device in &mut self.stages[k].devices {
+            if device.status != DeviceStatus::Pending {
+                continue;
+            }
+            let key = (device.site.clone(), device.line.clone());
+            let opens = if let Some(opens) = windows.get(&key) {
+                *opens
+            } else {
+                let opens = match calendar {
+                    None => Some(now),
+                    Some(calendar) => {
+                        let site = device.site.as_deref().ok_or_else(|| RolloutError::Schedule {
+                            device: device.id.clone(),
+                            source: ScheduleError::UnknownSite { site: String::new() },
+                        })?;
+                        calendar
+                            .next_window(site, &device.line, &stage_name, now)
+                            .map_err(|source| RolloutError::Schedule { device: device.id.clone(), source })?
+                            .map(|w| w.start)
+                    }
+                };
+                windows.insert(key, opens);
+                opens
+            };
+            match opens {
+                Some(t) if t <= now => {
+                    device.status = DeviceStatus::Updating;
+                    device.started_at = Some(now);
+                    started.push(device.id.clone());
+                }
+                Some(t) => next_open = Some(next_open.map_or(t, |n| n.min(t))),
+                None => {}
+            }
+        }
+        if !started.is_empty() {
+            actions.push(Action::UpdateDevices { stage: stage_name.clone(), devices: started });
+        }
+        let pending = self.stages[k].devices.iter().any(|d| d.status == DeviceStatus::Pending);
+        if !pending {
+            self.stages[k].phase = StagePhase::Updating;
+            self.check_finished(now);
+        } else if let Some(t) = next_open {
+            actions.push(Action::WaitUntil { at: t, reason: format!("{stage_name} window opens") });
+        } else {
+            actions.push(Action::Notify {
+                message: format!("stage {stage_name}: some devices have no window within the calendar's horizon"),
+            });
+        }
+        // Once every device started, `advance` goes on to the updating phase, which asks for a
+        // tick at the first update deadline.
+        Ok(())
+    }
+
+    fn timeout(&self) -> SignedDuration {
+        SignedDuration::from_mins(i64::from(self.policy.update_timeout_minutes))
+    }
+
+    /// Asks for a tick at the earliest update deadline of the current stage.
+    fn wait_for_timeouts(&self, actions: &mut Vec<Action>) {
+        let stage = &self.stages[self.current];
+        let deadline = stage
+            .devices
+            .iter()
+            .filter(|d| d.status == DeviceStatus::Updating)
+            .filter_map(|d| d.started_at)
+            .min()
+            .and_then(|t| t.checked_add(self.timeout()).ok());
+        if let Some(at) = deadline {
+            actions.push(Action::WaitUntil { at, reason: format!("{} update deadline", stage.name) });
+        }
+    }
+
+    /// Times out the updates of the current stage that ran too long.
+    fn expire(&mut self, now: Timestamp, actions: &mut Vec<Action>) {
+        let timeout = self.timeout();
+        let k = self.current;
+        for device in &mut self.stages[k].devices {
+            if device.status == DeviceStatus::Updating
+                && device.started_at.and_then(|t| t.checked_add(timeout).ok()).is_some_and(|deadline| now >= deadline)
+            {
+                device.status = DeviceStatus::TimedOut;
+            }
+        }
+        if !self.check_abort(actions) {
+            self.check_finished(now);
+            if self.stages[k].phase == StagePhase::Updating {
+                self.wait_for_timeouts(actions);
+            }
+        }
+    }
+
+    /// Monitoring starts when every device of the updating stage has finished.
+    fn check_finished(&mut self, now: Timestamp) {
+        let stage = &mut self.stages[self.current];
+        if stage.phase == StagePhase::Updating
+            && stage.devices.iter().all(|d| !matches!(d.status, DeviceStatus::Pending | DeviceStatus::Updating))
+        {
+            stage.phase = StagePhase::Monitoring;
+            stage.monitoring_since = Some(now);
+        }
+    }
+
+    /// Halts when the abort rule fires; returns whether it did.
+    fn check_abort(&mut self, actions: &mut Vec<Action>) -> bool {
+        let Some(rule) = self.policy.abort.clone() else { return false };
+        let stage = &self.stages[self.current];
+        let failed =
+            stage.devices.iter().filter(|d| matches!(d.status, DeviceStatus::Failed | DeviceStatus::TimedOut)).count();
+        let finished = failed + stage.devices.iter().filter(|d| d.status == DeviceStatus::Succeeded).count();
+        #[allow(clippy::cast_precision_loss)] // device counts are far below 2^52
+        let share = failed as f64 / finished.max(1) as f64;
+        if finished >= rule.min_finished as usize && share > rule.max_failure_share {
+            let reason = HaltReason::AbortRule {
+                stage: stage.name.clone(),
+                failed: u32::try_from(failed).unwrap_or(u32::MAX),
+                finished: u32::try_from(finished).unwrap_or(u32::MAX),
+            };
+            self.halt(reason, true, actions);
+            return true;
+        }
+        false
+    }
+
+    fn report(
+        &mut self,
+        device_id: &str,
+        outcome: &DeviceOutcome,
+        now: Timestamp,
+        calendar: Option<&Calendar>,
+        actions: &mut Vec<Action>,
+    ) -> Result<(), RolloutError> {
+        let (k, i) = self
+            .stages
+            .iter()
+            .enumerate()
+            .find_map(|(k, s)| s.devices.iter().position(|d| d.id == device_id).map(|i| (k, i)))
+            .ok_or_else(|| RolloutError::UnknownDevice { id: self.id.clone(), device: device_id.to_owned() })?;
+        let target = self.target.clone();
+        let stage_name = self.stages[k].name.clone();
+        let device = &mut self.stages[k].devices[i];
+        if device.status != DeviceStatus::Updating {
+            return Err(RolloutError::DeviceNotUpdating {
+                device: device_id.to_owned(),
+                status: status_name(device.status),
+            });
+        }
+        match outcome {
+            DeviceOutcome::Succeeded { version } => {
+                device.version = version.clone();
+                if *version == target {
+                    device.status = DeviceStatus::Succeeded;
+                } else {
+                    // An intermediate hop: go on with the next one (the clock restarts).
+                    device.started_at = Some(now);
+                    actions.push(Action::UpdateDevices { stage: stage_name, devices: vec![device_id.to_owned()] });
+                }
+            }
+            DeviceOutcome::Failed { .. } => device.status = DeviceStatus::Failed,
+            DeviceOutcome::TimedOut => device.status = DeviceStatus::TimedOut,
+        }
+        if k == self.current && self.check_abort(actions) {
+            return Ok(());
+        }
+        if k == self.current && self.status == RolloutStatus::Running {
+            self.check_finished(now);
+            return self.advance(now, calendar, actions);
+        }
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn verdict(
+        &mut self,
+        stage: &str,
+        verdict: &Verdict,
+        from: Timestamp,
+        to: Timestamp,
+        now: Timestamp,
+        calendar: Option<&Calendar>,
+        actions: &mut Vec<Action>,
+    ) -> Result<(), RolloutError> {
+        if to < from {
+            return Err(RolloutError::InvalidPeriod { from, to });
+        }
+        let k = self.stage_index(stage)?;
+        if matches!(self.stages[k].phase, StagePhase::Waiting | StagePhase::AwaitingApproval | StagePhase::Open)
+            && !self.stages[k].devices.iter().any(|d| d.status != DeviceStatus::Pending)
+        {
+            return Err(RolloutError::StageNotStarted { stage: stage.to_owned() });
+        }
+        match verdict {
+            Verdict::Breach { detail } => {
+                self.halt(HaltReason::Breach { stage: stage.to_owned(), detail: detail.clone() }, true, actions);
+                Ok(())
+            }
+            Verdict::Inconclusive { detail } => {
+                actions
+                    .push(Action::Notify { message: format!("stage {stage}: inconclusive health verdict: {detail}") });
+                Ok(())
+            }
+            Verdict::Healthy => {
+                let s = &mut self.stages[k];
+                // Only a verdict that starts at or before the monitoring window's start covers it,
+                // and no verdict vouches for time that has not passed yet.
+                let to = to.min(now);
+                if let Some(since) = s.monitoring_since {
+                    if from <= since {
+                        s.healthy_through = Some(s.healthy_through.map_or(to, |t| t.max(to)));
+                    }
+                }
+                if k == self.current && self.status == RolloutStatus::Running {
+                    return self.advance(now, calendar, actions);
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Stops for good; with `roll_back`, every device that started an update is told once to
+    /// go back to its starting version.
+    fn halt(&mut self, reason: HaltReason, roll_back: bool, actions: &mut Vec<Action>) {
+        let mut targets = Vec::new();
+        if roll_back {
+            for stage in &mut self.stages {
+                for device in &mut stage.devices {
+                    // Any device that started an update may have changed, even one that failed or
+                    // timed out mid-install: send it back.
+                    let touched = device.version != device.from || device.status != DeviceStatus::Pending;
+                    if touched && device.status != DeviceStatus::RolledBack {
+                        device.status = DeviceStatus::RolledBack;
+                        targets.push(RollbackTarget { device: device.id.clone(), to: device.from.clone() });
+                    }
+                }
+            }
+        }
+        if !targets.is_empty() {
+            actions.push(Action::RollBack { devices: targets });
+        }
+        actions.push(Action::Halt { reason: reason.clone() });
+        self.status = RolloutStatus::Halted { reason };
+    }
+}
