@@ -50,6 +50,10 @@ grep -q 'error \[too_many_hops\]' <<<"$refused_out" || fail "seed demo: the refu
 lc_out=$(cargo run --quiet --locked --example upgrade_path -- examples/data/line-controller.json 3.9.0.12 latest --model EC-300)
 echo "$lc_out"
 grep -q '3. 4.2.0.17 -> 4.3.0.2' <<<"$lc_out" || fail "line-controller demo: unexpected path"
+plant_out=$(cargo run --quiet --locked --example plant_rollout)
+echo "$plant_out"
+grep -q 'canary: 17 devices start updating' <<<"$plant_out" || fail "plant demo: the canary must take one device per line"
+grep -q '340 of 340 devices run 6.15.008' <<<"$plant_out" || fail "plant demo: the rollout must complete"
 
 step "benches in test mode (each bench runs once, release build)"
 cargo bench --locked -p fleetpath-benches -- --test

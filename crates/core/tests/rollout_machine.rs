@@ -327,3 +327,27 @@ fn the_seed_plant_with_its_calendar() {
         .unwrap_err();
     assert_eq!(err.code(), "unknown_site");
 }
+
+#[test]
+fn empty_stages_pass_at_once() {
+    // One device: it is the canary; early and production are empty.
+    let policy = RolloutPolicy::default();
+    let state = small(1, &policy);
+    assert_eq!(state.stages.iter().map(|s| s.devices.len()).collect::<Vec<_>>(), [1, 0, 0]);
+    let (state, actions) = apply(&state, Event::Start { at: t("2026-11-23T08:00:00Z") });
+    let (state, _) = succeed(state, &updated(&actions), t("2026-11-23T08:20:00Z"));
+    let (state, actions) = apply(
+        &state,
+        Event::HealthVerdict {
+            at: t("2026-11-24T08:20:00Z"),
+            stage: "canary".into(),
+            verdict: Verdict::Healthy,
+            from: t("2026-11-23T08:20:00Z"),
+            to: t("2026-11-24T08:20:00Z"),
+        },
+    );
+    assert!(actions.contains(&Action::Notify { message: "stage early has no devices".into() }));
+    assert!(actions.contains(&Action::Notify { message: "stage production has no devices".into() }));
+    assert_eq!(actions.last(), Some(&Action::Complete));
+    assert_eq!(state.status, RolloutStatus::Completed);
+}

@@ -669,6 +669,16 @@ impl Rollout {
             let (approval, monitoring) = policy.as_ref().map_or((false, 24), |p| (p.approval, p.monitoring_hours));
             let stage = &mut self.stages[k];
             match stage.phase {
+                StagePhase::Waiting if stage.devices.is_empty() => {
+                    // Nothing to update or to watch: the stage passes at once.
+                    actions.push(Action::Notify { message: format!("stage {} has no devices", stage.name) });
+                    stage.phase = StagePhase::Monitoring;
+                    stage.monitoring_since = Some(now);
+                    stage.healthy_through = Some(Timestamp::MAX);
+                    if self.pass_current(actions) {
+                        return Ok(());
+                    }
+                }
                 StagePhase::Waiting => {
                     actions.push(Action::Prefetch { stage: stage.name.clone() });
                     if approval {
@@ -691,30 +701,34 @@ impl Rollout {
                     }
                 }
                 StagePhase::Monitoring => {
+                    // The tick for the window's end was asked for when monitoring started.
                     let since = stage.monitoring_since.unwrap_or(now);
                     let end = since.checked_add(hours(monitoring)).unwrap_or(Timestamp::MAX);
                     let covered = stage.healthy_through.is_some_and(|t| t >= end);
-                    if now < end {
-                        actions.push(Action::WaitUntil { at: end, reason: format!("{} monitoring ends", stage.name) });
+                    // Not elapsed, or no healthy verdict covers the whole window yet: wait.
+                    if now < end || !covered || self.pass_current(actions) {
                         return Ok(());
                     }
-                    if !covered {
-                        // Elapsed, but no healthy verdict covers the window yet: wait for one.
-                        return Ok(());
-                    }
-                    stage.phase = StagePhase::Passed;
-                    let from = stage.name.clone();
-                    if k + 1 == self.stages.len() {
-                        self.status = RolloutStatus::Completed;
-                        actions.push(Action::Complete);
-                        return Ok(());
-                    }
-                    self.current += 1;
-                    actions.push(Action::Promote { from, to: self.stages[k + 1].name.clone() });
                 }
                 StagePhase::AwaitingApproval | StagePhase::Passed => return Ok(()),
             }
         }
+    }
+
+    /// Marks the current stage passed and promotes (or completes); returns whether the rollout
+    /// completed.
+    fn pass_current(&mut self, actions: &mut Vec<Action>) -> bool {
+        let k = self.current;
+        self.stages[k].phase = StagePhase::Passed;
+        let from = self.stages[k].name.clone();
+        if k + 1 == self.stages.len() {
+            self.status = RolloutStatus::Completed;
+            actions.push(Action::Complete);
+            return true;
+        }
+        self.current += 1;
+        actions.push(Action::Promote { from, to: self.stages[k + 1].name.clone() });
+        false
     }
 
     /// Starts the pending devices of the current stage whose line is in a window now.
@@ -770,7 +784,7 @@ impl Rollout {
         let pending = self.stages[k].devices.iter().any(|d| d.status == DeviceStatus::Pending);
         if !pending {
             self.stages[k].phase = StagePhase::Updating;
-            self.check_finished(now);
+            self.check_finished(now, actions);
         } else if let Some(t) = next_open {
             actions.push(Action::WaitUntil { at: t, reason: format!("{stage_name} window opens") });
         } else {
@@ -814,21 +828,25 @@ impl Rollout {
             }
         }
         if !self.check_abort(actions) {
-            self.check_finished(now);
+            self.check_finished(now, actions);
             if self.stages[k].phase == StagePhase::Updating {
                 self.wait_for_timeouts(actions);
             }
         }
     }
 
-    /// Monitoring starts when every device of the updating stage has finished.
-    fn check_finished(&mut self, now: Timestamp) {
+    /// Monitoring starts when every device of the updating stage has finished; the host is
+    /// asked for a tick when the window ends.
+    fn check_finished(&mut self, now: Timestamp, actions: &mut Vec<Action>) {
+        let monitoring = self.policy.stages.get(self.current).map_or(24, |p| p.monitoring_hours);
         let stage = &mut self.stages[self.current];
         if stage.phase == StagePhase::Updating
             && stage.devices.iter().all(|d| !matches!(d.status, DeviceStatus::Pending | DeviceStatus::Updating))
         {
             stage.phase = StagePhase::Monitoring;
             stage.monitoring_since = Some(now);
+            let end = now.checked_add(hours(monitoring)).unwrap_or(Timestamp::MAX);
+            actions.push(Action::WaitUntil { at: end, reason: format!("{} monitoring ends", stage.name) });
         }
     }
 
@@ -894,7 +912,7 @@ impl Rollout {
             return Ok(());
         }
         if k == self.current && self.status == RolloutStatus::Running {
-            self.check_finished(now);
+            self.check_finished(now, actions);
             return self.advance(now, calendar, actions);
         }
         Ok(())
