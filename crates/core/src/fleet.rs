@@ -293,11 +293,8 @@ impl Fleet {
             });
         }
         let doc: JsonFleet = serde_json::from_str(text).map_err(|e| {
-            let mut message = e.to_string();
-            if let Some(cut) = message.rfind(" at line ") {
-                message.truncate(cut);
-            }
-            FleetError::Json { line: e.line(), column: e.column(), message }
+            let (line, column, message) = crate::json_error_parts(&e);
+            FleetError::Json { line, column, message }
         })?;
         let mut fleet = Self { devices: Vec::new(), origins: Vec::new(), by_id: FxHashMap::default() };
         for (i, d) in doc.devices.into_iter().enumerate() {

@@ -73,6 +73,16 @@ pub use rollout::{
 pub use schedule::{Calendar, CalendarSpec, ScheduleError, Window};
 pub use version::{Version, VersionError, VersionRange};
 
+/// A JSON reader's error as (line, column, message), the message without serde_json's own
+/// " at line L column C" suffix (the fields carry those).
+pub(crate) fn json_error_parts(e: &serde_json::Error) -> (usize, usize, String) {
+    let mut message = e.to_string();
+    if let Some(cut) = message.rfind(" at line ") {
+        message.truncate(cut);
+    }
+    (e.line(), e.column(), message)
+}
+
 /// Any fleetpath error. Bindings convert this one type.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]

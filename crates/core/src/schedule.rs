@@ -336,11 +336,8 @@ impl Calendar {
     /// period, a duplicate name, or a stage using an unknown window.
     pub fn from_json(json: &str) -> Result<Self, ScheduleError> {
         let spec: CalendarSpec = serde_json::from_str(json).map_err(|e| {
-            let mut message = e.to_string();
-            if let Some(cut) = message.rfind(" at line ") {
-                message.truncate(cut);
-            }
-            ScheduleError::Json { line: e.line(), column: e.column(), message }
+            let (line, column, message) = crate::json_error_parts(&e);
+            ScheduleError::Json { line, column, message }
         })?;
         Self::new(spec)
     }

@@ -221,12 +221,8 @@ impl GraphError {
 
     #[allow(clippy::needless_pass_by_value)] // used as `map_err(GraphError::from_json)`
     pub(crate) fn from_json(e: serde_json::Error) -> Self {
-        // serde_json appends " at line L column C" to its message; the fields carry those.
-        let mut message = e.to_string();
-        if let Some(cut) = message.rfind(" at line ") {
-            message.truncate(cut);
-        }
-        Self::Json { line: e.line(), column: e.column(), message }
+        let (line, column, message) = crate::json_error_parts(&e);
+        Self::Json { line, column, message }
     }
 }
 
