@@ -73,7 +73,7 @@ pub use rollout::{
 pub use schedule::{Calendar, CalendarSpec, ScheduleError, Window};
 pub use version::{Version, VersionError, VersionRange};
 
-/// A JSON reader's error as (line, column, message), the message without serde_json's own
+/// A JSON reader's error as (line, column, message), the message without `serde_json`'s own
 /// " at line L column C" suffix (the fields carry those).
 pub(crate) fn json_error_parts(e: &serde_json::Error) -> (usize, usize, String) {
     let mut message = e.to_string();
