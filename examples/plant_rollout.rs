@@ -74,7 +74,7 @@ fn run() -> Result<(), String> {
     }
 
     println!("\n== the rollout, as the host sees it");
-    let mut state = Rollout::new(&plan, &fleet, &policy).map_err(|e| e.to_string())?;
+    let mut state = Rollout::new(&plan, &fleet, &graph, &policy).map_err(|e| e.to_string())?;
     // The host's queue of future events: ticks it was asked for, device reports, verdicts.
     let mut queue: BTreeMap<(Timestamp, u64), Event> = BTreeMap::new();
     let mut seq = 0u64;
@@ -94,8 +94,9 @@ fn run() -> Result<(), String> {
         state = next;
         for action in actions {
             match action {
-                Action::Prefetch { stage } => {
-                    println!("{}  {stage}: prefetch the firmware for its devices", local(at, &zone));
+                Action::Prefetch { stage, artifacts } => {
+                    let keys: Vec<&str> = artifacts.iter().map(|a| a.key.as_str()).collect();
+                    println!("{}  {stage}: prefetch {}", local(at, &zone), keys.join(", "));
                 }
                 Action::UpdateDevices { stage, devices } => {
                     let first_hop = devices.iter().filter(|d| !printed_reports.contains_key(*d)).count();

@@ -840,7 +840,7 @@ proptest! {
         let fleet = Fleet::new(devices.clone()).unwrap();
         let target = Version::parse("6.15.008").unwrap();
         let plan = fleetpath::plan_rollout(&graph, &fleet, &target, &policy, "r").unwrap();
-        let mut state = Rollout::new(&plan, &fleet, &policy).unwrap();
+        let mut state = Rollout::new(&plan, &fleet, &graph, &policy).unwrap();
         let mut now: jiff::Timestamp = "2026-11-23T08:00:00Z".parse().unwrap();
         let (started, _) = state.apply(&Event::Start { at: now }, None).unwrap();
         state = started;

@@ -29,7 +29,7 @@ fn small(n: usize, policy: &RolloutPolicy) -> Rollout {
     }
     let fleet = Fleet::from_csv(&csv).unwrap();
     let plan = plan_rollout(&graph, &fleet, &v("6.15.008"), policy, "r-1").unwrap();
-    Rollout::new(&plan, &fleet, policy).unwrap()
+    Rollout::new(&plan, &fleet, &graph, policy).unwrap()
 }
 
 #[allow(clippy::needless_pass_by_value)] // reads better at the call sites
@@ -74,7 +74,10 @@ fn a_healthy_rollout_goes_through_every_stage_after_full_monitoring_windows() {
     let t0 = t("2026-11-23T08:00:00Z");
     let state = small(20, &policy);
     let (state, actions) = apply(&state, Event::Start { at: t0 });
-    assert!(matches!(&actions[0], Action::Prefetch { stage } if stage == "canary"));
+    let Action::Prefetch { stage, artifacts } = &actions[0] else { panic!("{actions:?}") };
+    assert_eq!(stage, "canary");
+    let keys: Vec<&str> = artifacts.iter().map(|a| a.key.as_str()).collect();
+    assert_eq!(keys, ["firmware/ip-module/6.15.008.bin"], "devices on 5.6.30 need one artifact");
     let canaries = updated(&actions);
     assert_eq!(canaries.len(), 2, "one canary per line");
     assert!(
@@ -199,9 +202,12 @@ fn multi_hop_devices_get_their_next_hop() {
     let fleet = Fleet::from_csv("id,model,line,version\nold,IPM-1,l1,5.6.14\n").unwrap();
     let policy = RolloutPolicy::default();
     let plan = plan_rollout(&graph, &fleet, &v("6.15.008"), &policy, "r").unwrap();
-    let state = Rollout::new(&plan, &fleet, &policy).unwrap();
+    let state = Rollout::new(&plan, &fleet, &graph, &policy).unwrap();
     let (state, actions) = apply(&state, Event::Start { at: t("2026-11-23T08:00:00Z") });
     assert_eq!(updated(&actions), ["old"]);
+    let Action::Prefetch { artifacts, .. } = &actions[0] else { panic!("{actions:?}") };
+    let keys: Vec<&str> = artifacts.iter().map(|a| a.key.as_str()).collect();
+    assert_eq!(keys, ["firmware/ip-module/5.6.30.bin", "firmware/ip-module/6.15.008.bin"], "both hops");
     let bridge = Event::DeviceReported {
         at: t("2026-11-23T08:30:00Z"),
         device: "old".into(),
@@ -306,7 +312,7 @@ fn the_seed_plant_with_its_calendar() {
     let calendar = Calendar::from_json(&root("examples/data/plant-calendar.json")).unwrap();
     let policy = RolloutPolicy::default();
     let plan = plan_rollout(&graph, &fleet, &v("6.15.008"), &policy, "seed-2026-11").unwrap();
-    let state = Rollout::new(&plan, &fleet, &policy).unwrap();
+    let state = Rollout::new(&plan, &fleet, &graph, &policy).unwrap();
     // Monday 09:00 in Berlin: the canary waits for the 2nd shift (14:00 local, 13:00 UTC).
     let (state, actions) = state.apply(&Event::Start { at: t("2026-11-23T08:00:00Z") }, Some(&calendar)).unwrap();
     assert!(updated(&actions).is_empty());
@@ -321,7 +327,7 @@ fn the_seed_plant_with_its_calendar() {
     // Without a site, a calendar cannot place a device.
     let bare = Fleet::from_csv("id,model,line,version\nx,IPM-1,l1,5.6.30\n").unwrap();
     let plan = plan_rollout(&graph, &bare, &v("6.15.008"), &policy, "r").unwrap();
-    let err = Rollout::new(&plan, &bare, &policy)
+    let err = Rollout::new(&plan, &bare, &graph, &policy)
         .unwrap()
         .apply(&Event::Start { at: t("2026-11-23T08:00:00Z") }, Some(&calendar))
         .unwrap_err();

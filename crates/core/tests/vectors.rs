@@ -477,7 +477,7 @@ fn rollout_events() {
         let target = Version::parse(str_of(scenario, "target")).unwrap();
         let plan =
             fleetpath::plan_rollout(&graph, &plan_fleet, &target, &policy, str_of(scenario, "rollout_id")).unwrap();
-        let created = fleetpath::Rollout::new(&plan, &fleet, &policy);
+        let created = fleetpath::Rollout::new(&plan, &fleet, &graph, &policy);
         if let Some(expected) = scenario.get("new_error") {
             let err = created.expect_err(name);
             assert_eq!(err.code(), str_of(expected, "code"), "{name}");

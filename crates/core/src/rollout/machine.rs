@@ -40,6 +40,7 @@ use serde::{Deserialize, Serialize};
 
 use super::plan::{RolloutPlan, RolloutPolicy};
 use crate::fleet::Fleet;
+use crate::graph::{Artifact, Constraints, UpgradeGraph};
 use crate::schedule::{Calendar, ScheduleError};
 use crate::version::Version;
 
@@ -153,6 +154,9 @@ pub struct StageState {
     pub phase: StagePhase,
     /// Its devices.
     pub devices: Vec<DeviceState>,
+    /// The firmware its devices will install (every hop of every path), sorted by key.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub artifacts: Vec<Artifact>,
     /// When its last update finished (the monitoring window starts).
     pub monitoring_since: Option<Timestamp>,
     /// The end of the latest healthy verdict that covers the monitoring window from its start.
@@ -318,11 +322,13 @@ pub enum Action {
         /// The stage.
         stage: String,
     },
-    /// Make these artifacts ready before the stage's windows open (the next hop of each
-    /// device, as the update decision will find it).
+    /// Make these artifacts ready (restored from cold storage, cached) before the stage's
+    /// windows open: every hop of every device's path, once each, sorted by key.
     Prefetch {
         /// The stage.
         stage: String,
+        /// The artifacts.
+        artifacts: Vec<Artifact>,
     },
     /// Start (the next hop of) the update on these devices.
     UpdateDevices {
@@ -515,17 +521,35 @@ fn hours(h: u32) -> SignedDuration {
 
 impl Rollout {
     /// A new rollout from a plan (the devices of each stage; devices up to date or excluded
-    /// take no part).
+    /// take no part). The graph gives each stage the artifacts its devices will install.
     ///
     /// # Errors
     /// [`RolloutError::PlanMismatch`] when the plan names a device the fleet does not have.
-    pub fn new(plan: &RolloutPlan, fleet: &Fleet, policy: &RolloutPolicy) -> Result<Self, RolloutError> {
+    pub fn new(
+        plan: &RolloutPlan,
+        fleet: &Fleet,
+        graph: &UpgradeGraph,
+        policy: &RolloutPolicy,
+    ) -> Result<Self, RolloutError> {
         let mut stages = Vec::with_capacity(plan.stages.len());
+        let mut tables = std::collections::HashMap::new();
         for stage in &plan.stages {
             let mut devices = Vec::with_capacity(stage.devices.len());
+            let mut artifacts: BTreeMap<String, Artifact> = BTreeMap::new();
             for planned in &stage.devices {
                 let device =
                     fleet.get(&planned.id).ok_or_else(|| RolloutError::PlanMismatch { device: planned.id.clone() })?;
+                // The plan found a path for this device's model; the same route table gives it.
+                let table = tables
+                    .entry(device.model.clone())
+                    .or_insert_with(|| graph.route_table(&plan.target, &Constraints::for_model(device.model.clone())));
+                if let Ok(path) = table.as_ref().map(|t| t.resolve(&device.version)) {
+                    for hop in path.iter().flat_map(|p| &p.hops) {
+                        if let Some(artifact) = &hop.artifact {
+                            artifacts.entry(artifact.key.clone()).or_insert_with(|| artifact.clone());
+                        }
+                    }
+                }
                 devices.push(DeviceState {
                     id: device.id.clone(),
                     line: device.line.clone(),
@@ -540,6 +564,7 @@ impl Rollout {
                 name: stage.name.clone(),
                 phase: StagePhase::Waiting,
                 devices,
+                artifacts: artifacts.into_values().collect(),
                 monitoring_since: None,
                 healthy_through: None,
             });
@@ -680,7 +705,7 @@ impl Rollout {
                     }
                 }
                 StagePhase::Waiting => {
-                    actions.push(Action::Prefetch { stage: stage.name.clone() });
+                    actions.push(Action::Prefetch { stage: stage.name.clone(), artifacts: stage.artifacts.clone() });
                     if approval {
                         stage.phase = StagePhase::AwaitingApproval;
                         actions.push(Action::RequestApproval { stage: stage.name.clone() });
