@@ -637,7 +637,7 @@ impl Rollout {
                 }
                 self.advance(now, calendar, actions)
             }
-            Event::DeviceReported { device, outcome, .. } => self.report(device, outcome, now, calendar, actions),
+            Event::DeviceReported { device, outcome, .. } => self.report(device, outcome, now, actions),
             Event::HealthVerdict { stage, verdict, from, to, .. } => {
                 self.verdict(stage, verdict, *from, *to, now, calendar, actions)
             }
@@ -901,7 +901,6 @@ impl Rollout {
         device_id: &str,
         outcome: &DeviceOutcome,
         now: Timestamp,
-        calendar: Option<&Calendar>,
         actions: &mut Vec<Action>,
     ) -> Result<(), RolloutError> {
         let (k, i) = self
@@ -936,9 +935,10 @@ impl Rollout {
         if k == self.current && self.check_abort(actions) {
             return Ok(());
         }
+        // The stage may now be finished (which asks for the monitoring tick); deadlines were
+        // asked for already.
         if k == self.current && self.status == RolloutStatus::Running {
             self.check_finished(now, actions);
-            return self.advance(now, calendar, actions);
         }
         Ok(())
     }
