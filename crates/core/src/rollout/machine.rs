@@ -172,8 +172,8 @@ pub struct Rollout {
     pub revision: u64,
     /// The target release.
     pub target: Version,
-    /// The policy (stages, timeouts, abort rule).
-    #[serde(skip_serializing_if = "is_default_policy", default)]
+    /// The policy (stages, timeouts, abort rule). Always stored in full, so a stored rollout
+    /// never changes behaviour when a later version of this library changes the defaults.
     pub policy: RolloutPolicy,
     /// Where the rollout is.
     pub status: RolloutStatus,
@@ -183,10 +183,6 @@ pub struct Rollout {
     pub stages: Vec<StageState>,
     /// The latest event time seen.
     pub now: Option<Timestamp>,
-}
-
-fn is_default_policy(policy: &RolloutPolicy) -> bool {
-    *policy == RolloutPolicy::default()
 }
 
 /// What happens to a rollout.
