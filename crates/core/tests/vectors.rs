@@ -510,3 +510,21 @@ fn rollout_events() {
         }
     }
 }
+
+#[test]
+fn the_host_guide_examples_are_valid() {
+    let doc = std::fs::read_to_string(root().join("docs/rollouts.md")).unwrap();
+    let blocks: Vec<&str> = doc.split("```json\n").skip(1).map(|b| b.split("```").next().unwrap()).collect();
+    let policy: fleetpath::RolloutPolicy = serde_json::from_str(blocks[0]).unwrap();
+    assert_eq!(policy.validate().unwrap(), [Some(50_000), Some(200_000), None]);
+    assert!(policy.stages[1].approval);
+    assert_eq!(policy.stages[2].monitoring_hours, 48);
+    let calendar = fleetpath::Calendar::from_json(blocks[1]).unwrap();
+    let thursday_night: jiff::Timestamp = "2026-11-26T22:30:00Z".parse().unwrap();
+    assert!(calendar.is_open("plant-a", "press-2", "production", thursday_night).unwrap());
+    // Every event line parses as an event.
+    assert_eq!(blocks[2].lines().count(), 12);
+    for line in blocks[2].lines() {
+        let _: fleetpath::Event = serde_json::from_str(line).unwrap_or_else(|e| panic!("{line}: {e}"));
+    }
+}
