@@ -357,3 +357,23 @@ fn empty_stages_pass_at_once() {
     assert_eq!(actions.last(), Some(&Action::Complete));
     assert_eq!(state.status, RolloutStatus::Completed);
 }
+
+#[test]
+fn a_corrupted_stored_state_is_refused_not_a_panic() {
+    let policy = RolloutPolicy::default();
+    let (state, _) = apply(&small(20, &policy), Event::Start { at: t("2026-11-23T08:00:00Z") });
+    let mut json: serde_json::Value = serde_json::to_value(&state).unwrap();
+    json["current"] = serde_json::json!(7);
+    let broken: Rollout = serde_json::from_value(json).unwrap();
+    let err = broken.apply(&Event::Tick { at: t("2026-11-23T09:00:00Z") }, None).unwrap_err();
+    assert_eq!(err.code(), "invalid_state");
+    assert_eq!(err.to_string(), "rollout \"r-1\" has an invalid state: current stage 7 of 3");
+    let mut json: serde_json::Value = serde_json::to_value(&state).unwrap();
+    json["current"] = serde_json::json!(2);
+    let broken: Rollout = serde_json::from_value(json).unwrap();
+    let err = broken.apply(&Event::Tick { at: t("2026-11-23T09:00:00Z") }, None).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "rollout \"r-1\" has an invalid state: stage \"canary\" is Updating but the current stage is 2"
+    );
+}

@@ -485,7 +485,15 @@ fn rollout_events() {
             continue;
         }
         let mut state = created.unwrap();
-        let early_first = plan.stages[1].devices[0].id.clone();
+        if let Some(tamper) = scenario.get("tamper") {
+            // A state as a host might read it back from storage, edited.
+            let mut json = serde_json::to_value(&state).unwrap();
+            for (key, value) in tamper.as_object().unwrap() {
+                json[key] = value.clone();
+            }
+            state = serde_json::from_value(json).unwrap();
+        }
+        let early_first = plan.stages[1].devices.first().map(|d| d.id.clone()).unwrap_or_default();
         let fill = |s: &str| s.replace("{early.0}", &early_first);
         for (k, step) in scenario["steps"].as_array().unwrap().iter().enumerate() {
             let event: fleetpath::Event = serde_json::from_str(&fill(&step["event"].to_string())).unwrap();

@@ -454,6 +454,15 @@ pub enum RolloutError {
         /// What the calendar said.
         source: ScheduleError,
     },
+    /// A stored state that cannot be right (edited by hand, or corrupted): the rollout refuses
+    /// to act on it.
+    #[error("rollout {id:?} has an invalid state: {reason}")]
+    InvalidState {
+        /// The rollout.
+        id: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// A planned device that the fleet does not have.
     #[error("the plan names device {device:?}, which the fleet does not have")]
     PlanMismatch {
@@ -477,6 +486,7 @@ impl RolloutError {
         "not_awaiting_approval",
         "invalid_period",
         "plan_mismatch",
+        "invalid_state",
     ];
 
     /// A stable `snake_case` code, shared by every binding. For [`RolloutError::Schedule`] it
@@ -496,6 +506,7 @@ impl RolloutError {
             Self::InvalidPeriod { .. } => "invalid_period",
             Self::Schedule { source, .. } => source.code(),
             Self::PlanMismatch { .. } => "plan_mismatch",
+            Self::InvalidState { .. } => "invalid_state",
         }
     }
 }
@@ -595,12 +606,31 @@ impl Rollout {
         make(self.id.clone())
     }
 
+    /// A state read back from storage is checked before anything indexes into it.
+    fn check_state(&self) -> Result<(), RolloutError> {
+        let invalid = |reason: String| Err(RolloutError::InvalidState { id: self.id.clone(), reason });
+        let active = matches!(self.status, RolloutStatus::Running | RolloutStatus::Paused);
+        if active && self.current >= self.stages.len() {
+            return invalid(format!("current stage {} of {}", self.current, self.stages.len()));
+        }
+        let busy = self.stages.iter().position(|s| !matches!(s.phase, StagePhase::Passed | StagePhase::Waiting));
+        if let Some(k) = busy.filter(|&k| active && k != self.current) {
+            let stage = &self.stages[k];
+            return invalid(format!(
+                "stage {:?} is {:?} but the current stage is {}",
+                stage.name, stage.phase, self.current
+            ));
+        }
+        Ok(())
+    }
+
     fn step(
         &mut self,
         event: &Event,
         calendar: Option<&Calendar>,
         actions: &mut Vec<Action>,
     ) -> Result<(), RolloutError> {
+        self.check_state()?;
         match &self.status {
             RolloutStatus::Halted { .. } => {
                 return Err(RolloutError::Finished { id: self.id.clone(), state: "halted" });
