@@ -918,3 +918,47 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    /// A host may read back a state someone edited: `apply` answers (Ok or a typed error),
+    /// it never panics.
+    #[test]
+    fn edited_states_never_panic(
+        current in 0usize..6,
+        phases in prop::collection::vec(0usize..6, 3),
+        status in 0usize..5,
+        event in 0usize..4,
+    ) {
+        use fleetpath::{Event, Rollout};
+        let graph = seed_graph();
+        let fleet = Fleet::from_csv("id,model,line,version\na,IPM-1,l1,5.6.30\nb,IPM-1,l2,5.6.14\nc,IPM-1,l1,5.6.30\n").unwrap();
+        let policy = fleetpath::RolloutPolicy::default();
+        let target = Version::parse("6.15.008").unwrap();
+        let plan = fleetpath::plan_rollout(&graph, &fleet, &target, &policy, "r").unwrap();
+        let state = Rollout::new(&plan, &fleet, &graph, &policy).unwrap();
+        let mut json = serde_json::to_value(&state).unwrap();
+        let phase_names = ["waiting", "awaiting_approval", "open", "updating", "monitoring", "passed"];
+        for (k, &p) in phases.iter().enumerate() {
+            json["stages"][k]["phase"] = serde_json::json!(phase_names[p]);
+        }
+        json["current"] = serde_json::json!(current);
+        json["status"] = [
+            serde_json::json!({"state": "not_started"}),
+            serde_json::json!({"state": "running"}),
+            serde_json::json!({"state": "paused"}),
+            serde_json::json!({"state": "completed"}),
+            serde_json::json!({"state": "halted", "reason": {"kind": "operator", "note": "x"}}),
+        ][status].clone();
+        let edited: Rollout = serde_json::from_value(json).unwrap();
+        let at: jiff::Timestamp = "2026-11-23T08:00:00Z".parse().unwrap();
+        let event = [
+            Event::Tick { at },
+            Event::Start { at },
+            Event::Approve { at, stage: "early".into() },
+            Event::DeviceReported { at, device: "a".into(), outcome: fleetpath::DeviceOutcome::TimedOut },
+        ][event].clone();
+        let _ = edited.apply(&event, None);
+    }
+}

@@ -374,6 +374,6 @@ fn a_corrupted_stored_state_is_refused_not_a_panic() {
     let err = broken.apply(&Event::Tick { at: t("2026-11-23T09:00:00Z") }, None).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "rollout \"r-1\" has an invalid state: stage \"canary\" is Updating but the current stage is 2"
+        "rollout \"r-1\" has an invalid state: stage \"canary\" is Updating but should be Passed (current stage 2)"
     );
 }

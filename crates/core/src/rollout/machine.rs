@@ -609,17 +609,26 @@ impl Rollout {
     /// A state read back from storage is checked before anything indexes into it.
     fn check_state(&self) -> Result<(), RolloutError> {
         let invalid = |reason: String| Err(RolloutError::InvalidState { id: self.id.clone(), reason });
-        let active = matches!(self.status, RolloutStatus::Running | RolloutStatus::Paused);
-        if active && self.current >= self.stages.len() {
+        if !self.stages.is_empty() && self.current >= self.stages.len() {
             return invalid(format!("current stage {} of {}", self.current, self.stages.len()));
         }
-        let busy = self.stages.iter().position(|s| !matches!(s.phase, StagePhase::Passed | StagePhase::Waiting));
-        if let Some(k) = busy.filter(|&k| active && k != self.current) {
-            let stage = &self.stages[k];
-            return invalid(format!(
-                "stage {:?} is {:?} but the current stage is {}",
-                stage.name, stage.phase, self.current
-            ));
+        let active = matches!(self.status, RolloutStatus::Running | RolloutStatus::Paused);
+        for (k, stage) in self.stages.iter().enumerate() {
+            let expected = match self.status {
+                RolloutStatus::NotStarted => Some(StagePhase::Waiting),
+                _ if active && k < self.current => Some(StagePhase::Passed),
+                _ if active && k > self.current => Some(StagePhase::Waiting),
+                _ => None,
+            };
+            if let Some(expected) = expected.filter(|&e| e != stage.phase) {
+                return invalid(format!(
+                    "stage {:?} is {:?} but should be {expected:?} (current stage {})",
+                    stage.name, stage.phase, self.current
+                ));
+            }
+        }
+        if self.status == RolloutStatus::NotStarted && self.current != 0 {
+            return invalid(format!("not started, yet the current stage is {}", self.current));
         }
         Ok(())
     }
