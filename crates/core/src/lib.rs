@@ -12,6 +12,7 @@
 //! - [`fleet`]: devices, production lines and the firmware they run, from CSV or JSON.
 //! - [`rollout`]: staged rollouts; stage selection per production line.
 //! - [`schedule`]: shift and maintenance calendars per site, in local time, answered in UTC.
+//! - [`retry`]: retries with exponential backoff and seeded jitter, and when to give up.
 //!
 //! ```
 //! use fleetpath::{Constraints, UpgradeGraph, Version};
@@ -52,6 +53,7 @@
 
 pub mod fleet;
 pub mod graph;
+pub mod retry;
 pub mod rollout;
 pub mod schedule;
 pub mod version;
@@ -62,6 +64,7 @@ pub use graph::{
     NoPathReason, Path, Release, ReleaseSpec, ReleaseStatus, ResolveError, Role, RouteEntry, RouteTable, Severity,
     Subject, UpgradeGraph,
 };
+pub use retry::{GiveUpReason, Jitter, RetryDecision, RetryPolicy, RetryState};
 pub use rollout::{
     AbortRule, Excluded, PlanError, PlannedDevice, RolloutPlan, RolloutPolicy, StagePlan, StagePolicy, plan_rollout,
     selection_key,

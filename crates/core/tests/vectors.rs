@@ -536,3 +536,31 @@ fn the_host_guide_examples_are_valid() {
         let _: fleetpath::Event = serde_json::from_str(line).unwrap_or_else(|e| panic!("{line}: {e}"));
     }
 }
+
+#[test]
+fn retries() {
+    let data = load("retries.json");
+    for case in data["delays"].as_array().unwrap() {
+        let policy: fleetpath::RetryPolicy = serde_json::from_value(case["policy"].clone()).unwrap();
+        let mut previous = 0;
+        let mut delays = Vec::new();
+        for attempt in 1..=8 {
+            previous = policy.delay_ms(str_of(case, "device"), attempt, previous);
+            delays.push(previous);
+        }
+        assert_eq!(serde_json::to_value(delays).unwrap(), case["delays_ms"], "{}", case["policy"]);
+    }
+    for case in data["sequences"].as_array().unwrap() {
+        let name = str_of(case, "name");
+        let policy: fleetpath::RetryPolicy = serde_json::from_value(case["policy"].clone()).unwrap();
+        let mut state = fleetpath::RetryState::default();
+        let mut decisions = Vec::new();
+        for failure in case["failures"].as_array().unwrap() {
+            let at: jiff::Timestamp = failure.as_str().unwrap().parse().unwrap();
+            let (next, decision) = policy.after_failure(state, str_of(case, "device"), at);
+            state = next;
+            decisions.push(serde_json::to_value(decision).unwrap());
+        }
+        assert_eq!(Value::Array(decisions), case["decisions"], "{name}");
+    }
+}
