@@ -39,6 +39,9 @@ step "examples on bundled data"
 demo_out=$(cargo run --quiet --locked --example upgrade_path -- examples/data/seed-ip-module.json 5.6.14 6.15.008 --model IPM-1)
 echo "$demo_out"
 grep -q '1. 5.6.14 -> 5.6.30' <<<"$demo_out" || fail "seed demo: the bridge hop is missing"
+# The README shows this very output: keep it true.
+readme_demo=$(awk '/^\$ cargo run --example upgrade_path/{on=1; next} on && /^```/{exit} on' README.md)
+[ "$readme_demo" = "$demo_out" ] || fail "README.md's demo transcript differs from the demo's output"
 grep -q '2. 5.6.30 -> 6.15.008' <<<"$demo_out" || fail "seed demo: the MQTT hop is missing"
 set +e
 refused_out=$(cargo run --quiet --locked --example upgrade_path -- examples/data/seed-ip-module.json 5.6.14 6.15.008 --max-hops 1)
