@@ -13,6 +13,8 @@
 //! - [`rollout`]: staged rollouts; stage selection per production line.
 //! - [`schedule`]: shift and maintenance calendars per site, in local time, answered in UTC.
 //! - [`retry`]: retries with exponential backoff and seeded jitter, and when to give up.
+//! - [`artifact`]: whether a firmware binary is downloadable, and how long a cold-storage
+//!   restore takes.
 //!
 //! ```
 //! use fleetpath::{Constraints, UpgradeGraph, Version};
@@ -51,6 +53,7 @@
 // paths, so their size does not matter.
 #![allow(clippy::result_large_err, clippy::large_enum_variant)]
 
+pub mod artifact;
 pub mod fleet;
 pub mod graph;
 pub mod retry;
@@ -58,6 +61,7 @@ pub mod rollout;
 pub mod schedule;
 pub mod version;
 
+pub use artifact::{Availability, RestoreTier, RestoreTimes, StorageClass};
 pub use fleet::{Device, Fleet, FleetError};
 pub use graph::{
     Artifact, Constraints, DowngradeSpec, EdgeRef, EdgeSpec, GraphError, Hop, LintCode, LintFinding, Manifest,

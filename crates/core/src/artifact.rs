@@ -1,0 +1,235 @@
+//! Artifact availability: whether a firmware binary can be downloaded now, and how long a
+//! restore from cold storage takes.
+//!
+//! The core never talks to storage: a host observes an object (an S3 `HEAD`) and describes it
+//! as an [`Availability`]; the core decides from that. Restore times default to the durations
+//! AWS documents as upper bounds for each storage class and retrieval tier, and are
+//! configurable ([`RestoreTimes`]) because the field report saw 1–2 hours where "3–5 hours" was
+//! documented.
+//!
+//! ```
+//! use fleetpath::{Availability, RestoreTier, RestoreTimes, StorageClass};
+//!
+//! let archived = Availability::Archived { class: StorageClass::GlacierFlexibleRetrieval };
+//! let window_opens: jiff::Timestamp = "2026-11-23T13:00:00Z".parse()?;
+//! assert!(!archived.downloadable_at(window_opens));
+//! // A Standard restore takes up to 5 hours: request it by 08:00 to be ready at 13:00.
+//! let times = RestoreTimes::default();
+//! let by = times.request_by(StorageClass::GlacierFlexibleRetrieval, RestoreTier::Standard, window_opens);
+//! assert_eq!(by.unwrap().to_string(), "2026-11-23T08:00:00Z");
+//! // Deep Archive has no Expedited tier.
+//! assert!(times.duration(StorageClass::DeepArchive, RestoreTier::Expedited).is_none());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use jiff::{SignedDuration, Timestamp};
+use serde::{Deserialize, Serialize};
+
+/// Where an object is stored (S3 storage classes; Intelligent-Tiering's archive tiers apart).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StorageClass {
+    /// S3 Standard (and Reduced Redundancy, Express One Zone): downloadable.
+    Standard,
+    /// Standard-IA and One Zone-IA: downloadable.
+    InfrequentAccess,
+    /// Intelligent-Tiering frequent or infrequent tier: downloadable.
+    IntelligentTiering,
+    /// Glacier Instant Retrieval: downloadable.
+    GlacierInstantRetrieval,
+    /// Glacier Flexible Retrieval (`GLACIER`): needs a restore.
+    GlacierFlexibleRetrieval,
+    /// Glacier Deep Archive: needs a restore.
+    DeepArchive,
+    /// Intelligent-Tiering Archive Access tier: needs a restore (no restore days).
+    IntelligentTieringArchive,
+    /// Intelligent-Tiering Deep Archive Access tier: needs a restore (no restore days).
+    IntelligentTieringDeepArchive,
+}
+
+impl StorageClass {
+    /// Whether a `GET` needs a restore first.
+    pub fn needs_restore(self) -> bool {
+        matches!(
+            self,
+            Self::GlacierFlexibleRetrieval
+                | Self::DeepArchive
+                | Self::IntelligentTieringArchive
+                | Self::IntelligentTieringDeepArchive
+        )
+    }
+}
+
+/// A restore's speed (S3 retrieval tiers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RestoreTier {
+    /// Minutes; not for Deep Archive classes.
+    Expedited,
+    /// Hours.
+    Standard,
+    /// Many hours; cheapest.
+    Bulk,
+}
+
+/// What a host observed about an artifact.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum Availability {
+    /// Downloadable now (and for as long as lifecycle rules leave it).
+    Available {
+        /// Its storage class.
+        class: StorageClass,
+    },
+    /// In cold storage; a restore must be requested.
+    Archived {
+        /// Its storage class.
+        class: StorageClass,
+    },
+    /// A restore is in progress.
+    Restoring {
+        /// Its storage class.
+        class: StorageClass,
+        /// When the restore was requested.
+        since: Timestamp,
+        /// When it should be done (from [`RestoreTimes`]).
+        ready_by: Timestamp,
+    },
+    /// A restored copy is downloadable until `until` (then the object is archived again).
+    Restored {
+        /// Its storage class.
+        class: StorageClass,
+        /// When the restored copy expires.
+        until: Timestamp,
+    },
+    /// No such object.
+    Missing,
+}
+
+impl Availability {
+    /// Whether a download started at `at` can succeed.
+    pub fn downloadable_at(&self, at: Timestamp) -> bool {
+        match self {
+            Self::Available { .. } => true,
+            Self::Restored { until, .. } => at < *until,
+            Self::Archived { .. } | Self::Restoring { .. } | Self::Missing => false,
+        }
+    }
+}
+
+/// The longest a restore takes, per storage class and tier, in minutes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RestoreTimes {
+    /// Glacier Flexible Retrieval and Intelligent-Tiering Archive Access: Expedited.
+    pub flexible_expedited_minutes: u32,
+    /// … Standard.
+    pub flexible_standard_minutes: u32,
+    /// … Bulk.
+    pub flexible_bulk_minutes: u32,
+    /// Deep Archive and Intelligent-Tiering Deep Archive Access: Standard.
+    pub deep_standard_minutes: u32,
+    /// … Bulk.
+    pub deep_bulk_minutes: u32,
+}
+
+impl Default for RestoreTimes {
+    /// The upper bounds AWS documents: Flexible Retrieval 1–5 minutes (Expedited), 3–5 hours
+    /// (Standard), 5–12 hours (Bulk); Deep Archive within 12 hours (Standard) and 48 hours
+    /// (Bulk).
+    fn default() -> Self {
+        Self {
+            flexible_expedited_minutes: 5,
+            flexible_standard_minutes: 5 * 60,
+            flexible_bulk_minutes: 12 * 60,
+            deep_standard_minutes: 12 * 60,
+            deep_bulk_minutes: 48 * 60,
+        }
+    }
+}
+
+impl RestoreTimes {
+    /// How long a restore of `class` at `tier` takes at most; `None` when the class needs no
+    /// restore or does not offer the tier (Deep Archive has no Expedited).
+    pub fn duration(&self, class: StorageClass, tier: RestoreTier) -> Option<SignedDuration> {
+        let minutes = match (class, tier) {
+            (StorageClass::GlacierFlexibleRetrieval | StorageClass::IntelligentTieringArchive, tier) => match tier {
+                RestoreTier::Expedited => self.flexible_expedited_minutes,
+                RestoreTier::Standard => self.flexible_standard_minutes,
+                RestoreTier::Bulk => self.flexible_bulk_minutes,
+            },
+            (StorageClass::DeepArchive | StorageClass::IntelligentTieringDeepArchive, RestoreTier::Standard) => {
+                self.deep_standard_minutes
+            }
+            (StorageClass::DeepArchive | StorageClass::IntelligentTieringDeepArchive, RestoreTier::Bulk) => {
+                self.deep_bulk_minutes
+            }
+            _ => return None,
+        };
+        Some(SignedDuration::from_mins(i64::from(minutes)))
+    }
+
+    /// When a restore must be requested at the latest so that the artifact is downloadable at
+    /// `needed_at`; `None` as for [`RestoreTimes::duration`].
+    pub fn request_by(&self, class: StorageClass, tier: RestoreTier, needed_at: Timestamp) -> Option<Timestamp> {
+        self.duration(class, tier).and_then(|d| needed_at.checked_sub(d).ok())
+    }
+
+    /// When a restore requested at `at` should be done.
+    pub fn ready_by(&self, class: StorageClass, tier: RestoreTier, at: Timestamp) -> Option<Timestamp> {
+        self.duration(class, tier).and_then(|d| at.checked_add(d).ok())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn what_can_be_downloaded() {
+        let at = t("2026-11-23T08:00:00Z");
+        assert!(Availability::Available { class: StorageClass::GlacierInstantRetrieval }.downloadable_at(at));
+        assert!(!Availability::Archived { class: StorageClass::DeepArchive }.downloadable_at(at));
+        let restoring = Availability::Restoring {
+            class: StorageClass::GlacierFlexibleRetrieval,
+            since: at,
+            ready_by: t("2026-11-23T13:00:00Z"),
+        };
+        assert!(!restoring.downloadable_at(t("2026-11-23T14:00:00Z")), "a host must observe the restore done");
+        let restored =
+            Availability::Restored { class: StorageClass::GlacierFlexibleRetrieval, until: t("2026-11-25T00:00:00Z") };
+        assert!(restored.downloadable_at(at));
+        assert!(!restored.downloadable_at(t("2026-11-25T00:00:00Z")), "expired at `until`");
+        assert!(!Availability::Missing.downloadable_at(at));
+        assert!(StorageClass::IntelligentTieringArchive.needs_restore());
+        assert!(!StorageClass::IntelligentTiering.needs_restore());
+    }
+
+    #[test]
+    fn restore_times_per_class_and_tier() {
+        let times = RestoreTimes::default();
+        let hours = |c, tier| times.duration(c, tier).map(|d: SignedDuration| d.as_secs() / 3600);
+        assert_eq!(hours(StorageClass::GlacierFlexibleRetrieval, RestoreTier::Standard), Some(5));
+        assert_eq!(hours(StorageClass::GlacierFlexibleRetrieval, RestoreTier::Bulk), Some(12));
+        assert_eq!(hours(StorageClass::DeepArchive, RestoreTier::Standard), Some(12));
+        assert_eq!(hours(StorageClass::IntelligentTieringDeepArchive, RestoreTier::Bulk), Some(48));
+        assert_eq!(times.duration(StorageClass::DeepArchive, RestoreTier::Expedited), None);
+        assert_eq!(times.duration(StorageClass::Standard, RestoreTier::Standard), None, "no restore needed");
+        let field = RestoreTimes { flexible_standard_minutes: 120, ..RestoreTimes::default() };
+        let needed = t("2026-11-23T13:00:00Z");
+        assert_eq!(
+            field.request_by(StorageClass::GlacierFlexibleRetrieval, RestoreTier::Standard, needed),
+            Some(t("2026-11-23T11:00:00Z"))
+        );
+        assert_eq!(
+            field.ready_by(StorageClass::GlacierFlexibleRetrieval, RestoreTier::Standard, needed),
+            Some(t("2026-11-23T15:00:00Z"))
+        );
+        let json = serde_json::to_string(&Availability::Archived { class: StorageClass::DeepArchive }).unwrap();
+        assert_eq!(json, r#"{"state":"archived","class":"deep_archive"}"#);
+    }
+}
