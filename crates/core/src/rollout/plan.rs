@@ -335,7 +335,15 @@ impl RolloutPlan {
 
 /// The stable selection key of a device in a rollout.
 pub fn selection_key(rollout_id: &str, device_id: &str) -> u64 {
-    let seed = xxhash_rust::xxh3::xxh3_64(rollout_id.as_bytes());
+    key_with_seed(rollout_seed(rollout_id), device_id)
+}
+
+/// The seed of a rollout's selection keys (computed once per plan).
+fn rollout_seed(rollout_id: &str) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(rollout_id.as_bytes())
+}
+
+fn key_with_seed(seed: u64, device_id: &str) -> u64 {
     xxhash_rust::xxh3::xxh3_64_with_seed(device_id.as_bytes(), seed)
 }
 
@@ -425,7 +433,7 @@ fn eligibility<'f>(
     let mut excluded = Vec::new();
     let mut line_ids: FxHashMap<&str, u32> = FxHashMap::default();
     let mut eligible: Vec<Candidate> = Vec::with_capacity(fleet.len());
-    let seed = xxhash_rust::xxh3::xxh3_64(rollout_id.as_bytes());
+    let seed = rollout_seed(rollout_id);
     for (index, device) in fleet.devices().iter().enumerate() {
         let known = memo.iter().find(|(m, v, _)| *m == device.model && **v == device.version).map(|e| e.2);
         let outcome = if let Some(outcome) = known {
@@ -466,7 +474,7 @@ fn eligibility<'f>(
             Outcome::Hops(hops) => {
                 let next_line = u32::try_from(line_ids.len()).unwrap_or(u32::MAX);
                 let line = *line_ids.entry(device.line.as_str()).or_insert(next_line);
-                let key = xxhash_rust::xxh3::xxh3_64_with_seed(device.id.as_bytes(), seed);
+                let key = key_with_seed(seed, &device.id);
                 eligible.push((line, key, u32::try_from(index).unwrap_or(u32::MAX), hops));
             }
             Outcome::Error(e) => {
