@@ -49,7 +49,10 @@
 //!    is a *prefix*: `=5.6` and `5.6.*` match every `5.6.x…`, `>5.6` means "newer than every
 //!    5.6.x", `<=5.6` means "not newer than any 5.6.x". A bound with three or more components
 //!    names one exact version (missing components are zero): `<=5.6.14` does not match
-//!    `5.6.14.1`. On semver inputs this is exactly semver's behaviour.
+//!    `5.6.14.1`. When a version's components equal all the bound's given components, the
+//!    pre-release decides exactly as semver's rule for that operator does (so `>=3` and `3.*`
+//!    do not match `3.1.1-0`, while `^3.1` ignores pre-releases). On semver inputs the
+//!    result is exactly semver's; a property test compares them.
 //! 4. **Tilde and caret on four or more components**: `~a.b.c.d` keeps `a.b` fixed (as `~a.b.c`
 //!    does), `^a.b.c.d` keeps everything up to the first non-zero component fixed (as `^a.b.c`
 //!    does), so `^0.48.0.34` means `>=0.48.0.34, <0.49`.
@@ -505,24 +508,6 @@ impl Version {
             build: self.build.clone(),
         })
     }
-
-    /// Compares numbers and pre-release only (what a range bound looks at).
-    fn cmp_precedence(&self, numbers: &[u64], pre: &Prerelease) -> Ordering {
-        self.numbers.as_ref().cmp(trimmed(numbers)).then_with(|| self.pre.cmp(pre))
-    }
-
-    /// Compares the first `len` components (zero-filled) with `prefix[..len]`.
-    fn cmp_prefix(&self, prefix: &[u64], len: usize) -> Ordering {
-        for i in 0..len {
-            let mine = self.numbers.get(i).copied().unwrap_or(0);
-            let theirs = prefix.get(i).copied().unwrap_or(0);
-            match mine.cmp(&theirs) {
-                Ordering::Equal => {}
-                other => return other,
-            }
-        }
-        Ordering::Equal
-    }
 }
 
 impl From<&semver::Version> for Version {
@@ -638,35 +623,59 @@ struct Comparator {
 }
 
 impl Comparator {
+    /// semver's per-operator rules (`semver::VersionReq`), generalised to any number of
+    /// components: compare the given components left to right; when they are all equal, the
+    /// pre-release decides as semver's does for that operator.
     fn matches(&self, v: &Version) -> bool {
-        match (self.op, self.prefix) {
-            (Op::Exact, Some(len)) => v.cmp_prefix(&self.numbers, len).is_eq(),
-            (Op::Exact, None) => v.cmp_precedence(&self.numbers, &self.pre).is_eq(),
-            (Op::Greater, Some(len)) => v.cmp_prefix(&self.numbers, len).is_gt(),
-            (Op::Greater, None) => v.cmp_precedence(&self.numbers, &self.pre).is_gt(),
-            (Op::GreaterEq, Some(len)) => v.cmp_prefix(&self.numbers, len).is_ge(),
-            (Op::GreaterEq, None) => v.cmp_precedence(&self.numbers, &self.pre).is_ge(),
-            (Op::Less, Some(len)) => v.cmp_prefix(&self.numbers, len).is_lt(),
-            (Op::Less, None) => v.cmp_precedence(&self.numbers, &self.pre).is_lt(),
-            (Op::LessEq, Some(len)) => v.cmp_prefix(&self.numbers, len).is_le(),
-            (Op::LessEq, None) => v.cmp_precedence(&self.numbers, &self.pre).is_le(),
-            (Op::Tilde | Op::Caret, _) => {
-                if v.cmp_precedence(&self.numbers, &self.pre).is_lt() {
+        let given = self.prefix.unwrap_or(self.numbers.len());
+        let full = self.prefix.is_none();
+        // A full bound names one version: compare every component either side has (zeros
+        // fill in). A prefix compares only what it gives.
+        let span = if full { self.numbers.len().max(v.numbers.len()) } else { given };
+        let mine = |i: usize| v.numbers.get(i).copied().unwrap_or(0);
+        let theirs = |i: usize| self.numbers.get(i).copied().unwrap_or(0);
+        let first_diff = |from: usize| (from..span).find(|&i| mine(i) != theirs(i));
+        let pre = v.pre.cmp(&self.pre);
+        let exact = first_diff(0).is_none() && pre.is_eq();
+        let greater = match first_diff(0) {
+            Some(i) => mine(i) > theirs(i),
+            None => full && pre.is_gt(),
+        };
+        let less = match first_diff(0) {
+            Some(i) => mine(i) < theirs(i),
+            None => full && pre.is_lt(),
+        };
+        match self.op {
+            // `=5.6` and `5.6.*` alike want the same (empty) pre-release, as in semver.
+            Op::Exact => exact,
+            Op::Greater => greater,
+            Op::GreaterEq => exact || greater,
+            Op::Less => less,
+            Op::LessEq => exact || less,
+            Op::Tilde | Op::Caret if given == 0 => true, // `~*`, `^*`
+            Op::Tilde => {
+                // ~a keeps a; ~a.b[.c…] keeps a.b; the rest must not be lower.
+                let fixed = given.min(2);
+                if first_diff(0).is_some_and(|i| i < fixed) {
                     return false;
                 }
-                let given = self.prefix.unwrap_or(self.numbers.len());
-                if given == 0 {
-                    return true; // `~*`, `^*`
+                match first_diff(fixed) {
+                    Some(i) => mine(i) > theirs(i),
+                    None => pre.is_ge(),
                 }
-                let fixed = if self.op == Op::Tilde {
-                    // ~a keeps a; ~a.b[.c…] keeps a.b
-                    given.min(2)
-                } else {
-                    // ^ keeps everything up to the first non-zero given component; all-zero
-                    // bounds keep every given component (^0.0 means <0.1).
-                    self.numbers[..given].iter().position(|&n| n != 0).map_or(given, |i| i + 1)
-                };
-                v.cmp_prefix(&self.numbers, fixed).is_eq()
+            }
+            Op::Caret => {
+                // ^ keeps everything up to the first non-zero given component (all of them when
+                // all are zero: ^0.0 means <0.1); the rest must not be lower.
+                let fixed = self.numbers[..given].iter().position(|&n| n != 0).map_or(given, |i| i + 1);
+                if first_diff(0).is_some_and(|i| i < fixed) {
+                    return false;
+                }
+                match first_diff(fixed) {
+                    Some(i) => mine(i) > theirs(i),
+                    // As in semver, a partial caret bound does not look at pre-releases.
+                    None => !full || pre.is_ge(),
+                }
             }
         }
     }

@@ -238,7 +238,7 @@ impl RolloutPolicy {
         let last = self.stages.len().checked_sub(1).ok_or(PlanError::NoStages)?;
         let mut shares = Vec::with_capacity(self.stages.len());
         let mut seen = std::collections::BTreeSet::new();
-        let mut total = 0u64;
+        let mut total = 0.0f64;
         for (i, stage) in self.stages.iter().enumerate() {
             if stage.name.trim().is_empty() {
                 return Err(PlanError::EmptyField { at: format!("stages[{i}].name") });
@@ -258,7 +258,7 @@ impl RolloutPolicy {
                     if !share.is_finite() || share <= 0.0 || share > 1.0 || ppm == 0 {
                         return Err(PlanError::InvalidShare { stage: stage.name.clone(), share: share.to_string() });
                     }
-                    total += ppm;
+                    total += share;
                     shares.push(Some(ppm));
                 }
             }
@@ -269,10 +269,11 @@ impl RolloutPolicy {
                 return Err(PlanError::InvalidAbortShare { share: share.to_string() });
             }
         }
-        if total > MILLION {
-            #[allow(clippy::cast_precision_loss)] // at most a few million: exact in f64
-            let sum = total as f64 / 1e6;
-            return Err(PlanError::SharesOverOne { total: sum.to_string() });
+        // The shares as given, not as rounded to millionths: shares that add up to 1 must
+        // not be refused because rounding each one added a millionth. (Rounding cannot make a
+        // stage take more devices than are left.)
+        if total > 1.0 + 1e-9 {
+            return Err(PlanError::SharesOverOne { total: total.to_string() });
         }
         Ok(shares)
     }
@@ -684,5 +685,28 @@ mod tests {
         );
         policy.stages[0].share = Some(f64::NAN);
         assert_eq!(policy.validate().unwrap_err().code(), "invalid_share");
+    }
+}
+
+#[cfg(test)]
+mod rounding {
+    use super::*;
+
+    #[test]
+    fn shares_adding_up_to_one_are_accepted_whatever_their_rounding() {
+        // Each rounds up to the next millionth; their sum is 1 (to the last bit of an f64).
+        let shares = [0.258_928_571_428_571_45, 0.388_888_888_888_888_9, 0.352_182_539_682_539_7];
+        let stage = |k: usize, share| StagePolicy {
+            name: format!("s{k}"),
+            share,
+            min_per_line: 0,
+            max_devices: None,
+            monitoring_hours: 24,
+            approval: false,
+        };
+        let mut stages: Vec<StagePolicy> = shares.iter().enumerate().map(|(k, &s)| stage(k, Some(s))).collect();
+        stages.push(stage(3, None));
+        let policy = RolloutPolicy { stages, ..RolloutPolicy::default() };
+        assert_eq!(policy.validate().unwrap(), [Some(258_929), Some(388_889), Some(352_183), None]);
     }
 }
