@@ -11,6 +11,8 @@
 //!   DOT and Mermaid export.
 //! - [`fleet`]: devices, production lines and the firmware they run, from CSV or JSON.
 //! - [`rollout`]: staged rollouts; stage selection per production line.
+//! - [`health`]: device health after an update against its own baseline: mergeable
+//!   summaries, breach rules, noise and leak tests, verdicts that explain themselves.
 //! - [`schedule`]: shift and maintenance calendars per site, in local time, answered in UTC.
 //! - [`retry`]: retries with exponential backoff and seeded jitter, and when to give up.
 //! - [`artifact`]: whether a firmware binary is downloadable, and how long a cold-storage
@@ -56,6 +58,7 @@
 pub mod artifact;
 pub mod fleet;
 pub mod graph;
+pub mod health;
 pub mod retry;
 pub mod rollout;
 pub mod schedule;
@@ -115,6 +118,9 @@ pub enum Error {
     /// A rollout event could not be applied.
     #[error(transparent)]
     Rollout(#[from] RolloutError),
+    /// A health policy, sample batch or health state was refused.
+    #[error(transparent)]
+    Health(#[from] health::HealthError),
 }
 
 impl Error {
@@ -128,6 +134,7 @@ impl Error {
             Self::Plan(e) => e.code(),
             Self::Schedule(e) => e.code(),
             Self::Rollout(e) => e.code(),
+            Self::Health(e) => e.code(),
         }
     }
 }
@@ -142,4 +149,5 @@ pub const ERROR_CODES: &[(&str, &[&str])] = &[
     ("rollout", PlanError::CODES),
     ("schedule", ScheduleError::CODES),
     ("rollout_state", RolloutError::CODES),
+    ("health", health::HealthError::CODES),
 ];

@@ -1,0 +1,841 @@
+//! Rules applied to summaries: findings, verdicts and their explanations.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use super::HealthError;
+use super::policy::{Change, Direction, HealthPolicy, Limit, MetricKind, MetricSpec, Rule, ScopeKind, Statistic};
+use super::sketch::{QuantileSketch, mann_whitney_z};
+use super::state::{DeviceHealth, HealthState, MetricSummary};
+use super::summary::Moments;
+use crate::rollout::{Event, Verdict};
+
+/// Which devices a finding is about.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    /// Every device of the stage.
+    Stage,
+    /// One production line's devices.
+    Line(String),
+    /// One device.
+    Device(String),
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Stage => f.write_str("stage"),
+            Self::Line(l) => write!(f, "line {l}"),
+            Self::Device(d) => write!(f, "device {d}"),
+        }
+    }
+}
+
+/// Why a rule could not decide.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InconclusiveReason {
+    /// The stage has no devices with an update yet.
+    NoDevices,
+    /// Some device has been observed for less than the monitoring window.
+    ObservationTooShort,
+    /// No device in the scope reported the metric at all.
+    MetricMissing,
+    /// Devices report since the update, but too few have a baseline for the metric.
+    NoBaseline,
+    /// The scope's only device has too few samples.
+    TooFewSamples,
+    /// Too few of the scope's devices report enough samples.
+    TooFewDevices,
+    /// The change exceeds the threshold but not the baseline's own variability.
+    WithinNoise,
+}
+
+/// What a rule concluded for a scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Outcome {
+    /// Within the threshold, with enough data.
+    Pass,
+    /// Beyond the threshold and beyond noise.
+    Breach,
+    /// Cannot say; never counts as a pass.
+    Inconclusive {
+        /// Why.
+        reason: InconclusiveReason,
+    },
+}
+
+/// A device's part in a finding.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Contribution {
+    /// The device.
+    pub device: String,
+    /// Its line.
+    pub line: String,
+    /// Its baseline value of the statistic (or its trend's slope per hour).
+    pub baseline: f64,
+    /// Its observed value (or its projected value at the horizon).
+    pub observed: f64,
+    /// Its change, measured like the rule's (worse is positive); `None` when infinite.
+    pub change: Option<f64>,
+}
+
+/// A trend rule's fit for a device.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Projection {
+    /// Change per hour (worse is positive).
+    pub slope_per_hour: f64,
+    /// The slope's t score.
+    pub t: f64,
+    /// The fitted value now.
+    pub current: f64,
+    /// The fitted value at the horizon.
+    pub projected: f64,
+    /// The limit.
+    pub limit: f64,
+    /// Hours until the fitted line crosses the limit (0 if already past it).
+    pub hours_to_limit: Option<f64>,
+    /// Hours of points after the warm-up.
+    pub span_hours: f64,
+}
+
+/// One rule's conclusion for one scope, with everything needed to explain it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    /// The rule.
+    pub rule: String,
+    /// The metric.
+    pub metric: String,
+    /// Where.
+    pub scope: Scope,
+    /// What it concluded.
+    #[serde(flatten)]
+    pub outcome: Outcome,
+    /// The statistic compared (comparison rules).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub statistic: Option<Statistic>,
+    /// How change is measured (comparison rules).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub change_kind: Option<Change>,
+    /// The statistic before the update (for crash rules: crashes before).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<f64>,
+    /// The statistic since the update (for crash rules: crashes since).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub observed: Option<f64>,
+    /// The change (worse is positive); `None` with `zero_baseline` when infinite.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub change: Option<f64>,
+    /// The rule's threshold.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<f64>,
+    /// The baseline was zero (and below the rule's floor).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub zero_baseline: bool,
+    /// The Mann-Whitney z score in the worse direction, when the threshold was exceeded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub z: Option<f64>,
+    /// Baseline samples of the reporting devices.
+    pub baseline_samples: u64,
+    /// Observed samples of the reporting devices.
+    pub observed_samples: u64,
+    /// Devices that report enough samples.
+    pub devices_reporting: u32,
+    /// Devices in the scope.
+    pub devices_expected: u32,
+    /// Devices that contribute most (largest change first), for findings that are not a pass.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub top_devices: Vec<Contribution>,
+    /// Trend rules: the device's fit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub projection: Option<Projection>,
+    /// One line for people.
+    pub message: String,
+}
+
+/// The overall conclusion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HealthStatus {
+    /// Every rule passed over the whole monitoring window with enough data.
+    Healthy,
+    /// A rule breached: roll back.
+    Breach,
+    /// Not enough to say either way.
+    Inconclusive,
+}
+
+/// The result of [`HealthState::evaluate`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HealthReport {
+    /// The conclusion.
+    pub status: HealthStatus,
+    /// Why, in one line.
+    pub summary: String,
+    /// When it was evaluated.
+    pub evaluated_at: Timestamp,
+    /// The earliest update in the stage: the observation's start.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub observed_from: Option<Timestamp>,
+    /// Hours the most recently updated device has been observed.
+    pub observed_hours: f64,
+    /// Devices followed.
+    pub devices: u32,
+    /// Every finding, rule by rule (policy order), stage then lines then devices.
+    pub findings: Vec<Finding>,
+}
+
+impl HealthReport {
+    /// The verdict for the rollout state machine.
+    pub fn verdict(&self) -> Verdict {
+        match self.status {
+            HealthStatus::Healthy => Verdict::Healthy,
+            HealthStatus::Breach => Verdict::Breach { detail: self.summary.clone() },
+            HealthStatus::Inconclusive => Verdict::Inconclusive { detail: self.summary.clone() },
+        }
+    }
+
+    /// The [`Event::HealthVerdict`] for a stage, covering the observation so far.
+    pub fn event(&self, stage: &str) -> Event {
+        Event::HealthVerdict {
+            at: self.evaluated_at,
+            stage: stage.to_owned(),
+            verdict: self.verdict(),
+            from: self.observed_from.unwrap_or(self.evaluated_at),
+            to: self.evaluated_at,
+        }
+    }
+
+    /// Findings that are not a pass.
+    pub fn problems(&self) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(|f| f.outcome != Outcome::Pass)
+    }
+}
+
+impl fmt::Display for HealthReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{}", self.summary)?;
+        for finding in &self.findings {
+            let tag = match finding.outcome {
+                Outcome::Pass => "pass",
+                Outcome::Breach => "BREACH",
+                Outcome::Inconclusive { .. } => "inconclusive",
+            };
+            writeln!(f, "  [{tag}] {}", finding.message)?;
+            if finding.outcome != Outcome::Pass {
+                for c in &finding.top_devices {
+                    let change = c.change.map_or_else(|| "from zero".to_owned(), num);
+                    writeln!(
+                        f,
+                        "      {} ({}): {} -> {} (change {change})",
+                        c.device,
+                        c.line,
+                        num(c.baseline),
+                        num(c.observed)
+                    )?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A number for people: at most four decimals, trailing zeros dropped.
+fn num(x: f64) -> String {
+    // Large values need no decimals; small ones keep four.
+    num_places(x, if x.abs() >= 100.0 { 1 } else { 4 })
+}
+
+/// Like [`num`] with at most `places` decimals.
+fn num_places(x: f64, places: usize) -> String {
+    let s = format!("{x:.places$}");
+    let s = if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.') } else { &s };
+    if s == "-0" { "0".to_owned() } else { s.to_owned() }
+}
+
+fn pct(x: f64) -> String {
+    format!("{}%", num_places(x * 100.0, 2))
+}
+
+fn devices(n: u32) -> String {
+    if n == 1 { "1 device".to_owned() } else { format!("{n} devices") }
+}
+
+/// A statistic of merged summaries.
+fn statistic(stat: Statistic, moments: &Moments, sketch: &QuantileSketch) -> Option<f64> {
+    if moments.count == 0 {
+        return None;
+    }
+    match stat.quantile() {
+        None => Some(moments.mean),
+        // Clamp the bucket's midpoint to the values actually seen.
+        Some(q) => sketch.quantile(q).map(|v| v.clamp(moments.min, moments.max)),
+    }
+}
+
+/// The change in the worse direction, or `None` for an infinite change (zero baseline, no
+/// floor, worse now). Also says whether the baseline was zero.
+fn change_of(kind: Change, dir: Direction, base: f64, obs: f64, floor: f64) -> (Option<f64>, bool) {
+    let worse = match dir {
+        Direction::HigherIsWorse => obs - base,
+        Direction::LowerIsWorse => base - obs,
+    };
+    match kind {
+        Change::Absolute => (Some(worse), false),
+        Change::Level => (Some(obs), false),
+        Change::Relative => {
+            let zero = base == 0.0;
+            let denom = base.abs().max(floor);
+            if denom > 0.0 {
+                (Some(worse / denom), zero)
+            } else if worse > 0.0 {
+                (None, true)
+            } else {
+                (Some(0.0), true)
+            }
+        }
+    }
+}
+
+/// Whether a change is beyond a rule's threshold.
+fn exceeds(kind: Change, dir: Direction, change: Option<f64>, threshold: f64) -> bool {
+    match (kind, change) {
+        (_, None) => true,
+        (Change::Level, Some(obs)) => match dir {
+            Direction::HigherIsWorse => obs > threshold,
+            Direction::LowerIsWorse => obs < threshold,
+        },
+        (_, Some(c)) => c > threshold,
+    }
+}
+
+struct Ctx<'a> {
+    policy: &'a HealthPolicy,
+    devices: &'a BTreeMap<String, DeviceHealth>,
+}
+
+/// A scope's devices and how many of them must report.
+struct Group<'a> {
+    scope: Scope,
+    ids: Vec<&'a str>,
+}
+
+impl HealthState {
+    /// Applies a policy's rules at `now`. The report's status is:
+    ///
+    /// 1. [`HealthStatus::Breach`] if any finding breaches (at any time: a breach does not
+    ///    wait for the monitoring window);
+    /// 2. else [`HealthStatus::Inconclusive`] if the stage has no devices, the most recently
+    ///    updated device has been observed for less than `monitoring_hours`, or any finding
+    ///    is inconclusive;
+    /// 3. else [`HealthStatus::Healthy`]. Never healthy for lack of data.
+    ///
+    /// A comparison breaches only when the change is beyond the threshold **and** the
+    /// one-sided Mann-Whitney test of the observed samples against the baseline samples
+    /// (sketch buckets as ties, normal approximation with tie correction) reaches
+    /// `z_critical` in the worse direction; beyond the threshold but within noise is
+    /// inconclusive (`within_noise`), not a pass. [`Change::Level`] rules and crash rules do
+    /// not test noise.
+    ///
+    /// # Errors
+    /// [`HealthError::PolicyMismatch`] if the policy's metrics or windows differ from the
+    /// ones the state was built with; as [`HealthPolicy::validate`].
+    pub fn evaluate(&self, policy: &HealthPolicy, now: Timestamp) -> Result<HealthReport, HealthError> {
+        policy.validate()?;
+        self.check_policy(policy)?;
+        let ctx = Ctx { policy, devices: self.devices() };
+        let mut findings = Vec::new();
+        for rule in &policy.rules {
+            let spec = self.metrics().iter().find(|m| m.name == rule.metric()).ok_or_else(|| {
+                HealthError::UnknownMetric { metric: rule.metric().to_owned(), at: format!("rule {:?}", rule.name()) }
+            })?;
+            match rule {
+                Rule::Compare { scopes, .. } => {
+                    let mut kinds = scopes.clone().unwrap_or_else(|| policy.scopes.clone());
+                    kinds.sort();
+                    kinds.dedup();
+                    for group in ctx.groups(&kinds) {
+                        findings.push(ctx.compare(rule, spec, &group));
+                    }
+                }
+                Rule::AnyIncrease { .. } => findings.extend(ctx.any_increase(rule, spec)),
+                Rule::Trend { .. } => findings.extend(ctx.trend(rule, spec)),
+            }
+        }
+
+        let devices = u32::try_from(self.devices().len()).unwrap_or(u32::MAX);
+        let observed_from = self.devices().values().map(|d| d.updated_at).min();
+        let latest = self.devices().values().map(|d| d.updated_at).max();
+        #[allow(clippy::cast_precision_loss)]
+        let observed_hours = latest.map_or(0.0, |l| (now.as_second() - l.as_second()).max(0) as f64 / 3600.0);
+        let breaches: Vec<&Finding> = findings.iter().filter(|f| f.outcome == Outcome::Breach).collect();
+        let inconclusive = findings.iter().find(|f| matches!(f.outcome, Outcome::Inconclusive { .. }));
+        let (status, summary) = if let Some(first) = breaches.first() {
+            let more = match breaches.len() {
+                1 => String::new(),
+                n => format!(" (and {} more)", n - 1),
+            };
+            (HealthStatus::Breach, format!("breach: {}{more}", first.message))
+        } else if devices == 0 {
+            (HealthStatus::Inconclusive, "inconclusive: no devices to judge".to_owned())
+        } else if observed_hours < f64::from(policy.monitoring_hours) {
+            (
+                HealthStatus::Inconclusive,
+                format!(
+                    "inconclusive: observed {} h of the {} h monitoring window, no breach so far",
+                    num(observed_hours),
+                    policy.monitoring_hours
+                ),
+            )
+        } else if let Some(f) = inconclusive {
+            (HealthStatus::Inconclusive, format!("inconclusive: {}", f.message))
+        } else {
+            (
+                HealthStatus::Healthy,
+                format!(
+                    "healthy: {} rules passed on {devices} devices over {} h",
+                    policy.rules.len(),
+                    num(observed_hours)
+                ),
+            )
+        };
+        Ok(HealthReport { status, summary, evaluated_at: now, observed_from, observed_hours, devices, findings })
+    }
+}
+
+impl<'a> Ctx<'a> {
+    fn groups(&self, kinds: &[ScopeKind]) -> Vec<Group<'a>> {
+        let mut out = Vec::new();
+        for kind in kinds {
+            match kind {
+                ScopeKind::Stage => {
+                    out.push(Group { scope: Scope::Stage, ids: self.devices.keys().map(String::as_str).collect() });
+                }
+                ScopeKind::Line => {
+                    let mut lines: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+                    for (id, d) in self.devices {
+                        lines.entry(d.line.as_str()).or_default().push(id);
+                    }
+                    out.extend(lines.into_iter().map(|(l, ids)| Group { scope: Scope::Line(l.to_owned()), ids }));
+                }
+                ScopeKind::Device => {
+                    out.extend(
+                        self.devices
+                            .keys()
+                            .map(|id| Group { scope: Scope::Device(id.clone()), ids: vec![id.as_str()] }),
+                    );
+                }
+            }
+        }
+        out
+    }
+
+    fn needed(&self, expected: usize) -> usize {
+        #[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let share = (self.policy.min_reporting_share * expected as f64 - 1e-9).ceil() as usize;
+        share.max(self.policy.min_devices as usize)
+    }
+
+    fn enough(&self, s: Option<&MetricSummary>) -> bool {
+        s.is_some_and(|s| s.moments.count >= u64::from(self.policy.min_samples))
+    }
+
+    /// Why a scope cannot be judged, from its devices' summaries.
+    fn missing_reason(&self, group: &Group<'_>, metric: &str, need_baseline: bool) -> InconclusiveReason {
+        let any = group.ids.iter().any(|id| {
+            let d = &self.devices[*id];
+            d.baseline.contains_key(metric) || d.observation.contains_key(metric)
+        });
+        let observed_ok = group.ids.iter().filter(|id| self.enough(self.devices[**id].observation.get(metric))).count();
+        if !any {
+            InconclusiveReason::MetricMissing
+        } else if need_baseline && observed_ok >= self.needed(group.ids.len()) {
+            InconclusiveReason::NoBaseline
+        } else if group.ids.len() == 1 {
+            InconclusiveReason::TooFewSamples
+        } else {
+            InconclusiveReason::TooFewDevices
+        }
+    }
+
+    fn blank(rule: &Rule, scope: Scope, outcome: Outcome, expected: usize, message: String) -> Finding {
+        Finding {
+            rule: rule.name().to_owned(),
+            metric: rule.metric().to_owned(),
+            scope,
+            outcome,
+            statistic: None,
+            change_kind: None,
+            baseline: None,
+            observed: None,
+            change: None,
+            threshold: None,
+            zero_baseline: false,
+            z: None,
+            baseline_samples: 0,
+            observed_samples: 0,
+            devices_reporting: 0,
+            devices_expected: u32::try_from(expected).unwrap_or(u32::MAX),
+            top_devices: Vec::new(),
+            projection: None,
+            message,
+        }
+    }
+
+    fn compare(&self, rule: &Rule, spec: &MetricSpec, group: &Group<'_>) -> Finding {
+        let Rule::Compare { name, metric, statistic: stat, change: kind, threshold, baseline_floor, .. } = rule else {
+            unreachable!("compare() is only called for comparison rules")
+        };
+        let needs_baseline = *kind != Change::Level;
+        let reporting: Vec<&str> = group
+            .ids
+            .iter()
+            .copied()
+            .filter(|id| {
+                let d = &self.devices[*id];
+                self.enough(d.observation.get(metric)) && (!needs_baseline || self.enough(d.baseline.get(metric)))
+            })
+            .collect();
+        let expected = group.ids.len();
+        let mut finding = Self::blank(rule, group.scope.clone(), Outcome::Pass, expected, String::new());
+        finding.statistic = Some(*stat);
+        finding.change_kind = Some(*kind);
+        finding.threshold = Some(*threshold);
+        finding.devices_reporting = u32::try_from(reporting.len()).unwrap_or(u32::MAX);
+        let needed = self.needed(expected);
+        if reporting.len() < needed {
+            let reason = self.missing_reason(group, metric, needs_baseline);
+            let silent: Vec<&str> = group.ids.iter().copied().filter(|id| !reporting.contains(id)).take(5).collect();
+            finding.outcome = Outcome::Inconclusive { reason };
+            finding.message = format!(
+                "{name} on {}: {} of {expected} devices report {} with at least {} samples before and after, {needed} needed ({}: {}{})",
+                group.scope,
+                reporting.len(),
+                metric,
+                self.policy.min_samples,
+                reason_text(reason),
+                silent.join(", "),
+                if expected - reporting.len() > silent.len() { ", …" } else { "" },
+            );
+            return finding;
+        }
+        let (mut bm, mut bs, mut om, mut os) =
+            (Moments::default(), QuantileSketch::default(), Moments::default(), QuantileSketch::default());
+        for id in &reporting {
+            let d = &self.devices[*id];
+            if let Some(b) = d.baseline.get(metric) {
+                bm.merge(&b.moments);
+                bs.merge(&b.sketch);
+            }
+            let o = &d.observation[metric];
+            om.merge(&o.moments);
+            os.merge(&o.sketch);
+        }
+        finding.baseline_samples = bm.count;
+        finding.observed_samples = om.count;
+        let base = statistic(*stat, &bm, &bs);
+        let obs = statistic(*stat, &om, &os).unwrap_or(0.0);
+        let (change, zero) = change_of(*kind, spec.direction, base.unwrap_or(0.0), obs, *baseline_floor);
+        finding.baseline = base.filter(|_| needs_baseline);
+        finding.observed = Some(obs);
+        finding.change = change.filter(|_| *kind != Change::Level);
+        finding.zero_baseline = zero;
+        let beyond = exceeds(*kind, spec.direction, change, *threshold);
+        if beyond && *kind != Change::Level {
+            let z = mann_whitney_z(&bs, &os);
+            let z = match spec.direction {
+                Direction::HigherIsWorse => z,
+                Direction::LowerIsWorse => -z,
+            };
+            finding.z = Some(z);
+            finding.outcome = if z >= self.policy.z_critical {
+                Outcome::Breach
+            } else {
+                Outcome::Inconclusive { reason: InconclusiveReason::WithinNoise }
+            };
+        } else if beyond {
+            finding.outcome = Outcome::Breach;
+        }
+        finding.message = describe_compare(&finding, spec, *stat, *kind, *threshold, self.policy.z_critical);
+        if finding.outcome != Outcome::Pass {
+            let mut top: Vec<Contribution> = reporting
+                .iter()
+                .filter_map(|id| {
+                    let d = &self.devices[*id];
+                    let o = d.observation.get(metric)?;
+                    let ob = statistic(*stat, &o.moments, &o.sketch)?;
+                    let b = d.baseline.get(metric).and_then(|b| statistic(*stat, &b.moments, &b.sketch)).unwrap_or(0.0);
+                    let (c, _) = change_of(*kind, spec.direction, b, ob, *baseline_floor);
+                    Some(Contribution {
+                        device: (*id).to_owned(),
+                        line: d.line.clone(),
+                        baseline: b,
+                        observed: ob,
+                        change: c,
+                    })
+                })
+                .collect();
+            let key = |c: &Contribution| match (*kind, spec.direction, c.change) {
+                (_, _, None) => f64::INFINITY,
+                (Change::Level, Direction::LowerIsWorse, Some(x)) => -x,
+                (_, _, Some(x)) => x,
+            };
+            top.sort_by(|a, b| key(b).total_cmp(&key(a)).then_with(|| a.device.cmp(&b.device)));
+            top.truncate(self.policy.top_devices as usize);
+            finding.top_devices = top;
+        }
+        finding
+    }
+
+    fn any_increase(&self, rule: &Rule, _spec: &MetricSpec) -> Vec<Finding> {
+        let metric = rule.metric();
+        let mut out = Vec::new();
+        let mut reporting = 0usize;
+        let mut total_obs = 0u64;
+        for (id, d) in self.devices {
+            let obs = d.observation.get(metric);
+            if self.enough(obs) {
+                reporting += 1;
+            }
+            let Some(o) = obs else { continue };
+            total_obs += o.moments.count;
+            let increase = o.counter.map_or(0.0, |c| c.increase);
+            if increase > 0.0 {
+                let before = d.baseline.get(metric).and_then(|b| b.counter).map_or(0.0, |c| c.increase);
+                let mut f = Self::blank(
+                    rule,
+                    Scope::Device(id.clone()),
+                    Outcome::Breach,
+                    1,
+                    format!(
+                        "{} on device {id} (line {}): {metric} rose by {} since the update (baseline window: {})",
+                        rule.name(),
+                        d.line,
+                        num(increase),
+                        num(before)
+                    ),
+                );
+                f.baseline = Some(before);
+                f.observed = Some(increase);
+                f.observed_samples = o.moments.count;
+                f.baseline_samples = d.baseline.get(metric).map_or(0, |b| b.moments.count);
+                f.devices_reporting = 1;
+                out.push(f);
+            }
+        }
+        if !out.is_empty() {
+            return out;
+        }
+        let expected = self.devices.len();
+        let group = Group { scope: Scope::Stage, ids: self.devices.keys().map(String::as_str).collect() };
+        let needed = self.needed(expected);
+        let mut f = if reporting < needed || expected == 0 {
+            let reason = self.missing_reason(&group, metric, false);
+            Self::blank(
+                rule,
+                Scope::Stage,
+                Outcome::Inconclusive { reason },
+                expected,
+                format!(
+                    "{} on stage: {reporting} of {expected} devices report {metric} with at least {} samples since the update, {needed} needed ({})",
+                    rule.name(),
+                    self.policy.min_samples,
+                    reason_text(reason)
+                ),
+            )
+        } else {
+            Self::blank(
+                rule,
+                Scope::Stage,
+                Outcome::Pass,
+                expected,
+                format!("{} on stage: no {metric} increase on {reporting} reporting devices", rule.name()),
+            )
+        };
+        f.devices_reporting = u32::try_from(reporting).unwrap_or(u32::MAX);
+        f.observed_samples = total_obs;
+        vec![f]
+    }
+
+    #[allow(clippy::too_many_lines)]
+    fn trend(&self, rule: &Rule, spec: &MetricSpec) -> Vec<Finding> {
+        let Rule::Trend { name, metric, limit, horizon_hours, .. } = rule else {
+            unreachable!("trend() is only called for trend rules")
+        };
+        let hi = spec.direction == Direction::HigherIsWorse;
+        let sign = if hi { 1.0 } else { -1.0 };
+        let mut out = Vec::new();
+        let mut reporting = 0usize;
+        let mut steepest: Option<(String, Projection)> = None;
+        let mut silent = Vec::new();
+        for (id, d) in self.devices {
+            let obs = d.observation.get(metric);
+            let fit = obs.and_then(|o| o.trend).filter(|t| t.count >= u64::from(self.policy.min_samples));
+            let fit = fit.and_then(|t| t.fit()).filter(|f| f.span_hours >= self.policy.trend_min_hours);
+            let base = d.baseline.get(metric).filter(|b| b.moments.count >= u64::from(self.policy.min_samples));
+            let limit_value = match limit {
+                Limit::Absolute(v) => Some(*v),
+                Limit::Relative(x) => base.map(|b| b.moments.mean * (1.0 + sign * x)),
+            };
+            let (Some(fit), Some(limit_value)) = (fit, limit_value) else {
+                silent.push(id.as_str());
+                continue;
+            };
+            reporting += 1;
+            let slope = sign * fit.slope;
+            let t = sign * fit.t;
+            let projected = fit.current + fit.slope * horizon_hours;
+            let gap = sign * (limit_value - fit.current);
+            let hours_to_limit = if gap <= 0.0 {
+                Some(0.0)
+            } else if slope > 0.0 {
+                Some(gap / slope)
+            } else {
+                None
+            };
+            let p = Projection {
+                slope_per_hour: slope,
+                t: t.clamp(-1e9, 1e9),
+                current: fit.current,
+                projected,
+                limit: limit_value,
+                hours_to_limit,
+                span_hours: fit.span_hours,
+            };
+            let crosses = sign * (projected - limit_value) > 0.0;
+            if t >= self.policy.trend_t_critical && slope > 0.0 && crosses {
+                let mut f = Self::blank(
+                    rule,
+                    Scope::Device(id.clone()),
+                    Outcome::Breach,
+                    1,
+                    format!(
+                        "{name} on device {id} (line {}): {metric} climbs {} per hour (t = {}) over {} h, now {}, projected {} in {} h, past the limit {}{}",
+                        d.line,
+                        num(slope),
+                        num(p.t),
+                        num(p.span_hours),
+                        num(p.current),
+                        num(projected),
+                        num(*horizon_hours),
+                        num(limit_value),
+                        hours_to_limit.map_or_else(String::new, |h| format!(" (crossing in {} h)", num(h))),
+                    ),
+                );
+                f.devices_reporting = 1;
+                f.observed_samples = obs.map_or(0, |o| o.moments.count);
+                f.baseline_samples = base.map_or(0, |b| b.moments.count);
+                f.baseline = base.map(|b| b.moments.mean);
+                f.observed = Some(fit.current);
+                f.projection = Some(p);
+                out.push(f);
+            }
+            let steeper = steepest.as_ref().is_none_or(|(_, s)| p.t > s.t);
+            if steeper {
+                steepest = Some((id.clone(), p));
+            }
+        }
+        if !out.is_empty() {
+            return out;
+        }
+        let expected = self.devices.len();
+        let needed = self.needed(expected);
+        let mut f = if reporting < needed || expected == 0 {
+            let group = Group { scope: Scope::Stage, ids: self.devices.keys().map(String::as_str).collect() };
+            let reason = if reporting == 0
+                && !silent.is_empty()
+                && self.devices.values().all(|d| d.observation.contains_key(metric.as_str()))
+            {
+                InconclusiveReason::TooFewSamples
+            } else {
+                self.missing_reason(&group, metric, matches!(limit, Limit::Relative(_)))
+            };
+            Self::blank(
+                rule,
+                Scope::Stage,
+                Outcome::Inconclusive { reason },
+                expected,
+                format!(
+                    "{name} on stage: {reporting} of {expected} devices have a {metric} trend over at least {} h after the warm-up{}, {needed} needed ({})",
+                    num(self.policy.trend_min_hours),
+                    if matches!(limit, Limit::Relative(_)) { " and a baseline" } else { "" },
+                    reason_text(reason)
+                ),
+            )
+        } else {
+            let detail = steepest.as_ref().map_or_else(String::new, |(id, p)| {
+                format!("; steepest: {id}, {} per hour (t = {})", num(p.slope_per_hour), num(p.t))
+            });
+            let mut f = Self::blank(
+                rule,
+                Scope::Stage,
+                Outcome::Pass,
+                expected,
+                format!("{name} on stage: no {metric} climb projected past its limit on {reporting} devices{detail}"),
+            );
+            f.projection = steepest.map(|(_, p)| p);
+            f
+        };
+        f.devices_reporting = u32::try_from(reporting).unwrap_or(u32::MAX);
+        vec![f]
+    }
+}
+
+fn reason_text(reason: InconclusiveReason) -> &'static str {
+    match reason {
+        InconclusiveReason::NoDevices => "no devices",
+        InconclusiveReason::ObservationTooShort => "observation too short",
+        InconclusiveReason::MetricMissing => "metric missing",
+        InconclusiveReason::NoBaseline => "no baseline",
+        InconclusiveReason::TooFewSamples => "too few samples",
+        InconclusiveReason::TooFewDevices => "too few devices reporting",
+        InconclusiveReason::WithinNoise => "within noise",
+    }
+}
+
+fn describe_compare(f: &Finding, spec: &MetricSpec, stat: Statistic, kind: Change, threshold: f64, zc: f64) -> String {
+    let stat_name = match stat {
+        Statistic::Mean => "mean",
+        Statistic::Median => "median",
+        Statistic::P95 => "p95",
+        Statistic::P99 => "p99",
+    };
+    let unit = if spec.kind == MetricKind::Counter { " per minute" } else { "" };
+    let obs = f.observed.map_or_else(String::new, num);
+    let values = match f.baseline {
+        Some(b) => format!("{stat_name} {}{unit} {} -> {obs}", spec.name, num(b)),
+        None => format!("{stat_name} {}{unit} {obs}", spec.name),
+    };
+    let (change, limit) = match kind {
+        Change::Relative => (
+            f.change.map_or_else(|| "from a zero baseline".to_owned(), |c| format!("{} worse", pct(c))),
+            pct(threshold),
+        ),
+        Change::Absolute if spec.kind == MetricKind::Ratio => (
+            format!("{} points worse", num(f.change.unwrap_or(0.0) * 100.0)),
+            format!("{} points", num(threshold * 100.0)),
+        ),
+        Change::Absolute => (format!("{} worse", num(f.change.unwrap_or(0.0))), num(threshold)),
+        Change::Level => (String::from("level"), num(threshold)),
+    };
+    let samples = format!("{} vs {} samples, {}", f.baseline_samples, f.observed_samples, devices(f.devices_reporting));
+    let head = format!("{} on {}: {values}", f.rule, f.scope);
+    match f.outcome {
+        Outcome::Breach if kind == Change::Level => format!("{head}, beyond {limit} ({samples})"),
+        Outcome::Breach => {
+            format!("{head} ({change}, threshold {limit}; z = {} >= {}; {samples})", num(f.z.unwrap_or(0.0)), num(zc))
+        }
+        Outcome::Inconclusive { .. } => format!(
+            "{head} ({change}, threshold {limit}) but within the baseline's noise (z = {} < {}; {samples})",
+            num(f.z.unwrap_or(0.0)),
+            num(zc)
+        ),
+        Outcome::Pass if kind == Change::Level => format!("{head}, within {limit} ({samples})"),
+        Outcome::Pass => format!("{head} ({change}, threshold {limit}; {samples})"),
+    }
+}

@@ -1,0 +1,542 @@
+//! Per-device summaries kept between runs: ingest, merge.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use super::policy::{HealthPolicy, MetricKind, MetricSpec};
+use super::sketch::QuantileSketch;
+use super::summary::{CounterTrack, Moments, Trend};
+use super::{HealthError, SampleBatch};
+
+/// A device whose health is followed: its production line and when it was updated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CohortDevice {
+    /// Device id.
+    pub id: String,
+    /// Production line.
+    pub line: String,
+    /// When it reported the update installed: the baseline ends and the observation starts.
+    pub updated_at: Timestamp,
+}
+
+/// One metric of one device in one window.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricSummary {
+    /// Moments of the values (for counters: of the per-minute rates).
+    pub moments: Moments,
+    /// Their quantile sketch.
+    pub sketch: QuantileSketch,
+    /// For counters: first and last readings, increase, resets and wraps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counter: Option<CounterTrack>,
+    /// After the update and its warm-up: the values' trend over time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trend: Option<Trend>,
+}
+
+/// A device's summaries before (baseline) and after (observation) its update, by metric.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceHealth {
+    /// Production line.
+    pub line: String,
+    /// When it was updated.
+    pub updated_at: Timestamp,
+    /// Before the update.
+    pub baseline: BTreeMap<String, MetricSummary>,
+    /// Since the update.
+    pub observation: BTreeMap<String, MetricSummary>,
+}
+
+/// What [`HealthState::ingest`] did with each row. Nothing is dropped silently: every row is
+/// counted in exactly one of `baseline`, `observation`, `before_baseline`, `unknown_device`
+/// and `duplicates`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IngestReport {
+    /// Rows in the batch.
+    pub rows: u64,
+    /// Rows in a device's baseline window.
+    pub baseline: u64,
+    /// Rows at or after a device's update.
+    pub observation: u64,
+    /// Rows older than a device's baseline window.
+    pub before_baseline: u64,
+    /// Rows of devices not in the state.
+    pub unknown_device: u64,
+    /// Rows repeating another row exactly (same device, time and values).
+    pub duplicates: u64,
+    /// Those devices (sorted).
+    pub unknown_devices: Vec<String>,
+}
+
+/// The settings summaries depend on; states merge only when these agree.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Settings {
+    baseline_hours: u32,
+    trend_warmup_minutes: u32,
+    metrics: Vec<MetricSpec>,
+}
+
+/// The health summaries of a stage's devices, kept between runs (serialize it) and merged
+/// across shards.
+///
+/// ```
+/// use fleetpath::health::{CohortDevice, HealthPolicy, HealthState, SampleBatch};
+///
+/// let policy = HealthPolicy::default();
+/// let mut state = HealthState::new(&policy)?;
+/// let updated_at: jiff::Timestamp = "2026-11-23T14:00:00Z".parse()?;
+/// state.add_device(CohortDevice { id: "press-1-01".into(), line: "L1".into(), updated_at })?;
+///
+/// let mut batch = SampleBatch::new(&["cycle_time_ms"]);
+/// let t0 = updated_at.as_second();
+/// for minute in -120..60 {
+///     batch.push("press-1-01", t0 + 60 * minute, &[800.0]);
+/// }
+/// batch.push("press-9-99", t0, &[800.0]);
+/// let report = state.ingest(&batch)?;
+/// assert_eq!((report.baseline, report.observation, report.unknown_device), (120, 60, 1));
+///
+/// // Two shards summarise halves; merging gives the same state.
+/// let json = serde_json::to_string(&state).unwrap();
+/// let back: HealthState = serde_json::from_str(&json).unwrap();
+/// assert_eq!(back, state);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HealthState {
+    settings: Settings,
+    devices: BTreeMap<String, DeviceHealth>,
+}
+
+/// Which window a row falls in.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Window {
+    Baseline,
+    Observation,
+}
+
+impl HealthState {
+    /// An empty state for a policy.
+    ///
+    /// # Errors
+    /// As [`HealthPolicy::validate`].
+    pub fn new(policy: &HealthPolicy) -> Result<Self, HealthError> {
+        policy.validate()?;
+        Ok(Self {
+            settings: Settings {
+                baseline_hours: policy.baseline_hours,
+                trend_warmup_minutes: policy.trend_warmup_minutes,
+                metrics: policy.all_metrics(),
+            },
+            devices: BTreeMap::new(),
+        })
+    }
+
+    /// Reads a state written by `serde_json` (or any binding's `to_json`).
+    ///
+    /// # Errors
+    /// [`HealthError::Json`].
+    pub fn from_json(text: &str) -> Result<Self, HealthError> {
+        serde_json::from_str(text).map_err(|e| {
+            let (line, column, message) = crate::json_error_parts(&e);
+            HealthError::Json { what: "health state", line, column, message }
+        })
+    }
+
+    /// Starts following a device. Adding it again with the same line and update time does
+    /// nothing.
+    ///
+    /// # Errors
+    /// [`HealthError::ConflictingDevice`] if it is already followed with another line or
+    /// update time.
+    pub fn add_device(&mut self, device: CohortDevice) -> Result<(), HealthError> {
+        if let Some(known) = self.devices.get(&device.id) {
+            return check_same(&device.id, known, &device.line, device.updated_at);
+        }
+        self.devices.insert(
+            device.id,
+            DeviceHealth {
+                line: device.line,
+                updated_at: device.updated_at,
+                baseline: BTreeMap::new(),
+                observation: BTreeMap::new(),
+            },
+        );
+        Ok(())
+    }
+
+    /// The followed devices, by id.
+    pub fn devices(&self) -> &BTreeMap<String, DeviceHealth> {
+        &self.devices
+    }
+
+    /// The metrics it summarises (built-in and the policy's).
+    pub fn metrics(&self) -> &[MetricSpec] {
+        &self.settings.metrics
+    }
+
+    /// Whether a policy's metrics and windows are the ones this state was built with.
+    ///
+    /// # Errors
+    /// [`HealthError::PolicyMismatch`] naming the difference.
+    pub fn check_policy(&self, policy: &HealthPolicy) -> Result<(), HealthError> {
+        let s = &self.settings;
+        let reason = if s.baseline_hours != policy.baseline_hours {
+            format!("baseline_hours {} vs {}", s.baseline_hours, policy.baseline_hours)
+        } else if s.trend_warmup_minutes != policy.trend_warmup_minutes {
+            format!("trend_warmup_minutes {} vs {}", s.trend_warmup_minutes, policy.trend_warmup_minutes)
+        } else if s.metrics != policy.all_metrics() {
+            "the metric definitions differ".to_owned()
+        } else {
+            return Ok(());
+        };
+        Err(HealthError::PolicyMismatch { reason })
+    }
+
+    /// Adds a batch of samples. Each followed device's rows are sorted by time; rows in the
+    /// `baseline_hours` before its update go to its baseline, rows at or after it to its
+    /// observation. The result does not depend on the order of the rows.
+    ///
+    /// # Errors
+    /// The batch's shape ([`SampleBatch::check_shape`]); [`HealthError::UnknownMetric`] for a
+    /// column the policy does not define; [`HealthError::InvalidValue`] for an infinite value,
+    /// a ratio outside [0, 1] or a negative counter; [`HealthError::ConflictingSamples`] for
+    /// two different rows of one device at one time; [`HealthError::OverlappingCounter`] when
+    /// a counter's readings overlap those already summarised. On error the state is
+    /// unchanged.
+    pub fn ingest(&mut self, batch: &SampleBatch) -> Result<IngestReport, HealthError> {
+        batch.check_shape()?;
+        let columns = self.columns(batch)?;
+        let mut report = IngestReport { rows: batch.len() as u64, ..IngestReport::default() };
+
+        // Batch device index → followed device id.
+        let known: Vec<Option<&str>> =
+            batch.devices.iter().map(|d| self.devices.get_key_value(d.as_str()).map(|(k, _)| k.as_str())).collect();
+        let runs = device_runs(batch, &known, &columns, &mut report)?;
+
+        let mut partial: BTreeMap<String, DeviceHealth> = BTreeMap::new();
+        let mut scratch = Scratch::default();
+        for run in &runs {
+            let id = known[run.device as usize].unwrap_or_default();
+            let device = &self.devices[id];
+            let u = device.updated_at.as_second();
+            let base_start = u - i64::from(self.settings.baseline_hours) * 3600;
+            let warm = u + i64::from(self.settings.trend_warmup_minutes) * 60;
+            // Rows of one device that are already contiguous and in time order are used in
+            // place; others are gathered.
+            let contiguous = run.rows.last().is_some_and(|&l| (l - run.rows[0]) as usize + 1 == run.rows.len());
+            let span = run.rows[0] as usize..run.rows[0] as usize + run.rows.len();
+            let times: &[i64] = if contiguous {
+                &batch.time[span.clone()]
+            } else {
+                scratch.times.clear();
+                scratch.times.extend(run.rows.iter().map(|&r| batch.time[r as usize]));
+                &scratch.times
+            };
+            let b0 = times.partition_point(|&t| t < base_start);
+            let o0 = times.partition_point(|&t| t < u);
+            report.before_baseline += b0 as u64;
+            report.baseline += (o0 - b0) as u64;
+            report.observation += (times.len() - o0) as u64;
+            let mut health = DeviceHealth {
+                line: device.line.clone(),
+                updated_at: device.updated_at,
+                baseline: BTreeMap::new(),
+                observation: BTreeMap::new(),
+            };
+            for &(spec, column) in &columns {
+                let values: &[f64] = if contiguous {
+                    &column[span.clone()]
+                } else {
+                    scratch.values.clear();
+                    scratch.values.extend(run.rows.iter().map(|&r| column[r as usize]));
+                    &scratch.values
+                };
+                for (window, range) in [(Window::Baseline, b0..o0), (Window::Observation, o0..times.len())] {
+                    if range.is_empty() {
+                        continue;
+                    }
+                    let summary = summarise(
+                        spec,
+                        &times[range.clone()],
+                        &values[range],
+                        (window == Window::Observation).then_some((u, warm)),
+                        &mut scratch.hours,
+                    );
+                    if let Some(summary) = summary {
+                        let map = match window {
+                            Window::Baseline => &mut health.baseline,
+                            Window::Observation => &mut health.observation,
+                        };
+                        map.insert(spec.name.clone(), summary);
+                    }
+                }
+            }
+            partial.insert(id.to_owned(), health);
+        }
+        let other = Self { settings: self.settings.clone(), devices: partial };
+        self.merge(&other)?;
+        Ok(report)
+    }
+
+    /// The batch's metric columns with their specs, values checked against the kind.
+    fn columns<'b>(&'b self, batch: &'b SampleBatch) -> Result<Vec<(&'b MetricSpec, &'b [f64])>, HealthError> {
+        let mut out = Vec::with_capacity(batch.metrics.len());
+        for (name, column) in &batch.metrics {
+            let Some(spec) = self.settings.metrics.iter().find(|m| &m.name == name) else {
+                return Err(HealthError::UnknownMetric { metric: name.clone(), at: "sample column".into() });
+            };
+            let bad = |row: usize, v: f64, reason| HealthError::InvalidValue {
+                row,
+                metric: name.clone(),
+                value: v.to_string(),
+                reason,
+            };
+            let ok = |v: f64| match spec.kind {
+                MetricKind::Gauge => v.is_finite(),
+                MetricKind::Ratio => (0.0..=1.0).contains(&v),
+                MetricKind::Counter => v.is_finite() && v >= 0.0,
+            };
+            // One branch-free pass; locate the culprit only when something is wrong.
+            if !column.0.iter().fold(true, |acc, &v| acc & (v.is_nan() | ok(v))) {
+                let (row, &v) = column.0.iter().enumerate().find(|(_, v)| !v.is_nan() && !ok(**v)).unwrap_or((0, &0.0));
+                let reason = match spec.kind {
+                    _ if !v.is_finite() => "is not finite",
+                    MetricKind::Ratio => "is outside [0, 1]",
+                    _ => "is negative",
+                };
+                return Err(bad(row, v, reason));
+            }
+            out.push((spec, column.0.as_slice()));
+        }
+        Ok(out)
+    }
+
+    /// Merges another state's summaries into this one: the union of devices, and for a
+    /// device in both, each window's summaries merged (counters joined in time order).
+    ///
+    /// # Errors
+    /// [`HealthError::PolicyMismatch`] when the states were built under different settings,
+    /// [`HealthError::ConflictingDevice`] when a device's line or update time differs, and
+    /// [`HealthError::OverlappingCounter`] when a counter's readings overlap in time. On error
+    /// this state is unchanged.
+    pub fn merge(&mut self, other: &Self) -> Result<(), HealthError> {
+        if self.settings != other.settings {
+            let probe = HealthPolicy {
+                baseline_hours: other.settings.baseline_hours,
+                trend_warmup_minutes: other.settings.trend_warmup_minutes,
+                ..HealthPolicy::default()
+            };
+            let mut reason = self.check_policy(&probe).err().map_or_else(String::new, |e| e.to_string());
+            if reason.is_empty() || self.settings.metrics != other.settings.metrics {
+                reason = "health state does not match: the metric definitions differ".into();
+            }
+            return Err(HealthError::PolicyMismatch {
+                reason: reason.trim_start_matches("health state does not match: ").to_owned(),
+            });
+        }
+        // Check everything first, so a refused merge changes nothing.
+        for (id, theirs) in &other.devices {
+            let Some(ours) = self.devices.get(id) else { continue };
+            check_same(id, ours, &theirs.line, theirs.updated_at)?;
+            for (mine, yours) in [(&ours.baseline, &theirs.baseline), (&ours.observation, &theirs.observation)] {
+                for (metric, y) in yours {
+                    if let (Some(a), Some(b)) = (mine.get(metric).and_then(|m| m.counter), y.counter) {
+                        let disjoint = a.last.at < b.first.at || b.last.at < a.first.at;
+                        if !disjoint {
+                            return Err(HealthError::OverlappingCounter { device: id.clone(), metric: metric.clone() });
+                        }
+                    }
+                }
+            }
+        }
+        let warmup = i64::from(self.settings.trend_warmup_minutes) * 60;
+        for (id, theirs) in &other.devices {
+            let Some(ours) = self.devices.get_mut(id) else {
+                self.devices.insert(id.clone(), theirs.clone());
+                continue;
+            };
+            let warm = ours.updated_at.as_second() + warmup;
+            let u = ours.updated_at.as_second();
+            for (mine, yours, observing) in
+                [(&mut ours.baseline, &theirs.baseline, false), (&mut ours.observation, &theirs.observation, true)]
+            {
+                for (metric, y) in yours {
+                    let spec = self.settings.metrics.iter().find(|m| &m.name == metric);
+                    let wraps_at = spec.and_then(|s| s.wraps_at);
+                    match mine.get_mut(metric) {
+                        None => {
+                            mine.insert(metric.clone(), y.clone());
+                        }
+                        Some(m) => merge_summary(m, y, wraps_at, observing.then_some((u, warm))),
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn check_same(id: &str, known: &DeviceHealth, line: &str, updated_at: Timestamp) -> Result<(), HealthError> {
+    let reason = if known.line != line {
+        format!("line {:?} differs from {:?}", line, known.line)
+    } else if known.updated_at != updated_at {
+        format!("updated_at {updated_at} differs from {}", known.updated_at)
+    } else {
+        return Ok(());
+    };
+    Err(HealthError::ConflictingDevice { device: id.to_owned(), reason })
+}
+
+/// Merges one metric's summaries; counters are joined in time order (checked disjoint).
+fn merge_summary(a: &mut MetricSummary, b: &MetricSummary, wraps_at: Option<f64>, observing: Option<(i64, i64)>) {
+    if let (Some(ca), Some(cb)) = (a.counter, b.counter) {
+        let (mut earlier, later) = if ca.last.at < cb.first.at { (ca, cb) } else { (cb, ca) };
+        let mut boundary = None;
+        earlier.join(&later, wraps_at, |end, rate| boundary = Some((end, rate)));
+        a.counter = Some(earlier);
+        if let Some((end, rate)) = boundary {
+            a.moments.push(rate);
+            a.sketch.add(rate);
+            if let Some((u, warm)) = observing {
+                if end >= warm {
+                    let mut t = a.trend.unwrap_or_default();
+                    #[allow(clippy::cast_precision_loss)]
+                    t.merge(&Trend::of(&[(end - u) as f64 / 3600.0], &[rate]));
+                    a.trend = Some(t);
+                }
+            }
+        }
+    } else if a.counter.is_none() {
+        a.counter = b.counter;
+    }
+    a.moments.merge(&b.moments);
+    a.sketch.merge(&b.sketch);
+    match (&mut a.trend, &b.trend) {
+        (Some(x), Some(y)) => x.merge(y),
+        (None, Some(y)) => a.trend = Some(*y),
+        _ => {}
+    }
+}
+
+/// Summarises one window of one metric of one device; `observing` = (update, warm-up end)
+/// in unix seconds when the window is the observation.
+fn summarise(
+    spec: &MetricSpec,
+    times: &[i64],
+    values: &[f64],
+    observing: Option<(i64, i64)>,
+    hours: &mut Vec<f64>,
+) -> Option<MetricSummary> {
+    let to_hours = |t: i64, u: i64| {
+        #[allow(clippy::cast_precision_loss)]
+        let h = (t - u) as f64 / 3600.0;
+        h
+    };
+    match spec.kind {
+        MetricKind::Gauge | MetricKind::Ratio => {
+            let moments = Moments::of(values);
+            if moments.count == 0 {
+                return None;
+            }
+            let mut sketch = QuantileSketch::default();
+            sketch.add_slice(values);
+            let trend = observing.and_then(|(u, warm)| {
+                let from = times.partition_point(|&t| t < warm);
+                hours.clear();
+                hours.extend(times[from..].iter().map(|&t| to_hours(t, u)));
+                let trend = Trend::of(hours, &values[from..]);
+                (trend.count > 0).then_some(trend)
+            });
+            Some(MetricSummary { moments, sketch, counter: None, trend })
+        }
+        MetricKind::Counter => {
+            let mut rates = Vec::new();
+            let mut rate_times = Vec::new();
+            let track = CounterTrack::walk(times, values, spec.wraps_at, |end, rate| {
+                rates.push(rate);
+                rate_times.push(end);
+            })?;
+            let moments = Moments::of(&rates);
+            let mut sketch = QuantileSketch::default();
+            sketch.add_slice(&rates);
+            let trend = observing.and_then(|(u, warm)| {
+                let from = rate_times.partition_point(|&t| t < warm);
+                hours.clear();
+                hours.extend(rate_times[from..].iter().map(|&t| to_hours(t, u)));
+                let trend = Trend::of(hours, &rates[from..]);
+                (trend.count > 0).then_some(trend)
+            });
+            Some(MetricSummary { moments, sketch, counter: Some(track), trend })
+        }
+    }
+}
+
+#[derive(Default)]
+struct Scratch {
+    times: Vec<i64>,
+    values: Vec<f64>,
+    hours: Vec<f64>,
+}
+
+/// A followed device's rows, in time order, duplicates removed.
+struct Run {
+    device: u32,
+    rows: Vec<u32>,
+}
+
+/// Groups the rows of followed devices by device, sorted by time; counts unknown devices and
+/// exact duplicates; refuses two different rows of a device at one time.
+fn device_runs(
+    batch: &SampleBatch,
+    known: &[Option<&str>],
+    columns: &[(&MetricSpec, &[f64])],
+    report: &mut IngestReport,
+) -> Result<Vec<Run>, HealthError> {
+    let mut per_device: Vec<Vec<u32>> = vec![Vec::new(); batch.devices.len()];
+    let mut unknown = vec![false; batch.devices.len()];
+    for (row, &d) in batch.device.iter().enumerate() {
+        if known[d as usize].is_some() {
+            per_device[d as usize].push(u32::try_from(row).unwrap_or(u32::MAX));
+        } else {
+            report.unknown_device += 1;
+            unknown[d as usize] = true;
+        }
+    }
+    report.unknown_devices = batch.devices.iter().zip(&unknown).filter(|(_, u)| **u).map(|(d, _)| d.clone()).collect();
+    report.unknown_devices.sort();
+    let same_values = |a: u32, b: u32| columns.iter().all(|(_, c)| c[a as usize].to_bits() == c[b as usize].to_bits());
+    let mut runs = Vec::new();
+    for (d, mut rows) in per_device.into_iter().enumerate() {
+        if rows.is_empty() {
+            continue;
+        }
+        if !rows.is_sorted_by_key(|&r| batch.time[r as usize]) {
+            rows.sort_by_key(|&r| batch.time[r as usize]);
+        }
+        // Equal times: keep one copy of identical rows, refuse different ones. Which copy is
+        // kept does not matter, they are identical.
+        let before = rows.len();
+        let mut conflict = None;
+        rows.dedup_by(|later, earlier| {
+            let same_time = batch.time[*later as usize] == batch.time[*earlier as usize];
+            if same_time && !same_values(*later, *earlier) {
+                conflict = Some(batch.time[*later as usize]);
+            }
+            same_time
+        });
+        if let Some(at) = conflict {
+            return Err(HealthError::ConflictingSamples { device: batch.devices[d].clone(), at });
+        }
+        report.duplicates += (before - rows.len()) as u64;
+        runs.push(Run { device: u32::try_from(d).unwrap_or(u32::MAX), rows });
+    }
+    Ok(runs)
+}
