@@ -302,15 +302,17 @@ fn change_of(kind: Change, dir: Direction, base: f64, obs: f64, floor: f64) -> (
     }
 }
 
-/// Whether a change is beyond a rule's threshold.
+/// Whether a change is beyond a rule's threshold by more than float rounding: a share of
+/// 0.97 against 0.99 is 0.020000000000000018 in floats, and must not breach "2 points".
 fn exceeds(kind: Change, dir: Direction, change: Option<f64>, threshold: f64) -> bool {
+    let slack = 1e-9 * threshold.abs().max(1e-3);
     match (kind, change) {
         (_, None) => true,
         (Change::Level, Some(obs)) => match dir {
-            Direction::HigherIsWorse => obs > threshold,
-            Direction::LowerIsWorse => obs < threshold,
+            Direction::HigherIsWorse => obs > threshold + slack,
+            Direction::LowerIsWorse => obs < threshold - slack,
         },
-        (_, Some(c)) => c > threshold,
+        (_, Some(c)) => c > threshold + slack,
     }
 }
 
@@ -487,6 +489,7 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    #[allow(clippy::too_many_lines)]
     fn compare(&self, rule: &Rule, spec: &MetricSpec, group: &Group<'_>) -> Finding {
         let Rule::Compare { name, metric, statistic: stat, change: kind, threshold, baseline_floor, .. } = rule else {
             unreachable!("compare() is only called for comparison rules")

@@ -150,8 +150,9 @@ pub enum Rule {
         statistic: Statistic,
         /// How change is measured.
         change: Change,
-        /// Breaches when the change is strictly greater (for [`Change::Level`]: when the
-        /// observed value is strictly worse).
+        /// Breaches when the change is greater (for [`Change::Level`]: when the observed
+        /// value is worse) by more than float rounding (10⁻⁹ of the threshold, at least
+        /// 10⁻¹²): a change exactly at the threshold passes.
         threshold: f64,
         /// For [`Change::Relative`]: the smallest denominator, so a zero or tiny baseline
         /// gives a finite change. 0 means a zero baseline makes any worsening an infinite

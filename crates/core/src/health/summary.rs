@@ -136,7 +136,15 @@ impl Moments {
 }
 
 /// A least-squares line through (hours since the update, value), kept as means and co-moments
-/// so it merges like [`Moments`].
+/// so it merges like [`Moments`], plus the sum of squared differences between consecutive
+/// values, which estimates the noise's lag-1 autocorrelation.
+///
+/// Samples taken a minute apart are not independent: a level that wanders makes an ordinary
+/// least-squares t score several times too large (with lag-1 autocorrelation ρ = 0.9, about
+/// 4.4 times). [`Trend::fit`] estimates ρ from `Var(Δx) = 2σ²(1 − ρ)` and widens the slope's
+/// standard error by `√((1 + ρ) / (1 − ρ))` (the effective-sample-size correction of Santer et
+/// al., 2000). Merging trends that overlap in time adds no difference for the seam, so their
+/// ρ is then approximate; consecutive time ranges merge exactly.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Trend {
@@ -156,6 +164,14 @@ pub struct Trend {
     pub first_t: f64,
     /// The latest time seen, hours since the update.
     pub last_t: f64,
+    /// The value at `first_t`.
+    pub first_x: f64,
+    /// The value at `last_t`.
+    pub last_x: f64,
+    /// Σ (xᵢ − xᵢ₋₁)² over consecutive points.
+    pub sdd: f64,
+    /// How many consecutive pairs `sdd` sums.
+    pub pairs: u64,
 }
 
 /// A fitted trend.
@@ -169,14 +185,23 @@ pub struct Fit {
     pub current: f64,
     /// Hours covered (first to last point).
     pub span_hours: f64,
+    /// The residuals' estimated lag-1 autocorrelation, in [0, 0.99].
+    pub rho: f64,
 }
 
 impl Trend {
-    /// Summarises points given as parallel slices, skipping NaN values.
+    /// Summarises points given as parallel slices in time order, skipping NaN values.
     pub fn of(hours: &[f64], values: &[f64]) -> Self {
         let (mut n, mut st, mut sx, mut first, mut last) = (0u64, 0.0, 0.0, f64::INFINITY, f64::NEG_INFINITY);
+        let (mut first_x, mut last_x, mut sdd) = (0.0, 0.0, 0.0);
         for (&t, &x) in hours.iter().zip(values) {
             if !x.is_nan() {
+                if n == 0 {
+                    first_x = x;
+                } else {
+                    sdd += (x - last_x) * (x - last_x);
+                }
+                last_x = x;
                 n += 1;
                 st += t;
                 sx += x;
@@ -198,7 +223,20 @@ impl Trend {
                 cxx += dx * dx;
             }
         }
-        Self { count: n, mean_t: mt, mean_x: mx, ctt, ctx, cxx, first_t: first, last_t: last }
+        Self {
+            count: n,
+            mean_t: mt,
+            mean_x: mx,
+            ctt,
+            ctx,
+            cxx,
+            first_t: first,
+            last_t: last,
+            first_x,
+            last_x,
+            sdd,
+            pairs: n - 1,
+        }
     }
 
     /// Merges another trend summary into this one.
@@ -213,6 +251,22 @@ impl Trend {
         #[allow(clippy::cast_precision_loss)]
         let (na, nb) = (self.count as f64, other.count as f64);
         let n = na + nb;
+        // The seam between consecutive ranges is one more pair of neighbours.
+        if other.first_t > self.last_t {
+            self.sdd += (other.first_x - self.last_x).powi(2);
+            self.pairs += 1;
+        } else if self.first_t > other.last_t {
+            self.sdd += (self.first_x - other.last_x).powi(2);
+            self.pairs += 1;
+        }
+        self.sdd += other.sdd;
+        self.pairs += other.pairs;
+        if other.first_t < self.first_t {
+            self.first_x = other.first_x;
+        }
+        if other.last_t > self.last_t {
+            self.last_x = other.last_x;
+        }
         let (dt, dx) = (other.mean_t - self.mean_t, other.mean_x - self.mean_x);
         let w = na * nb / n;
         self.mean_t += dt * (nb / n);
@@ -226,6 +280,7 @@ impl Trend {
     }
 
     /// The least-squares fit, or `None` with fewer than three points or no spread in time.
+    /// Its t score uses the standard error widened for autocorrelation (see above).
     pub fn fit(&self) -> Option<Fit> {
         if self.count < 3 || self.ctt <= 0.0 {
             return None;
@@ -233,7 +288,13 @@ impl Trend {
         let slope = self.ctx / self.ctt;
         #[allow(clippy::cast_precision_loss)]
         let residual = ((self.cxx - slope * self.ctx) / (self.count - 2) as f64).max(0.0);
-        let se = (residual / self.ctt).sqrt();
+        #[allow(clippy::cast_precision_loss)]
+        let rho = if self.pairs > 0 && residual > 0.0 {
+            (1.0 - self.sdd / self.pairs as f64 / (2.0 * residual)).clamp(0.0, 0.99)
+        } else {
+            0.0
+        };
+        let se = (residual / self.ctt * ((1.0 + rho) / (1.0 - rho))).sqrt();
         let t = if se > 0.0 {
             slope / se
         } else if slope == 0.0 {
@@ -246,6 +307,7 @@ impl Trend {
             t,
             current: self.mean_x + slope * (self.last_t - self.mean_t),
             span_hours: self.last_t - self.first_t,
+            rho,
         })
     }
 }
@@ -396,7 +458,7 @@ mod tests {
         let mut rates = Vec::new();
         let t =
             CounterTrack::walk(&[0, 60, 120, 180, 240], &[10.0, 12.0, 3.0, f64::NAN, 4_294_967_290.0], None, |_, r| {
-                rates.push(r)
+                rates.push(r);
             })
             .unwrap();
         // 10→12 (+2), 12→3 reset (+3), 3→4294967290 over two minutes.
