@@ -1,7 +1,7 @@
 //! Health rules at, just under and just over their thresholds; crashes; thin data; zero
 //! baselines; counter resets; leak detection and its false-positive rate.
 
-#![allow(clippy::cast_precision_loss, clippy::float_cmp, clippy::cast_possible_truncation)]
+#![allow(clippy::cast_precision_loss, clippy::float_cmp, clippy::cast_possible_truncation, clippy::cast_sign_loss)]
 
 use fleetpath::health::{
     Change, CohortDevice, HealthPolicy, HealthReport, HealthState, HealthStatus, InconclusiveReason, MetricKind,
@@ -346,7 +346,7 @@ fn memory_state(p: &HealthPolicy, seed: u64, leaky: Option<&str>, minutes: i64, 
     let mut batch = SampleBatch::new(&["memory_mb"]);
     for (id, _) in &devices {
         let mut e = 0.0;
-        for m in -(p.baseline_hours as i64) * 60..minutes {
+        for m in -i64::from(p.baseline_hours) * 60..minutes {
             // AR(1) noise with unit variance: e' = ar·e + sqrt(1 − ar²)·z.
             e = ar * e + (1.0 - ar * ar).sqrt() * noise(seed, id, m);
             let climb = if Some(*id) == leaky && m > 0 { 300.0 * 0.02 * m as f64 / 60.0 } else { 0.0 };

@@ -231,7 +231,7 @@ impl HealthState {
             let warm = u + i64::from(self.settings.trend_warmup_minutes) * 60;
             // Rows of one device that are already contiguous and in time order are used in
             // place; others are gathered.
-            let contiguous = run.rows.last().is_some_and(|&l| (l - run.rows[0]) as usize + 1 == run.rows.len());
+            let contiguous = run.rows.windows(2).all(|w| w[1] == w[0] + 1);
             let span = run.rows[0] as usize..run.rows[0] as usize + run.rows.len();
             let times: &[i64] = if contiguous {
                 &batch.time[span.clone()]

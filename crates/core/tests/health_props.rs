@@ -1,0 +1,224 @@
+//! Property tests of the health summaries: merging the summaries of a split of the samples
+//! equals summarising all of them (within the documented float tolerance), and neither
+//! summaries nor verdicts depend on the order of the rows.
+
+#![allow(clippy::cast_precision_loss, clippy::float_cmp)]
+
+use fleetpath::health::{CohortDevice, HealthPolicy, HealthState, MetricSummary, SampleBatch, ScopeKind, Trend};
+use jiff::Timestamp;
+use proptest::prelude::*;
+
+const T0: i64 = 1_795_000_000;
+
+/// One row: device index, minute relative to `T0`, and the four metrics.
+#[derive(Debug, Clone)]
+struct Row {
+    device: usize,
+    minute: i64,
+    cycle: f64,
+    connected: f64,
+    errors: f64,
+    memory: f64,
+}
+
+const METRICS: [&str; 4] = ["cycle_time_ms", "error_count", "memory_mb", "mqtt_connected"];
+
+/// Up to four devices, each with distinct minutes in [-200, 200), values with gaps (NaN),
+/// and an error counter that climbs and sometimes restarts.
+fn rows() -> impl Strategy<Value = (Vec<Row>, Vec<i64>)> {
+    let device = (
+        prop::collection::btree_set(-200i64..200, 1..60),
+        prop::collection::vec((0.0f64..1000.0, 0u8..10, 0u32..5, 0u8..20, 100.0f64..400.0), 60),
+        -40i64..40,
+    );
+    prop::collection::vec(device, 1..5).prop_map(|devices| {
+        let mut rows = Vec::new();
+        let mut offsets = Vec::new();
+        for (d, (minutes, values, offset)) in devices.into_iter().enumerate() {
+            offsets.push(offset);
+            let mut errors = 0.0;
+            for (minute, (cycle, gap, inc, restart, memory)) in minutes.into_iter().zip(values) {
+                errors = if restart == 0 { f64::from(inc) } else { errors + f64::from(inc) };
+                rows.push(Row {
+                    device: d,
+                    minute,
+                    cycle: if gap == 0 { f64::NAN } else { cycle },
+                    connected: if gap == 1 { 0.0 } else { 1.0 },
+                    errors: if gap == 2 { f64::NAN } else { errors },
+                    memory,
+                });
+            }
+        }
+        (rows, offsets)
+    })
+}
+
+fn policy() -> HealthPolicy {
+    HealthPolicy {
+        baseline_hours: 2,
+        monitoring_hours: 1,
+        min_samples: 3,
+        trend_warmup_minutes: 10,
+        trend_min_hours: 0.5,
+        scopes: vec![ScopeKind::Stage, ScopeKind::Line, ScopeKind::Device],
+        ..HealthPolicy::default()
+    }
+}
+
+fn state(offsets: &[i64]) -> HealthState {
+    let mut s = HealthState::new(&policy()).unwrap();
+    for (d, off) in offsets.iter().enumerate() {
+        s.add_device(CohortDevice {
+            id: format!("dev-{d}"),
+            line: format!("L{}", d % 2),
+            updated_at: Timestamp::from_second(T0 + 60 * off).unwrap(),
+        })
+        .unwrap();
+    }
+    s
+}
+
+fn batch<'a>(rows: impl IntoIterator<Item = &'a Row>) -> SampleBatch {
+    let mut b = SampleBatch::new(&METRICS);
+    for r in rows {
+        b.push(&format!("dev-{}", r.device), T0 + 60 * r.minute, &[r.cycle, r.errors, r.memory, r.connected]);
+    }
+    b
+}
+
+fn close(a: f64, b: f64, rel: f64, scale: f64) -> bool {
+    (a - b).abs() <= rel * a.abs().max(b.abs()).max(scale)
+}
+
+fn assert_summary_close(what: &str, a: &MetricSummary, b: &MetricSummary, seams_exact: bool) {
+    let (ma, mb) = (&a.moments, &b.moments);
+    assert_eq!((ma.count, ma.min, ma.max), (mb.count, mb.min, mb.max), "{what}: count/min/max");
+    let scale = ma.max.abs().max(ma.min.abs()).max(1.0);
+    assert!(close(ma.sum, mb.sum, 1e-9, scale), "{what}: sum {} vs {}", ma.sum, mb.sum);
+    assert!(close(ma.mean, mb.mean, 1e-9, scale), "{what}: mean {} vs {}", ma.mean, mb.mean);
+    assert!(close(ma.m2, mb.m2, 1e-6, scale * scale), "{what}: m2 {} vs {}", ma.m2, mb.m2);
+    assert_eq!(a.sketch, b.sketch, "{what}: sketches merge exactly");
+    assert_eq!(a.counter, b.counter, "{what}: counter tracks (whole numbers) merge exactly");
+    match (a.trend, b.trend) {
+        (None, None) => {}
+        (Some(x), Some(y)) => assert_trend_close(what, &x, &y, seams_exact, scale),
+        (x, y) => panic!("{what}: trend {x:?} vs {y:?}"),
+    }
+}
+
+fn assert_trend_close(what: &str, x: &Trend, y: &Trend, seams_exact: bool, scale: f64) {
+    assert_eq!((x.count, x.first_t, x.last_t), (y.count, y.first_t, y.last_t), "{what}: trend span");
+    for (name, a, b, s) in [
+        ("mean_t", x.mean_t, y.mean_t, 10.0),
+        ("mean_x", x.mean_x, y.mean_x, scale),
+        ("ctt", x.ctt, y.ctt, 100.0),
+        ("ctx", x.ctx, y.ctx, 10.0 * scale),
+        ("cxx", x.cxx, y.cxx, scale * scale),
+    ] {
+        assert!(close(a, b, 1e-6, s), "{what}: trend {name} {a} vs {b}");
+    }
+    if seams_exact {
+        assert_eq!((x.pairs, x.first_x, x.last_x), (y.pairs, y.first_x, y.last_x), "{what}: trend seams");
+        assert!(close(x.sdd, y.sdd, 1e-9, scale * scale), "{what}: sdd {} vs {}", x.sdd, y.sdd);
+    }
+}
+
+fn assert_states_close(a: &HealthState, b: &HealthState, seams_exact: bool) {
+    assert_eq!(a.devices().keys().collect::<Vec<_>>(), b.devices().keys().collect::<Vec<_>>());
+    for (id, da) in a.devices() {
+        let db = &b.devices()[id];
+        for (window, wa, wb) in
+            [("baseline", &da.baseline, &db.baseline), ("observation", &da.observation, &db.observation)]
+        {
+            assert_eq!(wa.keys().collect::<Vec<_>>(), wb.keys().collect::<Vec<_>>(), "{id} {window}");
+            for (metric, sa) in wa {
+                assert_summary_close(&format!("{id} {window} {metric}"), sa, &wb[metric], seams_exact);
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    /// Shuffled rows give the identical state and the identical report, byte for byte.
+    #[test]
+    fn summaries_and_verdicts_ignore_row_order((rows, offsets) in rows(), seed in any::<u64>()) {
+        let mut shuffled = rows.clone();
+        // Deterministic shuffle from the seed.
+        for i in (1..shuffled.len()).rev() {
+            let j = (xxhash_rust::xxh3::xxh3_64_with_seed(&i.to_le_bytes(), seed) % (i as u64 + 1)) as usize;
+            shuffled.swap(i, j);
+        }
+        let (mut a, mut b) = (state(&offsets), state(&offsets));
+        let ra = a.ingest(&batch(&rows)).unwrap();
+        let rb = b.ingest(&batch(&shuffled)).unwrap();
+        prop_assert_eq!(&ra, &rb);
+        prop_assert_eq!(ra.baseline + ra.observation + ra.before_baseline, rows.len() as u64);
+        prop_assert_eq!(&a, &b);
+        let now = Timestamp::from_second(T0 + 60 * 240).unwrap();
+        let (pa, pb) = (a.evaluate(&policy(), now).unwrap(), b.evaluate(&policy(), now).unwrap());
+        prop_assert_eq!(serde_json::to_string(&pa).unwrap(), serde_json::to_string(&pb).unwrap());
+        // And the state survives JSON exactly.
+        let back = HealthState::from_json(&serde_json::to_string(&a).unwrap()).unwrap();
+        prop_assert_eq!(&back, &a);
+    }
+
+    /// Shards by device and by time (consecutive runs) merge into what one run summarises,
+    /// in either merge order.
+    #[test]
+    fn device_and_time_shards_merge_like_one_run(
+        (rows, offsets) in rows(),
+        cut in -200i64..200,
+        device_mask in any::<u8>(),
+    ) {
+        let mut whole = state(&offsets);
+        whole.ingest(&batch(&rows)).unwrap();
+        // Shard 1: some devices, all their rows. Shards 2 and 3: the others, split in time.
+        let mine = |r: &&Row| device_mask & (1 << r.device) != 0;
+        let (mut s1, mut s2, mut s3) = (state(&offsets), state(&offsets), state(&offsets));
+        s1.ingest(&batch(rows.iter().filter(mine))).unwrap();
+        s2.ingest(&batch(rows.iter().filter(|r| !mine(r) && r.minute < cut))).unwrap();
+        s3.ingest(&batch(rows.iter().filter(|r| !mine(r) && r.minute >= cut))).unwrap();
+        let mut forward = s1.clone();
+        forward.merge(&s2).unwrap();
+        forward.merge(&s3).unwrap();
+        assert_states_close(&forward, &whole, true);
+        let mut backward = s3.clone();
+        backward.merge(&s2).unwrap();
+        backward.merge(&s1).unwrap();
+        assert_states_close(&backward, &whole, true);
+        // Consecutive 5-minute runs into one state do the same.
+        let mut runs = s1;
+        runs.ingest(&batch(rows.iter().filter(|r| !mine(r) && r.minute < cut))).unwrap();
+        runs.ingest(&batch(rows.iter().filter(|r| !mine(r) && r.minute >= cut))).unwrap();
+        assert_states_close(&runs, &whole, true);
+    }
+
+    /// Gauges and ratios merge from any split of the rows, even interleaved in time (only a
+    /// trend's autocorrelation estimate is then approximate). Counters that overlap in time
+    /// are refused, never merged wrongly.
+    #[test]
+    fn gauges_merge_from_any_split((rows, offsets) in rows(), picks in prop::collection::vec(any::<bool>(), 240)) {
+        let gauge_only: Vec<Row> = rows.iter().map(|r| Row { errors: f64::NAN, ..r.clone() }).collect();
+        let mut whole = state(&offsets);
+        whole.ingest(&batch(&gauge_only)).unwrap();
+        let side = |i: usize| picks[i % picks.len()];
+        let (mut a, mut b) = (state(&offsets), state(&offsets));
+        a.ingest(&batch(gauge_only.iter().enumerate().filter(|(i, _)| side(*i)).map(|(_, r)| r))).unwrap();
+        b.ingest(&batch(gauge_only.iter().enumerate().filter(|(i, _)| !side(*i)).map(|(_, r)| r))).unwrap();
+        a.merge(&b).unwrap();
+        assert_states_close(&a, &whole, false);
+
+        // The same split with counters: either it merges (no overlap) or it is refused with
+        // the state untouched.
+        let (mut a, mut b) = (state(&offsets), state(&offsets));
+        a.ingest(&batch(rows.iter().enumerate().filter(|(i, _)| side(*i)).map(|(_, r)| r))).unwrap();
+        b.ingest(&batch(rows.iter().enumerate().filter(|(i, _)| !side(*i)).map(|(_, r)| r))).unwrap();
+        let before = a.clone();
+        if let Err(e) = a.merge(&b) {
+            prop_assert_eq!(e.code(), "overlapping_counter");
+            prop_assert_eq!(&a, &before);
+        }
+    }
+}
