@@ -2,7 +2,7 @@
 //! equals summarising all of them (within the documented float tolerance), and neither
 //! summaries nor verdicts depend on the order of the rows.
 
-#![allow(clippy::cast_precision_loss, clippy::float_cmp)]
+#![allow(clippy::cast_precision_loss, clippy::float_cmp, clippy::cast_possible_truncation)]
 
 use fleetpath::health::{CohortDevice, HealthPolicy, HealthState, MetricSummary, SampleBatch, ScopeKind, Trend};
 use jiff::Timestamp;

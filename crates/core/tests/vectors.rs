@@ -191,6 +191,7 @@ fn every_code_has_a_vector() {
         "rollouts.json",
         "schedules.json",
         "rollout_events.json",
+        "health.json",
     ] {
         collect_codes(&load(file), &mut seen);
     }
@@ -562,5 +563,98 @@ fn retries() {
             decisions.push(serde_json::to_value(decision).unwrap());
         }
         assert_eq!(Value::Array(decisions), case["decisions"], "{name}");
+    }
+}
+
+/// A JSON value as the text a host would pass (a string vector is already text).
+fn text_of(v: &Value) -> String {
+    v.as_str().map_or_else(|| v.to_string(), str::to_owned)
+}
+
+fn health_state(
+    case: &Value,
+    policy: &fleetpath::health::HealthPolicy,
+) -> Result<fleetpath::health::HealthState, fleetpath::health::HealthError> {
+    let mut state = fleetpath::health::HealthState::new(policy)?;
+    for d in case["devices"].as_array().into_iter().flatten() {
+        state.add_device(serde_json::from_value(d.clone()).unwrap())?;
+    }
+    Ok(state)
+}
+
+#[test]
+fn health() {
+    use fleetpath::health::{HealthPolicy, HealthState, SampleBatch};
+    let data = load("health.json");
+    for case in data["cases"].as_array().unwrap() {
+        let name = str_of(case, "name");
+        let policy = HealthPolicy::from_json(&text_of(&case["policy"])).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let mut state = health_state(case, &policy).unwrap();
+        let batch = SampleBatch::from_json(&text_of(&case["batch"])).unwrap();
+        let ingest = state.ingest(&batch).unwrap();
+        let now: jiff::Timestamp = str_of(case, "now").parse().unwrap();
+        let report = state.evaluate(&policy, now).unwrap();
+        let got = serde_json::to_value(&report).unwrap();
+        let expect = &case["expect"];
+        assert_eq!(got["status"], expect["status"], "{name}: {report}");
+        if let Some(summary) = expect.get("summary") {
+            assert_eq!(&got["summary"], summary, "{name}");
+        }
+        if let Some(counts) = expect.get("ingest") {
+            assert_eq!(&serde_json::to_value(&ingest).unwrap(), counts, "{name}");
+        }
+        for want in expect["findings"].as_array().into_iter().flatten() {
+            let found = got["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|f| f["rule"] == want["rule"] && f["scope"] == want["scope"])
+                .unwrap_or_else(|| panic!("{name}: no finding {want}\n{report}"));
+            for (key, value) in want.as_object().unwrap() {
+                match (value.as_f64(), found.get(key).and_then(Value::as_f64)) {
+                    (Some(w), Some(f)) if value.is_number() => {
+                        assert!((w - f).abs() <= 1e-9, "{name}: {key} = {f}, expected {w}");
+                    }
+                    _ => assert_eq!(found.get(key), Some(value), "{name}: {key} in {found}"),
+                }
+            }
+        }
+        // The state survives JSON exactly, and the report is the same from the copy.
+        let back = HealthState::from_json(&serde_json::to_string(&state).unwrap()).unwrap();
+        assert_eq!(back.evaluate(&policy, now).unwrap(), report, "{name}");
+    }
+    for case in data["errors"].as_array().unwrap() {
+        let op = str_of(case, "op");
+        let policy = || HealthPolicy::from_json(&text_of(&case["policy"])).unwrap();
+        let err = match op {
+            "policy" => HealthPolicy::from_json(&text_of(&case["policy"])).unwrap_err(),
+            "batch" => SampleBatch::from_json(&text_of(&case["batch"])).unwrap_err(),
+            "add_devices" => health_state(case, &policy()).unwrap_err(),
+            "ingest" => {
+                let mut state = health_state(case, &policy()).unwrap();
+                let before = state.clone();
+                let err = state.ingest(&SampleBatch::from_json(&text_of(&case["batch"])).unwrap()).unwrap_err();
+                assert_eq!(state, before, "a refused batch leaves the state unchanged");
+                err
+            }
+            "merge" => {
+                let mut states = case["batches"].as_array().unwrap().iter().map(|b| {
+                    let mut s = health_state(case, &policy()).unwrap();
+                    s.ingest(&SampleBatch::from_json(&text_of(b)).unwrap()).unwrap();
+                    s
+                });
+                let (mut a, b) = (states.next().unwrap(), states.next().unwrap());
+                a.merge(&b).unwrap_err()
+            }
+            "evaluate" => {
+                let state = health_state(case, &policy()).unwrap();
+                let other = HealthPolicy::from_json(&text_of(&case["evaluate_policy"])).unwrap();
+                state.evaluate(&other, jiff::Timestamp::UNIX_EPOCH).unwrap_err()
+            }
+            other => panic!("unknown op {other}"),
+        };
+        assert_eq!(err.code(), str_of(case, "code"), "{case}");
+        assert_eq!(err.to_string(), str_of(case, "message"), "{case}");
+        assert_eq!(fleetpath::Error::from(err).code(), str_of(case, "code"));
     }
 }

@@ -27,7 +27,7 @@ pub enum HealthError {
     /// Two metrics, rules or devices with one name.
     #[error("{what} {name:?} is defined twice")]
     DuplicateName {
-        /// `metric`, `rule` or `device`.
+        /// `metric`, `built-in metric`, `rule` or `device`.
         what: &'static str,
         /// The name.
         name: String,

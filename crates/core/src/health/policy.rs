@@ -393,7 +393,13 @@ impl HealthPolicy {
                 return bad(format!("{at}.name"), "must not be empty");
             }
             if all[..i].iter().any(|o| o.name == m.name) {
-                return Err(HealthError::DuplicateName { what: "metric", name: m.name.clone() });
+                let what = if i >= MetricSpec::builtin().len() && MetricSpec::builtin().iter().any(|b| b.name == m.name)
+                {
+                    "built-in metric"
+                } else {
+                    "metric"
+                };
+                return Err(HealthError::DuplicateName { what, name: m.name.clone() });
             }
             match (m.kind, m.wraps_at) {
                 (MetricKind::Counter, Some(w)) if !(w.is_finite() && w > 0.0) => {

@@ -82,6 +82,24 @@ struct Settings {
     metrics: Vec<MetricSpec>,
 }
 
+impl Settings {
+    fn differences(&self, theirs: &Self, who: &str) -> Result<(), HealthError> {
+        let reason = if self.baseline_hours != theirs.baseline_hours {
+            format!("baseline_hours is {} in the state and {} in {who}", self.baseline_hours, theirs.baseline_hours)
+        } else if self.trend_warmup_minutes != theirs.trend_warmup_minutes {
+            format!(
+                "trend_warmup_minutes is {} in the state and {} in {who}",
+                self.trend_warmup_minutes, theirs.trend_warmup_minutes
+            )
+        } else if self.metrics != theirs.metrics {
+            format!("the metric definitions differ between the state and {who}")
+        } else {
+            return Ok(());
+        };
+        Err(HealthError::PolicyMismatch { reason })
+    }
+}
+
 /// The health summaries of a stage's devices, kept between runs (serialize it) and merged
 /// across shards.
 ///
@@ -187,17 +205,12 @@ impl HealthState {
     /// # Errors
     /// [`HealthError::PolicyMismatch`] naming the difference.
     pub fn check_policy(&self, policy: &HealthPolicy) -> Result<(), HealthError> {
-        let s = &self.settings;
-        let reason = if s.baseline_hours != policy.baseline_hours {
-            format!("baseline_hours {} vs {}", s.baseline_hours, policy.baseline_hours)
-        } else if s.trend_warmup_minutes != policy.trend_warmup_minutes {
-            format!("trend_warmup_minutes {} vs {}", s.trend_warmup_minutes, policy.trend_warmup_minutes)
-        } else if s.metrics != policy.all_metrics() {
-            "the metric definitions differ".to_owned()
-        } else {
-            return Ok(());
+        let theirs = Settings {
+            baseline_hours: policy.baseline_hours,
+            trend_warmup_minutes: policy.trend_warmup_minutes,
+            metrics: policy.all_metrics(),
         };
-        Err(HealthError::PolicyMismatch { reason })
+        self.settings.differences(&theirs, "the policy")
     }
 
     /// Adds a batch of samples. Each followed device's rows are sorted by time; rows in the
@@ -328,20 +341,7 @@ impl HealthState {
     /// [`HealthError::OverlappingCounter`] when a counter's readings overlap in time. On error
     /// this state is unchanged.
     pub fn merge(&mut self, other: &Self) -> Result<(), HealthError> {
-        if self.settings != other.settings {
-            let probe = HealthPolicy {
-                baseline_hours: other.settings.baseline_hours,
-                trend_warmup_minutes: other.settings.trend_warmup_minutes,
-                ..HealthPolicy::default()
-            };
-            let mut reason = self.check_policy(&probe).err().map_or_else(String::new, |e| e.to_string());
-            if reason.is_empty() || self.settings.metrics != other.settings.metrics {
-                reason = "health state does not match: the metric definitions differ".into();
-            }
-            return Err(HealthError::PolicyMismatch {
-                reason: reason.trim_start_matches("health state does not match: ").to_owned(),
-            });
-        }
+        self.settings.differences(&other.settings, "the other state")?;
         // Check everything first, so a refused merge changes nothing.
         for (id, theirs) in &other.devices {
             let Some(ours) = self.devices.get(id) else { continue };
