@@ -248,21 +248,59 @@ fn a_short_observation_is_inconclusive_until_the_window_ends() {
 }
 
 #[test]
-fn a_change_within_the_baselines_noise_does_not_breach_and_does_not_pass() {
-    let p = HealthPolicy { baseline_hours: 25, monitoring_hours: 1, ..policy(vec![seed_rule("cycle_time")]) };
+fn a_change_within_the_baselines_noise_does_not_breach() {
+    let p = HealthPolicy { baseline_hours: 25, monitoring_hours: 2, ..policy(vec![seed_rule("cycle_time")]) };
     // Mean +15 % but the values spread ±60 %: not distinguishable on 60 vs 30 samples.
     let before = [40.0, 70.0, 100.0, 130.0, 160.0];
     let after = [55.0, 85.0, 115.0, 145.0, 175.0];
     let state = run(&p, &[("d1", "L1")], &["cycle_time_ms"], -60..30, |_, m| {
         vec![if m < 0 { before[(m + 60) as usize % 5] } else { after[m as usize % 5] }]
     });
-    let report = state.evaluate(&p, at(T0 + 2 * 3600)).unwrap();
+    // Half-way through the window: more data may still tell, inconclusive.
+    let report = state.evaluate(&p, at(T0 + 3600)).unwrap();
     let f = finding(&report, "cycle_time", &Scope::Stage);
     assert!(f.change.unwrap() > 0.10);
     assert!(f.z.unwrap() < 3.0);
+    assert!((f.z_needed.unwrap() - 3.0 * 2f64.sqrt()).abs() < 1e-12, "an early look needs more");
     assert_eq!(f.outcome, Outcome::Inconclusive { reason: InconclusiveReason::WithinNoise });
-    assert_eq!(report.status, HealthStatus::Inconclusive);
     assert!(f.message.contains("but within the baseline's noise"), "{}", f.message);
+    // The whole window observed with enough samples: judged noise, a pass that says so.
+    let report = state.evaluate(&p, at(T0 + 2 * 3600)).unwrap();
+    let f = finding(&report, "cycle_time", &Scope::Stage);
+    assert_eq!((f.outcome, f.within_noise, f.z_needed), (Outcome::Pass, true, Some(3.0)));
+    assert_eq!(report.status, HealthStatus::Healthy);
+    assert!(f.message.contains("within the baseline's noise over the whole window"), "{}", f.message);
+    // Unless the policy is strict.
+    let strict = HealthPolicy { strict_noise: true, ..p.clone() };
+    let report = state.evaluate(&strict, at(T0 + 2 * 3600)).unwrap();
+    assert_eq!(report.status, HealthStatus::Inconclusive);
+}
+
+#[test]
+fn early_looks_need_overwhelming_evidence() {
+    // A 3 % slower cycle time on a noisy line: clear after a day, not after 40 minutes.
+    let p = HealthPolicy {
+        baseline_hours: 25,
+        ..policy(vec![Rule::Compare {
+            name: "cycle_time".into(),
+            metric: "cycle_time_ms".into(),
+            statistic: Statistic::Mean,
+            change: Change::Relative,
+            threshold: 0.02,
+            baseline_floor: 0.0,
+            scopes: None,
+        }])
+    };
+    let samples = |d: &str, m: i64| vec![if m < 0 { 800.0 } else { 824.0 } + 16.0 * noise(3, d, m)];
+    let state = run(&p, &[("d1", "L1")], &["cycle_time_ms"], -1500..40, samples);
+    let early = state.evaluate(&p, at(T0 + 40 * 60)).unwrap();
+    assert_eq!(early.status, HealthStatus::Inconclusive, "{early}");
+    let f = finding(&early, "cycle_time", &Scope::Stage);
+    assert!(f.z.unwrap() > 3.0, "a fixed z of 3 would have breached: {early}");
+    assert_eq!(f.outcome, Outcome::Inconclusive { reason: InconclusiveReason::WithinNoise });
+    let state = run(&p, &[("d1", "L1")], &["cycle_time_ms"], -1500..1440, samples);
+    let late = state.evaluate(&p, at(T0 + 24 * 3600)).unwrap();
+    assert_eq!(late.status, HealthStatus::Breach, "{late}");
 }
 
 #[test]

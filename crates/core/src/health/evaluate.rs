@@ -140,6 +140,12 @@ pub struct Finding {
     /// The Mann-Whitney z score in the worse direction, when the threshold was exceeded.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub z: Option<f64>,
+    /// The z score a breach needed at this point of the monitoring window.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub z_needed: Option<f64>,
+    /// Beyond the threshold but within noise over the whole window: passed as noise.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub within_noise: bool,
     /// Baseline samples of the reporting devices.
     pub baseline_samples: u64,
     /// Observed samples of the reporting devices.
@@ -319,6 +325,10 @@ fn exceeds(kind: Change, dir: Direction, change: Option<f64>, threshold: f64) ->
 struct Ctx<'a> {
     policy: &'a HealthPolicy,
     devices: &'a BTreeMap<String, DeviceHealth>,
+    /// The z score a breach needs now.
+    z_needed: f64,
+    /// Whether the whole monitoring window has been observed.
+    window_done: bool,
 }
 
 /// A scope's devices and how many of them must report.
@@ -339,10 +349,13 @@ impl HealthState {
     ///
     /// A comparison breaches only when the change is beyond the threshold **and** the
     /// one-sided Mann-Whitney test of the observed samples against the baseline samples
-    /// (sketch buckets as ties, normal approximation with tie correction) reaches
-    /// `z_critical` in the worse direction; beyond the threshold but within noise is
-    /// inconclusive (`within_noise`), not a pass. [`Change::Level`] rules and crash rules do
-    /// not test noise.
+    /// (sketch buckets as ties, normal approximation with tie correction) reaches, in the
+    /// worse direction, `z_critical · √(monitoring_hours / observed_hours)` (just
+    /// `z_critical` once the window is observed): repeated looks every few minutes need
+    /// overwhelming evidence early. Beyond the threshold but within noise is inconclusive
+    /// (`within_noise`) until the window is observed, then a pass flagged `within_noise`
+    /// (or still inconclusive with `strict_noise`). [`Change::Level`] rules and crash rules
+    /// do not test noise.
     ///
     /// # Errors
     /// [`HealthError::PolicyMismatch`] if the policy's metrics or windows differ from the
@@ -350,7 +363,18 @@ impl HealthState {
     pub fn evaluate(&self, policy: &HealthPolicy, now: Timestamp) -> Result<HealthReport, HealthError> {
         policy.validate()?;
         self.check_policy(policy)?;
-        let ctx = Ctx { policy, devices: self.devices() };
+        let latest = self.devices().values().map(|d| d.updated_at).max();
+        #[allow(clippy::cast_precision_loss)]
+        let observed_hours = latest.map_or(0.0, |l| (now.as_second() - l.as_second()).max(0) as f64 / 3600.0);
+        let window = f64::from(policy.monitoring_hours);
+        let window_done = observed_hours >= window;
+        // O'Brien-Fleming-style: early looks need a larger z (at least one minute observed).
+        let z_needed = if window_done || window == 0.0 {
+            policy.z_critical
+        } else {
+            policy.z_critical * (window / observed_hours.max(1.0 / 60.0)).sqrt()
+        };
+        let ctx = Ctx { policy, devices: self.devices(), z_needed, window_done };
         let mut findings = Vec::new();
         for rule in &policy.rules {
             let spec = self.metrics().iter().find(|m| m.name == rule.metric()).ok_or_else(|| {
@@ -372,9 +396,6 @@ impl HealthState {
 
         let devices = u32::try_from(self.devices().len()).unwrap_or(u32::MAX);
         let observed_from = self.devices().values().map(|d| d.updated_at).min();
-        let latest = self.devices().values().map(|d| d.updated_at).max();
-        #[allow(clippy::cast_precision_loss)]
-        let observed_hours = latest.map_or(0.0, |l| (now.as_second() - l.as_second()).max(0) as f64 / 3600.0);
         let breaches: Vec<&Finding> = findings.iter().filter(|f| f.outcome == Outcome::Breach).collect();
         let inconclusive = findings.iter().find(|f| matches!(f.outcome, Outcome::Inconclusive { .. }));
         let (status, summary) = if let Some(first) = breaches.first() {
@@ -385,7 +406,7 @@ impl HealthState {
             (HealthStatus::Breach, format!("breach: {}{more}", first.message))
         } else if devices == 0 {
             (HealthStatus::Inconclusive, "inconclusive: no devices to judge".to_owned())
-        } else if observed_hours < f64::from(policy.monitoring_hours) {
+        } else if !window_done {
             (
                 HealthStatus::Inconclusive,
                 format!(
@@ -479,6 +500,8 @@ impl<'a> Ctx<'a> {
             threshold: None,
             zero_baseline: false,
             z: None,
+            z_needed: None,
+            within_noise: false,
             baseline_samples: 0,
             observed_samples: 0,
             devices_reporting: 0,
@@ -556,15 +579,19 @@ impl<'a> Ctx<'a> {
                 Direction::LowerIsWorse => -z,
             };
             finding.z = Some(z);
-            finding.outcome = if z >= self.policy.z_critical {
+            finding.z_needed = Some(self.z_needed);
+            finding.outcome = if z >= self.z_needed {
                 Outcome::Breach
+            } else if self.window_done && !self.policy.strict_noise {
+                finding.within_noise = true;
+                Outcome::Pass
             } else {
                 Outcome::Inconclusive { reason: InconclusiveReason::WithinNoise }
             };
         } else if beyond {
             finding.outcome = Outcome::Breach;
         }
-        finding.message = describe_compare(&finding, spec, *stat, *kind, *threshold, self.policy.z_critical);
+        finding.message = describe_compare(&finding, spec, *stat, *kind, *threshold);
         if finding.outcome != Outcome::Pass {
             let mut top: Vec<Contribution> = reporting
                 .iter()
@@ -727,7 +754,11 @@ impl<'a> Ctx<'a> {
                         num(projected),
                         num(*horizon_hours),
                         num(limit_value),
-                        hours_to_limit.map_or_else(String::new, |h| format!(" (crossing in {} h)", num(h))),
+                        match hours_to_limit {
+                            Some(h) if h > 0.0 => format!(" (crossing in {} h)", num(h)),
+                            Some(_) => " (already past it)".to_owned(),
+                            None => String::new(),
+                        },
                     ),
                 );
                 f.devices_reporting = 1;
@@ -801,7 +832,8 @@ fn reason_text(reason: InconclusiveReason) -> &'static str {
     }
 }
 
-fn describe_compare(f: &Finding, spec: &MetricSpec, stat: Statistic, kind: Change, threshold: f64, zc: f64) -> String {
+fn describe_compare(f: &Finding, spec: &MetricSpec, stat: Statistic, kind: Change, threshold: f64) -> String {
+    let zc = f.z_needed.unwrap_or(0.0);
     let stat_name = match stat {
         Statistic::Mean => "mean",
         Statistic::Median => "median",
@@ -839,6 +871,11 @@ fn describe_compare(f: &Finding, spec: &MetricSpec, stat: Statistic, kind: Chang
             num(zc)
         ),
         Outcome::Pass if kind == Change::Level => format!("{head}, within {limit} ({samples})"),
+        Outcome::Pass if f.within_noise => format!(
+            "{head} ({change}, threshold {limit}) within the baseline's noise over the whole window (z = {} < {}; {samples})",
+            num(f.z.unwrap_or(0.0)),
+            num(zc)
+        ),
         Outcome::Pass => format!("{head} ({change}, threshold {limit}; {samples})"),
     }
 }

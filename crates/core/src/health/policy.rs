@@ -293,9 +293,17 @@ pub struct HealthPolicy {
     pub min_reporting_share: f64,
     /// And at least this many devices (1).
     pub min_devices: u32,
-    /// The Mann-Whitney z score a change must reach, in the worse direction, to breach (3.0,
-    /// one-sided p ≈ 0.00135).
+    /// The Mann-Whitney z score a change must reach, in the worse direction, to breach once
+    /// the monitoring window is observed (3.0, one-sided p ≈ 0.00135). Earlier looks need
+    /// `z_critical · √(monitoring_hours / observed_hours)`, an O'Brien-Fleming-style boundary:
+    /// judging every 5 minutes must not multiply false alarms, yet a gross regression still
+    /// breaches within the hour.
     pub z_critical: f64,
+    /// What a change beyond its threshold but within the baseline's noise means once the
+    /// whole monitoring window is observed with enough samples: `false` (default) judges it
+    /// noise and passes it (flagged `within_noise`); `true` keeps it inconclusive, so such a
+    /// stage needs a person. Before the window ends it is always inconclusive.
+    pub strict_noise: bool,
     /// The t score a trend's slope must reach to count (6.0; per-minute samples are
     /// autocorrelated, so this is strict on purpose).
     pub trend_t_critical: f64,
@@ -322,6 +330,7 @@ impl Default for HealthPolicy {
             min_reporting_share: 0.9,
             min_devices: 1,
             z_critical: 3.0,
+            strict_noise: false,
             trend_t_critical: 6.0,
             trend_warmup_minutes: 30,
             trend_min_hours: 1.0,
