@@ -14,6 +14,9 @@
 //! Twice: with healthy firmware, and with firmware that leaks memory (1.5 % an hour) on one
 //! device and runs 12 % slower on a line. Prints when each problem was first found and
 //! both reports.
+//!
+//! `cargo run --release --example health_gate -- --false-alarms N` instead runs the healthy
+//! firmware under N seeds and counts the verdicts (a healthy canary should pass).
 
 #[path = "sim/mod.rs"]
 mod sim;
@@ -65,6 +68,25 @@ fn run() -> Result<(), String> {
     let last_update = devices.iter().map(|d| d.updated_at).max().unwrap_or(START);
     println!("== canary: {} devices, one per line; updated {} to {}", devices.len(), ts(START)?, ts(last_update)?);
 
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let [flag, n] = args.as_slice() {
+        if flag != "--false-alarms" {
+            return Err(format!("unknown option {flag}; usage: health_gate [--false-alarms N]"));
+        }
+        let n: u64 = n.parse().map_err(|_| format!("--false-alarms needs a count, not {n:?}"))?;
+        let mut counts = std::collections::BTreeMap::new();
+        for seed in 0..n {
+            let plant = Plant { seed: 10_000 + seed, devices: devices.clone(), faults: Faults::default() };
+            let report = gate(&plant, last_update, true)?;
+            *counts.entry(format!("{:?}", report.status)).or_insert(0) += 1;
+            if report.status != fleetpath::health::HealthStatus::Healthy {
+                println!("   seed {}: {}", 10_000 + seed, report.summary);
+            }
+        }
+        println!("== healthy firmware under {n} seeds: {counts:?}");
+        return Ok(());
+    }
+
     let leaky = devices.get(4).map(|d| d.id.clone()).unwrap_or_default();
     let slow = devices.get(6).map(|d| d.line.clone()).unwrap_or_default();
     let scenarios = [
@@ -77,7 +99,7 @@ fn run() -> Result<(), String> {
     for (seed, (name, faults)) in (2026u64..).zip(scenarios) {
         println!("\n== scenario: {name}");
         let plant = Plant { seed, devices: devices.clone(), faults };
-        let report = gate(&plant, last_update)?;
+        let report = gate(&plant, last_update, false)?;
         print_report(&report);
         println!("   -> rollout event: {}", serde_json::to_string(&report.event("canary")).map_err(|e| e.to_string())?);
     }
@@ -91,7 +113,7 @@ fn ts(seconds: i64) -> Result<Timestamp, String> {
 /// Plays the Lambda: baseline once, then a run every 5 minutes for 24 h after the last
 /// update, printing when each breach is first found. Returns the last report.
 #[allow(clippy::cast_precision_loss)]
-fn gate(plant: &Plant, last_update: i64) -> Result<HealthReport, String> {
+fn gate(plant: &Plant, last_update: i64, quiet: bool) -> Result<HealthReport, String> {
     let policy = HealthPolicy::default();
     let mut state = HealthState::new(&policy).map_err(|e| e.to_string())?;
     for d in &plant.devices {
@@ -103,12 +125,14 @@ fn gate(plant: &Plant, last_update: i64) -> Result<HealthReport, String> {
     let mut counters = vec![(-1.0, -1.0); plant.devices.len()];
     let baseline = plant.batch(first - 7 * 24 * 60, first, &mut counters);
     let ingested = state.ingest(&baseline).map_err(|e| e.to_string())?;
-    println!(
-        "   baseline: {} rows x {} metrics ({} values) in one batch",
-        ingested.rows,
-        sim::METRICS.len(),
-        ingested.rows * sim::METRICS.len() as u64
-    );
+    if !quiet {
+        println!(
+            "   baseline: {} rows x {} metrics ({} values) in one batch",
+            ingested.rows,
+            sim::METRICS.len(),
+            ingested.rows * sim::METRICS.len() as u64
+        );
+    }
 
     let mut saved = serde_json::to_string(&state).map_err(|e| e.to_string())?;
     let end = last_update / 60 + 24 * 60;
@@ -125,7 +149,7 @@ fn gate(plant: &Plant, last_update: i64) -> Result<HealthReport, String> {
         runs += 1;
         for f in report.problems().filter(|f| f.outcome == Outcome::Breach) {
             let key = (f.rule.clone(), f.scope.clone());
-            if !seen.contains(&key) {
+            if !seen.contains(&key) && !quiet {
                 println!(
                     "   run {runs:>3}, {:>5.2} h after the last update: {} breaches on {}",
                     (to * 60 - last_update) as f64 / 3600.0,
@@ -138,7 +162,9 @@ fn gate(plant: &Plant, last_update: i64) -> Result<HealthReport, String> {
         last = Some(report);
         minute = to;
     }
-    println!("   {runs} runs of 5 minutes; state between runs: {} KB of JSON", saved.len() / 1024);
+    if !quiet {
+        println!("   {runs} runs of 5 minutes; state between runs: {} KB of JSON", saved.len() / 1024);
+    }
     // The last report holds every problem found (a host halts at the first breach; the
     // simulation goes on to show when each one would have been found).
     last.ok_or_else(|| "no run".to_owned())
