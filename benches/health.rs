@@ -75,7 +75,7 @@ fn summarise(c: &mut Criterion) {
     for d in &cohort {
         empty.add_device(d.clone()).unwrap();
     }
-    let rows = MINUTES as usize;
+    let rows = usize::try_from(MINUTES).unwrap();
     let mut group = c.benchmark_group("health/summarise");
     group.sample_size(10);
     group.bench_function("ingest_27m", |b| {

@@ -57,6 +57,12 @@ plant_out=$(cargo run --quiet --locked --example plant_rollout)
 echo "$plant_out"
 grep -q 'canary: 17 devices start updating' <<<"$plant_out" || fail "plant demo: the canary must take one device per line"
 grep -q '340 of 340 devices run 6.15.008' <<<"$plant_out" || fail "plant demo: the rollout must complete"
+health_out=$(cargo run --quiet --locked --example health_gate)
+echo "$health_out"
+grep -q 'report at .*: healthy: 5 rules passed on 17 devices' <<<"$health_out" || fail "health demo: healthy firmware must pass"
+grep -q 'cycle_time breaches on line' <<<"$health_out" || fail "health demo: the slow line must breach"
+grep -q 'memory_leak breaches on device' <<<"$health_out" || fail "health demo: the leak must be found"
+grep -q '"verdict":{"verdict":"breach"' <<<"$health_out" || fail "health demo: the breach must reach the rollout"
 
 step "benches in test mode (each bench runs once, release build)"
 cargo bench --locked -p fleetpath-benches -- --test
