@@ -468,3 +468,27 @@ fn policies_from_json_define_custom_metrics() {
     assert!(obs.counter.unwrap().wraps >= 1);
     assert_eq!(obs.moments.max, 1000.0, "every interval is 1000 a minute, across wraps");
 }
+
+#[test]
+fn a_trend_at_under_and_over_its_limit() {
+    // Memory 300 MB before; after, a clean climb whose 24 h projection lands at, just under or
+    // just over 375 MB (baseline + 25 %). Four hours observed, points from 0.5 h to 239/60 h.
+    let p = HealthPolicy { baseline_hours: 25, ..policy(vec![seed_rule("memory_leak")]) };
+    let last = 239.0 / 60.0;
+    let at_limit = 75.0 / (last + 24.0); // MB per hour
+    for (factor, status) in
+        [(1.0, HealthStatus::Inconclusive), (0.99, HealthStatus::Inconclusive), (1.01, HealthStatus::Breach)]
+    {
+        let slope = at_limit * factor;
+        let state = run(&p, &[("d1", "L1")], &["memory_mb"], -1500..240, |_, m| {
+            vec![if m < 0 { 300.0 } else { 300.0 + slope * m as f64 / 60.0 }]
+        });
+        let report = state.evaluate(&p, at(T0 + 4 * 3600)).unwrap();
+        // Before the 24 h window ends, no breach means inconclusive.
+        assert_eq!(report.status, status, "x{factor}: {report}");
+        let f = &report.findings[0];
+        let proj = f.projection.unwrap();
+        assert!((proj.projected - 300.0 - slope * (last + 24.0)).abs() < 1e-6, "{proj:?}");
+        assert_eq!(proj.limit, 375.0);
+    }
+}

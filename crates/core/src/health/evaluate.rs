@@ -737,7 +737,8 @@ impl<'a> Ctx<'a> {
                 hours_to_limit,
                 span_hours: fit.span_hours,
             };
-            let crosses = sign * (projected - limit_value) > 0.0;
+            // Past the limit by more than float rounding, like comparisons.
+            let crosses = sign * (projected - limit_value) > 1e-9 * limit_value.abs().max(1e-3);
             if t >= self.policy.trend_t_critical && slope > 0.0 && crosses {
                 let mut f = Self::blank(
                     rule,
