@@ -10,7 +10,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use fleetpath::health::{CohortDevice, HealthPolicy, HealthState, Moments, SampleBatch};
+use fleetpath::health::{CohortDevice, HealthPolicy, HealthState, MetricSpec, Moments, SampleBatch};
 use jiff::Timestamp;
 
 const DEVICES: usize = 340;
@@ -29,15 +29,20 @@ impl Lcg {
 }
 
 fn week() -> (SampleBatch, Vec<CohortDevice>) {
-    let metrics = [
-        "component_crashes",
-        "cpu_percent",
-        "cycle_time_ms",
-        "error_count",
-        "memory_mb",
-        "mqtt_connected",
-        "quality_pass_rate",
-        "units_produced",
+    // The eight built-in metrics; a batch keeps its columns sorted by name.
+    let mut names: Vec<String> = MetricSpec::builtin().into_iter().map(|m| m.name).collect();
+    names.sort();
+    let metrics: Vec<&str> = names.iter().map(String::as_str).collect();
+    let at = |name: &str| metrics.iter().position(|m| *m == name).unwrap();
+    let slots = [
+        at("component_crashes"),
+        at("cpu_percent"),
+        at("cycle_time_ms"),
+        at("error_count"),
+        at("memory_mb"),
+        at("mqtt_connected"),
+        at("quality_pass_rate"),
+        at("units_produced"),
     ];
     let mut batch = SampleBatch::new(&metrics);
     let mut rng = Lcg(42);
@@ -52,7 +57,7 @@ fn week() -> (SampleBatch, Vec<CohortDevice>) {
                 errors += 1.0;
             }
             units += 70.0 + (rng.next() * 4.0).floor();
-            let row = [
+            let values = [
                 0.0,
                 30.0 + 10.0 * rng.next(),
                 780.0 + 40.0 * rng.next(),
@@ -62,6 +67,10 @@ fn week() -> (SampleBatch, Vec<CohortDevice>) {
                 0.97 + 0.02 * rng.next(),
                 units,
             ];
+            let mut row = [0.0; 8];
+            for (slot, v) in slots.iter().zip(values) {
+                row[*slot] = v;
+            }
             batch.push(&id, T0 + 60 * m, &row);
         }
     }

@@ -308,10 +308,15 @@ fn change_of(kind: Change, dir: Direction, base: f64, obs: f64, floor: f64) -> (
     }
 }
 
+/// How far past a limit a value must be to count as past it, not a rounding artefact.
+fn rounding_slack(limit: f64) -> f64 {
+    1e-9 * limit.abs().max(1e-3)
+}
+
 /// Whether a change is beyond a rule's threshold by more than float rounding: a share of
 /// 0.97 against 0.99 is 0.020000000000000018 in floats, and must not breach "2 points".
 fn exceeds(kind: Change, dir: Direction, change: Option<f64>, threshold: f64) -> bool {
-    let slack = 1e-9 * threshold.abs().max(1e-3);
+    let slack = rounding_slack(threshold);
     match (kind, change) {
         (_, None) => true,
         (Change::Level, Some(obs)) => match dir {
@@ -389,7 +394,7 @@ impl HealthState {
                         findings.push(ctx.compare(rule, spec, &group));
                     }
                 }
-                Rule::AnyIncrease { .. } => findings.extend(ctx.any_increase(rule, spec)),
+                Rule::AnyIncrease { .. } => findings.extend(ctx.any_increase(rule)),
                 Rule::Trend { .. } => findings.extend(ctx.trend(rule, spec)),
             }
         }
@@ -622,7 +627,7 @@ impl<'a> Ctx<'a> {
         finding
     }
 
-    fn any_increase(&self, rule: &Rule, _spec: &MetricSpec) -> Vec<Finding> {
+    fn any_increase(&self, rule: &Rule) -> Vec<Finding> {
         let metric = rule.metric();
         let mut out = Vec::new();
         let mut reporting = 0usize;
@@ -738,7 +743,7 @@ impl<'a> Ctx<'a> {
                 span_hours: fit.span_hours,
             };
             // Past the limit by more than float rounding, like comparisons.
-            let crosses = sign * (projected - limit_value) > 1e-9 * limit_value.abs().max(1e-3);
+            let crosses = sign * (projected - limit_value) > rounding_slack(limit_value);
             if t >= self.policy.trend_t_critical && slope > 0.0 && crosses {
                 let mut f = Self::blank(
                     rule,
