@@ -17,6 +17,8 @@
 //! - [`retry`]: retries with exponential backoff and seeded jitter, and when to give up.
 //! - [`artifact`]: whether a firmware binary is downloadable, and how long a cold-storage
 //!   restore takes.
+//! - [`rollback`]: rollback plans over declared downgrades, refused across data schema
+//!   changes without a migration.
 //!
 //! ```
 //! use fleetpath::{Constraints, UpgradeGraph, Version};
@@ -60,6 +62,7 @@ pub mod fleet;
 pub mod graph;
 pub mod health;
 pub mod retry;
+pub mod rollback;
 pub mod rollout;
 pub mod schedule;
 pub mod version;
@@ -121,6 +124,9 @@ pub enum Error {
     /// A health policy, sample batch or health state was refused.
     #[error(transparent)]
     Health(#[from] health::HealthError),
+    /// A rollback was refused.
+    #[error(transparent)]
+    Rollback(#[from] rollback::RollbackError),
 }
 
 impl Error {
@@ -135,6 +141,7 @@ impl Error {
             Self::Schedule(e) => e.code(),
             Self::Rollout(e) => e.code(),
             Self::Health(e) => e.code(),
+            Self::Rollback(e) => e.code(),
         }
     }
 }
@@ -150,4 +157,5 @@ pub const ERROR_CODES: &[(&str, &[&str])] = &[
     ("schedule", ScheduleError::CODES),
     ("rollout_state", RolloutError::CODES),
     ("health", health::HealthError::CODES),
+    ("rollback", rollback::RollbackError::CODES),
 ];

@@ -244,6 +244,8 @@ impl Spec {
                 reason: (self.status[i] == ReleaseStatus::Blocked).then(|| format!("recall {i}")),
                 barrier: self.barrier[i],
                 artifact: None,
+                schema: None,
+                reads: Vec::new(),
                 notes: None,
             })
             .collect();

@@ -21,12 +21,22 @@ pub enum GraphError {
         message: String,
     },
     /// `format_version` is not one this library reads.
-    #[error("unsupported manifest format_version {found} (this library reads {supported})")]
+    #[error("unsupported manifest format_version {found} (this library reads 1 to {supported})")]
     UnsupportedFormat {
         /// The version in the document.
         found: u32,
-        /// The version this library reads.
+        /// The newest version this library reads.
         supported: u32,
+    },
+    /// A field that an older `format_version` does not have.
+    #[error("{at}: field `{field}` needs format_version {needs}")]
+    NeedsFormat {
+        /// Where, such as `releases[2]`.
+        at: String,
+        /// The field.
+        field: &'static str,
+        /// The format version that introduced it.
+        needs: u32,
     },
     /// The manifest has no release.
     #[error("manifest declares no releases")]
@@ -175,6 +185,7 @@ impl GraphError {
     pub const CODES: &'static [&'static str] = &[
         "invalid_json",
         "unsupported_format_version",
+        "needs_format_version",
         "no_releases",
         "manifest_too_large",
         "duplicate_release",
@@ -199,6 +210,7 @@ impl GraphError {
         match self {
             Self::Json { .. } => "invalid_json",
             Self::UnsupportedFormat { .. } => "unsupported_format_version",
+            Self::NeedsFormat { .. } => "needs_format_version",
             Self::NoReleases => "no_releases",
             Self::TooLarge { .. } => "manifest_too_large",
             Self::Version { source, .. } => source.code(),

@@ -9,10 +9,14 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-/// The manifest format this library reads and writes.
-pub const FORMAT_VERSION: u32 = 1;
+/// The newest manifest format this library reads and writes. Format 1 documents are read as
+/// they are; format 2 adds data schemas (`schema`, `reads`) and migrations on downgrades.
+pub const FORMAT_VERSION: u32 = 2;
 
-/// A whole upgrade graph manifest (format version 1).
+/// The oldest manifest format this library reads.
+pub const OLDEST_FORMAT_VERSION: u32 = 1;
+
+/// A whole upgrade graph manifest (format version 1 or 2).
 ///
 /// ```
 /// let manifest = fleetpath::Manifest::from_json(r#"{
@@ -26,7 +30,8 @@ pub const FORMAT_VERSION: u32 = 1;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Manifest {
-    /// Must be [`FORMAT_VERSION`].
+    /// 1 or 2 ([`OLDEST_FORMAT_VERSION`] to [`FORMAT_VERSION`]). Fields marked "format 2"
+    /// need 2.
     pub format_version: u32,
     /// A name for the product family, shown in exports.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -66,6 +71,29 @@ pub struct ReleaseSpec {
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub barrier: bool,
     /// Where the firmware binary is and how to check it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artifact: Option<Artifact>,
+    /// Format 2: the schema of the data this release writes (device shadow document,
+    /// configuration store), such as `"shadow-2.0"`. Rollbacks check it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    /// Format 2: other schemas this release reads (written by a newer or older release).
+    /// A downgrade into this release is safe when it reads the schema of the release left.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reads: Vec<String>,
+    /// Free text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+}
+
+/// Format 2: how a downgrade crosses a data schema change (a migration component that
+/// converts the newer data back before the older firmware boots).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Migration {
+    /// The component that converts the data, such as `"shadow-2-to-1"`.
+    pub component: String,
+    /// Its binary, when it is installed separately.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub artifact: Option<Artifact>,
     /// Free text.
@@ -147,6 +175,10 @@ pub struct DowngradeSpec {
     /// Restricts the downgrade to these hardware models.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub models: Option<Vec<String>>,
+    /// Format 2: how this downgrade converts data across a schema change. Without it, a
+    /// downgrade into a release that cannot read the newer schema is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub migration: Option<Migration>,
     /// Free text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
@@ -184,10 +216,23 @@ impl Manifest {
     }
 
     fn check_format(&self) -> Result<(), super::GraphError> {
-        if self.format_version == FORMAT_VERSION {
-            Ok(())
-        } else {
-            Err(super::GraphError::UnsupportedFormat { found: self.format_version, supported: FORMAT_VERSION })
+        if !(OLDEST_FORMAT_VERSION..=FORMAT_VERSION).contains(&self.format_version) {
+            return Err(super::GraphError::UnsupportedFormat { found: self.format_version, supported: FORMAT_VERSION });
         }
+        if self.format_version < 2 {
+            let needs = |at: String, field: &'static str| super::GraphError::NeedsFormat { at, field, needs: 2 };
+            for (i, r) in self.releases.iter().enumerate() {
+                if r.schema.is_some() {
+                    return Err(needs(format!("releases[{i}]"), "schema"));
+                }
+                if !r.reads.is_empty() {
+                    return Err(needs(format!("releases[{i}]"), "reads"));
+                }
+            }
+            if let Some(i) = self.downgrades.iter().position(|d| d.migration.is_some()) {
+                return Err(needs(format!("downgrades[{i}]"), "migration"));
+            }
+        }
+        Ok(())
     }
 }

@@ -73,7 +73,10 @@ use serde::{Serialize, Serializer};
 
 pub use error::{GraphError, NoPathReason, ResolveError, Role};
 pub use lint::{LintCode, LintFinding, Severity, Subject};
-pub use manifest::{Artifact, DowngradeSpec, EdgeSpec, FORMAT_VERSION, Manifest, ReleaseSpec, ReleaseStatus};
+pub use manifest::{
+    Artifact, DowngradeSpec, EdgeSpec, FORMAT_VERSION, Manifest, Migration, OLDEST_FORMAT_VERSION, ReleaseSpec,
+    ReleaseStatus,
+};
 pub use resolve::{Constraints, Hop, Path, RouteEntry, RouteTable};
 
 use crate::version::{Version, VersionRange};
@@ -537,6 +540,12 @@ impl Builder {
                     return Err(GraphError::InvalidArtifactSize { at: format!("{}.artifact.size", here()) });
                 }
             }
+            if let Some(schema) = &spec.schema {
+                check_non_empty(schema, || format!("{}.schema", here()))?;
+            }
+            for (j, schema) in spec.reads.iter().enumerate() {
+                check_non_empty(schema, || format!("{}.reads[{j}]", here()))?;
+            }
             parsed.push((version, models, i));
         }
 
@@ -788,6 +797,9 @@ impl Builder {
             let here = at("downgrades", i);
             let from = lookup(&d.from, &|| format!("downgrades[{i}].from"))?;
             let to = lookup(&d.to, &|| format!("downgrades[{i}].to"))?;
+            if let Some(migration) = &d.migration {
+                check_non_empty(&migration.component, || format!("downgrades[{i}].migration.component"))?;
+            }
             if to >= from {
                 return Err(GraphError::DowngradeNotOlder { at: here, from: d.from.clone(), to: d.to.clone() });
             }

@@ -135,6 +135,9 @@ pub struct DeviceState {
     pub line: String,
     /// Its site (calendars are per site).
     pub site: Option<String>,
+    /// Its hardware model (rollbacks and decisions check releases against it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
     /// The version it ran when the rollout was created.
     pub from: Version,
     /// The version it runs now, as last reported.
@@ -561,6 +564,7 @@ impl Rollout {
                     id: device.id.clone(),
                     line: device.line.clone(),
                     site: device.site.clone(),
+                    model: Some(device.model.clone()),
                     from: device.version.clone(),
                     version: device.version.clone(),
                     status: DeviceStatus::Pending,
