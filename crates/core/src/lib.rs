@@ -17,6 +17,8 @@
 //! - [`retry`]: retries with exponential backoff and seeded jitter, and when to give up.
 //! - [`artifact`]: whether a firmware binary is downloadable, and how long a cold-storage
 //!   restore takes.
+//! - [`decision`]: the per-device update decision (download the next hop, wait, retry
+//!   after a restore, roll back, blocked), one request or a whole fleet.
 //! - [`rollback`]: rollback plans over declared downgrades, refused across data schema
 //!   changes without a migration.
 //!
@@ -58,6 +60,7 @@
 #![allow(clippy::result_large_err, clippy::large_enum_variant)]
 
 pub mod artifact;
+pub mod decision;
 pub mod fleet;
 pub mod graph;
 pub mod health;
@@ -127,6 +130,9 @@ pub enum Error {
     /// A rollback was refused.
     #[error(transparent)]
     Rollback(#[from] rollback::RollbackError),
+    /// A decider could not be built.
+    #[error(transparent)]
+    Decision(#[from] decision::DecisionError),
 }
 
 impl Error {
@@ -142,6 +148,7 @@ impl Error {
             Self::Rollout(e) => e.code(),
             Self::Health(e) => e.code(),
             Self::Rollback(e) => e.code(),
+            Self::Decision(e) => e.code(),
         }
     }
 }
@@ -158,4 +165,5 @@ pub const ERROR_CODES: &[(&str, &[&str])] = &[
     ("rollout_state", RolloutError::CODES),
     ("health", health::HealthError::CODES),
     ("rollback", rollback::RollbackError::CODES),
+    ("decision", decision::DecisionError::CODES),
 ];

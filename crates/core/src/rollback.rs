@@ -247,8 +247,10 @@ pub fn rollback_route(
                     h.migration.is_none() && a.zip(b).is_some_and(|(a, b)| !reads(a.spec(), b.spec()))
                 })
                 .or(hops.first());
-            let (hop_from, hop_to) = unsafe_hop.map(|h| (h.from.clone(), h.to.clone()))
-                .unwrap_or_else(|| (source.version().clone(), target.version().clone()));
+            let (hop_from, hop_to) = unsafe_hop.map_or_else(
+                || (source.version().clone(), target.version().clone()),
+                |h| (h.from.clone(), h.to.clone()),
+            );
             let schema = |v: &Version| graph.release(v).and_then(|r| r.spec().schema.clone()).unwrap_or_default();
             Err(RollbackError::BreakingChange {
                 from: source.version().clone(),

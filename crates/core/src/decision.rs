@@ -1,0 +1,943 @@
+//! The update decision: given what a device runs now, what should it do?
+//!
+//! This is the question the field report's Lambda answers on every device request. A
+//! [`Decider`] is built once per batch of requests from the upgrade graph, the target (or
+//! the newest release per model), optionally a rollout in progress with its calendar, and
+//! optionally what the host observed about each artifact. [`Decider::decide`] then answers
+//! one [`DeviceRequest`] with a [`Decision`]; [`Decider::decide_all`] and
+//! [`Decider::decide_fleet`] answer many, and give exactly what `decide` gives for each.
+//!
+//! The answer respects, in this order:
+//!
+//! 1. **The graph**: an unknown version, a model that no path serves, a release with no way
+//!    out: [`Decision::Blocked`]. A device at or ahead of the target: [`Decision::UpToDate`].
+//! 2. **The rollout** (when one is given): only devices the rollout has started (status
+//!    updating or succeeded) download; others wait, with the reason and, when known, until
+//!    when ([`Decision::Wait`]). Devices the rollout rolled back get [`Decision::RollBack`]
+//!    along declared downgrades (see [`rollback`](crate::rollback)). Apply
+//!    [`Event::Tick`](crate::Event::Tick) at the request's instant before deciding, so devices
+//!    whose window just opened have been started.
+//! 3. **The artifact** (when observations are given): a device is never told to download an
+//!    artifact that is not downloadable at the request's instant. Instead it gets
+//!    [`Decision::RetryAfter`] with the instant its `Retry-After` should name, and, for the
+//!    host, what to do ([`HostAction`]: request a restore, check the object, report it
+//!    missing). Waits on a restore in progress are not failures. Everything else counts as a
+//!    failed attempt of the device's [`RetryState`], and past the [`RetryPolicy`]'s limits the
+//!    answer is [`Decision::GiveUp`], for operators to see.
+//!
+//! Every decision has a machine-readable reason ([`Decision::reason`]).
+//!
+//! ```
+//! use fleetpath::decision::{Decider, DecisionPolicy, DeviceRequest, Decision};
+//! use fleetpath::{Availability, StorageClass, UpgradeGraph};
+//!
+//! let graph = UpgradeGraph::from_json(r#"{"format_version": 1, "releases": [
+//!   {"version": "5.6.14"},
+//!   {"version": "5.6.30", "barrier": true, "artifact": {"key": "fw/5.6.30.bin", "size": 1024,
+//!    "sha256": "508c49a1061aed23a975826a6d372074701a3d1ac74678dd700ddf2f369ef651"}},
+//!   {"version": "6.15.008", "artifact": {"key": "fw/6.15.008.bin", "size": 2048,
+//!    "sha256": "e65336c83b59d8c802b0738f3941b2a72c435c3c32870eb6077f62fabc0af1fd"}}],
+//!   "edges": [{"from": "5.6.14", "to": "5.6.30"}, {"from": "5.6.30", "to": "6.15.008"}]}"#)?;
+//! let mut seen = std::collections::BTreeMap::new();
+//! seen.insert("fw/5.6.30.bin".to_owned(), Availability::Archived { class: StorageClass::GlacierFlexibleRetrieval });
+//! seen.insert("fw/6.15.008.bin".to_owned(), Availability::Available { class: StorageClass::Standard });
+//! let decider = Decider::new(&graph, DecisionPolicy::default())?.with_availability(&seen);
+//!
+//! let request: DeviceRequest = serde_json::from_str(
+//!     r#"{"device": "press-1-01", "model": "IPM-1", "version": "v5.6.14", "at": "2026-11-23T08:00:00Z"}"#)?;
+//! let decision = decider.decide(&request);
+//! // The next hop is the bridge, whose binary is in Glacier: ask again when it is restored.
+//! assert_eq!(decision.reason(), "artifact_archived");
+//! let Decision::RetryAfter { at, host_action: Some(action), .. } = &decision else { unreachable!() };
+//! assert!(at.to_string() >= "2026-11-23T13:00:00Z".to_string()); // a 5-hour Standard restore
+//! assert_eq!(action.code(), "request_restore");
+//!
+//! let on_bridge = DeviceRequest { version: "5.6.30".parse()?, ..request };
+//! let Decision::Download { step, .. } = decider.decide(&on_bridge) else { unreachable!() };
+//! assert_eq!(step.to.to_string(), "6.15.008");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use jiff::{SignedDuration, Timestamp};
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+
+use crate::artifact::{Availability, RestoreTier, RestoreTimes, StorageClass};
+use crate::fleet::Fleet;
+use crate::graph::{Artifact, Constraints, ReleaseStatus, ResolveError, RouteTable, UpgradeGraph};
+use crate::retry::{GiveUpReason, RetryDecision, RetryPolicy, RetryState};
+use crate::rollback::{RollbackOutcome, plan_device_rollback};
+use crate::rollout::{DeviceState, DeviceStatus, Rollout, RolloutStatus, StagePhase};
+use crate::schedule::Calendar;
+use crate::version::Version;
+
+/// The longest lifetime of an S3 presigned URL signed with `SigV4` (7 days), in seconds.
+pub const MAX_URL_LIFETIME_SECONDS: u32 = 7 * 24 * 3600;
+
+/// One device's question: "I run this; what now?"
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceRequest {
+    /// The device id.
+    pub device: String,
+    /// Its hardware model.
+    pub model: String,
+    /// The version it runs now, as it reports it.
+    pub version: Version,
+    /// When it asks.
+    pub at: Timestamp,
+    /// Its retry history for the artifact it is waiting for (the host keeps it between
+    /// requests: store the `retry` of a [`Decision::RetryAfter`], reset it after a download).
+    #[serde(default)]
+    pub retry: RetryState,
+}
+
+/// How decisions are made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DecisionPolicy {
+    /// How long a download URL lives, in seconds (1 to [`MAX_URL_LIFETIME_SECONDS`]); never
+    /// longer than a restored copy stays.
+    pub url_lifetime_seconds: u32,
+    /// A restored copy that expires sooner than this (seconds) counts as unavailable.
+    pub min_url_lifetime_seconds: u32,
+    /// The retrieval tier of the restores it asks for.
+    pub restore_tier: RestoreTier,
+    /// How many days a restored copy stays (at least 1).
+    pub restore_days: u32,
+    /// Restore durations per storage class and tier.
+    pub restore_times: RestoreTimes,
+    /// When devices retry, and when they give up.
+    pub retry: RetryPolicy,
+}
+
+impl Default for DecisionPolicy {
+    fn default() -> Self {
+        Self {
+            url_lifetime_seconds: 900,
+            min_url_lifetime_seconds: 300,
+            restore_tier: RestoreTier::Standard,
+            restore_days: 7,
+            restore_times: RestoreTimes::default(),
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+/// Why a [`Decider`] could not be built.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DecisionError {
+    /// A policy field is out of range.
+    #[error("decision policy: {field} {problem}")]
+    InvalidPolicy {
+        /// The field.
+        field: &'static str,
+        /// What is wrong.
+        problem: String,
+    },
+    /// The target is not a release of the graph.
+    #[error("target \"{target}\" is not a release of the graph")]
+    UnknownTarget {
+        /// The target.
+        target: Version,
+    },
+    /// The rollout's target is not a release of the graph.
+    #[error("rollout \"{rollout}\" targets \"{target}\", which is not a release of the graph")]
+    RolloutTarget {
+        /// The rollout.
+        rollout: String,
+        /// Its target.
+        target: Version,
+    },
+}
+
+impl DecisionError {
+    /// Every code [`DecisionError::code`] can return.
+    pub const CODES: &'static [&'static str] = &["invalid_decision_policy", "unknown_target", "unknown_rollout_target"];
+
+    /// A stable `snake_case` code for this error, shared by every binding.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::InvalidPolicy { .. } => "invalid_decision_policy",
+            Self::UnknownTarget { .. } => "unknown_target",
+            Self::RolloutTarget { .. } => "unknown_rollout_target",
+        }
+    }
+}
+
+/// The next hop of an upgrade, with everything a device needs to fetch and check it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    /// The version the device runs.
+    pub from: Version,
+    /// The version to install now.
+    pub to: Version,
+    /// Its binary (key, SHA-256, size).
+    pub artifact: Artifact,
+    /// Where the path ends.
+    pub target: Version,
+    /// Hops left after this one.
+    pub hops_left: u32,
+}
+
+/// The next downgrade of a rollback.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RollbackStep {
+    /// The version the device runs.
+    pub from: Version,
+    /// The version to install now.
+    pub to: Version,
+    /// Its binary.
+    pub artifact: Artifact,
+    /// Where the rollback ends.
+    pub target: Version,
+    /// Downgrades left after this one.
+    pub hops_left: u32,
+    /// The migration component this downgrade runs, if it crosses a schema change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub migration: Option<String>,
+    /// Set for a partial rollback: why the device's previous version was refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_refused: Option<String>,
+}
+
+/// A unit enum whose variants serialize as stable `snake_case` codes, with `code()` and
+/// `CODES`.
+macro_rules! reasons {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $code:literal,)* }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum $name {
+            $($(#[$vmeta])* #[serde(rename = $code)] $variant,)*
+        }
+
+        impl $name {
+            /// Every code, in declaration order.
+            pub const CODES: &'static [&'static str] = &[$($code),*];
+
+            /// The stable `snake_case` code (the serialized form).
+            pub fn code(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $code,)*
+                }
+            }
+        }
+    };
+}
+
+reasons! {
+    /// Why a device is up to date.
+    UpToDateReason {
+        /// It runs the target.
+        AtTarget = "at_target",
+        /// It runs a release newer than the target (it is never downgraded for that).
+        AheadOfTarget = "ahead_of_target",
+        /// The rollout rolled it back and it has arrived.
+        RolledBack = "rolled_back",
+    }
+}
+
+reasons! {
+    /// Why a device must wait.
+    WaitReason {
+        /// The rollout has not started.
+        RolloutNotStarted = "rollout_not_started",
+        /// An operator paused the rollout.
+        RolloutPaused = "rollout_paused",
+        /// The rollout stopped for good; this device has nothing to do.
+        RolloutHalted = "rollout_halted",
+        /// The device's stage has not started (earlier stages are updating or monitoring).
+        StageNotStarted = "stage_not_started",
+        /// The device's stage waits for an operator's approval.
+        AwaitingApproval = "awaiting_approval",
+        /// The device's line is outside the stage's windows; `until` is when the next opens.
+        OutsideWindow = "outside_window",
+        /// The window is open but the rollout has not started this device yet: tick the
+        /// rollout, then ask again.
+        AwaitingStart = "awaiting_start",
+        /// The rollout does not include this device.
+        NotInRollout = "not_in_rollout",
+        /// The device's update failed; an operator must look.
+        UpdateFailed = "update_failed",
+        /// The device's update timed out; an operator must look.
+        UpdateTimedOut = "update_timed_out",
+    }
+}
+
+reasons! {
+    /// Why a download cannot happen now.
+    RetryReason {
+        /// The artifact is in cold storage; a restore must be requested.
+        ArtifactArchived = "artifact_archived",
+        /// A restore is in progress.
+        ArtifactRestoring = "artifact_restoring",
+        /// A restore should be done by now but the artifact is not downloadable yet.
+        RestoreOverdue = "restore_overdue",
+        /// The restored copy expires too soon for a download.
+        RestoredCopyExpiring = "restored_copy_expiring",
+        /// The object does not exist.
+        ArtifactMissing = "artifact_missing",
+        /// Nobody has observed the object yet.
+        ArtifactUnobserved = "artifact_unobserved",
+    }
+}
+
+reasons! {
+    /// Why a device cannot be updated at all.
+    BlockReason {
+        /// The device's version is not a release of the graph.
+        UnknownVersion = "unknown_version",
+        /// The device's release, or the target, does not install on its model.
+        ModelIncompatible = "model_incompatible",
+        /// No release installs on the device's model (when deciding for the newest release).
+        NoReleaseForModel = "no_release_for_model",
+        /// No upgrade path leads to the target.
+        NoPath = "no_path",
+        /// The device runs a blocked release and no path leads away from it.
+        OnBlockedRelease = "on_blocked_release",
+        /// The path is longer than allowed.
+        TooManyHops = "too_many_hops",
+        /// The next release has no artifact in the manifest.
+        NoArtifact = "no_artifact",
+        /// The rollout rolled the device back, but no safe downgrade exists.
+        RollbackRefused = "rollback_refused",
+    }
+}
+
+/// What the host must do for a device to be served later.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum HostAction {
+    /// Request a restore of the artifact from cold storage.
+    RequestRestore {
+        /// The object key.
+        key: String,
+        /// Its storage class.
+        class: StorageClass,
+        /// The retrieval tier.
+        tier: RestoreTier,
+        /// How many days the restored copy stays.
+        days: u32,
+        /// When the restore should be done.
+        ready_by: Timestamp,
+    },
+    /// Observe the object (an S3 `HEAD`) and decide again.
+    CheckAvailability {
+        /// The object key.
+        key: String,
+    },
+    /// The object does not exist: an operator must upload it or fix the manifest.
+    ReportMissing {
+        /// The object key.
+        key: String,
+    },
+}
+
+impl HostAction {
+    /// `request_restore`, `check_availability` or `report_missing`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::RequestRestore { .. } => "request_restore",
+            Self::CheckAvailability { .. } => "check_availability",
+            Self::ReportMissing { .. } => "report_missing",
+        }
+    }
+}
+
+/// What a device should do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "decision", rename_all = "snake_case")]
+pub enum Decision {
+    /// Nothing to install.
+    UpToDate {
+        /// Why.
+        reason: UpToDateReason,
+    },
+    /// Ask again later.
+    Wait {
+        /// Why.
+        reason: WaitReason,
+        /// When to ask again, when known.
+        until: Option<Timestamp>,
+    },
+    /// Download and install the next hop.
+    Download {
+        /// The hop.
+        step: Arc<Step>,
+        /// The download URL's lifetime, in seconds.
+        url_lifetime_seconds: u32,
+    },
+    /// The artifact of the next hop is not downloadable now: ask again at `at`.
+    RetryAfter {
+        /// Why.
+        reason: RetryReason,
+        /// When to ask again (what a `Retry-After` header names).
+        at: Timestamp,
+        /// The artifact waited for.
+        key: String,
+        /// What the host must do meanwhile.
+        host_action: Option<HostAction>,
+        /// The device's retry state to keep for its next request.
+        retry: RetryState,
+    },
+    /// Stop asking about this artifact; an operator must look.
+    GiveUp {
+        /// Why the artifact was not downloadable.
+        reason: RetryReason,
+        /// The artifact.
+        key: String,
+        /// Failed attempts.
+        attempts: u32,
+        /// Since when.
+        since: Timestamp,
+        /// Which limit was reached.
+        limit: GiveUpReason,
+    },
+    /// Go back: install the next downgrade of a rollback.
+    RollBack {
+        /// The downgrade.
+        step: Arc<RollbackStep>,
+        /// The download URL's lifetime, in seconds.
+        url_lifetime_seconds: u32,
+    },
+    /// The device cannot be updated.
+    Blocked {
+        /// Why.
+        reason: BlockReason,
+        /// The explanation.
+        detail: String,
+    },
+}
+
+/// Every reason [`Decision::reason`] can return.
+pub const REASONS: &[&str] = &[
+    "at_target",
+    "ahead_of_target",
+    "rolled_back",
+    "rollout_not_started",
+    "rollout_paused",
+    "rollout_halted",
+    "stage_not_started",
+    "awaiting_approval",
+    "outside_window",
+    "awaiting_start",
+    "not_in_rollout",
+    "update_failed",
+    "update_timed_out",
+    "next_hop",
+    "artifact_archived",
+    "artifact_restoring",
+    "restore_overdue",
+    "restored_copy_expiring",
+    "artifact_missing",
+    "artifact_unobserved",
+    "previous_version",
+    "partial_rollback",
+    "unknown_version",
+    "model_incompatible",
+    "no_release_for_model",
+    "no_path",
+    "on_blocked_release",
+    "too_many_hops",
+    "no_artifact",
+    "rollback_refused",
+];
+
+impl Decision {
+    /// `up_to_date`, `wait`, `download`, `retry_after`, `give_up`, `roll_back` or `blocked`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::UpToDate { .. } => "up_to_date",
+            Self::Wait { .. } => "wait",
+            Self::Download { .. } => "download",
+            Self::RetryAfter { .. } => "retry_after",
+            Self::GiveUp { .. } => "give_up",
+            Self::RollBack { .. } => "roll_back",
+            Self::Blocked { .. } => "blocked",
+        }
+    }
+
+    /// The machine-readable reason, one of [`REASONS`]: `next_hop` for a download,
+    /// `previous_version` or `partial_rollback` for a rollback, the reason enum's name
+    /// otherwise.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::UpToDate { reason } => reason.code(),
+            Self::Wait { reason, .. } => reason.code(),
+            Self::Download { .. } => "next_hop",
+            Self::RetryAfter { reason, .. } | Self::GiveUp { reason, .. } => reason.code(),
+            Self::RollBack { step, .. } => {
+                if step.previous_refused.is_some() {
+                    "partial_rollback"
+                } else {
+                    "previous_version"
+                }
+            }
+            Self::Blocked { reason, .. } => reason.code(),
+        }
+    }
+}
+
+/// Where a device's upgrade stands, per model table (computed once per release).
+#[derive(Debug, Clone)]
+enum Route {
+    Step(Arc<Step>),
+    AtTarget,
+    Blocked(BlockReason, String),
+}
+
+/// The route table of one model, with every reachable release's next step precomputed.
+#[derive(Debug)]
+struct ModelRoutes {
+    table: Result<RouteTable, (BlockReason, String)>,
+    steps: FxHashMap<Version, Route>,
+}
+
+/// Answers device requests. Build one per batch of requests (it borrows its inputs).
+#[derive(Debug)]
+pub struct Decider<'a> {
+    graph: &'a UpgradeGraph,
+    policy: DecisionPolicy,
+    target: Option<Version>,
+    routes: FxHashMap<String, ModelRoutes>,
+    rollout: Option<(&'a Rollout, Option<&'a Calendar>)>,
+    index: FxHashMap<&'a str, (u32, u32)>,
+    availability: Option<&'a BTreeMap<String, Availability>>,
+}
+
+fn block_of(error: &ResolveError, graph: &UpgradeGraph) -> (BlockReason, String) {
+    let reason = match error {
+        ResolveError::UnknownVersion { .. } => BlockReason::UnknownVersion,
+        ResolveError::ModelIncompatible { .. } => BlockReason::ModelIncompatible,
+        ResolveError::TooManyHops { .. } => BlockReason::TooManyHops,
+        ResolveError::NoPath { from, .. }
+            if graph.release(from).is_some_and(|r| r.status() == ReleaseStatus::Blocked) =>
+        {
+            BlockReason::OnBlockedRelease
+        }
+        // No path, or a blocked or older target (the table could not be built for the model).
+        _ => BlockReason::NoPath,
+    };
+    (reason, error.to_string())
+}
+
+impl<'a> Decider<'a> {
+    /// A decider toward the newest release of each device's model
+    /// ([`UpgradeGraph::latest_for`]); see [`Decider::with_target`] and
+    /// [`Decider::with_rollout`].
+    ///
+    /// # Errors
+    /// [`DecisionError::InvalidPolicy`] for a field out of range.
+    pub fn new(graph: &'a UpgradeGraph, policy: DecisionPolicy) -> Result<Self, DecisionError> {
+        let invalid = |field, problem: &str| Err(DecisionError::InvalidPolicy { field, problem: problem.to_owned() });
+        if !(1..=MAX_URL_LIFETIME_SECONDS).contains(&policy.url_lifetime_seconds) {
+            return invalid("url_lifetime_seconds", "must be 1 to 604800 (7 days, the SigV4 limit)");
+        }
+        if policy.min_url_lifetime_seconds > policy.url_lifetime_seconds {
+            return invalid("min_url_lifetime_seconds", "must not exceed url_lifetime_seconds");
+        }
+        if policy.restore_days == 0 {
+            return invalid("restore_days", "must be at least 1");
+        }
+        if policy.retry.max_attempts == 0 {
+            return invalid("retry.max_attempts", "must be at least 1");
+        }
+        let mut decider = Self {
+            graph,
+            policy,
+            target: None,
+            routes: FxHashMap::default(),
+            rollout: None,
+            index: FxHashMap::default(),
+            availability: None,
+        };
+        decider.build_routes();
+        Ok(decider)
+    }
+
+    /// Decides toward `target` for every model.
+    ///
+    /// # Errors
+    /// [`DecisionError::UnknownTarget`] when the graph has no such release.
+    pub fn with_target(mut self, target: &Version) -> Result<Self, DecisionError> {
+        let release =
+            self.graph.release(target).ok_or_else(|| DecisionError::UnknownTarget { target: target.clone() })?;
+        self.target = Some(release.version().clone());
+        self.build_routes();
+        Ok(self)
+    }
+
+    /// Decides within `rollout` (toward its target): only the devices it has started
+    /// download, the others wait; `calendar` tells pending devices when their window opens.
+    ///
+    /// # Errors
+    /// [`DecisionError::RolloutTarget`] when the rollout's target is not in the graph.
+    pub fn with_rollout(mut self, rollout: &'a Rollout, calendar: Option<&'a Calendar>) -> Result<Self, DecisionError> {
+        let release = self.graph.release(&rollout.target).ok_or_else(|| DecisionError::RolloutTarget {
+            rollout: rollout.id.clone(),
+            target: rollout.target.clone(),
+        })?;
+        self.target = Some(release.version().clone());
+        self.index = FxHashMap::default();
+        self.index.reserve(rollout.stages.iter().map(|s| s.devices.len()).sum());
+        for (k, stage) in rollout.stages.iter().enumerate() {
+            for (i, device) in stage.devices.iter().enumerate() {
+                let at = (u32::try_from(k).unwrap_or(u32::MAX), u32::try_from(i).unwrap_or(u32::MAX));
+                self.index.entry(device.id.as_str()).or_insert(at);
+            }
+        }
+        self.rollout = Some((rollout, calendar));
+        self.build_routes();
+        Ok(self)
+    }
+
+    /// Checks artifacts against these observations (object key to availability). An
+    /// artifact with no observation is not served: the host is asked to check it. Without
+    /// observations, every artifact the manifest declares is taken as downloadable.
+    #[must_use]
+    pub fn with_availability(mut self, observed: &'a BTreeMap<String, Availability>) -> Self {
+        self.availability = Some(observed);
+        self
+    }
+
+    /// The policy.
+    pub fn policy(&self) -> &DecisionPolicy {
+        &self.policy
+    }
+
+    /// One route table per model the graph names, each with its steps precomputed.
+    fn build_routes(&mut self) {
+        let models: Vec<String> = self.graph.models().into_iter().map(str::to_owned).collect();
+        self.routes = models.into_iter().map(|m| (m.clone(), self.model_routes(&m))).collect();
+    }
+
+    fn model_routes(&self, model: &str) -> ModelRoutes {
+        let target = match &self.target {
+            Some(t) => t.clone(),
+            None => {
+                let Some(latest) = self.graph.latest_for(model) else {
+                    let detail = format!("no active release installs on model {model:?}");
+                    return ModelRoutes {
+                        table: Err((BlockReason::NoReleaseForModel, detail)),
+                        steps: FxHashMap::default(),
+                    };
+                };
+                latest.version().clone()
+            }
+        };
+        let table = match self.graph.route_table(&target, &Constraints::for_model(model)) {
+            Ok(table) => table,
+            Err(e) => return ModelRoutes { table: Err(block_of(&e, self.graph)), steps: FxHashMap::default() },
+        };
+        let mut steps = FxHashMap::default();
+        for entry in table.entries() {
+            let route = match table.next_hop(&entry.from) {
+                Ok(None) => Route::AtTarget,
+                Ok(Some(hop)) => match hop.artifact {
+                    Some(artifact) => Route::Step(Arc::new(Step {
+                        from: hop.from,
+                        to: hop.to,
+                        artifact,
+                        target: table.target().clone(),
+                        hops_left: entry.hops.saturating_sub(1),
+                    })),
+                    None => Route::Blocked(
+                        BlockReason::NoArtifact,
+                        format!("release \"{}\" declares no artifact", hop.to),
+                    ),
+                },
+                Err(_) => continue, // answered by the table on demand
+            };
+            steps.insert(entry.from, route);
+        }
+        ModelRoutes { table: Ok(table), steps }
+    }
+
+    /// Where the device's upgrade stands. Owned only on the rare paths.
+    fn route(&self, model: &str, version: &Version) -> Route {
+        let own;
+        let routes = if let Some(r) = self.routes.get(model) {
+            r
+        } else {
+            own = self.model_routes(model);
+            &own
+        };
+        if let Some(route) = routes.steps.get(version) {
+            return route.clone();
+        }
+        match &routes.table {
+            Err((reason, detail)) => Route::Blocked(*reason, detail.clone()),
+            Ok(table) => match table.next_hop(version) {
+                Err(ResolveError::TargetOlder { .. }) => Route::AtTarget, // ahead; see `decide_route`
+                Err(e) => {
+                    let (reason, detail) = block_of(&e, self.graph);
+                    Route::Blocked(reason, detail)
+                }
+                // Every reachable release is precomputed; this is a spelling the table knows.
+                Ok(_) => Route::Blocked(BlockReason::NoPath, format!("no route from \"{version}\"")),
+            },
+        }
+    }
+
+    fn target_for(&self, model: &str) -> Option<Version> {
+        match &self.target {
+            Some(t) => Some(t.clone()),
+            None => self.graph.latest_for(model).map(|r| r.version().clone()),
+        }
+    }
+
+    /// What `request`'s device should do.
+    pub fn decide(&self, request: &DeviceRequest) -> Decision {
+        self.decide_with(request, &mut Memo::default())
+    }
+
+    /// [`Decider::decide`] for each request, in order (one calendar query per site, line,
+    /// stage and instant).
+    pub fn decide_all(&self, requests: &[DeviceRequest]) -> Vec<Decision> {
+        let mut memo = Memo::default();
+        requests.iter().map(|r| self.decide_with(r, &mut memo)).collect()
+    }
+
+    /// Decides for every device of `fleet` as if each asked at `at` with no retry history,
+    /// in fleet order.
+    pub fn decide_fleet(&self, fleet: &Fleet, at: Timestamp) -> Vec<Decision> {
+        let mut memo = Memo::default();
+        fleet
+            .devices()
+            .iter()
+            .map(|d| {
+                let request = DeviceRequestRef { device: &d.id, model: &d.model, version: &d.version, at };
+                self.decide_ref(request, RetryState::default(), &mut memo)
+            })
+            .collect()
+    }
+
+    fn decide_with(&self, r: &DeviceRequest, memo: &mut Memo<'a>) -> Decision {
+        let request = DeviceRequestRef { device: &r.device, model: &r.model, version: &r.version, at: r.at };
+        self.decide_ref(request, r.retry, memo)
+    }
+
+    fn decide_ref(&self, r: DeviceRequestRef<'_>, retry: RetryState, memo: &mut Memo<'a>) -> Decision {
+        let Some((rollout, calendar)) = self.rollout else {
+            return self.upgrade(r, retry);
+        };
+        let Some(&(k, i)) = self.index.get(r.device) else {
+            return match self.upgrade_route(r) {
+                Ok(_) => Decision::Wait { reason: WaitReason::NotInRollout, until: None },
+                Err(decision) => decision,
+            };
+        };
+        let (k, i) = (k as usize, i as usize);
+        let stage = &rollout.stages[k];
+        let device = &stage.devices[i];
+        let wait = |reason| Decision::Wait { reason, until: None };
+        let stopped = match &rollout.status {
+            RolloutStatus::NotStarted => Some(WaitReason::RolloutNotStarted),
+            RolloutStatus::Paused => Some(WaitReason::RolloutPaused),
+            RolloutStatus::Halted { .. } => Some(WaitReason::RolloutHalted),
+            RolloutStatus::Running | RolloutStatus::Completed => None,
+        };
+        match device.status {
+            // Rollbacks go on whatever the rollout's status.
+            DeviceStatus::RolledBack => self.roll_back(r, device, retry, &rollout.target, memo),
+            _ if stopped.is_some() => wait(stopped.unwrap_or(WaitReason::RolloutHalted)),
+            DeviceStatus::Updating | DeviceStatus::Succeeded => self.upgrade(r, retry),
+            DeviceStatus::Failed => wait(WaitReason::UpdateFailed),
+            DeviceStatus::TimedOut => wait(WaitReason::UpdateTimedOut),
+            DeviceStatus::Pending => {
+                // Devices at or ahead of the target, or blocked, are told so even before
+                // their stage starts.
+                if let Err(decision) = self.upgrade_route(r) {
+                    return decision;
+                }
+                if k > rollout.current {
+                    return wait(WaitReason::StageNotStarted);
+                }
+                match stage.phase {
+                    StagePhase::Waiting => wait(WaitReason::StageNotStarted),
+                    StagePhase::AwaitingApproval => wait(WaitReason::AwaitingApproval),
+                    _ => match memo.next_open(calendar, device, &stage.name, k, r.at) {
+                        Some(t) if t <= r.at => Decision::Wait { reason: WaitReason::AwaitingStart, until: Some(r.at) },
+                        until => Decision::Wait { reason: WaitReason::OutsideWindow, until },
+                    },
+                }
+            }
+        }
+    }
+
+    /// The upgrade step for the device, or the decision that ends the question (up to date,
+    /// blocked).
+    fn upgrade_route(&self, r: DeviceRequestRef<'_>) -> Result<Arc<Step>, Decision> {
+        match self.route(r.model, r.version) {
+            Route::Step(step) => Ok(step),
+            Route::AtTarget => {
+                let ahead = self.target_for(r.model).is_some_and(|t| *r.version > t);
+                let reason = if ahead { UpToDateReason::AheadOfTarget } else { UpToDateReason::AtTarget };
+                Err(Decision::UpToDate { reason })
+            }
+            Route::Blocked(reason, detail) => Err(Decision::Blocked { reason, detail }),
+        }
+    }
+
+    fn upgrade(&self, r: DeviceRequestRef<'_>, retry: RetryState) -> Decision {
+        match self.upgrade_route(r) {
+            Err(decision) => decision,
+            Ok(step) => match self.gate(&step.artifact, r, retry) {
+                Ok(url_lifetime_seconds) => Decision::Download { step, url_lifetime_seconds },
+                Err(decision) => decision,
+            },
+        }
+    }
+
+    fn roll_back(
+        &self,
+        r: DeviceRequestRef<'_>,
+        device: &'a DeviceState,
+        retry: RetryState,
+        target: &Version,
+        memo: &mut Memo<'a>,
+    ) -> Decision {
+        let key = (r.model.to_owned(), &device.from, r.version.clone());
+        let outcome = memo
+            .rollbacks
+            .entry(key)
+            .or_insert_with(|| plan_device_rollback(self.graph, Some(r.model), &device.from, r.version, target))
+            .clone();
+        let (route, refused) = match outcome {
+            RollbackOutcome::Nothing => return Decision::UpToDate { reason: UpToDateReason::RolledBack },
+            RollbackOutcome::Full { route } => (route, None),
+            RollbackOutcome::Partial { route, refused } => (route, Some(refused.message)),
+            RollbackOutcome::Refused { refused } => {
+                return Decision::Blocked { reason: BlockReason::RollbackRefused, detail: refused.message };
+            }
+        };
+        let Some(hop) = route.hops.first() else {
+            return Decision::UpToDate { reason: UpToDateReason::RolledBack };
+        };
+        let Some(artifact) = hop.artifact.clone() else {
+            return Decision::Blocked {
+                reason: BlockReason::NoArtifact,
+                detail: format!("release \"{}\" declares no artifact", hop.to),
+            };
+        };
+        let step = RollbackStep {
+            from: hop.from.clone(),
+            to: hop.to.clone(),
+            artifact,
+            target: route.to.clone(),
+            hops_left: u32::try_from(route.hops.len() - 1).unwrap_or(u32::MAX),
+            migration: hop.migration.as_ref().map(|m| m.component.clone()),
+            previous_refused: refused,
+        };
+        match self.gate(&step.artifact, r, retry) {
+            Ok(url_lifetime_seconds) => Decision::RollBack { step: Arc::new(step), url_lifetime_seconds },
+            Err(decision) => decision,
+        }
+    }
+
+    /// Whether `artifact` can be downloaded at the request's instant: the URL lifetime, or
+    /// the retry decision.
+    fn gate(&self, artifact: &Artifact, r: DeviceRequestRef<'_>, retry: RetryState) -> Result<u32, Decision> {
+        let lifetime = self.policy.url_lifetime_seconds;
+        let Some(observed) = self.availability else { return Ok(lifetime) };
+        let at = r.at;
+        let key = &artifact.key;
+        let restore = |class: StorageClass| {
+            let tier = match (class, self.policy.restore_tier) {
+                (StorageClass::DeepArchive | StorageClass::IntelligentTieringDeepArchive, RestoreTier::Expedited) => {
+                    RestoreTier::Standard
+                }
+                (_, tier) => tier,
+            };
+            let ready_by = self.policy.restore_times.ready_by(class, tier, at).unwrap_or(at);
+            (HostAction::RequestRestore { key: key.clone(), class, tier, days: self.policy.restore_days, ready_by }, ready_by)
+        };
+        let (reason, not_before, action, counts) = match observed.get(key) {
+            None => (RetryReason::ArtifactUnobserved, at, Some(HostAction::CheckAvailability { key: key.clone() }), true),
+            Some(Availability::Available { .. }) => return Ok(lifetime),
+            Some(Availability::Restored { class, until }) => {
+                let left = until.duration_since(at).as_secs();
+                if left >= i64::from(self.policy.min_url_lifetime_seconds) {
+                    let left = u32::try_from(left).unwrap_or(u32::MAX);
+                    return Ok(lifetime.min(left));
+                }
+                let (action, ready_by) = restore(*class);
+                (RetryReason::RestoredCopyExpiring, ready_by, Some(action), false)
+            }
+            Some(Availability::Archived { class }) => {
+                let (action, ready_by) = restore(*class);
+                (RetryReason::ArtifactArchived, ready_by, Some(action), true)
+            }
+            Some(Availability::Restoring { ready_by, .. }) if *ready_by > at => {
+                (RetryReason::ArtifactRestoring, *ready_by, None, false)
+            }
+            Some(Availability::Restoring { .. }) => {
+                (RetryReason::RestoreOverdue, at, Some(HostAction::CheckAvailability { key: key.clone() }), true)
+            }
+            Some(Availability::Missing) => {
+                (RetryReason::ArtifactMissing, at, Some(HostAction::ReportMissing { key: key.clone() }), true)
+            }
+        };
+        if counts {
+            let (next, decision) = self.policy.retry.after_failure(retry, r.device, at);
+            return Err(match decision {
+                RetryDecision::RetryAt { at: retry_at, .. } => Decision::RetryAfter {
+                    reason,
+                    at: retry_at.max(not_before),
+                    key: key.clone(),
+                    host_action: action,
+                    retry: next,
+                },
+                RetryDecision::GiveUp { attempts, since, reason: limit } => {
+                    Decision::GiveUp { reason, key: key.clone(), attempts, since, limit }
+                }
+            });
+        }
+        // A scheduled wait (a restore in progress): not a failure. Devices come back spread
+        // over one base delay after the restore is due, not all at once.
+        let spread = self.policy.retry.delay_ms(r.device, 1, 0);
+        let spread = SignedDuration::from_millis(i64::try_from(spread).unwrap_or(i64::MAX));
+        let retry_at = not_before.checked_add(spread).unwrap_or(Timestamp::MAX);
+        Err(Decision::RetryAfter { reason, at: retry_at, key: key.clone(), host_action: action, retry })
+    }
+}
+
+/// A request's fields, borrowed (so fleets are decided without copying).
+#[derive(Clone, Copy)]
+struct DeviceRequestRef<'r> {
+    device: &'r str,
+    model: &'r str,
+    version: &'r Version,
+    at: Timestamp,
+}
+
+/// What one batch computes once: when a stage's next window opens, per (site, line, stage,
+/// instant), and rollbacks per (model, previous version, current version).
+#[derive(Default)]
+struct Memo<'a> {
+    opens: FxHashMap<(&'a str, &'a str, usize, Timestamp), Option<Timestamp>>,
+    rollbacks: BTreeMap<(String, &'a Version, Version), RollbackOutcome>,
+}
+
+impl<'a> Memo<'a> {
+    fn next_open(
+        &mut self,
+        calendar: Option<&Calendar>,
+        device: &'a DeviceState,
+        stage: &str,
+        k: usize,
+        at: Timestamp,
+    ) -> Option<Timestamp> {
+        let Some(calendar) = calendar else { return Some(at) };
+        // A device without a site has no window (the rollout never starts it either).
+        let site = device.site.as_deref()?;
+        *self
+            .opens
+            .entry((site, device.line.as_str(), k, at))
+            .or_insert_with(|| calendar.next_window(site, &device.line, stage, at).ok().flatten().map(|w| w.start))
+    }
+}
