@@ -181,6 +181,229 @@ impl RestoreTimes {
     }
 }
 
+/// A presigned download URL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PresignedUrl {
+    /// The URL.
+    pub url: String,
+    /// When it stops working.
+    pub expires_at: Timestamp,
+}
+
+/// Where firmware binaries live: the interface the core's decisions are carried out
+/// through. The core never calls it; hosts do (the `fleetpath-aws` crate implements it over
+/// S3, [`MemoryStore`] in memory for tests and demos).
+///
+/// Methods return futures so that an async SDK can implement the trait directly; the core
+/// has no runtime and never polls them.
+pub trait ArtifactStore {
+    /// What can go wrong (network, permissions, throttling).
+    type Error: std::error::Error + Send + Sync + 'static;
+
+    /// Observes an object (S3: `HEAD`, its storage class and `x-amz-restore` header).
+    fn availability(&self, key: &str) -> impl Future<Output = Result<Availability, Self::Error>> + Send;
+
+    /// Requests a restore of an archived object for `days` days (S3: `RestoreObject`), and
+    /// returns its availability afterwards (restoring, or already restored).
+    fn request_restore(
+        &self,
+        key: &str,
+        tier: RestoreTier,
+        days: u32,
+    ) -> impl Future<Output = Result<Availability, Self::Error>> + Send;
+
+    /// A download URL for the object that works for `lifetime_seconds` (at most
+    /// [`MAX_URL_LIFETIME_SECONDS`](crate::decision::MAX_URL_LIFETIME_SECONDS)).
+    fn presign(
+        &self,
+        key: &str,
+        lifetime_seconds: u32,
+    ) -> impl Future<Output = Result<PresignedUrl, Self::Error>> + Send;
+}
+
+/// Why a [`MemoryStore`] refused a call.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum MemoryStoreError {
+    /// No such object.
+    #[error("no object {key:?}")]
+    NoSuchKey {
+        /// The key.
+        key: String,
+    },
+    /// A restore of an object that is not archived (S3 answers `InvalidObjectState`).
+    #[error("object {key:?} is not archived")]
+    NotArchived {
+        /// The key.
+        key: String,
+    },
+    /// The storage class does not offer the tier.
+    #[error("object {key:?}: its storage class has no {tier:?} restore")]
+    TierUnavailable {
+        /// The key.
+        key: String,
+        /// The tier.
+        tier: RestoreTier,
+    },
+    /// A presigned URL's lifetime out of range, or of an object that cannot be downloaded.
+    #[error("object {key:?}: {problem}")]
+    NotDownloadable {
+        /// The key.
+        key: String,
+        /// Why.
+        problem: String,
+    },
+}
+
+#[derive(Debug, Default)]
+struct MemoryInner {
+    now: Option<Timestamp>,
+    objects: std::collections::BTreeMap<String, (Availability, u32)>,
+    restores: u32,
+}
+
+/// An in-memory [`ArtifactStore`] with an explicit clock, for tests, demos and dry runs:
+/// restores take exactly the [`RestoreTimes`] of their class and tier and finish when
+/// [`MemoryStore::set_now`] passes their end.
+///
+/// ```
+/// use fleetpath::{ArtifactStore, Availability, MemoryStore, RestoreTier, StorageClass};
+/// let t0: jiff::Timestamp = "2026-11-23T08:00:00Z".parse()?;
+/// let store = MemoryStore::new(t0, fleetpath::RestoreTimes::default());
+/// store.insert("fw/5.6.30.bin", Availability::Archived { class: StorageClass::GlacierFlexibleRetrieval });
+/// // Any executor runs these futures; they are ready at once.
+/// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+/// #     let waker = std::task::Waker::noop();
+/// #     let mut cx = std::task::Context::from_waker(&waker);
+/// #     let mut f = std::pin::pin!(f);
+/// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
+/// # }
+/// let state = block_on(store.request_restore("fw/5.6.30.bin", RestoreTier::Standard, 7))?;
+/// assert!(matches!(state, Availability::Restoring { .. }));
+/// store.set_now("2026-11-23T13:00:00Z".parse()?);
+/// assert!(matches!(block_on(store.availability("fw/5.6.30.bin"))?, Availability::Restored { .. }));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct MemoryStore {
+    times: RestoreTimes,
+    inner: std::sync::Mutex<MemoryInner>,
+}
+
+impl MemoryStore {
+    /// An empty store whose clock reads `now`.
+    pub fn new(now: Timestamp, times: RestoreTimes) -> Self {
+        Self { times, inner: std::sync::Mutex::new(MemoryInner { now: Some(now), ..MemoryInner::default() }) }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, MemoryInner> {
+        // A poisoned lock only means another thread panicked mid-call; the map is still whole.
+        self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Adds or replaces an object.
+    pub fn insert(&self, key: &str, availability: Availability) {
+        self.lock().objects.insert(key.to_owned(), (availability, 0));
+    }
+
+    /// Moves the clock (restores whose end has passed become restored; restored copies
+    /// whose days ran out are archived again).
+    pub fn set_now(&self, now: Timestamp) {
+        let mut inner = self.lock();
+        inner.now = Some(now);
+        for (availability, days) in inner.objects.values_mut() {
+            match *availability {
+                Availability::Restoring { class, ready_by, .. } if ready_by <= now => {
+                    let until = ready_by.checked_add(SignedDuration::from_hours(24 * i64::from(*days)));
+                    *availability = Availability::Restored { class, until: until.unwrap_or(Timestamp::MAX) };
+                }
+                Availability::Restored { class, until } if until <= now => {
+                    *availability = Availability::Archived { class };
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Every object and its availability, by key (what a host passes to a decider).
+    pub fn snapshot(&self) -> std::collections::BTreeMap<String, Availability> {
+        self.lock().objects.iter().map(|(k, (a, _))| (k.clone(), a.clone())).collect()
+    }
+
+    /// How many restores were requested.
+    pub fn restores_requested(&self) -> u32 {
+        self.lock().restores
+    }
+
+    fn now(inner: &MemoryInner) -> Timestamp {
+        inner.now.unwrap_or(Timestamp::UNIX_EPOCH)
+    }
+}
+
+impl ArtifactStore for MemoryStore {
+    type Error = MemoryStoreError;
+
+    fn availability(&self, key: &str) -> impl Future<Output = Result<Availability, Self::Error>> + Send {
+        let inner = self.lock();
+        let result = inner.objects.get(key).map_or(Ok(Availability::Missing), |(a, _)| Ok(a.clone()));
+        std::future::ready(result)
+    }
+
+    fn request_restore(
+        &self,
+        key: &str,
+        tier: RestoreTier,
+        days: u32,
+    ) -> impl Future<Output = Result<Availability, Self::Error>> + Send {
+        let mut inner = self.lock();
+        let now = Self::now(&inner);
+        let result = match inner.objects.get(key).map(|(a, _)| a.clone()) {
+            None => Err(MemoryStoreError::NoSuchKey { key: key.to_owned() }),
+            Some(Availability::Archived { class }) => match self.times.ready_by(class, tier, now) {
+                None => Err(MemoryStoreError::TierUnavailable { key: key.to_owned(), tier }),
+                Some(ready_by) => {
+                    let restoring = Availability::Restoring { class, since: now, ready_by };
+                    inner.objects.insert(key.to_owned(), (restoring.clone(), days.max(1)));
+                    inner.restores += 1;
+                    Ok(restoring)
+                }
+            },
+            // S3 accepts a repeated request while one is in progress, and extends a restored
+            // copy; neither starts a new restore.
+            Some(state @ (Availability::Restoring { .. } | Availability::Restored { .. })) => Ok(state),
+            Some(Availability::Available { .. } | Availability::Missing) => {
+                Err(MemoryStoreError::NotArchived { key: key.to_owned() })
+            }
+        };
+        std::future::ready(result)
+    }
+
+    fn presign(
+        &self,
+        key: &str,
+        lifetime_seconds: u32,
+    ) -> impl Future<Output = Result<PresignedUrl, Self::Error>> + Send {
+        let inner = self.lock();
+        let now = Self::now(&inner);
+        let not = |problem: String| Err(MemoryStoreError::NotDownloadable { key: key.to_owned(), problem });
+        let result = if lifetime_seconds == 0 || lifetime_seconds > crate::decision::MAX_URL_LIFETIME_SECONDS {
+            not(format!("URL lifetime {lifetime_seconds} s is outside 1 to 604800"))
+        } else {
+            match inner.objects.get(key) {
+                Some((a, _)) if a.downloadable_at(now) => {
+                    let expires_at = now
+                        .checked_add(SignedDuration::from_secs(i64::from(lifetime_seconds)))
+                        .unwrap_or(Timestamp::MAX);
+                    Ok(PresignedUrl { url: format!("memory:///{key}?expires={}", expires_at.as_second()), expires_at })
+                }
+                Some(_) => not("not downloadable now (archived or restoring)".to_owned()),
+                None => Err(MemoryStoreError::NoSuchKey { key: key.to_owned() }),
+            }
+        };
+        std::future::ready(result)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -616,18 +616,9 @@ impl<'a> Decider<'a> {
     }
 
     fn model_routes(&self, model: &str) -> ModelRoutes {
-        let target = match &self.target {
-            Some(t) => t.clone(),
-            None => {
-                let Some(latest) = self.graph.latest_for(model) else {
-                    let detail = format!("no active release installs on model {model:?}");
-                    return ModelRoutes {
-                        table: Err((BlockReason::NoReleaseForModel, detail)),
-                        steps: FxHashMap::default(),
-                    };
-                };
-                latest.version().clone()
-            }
+        let Some(target) = self.target_for(model) else {
+            let detail = format!("no active release installs on model {model:?}");
+            return ModelRoutes { table: Err((BlockReason::NoReleaseForModel, detail)), steps: FxHashMap::default() };
         };
         let table = match self.graph.route_table(&target, &Constraints::for_model(model)) {
             Ok(table) => table,
@@ -645,10 +636,9 @@ impl<'a> Decider<'a> {
                         target: table.target().clone(),
                         hops_left: entry.hops.saturating_sub(1),
                     })),
-                    None => Route::Blocked(
-                        BlockReason::NoArtifact,
-                        format!("release \"{}\" declares no artifact", hop.to),
-                    ),
+                    None => {
+                        Route::Blocked(BlockReason::NoArtifact, format!("release \"{}\" declares no artifact", hop.to))
+                    }
                 },
                 Err(_) => continue, // answered by the table on demand
             };
@@ -854,10 +844,15 @@ impl<'a> Decider<'a> {
                 (_, tier) => tier,
             };
             let ready_by = self.policy.restore_times.ready_by(class, tier, at).unwrap_or(at);
-            (HostAction::RequestRestore { key: key.clone(), class, tier, days: self.policy.restore_days, ready_by }, ready_by)
+            (
+                HostAction::RequestRestore { key: key.clone(), class, tier, days: self.policy.restore_days, ready_by },
+                ready_by,
+            )
         };
         let (reason, not_before, action, counts) = match observed.get(key) {
-            None => (RetryReason::ArtifactUnobserved, at, Some(HostAction::CheckAvailability { key: key.clone() }), true),
+            None => {
+                (RetryReason::ArtifactUnobserved, at, Some(HostAction::CheckAvailability { key: key.clone() }), true)
+            }
             Some(Availability::Available { .. }) => return Ok(lifetime),
             Some(Availability::Restored { class, until }) => {
                 let left = until.duration_since(at).as_secs();

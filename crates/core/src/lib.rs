@@ -19,6 +19,8 @@
 //!   restore takes.
 //! - [`decision`]: the per-device update decision (download the next hop, wait, retry
 //!   after a restore, roll back, blocked), one request or a whole fleet.
+//! - [`prefetch`]: which archived artifacts to restore, with which tier and by when, so
+//!   each is ready when its stage's window opens.
 //! - [`rollback`]: rollback plans over declared downgrades, refused across data schema
 //!   changes without a migration.
 //!
@@ -64,13 +66,16 @@ pub mod decision;
 pub mod fleet;
 pub mod graph;
 pub mod health;
+pub mod prefetch;
 pub mod retry;
 pub mod rollback;
 pub mod rollout;
 pub mod schedule;
 pub mod version;
 
-pub use artifact::{Availability, RestoreTier, RestoreTimes, StorageClass};
+pub use artifact::{
+    ArtifactStore, Availability, MemoryStore, MemoryStoreError, PresignedUrl, RestoreTier, RestoreTimes, StorageClass,
+};
 pub use fleet::{Device, Fleet, FleetError};
 pub use graph::{
     Artifact, Constraints, DowngradeSpec, EdgeRef, EdgeSpec, GraphError, Hop, LintCode, LintFinding, Manifest,

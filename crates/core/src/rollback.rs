@@ -394,7 +394,9 @@ pub fn plan_rollback(graph: &UpgradeGraph, rollout: &Rollout) -> RollbackPlan {
         .map(|d| {
             let outcome = cache
                 .entry((d.model.as_deref(), &d.from, &d.version))
-                .or_insert_with(|| plan_device_rollback(graph, d.model.as_deref(), &d.from, &d.version, &rollout.target))
+                .or_insert_with(|| {
+                    plan_device_rollback(graph, d.model.as_deref(), &d.from, &d.version, &rollout.target)
+                })
                 .clone();
             DeviceRollback { device: d.id.clone(), current: d.version.clone(), previous: d.from.clone(), outcome }
         })
