@@ -145,26 +145,17 @@ pub enum DecisionError {
         /// The target.
         target: Version,
     },
-    /// The rollout's target is not a release of the graph.
-    #[error("rollout \"{rollout}\" targets \"{target}\", which is not a release of the graph")]
-    RolloutTarget {
-        /// The rollout.
-        rollout: String,
-        /// Its target.
-        target: Version,
-    },
 }
 
 impl DecisionError {
     /// Every code [`DecisionError::code`] can return.
-    pub const CODES: &'static [&'static str] = &["invalid_decision_policy", "unknown_target", "unknown_rollout_target"];
+    pub const CODES: &'static [&'static str] = &["invalid_decision_policy", "unknown_target"];
 
     /// A stable `snake_case` code for this error, shared by every binding.
     pub fn code(&self) -> &'static str {
         match self {
             Self::InvalidPolicy { .. } => "invalid_decision_policy",
             Self::UnknownTarget { .. } => "unknown_target",
-            Self::RolloutTarget { .. } => "unknown_rollout_target",
         }
     }
 }
@@ -575,12 +566,12 @@ impl<'a> Decider<'a> {
     /// download, the others wait; `calendar` tells pending devices when their window opens.
     ///
     /// # Errors
-    /// [`DecisionError::RolloutTarget`] when the rollout's target is not in the graph.
+    /// [`DecisionError::UnknownTarget`] when the rollout's target is not in the graph.
     pub fn with_rollout(mut self, rollout: &'a Rollout, calendar: Option<&'a Calendar>) -> Result<Self, DecisionError> {
-        let release = self.graph.release(&rollout.target).ok_or_else(|| DecisionError::RolloutTarget {
-            rollout: rollout.id.clone(),
-            target: rollout.target.clone(),
-        })?;
+        let release = self
+            .graph
+            .release(&rollout.target)
+            .ok_or_else(|| DecisionError::UnknownTarget { target: rollout.target.clone() })?;
         self.target = Some(release.version().clone());
         self.index = FxHashMap::default();
         self.index.reserve(rollout.stages.iter().map(|s| s.devices.len()).sum());

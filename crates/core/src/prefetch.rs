@@ -303,7 +303,7 @@ fn stage_starts(rollout: &Rollout, calendar: Option<&Calendar>, at: Timestamp) -
             }
             let opens = window_start(calendar, stage, earliest);
             starts.push((k, opens));
-            earliest = add_minutes(earliest, i64::from(monitoring) * 60);
+            earliest = add_minutes(opens, i64::from(monitoring) * 60);
         }
     }
     starts

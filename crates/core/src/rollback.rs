@@ -297,7 +297,7 @@ pub enum RollbackOutcome {
         route: RollbackRoute,
     },
     /// The previous version is out of reach; back to the oldest safe release of the device's
-    /// upgrade path instead.
+    /// upgrade path instead (no hops when the device already runs it).
     Partial {
         /// The downgrades.
         route: RollbackRoute,
@@ -342,7 +342,13 @@ pub fn plan_device_rollback(
     let constraints = Constraints { model: model.map(str::to_owned), ..Constraints::default() };
     if let Ok(path) = graph.resolve(previous, target, &constraints) {
         for hop in &path.hops {
-            if hop.to >= *current {
+            if hop.to == *current {
+                // Nothing older is reachable: the device stays where it is, a release of its
+                // path (a bridge it already reached).
+                let route = RollbackRoute { from: hop.to.clone(), to: hop.to.clone(), hops: Vec::new() };
+                return RollbackOutcome::Partial { route, refused: Refusal::from(&refused) };
+            }
+            if hop.to > *current {
                 break;
             }
             if let Ok(route) = rollback_route(graph, current, &hop.to, model) {

@@ -178,6 +178,99 @@ fn lint() {
 }
 
 #[test]
+fn rollbacks() {
+    let cases = load("decisions.json");
+    for case in cases["rollbacks"].as_array().unwrap() {
+        let name = str_of(case, "name");
+        let graph = match &case["graph"] {
+            Value::String(path) => graph(path, &Value::Null),
+            inline => UpgradeGraph::new(Manifest::from_value(inline.clone()).unwrap()).unwrap(),
+        };
+        let (from, to): (Version, Version) =
+            (str_of(case, "from").parse().unwrap(), str_of(case, "to").parse().unwrap());
+        let got = fleetpath::rollback::rollback_route(&graph, &from, &to, case["model"].as_str());
+        match (&case["hops"], got) {
+            (Value::Array(hops), Ok(route)) => {
+                let got: Vec<Value> =
+                    route.hops.iter().map(|h| serde_json::json!([h.from.to_string(), h.to.to_string()])).collect();
+                assert_eq!(&got, hops, "{name}");
+            }
+            (Value::Null, Err(e)) => {
+                assert_eq!(
+                    (e.code(), e.to_string().as_str()),
+                    (str_of(case, "code"), str_of(case, "message")),
+                    "{name}"
+                );
+            }
+            (_, got) => panic!("{name}: {got:?}"),
+        }
+    }
+}
+
+#[test]
+fn decisions() {
+    use fleetpath::decision::{Decider, Decision, DecisionPolicy, DeviceRequest};
+    let cases = load("decisions.json");
+    let decider_for = |case: &Value, graph: &'_ UpgradeGraph| -> Result<(), fleetpath::decision::DecisionError> {
+        let policy: DecisionPolicy =
+            serde_json::from_value(case.get("policy").cloned().unwrap_or_else(|| serde_json::json!({}))).unwrap();
+        let mut decider = Decider::new(graph, policy)?;
+        if let Some(target) = case["target"].as_str() {
+            decider = decider.with_target(&target.parse().unwrap())?;
+        }
+        Ok(())
+    };
+    for case in cases["decider_errors"].as_array().unwrap() {
+        let name = str_of(case, "name");
+        let graph = graph(str_of(case, "graph"), &Value::Null);
+        let e = decider_for(case, &graph).unwrap_err();
+        assert_eq!((e.code(), e.to_string().as_str()), (str_of(case, "code"), str_of(case, "message")), "{name}");
+    }
+    for case in cases["decisions"].as_array().unwrap() {
+        let name = str_of(case, "name");
+        let graph = graph(str_of(case, "graph"), &Value::Null);
+        decider_for(case, &graph).unwrap();
+        let policy: DecisionPolicy =
+            serde_json::from_value(case.get("policy").cloned().unwrap_or_else(|| serde_json::json!({}))).unwrap();
+        let observed: Option<std::collections::BTreeMap<String, fleetpath::Availability>> =
+            case.get("availability").map(|a| serde_json::from_value(a.clone()).unwrap());
+        let mut decider = Decider::new(&graph, policy).unwrap();
+        if let Some(target) = case["target"].as_str() {
+            decider = decider.with_target(&target.parse().unwrap()).unwrap();
+        }
+        if let Some(observed) = &observed {
+            decider = decider.with_availability(observed);
+        }
+        for expect in case["requests"].as_array().unwrap() {
+            let request: DeviceRequest = serde_json::from_value(expect["request"].clone()).unwrap();
+            let here = format!("{name} / {}", request.device);
+            let d = decider.decide(&request);
+            assert_eq!((d.kind(), d.reason()), (str_of(expect, "kind"), str_of(expect, "reason")), "{here}: {d:?}");
+            match &d {
+                Decision::Download { step, url_lifetime_seconds } => {
+                    assert_eq!(step.to.to_string(), str_of(expect, "to"), "{here}");
+                    assert_eq!(u64::from(step.hops_left), expect["hops_left"].as_u64().unwrap(), "{here}");
+                    if let Some(l) = expect["url_lifetime_seconds"].as_u64() {
+                        assert_eq!(u64::from(*url_lifetime_seconds), l, "{here}");
+                    }
+                }
+                Decision::RetryAfter { at, host_action, .. } => {
+                    assert_eq!(host_action.as_ref().map(|a| a.code()), expect["host_action"].as_str(), "{here}");
+                    if let Some(not_before) = expect["not_before"].as_str() {
+                        let not_before: jiff::Timestamp = not_before.parse().unwrap();
+                        assert!(
+                            *at >= not_before && *at <= not_before + jiff::SignedDuration::from_secs(30),
+                            "{here}: {at}"
+                        );
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+#[test]
 fn every_code_has_a_vector() {
     // Every error code in the one list must be exercised by a vector (or by the unit test for
     // `manifest_too_large`, which needs billions of entries to trigger for real).
@@ -192,6 +285,7 @@ fn every_code_has_a_vector() {
         "schedules.json",
         "rollout_events.json",
         "health.json",
+        "decisions.json",
     ] {
         collect_codes(&load(file), &mut seen);
     }
