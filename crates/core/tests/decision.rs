@@ -1,6 +1,7 @@
 //! Every decision outcome, with its reason code; rollbacks; prefetch plans; the memory store.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use fleetpath::decision::{Decider, Decision, DecisionPolicy, DeviceRequest, HostAction};
 use fleetpath::prefetch::{PrefetchAction, PrefetchPolicy, Purpose, plan_prefetch};
@@ -32,7 +33,7 @@ fn request(device: &str, version: &str, at: &str) -> DeviceRequest {
         model: "IPM-1".into(),
         version: v(version),
         at: t(at),
-        retry: Default::default(),
+        retry: fleetpath::RetryState::default(),
     }
 }
 
@@ -185,7 +186,8 @@ fn small_fleet() -> Fleet {
     let mut csv = String::from("id,model,line,site,version\n");
     for i in 0..40 {
         let version = if i % 4 == 0 { "5.6.30" } else { "5.6.14" };
-        csv.push_str(&format!("press-{}-{:02},IPM-1,press-{},plant-a,{version}\n", i % 2 + 1, i, i % 2 + 1));
+        let line = i % 2 + 1;
+        writeln!(csv, "press-{line}-{i:02},IPM-1,press-{line},plant-a,{version}").unwrap();
     }
     csv.push_str("press-1-99,IPM-1,press-1,plant-a,6.15.007\n");
     Fleet::from_csv(&csv).unwrap()
@@ -200,8 +202,8 @@ fn rollout(target: &str) -> (Fleet, Rollout) {
     (fleet, rollout)
 }
 
-fn apply(rollout: &Rollout, event: Event) -> Rollout {
-    rollout.apply(&event, None).unwrap().0
+fn apply(rollout: &Rollout, event: &Event) -> Rollout {
+    rollout.apply(event, None).unwrap().0
 }
 
 #[test]
@@ -219,34 +221,34 @@ fn rollout_outcomes() {
     assert_eq!(decide(&created, "press-1-99", "6.15.007", at0).reason(), "at_target", "already there");
     assert_eq!(decide(&created, "stranger", "5.6.14", at0).reason(), "not_in_rollout");
 
-    let started = apply(&created, Event::Start { at: t(at0) });
+    let started = apply(&created, &Event::Start { at: t(at0) });
     // No calendar: every window is open, so the canary started at once.
     assert_eq!(started.stages[0].devices[0].status, DeviceStatus::Updating);
     let d = decide(&started, &canary.id, &canary.from.to_string(), at0);
     assert_eq!(d.reason(), "next_hop");
     assert_eq!(decide(&started, &early.id, &early.from.to_string(), at0).reason(), "stage_not_started");
 
-    let paused = apply(&started, Event::Pause { at: t(at0) });
+    let paused = apply(&started, &Event::Pause { at: t(at0) });
     assert_eq!(decide(&paused, &canary.id, &canary.from.to_string(), at0).reason(), "rollout_paused");
 
     // A canary device fails, another times out.
     let failed = apply(
         &started,
-        Event::DeviceReported {
+        &Event::DeviceReported {
             at: t(at0),
             device: canary.id.clone(),
             outcome: DeviceOutcome::Failed { reason: "x".into() },
         },
     );
     assert_eq!(decide(&failed, &canary.id, &canary.from.to_string(), at0).reason(), "update_failed");
-    let later = apply(&started, Event::Tick { at: t("2026-11-24T17:00:00Z") });
+    let later = apply(&started, &Event::Tick { at: t("2026-11-24T17:00:00Z") });
     assert_eq!(decide(&later, &canary.id, &canary.from.to_string(), at0).reason(), "update_timed_out");
 
     // A breach rolls back every touched device.
     let breach = Verdict::Breach { detail: "memory leak".into() };
     let halted = apply(
         &started,
-        Event::HealthVerdict { at: t(at0), stage: "canary".into(), verdict: breach, from: t(at0), to: t(at0) },
+        &Event::HealthVerdict { at: t(at0), stage: "canary".into(), verdict: breach, from: t(at0), to: t(at0) },
     );
     assert_eq!(halted.stages[0].devices[0].status, DeviceStatus::RolledBack);
     // On the target: back to the bridge; from 5.6.14 the declared downgrade crosses shadow-2.0.
@@ -326,7 +328,7 @@ fn batch_equals_single() {
                 model: d.model.clone(),
                 version: d.version.clone(),
                 at,
-                retry: Default::default(),
+                retry: fleetpath::RetryState::default(),
             })
             .collect();
         let single: Vec<Decision> = requests.iter().map(|r| decider.decide(r)).collect();
@@ -374,10 +376,10 @@ fn rollback_routes_and_plans() {
     // The plan of a halted rollout.
     let (_, created) = rollout("6.15.007");
     let at = t("2026-11-24T14:00:00Z");
-    let started = apply(&created, Event::Start { at });
+    let started = apply(&created, &Event::Start { at });
     let breach = Verdict::Breach { detail: "leak".into() };
     let halted =
-        apply(&started, Event::HealthVerdict { at, stage: "canary".into(), verdict: breach, from: at, to: at });
+        apply(&started, &Event::HealthVerdict { at, stage: "canary".into(), verdict: breach, from: at, to: at });
     let plan = plan_rollback(&graph, &halted);
     assert_eq!(plan.devices.len(), halted.stages[0].devices.len());
     assert_eq!(plan.refused().count(), 0);

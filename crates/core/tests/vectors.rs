@@ -214,9 +214,9 @@ fn decisions() {
     let decider_for = |case: &Value, graph: &'_ UpgradeGraph| -> Result<(), fleetpath::decision::DecisionError> {
         let policy: DecisionPolicy =
             serde_json::from_value(case.get("policy").cloned().unwrap_or_else(|| serde_json::json!({}))).unwrap();
-        let mut decider = Decider::new(graph, policy)?;
+        let decider = Decider::new(graph, policy)?;
         if let Some(target) = case["target"].as_str() {
-            decider = decider.with_target(&target.parse().unwrap())?;
+            decider.with_target(&target.parse().unwrap())?;
         }
         Ok(())
     };
@@ -255,7 +255,11 @@ fn decisions() {
                     }
                 }
                 Decision::RetryAfter { at, host_action, .. } => {
-                    assert_eq!(host_action.as_ref().map(|a| a.code()), expect["host_action"].as_str(), "{here}");
+                    assert_eq!(
+                        host_action.as_ref().map(fleetpath::decision::HostAction::code),
+                        expect["host_action"].as_str(),
+                        "{here}"
+                    );
                     if let Some(not_before) = expect["not_before"].as_str() {
                         let not_before: jiff::Timestamp = not_before.parse().unwrap();
                         assert!(
