@@ -1,0 +1,234 @@
+//! Invariants of the update decision and of backoff, over random graphs, observations and
+//! requests.
+
+use std::collections::BTreeMap;
+
+use fleetpath::decision::{Decider, Decision, DecisionPolicy, DeviceRequest};
+use fleetpath::{
+    Artifact, Availability, Constraints, DowngradeSpec, EdgeSpec, Jitter, Manifest, ReleaseSpec, ReleaseStatus,
+    RetryPolicy, RetryState, StorageClass, UpgradeGraph, Version,
+};
+use jiff::{SignedDuration, Timestamp};
+use proptest::prelude::*;
+
+const AT: i64 = 1_795_000_000;
+
+#[derive(Debug, Clone)]
+struct Case {
+    releases: usize,
+    edges: Vec<(usize, usize)>,
+    blocked: Vec<bool>,
+    models: Vec<u8>,
+    has_artifact: Vec<bool>,
+    observed: Vec<u8>,
+    target: Option<usize>,
+    devices: Vec<(usize, u8, u32)>,
+    observe: bool,
+}
+
+fn case() -> impl Strategy<Value = Case> {
+    (3usize..10).prop_flat_map(|n| {
+        (
+            Just(n),
+            prop::collection::vec((0..n, 1usize..4), 0..3 * n),
+            prop::collection::vec(prop::bool::weighted(0.15), n),
+            prop::collection::vec(0u8..4, n),
+            prop::collection::vec(prop::bool::weighted(0.9), n),
+            prop::collection::vec(0u8..7, n),
+            prop::option::of(0..n),
+            prop::collection::vec((0..n + 1, 0u8..3, 0u32..14), 1..30),
+            any::<bool>(),
+        )
+            .prop_map(|(n, raw, blocked, models, has_artifact, observed, target, devices, observe)| {
+                let mut edges: Vec<(usize, usize)> = (0..n - 1).map(|i| (i, i + 1)).collect();
+                edges.extend(raw.into_iter().filter(|&(i, d)| i + d < n).map(|(i, d)| (i, i + d)));
+                edges.sort_unstable();
+                edges.dedup();
+                Case { releases: n, edges, blocked, models, has_artifact, observed, target, devices, observe }
+            })
+    })
+}
+
+fn key(i: usize) -> String {
+    format!("fw/{i}.bin")
+}
+
+impl Case {
+    fn graph(&self) -> UpgradeGraph {
+        let releases = (0..self.releases)
+            .map(|i| ReleaseSpec {
+                version: format!("{}.0", i + 1),
+                models: match self.models[i] {
+                    0 | 1 => None,
+                    2 => Some(vec!["a".to_owned()]),
+                    _ => Some(vec!["a".to_owned(), "b".to_owned()]),
+                },
+                labels: BTreeMap::new(),
+                status: if self.blocked[i] { ReleaseStatus::Blocked } else { ReleaseStatus::Active },
+                reason: self.blocked[i].then(|| "recalled".to_owned()),
+                barrier: false,
+                artifact: self.has_artifact[i].then(|| Artifact {
+                    key: key(i),
+                    sha256: "ab".repeat(32),
+                    size: 1 + i as u64,
+                }),
+                schema: None,
+                reads: Vec::new(),
+                notes: None,
+            })
+            .collect();
+        let edges = self
+            .edges
+            .iter()
+            .map(|&(a, b)| EdgeSpec {
+                from: Some(format!("{}.0", a + 1)),
+                from_range: None,
+                to: format!("{}.0", b + 1),
+                models: None,
+                blocked: None,
+                notes: None,
+            })
+            .collect();
+        let downgrades: Vec<DowngradeSpec> = Vec::new();
+        UpgradeGraph::new(Manifest { format_version: 2, name: None, description: None, releases, edges, downgrades })
+            .unwrap()
+    }
+
+    fn observed(&self) -> BTreeMap<String, Availability> {
+        let at = Timestamp::from_second(AT).unwrap();
+        let hours = |h: i64| at.checked_add(SignedDuration::from_hours(h)).unwrap();
+        let class = StorageClass::GlacierFlexibleRetrieval;
+        (0..self.releases)
+            .filter_map(|i| {
+                let a = match self.observed[i] {
+                    0 => Availability::Available { class: StorageClass::Standard },
+                    1 => Availability::Archived { class },
+                    2 => Availability::Restoring { class, since: hours(-1), ready_by: hours(2) },
+                    3 => Availability::Restoring { class, since: hours(-9), ready_by: hours(-1) },
+                    4 => Availability::Restored { class, until: hours(1) },
+                    5 => Availability::Restored { class, until: hours(-1) },
+                    _ => return None,
+                };
+                Some((key(i), a))
+            })
+            .collect()
+    }
+
+    fn requests(&self) -> Vec<DeviceRequest> {
+        let at = Timestamp::from_second(AT).unwrap();
+        self.devices
+            .iter()
+            .enumerate()
+            .map(|(k, &(v, m, attempts))| DeviceRequest {
+                device: format!("device-{k}"),
+                model: ["a", "b", "c"][m as usize].to_owned(),
+                // One past the last release: a version the graph does not know.
+                version: format!("{}.0", v + 1).parse().unwrap(),
+                at,
+                retry: RetryState {
+                    attempts,
+                    first_failure_at: (attempts > 0).then_some(at),
+                    last_delay_ms: 0,
+                },
+            })
+            .collect()
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    #[test]
+    fn downloads_are_next_hops_of_valid_paths_and_available(case in case()) {
+        let graph = case.graph();
+        let observed = case.observed();
+        let mut decider = Decider::new(&graph, DecisionPolicy::default()).unwrap();
+        if let Some(t) = case.target {
+            decider = decider.with_target(&format!("{}.0", t + 1).parse().unwrap()).unwrap();
+        }
+        if case.observe {
+            decider = decider.with_availability(&observed);
+        }
+        let requests = case.requests();
+        let batch = decider.decide_all(&requests);
+        for (request, decision) in requests.iter().zip(&batch) {
+            // The batch equals one call per device, and calls are deterministic.
+            prop_assert_eq!(decision, &decider.decide(request));
+            if let Decision::Download { step, url_lifetime_seconds } = decision {
+                // The next hop of a valid path: the shortest path the graph resolves.
+                let constraints = Constraints::for_model(request.model.clone());
+                let path = graph.resolve(&request.version, &step.target, &constraints);
+                prop_assert!(path.is_ok(), "{:?}", path);
+                let path = path.unwrap();
+                prop_assert_eq!(&path.hops[0].to, &step.to);
+                prop_assert_eq!(path.hops[0].artifact.as_ref(), Some(&step.artifact));
+                prop_assert_eq!(path.hops.len() as u32 - 1, step.hops_left);
+                prop_assert!(graph.upgrade_edges().any(|e| e.from.version() == &step.from && e.to.version() == &step.to));
+                // Never an artifact that cannot be downloaded now, nor a URL that outlives it.
+                if case.observe {
+                    let seen = observed.get(&step.artifact.key);
+                    prop_assert!(seen.is_some_and(|a| a.downloadable_at(request.at)), "{:?}", seen);
+                    if let Some(Availability::Restored { until, .. }) = seen {
+                        let left = until.duration_since(request.at).as_secs();
+                        prop_assert!(i64::from(*url_lifetime_seconds) <= left);
+                    }
+                }
+            }
+            if let Decision::RetryAfter { at, .. } = decision {
+                prop_assert!(*at > request.at);
+            }
+            let kind = decision.kind();
+            prop_assert!(fleetpath::decision::REASONS.contains(&decision.reason()), "{} {}", kind, decision.reason());
+        }
+        // The JSON form round-trips.
+        let json = serde_json::to_string(&batch).unwrap();
+        prop_assert_eq!(serde_json::from_str::<Vec<Decision>>(&json).unwrap(), batch);
+    }
+
+    #[test]
+    fn backoff_is_bounded_and_grows_in_expectation(
+        base in 1u32..120,
+        extra in 0u32..7200,
+        jitter in prop::sample::select(vec![Jitter::Full, Jitter::Decorrelated, Jitter::None]),
+        seed in any::<u64>(),
+    ) {
+        let policy = RetryPolicy { base_seconds: base, cap_seconds: base + extra, jitter, seed, ..RetryPolicy::default() };
+        let (base_ms, cap_ms) = (u64::from(base) * 1000, u64::from(base + extra) * 1000);
+        const DEVICES: usize = 400;
+        let mut previous = vec![0u64; DEVICES];
+        let mut last_mean = 0.0f64;
+        for attempt in 1..=10u32 {
+            let mut sum = 0u64;
+            for (d, prev) in previous.iter_mut().enumerate() {
+                let delay = policy.delay_ms(&format!("device-{d}"), attempt, *prev);
+                let low = if jitter == Jitter::Full { 1 } else { base_ms.min(cap_ms) };
+                prop_assert!(delay >= low && delay <= cap_ms, "attempt {} delay {} not in [{}, {}]", attempt, delay, low, cap_ms);
+                if jitter == Jitter::None {
+                    prop_assert!(delay >= *prev, "no jitter: never shorter");
+                }
+                *prev = delay;
+                sum += delay;
+            }
+            #[allow(clippy::cast_precision_loss)]
+            let mean = sum as f64 / DEVICES as f64;
+            // Non-decreasing in expectation: the sample mean of 400 devices may dip by noise
+            // (full jitter's spread is ±(1/√(12·400)) ≈ 1.4% of the range), never by 15%.
+            prop_assert!(mean >= last_mean * 0.85, "attempt {}: mean {} after {}", attempt, mean, last_mean);
+            last_mean = mean;
+        }
+    }
+}
+
+#[test]
+fn unknown_versions_are_blocked_never_downloaded() {
+    let graph = UpgradeGraph::from_json(r#"{"format_version": 1, "releases": [{"version": "1.0"}]}"#).unwrap();
+    let decider = Decider::new(&graph, DecisionPolicy::default()).unwrap();
+    let request = DeviceRequest {
+        device: "d".into(),
+        model: "m".into(),
+        version: Version::parse("0.9").unwrap(),
+        at: Timestamp::from_second(AT).unwrap(),
+        retry: RetryState::default(),
+    };
+    assert_eq!(decider.decide(&request).reason(), "unknown_version");
+}
