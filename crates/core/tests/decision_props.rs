@@ -125,11 +125,7 @@ impl Case {
                 // One past the last release: a version the graph does not know.
                 version: format!("{}.0", v + 1).parse().unwrap(),
                 at,
-                retry: RetryState {
-                    attempts,
-                    first_failure_at: (attempts > 0).then_some(at),
-                    last_delay_ms: 0,
-                },
+                retry: RetryState { attempts, first_failure_at: (attempts > 0).then_some(at), last_delay_ms: 0 },
             })
             .collect()
     }
