@@ -152,7 +152,7 @@ impl World {
                     );
                 }
                 PrefetchAction::Missing => {
-                    self.say(t, &format!("prefetch: {} is MISSING (operators paged)", item.artifact.key))
+                    self.say(t, &format!("prefetch: {} is MISSING (operators paged)", item.artifact.key));
                 }
                 PrefetchAction::Check | PrefetchAction::Restoring { .. } => {}
             }
@@ -416,10 +416,10 @@ fn open_gate(
     faults: &Faults,
     t: Timestamp,
 ) -> Result<Gate, String> {
-    let stage = &state.stages[state.current];
+    let monitored = &state.stages[state.current];
     let mut health = HealthState::new(&HealthPolicy::default()).map_err(|e| e.to_string())?;
     let mut devices = Vec::new();
-    for d in &stage.devices {
+    for d in &monitored.devices {
         let updated_at = sims.get(&d.id).and_then(|s| s.finished).unwrap_or(t);
         health
             .add_device(CohortDevice { id: d.id.clone(), line: d.line.clone(), updated_at })
@@ -438,5 +438,5 @@ fn open_gate(
     let baseline = plant.batch(first - 7 * 24 * 60, first, &mut counters);
     health.ingest(&baseline).map_err(|e| e.to_string())?;
     let _ = world;
-    Ok(Gate { stage: stage.name.clone(), state: health, plant, counters, minute: first, breach_seen: false })
+    Ok(Gate { stage: monitored.name.clone(), state: health, plant, counters, minute: first, breach_seen: false })
 }

@@ -12,6 +12,7 @@ use jiff::{SignedDuration, Timestamp};
 use proptest::prelude::*;
 
 const AT: i64 = 1_795_000_000;
+const DEVICES: usize = 400;
 
 #[derive(Debug, Clone)]
 struct Case {
@@ -158,7 +159,7 @@ proptest! {
                 let path = path.unwrap();
                 prop_assert_eq!(&path.hops[0].to, &step.to);
                 prop_assert_eq!(path.hops[0].artifact.as_ref(), Some(&step.artifact));
-                prop_assert_eq!(path.hops.len() as u32 - 1, step.hops_left);
+                prop_assert_eq!(path.hops.len() - 1, step.hops_left as usize);
                 prop_assert!(graph.upgrade_edges().any(|e| e.from.version() == &step.from && e.to.version() == &step.to));
                 // Never an artifact that cannot be downloaded now, nor a URL that outlives it.
                 if case.observe {
@@ -190,7 +191,6 @@ proptest! {
     ) {
         let policy = RetryPolicy { base_seconds: base, cap_seconds: base + extra, jitter, seed, ..RetryPolicy::default() };
         let (base_ms, cap_ms) = (u64::from(base) * 1000, u64::from(base + extra) * 1000);
-        const DEVICES: usize = 400;
         let mut previous = vec![0u64; DEVICES];
         let mut last_mean = 0.0f64;
         for attempt in 1..=10u32 {
