@@ -36,6 +36,18 @@ step "API docs build without warnings (broken links fail)"
 RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps -p fleetpath
 
 step "examples on bundled data"
+story_out=$(cargo run --quiet --locked --release --example seed_story)
+echo "$story_out"
+grep -q 'prefetch: firmware/ip-module/5.6.30.bin .* restore requested' <<<"$story_out" || fail "seed story: the bridge must be restored ahead"
+grep -q 'canary: HEALTH BREACH: breach: memory_leak' <<<"$story_out" || fail "seed story: 6.15.007 must breach in canary"
+grep -q 'rollback plan: .* partial to 5.6.30' <<<"$story_out" || fail "seed story: 5.6.14 devices roll back to the bridge"
+grep -q 'devices told: 17 x up_to_date (rolled_back)' <<<"$story_out" || fail "seed story: the canary must finish its rollback"
+grep -q 'production: healthy' <<<"$story_out" || fail "seed story: production must pass its gate"
+grep -q 'fleet: 340 on 6.15.008' <<<"$story_out" || fail "seed story: the plant must end on 6.15.008"
+requests_out=$(cargo run --quiet --locked --release --example device_requests)
+echo "$requests_out"
+grep -q 'retry_after:artifact_archived' <<<"$requests_out" || fail "device requests: archived bridge must defer downloads"
+grep -q 'rollout HALTED: {"kind":"abort_rule"' <<<"$requests_out" || fail "device requests: without prefetch the canary times out"
 demo_out=$(cargo run --quiet --locked --example upgrade_path -- examples/data/seed-ip-module.json 5.6.14 6.15.008 --model IPM-1)
 echo "$demo_out"
 grep -q '1. 5.6.14 -> 5.6.30' <<<"$demo_out" || fail "seed demo: the bridge hop is missing"
