@@ -478,6 +478,8 @@ impl Decision {
 enum Route {
     Step(Arc<Step>),
     AtTarget,
+    /// Newer than the target: never downgraded for that.
+    Ahead,
     Blocked(BlockReason, String),
 }
 
@@ -653,7 +655,7 @@ impl<'a> Decider<'a> {
         match &routes.table {
             Err((reason, detail)) => Route::Blocked(*reason, detail.clone()),
             Ok(table) => match table.next_hop(version) {
-                Err(ResolveError::TargetOlder { .. }) => Route::AtTarget, // ahead; see `decide_route`
+                Err(ResolveError::TargetOlder { .. }) => Route::Ahead,
                 Err(e) => {
                     let (reason, detail) = block_of(&e, self.graph);
                     Route::Blocked(reason, detail)
@@ -755,11 +757,8 @@ impl<'a> Decider<'a> {
     fn upgrade_route(&self, r: DeviceRequestRef<'_>) -> Result<Arc<Step>, Decision> {
         match self.route(r.model, r.version) {
             Route::Step(step) => Ok(step),
-            Route::AtTarget => {
-                let ahead = self.target_for(r.model).is_some_and(|t| *r.version > t);
-                let reason = if ahead { UpToDateReason::AheadOfTarget } else { UpToDateReason::AtTarget };
-                Err(Decision::UpToDate { reason })
-            }
+            Route::AtTarget => Err(Decision::UpToDate { reason: UpToDateReason::AtTarget }),
+            Route::Ahead => Err(Decision::UpToDate { reason: UpToDateReason::AheadOfTarget }),
             Route::Blocked(reason, detail) => Err(Decision::Blocked { reason, detail }),
         }
     }
