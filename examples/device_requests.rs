@@ -17,6 +17,9 @@
 //! time out after the policy's 2 hours, the abort rule halts the rollout and the devices
 //! touched are rolled back. `seed_story` shows the prefetched run, which goes through.
 
+#[path = "common/mod.rs"]
+mod common;
+
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 
@@ -28,22 +31,6 @@ use fleetpath::{
 };
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
-
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data");
-
-fn read(name: &str) -> Result<String, String> {
-    std::fs::read_to_string(format!("{DATA}/{name}")).map_err(|e| format!("{name}: {e}"))
-}
-
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    let mut f = std::pin::pin!(f);
-    loop {
-        if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-            return v;
-        }
-    }
-}
 
 /// Prints what the rollout did that operators should see.
 fn announce(actions: &[fleetpath::Action], when: &str) {
@@ -64,20 +51,15 @@ fn announce(actions: &[fleetpath::Action], when: &str) {
 }
 
 fn main() -> ExitCode {
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("error: {message}");
-            ExitCode::FAILURE
-        }
-    }
+    common::exit(run())
 }
 
 #[allow(clippy::too_many_lines)] // one replay loop, read top to bottom
 fn run() -> Result<(), String> {
-    let graph = UpgradeGraph::from_json(&read("seed-story.json")?).map_err(|e| e.to_string())?;
-    let calendar = Calendar::from_json(&read("plant-calendar.json")?).map_err(|e| e.to_string())?;
-    let mut fleet_devices = Fleet::from_csv(&read("plant-340.csv")?).map_err(|e| e.to_string())?.devices().to_vec();
+    let graph = UpgradeGraph::from_json(&common::read("seed-story.json")?).map_err(|e| e.to_string())?;
+    let calendar = Calendar::from_json(&common::read("plant-calendar.json")?).map_err(|e| e.to_string())?;
+    let mut fleet_devices =
+        Fleet::from_csv(&common::read("plant-340.csv")?).map_err(|e| e.to_string())?.devices().to_vec();
     let zone = TimeZone::get("Europe/Berlin").map_err(|e| e.to_string())?;
     let local = |t: Timestamp| t.to_zoned_datetime(zone.clone()).strftime("%a %H:%M").to_string();
     let start: Timestamp = "2026-11-30T06:00:00Z".parse().map_err(|e: jiff::Error| e.to_string())?;
@@ -189,7 +171,7 @@ fn run() -> Result<(), String> {
                         if !matches!(observed.get(&key), Some(Availability::Restoring { .. }))
                             && store.restores_requested() == 0
                         {
-                            block_on(store.request_restore(&key, tier, days)).map_err(|e| e.to_string())?;
+                            common::block_on(store.request_restore(&key, tier, days)).map_err(|e| e.to_string())?;
                             println!(
                                 "   {}  {} asked for {key}: archived -> the host requests a {tier:?} restore",
                                 local(t),

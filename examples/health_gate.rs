@@ -18,6 +18,9 @@
 //! `cargo run --release --example health_gate -- --false-alarms N` instead runs the healthy
 //! firmware under N seeds and counts the verdicts (a healthy canary should pass).
 
+#[path = "common/mod.rs"]
+mod common;
+
 #[path = "sim/mod.rs"]
 mod sim;
 
@@ -28,20 +31,8 @@ use fleetpath::{Fleet, RolloutPolicy, UpgradeGraph, Version, plan_rollout};
 use jiff::Timestamp;
 use sim::{Faults, Plant, SimDevice};
 
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data");
-
-fn read(name: &str) -> Result<String, String> {
-    std::fs::read_to_string(format!("{DATA}/{name}")).map_err(|e| format!("{name}: {e}"))
-}
-
 fn main() -> ExitCode {
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("error: {message}");
-            ExitCode::FAILURE
-        }
-    }
+    common::exit(run())
 }
 
 /// The canary update starts in the 2nd shift, Tue 24 Nov 2026 15:00 CET; devices finish
@@ -49,8 +40,8 @@ fn main() -> ExitCode {
 const START: i64 = 1_795_528_800;
 
 fn run() -> Result<(), String> {
-    let graph = UpgradeGraph::from_json(&read("seed-ip-module.json")?).map_err(|e| e.to_string())?;
-    let fleet = Fleet::from_csv(&read("plant-340.csv")?).map_err(|e| e.to_string())?;
+    let graph = UpgradeGraph::from_json(&common::read("seed-ip-module.json")?).map_err(|e| e.to_string())?;
+    let fleet = Fleet::from_csv(&common::read("plant-340.csv")?).map_err(|e| e.to_string())?;
     let target = Version::parse("6.15.008").map_err(|e| e.to_string())?;
     let plan =
         plan_rollout(&graph, &fleet, &target, &RolloutPolicy::default(), "seed-2026-11").map_err(|e| e.to_string())?;

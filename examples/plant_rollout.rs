@@ -10,6 +10,9 @@
 //! minutes; modules on 5.6.14 take the bridge 5.6.30 first) and healthy verdicts at the end of
 //! each 24-hour monitoring window, and prints the timeline until the rollout completes.
 
+#[path = "common/mod.rs"]
+mod common;
+
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 
@@ -19,20 +22,8 @@ use fleetpath::{
 };
 use jiff::{SignedDuration, Timestamp, tz::TimeZone};
 
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data");
-
-fn read(name: &str) -> Result<String, String> {
-    std::fs::read_to_string(format!("{DATA}/{name}")).map_err(|e| format!("{name}: {e}"))
-}
-
 fn main() -> ExitCode {
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("error: {message}");
-            ExitCode::FAILURE
-        }
-    }
+    common::exit(run())
 }
 
 fn local(t: Timestamp, zone: &TimeZone) -> String {
@@ -42,10 +33,10 @@ fn local(t: Timestamp, zone: &TimeZone) -> String {
 
 #[allow(clippy::too_many_lines)]
 fn run() -> Result<(), String> {
-    let graph = UpgradeGraph::from_json(&read("seed-ip-module.json")?).map_err(|e| e.to_string())?;
-    let fleet = Fleet::from_csv(&read("plant-340.csv")?).map_err(|e| e.to_string())?;
+    let graph = UpgradeGraph::from_json(&common::read("seed-ip-module.json")?).map_err(|e| e.to_string())?;
+    let fleet = Fleet::from_csv(&common::read("plant-340.csv")?).map_err(|e| e.to_string())?;
     fleet.check_against(&graph).map_err(|e| e.to_string())?;
-    let calendar = Calendar::from_json(&read("plant-calendar.json")?).map_err(|e| e.to_string())?;
+    let calendar = Calendar::from_json(&common::read("plant-calendar.json")?).map_err(|e| e.to_string())?;
     let zone = TimeZone::get("Europe/Berlin").map_err(|e| e.to_string())?;
     let target = Version::parse("6.15.008").map_err(|e| e.to_string())?;
     let policy = RolloutPolicy::default();

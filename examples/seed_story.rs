@@ -22,6 +22,9 @@
 //! the restore times AWS documents, health through the health module on simulated metrics
 //! (`examples/sim`). The output is the timeline, in the plant's local time.
 
+#[path = "common/mod.rs"]
+mod common;
+
 #[path = "sim/mod.rs"]
 mod sim;
 
@@ -42,34 +45,12 @@ use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 use sim::{Faults, Plant, SimDevice};
 
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data");
 const BRIDGE_KEY: &str = "firmware/ip-module/5.6.30.bin";
 const STEP: SignedDuration = SignedDuration::from_mins(5);
 const INSTALL: SignedDuration = SignedDuration::from_mins(10);
 
-fn read(name: &str) -> Result<String, String> {
-    std::fs::read_to_string(format!("{DATA}/{name}")).map_err(|e| format!("{name}: {e}"))
-}
-
 fn main() -> ExitCode {
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("error: {message}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    // MemoryStore's futures are ready at once; a host would use its runtime.
-    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    let mut f = std::pin::pin!(f);
-    loop {
-        if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-            return v;
-        }
-    }
+    common::exit(run())
 }
 
 /// The plant: what each device runs, and the world around it.
@@ -134,7 +115,7 @@ impl World {
         for item in plan.due() {
             match &item.action {
                 PrefetchAction::Restore { tier, days, .. } | PrefetchAction::Late { tier, days, .. } => {
-                    let state = block_on(self.store.request_restore(&item.artifact.key, *tier, *days))
+                    let state = common::block_on(self.store.request_restore(&item.artifact.key, *tier, *days))
                         .map_err(|e| e.to_string())?;
                     let ready = match state {
                         Availability::Restoring { ready_by, .. } => self.local(ready_by),
@@ -162,9 +143,9 @@ impl World {
 }
 
 fn run() -> Result<(), String> {
-    let graph = UpgradeGraph::from_json(&read("seed-story.json")?).map_err(|e| e.to_string())?;
-    let calendar = Calendar::from_json(&read("plant-calendar.json")?).map_err(|e| e.to_string())?;
-    let fleet = Fleet::from_csv(&read("plant-340.csv")?).map_err(|e| e.to_string())?;
+    let graph = UpgradeGraph::from_json(&common::read("seed-story.json")?).map_err(|e| e.to_string())?;
+    let calendar = Calendar::from_json(&common::read("plant-calendar.json")?).map_err(|e| e.to_string())?;
+    let fleet = Fleet::from_csv(&common::read("plant-340.csv")?).map_err(|e| e.to_string())?;
     let start: Timestamp = "2026-11-30T06:00:00Z".parse().map_err(|e: jiff::Error| e.to_string())?;
     let store = MemoryStore::new(start, RestoreTimes::default());
     for release in graph.releases() {
@@ -375,7 +356,7 @@ fn rollout(
         // Health: a gate per stage in monitoring, fed and judged every hour.
         let current = &state.stages[state.current.min(state.stages.len() - 1)];
         if current.phase == StagePhase::Monitoring && gate.as_ref().is_none_or(|g| g.stage != current.name) {
-            gate = Some(open_gate(world, &state, &sims, faults, t)?);
+            gate = Some(open_gate(&state, &sims, faults, t)?);
             world.say(t, &format!("{}: all updated; 24 h health monitoring against the 7-day baseline", current.name));
         }
         event = Event::Tick { at: t };
@@ -410,7 +391,6 @@ fn rollout(
 /// The health gate for the stage now monitoring: its devices, a 7-day baseline before
 /// each device's update, and the simulated plant from then on.
 fn open_gate(
-    world: &World,
     state: &Rollout,
     sims: &BTreeMap<String, DeviceSim>,
     faults: &Faults,
@@ -437,6 +417,5 @@ fn open_gate(
     let mut counters = vec![(-1.0, -1.0); plant.devices.len()];
     let baseline = plant.batch(first - 7 * 24 * 60, first, &mut counters);
     health.ingest(&baseline).map_err(|e| e.to_string())?;
-    let _ = world;
     Ok(Gate { stage: monitored.name.clone(), state: health, plant, counters, minute: first, breach_seen: false })
 }
