@@ -1,33 +1,22 @@
 //! The batch decision for a large fleet against one target, beside a plain hash map lookup
 //! per device in the same run.
 
+#[path = "common/mod.rs"]
+mod common;
+
 use std::collections::{BTreeMap, HashMap};
 use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use fleetpath::decision::{Decider, DecisionPolicy};
 use fleetpath::{
-    Availability, Device, Event, Fleet, Rollout, RolloutPolicy, StorageClass, UpgradeGraph, Version, plan_rollout,
+    Availability, Event, Fleet, Rollout, RolloutPolicy, StorageClass, UpgradeGraph, Version, plan_rollout,
 };
 
 const STORY: &str = include_str!("../examples/data/seed-story.json");
 
 fn fleet(devices: usize, lines: usize) -> Fleet {
-    let versions = ["5.6.14", "5.6.30", "6.15.007", "6.15.008"].map(|v| Version::parse(v).unwrap());
-    let line_names: Vec<String> = (0..lines).map(|l| format!("line-{l:03}")).collect();
-    Fleet::new(
-        (0..devices)
-            .map(|i| Device {
-                id: format!("device-{i:07}"),
-                model: "IPM-1".to_owned(),
-                line: line_names[(i * 7919) % lines].clone(),
-                site: None,
-                version: versions[(i * 31) % 7 % 4].clone(),
-                labels: BTreeMap::new(),
-            })
-            .collect(),
-    )
-    .unwrap()
+    common::fleet(devices, lines, &["5.6.14", "5.6.30", "6.15.007", "6.15.008"], |i| (i * 31) % 7 % 4)
 }
 
 fn decision(c: &mut Criterion) {

@@ -1,28 +1,17 @@
 //! Stage selection for a large fleet, beside a plain hash-and-sort of the same device ids.
 
+#[path = "common/mod.rs"]
+mod common;
+
 use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use fleetpath::{Device, Fleet, RolloutPolicy, UpgradeGraph, Version, plan_rollout};
+use fleetpath::{Fleet, RolloutPolicy, UpgradeGraph, Version, plan_rollout};
 
 const SEED_GRAPH: &str = include_str!("../examples/data/seed-ip-module.json");
 
 fn fleet(devices: usize, lines: usize) -> Fleet {
-    let versions = [Version::parse("5.6.14").unwrap(), Version::parse("5.6.30").unwrap()];
-    let line_names: Vec<String> = (0..lines).map(|l| format!("line-{l:03}")).collect();
-    Fleet::new(
-        (0..devices)
-            .map(|i| Device {
-                id: format!("device-{i:07}"),
-                model: "IPM-1".to_owned(),
-                line: line_names[(i * 7919) % lines].clone(),
-                site: None,
-                version: versions[i % 3 / 2].clone(),
-                labels: std::collections::BTreeMap::new(),
-            })
-            .collect(),
-    )
-    .unwrap()
+    common::fleet(devices, lines, &["5.6.14", "5.6.30"], |i| i % 3 / 2)
 }
 
 fn selection(c: &mut Criterion) {

@@ -1,4 +1,4 @@
-//! Synthetic upgrade graphs shared by the benches.
+//! Synthetic upgrade graphs and fleets shared by the benches.
 #![allow(dead_code)] // each bench uses a subset of the helpers
 
 use std::collections::VecDeque;
@@ -98,4 +98,29 @@ pub(crate) fn plain_bfs(adj: &[Vec<u32>], start: u32) -> Vec<u32> {
         }
     }
     dist
+}
+
+/// A fleet of `devices` IP modules (model `IPM-1`) spread over `lines` lines; device `i` runs
+/// `versions[pick(i)]`.
+pub(crate) fn fleet(
+    devices: usize,
+    lines: usize,
+    versions: &[&str],
+    pick: impl Fn(usize) -> usize,
+) -> fleetpath::Fleet {
+    let versions: Vec<fleetpath::Version> = versions.iter().map(|v| v.parse().unwrap()).collect();
+    let line_names: Vec<String> = (0..lines).map(|l| format!("line-{l:03}")).collect();
+    fleetpath::Fleet::new(
+        (0..devices)
+            .map(|i| fleetpath::Device {
+                id: format!("device-{i:07}"),
+                model: "IPM-1".to_owned(),
+                line: line_names[(i * 7919) % lines].clone(),
+                site: None,
+                version: versions[pick(i)].clone(),
+                labels: std::collections::BTreeMap::new(),
+            })
+            .collect(),
+    )
+    .unwrap()
 }
