@@ -24,16 +24,24 @@ cargo fmt --all -- --check
 step "clippy (workspace, all targets, warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-step "tests: unit, integration, property, shared vectors, doc tests"
+step "fleetpath-aws builds without its SDK feature (the pure parts)"
+cargo clippy --locked -p fleetpath-aws --no-default-features --lib -- -D warnings
+
+step "S3 test server on 127.0.0.1 (moto from PyPI, and the fault-injection proxy)"
+# shellcheck source=scripts/s3-servers.sh
+source scripts/s3-servers.sh
 test_log=$(mktemp)
-trap 'rm -f "$test_log"' EXIT
+trap 'rm -f "$test_log"; s3_servers_stop' EXIT
+s3_servers_start || fail "the S3 test server did not start (see target/s3-logs)"
+
+step "tests: unit, integration (S3 against moto), property, shared vectors, doc tests"
 cargo test --workspace --locked 2>&1 | tee "$test_log"
 passed=$(grep -oE 'test result: ok\. [0-9]+ passed' "$test_log" | awk '{s += $4} END {print s + 0}')
 failed=$(grep -oE '[0-9]+ failed' "$test_log" | awk '{s += $1} END {print s + 0}')
 [ "$passed" -gt 0 ] || fail "cargo test ran no test"
 
 step "API docs build without warnings (broken links fail)"
-RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps -p fleetpath
+RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps -p fleetpath -p fleetpath-aws
 
 step "examples on bundled data"
 story_out=$(cargo run --quiet --locked --release --example seed_story)
@@ -75,6 +83,18 @@ grep -q 'report at .*: healthy: 5 rules passed on 17 devices' <<<"$health_out" |
 grep -q 'cycle_time breaches on line' <<<"$health_out" || fail "health demo: the slow line must breach"
 grep -q 'memory_leak breaches on device' <<<"$health_out" || fail "health demo: the leak must be found"
 grep -q '"verdict":{"verdict":"breach"' <<<"$health_out" || fail "health demo: the breach must reach the rollout"
+
+s3_out=$(cargo run --quiet --locked -p fleetpath-aws --example s3_orchestrator -- \
+  --endpoint "$FLEETPATH_S3_ENDPOINT" --bucket fleetpath-example)
+echo "$s3_out"
+grep -q 'firmware/ip-module/5.6.30.bin: ARCHIVED (GlacierFlexibleRetrieval), sha256 checked' <<<"$s3_out" ||
+  fail "s3 orchestrator: the bridge must be seen archived and its checksum checked"
+grep -q 'press-1-01 on 5.6.14: retry after .*artifact_archived: firmware/ip-module/5.6.30.bin; host: request_restore' <<<"$s3_out" ||
+  fail "s3 orchestrator: the device on 5.6.14 must be told to retry while the bridge is archived"
+grep -q 'firmware/ip-module/5.6.30.bin: restore_requested' <<<"$s3_out" || fail "s3 orchestrator: the bridge must be restored"
+grep -q 'press-1-01 on 5.6.14: download 5.6.14 -> 5.6.30, URL valid until' <<<"$s3_out" ||
+  fail "s3 orchestrator: once restored, the device must get the bridge"
+grep -q 'X-Amz-Expires=900&X-Amz-SignedHeaders=host' <<<"$s3_out" || fail "s3 orchestrator: presigned URLs must be printed"
 
 step "benches in test mode (each bench runs once, release build)"
 cargo bench --locked -p fleetpath-benches -- --test

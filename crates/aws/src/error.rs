@@ -1,0 +1,353 @@
+//! The adapter's errors: one enum, a stable code per variant, and whether trying again later
+//! can help ([`S3Error::is_retryable`]).
+//!
+//! The SDK already retries throttling (503 `SlowDown`), server errors (500) and timeouts
+//! within one call, with backoff ([`S3Settings::max_attempts`](crate::S3Settings)); an error
+//! that still reaches the caller with `is_retryable() == true` means "the service is having
+//! trouble: try this again on the next run". Permission, missing-object and bad-input errors
+//! are never retryable: retrying them only adds load.
+
+use crate::object::{HeaderError, IntegrityError};
+
+/// Why an S3 call or a document load failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum S3Error {
+    /// S3 asked to slow down (any 503, 429, `SlowDown`, `Throttling…`), after the SDK's retries.
+    #[error("{operation} {target}: throttled ({status} {code}): {message}")]
+    Throttled {
+        /// The operation (`HeadObject`, `RestoreObject`, `GetObject`, …).
+        operation: &'static str,
+        /// `s3://bucket/key`.
+        target: String,
+        /// The HTTP status.
+        status: u16,
+        /// S3's error code.
+        code: String,
+        /// S3's message.
+        message: String,
+    },
+    /// A 5xx other than throttling, after the SDK's retries.
+    #[error("{operation} {target}: server error ({status} {code}): {message}")]
+    Server {
+        /// The operation.
+        operation: &'static str,
+        /// `s3://bucket/key`.
+        target: String,
+        /// The HTTP status.
+        status: u16,
+        /// S3's error code (empty when the response had no body).
+        code: String,
+        /// S3's message.
+        message: String,
+    },
+    /// No answer within the configured timeouts.
+    #[error("{operation} {target}: timed out: {detail}")]
+    Timeout {
+        /// The operation.
+        operation: &'static str,
+        /// `s3://bucket/key`.
+        target: String,
+        /// Which timeout, as the SDK says.
+        detail: String,
+    },
+    /// The endpoint could not be reached (connection refused, DNS, TLS).
+    #[error("{operation} {target}: cannot reach the endpoint: {detail}")]
+    Unreachable {
+        /// The operation.
+        operation: &'static str,
+        /// `s3://bucket/key`.
+        target: String,
+        /// What failed.
+        detail: String,
+    },
+    /// 403 (other than `InvalidObjectState`): the role lacks a permission, or (without
+    /// `s3:ListBucket`) the object does not exist.
+    #[error("{operation} {target}: access denied ({code}): {message}")]
+    AccessDenied {
+        /// The operation.
+        operation: &'static str,
+        /// `s3://bucket/key`.
+        target: String,
+        /// S3's error code (empty for a `HEAD`).
+        code: String,
+        /// S3's message.
+        message: String,
+    },
+    /// 404: no such object.
+    #[error("{operation} {target}: no such object")]
+    NoSuchKey {
+        /// The operation.
+        operation: &'static str,
+        /// `s3://bucket/key`.
+        target: String,
+    },
+    /// 404 `NoSuchBucket`.
+    #[error("{operation} {target}: no such bucket")]
+    NoSuchBucket {
+        /// The operation.
+        operation: &'static str,
+        /// `s3://bucket/key`.
+        target: String,
+    },
+    /// 403 `InvalidObjectState`: a `GET` of an archived object, or a restore of one that is
+    /// not archived.
+    #[error("{operation} {target}: not allowed in the object's storage class: {message}")]
+    InvalidObjectState {
+        /// The operation.
+        operation: &'static str,
+        /// `s3://bucket/key`.
+        target: String,
+        /// S3's message.
+        message: String,
+    },
+    /// Any other refusal (4xx).
+    #[error("{operation} {target}: refused ({status} {code}): {message}")]
+    Rejected {
+        /// The operation.
+        operation: &'static str,
+        /// `s3://bucket/key`.
+        target: String,
+        /// The HTTP status.
+        status: u16,
+        /// S3's error code.
+        code: String,
+        /// S3's message.
+        message: String,
+    },
+    /// A response that could not be read (truncated, malformed).
+    #[error("{operation} {target}: unreadable response: {detail}")]
+    BadResponse {
+        /// The operation.
+        operation: &'static str,
+        /// `s3://bucket/key`.
+        target: String,
+        /// What was wrong.
+        detail: String,
+    },
+    /// A header S3 sent that this crate cannot interpret (an unknown storage class).
+    #[error("{operation} {target}: {source}")]
+    BadHeader {
+        /// The operation.
+        operation: &'static str,
+        /// `s3://bucket/key`.
+        target: String,
+        /// The header problem.
+        source: HeaderError,
+    },
+    /// The object's size or SHA-256 differs from the manifest's artifact.
+    #[error(transparent)]
+    IntegrityMismatch(#[from] IntegrityError),
+    /// A presigned URL lifetime of 0 or above the policy's maximum.
+    #[error("presign {target}: URL lifetime {requested} s is outside 1 to {max} s")]
+    InvalidLifetime {
+        /// `s3://bucket/key`.
+        target: String,
+        /// The lifetime asked for.
+        requested: u32,
+        /// The policy's maximum.
+        max: u32,
+    },
+    /// A restore with a tier the storage class does not offer (Expedited from Deep Archive).
+    #[error("RestoreObject {target}: {class:?} has no {tier:?} restore")]
+    TierUnavailable {
+        /// `s3://bucket/key`.
+        target: String,
+        /// The object's class.
+        class: fleetpath::StorageClass,
+        /// The tier asked for.
+        tier: fleetpath::RestoreTier,
+    },
+    /// A restore of an object that needs none.
+    #[error("RestoreObject {target}: the object is not archived ({class:?})")]
+    NotArchived {
+        /// `s3://bucket/key`.
+        target: String,
+        /// Its class.
+        class: fleetpath::StorageClass,
+    },
+    /// A manifest, fleet or calendar loaded from S3 was refused by the core.
+    #[error("load {target}: {source}")]
+    InvalidDocument {
+        /// `s3://bucket/key`.
+        target: String,
+        /// The core's error (its code is in `source.code()`).
+        source: fleetpath::Error,
+    },
+    /// A document that is not UTF-8.
+    #[error("load {target}: not UTF-8 text")]
+    NotUtf8 {
+        /// `s3://bucket/key`.
+        target: String,
+    },
+    /// The client could not be configured (bad endpoint URL, settings out of range).
+    #[error("s3 settings: {detail}")]
+    Config {
+        /// What is wrong.
+        detail: String,
+    },
+}
+
+impl S3Error {
+    /// Every code [`S3Error::code`] returns.
+    pub const CODES: &'static [&'static str] = &[
+        "throttled",
+        "server_error",
+        "timeout",
+        "unreachable",
+        "access_denied",
+        "no_such_key",
+        "no_such_bucket",
+        "invalid_object_state",
+        "rejected",
+        "bad_response",
+        "bad_header",
+        "integrity_mismatch",
+        "invalid_lifetime",
+        "tier_unavailable",
+        "not_archived",
+        "invalid_document",
+        "not_utf8",
+        "config",
+    ];
+
+    /// The stable `snake_case` code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Throttled { .. } => "throttled",
+            Self::Server { .. } => "server_error",
+            Self::Timeout { .. } => "timeout",
+            Self::Unreachable { .. } => "unreachable",
+            Self::AccessDenied { .. } => "access_denied",
+            Self::NoSuchKey { .. } => "no_such_key",
+            Self::NoSuchBucket { .. } => "no_such_bucket",
+            Self::InvalidObjectState { .. } => "invalid_object_state",
+            Self::Rejected { .. } => "rejected",
+            Self::BadResponse { .. } => "bad_response",
+            Self::BadHeader { .. } => "bad_header",
+            Self::IntegrityMismatch(_) => "integrity_mismatch",
+            Self::InvalidLifetime { .. } => "invalid_lifetime",
+            Self::TierUnavailable { .. } => "tier_unavailable",
+            Self::NotArchived { .. } => "not_archived",
+            Self::InvalidDocument { .. } => "invalid_document",
+            Self::NotUtf8 { .. } => "not_utf8",
+            Self::Config { .. } => "config",
+        }
+    }
+
+    /// Whether the same call may succeed later: throttling, server errors, timeouts, an
+    /// unreachable endpoint and unreadable responses. Never for 403/404 or bad input.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            Self::Throttled { .. }
+                | Self::Server { .. }
+                | Self::Timeout { .. }
+                | Self::Unreachable { .. }
+                | Self::BadResponse { .. }
+        )
+    }
+}
+
+/// An error of any [`ArtifactStore`](fleetpath::ArtifactStore) as the prefetch executor
+/// reports it: a stable code and whether a later run may succeed.
+pub trait StoreError: std::error::Error {
+    /// The stable code.
+    fn code(&self) -> &'static str;
+    /// Whether a later run may succeed.
+    fn is_retryable(&self) -> bool;
+}
+
+impl StoreError for S3Error {
+    fn code(&self) -> &'static str {
+        S3Error::code(self)
+    }
+
+    fn is_retryable(&self) -> bool {
+        S3Error::is_retryable(self)
+    }
+}
+
+impl StoreError for fleetpath::MemoryStoreError {
+    fn code(&self) -> &'static str {
+        match self {
+            Self::NoSuchKey { .. } => "no_such_key",
+            Self::NotArchived { .. } => "not_archived",
+            Self::TierUnavailable { .. } => "tier_unavailable",
+            _ => "invalid_object_state",
+        }
+    }
+
+    fn is_retryable(&self) -> bool {
+        false
+    }
+}
+
+/// Classifies an S3 service error response (the parts S3 sends).
+#[cfg_attr(not(feature = "s3"), allow(dead_code))]
+pub(crate) fn from_response(
+    operation: &'static str,
+    target: String,
+    status: u16,
+    code: Option<&str>,
+    message: Option<&str>,
+) -> S3Error {
+    let code_s = code.unwrap_or_default().to_owned();
+    let message = message.unwrap_or_default().to_owned();
+    match (status, code.unwrap_or_default()) {
+        (_, "SlowDown" | "Throttling" | "ThrottlingException" | "RequestLimitExceeded" | "TooManyRequests")
+        // S3 answers 503 only to say "slow down" (a `HEAD`'s has no body to name the code).
+        | (429 | 503, _) => S3Error::Throttled { operation, target, status, code: code_s, message },
+        (_, "RequestTimeout") => S3Error::Timeout { operation, target, detail: format!("{status} RequestTimeout") },
+        (500..=599, _) => S3Error::Server { operation, target, status, code: code_s, message },
+        (_, "NoSuchBucket") => S3Error::NoSuchBucket { operation, target },
+        (404, _) | (_, "NoSuchKey" | "NotFound") => S3Error::NoSuchKey { operation, target },
+        (_, "InvalidObjectState") => S3Error::InvalidObjectState { operation, target, message },
+        (403, _) => S3Error::AccessDenied { operation, target, code: code_s, message },
+        _ => S3Error::Rejected { operation, target, status, code: code_s, message },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classification_and_retryability() {
+        let e = |status, code: &str| from_response("HeadObject", "s3://b/k".to_owned(), status, Some(code), None);
+        let cases = [
+            (503, "SlowDown", "throttled", true),
+            (429, "", "throttled", true),
+            (400, "ThrottlingException", "throttled", true),
+            (500, "InternalError", "server_error", true),
+            (502, "", "server_error", true),
+            (503, "", "throttled", true),
+            (400, "RequestTimeout", "timeout", true),
+            (403, "AccessDenied", "access_denied", false),
+            (403, "", "access_denied", false),
+            (403, "InvalidObjectState", "invalid_object_state", false),
+            (404, "", "no_such_key", false),
+            (404, "NoSuchKey", "no_such_key", false),
+            (404, "NoSuchBucket", "no_such_bucket", false),
+            (409, "RestoreAlreadyInProgress", "rejected", false),
+            (400, "InvalidArgument", "rejected", false),
+        ];
+        for (status, code, want, retryable) in cases {
+            let err = e(status, code);
+            assert_eq!((err.code(), err.is_retryable()), (want, retryable), "{status} {code}");
+            assert!(S3Error::CODES.contains(&err.code()));
+        }
+        assert_eq!(
+            from_response(
+                "GetObject",
+                "s3://b/k".to_owned(),
+                503,
+                Some("SlowDown"),
+                Some("Please reduce your request rate.")
+            )
+            .to_string(),
+            "GetObject s3://b/k: throttled (503 SlowDown): Please reduce your request rate."
+        );
+        assert_eq!(e(404, "").to_string(), "HeadObject s3://b/k: no such object");
+    }
+}
