@@ -104,6 +104,7 @@ impl S3ArtifactStore {
     }
 
     /// The same store reading `clock` (URLs are signed as of its time, restores noted at it).
+    /// The client is shared; the restore ledger is copied, not shared, from here on.
     #[must_use]
     pub fn with_clock(self, clock: Clock) -> Self {
         let inner = Inner {
