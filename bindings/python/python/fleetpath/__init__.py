@@ -1,0 +1,64 @@
+"""fleetpath: the decision engine for firmware over-the-air updates of IoT and industrial
+fleets, in Python (the Rust core, through pyo3).
+
+>>> import fleetpath
+>>> graph = fleetpath.UpgradeGraph.load({"format_version": 1, "releases": [
+...     {"version": "5.6.14"}, {"version": "5.6.30", "barrier": True}, {"version": "6.15.008"}],
+...     "edges": [{"from": "5.6.14", "to": "5.6.30"}, {"from": "5.6.30", "to": "6.15.008"},
+...               {"from": "5.6.14", "to": "6.15.008", "blocked": "bricks TURN modules"}]})
+>>> graph.route_table("6.15.008").next_hop("v5.6.14").to
+'5.6.30'
+>>> fleetpath.Version("6.15.008") == fleetpath.Version("6.15.8") < fleetpath.Version("6.15.10")
+True
+"""
+
+from ._native import DECISION_REASONS, ERROR_CODES, Version, VersionRange, __version__
+from ._records import (
+    Action,
+    Decision,
+    Device,
+    Hop,
+    LintFinding,
+    Path,
+    Record,
+    Release,
+    RolloutPlan,
+    RouteEntry,
+    Window,
+)
+from .decision import Decider
+from .errors import *  # noqa: F401,F403  (one class per error code)
+from .errors import ERROR_CLASSES, FleetpathError, InputError, error_class
+from .fleet import Fleet
+from .graph import RouteTable, UpgradeGraph
+from .rollout import Calendar, Rollout, plan_rollout
+
+__all__ = [
+    "__version__",
+    "ERROR_CODES",
+    "ERROR_CLASSES",
+    "DECISION_REASONS",
+    "FleetpathError",
+    "InputError",
+    "error_class",
+    "Version",
+    "VersionRange",
+    "UpgradeGraph",
+    "RouteTable",
+    "Fleet",
+    "Calendar",
+    "Rollout",
+    "plan_rollout",
+    "Decider",
+    "Record",
+    "Path",
+    "Hop",
+    "Release",
+    "LintFinding",
+    "RouteEntry",
+    "Device",
+    "RolloutPlan",
+    "Window",
+    "Action",
+    "Decision",
+]

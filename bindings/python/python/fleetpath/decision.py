@@ -1,0 +1,69 @@
+"""The per-device update decision, single and batch."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping, Optional, Tuple
+
+from . import _native
+from ._convert import json_text, timestamp
+from ._records import Decision
+from .fleet import Fleet
+from .graph import UpgradeGraph, VersionLike
+from .rollout import Calendar, Rollout, When
+
+
+class Decider:
+    """Answers device requests ("I run this; what now?") from the graph, the target (or the
+    newest release per model), a rollout with its calendar, and the observed availability of
+    artifacts (`{key: {"state": "archived", "class": "glacier_flexible_retrieval"}, …}`).
+
+    >>> from fleetpath import UpgradeGraph
+    >>> g = UpgradeGraph.load({"format_version": 1, "releases": [{"version": "1.0"},
+    ...   {"version": "2.0", "artifact": {"key": "fw/2.0.bin", "size": 10, "sha256": "a" * 64}}],
+    ...   "edges": [{"from": "1.0", "to": "2.0"}]})
+    >>> d = Decider(g).decide({"device": "d1", "model": "m", "version": "1.0", "at": "2026-11-23T08:00:00Z"})
+    >>> d.kind, d.reason, d.step.artifact.key
+    ('download', 'next_hop', 'fw/2.0.bin')
+    """
+
+    __slots__ = ("_native",)
+
+    def __init__(
+        self,
+        graph: UpgradeGraph,
+        *,
+        policy: Optional[Mapping[str, Any]] = None,
+        target: Optional[VersionLike] = None,
+        rollout: Optional[Rollout] = None,
+        calendar: Optional[Calendar] = None,
+        availability: Optional[Mapping[str, Any]] = None,
+    ) -> None:
+        self._native = _native.Decider(
+            graph._native,
+            json_text(policy, "policy"),
+            target,
+            None if rollout is None else rollout._native,
+            None if calendar is None else calendar._native,
+            json_text(availability, "availability"),
+        )
+
+    def decide(self, request: Mapping[str, Any]) -> Decision:
+        """One request: `{"device", "model", "version", "at"[, "retry"]}` (`at` an aware
+        datetime or RFC 3339 text)."""
+        reason, data = self._native.decide(json_text(_request(request), "request"))
+        return Decision(data, reason)
+
+    def decide_all(self, requests: Iterable[Mapping[str, Any]]) -> Tuple[Decision, ...]:
+        """Many requests, answered exactly as one `decide` each, in one native call."""
+        batch = [_request(r) for r in requests]
+        return tuple(Decision(data, reason) for reason, data in self._native.decide_all(json_text(batch, "requests")))
+
+    def decide_fleet(self, fleet: Fleet, at: When) -> Tuple[Decision, ...]:
+        """Every device of `fleet` asking at `at`, in fleet order."""
+        return tuple(Decision(data, reason) for reason, data in self._native.decide_fleet(fleet._native, timestamp(at, "at")))
+
+
+def _request(request: Mapping[str, Any]) -> Mapping[str, Any]:
+    if "at" in request and not isinstance(request["at"], str):
+        request = {**request, "at": timestamp(request["at"], "request.at")}
+    return request

@@ -1,0 +1,136 @@
+//! `fleetpath.Version` and `fleetpath.VersionRange`.
+
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+
+use pyo3::basic::CompareOp;
+use pyo3::prelude::*;
+
+use crate::errors::{core, guard};
+
+/// A vendor firmware version: `6.15.008`, `V1.04`, `0.48.0.34`, `7.6.0-build3401`.
+/// Compared numerically (`6.15.008 == 6.15.8 < 6.15.10`); `str()` keeps the spelling.
+#[pyclass(module = "fleetpath._native", frozen, name = "Version")]
+#[derive(Clone)]
+pub(crate) struct PyVersion {
+    pub(crate) inner: fleetpath::Version,
+}
+
+#[pymethods]
+impl PyVersion {
+    #[new]
+    fn new(py: Python<'_>, text: &str) -> PyResult<Self> {
+        guard(py, || fleetpath::Version::parse(text).map(|inner| Self { inner }).map_err(|e| core(py, e)))
+    }
+
+    /// The numeric components (`[6, 15, 8]`).
+    #[getter]
+    fn components(&self) -> Vec<u64> {
+        self.inner.components()
+    }
+
+    /// The pre-release part (`"rc.1"`), or `""`.
+    #[getter]
+    fn prerelease(&self) -> String {
+        self.inner.pre().to_string()
+    }
+
+    /// The build metadata (`"b42"`), or `""`.
+    #[getter]
+    fn build(&self) -> String {
+        self.inner.build().to_string()
+    }
+
+    /// Whether it is a pre-release.
+    #[getter]
+    fn is_prerelease(&self) -> bool {
+        self.inner.is_prerelease()
+    }
+
+    /// The canonical spelling (no prefix, no leading zeros).
+    fn normalized(&self) -> String {
+        self.inner.normalized()
+    }
+
+    /// The `semver` form, where one exists (three components at most).
+    fn to_semver(&self, py: Python<'_>) -> PyResult<String> {
+        self.inner.to_semver().map(|v| v.to_string()).map_err(|e| core(py, e))
+    }
+
+    fn __str__(&self) -> &str {
+        self.inner.as_str()
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!("Version({})", pyo3::types::PyString::new(py, self.inner.as_str()).repr()?))
+    }
+
+    fn __hash__(&self) -> u64 {
+        let mut h = DefaultHasher::new();
+        self.inner.hash(&mut h);
+        h.finish()
+    }
+
+    fn __richcmp__(&self, other: &Bound<'_, PyAny>, op: CompareOp) -> PyResult<Py<PyAny>> {
+        let py = other.py();
+        let Ok(other) = other.extract::<PyRef<'_, PyVersion>>() else {
+            return Ok(py.NotImplemented());
+        };
+        Ok(op.matches(self.inner.cmp(&other.inner)).into_pyobject(py)?.to_owned().into_any().unbind())
+    }
+
+    fn __reduce__(&self, py: Python<'_>) -> (Py<PyAny>, (String,)) {
+        (py.get_type::<Self>().into_any().unbind(), (self.inner.as_str().to_owned(),))
+    }
+}
+
+/// A version range: `>=5.0, <5.6.30`, `5.6.*`, `^6`, `~5.6`, `5.6.* || ^6`.
+#[pyclass(module = "fleetpath._native", frozen, name = "VersionRange")]
+pub(crate) struct PyVersionRange {
+    inner: fleetpath::VersionRange,
+}
+
+#[pymethods]
+impl PyVersionRange {
+    #[new]
+    fn new(py: Python<'_>, text: &str) -> PyResult<Self> {
+        guard(py, || fleetpath::VersionRange::parse(text).map(|inner| Self { inner }).map_err(|e| core(py, e)))
+    }
+
+    /// Whether `version` (a `Version` or a string) is in the range.
+    fn matches(&self, py: Python<'_>, version: &Bound<'_, PyAny>) -> PyResult<bool> {
+        let version = extract_version(py, version)?;
+        Ok(self.inner.matches(&version))
+    }
+
+    fn __contains__(&self, py: Python<'_>, version: &Bound<'_, PyAny>) -> PyResult<bool> {
+        self.matches(py, version)
+    }
+
+    fn __str__(&self) -> &str {
+        self.inner.as_str()
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!("VersionRange({})", pyo3::types::PyString::new(py, self.inner.as_str()).repr()?))
+    }
+
+    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
+        other.extract::<PyRef<'_, PyVersionRange>>().is_ok_and(|o| o.inner.as_str() == self.inner.as_str())
+    }
+
+    fn __hash__(&self) -> u64 {
+        let mut h = DefaultHasher::new();
+        self.inner.as_str().hash(&mut h);
+        h.finish()
+    }
+}
+
+/// A `Version` or a version string.
+pub(crate) fn extract_version(py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<fleetpath::Version> {
+    if let Ok(v) = value.extract::<PyRef<'_, PyVersion>>() {
+        return Ok(v.inner.clone());
+    }
+    let text: String = value.extract()?;
+    fleetpath::Version::parse(&text).map_err(|e| core(py, e))
+}

@@ -1,0 +1,156 @@
+"""The Python surface: errors, conversions, frozen results, JSON equal to Rust's."""
+
+import datetime as dt
+import json
+import pathlib
+import pickle
+from zoneinfo import ZoneInfo
+
+import pytest
+
+import fleetpath
+from conftest import ROOT
+
+SEED = ROOT / "examples/data/seed-ip-module.json"
+PLANT = ROOT / "examples/data/plant-340.csv"
+
+
+def test_every_core_error_code_has_its_class():
+    for module, codes in fleetpath.ERROR_CODES:
+        for code in codes:
+            cls = fleetpath.ERROR_CLASSES[code]
+            assert cls.code == code
+            assert issubclass(cls, fleetpath.FleetpathError) and issubclass(cls, Exception)
+            assert getattr(fleetpath, cls.__name__) is cls, "exported from the package"
+    assert issubclass(fleetpath.InputError, ValueError)
+    assert issubclass(fleetpath.UnknownReleaseError, ValueError), "manifest errors are input errors"
+    assert not issubclass(fleetpath.NoPathError, ValueError), "no path is an answer, not bad input"
+    assert fleetpath.error_class("no_such_code_yet") is fleetpath.FleetpathError
+
+
+def test_errors_carry_code_and_message():
+    with pytest.raises(fleetpath.UnknownReleaseError) as excinfo:
+        fleetpath.UpgradeGraph.load(
+            {"format_version": 1, "releases": [{"version": "1.0"}], "edges": [{"from": "1.0", "to": "5.6.99"}]}
+        )
+    assert excinfo.value.code == "unknown_release"
+    assert str(excinfo.value) == 'unknown release "5.6.99" in edges[0].to'
+    graph = fleetpath.UpgradeGraph.load(SEED)
+    with pytest.raises(fleetpath.TooManyHopsError) as excinfo:
+        graph.resolve("5.6.14", "6.15.008", max_hops=1)
+    assert excinfo.value.code == "too_many_hops"
+
+
+def test_a_panic_becomes_an_internal_error_not_a_crash():
+    with pytest.raises(fleetpath.FleetpathError) as excinfo:
+        fleetpath._native._panic_for_tests()
+    assert type(excinfo.value) is fleetpath.InternalError
+    assert excinfo.value.code == "internal"
+    assert "deliberate test panic" in str(excinfo.value)
+
+
+def test_manifest_sources_path_text_bytes_dict():
+    text = SEED.read_text()
+    graphs = [
+        fleetpath.UpgradeGraph.load(SEED),
+        fleetpath.UpgradeGraph.load(text),
+        fleetpath.UpgradeGraph.load(text.encode()),
+        fleetpath.UpgradeGraph.load(json.loads(text)),
+    ]
+    assert {g.to_json() for g in graphs} == {graphs[0].to_json()}
+    with pytest.raises(fleetpath.InvalidInputError):
+        fleetpath.UpgradeGraph.load(42)
+    with pytest.raises(fleetpath.InvalidInputError):
+        fleetpath.UpgradeGraph.load(b"\xff\xfe")
+
+
+def test_versions_compare_hash_and_pickle():
+    a, b = fleetpath.Version("v6.15.008"), fleetpath.Version("6.15.8")
+    assert a == b and hash(a) == hash(b) and len({a, b}) == 1
+    assert str(a) == "v6.15.008" and repr(a) == "Version('v6.15.008')"
+    assert a < fleetpath.Version("6.15.10")
+    assert sorted(map(fleetpath.Version, ["1.10", "1.9", "1.9.1"])) == list(
+        map(fleetpath.Version, ["1.9", "1.9.1", "1.10"])
+    )
+    assert pickle.loads(pickle.dumps(a)) == a
+    assert (a == "6.15.8") is False, "a Version never equals a str"
+    r = fleetpath.VersionRange("<5.6.30")
+    assert "5.6.14" in r and fleetpath.Version("5.6.30") not in r
+    assert r == fleetpath.VersionRange("<5.6.30") and hash(r) == hash(fleetpath.VersionRange("<5.6.30"))
+
+
+def test_results_are_frozen_with_readable_repr_and_rust_json():
+    graph = fleetpath.UpgradeGraph.load(SEED)
+    path = graph.resolve("5.6.14", "6.15.008", model="IPM-1")
+    assert isinstance(path, fleetpath.Path)
+    with pytest.raises(AttributeError):
+        path.hops = ()
+    with pytest.raises(AttributeError):
+        path.no_such_field
+    hop = path.hops[0]
+    assert hop.from_ == "5.6.14" and hop.to == "5.6.30" and hop.artifact.size == 1871872
+    assert repr(hop).startswith("Record(from='5.6.14', to='5.6.30', artifact=Record(key=")
+    # to_dict is the core's serde JSON: the DOT export reads it back into a Rust Path.
+    assert "5.6.30" in graph.to_dot(path) and graph.to_dot(path) != graph.to_dot()
+    assert pickle.loads(pickle.dumps(path)) == path
+    d = path.to_dict()
+    d["hops"].clear()
+    assert len(path.hops) == 2, "to_dict is a copy"
+
+
+def test_rollout_state_json_equals_rust_and_events_flow():
+    graph = fleetpath.UpgradeGraph.load(SEED)
+    fleet = fleetpath.Fleet.load(PLANT)
+    plan = fleetpath.plan_rollout(graph, fleet, "6.15.008", "seed-2026-11")
+    assert [len(s.devices) for s in plan.stages] == [17, 68, 255]
+    rollout = fleetpath.Rollout.new(plan, fleet, graph)
+    assert rollout.revision == 0
+    assert json.loads(rollout.to_json()) == rollout.to_dict(), "pythonize gives the serde JSON"
+    start = dt.datetime(2026, 11, 23, 14, 0, tzinfo=ZoneInfo("Europe/Berlin"))
+    started, actions = rollout.apply({"type": "start", "at": start})
+    assert started.revision == 1 and rollout.revision == 0, "apply never mutates"
+    assert actions and all(isinstance(a, fleetpath.Action) for a in actions)
+    again = fleetpath.Rollout.from_json(started.to_json())
+    assert again.to_json() == started.to_json()
+    with pytest.raises(fleetpath.AlreadyStartedError):
+        started.apply({"type": "start", "at": "2026-11-23T13:05:00Z"})
+
+
+def test_naive_datetimes_are_refused():
+    calendar = fleetpath.Calendar.load(json.loads((ROOT / "testdata/schedules.json").read_text())["calendar"])
+    with pytest.raises(fleetpath.NaiveDatetimeError) as excinfo:
+        calendar.is_open("plant-a", "press-1", "canary", dt.datetime(2026, 11, 23, 14, 0))
+    assert isinstance(excinfo.value, ValueError)
+    assert "has no time zone" in str(excinfo.value)
+    berlin = dt.datetime(2026, 11, 23, 14, 30, tzinfo=ZoneInfo("Europe/Berlin"))
+    utc = berlin.astimezone(dt.timezone.utc)
+    assert calendar.is_open("plant-a", "press-2", "canary", berlin) == calendar.is_open(
+        "plant-a", "press-2", "canary", utc
+    )
+    start, end = calendar.next_window("plant-a", "press-2", "canary", berlin)
+    assert start.tzinfo is dt.timezone.utc and end > start
+
+
+def test_fleets_from_records_and_decisions_batch_equal_single():
+    graph = fleetpath.UpgradeGraph.load(SEED)
+    fleet = fleetpath.Fleet.from_records(
+        [
+            {"id": "a", "model": "IPM-1", "line": "l1", "version": "5.6.14"},
+            {"id": "b", "model": "IPM-1", "line": "l1", "version": "6.15.008"},
+        ]
+    )
+    assert len(fleet) == 2 and fleet.lines() == [("l1", 2)]
+    decider = fleetpath.Decider(graph)
+    at = dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.timezone.utc)
+    batch = decider.decide_fleet(fleet, at)
+    singles = tuple(
+        decider.decide({"device": d.id, "model": d.model, "version": d.version, "at": at}) for d in fleet.devices()
+    )
+    assert batch == singles
+    assert [(d.kind, d.reason) for d in batch] == [("download", "next_hop"), ("up_to_date", "at_target")]
+    assert batch[0].reason in fleetpath.DECISION_REASONS
+    assert batch[0].to_dict()["decision"] == "download"
+    with pytest.raises(fleetpath.InvalidDecisionPolicyError):
+        fleetpath.Decider(graph, policy={"url_lifetime_seconds": 0})
+    with pytest.raises(fleetpath.InvalidJsonError):
+        decider.decide({"device": "a", "model": "IPM-1", "version": "5.6.14"})  # no "at"

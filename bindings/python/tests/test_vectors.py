@@ -1,0 +1,222 @@
+"""The shared vectors of testdata/, read by the Rust tests too: same answers, codes and messages."""
+
+import json
+
+import pytest
+
+import fleetpath
+from conftest import ROOT, graph_source, vectors
+
+VERSIONS = vectors("versions")
+RANGES = vectors("ranges")
+RESOLVE = vectors("resolve")
+FLEETS = vectors("fleets")
+DECISIONS = vectors("decisions")
+SCHEDULES = vectors("schedules")
+ROLLOUTS = vectors("rollouts")
+
+
+def assert_error(excinfo, code, message):
+    err = excinfo.value
+    assert isinstance(err, fleetpath.FleetpathError)
+    assert type(err) is fleetpath.error_class(code), (type(err), code)
+    assert err.code == code
+    assert str(err) == message
+
+
+@pytest.mark.parametrize("case", VERSIONS["valid"], ids=lambda c: c["input"])
+def test_valid_versions(case):
+    v = fleetpath.Version(case["input"])
+    assert str(v) == case["input"]
+    assert v.normalized() == case["normalized"]
+    assert v.components == case["components"]
+    assert v.is_prerelease == case["prerelease"]
+    if case.get("semver"):
+        assert v.to_semver() == case["semver"]
+
+
+@pytest.mark.parametrize("case", VERSIONS["invalid"] + VERSIONS["not_semver"], ids=lambda c: c["input"])
+def test_invalid_versions(case):
+    with pytest.raises(ValueError) as excinfo:
+        v = fleetpath.Version(case["input"])
+        v.to_semver()  # the not_semver cases parse, then refuse the conversion
+    assert_error(excinfo, case["code"], case["message"])
+
+
+def test_version_ordering():
+    for pair in VERSIONS["ordering"]:
+        a, op, b = pair if len(pair) == 3 else (pair[0], "<", pair[1])
+        va, vb = fleetpath.Version(a), fleetpath.Version(b)
+        assert {"<": va < vb, "==": va == vb, ">": va > vb}[op], pair
+        if op == "==":
+            assert hash(va) == hash(vb)
+
+
+@pytest.mark.parametrize("case", RANGES["matches"], ids=lambda c: f'{c["range"]} ? {c["version"]}')
+def test_range_matches(case):
+    r = fleetpath.VersionRange(case["range"])
+    assert r.matches(case["version"]) is case["matches"]
+    assert (fleetpath.Version(case["version"]) in r) is case["matches"]
+
+
+@pytest.mark.parametrize("case", RANGES["invalid"], ids=lambda c: c["input"])
+def test_invalid_ranges(case):
+    with pytest.raises(ValueError) as excinfo:
+        fleetpath.VersionRange(case["input"])
+    assert_error(excinfo, case["code"], case["message"])
+
+
+@pytest.mark.parametrize("case", vectors("manifest_errors"), ids=lambda c: c["name"])
+def test_manifest_errors(case):
+    source = case["json"] if "json" in case else case["manifest"]
+    with pytest.raises(fleetpath.FleetpathError) as excinfo:
+        fleetpath.UpgradeGraph.load(source)
+    assert_error(excinfo, case["code"], case["message"])
+
+
+@pytest.mark.parametrize("case", RESOLVE["cases"], ids=lambda c: c["name"])
+def test_resolve(case):
+    graph = fleetpath.UpgradeGraph.load(graph_source(case["graph"], RESOLVE["graphs"]))
+    kwargs = dict(case.get("constraints", {}))
+    if "error" in case or "code" in case:
+        with pytest.raises(fleetpath.FleetpathError) as excinfo:
+            graph.resolve(case["from"], case["to"], **kwargs)
+        err = case.get("error", case)
+        assert_error(excinfo, err["code"], err["message"])
+        return
+    path = graph.resolve(case["from"], case["to"], **kwargs)
+    assert list(path.versions()) == case["path"]
+    if "edges" in case:
+        assert [h.edge for h in path.hops] == case["edges"]
+    first = graph.next_hop(case["from"], case["to"], **kwargs)
+    assert (first is None) == (len(case["path"]) == 1)
+
+
+@pytest.mark.parametrize("case", vectors("route_tables"), ids=lambda c: f'{c["graph"]} -> {c["to"]}')
+def test_route_tables(case):
+    graph = fleetpath.UpgradeGraph.load(graph_source(case["graph"], RESOLVE["graphs"]))
+    table = graph.route_table(case["to"], **case.get("constraints", {}))
+    assert [e.to_dict() for e in table.entries()] == case["entries"]
+    for entry in case["entries"]:
+        assert table.hops(entry["from"]) == entry["hops"]
+        hop = table.next_hop(entry["from"])
+        assert (hop is None and entry["hops"] == 0) or hop.to == entry["next"]
+
+
+@pytest.mark.parametrize("case", vectors("lint"), ids=lambda c: c["name"])
+def test_lint(case):
+    graph = fleetpath.UpgradeGraph.load(graph_source(case["graph"], RESOLVE["graphs"]))
+    assert [f.to_dict() for f in graph.lint()] == case["findings"]
+
+
+@pytest.mark.parametrize("case", FLEETS["valid"], ids=lambda c: c["name"])
+def test_valid_fleets(case):
+    fleet = fleetpath.Fleet.from_csv(case["csv"]) if "csv" in case else fleetpath.Fleet.from_json(json.dumps(case["json"]))
+    assert [d.to_dict() for d in fleet.devices()] == case["devices"]
+    assert [fleet.origin(d["id"]) for d in case["devices"]] == case["origins"]
+
+
+@pytest.mark.parametrize("case", FLEETS["invalid"], ids=lambda c: c["name"])
+def test_invalid_fleets(case):
+    with pytest.raises(ValueError) as excinfo:
+        if "csv" in case:
+            fleetpath.Fleet.from_csv(case["csv"])
+        else:
+            fleetpath.Fleet.from_json(case["json_text"] if "json_text" in case else json.dumps(case["json"]))
+    assert_error(excinfo, case["code"], case["message"])
+
+
+@pytest.mark.parametrize("case", FLEETS["check_against"], ids=lambda c: c["name"])
+def test_fleets_against_graphs(case):
+    fleet = fleetpath.Fleet.load(ROOT / case["fleet"]) if "fleet" in case else fleetpath.Fleet.from_csv(case["csv"])
+    graph = fleetpath.UpgradeGraph.load(graph_source(case["graph"], RESOLVE["graphs"]))
+    if "error" in case:
+        with pytest.raises(fleetpath.FleetpathError) as excinfo:
+            fleet.check_against(graph)
+        assert_error(excinfo, case["error"]["code"], case["error"]["message"])
+    else:
+        fleet.check_against(graph)
+
+
+@pytest.mark.parametrize("case", DECISIONS["decisions"], ids=lambda c: c["name"])
+def test_decisions(case):
+    graph = fleetpath.UpgradeGraph.load(graph_source(case["graph"]))
+    decider = fleetpath.Decider(
+        graph,
+        availability=case.get("availability"),
+        target=case.get("target"),
+        policy=case.get("policy"),
+    )
+    singles = [decider.decide(r["request"]) for r in case["requests"]]
+    assert list(decider.decide_all([r["request"] for r in case["requests"]])) == singles
+    for want, got in zip(case["requests"], singles):
+        assert (got.kind, got.reason) == (want["kind"], want["reason"]), want["request"]
+        if "to" in want:
+            assert got.step.to == want["to"] and got.step.hops_left == want["hops_left"]
+        if "host_action" in want:
+            assert got.host_action.type == want["host_action"]
+        if "not_before" in want:
+            assert got.at >= want["not_before"]
+
+
+@pytest.mark.parametrize("case", DECISIONS["decider_errors"], ids=lambda c: c["name"])
+def test_decider_errors(case):
+    graph = fleetpath.UpgradeGraph.load(graph_source(case["graph"]))
+    with pytest.raises(fleetpath.FleetpathError) as excinfo:
+        fleetpath.Decider(graph, target=case.get("target"), policy=case.get("policy"))
+    assert_error(excinfo, case["code"], case["message"])
+
+
+@pytest.mark.parametrize("case", SCHEDULES["queries"], ids=lambda c: c["name"])
+def test_calendar_queries(case):
+    calendar = fleetpath.Calendar.load(SCHEDULES["calendar"])
+    assert calendar.is_open(case["site"], case["line"], case["stage"], case["at"]) is case["open"]
+    window = calendar.next_window(case["site"], case["line"], case["stage"], case["at"])
+    if case.get("next") is None:
+        assert window is None
+    else:
+        start, end = window
+        assert start.isoformat().replace("+00:00", "Z") == case["next"]["start"]
+        assert end.isoformat().replace("+00:00", "Z") == case["next"]["end"]
+
+
+@pytest.mark.parametrize("case", SCHEDULES["errors"], ids=lambda c: c["name"])
+def test_calendar_errors(case):
+    with pytest.raises(ValueError) as excinfo:
+        fleetpath.Calendar.load(case["calendar"] if "calendar" in case else case["json"])
+    assert_error(excinfo, case["code"], case["message"])
+
+
+@pytest.mark.parametrize("case", SCHEDULES["query_errors"], ids=lambda c: c["code"] + c["site"])
+def test_calendar_query_errors(case):
+    calendar = fleetpath.Calendar.load(SCHEDULES["calendar"])
+    with pytest.raises(ValueError) as excinfo:
+        calendar.is_open(case["site"], case.get("line", "press-1"), case["stage"], "2026-11-23T11:00:00Z")
+    assert_error(excinfo, case["code"], case["message"])
+
+
+@pytest.mark.parametrize("case", ROLLOUTS["plans"], ids=lambda c: c["name"])
+def test_rollout_plans(case):
+    graph = fleetpath.UpgradeGraph.load(graph_source(case["graph"], RESOLVE["graphs"]))
+    fleet = fleetpath.Fleet.load(ROOT / case["fleet"]) if "fleet" in case else fleetpath.Fleet.from_csv(case["csv"])
+    if "error" in case:
+        with pytest.raises(fleetpath.FleetpathError) as excinfo:
+            fleetpath.plan_rollout(graph, fleet, case["target"], case["rollout_id"], case.get("policy"))
+        assert_error(excinfo, case["error"]["code"], case["error"]["message"])
+        return
+    plan = fleetpath.plan_rollout(graph, fleet, case["target"], case["rollout_id"], case.get("policy"))
+    got = [{"name": s.name, "size": len(s.devices), "lines": s.lines.to_dict()} for s in plan.stages]
+    assert [{"name": s["name"], "size": s["size"], "lines": s["lines"]} for s in case["stages"]] == got
+    if "up_to_date" in case:
+        assert list(plan.up_to_date) == case["up_to_date"]
+    if "excluded" in case:
+        assert [{"id": e.id, "code": e.code} for e in plan.excluded] == case["excluded"]
+
+
+@pytest.mark.parametrize("case", ROLLOUTS["policy_errors"], ids=lambda c: c["name"])
+def test_rollout_policy_errors(case):
+    graph = fleetpath.UpgradeGraph.load(ROOT / "examples/data/seed-ip-module.json")
+    fleet = fleetpath.Fleet.load(ROOT / "examples/data/plant-340.csv")
+    with pytest.raises(ValueError) as excinfo:
+        fleetpath.plan_rollout(graph, fleet, "6.15.008", "r", case["policy"])
+    assert_error(excinfo, case["code"], case["message"])
