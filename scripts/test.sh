@@ -96,6 +96,32 @@ grep -q 'press-1-01 on 5.6.14: download 5.6.14 -> 5.6.30, URL valid until' <<<"$
   fail "s3 orchestrator: once restored, the device must get the bridge"
 grep -q 'X-Amz-Expires=900&X-Amz-SignedHeaders=host' <<<"$s3_out" || fail "s3 orchestrator: presigned URLs must be printed"
 
+step "Python package: wheel (maturin, abi3), pip install, generated errors, pytest on the shared vectors, stubs"
+py_venv=target/py-venv
+if ! "$py_venv/bin/python" -c 'import maturin, pytest, mypy' >/dev/null 2>&1; then
+  python3 -m venv "$py_venv" || fail "cannot create a venv at $py_venv"
+  "$py_venv/bin/pip" install -q --disable-pip-version-check -r bindings/python/requirements-dev.txt ||
+    fail "cannot install the Python build and test tools from PyPI"
+fi
+rm -rf target/wheels
+CARGO_TARGET_DIR="$PWD/target" "$py_venv/bin/maturin" build --quiet --release --locked \
+  -m bindings/python/Cargo.toml -o target/wheels
+ls target/wheels/fleetpath-*-abi3-*.whl >/dev/null || fail "maturin built no abi3 wheel"
+# What a user runs: pip builds the package from source (sharing the target dir) and installs it.
+CARGO_TARGET_DIR="$PWD/target" "$py_venv/bin/pip" install -q --disable-pip-version-check --force-reinstall \
+  ./bindings/python || fail "pip install ./bindings/python failed"
+(cd bindings/python && "$py_venv/bin/python" tools/gen_errors.py --check) ||
+  fail "bindings/python/python/fleetpath/errors.py is out of date with the core's ERROR_CODES"
+py_log=$(mktemp)
+(cd bindings/python && "$py_venv/bin/python" -m pytest -q -p no:cacheprovider tests) | tee "$py_log"
+py_passed=$(grep -oE '[0-9]+ passed' "$py_log" | awk '{s += $1} END {print s + 0}')
+rm -f "$py_log"
+[ "$py_passed" -gt 0 ] || fail "pytest ran no test"
+passed=$((passed + py_passed))
+"$py_venv/bin/python" -m pytest -q -p no:cacheprovider --doctest-modules --pyargs fleetpath
+"$py_venv/bin/python" -m mypy.stubtest fleetpath
+"$py_venv/bin/python" -m mypy --strict --no-incremental -p fleetpath
+
 step "benches in test mode (each bench runs once, release build)"
 cargo bench --locked -p fleetpath-benches -- --test
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from . import _native
 from ._convert import document_text
@@ -46,7 +46,7 @@ class Fleet:
         return cls(_native.Fleet.from_json(text))
 
     @classmethod
-    def from_records(cls, devices: List[dict]) -> "Fleet":
+    def from_records(cls, devices: List[Dict[str, Any]]) -> "Fleet":
         """From a list of device dicts (`id`, `model`, `line`, `site`, `version`, `labels`)."""
         return cls.load({"devices": list(devices)})
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any, Mapping, Optional, Tuple, Union
+from typing import Any, Dict, Mapping, Optional, Tuple, Union
 
 from . import _native
 from ._convert import document_text, json_text, parse_timestamp, timestamp
@@ -84,7 +84,7 @@ class Rollout:
     def to_json(self) -> str:
         return self._native.to_json()
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> Dict[str, Any]:
         return self._native.to_dict()
 
     @property
