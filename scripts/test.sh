@@ -97,7 +97,7 @@ grep -q 'press-1-01 on 5.6.14: download 5.6.14 -> 5.6.30, URL valid until' <<<"$
 grep -q 'X-Amz-Expires=900&X-Amz-SignedHeaders=host' <<<"$s3_out" || fail "s3 orchestrator: presigned URLs must be printed"
 
 step "Python package: wheel (maturin, abi3), pip install, generated errors, pytest on the shared vectors, stubs"
-py_venv=target/py-venv
+py_venv="$PWD/target/py-venv"
 if ! "$py_venv/bin/python" -c 'import maturin, pytest, mypy' >/dev/null 2>&1; then
   python3 -m venv "$py_venv" || fail "cannot create a venv at $py_venv"
   "$py_venv/bin/pip" install -q --disable-pip-version-check -r bindings/python/requirements-dev.txt ||
