@@ -6,15 +6,11 @@ use fleetpath::decision::{Decider, Decision, DecisionPolicy, DeviceRequest};
 use fleetpath::{Availability, Calendar, Rollout, UpgradeGraph, Version};
 use pyo3::prelude::*;
 
-use crate::errors::{core, guard, raise, to_py};
+use crate::errors::{core, guard, json, to_py};
 use crate::fleet::PyFleet;
 use crate::graph::PyGraph;
 use crate::rollout::{PyCalendar, PyRollout, timestamp};
 use crate::version::extract_version;
-
-fn json<T: serde::de::DeserializeOwned>(py: Python<'_>, what: &str, text: &str) -> PyResult<T> {
-    serde_json::from_str(text).map_err(|e| raise(py, "invalid_json", &format!("{what}: {e}")))
-}
 
 /// The inputs of a core `Decider`, owned (the core's borrows them for one batch; this builds
 /// it per call, so answer many devices with one `decide_all` or `decide_fleet`).

@@ -47,3 +47,9 @@ pub(crate) fn guard<T>(py: Python<'_>, f: impl FnOnce() -> PyResult<T>) -> PyRes
 pub(crate) fn to_py<'py, T: serde::Serialize + ?Sized>(py: Python<'py>, value: &T) -> PyResult<Bound<'py, PyAny>> {
     pythonize::pythonize(py, value).map_err(|e| raise(py, "internal", &format!("conversion to Python: {e}")))
 }
+
+/// A JSON document of the interchange format (policy, event, request, state), or an
+/// `invalid_json` error naming `what`.
+pub(crate) fn json<T: serde::de::DeserializeOwned>(py: Python<'_>, what: &str, text: &str) -> PyResult<T> {
+    serde_json::from_str(text).map_err(|e| raise(py, "invalid_json", &format!("{what}: {e}")))
+}

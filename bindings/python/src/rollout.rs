@@ -6,14 +6,10 @@ use fleetpath::{Calendar, Event, Rollout, RolloutPlan, RolloutPolicy, plan_rollo
 use jiff::Timestamp;
 use pyo3::prelude::*;
 
-use crate::errors::{core, guard, raise, to_py};
+use crate::errors::{core, guard, json, raise, to_py};
 use crate::fleet::PyFleet;
 use crate::graph::PyGraph;
 use crate::version::extract_version;
-
-fn json<T: serde::de::DeserializeOwned>(py: Python<'_>, what: &str, text: &str) -> PyResult<T> {
-    serde_json::from_str(text).map_err(|e| raise(py, "invalid_json", &format!("{what}: {e}")))
-}
 
 pub(crate) fn timestamp(py: Python<'_>, text: &str) -> PyResult<Timestamp> {
     text.parse().map_err(|e| raise(py, "invalid_time", &format!("timestamp {text:?}: {e}")))
