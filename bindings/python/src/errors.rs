@@ -12,9 +12,15 @@ use pyo3::prelude::*;
 
 /// Raises the class registered for `code` with `message`; `.code` is set on the instance.
 pub(crate) fn raise(py: Python<'_>, code: &str, message: &str) -> PyErr {
+    raise_with(py, code, message, &serde_json::Map::new())
+}
+
+/// As [`raise`], with the error's structured `fields` (`err.fields`, and as attributes).
+fn raise_with(py: Python<'_>, code: &str, message: &str, fields: &serde_json::Map<String, serde_json::Value>) -> PyErr {
     let build = || -> PyResult<PyErr> {
         let class = py.import("fleetpath.errors")?.getattr("error_class")?.call1((code,))?;
-        let instance = class.call1((message,))?;
+        let fields = pythonize::pythonize(py, fields).map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+        let instance = class.call1((message, fields))?;
         instance.setattr("code", code)?;
         Ok(PyErr::from_value(instance))
     };
@@ -25,7 +31,7 @@ pub(crate) fn raise(py: Python<'_>, code: &str, message: &str) -> PyErr {
 /// A core error as its Python exception.
 pub(crate) fn core(py: Python<'_>, err: impl Into<fleetpath::Error>) -> PyErr {
     let err = err.into();
-    raise(py, err.code(), &err.to_string())
+    raise_with(py, err.code(), &err.to_string(), &err.fields())
 }
 
 /// Runs `f`, turning a panic into `FleetpathError` (code `internal`).

@@ -154,3 +154,24 @@ def test_fleets_from_records_and_decisions_batch_equal_single():
         fleetpath.Decider(graph, policy={"url_lifetime_seconds": 0})
     with pytest.raises(fleetpath.InvalidJsonError):
         decider.decide({"device": "a", "model": "IPM-1", "version": "5.6.14"})  # no "at"
+
+
+def test_errors_carry_structured_fields_and_survive_pickling():
+    graph = fleetpath.UpgradeGraph.load(
+        {"format_version": 1, "releases": [{"version": "1.0"}, {"version": "1.1"}, {"version": "2.0"}],
+         "edges": [{"from": "1.0", "to": "1.1"}]}
+    )
+    with pytest.raises(fleetpath.NoPathError) as excinfo:
+        graph.resolve("1.0", "2.0")
+    err = excinfo.value
+    assert err.fields == {"from": "1.0", "to": "2.0", "model": None,
+                          "reason": {"kind": "unreachable", "furthest": "1.1"}}
+    assert err.reason["furthest"] == "1.1"
+    with pytest.raises(AttributeError):
+        err.no_such_field
+    back = pickle.loads(pickle.dumps(err))
+    assert (type(back), back.code, str(back), back.fields) == (type(err), err.code, str(err), err.fields)
+    # Errors raised by the Python layer have fields too (empty).
+    with pytest.raises(fleetpath.NaiveDatetimeError) as excinfo:
+        fleetpath.Calendar.load({"sites": []}).is_open("s", "l", "canary", dt.datetime(2026, 1, 1))
+    assert excinfo.value.fields == {}

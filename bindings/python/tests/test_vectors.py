@@ -16,12 +16,18 @@ SCHEDULES = vectors("schedules")
 ROLLOUTS = vectors("rollouts")
 
 
-def assert_error(excinfo, code, message):
+def assert_error(excinfo, code, message, fields=None):
+    """The class, code and exact message; and, where the vector lists `fields`, those fields
+    (each also an attribute), as the Rust test compares `Error::fields`."""
     err = excinfo.value
     assert isinstance(err, fleetpath.FleetpathError)
     assert type(err) is fleetpath.error_class(code), (type(err), code)
     assert err.code == code
     assert str(err) == message
+    assert isinstance(err.fields, dict)
+    for key, want in (fields or {}).items():
+        assert err.fields.get(key) == want, (key, err.fields)
+        assert getattr(err, key) == want
 
 
 @pytest.mark.parametrize("case", VERSIONS["valid"], ids=lambda c: c["input"])
@@ -40,7 +46,7 @@ def test_invalid_versions(case):
     with pytest.raises(ValueError) as excinfo:
         v = fleetpath.Version(case["input"])
         v.to_semver()  # the not_semver cases parse, then refuse the conversion
-    assert_error(excinfo, case["code"], case["message"])
+    assert_error(excinfo, case["code"], case["message"], case.get("fields"))
 
 
 def test_version_ordering():
@@ -63,7 +69,7 @@ def test_range_matches(case):
 def test_invalid_ranges(case):
     with pytest.raises(ValueError) as excinfo:
         fleetpath.VersionRange(case["input"])
-    assert_error(excinfo, case["code"], case["message"])
+    assert_error(excinfo, case["code"], case["message"], case.get("fields"))
 
 
 @pytest.mark.parametrize("case", vectors("manifest_errors"), ids=lambda c: c["name"])
@@ -71,7 +77,7 @@ def test_manifest_errors(case):
     source = case["json"] if "json" in case else case["manifest"]
     with pytest.raises(fleetpath.FleetpathError) as excinfo:
         fleetpath.UpgradeGraph.load(source)
-    assert_error(excinfo, case["code"], case["message"])
+    assert_error(excinfo, case["code"], case["message"], case.get("fields"))
 
 
 @pytest.mark.parametrize("case", RESOLVE["cases"], ids=lambda c: c["name"])
@@ -82,7 +88,7 @@ def test_resolve(case):
         with pytest.raises(fleetpath.FleetpathError) as excinfo:
             graph.resolve(case["from"], case["to"], **kwargs)
         err = case.get("error", case)
-        assert_error(excinfo, err["code"], err["message"])
+        assert_error(excinfo, err["code"], err["message"], err.get("fields"))
         return
     path = graph.resolve(case["from"], case["to"], **kwargs)
     assert list(path.versions()) == case["path"]
@@ -123,7 +129,7 @@ def test_invalid_fleets(case):
             fleetpath.Fleet.from_csv(case["csv"])
         else:
             fleetpath.Fleet.from_json(case["json_text"] if "json_text" in case else json.dumps(case["json"]))
-    assert_error(excinfo, case["code"], case["message"])
+    assert_error(excinfo, case["code"], case["message"], case.get("fields"))
 
 
 @pytest.mark.parametrize("case", FLEETS["check_against"], ids=lambda c: c["name"])
@@ -133,7 +139,7 @@ def test_fleets_against_graphs(case):
     if "error" in case:
         with pytest.raises(fleetpath.FleetpathError) as excinfo:
             fleet.check_against(graph)
-        assert_error(excinfo, case["error"]["code"], case["error"]["message"])
+        assert_error(excinfo, case["error"]["code"], case["error"]["message"], case["error"].get("fields"))
     else:
         fleet.check_against(graph)
 
@@ -164,7 +170,7 @@ def test_decider_errors(case):
     graph = fleetpath.UpgradeGraph.load(graph_source(case["graph"]))
     with pytest.raises(fleetpath.FleetpathError) as excinfo:
         fleetpath.Decider(graph, target=case.get("target"), policy=case.get("policy"))
-    assert_error(excinfo, case["code"], case["message"])
+    assert_error(excinfo, case["code"], case["message"], case.get("fields"))
 
 
 @pytest.mark.parametrize("case", SCHEDULES["queries"], ids=lambda c: c["name"])
@@ -184,7 +190,7 @@ def test_calendar_queries(case):
 def test_calendar_errors(case):
     with pytest.raises(ValueError) as excinfo:
         fleetpath.Calendar.load(case["calendar"] if "calendar" in case else case["json"])
-    assert_error(excinfo, case["code"], case["message"])
+    assert_error(excinfo, case["code"], case["message"], case.get("fields"))
 
 
 @pytest.mark.parametrize("case", SCHEDULES["query_errors"], ids=lambda c: c["code"] + c["site"])
@@ -192,7 +198,7 @@ def test_calendar_query_errors(case):
     calendar = fleetpath.Calendar.load(SCHEDULES["calendar"])
     with pytest.raises(ValueError) as excinfo:
         calendar.is_open(case["site"], case.get("line", "press-1"), case["stage"], "2026-11-23T11:00:00Z")
-    assert_error(excinfo, case["code"], case["message"])
+    assert_error(excinfo, case["code"], case["message"], case.get("fields"))
 
 
 @pytest.mark.parametrize("case", ROLLOUTS["plans"], ids=lambda c: c["name"])
@@ -202,7 +208,7 @@ def test_rollout_plans(case):
     if "error" in case:
         with pytest.raises(fleetpath.FleetpathError) as excinfo:
             fleetpath.plan_rollout(graph, fleet, case["target"], case["rollout_id"], case.get("policy"))
-        assert_error(excinfo, case["error"]["code"], case["error"]["message"])
+        assert_error(excinfo, case["error"]["code"], case["error"]["message"], case["error"].get("fields"))
         return
     plan = fleetpath.plan_rollout(graph, fleet, case["target"], case["rollout_id"], case.get("policy"))
     got = [{"name": s.name, "size": len(s.devices), "lines": s.lines.to_dict()} for s in plan.stages]
@@ -219,4 +225,4 @@ def test_rollout_policy_errors(case):
     fleet = fleetpath.Fleet.load(ROOT / "examples/data/plant-340.csv")
     with pytest.raises(ValueError) as excinfo:
         fleetpath.plan_rollout(graph, fleet, "6.15.008", "r", case["policy"])
-    assert_error(excinfo, case["code"], case["message"])
+    assert_error(excinfo, case["code"], case["message"], case.get("fields"))

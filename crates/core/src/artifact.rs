@@ -222,7 +222,8 @@ pub trait ArtifactStore {
 }
 
 /// Why a [`MemoryStore`] refused a call.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum MemoryStoreError {
     /// No such object.

@@ -128,7 +128,8 @@ impl Default for DecisionPolicy {
 }
 
 /// Why a [`Decider`] could not be built.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum DecisionError {
     /// A policy field is out of range.

@@ -71,7 +71,8 @@ pub struct Device {
 
 /// Why a fleet could not be loaded or checked. `at` names the row (`row 12`, the header being
 /// row 1) or the JSON entry (`devices[3]`).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum FleetError {
     /// The JSON is malformed, has an unknown field, a missing field or a wrong type.

@@ -104,8 +104,10 @@ pub(crate) fn json_error_parts(e: &serde_json::Error) -> (usize, usize, String) 
     (e.line(), e.column(), message)
 }
 
-/// Any fleetpath error. Bindings convert this one type.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Any fleetpath error. Bindings convert this one type: [`Error::code`] is the stable code,
+/// [`Error::fields`] what was wrong and where, the `Display` text the message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
+#[serde(untagged)]
 #[non_exhaustive]
 pub enum Error {
     /// A version or range string is invalid.
@@ -154,6 +156,39 @@ impl Error {
             Self::Health(e) => e.code(),
             Self::Rollback(e) => e.code(),
             Self::Decision(e) => e.code(),
+        }
+    }
+
+    /// The error's fields as a JSON object, named as in the error's variant: versions as the
+    /// manifest spells them, rows, columns, names, nested reasons. An error without fields
+    /// gives an empty object. Bindings attach it to their exceptions (`err.fields` in
+    /// Python), so a program can react to *which* release or row was wrong without parsing
+    /// the message.
+    ///
+    /// ```
+    /// use fleetpath::{Error, graph::UpgradeGraph};
+    ///
+    /// let graph = UpgradeGraph::from_json(r#"{"format_version": 1,
+    ///   "releases": [{"version": "5.6.14"}, {"version": "6.15.008"}], "edges": []}"#)?;
+    /// let err = Error::from(graph.resolve(&"5.6.14".parse()?, &"6.15.008".parse()?, &Default::default()).unwrap_err());
+    /// assert_eq!(err.code(), "no_path");
+    /// let fields = err.fields();
+    /// assert_eq!(fields["from"], "5.6.14");
+    /// assert_eq!(fields["reason"]["kind"], "unreachable");
+    /// assert_eq!(fields["reason"]["furthest"], "5.6.14");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn fields(&self) -> serde_json::Map<String, serde_json::Value> {
+        // Each module's error is externally tagged: `{"variant": {fields}}`, or `"variant"`
+        // for a variant without fields. Every variant is a struct or unit variant.
+        match serde_json::to_value(self) {
+            Ok(serde_json::Value::Object(mut tagged)) if tagged.len() == 1 => {
+                match tagged.values_mut().next().map(serde_json::Value::take) {
+                    Some(serde_json::Value::Object(fields)) => fields,
+                    _ => serde_json::Map::new(),
+                }
+            }
+            _ => serde_json::Map::new(),
         }
     }
 }

@@ -76,7 +76,8 @@ pub struct RollbackRoute {
 }
 
 /// Why a rollback was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum RollbackError {
     /// The version is not a release of the graph.

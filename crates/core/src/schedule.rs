@@ -148,7 +148,8 @@ pub struct Window {
 }
 
 /// Why a calendar could not be loaded or queried.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ScheduleError {
     /// The JSON is malformed, has an unknown field, a missing field or a wrong type.

@@ -95,7 +95,8 @@ pub const MAX_COMPONENTS: usize = 8;
 /// Why a version string or a version range could not be parsed.
 ///
 /// Every variant names the input it was given. [`VersionError::code`] is stable.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum VersionError {
     /// The input was empty.

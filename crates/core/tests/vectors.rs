@@ -19,6 +19,18 @@ fn str_of<'a>(v: &'a Value, key: &str) -> &'a str {
     v[key].as_str().unwrap_or_else(|| panic!("missing string {key:?} in {v}"))
 }
 
+/// When a vector lists `fields`, each must equal the error's field of that name
+/// ([`fleetpath::Error::fields`]); the fields not listed are not compared.
+fn check_fields(case: &Value, err: impl Into<fleetpath::Error>) {
+    let err = err.into();
+    let fields = err.fields();
+    if let Some(expected) = case.get("fields") {
+        for (key, want) in expected.as_object().unwrap() {
+            assert_eq!(fields.get(key), Some(want), "field {key:?} of {err} ({fields:?})");
+        }
+    }
+}
+
 /// A graph named in a vector: a key of `graphs`, or a manifest path relative to the repo root.
 fn graph(name: &str, graphs: &Value) -> UpgradeGraph {
     let manifest = match graphs.get(name) {
@@ -52,6 +64,7 @@ fn versions() {
         let err = Version::parse(input).expect_err(input);
         assert_eq!(err.code(), str_of(case, "code"), "{input}");
         assert_eq!(err.to_string(), str_of(case, "message"), "{input}");
+        check_fields(case, err);
     }
     for case in data["ordering"].as_array().unwrap() {
         let (a, op, b) = (case[0].as_str().unwrap(), case[1].as_str().unwrap(), case[2].as_str().unwrap());
@@ -107,6 +120,7 @@ fn manifest_errors() {
         assert_eq!(err.to_string(), str_of(case, "message"), "{name}");
         let top: fleetpath::Error = err.clone().into();
         assert_eq!(top.code(), err.code());
+        check_fields(case, err);
     }
 }
 
@@ -149,6 +163,7 @@ fn resolve() {
                 let err = result.expect_err(name);
                 assert_eq!(err.code(), str_of(expected, "code"), "{name}: {err}");
                 assert_eq!(err.to_string(), str_of(expected, "message"), "{name}");
+                check_fields(expected, err);
             }
         }
     }
@@ -753,6 +768,7 @@ fn health() {
         };
         assert_eq!(err.code(), str_of(case, "code"), "{case}");
         assert_eq!(err.to_string(), str_of(case, "message"), "{case}");
+        check_fields(case, err.clone());
         assert_eq!(fleetpath::Error::from(err).code(), str_of(case, "code"));
     }
 }

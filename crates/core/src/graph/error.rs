@@ -7,7 +7,8 @@ use crate::version::{Version, VersionError};
 
 /// Why a manifest could not be loaded. Every variant names the offending entry by its JSON
 /// location, such as `releases[3].version` or `edges[14]`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum GraphError {
     /// The JSON is malformed, has an unknown field, a missing field or a wrong type.
@@ -331,7 +332,8 @@ impl std::fmt::Display for NoPathReason {
 
 /// Why [`UpgradeGraph::resolve`](super::UpgradeGraph::resolve) (or a route table) found no
 /// path.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ResolveError {
     /// The version is not a release of the graph.

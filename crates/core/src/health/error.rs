@@ -1,7 +1,8 @@
 //! Health errors.
 
 /// Why a health policy, sample batch or summary was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum HealthError {
     /// Malformed JSON, an unknown field, a missing field or a wrong type.

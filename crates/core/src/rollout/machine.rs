@@ -370,7 +370,8 @@ pub enum Action {
 }
 
 /// Why an event could not be applied. The state is unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum RolloutError {
     /// The event needs a started rollout.

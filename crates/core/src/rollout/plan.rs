@@ -139,7 +139,8 @@ impl Default for RolloutPolicy {
 }
 
 /// Why a rollout could not be planned.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum PlanError {
     /// The policy has no stage.
