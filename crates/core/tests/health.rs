@@ -492,3 +492,49 @@ fn a_trend_at_under_and_over_its_limit() {
         assert_eq!(proj.limit, 375.0);
     }
 }
+
+#[test]
+fn a_view_over_borrowed_columns_ingests_as_the_batch_does() {
+    use fleetpath::health::SampleView;
+    let p = policy(vec![seed_rule("cycle_time")]);
+    let updated_at = at(1_795_000_000);
+    let mut batch = SampleBatch::new(&["cycle_time_ms", "mqtt_connected"]);
+    for minute in -120..120i64 {
+        let cycle = if minute >= 0 { 930.0 } else { 800.0 } + noise(7, "d1", minute);
+        batch.push("d1", updated_at.as_second() + 60 * minute, &[cycle, 1.0]);
+    }
+    let fresh = || {
+        let mut s = HealthState::new(&p).unwrap();
+        s.add_device(CohortDevice { id: "d1".into(), line: "L1".into(), updated_at }).unwrap();
+        s
+    };
+    let (mut a, mut b) = (fresh(), fresh());
+    let ra = a.ingest(&batch).unwrap();
+    // Columns in another order, borrowed from plain slices.
+    let (cycle, mqtt) = (&batch.metrics["cycle_time_ms"].0, &batch.metrics["mqtt_connected"].0);
+    let view = SampleView::new(
+        &batch.devices,
+        &batch.device,
+        &batch.time,
+        [("mqtt_connected", &mqtt[..]), ("cycle_time_ms", &cycle[..])],
+    )
+    .unwrap();
+    assert_eq!(view.len(), batch.len());
+    assert_eq!(b.ingest_view(&view).unwrap(), ra);
+    assert_eq!(a, b);
+
+    let twice = SampleView::new(
+        &batch.devices,
+        &batch.device,
+        &batch.time,
+        [("cycle_time_ms", &cycle[..]), ("cycle_time_ms", &cycle[..])],
+    );
+    let err = twice.unwrap_err();
+    assert_eq!(
+        (err.code(), err.to_string().as_str()),
+        ("duplicate_name", "metric column \"cycle_time_ms\" is defined twice")
+    );
+    let short =
+        SampleView::new(&batch.devices, &batch.device, &batch.time, [("cycle_time_ms", &cycle[1..])]).unwrap_err();
+    assert_eq!(short.to_string(), "sample column \"cycle_time_ms\" has 239 rows, the batch has 240");
+}

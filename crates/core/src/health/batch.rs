@@ -130,23 +130,96 @@ impl SampleBatch {
     /// [`HealthError::ColumnLength`], [`HealthError::DeviceIndex`] or
     /// [`HealthError::DuplicateName`].
     pub fn check_shape(&self) -> Result<(), HealthError> {
-        let rows = self.time.len();
-        let columns = std::iter::once(("device", self.device.len()))
-            .chain(self.metrics.iter().map(|(name, c)| (name.as_str(), c.0.len())));
+        self.view().map(|_| ())
+    }
+
+    /// The batch as a [`SampleView`] (borrowed; its shape checked).
+    ///
+    /// # Errors
+    /// As [`SampleBatch::check_shape`].
+    pub fn view(&self) -> Result<SampleView<'_>, HealthError> {
+        SampleView::new(
+            &self.devices,
+            &self.device,
+            &self.time,
+            self.metrics.iter().map(|(n, c)| (n.as_str(), c.0.as_slice())),
+        )
+    }
+}
+
+/// A sample batch over borrowed columns: the same rows as a [`SampleBatch`], read in place
+/// from memory someone else owns (a binding's numpy arrays or buffers), so ingesting a large
+/// batch copies nothing. Row `i` is device `devices[device[i]]` at `time[i]` (unix seconds)
+/// with `metrics[m][i]` for each metric column; `NaN` is a missing value.
+///
+/// ```
+/// use fleetpath::health::{CohortDevice, HealthPolicy, HealthState, SampleView};
+///
+/// let policy = HealthPolicy::default();
+/// let mut state = HealthState::new(&policy)?;
+/// state.add_device(CohortDevice { id: "press-1-01".into(), line: "L1".into(), updated_at: "2026-11-23T14:00:00Z".parse()? })?;
+/// let devices = ["press-1-01".to_owned()];
+/// let (device, time) = ([0u32, 0], [1_795_442_340_i64, 1_795_442_460]); // a minute before and after
+/// let cycle = [812.5, f64::NAN];
+/// let view = SampleView::new(&devices, &device, &time, [("cycle_time_ms", &cycle[..])])?;
+/// let report = state.ingest_view(&view)?;
+/// assert_eq!((report.baseline, report.observation), (1, 1));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct SampleView<'a> {
+    pub(super) devices: &'a [String],
+    pub(super) device: &'a [u32],
+    pub(super) time: &'a [i64],
+    /// By name; names unique.
+    pub(super) metrics: Vec<(&'a str, &'a [f64])>,
+}
+
+impl<'a> SampleView<'a> {
+    /// A view over these columns, its shape checked: every column has one value per row,
+    /// device indices are in range, no device or metric is listed twice. Metric columns are
+    /// taken in name order, whatever order they come in.
+    ///
+    /// # Errors
+    /// [`HealthError::ColumnLength`], [`HealthError::DeviceIndex`] or
+    /// [`HealthError::DuplicateName`].
+    pub fn new(
+        devices: &'a [String],
+        device: &'a [u32],
+        time: &'a [i64],
+        metrics: impl IntoIterator<Item = (&'a str, &'a [f64])>,
+    ) -> Result<Self, HealthError> {
+        let mut metrics: Vec<(&str, &[f64])> = metrics.into_iter().collect();
+        metrics.sort_by_key(|(name, _)| *name);
+        if let Some(w) = metrics.windows(2).find(|w| w[0].0 == w[1].0) {
+            return Err(HealthError::DuplicateName { what: "metric column", name: w[0].0.to_owned() });
+        }
+        let rows = time.len();
+        let columns = std::iter::once(("device", device.len())).chain(metrics.iter().map(|(name, c)| (*name, c.len())));
         for (column, found) in columns {
             if found != rows {
                 return Err(HealthError::ColumnLength { column: column.to_owned(), expected: rows, found });
             }
         }
-        if let Some((row, &index)) = self.device.iter().enumerate().find(|(_, i)| **i as usize >= self.devices.len()) {
-            return Err(HealthError::DeviceIndex { row, index, devices: self.devices.len() });
+        if let Some((row, &index)) = device.iter().enumerate().find(|(_, i)| **i as usize >= devices.len()) {
+            return Err(HealthError::DeviceIndex { row, index, devices: devices.len() });
         }
         let mut seen: rustc_hash::FxHashSet<&str> = rustc_hash::FxHashSet::default();
-        for d in &self.devices {
+        for d in devices {
             if !seen.insert(d) {
                 return Err(HealthError::DuplicateName { what: "device", name: d.clone() });
             }
         }
-        Ok(())
+        Ok(Self { devices, device, time, metrics })
+    }
+
+    /// Rows.
+    pub fn len(&self) -> usize {
+        self.time.len()
+    }
+
+    /// Whether it has no rows.
+    pub fn is_empty(&self) -> bool {
+        self.time.is_empty()
     }
 }

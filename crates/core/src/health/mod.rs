@@ -57,7 +57,7 @@ mod sketch;
 mod state;
 mod summary;
 
-pub use batch::{Column, SampleBatch};
+pub use batch::{Column, SampleBatch, SampleView};
 pub use error::HealthError;
 pub use evaluate::{Contribution, Finding, HealthReport, HealthStatus, InconclusiveReason, Outcome, Projection, Scope};
 pub use policy::{Change, Direction, HealthPolicy, Limit, MetricKind, MetricSpec, Rule, ScopeKind, Statistic};

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::policy::{HealthPolicy, MetricKind, MetricSpec};
 use super::sketch::QuantileSketch;
 use super::summary::{CounterTrack, Moments, Trend};
-use super::{HealthError, SampleBatch};
+use super::{HealthError, SampleBatch, SampleView};
 
 /// A device whose health is followed: its production line and when it was updated.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -225,7 +225,16 @@ impl HealthState {
     /// a counter's readings overlap those already summarised. On error the state is
     /// unchanged.
     pub fn ingest(&mut self, batch: &SampleBatch) -> Result<IngestReport, HealthError> {
-        batch.check_shape()?;
+        self.ingest_view(&batch.view()?)
+    }
+
+    /// As [`HealthState::ingest`], over borrowed columns ([`SampleView`]): the same result
+    /// for the same rows, without copying the columns first.
+    ///
+    /// # Errors
+    /// As [`HealthState::ingest`]; the view's shape was checked when it was made. On error
+    /// the state is unchanged.
+    pub fn ingest_view(&mut self, batch: &SampleView<'_>) -> Result<IngestReport, HealthError> {
         let columns = self.columns(batch)?;
         let mut report = IngestReport { rows: batch.len() as u64, ..IngestReport::default() };
 
@@ -300,15 +309,15 @@ impl HealthState {
     }
 
     /// The batch's metric columns with their specs, values checked against the kind.
-    fn columns<'b>(&'b self, batch: &'b SampleBatch) -> Result<Vec<(&'b MetricSpec, &'b [f64])>, HealthError> {
+    fn columns<'b>(&'b self, batch: &SampleView<'b>) -> Result<Vec<(&'b MetricSpec, &'b [f64])>, HealthError> {
         let mut out = Vec::with_capacity(batch.metrics.len());
-        for (name, column) in &batch.metrics {
-            let Some(spec) = self.settings.metrics.iter().find(|m| &m.name == name) else {
-                return Err(HealthError::UnknownMetric { metric: name.clone(), at: "sample column".into() });
+        for &(name, column) in &batch.metrics {
+            let Some(spec) = self.settings.metrics.iter().find(|m| m.name == name) else {
+                return Err(HealthError::UnknownMetric { metric: name.to_owned(), at: "sample column".into() });
             };
             let bad = |row: usize, v: f64, reason| HealthError::InvalidValue {
                 row,
-                metric: name.clone(),
+                metric: name.to_owned(),
                 value: v.to_string(),
                 reason,
             };
@@ -318,8 +327,8 @@ impl HealthState {
                 MetricKind::Counter => v.is_finite() && v >= 0.0,
             };
             // One branch-free pass; locate the culprit only when something is wrong.
-            if !column.0.iter().fold(true, |acc, &v| acc & (v.is_nan() | ok(v))) {
-                let (row, &v) = column.0.iter().enumerate().find(|(_, v)| !v.is_nan() && !ok(**v)).unwrap_or((0, &0.0));
+            if !column.iter().fold(true, |acc, &v| acc & (v.is_nan() | ok(v))) {
+                let (row, &v) = column.iter().enumerate().find(|(_, v)| !v.is_nan() && !ok(**v)).unwrap_or((0, &0.0));
                 let reason = match spec.kind {
                     _ if !v.is_finite() => "is not finite",
                     MetricKind::Ratio => "is outside [0, 1]",
@@ -327,7 +336,7 @@ impl HealthState {
                 };
                 return Err(bad(row, v, reason));
             }
-            out.push((spec, column.0.as_slice()));
+            out.push((spec, column));
         }
         Ok(out)
     }
@@ -495,7 +504,7 @@ struct Run {
 /// Groups the rows of followed devices by device, sorted by time; counts unknown devices and
 /// exact duplicates; refuses two different rows of a device at one time.
 fn device_runs(
-    batch: &SampleBatch,
+    batch: &SampleView<'_>,
     known: &[Option<&str>],
     columns: &[(&MetricSpec, &[f64])],
     report: &mut IngestReport,
