@@ -24,8 +24,10 @@ cargo fmt --all -- --check
 step "clippy (workspace, all targets, warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-step "fleetpath-aws builds without its SDK feature (the pure parts)"
+step "other feature sets: fleetpath-aws without its SDK (the pure parts), the Python binding for the 3.11 ABI"
 cargo clippy --locked -p fleetpath-aws --no-default-features --lib -- -D warnings
+# The Python binding for the 3.11 stable ABI compiles its buffer-protocol path.
+cargo clippy --locked -p fleetpath-python --no-default-features --features abi3-py311 -- -D warnings
 
 step "S3 test server on 127.0.0.1 (moto from PyPI, and the fault-injection proxy)"
 # shellcheck source=scripts/s3-servers.sh
@@ -98,29 +100,50 @@ grep -q 'X-Amz-Expires=900&X-Amz-SignedHeaders=host' <<<"$s3_out" || fail "s3 or
 
 step "Python package: wheel (maturin, abi3), pip install, generated errors, pytest on the shared vectors, stubs"
 py_venv="$PWD/target/py-venv"
-if ! "$py_venv/bin/python" -c 'import maturin, pytest, mypy' >/dev/null 2>&1; then
+if ! "$py_venv/bin/python" -c 'import maturin, pytest, mypy, numpy' >/dev/null 2>&1; then
   python3 -m venv "$py_venv" || fail "cannot create a venv at $py_venv"
   "$py_venv/bin/pip" install -q --disable-pip-version-check -r bindings/python/requirements-dev.txt ||
     fail "cannot install the Python build and test tools from PyPI"
 fi
 rm -rf target/wheels
+# Two abi3 wheels: Python 3.9+ (columns given as buffers copied once) and 3.11+ (buffers read
+# in place); pip picks the newest ABI a Python supports.
 CARGO_TARGET_DIR="$PWD/target" "$py_venv/bin/maturin" build --quiet --release --locked \
   -m bindings/python/Cargo.toml -o target/wheels
-ls target/wheels/fleetpath-*-abi3-*.whl >/dev/null || fail "maturin built no abi3 wheel"
+CARGO_TARGET_DIR="$PWD/target" "$py_venv/bin/maturin" build --quiet --release --locked \
+  -m bindings/python/Cargo.toml -o target/wheels --no-default-features --features abi3-py311
+ls target/wheels/fleetpath-*-cp39-abi3-*.whl >/dev/null || fail "maturin built no cp39-abi3 wheel"
+ls target/wheels/fleetpath-*-cp311-abi3-*.whl >/dev/null || fail "maturin built no cp311-abi3 wheel"
+py_passed=0
+py_tests() { # $1: what is installed
+  local log
+  log=$(mktemp)
+  (cd bindings/python && "$py_venv/bin/python" -m pytest -q -p no:cacheprovider tests) | tee "$log"
+  local n
+  n=$(grep -oE '[0-9]+ passed' "$log" | awk '{s += $1} END {print s + 0}')
+  rm -f "$log"
+  [ "$n" -gt 0 ] || fail "pytest ran no test ($1)"
+  py_passed=$((py_passed + n))
+}
 # What a user runs: pip builds the package from source (sharing the target dir) and installs it.
 CARGO_TARGET_DIR="$PWD/target" "$py_venv/bin/pip" install -q --disable-pip-version-check --force-reinstall \
   ./bindings/python || fail "pip install ./bindings/python failed"
+"$py_venv/bin/python" -c 'import fleetpath, sys; sys.exit(fleetpath.BUFFER_PROTOCOL)' ||
+  fail "the source build (Python 3.9 ABI) must not claim the buffer protocol"
 (cd bindings/python && "$py_venv/bin/python" tools/gen_errors.py --check) ||
   fail "bindings/python/python/fleetpath/errors.py is out of date with the core's ERROR_CODES"
-py_log=$(mktemp)
-(cd bindings/python && "$py_venv/bin/python" -m pytest -q -p no:cacheprovider tests) | tee "$py_log"
-py_passed=$(grep -oE '[0-9]+ passed' "$py_log" | awk '{s += $1} END {print s + 0}')
-rm -f "$py_log"
-[ "$py_passed" -gt 0 ] || fail "pytest ran no test"
-passed=$((passed + py_passed))
+py_tests "source build, abi3-py39"
 "$py_venv/bin/python" -m pytest -q -p no:cacheprovider --doctest-modules --pyargs fleetpath
 "$py_venv/bin/python" -m mypy.stubtest fleetpath
 "$py_venv/bin/python" -m mypy --strict --no-incremental -p fleetpath
+# The 3.11 wheel: the same suite, now reading buffers in place.
+"$py_venv/bin/pip" install -q --disable-pip-version-check --force-reinstall --no-deps \
+  target/wheels/fleetpath-*-cp311-abi3-*.whl || fail "cannot install the cp311-abi3 wheel"
+"$py_venv/bin/python" -c 'import fleetpath, sys; sys.exit(not fleetpath.BUFFER_PROTOCOL)' ||
+  fail "the abi3-py311 wheel must read buffers in place"
+py_tests "cp311-abi3 wheel"
+"$py_venv/bin/python" -m pytest -q -p no:cacheprovider --doctest-modules --pyargs fleetpath
+passed=$((passed + py_passed))
 
 step "benches in test mode (each bench runs once, release build)"
 cargo bench --locked -p fleetpath-benches -- --test

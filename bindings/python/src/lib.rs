@@ -2,13 +2,14 @@
 //! core parses, validates and decides; the pure-Python package around it converts inputs
 //! (paths, bytes, dicts, datetimes) and wraps results in frozen objects.
 //!
-//! The module names mirror the core's (`version`, `graph`, `fleet`, `rollout`, `decision`);
+//! The module names mirror the core's (`version`, `graph`, `fleet`, `rollout`, `health`, `decision`);
 //! `errors` is the one place core errors become Python exceptions.
 
 mod decision;
 mod errors;
 mod fleet;
 mod graph;
+mod health;
 mod rollout;
 mod version;
 
@@ -38,6 +39,11 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<rollout::PyCalendar>()?;
     m.add_class::<rollout::PyRollout>()?;
     m.add_class::<decision::PyDecider>()?;
+    m.add("BUFFER_PROTOCOL", health::BUFFER_PROTOCOL)?;
+    m.add_class::<health::PyHealthPolicy>()?;
+    m.add_class::<health::PyHealthState>()?;
+    m.add_function(wrap_pyfunction!(health::health_event, m)?)?;
+    m.add_function(wrap_pyfunction!(health::_column_address, m)?)?;
     m.add_function(wrap_pyfunction!(rollout::py_plan_rollout, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;
     Ok(())

@@ -59,6 +59,7 @@
 
 // Errors carry the core's structured errors; they are returned on cold paths, so their size
 // does not matter (as in the core).
+#![forbid(unsafe_code)]
 #![allow(clippy::result_large_err, clippy::large_enum_variant)]
 
 pub mod error;

@@ -59,6 +59,7 @@
 
 // Errors carry structured fields (versions, reasons) by design; they are returned on cold
 // paths, so their size does not matter.
+#![forbid(unsafe_code)]
 #![allow(clippy::result_large_err, clippy::large_enum_variant)]
 
 pub mod artifact;

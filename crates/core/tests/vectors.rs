@@ -732,6 +732,9 @@ fn health() {
                 }
             }
         }
+        // The report survives JSON (a binding hands it back to build the rollout event).
+        let text = serde_json::to_string(&report).unwrap();
+        assert_eq!(serde_json::from_str::<fleetpath::health::HealthReport>(&text).unwrap(), report, "{name}");
         // The state survives JSON exactly, and the report is the same from the copy.
         let back = HealthState::from_json(&serde_json::to_string(&state).unwrap()).unwrap();
         assert_eq!(back.evaluate(&policy, now).unwrap(), report, "{name}");

@@ -12,7 +12,7 @@ fleets, in Python (the Rust core, through pyo3).
 True
 """
 
-from ._native import DECISION_REASONS, ERROR_CODES, Version, VersionRange, __version__
+from ._native import BUFFER_PROTOCOL, DECISION_REASONS, ERROR_CODES, Version, VersionRange, __version__
 from ._records import (
     Action,
     Decision,
@@ -31,6 +31,7 @@ from .errors import *  # noqa: F401,F403  (one class per error code)
 from .errors import ERROR_CLASSES, FleetpathError, InputError, error_class
 from .fleet import Fleet
 from .graph import RouteTable, UpgradeGraph
+from .health import Finding, HealthPolicy, HealthReport, HealthState, IngestReport
 from .rollout import Calendar, Rollout, plan_rollout
 
 __all__ = [
@@ -49,6 +50,12 @@ __all__ = [
     "Calendar",
     "Rollout",
     "plan_rollout",
+    "HealthPolicy",
+    "HealthState",
+    "HealthReport",
+    "Finding",
+    "IngestReport",
+    "BUFFER_PROTOCOL",
     "Decider",
     "Record",
     "Path",

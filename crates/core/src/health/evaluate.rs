@@ -135,7 +135,7 @@ pub struct Finding {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub threshold: Option<f64>,
     /// The baseline was zero (and below the rule's floor).
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub zero_baseline: bool,
     /// The Mann-Whitney z score in the worse direction, when the threshold was exceeded.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -144,7 +144,7 @@ pub struct Finding {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub z_needed: Option<f64>,
     /// Beyond the threshold but within noise over the whole window: passed as noise.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub within_noise: bool,
     /// Baseline samples of the reporting devices.
     pub baseline_samples: u64,
@@ -155,7 +155,7 @@ pub struct Finding {
     /// Devices in the scope.
     pub devices_expected: u32,
     /// Devices that contribute most (largest change first), for findings that are not a pass.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub top_devices: Vec<Contribution>,
     /// Trend rules: the device's fit.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -1,0 +1,320 @@
+"""Health gates: per-device summaries before and after an update, compared under a policy.
+
+The seed's plant samples every device every minute (MQTT connection, crashes, cycle time,
+errors, CPU, memory, units, quality) and compares each stage with its own 7 days before the
+update. `HealthState` keeps the summaries between runs (store its JSON), `ingest` adds
+samples, `evaluate` gives a `HealthReport` whose `event(stage)` feeds `Rollout.apply`.
+
+Sample columns may be lists, numpy arrays (numpy stays optional) or any object with the
+buffer protocol (`array.array`, `memoryview`). Columns whose type is already the native one
+(float64 values, int64 unix seconds, uint32 device indices), one-dimensional and contiguous,
+are read in place by the Python 3.11+ build (`fleetpath.BUFFER_PROTOCOL`); the Python 3.9
+build copies them once, in C. Others are converted. The summaries are the same either way.
+
+>>> import fleetpath, datetime as dt
+>>> policy = fleetpath.HealthPolicy({"baseline_hours": 1, "monitoring_hours": 1, "min_samples": 3,
+...     "rules": [{"check": "compare", "name": "cycle_time", "metric": "cycle_time_ms",
+...                "statistic": "mean", "change": "relative", "threshold": 0.1}]})
+>>> state = fleetpath.HealthState(policy)
+>>> updated = dt.datetime(2026, 11, 23, 14, 0, tzinfo=dt.timezone.utc)
+>>> state.add_device("press-1-01", line="L1", updated_at=updated)
+>>> t0 = int(updated.timestamp())
+>>> minutes = range(-60, 65)
+>>> state.ingest({"devices": ["press-1-01"], "device": [0] * len(minutes),
+...               "time": [t0 + 60 * m for m in minutes],
+...               "metrics": {"cycle_time_ms": [800.0 + m % 3 if m < 0 else 905.0 + m % 3 for m in minutes]}}).observation
+65
+>>> report = state.evaluate(policy, now=updated + dt.timedelta(hours=1, minutes=5))
+>>> report.status, report.summary.split(" (")[0]
+('breach', 'breach: cycle_time on stage: mean cycle_time_ms 801 -> 906')
+>>> report.event("canary")["verdict"]["verdict"]
+'breach'
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import sys
+from typing import Any, Dict, Iterable, Mapping, Optional, Sequence, Tuple, Union
+
+from . import _native
+from ._convert import document_text, timestamp
+from ._records import Record
+from .errors import InvalidInputError
+
+When = Union[_dt.datetime, str]
+
+
+class HealthPolicy:
+    """Health rules, scopes, windows and statistical settings. `HealthPolicy()` is the seed's
+    (7-day baseline, 24 h monitoring; connection failures > 2 points, cycle time > 10 %
+    worse, errors > 5 % up, any crash, memory leaks); pass a document (path, JSON text,
+    bytes or dict) for another. Unknown fields are refused.
+
+    >>> import fleetpath
+    >>> fleetpath.HealthPolicy().to_dict()["baseline_hours"]
+    168
+    >>> [r["name"] for r in fleetpath.HealthPolicy().to_dict()["rules"]]
+    ['connection_failures', 'cycle_time', 'error_rate', 'component_crash', 'memory_leak']
+    """
+
+    __slots__ = ("_native",)
+
+    def __init__(self, source: Any = None) -> None:
+        if isinstance(source, _native.HealthPolicy):
+            self._native = source
+        elif source is None:
+            self._native = _native.HealthPolicy.default()
+        else:
+            self._native = _native.HealthPolicy.from_json(document_text(source, "health policy"))
+
+    @classmethod
+    def load(cls, source: Any) -> "HealthPolicy":
+        """From a path, JSON text, bytes or a dict."""
+        return cls(source)
+
+    def to_json(self) -> str:
+        """The policy with every default filled in."""
+        return self._native.to_json()
+
+    def to_dict(self) -> Dict[str, Any]:
+        return self._native.to_dict()
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, HealthPolicy) and self.to_dict() == other.to_dict()
+
+    def __hash__(self) -> int:
+        return hash(self.to_json())
+
+    def __repr__(self) -> str:
+        rules = [r["name"] for r in self.to_dict()["rules"]]
+        return f"HealthPolicy(rules={rules!r})"
+
+
+class IngestReport(Record):
+    """What `ingest` did with each row: `rows`, `baseline`, `observation`, `before_baseline`,
+    `unknown_device`, `duplicates` (every row counted once) and `unknown_devices`."""
+
+    __slots__ = ()
+
+
+class Finding(Record):
+    """One rule in one scope: `rule`, `scope`, `outcome`, `reason`, `statistic`, `baseline`,
+    `observed`, `change`, `threshold`, sample counts, `z`, contributing devices, `message`."""
+
+    __slots__ = ()
+
+
+class HealthReport(Record):
+    """The result of `HealthState.evaluate`: `status` (`healthy`, `breach`, `inconclusive`;
+    never healthy for lack of data), `summary`, `evaluated_at`, `observed_hours`, `devices`
+    and `findings`. `str(report)` is the readable report."""
+
+    __slots__ = ("_text",)
+
+    def __init__(self, data: Dict[str, Any], text: str = "") -> None:
+        super().__init__(data)
+        object.__setattr__(self, "_text", text)
+
+    @property
+    def findings(self) -> Tuple[Finding, ...]:
+        return tuple(Finding(f) for f in object.__getattribute__(self, "_data")["findings"])
+
+    def problems(self) -> Tuple[Finding, ...]:
+        """The findings that are not a pass."""
+        return tuple(f for f in self.findings if f.outcome != "pass")
+
+    def verdict(self) -> Dict[str, Any]:
+        """The verdict for the rollout state machine (`{"verdict": "breach", "detail": …}`)."""
+        return dict(self.event("_")["verdict"])
+
+    def event(self, stage: str) -> Dict[str, Any]:
+        """The `health_verdict` event for `stage`, covering the observation so far: pass it
+        to `Rollout.apply`."""
+        return _native.health_event(self.to_json(), stage)
+
+    def __str__(self) -> str:
+        return str(object.__getattribute__(self, "_text"))
+
+    def __reduce__(self) -> Any:
+        return (type(self), (self.to_dict(), str(self)))
+
+
+class HealthState:
+    """Per device and metric, mergeable summaries of the baseline (the `baseline_hours`
+    before the device's update) and the observation (since it). Store `to_json()` between
+    runs; states of different devices or consecutive time ranges `merge` into the state one
+    run would have built. `ingest` and `merge` change the state only when they succeed."""
+
+    __slots__ = ("_native",)
+
+    def __init__(self, policy: Optional[HealthPolicy] = None) -> None:
+        self._native = _native.HealthState(_policy(policy)._native)
+
+    @classmethod
+    def from_json(cls, text: Union[str, bytes]) -> "HealthState":
+        """A stored state."""
+        state = cls.__new__(cls)
+        state._native = _native.HealthState.from_json(document_text(text, "health state"))
+        return state
+
+    def to_json(self) -> str:
+        return self._native.to_json()
+
+    def to_dict(self) -> Dict[str, Any]:
+        return self._native.to_dict()
+
+    def add_device(self, id: str, line: str, updated_at: When) -> None:
+        """Starts following a device updated at `updated_at` (an aware datetime). Adding it
+        again with the same line and time does nothing; another line or time is refused."""
+        self._native.add_device(id, line, timestamp(updated_at, "updated_at"))
+
+    def add_devices(self, devices: Iterable[Mapping[str, Any]]) -> None:
+        """`add_device` for each `{"id", "line", "updated_at"}`."""
+        for d in devices:
+            self.add_device(d["id"], d["line"], d["updated_at"])
+
+    @property
+    def devices(self) -> Dict[str, Record]:
+        """Each followed device's summaries, by id: `line`, `updated_at`, `baseline` and
+        `observation` (per metric: moments, sketch, counter, trend)."""
+        return {k: Record(v) for k, v in self._native.devices().items()}
+
+    @property
+    def metrics(self) -> Tuple[Record, ...]:
+        """The metrics it summarises: `name`, `kind`, `direction`."""
+        return tuple(Record(m) for m in self._native.metrics())
+
+    def __len__(self) -> int:
+        return len(self._native)
+
+    def ingest(self, batch: Any) -> IngestReport:
+        """Adds samples: a dict of columns `{"devices": [ids], "device": [index per row],
+        "time": [unix seconds per row], "metrics": {name: [value per row]}}` (lists, numpy
+        arrays or buffers; `None`/NaN is a missing value; `time` may also hold aware
+        datetimes or numpy datetime64), or the same document as JSON text, bytes or a path.
+        Row order does not matter."""
+        if isinstance(batch, Mapping):
+            return IngestReport(self._native.ingest_columns(_columns(batch)))
+        return IngestReport(self._native.ingest_json(document_text(batch, "sample batch")))
+
+    def merge(self, other: "HealthState") -> None:
+        """Adds another state's summaries (other devices, or other times of the same ones)."""
+        self._native.merge(other._native)
+
+    def evaluate(self, policy: Optional[HealthPolicy] = None, *, now: When) -> HealthReport:
+        """Compares each scope's observation with its baseline under `policy` at `now`."""
+        data, text = self._native.evaluate(_policy(policy)._native, timestamp(now, "now"))
+        return HealthReport(data, text)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, HealthState) and self.to_json() == other.to_json()
+
+    def __repr__(self) -> str:
+        return f"HealthState(devices={len(self)})"
+
+
+def _policy(policy: Optional[HealthPolicy]) -> HealthPolicy:
+    if policy is None:
+        return HealthPolicy()
+    if not isinstance(policy, HealthPolicy):
+        raise InvalidInputError(f"policy: expected a HealthPolicy, not {type(policy).__name__}")
+    return policy
+
+
+# Column kinds: (numpy dtype, buffer formats of that exact native type, item size).
+_KINDS = {
+    "f64": ("float64", ("d",), 8),
+    "i64": ("int64", ("q", "l"), 8),
+    "u32": ("uint32", ("I", "L"), 4),
+}
+
+
+def _columns(batch: Mapping[str, Any]) -> Tuple[Any, ...]:
+    unknown = set(batch) - {"devices", "device", "time", "metrics"}
+    if unknown:
+        raise InvalidInputError(f"sample batch: unknown keys {sorted(unknown)} (devices, device, time, metrics)")
+    for key in ("devices", "device", "time"):
+        if key not in batch:
+            raise InvalidInputError(f"sample batch: missing {key!r}")
+    devices = batch["devices"]
+    if isinstance(devices, (str, bytes)) or not all(isinstance(d, str) for d in devices):
+        raise InvalidInputError("sample batch: 'devices' must be a list of device ids (str)")
+    metrics = batch.get("metrics", {})
+    if not isinstance(metrics, Mapping):
+        raise InvalidInputError("sample batch: 'metrics' must map metric names to columns")
+    return (
+        list(devices),
+        _column(batch["device"], "u32", "device"),
+        _column(_times(batch["time"]), "i64", "time"),
+        [(str(name), *_column(values, "f64", f"metrics[{json.dumps(str(name))}]")) for name, values in metrics.items()],
+    )
+
+
+def _times(column: Any) -> Any:
+    """Aware datetimes as unix seconds; numpy datetime64 as int64 seconds."""
+    np = sys.modules.get("numpy")
+    if np is not None and isinstance(column, np.ndarray) and column.dtype.kind == "M":
+        if column.dtype != np.dtype("datetime64[s]"):
+            column = column.astype("datetime64[s]")
+        return column.view("int64")
+    if isinstance(column, (list, tuple)) and any(isinstance(t, _dt.datetime) for t in column):
+        return [_unix(t, i) if isinstance(t, _dt.datetime) else t for i, t in enumerate(column)]
+    return column
+
+
+def _unix(t: _dt.datetime, i: int) -> int:
+    text = timestamp(t, f"time[{i}]")  # refuses naive datetimes
+    return int(_dt.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
+
+
+def _column(column: Any, kind: str, what: str) -> Tuple[str, Any]:
+    """`(mode, object)` for the native side: `buffer` (read in place), `raw` (packed bytes)
+    or `seq` (converted element by element)."""
+    dtype, formats, size = _KINDS[kind]
+    np = sys.modules.get("numpy")  # numpy arrays exist only if numpy was imported
+    if np is not None and isinstance(column, np.ndarray):
+        if column.ndim != 1:
+            raise InvalidInputError(f"{what}: expected a one-dimensional array, not shape {column.shape}")
+        if column.dtype != np.dtype(dtype):
+            column = _convert_array(np, column, dtype, what)
+        column = np.ascontiguousarray(column)
+    if isinstance(column, str):
+        raise InvalidInputError(f"{what}: expected a column of numbers, not str")
+    if not _is_buffer(column):
+        if isinstance(column, Sequence):
+            return ("seq", column)
+        try:
+            return ("seq", list(column))
+        except TypeError:
+            raise InvalidInputError(f"{what}: expected a column of numbers, not {type(column).__name__}") from None
+    view = memoryview(column)
+    if view.ndim == 1 and view.c_contiguous and view.itemsize == size and view.format.lstrip("@=") in formats:
+        return ("buffer", column) if _native.BUFFER_PROTOCOL else ("raw", view.tobytes())
+    return ("seq", view.tolist())
+
+
+def _convert_array(np: Any, column: Any, dtype: str, what: str) -> Any:
+    """An array of another numeric dtype as `dtype` (a copy), refusing what would change values."""
+    if dtype == "float64":
+        if column.dtype.kind not in "fiub":
+            raise InvalidInputError(f"{what}: expected numbers, not an array of {column.dtype}")
+        return column.astype("float64")
+    if column.dtype.kind not in "iu":
+        raise InvalidInputError(f"{what}: expected integers, not an array of {column.dtype}")
+    info = np.iinfo(dtype)
+    if column.size and (column.min() < info.min or column.max() > info.max):
+        raise InvalidInputError(f"{what}: values outside the {dtype} range")
+    return column.astype(dtype)
+
+
+def _is_buffer(obj: Any) -> bool:
+    try:
+        memoryview(obj)
+    except TypeError:
+        return False
+    return True
+
+
+__all__ = ["HealthPolicy", "HealthState", "HealthReport", "Finding", "IngestReport"]
