@@ -16,7 +16,12 @@ pub(crate) fn raise(py: Python<'_>, code: &str, message: &str) -> PyErr {
 }
 
 /// As [`raise`], with the error's structured `fields` (`err.fields`, and as attributes).
-fn raise_with(py: Python<'_>, code: &str, message: &str, fields: &serde_json::Map<String, serde_json::Value>) -> PyErr {
+pub(crate) fn raise_with(
+    py: Python<'_>,
+    code: &str,
+    message: &str,
+    fields: &serde_json::Map<String, serde_json::Value>,
+) -> PyErr {
     let build = || -> PyResult<PyErr> {
         let class = py.import("fleetpath.errors")?.getattr("error_class")?.call1((code,))?;
         let fields = pythonize::pythonize(py, fields).map_err(|e| PyRuntimeError::new_err(e.to_string()))?;

@@ -11,13 +11,15 @@ mod fleet;
 mod graph;
 mod health;
 mod rollout;
+mod s3;
 mod version;
 
 use pyo3::prelude::*;
 
-/// Every core error code, grouped by module (`fleetpath.ERROR_CODES`).
+/// Every core error code, grouped by module, and `fleetpath-aws`'s S3 codes (`fleetpath.ERROR_CODES`).
 fn error_codes() -> Vec<(&'static str, Vec<&'static str>)> {
-    fleetpath::ERROR_CODES.iter().map(|(module, codes)| (*module, codes.to_vec())).collect()
+    let core = fleetpath::ERROR_CODES.iter().map(|(module, codes)| (*module, codes.to_vec()));
+    core.chain(std::iter::once(("s3", fleetpath_aws::S3Error::CODES.to_vec()))).collect()
 }
 
 /// Panics on purpose, to test that a panic reaches Python as `FleetpathError` (`internal`).
@@ -44,6 +46,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<health::PyHealthState>()?;
     m.add_function(wrap_pyfunction!(health::health_event, m)?)?;
     m.add_function(wrap_pyfunction!(health::_column_address, m)?)?;
+    m.add_function(wrap_pyfunction!(s3::observe_head, m)?)?;
     m.add_function(wrap_pyfunction!(rollout::py_plan_rollout, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;
     Ok(())

@@ -34,7 +34,7 @@
 use std::fmt::Write as _;
 
 use base64::Engine as _;
-use fleetpath::{Artifact, Availability, StorageClass};
+use fleetpath::{Artifact, Availability, RestoreTier, RestoreTimes, StorageClass};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -111,6 +111,19 @@ impl RestoreHeader {
             Some(false) => Ok(Self::Done { expiry }),
         }
     }
+}
+
+/// When a running restore of `class` began and should be done: `since` (the host's own record
+/// of the request, or an estimate) and `since` plus the longest time AWS documents for
+/// `tier` (or Standard, when the class lacks the tier). For [`Head::availability`].
+pub fn restoring_window(
+    times: &RestoreTimes,
+    class: StorageClass,
+    tier: RestoreTier,
+    since: Timestamp,
+) -> (Timestamp, Timestamp) {
+    let ready = times.ready_by(class, tier, since).or_else(|| times.ready_by(class, RestoreTier::Standard, since));
+    (since, ready.unwrap_or(since))
 }
 
 /// The parts of a `HEAD` response that decide availability and integrity, as S3 spells them.

@@ -155,9 +155,7 @@ impl S3ArtifactStore {
         let settings = &self.inner.settings;
         let note = self.ledger().get(key).copied();
         let (since, tier) = note.map_or((self.now(), settings.assumed_restore_tier), |n| (n.since, n.tier));
-        let times = &settings.restore_times;
-        let ready = times.ready_by(class, tier, since).or_else(|| times.ready_by(class, RestoreTier::Standard, since));
-        (since, ready.unwrap_or(since))
+        crate::object::restoring_window(&settings.restore_times, class, tier, since)
     }
 
     /// One `HEAD` (with checksums): the object's parts, or `None` when it does not exist.

@@ -23,6 +23,7 @@ __all__ = [
     "_column_address",
     "_panic_for_tests",
     "health_event",
+    "observe_head",
     "plan_rollout",
 ]
 ERROR_CODES: List[Tuple[str, List[str]]]
@@ -194,3 +195,11 @@ class HealthState:
 
 def health_event(report_json: str, stage: str) -> _Json: ...
 def _column_address(mode: str, column: Any) -> int: ...
+def observe_head(
+    head_json: str,
+    now: str,
+    artifact_json: Optional[str] = None,
+    restore_since: Optional[str] = None,
+    tier: str = "standard",
+    restore_times_json: Optional[str] = None,
+) -> _Json: ...

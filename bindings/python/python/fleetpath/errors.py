@@ -38,10 +38,28 @@ class InputError(FleetpathError, ValueError):
     """Invalid input: a manifest, fleet, calendar, policy, version or argument was wrong."""
 
 
+class AccessDeniedError(FleetpathError):
+    """`access_denied` (s3)."""
+
+    code = "access_denied"
+
+
 class AlreadyStartedError(FleetpathError):
     """`already_started` (rollout_state)."""
 
     code = "already_started"
+
+
+class BadHeaderError(FleetpathError):
+    """`bad_header` (s3)."""
+
+    code = "bad_header"
+
+
+class BadResponseError(FleetpathError):
+    """`bad_response` (s3)."""
+
+    code = "bad_response"
 
 
 class BreakingChangeError(FleetpathError):
@@ -60,6 +78,12 @@ class ComponentOverflowError(InputError):
     """`component_overflow` (version)."""
 
     code = "component_overflow"
+
+
+class ConfigError(FleetpathError):
+    """`config` (s3)."""
+
+    code = "config"
 
 
 class ConflictingDeviceError(InputError):
@@ -188,6 +212,12 @@ class EmptyVersionError(InputError):
     code = "empty_version"
 
 
+class IntegrityMismatchError(FleetpathError):
+    """`integrity_mismatch` (s3)."""
+
+    code = "integrity_mismatch"
+
+
 class InternalError(FleetpathError):
     """`internal` (binding): a bug in fleetpath (a Rust panic), never the caller's fault."""
 
@@ -224,6 +254,12 @@ class InvalidDecisionPolicyError(InputError):
     code = "invalid_decision_policy"
 
 
+class InvalidDocumentError(FleetpathError):
+    """`invalid_document` (s3)."""
+
+    code = "invalid_document"
+
+
 class InvalidEdgeSourceError(InputError):
     """`invalid_edge_source` (graph)."""
 
@@ -240,6 +276,18 @@ class InvalidJsonError(InputError):
     """`invalid_json` (fleet, graph, health, schedule)."""
 
     code = "invalid_json"
+
+
+class InvalidLifetimeError(FleetpathError):
+    """`invalid_lifetime` (s3)."""
+
+    code = "invalid_lifetime"
+
+
+class InvalidObjectStateError(FleetpathError):
+    """`invalid_object_state` (s3)."""
+
+    code = "invalid_object_state"
 
 
 class InvalidPeriodError(FleetpathError):
@@ -362,6 +410,24 @@ class NoStagesError(InputError):
     code = "no_stages"
 
 
+class NoSuchBucketError(FleetpathError):
+    """`no_such_bucket` (s3)."""
+
+    code = "no_such_bucket"
+
+
+class NoSuchKeyError(FleetpathError):
+    """`no_such_key` (s3)."""
+
+    code = "no_such_key"
+
+
+class NotArchivedError(FleetpathError):
+    """`not_archived` (s3)."""
+
+    code = "not_archived"
+
+
 class NotAwaitingApprovalError(FleetpathError):
     """`not_awaiting_approval` (rollout_state)."""
 
@@ -392,6 +458,12 @@ class NotStartedError(FleetpathError):
     code = "not_started"
 
 
+class NotUtf8Error(FleetpathError):
+    """`not_utf8` (s3)."""
+
+    code = "not_utf8"
+
+
 class OverlappingCounterError(InputError):
     """`overlapping_counter` (health)."""
 
@@ -416,6 +488,12 @@ class RangeUnexpectedCharacterError(InputError):
     code = "range_unexpected_character"
 
 
+class RejectedError(FleetpathError):
+    """`rejected` (s3)."""
+
+    code = "rejected"
+
+
 class RestNotLastError(InputError):
     """`rest_not_last` (rollout)."""
 
@@ -432,6 +510,12 @@ class RolloutPausedError(FleetpathError):
     """`rollout_paused` (rollout_state)."""
 
     code = "rollout_paused"
+
+
+class ServerErrorError(FleetpathError):
+    """`server_error` (s3)."""
+
+    code = "server_error"
 
 
 class SharesOverOneError(InputError):
@@ -456,6 +540,24 @@ class TargetOlderError(FleetpathError):
     """`target_older` (resolve)."""
 
     code = "target_older"
+
+
+class ThrottledError(FleetpathError):
+    """`throttled` (s3)."""
+
+    code = "throttled"
+
+
+class TierUnavailableError(FleetpathError):
+    """`tier_unavailable` (s3)."""
+
+    code = "tier_unavailable"
+
+
+class TimeoutError(FleetpathError):
+    """`timeout` (s3)."""
+
+    code = "timeout"
 
 
 class TooManyComponentsError(InputError):
@@ -542,6 +644,12 @@ class UnknownWindowError(InputError):
     code = "unknown_window"
 
 
+class UnreachableError(FleetpathError):
+    """`unreachable` (s3)."""
+
+    code = "unreachable"
+
+
 class UnsupportedFormatVersionError(InputError):
     """`unsupported_format_version` (graph)."""
 
@@ -555,10 +663,14 @@ class WrongMetricKindError(InputError):
 
 
 ERROR_CLASSES: Dict[str, Type[FleetpathError]] = {
+    "access_denied": AccessDeniedError,
     "already_started": AlreadyStartedError,
+    "bad_header": BadHeaderError,
+    "bad_response": BadResponseError,
     "breaking_change": BreakingChangeError,
     "column_length": ColumnLengthError,
     "component_overflow": ComponentOverflowError,
+    "config": ConfigError,
     "conflicting_device": ConflictingDeviceError,
     "conflicting_edge": ConflictingEdgeError,
     "conflicting_samples": ConflictingSamplesError,
@@ -580,15 +692,19 @@ ERROR_CLASSES: Dict[str, Type[FleetpathError]] = {
     "empty_period": EmptyPeriodError,
     "empty_range": EmptyRangeError,
     "empty_version": EmptyVersionError,
+    "integrity_mismatch": IntegrityMismatchError,
     "internal": InternalError,
     "invalid_abort_share": InvalidAbortShareError,
     "invalid_artifact_size": InvalidArtifactSizeError,
     "invalid_build_metadata": InvalidBuildMetadataError,
     "invalid_csv": InvalidCsvError,
     "invalid_decision_policy": InvalidDecisionPolicyError,
+    "invalid_document": InvalidDocumentError,
     "invalid_edge_source": InvalidEdgeSourceError,
     "invalid_input": InvalidInputError,
     "invalid_json": InvalidJsonError,
+    "invalid_lifetime": InvalidLifetimeError,
+    "invalid_object_state": InvalidObjectStateError,
     "invalid_period": InvalidPeriodError,
     "invalid_prerelease": InvalidPrereleaseError,
     "invalid_range_bound": InvalidRangeBoundError,
@@ -609,22 +725,31 @@ ERROR_CLASSES: Dict[str, Type[FleetpathError]] = {
     "no_path": NoPathError,
     "no_releases": NoReleasesError,
     "no_stages": NoStagesError,
+    "no_such_bucket": NoSuchBucketError,
+    "no_such_key": NoSuchKeyError,
+    "not_archived": NotArchivedError,
     "not_awaiting_approval": NotAwaitingApprovalError,
     "not_older": NotOlderError,
     "not_paused": NotPausedError,
     "not_semver": NotSemverError,
     "not_started": NotStartedError,
+    "not_utf8": NotUtf8Error,
     "overlapping_counter": OverlappingCounterError,
     "plan_mismatch": PlanMismatchError,
     "policy_mismatch": PolicyMismatchError,
     "range_unexpected_character": RangeUnexpectedCharacterError,
+    "rejected": RejectedError,
     "rest_not_last": RestNotLastError,
     "rollout_finished": RolloutFinishedError,
     "rollout_paused": RolloutPausedError,
+    "server_error": ServerErrorError,
     "shares_over_one": SharesOverOneError,
     "stage_not_started": StageNotStartedError,
     "target_blocked": TargetBlockedError,
     "target_older": TargetOlderError,
+    "throttled": ThrottledError,
+    "tier_unavailable": TierUnavailableError,
+    "timeout": TimeoutError,
     "too_many_components": TooManyComponentsError,
     "too_many_hops": TooManyHopsError,
     "unexpected_character": UnexpectedCharacterError,
@@ -639,6 +764,7 @@ ERROR_CLASSES: Dict[str, Type[FleetpathError]] = {
     "unknown_time_zone": UnknownTimeZoneError,
     "unknown_version": UnknownVersionError,
     "unknown_window": UnknownWindowError,
+    "unreachable": UnreachableError,
     "unsupported_format_version": UnsupportedFormatVersionError,
     "wrong_metric_kind": WrongMetricKindError,
 }
@@ -654,10 +780,14 @@ __all__: Tuple[str, ...] = (
     "InputError",
     "ERROR_CLASSES",
     "error_class",
+    "AccessDeniedError",
     "AlreadyStartedError",
+    "BadHeaderError",
+    "BadResponseError",
     "BreakingChangeError",
     "ColumnLengthError",
     "ComponentOverflowError",
+    "ConfigError",
     "ConflictingDeviceError",
     "ConflictingEdgeError",
     "ConflictingSamplesError",
@@ -679,15 +809,19 @@ __all__: Tuple[str, ...] = (
     "EmptyPeriodError",
     "EmptyRangeError",
     "EmptyVersionError",
+    "IntegrityMismatchError",
     "InternalError",
     "InvalidAbortShareError",
     "InvalidArtifactSizeError",
     "InvalidBuildMetadataError",
     "InvalidCsvError",
     "InvalidDecisionPolicyError",
+    "InvalidDocumentError",
     "InvalidEdgeSourceError",
     "InvalidInputError",
     "InvalidJsonError",
+    "InvalidLifetimeError",
+    "InvalidObjectStateError",
     "InvalidPeriodError",
     "InvalidPrereleaseError",
     "InvalidRangeBoundError",
@@ -708,22 +842,31 @@ __all__: Tuple[str, ...] = (
     "NoPathError",
     "NoReleasesError",
     "NoStagesError",
+    "NoSuchBucketError",
+    "NoSuchKeyError",
+    "NotArchivedError",
     "NotAwaitingApprovalError",
     "NotOlderError",
     "NotPausedError",
     "NotSemverError",
     "NotStartedError",
+    "NotUtf8Error",
     "OverlappingCounterError",
     "PlanMismatchError",
     "PolicyMismatchError",
     "RangeUnexpectedCharacterError",
+    "RejectedError",
     "RestNotLastError",
     "RolloutFinishedError",
     "RolloutPausedError",
+    "ServerErrorError",
     "SharesOverOneError",
     "StageNotStartedError",
     "TargetBlockedError",
     "TargetOlderError",
+    "ThrottledError",
+    "TierUnavailableError",
+    "TimeoutError",
     "TooManyComponentsError",
     "TooManyHopsError",
     "UnexpectedCharacterError",
@@ -738,6 +881,7 @@ __all__: Tuple[str, ...] = (
     "UnknownTimeZoneError",
     "UnknownVersionError",
     "UnknownWindowError",
+    "UnreachableError",
     "UnsupportedFormatVersionError",
     "WrongMetricKindError",
 )

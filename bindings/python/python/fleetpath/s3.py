@@ -1,0 +1,94 @@
+"""Firmware artifacts in S3, read from `HEAD` responses: availability (including Glacier
+and Deep Archive restores, Intelligent-Tiering archive tiers) and integrity against the
+manifest. No AWS SDK here: pass what boto3's `head_object` returned (or the raw HTTP
+headers), and the rules are those of the Rust `fleetpath-aws` crate.
+
+>>> import fleetpath.s3 as s3
+>>> head = {"StorageClass": "GLACIER", "Restore": 'ongoing-request="true"', "ContentLength": 10}
+>>> obs = s3.observe_head(head, now="2026-11-23T08:00:00Z", restore_since="2026-11-23T07:00:00Z")
+>>> obs.availability.state, obs.availability.ready_by
+('restoring', '2026-11-23T12:00:00Z')
+>>> s3.observe_head({}, now="2026-11-23T08:00:00Z").availability.to_dict()
+{'state': 'available', 'class': 'standard'}
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Dict, Mapping, Optional
+
+from . import _native
+from ._convert import json_text, timestamp
+from ._records import Record
+from .rollout import When
+
+# boto3's head_object keys, and the raw HTTP headers, for each field the rules read.
+_FIELDS = {
+    "storage_class": ("StorageClass", "x-amz-storage-class"),
+    "archive_status": ("ArchiveStatus", "x-amz-archive-status"),
+    "restore": ("Restore", "x-amz-restore"),
+    "content_length": ("ContentLength", "content-length"),
+    "checksum_sha256": ("ChecksumSHA256", "x-amz-checksum-sha256"),
+    "checksum_type": ("ChecksumType", "x-amz-checksum-type"),
+}
+
+
+class Observation(Record):
+    """`availability` (`{"state": "available" | "archived" | "restoring" | "restored" |
+    "missing", "class", …}`, the form `Decider(availability=…)` takes) and `integrity`
+    (`{"size": bool, "sha256": "checksum" | "metadata" | "not_reported"}`, or None when no
+    artifact was given)."""
+
+    __slots__ = ()
+
+
+def head_fields(response: Mapping[str, Any]) -> Dict[str, Any]:
+    """The fields the rules read, from a boto3 `head_object` response or a dict of raw HTTP
+    headers (any case)."""
+    headers = {k.lower(): v for k, v in response.get("ResponseMetadata", {}).get("HTTPHeaders", {}).items()}
+    raw = {k.lower(): v for k, v in response.items() if isinstance(k, str)}
+    fields: Dict[str, Any] = {}
+    for field, (sdk, header) in _FIELDS.items():
+        value = response.get(sdk, headers.get(header, raw.get(header)))
+        if value is not None:
+            fields[field] = int(value) if field == "content_length" else str(value)
+    meta = response.get("Metadata") or {}
+    sha = meta.get("sha256", headers.get("x-amz-meta-sha256", raw.get("x-amz-meta-sha256")))
+    if sha is not None:
+        fields["metadata_sha256"] = str(sha)
+    return fields
+
+
+def observe_head(
+    response: Mapping[str, Any],
+    artifact: Any = None,
+    *,
+    now: When,
+    restore_since: Optional[When] = None,
+    tier: str = "standard",
+    restore_times: Optional[Mapping[str, int]] = None,
+) -> Observation:
+    """What a `HEAD` says about an object. With the manifest's `artifact` (a dict or record
+    with key, size, sha256) its size and SHA-256 are checked where S3 reports them: a
+    mismatch raises `IntegrityMismatchError` (never serve that object). A running restore
+    is dated from `restore_since` (when the host requested it; else `now`), and expected
+    done by the longest time AWS documents for `tier`. An unknown storage class raises
+    `BadHeaderError` rather than guessing."""
+    return Observation(
+        _native.observe_head(
+            json.dumps(head_fields(response)),
+            timestamp(now, "now"),
+            json_text(artifact, "artifact"),
+            None if restore_since is None else timestamp(restore_since, "restore_since"),
+            tier,
+            json_text(restore_times, "restore_times"),
+        )
+    )
+
+
+def missing() -> Dict[str, Any]:
+    """The availability of an object S3 answered 404 for."""
+    return {"state": "missing"}
+
+
+__all__ = ["Observation", "observe_head", "head_fields", "missing"]

@@ -1,0 +1,76 @@
+//! `fleetpath.s3`: what a `HEAD` of an S3 object says about a firmware artifact, read by
+//! `fleetpath-aws`'s pure header code (no SDK), so a Python host using boto3 gets the same
+//! availability and integrity answers as the Rust store.
+
+use fleetpath::{Artifact, RestoreTier, RestoreTimes};
+use fleetpath_aws::object::{Head, restoring_window};
+use pyo3::prelude::*;
+use serde::Deserialize;
+
+use crate::errors::{guard, json, raise_with, to_py};
+use crate::rollout::timestamp;
+
+/// The `HEAD` response fields, as the Python layer gathers them.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HeadFields {
+    storage_class: Option<String>,
+    archive_status: Option<String>,
+    restore: Option<String>,
+    content_length: Option<i64>,
+    checksum_sha256: Option<String>,
+    checksum_type: Option<String>,
+    metadata_sha256: Option<String>,
+}
+
+/// What [`observe_head`] returns (fields in this order, as the Rust store's `Observation`).
+#[derive(serde::Serialize)]
+struct Observed {
+    availability: fleetpath::Availability,
+    integrity: Option<fleetpath_aws::object::Integrity>,
+}
+
+/// Availability (and, given the manifest's artifact, integrity) from a `HEAD` (its fields as
+/// JSON): `{"availability": …, "integrity": … | None}`. A running restore began at
+/// `restore_since` (the host's record of its request), else at `now`.
+#[pyfunction]
+#[pyo3(signature = (head_json, now, artifact_json=None, restore_since=None, tier="standard", restore_times_json=None))]
+pub(crate) fn observe_head<'py>(
+    py: Python<'py>,
+    head_json: &str,
+    now: &str,
+    artifact_json: Option<&str>,
+    restore_since: Option<&str>,
+    tier: &str,
+    restore_times_json: Option<&str>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let fields: HeadFields = json(py, "head", head_json)?;
+    let now = timestamp(py, now)?;
+    let since = restore_since.map(|s| timestamp(py, s)).transpose()?.unwrap_or(now);
+    let artifact: Option<Artifact> = artifact_json.map(|a| json(py, "artifact", a)).transpose()?;
+    let tier: RestoreTier = json(py, "tier", &serde_json::to_string(tier).unwrap_or_default())?;
+    let times: RestoreTimes =
+        restore_times_json.map_or_else(|| Ok(RestoreTimes::default()), |t| json(py, "restore times", t))?;
+    guard(py, || {
+        let head = Head {
+            storage_class: fields.storage_class.as_deref(),
+            archive_status: fields.archive_status.as_deref(),
+            restore: fields.restore.as_deref(),
+            content_length: fields.content_length,
+            checksum_sha256: fields.checksum_sha256.as_deref(),
+            checksum_type: fields.checksum_type.as_deref(),
+            metadata_sha256: fields.metadata_sha256.as_deref(),
+        };
+        let integrity = match &artifact {
+            Some(artifact) => Some(head.check(artifact).map_err(|e| {
+                let fields = serde_json::to_value(&e).ok().and_then(|v| v.as_object().cloned()).unwrap_or_default();
+                raise_with(py, "integrity_mismatch", &e.to_string(), &fields)
+            })?),
+            None => None,
+        };
+        let availability = head
+            .availability(|class| restoring_window(&times, class, tier, since))
+            .map_err(|e| raise_with(py, "bad_header", &e.to_string(), &serde_json::Map::new()))?;
+        to_py(py, &Observed { availability, integrity })
+    })
+}
