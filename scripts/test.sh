@@ -98,7 +98,7 @@ grep -q 'press-1-01 on 5.6.14: download 5.6.14 -> 5.6.30, URL valid until' <<<"$
   fail "s3 orchestrator: once restored, the device must get the bridge"
 grep -q 'X-Amz-Expires=900&X-Amz-SignedHeaders=host' <<<"$s3_out" || fail "s3 orchestrator: presigned URLs must be printed"
 
-step "Python package: wheel (maturin, abi3), pip install, generated errors, pytest on the shared vectors, stubs"
+step "Python package: two abi3 wheels, pip install, generated errors, pytest on the shared vectors, stubs, the Lambda example"
 py_venv="$PWD/target/py-venv"
 if ! "$py_venv/bin/python" -c 'import maturin, pytest, mypy, numpy' >/dev/null 2>&1; then
   python3 -m venv "$py_venv" || fail "cannot create a venv at $py_venv"
@@ -136,6 +136,15 @@ py_tests "source build, abi3-py39"
 "$py_venv/bin/python" -m pytest -q -p no:cacheprovider --doctest-modules --pyargs fleetpath
 "$py_venv/bin/python" -m mypy.stubtest fleetpath
 "$py_venv/bin/python" -m mypy --strict --no-incremental -p fleetpath
+# The Lambda example: its handlers invoked with the sample events, S3 and DynamoDB in moto.
+"$py_venv/bin/pip" install -q --disable-pip-version-check -r examples/python_lambda/requirements-test.txt ||
+  fail "cannot install the Lambda example's test tools (boto3, moto) from PyPI"
+lambda_log=$(mktemp)
+(cd examples/python_lambda && "$py_venv/bin/python" -m pytest -q -p no:cacheprovider tests) | tee "$lambda_log"
+lambda_passed=$(grep -oE '[0-9]+ passed' "$lambda_log" | awk '{s += $1} END {print s + 0}')
+rm -f "$lambda_log"
+[ "$lambda_passed" -gt 0 ] || fail "the Lambda example's tests ran no test"
+py_passed=$((py_passed + lambda_passed))
 # The 3.11 wheel: the same suite, now reading buffers in place.
 "$py_venv/bin/pip" install -q --disable-pip-version-check --force-reinstall --no-deps \
   target/wheels/fleetpath-*-cp311-abi3-*.whl || fail "cannot install the cp311-abi3 wheel"

@@ -175,3 +175,17 @@ def test_errors_carry_structured_fields_and_survive_pickling():
     with pytest.raises(fleetpath.NaiveDatetimeError) as excinfo:
         fleetpath.Calendar.load({"sites": []}).is_open("s", "l", "canary", dt.datetime(2026, 1, 1))
     assert excinfo.value.fields == {}
+
+
+def test_decide_reports_a_bad_version_by_its_own_error():
+    graph = fleetpath.UpgradeGraph.load(ROOT / "examples" / "data" / "seed-ip-module.json")
+    decider = fleetpath.Decider(graph)
+    good = {"device": "d1", "model": "IPM-1", "version": "5.6.14", "at": "2026-11-23T08:00:00Z"}
+    bad = {**good, "device": "d2", "version": "5..6"}
+    for call in (lambda: decider.decide(bad), lambda: decider.decide_all([good, bad])):
+        with pytest.raises(fleetpath.EmptyComponentError) as excinfo:
+            call()
+        assert excinfo.value.fields == {"index": 2, "input": "5..6"}
+    # Other malformed requests stay invalid_json, naming the field.
+    with pytest.raises(fleetpath.InvalidJsonError, match="device"):
+        decider.decide({k: v for k, v in good.items() if k != "device"})

@@ -6,7 +6,9 @@ from typing import Any, Iterable, Mapping, Optional, Tuple
 
 from . import _native
 from ._convert import json_text, timestamp
+from ._native import Version
 from ._records import Decision
+from .errors import InvalidJsonError
 from .fleet import Fleet
 from .graph import UpgradeGraph, VersionLike
 from .rollout import Calendar, Rollout, When
@@ -50,17 +52,36 @@ class Decider:
     def decide(self, request: Mapping[str, Any]) -> Decision:
         """One request: `{"device", "model", "version", "at"[, "retry"]}` (`at` an aware
         datetime or RFC 3339 text)."""
-        reason, data = self._native.decide(json_text(_request(request), "request"))
+        request = _request(request)
+        try:
+            reason, data = self._native.decide(json_text(request, "request"))
+        except InvalidJsonError:
+            _explain(request)
+            raise
         return Decision(data, reason)
 
     def decide_all(self, requests: Iterable[Mapping[str, Any]]) -> Tuple[Decision, ...]:
         """Many requests, answered exactly as one `decide` each, in one native call."""
         batch = [_request(r) for r in requests]
-        return tuple(Decision(data, reason) for reason, data in self._native.decide_all(json_text(batch, "requests")))
+        try:
+            answers = self._native.decide_all(json_text(batch, "requests"))
+        except InvalidJsonError:
+            for r in batch:
+                _explain(r)
+            raise
+        return tuple(Decision(data, reason) for reason, data in answers)
 
     def decide_fleet(self, fleet: Fleet, at: When) -> Tuple[Decision, ...]:
         """Every device of `fleet` asking at `at`, in fleet order."""
         return tuple(Decision(data, reason) for reason, data in self._native.decide_fleet(fleet._native, timestamp(at, "at")))
+
+
+def _explain(request: Mapping[str, Any]) -> None:
+    """After the core refused a request's JSON: raise the version's own error (its code and
+    fields, `EmptyComponentError` for `5..6`) when the version is what was wrong."""
+    version = request.get("version") if isinstance(request, Mapping) else None
+    if isinstance(version, str):
+        Version(version)
 
 
 def _request(request: Mapping[str, Any]) -> Mapping[str, Any]:
