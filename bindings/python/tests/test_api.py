@@ -189,3 +189,48 @@ def test_decide_reports_a_bad_version_by_its_own_error():
     # Other malformed requests stay invalid_json, naming the field.
     with pytest.raises(fleetpath.InvalidJsonError, match="device"):
         decider.decide({k: v for k, v in good.items() if k != "device"})
+
+
+def _public_members():
+    """Every public class, function, method and property the package exports."""
+    import inspect
+
+    modules = [fleetpath, fleetpath.s3, fleetpath.examples]
+    for module in modules:
+        for name in getattr(module, "__all__", []):
+            obj = getattr(module, name)
+            if not (inspect.isclass(obj) or inspect.isfunction(obj) or inspect.isbuiltin(obj)):
+                continue
+            if inspect.isclass(obj) and issubclass(obj, BaseException) and obj.__module__ == "fleetpath.errors":
+                if obj not in (fleetpath.FleetpathError, fleetpath.InputError):
+                    continue  # the generated per-code classes: documented by their code
+            yield f"{module.__name__}.{name}", obj
+            if inspect.isclass(obj):
+                for attr, value in vars(obj).items():
+                    if attr.startswith("_") or not (callable(value) or isinstance(value, (property, classmethod, staticmethod))):
+                        continue
+                    yield f"{module.__name__}.{name}.{attr}", getattr(obj, attr)
+
+
+def test_every_public_member_has_a_docstring_with_an_example():
+    import inspect
+
+    missing = [name for name, obj in _public_members() if ">>>" not in (inspect.getdoc(obj) or "")]
+    assert not missing, f"public members without an example: {missing}"
+
+
+def test_the_native_classes_examples_run():
+    """The examples in the native module's docstrings (pytest's doctest collection skips
+    extension modules)."""
+    import doctest
+
+    finder, runner = doctest.DocTestFinder(), doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    globs = {"Version": fleetpath.Version, "VersionRange": fleetpath.VersionRange, "fleetpath": fleetpath}
+    ran = 0
+    for cls in (fleetpath.Version, fleetpath.VersionRange):
+        for test in finder.find(cls, cls.__name__, globs=dict(globs)):
+            if test.examples:
+                ran += len(test.examples)
+                runner.run(test)
+    assert ran >= 10
+    assert runner.summarize(verbose=False).failed == 0

@@ -33,6 +33,7 @@ from .fleet import Fleet
 from .graph import RouteTable, UpgradeGraph
 from .health import Finding, HealthPolicy, HealthReport, HealthState, IngestReport
 from .rollout import Calendar, Rollout, plan_rollout
+from . import examples, s3  # noqa: E402  (submodules: fleetpath.s3, fleetpath.examples)
 
 __all__ = [
     "__version__",

@@ -64,11 +64,19 @@ class Record:
         raise AttributeError(f"{type(self).__name__} is frozen")
 
     def to_dict(self) -> Dict[str, Any]:
-        """The JSON object, as the Rust core serializes it (a deep copy)."""
+        """The JSON object, as the Rust core serializes it (a deep copy).
+
+        >>> Record({"from": "5.6.14", "to": "5.6.30"}).to_dict()
+        {'from': '5.6.14', 'to': '5.6.30'}
+        """
         return copy.deepcopy(object.__getattribute__(self, "_data"))
 
     def to_json(self) -> str:
-        """`to_dict()` as JSON text."""
+        """`to_dict()` as JSON text.
+
+        >>> Record({"to": "5.6.30", "hops": 1}).to_json()
+        '{"to": "5.6.30", "hops": 1}'
+        """
         return json.dumps(object.__getattribute__(self, "_data"))
 
     def __eq__(self, other: object) -> bool:
@@ -92,68 +100,135 @@ class Record:
 
 
 class Path(Record):
-    """A resolved upgrade path: `from`, `to`, `hops` (each with `from`, `to`, `artifact`, …)."""
+    """A resolved upgrade path: `from`, `to`, `hops` (each with `from`, `to`, `artifact`, …).
+
+    >>> from fleetpath import examples
+    >>> path = examples.seed_graph().resolve("5.6.14", "6.15.008")
+    >>> path.from_, path.to, len(path.hops)
+    ('5.6.14', '6.15.008', 2)
+    """
 
     __slots__ = ()
 
     def versions(self) -> Tuple[str, ...]:
-        """Every version on the path, the start included, as the manifest spells them."""
+        """Every version on the path, the start included, as the manifest spells them.
+
+        >>> from fleetpath import examples
+        >>> examples.seed_graph().resolve("v5.6.14", "6.15.8").versions()
+        ('5.6.14', '5.6.30', '6.15.008')
+        """
         hops = object.__getattribute__(self, "_data")["hops"]
         data = object.__getattribute__(self, "_data")
         return (data["from"], *(h["to"] for h in hops))
 
 
 class Hop(Record):
-    """One hop: `from`, `to`, `artifact` (key, sha256, size) and the edge it takes."""
+    """One hop: `from`, `to`, `artifact` (key, sha256, size) and the edge it takes.
+
+    >>> from fleetpath import examples
+    >>> hop = examples.seed_graph().next_hop("5.6.14", "6.15.008")
+    >>> hop.from_, hop.to, hop.artifact.size
+    ('5.6.14', '5.6.30', 1871872)
+    """
 
     __slots__ = ()
 
 
 class Release(Record):
-    """A release of the manifest: `version`, `artifact`, `models`, `labels`, `status`, …"""
+    """A release of the manifest: `version`, `artifact`, `models`, `labels`, `status`, …
+
+    >>> from fleetpath import examples
+    >>> r = examples.seed_graph().release("5.6.30")
+    >>> r.version, r.models, r.barrier
+    ('5.6.30', ('IPM-1',), True)
+    """
 
     __slots__ = ()
 
 
 class LintFinding(Record):
-    """A lint finding: `code`, `severity`, `subject`, `message`."""
+    """A lint finding: `code`, `severity`, `subject`, `message`.
+
+    >>> from fleetpath import UpgradeGraph
+    >>> g = UpgradeGraph.load({"format_version": 1, "releases": [{"version": "1.0"}, {"version": "2.0"}],
+    ...                        "edges": [{"from": "1.0", "to": "2.0"}]})
+    >>> finding = g.lint()[0]
+    >>> finding.code, finding.severity
+    ('missing_artifact', 'warning')
+    """
 
     __slots__ = ()
 
 
 class RouteEntry(Record):
-    """A row of a route table: `from`, `next`, `hops`."""
+    """A row of a route table: `from`, `next`, `hops`.
+
+    >>> from fleetpath import examples
+    >>> examples.seed_graph().route_table("6.15.008").entries()[0]
+    RouteEntry(from='5.6.14', next='5.6.30', hops=2)
+    """
 
     __slots__ = ()
 
 
 class Device(Record):
-    """A device: `id`, `model`, `line`, `site`, `version`, `labels`."""
+    """A device: `id`, `model`, `line`, `site`, `version`, `labels`.
+
+    >>> from fleetpath import examples
+    >>> d = examples.seed_fleet().get("press-2-01")
+    >>> d.line, d.version
+    ('line-2', '5.6.14')
+    """
 
     __slots__ = ()
 
 
 class RolloutPlan(Record):
-    """A rollout plan: its stages with their devices, up-to-date and excluded devices."""
+    """A rollout plan: its stages with their devices, up-to-date and excluded devices.
+
+    >>> from fleetpath import examples, plan_rollout
+    >>> plan = plan_rollout(examples.seed_graph(), examples.seed_fleet(), "6.15.008", "r-1")
+    >>> plan.stages[0].name, plan.stages[0].lines.to_dict(), plan.excluded
+    ('canary', {'line-1': 1, 'line-2': 1}, ())
+    """
 
     __slots__ = ()
 
 
 class Window(Record):
-    """An open period of a calendar: `start`, `end` (UTC, RFC 3339 text)."""
+    """An open period of a calendar: `start`, `end` (UTC, RFC 3339 text).
+
+    >>> Window({"start": "2026-11-23T13:00:00Z", "end": "2026-11-23T21:00:00Z"}).start
+    '2026-11-23T13:00:00Z'
+    """
 
     __slots__ = ()
 
 
 class Action(Record):
-    """What a host must do after a rollout event: `type` and its fields."""
+    """What a host must do after a rollout event: `type` and its fields.
+
+    >>> from fleetpath import Rollout, examples, plan_rollout
+    >>> g, fleet = examples.seed_graph(), examples.seed_fleet()
+    >>> r = Rollout.new(plan_rollout(g, fleet, "6.15.008", "r-1"), fleet, g)
+    >>> prefetch = r.apply({"type": "start", "at": "2026-11-23T08:00:00Z"})[1][0]
+    >>> prefetch.type, prefetch.stage, [a.key for a in prefetch.artifacts]
+    ('prefetch', 'canary', ['firmware/ip-module/6.15.008.bin'])
+    """
 
     __slots__ = ()
 
 
 class Decision(Record):
     """What a device should do: `kind` (`download`, `wait`, `retry_after`, …), `reason` (the
-    core's stable reason code) and the fields of that decision (`step`, `until`, `at`, …)."""
+    core's stable reason code) and the fields of that decision (`step`, `until`, `at`, …).
+
+    >>> from fleetpath import Decider, examples
+    >>> d = Decider(examples.seed_graph()).decide(
+    ...     {"device": "d1", "model": "IPM-1", "version": "5.6.30", "at": "2026-11-23T08:00:00Z"})
+    >>> d.kind, d.reason, d.step.to, d.url_lifetime_seconds
+    ('download', 'next_hop', '6.15.008', 900)
+    """
 
     __slots__ = ("_reason",)
 
@@ -163,7 +238,13 @@ class Decision(Record):
 
     @property
     def reason(self) -> str:
-        """The stable reason code (`next_hop`, `artifact_archived`, `outside_window`, …)."""
+        """The stable reason code (`next_hop`, `artifact_archived`, `outside_window`, …).
+
+        >>> from fleetpath import Decider, examples
+        >>> Decider(examples.seed_graph()).decide(
+        ...     {"device": "d1", "model": "IPM-1", "version": "6.15.008", "at": "2026-11-23T08:00:00Z"}).reason
+        'at_target'
+        """
         return str(object.__getattribute__(self, "_reason"))
 
     def __reduce__(self) -> Any:
@@ -171,5 +252,11 @@ class Decision(Record):
 
     @property
     def kind(self) -> str:
-        """`up_to_date`, `wait`, `download`, `retry_after`, `give_up`, `roll_back`, `blocked`."""
+        """`up_to_date`, `wait`, `download`, `retry_after`, `give_up`, `roll_back`, `blocked`.
+
+        >>> from fleetpath import Decider, examples
+        >>> Decider(examples.seed_graph()).decide(
+        ...     {"device": "d1", "model": "XR-7", "version": "5.6.14", "at": "2026-11-23T08:00:00Z"}).kind
+        'blocked'
+        """
         return str(object.__getattribute__(self, "_data")["decision"])

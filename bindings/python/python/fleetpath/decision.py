@@ -51,7 +51,16 @@ class Decider:
 
     def decide(self, request: Mapping[str, Any]) -> Decision:
         """One request: `{"device", "model", "version", "at"[, "retry"]}` (`at` an aware
-        datetime or RFC 3339 text)."""
+        datetime or RFC 3339 text).
+
+        >>> from fleetpath import examples
+        >>> archived = {"state": "archived", "class": "glacier_flexible_retrieval"}
+        >>> d = Decider(examples.seed_graph(), availability={"firmware/ip-module/5.6.30.bin": archived})
+        >>> answer = d.decide({"device": "press-1-01", "model": "IPM-1", "version": "5.6.14",
+        ...                    "at": "2026-11-23T08:00:00Z"})
+        >>> answer.kind, answer.reason, answer.host_action.type, answer.at
+        ('retry_after', 'artifact_archived', 'request_restore', '2026-11-23T13:00:00Z')
+        """
         request = _request(request)
         try:
             reason, data = self._native.decide(json_text(request, "request"))
@@ -61,7 +70,15 @@ class Decider:
         return Decision(data, reason)
 
     def decide_all(self, requests: Iterable[Mapping[str, Any]]) -> Tuple[Decision, ...]:
-        """Many requests, answered exactly as one `decide` each, in one native call."""
+        """Many requests, answered exactly as one `decide` each, in one native call.
+
+        >>> from fleetpath import examples
+        >>> d = Decider(examples.seed_graph())
+        >>> [(a.kind, a.reason) for a in d.decide_all([
+        ...     {"device": "a", "model": "IPM-1", "version": "6.15.008", "at": "2026-11-23T08:00:00Z"},
+        ...     {"device": "b", "model": "IPM-1", "version": "5.6.99", "at": "2026-11-23T08:00:00Z"}])]
+        [('up_to_date', 'at_target'), ('blocked', 'unknown_version')]
+        """
         batch = [_request(r) for r in requests]
         try:
             answers = self._native.decide_all(json_text(batch, "requests"))
@@ -72,7 +89,15 @@ class Decider:
         return tuple(Decision(data, reason) for reason, data in answers)
 
     def decide_fleet(self, fleet: Fleet, at: When) -> Tuple[Decision, ...]:
-        """Every device of `fleet` asking at `at`, in fleet order."""
+        """Every device of `fleet` asking at `at`, in fleet order.
+
+        >>> import datetime as dt
+        >>> from fleetpath import examples
+        >>> answers = Decider(examples.seed_graph()).decide_fleet(
+        ...     examples.seed_fleet(), dt.datetime(2026, 11, 23, 8, tzinfo=dt.timezone.utc))
+        >>> [a.step.to if a.kind == "download" else a.kind for a in answers]
+        ['5.6.30', '5.6.30', '6.15.008', '5.6.30', '6.15.008', 'up_to_date']
+        """
         return tuple(Decision(data, reason) for reason, data in self._native.decide_fleet(fleet._native, timestamp(at, "at")))
 
 

@@ -35,7 +35,15 @@ class FleetpathError(Exception):
 
 
 class InputError(FleetpathError, ValueError):
-    """Invalid input: a manifest, fleet, calendar, policy, version or argument was wrong."""
+    """Invalid input: a manifest, fleet, calendar, policy, version or argument was wrong.
+
+    >>> import fleetpath
+    >>> try:
+    ...     fleetpath.UpgradeGraph.load("{}")
+    ... except ValueError as err:  # every input error is also a ValueError
+    ...     print(type(err).__name__, err.code)
+    InvalidJsonError invalid_json
+    """
 
 
 class AccessDeniedError(FleetpathError):
@@ -771,7 +779,11 @@ ERROR_CLASSES: Dict[str, Type[FleetpathError]] = {
 
 
 def error_class(code: str) -> Type[FleetpathError]:
-    """The class of `code` (FleetpathError for a code this version does not know)."""
+    """The class of `code` (FleetpathError for a code this version does not know).
+
+    >>> error_class("no_path").__name__, error_class("a_code_from_the_future").__name__
+    ('NoPathError', 'FleetpathError')
+    """
     return ERROR_CLASSES.get(code, FleetpathError)
 
 

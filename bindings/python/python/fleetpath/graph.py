@@ -31,34 +31,75 @@ class UpgradeGraph:
     def load(cls, source: Any) -> "UpgradeGraph":
         """From a path (`pathlib.Path`), JSON text, bytes or a dict.
 
-        Raises a `FleetpathError` subclass naming the entry (`UnknownReleaseError`, …)."""
+        Raises a `FleetpathError` subclass naming the entry (`UnknownReleaseError`, …).
+
+        >>> from fleetpath import examples
+        >>> UpgradeGraph.load(examples.SEED_MANIFEST)
+        UpgradeGraph(name='ip-alarm-module', releases=3)
+        >>> UpgradeGraph.load({"format_version": 1, "releases": [{"version": "1.0"}],
+        ...                    "edges": [{"from": "1.0", "to": "2.0"}]})
+        Traceback (most recent call last):
+        fleetpath.errors.UnknownReleaseError: unknown release "2.0" in edges[0].to
+        """
         return cls(_native.UpgradeGraph.from_json(document_text(source, "manifest")))
 
     @classmethod
     def from_json(cls, text: str) -> "UpgradeGraph":
-        """From JSON text."""
+        """From JSON text.
+
+        >>> import json
+        >>> from fleetpath import examples
+        >>> UpgradeGraph.from_json(json.dumps(examples.SEED_MANIFEST)).name
+        'ip-alarm-module'
+        """
         return cls(_native.UpgradeGraph.from_json(text))
 
     @property
     def name(self) -> Optional[str]:
-        """The manifest's `name`."""
+        """The manifest's `name`.
+
+        >>> from fleetpath import examples
+        >>> examples.seed_graph().name
+        'ip-alarm-module'
+        """
         return self._native.name
 
     def releases(self) -> Tuple[Release, ...]:
-        """Every release, oldest first."""
+        """Every release, oldest first.
+
+        >>> from fleetpath import examples
+        >>> [(str(r.version), r.labels.protocol) for r in examples.seed_graph().releases()]
+        [('5.6.14', 'turn'), ('5.6.30', 'turn+mqtt'), ('6.15.008', 'mqtt')]
+        """
         return tuple(Release(r) for r in self._native.releases())
 
     def release(self, version: VersionLike) -> Optional[Release]:
-        """The release of `version` (any spelling), or `None`."""
+        """The release of `version` (any spelling), or `None`.
+
+        >>> from fleetpath import examples
+        >>> g = examples.seed_graph()
+        >>> g.release("v5.6.30").barrier, g.release("5.6.30").artifact.key, g.release("9.9")
+        (True, 'firmware/ip-module/5.6.30.bin', None)
+        """
         found = self._native.release(version)
         return None if found is None else Release(found)
 
     def models(self) -> List[str]:
-        """Every hardware model the graph names, sorted."""
+        """Every hardware model the graph names, sorted.
+
+        >>> from fleetpath import examples
+        >>> examples.seed_graph().models()
+        ['IPM-1']
+        """
         return self._native.models()
 
     def latest_for(self, model: str) -> Optional[Version]:
-        """The newest active, non-pre-release release for `model`."""
+        """The newest active, non-pre-release release for `model`.
+
+        >>> from fleetpath import examples
+        >>> examples.seed_graph().latest_for("IPM-1")
+        Version('6.15.008')
+        """
         return self._native.latest_for(model)
 
     def resolve(
@@ -70,7 +111,17 @@ class UpgradeGraph:
         allow_blocked: bool = False,
         max_hops: Optional[int] = None,
     ) -> Path:
-        """The fewest-hop path (`NoPathError`, `TooManyHopsError`, … explain why there is none)."""
+        """The fewest-hop path (`NoPathError`, `TooManyHopsError`, … explain why there is none).
+
+        >>> from fleetpath import examples
+        >>> g = examples.seed_graph()
+        >>> path = g.resolve("v5.6.14", "6.15.008", model="IPM-1")
+        >>> path.versions(), path.hops[0].artifact.key
+        (('5.6.14', '5.6.30', '6.15.008'), 'firmware/ip-module/5.6.30.bin')
+        >>> g.resolve("5.6.14", "6.15.008", max_hops=1)
+        Traceback (most recent call last):
+        fleetpath.errors.TooManyHopsError: the shortest path from "5.6.14" to "6.15.008" takes 2 hops, more than the maximum of 1
+        """
         return Path(self._native.resolve(from_, to, model, allow_blocked, max_hops))
 
     def next_hop(
@@ -82,7 +133,13 @@ class UpgradeGraph:
         allow_blocked: bool = False,
         max_hops: Optional[int] = None,
     ) -> Optional[Hop]:
-        """The first hop of `resolve`'s path, or `None` when `from_` is `to`."""
+        """The first hop of `resolve`'s path, or `None` when `from_` is `to`.
+
+        >>> from fleetpath import examples
+        >>> g = examples.seed_graph()
+        >>> g.next_hop("5.6.14", "6.15.008").to, g.next_hop("6.15.008", "6.15.008")
+        ('5.6.30', None)
+        """
         hop = self._native.next_hop(from_, to, model, allow_blocked, max_hops)
         return None if hop is None else Hop(hop)
 
@@ -94,23 +151,52 @@ class UpgradeGraph:
         allow_blocked: bool = False,
         max_hops: Optional[int] = None,
     ) -> "RouteTable":
-        """The next hop toward `to` from every release, in one O(V+E) search."""
+        """The next hop toward `to` from every release, in one O(V+E) search.
+
+        >>> from fleetpath import examples
+        >>> table = examples.seed_graph().route_table("6.15.008", model="IPM-1")
+        >>> table.next_hop("v5.6.14").to, table.hops("5.6.14")
+        ('5.6.30', 2)
+        """
         return RouteTable(self._native.route_table(to, model, allow_blocked, max_hops))
 
     def lint(self) -> Tuple[LintFinding, ...]:
-        """What is legal but suspicious (stranded models, dead ends, unreachable releases…)."""
+        """What is legal but suspicious (stranded models, dead ends, unreachable releases…).
+
+        >>> g = UpgradeGraph.load({"format_version": 1, "releases": [{"version": "1.0"},
+        ...     {"version": "2.0"}, {"version": "3.0"}], "edges": [{"from": "1.0", "to": "3.0"}]})
+        >>> [(f.code, f.subject.version) for f in g.lint() if f.subject.kind == "release"][:3]
+        [('dead_end', '2.0'), ('unreachable_release', '2.0'), ('missing_artifact', '1.0')]
+        """
         return tuple(LintFinding(f) for f in self._native.lint())
 
     def to_dot(self, path: Optional[Path] = None) -> str:
-        """Graphviz DOT, with `path` highlighted."""
+        """Graphviz DOT, with `path` highlighted.
+
+        >>> from fleetpath import examples
+        >>> g = examples.seed_graph()
+        >>> g.to_dot(g.resolve("5.6.14", "6.15.008")).splitlines()[0]
+        'digraph "ip-alarm-module" {'
+        """
         return self._native.to_dot(None if path is None else path.to_json())
 
     def to_mermaid(self, path: Optional[Path] = None) -> str:
-        """Mermaid, with `path` highlighted."""
+        """Mermaid, with `path` highlighted.
+
+        >>> from fleetpath import examples
+        >>> examples.seed_graph().to_mermaid().splitlines()[:2]
+        ['flowchart LR', '  r0["5.6.14<br/>protocol: turn"]']
+        """
         return self._native.to_mermaid(None if path is None else path.to_json())
 
     def to_json(self) -> str:
-        """The manifest document."""
+        """The manifest document.
+
+        >>> import json
+        >>> from fleetpath import examples
+        >>> json.loads(examples.seed_graph().to_json())["format_version"]
+        1
+        """
         return self._native.to_json()
 
     def __repr__(self) -> str:
@@ -118,7 +204,15 @@ class UpgradeGraph:
 
 
 class RouteTable:
-    """The next hop from every release toward one target (answer a fleet with one search)."""
+    """The next hop from every release toward one target (answer a fleet with one search).
+
+    >>> from fleetpath import examples
+    >>> table = examples.seed_graph().route_table("6.15.008")
+    >>> table
+    RouteTable(target='6.15.008')
+    >>> [(e.from_, e.next, e.hops) for e in table.entries()]
+    [('5.6.14', '5.6.30', 2), ('5.6.30', '6.15.008', 1), ('6.15.008', None, 0)]
+    """
 
     __slots__ = ("_native",)
 
@@ -127,23 +221,51 @@ class RouteTable:
 
     @property
     def target(self) -> Version:
+        """The release every route leads to.
+
+        >>> from fleetpath import examples
+        >>> examples.seed_graph().route_table("6.15.008").target
+        Version('6.15.008')
+        """
         return self._native.target
 
     def next_hop(self, from_: VersionLike) -> Optional[Hop]:
-        """The next hop from `from_`, or `None` at the target."""
+        """The next hop from `from_`, or `None` at the target.
+
+        >>> from fleetpath import examples
+        >>> table = examples.seed_graph().route_table("6.15.008")
+        >>> table.next_hop("5.6.30").artifact.key, table.next_hop("6.15.008")
+        ('firmware/ip-module/6.15.008.bin', None)
+        """
         hop = self._native.next_hop(from_)
         return None if hop is None else Hop(hop)
 
     def resolve(self, from_: VersionLike) -> Path:
-        """The whole path from `from_`."""
+        """The whole path from `from_`.
+
+        >>> from fleetpath import examples
+        >>> examples.seed_graph().route_table("6.15.008").resolve("5.6.14").versions()
+        ('5.6.14', '5.6.30', '6.15.008')
+        """
         return Path(self._native.resolve(from_))
 
     def hops(self, from_: VersionLike) -> Optional[int]:
-        """Hops to the target, or `None` when it cannot get there."""
+        """Hops to the target, or `None` when it cannot get there.
+
+        >>> from fleetpath import examples
+        >>> table = examples.seed_graph().route_table("5.6.30")
+        >>> table.hops("5.6.14"), table.hops("6.15.008")
+        (1, None)
+        """
         return self._native.hops(from_)
 
     def entries(self) -> Tuple[RouteEntry, ...]:
-        """Every release that reaches the target."""
+        """Every release that reaches the target.
+
+        >>> from fleetpath import examples
+        >>> [e.from_ for e in examples.seed_graph().route_table("5.6.30").entries()]
+        ['5.6.14', '5.6.30']
+        """
         return tuple(RouteEntry(e) for e in self._native.entries())
 
     def __repr__(self) -> str:

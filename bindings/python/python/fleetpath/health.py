@@ -71,14 +71,30 @@ class HealthPolicy:
 
     @classmethod
     def load(cls, source: Any) -> "HealthPolicy":
-        """From a path, JSON text, bytes or a dict."""
+        """From a path, JSON text, bytes or a dict.
+
+        >>> import fleetpath
+        >>> fleetpath.HealthPolicy.load('{"monitoring_hours": 12}').to_dict()["monitoring_hours"]
+        12
+        """
         return cls(source)
 
     def to_json(self) -> str:
-        """The policy with every default filled in."""
+        """The policy with every default filled in.
+
+        >>> import fleetpath, json
+        >>> json.loads(fleetpath.HealthPolicy({"min_samples": 5}).to_json())["z_critical"]
+        3.0
+        """
         return self._native.to_json()
 
     def to_dict(self) -> Dict[str, Any]:
+        """The policy as the Rust core serializes it.
+
+        >>> import fleetpath
+        >>> fleetpath.HealthPolicy().to_dict()["scopes"]
+        ['stage', 'line']
+        """
         return self._native.to_dict()
 
     def __eq__(self, other: object) -> bool:
@@ -94,14 +110,39 @@ class HealthPolicy:
 
 class IngestReport(Record):
     """What `ingest` did with each row: `rows`, `baseline`, `observation`, `before_baseline`,
-    `unknown_device`, `duplicates` (every row counted once) and `unknown_devices`."""
+    `unknown_device`, `duplicates` (every row counted once) and `unknown_devices`.
+
+    >>> import fleetpath
+    >>> policy = fleetpath.HealthPolicy({"baseline_hours": 1, "monitoring_hours": 1, "min_samples": 3,
+    ...     "rules": [{"check": "compare", "name": "cycle_time", "metric": "cycle_time_ms", "statistic": "mean",
+    ...                "change": "relative", "threshold": 0.1}]})
+    >>> state = fleetpath.HealthState(policy)
+    >>> state.add_device("d1", "L1", "2026-11-18T11:06:40Z")
+    >>> state.ingest({"devices": ["d1", "d9"], "device": [0, 1], "time": [1795000000, 1795000000],
+    ...               "metrics": {"cycle_time_ms": [100.0, 90.0]}})
+    IngestReport(rows=2, baseline=0, observation=1, before_baseline=0, unknown_device=1, duplicates=0, unknown_devices=('d9',))
+    """
 
     __slots__ = ()
 
 
 class Finding(Record):
     """One rule in one scope: `rule`, `scope`, `outcome`, `reason`, `statistic`, `baseline`,
-    `observed`, `change`, `threshold`, sample counts, `z`, contributing devices, `message`."""
+    `observed`, `change`, `threshold`, sample counts, `z`, contributing devices, `message`.
+
+    >>> import fleetpath
+    >>> policy = fleetpath.HealthPolicy({"baseline_hours": 1, "monitoring_hours": 1, "min_samples": 3,
+    ...     "rules": [{"check": "compare", "name": "cycle_time", "metric": "cycle_time_ms", "statistic": "mean",
+    ...                "change": "relative", "threshold": 0.1}]})
+    >>> state = fleetpath.HealthState(policy)
+    >>> state.add_device("d1", "L1", "2026-11-18T11:06:40Z")
+    >>> batch = {"devices": ["d1"], "device": [0] * 16, "time": [1794999520 + 60 * i for i in range(16)],
+    ...      "metrics": {"cycle_time_ms": [100.0] * 8 + [112.0] * 8}}
+    >>> _ = state.ingest(batch)
+    >>> finding = state.evaluate(policy, now="2026-11-18T13:06:40Z").findings[0]
+    >>> finding.rule, finding.scope, finding.outcome, finding.baseline, finding.observed
+    ('cycle_time', 'stage', 'breach', 100.0, 112.0)
+    """
 
     __slots__ = ()
 
@@ -109,7 +150,21 @@ class Finding(Record):
 class HealthReport(Record):
     """The result of `HealthState.evaluate`: `status` (`healthy`, `breach`, `inconclusive`;
     never healthy for lack of data), `summary`, `evaluated_at`, `observed_hours`, `devices`
-    and `findings`. `str(report)` is the readable report."""
+    and `findings`. `str(report)` is the readable report.
+
+    >>> import fleetpath
+    >>> policy = fleetpath.HealthPolicy({"baseline_hours": 1, "monitoring_hours": 1, "min_samples": 3,
+    ...     "rules": [{"check": "compare", "name": "cycle_time", "metric": "cycle_time_ms", "statistic": "mean",
+    ...                "change": "relative", "threshold": 0.1}]})
+    >>> state = fleetpath.HealthState(policy)
+    >>> state.add_device("d1", "L1", "2026-11-18T11:06:40Z")
+    >>> batch = {"devices": ["d1"], "device": [0] * 16, "time": [1794999520 + 60 * i for i in range(16)],
+    ...      "metrics": {"cycle_time_ms": [100.0] * 8 + [112.0] * 8}}
+    >>> _ = state.ingest(batch)
+    >>> report = state.evaluate(policy, now="2026-11-18T13:06:40Z")
+    >>> report.status, report.devices, str(report).splitlines()[0][:46]
+    ('breach', 1, 'breach: cycle_time on stage: mean cycle_time_m')
+    """
 
     __slots__ = ("_text",)
 
@@ -119,19 +174,65 @@ class HealthReport(Record):
 
     @property
     def findings(self) -> Tuple[Finding, ...]:
+        """Every finding, rule by rule in policy order: the stage, then lines, then devices.
+
+        >>> import fleetpath
+        >>> policy = fleetpath.HealthPolicy({"baseline_hours": 1, "monitoring_hours": 1, "min_samples": 3,
+        ...     "rules": [{"check": "compare", "name": "cycle_time", "metric": "cycle_time_ms", "statistic": "mean",
+        ...                "change": "relative", "threshold": 0.1}]})
+        >>> state = fleetpath.HealthState(policy)
+        >>> state.add_device("d1", "L1", "2026-11-18T11:06:40Z")
+        >>> report = state.evaluate(policy, now="2026-11-18T13:06:40Z")
+        >>> sorted({(f.rule, f.outcome) for f in report.findings})[:2]
+        [('cycle_time', 'inconclusive')]
+        """
         return tuple(Finding(f) for f in object.__getattribute__(self, "_data")["findings"])
 
     def problems(self) -> Tuple[Finding, ...]:
-        """The findings that are not a pass."""
+        """The findings that are not a pass.
+
+        >>> import fleetpath
+        >>> policy = fleetpath.HealthPolicy({"baseline_hours": 1, "monitoring_hours": 1, "min_samples": 3,
+        ...     "rules": [{"check": "compare", "name": "cycle_time", "metric": "cycle_time_ms", "statistic": "mean",
+        ...                "change": "relative", "threshold": 0.1}]})
+        >>> state = fleetpath.HealthState(policy)
+        >>> state.add_device("d1", "L1", "2026-11-18T11:06:40Z")
+        >>> batch = {"devices": ["d1"], "device": [0] * 16, "time": [1794999520 + 60 * i for i in range(16)],
+        ...          "metrics": {"cycle_time_ms": [100.0] * 8 + [112.0] * 8}}
+        >>> _ = state.ingest(batch)
+        >>> [(f.rule, f.scope) for f in state.evaluate(policy, now="2026-11-18T13:06:40Z").problems()][:2]
+        [('cycle_time', 'stage'), ('cycle_time', Record(line='L1'))]
+        """
         return tuple(f for f in self.findings if f.outcome != "pass")
 
     def verdict(self) -> Dict[str, Any]:
-        """The verdict for the rollout state machine (`{"verdict": "breach", "detail": …}`)."""
+        """The verdict for the rollout state machine (`{"verdict": "breach", "detail": …}`).
+
+        >>> import fleetpath
+        >>> policy = fleetpath.HealthPolicy({"baseline_hours": 1, "monitoring_hours": 1, "min_samples": 3,
+        ...     "rules": [{"check": "compare", "name": "cycle_time", "metric": "cycle_time_ms", "statistic": "mean",
+        ...                "change": "relative", "threshold": 0.1}]})
+        >>> state = fleetpath.HealthState(policy)
+        >>> state.add_device("d1", "L1", "2026-11-18T11:06:40Z")
+        >>> state.evaluate(policy, now="2026-11-18T13:06:40Z").verdict()["verdict"]
+        'inconclusive'
+        """
         return dict(self.event("_")["verdict"])
 
     def event(self, stage: str) -> Dict[str, Any]:
         """The `health_verdict` event for `stage`, covering the observation so far: pass it
-        to `Rollout.apply`."""
+        to `Rollout.apply`.
+
+        >>> import fleetpath
+        >>> policy = fleetpath.HealthPolicy({"baseline_hours": 1, "monitoring_hours": 1, "min_samples": 3,
+        ...     "rules": [{"check": "compare", "name": "cycle_time", "metric": "cycle_time_ms", "statistic": "mean",
+        ...                "change": "relative", "threshold": 0.1}]})
+        >>> state = fleetpath.HealthState(policy)
+        >>> state.add_device("d1", "L1", "2026-11-18T11:06:40Z")
+        >>> event = state.evaluate(policy, now="2026-11-18T13:06:40Z").event("canary")
+        >>> event["type"], event["stage"], event["from"], event["to"]
+        ('health_verdict', 'canary', '2026-11-18T11:06:40Z', '2026-11-18T13:06:40Z')
+        """
         return _native.health_event(self.to_json(), stage)
 
     def __str__(self) -> str:
@@ -145,7 +246,17 @@ class HealthState:
     """Per device and metric, mergeable summaries of the baseline (the `baseline_hours`
     before the device's update) and the observation (since it). Store `to_json()` between
     runs; states of different devices or consecutive time ranges `merge` into the state one
-    run would have built. `ingest` and `merge` change the state only when they succeed."""
+    run would have built. `ingest` and `merge` change the state only when they succeed.
+
+    >>> import fleetpath
+    >>> policy = fleetpath.HealthPolicy({"baseline_hours": 1, "monitoring_hours": 1, "min_samples": 3,
+    ...     "rules": [{"check": "compare", "name": "cycle_time", "metric": "cycle_time_ms", "statistic": "mean",
+    ...                "change": "relative", "threshold": 0.1}]})
+    >>> state = fleetpath.HealthState(policy)
+    >>> state.add_device("d1", "L1", "2026-11-18T11:06:40Z")
+    >>> state, len(state)
+    (HealthState(devices=1), 1)
+    """
 
     __slots__ = ("_native",)
 
@@ -154,36 +265,106 @@ class HealthState:
 
     @classmethod
     def from_json(cls, text: Union[str, bytes]) -> "HealthState":
-        """A stored state."""
+        """A stored state (what `to_json` gave).
+
+        >>> import fleetpath
+        >>> policy = fleetpath.HealthPolicy({"baseline_hours": 1, "monitoring_hours": 1, "min_samples": 3,
+        ...     "rules": [{"check": "compare", "name": "cycle_time", "metric": "cycle_time_ms", "statistic": "mean",
+        ...                "change": "relative", "threshold": 0.1}]})
+        >>> state = fleetpath.HealthState(policy)
+        >>> state.add_device("d1", "L1", "2026-11-18T11:06:40Z")
+        >>> fleetpath.HealthState.from_json(state.to_json()) == state
+        True
+        """
         state = cls.__new__(cls)
         state._native = _native.HealthState.from_json(document_text(text, "health state"))
         return state
 
     def to_json(self) -> str:
+        """The state to store between runs (floats round-trip exactly).
+
+        >>> import fleetpath
+        >>> policy = fleetpath.HealthPolicy({"baseline_hours": 1, "monitoring_hours": 1, "min_samples": 3,
+        ...     "rules": [{"check": "compare", "name": "cycle_time", "metric": "cycle_time_ms", "statistic": "mean",
+        ...                "change": "relative", "threshold": 0.1}]})
+        >>> state = fleetpath.HealthState(policy)
+        >>> state.add_device("d1", "L1", "2026-11-18T11:06:40Z")
+        >>> import json
+        >>> list(json.loads(state.to_json())["devices"])
+        ['d1']
+        """
         return self._native.to_json()
 
     def to_dict(self) -> Dict[str, Any]:
+        """The state as the Rust core serializes it.
+
+        >>> import fleetpath
+        >>> policy = fleetpath.HealthPolicy({"baseline_hours": 1, "monitoring_hours": 1, "min_samples": 3,
+        ...     "rules": [{"check": "compare", "name": "cycle_time", "metric": "cycle_time_ms", "statistic": "mean",
+        ...                "change": "relative", "threshold": 0.1}]})
+        >>> state = fleetpath.HealthState(policy)
+        >>> state.add_device("d1", "L1", "2026-11-18T11:06:40Z")
+        >>> state.to_dict()["devices"]["d1"]["line"]
+        'L1'
+        """
         return self._native.to_dict()
 
     def add_device(self, id: str, line: str, updated_at: When) -> None:
         """Starts following a device updated at `updated_at` (an aware datetime). Adding it
-        again with the same line and time does nothing; another line or time is refused."""
+        again with the same line and time does nothing; another line or time is refused.
+
+        >>> import fleetpath
+        >>> policy = fleetpath.HealthPolicy({"baseline_hours": 1, "monitoring_hours": 1, "min_samples": 3,
+        ...     "rules": [{"check": "compare", "name": "cycle_time", "metric": "cycle_time_ms", "statistic": "mean",
+        ...                "change": "relative", "threshold": 0.1}]})
+        >>> state = fleetpath.HealthState(policy)
+        >>> state.add_device("d1", "L1", "2026-11-18T11:06:40Z")
+        >>> state.add_device("d1", "L2", "2026-11-18T11:06:40Z")
+        Traceback (most recent call last):
+        fleetpath.errors.ConflictingDeviceError: device "d1": line "L2" differs from "L1"
+        """
         self._native.add_device(id, line, timestamp(updated_at, "updated_at"))
 
     def add_devices(self, devices: Iterable[Mapping[str, Any]]) -> None:
-        """`add_device` for each `{"id", "line", "updated_at"}`."""
+        """`add_device` for each `{"id", "line", "updated_at"}`.
+
+        >>> import fleetpath
+        >>> state = fleetpath.HealthState()
+        >>> state.add_devices([{"id": "d1", "line": "L1", "updated_at": "2026-11-18T11:06:40Z"},
+        ...                    {"id": "d2", "line": "L2", "updated_at": "2026-11-18T11:10:00Z"}])
+        >>> len(state)
+        2
+        """
         for d in devices:
             self.add_device(d["id"], d["line"], d["updated_at"])
 
     @property
     def devices(self) -> Dict[str, Record]:
         """Each followed device's summaries, by id: `line`, `updated_at`, `baseline` and
-        `observation` (per metric: moments, sketch, counter, trend)."""
+        `observation` (per metric: moments, sketch, counter, trend).
+
+        >>> import fleetpath
+        >>> policy = fleetpath.HealthPolicy({"baseline_hours": 1, "monitoring_hours": 1, "min_samples": 3,
+        ...     "rules": [{"check": "compare", "name": "cycle_time", "metric": "cycle_time_ms", "statistic": "mean",
+        ...                "change": "relative", "threshold": 0.1}]})
+        >>> state = fleetpath.HealthState(policy)
+        >>> state.add_device("d1", "L1", "2026-11-18T11:06:40Z")
+        >>> batch = {"devices": ["d1"], "device": [0] * 16, "time": [1794999520 + 60 * i for i in range(16)],
+        ...          "metrics": {"cycle_time_ms": [100.0] * 8 + [112.0] * 8}}
+        >>> _ = state.ingest(batch)
+        >>> state.devices["d1"].observation["cycle_time_ms"]["moments"]["mean"]
+        112.0
+        """
         return {k: Record(v) for k, v in self._native.devices().items()}
 
     @property
     def metrics(self) -> Tuple[Record, ...]:
-        """The metrics it summarises: `name`, `kind`, `direction`."""
+        """The metrics it summarises: `name`, `kind`, `direction`.
+
+        >>> import fleetpath
+        >>> [(m.name, m.kind) for m in fleetpath.HealthState().metrics][:2]
+        [('mqtt_connected', 'ratio'), ('component_crashes', 'counter')]
+        """
         return tuple(Record(m) for m in self._native.metrics())
 
     def __len__(self) -> int:
@@ -194,17 +375,55 @@ class HealthState:
         "time": [unix seconds per row], "metrics": {name: [value per row]}}` (lists, numpy
         arrays or buffers; `None`/NaN is a missing value; `time` may also hold aware
         datetimes or numpy datetime64), or the same document as JSON text, bytes or a path.
-        Row order does not matter."""
+        Row order does not matter.
+
+        >>> import fleetpath
+        >>> policy = fleetpath.HealthPolicy({"baseline_hours": 1, "monitoring_hours": 1, "min_samples": 3,
+        ...     "rules": [{"check": "compare", "name": "cycle_time", "metric": "cycle_time_ms", "statistic": "mean",
+        ...                "change": "relative", "threshold": 0.1}]})
+        >>> state = fleetpath.HealthState(policy)
+        >>> state.add_device("d1", "L1", "2026-11-18T11:06:40Z")
+        >>> batch = {"devices": ["d1"], "device": [0] * 16, "time": [1794999520 + 60 * i for i in range(16)],
+        ...          "metrics": {"cycle_time_ms": [100.0] * 8 + [112.0] * 8}}
+        >>> state.ingest(batch).observation
+        8
+        >>> import array  # any buffer: numpy arrays, array.array, memoryview
+        >>> state.ingest({"devices": ["d1"], "device": array.array("I", [0]), "time": array.array("q", [1795003600]),
+        ...               "metrics": {"cycle_time_ms": array.array("d", [111.0])}}).observation
+        1
+        """
         if isinstance(batch, Mapping):
             return IngestReport(self._native.ingest_columns(_columns(batch)))
         return IngestReport(self._native.ingest_json(document_text(batch, "sample batch")))
 
     def merge(self, other: "HealthState") -> None:
-        """Adds another state's summaries (other devices, or other times of the same ones)."""
+        """Adds another state's summaries (other devices, or other times of the same ones).
+
+        >>> import fleetpath
+        >>> a, b = fleetpath.HealthState(), fleetpath.HealthState()
+        >>> a.add_device("d1", "L1", "2026-11-18T11:06:40Z")
+        >>> b.add_device("d2", "L1", "2026-11-18T11:06:40Z")
+        >>> a.merge(b)
+        >>> sorted(a.devices)
+        ['d1', 'd2']
+        """
         self._native.merge(other._native)
 
     def evaluate(self, policy: Optional[HealthPolicy] = None, *, now: When) -> HealthReport:
-        """Compares each scope's observation with its baseline under `policy` at `now`."""
+        """Compares each scope's observation with its baseline under `policy` at `now`.
+
+        >>> import fleetpath
+        >>> policy = fleetpath.HealthPolicy({"baseline_hours": 1, "monitoring_hours": 1, "min_samples": 3,
+        ...     "rules": [{"check": "compare", "name": "cycle_time", "metric": "cycle_time_ms", "statistic": "mean",
+        ...                "change": "relative", "threshold": 0.1}]})
+        >>> state = fleetpath.HealthState(policy)
+        >>> state.add_device("d1", "L1", "2026-11-18T11:06:40Z")
+        >>> batch = {"devices": ["d1"], "device": [0] * 16, "time": [1794999520 + 60 * i for i in range(16)],
+        ...          "metrics": {"cycle_time_ms": [100.0] * 8 + [112.0] * 8}}
+        >>> _ = state.ingest(batch)
+        >>> state.evaluate(policy, now="2026-11-18T13:06:40Z").status
+        'breach'
+        """
         data, text = self._native.evaluate(_policy(policy)._native, timestamp(now, "now"))
         return HealthReport(data, text)
 

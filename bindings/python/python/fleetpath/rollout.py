@@ -23,7 +23,15 @@ def plan_rollout(
 ) -> RolloutPlan:
     """Stages (canary 5% with at least one per line, early 20% of each line, production the
     rest, or `policy`'s), with sticky selection seeded by `rollout_id`; every device is in a
-    stage, up to date, or excluded with its reason."""
+    stage, up to date, or excluded with its reason.
+
+    >>> from fleetpath import examples
+    >>> plan = plan_rollout(examples.seed_graph(), examples.seed_fleet(), "6.15.008", "r-1")
+    >>> [(s.name, [d.id for d in s.devices]) for s in plan.stages]
+    [('canary', ['press-1-03', 'press-2-02']), ('early', ['press-1-02']), ('production', ['press-1-01', 'press-2-01'])]
+    >>> plan.up_to_date
+    ('press-2-03',)
+    """
     return RolloutPlan(
         _native.plan_rollout(graph._native, fleet._native, target, rollout_id, json_text(policy, "policy"))
     )
@@ -31,7 +39,15 @@ def plan_rollout(
 
 class Calendar:
     """Shifts, maintenance windows and exclusions per site, in their IANA time zones
-    (`Europe/Berlin`); queries take and give aware datetimes, answered in UTC."""
+    (`Europe/Berlin`); queries take and give aware datetimes, answered in UTC.
+
+    >>> import datetime as dt, zoneinfo
+    >>> from fleetpath import examples
+    >>> cal = examples.seed_calendar()
+    >>> berlin = zoneinfo.ZoneInfo("Europe/Berlin")
+    >>> cal.is_open("plant-a", "line-1", "canary", dt.datetime(2026, 11, 23, 15, 0, tzinfo=berlin))
+    True
+    """
 
     __slots__ = ("_native",)
 
@@ -40,16 +56,37 @@ class Calendar:
 
     @classmethod
     def load(cls, source: Any) -> "Calendar":
-        """From a path, JSON text, bytes or a dict."""
+        """From a path, JSON text, bytes or a dict.
+
+        >>> from fleetpath import examples
+        >>> Calendar.load(examples.SEED_CALENDAR).is_open("plant-a", "l", "early", "2026-11-23T23:00:00Z")
+        True
+        """
         return cls(_native.Calendar.from_json(document_text(source, "calendar")))
 
     def is_open(self, site: str, line: str, stage: str, at: When) -> bool:
-        """Whether `line` at `site` is open for `stage` at `at` (an aware datetime)."""
+        """Whether `line` at `site` is open for `stage` at `at` (an aware datetime).
+
+        >>> import datetime as dt
+        >>> from fleetpath import examples
+        >>> cal = examples.seed_calendar()
+        >>> cal.is_open("plant-a", "line-1", "canary", dt.datetime(2026, 11, 23, 8, tzinfo=dt.timezone.utc))
+        False
+        >>> cal.is_open("plant-a", "line-1", "canary", dt.datetime(2026, 11, 23, 8))
+        Traceback (most recent call last):
+        fleetpath.errors.NaiveDatetimeError: at 2026-11-23T08:00:00 has no time zone: pass an aware datetime (datetime(..., tzinfo=ZoneInfo('Europe/Berlin')) or timezone.utc)
+        """
         return self._native.is_open(site, line, stage, timestamp(at, "at"))
 
     def next_window(self, site: str, line: str, stage: str, after: When) -> Optional[Tuple[_dt.datetime, _dt.datetime]]:
         """The open window containing `after`, or the next one: `(start, end)` aware UTC
-        datetimes, or `None`."""
+        datetimes, or `None`.
+
+        >>> from fleetpath import examples
+        >>> start, end = examples.seed_calendar().next_window("plant-a", "line-1", "canary", "2026-11-23T08:00:00Z")
+        >>> start.isoformat(), end.isoformat()
+        ('2026-11-23T13:00:00+00:00', '2026-11-23T21:00:00+00:00')
+        """
         found = self._native.next_window(site, line, stage, timestamp(after, "after"))
         if found is None:
             return None
@@ -57,12 +94,27 @@ class Calendar:
         return parse_timestamp(window.start), parse_timestamp(window.end)
 
     def to_json(self) -> str:
+        """The calendar document.
+
+        >>> import json
+        >>> from fleetpath import examples
+        >>> json.loads(examples.seed_calendar().to_json())["sites"][0]["time_zone"]
+        'Europe/Berlin'
+        """
         return self._native.to_json()
 
 
 class Rollout:
     """A rollout's state: JSON in and out (store it, with its `revision` for conditional
-    writes), events in, actions out. `apply` never changes this object."""
+    writes), events in, actions out. `apply` never changes this object.
+
+    >>> from fleetpath import examples, plan_rollout
+    >>> g, fleet = examples.seed_graph(), examples.seed_fleet()
+    >>> rollout = Rollout.new(plan_rollout(g, fleet, "6.15.008", "r-1"), fleet, g)
+    >>> started, actions = rollout.apply({"type": "start", "at": "2026-11-23T08:00:00Z"}, examples.seed_calendar())
+    >>> started, [a.type for a in actions]
+    (Rollout(id='r-1', revision=1, status='running'), ['prefetch', 'wait_until'])
+    """
 
     __slots__ = ("_native",)
 
@@ -73,35 +125,94 @@ class Rollout:
     def new(
         cls, plan: RolloutPlan, fleet: Fleet, graph: UpgradeGraph, policy: Optional[Mapping[str, Any]] = None
     ) -> "Rollout":
-        """A new rollout (revision 0) from a plan."""
+        """A new rollout (revision 0) from a plan.
+
+        >>> from fleetpath import examples, plan_rollout
+        >>> g, fleet = examples.seed_graph(), examples.seed_fleet()
+        >>> Rollout.new(plan_rollout(g, fleet, "6.15.008", "r-1"), fleet, g)
+        Rollout(id='r-1', revision=0, status='not_started')
+        """
         return cls(_native.Rollout.new(plan.to_json(), fleet._native, graph._native, json_text(policy, "policy")))
 
     @classmethod
     def from_json(cls, text: Union[str, bytes]) -> "Rollout":
-        """A stored state."""
+        """A stored state (what `to_json` gave).
+
+        >>> from fleetpath import examples, plan_rollout
+        >>> g, fleet = examples.seed_graph(), examples.seed_fleet()
+        >>> stored = Rollout.new(plan_rollout(g, fleet, "6.15.008", "r-1"), fleet, g).to_json()
+        >>> Rollout.from_json(stored).revision
+        0
+        """
         return cls(_native.Rollout.from_json(document_text(text, "rollout state")))
 
     def to_json(self) -> str:
+        """The state to store (DynamoDB, a file): `from_json` reads it back.
+
+        >>> import json
+        >>> from fleetpath import examples, plan_rollout
+        >>> g, fleet = examples.seed_graph(), examples.seed_fleet()
+        >>> json.loads(Rollout.new(plan_rollout(g, fleet, "6.15.008", "r-1"), fleet, g).to_json())["target"]
+        '6.15.008'
+        """
         return self._native.to_json()
 
     def to_dict(self) -> Dict[str, Any]:
+        """The state as the Rust core serializes it.
+
+        >>> from fleetpath import examples, plan_rollout
+        >>> g, fleet = examples.seed_graph(), examples.seed_fleet()
+        >>> state = Rollout.new(plan_rollout(g, fleet, "6.15.008", "r-1"), fleet, g).to_dict()
+        >>> [(s["name"], s["phase"]) for s in state["stages"]]
+        [('canary', 'waiting'), ('early', 'waiting'), ('production', 'waiting')]
+        """
         return self._native.to_dict()
 
     @property
     def revision(self) -> int:
+        """Incremented by every applied event: write the new state only if the stored one still
+        has the revision you read (a conditional write).
+
+        >>> from fleetpath import examples, plan_rollout
+        >>> g, fleet = examples.seed_graph(), examples.seed_fleet()
+        >>> r = Rollout.new(plan_rollout(g, fleet, "6.15.008", "r-1"), fleet, g)
+        >>> r.revision, r.apply({"type": "start", "at": "2026-11-23T08:00:00Z"})[0].revision
+        (0, 1)
+        """
         return self._native.revision
 
     @property
     def id(self) -> str:
+        """The rollout id.
+
+        >>> from fleetpath import examples, plan_rollout
+        >>> g, fleet = examples.seed_graph(), examples.seed_fleet()
+        >>> Rollout.new(plan_rollout(g, fleet, "6.15.008", "r-7"), fleet, g).id
+        'r-7'
+        """
         return self._native.id
 
     def apply(
         self, event: Mapping[str, Any], calendar: Optional[Calendar] = None
     ) -> Tuple["Rollout", Tuple[Action, ...]]:
-        """Applies `event` (`{"type": "tick", "at": datetime}`, …): the new state and actions."""
+        """Applies `event` (`{"type": "tick", "at": datetime}`, …): the new state and actions.
+        An event that does not apply raises its error and changes nothing.
+
+        >>> from fleetpath import examples, plan_rollout
+        >>> g, fleet = examples.seed_graph(), examples.seed_fleet()
+        >>> r = Rollout.new(plan_rollout(g, fleet, "6.15.008", "r-1"), fleet, g)
+        >>> r.apply({"type": "tick", "at": "2026-11-23T08:00:00Z"})
+        Traceback (most recent call last):
+        fleetpath.errors.NotStartedError: rollout "r-1" has not started
+        >>> state, actions = r.apply({"type": "start", "at": "2026-11-23T08:00:00Z"}, examples.seed_calendar())
+        >>> actions[-1]
+        Action(type='wait_until', at='2026-11-23T13:00:00Z', reason='canary window opens')
+        """
         state, actions = self._native.apply(json_text(event, "event"), None if calendar is None else calendar._native)
         return Rollout(state), tuple(Action(a) for a in actions)
 
     def __repr__(self) -> str:
         data = self.to_dict()
-        return f"Rollout(id={self.id!r}, revision={self.revision}, status={data.get('status')!r})"
+        status = data.get("status")
+        state = status.get("state") if isinstance(status, dict) else status
+        return f"Rollout(id={self.id!r}, revision={self.revision}, status={state!r})"

@@ -37,14 +37,26 @@ class Observation(Record):
     """`availability` (`{"state": "available" | "archived" | "restoring" | "restored" |
     "missing", "class", …}`, the form `Decider(availability=…)` takes) and `integrity`
     (`{"size": bool, "sha256": "checksum" | "metadata" | "not_reported"}`, or None when no
-    artifact was given)."""
+    artifact was given).
+
+    >>> import fleetpath.s3 as s3
+    >>> s3.observe_head({"StorageClass": "DEEP_ARCHIVE"}, now="2026-11-23T08:00:00Z")
+    Observation(availability=Record(state='archived', class='deep_archive'), integrity=None)
+    """
 
     __slots__ = ()
 
 
 def head_fields(response: Mapping[str, Any]) -> Dict[str, Any]:
     """The fields the rules read, from a boto3 `head_object` response or a dict of raw HTTP
-    headers (any case)."""
+    headers (any case).
+
+    >>> import fleetpath.s3 as s3
+    >>> s3.head_fields({"StorageClass": "GLACIER", "ContentLength": 42, "Metadata": {"sha256": "ab"}})
+    {'storage_class': 'GLACIER', 'content_length': 42, 'metadata_sha256': 'ab'}
+    >>> s3.head_fields({"x-amz-restore": 'ongoing-request="true"'})
+    {'restore': 'ongoing-request="true"'}
+    """
     headers = {k.lower(): v for k, v in response.get("ResponseMetadata", {}).get("HTTPHeaders", {}).items()}
     raw = {k.lower(): v for k, v in response.items() if isinstance(k, str)}
     fields: Dict[str, Any] = {}
@@ -73,7 +85,17 @@ def observe_head(
     mismatch raises `IntegrityMismatchError` (never serve that object). A running restore
     is dated from `restore_since` (when the host requested it; else `now`), and expected
     done by the longest time AWS documents for `tier`. An unknown storage class raises
-    `BadHeaderError` rather than guessing."""
+    `BadHeaderError` rather than guessing.
+
+    >>> import fleetpath.s3 as s3
+    >>> s3.observe_head({"StorageClass": "GLACIER_XL"}, now="2026-11-23T08:00:00Z")
+    Traceback (most recent call last):
+    fleetpath.errors.BadHeaderError: unknown storage class "GLACIER_XL"
+    >>> s3.observe_head({"ContentLength": 9}, {"key": "fw.bin", "size": 10, "sha256": "0" * 64},
+    ...                 now="2026-11-23T08:00:00Z")
+    Traceback (most recent call last):
+    fleetpath.errors.IntegrityMismatchError: object "fw.bin": size is 9 in S3 but 10 in the manifest
+    """
     return Observation(
         _native.observe_head(
             json.dumps(head_fields(response)),
@@ -87,7 +109,12 @@ def observe_head(
 
 
 def missing() -> Dict[str, Any]:
-    """The availability of an object S3 answered 404 for."""
+    """The availability of an object S3 answered 404 for.
+
+    >>> import fleetpath.s3 as s3
+    >>> s3.missing()
+    {'state': 'missing'}
+    """
     return {"state": "missing"}
 
 
