@@ -12,10 +12,11 @@ devices on two production lines, and a plant calendar with three shifts.
 from __future__ import annotations
 
 import copy
-from typing import Any, Dict
+from typing import Any, Dict, Tuple
 
 from .fleet import Fleet
 from .graph import UpgradeGraph
+from .health import HealthPolicy, HealthState
 from .rollout import Calendar
 
 SEED_MANIFEST: Dict[str, Any] = {
@@ -92,4 +93,32 @@ def seed_calendar() -> Calendar:
     return Calendar.load(copy.deepcopy(SEED_CALENDAR))
 
 
-__all__ = ["SEED_MANIFEST", "SEED_FLEET_CSV", "SEED_CALENDAR", "seed_graph", "seed_fleet", "seed_calendar"]
+CYCLE_TIME_POLICY: Dict[str, Any] = {
+    "baseline_hours": 1,
+    "monitoring_hours": 1,
+    "min_samples": 3,
+    "rules": [{"check": "compare", "name": "cycle_time", "metric": "cycle_time_ms", "statistic": "mean",
+               "change": "relative", "threshold": 0.1}],
+}
+
+
+def cycle_time_story() -> Tuple[HealthPolicy, HealthState, Dict[str, Any]]:
+    """A one-rule health policy (`CYCLE_TIME_POLICY`: cycle time more than 10 % worse, a
+    1-hour baseline and monitoring window), a state following device `d1` of line `L1`
+    (updated 2026-11-18T11:06:40Z), and a batch of its samples not yet ingested: a minute
+    apart, 100 ms for the 8 minutes before the update and 112 ms for the 8 after.
+
+    >>> policy, state, batch = cycle_time_story()
+    >>> state.ingest(batch).observation, state.evaluate(policy, now="2026-11-18T13:06:40Z").status
+    (8, 'breach')
+    """
+    policy = HealthPolicy(copy.deepcopy(CYCLE_TIME_POLICY))
+    state = HealthState(policy)
+    state.add_device("d1", "L1", "2026-11-18T11:06:40Z")
+    batch = {"devices": ["d1"], "device": [0] * 16, "time": [1794999520 + 60 * i for i in range(16)],
+             "metrics": {"cycle_time_ms": [100.0] * 8 + [112.0] * 8}}
+    return policy, state, batch
+
+
+__all__ = ["SEED_MANIFEST", "SEED_FLEET_CSV", "SEED_CALENDAR", "seed_graph", "seed_fleet", "seed_calendar",
+           "CYCLE_TIME_POLICY", "cycle_time_story"]

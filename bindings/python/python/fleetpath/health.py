@@ -113,11 +113,7 @@ class IngestReport(Record):
     `unknown_device`, `duplicates` (every row counted once) and `unknown_devices`.
 
     >>> import fleetpath
-    >>> policy = fleetpath.HealthPolicy({"baseline_hours": 1, "monitoring_hours": 1, "min_samples": 3,
-    ...     "rules": [{"check": "compare", "name": "cycle_time", "metric": "cycle_time_ms", "statistic": "mean",
-    ...                "change": "relative", "threshold": 0.1}]})
-    >>> state = fleetpath.HealthState(policy)
-    >>> state.add_device("d1", "L1", "2026-11-18T11:06:40Z")
+    >>> policy, state, batch = fleetpath.examples.cycle_time_story()
     >>> state.ingest({"devices": ["d1", "d9"], "device": [0, 1], "time": [1795000000, 1795000000],
     ...               "metrics": {"cycle_time_ms": [100.0, 90.0]}})
     IngestReport(rows=2, baseline=0, observation=1, before_baseline=0, unknown_device=1, duplicates=0, unknown_devices=('d9',))
@@ -131,13 +127,7 @@ class Finding(Record):
     `observed`, `change`, `threshold`, sample counts, `z`, contributing devices, `message`.
 
     >>> import fleetpath
-    >>> policy = fleetpath.HealthPolicy({"baseline_hours": 1, "monitoring_hours": 1, "min_samples": 3,
-    ...     "rules": [{"check": "compare", "name": "cycle_time", "metric": "cycle_time_ms", "statistic": "mean",
-    ...                "change": "relative", "threshold": 0.1}]})
-    >>> state = fleetpath.HealthState(policy)
-    >>> state.add_device("d1", "L1", "2026-11-18T11:06:40Z")
-    >>> batch = {"devices": ["d1"], "device": [0] * 16, "time": [1794999520 + 60 * i for i in range(16)],
-    ...      "metrics": {"cycle_time_ms": [100.0] * 8 + [112.0] * 8}}
+    >>> policy, state, batch = fleetpath.examples.cycle_time_story()
     >>> _ = state.ingest(batch)
     >>> finding = state.evaluate(policy, now="2026-11-18T13:06:40Z").findings[0]
     >>> finding.rule, finding.scope, finding.outcome, finding.baseline, finding.observed
@@ -153,13 +143,7 @@ class HealthReport(Record):
     and `findings`. `str(report)` is the readable report.
 
     >>> import fleetpath
-    >>> policy = fleetpath.HealthPolicy({"baseline_hours": 1, "monitoring_hours": 1, "min_samples": 3,
-    ...     "rules": [{"check": "compare", "name": "cycle_time", "metric": "cycle_time_ms", "statistic": "mean",
-    ...                "change": "relative", "threshold": 0.1}]})
-    >>> state = fleetpath.HealthState(policy)
-    >>> state.add_device("d1", "L1", "2026-11-18T11:06:40Z")
-    >>> batch = {"devices": ["d1"], "device": [0] * 16, "time": [1794999520 + 60 * i for i in range(16)],
-    ...      "metrics": {"cycle_time_ms": [100.0] * 8 + [112.0] * 8}}
+    >>> policy, state, batch = fleetpath.examples.cycle_time_story()
     >>> _ = state.ingest(batch)
     >>> report = state.evaluate(policy, now="2026-11-18T13:06:40Z")
     >>> report.status, report.devices, str(report).splitlines()[0][:46]
@@ -177,11 +161,7 @@ class HealthReport(Record):
         """Every finding, rule by rule in policy order: the stage, then lines, then devices.
 
         >>> import fleetpath
-        >>> policy = fleetpath.HealthPolicy({"baseline_hours": 1, "monitoring_hours": 1, "min_samples": 3,
-        ...     "rules": [{"check": "compare", "name": "cycle_time", "metric": "cycle_time_ms", "statistic": "mean",
-        ...                "change": "relative", "threshold": 0.1}]})
-        >>> state = fleetpath.HealthState(policy)
-        >>> state.add_device("d1", "L1", "2026-11-18T11:06:40Z")
+        >>> policy, state, batch = fleetpath.examples.cycle_time_story()
         >>> report = state.evaluate(policy, now="2026-11-18T13:06:40Z")
         >>> sorted({(f.rule, f.outcome) for f in report.findings})[:2]
         [('cycle_time', 'inconclusive')]
@@ -192,13 +172,7 @@ class HealthReport(Record):
         """The findings that are not a pass.
 
         >>> import fleetpath
-        >>> policy = fleetpath.HealthPolicy({"baseline_hours": 1, "monitoring_hours": 1, "min_samples": 3,
-        ...     "rules": [{"check": "compare", "name": "cycle_time", "metric": "cycle_time_ms", "statistic": "mean",
-        ...                "change": "relative", "threshold": 0.1}]})
-        >>> state = fleetpath.HealthState(policy)
-        >>> state.add_device("d1", "L1", "2026-11-18T11:06:40Z")
-        >>> batch = {"devices": ["d1"], "device": [0] * 16, "time": [1794999520 + 60 * i for i in range(16)],
-        ...          "metrics": {"cycle_time_ms": [100.0] * 8 + [112.0] * 8}}
+        >>> policy, state, batch = fleetpath.examples.cycle_time_story()
         >>> _ = state.ingest(batch)
         >>> [(f.rule, f.scope) for f in state.evaluate(policy, now="2026-11-18T13:06:40Z").problems()][:2]
         [('cycle_time', 'stage'), ('cycle_time', Record(line='L1'))]
@@ -209,11 +183,7 @@ class HealthReport(Record):
         """The verdict for the rollout state machine (`{"verdict": "breach", "detail": …}`).
 
         >>> import fleetpath
-        >>> policy = fleetpath.HealthPolicy({"baseline_hours": 1, "monitoring_hours": 1, "min_samples": 3,
-        ...     "rules": [{"check": "compare", "name": "cycle_time", "metric": "cycle_time_ms", "statistic": "mean",
-        ...                "change": "relative", "threshold": 0.1}]})
-        >>> state = fleetpath.HealthState(policy)
-        >>> state.add_device("d1", "L1", "2026-11-18T11:06:40Z")
+        >>> policy, state, batch = fleetpath.examples.cycle_time_story()
         >>> state.evaluate(policy, now="2026-11-18T13:06:40Z").verdict()["verdict"]
         'inconclusive'
         """
@@ -224,11 +194,7 @@ class HealthReport(Record):
         to `Rollout.apply`.
 
         >>> import fleetpath
-        >>> policy = fleetpath.HealthPolicy({"baseline_hours": 1, "monitoring_hours": 1, "min_samples": 3,
-        ...     "rules": [{"check": "compare", "name": "cycle_time", "metric": "cycle_time_ms", "statistic": "mean",
-        ...                "change": "relative", "threshold": 0.1}]})
-        >>> state = fleetpath.HealthState(policy)
-        >>> state.add_device("d1", "L1", "2026-11-18T11:06:40Z")
+        >>> policy, state, batch = fleetpath.examples.cycle_time_story()
         >>> event = state.evaluate(policy, now="2026-11-18T13:06:40Z").event("canary")
         >>> event["type"], event["stage"], event["from"], event["to"]
         ('health_verdict', 'canary', '2026-11-18T11:06:40Z', '2026-11-18T13:06:40Z')
@@ -249,11 +215,7 @@ class HealthState:
     run would have built. `ingest` and `merge` change the state only when they succeed.
 
     >>> import fleetpath
-    >>> policy = fleetpath.HealthPolicy({"baseline_hours": 1, "monitoring_hours": 1, "min_samples": 3,
-    ...     "rules": [{"check": "compare", "name": "cycle_time", "metric": "cycle_time_ms", "statistic": "mean",
-    ...                "change": "relative", "threshold": 0.1}]})
-    >>> state = fleetpath.HealthState(policy)
-    >>> state.add_device("d1", "L1", "2026-11-18T11:06:40Z")
+    >>> policy, state, batch = fleetpath.examples.cycle_time_story()
     >>> state, len(state)
     (HealthState(devices=1), 1)
     """
@@ -268,11 +230,7 @@ class HealthState:
         """A stored state (what `to_json` gave).
 
         >>> import fleetpath
-        >>> policy = fleetpath.HealthPolicy({"baseline_hours": 1, "monitoring_hours": 1, "min_samples": 3,
-        ...     "rules": [{"check": "compare", "name": "cycle_time", "metric": "cycle_time_ms", "statistic": "mean",
-        ...                "change": "relative", "threshold": 0.1}]})
-        >>> state = fleetpath.HealthState(policy)
-        >>> state.add_device("d1", "L1", "2026-11-18T11:06:40Z")
+        >>> policy, state, batch = fleetpath.examples.cycle_time_story()
         >>> fleetpath.HealthState.from_json(state.to_json()) == state
         True
         """
@@ -284,11 +242,7 @@ class HealthState:
         """The state to store between runs (floats round-trip exactly).
 
         >>> import fleetpath
-        >>> policy = fleetpath.HealthPolicy({"baseline_hours": 1, "monitoring_hours": 1, "min_samples": 3,
-        ...     "rules": [{"check": "compare", "name": "cycle_time", "metric": "cycle_time_ms", "statistic": "mean",
-        ...                "change": "relative", "threshold": 0.1}]})
-        >>> state = fleetpath.HealthState(policy)
-        >>> state.add_device("d1", "L1", "2026-11-18T11:06:40Z")
+        >>> policy, state, batch = fleetpath.examples.cycle_time_story()
         >>> import json
         >>> list(json.loads(state.to_json())["devices"])
         ['d1']
@@ -299,11 +253,7 @@ class HealthState:
         """The state as the Rust core serializes it.
 
         >>> import fleetpath
-        >>> policy = fleetpath.HealthPolicy({"baseline_hours": 1, "monitoring_hours": 1, "min_samples": 3,
-        ...     "rules": [{"check": "compare", "name": "cycle_time", "metric": "cycle_time_ms", "statistic": "mean",
-        ...                "change": "relative", "threshold": 0.1}]})
-        >>> state = fleetpath.HealthState(policy)
-        >>> state.add_device("d1", "L1", "2026-11-18T11:06:40Z")
+        >>> policy, state, batch = fleetpath.examples.cycle_time_story()
         >>> state.to_dict()["devices"]["d1"]["line"]
         'L1'
         """
@@ -314,11 +264,7 @@ class HealthState:
         again with the same line and time does nothing; another line or time is refused.
 
         >>> import fleetpath
-        >>> policy = fleetpath.HealthPolicy({"baseline_hours": 1, "monitoring_hours": 1, "min_samples": 3,
-        ...     "rules": [{"check": "compare", "name": "cycle_time", "metric": "cycle_time_ms", "statistic": "mean",
-        ...                "change": "relative", "threshold": 0.1}]})
-        >>> state = fleetpath.HealthState(policy)
-        >>> state.add_device("d1", "L1", "2026-11-18T11:06:40Z")
+        >>> policy, state, batch = fleetpath.examples.cycle_time_story()
         >>> state.add_device("d1", "L2", "2026-11-18T11:06:40Z")
         Traceback (most recent call last):
         fleetpath.errors.ConflictingDeviceError: device "d1": line "L2" differs from "L1"
@@ -344,13 +290,7 @@ class HealthState:
         `observation` (per metric: moments, sketch, counter, trend).
 
         >>> import fleetpath
-        >>> policy = fleetpath.HealthPolicy({"baseline_hours": 1, "monitoring_hours": 1, "min_samples": 3,
-        ...     "rules": [{"check": "compare", "name": "cycle_time", "metric": "cycle_time_ms", "statistic": "mean",
-        ...                "change": "relative", "threshold": 0.1}]})
-        >>> state = fleetpath.HealthState(policy)
-        >>> state.add_device("d1", "L1", "2026-11-18T11:06:40Z")
-        >>> batch = {"devices": ["d1"], "device": [0] * 16, "time": [1794999520 + 60 * i for i in range(16)],
-        ...          "metrics": {"cycle_time_ms": [100.0] * 8 + [112.0] * 8}}
+        >>> policy, state, batch = fleetpath.examples.cycle_time_story()
         >>> _ = state.ingest(batch)
         >>> state.devices["d1"].observation["cycle_time_ms"]["moments"]["mean"]
         112.0
@@ -378,13 +318,7 @@ class HealthState:
         Row order does not matter.
 
         >>> import fleetpath
-        >>> policy = fleetpath.HealthPolicy({"baseline_hours": 1, "monitoring_hours": 1, "min_samples": 3,
-        ...     "rules": [{"check": "compare", "name": "cycle_time", "metric": "cycle_time_ms", "statistic": "mean",
-        ...                "change": "relative", "threshold": 0.1}]})
-        >>> state = fleetpath.HealthState(policy)
-        >>> state.add_device("d1", "L1", "2026-11-18T11:06:40Z")
-        >>> batch = {"devices": ["d1"], "device": [0] * 16, "time": [1794999520 + 60 * i for i in range(16)],
-        ...          "metrics": {"cycle_time_ms": [100.0] * 8 + [112.0] * 8}}
+        >>> policy, state, batch = fleetpath.examples.cycle_time_story()
         >>> state.ingest(batch).observation
         8
         >>> import array  # any buffer: numpy arrays, array.array, memoryview
@@ -413,13 +347,7 @@ class HealthState:
         """Compares each scope's observation with its baseline under `policy` at `now`.
 
         >>> import fleetpath
-        >>> policy = fleetpath.HealthPolicy({"baseline_hours": 1, "monitoring_hours": 1, "min_samples": 3,
-        ...     "rules": [{"check": "compare", "name": "cycle_time", "metric": "cycle_time_ms", "statistic": "mean",
-        ...                "change": "relative", "threshold": 0.1}]})
-        >>> state = fleetpath.HealthState(policy)
-        >>> state.add_device("d1", "L1", "2026-11-18T11:06:40Z")
-        >>> batch = {"devices": ["d1"], "device": [0] * 16, "time": [1794999520 + 60 * i for i in range(16)],
-        ...          "metrics": {"cycle_time_ms": [100.0] * 8 + [112.0] * 8}}
+        >>> policy, state, batch = fleetpath.examples.cycle_time_story()
         >>> _ = state.ingest(batch)
         >>> state.evaluate(policy, now="2026-11-18T13:06:40Z").status
         'breach'
