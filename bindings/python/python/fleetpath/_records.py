@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import copy
 import json
-from typing import Any, Dict, Iterator, Tuple
+from typing import Any, Dict, Generic, Iterator, Optional, Tuple, TypeVar, overload
+
+T = TypeVar("T")
+_ABSENT = object()
 
 
 def _wrap(value: Any) -> Any:
@@ -99,6 +102,46 @@ class Record:
         return (type(self), (self.to_dict(),))
 
 
+class Field(Generic[T]):
+    """A typed, read-only field of a record's JSON, for editors and type checkers
+    (`Hop.to: Field[str]` reads `to`). A field the JSON leaves out reads as `default`, or
+    raises `AttributeError` when there is none. The record's docstring documents its fields.
+
+    >>> class Edge(Record):
+    ...     __slots__ = ()
+    ...     to: Field[str] = Field("to")
+    ...     note: "Field[str | None]" = Field("note", default=None)
+    >>> Edge({"to": "5.6.30"}).to, Edge({"to": "5.6.30"}).note
+    ('5.6.30', None)
+    """
+
+    __slots__ = ("key", "default", "name")
+
+    def __init__(self, key: str, default: Any = _ABSENT) -> None:
+        self.key = key
+        self.default = default
+        self.name = key
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, obj: None, owner: type) -> "Field[T]": ...
+
+    @overload
+    def __get__(self, obj: Record, owner: type) -> T: ...
+
+    def __get__(self, obj: Any, owner: type) -> Any:
+        if obj is None:
+            return self
+        data = object.__getattribute__(obj, "_data")
+        if self.key in data:
+            return _wrap(data[self.key])
+        if self.default is _ABSENT:
+            raise AttributeError(f"{type(obj).__name__} has no field {self.key!r}")
+        return self.default
+
+
 class Path(Record):
     """A resolved upgrade path: `from`, `to`, `hops` (each with `from`, `to`, `artifact`, …).
 
@@ -109,6 +152,9 @@ class Path(Record):
     """
 
     __slots__ = ()
+    from_: "Field[str]" = Field("from")
+    to: "Field[str]" = Field("to")
+    hops: "Field[Tuple[Hop, ...]]" = Field("hops")
 
     def versions(self) -> Tuple[str, ...]:
         """Every version on the path, the start included, as the manifest spells them.
@@ -132,6 +178,11 @@ class Hop(Record):
     """
 
     __slots__ = ()
+    from_: "Field[str]" = Field("from")
+    to: "Field[str]" = Field("to")
+    artifact: "Field[Optional[Record]]" = Field("artifact", default=None)
+    edge: "Field[int]" = Field("edge")
+    generated: "Field[bool]" = Field("generated")
 
 
 class Release(Record):
@@ -144,6 +195,12 @@ class Release(Record):
     """
 
     __slots__ = ()
+    version: "Field[str]" = Field("version")
+    models: "Field[Optional[Tuple[str, ...]]]" = Field("models", default=None)
+    labels: "Field[Optional[Record]]" = Field("labels", default=None)
+    status: "Field[str]" = Field("status", default="active")
+    barrier: "Field[bool]" = Field("barrier", default=False)
+    artifact: "Field[Optional[Record]]" = Field("artifact", default=None)
 
 
 class LintFinding(Record):
@@ -158,6 +215,10 @@ class LintFinding(Record):
     """
 
     __slots__ = ()
+    code: "Field[str]" = Field("code")
+    severity: "Field[str]" = Field("severity")
+    subject: "Field[Record]" = Field("subject")
+    message: "Field[str]" = Field("message")
 
 
 class RouteEntry(Record):
@@ -169,6 +230,9 @@ class RouteEntry(Record):
     """
 
     __slots__ = ()
+    from_: "Field[str]" = Field("from")
+    next: "Field[Optional[str]]" = Field("next", default=None)
+    hops: "Field[int]" = Field("hops")
 
 
 class Device(Record):
@@ -181,6 +245,12 @@ class Device(Record):
     """
 
     __slots__ = ()
+    id: "Field[str]" = Field("id")
+    model: "Field[str]" = Field("model")
+    line: "Field[str]" = Field("line")
+    site: "Field[Optional[str]]" = Field("site", default=None)
+    version: "Field[str]" = Field("version")
+    labels: "Field[Optional[Record]]" = Field("labels", default=None)
 
 
 class RolloutPlan(Record):
@@ -193,6 +263,11 @@ class RolloutPlan(Record):
     """
 
     __slots__ = ()
+    rollout_id: "Field[str]" = Field("rollout_id")
+    target: "Field[str]" = Field("target")
+    stages: "Field[Tuple[Record, ...]]" = Field("stages")
+    up_to_date: "Field[Tuple[str, ...]]" = Field("up_to_date")
+    excluded: "Field[Tuple[Record, ...]]" = Field("excluded")
 
 
 class Window(Record):
@@ -203,6 +278,8 @@ class Window(Record):
     """
 
     __slots__ = ()
+    start: "Field[str]" = Field("start")
+    end: "Field[str]" = Field("end")
 
 
 class Action(Record):
@@ -217,6 +294,7 @@ class Action(Record):
     """
 
     __slots__ = ()
+    type: "Field[str]" = Field("type")
 
 
 class Decision(Record):

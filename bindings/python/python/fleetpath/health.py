@@ -40,7 +40,7 @@ from typing import Any, Dict, Iterable, Mapping, Optional, Sequence, Tuple, Unio
 
 from . import _native
 from ._convert import document_text, timestamp
-from ._records import Record
+from ._records import Field, Record
 from .errors import InvalidInputError
 
 When = Union[_dt.datetime, str]
@@ -120,6 +120,13 @@ class IngestReport(Record):
     """
 
     __slots__ = ()
+    rows: "Field[int]" = Field("rows")
+    baseline: "Field[int]" = Field("baseline")
+    observation: "Field[int]" = Field("observation")
+    before_baseline: "Field[int]" = Field("before_baseline")
+    unknown_device: "Field[int]" = Field("unknown_device")
+    duplicates: "Field[int]" = Field("duplicates")
+    unknown_devices: "Field[Tuple[str, ...]]" = Field("unknown_devices")
 
 
 class Finding(Record):
@@ -135,6 +142,16 @@ class Finding(Record):
     """
 
     __slots__ = ()
+    rule: "Field[str]" = Field("rule")
+    metric: "Field[str]" = Field("metric")
+    scope: "Field[Any]" = Field("scope")
+    outcome: "Field[str]" = Field("outcome")
+    baseline: "Field[Optional[float]]" = Field("baseline", default=None)
+    observed: "Field[Optional[float]]" = Field("observed", default=None)
+    change: "Field[Optional[float]]" = Field("change", default=None)
+    threshold: "Field[Optional[float]]" = Field("threshold", default=None)
+    z: "Field[Optional[float]]" = Field("z", default=None)
+    message: "Field[str]" = Field("message")
 
 
 class HealthReport(Record):
@@ -151,6 +168,11 @@ class HealthReport(Record):
     """
 
     __slots__ = ("_text",)
+    status: "Field[str]" = Field("status")
+    summary: "Field[str]" = Field("summary")
+    evaluated_at: "Field[str]" = Field("evaluated_at")
+    observed_hours: "Field[float]" = Field("observed_hours")
+    devices: "Field[int]" = Field("devices")
 
     def __init__(self, data: Dict[str, Any], text: str = "") -> None:
         super().__init__(data)

@@ -19,7 +19,7 @@ from typing import Any, Dict, Mapping, Optional
 
 from . import _native
 from ._convert import json_text, timestamp
-from ._records import Record
+from ._records import Field, Record
 from .rollout import When
 
 # boto3's head_object keys, and the raw HTTP headers, for each field the rules read.
@@ -45,6 +45,8 @@ class Observation(Record):
     """
 
     __slots__ = ()
+    availability: "Field[Record]" = Field("availability")
+    integrity: "Field[Optional[Record]]" = Field("integrity", default=None)
 
 
 def head_fields(response: Mapping[str, Any]) -> Dict[str, Any]:
