@@ -6,16 +6,14 @@ use fleetpath::decision::{Decider, Decision, DecisionPolicy, DeviceRequest};
 use fleetpath::{Availability, Calendar, Rollout, UpgradeGraph, Version};
 use pyo3::prelude::*;
 
-use crate::errors::{core, guard, json, to_py};
+use crate::errors::{core, guard, json, raise, to_py};
 use crate::fleet::PyFleet;
 use crate::graph::PyGraph;
 use crate::rollout::{PyCalendar, PyRollout, timestamp};
 use crate::version::extract_version;
 
-/// The inputs of a core `Decider`, owned (the core's borrows them for one batch; this builds
-/// it per call, so answer many devices with one `decide_all` or `decide_fleet`).
-#[pyclass(module = "fleetpath._native", frozen, name = "Decider")]
-pub(crate) struct PyDecider {
+/// What a core `Decider` borrows, owned here so the decider can be built once.
+struct Inputs {
     graph: UpgradeGraph,
     policy: DecisionPolicy,
     target: Option<Version>,
@@ -24,27 +22,59 @@ pub(crate) struct PyDecider {
     availability: Option<BTreeMap<String, Availability>>,
 }
 
+self_cell::self_cell!(
+    /// The inputs and the core `Decider` built over them (its route tables), kept together:
+    /// every call reuses it.
+    struct Built {
+        owner: Inputs,
+        #[covariant]
+        dependent: Decider,
+    }
+);
+
+#[allow(clippy::result_large_err)] // once per Decider, and the error goes straight to Python
+fn build(inputs: &Inputs) -> Result<Decider<'_>, fleetpath::Error> {
+    let mut decider = Decider::new(&inputs.graph, inputs.policy.clone())?;
+    if let Some(target) = &inputs.target {
+        decider = decider.with_target(target)?;
+    }
+    if let Some(rollout) = &inputs.rollout {
+        decider = decider.with_rollout(rollout, inputs.calendar.as_ref())?;
+    }
+    if let Some(observed) = &inputs.availability {
+        decider = decider.with_availability(observed);
+    }
+    Ok(decider)
+}
+
+/// The update decision over a graph and, optionally, a target, a rollout with its calendar
+/// and observed availability (native half of `fleetpath.Decider`). Built once.
+#[pyclass(module = "fleetpath._native", frozen, name = "Decider")]
+pub(crate) struct PyDecider {
+    built: Built,
+}
+
 impl PyDecider {
     fn with<T>(&self, py: Python<'_>, f: impl FnOnce(&Decider<'_>) -> PyResult<T>) -> PyResult<T> {
-        guard(py, || {
-            let mut decider = Decider::new(&self.graph, self.policy.clone()).map_err(|e| core(py, e))?;
-            if let Some(target) = &self.target {
-                decider = decider.with_target(target).map_err(|e| core(py, e))?;
-            }
-            if let Some(rollout) = &self.rollout {
-                decider = decider.with_rollout(rollout, self.calendar.as_ref()).map_err(|e| core(py, e))?;
-            }
-            if let Some(observed) = &self.availability {
-                decider = decider.with_availability(observed);
-            }
-            f(&decider)
-        })
+        guard(py, || f(self.built.borrow_dependent()))
     }
 }
 
 /// The decision's stable reason code (the core's `Decision::reason`) and its JSON form.
 fn with_reason<'py>(py: Python<'py>, decision: &Decision) -> PyResult<(&'static str, Bound<'py, PyAny>)> {
     Ok((decision.reason(), to_py(py, decision)?))
+}
+
+/// Requests as Python objects of their JSON form (times already RFC 3339 text).
+fn requests<T: serde::de::DeserializeOwned>(py: Python<'_>, what: &str, value: &Bound<'_, PyAny>) -> PyResult<T> {
+    pythonize::depythonize(value).map_err(|e| raise(py, "invalid_json", &format!("{what}: {e}")))
+}
+
+/// Decisions as JSON text `[[reason, decision], …]`: one string for a whole batch, which
+/// Python's `json.loads` turns into objects faster than building them one by one.
+fn batch_json(py: Python<'_>, decisions: &[Decision]) -> PyResult<String> {
+    let rows: Vec<(&str, &Decision)> = decisions.iter().map(|d| (d.reason(), d)).collect();
+    serde_json::to_string(&rows).map_err(|e| raise(py, "internal", &format!("decisions as JSON: {e}")))
 }
 
 #[pymethods]
@@ -61,7 +91,7 @@ impl PyDecider {
         availability_json: Option<&str>,
     ) -> PyResult<Self> {
         let policy = policy_json.map_or_else(|| Ok(DecisionPolicy::default()), |t| json(py, "decision policy", t))?;
-        let decider = Self {
+        let inputs = Inputs {
             graph: graph.inner.clone(),
             policy,
             target: target.map(|t| extract_version(py, t)).transpose()?,
@@ -69,35 +99,26 @@ impl PyDecider {
             calendar: calendar.map(|c| c.inner.clone()),
             availability: availability_json.map(|t| json(py, "availability", t)).transpose()?,
         };
-        // Built once now so a bad policy or target fails here, not at the first request.
-        decider.with(py, |_| Ok(()))?;
-        Ok(decider)
+        // A bad policy or target fails here, not at the first request.
+        let built = guard(py, || Built::try_new(inputs, build).map_err(|e| core(py, e)))?;
+        Ok(Self { built })
     }
 
-    /// One request's decision (the request as JSON): `(reason, decision dict)`.
-    fn decide<'py>(&self, py: Python<'py>, request_json: &str) -> PyResult<(&'static str, Bound<'py, PyAny>)> {
-        let request: DeviceRequest = json(py, "device request", request_json)?;
+    /// One request's decision (the request's JSON form as Python objects): `(reason, dict)`.
+    fn decide<'py>(&self, py: Python<'py>, request: &Bound<'py, PyAny>) -> PyResult<(&'static str, Bound<'py, PyAny>)> {
+        let request: DeviceRequest = requests(py, "device request", request)?;
         self.with(py, |d| with_reason(py, &d.decide(&request)))
     }
 
-    /// Many requests (a JSON list): the same answers as one `decide` each.
-    fn decide_all<'py>(
-        &self,
-        py: Python<'py>,
-        requests_json: &str,
-    ) -> PyResult<Vec<(&'static str, Bound<'py, PyAny>)>> {
-        let requests: Vec<DeviceRequest> = json(py, "device requests", requests_json)?;
-        self.with(py, |d| d.decide_all(&requests).iter().map(|x| with_reason(py, x)).collect())
+    /// Many requests (a list): the same answers as one `decide` each, as [`batch_json`].
+    fn decide_all(&self, py: Python<'_>, requests_list: &Bound<'_, PyAny>) -> PyResult<String> {
+        let requests: Vec<DeviceRequest> = requests(py, "device requests", requests_list)?;
+        self.with(py, |d| batch_json(py, &d.decide_all(&requests)))
     }
 
-    /// Every device of `fleet` asking at `at` (RFC 3339), in fleet order.
-    fn decide_fleet<'py>(
-        &self,
-        py: Python<'py>,
-        fleet: &PyFleet,
-        at: &str,
-    ) -> PyResult<Vec<(&'static str, Bound<'py, PyAny>)>> {
+    /// Every device of `fleet` asking at `at` (RFC 3339), in fleet order, as [`batch_json`].
+    fn decide_fleet(&self, py: Python<'_>, fleet: &PyFleet, at: &str) -> PyResult<String> {
         let at = timestamp(py, at)?;
-        self.with(py, |d| d.decide_fleet(&fleet.inner, at).iter().map(|x| with_reason(py, x)).collect())
+        self.with(py, |d| batch_json(py, &d.decide_fleet(&fleet.inner, at)))
     }
 }

@@ -3,10 +3,12 @@ aware datetimes to RFC 3339 text. Parsing and validation stay in the core."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
+import gc
 import json
 import os
-from typing import Any, Mapping, Sequence, Union
+from typing import Any, Iterator, Mapping, Sequence, Union
 
 from .errors import InvalidInputError, NaiveDatetimeError
 
@@ -75,3 +77,16 @@ def parse_timestamp(text: str) -> _dt.datetime:
     head, _, frac = text.rstrip("Z").partition(".")
     micro = (frac + "000000")[:6] if frac else "0"
     return _dt.datetime.fromisoformat(head).replace(microsecond=int(micro), tzinfo=_dt.timezone.utc)
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pauses the cyclic garbage collector while a batch of acyclic results is built (it
+    would otherwise run many times over objects it cannot free)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

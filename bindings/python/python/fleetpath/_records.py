@@ -314,6 +314,19 @@ class Decision(Record):
         super().__init__(data)
         object.__setattr__(self, "_reason", reason)
 
+    @classmethod
+    def _many(cls, rows: Any) -> Tuple["Decision", ...]:
+        """Records for `(reason, data)` rows without running `__init__` per row (half the
+        cost, for batches of many thousands)."""
+        new, set_data, set_reason = cls.__new__, _DATA.__set__, _REASON.__set__
+        out = []
+        for reason, data in rows:
+            d = new(cls)
+            set_data(d, data)
+            set_reason(d, reason)
+            out.append(d)
+        return tuple(out)
+
     @property
     def reason(self) -> str:
         """The stable reason code (`next_hop`, `artifact_archived`, `outside_window`, …).
@@ -338,3 +351,7 @@ class Decision(Record):
         'blocked'
         """
         return str(object.__getattribute__(self, "_data")["decision"])
+
+
+_DATA = Record.__dict__["_data"]
+_REASON = Decision.__dict__["_reason"]
