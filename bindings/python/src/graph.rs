@@ -93,6 +93,22 @@ impl PyGraph {
         })
     }
 
+    /// The route back from `from_` to `to` over declared downgrades (a rollback).
+    #[pyo3(signature = (from_, to, model=None))]
+    fn rollback_route<'py>(
+        &self,
+        py: Python<'py>,
+        from_: &Bound<'py, PyAny>,
+        to: &Bound<'py, PyAny>,
+        model: Option<&str>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (from, to) = (extract_version(py, from_)?, extract_version(py, to)?);
+        guard(py, || {
+            let route = fleetpath::rollback::rollback_route(&self.inner, &from, &to, model).map_err(|e| core(py, e))?;
+            to_py(py, &route)
+        })
+    }
+
     /// The next hop toward `to` from every release, in one search.
     #[pyo3(signature = (to, model=None, allow_blocked=false, max_hops=None))]
     fn route_table(

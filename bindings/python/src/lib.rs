@@ -10,6 +10,7 @@ mod errors;
 mod fleet;
 mod graph;
 mod health;
+mod retry;
 mod rollout;
 mod s3;
 mod version;
@@ -41,6 +42,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<rollout::PyCalendar>()?;
     m.add_class::<rollout::PyRollout>()?;
     m.add_class::<decision::PyDecider>()?;
+    m.add_class::<retry::PyRetryPolicy>()?;
     m.add("BUFFER_PROTOCOL", health::BUFFER_PROTOCOL)?;
     m.add_class::<health::PyHealthPolicy>()?;
     m.add_class::<health::PyHealthState>()?;

@@ -226,3 +226,75 @@ def test_rollout_policy_errors(case):
     with pytest.raises(ValueError) as excinfo:
         fleetpath.plan_rollout(graph, fleet, "6.15.008", "r", case["policy"])
     assert_error(excinfo, case["code"], case["message"], case.get("fields"))
+
+
+RETRIES = vectors("retries")
+
+
+@pytest.mark.parametrize("case", RETRIES["delays"], ids=lambda c: json.dumps(c["policy"]))
+def test_retry_delays_are_the_pinned_ones(case):
+    policy = fleetpath.RetryPolicy(case["policy"])
+    previous, delays = 0, []
+    for attempt in range(1, 9):
+        previous = policy.delay_ms(case["device"], attempt, previous)
+        delays.append(previous)
+    assert delays == case["delays_ms"]
+
+
+@pytest.mark.parametrize("case", RETRIES["sequences"], ids=lambda c: c["name"])
+def test_retry_sequences(case):
+    policy = fleetpath.RetryPolicy(case["policy"])
+    state, decisions = None, []
+    for failure in case["failures"]:
+        state, decision = policy.after_failure(case["device"], failure, state)
+        decisions.append(decision.to_dict())
+    assert decisions == case["decisions"]
+
+
+@pytest.mark.parametrize("scenario", vectors("rollout_events")["scenarios"], ids=lambda s: s["name"])
+def test_rollout_event_scenarios(scenario):
+    graph = fleetpath.UpgradeGraph.load(graph_source(scenario["graph"]))
+    fleet = fleetpath.Fleet.from_csv(scenario["csv"])
+    plan_fleet = fleetpath.Fleet.from_csv(scenario["plan_csv"]) if "plan_csv" in scenario else fleet
+    plan = fleetpath.plan_rollout(graph, plan_fleet, scenario["target"], scenario["rollout_id"])
+    if "new_error" in scenario:
+        with pytest.raises(fleetpath.FleetpathError) as excinfo:
+            fleetpath.Rollout.new(plan, fleet, graph)
+        assert_error(excinfo, scenario["new_error"]["code"], scenario["new_error"]["message"])
+        return
+    state = fleetpath.Rollout.new(plan, fleet, graph)
+    if "tamper" in scenario:
+        # A state as a host might read it back from storage, edited.
+        stored = state.to_dict()
+        stored.update(scenario["tamper"])
+        state = fleetpath.Rollout.from_json(json.dumps(stored))
+    early_first = plan.stages[1].devices[0].id if plan.stages[1].devices else ""
+
+    def fill(text):
+        return text.replace("{early.0}", early_first)
+
+    for k, step in enumerate(scenario["steps"]):
+        event = json.loads(fill(json.dumps(step["event"])))
+        if "error" in step:
+            with pytest.raises(fleetpath.FleetpathError) as excinfo:
+                state.apply(event)
+            assert_error(excinfo, step["error"]["code"], fill(step["error"]["message"]))
+            continue
+        state, actions = state.apply(event)
+        assert [a.type for a in actions] == step["actions"], (scenario["name"], k)
+        data = state.to_dict()
+        assert data["status"]["state"] == step["status"], (scenario["name"], k)
+        if "phases" in step:
+            assert [s["phase"] for s in data["stages"]] == step["phases"], (scenario["name"], k)
+
+
+@pytest.mark.parametrize("case", DECISIONS["rollbacks"], ids=lambda c: c["name"])
+def test_rollback_routes(case):
+    graph = fleetpath.UpgradeGraph.load(graph_source(case["graph"]))
+    if case.get("hops") is None:
+        with pytest.raises(fleetpath.FleetpathError) as excinfo:
+            graph.rollback_route(case["from"], case["to"], model=case.get("model"))
+        assert_error(excinfo, case["code"], case["message"], case.get("fields"))
+        return
+    route = graph.rollback_route(case["from"], case["to"], model=case.get("model"))
+    assert [[h.from_, h.to] for h in route.hops] == case["hops"]

@@ -32,6 +32,7 @@ from .errors import ERROR_CLASSES, FleetpathError, InputError, error_class
 from .fleet import Fleet
 from .graph import RouteTable, UpgradeGraph
 from .health import Finding, HealthPolicy, HealthReport, HealthState, IngestReport
+from .retry import RetryDecision, RetryPolicy
 from .rollout import Calendar, Rollout, plan_rollout
 from . import examples, s3  # noqa: E402  (submodules: fleetpath.s3, fleetpath.examples)
 
@@ -58,6 +59,8 @@ __all__ = [
     "IngestReport",
     "BUFFER_PROTOCOL",
     "Decider",
+    "RetryPolicy",
+    "RetryDecision",
     "Record",
     "Path",
     "Hop",

@@ -14,6 +14,7 @@ __all__ = [
     "Fleet",
     "HealthPolicy",
     "HealthState",
+    "RetryPolicy",
     "Rollout",
     "RouteTable",
     "UpgradeGraph",
@@ -85,6 +86,7 @@ class UpgradeGraph:
         allow_blocked: bool = False,
         max_hops: Optional[int] = None,
     ) -> Optional[_Json]: ...
+    def rollback_route(self, from_: _VersionLike, to: _VersionLike, model: Optional[str] = None) -> _Json: ...
     def route_table(
         self,
         to: _VersionLike,
@@ -203,3 +205,10 @@ def observe_head(
     tier: str = "standard",
     restore_times_json: Optional[str] = None,
 ) -> _Json: ...
+
+@final
+class RetryPolicy:
+    def __new__(cls, policy_json: Optional[str] = None) -> "RetryPolicy": ...
+    def delay_ms(self, device: str, attempt: int, previous_ms: int) -> int: ...
+    def after_failure(self, device: str, at: str, state_json: Optional[str] = None) -> Tuple[_Json, _Json]: ...
+    def to_json(self) -> str: ...

@@ -143,6 +143,21 @@ class UpgradeGraph:
         hop = self._native.next_hop(from_, to, model, allow_blocked, max_hops)
         return None if hop is None else Hop(hop)
 
+    def rollback_route(self, from_: VersionLike, to: VersionLike, *, model: Optional[str] = None) -> Path:
+        """The way back from `from_` to `to` over declared downgrades only (never an upgrade
+        edge run backwards). `NoDowngradePathError`, `NotOlderError`, `BreakingChangeError`
+        (a schema change without a migration), … explain why there is none.
+
+        >>> from fleetpath import examples
+        >>> route = examples.seed_graph().rollback_route("6.15.008", "5.6.30", model="IPM-1")
+        >>> route.versions()
+        ('6.15.008', '5.6.30')
+        >>> examples.seed_graph().rollback_route("6.15.008", "5.6.14")
+        Traceback (most recent call last):
+        fleetpath.errors.NoDowngradePathError: ...
+        """
+        return Path(self._native.rollback_route(from_, to, model))
+
     def route_table(
         self,
         to: VersionLike,
