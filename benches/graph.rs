@@ -21,6 +21,10 @@ fn load(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new("baseline_serde_only", label), |b| {
             b.iter_with_large_drop(|| serde_json::from_str::<Manifest>(black_box(&json)).unwrap());
         });
+        // The floor of any serde_json reader: tokenizing the document, building nothing.
+        group.bench_function(BenchmarkId::new("baseline_tokenize_only", label), |b| {
+            b.iter(|| serde_json::from_str::<serde::de::IgnoredAny>(black_box(&json)).unwrap());
+        });
     }
     group.finish();
 }
