@@ -21,6 +21,14 @@ fn load(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new("baseline_serde_only", label), |b| {
             b.iter_with_large_drop(|| serde_json::from_str::<Manifest>(black_box(&json)).unwrap());
         });
+        // The validation phase alone (parsing excluded): where the time beyond serde goes.
+        group.bench_function(BenchmarkId::new("validate_only", label), |b| {
+            b.iter_batched(
+                || serde_json::from_str::<Manifest>(&json).unwrap(),
+                |m| UpgradeGraph::new(black_box(m)).unwrap(),
+                criterion::BatchSize::LargeInput,
+            );
+        });
         // The floor of any serde_json reader: tokenizing the document, building nothing.
         group.bench_function(BenchmarkId::new("baseline_tokenize_only", label), |b| {
             b.iter(|| serde_json::from_str::<serde::de::IgnoredAny>(black_box(&json)).unwrap());
