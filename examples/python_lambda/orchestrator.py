@@ -33,6 +33,7 @@ import json
 import logging
 import os
 import time
+import uuid
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 import boto3
@@ -377,6 +378,7 @@ def _gate_once(cfg: Config, now: dt.datetime) -> Dict[str, Any]:
     actions: List[fleetpath.Action] = []
     extra: Dict[str, Any] = {}
     report: Optional[fleetpath.HealthReport] = None
+    written: Optional[str] = None
     if rollout.to_dict()["status"]["state"] in ("running", "paused"):
         rollout, acts = rollout.apply({"type": "tick", "at": now}, cal)
         actions += acts
@@ -386,15 +388,22 @@ def _gate_once(cfg: Config, now: dt.datetime) -> Dict[str, Any]:
         health, report, last_sample = _judge(cfg, item, stage, now)
         rollout, acts = rollout.apply(report.event(stage["name"]), cal)
         actions += acts
-        # The summaries go to S3 under the revision about to be written; the item points at
-        # them only once its conditional write succeeds.
-        key = cfg.key(f"state/{cfg.rollout_id}/health-{stage['name']}-r{rollout.revision}.json")
+        # The summaries go to S3 first, under a name no other attempt can use (two gates that
+        # race for the same revision must not overwrite each other's object); the item points
+        # at them only once its conditional write succeeds.
+        key = cfg.key(f"state/{cfg.rollout_id}/health-{stage['name']}-r{rollout.revision}-{uuid.uuid4().hex}.json")
         _s3().put_object(Bucket=cfg.bucket, Key=key, Body=health.to_json().encode())
+        written = key
         extra[f"health.{stage['name']}"] = key
         if last_sample:
             extra[f"samples_after.{stage['name']}"] = last_sample
     if rollout.revision != revision:
-        save_item(cfg, revision, rollout, extra)
+        try:
+            save_item(cfg, revision, rollout, extra)
+        except Conflict:
+            if written:  # never referenced: the winner's item points at its own object
+                _s3().delete_object(Bucket=cfg.bucket, Key=written)
+            raise
     done = carry_out(cfg, actions, now, item)
     final = rollout.to_dict()
     return {

@@ -197,7 +197,7 @@ def test_healthy_canary_is_promoted_after_24_hours(aws):
     assert early_look["stage"] == "canary" and not any(a["type"] == "promote" for a in early_look["actions"])
     item = orchestrator.load_item(CFG)
     assert item["samples_after"]["canary"] == f"samples/{ROLLOUT}/canary/0001.json"
-    assert item["health"]["canary"].endswith(f"health-canary-r{early_look['revision']}.json")
+    assert f"health-canary-r{early_look['revision']}-" in item["health"]["canary"]
 
     # A day later the rest of the observation arrives: healthy, promoted to early.
     t2 = last + dt.timedelta(hours=24, minutes=10)
@@ -304,3 +304,22 @@ def test_the_bundled_sample_events_run_as_they_are(aws):
         json.loads(response["body"])
     result = orchestrator.health_gate(json.loads((HERE / "events" / "schedule.json").read_text()), None, ENV)
     assert result["rollout"] == ROLLOUT and result["stage"] == "canary"
+
+
+def test_a_gate_that_loses_the_race_leaves_no_summaries_behind(aws, monkeypatch):
+    reported = update_canary(aws)
+    t1 = max(reported.values()) + dt.timedelta(hours=1)
+    put_samples(aws, "0001", samples(reported, 7 * 86400, t1, 800.0))
+    real_save, calls = orchestrator.save_item, {"n": 0}
+
+    def lose_once(cfg, expected, rollout, extra):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise orchestrator.Conflict("another gate wrote first")
+        return real_save(cfg, expected, rollout, extra)
+
+    monkeypatch.setattr(orchestrator, "save_item", lose_once)
+    result = gate(t1)
+    assert calls["n"] == 2 and result["health"]["status"] == "inconclusive"
+    listed = aws["s3"].list_objects_v2(Bucket=BUCKET, Prefix=f"fleetpath/state/{ROLLOUT}/")["Contents"]
+    assert [o["Key"] for o in listed] == [orchestrator.load_item(CFG)["health"]["canary"]]
