@@ -144,6 +144,8 @@ lambda_log=$(mktemp)
 lambda_passed=$(grep -oE '[0-9]+ passed' "$lambda_log" | awk '{s += $1} END {print s + 0}')
 rm -f "$lambda_log"
 [ "$lambda_passed" -gt 0 ] || fail "the Lambda example's tests ran no test"
+(cd examples/python_lambda && "$py_venv/bin/python" -m mypy --strict --no-incremental --ignore-missing-imports orchestrator.py) ||
+  fail "the Lambda example does not type-check against the fleetpath package"
 py_passed=$((py_passed + lambda_passed))
 # The 3.11 wheel: the same suite, now reading buffers in place.
 "$py_venv/bin/pip" install -q --disable-pip-version-check --force-reinstall --no-deps \

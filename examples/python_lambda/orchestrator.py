@@ -34,7 +34,7 @@ import logging
 import os
 import time
 import uuid
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Tuple, cast
 
 import boto3
 from botocore.exceptions import ClientError
@@ -104,15 +104,15 @@ def _document(cfg: Config, name: str, parse: Any, optional: bool = False) -> Any
 
 
 def graph(cfg: Config) -> fleetpath.UpgradeGraph:
-    return _document(cfg, "manifest.json", fleetpath.UpgradeGraph.load)
+    return cast(fleetpath.UpgradeGraph, _document(cfg, "manifest.json", fleetpath.UpgradeGraph.load))
 
 
 def fleet(cfg: Config) -> fleetpath.Fleet:
-    return _document(cfg, "fleet.csv", fleetpath.Fleet.load)
+    return cast(fleetpath.Fleet, _document(cfg, "fleet.csv", fleetpath.Fleet.load))
 
 
 def calendar(cfg: Config) -> Optional[fleetpath.Calendar]:
-    return _document(cfg, "calendar.json", fleetpath.Calendar.load, optional=True)
+    return cast(Optional[fleetpath.Calendar], _document(cfg, "calendar.json", fleetpath.Calendar.load, optional=True))
 
 
 def health_policy(cfg: Config) -> fleetpath.HealthPolicy:
@@ -121,7 +121,7 @@ def health_policy(cfg: Config) -> fleetpath.HealthPolicy:
 
 
 def decision_policy(cfg: Config) -> Optional[Dict[str, Any]]:
-    return _document(cfg, "decision-policy.json", json.loads, optional=True)
+    return cast(Optional[Dict[str, Any]], _document(cfg, "decision-policy.json", json.loads, optional=True))
 
 
 # --- rollout state in DynamoDB ----------------------------------------------------------
@@ -139,7 +139,7 @@ def load_item(cfg: Config) -> Dict[str, Any]:
     item = _table(cfg).get_item(Key=_pk(cfg.rollout_id), ConsistentRead=True).get("Item")
     if item is None:
         raise LookupError(f"rollout {cfg.rollout_id!r} does not exist")
-    return item
+    return cast(Dict[str, Any], item)
 
 
 def save_item(cfg: Config, expected_revision: int, rollout: fleetpath.Rollout, extra: Mapping[str, Any]) -> None:
@@ -233,7 +233,7 @@ def request_restore(cfg: Config, key: str, tier: str, days: Optional[int], at: d
 
 
 def presign(cfg: Config, key: str, lifetime: int) -> str:
-    return _s3().generate_presigned_url("get_object", Params={"Bucket": cfg.bucket, "Key": key}, ExpiresIn=lifetime)
+    return str(_s3().generate_presigned_url("get_object", Params={"Bucket": cfg.bucket, "Key": key}, ExpiresIn=lifetime))
 
 
 # --- API Gateway: /v1/update-check and /v1/report --------------------------------------
@@ -379,13 +379,14 @@ def _gate_once(cfg: Config, now: dt.datetime) -> Dict[str, Any]:
     extra: Dict[str, Any] = {}
     report: Optional[fleetpath.HealthReport] = None
     written: Optional[str] = None
+    rejected: List[Dict[str, Any]] = []
     if rollout.to_dict()["status"]["state"] in ("running", "paused"):
         rollout, acts = rollout.apply({"type": "tick", "at": now}, cal)
         actions += acts
     state = rollout.to_dict()
     stage = state["stages"][state["current"]] if state["current"] < len(state["stages"]) else None
     if stage is not None and stage["phase"] == "monitoring" and state["status"]["state"] == "running":
-        health, report, last_sample = _judge(cfg, item, stage, now)
+        health, report, last_sample, rejected = _judge(cfg, item, stage, now)
         rollout, acts = rollout.apply(report.event(stage["name"]), cal)
         actions += acts
         # The summaries go to S3 first, under a name no other attempt can use (two gates that
@@ -412,13 +413,15 @@ def _gate_once(cfg: Config, now: dt.datetime) -> Dict[str, Any]:
         "status": final["status"],
         "stage": final["stages"][min(final["current"], len(final["stages"]) - 1)]["name"],
         "health": None if report is None else {"status": report.status, "summary": report.summary},
+        "rejected_batches": rejected,
         "actions": done,
     }
 
 
 def _judge(cfg: Config, item: Mapping[str, Any], stage: Mapping[str, Any],
-           now: dt.datetime) -> Tuple[fleetpath.HealthState, fleetpath.HealthReport, Optional[str]]:
-    """The stage's health summaries, with its new sample batches ingested, judged at `now`."""
+           now: dt.datetime) -> Tuple[fleetpath.HealthState, fleetpath.HealthReport, Optional[str], List[Dict[str, Any]]]:
+    """The stage's health summaries, with its new sample batches ingested, judged at `now`;
+    the last batch read, and the batches refused."""
     policy = health_policy(cfg)
     name = stage["name"]
     stored = (item.get("health") or {}).get(name)
@@ -433,17 +436,24 @@ def _judge(cfg: Config, item: Mapping[str, Any], stage: Mapping[str, Any],
             health.add_device(d["id"], d["line"], updated.get(d["id"]) or stage["monitoring_since"])
     prefix = f"samples/{cfg.rollout_id}/{name}/"
     after = (item.get("samples_after") or {}).get(name)
+    rejected: List[Dict[str, Any]] = []
     last = None
     paginator = _s3().get_paginator("list_objects_v2")
     for page in paginator.paginate(Bucket=cfg.bucket, Prefix=prefix, **({"StartAfter": after} if after else {})):
         for obj in page.get("Contents", []):
             batch = _s3().get_object(Bucket=cfg.bucket, Key=obj["Key"])["Body"].read()
-            ingest = health.ingest(batch)
-            log.info("ingested %s: %s", obj["Key"], ingest.to_dict())
+            try:
+                ingest = health.ingest(batch)
+                log.info("ingested %s: %s", obj["Key"], ingest.to_dict())
+            except fleetpath.InputError as e:
+                # A refused batch changes nothing; it is skipped (and reported) so one bad file
+                # cannot wedge the gate. Its data is missing, and missing data is never healthy.
+                log.error("sample batch %s refused: [%s] %s", obj["Key"], e.code, e)
+                rejected.append({"key": obj["Key"], "error": e.code, "message": str(e)})
             last = obj["Key"]
     report = health.evaluate(policy, now=now)
     log.info("health of %s: %s", name, report.summary)
-    return health, report, last
+    return health, report, last, rejected
 
 
 def carry_out(cfg: Config, actions: Any, now: dt.datetime, item: Mapping[str, Any]) -> List[Dict[str, Any]]:

@@ -323,3 +323,19 @@ def test_a_gate_that_loses_the_race_leaves_no_summaries_behind(aws, monkeypatch)
     assert calls["n"] == 2 and result["health"]["status"] == "inconclusive"
     listed = aws["s3"].list_objects_v2(Bucket=BUCKET, Prefix=f"fleetpath/state/{ROLLOUT}/")["Contents"]
     assert [o["Key"] for o in listed] == [orchestrator.load_item(CFG)["health"]["canary"]]
+
+
+def test_a_refused_sample_batch_is_skipped_and_reported(aws):
+    reported = update_canary(aws)
+    t1 = max(reported.values()) + dt.timedelta(hours=1)
+    device = sorted(reported)[0]
+    bad = {"devices": [device], "device": [0], "time": [int(t1.timestamp())], "metrics": {"mqtt_connected": [1.5]}}
+    put_samples(aws, "0000-bad", bad)
+    put_samples(aws, "0001", samples(reported, 7 * 86400, t1, 800.0))
+    result = gate(t1)
+    assert result["rejected_batches"] == [{
+        "key": f"samples/{ROLLOUT}/canary/0000-bad.json", "error": "invalid_value",
+        "message": 'sample row 0, metric "mqtt_connected": 1.5 is outside [0, 1]'}]
+    assert result["health"]["status"] == "inconclusive"  # the good batch was ingested
+    assert orchestrator.load_item(CFG)["samples_after"]["canary"] == f"samples/{ROLLOUT}/canary/0001.json"
+    assert gate(t1 + dt.timedelta(minutes=5))["rejected_batches"] == []  # each batch is read once
