@@ -488,14 +488,18 @@ impl Builder {
     }
 
     /// Checks a `models` list and interns its names (unsorted ids; remapped later).
-    fn models(&mut self, models: Option<&Vec<String>>, at: &str) -> Result<Option<Vec<u32>>, GraphError> {
+    fn models(
+        &mut self,
+        models: Option<&Vec<String>>,
+        at: impl Fn() -> String,
+    ) -> Result<Option<Vec<u32>>, GraphError> {
         let Some(models) = models else { return Ok(None) };
         if models.is_empty() {
-            return Err(GraphError::EmptyModels { at: format!("{at}.models") });
+            return Err(GraphError::EmptyModels { at: format!("{}.models", at()) });
         }
         let mut ids = Vec::with_capacity(models.len());
         for (j, m) in models.iter().enumerate() {
-            check_non_empty(m, || format!("{at}.models[{j}]"))?;
+            check_non_empty(m, || format!("{}.models[{j}]", at()))?;
             ids.push(self.intern(m));
         }
         Ok(Some(ids))
@@ -517,7 +521,7 @@ impl Builder {
                 .map_err(|source| GraphError::Version { at: format!("{}.version", here()), source })?;
             let models = match &spec.models {
                 None => None,
-                models => self.models(models.as_ref(), &here())?,
+                models => self.models(models.as_ref(), here)?,
             };
             for key in spec.labels.keys() {
                 check_non_empty(key, || format!("{}.labels", here()))?;
@@ -564,13 +568,13 @@ impl Builder {
         // Edge and downgrade models are interned too, so queries can name them.
         let mut edge_model_ids: Vec<(u32, Vec<u32>)> = Vec::new();
         for (i, edge) in manifest.edges.iter().enumerate().filter(|(_, e)| e.models.is_some()) {
-            if let Some(ids) = self.models(edge.models.as_ref(), &at("edges", i))? {
+            if let Some(ids) = self.models(edge.models.as_ref(), || at("edges", i))? {
                 edge_model_ids.push((u32::try_from(i).unwrap_or(u32::MAX), ids));
             }
         }
         let mut downgrade_model_ids = Vec::with_capacity(manifest.downgrades.len());
         for (i, d) in manifest.downgrades.iter().enumerate() {
-            downgrade_model_ids.push(self.models(d.models.as_ref(), &at("downgrades", i))?);
+            downgrade_model_ids.push(self.models(d.models.as_ref(), || at("downgrades", i))?);
         }
         // Remap model ids so that id order is name order (deterministic output everywhere).
         let mut order: Vec<u32> = (0..u32::try_from(self.model_names.len()).unwrap_or(u32::MAX)).collect();
