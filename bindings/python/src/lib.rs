@@ -49,6 +49,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(health::health_event, m)?)?;
     m.add_function(wrap_pyfunction!(health::_column_address, m)?)?;
     m.add_function(wrap_pyfunction!(s3::observe_head, m)?)?;
+    m.add_function(wrap_pyfunction!(s3::restore_request, m)?)?;
+    m.add_function(wrap_pyfunction!(rollout::py_plan_prefetch, m)?)?;
     m.add_function(wrap_pyfunction!(rollout::py_plan_rollout, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;
     Ok(())

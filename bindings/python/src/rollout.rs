@@ -38,6 +38,37 @@ pub(crate) fn py_plan_rollout<'py>(
     })
 }
 
+/// The prefetch plan of a rollout: which archived artifacts to restore, at which tier and by
+/// when, so each is ready when its stage's window opens (a dict of the plan).
+#[pyfunction]
+#[pyo3(name = "plan_prefetch", signature = (rollout, graph, availability_json, at, calendar=None, policy_json=None))]
+pub(crate) fn py_plan_prefetch<'py>(
+    py: Python<'py>,
+    rollout: &PyRollout,
+    graph: &PyGraph,
+    availability_json: &str,
+    at: &str,
+    calendar: Option<&PyCalendar>,
+    policy_json: Option<&str>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let observed: std::collections::BTreeMap<String, fleetpath::Availability> =
+        json(py, "availability", availability_json)?;
+    let policy: fleetpath::prefetch::PrefetchPolicy = policy_json
+        .map_or_else(|| Ok(fleetpath::prefetch::PrefetchPolicy::default()), |t| json(py, "prefetch policy", t))?;
+    let at = timestamp(py, at)?;
+    guard(py, || {
+        let plan = fleetpath::prefetch::plan_prefetch(
+            &rollout.inner,
+            &graph.inner,
+            calendar.map(|c| &c.inner),
+            &observed,
+            &policy,
+            at,
+        );
+        to_py(py, &plan)
+    })
+}
+
 /// Shift and maintenance calendars per site (native half of `fleetpath.Calendar`).
 #[pyclass(module = "fleetpath._native", frozen, name = "Calendar")]
 pub(crate) struct PyCalendar {

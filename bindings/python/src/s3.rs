@@ -2,8 +2,8 @@
 //! `fleetpath-aws`'s pure header code (no SDK), so a Python host using boto3 gets the same
 //! availability and integrity answers as the Rust store.
 
-use fleetpath::{Artifact, RestoreTier, RestoreTimes};
-use fleetpath_aws::object::{Head, restoring_window};
+use fleetpath::{Artifact, RestoreTier, RestoreTimes, StorageClass};
+use fleetpath_aws::object::{Head, restore_days, restoring_window};
 use pyo3::prelude::*;
 use serde::Deserialize;
 
@@ -72,5 +72,44 @@ pub(crate) fn observe_head<'py>(
             .availability(|class| restoring_window(&times, class, tier, since))
             .map_err(|e| raise_with(py, "bad_header", &e.to_string(), &serde_json::Map::new()))?;
         to_py(py, &Observed { availability, integrity })
+    })
+}
+
+/// The `RestoreRequest` of boto3's `restore_object` for an object of `class` at `tier`:
+/// `{"Days": days, "GlacierJobParameters": {"Tier": "Standard"}}`, without `Days` for
+/// Intelligent-Tiering's archive tiers (the rule of `fleetpath-aws`'s store). A tier the
+/// class does not offer (Deep Archive has no Expedited) is refused.
+#[pyfunction]
+pub(crate) fn restore_request<'py>(
+    py: Python<'py>,
+    storage_class: &str,
+    tier: &str,
+    days: u32,
+) -> PyResult<Bound<'py, PyAny>> {
+    let class: StorageClass = json(py, "storage class", &serde_json::to_string(storage_class).unwrap_or_default())?;
+    let tier: RestoreTier = json(py, "tier", &serde_json::to_string(tier).unwrap_or_default())?;
+    guard(py, || {
+        if RestoreTimes::default().duration(class, tier).is_none() {
+            let mut fields = serde_json::Map::new();
+            fields.insert("class".into(), serde_json::to_value(class).unwrap_or_default());
+            fields.insert("tier".into(), serde_json::to_value(tier).unwrap_or_default());
+            return Err(raise_with(
+                py,
+                "tier_unavailable",
+                &format!("RestoreObject: {class:?} has no {tier:?} restore"),
+                &fields,
+            ));
+        }
+        let tier_name = match tier {
+            RestoreTier::Expedited => "Expedited",
+            RestoreTier::Standard => "Standard",
+            RestoreTier::Bulk => "Bulk",
+        };
+        let mut request = serde_json::Map::new();
+        if let Some(days) = restore_days(class, days) {
+            request.insert("Days".into(), days.into());
+        }
+        request.insert("GlacierJobParameters".into(), serde_json::json!({ "Tier": tier_name }));
+        to_py(py, &request)
     })
 }

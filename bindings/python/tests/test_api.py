@@ -234,3 +234,22 @@ def test_the_native_classes_examples_run():
                 runner.run(test)
     assert ran >= 10
     assert runner.summarize(verbose=False).failed == 0
+
+
+def test_prefetch_plans_follow_the_observed_availability():
+    from fleetpath import examples
+
+    g, fleet, cal = examples.seed_graph(), examples.seed_fleet(), examples.seed_calendar()
+    plan = fleetpath.plan_rollout(g, fleet, "6.15.008", "r-1")
+    started, _ = fleetpath.Rollout.new(plan, fleet, g).apply({"type": "start", "at": "2026-11-23T08:00:00Z"}, cal)
+    keys = ["firmware/ip-module/5.6.30.bin", "firmware/ip-module/6.15.008.bin"]
+    ready = {k: {"state": "available", "class": "standard"} for k in keys}
+    assert fleetpath.plan_prefetch(started, g, ready, "2026-11-23T08:00:00Z", calendar=cal).to_dict()["ready"] == 2
+    restoring = {k: {"state": "restoring", "class": "deep_archive", "since": "2026-11-23T07:00:00Z",
+                     "ready_by": "2026-11-23T12:00:00Z"} for k in keys}
+    plan = fleetpath.plan_prefetch(started, g, restoring, "2026-11-23T08:00:00Z", calendar=cal)
+    assert [(i.action, i.is_due) for i in plan.items] == [("restoring", False), ("restoring", False)]
+    unobserved = fleetpath.plan_prefetch(started, g, {}, "2026-11-23T08:00:00Z", calendar=cal)
+    assert {i.action for i in unobserved.due()} == {"check"}
+    with pytest.raises(fleetpath.InvalidJsonError, match="prefetch policy"):
+        fleetpath.plan_prefetch(started, g, {}, "2026-11-23T08:00:00Z", policy={"tiers": ["instant"]})

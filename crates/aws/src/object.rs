@@ -126,6 +126,25 @@ pub fn restoring_window(
     (since, ready.unwrap_or(since))
 }
 
+/// The `Days` of a `RestoreObject` request for `class`: `days` (at least 1), or `None` for
+/// Intelligent-Tiering's archive tiers, which take no `Days` (the object returns to the
+/// frequent tier instead of getting a temporary copy).
+///
+/// ```
+/// use fleetpath::StorageClass;
+/// use fleetpath_aws::object::restore_days;
+///
+/// assert_eq!(restore_days(StorageClass::GlacierFlexibleRetrieval, 7), Some(7));
+/// assert_eq!(restore_days(StorageClass::DeepArchive, 0), Some(1));
+/// assert_eq!(restore_days(StorageClass::IntelligentTieringArchive, 7), None);
+/// ```
+pub fn restore_days(class: StorageClass, days: u32) -> Option<u32> {
+    match class {
+        StorageClass::IntelligentTieringArchive | StorageClass::IntelligentTieringDeepArchive => None,
+        _ => Some(days.max(1)),
+    }
+}
+
 /// The parts of a `HEAD` response that decide availability and integrity, as S3 spells them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Head<'a> {

@@ -281,10 +281,8 @@ impl S3ArtifactStore {
             .build()
             .map_err(|e| S3Error::Config { detail: e.to_string() })?;
         let mut request = RestoreRequest::builder().glacier_job_parameters(job);
-        // Intelligent-Tiering's archive tiers take no `Days`: the object returns to the
-        // frequent tier instead of getting a temporary copy.
-        if !matches!(class, StorageClass::IntelligentTieringArchive | StorageClass::IntelligentTieringDeepArchive) {
-            request = request.days(i32::try_from(days.max(1)).unwrap_or(i32::MAX));
+        if let Some(days) = crate::object::restore_days(class, days) {
+            request = request.days(i32::try_from(days).unwrap_or(i32::MAX));
         }
         let result = Box::pin(
             self.inner

@@ -20,6 +20,8 @@ from ._records import (
     Hop,
     LintFinding,
     Path,
+    PrefetchItem,
+    PrefetchPlan,
     Record,
     Release,
     RolloutPlan,
@@ -33,7 +35,7 @@ from .fleet import Fleet
 from .graph import RouteTable, UpgradeGraph
 from .health import Finding, HealthPolicy, HealthReport, HealthState, IngestReport
 from .retry import RetryDecision, RetryPolicy
-from .rollout import Calendar, Rollout, plan_rollout
+from .rollout import Calendar, Rollout, plan_prefetch, plan_rollout
 from . import examples, s3  # noqa: E402  (submodules: fleetpath.s3, fleetpath.examples)
 
 __all__ = [
@@ -52,6 +54,7 @@ __all__ = [
     "Calendar",
     "Rollout",
     "plan_rollout",
+    "plan_prefetch",
     "HealthPolicy",
     "HealthState",
     "HealthReport",
@@ -69,6 +72,8 @@ __all__ = [
     "RouteEntry",
     "Device",
     "RolloutPlan",
+    "PrefetchPlan",
+    "PrefetchItem",
     "Window",
     "Action",
     "Decision",

@@ -25,7 +25,9 @@ __all__ = [
     "_panic_for_tests",
     "health_event",
     "observe_head",
+    "plan_prefetch",
     "plan_rollout",
+    "restore_request",
 ]
 ERROR_CODES: List[Tuple[str, List[str]]]
 DECISION_REASONS: List[str]
@@ -212,3 +214,12 @@ class RetryPolicy:
     def delay_ms(self, device: str, attempt: int, previous_ms: int) -> int: ...
     def after_failure(self, device: str, at: str, state_json: Optional[str] = None) -> Tuple[_Json, _Json]: ...
     def to_json(self) -> str: ...
+def restore_request(storage_class: str, tier: str, days: int) -> _Json: ...
+def plan_prefetch(
+    rollout: Rollout,
+    graph: UpgradeGraph,
+    availability_json: str,
+    at: str,
+    calendar: Optional[Calendar] = None,
+    policy_json: Optional[str] = None,
+) -> _Json: ...

@@ -270,6 +270,95 @@ class RolloutPlan(Record):
     excluded: "Field[Tuple[Record, ...]]" = Field("excluded")
 
 
+class PrefetchItem(Record):
+    """One artifact a coming stage needs: `artifact`, `version`, `purpose` (`upgrade` or
+    `rollback`), `stage`, `needed_at`, and `action`: `restore` (with `class`, `tier`,
+    `request_by`, `due`, `days`), `late` (even the fastest tier misses: restore now),
+    `restoring` (`ready_by`, `late`), `missing` or `check` (not observed).
+
+    >>> from fleetpath import Rollout, examples, plan_prefetch, plan_rollout
+    >>> g, fleet = examples.seed_graph(), examples.seed_fleet()
+    >>> r, _ = Rollout.new(plan_rollout(g, fleet, "6.15.008", "r-1"), fleet, g).apply(
+    ...     {"type": "start", "at": "2026-11-23T08:00:00Z"})
+    >>> seen = {rel.artifact.key: {"state": "archived", "class": "deep_archive"} for rel in g.releases()}
+    >>> plan = plan_prefetch(r, g, seen, "2026-11-23T08:00:00Z")
+    >>> item = plan.items[0]
+    >>> item.action, item.tier, item.days, item.stage  # Deep Archive cannot make a window 5 h away
+    ('late', 'standard', 7, 'canary')
+    """
+
+    __slots__ = ()
+    artifact: "Field[Record]" = Field("artifact")
+    stage: "Field[str]" = Field("stage")
+    action: "Field[str]" = Field("action")
+    tier: "Field[Optional[str]]" = Field("tier", default=None)
+    days: "Field[Optional[int]]" = Field("days", default=None)
+
+    @property
+    def is_due(self) -> bool:
+        """Whether the host must act now: a due restore, a late one, a missing or unobserved
+        object.
+
+        >>> from fleetpath import Rollout, examples, plan_prefetch, plan_rollout
+        >>> g, fleet = examples.seed_graph(), examples.seed_fleet()
+        >>> r, _ = Rollout.new(plan_rollout(g, fleet, "6.15.008", "r-1"), fleet, g).apply(
+        ...     {"type": "start", "at": "2026-11-23T08:00:00Z"})
+        >>> seen = {rel.artifact.key: {"state": "archived", "class": "deep_archive"} for rel in g.releases()}
+        >>> plan = plan_prefetch(r, g, seen, "2026-11-23T08:00:00Z")
+        >>> [i.is_due for i in plan.items]
+        [True, True]
+        """
+        data = object.__getattribute__(self, "_data")
+        return bool(data.get("due", data["action"] in ("late", "missing", "check")))
+
+
+class PrefetchPlan(Record):
+    """A prefetch plan: `at`, `stages` (each stage's earliest start), `items` (by deadline,
+    then key) and `ready` (artifacts already downloadable).
+
+    >>> from fleetpath import Rollout, examples, plan_prefetch, plan_rollout
+    >>> g, fleet = examples.seed_graph(), examples.seed_fleet()
+    >>> r, _ = Rollout.new(plan_rollout(g, fleet, "6.15.008", "r-1"), fleet, g).apply(
+    ...     {"type": "start", "at": "2026-11-23T08:00:00Z"})
+    >>> seen = {rel.artifact.key: {"state": "archived", "class": "deep_archive"} for rel in g.releases()}
+    >>> plan = plan_prefetch(r, g, seen, "2026-11-23T08:00:00Z")
+    >>> plan.ready, [stage for stage, _ in plan.stages]
+    (0, ['canary', 'early', 'production'])
+    """
+
+    __slots__ = ()
+    ready: "Field[int]" = Field("ready")
+
+    @property
+    def items(self) -> Tuple[PrefetchItem, ...]:
+        """Every item, by deadline, then key.
+
+        >>> from fleetpath import Rollout, examples, plan_prefetch, plan_rollout
+        >>> g, fleet = examples.seed_graph(), examples.seed_fleet()
+        >>> r, _ = Rollout.new(plan_rollout(g, fleet, "6.15.008", "r-1"), fleet, g).apply(
+        ...     {"type": "start", "at": "2026-11-23T08:00:00Z"})
+        >>> seen = {rel.artifact.key: {"state": "archived", "class": "deep_archive"} for rel in g.releases()}
+        >>> plan = plan_prefetch(r, g, seen, "2026-11-23T08:00:00Z")
+        >>> [i.artifact.key for i in plan.items]
+        ['firmware/ip-module/5.6.30.bin', 'firmware/ip-module/6.15.008.bin']
+        """
+        return tuple(PrefetchItem(i) for i in object.__getattribute__(self, "_data")["items"])
+
+    def due(self) -> Tuple[PrefetchItem, ...]:
+        """The items to act on now, in the plan's order.
+
+        >>> from fleetpath import Rollout, examples, plan_prefetch, plan_rollout
+        >>> g, fleet = examples.seed_graph(), examples.seed_fleet()
+        >>> r, _ = Rollout.new(plan_rollout(g, fleet, "6.15.008", "r-1"), fleet, g).apply(
+        ...     {"type": "start", "at": "2026-11-23T08:00:00Z"})
+        >>> seen = {rel.artifact.key: {"state": "archived", "class": "deep_archive"} for rel in g.releases()}
+        >>> plan = plan_prefetch(r, g, seen, "2026-11-23T08:00:00Z")
+        >>> [(i.artifact.key, i.action) for i in plan.due()]
+        [('firmware/ip-module/5.6.30.bin', 'late'), ('firmware/ip-module/6.15.008.bin', 'late')]
+        """
+        return tuple(i for i in self.items if i.is_due)
+
+
 class Window(Record):
     """An open period of a calendar: `start`, `end` (UTC, RFC 3339 text).
 

@@ -7,7 +7,7 @@ from typing import Any, Dict, Mapping, Optional, Tuple, Union
 
 from . import _native
 from ._convert import document_text, json_text, parse_timestamp, timestamp
-from ._records import Action, RolloutPlan, Window
+from ._records import Action, PrefetchPlan, RolloutPlan, Window
 from .fleet import Fleet
 from .graph import UpgradeGraph, VersionLike
 
@@ -34,6 +34,45 @@ def plan_rollout(
     """
     return RolloutPlan(
         _native.plan_rollout(graph._native, fleet._native, target, rollout_id, json_text(policy, "policy"))
+    )
+
+
+def plan_prefetch(
+    rollout: "Rollout",
+    graph: UpgradeGraph,
+    availability: Mapping[str, Any],
+    at: When,
+    *,
+    calendar: Optional["Calendar"] = None,
+    policy: Optional[Mapping[str, Any]] = None,
+) -> PrefetchPlan:
+    """Which archived firmware the rollout's coming stages (and their rollbacks) need, and
+    when to request each restore, at which tier, so it is ready before the stage's window
+    opens. `availability` maps object keys to what a `HEAD` showed (`fleetpath.s3`); run it
+    every few minutes and request the `due()` items' restores.
+
+    >>> from fleetpath import Rollout, examples, plan_rollout
+    >>> g, fleet = examples.seed_graph(), examples.seed_fleet()
+    >>> r, _ = Rollout.new(plan_rollout(g, fleet, "6.15.008", "r-1"), fleet, g).apply(
+    ...     {"type": "start", "at": "2026-11-23T08:00:00Z"}, examples.seed_calendar())
+    >>> archived = {"state": "archived", "class": "glacier_flexible_retrieval"}
+    >>> seen = {r.artifact.key: archived for r in g.releases()}
+    >>> plan = plan_prefetch(r, g, seen, "2026-11-23T08:00:00Z", calendar=examples.seed_calendar())
+    >>> [(i.artifact.key, i.purpose, i.tier, i.request_by) for i in plan.items]  # Expedited: the window is close
+    [('firmware/ip-module/5.6.30.bin', 'rollback', 'expedited', '2026-11-23T11:55:00Z'), \
+('firmware/ip-module/6.15.008.bin', 'upgrade', 'expedited', '2026-11-23T11:55:00Z')]
+    >>> plan.due()  # nothing to request before 11:55
+    ()
+    """
+    return PrefetchPlan(
+        _native.plan_prefetch(
+            rollout._native,
+            graph._native,
+            json_text(availability, "availability"),
+            timestamp(at, "at"),
+            None if calendar is None else calendar._native,
+            json_text(policy, "prefetch policy"),
+        )
     )
 
 

@@ -110,6 +110,24 @@ def observe_head(
     )
 
 
+def restore_request(klass: str, tier: str = "standard", days: int = 7) -> Dict[str, Any]:
+    """boto3's `RestoreRequest` for `restore_object` on an object of storage class `klass`
+    (fleetpath's name: `glacier_flexible_retrieval`, `deep_archive`, …) at `tier`: no `Days`
+    for Intelligent-Tiering's archive tiers, and `TierUnavailableError` for a tier the class
+    lacks.
+
+    >>> import fleetpath.s3 as s3
+    >>> s3.restore_request("deep_archive", "bulk", 7)
+    {'Days': 7, 'GlacierJobParameters': {'Tier': 'Bulk'}}
+    >>> s3.restore_request("intelligent_tiering_archive", "standard")
+    {'GlacierJobParameters': {'Tier': 'Standard'}}
+    >>> s3.restore_request("deep_archive", "expedited")
+    Traceback (most recent call last):
+    fleetpath.errors.TierUnavailableError: RestoreObject: DeepArchive has no Expedited restore
+    """
+    return dict(_native.restore_request(klass, tier, days))
+
+
 def missing() -> Dict[str, Any]:
     """The availability of an object S3 answered 404 for.
 
@@ -120,4 +138,4 @@ def missing() -> Dict[str, Any]:
     return {"state": "missing"}
 
 
-__all__ = ["Observation", "observe_head", "head_fields", "missing"]
+__all__ = ["Observation", "observe_head", "head_fields", "restore_request", "missing"]
