@@ -44,11 +44,13 @@ import fleetpath.s3
 
 log = logging.getLogger("fleetpath.lambda")
 
-# Per container: clients, documents by ETag, availability observations (60 s).
+# Per container: clients, documents by ETag (revalidated every 30 s), availability
+# observations (60 s).
 _CLIENTS: Dict[str, Any] = {}
-_DOCUMENTS: Dict[str, Tuple[str, Any]] = {}
+_DOCUMENTS: Dict[str, Tuple[str, Any, float]] = {}
 _OBSERVED: Dict[str, Tuple[float, Dict[str, Any]]] = {}
 OBSERVATION_TTL_SECONDS = 60.0
+DOCUMENT_TTL_SECONDS = 30.0  # documents are revalidated (If-None-Match) at most this often
 CONFLICT_RETRIES = 5
 
 
@@ -86,20 +88,24 @@ def _document(cfg: Config, name: str, parse: Any, optional: bool = False) -> Any
     """An S3 document, parsed once per ETag (a 304 reuses the parsed value)."""
     key = cfg.key(name)
     cached = _DOCUMENTS.get(key)
+    if cached and time.monotonic() - cached[2] < DOCUMENT_TTL_SECONDS:
+        return cached[1]  # checked moments ago: no request at all
     args: Dict[str, Any] = {"Bucket": cfg.bucket, "Key": key}
-    if cached:
+    if cached and cached[0]:
         args["IfNoneMatch"] = cached[0]
     try:
         obj = _s3().get_object(**args)
     except ClientError as e:
         code = e.response.get("Error", {}).get("Code")
         if cached and code in ("304", "NotModified"):
+            _DOCUMENTS[key] = (cached[0], cached[1], time.monotonic())
             return cached[1]
         if optional and code in ("NoSuchKey", "404"):
+            _DOCUMENTS[key] = ("", None, time.monotonic())  # absent: checked again after the TTL
             return None
         raise
     value = parse(obj["Body"].read())
-    _DOCUMENTS[key] = (obj["ETag"], value)
+    _DOCUMENTS[key] = (obj["ETag"], value, time.monotonic())
     return value
 
 
@@ -178,9 +184,9 @@ def create_rollout(cfg: Config, target: str, at: dt.datetime, policy: Optional[M
               "updated_at": {}, "health": {}, "samples_after": {}, "restores": {}},
         ConditionExpression="attribute_not_exists(pk)",
     )
-    done = carry_out(cfg, actions, at, load_item(cfg))
+    item = load_item(cfg)
     return {"rollout": cfg.rollout_id, "revision": rollout.revision, "stages": [(s.name, len(s.devices)) for s in plan.stages],
-            "actions": done}
+            "actions": carry_out(cfg, actions, at, item), "prefetch": prefetch(cfg, rollout, at, item)}
 
 
 # --- artifacts: availability, restores, presigned URLs ----------------------------------
@@ -208,13 +214,9 @@ def observe(cfg: Config, artifact: Mapping[str, Any], now: dt.datetime, restores
     return availability
 
 
-def request_restore(cfg: Config, key: str, tier: str, days: Optional[int], at: dt.datetime, klass: str) -> str:
+def request_restore(cfg: Config, key: str, tier: str, days: int, at: dt.datetime, klass: str) -> str:
     """Asks S3 to restore an archived object (idempotent) and notes when, for `ready_by`."""
-    request: Dict[str, Any] = {"GlacierJobParameters": {"Tier": tier.capitalize()}}
-    if not klass.startswith("intelligent_tiering") and days:
-        request["Days"] = int(days)
-    if klass.startswith("intelligent_tiering"):
-        request = {}  # archive tiers of Intelligent-Tiering take no Days and no tier here
+    request = fleetpath.s3.restore_request(klass, tier, days)  # no Days for Intelligent-Tiering
     try:
         _s3().restore_object(Bucket=cfg.bucket, Key=key, RestoreRequest=request)
         outcome = "restore_requested"
@@ -230,6 +232,33 @@ def request_restore(cfg: Config, key: str, tier: str, days: Optional[int], at: d
     )
     _OBSERVED.pop(key, None)
     return outcome
+
+
+def prefetch(cfg: Config, rollout: fleetpath.Rollout, now: dt.datetime, item: Mapping[str, Any]) -> Dict[str, Any]:
+    """Restores what the coming stages (and their rollbacks) will install, each at the tier
+    and time fleetpath's prefetch plan names, so it is ready when its window opens. Safe to
+    run on every schedule tick: running restores are left alone."""
+    g, cal = graph(cfg), calendar(cfg)
+    restores = item.get("restores", {})
+    seen: Dict[str, Any] = {}
+    plan = fleetpath.plan_prefetch(rollout, g, seen, now, calendar=cal)
+    unobserved = [i.artifact.to_dict() for i in plan.items if i.action == "check"]
+    if unobserved:  # observe what the plan needs (one HEAD each), then plan again
+        seen.update({a["key"]: observe(cfg, a, now, restores) for a in unobserved})
+        plan = fleetpath.plan_prefetch(rollout, g, seen, now, calendar=cal)
+    acted: Dict[str, str] = {}
+    for i in plan.due():
+        key = i.artifact.key
+        if i.action in ("restore", "late") and i.tier is not None:
+            acted[key] = request_restore(cfg, key, i.tier, i.days or 1, now, i["class"])
+        else:
+            acted[key] = i.action  # missing: an operator must upload it
+            log.error("prefetch: %s is %s", key, i.action)
+    planned = {i.artifact.key: {k: v for k, v in i.to_dict().items() if k in ("action", "tier", "request_by", "ready_by")}
+               for i in plan.items if i.artifact.key not in acted}
+    result = {"ready": plan.ready, "acted": acted, "planned": planned}
+    log.info("prefetch %s", result)
+    return result
 
 
 def presign(cfg: Config, key: str, lifetime: int) -> str:
@@ -298,9 +327,9 @@ def _check(cfg: Config, body: Mapping[str, Any], now: dt.datetime) -> Dict[str, 
     restores = item.get("restores", {})
     availability: Dict[str, Any] = {}
     artifacts = {r.artifact.key: r.artifact.to_dict() for r in g.releases() if "artifact" in r and r.artifact}
+    policy, cal = decision_policy(cfg), calendar(cfg)
     for _ in range(4):  # observe only what the decision needs: at most the next hop's artifact
-        decider = fleetpath.Decider(g, policy=decision_policy(cfg), rollout=rollout, calendar=calendar(cfg),
-                                    availability=availability)
+        decider = fleetpath.Decider(g, policy=policy, rollout=rollout, calendar=cal, availability=availability)
         decision = decider.decide(request)
         action = decision.to_dict().get("host_action") or {}
         if action.get("type") != "check_availability":
@@ -319,7 +348,7 @@ def _check(cfg: Config, body: Mapping[str, Any], now: dt.datetime) -> Dict[str, 
     if kind == "retry_after":
         action = data.get("host_action") or {}
         if action.get("type") == "request_restore":
-            request_restore(cfg, action["key"], action["tier"], action.get("days"), now, action["class"])
+            request_restore(cfg, action["key"], action["tier"], int(action["days"]), now, action["class"])
         at = parse_time(data["at"])
         seconds = max(1, int((at - now).total_seconds()))
         return _response(503, {"action": "retry_after", "reason": decision.reason, "retry_after": seconds,
@@ -341,10 +370,11 @@ def _report(cfg: Config, body: Mapping[str, Any], now: dt.datetime) -> Dict[str,
     elif result == "failed":
         outcome["reason"] = str(body.get("reason", "unspecified"))
     event = {"type": "device_reported", "at": now, "device": body["device"], "outcome": outcome}
+    cal = calendar(cfg)
     for _ in range(CONFLICT_RETRIES):
         item = load_item(cfg)
         rollout = fleetpath.Rollout.from_json(item["state"])
-        state, actions = rollout.apply(event, calendar(cfg))
+        state, actions = rollout.apply(event, cal)
         extra = {f"updated_at.{body['device']}": fleetpath_time(now)} if result == "succeeded" else {}
         try:
             save_item(cfg, int(item["revision"]), state, extra)
@@ -406,6 +436,7 @@ def _gate_once(cfg: Config, now: dt.datetime) -> Dict[str, Any]:
                 _s3().delete_object(Bucket=cfg.bucket, Key=written)
             raise
     done = carry_out(cfg, actions, now, item)
+    restored = prefetch(cfg, rollout, now, item) if rollout.to_dict()["status"]["state"] in ("running", "paused") else None
     final = rollout.to_dict()
     return {
         "rollout": cfg.rollout_id,
@@ -415,6 +446,7 @@ def _gate_once(cfg: Config, now: dt.datetime) -> Dict[str, Any]:
         "health": None if report is None else {"status": report.status, "summary": report.summary},
         "rejected_batches": rejected,
         "actions": done,
+        "prefetch": restored,
     }
 
 
@@ -457,23 +489,14 @@ def _judge(cfg: Config, item: Mapping[str, Any], stage: Mapping[str, Any],
 
 
 def carry_out(cfg: Config, actions: Any, now: dt.datetime, item: Mapping[str, Any]) -> List[Dict[str, Any]]:
-    """Does what the rollout asked: restores ahead of windows; the rest is reported (an IoT
-    job or SNS message in production; devices learn their part from update-check)."""
+    """Reports what the rollout asked (an IoT job or SNS message in production; devices learn
+    their part from update-check; restores are `prefetch`'s)."""
     done = []
-    restores = item.get("restores", {})
     for action in actions:
         a = action.to_dict()
         entry: Dict[str, Any] = {"type": a["type"]}
-        if a["type"] == "prefetch":
-            entry["stage"] = a["stage"]
-            entry["artifacts"] = {}
-            for artifact in a["artifacts"]:
-                seen = observe(cfg, artifact, now, restores)
-                if seen["state"] == "archived":
-                    outcome = request_restore(cfg, artifact["key"], "standard", 7, now, seen["class"])
-                else:
-                    outcome = seen["state"]
-                entry["artifacts"][artifact["key"]] = outcome
+        if a["type"] == "prefetch":  # carried out by `prefetch`, which plans tiers and times
+            entry.update(stage=a["stage"], artifacts=len(a["artifacts"]))
         elif a["type"] == "update_devices":
             entry.update(stage=a["stage"], devices=len(a["devices"]))
         elif a["type"] == "roll_back":
