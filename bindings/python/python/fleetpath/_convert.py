@@ -34,27 +34,30 @@ def document_text(source: Any, what: str) -> str:
 
 
 def json_text(value: Any, what: str) -> str:
-    """A dict / list / record as JSON text (`to_dict()` for records), or text as it is."""
+    """A dict / list / record as JSON text (see `plain`), or text as it is."""
     if value is None or isinstance(value, str):
         return value  # type: ignore[return-value]
-    to_dict = getattr(value, "to_dict", None)
-    if callable(to_dict):
-        value = to_dict()
-    try:
-        return json.dumps(value, default=_default)
-    except TypeError as e:
-        raise InvalidInputError(f"{what}: {e}") from None
+    return json.dumps(plain(value, what))
 
 
-def _default(value: Any) -> Any:
+def plain(value: Any, what: str) -> Any:
+    """`value` as the plain Python objects of its JSON form: aware datetimes as RFC 3339 text,
+    versions and paths as strings, records as their `to_dict()`; anything else that JSON
+    cannot hold is refused with `InvalidInputError` naming where it was."""
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
     if isinstance(value, _dt.datetime):
-        return timestamp(value)
+        return timestamp(value, what)
     to_dict = getattr(value, "to_dict", None)
     if callable(to_dict):
         return to_dict()
-    if hasattr(value, "__fspath__") or type(value).__name__ == "Version":
+    if isinstance(value, Mapping):
+        return {k: plain(v, f"{what}.{k}") for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v, f"{what}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, os.PathLike) or type(value).__name__ == "Version":
         return str(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+    raise InvalidInputError(f"{what}: {type(value).__name__} is not part of a JSON document")
 
 
 def timestamp(value: Any, what: str = "datetime") -> str:

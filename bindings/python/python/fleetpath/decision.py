@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
 from typing import Any, Dict, Iterable, Mapping, Optional, Tuple
 
 from . import _native
-from ._convert import gc_paused, json_text, timestamp
+from ._convert import gc_paused, json_text, plain, timestamp
 from ._native import Version
 from ._records import Decision
 from .errors import InvalidInputError, InvalidJsonError
@@ -131,21 +130,4 @@ def _request(request: Mapping[str, Any]) -> Dict[str, Any]:
         and request.get("retry") is None
     ):
         return request  # already plain: the common case, no copy
-    return {k: _plain(v, f"request.{k}") for k, v in request.items()}
-
-
-def _plain(value: Any, what: str) -> Any:
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    if isinstance(value, _dt.datetime):
-        return timestamp(value, what)
-    if isinstance(value, Version):
-        return str(value)
-    to_dict = getattr(value, "to_dict", None)
-    if callable(to_dict):
-        return to_dict()
-    if isinstance(value, Mapping):
-        return {k: _plain(v, f"{what}.{k}") for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v, f"{what}[{i}]") for i, v in enumerate(value)]
-    raise InvalidInputError(f"{what}: {type(value).__name__} is not part of a request's JSON form")
+    return {k: plain(v, f"request.{k}") for k, v in request.items()}

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import math
 import sys
 from typing import Any, Dict, Iterable, Mapping, Optional, Sequence, Tuple, Union
 
@@ -434,8 +435,8 @@ def _times(column: Any) -> Any:
 
 
 def _unix(t: _dt.datetime, i: int) -> int:
-    text = timestamp(t, f"time[{i}]")  # refuses naive datetimes
-    return int(_dt.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
+    timestamp(t, f"time[{i}]")  # refuses naive datetimes
+    return math.floor(t.timestamp())  # the second it falls in
 
 
 def _column(column: Any, kind: str, what: str) -> Tuple[str, Any]:
