@@ -19,7 +19,7 @@ use crate::errors::{core, guard, json, raise, to_py};
 use crate::rollout::timestamp;
 
 /// Whether columns can be read in place through the buffer protocol (stable ABI ≥ 3.11).
-pub(crate) const BUFFER_PROTOCOL: bool = cfg!(any(not(Py_LIMITED_API), Py_3_11));
+pub(crate) const BUFFER_PROTOCOL: bool = cfg!(buffer_protocol);
 
 /// A health policy (native half of `fleetpath.HealthPolicy`).
 #[pyclass(module = "fleetpath._native", frozen, name = "HealthPolicy")]
@@ -53,19 +53,19 @@ impl PyHealthPolicy {
 
 /// One column of a batch: borrowed from a Python buffer, or owned.
 enum Column<T: ColumnValue> {
-    #[cfg(any(not(Py_LIMITED_API), Py_3_11))]
+    #[cfg(buffer_protocol)]
     Buffer(pyo3::buffer::PyBuffer<T>),
     Owned(Vec<T>),
 }
 
 /// What a buffer may hold (nothing, in builds without the buffer protocol).
-#[cfg(any(not(Py_LIMITED_API), Py_3_11))]
+#[cfg(buffer_protocol)]
 trait BufferElement: pyo3::buffer::Element {}
-#[cfg(any(not(Py_LIMITED_API), Py_3_11))]
+#[cfg(buffer_protocol)]
 impl<T: pyo3::buffer::Element> BufferElement for T {}
-#[cfg(not(any(not(Py_LIMITED_API), Py_3_11)))]
+#[cfg(not(buffer_protocol))]
 trait BufferElement {}
-#[cfg(not(any(not(Py_LIMITED_API), Py_3_11)))]
+#[cfg(not(buffer_protocol))]
 impl<T> BufferElement for T {}
 
 /// The element types of sample columns.
@@ -100,7 +100,7 @@ impl<T: ColumnValue> Column<T> {
     fn read(py: Python<'_>, what: &str, mode: &str, object: &Bound<'_, PyAny>) -> PyResult<Self> {
         let invalid = |message: String| raise(py, "invalid_input", &format!("{what}: {message}"));
         match mode {
-            #[cfg(any(not(Py_LIMITED_API), Py_3_11))]
+            #[cfg(buffer_protocol)]
             "buffer" => {
                 let buffer = pyo3::buffer::PyBuffer::<T>::get(object)
                     .map_err(|e| invalid(format!("not a buffer of the column's type ({e})")))?;
@@ -144,7 +144,7 @@ impl<T: ColumnValue> Column<T> {
     /// The values, in place.
     fn slice(&self) -> &[T] {
         match self {
-            #[cfg(any(not(Py_LIMITED_API), Py_3_11))]
+            #[cfg(buffer_protocol)]
             Self::Buffer(buffer) => buffer_slice(buffer),
             Self::Owned(values) => values,
         }
@@ -152,7 +152,7 @@ impl<T: ColumnValue> Column<T> {
 }
 
 /// A contiguous buffer's items as a plain slice, read in place.
-#[cfg(any(not(Py_LIMITED_API), Py_3_11))]
+#[cfg(buffer_protocol)]
 #[allow(unsafe_code)]
 fn buffer_slice<T: ColumnValue>(buffer: &pyo3::buffer::PyBuffer<T>) -> &[T] {
     let Some(ptr) = buffer.as_slice_ptr() else { return &[] };
