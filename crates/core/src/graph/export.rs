@@ -76,7 +76,7 @@ impl UpgradeGraph {
             let _ = writeln!(out, "  r{} -> r{}{};", edge.from, edge.to, dot_attrs(&attrs));
         }
         for hop in &self.inner.blocked {
-            let reason = self.inner.manifest.edges[hop.spec as usize].blocked.as_deref().unwrap_or_default();
+            let reason = self.blocked_reason(hop.spec);
             let _ = writeln!(
                 out,
                 "  r{} -> r{} [color=\"#c0392b\", fontcolor=\"#c0392b\", style=dotted, arrowhead=tee, constraint=false, label=\"blocked: {}\"];",
@@ -131,7 +131,7 @@ impl UpgradeGraph {
         }
         let mut blocked_links = Vec::new();
         for hop in &self.inner.blocked {
-            let reason = self.inner.manifest.edges[hop.spec as usize].blocked.as_deref().unwrap_or_default();
+            let reason = self.blocked_reason(hop.spec);
             let _ = writeln!(out, "  r{} --x|\"blocked: {}\"| r{}", hop.from, mermaid_escape(reason), hop.to);
             blocked_links.push(link.to_string());
             link += 1;

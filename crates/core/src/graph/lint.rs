@@ -275,7 +275,8 @@ impl UpgradeGraph {
         let manifest = &self.inner.manifest;
         let declared = self.models();
         let lookup = |text: &str| text.parse().ok().and_then(|v| self.release(&v));
-        for (i, edge) in manifest.edges.iter().enumerate() {
+        let edges = self.edge_specs();
+        for (i, edge) in edges.iter().enumerate() {
             if edge.blocked.is_none() {
                 if let Some(to) = lookup(&edge.to).filter(|r| r.status() == super::ReleaseStatus::Blocked) {
                     findings.push(LintFinding::new(
@@ -291,7 +292,7 @@ impl UpgradeGraph {
         }
         for &(i, matched) in &self.inner.range_stats {
             if matched == 0 {
-                let edge = &manifest.edges[i];
+                let edge = &edges[i];
                 findings.push(LintFinding::new(
                     LintCode::RangeMatchesNothing,
                     Subject::Edge { index: i },

@@ -59,14 +59,16 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod build;
 mod error;
 mod export;
 mod lint;
+mod load;
 mod manifest;
 mod resolve;
 
-use rustc_hash::{FxBuildHasher, FxHashMap as HashMap};
-use std::sync::Arc;
+use rustc_hash::FxHashMap as HashMap;
+use std::sync::{Arc, OnceLock};
 
 use petgraph::csr::Csr;
 use serde::{Serialize, Serializer};
@@ -79,7 +81,7 @@ pub use manifest::{
 };
 pub use resolve::{Constraints, Hop, Path, RouteEntry, RouteTable};
 
-use crate::version::{Version, VersionRange};
+use crate::version::Version;
 
 /// Node flags.
 const BLOCKED: u8 = 1;
@@ -201,7 +203,7 @@ pub struct UpgradeGraph {
 }
 
 struct Inner {
-    /// The document, minus its releases (moved into `releases`).
+    /// The document, minus its releases (moved into `releases`) and edges (`stored_edges`).
     manifest: Manifest,
     /// Sorted by version: a node's index is its rank, so every upgrade edge goes up.
     releases: Vec<Release>,
@@ -224,6 +226,13 @@ struct Inner {
     downgrades: Vec<CompiledDowngrade>,
     /// Range edges: spec index and how many older releases they matched (for lint).
     range_stats: Vec<(usize, usize)>,
+    /// The manifest's `edges` entries that are more than an explicit upgrade between two
+    /// release spellings, by index (the others are rebuilt from `edges`).
+    stored_edges: Vec<(u32, build::StoredEdge)>,
+    /// How many entries the manifest's `edges` has.
+    edge_count: usize,
+    /// The same entries as written, built on first use.
+    edge_specs: OnceLock<Vec<EdgeSpec>>,
 }
 
 impl std::fmt::Debug for UpgradeGraph {
@@ -253,7 +262,7 @@ impl UpgradeGraph {
     /// # Errors
     /// Any [`GraphError`]: see [`Manifest::from_json`] and [`UpgradeGraph::new`].
     pub fn from_json(json: &str) -> Result<Self, GraphError> {
-        Self::new(Manifest::from_json(json)?)
+        load::from_json(json).map(|inner| Self { inner: Arc::new(inner) })
     }
 
     /// Checks and compiles a manifest.
@@ -265,7 +274,7 @@ impl UpgradeGraph {
     /// # Complexity
     /// O(R log R + E log E + G·R) for R releases, E explicit edges and G range edges.
     pub fn new(manifest: Manifest) -> Result<Self, GraphError> {
-        Builder::default().build(manifest).map(|inner| Self { inner: Arc::new(inner) })
+        build::build(manifest).map(|inner| Self { inner: Arc::new(inner) })
     }
 
     /// The manifest this graph was compiled from, rebuilt (releases in document order).
@@ -275,6 +284,7 @@ impl UpgradeGraph {
         let mut releases: Vec<&Release> = self.inner.releases.iter().collect();
         releases.sort_unstable_by_key(|r| r.position);
         manifest.releases = releases.into_iter().map(|r| r.spec.clone()).collect();
+        manifest.edges = self.edge_specs().to_vec();
         manifest
     }
 
@@ -285,7 +295,15 @@ impl UpgradeGraph {
 
     /// The manifest's `edges` entries, as written (a [`Hop`]'s `edge` indexes this list).
     pub fn edge_specs(&self) -> &[EdgeSpec] {
-        &self.inner.manifest.edges
+        let inner = &self.inner;
+        inner
+            .edge_specs
+            .get_or_init(|| build::edge_specs(&inner.stored_edges, &inner.edges, &inner.releases, inner.edge_count))
+    }
+
+    /// The reason of a blocked edge entry (`spec` indexes the manifest's `edges`).
+    fn blocked_reason(&self, spec: u32) -> &str {
+        build::stored_edge(&self.inner.stored_edges, spec).and_then(build::StoredEdge::blocked).unwrap_or_default()
     }
 
     /// The manifest's `downgrades` entries, as written.
@@ -327,14 +345,13 @@ impl UpgradeGraph {
     /// edges expand to), sorted by source then target, with the reason.
     pub fn blocked_hops(&self) -> impl Iterator<Item = (EdgeRef<'_>, &str)> + '_ {
         self.inner.blocked.iter().map(|b| {
-            let spec = &self.inner.manifest.edges[b.spec as usize];
             let edge = EdgeRef {
                 from: &self.inner.releases[b.from as usize],
                 to: &self.inner.releases[b.to as usize],
                 spec: b.spec as usize,
-                generated: spec.from_range.is_some(),
+                generated: build::stored_edge(&self.inner.stored_edges, b.spec).is_some_and(|e| e.from_range.is_some()),
             };
-            (edge, spec.blocked.as_deref().unwrap_or_default())
+            (edge, self.blocked_reason(b.spec))
         })
     }
 
@@ -461,489 +478,9 @@ fn adjacent(csr: &Adjacency, node: u32) -> (&[u32], &[u32]) {
     if (node as usize) < csr.node_count() { (csr.neighbors_slice(node), csr.edges_slice(node)) } else { (&[], &[]) }
 }
 
-/// Builds `Inner` from a manifest, validating as it goes.
-#[derive(Default)]
-struct Builder {
-    model_ids: HashMap<String, u32>,
-    model_names: Vec<String>,
-}
-
-fn at(list: &str, i: usize) -> String {
-    format!("{list}[{i}]")
-}
-
-fn check_non_empty(value: &str, at: impl FnOnce() -> String) -> Result<(), GraphError> {
-    if value.trim().is_empty() { Err(GraphError::EmptyField { at: at() }) } else { Ok(()) }
-}
-
-impl Builder {
-    fn intern(&mut self, name: &str) -> u32 {
-        if let Some(&id) = self.model_ids.get(name) {
-            return id;
-        }
-        let id = u32::try_from(self.model_names.len()).unwrap_or(u32::MAX);
-        self.model_ids.insert(name.to_owned(), id);
-        self.model_names.push(name.to_owned());
-        id
-    }
-
-    /// Checks a `models` list and interns its names (unsorted ids; remapped later).
-    fn models(
-        &mut self,
-        models: Option<&Vec<String>>,
-        at: impl Fn() -> String,
-    ) -> Result<Option<Vec<u32>>, GraphError> {
-        let Some(models) = models else { return Ok(None) };
-        if models.is_empty() {
-            return Err(GraphError::EmptyModels { at: format!("{}.models", at()) });
-        }
-        let mut ids = Vec::with_capacity(models.len());
-        for (j, m) in models.iter().enumerate() {
-            check_non_empty(m, || format!("{}.models[{j}]", at()))?;
-            ids.push(self.intern(m));
-        }
-        Ok(Some(ids))
-    }
-
-    #[allow(clippy::too_many_lines)]
-    fn build(mut self, mut manifest: Manifest) -> Result<Inner, GraphError> {
-        if manifest.releases.is_empty() {
-            return Err(GraphError::NoReleases);
-        }
-        let count = manifest.releases.len();
-        check_size(count, manifest.edges.len())?;
-
-        // Releases, in document order.
-        let mut parsed = Vec::with_capacity(count);
-        for (i, spec) in manifest.releases.iter().enumerate() {
-            let here = || format!("releases[{i}]");
-            let version = Version::parse(&spec.version)
-                .map_err(|source| GraphError::Version { at: format!("{}.version", here()), source })?;
-            let models = match &spec.models {
-                None => None,
-                models => self.models(models.as_ref(), here)?,
-            };
-            for key in spec.labels.keys() {
-                check_non_empty(key, || format!("{}.labels", here()))?;
-            }
-            match (spec.status, spec.reason.as_deref()) {
-                (ReleaseStatus::Blocked, None) => return Err(GraphError::MissingReason { at: here() }),
-                (ReleaseStatus::Active, Some(_)) => return Err(GraphError::UnexpectedReason { at: here() }),
-                (_, Some(reason)) => check_non_empty(reason, || format!("{}.reason", here()))?,
-                (_, None) => {}
-            }
-            if let Some(artifact) = &spec.artifact {
-                check_non_empty(&artifact.key, || format!("{}.artifact.key", here()))?;
-                if artifact.sha256.len() != 64 || !artifact.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
-                    return Err(GraphError::InvalidSha256 {
-                        at: format!("{}.artifact.sha256", here()),
-                        value: artifact.sha256.clone(),
-                    });
-                }
-                if artifact.size == 0 {
-                    return Err(GraphError::InvalidArtifactSize { at: format!("{}.artifact.size", here()) });
-                }
-            }
-            if let Some(schema) = &spec.schema {
-                check_non_empty(schema, || format!("{}.schema", here()))?;
-            }
-            for (j, schema) in spec.reads.iter().enumerate() {
-                check_non_empty(schema, || format!("{}.reads[{j}]", here()))?;
-            }
-            parsed.push((version, models, i));
-        }
-
-        // Sort by version; equal neighbours are duplicates (the later declaration is named).
-        parsed.sort_by(|a, b| a.0.cmp(&b.0).then(a.2.cmp(&b.2)));
-        for pair in parsed.windows(2) {
-            if pair[0].0 == pair[1].0 {
-                return Err(GraphError::DuplicateRelease {
-                    version: manifest.releases[pair[1].2].version.clone(),
-                    at: at("releases", pair[1].2),
-                    first: at("releases", pair[0].2),
-                });
-            }
-        }
-
-        // Edge and downgrade models are interned too, so queries can name them.
-        let mut edge_model_ids: Vec<(u32, Vec<u32>)> = Vec::new();
-        for (i, edge) in manifest.edges.iter().enumerate().filter(|(_, e)| e.models.is_some()) {
-            if let Some(ids) = self.models(edge.models.as_ref(), || at("edges", i))? {
-                edge_model_ids.push((u32::try_from(i).unwrap_or(u32::MAX), ids));
-            }
-        }
-        let mut downgrade_model_ids = Vec::with_capacity(manifest.downgrades.len());
-        for (i, d) in manifest.downgrades.iter().enumerate() {
-            downgrade_model_ids.push(self.models(d.models.as_ref(), || at("downgrades", i))?);
-        }
-        // Remap model ids so that id order is name order (deterministic output everywhere).
-        let mut order: Vec<u32> = (0..u32::try_from(self.model_names.len()).unwrap_or(u32::MAX)).collect();
-        order.sort_by(|&a, &b| self.model_names[a as usize].cmp(&self.model_names[b as usize]));
-        let mut remap = vec![0u32; order.len()];
-        for (new, &old) in order.iter().enumerate() {
-            remap[old as usize] = u32::try_from(new).unwrap_or(u32::MAX);
-        }
-        let sorted_ids = |ids: &[u32]| -> Box<[u32]> {
-            let mut out: Vec<u32> = ids.iter().map(|&m| remap[m as usize]).collect();
-            out.sort_unstable();
-            out.dedup();
-            out.into_boxed_slice()
-        };
-        let model_names: Vec<String> = order.iter().map(|&old| self.model_names[old as usize].clone()).collect();
-        let model_ids: HashMap<String, u32> =
-            model_names.iter().enumerate().map(|(i, n)| (n.clone(), u32::try_from(i).unwrap_or(u32::MAX))).collect();
-
-        // Move the release specs out of the document (no clones); `to_manifest` puts them back.
-        let mut specs: Vec<Option<ReleaseSpec>> =
-            std::mem::take(&mut manifest.releases).into_iter().map(Some).collect();
-        let mut releases = Vec::with_capacity(count);
-        let mut flags = Vec::with_capacity(count);
-        let mut index = HashMap::with_capacity_and_hasher(count, FxBuildHasher);
-        let mut model_offsets = Vec::with_capacity(count + 1);
-        let mut model_list = Vec::new();
-        let mut barriers = Vec::new();
-        model_offsets.push(0u32);
-        for (node, (version, models, position)) in parsed.into_iter().enumerate() {
-            let node = u32::try_from(node).unwrap_or(u32::MAX);
-            // Positions are unique (one per document entry), so each spec is taken once.
-            let spec = specs[position].take().unwrap_or_else(|| unreachable!("release {position} taken twice"));
-            let mut f = 0;
-            match spec.status {
-                ReleaseStatus::Blocked => f |= BLOCKED,
-                ReleaseStatus::Archived => f |= ARCHIVED,
-                ReleaseStatus::Active => {}
-            }
-            if version.is_prerelease() {
-                f |= PRERELEASE;
-            }
-            match models {
-                None => f |= GENERIC,
-                Some(ids) => model_list.extend_from_slice(&sorted_ids(&ids)),
-            }
-            model_offsets.push(u32::try_from(model_list.len()).unwrap_or(u32::MAX));
-            if spec.barrier {
-                barriers.push(node);
-            }
-            flags.push(f);
-            index.insert(version.clone(), node);
-            releases.push(Release { version, spec, position });
-        }
-        let spelling: HashMap<&str, u32> = releases
-            .iter()
-            .enumerate()
-            .map(|(node, r)| (r.spec.version.as_str(), u32::try_from(node).unwrap_or(u32::MAX)))
-            .collect();
-
-        // Resolves a version string of an edge to a node: exact spelling first (no parse).
-        // Locations are formatted only when there is an error to report.
-        let lookup = |text: &str, at: &dyn Fn() -> String| -> Result<u32, GraphError> {
-            if let Some(&node) = spelling.get(text) {
-                return Ok(node);
-            }
-            let version = Version::parse(text).map_err(|source| GraphError::Version { at: at(), source })?;
-            index
-                .get(&version)
-                .copied()
-                .ok_or_else(|| GraphError::UnknownRelease { version: text.to_owned(), at: at() })
-        };
-
-        // Edges, pass 1 (document order): endpoints, direction, barriers. Explicit upgrades and
-        // blocked hops are collected as (from, to, spec) and checked for duplicates by sorting.
-        let mut explicit: Vec<(u32, u32, u32)> = Vec::with_capacity(manifest.edges.len());
-        let mut blocked: Vec<(u32, u32, u32)> = Vec::new();
-        let mut ranges: Vec<(usize, VersionRange, u32)> = Vec::new();
-        let duplicate = |first: u32, second: u32| {
-            let edge = &manifest.edges[second as usize];
-            GraphError::DuplicateEdge {
-                at: at("edges", second as usize),
-                first: at("edges", first as usize),
-                from: edge.from.clone().unwrap_or_default(),
-                to: edge.to.clone(),
-            }
-        };
-        // The duplicate whose second declaration comes first in the document (lists sorted).
-        let first_duplicate = |lists: [&[(u32, u32, u32)]; 2]| -> Option<(u32, u32)> {
-            let mut best: Option<(u32, u32)> = None;
-            for sorted in lists {
-                for pair in sorted.windows(2) {
-                    if (pair[0].0, pair[0].1) == (pair[1].0, pair[1].1) && best.is_none_or(|b| pair[1].2 < b.1) {
-                        best = Some((pair[0].2, pair[1].2));
-                    }
-                }
-            }
-            best
-        };
-        for (i, edge) in manifest.edges.iter().enumerate() {
-            let spec_id = u32::try_from(i).unwrap_or(u32::MAX);
-            let scanned = scan_edge(edge, i, &lookup, &barriers, &releases);
-            match scanned {
-                Ok(ScannedEdge::Explicit { from, to }) if edge.blocked.is_some() => blocked.push((from, to, spec_id)),
-                Ok(ScannedEdge::Explicit { from, to }) => explicit.push((from, to, spec_id)),
-                Ok(ScannedEdge::Range(range, to)) => ranges.push((i, range, to)),
-                Err(error) => {
-                    // Report in document order: a duplicate declared before this entry wins.
-                    explicit.sort_unstable();
-                    blocked.sort_unstable();
-                    return Err(match first_duplicate([&explicit, &blocked]) {
-                        Some((first, second)) => duplicate(first, second),
-                        None => error,
-                    });
-                }
-            }
-        }
-        explicit.sort_unstable();
-        blocked.sort_unstable();
-        if let Some((first, second)) = first_duplicate([&explicit, &blocked]) {
-            return Err(duplicate(first, second));
-        }
-        let find = |list: &[(u32, u32, u32)], from: u32, to: u32| -> Option<u32> {
-            list.binary_search_by(|e| (e.0, e.1).cmp(&(from, to))).ok().map(|k| list[k].2)
-        };
-        let conflict = |blocked_at: u32, declared_at: u32, from: u32, to: u32| GraphError::ConflictingEdge {
-            blocked_at: at("edges", blocked_at as usize),
-            declared_at: at("edges", declared_at as usize),
-            from: releases[from as usize].spec.version.clone(),
-            to: releases[to as usize].spec.version.clone(),
-        };
-        // An explicit upgrade that an explicit blocked edge names: the clash whose later entry
-        // comes first in the document.
-        let clash = blocked
-            .iter()
-            .filter_map(|&(from, to, b)| {
-                find(&explicit, from, to).map(|declared| (b.max(declared), b, declared, from, to))
-            })
-            .min();
-        if let Some((_, b, declared, from, to)) = clash {
-            return Err(conflict(b, declared, from, to));
-        }
-
-        // Pass 2a: blocked ranges expand into blocked hops.
-        let matches_older = |range: &VersionRange, to: u32| -> Vec<u32> {
-            (0..to).filter(|&u| range.matches(&releases[u as usize].version)).collect()
-        };
-        let mut range_stats = Vec::new();
-        for (i, range, to) in &ranges {
-            if manifest.edges[*i].blocked.is_none() {
-                continue;
-            }
-            let spec_id = u32::try_from(*i).unwrap_or(u32::MAX);
-            let sources = matches_older(range, *to);
-            for &from in &sources {
-                if let Some(declared) = find(&explicit, from, *to) {
-                    return Err(conflict(spec_id, declared, from, *to));
-                }
-                blocked.push((from, *to, spec_id));
-            }
-            range_stats.push((*i, sources.len()));
-        }
-        // One reason per blocked hop: the first entry in the document that blocks it.
-        blocked.sort_unstable();
-        blocked.dedup_by_key(|b| (b.0, b.1));
-
-        // Pass 2b: upgrade ranges generate edges, minus blocked, barrier-crossing and explicit ones.
-        let mut generated: Vec<(u32, u32, u32)> = Vec::new();
-        for (i, range, to) in &ranges {
-            if manifest.edges[*i].blocked.is_some() {
-                continue;
-            }
-            let spec_id = u32::try_from(*i).unwrap_or(u32::MAX);
-            let sources = matches_older(range, *to);
-            for &from in &sources {
-                if find(&blocked, from, *to).is_none()
-                    && find(&explicit, from, *to).is_none()
-                    && crossed_barrier(&barriers, from, *to).is_none()
-                {
-                    generated.push((from, *to, spec_id));
-                }
-            }
-            range_stats.push((*i, sources.len()));
-        }
-        range_stats.sort_unstable();
-        // A hop two ranges generate belongs to the first in the document.
-        generated.sort_unstable();
-        generated.dedup_by_key(|g| (g.0, g.1));
-        // Both lists are sorted and disjoint: merge them.
-        let mut edges: Vec<CompiledEdge> = Vec::with_capacity(explicit.len() + generated.len());
-        let (mut a, mut b) = (0, 0);
-        while a < explicit.len() || b < generated.len() {
-            let take_explicit = b == generated.len()
-                || (a < explicit.len() && (explicit[a].0, explicit[a].1) < (generated[b].0, generated[b].1));
-            let ((from, to, spec), generated) = if take_explicit {
-                a += 1;
-                (explicit[a - 1], false)
-            } else {
-                b += 1;
-                (generated[b - 1], true)
-            };
-            edges.push(CompiledEdge { from, to, spec, generated });
-        }
-
-        let edge_models: HashMap<u32, Box<[u32]>> =
-            edge_model_ids.iter().map(|(spec, ids)| (*spec, sorted_ids(ids))).collect();
-        let weight = |k: usize, e: &CompiledEdge| {
-            let id = u32::try_from(k).unwrap_or(EDGE_MASK);
-            if edge_models.contains_key(&e.spec) { id | RESTRICTED } else { id }
-        };
-        let forward_list: Vec<(u32, u32, u32)> =
-            edges.iter().enumerate().map(|(k, e)| (e.from, e.to, weight(k, e))).collect();
-        let node_count = releases.len();
-        let reverse_list = transpose(&forward_list, node_count);
-        let forward = csr(&forward_list, node_count);
-        let reverse = csr(&reverse_list, node_count);
-
-        let blocked: Vec<BlockedHop> =
-            blocked.into_iter().map(|(from, to, spec)| BlockedHop { from, to, spec }).collect();
-
-        // Downgrades.
-        let mut downgrades = Vec::with_capacity(manifest.downgrades.len());
-        let mut seen: HashMap<(u32, u32), usize> = HashMap::default();
-        for (i, d) in manifest.downgrades.iter().enumerate() {
-            let here = at("downgrades", i);
-            let from = lookup(&d.from, &|| format!("downgrades[{i}].from"))?;
-            let to = lookup(&d.to, &|| format!("downgrades[{i}].to"))?;
-            if let Some(migration) = &d.migration {
-                check_non_empty(&migration.component, || format!("downgrades[{i}].migration.component"))?;
-            }
-            if to >= from {
-                return Err(GraphError::DowngradeNotOlder { at: here, from: d.from.clone(), to: d.to.clone() });
-            }
-            if let Some(&first) = seen.get(&(from, to)) {
-                return Err(GraphError::DuplicateEdge {
-                    at: here,
-                    first: at("downgrades", first),
-                    from: d.from.clone(),
-                    to: d.to.clone(),
-                });
-            }
-            seen.insert((from, to), i);
-            downgrades.push(CompiledDowngrade {
-                from,
-                to,
-                spec: i,
-                models: downgrade_model_ids[i].as_deref().map(sorted_ids),
-            });
-        }
-
-        drop(spelling);
-        Ok(Inner {
-            manifest,
-            releases,
-            index,
-            flags,
-            model_names,
-            model_ids,
-            model_offsets,
-            model_list,
-            edges,
-            edge_models,
-            forward,
-            reverse,
-            blocked,
-            downgrades,
-            range_stats,
-        })
-    }
-}
-
-/// Reverses edges sorted by `(source, target)` into edges sorted by `(target, source)`, with a
-/// counting pass: O(V + E), no comparison sort.
-fn transpose(sorted: &[(u32, u32, u32)], nodes: usize) -> Vec<(u32, u32, u32)> {
-    let mut start = vec![0usize; nodes + 1];
-    for &(_, to, _) in sorted {
-        start[to as usize + 1] += 1;
-    }
-    for i in 0..nodes {
-        start[i + 1] += start[i];
-    }
-    let mut out = vec![(0, 0, 0); sorted.len()];
-    // Sources are visited in ascending order, so each target's bucket ends up sorted.
-    for &(from, to, weight) in sorted {
-        let slot = &mut start[to as usize];
-        out[*slot] = (to, from, weight);
-        *slot += 1;
-    }
-    out
-}
-
-/// The first barrier strictly between `from` and `to`, if any (`barriers` is sorted).
-fn crossed_barrier(barriers: &[u32], from: u32, to: u32) -> Option<u32> {
-    let first_after = barriers.partition_point(|&b| b <= from);
-    barriers.get(first_after).copied().filter(|&b| b < to)
-}
-
-/// An edge entry with its endpoints resolved.
-enum ScannedEdge {
-    Explicit { from: u32, to: u32 },
-    Range(VersionRange, u32),
-}
-
-/// Resolves a version string to a node; the closure gives the error location lazily.
-type Lookup<'a> = dyn Fn(&str, &dyn Fn() -> String) -> Result<u32, GraphError> + 'a;
-
-/// Checks one edge entry in isolation: its source form, endpoints, direction and barriers.
-fn scan_edge(
-    edge: &EdgeSpec,
-    i: usize,
-    lookup: &Lookup<'_>,
-    barriers: &[u32],
-    releases: &[Release],
-) -> Result<ScannedEdge, GraphError> {
-    let to = lookup(&edge.to, &|| format!("edges[{i}].to"))?;
-    if let Some(reason) = &edge.blocked {
-        check_non_empty(reason, || format!("edges[{i}].blocked"))?;
-    }
-    match (&edge.from, &edge.from_range) {
-        (Some(from_text), None) => {
-            let from = lookup(from_text, &|| format!("edges[{i}].from"))?;
-            if from >= to {
-                return Err(GraphError::EdgeNotUpgrade {
-                    at: at("edges", i),
-                    from: from_text.clone(),
-                    to: edge.to.clone(),
-                });
-            }
-            if edge.blocked.is_none() {
-                if let Some(b) = crossed_barrier(barriers, from, to) {
-                    return Err(GraphError::CrossesBarrier {
-                        at: at("edges", i),
-                        from: from_text.clone(),
-                        to: edge.to.clone(),
-                        barrier: releases[b as usize].spec.version.clone(),
-                    });
-                }
-            }
-            Ok(ScannedEdge::Explicit { from, to })
-        }
-        (None, Some(range_text)) => VersionRange::parse(range_text)
-            .map(|range| ScannedEdge::Range(range, to))
-            .map_err(|source| GraphError::Version { at: format!("edges[{i}].from_range"), source }),
-        _ => Err(GraphError::EdgeSource { at: at("edges", i) }),
-    }
-}
-
-/// Node and edge-spec indices are `u32`, with the top bit of an edge weight kept for a flag.
-fn check_size(releases: usize, edges: usize) -> Result<(), GraphError> {
-    for (what, count) in [("releases", releases), ("edges", edges)] {
-        if count >= EDGE_MASK as usize {
-            return Err(GraphError::TooLarge { what, count });
-        }
-    }
-    Ok(())
-}
-
-/// Builds a CSR with exactly `nodes` nodes from edges sorted by `(source, target)`.
-fn csr(sorted: &[(u32, u32, u32)], nodes: usize) -> Adjacency {
-    // The edges are sorted and unique by construction; an empty graph is the fallback.
-    let mut graph = Adjacency::from_sorted_edges(sorted).unwrap_or_default();
-    while graph.node_count() < nodes {
-        graph.add_node(());
-    }
-    graph
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::build::check_size;
 
     #[test]
     fn size_limits() {

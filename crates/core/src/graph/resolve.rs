@@ -390,7 +390,7 @@ impl UpgradeGraph {
                             furthest,
                             from: self.release_at(u).version.clone(),
                             to: self.release_at(v).version.clone(),
-                            reason: self.inner.manifest.edges[b.spec as usize].blocked.clone().unwrap_or_default(),
+                            reason: self.blocked_reason(b.spec).to_owned(),
                         };
                     }
                 }

@@ -1,0 +1,378 @@
+//! Reading a manifest document and compiling it in the same pass over the text.
+//!
+//! [`UpgradeGraph::from_json`](super::UpgradeGraph::from_json) does not build a [`Manifest`]
+//! first: each release entry is checked as soon as it is read, and once the releases are
+//! known, each edge entry is resolved straight from the document's text (its version strings
+//! are borrowed, not copied). Edges that come before the releases in the document are kept
+//! and resolved at the end. Errors are the same as `UpgradeGraph::new(Manifest::from_json(..)?)`
+//! gives, in the same order of precedence: the document's shape (serde's own messages, with
+//! line and column), its format version, then the build's checks in document order.
+
+use std::borrow::Cow;
+use std::cell::OnceCell;
+use std::fmt;
+
+use serde::Deserialize;
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+
+use super::build::{self, Builder, Checked, EdgeIn, Edges, Spellings, Table};
+use super::{DowngradeSpec, FORMAT_VERSION, GraphError, Inner, Manifest, OLDEST_FORMAT_VERSION, ReleaseSpec};
+
+/// Reads and compiles a manifest document.
+pub(super) fn from_json(json: &str) -> Result<Inner, GraphError> {
+    let mut deserializer = serde_json::Deserializer::from_str(json);
+    let loaded = Document.deserialize(&mut deserializer).map_err(GraphError::from_json)?;
+    deserializer.end().map_err(GraphError::from_json)?;
+    loaded.finish()
+}
+
+/// The manifest's fields, in declaration order (serde's messages list them).
+const FIELDS: &[&str] = &["format_version", "name", "description", "releases", "edges", "downgrades"];
+
+enum Key {
+    FormatVersion,
+    Name,
+    Description,
+    Releases,
+    Edges,
+    Downgrades,
+}
+
+impl<'de> Deserialize<'de> for Key {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl Visitor<'_> for KeyVisitor {
+            type Value = Key;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("field identifier")
+            }
+            fn visit_str<E: de::Error>(self, key: &str) -> Result<Key, E> {
+                Ok(match key {
+                    "format_version" => Key::FormatVersion,
+                    "name" => Key::Name,
+                    "description" => Key::Description,
+                    "releases" => Key::Releases,
+                    "edges" => Key::Edges,
+                    "downgrades" => Key::Downgrades,
+                    other => return Err(E::unknown_field(other, FIELDS)),
+                })
+            }
+        }
+        deserializer.deserialize_identifier(KeyVisitor)
+    }
+}
+
+/// A string borrowed from the document when it has no escapes.
+struct Str<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Str<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct StrVisitor;
+        impl<'de> Visitor<'de> for StrVisitor {
+            type Value = Str<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Str<'de>, E> {
+                Ok(Str(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Str<'de>, E> {
+                Ok(Str(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Str<'de>, E> {
+                Ok(Str(Cow::Owned(v)))
+            }
+        }
+        deserializer.deserialize_str(StrVisitor)
+    }
+}
+
+/// [`EdgeSpec`](super::EdgeSpec) with borrowed version strings: the same fields and messages.
+#[derive(Deserialize)]
+#[serde(rename = "EdgeSpec", deny_unknown_fields)]
+struct EdgeEntry<'a> {
+    #[serde(default, borrow)]
+    from: Option<Str<'a>>,
+    #[serde(default, borrow)]
+    from_range: Option<Str<'a>>,
+    #[serde(borrow)]
+    to: Str<'a>,
+    #[serde(default)]
+    models: Option<Vec<String>>,
+    #[serde(default)]
+    blocked: Option<String>,
+    #[serde(default)]
+    notes: Option<String>,
+}
+
+impl<'a> From<EdgeEntry<'a>> for EdgeIn<'a> {
+    fn from(e: EdgeEntry<'a>) -> Self {
+        Self {
+            from: e.from.map(|s| s.0),
+            from_range: e.from_range.map(|s| s.0),
+            to: e.to.0,
+            models: e.models,
+            blocked: e.blocked,
+            notes: e.notes,
+        }
+    }
+}
+
+/// The document read: what is left to check and compile.
+struct Loaded<'de> {
+    head: Manifest,
+    builder: Builder,
+    /// The first release entry that failed its checks, or the duplicate release.
+    failed: Option<GraphError>,
+    /// The first release that uses a format 2 field.
+    needs_format: Option<(usize, &'static str)>,
+    release_count: usize,
+    edge_count: usize,
+    table: Option<Table>,
+    edges: Edges,
+    /// Edge entries read before the releases.
+    pending: Vec<EdgeIn<'de>>,
+}
+
+impl Loaded<'_> {
+    fn finish(self) -> Result<Inner, GraphError> {
+        let Self { head, mut builder, failed, needs_format, release_count, edge_count, table, mut edges, pending } =
+            self;
+        if !(OLDEST_FORMAT_VERSION..=FORMAT_VERSION).contains(&head.format_version) {
+            return Err(GraphError::UnsupportedFormat { found: head.format_version, supported: FORMAT_VERSION });
+        }
+        if head.format_version < 2 {
+            let needs = |at: String, field: &'static str| GraphError::NeedsFormat { at, field, needs: 2 };
+            if let Some((i, field)) = needs_format {
+                return Err(needs(format!("releases[{i}]"), field));
+            }
+            if let Some(i) = head.downgrades.iter().position(|d| d.migration.is_some()) {
+                return Err(needs(format!("downgrades[{i}]"), "migration"));
+            }
+        }
+        if release_count == 0 {
+            return Err(GraphError::NoReleases);
+        }
+        build::check_size(release_count, edge_count)?;
+        if let Some(error) = failed {
+            return Err(error);
+        }
+        // Releases were read, none failed: the table exists.
+        let Some(table) = table else { return Err(GraphError::NoReleases) };
+        if !pending.is_empty() {
+            let spellings = table.spellings();
+            for (i, edge) in pending.into_iter().enumerate() {
+                edges.push(i, edge, &spellings, &mut builder);
+                if edges.failed() {
+                    break;
+                }
+            }
+        }
+        build::finish(builder, table, edges, edge_count, head)
+    }
+}
+
+/// The top-level object.
+struct Document;
+
+impl<'de> DeserializeSeed<'de> for Document {
+    type Value = Loaded<'de>;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_struct("Manifest", FIELDS, self)
+    }
+}
+
+impl<'de> Visitor<'de> for Document {
+    type Value = Loaded<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("struct Manifest")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut format_version: Option<u32> = None;
+        let mut name: Option<Option<String>> = None;
+        let mut description: Option<Option<String>> = None;
+        let mut downgrades: Option<Vec<DowngradeSpec>> = None;
+        let mut builder = Builder::default();
+        let mut failed = None;
+        let mut needs_format = None;
+        let mut release_count = None;
+        let mut edge_count = None;
+        let table: OnceCell<Table> = OnceCell::new();
+        let mut spellings: Option<Spellings<'_>> = None;
+        let mut edges = Edges::default();
+        let mut pending = Vec::new();
+        while let Some(key) = map.next_key::<Key>()? {
+            match key {
+                Key::FormatVersion => {
+                    if format_version.is_some() {
+                        return Err(de::Error::duplicate_field("format_version"));
+                    }
+                    format_version = Some(map.next_value()?);
+                }
+                Key::Name => {
+                    if name.is_some() {
+                        return Err(de::Error::duplicate_field("name"));
+                    }
+                    name = Some(map.next_value()?);
+                }
+                Key::Description => {
+                    if description.is_some() {
+                        return Err(de::Error::duplicate_field("description"));
+                    }
+                    description = Some(map.next_value()?);
+                }
+                Key::Releases => {
+                    if release_count.is_some() {
+                        return Err(de::Error::duplicate_field("releases"));
+                    }
+                    let seed = Releases { builder: &mut builder, failed: &mut failed, needs_format: &mut needs_format };
+                    let (checked, count) = map.next_value_seed(seed)?;
+                    release_count = Some(count);
+                    if failed.is_none() && count > 0 {
+                        match Table::new(checked) {
+                            Ok(t) => {
+                                // Set once: a second `releases` key is refused above.
+                                let _ = table.set(t);
+                            }
+                            Err(e) => failed = Some(e),
+                        }
+                    }
+                }
+                Key::Edges => {
+                    if edge_count.is_some() {
+                        return Err(de::Error::duplicate_field("edges"));
+                    }
+                    if let Some(t) = table.get() {
+                        spellings = Some(t.spellings());
+                    }
+                    let mode = match (&spellings, release_count) {
+                        (Some(s), _) => Mode::Scan(s),
+                        (None, None) => Mode::Keep(&mut pending),
+                        // No releases, or one failed: the outcome is decided, only the shape
+                        // of the entries is left to check.
+                        (None, Some(_)) => Mode::Check,
+                    };
+                    edge_count =
+                        Some(map.next_value_seed(EdgeList { mode, edges: &mut edges, builder: &mut builder })?);
+                }
+                Key::Downgrades => {
+                    if downgrades.is_some() {
+                        return Err(de::Error::duplicate_field("downgrades"));
+                    }
+                    downgrades = Some(map.next_value()?);
+                }
+            }
+        }
+        let format_version = format_version.ok_or_else(|| de::Error::missing_field("format_version"))?;
+        let release_count = release_count.ok_or_else(|| de::Error::missing_field("releases"))?;
+        drop(spellings);
+        Ok(Loaded {
+            head: Manifest {
+                format_version,
+                name: name.flatten(),
+                description: description.flatten(),
+                releases: Vec::new(),
+                edges: Vec::new(),
+                downgrades: downgrades.unwrap_or_default(),
+            },
+            builder,
+            failed,
+            needs_format,
+            release_count,
+            edge_count: edge_count.unwrap_or(0),
+            table: table.into_inner(),
+            edges,
+            pending,
+        })
+    }
+}
+
+/// The `releases` list: each entry is checked as soon as it is read.
+struct Releases<'s> {
+    builder: &'s mut Builder,
+    failed: &'s mut Option<GraphError>,
+    needs_format: &'s mut Option<(usize, &'static str)>,
+}
+
+impl<'de> DeserializeSeed<'de> for Releases<'_> {
+    type Value = (Checked, usize);
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Releases<'_> {
+    type Value = (Checked, usize);
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a sequence")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut checked = Checked::default();
+        let mut count = 0;
+        while let Some(spec) = seq.next_element::<ReleaseSpec>()? {
+            if self.needs_format.is_none() {
+                if spec.schema.is_some() {
+                    *self.needs_format = Some((count, "schema"));
+                } else if !spec.reads.is_empty() {
+                    *self.needs_format = Some((count, "reads"));
+                }
+            }
+            if self.failed.is_none() {
+                if let Err(e) = self.builder.release(count, spec, &mut checked) {
+                    *self.failed = Some(e);
+                }
+            }
+            count += 1;
+        }
+        Ok((checked, count))
+    }
+}
+
+/// What to do with edge entries as they are read.
+enum Mode<'s, 't, 'de> {
+    /// The releases are known: resolve each entry now.
+    Scan(&'s Spellings<'t>),
+    /// The releases come later in the document: keep the entries.
+    Keep(&'s mut Vec<EdgeIn<'de>>),
+    /// The outcome is decided: only check the entries' shape.
+    Check,
+}
+
+/// The `edges` list.
+struct EdgeList<'s, 't, 'de> {
+    mode: Mode<'s, 't, 'de>,
+    edges: &'s mut Edges,
+    builder: &'s mut Builder,
+}
+
+impl<'de> DeserializeSeed<'de> for EdgeList<'_, '_, 'de> {
+    type Value = usize;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<usize, D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for EdgeList<'_, '_, 'de> {
+    type Value = usize;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a sequence")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<usize, A::Error> {
+        let mut count = 0;
+        while let Some(entry) = seq.next_element::<EdgeEntry<'de>>()? {
+            match &mut self.mode {
+                Mode::Scan(spellings) => self.edges.push(count, entry.into(), spellings, self.builder),
+                Mode::Keep(pending) => pending.push(entry.into()),
+                Mode::Check => {}
+            }
+            count += 1;
+        }
+        Ok(count)
+    }
+}
