@@ -449,8 +449,8 @@ pub(super) fn finish(
         }
         best
     };
-    explicit.sort_unstable();
-    blocked.sort_unstable();
+    sort_hops(&mut explicit);
+    sort_hops(&mut blocked);
     // Report in document order: a duplicate declared before the failed entry wins (only
     // entries before it were kept).
     if let Some((first, second, from, to)) = first_duplicate([&explicit, &blocked]) {
@@ -648,6 +648,18 @@ pub(super) fn finish(
         edge_count,
         edge_specs: std::sync::OnceLock::new(),
     })
+}
+
+/// Sorts `(from, to, spec)` hops. Entries grouped by source in ascending order (as manifests
+/// are usually written) only need each group sorted.
+fn sort_hops(hops: &mut [(u32, u32, u32)]) {
+    if hops.is_sorted_by_key(|h| h.0) {
+        for group in hops.chunk_by_mut(|a, b| a.0 == b.0) {
+            group.sort_unstable();
+        }
+    } else {
+        hops.sort_unstable();
+    }
 }
 
 /// Reverses edges sorted by `(source, target)` into edges sorted by `(target, source)`, with a
