@@ -136,6 +136,12 @@ fn check_non_empty(value: &str, at: impl FnOnce() -> String) -> Result<(), Graph
     if value.trim().is_empty() { Err(GraphError::EmptyField { at: at() }) } else { Ok(()) }
 }
 
+/// 64 hexadecimal digits, either case. Branch-free over the bytes: digests are random, so a
+/// per-byte digit-or-letter branch mispredicts about every other byte.
+fn is_sha256_hex(text: &str) -> bool {
+    text.len() == 64 && text.bytes().fold(true, |ok, b| ok & (b.is_ascii_digit() | matches!(b | 0x20, b'a'..=b'f')))
+}
+
 fn u32_of(n: usize) -> u32 {
     // `check_size` keeps every count below `EDGE_MASK`.
     u32::try_from(n).unwrap_or(u32::MAX)
@@ -220,7 +226,7 @@ impl Builder {
         }
         if let Some(artifact) = &spec.artifact {
             check_non_empty(&artifact.key, || format!("{}.artifact.key", here()))?;
-            if artifact.sha256.len() != 64 || !artifact.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+            if !is_sha256_hex(&artifact.sha256) {
                 return Err(GraphError::InvalidSha256 {
                     at: format!("{}.artifact.sha256", here()),
                     value: artifact.sha256.clone(),
@@ -288,22 +294,49 @@ impl Table {
 
     /// Exact spellings of the versions, for resolving edge endpoints without parsing them.
     pub(super) fn spellings(&self) -> Spellings<'_> {
-        let map = self.releases.iter().enumerate().map(|(node, r)| (r.spec.version.as_str(), u32_of(node))).collect();
-        Spellings { table: self, map }
+        let mut short = HashMap::with_capacity_and_hasher(self.releases.len(), FxBuildHasher);
+        let mut long = HashMap::default();
+        for (node, r) in self.releases.iter().enumerate() {
+            let text = r.spec.version.as_str();
+            match short_key(text) {
+                Some(key) => short.insert(key, u32_of(node)),
+                None => long.insert(text, u32_of(node)),
+            };
+        }
+        Spellings { table: self, short, long }
     }
+}
+
+/// A spelling of up to 15 bytes (nearly every version) packed with its length into one
+/// integer, so that a lookup hashes and compares one integer instead of calling `memcmp`.
+fn short_key(text: &str) -> Option<u128> {
+    let bytes = text.as_bytes();
+    let len = u8::try_from(bytes.len()).ok().filter(|&n| n < 16)?;
+    // A loop, not `copy_from_slice`: a variable-length copy is a call to `memcpy`.
+    let mut key = u128::from(len) << 120;
+    for (k, &b) in bytes.iter().enumerate() {
+        key |= u128::from(b) << (8 * k);
+    }
+    Some(key)
 }
 
 /// A [`Table`] with its version spellings indexed.
 pub(super) struct Spellings<'t> {
     table: &'t Table,
-    map: HashMap<&'t str, u32>,
+    /// Spellings of up to 15 bytes, by [`short_key`].
+    short: HashMap<u128, u32>,
+    long: HashMap<&'t str, u32>,
 }
 
 impl Spellings<'_> {
     /// Resolves a version string to a node and how to keep it: exact spelling first (no
     /// parse). Locations are formatted only when there is an error to report.
     fn lookup(&self, text: Cow<'_, str>, at: &dyn Fn() -> String) -> Result<(u32, Text), GraphError> {
-        if let Some(&node) = self.map.get(&*text) {
+        let exact = match short_key(&text) {
+            Some(key) => self.short.get(&key),
+            None => self.long.get(&*text),
+        };
+        if let Some(&node) = exact {
             return Ok((node, Text::Node(node)));
         }
         let version = Version::parse(&text).map_err(|source| GraphError::Version { at: at(), source })?;
