@@ -85,6 +85,7 @@ use std::cmp::Ordering;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::str::FromStr;
+use std::sync::Arc;
 
 use semver::{BuildMetadata, Prerelease};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -238,9 +239,9 @@ impl VersionError {
 /// Serializes as the string the user wrote.
 #[derive(Clone)]
 pub struct Version {
-    raw: Box<str>,
+    raw: Arc<str>,
     /// Numeric components with trailing zeros removed (`6.15.0` is `[6, 15]`).
-    numbers: Box<[u64]>,
+    numbers: Arc<[u64]>,
     /// How many numeric components were written.
     written: u8,
     pre: Prerelease,

@@ -309,15 +309,24 @@ impl Table {
 
 /// A spelling of up to 15 bytes (nearly every version) packed with its length into one
 /// integer, so that a lookup hashes and compares one integer instead of calling `memcmp`.
+/// The bytes are read with two overlapping word loads (no variable-length copy).
 fn short_key(text: &str) -> Option<u128> {
     let bytes = text.as_bytes();
-    let len = u8::try_from(bytes.len()).ok().filter(|&n| n < 16)?;
-    // A loop, not `copy_from_slice`: a variable-length copy is a call to `memcpy`.
-    let mut key = u128::from(len) << 120;
-    for (k, &b) in bytes.iter().enumerate() {
-        key |= u128::from(b) << (8 * k);
-    }
-    Some(key)
+    let n = u8::try_from(bytes.len()).ok().filter(|&n| n < 16)?;
+    let at = usize::from;
+    let word =
+        |from: u8| bytes.get(at(from)..at(from) + 8).and_then(|w| w.try_into().ok()).map_or(0, u64::from_le_bytes);
+    let half =
+        |from: u8| bytes.get(at(from)..at(from) + 4).and_then(|w| w.try_into().ok()).map_or(0, u32::from_le_bytes);
+    // The second load ends at the last byte; the shift drops the bytes both loads read.
+    let packed = if n >= 8 {
+        u128::from(word(0)) | u128::from(word(n - 8).checked_shr(8 * u32::from(16 - n)).unwrap_or(0)) << 64
+    } else if n >= 4 {
+        u128::from(half(0)) | u128::from(half(n - 4).checked_shr(8 * u32::from(8 - n)).unwrap_or(0)) << 32
+    } else {
+        bytes.iter().enumerate().fold(0, |key, (k, &b)| key | u128::from(b) << (8 * k))
+    };
+    Some(packed | u128::from(n) << 120)
 }
 
 /// A [`Table`] with its version spellings indexed.
@@ -635,7 +644,21 @@ pub(super) fn finish(
         }
         match range {
             None => f |= GENERIC,
-            Some((lo, hi)) => model_list.extend_from_slice(&sorted_ids(&release_models[*lo as usize..*hi as usize])),
+            Some((lo, hi)) => {
+                // Remapped, sorted and deduplicated in place (no list per release).
+                let start = model_list.len();
+                model_list.extend(release_models[*lo as usize..*hi as usize].iter().map(|&m| remap[m as usize]));
+                let ids = &mut model_list[start..];
+                ids.sort_unstable();
+                let mut kept = 0;
+                for k in 0..ids.len() {
+                    if kept == 0 || ids[k] != ids[kept - 1] {
+                        ids[kept] = ids[k];
+                        kept += 1;
+                    }
+                }
+                model_list.truncate(start + kept);
+            }
         }
         model_offsets.push(u32_of(model_list.len()));
         flags.push(f);
@@ -764,4 +787,42 @@ pub(super) fn build(mut manifest: Manifest) -> Result<Inner, GraphError> {
     }
     drop(spellings);
     finish(builder, table, edges, edge_count, manifest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The byte-by-byte packing `short_key` must equal.
+    fn packed(text: &str) -> Option<u128> {
+        let n = u8::try_from(text.len()).ok().filter(|&n| n < 16)?;
+        let bytes = text.bytes().enumerate().fold(0u128, |key, (k, b)| key | u128::from(b) << (8 * k));
+        Some(bytes | u128::from(n) << 120)
+    }
+
+    #[test]
+    fn short_keys_pack_every_byte_at_every_length() {
+        let text = "v6.15.008-rc.1+b42";
+        for end in 0..=text.len() {
+            let s = &text[..end];
+            assert_eq!(short_key(s), packed(s), "{s:?}");
+        }
+        assert_eq!(short_key(&text[..15]).map(|k| k >> 120), Some(15));
+        assert_eq!(short_key(&text[..16]), None);
+        // Same bytes, different lengths, different keys (trailing NULs included).
+        assert_ne!(short_key("1.0"), short_key("1.0\0"));
+        assert_ne!(short_key("6.15.00"), short_key("6.15.008"));
+    }
+
+    #[test]
+    fn sha256_digests_are_64_hex_digits_of_either_case() {
+        let digest = "0123456789abcdefABCDEF0123456789abcdef0123456789abcdef0123456789";
+        assert!(is_sha256_hex(digest));
+        assert!(!is_sha256_hex(&digest[1..]));
+        for bad in ['g', 'G', '@', '`', '/', ':', ' ', 'é'] {
+            let mut s = digest[..63].to_owned();
+            s.push(bad);
+            assert!(!is_sha256_hex(&s), "{bad:?}");
+        }
+    }
 }
