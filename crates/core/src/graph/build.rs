@@ -11,8 +11,8 @@ use std::borrow::Cow;
 use rustc_hash::{FxBuildHasher, FxHashMap as HashMap};
 
 use super::{
-    ARCHIVED, Adjacency, BLOCKED, BlockedHop, CompiledDowngrade, CompiledEdge, EDGE_MASK, EdgeSpec, GENERIC,
-    GraphError, Inner, Manifest, PRERELEASE, RESTRICTED, Release, ReleaseSpec, ReleaseStatus,
+    ARCHIVED, Adjacency, BLOCKED, BlockedHop, CompiledDowngrade, CompiledEdge, EdgeSpec, GENERATED, GENERIC,
+    GraphError, Inner, Manifest, PRERELEASE, RESTRICTED, Release, ReleaseSpec, ReleaseStatus, SPEC_MASK,
 };
 use crate::version::{Version, VersionRange};
 
@@ -70,12 +70,12 @@ pub(super) fn stored_edge(stored: &[(u32, StoredEdge)], spec: u32) -> Option<&St
 /// between release spellings) from the compiled edges.
 pub(super) fn edge_specs(
     stored: &[(u32, StoredEdge)],
-    compiled: &[CompiledEdge],
+    compiled: impl Iterator<Item = CompiledEdge>,
     releases: &[Release],
     count: usize,
 ) -> Vec<EdgeSpec> {
     let mut specs: Vec<Option<EdgeSpec>> = vec![None; count];
-    for e in compiled.iter().filter(|e| !e.generated) {
+    for e in compiled.filter(|e| !e.generated) {
         let spelling = |node: u32| releases[node as usize].spec.version.clone();
         specs[e.spec as usize].get_or_insert_with(|| EdgeSpec {
             from: Some(spelling(e.from)),
@@ -143,7 +143,7 @@ fn is_sha256_hex(text: &str) -> bool {
 }
 
 fn u32_of(n: usize) -> u32 {
-    // `check_size` keeps every count below `EDGE_MASK`.
+    // `check_size` keeps every count below `SPEC_MASK`.
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
@@ -563,21 +563,27 @@ pub(super) fn finish(
     // A hop two ranges generate belongs to the first in the document.
     generated.sort_unstable();
     generated.dedup_by_key(|g| (g.0, g.1));
-    // Both lists are sorted and disjoint: merge them.
-    let mut compiled: Vec<CompiledEdge> = Vec::with_capacity(explicit.len() + generated.len());
-    let (mut a, mut b) = (0, 0);
-    while a < explicit.len() || b < generated.len() {
-        let take_explicit = b == generated.len()
-            || (a < explicit.len() && (explicit[a].0, explicit[a].1) < (generated[b].0, generated[b].1));
-        let ((from, to, spec), generated) = if take_explicit {
-            a += 1;
-            (explicit[a - 1], false)
-        } else {
-            b += 1;
-            (generated[b - 1], true)
-        };
-        compiled.push(CompiledEdge { from, to, spec, generated });
-    }
+    // Both lists are sorted and disjoint: merge them into the forward adjacency, each edge
+    // weighted by its spec index and flags. Without generated edges, the explicit list is it.
+    let mut forward_list = if generated.is_empty() {
+        explicit
+    } else {
+        let mut merged = Vec::with_capacity(explicit.len() + generated.len());
+        let (mut a, mut b) = (0, 0);
+        while a < explicit.len() || b < generated.len() {
+            let take_explicit = b == generated.len()
+                || (a < explicit.len() && (explicit[a].0, explicit[a].1) < (generated[b].0, generated[b].1));
+            if take_explicit {
+                merged.push(explicit[a]);
+                a += 1;
+            } else {
+                let (from, to, spec) = generated[b];
+                merged.push((from, to, spec | GENERATED));
+                b += 1;
+            }
+        }
+        merged
+    };
 
     // Downgrades (their models are interned before the ids are remapped).
     let lookup = |text: &str, at: &dyn Fn() -> String| -> Result<u32, GraphError> {
@@ -666,12 +672,13 @@ pub(super) fn finish(
 
     let edge_models: HashMap<u32, Box<[u32]>> =
         edge_model_ids.iter().map(|(spec, ids)| (*spec, sorted_ids(ids))).collect();
-    let weight = |k: usize, e: &CompiledEdge| {
-        let id = u32::try_from(k).unwrap_or(EDGE_MASK);
-        if edge_models.contains_key(&e.spec) { id | RESTRICTED } else { id }
-    };
-    let forward_list: Vec<(u32, u32, u32)> =
-        compiled.iter().enumerate().map(|(k, e)| (e.from, e.to, weight(k, e))).collect();
+    if !edge_models.is_empty() {
+        for (_, _, weight) in &mut forward_list {
+            if edge_models.contains_key(&(*weight & SPEC_MASK)) {
+                *weight |= RESTRICTED;
+            }
+        }
+    }
     let node_count = releases.len();
     let reverse_list = transpose(&forward_list, node_count);
     let forward = csr(&forward_list, node_count);
@@ -693,7 +700,6 @@ pub(super) fn finish(
         model_ids,
         model_offsets,
         model_list,
-        edges: compiled,
         edge_models,
         forward,
         reverse,
@@ -744,10 +750,10 @@ pub(super) fn crossed_barrier(barriers: &[u32], from: u32, to: u32) -> Option<u3
     barriers.get(first_after).copied().filter(|&b| b < to)
 }
 
-/// Node and edge-spec indices are `u32`, with the top bit of an edge weight kept for a flag.
+/// Node and edge-spec indices are `u32`, with the top two bits of an edge weight kept for flags.
 pub(super) fn check_size(releases: usize, edges: usize) -> Result<(), GraphError> {
     for (what, count) in [("releases", releases), ("edges", edges)] {
-        if count >= EDGE_MASK as usize {
+        if count >= SPEC_MASK as usize {
             return Err(GraphError::TooLarge { what, count });
         }
     }

@@ -65,7 +65,7 @@ impl UpgradeGraph {
             }
             let _ = writeln!(out, "  r{i} [{}];", attrs.join(", "));
         }
-        for edge in &self.inner.edges {
+        for edge in self.compiled_edges() {
             let mut attrs = Vec::new();
             if edge.generated {
                 attrs.push("style=dashed");
@@ -121,7 +121,7 @@ impl UpgradeGraph {
         }
         let mut link = 0usize;
         let mut path_links = Vec::new();
-        for edge in &self.inner.edges {
+        for edge in self.compiled_edges() {
             let arrow = if edge.generated { "-.->" } else { "-->" };
             let _ = writeln!(out, "  r{} {arrow} r{}", edge.from, edge.to);
             if hl.hops.contains(&(edge.from, edge.to)) {

@@ -89,9 +89,11 @@ const ARCHIVED: u8 = 2;
 const GENERIC: u8 = 4;
 const PRERELEASE: u8 = 8;
 
-/// Set in a CSR edge weight when the edge has its own `models` list.
+/// A CSR edge weight is the edge's spec index (its entry in the manifest's `edges`) and two
+/// flags: the edge has its own `models` list; a range edge generated it.
 const RESTRICTED: u32 = 1 << 31;
-const EDGE_MASK: u32 = RESTRICTED - 1;
+const GENERATED: u32 = 1 << 30;
+const SPEC_MASK: u32 = GENERATED - 1;
 
 type Adjacency = Csr<(), u32, petgraph::Directed, u32>;
 
@@ -164,6 +166,13 @@ struct CompiledEdge {
     generated: bool,
 }
 
+impl CompiledEdge {
+    /// The edge from `from` to `to` with this CSR weight.
+    fn new(from: u32, to: u32, weight: u32) -> Self {
+        Self { from, to, spec: weight & SPEC_MASK, generated: weight & GENERATED != 0 }
+    }
+}
+
 /// A hop the manifest forbids.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct BlockedHop {
@@ -215,8 +224,6 @@ struct Inner {
     /// Per release, its sorted model ids: `model_list[model_offsets[i]..model_offsets[i + 1]]`.
     model_offsets: Vec<u32>,
     model_list: Vec<u32>,
-    /// Sorted by `(from, to)`.
-    edges: Vec<CompiledEdge>,
     /// Per edge spec index, its sorted model ids when it has a `models` list.
     edge_models: HashMap<u32, Box<[u32]>>,
     forward: Adjacency,
@@ -240,7 +247,7 @@ impl std::fmt::Debug for UpgradeGraph {
         f.debug_struct("UpgradeGraph")
             .field("name", &self.inner.manifest.name)
             .field("releases", &self.inner.releases.len())
-            .field("edges", &self.inner.edges.len())
+            .field("edges", &self.inner.forward.edge_count())
             .finish_non_exhaustive()
     }
 }
@@ -296,9 +303,9 @@ impl UpgradeGraph {
     /// The manifest's `edges` entries, as written (a [`Hop`]'s `edge` indexes this list).
     pub fn edge_specs(&self) -> &[EdgeSpec] {
         let inner = &self.inner;
-        inner
-            .edge_specs
-            .get_or_init(|| build::edge_specs(&inner.stored_edges, &inner.edges, &inner.releases, inner.edge_count))
+        inner.edge_specs.get_or_init(|| {
+            build::edge_specs(&inner.stored_edges, self.compiled_edges(), &inner.releases, inner.edge_count)
+        })
     }
 
     /// The reason of a blocked edge entry (`spec` indexes the manifest's `edges`).
@@ -333,7 +340,7 @@ impl UpgradeGraph {
 
     /// Every upgrade edge (explicit and generated), sorted by source then target.
     pub fn upgrade_edges(&self) -> impl Iterator<Item = EdgeRef<'_>> + '_ {
-        self.inner.edges.iter().map(|e| EdgeRef {
+        self.compiled_edges().map(|e| EdgeRef {
             from: &self.inner.releases[e.from as usize],
             to: &self.inner.releases[e.to as usize],
             spec: e.spec as usize,
@@ -430,11 +437,9 @@ impl UpgradeGraph {
         match query {
             ModelQuery::Any => true,
             ModelQuery::Unknown => false,
-            ModelQuery::Known(m) => self
-                .inner
-                .edge_models
-                .get(&(self.inner.edges[(weight & EDGE_MASK) as usize].spec))
-                .is_some_and(|ms| ms.binary_search(&m).is_ok()),
+            ModelQuery::Known(m) => {
+                self.inner.edge_models.get(&(weight & SPEC_MASK)).is_some_and(|ms| ms.binary_search(&m).is_ok())
+            }
         }
     }
 
@@ -464,9 +469,17 @@ impl UpgradeGraph {
     }
 
     /// The compiled edge from `from` to `to`, if any.
-    fn edge_between(&self, from: u32, to: u32) -> Option<&CompiledEdge> {
+    fn edge_between(&self, from: u32, to: u32) -> Option<CompiledEdge> {
         let (targets, weights) = self.forward(from);
-        targets.binary_search(&to).ok().map(|i| &self.inner.edges[(weights[i] & EDGE_MASK) as usize])
+        targets.binary_search(&to).ok().map(|i| CompiledEdge::new(from, to, weights[i]))
+    }
+
+    /// Every upgrade edge, sorted by `(from, to)`, read off the forward adjacency.
+    fn compiled_edges(&self) -> impl Iterator<Item = CompiledEdge> + '_ {
+        (0..self.len_u32()).flat_map(move |from| {
+            let (targets, weights) = self.forward(from);
+            targets.iter().zip(weights).map(move |(&to, &w)| CompiledEdge::new(from, to, w))
+        })
     }
 
     fn blocked_between(&self, from: u32, to: u32) -> Option<&BlockedHop> {

@@ -353,7 +353,7 @@ impl UpgradeGraph {
 
     fn hop(&self, from: u32, to: u32) -> Hop {
         // `search` only follows compiled edges, so the edge exists.
-        let edge = self.edge_between(from, to).copied();
+        let edge = self.edge_between(from, to);
         Hop {
             from: self.release_at(from).version.clone(),
             to: self.release_at(to).version.clone(),
