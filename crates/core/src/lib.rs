@@ -79,7 +79,7 @@ pub use artifact::{
 };
 pub use fleet::{Device, Fleet, FleetError};
 pub use graph::{
-    Artifact, Constraints, DowngradeSpec, EdgeRef, EdgeSpec, GraphError, Hop, LintCode, LintFinding, Manifest,
+    Artifact, Constraints, DowngradeSpec, EdgeRef, EdgeSpec, GraphError, Hop, Labels, LintCode, LintFinding, Manifest,
     NoPathReason, Path, Release, ReleaseSpec, ReleaseStatus, ResolveError, Role, RouteEntry, RouteTable, Severity,
     Subject, UpgradeGraph,
 };

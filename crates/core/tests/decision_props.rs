@@ -64,7 +64,7 @@ impl Case {
                     2 => Some(vec!["a".to_owned()]),
                     _ => Some(vec!["a".to_owned(), "b".to_owned()]),
                 },
-                labels: BTreeMap::new(),
+                labels: fleetpath::Labels::new(),
                 status: if self.blocked[i] { ReleaseStatus::Blocked } else { ReleaseStatus::Active },
                 reason: self.blocked[i].then(|| "recalled".to_owned()),
                 barrier: false,

@@ -239,7 +239,7 @@ impl Spec {
             .map(|&i| ReleaseSpec {
                 version: spelled(i, self.spell_release[i]),
                 models: self.models[i].as_ref().map(|ms| ms.iter().map(|m| (*m).to_owned()).collect()),
-                labels: std::collections::BTreeMap::default(),
+                labels: fleetpath::Labels::default(),
                 status: self.status[i],
                 reason: (self.status[i] == ReleaseStatus::Blocked).then(|| format!("recall {i}")),
                 barrier: self.barrier[i],

@@ -6,8 +6,11 @@
 //! `docs/manifest.md` documents every field with a complete example.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
-use serde::{Deserialize, Serialize};
+use serde::de::{self, MapAccess, Visitor};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The newest manifest format this library reads and writes. Format 1 documents are read as
 /// they are; format 2 adds data schemas (`schema`, `reads`) and migrations on downgrades.
@@ -59,8 +62,8 @@ pub struct ReleaseSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub models: Option<Vec<String>>,
     /// Free labels, such as `"protocol": "mqtt"`.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub labels: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Labels::is_empty")]
+    pub labels: Labels,
     /// Whether the release may be installed. Defaults to active.
     #[serde(default, skip_serializing_if = "ReleaseStatus::is_active")]
     pub status: ReleaseStatus,
@@ -84,6 +87,151 @@ pub struct ReleaseSpec {
     /// Free text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
+}
+
+/// The free labels of a release, such as `"protocol": "mqtt"`: a small map sorted by name.
+///
+/// It reads and writes as a JSON object. A name given twice in one object is an error, so a
+/// hand-written file cannot lose a label silently. It is kept as one sorted list rather than
+/// a `BTreeMap`, whose smallest node takes over 500 bytes: a 10k-release graph is 5 MB
+/// smaller and loads faster.
+///
+/// ```
+/// let labels: fleetpath::Labels = serde_json::from_str(r#"{"protocol": "mqtt", "bus": "can"}"#)?;
+/// assert_eq!(labels.get("protocol"), Some("mqtt"));
+/// assert_eq!(labels.keys().collect::<Vec<_>>(), ["bus", "protocol"]);
+/// assert_eq!(serde_json::to_string(&labels)?, r#"{"bus":"can","protocol":"mqtt"}"#);
+/// let twice = serde_json::from_str::<fleetpath::Labels>(r#"{"bus": "can", "bus": "lin"}"#);
+/// assert!(twice.unwrap_err().to_string().starts_with("duplicate label `bus`"));
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Labels(Vec<(String, String)>);
+
+impl Labels {
+    /// No labels.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The value of label `name`.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.find(name).ok().map(|i| self.0[i].1.as_str())
+    }
+
+    /// Whether label `name` is set.
+    pub fn contains_key(&self, name: &str) -> bool {
+        self.find(name).is_ok()
+    }
+
+    /// Sets label `name`, returning its previous value.
+    pub fn insert(&mut self, name: impl Into<String>, value: impl Into<String>) -> Option<String> {
+        let (name, value) = (name.into(), value.into());
+        match self.find(&name) {
+            Ok(i) => Some(std::mem::replace(&mut self.0[i].1, value)),
+            Err(i) => {
+                self.0.insert(i, (name, value));
+                None
+            }
+        }
+    }
+
+    /// Removes label `name`, returning its value.
+    pub fn remove(&mut self, name: &str) -> Option<String> {
+        self.find(name).ok().map(|i| self.0.remove(i).1)
+    }
+
+    /// How many labels are set.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether no label is set.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// `(name, value)` pairs, sorted by name.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &str)> + '_ {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// The names, sorted.
+    pub fn keys(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
+        self.0.iter().map(|(k, _)| k.as_str())
+    }
+
+    fn find(&self, name: &str) -> Result<usize, usize> {
+        self.0.binary_search_by(|(k, _)| k.as_str().cmp(name))
+    }
+}
+
+impl<'a> IntoIterator for &'a Labels {
+    type Item = (&'a str, &'a str);
+    type IntoIter =
+        std::iter::Map<std::slice::Iter<'a, (String, String)>, fn(&'a (String, String)) -> (&'a str, &'a str)>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+}
+
+impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for Labels {
+    /// Later pairs replace earlier ones with the same name (as in a map).
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(pairs: I) -> Self {
+        let mut labels = Self::new();
+        for (k, v) in pairs {
+            labels.insert(k, v);
+        }
+        labels
+    }
+}
+
+impl From<BTreeMap<String, String>> for Labels {
+    fn from(map: BTreeMap<String, String>) -> Self {
+        // Already sorted and unique.
+        Self(map.into_iter().collect())
+    }
+}
+
+impl From<Labels> for BTreeMap<String, String> {
+    fn from(labels: Labels) -> Self {
+        labels.0.into_iter().collect()
+    }
+}
+
+impl Serialize for Labels {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Labels {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct LabelsVisitor;
+        impl<'de> Visitor<'de> for LabelsVisitor {
+            type Value = Labels;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a map")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Labels, A::Error> {
+                let mut pairs: Vec<(String, String)> = Vec::new();
+                while let Some(pair) = map.next_entry()? {
+                    pairs.push(pair);
+                }
+                // Stable, so that of a name given twice the first is kept for the message.
+                pairs.sort_by(|a, b| a.0.cmp(&b.0));
+                if let Some(pair) = pairs.windows(2).find(|p| p[0].0 == p[1].0) {
+                    return Err(de::Error::custom(format_args!("duplicate label `{}`", pair[0].0)));
+                }
+                Ok(Labels(pairs))
+            }
+        }
+        deserializer.deserialize_map(LabelsVisitor)
+    }
 }
 
 /// Format 2: how a downgrade crosses a data schema change (a migration component that

@@ -76,7 +76,7 @@ use serde::{Serialize, Serializer};
 pub use error::{GraphError, NoPathReason, ResolveError, Role};
 pub use lint::{LintCode, LintFinding, Severity, Subject};
 pub use manifest::{
-    Artifact, DowngradeSpec, EdgeSpec, FORMAT_VERSION, Manifest, Migration, OLDEST_FORMAT_VERSION, ReleaseSpec,
+    Artifact, DowngradeSpec, EdgeSpec, FORMAT_VERSION, Labels, Manifest, Migration, OLDEST_FORMAT_VERSION, ReleaseSpec,
     ReleaseStatus,
 };
 pub use resolve::{Constraints, Hop, Path, RouteEntry, RouteTable};
@@ -140,7 +140,7 @@ impl Release {
         self.spec.models.as_deref()
     }
     /// Free labels.
-    pub fn labels(&self) -> &std::collections::BTreeMap<String, String> {
+    pub fn labels(&self) -> &Labels {
         &self.spec.labels
     }
     /// Whether it installs on `model`.
