@@ -437,6 +437,60 @@ proptest! {
         }
     }
 
+    /// `UpgradeGraph::from_json` compiles while it reads, resolving edges on the fly when the
+    /// releases come first in the document and at the end otherwise; `UpgradeGraph::new`
+    /// compiles an owned `Manifest`. All three give the same graph, or the same error.
+    #[test]
+    fn every_way_of_loading_gives_the_same_graph(spec in spec_strategy(), seed in any::<u64>()) {
+        let mut release_order: Vec<usize> = (0..spec.n).collect();
+        let mut state = seed;
+        for i in (1..release_order.len()).rev() {
+            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            release_order.swap(i, usize::try_from(state >> 33).unwrap() % (i + 1));
+        }
+        let edge_identity: Vec<usize> = (0..spec.edge_specs().len()).collect();
+        let manifest = spec.manifest(&release_order, &edge_identity);
+        // `to_json` writes the fields in declaration order (releases before edges); a
+        // `serde_json::Value` sorts its keys (edges before releases).
+        let releases_first = manifest.to_json();
+        let edges_first = serde_json::to_value(&manifest).unwrap().to_string();
+        if !manifest.edges.is_empty() {
+            prop_assert!(releases_first.find("\"releases\"") < releases_first.find("\"edges\""));
+            prop_assert!(edges_first.find("\"edges\"") < edges_first.find("\"releases\""));
+        }
+        let owned = UpgradeGraph::new(manifest.clone());
+        let fingerprint = |g: &UpgradeGraph| {
+            let edges: Vec<(String, String, usize, bool)> = g
+                .upgrade_edges()
+                .map(|e| (e.from.version().to_string(), e.to.version().to_string(), e.spec, e.generated))
+                .collect();
+            let blocked: Vec<(String, String, usize, bool, String)> = g
+                .blocked_hops()
+                .map(|(e, why)| (e.from.version().to_string(), e.to.version().to_string(), e.spec, e.generated, why.to_owned()))
+                .collect();
+            (
+                g.to_manifest(),
+                g.edge_specs().to_vec(),
+                edges,
+                blocked,
+                serde_json::to_string(&g.lint()).unwrap(),
+                g.to_dot(None),
+                g.models().iter().map(|m| (*m).to_owned()).collect::<Vec<_>>(),
+            )
+        };
+        for text in [&releases_first, &edges_first] {
+            let read = UpgradeGraph::from_json(text);
+            match (&owned, &read) {
+                (Ok(a), Ok(b)) => {
+                    prop_assert_eq!(fingerprint(a), fingerprint(b));
+                    prop_assert_eq!(&a.to_manifest(), &manifest);
+                }
+                (Err(a), Err(b)) => prop_assert_eq!(a, b),
+                _ => prop_assert!(false, "new: {owned:?}, from_json: {read:?}"),
+            }
+        }
+    }
+
     #[test]
     fn results_do_not_depend_on_manifest_order(
         spec in spec_strategy(),

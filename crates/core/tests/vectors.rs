@@ -120,8 +120,33 @@ fn manifest_errors() {
         assert_eq!(err.to_string(), str_of(case, "message"), "{name}");
         let top: fleetpath::Error = err.clone().into();
         assert_eq!(top.code(), err.code());
+        // The other ways in give the same error: the document with its keys in another order
+        // (`from_json` resolves edges while it reads them only when the releases come first),
+        // and an owned `Manifest` compiled by `new`. JSON positions move with the order.
+        if let Some(document) = case.get("manifest") {
+            for text in [keys_in_order(document, &["releases", "edges"]), keys_in_order(document, &["edges", "releases"])] {
+                let other = UpgradeGraph::from_json(&text).expect_err(name);
+                assert_eq!(other.code(), err.code(), "{name}: {other}");
+                if err.code() != "invalid_json" {
+                    assert_eq!(other, err, "{name}: {text}");
+                }
+            }
+            if let Ok(manifest) = Manifest::from_value(document.clone()) {
+                assert_eq!(UpgradeGraph::new(manifest).expect_err(name), err, "{name}");
+            }
+        }
         check_fields(case, err);
     }
+}
+
+/// A JSON object as text with the keys `first` first (in that order), then the others.
+fn keys_in_order(document: &Value, first: &[&str]) -> String {
+    let Some(object) = document.as_object() else { return document.to_string() };
+    let mut keys: Vec<&String> = object.keys().filter(|k| first.contains(&k.as_str())).collect();
+    keys.sort_by_key(|k| first.iter().position(|f| f == k));
+    keys.extend(object.keys().filter(|k| !first.contains(&k.as_str())));
+    let fields: Vec<String> = keys.iter().map(|k| format!("{}: {}", Value::from(k.as_str()), object[k.as_str()])).collect();
+    format!("{{{}}}", fields.join(", "))
 }
 
 fn constraints(case: &Value) -> Constraints {
