@@ -341,11 +341,29 @@ impl Spellings<'_> {
     /// Resolves a version string to a node and how to keep it: exact spelling first (no
     /// parse). Locations are formatted only when there is an error to report.
     fn lookup(&self, text: Cow<'_, str>, at: &dyn Fn() -> String) -> Result<(u32, Text), GraphError> {
+        self.lookup_after(text, &mut None, at)
+    }
+
+    /// [`Spellings::lookup`], trying `last` (the short key and node of the previous lookup of
+    /// this kind) first: edge entries are usually grouped by source.
+    fn lookup_after(
+        &self,
+        text: Cow<'_, str>,
+        last: &mut Option<(u128, u32)>,
+        at: &dyn Fn() -> String,
+    ) -> Result<(u32, Text), GraphError> {
         let exact = match short_key(&text) {
-            Some(key) => self.short.get(&key),
-            None => self.long.get(&*text),
+            Some(key) => match *last {
+                Some((k, node)) if k == key => Some(node),
+                _ => {
+                    let found = self.short.get(&key).copied();
+                    *last = found.map(|node| (key, node));
+                    found
+                }
+            },
+            None => self.long.get(&*text).copied(),
         };
-        if let Some(&node) = exact {
+        if let Some(node) = exact {
             return Ok((node, Text::Node(node)));
         }
         let version = Version::parse(&text).map_err(|source| GraphError::Version { at: at(), source })?;
@@ -370,6 +388,8 @@ pub(super) struct Edges {
     models: Vec<(u32, Vec<u32>)>,
     /// The first entry that failed its checks.
     error: Option<GraphError>,
+    /// The short key and node of the last explicit source looked up.
+    last_from: Option<(u128, u32)>,
 }
 
 impl Edges {
@@ -408,7 +428,8 @@ impl Edges {
         let releases = &spellings.table.releases;
         let (from, from_range) = match (edge.from, edge.from_range) {
             (Some(from_text), None) => {
-                let (from, from_text) = spellings.lookup(from_text, &|| format!("edges[{i}].from"))?;
+                let (from, from_text) =
+                    spellings.lookup_after(from_text, &mut self.last_from, &|| format!("edges[{i}].from"))?;
                 if from >= to {
                     return Err(GraphError::EdgeNotUpgrade {
                         at: at("edges", i),
