@@ -110,9 +110,15 @@ pub(super) struct EdgeIn<'a> {
     pub(super) from: Option<Cow<'a, str>>,
     pub(super) from_range: Option<Cow<'a, str>>,
     pub(super) to: Cow<'a, str>,
-    pub(super) models: Option<Vec<String>>,
-    pub(super) blocked: Option<String>,
-    pub(super) notes: Option<String>,
+    /// `None` when the entry has no `models`, `blocked` or `notes` (small to move around).
+    pub(super) extra: Option<Box<EdgeExtra>>,
+}
+
+impl EdgeExtra {
+    /// The extra fields, boxed, when any is given.
+    pub(super) fn boxed(models: Option<Vec<String>>, blocked: Option<String>, notes: Option<String>) -> Option<Box<Self>> {
+        (models.is_some() || blocked.is_some() || notes.is_some()).then(|| Box::new(Self { models, blocked, notes }))
+    }
 }
 
 impl From<EdgeSpec> for EdgeIn<'static> {
@@ -121,9 +127,7 @@ impl From<EdgeSpec> for EdgeIn<'static> {
             from: e.from.map(Cow::Owned),
             from_range: e.from_range.map(Cow::Owned),
             to: Cow::Owned(e.to),
-            models: e.models,
-            blocked: e.blocked,
-            notes: e.notes,
+            extra: EdgeExtra::boxed(e.models, e.blocked, e.notes),
         }
     }
 }
@@ -416,13 +420,17 @@ impl Edges {
         builder: &mut Builder,
     ) -> Result<(), GraphError> {
         let spec_id = u32_of(i);
-        if edge.models.is_some() {
+        let (models, blocked) = match &edge.extra {
+            Some(x) => (x.models.as_ref(), x.blocked.as_deref()),
+            None => (None, None),
+        };
+        if models.is_some() {
             let mut ids = Vec::new();
-            builder.models.check(edge.models.as_ref(), || at("edges", i), &mut ids)?;
+            builder.models.check(models, || at("edges", i), &mut ids)?;
             self.models.push((spec_id, ids));
         }
         let (to, to_text) = spellings.lookup(edge.to, &|| format!("edges[{i}].to"))?;
-        if let Some(reason) = &edge.blocked {
+        if let Some(reason) = blocked {
             check_non_empty(reason, || format!("edges[{i}].blocked"))?;
         }
         let releases = &spellings.table.releases;
@@ -437,7 +445,7 @@ impl Edges {
                         to: text(&to_text, releases).to_owned(),
                     });
                 }
-                if edge.blocked.is_none() {
+                if blocked.is_none() {
                     if let Some(b) = crossed_barrier(&spellings.table.barriers, from, to) {
                         return Err(GraphError::CrossesBarrier {
                             at: at("edges", i),
@@ -460,8 +468,7 @@ impl Edges {
             }
             _ => return Err(GraphError::EdgeSource { at: at("edges", i) }),
         };
-        let extra = (edge.models.is_some() || edge.blocked.is_some() || edge.notes.is_some())
-            .then(|| Box::new(EdgeExtra { models: edge.models, blocked: edge.blocked, notes: edge.notes }));
+        let extra = edge.extra;
         let plain = extra.is_none() && matches!((&from, &to_text), (Some(Text::Node(_)), Text::Node(_)));
         if !plain {
             self.stored.push((spec_id, StoredEdge { from, from_range, to: to_text, extra }));

@@ -15,7 +15,7 @@ use std::fmt;
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
-use super::build::{self, Builder, Checked, EdgeIn, Edges, Spellings, Table};
+use super::build::{self, Builder, Checked, EdgeExtra, EdgeIn, Edges, Spellings, Table};
 use super::{DowngradeSpec, FORMAT_VERSION, GraphError, Inner, Manifest, OLDEST_FORMAT_VERSION, ReleaseSpec};
 
 /// Reads and compiles a manifest document.
@@ -97,12 +97,13 @@ struct EdgeEntry<'a> {
     from_range: Option<Str<'a>>,
     #[serde(borrow)]
     to: Str<'a>,
+    // Boxed: most entries have none of these, and the entry is moved a few times.
     #[serde(default)]
-    models: Option<Vec<String>>,
+    models: Option<Box<Vec<String>>>,
     #[serde(default)]
-    blocked: Option<String>,
+    blocked: Option<Box<String>>,
     #[serde(default)]
-    notes: Option<String>,
+    notes: Option<Box<String>>,
 }
 
 impl<'a> From<EdgeEntry<'a>> for EdgeIn<'a> {
@@ -111,9 +112,7 @@ impl<'a> From<EdgeEntry<'a>> for EdgeIn<'a> {
             from: e.from.map(|s| s.0),
             from_range: e.from_range.map(|s| s.0),
             to: e.to.0,
-            models: e.models,
-            blocked: e.blocked,
-            notes: e.notes,
+            extra: EdgeExtra::boxed(e.models.map(|m| *m), e.blocked.map(|b| *b), e.notes.map(|n| *n)),
         }
     }
 }
