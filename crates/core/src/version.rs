@@ -239,13 +239,50 @@ impl VersionError {
 /// Serializes as the string the user wrote.
 #[derive(Clone)]
 pub struct Version {
+    /// Shared: a clone (such as a graph's release index key, or a hop's) copies no text.
     raw: Arc<str>,
     /// Numeric components with trailing zeros removed (`6.15.0` is `[6, 15]`).
-    numbers: Arc<[u64]>,
+    numbers: Components,
     /// How many numeric components were written.
     written: u8,
     pre: Prerelease,
     build: BuildMetadata,
+}
+
+/// How many trimmed components a [`Version`] keeps without a heap allocation.
+const INLINE: usize = 4;
+
+/// The trimmed numeric components of a [`Version`]: up to [`INLINE`] in place (nearly every
+/// version), more on the heap. Parsing allocates only the text; cloning allocates nothing.
+#[derive(Clone)]
+enum Components {
+    Inline(u8, [u64; INLINE]),
+    Heap(Box<[u64]>),
+}
+
+impl Components {
+    fn new(values: &[u64]) -> Self {
+        match u8::try_from(values.len()) {
+            Ok(len) if values.len() <= INLINE => {
+                let mut inline = [0; INLINE];
+                for (slot, &v) in inline.iter_mut().zip(values) {
+                    *slot = v;
+                }
+                Self::Inline(len, inline)
+            }
+            _ => Self::Heap(values.into()),
+        }
+    }
+}
+
+impl std::ops::Deref for Components {
+    type Target = [u64];
+    fn deref(&self) -> &[u64] {
+        match self {
+            Self::Inline(len, values) => &values[..usize::from(*len)],
+            Self::Heap(values) => values,
+        }
+    }
 }
 
 /// The numeric part of a version or a range bound: components and where parsing stopped.
@@ -430,7 +467,7 @@ impl Version {
         let numbers = scan_numbers(input, 0, Grammar::Version)?;
         let (pre, build) = scan_suffixes(input, numbers.end, Grammar::Version)?;
         let written = u8::try_from(numbers.len).unwrap_or(u8::MAX);
-        Ok(Self { raw: input.into(), numbers: trimmed(numbers.values()).into(), written, pre, build })
+        Ok(Self { raw: input.into(), numbers: Components::new(trimmed(numbers.values())), written, pre, build })
     }
 
     /// The version exactly as written.
@@ -517,7 +554,7 @@ impl From<&semver::Version> for Version {
         let values = [v.major, v.minor, v.patch];
         Self {
             raw: v.to_string().into(),
-            numbers: trimmed(&values).into(),
+            numbers: Components::new(trimmed(&values)),
             written: 3,
             pre: v.pre.clone(),
             build: v.build.clone(),
@@ -546,7 +583,7 @@ impl fmt::Debug for Version {
 
 impl PartialEq for Version {
     fn eq(&self, other: &Self) -> bool {
-        self.numbers == other.numbers && self.pre == other.pre && self.build == other.build
+        *self.numbers == *other.numbers && self.pre == other.pre && self.build == other.build
     }
 }
 
@@ -554,7 +591,7 @@ impl Eq for Version {}
 
 impl Hash for Version {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        self.numbers.hash(state);
+        (*self.numbers).hash(state);
         self.pre.as_str().hash(state);
         self.build.as_str().hash(state);
     }
@@ -569,8 +606,8 @@ impl PartialOrd for Version {
 impl Ord for Version {
     fn cmp(&self, other: &Self) -> Ordering {
         // Trimmed slices compare like zero-filled ones: see `trimmed`.
-        self.numbers
-            .cmp(&other.numbers)
+        (*self.numbers)
+            .cmp(&*other.numbers)
             .then_with(|| self.pre.cmp(&other.pre))
             .then_with(|| self.build.cmp(&other.build))
     }
@@ -685,7 +722,7 @@ impl Comparator {
     /// semver's rule: a pre-release version only matches if a comparator names the same
     /// numeric version with a pre-release.
     fn admits_prerelease_of(&self, v: &Version) -> bool {
-        self.prefix.is_none() && !self.pre.is_empty() && v.numbers.as_ref() == trimmed(&self.numbers)
+        self.prefix.is_none() && !self.pre.is_empty() && *v.numbers == *trimmed(&self.numbers)
     }
 }
 
