@@ -124,7 +124,9 @@ fn manifest_errors() {
         // (`from_json` resolves edges while it reads them only when the releases come first),
         // and an owned `Manifest` compiled by `new`. JSON positions move with the order.
         if let Some(document) = case.get("manifest") {
-            for text in [keys_in_order(document, &["releases", "edges"]), keys_in_order(document, &["edges", "releases"])] {
+            for text in
+                [keys_in_order(document, &["releases", "edges"]), keys_in_order(document, &["edges", "releases"])]
+            {
                 let other = UpgradeGraph::from_json(&text).expect_err(name);
                 assert_eq!(other.code(), err.code(), "{name}: {other}");
                 if err.code() != "invalid_json" {
@@ -145,7 +147,8 @@ fn keys_in_order(document: &Value, first: &[&str]) -> String {
     let mut keys: Vec<&String> = object.keys().filter(|k| first.contains(&k.as_str())).collect();
     keys.sort_by_key(|k| first.iter().position(|f| f == k));
     keys.extend(object.keys().filter(|k| !first.contains(&k.as_str())));
-    let fields: Vec<String> = keys.iter().map(|k| format!("{}: {}", Value::from(k.as_str()), object[k.as_str()])).collect();
+    let fields: Vec<String> =
+        keys.iter().map(|k| format!("{}: {}", Value::from(k.as_str()), object[k.as_str()])).collect();
     format!("{{{}}}", fields.join(", "))
 }
 

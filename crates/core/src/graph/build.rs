@@ -116,7 +116,11 @@ pub(super) struct EdgeIn<'a> {
 
 impl EdgeExtra {
     /// The extra fields, boxed, when any is given.
-    pub(super) fn boxed(models: Option<Vec<String>>, blocked: Option<String>, notes: Option<String>) -> Option<Box<Self>> {
+    pub(super) fn boxed(
+        models: Option<Vec<String>>,
+        blocked: Option<String>,
+        notes: Option<String>,
+    ) -> Option<Box<Self>> {
         (models.is_some() || blocked.is_some() || notes.is_some()).then(|| Box::new(Self { models, blocked, notes }))
     }
 }

@@ -97,13 +97,12 @@ struct EdgeEntry<'a> {
     from_range: Option<Str<'a>>,
     #[serde(borrow)]
     to: Str<'a>,
-    // Boxed: most entries have none of these, and the entry is moved a few times.
     #[serde(default)]
-    models: Option<Box<Vec<String>>>,
+    models: Option<Vec<String>>,
     #[serde(default)]
-    blocked: Option<Box<String>>,
+    blocked: Option<String>,
     #[serde(default)]
-    notes: Option<Box<String>>,
+    notes: Option<String>,
 }
 
 impl<'a> From<EdgeEntry<'a>> for EdgeIn<'a> {
@@ -112,7 +111,7 @@ impl<'a> From<EdgeEntry<'a>> for EdgeIn<'a> {
             from: e.from.map(|s| s.0),
             from_range: e.from_range.map(|s| s.0),
             to: e.to.0,
-            extra: EdgeExtra::boxed(e.models.map(|m| *m), e.blocked.map(|b| *b), e.notes.map(|n| *n)),
+            extra: EdgeExtra::boxed(e.models, e.blocked, e.notes),
         }
     }
 }
