@@ -239,12 +239,19 @@ impl VersionError {
 /// Serializes as the string the user wrote.
 #[derive(Clone)]
 pub struct Version {
-    /// Shared: a clone (such as a graph's release index key, or a hop's) copies no text.
+    /// Shared: a clone (such as a hop's) copies no text.
     raw: Arc<str>,
-    /// Numeric components with trailing zeros removed (`6.15.0` is `[6, 15]`).
-    numbers: Components,
+    key: VersionKey,
     /// How many numeric components were written.
     written: u8,
+}
+
+/// What a [`Version`]'s equality, hash and order are made of: everything but its spelling.
+/// A map keyed by it (such as a graph's release index) holds no reference to the text.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct VersionKey {
+    /// Numeric components with trailing zeros removed (`6.15.0` is `[6, 15]`).
+    numbers: Components,
     pre: Prerelease,
     build: BuildMetadata,
 }
@@ -254,6 +261,7 @@ const INLINE: usize = 4;
 
 /// The trimmed numeric components of a [`Version`]: up to [`INLINE`] in place (nearly every
 /// version), more on the heap. Parsing allocates only the text; cloning allocates nothing.
+/// Compares and hashes as the slice of components.
 #[derive(Clone)]
 enum Components {
     Inline(u8, [u64; INLINE]),
@@ -272,6 +280,33 @@ impl Components {
             }
             _ => Self::Heap(values.into()),
         }
+    }
+}
+
+impl PartialEq for Components {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for Components {}
+
+impl Hash for Components {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        (**self).hash(state);
+    }
+}
+
+impl PartialOrd for Components {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Components {
+    fn cmp(&self, other: &Self) -> Ordering {
+        // Trimmed slices compare like zero-filled ones: see `trimmed`.
+        (**self).cmp(&**other)
     }
 }
 
@@ -467,7 +502,13 @@ impl Version {
         let numbers = scan_numbers(input, 0, Grammar::Version)?;
         let (pre, build) = scan_suffixes(input, numbers.end, Grammar::Version)?;
         let written = u8::try_from(numbers.len).unwrap_or(u8::MAX);
-        Ok(Self { raw: input.into(), numbers: Components::new(trimmed(numbers.values())), written, pre, build })
+        let key = VersionKey { numbers: Components::new(trimmed(numbers.values())), pre, build };
+        Ok(Self { raw: input.into(), key, written })
+    }
+
+    /// What equality, hashing and ordering look at (everything but the spelling).
+    pub(crate) fn key(&self) -> &VersionKey {
+        &self.key
     }
 
     /// The version exactly as written.
@@ -478,24 +519,24 @@ impl Version {
     /// The numeric components as written (leading zeros dropped, count kept):
     /// `6.15.008` gives `[6, 15, 8]`, `5.6.0` gives `[5, 6, 0]`.
     pub fn components(&self) -> Vec<u64> {
-        let mut out = self.numbers.to_vec();
+        let mut out = self.key.numbers.to_vec();
         out.resize(usize::from(self.written).max(out.len()), 0);
         out
     }
 
     /// The pre-release suffix (empty if none).
     pub fn pre(&self) -> &Prerelease {
-        &self.pre
+        &self.key.pre
     }
 
     /// The build-metadata suffix (empty if none).
     pub fn build(&self) -> &BuildMetadata {
-        &self.build
+        &self.key.build
     }
 
     /// Whether this version has a pre-release suffix.
     pub fn is_prerelease(&self) -> bool {
-        !self.pre.is_empty()
+        !self.key.pre.is_empty()
     }
 
     /// The canonical spelling: no prefix, no leading zeros, as many components as written.
@@ -513,11 +554,11 @@ impl Version {
             }
             let _ = write!(out, "{n}");
         }
-        if !self.pre.is_empty() {
-            let _ = write!(out, "-{}", self.pre);
+        if !self.key.pre.is_empty() {
+            let _ = write!(out, "-{}", self.key.pre);
         }
-        if !self.build.is_empty() {
-            let _ = write!(out, "+{}", self.build);
+        if !self.key.build.is_empty() {
+            let _ = write!(out, "+{}", self.key.build);
         }
         out
     }
@@ -535,16 +576,16 @@ impl Version {
     /// # Errors
     /// [`VersionError::NotSemver`] when a component after the third is not zero.
     pub fn to_semver(&self) -> Result<semver::Version, VersionError> {
-        if self.numbers.len() > 3 {
+        if self.key.numbers.len() > 3 {
             return Err(VersionError::NotSemver { version: self.raw.to_string() });
         }
-        let at = |i: usize| self.numbers.get(i).copied().unwrap_or(0);
+        let at = |i: usize| self.key.numbers.get(i).copied().unwrap_or(0);
         Ok(semver::Version {
             major: at(0),
             minor: at(1),
             patch: at(2),
-            pre: self.pre.clone(),
-            build: self.build.clone(),
+            pre: self.key.pre.clone(),
+            build: self.key.build.clone(),
         })
     }
 }
@@ -554,10 +595,8 @@ impl From<&semver::Version> for Version {
         let values = [v.major, v.minor, v.patch];
         Self {
             raw: v.to_string().into(),
-            numbers: Components::new(trimmed(&values)),
+            key: VersionKey { numbers: Components::new(trimmed(&values)), pre: v.pre.clone(), build: v.build.clone() },
             written: 3,
-            pre: v.pre.clone(),
-            build: v.build.clone(),
         }
     }
 }
@@ -583,7 +622,7 @@ impl fmt::Debug for Version {
 
 impl PartialEq for Version {
     fn eq(&self, other: &Self) -> bool {
-        *self.numbers == *other.numbers && self.pre == other.pre && self.build == other.build
+        self.key == other.key
     }
 }
 
@@ -591,9 +630,7 @@ impl Eq for Version {}
 
 impl Hash for Version {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        (*self.numbers).hash(state);
-        self.pre.as_str().hash(state);
-        self.build.as_str().hash(state);
+        self.key.hash(state);
     }
 }
 
@@ -605,11 +642,7 @@ impl PartialOrd for Version {
 
 impl Ord for Version {
     fn cmp(&self, other: &Self) -> Ordering {
-        // Trimmed slices compare like zero-filled ones: see `trimmed`.
-        (*self.numbers)
-            .cmp(&*other.numbers)
-            .then_with(|| self.pre.cmp(&other.pre))
-            .then_with(|| self.build.cmp(&other.build))
+        self.key.cmp(&other.key)
     }
 }
 
@@ -670,11 +703,11 @@ impl Comparator {
         let full = self.prefix.is_none();
         // A full bound names one version: compare every component either side has (zeros
         // fill in). A prefix compares only what it gives.
-        let span = if full { self.numbers.len().max(v.numbers.len()) } else { given };
-        let mine = |i: usize| v.numbers.get(i).copied().unwrap_or(0);
+        let span = if full { self.numbers.len().max(v.key.numbers.len()) } else { given };
+        let mine = |i: usize| v.key.numbers.get(i).copied().unwrap_or(0);
         let theirs = |i: usize| self.numbers.get(i).copied().unwrap_or(0);
         let first_diff = |from: usize| (from..span).find(|&i| mine(i) != theirs(i));
-        let pre = v.pre.cmp(&self.pre);
+        let pre = v.key.pre.cmp(&self.pre);
         let exact = first_diff(0).is_none() && pre.is_eq();
         let greater = match first_diff(0) {
             Some(i) => mine(i) > theirs(i),
@@ -722,7 +755,7 @@ impl Comparator {
     /// semver's rule: a pre-release version only matches if a comparator names the same
     /// numeric version with a pre-release.
     fn admits_prerelease_of(&self, v: &Version) -> bool {
-        self.prefix.is_none() && !self.pre.is_empty() && *v.numbers == *trimmed(&self.numbers)
+        self.prefix.is_none() && !self.pre.is_empty() && *v.key.numbers == *trimmed(&self.numbers)
     }
 }
 

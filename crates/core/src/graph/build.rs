@@ -14,7 +14,7 @@ use super::{
     ARCHIVED, Adjacency, BLOCKED, BlockedHop, CompiledDowngrade, CompiledEdge, EdgeSpec, GENERATED, GENERIC,
     GraphError, Inner, Manifest, PRERELEASE, RESTRICTED, Release, ReleaseSpec, ReleaseStatus, SPEC_MASK,
 };
-use crate::version::{Version, VersionRange};
+use crate::version::{Version, VersionKey, VersionRange};
 
 /// An edge endpoint as the graph keeps it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -260,7 +260,7 @@ impl Builder {
 pub(super) struct Table {
     releases: Vec<Release>,
     models: Vec<Option<(u32, u32)>>,
-    index: HashMap<Version, u32>,
+    index: HashMap<VersionKey, u32>,
     /// Barrier nodes, ascending.
     barriers: Vec<u32>,
 }
@@ -295,7 +295,7 @@ impl Table {
             if release.spec.barrier {
                 barriers.push(node);
             }
-            index.insert(release.version.clone(), node);
+            index.insert(release.version.key().clone(), node);
         }
         Ok(Self { releases, models, index, barriers })
     }
@@ -375,7 +375,7 @@ impl Spellings<'_> {
             return Ok((node, Text::Node(node)));
         }
         let version = Version::parse(&text).map_err(|source| GraphError::Version { at: at(), source })?;
-        match self.table.index.get(&version) {
+        match self.table.index.get(version.key()) {
             Some(&node) => Ok((node, Text::Written(text.into_owned().into_boxed_str()))),
             None => Err(GraphError::UnknownRelease { version: text.into_owned(), at: at() }),
         }
@@ -620,7 +620,7 @@ pub(super) fn finish(
     // Downgrades (their models are interned before the ids are remapped).
     let lookup = |text: &str, at: &dyn Fn() -> String| -> Result<u32, GraphError> {
         let version = Version::parse(text).map_err(|source| GraphError::Version { at: at(), source })?;
-        index.get(&version).copied().ok_or_else(|| GraphError::UnknownRelease { version: text.to_owned(), at: at() })
+        index.get(version.key()).copied().ok_or_else(|| GraphError::UnknownRelease { version: text.to_owned(), at: at() })
     };
     let mut downgrades = Vec::with_capacity(head.downgrades.len());
     let mut downgrade_model_ids = Vec::with_capacity(head.downgrades.len());

@@ -81,7 +81,7 @@ pub use manifest::{
 };
 pub use resolve::{Constraints, Hop, Path, RouteEntry, RouteTable};
 
-use crate::version::Version;
+use crate::version::{Version, VersionKey};
 
 /// Node flags.
 const BLOCKED: u8 = 1;
@@ -216,7 +216,8 @@ struct Inner {
     manifest: Manifest,
     /// Sorted by version: a node's index is its rank, so every upgrade edge goes up.
     releases: Vec<Release>,
-    index: HashMap<Version, u32>,
+    /// By version (spelling aside); the key holds no reference to the release's text.
+    index: HashMap<VersionKey, u32>,
     flags: Vec<u8>,
     /// Interned model names (from releases, edges and downgrades), sorted.
     model_names: Vec<String>,
@@ -265,6 +266,21 @@ enum ModelQuery {
 
 impl UpgradeGraph {
     /// Reads and compiles a manifest from JSON.
+    ///
+    /// It gives what `UpgradeGraph::new(Manifest::from_json(json)?)` gives, graph or error, but
+    /// in one pass: each release is checked as it is read and each edge is resolved from the
+    /// document's text, without building the [`Manifest`] first (see `docs/manifest.md`,
+    /// "Loading speed"). The keys may come in any order.
+    ///
+    /// ```
+    /// let json = r#"{"edges": [{"from": "5.6.14", "to": "5.6.30"}], "format_version": 1,
+    ///               "releases": [{"version": "5.6.14"}, {"version": "5.6.30"}]}"#;
+    /// let graph = fleetpath::UpgradeGraph::from_json(json)?;
+    /// assert_eq!(graph.upgrade_edges().count(), 1);
+    /// let same = fleetpath::UpgradeGraph::new(fleetpath::Manifest::from_json(json)?)?;
+    /// assert_eq!(graph.to_manifest(), same.to_manifest());
+    /// # Ok::<(), fleetpath::GraphError>(())
+    /// ```
     ///
     /// # Errors
     /// Any [`GraphError`]: see [`Manifest::from_json`] and [`UpgradeGraph::new`].
@@ -405,7 +421,7 @@ impl UpgradeGraph {
     }
 
     fn node(&self, version: &Version) -> Option<u32> {
-        self.inner.index.get(version).copied()
+        self.inner.index.get(version.key()).copied()
     }
 
     fn model_query(&self, model: Option<&str>) -> ModelQuery {
