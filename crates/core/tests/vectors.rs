@@ -803,3 +803,68 @@ fn health() {
         assert_eq!(fleetpath::Error::from(err).code(), str_of(case, "code"));
     }
 }
+
+/// `UpgradeGraph::from_json` reads the document and its edge entries with its own visitors (borrowing
+/// the versions): its shape errors must be serde's own, at the same line and column, as
+/// `Manifest::from_json` (serde's derive) reports them.
+#[test]
+fn shape_errors_are_serdes() {
+    let edges = [
+        r#"[{"from": "1", "to": "2", "from": "1"}]"#,
+        r#"[{"from": "1", "to": "2", "to": "2"}]"#,
+        r#"[{"from": "1", "to": "2", "notes": "a", "notes": "b"}]"#,
+        r#"[{"from": "1", "to": "2", "models": ["a"], "models": ["b"]}]"#,
+        r#"[{"from": "1", "to": "2", "blocked": "x", "blocked": "y"}]"#,
+        r#"[{"from_range": "<2", "to": "2", "from_range": "<2"}]"#,
+        r#"[{"from": "1"}]"#,
+        r#"[{"from": "1", "too": "2"}]"#,
+        r#"[{"from": 1, "to": "2"}]"#,
+        r#"[{"from": "1", "to": null}]"#,
+        r#"[{"from": "1", "to": "2", "models": "a"}]"#,
+        r#"[{"from": "1", "to": "2", "blocked": 5}]"#,
+        r#"["1"]"#,
+        r#"[["1"]]"#,
+        r#"[["1", null, "2", null, null, null, 5]]"#,
+        r#"[{"from": "1", "to": "2"}, {"to": "2", "from": "1",}]"#,
+        r#"{"from": "1"}"#,
+    ];
+    for e in edges {
+        for document in [
+            format!(r#"{{"format_version": 1, "releases": [{{"version": "1"}}, {{"version": "2"}}], "edges": {e}}}"#),
+            format!(r#"{{"format_version": 1, "edges": {e}, "releases": [{{"version": "1"}}, {{"version": "2"}}]}}"#),
+        ] {
+            let serde = Manifest::from_json(&document).expect_err(&document);
+            assert_eq!(serde.code(), "invalid_json", "{document}");
+            assert_eq!(UpgradeGraph::from_json(&document).expect_err(&document), serde, "{document}");
+        }
+    }
+    // The top-level object is read by a visitor of its own too.
+    let r = r#"[{"version": "1"}, {"version": "2"}]"#;
+    for document in [
+        format!(r#"{{"format_version": 1, "releases": {r}, "releases": {r}}}"#),
+        format!(r#"{{"format_version": 1, "releases": {r}, "edges": [], "edges": []}}"#),
+        format!(r#"{{"format_version": 1, "format_version": 1, "releases": {r}}}"#),
+        format!(r#"{{"format_version": 1, "releases": {r}, "name": "a", "name": "b"}}"#),
+        format!(r#"{{"format_version": 1, "releases": {r}, "downgrades": [], "downgrades": []}}"#),
+        format!(r#"{{"format_version": 1, "releases": {r}, "edge": []}}"#),
+        format!(r#"{{"format_version": 1, "releases": {r}, "name": 5}}"#),
+        format!(r#"{{"format_version": "1", "releases": {r}}}"#),
+        r#"{"format_version": 1, "releases": {}}"#.to_owned(),
+        format!(r#"{{"format_version": 1, "releases": {r}, "edges": 5}}"#),
+        format!(r#"{{"format_version": 1, "releases": {r}, "downgrades": [{{"from": "2"}}]}}"#),
+        r#"{"format_version": 1}"#.to_owned(),
+        r#"{"releases": []}"#.to_owned(),
+        r#"{"format_version": 1, "releases": []} x"#.to_owned(),
+        "5".to_owned(),
+    ] {
+        let serde = Manifest::from_json(&document).expect_err(&document);
+        assert_eq!(serde.code(), "invalid_json", "{document}");
+        assert_eq!(UpgradeGraph::from_json(&document).expect_err(&document), serde, "{document}");
+    }
+    // The positional form serde's derive reads is read too.
+    let positional =
+        r#"{"format_version": 1, "releases": [{"version": "1"}, {"version": "2"}], "edges": [["1", null, "2"]]}"#;
+    assert_eq!(UpgradeGraph::from_json(positional).unwrap().upgrade_edges().count(), 1);
+    let same = UpgradeGraph::new(Manifest::from_json(positional).unwrap()).unwrap();
+    assert_eq!(UpgradeGraph::from_json(positional).unwrap().to_manifest(), same.to_manifest());
+}

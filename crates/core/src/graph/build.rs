@@ -620,7 +620,10 @@ pub(super) fn finish(
     // Downgrades (their models are interned before the ids are remapped).
     let lookup = |text: &str, at: &dyn Fn() -> String| -> Result<u32, GraphError> {
         let version = Version::parse(text).map_err(|source| GraphError::Version { at: at(), source })?;
-        index.get(version.key()).copied().ok_or_else(|| GraphError::UnknownRelease { version: text.to_owned(), at: at() })
+        index
+            .get(version.key())
+            .copied()
+            .ok_or_else(|| GraphError::UnknownRelease { version: text.to_owned(), at: at() })
     };
     let mut downgrades = Vec::with_capacity(head.downgrades.len());
     let mut downgrade_model_ids = Vec::with_capacity(head.downgrades.len());

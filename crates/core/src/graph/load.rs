@@ -87,32 +87,110 @@ impl<'de: 'a, 'a> Deserialize<'de> for Str<'a> {
     }
 }
 
-/// [`EdgeSpec`](super::EdgeSpec) with borrowed version strings: the same fields and messages.
-#[derive(Deserialize)]
-#[serde(rename = "EdgeSpec", deny_unknown_fields)]
-struct EdgeEntry<'a> {
-    #[serde(default, borrow)]
-    from: Option<Str<'a>>,
-    #[serde(default, borrow)]
-    from_range: Option<Str<'a>>,
-    #[serde(borrow)]
-    to: Str<'a>,
-    #[serde(default)]
-    models: Option<Vec<String>>,
-    #[serde(default)]
-    blocked: Option<String>,
-    #[serde(default)]
-    notes: Option<String>,
+/// [`EdgeSpec`](super::EdgeSpec)'s fields, in declaration order (serde's messages list them).
+const EDGE_FIELDS: &[&str] = &["from", "from_range", "to", "models", "blocked", "notes"];
+
+enum EdgeKey {
+    From,
+    FromRange,
+    To,
+    Models,
+    Blocked,
+    Notes,
 }
 
-impl<'a> From<EdgeEntry<'a>> for EdgeIn<'a> {
-    fn from(e: EdgeEntry<'a>) -> Self {
-        Self {
-            from: e.from.map(|s| s.0),
-            from_range: e.from_range.map(|s| s.0),
-            to: e.to.0,
-            extra: EdgeExtra::boxed(e.models, e.blocked, e.notes),
+impl<'de> Deserialize<'de> for EdgeKey {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl Visitor<'_> for KeyVisitor {
+            type Value = EdgeKey;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("field identifier")
+            }
+            fn visit_str<E: de::Error>(self, key: &str) -> Result<EdgeKey, E> {
+                Ok(match key {
+                    "from" => EdgeKey::From,
+                    "from_range" => EdgeKey::FromRange,
+                    "to" => EdgeKey::To,
+                    "models" => EdgeKey::Models,
+                    "blocked" => EdgeKey::Blocked,
+                    "notes" => EdgeKey::Notes,
+                    other => return Err(E::unknown_field(other, EDGE_FIELDS)),
+                })
+            }
         }
+        deserializer.deserialize_identifier(KeyVisitor)
+    }
+}
+
+/// One entry of `edges`, read as [`EdgeSpec`](super::EdgeSpec) would be (same fields, same
+/// messages) but with its version strings borrowed from the document.
+struct EdgeEntry<'de>(EdgeIn<'de>);
+
+impl<'de> Deserialize<'de> for EdgeEntry<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_struct("EdgeSpec", EDGE_FIELDS, EntryVisitor)
+    }
+}
+
+struct EntryVisitor;
+
+impl<'de> Visitor<'de> for EntryVisitor {
+    type Value = EdgeEntry<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("struct EdgeSpec")
+    }
+
+    /// The positional form serde's derive also reads: `["5.6.14", null, "5.6.30"]`.
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let from = seq.next_element::<Option<Str<'de>>>()?.flatten();
+        let from_range = seq.next_element::<Option<Str<'de>>>()?.flatten();
+        let Some(to) = seq.next_element::<Str<'de>>()? else {
+            return Err(de::Error::invalid_length(2, &"struct EdgeSpec with 6 elements"));
+        };
+        let models = seq.next_element::<Option<Vec<String>>>()?.flatten();
+        let blocked = seq.next_element::<Option<String>>()?.flatten();
+        let notes = seq.next_element::<Option<String>>()?.flatten();
+        Ok(EdgeEntry(EdgeIn {
+            from: from.map(|s| s.0),
+            from_range: from_range.map(|s| s.0),
+            to: to.0,
+            extra: EdgeExtra::boxed(models, blocked, notes),
+        }))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut from: Option<Option<Str<'de>>> = None;
+        let mut from_range: Option<Option<Str<'de>>> = None;
+        let mut to: Option<Str<'de>> = None;
+        let mut models: Option<Option<Vec<String>>> = None;
+        let mut blocked: Option<Option<String>> = None;
+        let mut notes: Option<Option<String>> = None;
+        // A repeated key is refused before its value is read, as serde's derive does.
+        while let Some(key) = map.next_key::<EdgeKey>()? {
+            match key {
+                EdgeKey::From if from.is_some() => return Err(de::Error::duplicate_field("from")),
+                EdgeKey::From => from = Some(map.next_value()?),
+                EdgeKey::FromRange if from_range.is_some() => return Err(de::Error::duplicate_field("from_range")),
+                EdgeKey::FromRange => from_range = Some(map.next_value()?),
+                EdgeKey::To if to.is_some() => return Err(de::Error::duplicate_field("to")),
+                EdgeKey::To => to = Some(map.next_value()?),
+                EdgeKey::Models if models.is_some() => return Err(de::Error::duplicate_field("models")),
+                EdgeKey::Models => models = Some(map.next_value()?),
+                EdgeKey::Blocked if blocked.is_some() => return Err(de::Error::duplicate_field("blocked")),
+                EdgeKey::Blocked => blocked = Some(map.next_value()?),
+                EdgeKey::Notes if notes.is_some() => return Err(de::Error::duplicate_field("notes")),
+                EdgeKey::Notes => notes = Some(map.next_value()?),
+            }
+        }
+        let to = to.ok_or_else(|| de::Error::missing_field("to"))?;
+        Ok(EdgeEntry(EdgeIn {
+            from: from.flatten().map(|s| s.0),
+            from_range: from_range.flatten().map(|s| s.0),
+            to: to.0,
+            extra: EdgeExtra::boxed(models.flatten(), blocked.flatten(), notes.flatten()),
+        }))
     }
 }
 
@@ -365,8 +443,8 @@ impl<'de> Visitor<'de> for EdgeList<'_, '_, 'de> {
         let mut count = 0;
         while let Some(entry) = seq.next_element::<EdgeEntry<'de>>()? {
             match &mut self.mode {
-                Mode::Scan(spellings) => self.edges.push(count, entry.into(), spellings, self.builder),
-                Mode::Keep(pending) => pending.push(entry.into()),
+                Mode::Scan(spellings) => self.edges.push(count, entry.0, spellings, self.builder),
+                Mode::Keep(pending) => pending.push(entry.0),
                 Mode::Check => {}
             }
             count += 1;
