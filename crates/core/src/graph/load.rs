@@ -167,21 +167,14 @@ impl<'de> Visitor<'de> for EntryVisitor {
         let mut models: Option<Option<Vec<String>>> = None;
         let mut blocked: Option<Option<String>> = None;
         let mut notes: Option<Option<String>> = None;
-        // A repeated key is refused before its value is read, as serde's derive does.
         while let Some(key) = map.next_key::<EdgeKey>()? {
             match key {
-                EdgeKey::From if from.is_some() => return Err(de::Error::duplicate_field("from")),
-                EdgeKey::From => from = Some(map.next_value()?),
-                EdgeKey::FromRange if from_range.is_some() => return Err(de::Error::duplicate_field("from_range")),
-                EdgeKey::FromRange => from_range = Some(map.next_value()?),
-                EdgeKey::To if to.is_some() => return Err(de::Error::duplicate_field("to")),
-                EdgeKey::To => to = Some(map.next_value()?),
-                EdgeKey::Models if models.is_some() => return Err(de::Error::duplicate_field("models")),
-                EdgeKey::Models => models = Some(map.next_value()?),
-                EdgeKey::Blocked if blocked.is_some() => return Err(de::Error::duplicate_field("blocked")),
-                EdgeKey::Blocked => blocked = Some(map.next_value()?),
-                EdgeKey::Notes if notes.is_some() => return Err(de::Error::duplicate_field("notes")),
-                EdgeKey::Notes => notes = Some(map.next_value()?),
+                EdgeKey::From => next_once(&mut map, &mut from, "from")?,
+                EdgeKey::FromRange => next_once(&mut map, &mut from_range, "from_range")?,
+                EdgeKey::To => next_once(&mut map, &mut to, "to")?,
+                EdgeKey::Models => next_once(&mut map, &mut models, "models")?,
+                EdgeKey::Blocked => next_once(&mut map, &mut blocked, "blocked")?,
+                EdgeKey::Notes => next_once(&mut map, &mut notes, "notes")?,
             }
         }
         let to = to.ok_or_else(|| de::Error::missing_field("to"))?;
@@ -192,6 +185,22 @@ impl<'de> Visitor<'de> for EntryVisitor {
             extra: EdgeExtra::boxed(models.flatten(), blocked.flatten(), notes.flatten()),
         }))
     }
+}
+
+/// A field seen a second time is refused before its value is read, as serde's derive does.
+fn refuse_twice<E: de::Error>(seen: bool, name: &'static str) -> Result<(), E> {
+    if seen { Err(E::duplicate_field(name)) } else { Ok(()) }
+}
+
+/// Reads field `name`'s value into `slot` ([`refuse_twice`] first).
+fn next_once<'de, A: MapAccess<'de>, T: Deserialize<'de>>(
+    map: &mut A,
+    slot: &mut Option<T>,
+    name: &'static str,
+) -> Result<(), A::Error> {
+    refuse_twice(slot.is_some(), name)?;
+    *slot = Some(map.next_value()?);
+    Ok(())
 }
 
 /// The document read: what is left to check and compile.
@@ -282,27 +291,16 @@ impl<'de> Visitor<'de> for Document {
         while let Some(key) = map.next_key::<Key>()? {
             match key {
                 Key::FormatVersion => {
-                    if format_version.is_some() {
-                        return Err(de::Error::duplicate_field("format_version"));
-                    }
-                    format_version = Some(map.next_value()?);
+                    next_once(&mut map, &mut format_version, "format_version")?;
                 }
                 Key::Name => {
-                    if name.is_some() {
-                        return Err(de::Error::duplicate_field("name"));
-                    }
-                    name = Some(map.next_value()?);
+                    next_once(&mut map, &mut name, "name")?;
                 }
                 Key::Description => {
-                    if description.is_some() {
-                        return Err(de::Error::duplicate_field("description"));
-                    }
-                    description = Some(map.next_value()?);
+                    next_once(&mut map, &mut description, "description")?;
                 }
                 Key::Releases => {
-                    if release_count.is_some() {
-                        return Err(de::Error::duplicate_field("releases"));
-                    }
+                    refuse_twice(release_count.is_some(), "releases")?;
                     let seed = Releases { builder: &mut builder, failed: &mut failed, needs_format: &mut needs_format };
                     let (checked, count) = map.next_value_seed(seed)?;
                     release_count = Some(count);
@@ -317,9 +315,7 @@ impl<'de> Visitor<'de> for Document {
                     }
                 }
                 Key::Edges => {
-                    if edge_count.is_some() {
-                        return Err(de::Error::duplicate_field("edges"));
-                    }
+                    refuse_twice(edge_count.is_some(), "edges")?;
                     if let Some(t) = table.get() {
                         spellings = Some(t.spellings());
                     }
@@ -334,10 +330,7 @@ impl<'de> Visitor<'de> for Document {
                         Some(map.next_value_seed(EdgeList { mode, edges: &mut edges, builder: &mut builder })?);
                 }
                 Key::Downgrades => {
-                    if downgrades.is_some() {
-                        return Err(de::Error::duplicate_field("downgrades"));
-                    }
-                    downgrades = Some(map.next_value()?);
+                    next_once(&mut map, &mut downgrades, "downgrades")?;
                 }
             }
         }
