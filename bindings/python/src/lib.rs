@@ -33,7 +33,7 @@ fn _panic_for_tests(py: Python<'_>) -> PyResult<()> {
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("ERROR_CODES", error_codes())?;
-    m.add("DECISION_REASONS", fleetpath::decision::REASONS.to_vec())?;
+    m.add("DECISION_REASONS", fleetpath::decision::reasons())?;
     m.add_class::<version::PyVersion>()?;
     m.add_class::<version::PyVersionRange>()?;
     m.add_class::<graph::PyGraph>()?;

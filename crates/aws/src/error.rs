@@ -7,14 +7,17 @@
 //! trouble: try this again on the next run". Permission, missing-object and bad-input errors
 //! are never retryable: retrying them only adds load.
 
+use fleetpath::Codes;
+
 use crate::object::{HeaderError, IntegrityError};
 
 /// Why an S3 call or a document load failed.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, thiserror::Error, Codes)]
 #[non_exhaustive]
 pub enum S3Error {
     /// S3 asked to slow down (any 503, 429, `SlowDown`, `Throttling…`), after the SDK's retries.
     #[error("{operation} {target}: throttled ({status} {code}): {message}")]
+    #[code("throttled")]
     Throttled {
         /// The operation (`HeadObject`, `RestoreObject`, `GetObject`, …).
         operation: &'static str,
@@ -29,6 +32,7 @@ pub enum S3Error {
     },
     /// A 5xx other than throttling, after the SDK's retries.
     #[error("{operation} {target}: server error ({status} {code}): {message}")]
+    #[code("server_error")]
     Server {
         /// The operation.
         operation: &'static str,
@@ -43,6 +47,7 @@ pub enum S3Error {
     },
     /// No answer within the configured timeouts.
     #[error("{operation} {target}: timed out: {detail}")]
+    #[code("timeout")]
     Timeout {
         /// The operation.
         operation: &'static str,
@@ -53,6 +58,7 @@ pub enum S3Error {
     },
     /// The endpoint could not be reached (connection refused, DNS, TLS).
     #[error("{operation} {target}: cannot reach the endpoint: {detail}")]
+    #[code("unreachable")]
     Unreachable {
         /// The operation.
         operation: &'static str,
@@ -64,6 +70,7 @@ pub enum S3Error {
     /// 403 (other than `InvalidObjectState`): the role lacks a permission, or (without
     /// `s3:ListBucket`) the object does not exist.
     #[error("{operation} {target}: access denied ({code}): {message}")]
+    #[code("access_denied")]
     AccessDenied {
         /// The operation.
         operation: &'static str,
@@ -76,6 +83,7 @@ pub enum S3Error {
     },
     /// 404: no such object.
     #[error("{operation} {target}: no such object")]
+    #[code("no_such_key")]
     NoSuchKey {
         /// The operation.
         operation: &'static str,
@@ -84,6 +92,7 @@ pub enum S3Error {
     },
     /// 404 `NoSuchBucket`.
     #[error("{operation} {target}: no such bucket")]
+    #[code("no_such_bucket")]
     NoSuchBucket {
         /// The operation.
         operation: &'static str,
@@ -93,6 +102,7 @@ pub enum S3Error {
     /// 403 `InvalidObjectState`: a `GET` of an archived object, or a restore of one that is
     /// not archived.
     #[error("{operation} {target}: not allowed in the object's storage class: {message}")]
+    #[code("invalid_object_state")]
     InvalidObjectState {
         /// The operation.
         operation: &'static str,
@@ -103,6 +113,7 @@ pub enum S3Error {
     },
     /// Any other refusal (4xx).
     #[error("{operation} {target}: refused ({status} {code}): {message}")]
+    #[code("rejected")]
     Rejected {
         /// The operation.
         operation: &'static str,
@@ -117,6 +128,7 @@ pub enum S3Error {
     },
     /// A response that could not be read (truncated, malformed).
     #[error("{operation} {target}: unreadable response: {detail}")]
+    #[code("bad_response")]
     BadResponse {
         /// The operation.
         operation: &'static str,
@@ -127,6 +139,7 @@ pub enum S3Error {
     },
     /// A header S3 sent that this crate cannot interpret (an unknown storage class).
     #[error("{operation} {target}: {source}")]
+    #[code("bad_header")]
     BadHeader {
         /// The operation.
         operation: &'static str,
@@ -137,9 +150,11 @@ pub enum S3Error {
     },
     /// The object's size or SHA-256 differs from the manifest's artifact.
     #[error(transparent)]
+    #[code("integrity_mismatch")]
     IntegrityMismatch(#[from] IntegrityError),
     /// A presigned URL lifetime of 0 or above the policy's maximum.
     #[error("presign {target}: URL lifetime {requested} s is outside 1 to {max} s")]
+    #[code("invalid_lifetime")]
     InvalidLifetime {
         /// `s3://bucket/key`.
         target: String,
@@ -150,6 +165,7 @@ pub enum S3Error {
     },
     /// A restore with a tier the storage class does not offer (Expedited from Deep Archive).
     #[error("RestoreObject {target}: {class:?} has no {tier:?} restore")]
+    #[code("tier_unavailable")]
     TierUnavailable {
         /// `s3://bucket/key`.
         target: String,
@@ -160,6 +176,7 @@ pub enum S3Error {
     },
     /// A restore of an object that needs none.
     #[error("RestoreObject {target}: the object is not archived ({class:?})")]
+    #[code("not_archived")]
     NotArchived {
         /// `s3://bucket/key`.
         target: String,
@@ -168,6 +185,7 @@ pub enum S3Error {
     },
     /// A manifest, fleet or calendar loaded from S3 was refused by the core.
     #[error("load {target}: {source}")]
+    #[code("invalid_document")]
     InvalidDocument {
         /// `s3://bucket/key`.
         target: String,
@@ -176,12 +194,14 @@ pub enum S3Error {
     },
     /// A document that is not UTF-8.
     #[error("load {target}: not UTF-8 text")]
+    #[code("not_utf8")]
     NotUtf8 {
         /// `s3://bucket/key`.
         target: String,
     },
     /// The client could not be configured (bad endpoint URL, settings out of range).
     #[error("s3 settings: {detail}")]
+    #[code("config")]
     Config {
         /// What is wrong.
         detail: String,
@@ -189,52 +209,6 @@ pub enum S3Error {
 }
 
 impl S3Error {
-    /// Every code [`S3Error::code`] returns.
-    pub const CODES: &'static [&'static str] = &[
-        "throttled",
-        "server_error",
-        "timeout",
-        "unreachable",
-        "access_denied",
-        "no_such_key",
-        "no_such_bucket",
-        "invalid_object_state",
-        "rejected",
-        "bad_response",
-        "bad_header",
-        "integrity_mismatch",
-        "invalid_lifetime",
-        "tier_unavailable",
-        "not_archived",
-        "invalid_document",
-        "not_utf8",
-        "config",
-    ];
-
-    /// The stable `snake_case` code.
-    pub fn code(&self) -> &'static str {
-        match self {
-            Self::Throttled { .. } => "throttled",
-            Self::Server { .. } => "server_error",
-            Self::Timeout { .. } => "timeout",
-            Self::Unreachable { .. } => "unreachable",
-            Self::AccessDenied { .. } => "access_denied",
-            Self::NoSuchKey { .. } => "no_such_key",
-            Self::NoSuchBucket { .. } => "no_such_bucket",
-            Self::InvalidObjectState { .. } => "invalid_object_state",
-            Self::Rejected { .. } => "rejected",
-            Self::BadResponse { .. } => "bad_response",
-            Self::BadHeader { .. } => "bad_header",
-            Self::IntegrityMismatch(_) => "integrity_mismatch",
-            Self::InvalidLifetime { .. } => "invalid_lifetime",
-            Self::TierUnavailable { .. } => "tier_unavailable",
-            Self::NotArchived { .. } => "not_archived",
-            Self::InvalidDocument { .. } => "invalid_document",
-            Self::NotUtf8 { .. } => "not_utf8",
-            Self::Config { .. } => "config",
-        }
-    }
-
     /// Whether the same call may succeed later: throttling, server errors, timeouts, an
     /// unreachable endpoint and unreadable responses. Never for 403/404 or bad input.
     pub fn is_retryable(&self) -> bool {

@@ -58,6 +58,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+use crate::Codes;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -128,12 +129,13 @@ impl Default for DecisionPolicy {
 }
 
 /// Why a [`Decider`] could not be built.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, Codes)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum DecisionError {
     /// A policy field is out of range.
     #[error("decision policy: {field} {problem}")]
+    #[code("invalid_decision_policy")]
     InvalidPolicy {
         /// The field.
         field: &'static str,
@@ -142,23 +144,11 @@ pub enum DecisionError {
     },
     /// The target is not a release of the graph.
     #[error("target \"{target}\" is not a release of the graph")]
+    #[code("unknown_target")]
     UnknownTarget {
         /// The target.
         target: Version,
     },
-}
-
-impl DecisionError {
-    /// Every code [`DecisionError::code`] can return.
-    pub const CODES: &'static [&'static str] = &["invalid_decision_policy", "unknown_target"];
-
-    /// A stable `snake_case` code for this error, shared by every binding.
-    pub fn code(&self) -> &'static str {
-        match self {
-            Self::InvalidPolicy { .. } => "invalid_decision_policy",
-            Self::UnknownTarget { .. } => "unknown_target",
-        }
-    }
 }
 
 /// The next hop of an upgrade, with everything a device needs to fetch and check it.
@@ -197,107 +187,114 @@ pub struct RollbackStep {
     pub previous_refused: Option<String>,
 }
 
-/// A unit enum whose variants serialize as stable `snake_case` codes, with `code()` and
-/// `CODES`.
-macro_rules! reasons {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $code:literal,)* }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        pub enum $name {
-            $($(#[$vmeta])* #[serde(rename = $code)] $variant,)*
-        }
-
-        impl $name {
-            /// Every code, in declaration order.
-            pub const CODES: &'static [&'static str] = &[$($code),*];
-
-            /// The stable `snake_case` code (the serialized form).
-            pub fn code(self) -> &'static str {
-                match self {
-                    $(Self::$variant => $code,)*
-                }
-            }
-        }
-    };
+/// Why a device is up to date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Codes)]
+#[codes(serde)]
+#[non_exhaustive]
+pub enum UpToDateReason {
+    /// It runs the target.
+    #[code("at_target")]
+    AtTarget,
+    /// It runs a release newer than the target (it is never downgraded for that).
+    #[code("ahead_of_target")]
+    AheadOfTarget,
+    /// The rollout rolled it back and it has arrived.
+    #[code("rolled_back")]
+    RolledBack,
 }
 
-reasons! {
-    /// Why a device is up to date.
-    UpToDateReason {
-        /// It runs the target.
-        AtTarget = "at_target",
-        /// It runs a release newer than the target (it is never downgraded for that).
-        AheadOfTarget = "ahead_of_target",
-        /// The rollout rolled it back and it has arrived.
-        RolledBack = "rolled_back",
-    }
+/// Why a device must wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Codes)]
+#[codes(serde)]
+#[non_exhaustive]
+pub enum WaitReason {
+    /// The rollout has not started.
+    #[code("rollout_not_started")]
+    RolloutNotStarted,
+    /// An operator paused the rollout.
+    #[code("rollout_paused")]
+    RolloutPaused,
+    /// The rollout stopped for good; this device has nothing to do.
+    #[code("rollout_halted")]
+    RolloutHalted,
+    /// The device's stage has not started (earlier stages are updating or monitoring).
+    #[code("stage_not_started")]
+    StageNotStarted,
+    /// The device's stage waits for an operator's approval.
+    #[code("awaiting_approval")]
+    AwaitingApproval,
+    /// The device's line is outside the stage's windows; `until` is when the next opens.
+    #[code("outside_window")]
+    OutsideWindow,
+    /// The window is open but the rollout has not started this device yet: tick the
+    /// rollout, then ask again.
+    #[code("awaiting_start")]
+    AwaitingStart,
+    /// The rollout does not include this device.
+    #[code("not_in_rollout")]
+    NotInRollout,
+    /// The device's update failed; an operator must look.
+    #[code("update_failed")]
+    UpdateFailed,
+    /// The device's update timed out; an operator must look.
+    #[code("update_timed_out")]
+    UpdateTimedOut,
 }
 
-reasons! {
-    /// Why a device must wait.
-    WaitReason {
-        /// The rollout has not started.
-        RolloutNotStarted = "rollout_not_started",
-        /// An operator paused the rollout.
-        RolloutPaused = "rollout_paused",
-        /// The rollout stopped for good; this device has nothing to do.
-        RolloutHalted = "rollout_halted",
-        /// The device's stage has not started (earlier stages are updating or monitoring).
-        StageNotStarted = "stage_not_started",
-        /// The device's stage waits for an operator's approval.
-        AwaitingApproval = "awaiting_approval",
-        /// The device's line is outside the stage's windows; `until` is when the next opens.
-        OutsideWindow = "outside_window",
-        /// The window is open but the rollout has not started this device yet: tick the
-        /// rollout, then ask again.
-        AwaitingStart = "awaiting_start",
-        /// The rollout does not include this device.
-        NotInRollout = "not_in_rollout",
-        /// The device's update failed; an operator must look.
-        UpdateFailed = "update_failed",
-        /// The device's update timed out; an operator must look.
-        UpdateTimedOut = "update_timed_out",
-    }
+/// Why a download cannot happen now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Codes)]
+#[codes(serde)]
+#[non_exhaustive]
+pub enum RetryReason {
+    /// The artifact is in cold storage; a restore must be requested.
+    #[code("artifact_archived")]
+    ArtifactArchived,
+    /// A restore is in progress.
+    #[code("artifact_restoring")]
+    ArtifactRestoring,
+    /// A restore should be done by now but the artifact is not downloadable yet.
+    #[code("restore_overdue")]
+    RestoreOverdue,
+    /// The restored copy expires too soon for a download.
+    #[code("restored_copy_expiring")]
+    RestoredCopyExpiring,
+    /// The object does not exist.
+    #[code("artifact_missing")]
+    ArtifactMissing,
+    /// Nobody has observed the object yet.
+    #[code("artifact_unobserved")]
+    ArtifactUnobserved,
 }
 
-reasons! {
-    /// Why a download cannot happen now.
-    RetryReason {
-        /// The artifact is in cold storage; a restore must be requested.
-        ArtifactArchived = "artifact_archived",
-        /// A restore is in progress.
-        ArtifactRestoring = "artifact_restoring",
-        /// A restore should be done by now but the artifact is not downloadable yet.
-        RestoreOverdue = "restore_overdue",
-        /// The restored copy expires too soon for a download.
-        RestoredCopyExpiring = "restored_copy_expiring",
-        /// The object does not exist.
-        ArtifactMissing = "artifact_missing",
-        /// Nobody has observed the object yet.
-        ArtifactUnobserved = "artifact_unobserved",
-    }
-}
-
-reasons! {
-    /// Why a device cannot be updated at all.
-    BlockReason {
-        /// The device's version is not a release of the graph.
-        UnknownVersion = "unknown_version",
-        /// The device's release, or the target, does not install on its model.
-        ModelIncompatible = "model_incompatible",
-        /// No release installs on the device's model (when deciding for the newest release).
-        NoReleaseForModel = "no_release_for_model",
-        /// No upgrade path leads to the target.
-        NoPath = "no_path",
-        /// The device runs a blocked release and no path leads away from it.
-        OnBlockedRelease = "on_blocked_release",
-        /// The path is longer than allowed.
-        TooManyHops = "too_many_hops",
-        /// The next release has no artifact in the manifest.
-        NoArtifact = "no_artifact",
-        /// The rollout rolled the device back, but no safe downgrade exists.
-        RollbackRefused = "rollback_refused",
-    }
+/// Why a device cannot be updated at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Codes)]
+#[codes(serde)]
+#[non_exhaustive]
+pub enum BlockReason {
+    /// The device's version is not a release of the graph.
+    #[code("unknown_version")]
+    UnknownVersion,
+    /// The device's release, or the target, does not install on its model.
+    #[code("model_incompatible")]
+    ModelIncompatible,
+    /// No release installs on the device's model (when deciding for the newest release).
+    #[code("no_release_for_model")]
+    NoReleaseForModel,
+    /// No upgrade path leads to the target.
+    #[code("no_path")]
+    NoPath,
+    /// The device runs a blocked release and no path leads away from it.
+    #[code("on_blocked_release")]
+    OnBlockedRelease,
+    /// The path is longer than allowed.
+    #[code("too_many_hops")]
+    TooManyHops,
+    /// The next release has no artifact in the manifest.
+    #[code("no_artifact")]
+    NoArtifact,
+    /// The rollout rolled the device back, but no safe downgrade exists.
+    #[code("rollback_refused")]
+    RollbackRefused,
 }
 
 /// What the host must do for a device to be served later.
@@ -405,39 +402,31 @@ pub enum Decision {
     },
 }
 
-/// Every reason [`Decision::reason`] can return.
-pub const REASONS: &[&str] = &[
-    "at_target",
-    "ahead_of_target",
-    "rolled_back",
-    "rollout_not_started",
-    "rollout_paused",
-    "rollout_halted",
-    "stage_not_started",
-    "awaiting_approval",
-    "outside_window",
-    "awaiting_start",
-    "not_in_rollout",
-    "update_failed",
-    "update_timed_out",
-    "next_hop",
-    "artifact_archived",
-    "artifact_restoring",
-    "restore_overdue",
-    "restored_copy_expiring",
-    "artifact_missing",
-    "artifact_unobserved",
-    "previous_version",
-    "partial_rollback",
-    "unknown_version",
-    "model_incompatible",
-    "no_release_for_model",
-    "no_path",
-    "on_blocked_release",
-    "too_many_hops",
-    "no_artifact",
-    "rollback_refused",
-];
+/// Why a device is told to install something: the next hop of its upgrade, or a downgrade.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Codes)]
+#[codes(serde)]
+#[non_exhaustive]
+pub enum StepReason {
+    /// The next hop of the upgrade path.
+    #[code("next_hop")]
+    NextHop,
+    /// A downgrade toward the device's previous version.
+    #[code("previous_version")]
+    PreviousVersion,
+    /// A downgrade toward the closest safe release, the previous version being refused.
+    #[code("partial_rollback")]
+    PartialRollback,
+}
+
+/// Every reason [`Decision::reason`] can return, grouped by decision kind.
+///
+/// ```
+/// let reasons = fleetpath::decision::reasons();
+/// assert!(reasons.contains(&"artifact_archived") && reasons.contains(&"next_hop"));
+/// ```
+pub fn reasons() -> Vec<&'static str> {
+    [UpToDateReason::CODES, WaitReason::CODES, StepReason::CODES, RetryReason::CODES, BlockReason::CODES].concat()
+}
 
 impl Decision {
     /// `up_to_date`, `wait`, `download`, `retry_after`, `give_up`, `roll_back` or `blocked`.
@@ -453,20 +442,20 @@ impl Decision {
         }
     }
 
-    /// The machine-readable reason, one of [`REASONS`]: `next_hop` for a download,
+    /// The machine-readable reason, one of [`reasons`]: `next_hop` for a download,
     /// `previous_version` or `partial_rollback` for a rollback, the reason enum's name
     /// otherwise.
     pub fn reason(&self) -> &'static str {
         match self {
             Self::UpToDate { reason } => reason.code(),
             Self::Wait { reason, .. } => reason.code(),
-            Self::Download { .. } => "next_hop",
+            Self::Download { .. } => StepReason::NextHop.code(),
             Self::RetryAfter { reason, .. } | Self::GiveUp { reason, .. } => reason.code(),
             Self::RollBack { step, .. } => {
                 if step.previous_refused.is_some() {
-                    "partial_rollback"
+                    StepReason::PartialRollback.code()
                 } else {
-                    "previous_version"
+                    StepReason::PreviousVersion.code()
                 }
             }
             Self::Blocked { reason, .. } => reason.code(),

@@ -42,6 +42,7 @@
 //! `version`, and optionally `site` and `labels` (an object of strings). Unknown fields are an
 //! error. Problems are located as `devices[3]`.
 
+use crate::Codes;
 use std::collections::BTreeMap;
 
 use rustc_hash::FxHashMap;
@@ -71,12 +72,13 @@ pub struct Device {
 
 /// Why a fleet could not be loaded or checked. `at` names the row (`row 12`, the header being
 /// row 1) or the JSON entry (`devices[3]`).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, Codes)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum FleetError {
     /// The JSON is malformed, has an unknown field, a missing field or a wrong type.
     #[error("invalid fleet JSON at line {line}, column {column}: {message}")]
+    #[code("invalid_json")]
     Json {
         /// One-based line (0 when the input was not text).
         line: usize,
@@ -87,6 +89,7 @@ pub enum FleetError {
     },
     /// The CSV is malformed (such as a row with more cells than the header).
     #[error("invalid fleet CSV at {at}: {message}")]
+    #[code("invalid_csv")]
     Csv {
         /// Where.
         at: String,
@@ -95,24 +98,28 @@ pub enum FleetError {
     },
     /// A required CSV column is missing from the header.
     #[error("fleet CSV has no {column:?} column")]
+    #[code("missing_column")]
     MissingColumn {
         /// The column.
         column: String,
     },
     /// A CSV column that is neither a known column nor `label:NAME`.
     #[error("fleet CSV has an unknown column {column:?} (expected id, model, line, version, site or label:NAME)")]
+    #[code("unknown_column")]
     UnknownColumn {
         /// The column, as written.
         column: String,
     },
     /// A column appears twice in the CSV header.
     #[error("fleet CSV has the column {column:?} twice")]
+    #[code("duplicate_column")]
     DuplicateColumn {
         /// The column.
         column: String,
     },
     /// A required value is empty.
     #[error("{at}: {field} is empty")]
+    #[code("empty_field")]
     EmptyField {
         /// Where.
         at: String,
@@ -121,6 +128,7 @@ pub enum FleetError {
     },
     /// Two devices have the same id.
     #[error("duplicate device id {id:?} at {at} (first at {first})")]
+    #[code("duplicate_device")]
     DuplicateDevice {
         /// The id.
         id: String,
@@ -131,6 +139,7 @@ pub enum FleetError {
     },
     /// A version that does not parse. The code is the version error's own code.
     #[error("{at}: {source}")]
+    #[code(source)]
     Version {
         /// Where.
         at: String,
@@ -139,6 +148,7 @@ pub enum FleetError {
     },
     /// [`Fleet::check_against`]: a device runs a version the graph does not know.
     #[error("{at}: device {id:?} runs {version:?}, which is not a release of the graph")]
+    #[code("unknown_version")]
     UnknownVersion {
         /// Where.
         at: String,
@@ -147,36 +157,6 @@ pub enum FleetError {
         /// Its version, as written.
         version: String,
     },
-}
-
-impl FleetError {
-    /// Every code [`FleetError::code`] can return, except the delegated version codes.
-    pub const CODES: &'static [&'static str] = &[
-        "invalid_json",
-        "invalid_csv",
-        "missing_column",
-        "unknown_column",
-        "duplicate_column",
-        "empty_field",
-        "duplicate_device",
-        "unknown_version",
-    ];
-
-    /// A stable `snake_case` code for this error, shared by every binding. For
-    /// [`FleetError::Version`] it is the wrapped [`VersionError`]'s code.
-    pub fn code(&self) -> &'static str {
-        match self {
-            Self::Json { .. } => "invalid_json",
-            Self::Csv { .. } => "invalid_csv",
-            Self::MissingColumn { .. } => "missing_column",
-            Self::UnknownColumn { .. } => "unknown_column",
-            Self::DuplicateColumn { .. } => "duplicate_column",
-            Self::EmptyField { .. } => "empty_field",
-            Self::DuplicateDevice { .. } => "duplicate_device",
-            Self::Version { source, .. } => source.code(),
-            Self::UnknownVersion { .. } => "unknown_version",
-        }
-    }
 }
 
 /// A device as a document states it (version still a string), with where it was stated.

@@ -74,6 +74,10 @@ pub mod rollout;
 pub mod schedule;
 pub mod version;
 
+/// Derives an enum's stable codes (`CODES`, `code()`) from one `#[code("…")]` per variant.
+#[doc(hidden)]
+pub use fleetpath_macros::Codes;
+
 pub use artifact::{
     ArtifactStore, Availability, MemoryStore, MemoryStoreError, PresignedUrl, RestoreTier, RestoreTimes, StorageClass,
 };

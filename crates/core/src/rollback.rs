@@ -40,6 +40,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+use crate::Codes;
 use std::collections::{BTreeMap, VecDeque};
 
 use serde::{Deserialize, Serialize};
@@ -76,12 +77,13 @@ pub struct RollbackRoute {
 }
 
 /// Why a rollback was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, Codes)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum RollbackError {
     /// The version is not a release of the graph.
     #[error("unknown release \"{version}\" ({role})")]
+    #[code("unknown_version")]
     UnknownVersion {
         /// The version.
         version: Version,
@@ -90,6 +92,7 @@ pub enum RollbackError {
     },
     /// The rollback target is not older than the device's version.
     #[error("rollback target \"{to}\" is not older than \"{from}\"")]
+    #[code("not_older")]
     NotOlder {
         /// The device's version.
         from: Version,
@@ -98,6 +101,7 @@ pub enum RollbackError {
     },
     /// The rollback target is blocked.
     #[error("rollback target \"{to}\" is blocked: {reason}")]
+    #[code("target_blocked")]
     TargetBlocked {
         /// The target.
         to: Version,
@@ -109,6 +113,7 @@ pub enum RollbackError {
         "no declared downgrade leads from \"{from}\" to \"{to}\"{for_model}; the oldest release reachable is \"{furthest}\"",
         for_model = model.as_deref().map(|m| format!(" for model {m:?}")).unwrap_or_default()
     )]
+    #[code("no_downgrade_path")]
     NoDowngradePath {
         /// The device's version.
         from: Version,
@@ -123,6 +128,7 @@ pub enum RollbackError {
     #[error(
         "downgrade \"{hop_from}\" -> \"{hop_to}\" crosses a breaking change: \"{hop_to}\" cannot read schema {from_schema:?} (it writes {to_schema:?}) and the downgrade declares no migration"
     )]
+    #[code("breaking_change")]
     BreakingChange {
         /// The device's version.
         from: Version,
@@ -137,23 +143,6 @@ pub enum RollbackError {
         /// The schema the older release writes.
         to_schema: String,
     },
-}
-
-impl RollbackError {
-    /// Every code [`RollbackError::code`] can return.
-    pub const CODES: &'static [&'static str] =
-        &["unknown_version", "not_older", "target_blocked", "no_downgrade_path", "breaking_change"];
-
-    /// A stable `snake_case` code for this error, shared by every binding.
-    pub fn code(&self) -> &'static str {
-        match self {
-            Self::UnknownVersion { .. } => "unknown_version",
-            Self::NotOlder { .. } => "not_older",
-            Self::TargetBlocked { .. } => "target_blocked",
-            Self::NoDowngradePath { .. } => "no_downgrade_path",
-            Self::BreakingChange { .. } => "breaking_change",
-        }
-    }
 }
 
 /// Whether the data written by `newer` can be read by `older` (or no schema is declared).

@@ -38,6 +38,7 @@
 //! - The time-zone database is the one bundled with this library (jiff's copy of the IANA
 //!   database), so every platform and binding gives the same answers.
 
+use crate::Codes;
 use std::collections::BTreeMap;
 
 use jiff::civil::{Date, DateTime, Time, Weekday};
@@ -148,12 +149,13 @@ pub struct Window {
 }
 
 /// Why a calendar could not be loaded or queried.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, Codes)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ScheduleError {
     /// The JSON is malformed, has an unknown field, a missing field or a wrong type.
     #[error("invalid calendar JSON at line {line}, column {column}: {message}")]
+    #[code("invalid_json")]
     Json {
         /// One-based line.
         line: usize,
@@ -164,6 +166,7 @@ pub enum ScheduleError {
     },
     /// A time zone the bundled IANA database does not know.
     #[error("{at}: unknown time zone {zone:?}")]
+    #[code("unknown_time_zone")]
     UnknownTimeZone {
         /// Where.
         at: String,
@@ -172,6 +175,7 @@ pub enum ScheduleError {
     },
     /// A time of day, date-time or weekday that does not parse.
     #[error("{at}: invalid {what} {value:?}")]
+    #[code("invalid_time")]
     InvalidTime {
         /// Where.
         at: String,
@@ -182,6 +186,7 @@ pub enum ScheduleError {
     },
     /// A dated window or exclusion that does not end after it starts.
     #[error("{at}: ends at {end:?}, not after its start {start:?}")]
+    #[code("empty_period")]
     EmptyPeriod {
         /// Where.
         at: String,
@@ -192,6 +197,7 @@ pub enum ScheduleError {
     },
     /// Two windows of a site, or two sites, with the same name.
     #[error("{at}: the name {name:?} is used twice")]
+    #[code("duplicate_name")]
     DuplicateName {
         /// Where.
         at: String,
@@ -200,6 +206,7 @@ pub enum ScheduleError {
     },
     /// A stage names a window the site does not define.
     #[error("site {site:?}: stage {stage:?} uses unknown window {window:?}")]
+    #[code("unknown_window")]
     UnknownWindow {
         /// The site.
         site: String,
@@ -210,46 +217,20 @@ pub enum ScheduleError {
     },
     /// A query for a site the calendar does not have.
     #[error("unknown site {site:?}")]
+    #[code("unknown_site")]
     UnknownSite {
         /// The site.
         site: String,
     },
     /// A query for a stage that has no windows at the site.
     #[error("site {site:?} has no windows for stage {stage:?}")]
+    #[code("unknown_stage")]
     UnknownStage {
         /// The site.
         site: String,
         /// The stage.
         stage: String,
     },
-}
-
-impl ScheduleError {
-    /// Every code [`ScheduleError::code`] can return.
-    pub const CODES: &'static [&'static str] = &[
-        "invalid_json",
-        "unknown_time_zone",
-        "invalid_time",
-        "empty_period",
-        "duplicate_name",
-        "unknown_window",
-        "unknown_site",
-        "unknown_stage",
-    ];
-
-    /// A stable `snake_case` code for this error, shared by every binding.
-    pub fn code(&self) -> &'static str {
-        match self {
-            Self::Json { .. } => "invalid_json",
-            Self::UnknownTimeZone { .. } => "unknown_time_zone",
-            Self::InvalidTime { .. } => "invalid_time",
-            Self::EmptyPeriod { .. } => "empty_period",
-            Self::DuplicateName { .. } => "duplicate_name",
-            Self::UnknownWindow { .. } => "unknown_window",
-            Self::UnknownSite { .. } => "unknown_site",
-            Self::UnknownStage { .. } => "unknown_stage",
-        }
-    }
 }
 
 /// A recurring or dated window, parsed.

@@ -81,6 +81,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+use crate::Codes;
 use std::cmp::Ordering;
 use std::fmt;
 use std::hash::{Hash, Hasher};
@@ -96,15 +97,17 @@ pub const MAX_COMPONENTS: usize = 8;
 /// Why a version string or a version range could not be parsed.
 ///
 /// Every variant names the input it was given. [`VersionError::code`] is stable.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, Codes)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum VersionError {
     /// The input was empty.
     #[error("empty version string")]
+    #[code("empty_version")]
     Empty,
     /// A character that has no place at that position.
     #[error("invalid version {input:?}: unexpected character {found:?} at position {position}")]
+    #[code("unexpected_character")]
     UnexpectedCharacter {
         /// The whole input.
         input: String,
@@ -115,6 +118,7 @@ pub enum VersionError {
     },
     /// A numeric component with no digits, as in `5..6` or `5.6.`.
     #[error("invalid version {input:?}: numeric component {index} is empty")]
+    #[code("empty_component")]
     EmptyComponent {
         /// The whole input.
         input: String,
@@ -123,6 +127,7 @@ pub enum VersionError {
     },
     /// A numeric component larger than `u64::MAX`.
     #[error("invalid version {input:?}: numeric component {index} does not fit in 64 bits")]
+    #[code("component_overflow")]
     ComponentOverflow {
         /// The whole input.
         input: String,
@@ -131,6 +136,7 @@ pub enum VersionError {
     },
     /// More than [`MAX_COMPONENTS`] numeric components.
     #[error("invalid version {input:?}: more than {max} numeric components")]
+    #[code("too_many_components")]
     TooManyComponents {
         /// The whole input.
         input: String,
@@ -139,6 +145,7 @@ pub enum VersionError {
     },
     /// The pre-release suffix breaks semver's identifier rules.
     #[error("invalid version {input:?}: bad pre-release {pre:?}: {reason}")]
+    #[code("invalid_prerelease")]
     InvalidPrerelease {
         /// The whole input.
         input: String,
@@ -149,6 +156,7 @@ pub enum VersionError {
     },
     /// The build-metadata suffix breaks semver's identifier rules.
     #[error("invalid version {input:?}: bad build metadata {build:?}: {reason}")]
+    #[code("invalid_build_metadata")]
     InvalidBuildMetadata {
         /// The whole input.
         input: String,
@@ -159,18 +167,21 @@ pub enum VersionError {
     },
     /// [`Version::to_semver`] on a version with a non-zero fourth (or later) component.
     #[error("version {version:?} has more than three significant components and is not semver")]
+    #[code("not_semver")]
     NotSemver {
         /// The version, as written.
         version: String,
     },
     /// The range string was empty, or one of its `||` alternatives was.
     #[error("invalid range {input:?}: empty range")]
+    #[code("empty_range")]
     EmptyRange {
         /// The whole input.
         input: String,
     },
     /// A range comparator without a version, as in `>=5.0,` or `>=`.
     #[error("invalid range {input:?}: comparator {index} has no version")]
+    #[code("empty_comparator")]
     EmptyComparator {
         /// The whole input.
         input: String,
@@ -179,6 +190,7 @@ pub enum VersionError {
     },
     /// A character that has no place at that position of a range.
     #[error("invalid range {input:?}: unexpected character {found:?} at position {position}")]
+    #[code("range_unexpected_character")]
     RangeUnexpectedCharacter {
         /// The whole input.
         input: String,
@@ -189,48 +201,13 @@ pub enum VersionError {
     },
     /// A bound in a range is not a valid version.
     #[error("invalid range {input:?}: {source}")]
+    #[code("invalid_range_bound")]
     RangeBound {
         /// The whole range input.
         input: String,
         /// What was wrong with the bound.
         source: Box<VersionError>,
     },
-}
-
-impl VersionError {
-    /// Every code [`VersionError::code`] can return.
-    pub const CODES: &'static [&'static str] = &[
-        "empty_version",
-        "unexpected_character",
-        "empty_component",
-        "component_overflow",
-        "too_many_components",
-        "invalid_prerelease",
-        "invalid_build_metadata",
-        "not_semver",
-        "empty_range",
-        "empty_comparator",
-        "range_unexpected_character",
-        "invalid_range_bound",
-    ];
-
-    /// A stable `snake_case` code for this error, shared by every binding.
-    pub fn code(&self) -> &'static str {
-        match self {
-            Self::Empty => "empty_version",
-            Self::UnexpectedCharacter { .. } => "unexpected_character",
-            Self::EmptyComponent { .. } => "empty_component",
-            Self::ComponentOverflow { .. } => "component_overflow",
-            Self::TooManyComponents { .. } => "too_many_components",
-            Self::InvalidPrerelease { .. } => "invalid_prerelease",
-            Self::InvalidBuildMetadata { .. } => "invalid_build_metadata",
-            Self::NotSemver { .. } => "not_semver",
-            Self::EmptyRange { .. } => "empty_range",
-            Self::EmptyComparator { .. } => "empty_comparator",
-            Self::RangeUnexpectedCharacter { .. } => "range_unexpected_character",
-            Self::RangeBound { .. } => "invalid_range_bound",
-        }
-    }
 }
 
 /// A firmware version, as a vendor writes it. See the [module docs](self) for the grammar and

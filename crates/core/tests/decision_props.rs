@@ -175,7 +175,7 @@ proptest! {
                 prop_assert!(*at > request.at);
             }
             let kind = decision.kind();
-            prop_assert!(fleetpath::decision::REASONS.contains(&decision.reason()), "{} {}", kind, decision.reason());
+            prop_assert!(fleetpath::decision::reasons().contains(&decision.reason()), "{} {}", kind, decision.reason());
         }
         // The JSON form round-trips.
         let json = serde_json::to_string(&batch).unwrap();

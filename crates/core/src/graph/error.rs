@@ -1,18 +1,20 @@
 //! Errors of the graph module: loading a manifest ([`GraphError`]) and resolving a path
 //! ([`ResolveError`]).
 
+use crate::Codes;
 use serde::{Deserialize, Serialize};
 
 use crate::version::{Version, VersionError};
 
 /// Why a manifest could not be loaded. Every variant names the offending entry by its JSON
 /// location, such as `releases[3].version` or `edges[14]`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, Codes)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum GraphError {
     /// The JSON is malformed, has an unknown field, a missing field or a wrong type.
     #[error("invalid manifest JSON at line {line}, column {column}: {message}")]
+    #[code("invalid_json")]
     Json {
         /// One-based line (0 when the input was not text).
         line: usize,
@@ -23,6 +25,7 @@ pub enum GraphError {
     },
     /// `format_version` is not one this library reads.
     #[error("unsupported manifest format_version {found} (this library reads 1 to {supported})")]
+    #[code("unsupported_format_version")]
     UnsupportedFormat {
         /// The version in the document.
         found: u32,
@@ -31,6 +34,7 @@ pub enum GraphError {
     },
     /// A field that an older `format_version` does not have.
     #[error("{at}: field `{field}` needs format_version {needs}")]
+    #[code("needs_format_version")]
     NeedsFormat {
         /// Where, such as `releases[2]`.
         at: String,
@@ -41,9 +45,11 @@ pub enum GraphError {
     },
     /// The manifest has no release.
     #[error("manifest declares no releases")]
+    #[code("no_releases")]
     NoReleases,
     /// More releases or edges than the graph can index (`u32`).
     #[error("manifest has too many {what} ({count})")]
+    #[code("manifest_too_large")]
     TooLarge {
         /// `"releases"` or `"edges"`.
         what: &'static str,
@@ -52,6 +58,7 @@ pub enum GraphError {
     },
     /// A version or range string is invalid. The code is the version error's own code.
     #[error("{at}: {source}")]
+    #[code(source)]
     Version {
         /// Where, such as `releases[3].version`.
         at: String,
@@ -60,6 +67,7 @@ pub enum GraphError {
     },
     /// Two releases have equal versions (spelling aside: `6.15.008` equals `6.15.8`).
     #[error("duplicate release {version:?} at {at} (already declared at {first})")]
+    #[code("duplicate_release")]
     DuplicateRelease {
         /// The version, as written at `at`.
         version: String,
@@ -70,6 +78,7 @@ pub enum GraphError {
     },
     /// An edge or downgrade names a version no release declares.
     #[error("unknown release {version:?} in {at}")]
+    #[code("unknown_release")]
     UnknownRelease {
         /// The version, as written.
         version: String,
@@ -79,6 +88,7 @@ pub enum GraphError {
     /// An upgrade edge that does not go to a strictly newer release. (This is also what a
     /// cycle among upgrade edges always contains, so cycles are reported this way.)
     #[error("{at} goes from {from:?} to {to:?}, which is not newer")]
+    #[code("edge_not_upgrade")]
     EdgeNotUpgrade {
         /// The edge, such as `edges[3]`.
         at: String,
@@ -89,6 +99,7 @@ pub enum GraphError {
     },
     /// A downgrade edge that does not go to a strictly older release.
     #[error("{at} goes from {from:?} to {to:?}, which is not older")]
+    #[code("downgrade_not_older")]
     DowngradeNotOlder {
         /// The downgrade, such as `downgrades[0]`.
         at: String,
@@ -99,6 +110,7 @@ pub enum GraphError {
     },
     /// An explicit upgrade edge jumps over a barrier release.
     #[error("{at} goes from {from:?} to {to:?} and skips barrier release {barrier:?}")]
+    #[code("crosses_barrier")]
     CrossesBarrier {
         /// The edge.
         at: String,
@@ -111,12 +123,14 @@ pub enum GraphError {
     },
     /// An edge gives both or neither of `from` and `from_range`.
     #[error("{at} needs exactly one of \"from\" or \"from_range\"")]
+    #[code("invalid_edge_source")]
     EdgeSource {
         /// The edge.
         at: String,
     },
     /// The same explicit upgrade (or downgrade) is declared twice.
     #[error("duplicate edge from {from:?} to {to:?} at {at} (already declared at {first})")]
+    #[code("duplicate_edge")]
     DuplicateEdge {
         /// The second declaration.
         at: String,
@@ -129,6 +143,7 @@ pub enum GraphError {
     },
     /// One entry declares a hop as an upgrade and another blocks the same hop.
     #[error("{blocked_at} blocks the hop from {from:?} to {to:?} that {declared_at} declares")]
+    #[code("conflicting_edge")]
     ConflictingEdge {
         /// The blocking edge.
         blocked_at: String,
@@ -141,6 +156,7 @@ pub enum GraphError {
     },
     /// A `models` list is present but empty (omit it to mean every model).
     #[error("{at} is an empty list (omit it to mean every model)")]
+    #[code("empty_models")]
     EmptyModels {
         /// Such as `releases[2].models`.
         at: String,
@@ -148,24 +164,28 @@ pub enum GraphError {
     /// A string that must not be empty is empty (a model name, a label key, an artifact
     /// key, a block reason).
     #[error("{at} is empty")]
+    #[code("empty_field")]
     EmptyField {
         /// Such as `releases[2].artifact.key`.
         at: String,
     },
     /// A blocked release without a `reason`.
     #[error("{at} is blocked and needs a \"reason\"")]
+    #[code("missing_block_reason")]
     MissingReason {
         /// The release, such as `releases[4]`.
         at: String,
     },
     /// An active release with a `reason` (only blocked and archived releases take one).
     #[error("{at} has a \"reason\" but is active (only blocked or archived releases take one)")]
+    #[code("unexpected_reason")]
     UnexpectedReason {
         /// The release.
         at: String,
     },
     /// An artifact SHA-256 that is not 64 hexadecimal characters.
     #[error("{at} must be 64 hexadecimal characters, got {value:?}")]
+    #[code("invalid_sha256")]
     InvalidSha256 {
         /// Such as `releases[2].artifact.sha256`.
         at: String,
@@ -174,6 +194,7 @@ pub enum GraphError {
     },
     /// An artifact of size zero.
     #[error("{at} must be greater than zero")]
+    #[code("invalid_artifact_size")]
     InvalidArtifactSize {
         /// Such as `releases[2].artifact.size`.
         at: String,
@@ -181,57 +202,6 @@ pub enum GraphError {
 }
 
 impl GraphError {
-    /// Every code [`GraphError::code`] can return, except the delegated version codes
-    /// (listed in [`VersionError::CODES`]).
-    pub const CODES: &'static [&'static str] = &[
-        "invalid_json",
-        "unsupported_format_version",
-        "needs_format_version",
-        "no_releases",
-        "manifest_too_large",
-        "duplicate_release",
-        "unknown_release",
-        "edge_not_upgrade",
-        "downgrade_not_older",
-        "crosses_barrier",
-        "invalid_edge_source",
-        "duplicate_edge",
-        "conflicting_edge",
-        "empty_models",
-        "empty_field",
-        "missing_block_reason",
-        "unexpected_reason",
-        "invalid_sha256",
-        "invalid_artifact_size",
-    ];
-
-    /// A stable `snake_case` code for this error, shared by every binding. For
-    /// [`GraphError::Version`] it is the wrapped [`VersionError`]'s code.
-    pub fn code(&self) -> &'static str {
-        match self {
-            Self::Json { .. } => "invalid_json",
-            Self::UnsupportedFormat { .. } => "unsupported_format_version",
-            Self::NeedsFormat { .. } => "needs_format_version",
-            Self::NoReleases => "no_releases",
-            Self::TooLarge { .. } => "manifest_too_large",
-            Self::Version { source, .. } => source.code(),
-            Self::DuplicateRelease { .. } => "duplicate_release",
-            Self::UnknownRelease { .. } => "unknown_release",
-            Self::EdgeNotUpgrade { .. } => "edge_not_upgrade",
-            Self::DowngradeNotOlder { .. } => "downgrade_not_older",
-            Self::CrossesBarrier { .. } => "crosses_barrier",
-            Self::EdgeSource { .. } => "invalid_edge_source",
-            Self::DuplicateEdge { .. } => "duplicate_edge",
-            Self::ConflictingEdge { .. } => "conflicting_edge",
-            Self::EmptyModels { .. } => "empty_models",
-            Self::EmptyField { .. } => "empty_field",
-            Self::MissingReason { .. } => "missing_block_reason",
-            Self::UnexpectedReason { .. } => "unexpected_reason",
-            Self::InvalidSha256 { .. } => "invalid_sha256",
-            Self::InvalidArtifactSize { .. } => "invalid_artifact_size",
-        }
-    }
-
     #[allow(clippy::needless_pass_by_value)] // used as `map_err(GraphError::from_json)`
     pub(crate) fn from_json(e: serde_json::Error) -> Self {
         let (line, column, message) = crate::json_error_parts(&e);
@@ -332,12 +302,13 @@ impl std::fmt::Display for NoPathReason {
 
 /// Why [`UpgradeGraph::resolve`](super::UpgradeGraph::resolve) (or a route table) found no
 /// path.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, Codes)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ResolveError {
     /// The version is not a release of the graph.
     #[error("unknown release \"{version}\" ({role})")]
+    #[code("unknown_version")]
     UnknownVersion {
         /// The version asked for.
         version: Version,
@@ -346,6 +317,7 @@ pub enum ResolveError {
     },
     /// The release does not install on the hardware model.
     #[error("release \"{version}\" does not support model {model:?} ({role})")]
+    #[code("model_incompatible")]
     ModelIncompatible {
         /// The hardware model.
         model: String,
@@ -356,6 +328,7 @@ pub enum ResolveError {
     },
     /// The target is older than the source: use a declared downgrade instead.
     #[error("target \"{to}\" is older than source \"{from}\" (rollbacks use downgrade edges)")]
+    #[code("target_older")]
     TargetOlder {
         /// The source.
         from: Version,
@@ -364,6 +337,7 @@ pub enum ResolveError {
     },
     /// The target release is blocked.
     #[error("target \"{to}\" is blocked: {reason}")]
+    #[code("target_blocked")]
     TargetBlocked {
         /// The target.
         to: Version,
@@ -372,6 +346,7 @@ pub enum ResolveError {
     },
     /// No path exists under the constraints.
     #[error("no upgrade path from \"{from}\" to \"{to}\"{for_model}: {reason}", for_model = model_suffix(model.as_deref()))]
+    #[code("no_path")]
     NoPath {
         /// The source.
         from: Version,
@@ -384,6 +359,7 @@ pub enum ResolveError {
     },
     /// A path exists but is longer than the allowed hop count.
     #[error("the shortest path from \"{from}\" to \"{to}\" takes {hops} hops, more than the maximum of {max}")]
+    #[code("too_many_hops")]
     TooManyHops {
         /// The source.
         from: Version,
@@ -398,22 +374,4 @@ pub enum ResolveError {
 
 fn model_suffix(model: Option<&str>) -> String {
     model.map(|m| format!(" for model {m:?}")).unwrap_or_default()
-}
-
-impl ResolveError {
-    /// Every code [`ResolveError::code`] can return.
-    pub const CODES: &'static [&'static str] =
-        &["unknown_version", "model_incompatible", "target_older", "target_blocked", "no_path", "too_many_hops"];
-
-    /// A stable `snake_case` code for this error, shared by every binding.
-    pub fn code(&self) -> &'static str {
-        match self {
-            Self::UnknownVersion { .. } => "unknown_version",
-            Self::ModelIncompatible { .. } => "model_incompatible",
-            Self::TargetOlder { .. } => "target_older",
-            Self::TargetBlocked { .. } => "target_blocked",
-            Self::NoPath { .. } => "no_path",
-            Self::TooManyHops { .. } => "too_many_hops",
-        }
-    }
 }

@@ -1,12 +1,15 @@
 //! Health errors.
 
+use crate::Codes;
+
 /// Why a health policy, sample batch or summary was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, Codes)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum HealthError {
     /// Malformed JSON, an unknown field, a missing field or a wrong type.
     #[error("invalid {what} JSON at line {line}, column {column}: {message}")]
+    #[code("invalid_json")]
     Json {
         /// `health policy`, `sample batch` or `health state`.
         what: &'static str,
@@ -19,6 +22,7 @@ pub enum HealthError {
     },
     /// A setting out of range.
     #[error("{field}: {reason}")]
+    #[code("invalid_setting")]
     InvalidSetting {
         /// The field, as a path (`rules[2].threshold`).
         field: String,
@@ -27,6 +31,7 @@ pub enum HealthError {
     },
     /// Two metrics, rules or devices with one name.
     #[error("{what} {name:?} is defined twice")]
+    #[code("duplicate_name")]
     DuplicateName {
         /// `metric`, `built-in metric`, `rule` or `device`.
         what: &'static str,
@@ -35,6 +40,7 @@ pub enum HealthError {
     },
     /// A rule or a sample column names a metric the policy does not know.
     #[error("{at}: unknown metric {metric:?}")]
+    #[code("unknown_metric")]
     UnknownMetric {
         /// The metric.
         metric: String,
@@ -43,6 +49,7 @@ pub enum HealthError {
     },
     /// A rule applied to a metric of the wrong kind.
     #[error("rule {rule:?} needs a {expected} metric, and {metric:?} is not one")]
+    #[code("wrong_metric_kind")]
     WrongMetricKind {
         /// The rule.
         rule: String,
@@ -53,6 +60,7 @@ pub enum HealthError {
     },
     /// A sample column whose length differs from the batch's row count.
     #[error("sample column {column:?} has {found} rows, the batch has {expected}")]
+    #[code("column_length")]
     ColumnLength {
         /// The column (`time`, `device` or a metric).
         column: String,
@@ -63,6 +71,7 @@ pub enum HealthError {
     },
     /// A row's device index beyond the batch's device list.
     #[error("sample row {row}: device index {index} is out of range ({devices} devices)")]
+    #[code("device_index")]
     DeviceIndex {
         /// Zero-based row.
         row: usize,
@@ -73,6 +82,7 @@ pub enum HealthError {
     },
     /// A sample value the metric cannot take.
     #[error("sample row {row}, metric {metric:?}: {value} {reason}")]
+    #[code("invalid_value")]
     InvalidValue {
         /// Zero-based row.
         row: usize,
@@ -85,6 +95,7 @@ pub enum HealthError {
     },
     /// Two different samples of one device at one time.
     #[error("device {device:?} has two different samples at {at} (unix seconds)")]
+    #[code("conflicting_samples")]
     ConflictingSamples {
         /// The device.
         device: String,
@@ -94,6 +105,7 @@ pub enum HealthError {
     /// A device added twice with different lines or update times, or summaries of one device
     /// that disagree on them.
     #[error("device {device:?}: {reason}")]
+    #[code("conflicting_device")]
     ConflictingDevice {
         /// The device.
         device: String,
@@ -102,6 +114,7 @@ pub enum HealthError {
     },
     /// Counter summaries of one device whose time ranges overlap cannot be merged exactly.
     #[error("device {device:?}, counter {metric:?}: summaries overlap in time and cannot be merged")]
+    #[code("overlapping_counter")]
     OverlappingCounter {
         /// The device.
         device: String,
@@ -110,44 +123,9 @@ pub enum HealthError {
     },
     /// A state summarised under other settings than the policy or state it meets.
     #[error("health state does not match: {reason}")]
+    #[code("policy_mismatch")]
     PolicyMismatch {
         /// What differs.
         reason: String,
     },
-}
-
-impl HealthError {
-    /// Every code, in declaration order.
-    pub const CODES: &'static [&'static str] = &[
-        "invalid_json",
-        "invalid_setting",
-        "duplicate_name",
-        "unknown_metric",
-        "wrong_metric_kind",
-        "column_length",
-        "device_index",
-        "invalid_value",
-        "conflicting_samples",
-        "conflicting_device",
-        "overlapping_counter",
-        "policy_mismatch",
-    ];
-
-    /// The stable code.
-    pub fn code(&self) -> &'static str {
-        match self {
-            Self::Json { .. } => "invalid_json",
-            Self::InvalidSetting { .. } => "invalid_setting",
-            Self::DuplicateName { .. } => "duplicate_name",
-            Self::UnknownMetric { .. } => "unknown_metric",
-            Self::WrongMetricKind { .. } => "wrong_metric_kind",
-            Self::ColumnLength { .. } => "column_length",
-            Self::DeviceIndex { .. } => "device_index",
-            Self::InvalidValue { .. } => "invalid_value",
-            Self::ConflictingSamples { .. } => "conflicting_samples",
-            Self::ConflictingDevice { .. } => "conflicting_device",
-            Self::OverlappingCounter { .. } => "overlapping_counter",
-            Self::PolicyMismatch { .. } => "policy_mismatch",
-        }
-    }
 }

@@ -33,6 +33,7 @@
 //! in the current state (a verdict for a stage that has not started, approving while paused, a
 //! report from a device that is not updating) is an error, and the state is unchanged.
 
+use crate::Codes;
 use std::collections::BTreeMap;
 
 use jiff::{SignedDuration, Timestamp};
@@ -370,24 +371,27 @@ pub enum Action {
 }
 
 /// Why an event could not be applied. The state is unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, Codes)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum RolloutError {
     /// The event needs a started rollout.
     #[error("rollout {id:?} has not started")]
+    #[code("not_started")]
     NotStarted {
         /// The rollout.
         id: String,
     },
     /// `Start` on a rollout that already started.
     #[error("rollout {id:?} has already started")]
+    #[code("already_started")]
     AlreadyStarted {
         /// The rollout.
         id: String,
     },
     /// The rollout halted or completed; it takes no more events.
     #[error("rollout {id:?} is finished ({state})")]
+    #[code("rollout_finished")]
     Finished {
         /// The rollout.
         id: String,
@@ -396,18 +400,21 @@ pub enum RolloutError {
     },
     /// The event is not allowed while paused.
     #[error("rollout {id:?} is paused")]
+    #[code("rollout_paused")]
     Paused {
         /// The rollout.
         id: String,
     },
     /// `Resume` on a rollout that is not paused.
     #[error("rollout {id:?} is not paused")]
+    #[code("not_paused")]
     NotPaused {
         /// The rollout.
         id: String,
     },
     /// A device that is not part of the rollout.
     #[error("device {device:?} is not part of rollout {id:?}")]
+    #[code("unknown_device")]
     UnknownDevice {
         /// The rollout.
         id: String,
@@ -416,6 +423,7 @@ pub enum RolloutError {
     },
     /// A report from a device that is not updating.
     #[error("device {device:?} is not updating (it is {status})")]
+    #[code("device_not_updating")]
     DeviceNotUpdating {
         /// The device.
         device: String,
@@ -424,6 +432,7 @@ pub enum RolloutError {
     },
     /// A stage the rollout does not have.
     #[error("rollout {id:?} has no stage {stage:?}")]
+    #[code("unknown_stage")]
     UnknownStage {
         /// The rollout.
         id: String,
@@ -432,18 +441,21 @@ pub enum RolloutError {
     },
     /// A verdict for a stage that has not started updating.
     #[error("stage {stage:?} has not started")]
+    #[code("stage_not_started")]
     StageNotStarted {
         /// The stage.
         stage: String,
     },
     /// `Approve` for a stage that is not waiting for approval.
     #[error("stage {stage:?} is not waiting for approval")]
+    #[code("not_awaiting_approval")]
     NotAwaitingApproval {
         /// The stage.
         stage: String,
     },
     /// A verdict whose period ends before it starts.
     #[error("the verdict's period ends ({to}) before it starts ({from})")]
+    #[code("invalid_period")]
     InvalidPeriod {
         /// Start.
         from: Timestamp,
@@ -452,6 +464,7 @@ pub enum RolloutError {
     },
     /// A device of a stage cannot be scheduled: no site, or the calendar does not know it.
     #[error("device {device:?}: {source}")]
+    #[code(source)]
     Schedule {
         /// The device.
         device: String,
@@ -461,6 +474,7 @@ pub enum RolloutError {
     /// A stored state that cannot be right (edited by hand, or corrupted): the rollout refuses
     /// to act on it.
     #[error("rollout {id:?} has an invalid state: {reason}")]
+    #[code("invalid_state")]
     InvalidState {
         /// The rollout.
         id: String,
@@ -469,50 +483,11 @@ pub enum RolloutError {
     },
     /// A planned device that the fleet does not have.
     #[error("the plan names device {device:?}, which the fleet does not have")]
+    #[code("plan_mismatch")]
     PlanMismatch {
         /// The device.
         device: String,
     },
-}
-
-impl RolloutError {
-    /// Every code [`RolloutError::code`] can return, except the delegated schedule codes.
-    pub const CODES: &'static [&'static str] = &[
-        "not_started",
-        "already_started",
-        "rollout_finished",
-        "rollout_paused",
-        "not_paused",
-        "unknown_device",
-        "device_not_updating",
-        "unknown_stage",
-        "stage_not_started",
-        "not_awaiting_approval",
-        "invalid_period",
-        "plan_mismatch",
-        "invalid_state",
-    ];
-
-    /// A stable `snake_case` code, shared by every binding. For [`RolloutError::Schedule`] it
-    /// is the schedule error's own code.
-    pub fn code(&self) -> &'static str {
-        match self {
-            Self::NotStarted { .. } => "not_started",
-            Self::AlreadyStarted { .. } => "already_started",
-            Self::Finished { .. } => "rollout_finished",
-            Self::Paused { .. } => "rollout_paused",
-            Self::NotPaused { .. } => "not_paused",
-            Self::UnknownDevice { .. } => "unknown_device",
-            Self::DeviceNotUpdating { .. } => "device_not_updating",
-            Self::UnknownStage { .. } => "unknown_stage",
-            Self::StageNotStarted { .. } => "stage_not_started",
-            Self::NotAwaitingApproval { .. } => "not_awaiting_approval",
-            Self::InvalidPeriod { .. } => "invalid_period",
-            Self::Schedule { source, .. } => source.code(),
-            Self::PlanMismatch { .. } => "plan_mismatch",
-            Self::InvalidState { .. } => "invalid_state",
-        }
-    }
 }
 
 fn status_name(status: DeviceStatus) -> &'static str {

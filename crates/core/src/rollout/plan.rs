@@ -41,6 +41,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+use crate::Codes;
 use std::collections::BTreeMap;
 
 use rustc_hash::FxHashMap;
@@ -139,27 +140,31 @@ impl Default for RolloutPolicy {
 }
 
 /// Why a rollout could not be planned.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, Codes)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum PlanError {
     /// The policy has no stage.
     #[error("the rollout policy has no stages")]
+    #[code("no_stages")]
     NoStages,
     /// A required string is empty.
     #[error("{at} is empty")]
+    #[code("empty_field")]
     EmptyField {
         /// Such as `stages[1].name` or `rollout id`.
         at: String,
     },
     /// Two stages have the same name.
     #[error("two stages are named {name:?}")]
+    #[code("duplicate_stage")]
     DuplicateStage {
         /// The name.
         name: String,
     },
     /// A share that is not a number in (0, 1].
     #[error("stage {stage:?}: share {share} is not in (0, 1]")]
+    #[code("invalid_share")]
     InvalidShare {
         /// The stage.
         stage: String,
@@ -168,24 +173,28 @@ pub enum PlanError {
     },
     /// A stage other than the last has no share.
     #[error("stage {stage:?} has no share, but only the last stage takes the rest")]
+    #[code("rest_not_last")]
     RestNotLast {
         /// The stage.
         stage: String,
     },
     /// The last stage has a share.
     #[error("the last stage {stage:?} must take the rest (omit its share)")]
+    #[code("last_stage_not_rest")]
     LastStageNotRest {
         /// The stage.
         stage: String,
     },
     /// An abort rule whose failure share is not in [0, 1).
     #[error("abort rule: max_failure_share {share} is not in [0, 1)")]
+    #[code("invalid_abort_share")]
     InvalidAbortShare {
         /// The share, as given.
         share: String,
     },
     /// The shares of the stages add up to more than 1.
     #[error("stage shares add up to {total}, more than 1")]
+    #[code("shares_over_one")]
     SharesOverOne {
         /// Their sum.
         total: String,
@@ -193,39 +202,11 @@ pub enum PlanError {
     /// The target cannot be planned for at all (unknown or blocked). The code is the resolve
     /// error's own code.
     #[error("target: {source}")]
+    #[code(source)]
     Target {
         /// What is wrong with the target.
         source: ResolveError,
     },
-}
-
-impl PlanError {
-    /// Every code [`PlanError::code`] can return, except the delegated resolve codes.
-    pub const CODES: &'static [&'static str] = &[
-        "no_stages",
-        "empty_field",
-        "duplicate_stage",
-        "invalid_share",
-        "rest_not_last",
-        "last_stage_not_rest",
-        "shares_over_one",
-        "invalid_abort_share",
-    ];
-
-    /// A stable `snake_case` code for this error, shared by every binding.
-    pub fn code(&self) -> &'static str {
-        match self {
-            Self::NoStages => "no_stages",
-            Self::EmptyField { .. } => "empty_field",
-            Self::DuplicateStage { .. } => "duplicate_stage",
-            Self::InvalidShare { .. } => "invalid_share",
-            Self::RestNotLast { .. } => "rest_not_last",
-            Self::LastStageNotRest { .. } => "last_stage_not_rest",
-            Self::SharesOverOne { .. } => "shares_over_one",
-            Self::InvalidAbortShare { .. } => "invalid_abort_share",
-            Self::Target { source } => source.code(),
-        }
-    }
 }
 
 impl RolloutPolicy {
