@@ -49,7 +49,7 @@ fn decision(c: &mut Criterion) {
                     .unwrap()
                     .with_target(&target)
                     .unwrap()
-                    .with_availability(&observed);
+                    .with_availability(observed.clone());
                 decider.decide_fleet(black_box(&fleet), at)
             });
         });
@@ -62,9 +62,9 @@ fn decision(c: &mut Criterion) {
             b.iter_with_large_drop(|| {
                 let decider = Decider::new(&graph, DecisionPolicy::default())
                     .unwrap()
-                    .with_rollout(&rollout, None)
+                    .with_rollout(rollout.clone(), None)
                     .unwrap()
-                    .with_availability(&observed);
+                    .with_availability(observed.clone());
                 decider.decide_fleet(black_box(&fleet), at)
             });
         });

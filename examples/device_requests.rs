@@ -116,9 +116,9 @@ fn run() -> Result<(), String> {
         }
         let observed = store.snapshot();
         let decider = Decider::new(&graph, DecisionPolicy::default())
-            .and_then(|d| d.with_rollout(&rollout, Some(&calendar)))
+            .and_then(|d| d.with_rollout(rollout.clone(), Some(&calendar)))
             .map_err(|e| e.to_string())?
-            .with_availability(&observed);
+            .with_availability(observed.clone());
         let slot = t.as_second() / 60 % 60;
         let mut reports = Vec::new();
         for device in &mut fleet_devices {

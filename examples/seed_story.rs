@@ -283,9 +283,9 @@ fn rollout(
         let mut reports = Vec::new();
         let observed = world.store.snapshot();
         let decider = Decider::new(&world.graph, decision_policy.clone())
-            .and_then(|d| d.with_rollout(&state, Some(&world.calendar)))
+            .and_then(|d| d.with_rollout(state.clone(), Some(&world.calendar)))
             .map_err(|e| e.to_string())?
-            .with_availability(&observed);
+            .with_availability(observed);
         let mut told: BTreeMap<String, usize> = BTreeMap::new();
         for device in &mut world.devices {
             let Some(sim) = sims.get_mut(&device.id) else { continue };

@@ -1,9 +1,6 @@
 //! `fleetpath.Decider`: the per-device update decision, single and batch.
 
-use std::collections::BTreeMap;
-
-use fleetpath::decision::{Decider, Decision, DecisionPolicy, DeviceRequest};
-use fleetpath::{Availability, Calendar, Rollout, UpgradeGraph, Version};
+use fleetpath::decision::{Decider, Decision, DecisionPolicy, DeviceRequest, Observations};
 use pyo3::prelude::*;
 
 use crate::errors::{core, guard, json, raise, to_py};
@@ -12,51 +9,16 @@ use crate::graph::PyGraph;
 use crate::rollout::{PyCalendar, PyRollout, timestamp};
 use crate::version::extract_version;
 
-/// What a core `Decider` borrows, owned here so the decider can be built once.
-struct Inputs {
-    graph: UpgradeGraph,
-    policy: DecisionPolicy,
-    target: Option<Version>,
-    rollout: Option<Rollout>,
-    calendar: Option<Calendar>,
-    availability: Option<BTreeMap<String, Availability>>,
-}
-
-self_cell::self_cell!(
-    /// The inputs and the core `Decider` built over them (its route tables), kept together:
-    /// every call reuses it.
-    struct Built {
-        owner: Inputs,
-        #[covariant]
-        dependent: Decider,
-    }
-);
-
-#[allow(clippy::result_large_err)] // once per Decider, and the error goes straight to Python
-fn build(inputs: &Inputs) -> Result<Decider<'_>, fleetpath::Error> {
-    let mut decider = Decider::new(&inputs.graph, inputs.policy.clone())?;
-    if let Some(target) = &inputs.target {
-        decider = decider.with_target(target)?;
-    }
-    if let Some(rollout) = &inputs.rollout {
-        decider = decider.with_rollout(rollout, inputs.calendar.as_ref())?;
-    }
-    if let Some(observed) = &inputs.availability {
-        decider = decider.with_availability(observed);
-    }
-    Ok(decider)
-}
-
 /// The update decision over a graph and, optionally, a target, a rollout with its calendar
 /// and observed availability (native half of `fleetpath.Decider`). Built once.
 #[pyclass(module = "fleetpath._native", frozen, name = "Decider")]
 pub(crate) struct PyDecider {
-    built: Built,
+    inner: Decider,
 }
 
 impl PyDecider {
-    fn with<T>(&self, py: Python<'_>, f: impl FnOnce(&Decider<'_>) -> PyResult<T>) -> PyResult<T> {
-        guard(py, || f(self.built.borrow_dependent()))
+    fn with<T>(&self, py: Python<'_>, f: impl FnOnce(&Decider) -> PyResult<T>) -> PyResult<T> {
+        guard(py, || f(&self.inner))
     }
 }
 
@@ -91,17 +53,25 @@ impl PyDecider {
         availability_json: Option<&str>,
     ) -> PyResult<Self> {
         let policy = policy_json.map_or_else(|| Ok(DecisionPolicy::default()), |t| json(py, "decision policy", t))?;
-        let inputs = Inputs {
-            graph: graph.inner.clone(),
-            policy,
-            target: target.map(|t| extract_version(py, t)).transpose()?,
-            rollout: rollout.map(|r| r.inner.clone()),
-            calendar: calendar.map(|c| c.inner.clone()),
-            availability: availability_json.map(|t| json(py, "availability", t)).transpose()?,
-        };
+        let target = target.map(|t| extract_version(py, t)).transpose()?;
+        let availability: Option<Observations> = availability_json.map(|t| json(py, "availability", t)).transpose()?;
         // A bad policy or target fails here, not at the first request.
-        let built = guard(py, || Built::try_new(inputs, build).map_err(|e| core(py, e)))?;
-        Ok(Self { built })
+        #[allow(clippy::result_large_err)] // once per Decider; the error goes straight to Python
+        let build = || -> Result<Decider, fleetpath::Error> {
+            let mut decider = Decider::new(&graph.inner, policy)?;
+            if let Some(target) = &target {
+                decider = decider.with_target(target)?;
+            }
+            if let Some(rollout) = rollout {
+                decider = decider.with_rollout(rollout.inner.clone(), calendar.map(|c| &c.inner))?;
+            }
+            if let Some(observed) = availability {
+                decider = decider.with_availability(observed);
+            }
+            Ok(decider)
+        };
+        let inner = guard(py, || build().map_err(|e| core(py, e)))?;
+        Ok(Self { inner })
     }
 
     /// One request's decision (the request's JSON form as Python objects): `(reason, dict)`.

@@ -140,7 +140,7 @@ async fn answer(
     observed: &BTreeMap<String, Availability>,
 ) -> Result<Vec<Task>, String> {
     let decider =
-        Decider::new(graph, DecisionPolicy::default()).map_err(|e| e.to_string())?.with_availability(observed);
+        Decider::new(graph, DecisionPolicy::default()).map_err(|e| e.to_string())?.with_availability(observed.clone());
     let mut tasks = Vec::new();
     for (device, version) in DEVICES {
         let request = DeviceRequest {

@@ -26,7 +26,7 @@
 //! let documents = Documents::new(store.client().clone(), "plant-firmware"); // keep it warm
 //! let graph = documents.graph("fleetpath/ip-module.json").await?.value;
 //! let observed = store.observe_graph(&graph).await;
-//! let decider = Decider::new(&graph, DecisionPolicy::default())?.with_availability(&observed.availability);
+//! let decider = Decider::new(&graph, DecisionPolicy::default())?.with_availability(observed.availability);
 //! match decider.decide(&request) {
 //!     Decision::Download { step, url_lifetime_seconds } => {
 //!         let url = store.presign(&step.artifact.key, url_lifetime_seconds).await?;

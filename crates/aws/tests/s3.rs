@@ -623,7 +623,7 @@ async fn seed_flow_archived_bridge_restored_then_downloaded() {
         retry: fleetpath::RetryState::default(),
     };
     let decide = |graph: &UpgradeGraph, observed: &BTreeMap<String, Availability>, request: &DeviceRequest| {
-        Decider::new(graph, policy.clone()).unwrap().with_availability(observed).decide(request)
+        Decider::new(graph, policy.clone()).unwrap().with_availability(observed.clone()).decide(request)
     };
 
     // 1. The device on 5.6.14 asks: the bridge is archived.

@@ -195,30 +195,49 @@ pub struct PresignedUrl {
 /// S3, [`MemoryStore`] in memory for tests and demos).
 ///
 /// Methods return futures so that an async SDK can implement the trait directly; the core
-/// has no runtime and never polls them.
-pub trait ArtifactStore {
+/// has no runtime and never polls them. This is the single-threaded form: its futures need not
+/// be `Send`, so a store backed by JavaScript promises (a browser's `fetch`, a Node service
+/// through wasm) implements it. Multi-threaded hosts implement [`ArtifactStore`], the same
+/// trait with `Send` futures, and get this one for free.
+///
+/// ```
+/// use std::cell::RefCell;
+/// use std::rc::Rc;
+/// use fleetpath::{Availability, LocalArtifactStore, PresignedUrl, RestoreTier, StorageClass};
+///
+/// /// A store whose answers come from the host's event loop (here, a shared cell).
+/// struct BrowserStore { seen: Rc<RefCell<Vec<String>>> }
+///
+/// impl LocalArtifactStore for BrowserStore {
+///     type Error = std::io::Error;
+///     async fn availability(&self, key: &str) -> Result<Availability, Self::Error> {
+///         let seen = Rc::clone(&self.seen); // not Send: fine for a single-threaded host
+///         seen.borrow_mut().push(key.to_owned());
+///         Ok(Availability::Available { class: StorageClass::Standard })
+///     }
+///     async fn request_restore(&self, _: &str, _: RestoreTier, _: u32) -> Result<Availability, Self::Error> {
+///         Err(std::io::Error::other("not archived"))
+///     }
+///     async fn presign(&self, key: &str, _: u32) -> Result<PresignedUrl, Self::Error> {
+///         Ok(PresignedUrl { url: format!("https://example.test/{key}"), expires_at: jiff::Timestamp::UNIX_EPOCH })
+///     }
+/// }
+/// ```
+#[trait_variant::make(ArtifactStore: Send)]
+pub trait LocalArtifactStore {
     /// What can go wrong (network, permissions, throttling).
-    type Error: std::error::Error + Send + Sync + 'static;
+    type Error: std::error::Error + 'static;
 
     /// Observes an object (S3: `HEAD`, its storage class and `x-amz-restore` header).
-    fn availability(&self, key: &str) -> impl Future<Output = Result<Availability, Self::Error>> + Send;
+    async fn availability(&self, key: &str) -> Result<Availability, Self::Error>;
 
     /// Requests a restore of an archived object for `days` days (S3: `RestoreObject`), and
     /// returns its availability afterwards (restoring, or already restored).
-    fn request_restore(
-        &self,
-        key: &str,
-        tier: RestoreTier,
-        days: u32,
-    ) -> impl Future<Output = Result<Availability, Self::Error>> + Send;
+    async fn request_restore(&self, key: &str, tier: RestoreTier, days: u32) -> Result<Availability, Self::Error>;
 
     /// A download URL for the object that works for `lifetime_seconds` (at most
     /// [`MAX_URL_LIFETIME_SECONDS`](crate::decision::MAX_URL_LIFETIME_SECONDS)).
-    fn presign(
-        &self,
-        key: &str,
-        lifetime_seconds: u32,
-    ) -> impl Future<Output = Result<PresignedUrl, Self::Error>> + Send;
+    async fn presign(&self, key: &str, lifetime_seconds: u32) -> Result<PresignedUrl, Self::Error>;
 }
 
 /// Why a [`MemoryStore`] refused a call.

@@ -41,7 +41,7 @@
 //! let mut seen = std::collections::BTreeMap::new();
 //! seen.insert("fw/5.6.30.bin".to_owned(), Availability::Archived { class: StorageClass::GlacierFlexibleRetrieval });
 //! seen.insert("fw/6.15.008.bin".to_owned(), Availability::Available { class: StorageClass::Standard });
-//! let decider = Decider::new(&graph, DecisionPolicy::default())?.with_availability(&seen);
+//! let decider = Decider::new(&graph, DecisionPolicy::default())?.with_availability(seen);
 //!
 //! let request: DeviceRequest = serde_json::from_str(
 //!     r#"{"device": "press-1-01", "model": "IPM-1", "version": "v5.6.14", "at": "2026-11-23T08:00:00Z"}"#)?;
@@ -480,16 +480,21 @@ struct ModelRoutes {
     steps: FxHashMap<Version, Route>,
 }
 
-/// Answers device requests. Build one per batch of requests (it borrows its inputs).
+/// What a host observed about each artifact: object key to availability.
+pub type Observations = BTreeMap<String, Availability>;
+
+/// Answers device requests. Build one per batch of requests, or keep it as long as its
+/// inputs hold: it owns them (shared, `Arc`), so a binding or a server can store it.
 #[derive(Debug)]
-pub struct Decider<'a> {
-    graph: &'a UpgradeGraph,
+pub struct Decider {
+    graph: UpgradeGraph,
     policy: DecisionPolicy,
     target: Option<Version>,
     routes: FxHashMap<String, ModelRoutes>,
-    rollout: Option<(&'a Rollout, Option<&'a Calendar>)>,
-    index: FxHashMap<&'a str, (u32, u32)>,
-    availability: Option<&'a BTreeMap<String, Availability>>,
+    rollout: Option<(Arc<Rollout>, Option<Calendar>)>,
+    /// Device id to (stage, position) in the rollout.
+    index: FxHashMap<Box<str>, (u32, u32)>,
+    availability: Option<Arc<Observations>>,
 }
 
 fn block_of(error: &ResolveError, graph: &UpgradeGraph) -> (BlockReason, String) {
@@ -508,14 +513,14 @@ fn block_of(error: &ResolveError, graph: &UpgradeGraph) -> (BlockReason, String)
     (reason, error.to_string())
 }
 
-impl<'a> Decider<'a> {
+impl Decider {
     /// A decider toward the newest release of each device's model
     /// ([`UpgradeGraph::latest_for`]); see [`Decider::with_target`] and
     /// [`Decider::with_rollout`].
     ///
     /// # Errors
     /// [`DecisionError::InvalidPolicy`] for a field out of range.
-    pub fn new(graph: &'a UpgradeGraph, policy: DecisionPolicy) -> Result<Self, DecisionError> {
+    pub fn new(graph: &UpgradeGraph, policy: DecisionPolicy) -> Result<Self, DecisionError> {
         let invalid = |field, problem: &str| Err(DecisionError::InvalidPolicy { field, problem: problem.to_owned() });
         if !(1..=MAX_URL_LIFETIME_SECONDS).contains(&policy.url_lifetime_seconds) {
             return invalid("url_lifetime_seconds", "must be 1 to 604800 (7 days, the SigV4 limit)");
@@ -530,7 +535,7 @@ impl<'a> Decider<'a> {
             return invalid("retry.max_attempts", "must be at least 1");
         }
         let mut decider = Self {
-            graph,
+            graph: graph.clone(),
             policy,
             target: None,
             routes: FxHashMap::default(),
@@ -559,7 +564,12 @@ impl<'a> Decider<'a> {
     ///
     /// # Errors
     /// [`DecisionError::UnknownTarget`] when the rollout's target is not in the graph.
-    pub fn with_rollout(mut self, rollout: &'a Rollout, calendar: Option<&'a Calendar>) -> Result<Self, DecisionError> {
+    pub fn with_rollout(
+        mut self,
+        rollout: impl Into<Arc<Rollout>>,
+        calendar: Option<&Calendar>,
+    ) -> Result<Self, DecisionError> {
+        let rollout = rollout.into();
         let release = self
             .graph
             .release(&rollout.target)
@@ -570,10 +580,10 @@ impl<'a> Decider<'a> {
         for (k, stage) in rollout.stages.iter().enumerate() {
             for (i, device) in stage.devices.iter().enumerate() {
                 let at = (u32::try_from(k).unwrap_or(u32::MAX), u32::try_from(i).unwrap_or(u32::MAX));
-                self.index.entry(device.id.as_str()).or_insert(at);
+                self.index.entry(device.id.as_str().into()).or_insert(at);
             }
         }
-        self.rollout = Some((rollout, calendar));
+        self.rollout = Some((rollout, calendar.cloned()));
         self.build_routes();
         Ok(self)
     }
@@ -582,8 +592,8 @@ impl<'a> Decider<'a> {
     /// artifact with no observation is not served: the host is asked to check it. Without
     /// observations, every artifact the manifest declares is taken as downloadable.
     #[must_use]
-    pub fn with_availability(mut self, observed: &'a BTreeMap<String, Availability>) -> Self {
-        self.availability = Some(observed);
+    pub fn with_availability(mut self, observed: impl Into<Arc<Observations>>) -> Self {
+        self.availability = Some(observed.into());
         self
     }
 
@@ -605,7 +615,7 @@ impl<'a> Decider<'a> {
         };
         let table = match self.graph.route_table(&target, &Constraints::for_model(model)) {
             Ok(table) => table,
-            Err(e) => return ModelRoutes { table: Err(block_of(&e, self.graph)), steps: FxHashMap::default() },
+            Err(e) => return ModelRoutes { table: Err(block_of(&e, &self.graph)), steps: FxHashMap::default() },
         };
         let mut steps = FxHashMap::default();
         for entry in table.entries() {
@@ -647,7 +657,7 @@ impl<'a> Decider<'a> {
             Ok(table) => match table.next_hop(version) {
                 Err(ResolveError::TargetOlder { .. }) => Route::Ahead,
                 Err(e) => {
-                    let (reason, detail) = block_of(&e, self.graph);
+                    let (reason, detail) = block_of(&e, &self.graph);
                     Route::Blocked(reason, detail)
                 }
                 // Every reachable release is precomputed; this is a spelling the table knows.
@@ -689,13 +699,13 @@ impl<'a> Decider<'a> {
             .collect()
     }
 
-    fn decide_with(&self, r: &DeviceRequest, memo: &mut Memo<'a>) -> Decision {
+    fn decide_with<'s>(&'s self, r: &DeviceRequest, memo: &mut Memo<'s>) -> Decision {
         let request = DeviceRequestRef { device: &r.device, model: &r.model, version: &r.version, at: r.at };
         self.decide_ref(request, r.retry, memo)
     }
 
-    fn decide_ref(&self, r: DeviceRequestRef<'_>, retry: RetryState, memo: &mut Memo<'a>) -> Decision {
-        let Some((rollout, calendar)) = self.rollout else {
+    fn decide_ref<'s>(&'s self, r: DeviceRequestRef<'_>, retry: RetryState, memo: &mut Memo<'s>) -> Decision {
+        let Some((rollout, calendar)) = &self.rollout else {
             return self.upgrade(r, retry);
         };
         let Some(&(k, i)) = self.index.get(r.device) else {
@@ -733,7 +743,7 @@ impl<'a> Decider<'a> {
                 match stage.phase {
                     StagePhase::Waiting => wait(WaitReason::StageNotStarted),
                     StagePhase::AwaitingApproval => wait(WaitReason::AwaitingApproval),
-                    _ => match memo.next_open(calendar, device, &stage.name, k, r.at) {
+                    _ => match memo.next_open(calendar.as_ref(), device, &stage.name, k, r.at) {
                         Some(t) if t <= r.at => Decision::Wait { reason: WaitReason::AwaitingStart, until: Some(r.at) },
                         until => Decision::Wait { reason: WaitReason::OutsideWindow, until },
                     },
@@ -763,19 +773,19 @@ impl<'a> Decider<'a> {
         }
     }
 
-    fn roll_back(
-        &self,
+    fn roll_back<'s>(
+        &'s self,
         r: DeviceRequestRef<'_>,
-        device: &'a DeviceState,
+        device: &'s DeviceState,
         retry: RetryState,
         target: &Version,
-        memo: &mut Memo<'a>,
+        memo: &mut Memo<'s>,
     ) -> Decision {
         let key = (r.model.to_owned(), &device.from, r.version.clone());
         let outcome = memo
             .rollbacks
             .entry(key)
-            .or_insert_with(|| plan_device_rollback(self.graph, Some(r.model), &device.from, r.version, target))
+            .or_insert_with(|| plan_device_rollback(&self.graph, Some(r.model), &device.from, r.version, target))
             .clone();
         let (route, refused) = match outcome {
             RollbackOutcome::Nothing => return Decision::UpToDate { reason: UpToDateReason::RolledBack },
@@ -813,7 +823,7 @@ impl<'a> Decider<'a> {
     /// the retry decision.
     fn gate(&self, artifact: &Artifact, r: DeviceRequestRef<'_>, retry: RetryState) -> Result<u32, Decision> {
         let lifetime = self.policy.url_lifetime_seconds;
-        let Some(observed) = self.availability else { return Ok(lifetime) };
+        let Some(observed) = self.availability.as_deref() else { return Ok(lifetime) };
         let at = r.at;
         let key = &artifact.key;
         let restore = |class: StorageClass| {

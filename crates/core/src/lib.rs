@@ -79,7 +79,8 @@ pub mod version;
 pub use fleetpath_macros::Codes;
 
 pub use artifact::{
-    ArtifactStore, Availability, MemoryStore, MemoryStoreError, PresignedUrl, RestoreTier, RestoreTimes, StorageClass,
+    ArtifactStore, Availability, LocalArtifactStore, MemoryStore, MemoryStoreError, PresignedUrl, RestoreTier,
+    RestoreTimes, StorageClass,
 };
 pub use fleet::{Device, Fleet, FleetError};
 pub use graph::{

@@ -264,9 +264,14 @@ struct Site {
     exclusions: Vec<Exclusion>,
 }
 
-/// A validated calendar. See the [module docs](self).
+/// A validated calendar. See the [module docs](self). Cheap to clone (shared, immutable).
 #[derive(Debug, Clone)]
 pub struct Calendar {
+    inner: std::sync::Arc<CalendarInner>,
+}
+
+#[derive(Debug)]
+struct CalendarInner {
     spec: CalendarSpec,
     sites: BTreeMap<String, Site>,
 }
@@ -410,12 +415,12 @@ impl Calendar {
                 return Err(ScheduleError::DuplicateName { at: here, name: site.name.clone() });
             }
         }
-        Ok(Self { spec, sites })
+        Ok(Self { inner: std::sync::Arc::new(CalendarInner { spec, sites }) })
     }
 
     /// The document, as given.
     pub fn spec(&self) -> &CalendarSpec {
-        &self.spec
+        &self.inner.spec
     }
 
     /// Whether `stage` may run on `line` at `site` at instant `at`.
@@ -442,7 +447,7 @@ impl Calendar {
         after: Timestamp,
     ) -> Result<Option<Window>, ScheduleError> {
         let site =
-            self.sites.get(site_name).ok_or_else(|| ScheduleError::UnknownSite { site: site_name.to_owned() })?;
+            self.inner.sites.get(site_name).ok_or_else(|| ScheduleError::UnknownSite { site: site_name.to_owned() })?;
         let names = site
             .stages
             .get(stage)

@@ -104,7 +104,7 @@ fn artifact_gating_outcomes() {
     let at = "2026-11-23T08:00:00Z";
     let mut seen = all_available();
     let decide = |seen: &BTreeMap<String, Availability>, retry| {
-        let decider = Decider::new(&graph, DecisionPolicy::default()).unwrap().with_availability(seen);
+        let decider = Decider::new(&graph, DecisionPolicy::default()).unwrap().with_availability(seen.clone());
         decider.decide(&DeviceRequest { retry, ..request("press-1-01", "5.6.14", at) })
     };
     let fresh = fleetpath::RetryState::default();
@@ -213,7 +213,8 @@ fn rollout_outcomes() {
     let canary = created.stages[0].devices[0].clone();
     let early = created.stages[1].devices[0].clone();
     let decide = |rollout: &Rollout, id: &str, version: &str, at: &str| {
-        let decider = Decider::new(&graph, DecisionPolicy::default()).unwrap().with_rollout(rollout, None).unwrap();
+        let decider =
+            Decider::new(&graph, DecisionPolicy::default()).unwrap().with_rollout(rollout.clone(), None).unwrap();
         decider.decide(&request(id, version, at))
     };
     let at0 = "2026-11-24T14:00:00Z";
@@ -273,8 +274,10 @@ fn windows_approval_and_start() {
     let calendar = Calendar::from_json(CALENDAR).unwrap();
     let (_, created) = rollout("6.15.008");
     let decide = |rollout: &Rollout, id: &str, version: &str, at: &str| {
-        let decider =
-            Decider::new(&graph, DecisionPolicy::default()).unwrap().with_rollout(rollout, Some(&calendar)).unwrap();
+        let decider = Decider::new(&graph, DecisionPolicy::default())
+            .unwrap()
+            .with_rollout(rollout.clone(), Some(&calendar))
+            .unwrap();
         decider.decide(&request(id, version, at))
     };
     let canary = created.stages[0].devices[0].clone();
@@ -314,9 +317,9 @@ fn batch_equals_single() {
     let mut seen = all_available();
     seen.insert(KEY_BRIDGE.into(), Availability::Archived { class: StorageClass::DeepArchive });
     for rollout in [None, Some(&started)] {
-        let mut decider = Decider::new(&graph, DecisionPolicy::default()).unwrap().with_availability(&seen);
+        let mut decider = Decider::new(&graph, DecisionPolicy::default()).unwrap().with_availability(seen.clone());
         if let Some(r) = rollout {
-            decider = decider.with_rollout(r, Some(&calendar)).unwrap();
+            decider = decider.with_rollout(r.clone(), Some(&calendar)).unwrap();
         }
         let at = t("2026-11-24T13:06:00Z");
         let batch = decider.decide_fleet(&fleet, at);

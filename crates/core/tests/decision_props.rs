@@ -144,7 +144,7 @@ proptest! {
             decider = decider.with_target(&format!("{}.0", t + 1).parse().unwrap()).unwrap();
         }
         if case.observe {
-            decider = decider.with_availability(&observed);
+            decider = decider.with_availability(observed.clone());
         }
         let requests = case.requests();
         let batch = decider.decide_all(&requests);

@@ -282,7 +282,7 @@ fn decisions() {
             decider = decider.with_target(&target.parse().unwrap()).unwrap();
         }
         if let Some(observed) = &observed {
-            decider = decider.with_availability(observed);
+            decider = decider.with_availability(observed.clone());
         }
         for expect in case["requests"].as_array().unwrap() {
             let request: DeviceRequest = serde_json::from_value(expect["request"].clone()).unwrap();
