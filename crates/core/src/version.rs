@@ -483,11 +483,6 @@ impl Version {
         Ok(Self { raw: input.into(), key, written })
     }
 
-    /// What equality, hashing and ordering look at (everything but the spelling).
-    pub(crate) fn key(&self) -> &VersionKey {
-        &self.key
-    }
-
     /// The version exactly as written.
     pub fn as_str(&self) -> &str {
         &self.raw

@@ -24,11 +24,14 @@ impl<T> Future for Promise<T> {
     }
 }
 
+/// A call the host settles on a later turn of its event loop.
+type Settle = Box<dyn FnOnce(&mut BTreeMap<String, Availability>)>;
+
 /// The host's side: objects, and a queue of calls the event loop answers one per turn.
 #[derive(Default)]
 struct EventLoop {
     objects: BTreeMap<String, Availability>,
-    queue: VecDeque<Box<dyn FnOnce(&mut BTreeMap<String, Availability>)>>,
+    queue: VecDeque<Settle>,
     calls: Vec<String>,
 }
 

@@ -1,139 +1,69 @@
-//! Compiling a manifest: checks in document order, then the release table, the edge lists
-//! and the CSR adjacency.
-//!
-//! The work is split in steps so that [`load`](super::load) can run them while it parses
-//! (each release is checked while its entry is still in cache, each edge is resolved straight
-//! from the document's text) and [`UpgradeGraph::new`](super::UpgradeGraph::new) can run them
-//! on an owned [`Manifest`]. Both give the same graph and the same first error.
-
-use std::borrow::Cow;
+//! Compiling a [`Manifest`] into the graph: each step checks one part of the document, in
+//! document order (format, releases, edges, downgrades), so the first error reported is the
+//! first problem a reader of the document meets.
 
 use rustc_hash::{FxBuildHasher, FxHashMap as HashMap};
 
 use super::{
-    ARCHIVED, Adjacency, BLOCKED, BlockedHop, CompiledDowngrade, CompiledEdge, EdgeSpec, GENERATED, GENERIC,
-    GraphError, Inner, Manifest, PRERELEASE, RESTRICTED, Release, ReleaseSpec, ReleaseStatus, SPEC_MASK,
+    ARCHIVED, Adjacency, BLOCKED, BlockedHop, CompiledDowngrade, EdgeSpec, FORMAT_VERSION, GENERIC, GraphError, Inner,
+    Manifest, OLDEST_FORMAT_VERSION, PRERELEASE, RESTRICTED, Release, ReleaseSpec, ReleaseStatus, SPEC_MASK,
 };
-use crate::version::{Version, VersionKey, VersionRange};
+use crate::version::{Version, VersionRange};
 
-/// An edge endpoint as the graph keeps it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum Text {
-    /// Spelled exactly as this node's release (no copy of the text is kept).
-    Node(u32),
-    /// Spelled otherwise (such as `6.15.8` for a release written `6.15.008`).
-    Written(Box<str>),
-}
+/// A hop as the build handles it: source node, target node, index of the declaring entry.
+type Link = (u32, u32, u32);
 
-/// The rarely used parts of an edge entry.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub(super) struct EdgeExtra {
-    pub(super) models: Option<Vec<String>>,
-    pub(super) blocked: Option<String>,
-    pub(super) notes: Option<String>,
-}
+/// A checked downgrade: source node, target node, entry index, model ids.
+type Downgrade = (u32, u32, usize, Option<Vec<u32>>);
 
-/// An edge entry as the graph keeps it: [`EdgeSpec`] without copies of release spellings.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct StoredEdge {
-    pub(super) from: Option<Text>,
-    pub(super) from_range: Option<Box<str>>,
-    pub(super) to: Text,
-    pub(super) extra: Option<Box<EdgeExtra>>,
-}
-
-impl StoredEdge {
-    pub(super) fn blocked(&self) -> Option<&str> {
-        self.extra.as_ref().and_then(|x| x.blocked.as_deref())
+/// Compiles a manifest (what [`UpgradeGraph::new`](super::UpgradeGraph::new) does).
+pub(super) fn build(mut manifest: Manifest) -> Result<Inner, GraphError> {
+    check_format(&manifest)?;
+    if manifest.releases.is_empty() {
+        return Err(GraphError::NoReleases);
     }
+    check_size(manifest.releases.len(), manifest.edges.len())?;
+    let mut models = Models::default();
+    let table = Table::new(std::mem::take(&mut manifest.releases), &mut models)?;
+    let text = table.spelling_text();
+    let spellings = table.spellings(&text);
+    let edges = Edges::scan(&manifest.edges, &table, &spellings, &mut models)?;
+    let expanded = edges.expand(&table, &manifest.edges)?;
+    let downgrades = downgrades(&manifest, &table, &spellings, &mut models)?;
+    drop(spellings);
+    Ok(assemble(manifest, table, &models, expanded, downgrades))
+}
 
-    /// The entry as written.
-    pub(super) fn to_spec(&self, releases: &[Release]) -> EdgeSpec {
-        let extra = self.extra.as_deref().cloned().unwrap_or_default();
-        EdgeSpec {
-            from: self.from.as_ref().map(|t| text(t, releases).to_owned()),
-            from_range: self.from_range.as_deref().map(str::to_owned),
-            to: text(&self.to, releases).to_owned(),
-            models: extra.models,
-            blocked: extra.blocked,
-            notes: extra.notes,
+/// The format version, and fields that need a newer one than the document declares.
+pub(super) fn check_format(manifest: &Manifest) -> Result<(), GraphError> {
+    if !(OLDEST_FORMAT_VERSION..=FORMAT_VERSION).contains(&manifest.format_version) {
+        return Err(GraphError::UnsupportedFormat { found: manifest.format_version, supported: FORMAT_VERSION });
+    }
+    if manifest.format_version < 2 {
+        let needs = |at: String, field: &'static str| GraphError::NeedsFormat { at, field, needs: 2 };
+        for (i, r) in manifest.releases.iter().enumerate() {
+            if r.schema.is_some() {
+                return Err(needs(at("releases", i), "schema"));
+            }
+            if !r.reads.is_empty() {
+                return Err(needs(at("releases", i), "reads"));
+            }
+        }
+        if let Some(i) = manifest.downgrades.iter().position(|d| d.migration.is_some()) {
+            return Err(needs(at("downgrades", i), "migration"));
         }
     }
+    Ok(())
 }
 
-/// The stored entry of edge spec `spec`, if it is stored (`stored` is sorted by spec).
-pub(super) fn stored_edge(stored: &[(u32, StoredEdge)], spec: u32) -> Option<&StoredEdge> {
-    stored.binary_search_by_key(&spec, |e| e.0).ok().map(|k| &stored[k].1)
-}
-
-/// The manifest's edge entries as written: stored ones as kept, the others (explicit upgrades
-/// between release spellings) from the compiled edges.
-pub(super) fn edge_specs(
-    stored: &[(u32, StoredEdge)],
-    compiled: impl Iterator<Item = CompiledEdge>,
-    releases: &[Release],
-    count: usize,
-) -> Vec<EdgeSpec> {
-    let mut specs: Vec<Option<EdgeSpec>> = vec![None; count];
-    for e in compiled.filter(|e| !e.generated) {
-        let spelling = |node: u32| releases[node as usize].spec.version.clone();
-        specs[e.spec as usize].get_or_insert_with(|| EdgeSpec {
-            from: Some(spelling(e.from)),
-            from_range: None,
-            to: spelling(e.to),
-            models: None,
-            blocked: None,
-            notes: None,
-        });
-    }
-    for (spec, edge) in stored {
-        specs[*spec as usize] = Some(edge.to_spec(releases));
-    }
-    // Every entry is stored or an explicit upgrade, which the compiled edges keep.
-    specs
-        .into_iter()
-        .map(|s| s.unwrap_or_else(|| unreachable!("an edge entry was neither stored nor compiled")))
-        .collect()
-}
-
-/// The text of an endpoint.
-pub(super) fn text<'r>(t: &'r Text, releases: &'r [Release]) -> &'r str {
-    match t {
-        Text::Node(node) => &releases[*node as usize].spec.version,
-        Text::Written(s) => s,
-    }
-}
-
-/// An edge entry on its way in: borrowed from the document's text where it can be.
-#[derive(Debug)]
-pub(super) struct EdgeIn<'a> {
-    pub(super) from: Option<Cow<'a, str>>,
-    pub(super) from_range: Option<Cow<'a, str>>,
-    pub(super) to: Cow<'a, str>,
-    /// `None` when the entry has no `models`, `blocked` or `notes` (small to move around).
-    pub(super) extra: Option<Box<EdgeExtra>>,
-}
-
-impl EdgeExtra {
-    /// The extra fields, boxed, when any is given.
-    pub(super) fn boxed(
-        models: Option<Vec<String>>,
-        blocked: Option<String>,
-        notes: Option<String>,
-    ) -> Option<Box<Self>> {
-        (models.is_some() || blocked.is_some() || notes.is_some()).then(|| Box::new(Self { models, blocked, notes }))
-    }
-}
-
-impl From<EdgeSpec> for EdgeIn<'static> {
-    fn from(e: EdgeSpec) -> Self {
-        Self {
-            from: e.from.map(Cow::Owned),
-            from_range: e.from_range.map(Cow::Owned),
-            to: Cow::Owned(e.to),
-            extra: EdgeExtra::boxed(e.models, e.blocked, e.notes),
+/// Node and edge-entry indices are `u32`, with the top bit of an edge weight kept for a flag.
+pub(super) fn check_size(releases: usize, edges: usize) -> Result<(), GraphError> {
+    for (what, count) in [("releases", releases), ("edges", edges)] {
+        if count >= SPEC_MASK as usize {
+            return Err(GraphError::TooLarge { what, count });
         }
     }
+    Ok(())
 }
 
 fn at(list: &str, i: usize) -> String {
@@ -150,14 +80,27 @@ fn is_sha256_hex(text: &str) -> bool {
     text.len() == 64 && text.bytes().fold(true, |ok, b| ok & (b.is_ascii_digit() | matches!(b | 0x20, b'a'..=b'f')))
 }
 
+/// Sorts hops by `(from, to, entry)`. Manifests usually list edges grouped by source, oldest
+/// first; then only each group needs sorting.
+fn sort_links(links: &mut [Link]) {
+    if links.is_sorted_by_key(|l| l.0) {
+        for group in links.chunk_by_mut(|a, b| a.0 == b.0) {
+            group.sort_unstable();
+        }
+    } else {
+        links.sort_unstable();
+    }
+}
+
 fn u32_of(n: usize) -> u32 {
     // `check_size` keeps every count below `SPEC_MASK`.
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
-/// Model names seen so far, interned in order of first appearance.
+/// Model names, interned in order of first appearance (ids are remapped to name order at the
+/// end, so output does not depend on where a name first appears).
 #[derive(Default)]
-pub(super) struct Models {
+struct Models {
     ids: HashMap<String, u32>,
     names: Vec<String>,
 }
@@ -173,106 +116,78 @@ impl Models {
         id
     }
 
-    /// Checks a `models` list and interns its names into `out` (unsorted ids; remapped later).
-    fn check(
-        &mut self,
-        models: Option<&Vec<String>>,
-        at: impl Fn() -> String,
-        out: &mut Vec<u32>,
-    ) -> Result<bool, GraphError> {
-        let Some(models) = models else { return Ok(false) };
+    /// Checks an entry's `models` list (`at`: the entry) and interns it: `None` when absent.
+    fn check(&mut self, models: Option<&[String]>, at: &dyn Fn() -> String) -> Result<Option<Vec<u32>>, GraphError> {
+        let Some(models) = models else { return Ok(None) };
         if models.is_empty() {
             return Err(GraphError::EmptyModels { at: format!("{}.models", at()) });
         }
+        let mut ids = Vec::with_capacity(models.len());
         for (j, m) in models.iter().enumerate() {
             check_non_empty(m, || format!("{}.models[{j}]", at()))?;
-            out.push(self.intern(m));
+            ids.push(self.intern(m));
         }
-        Ok(true)
+        Ok(Some(ids))
     }
 }
 
-/// Release entries that passed their own checks, in document order.
-#[derive(Default)]
-pub(super) struct Checked {
-    releases: Vec<Release>,
-    /// Per release, its model ids in `Builder::release_models`, or `None` for every model.
-    models: Vec<Option<(u32, u32)>>,
-}
-
-/// The state of a compilation.
-#[derive(Default)]
-pub(super) struct Builder {
-    models: Models,
-    /// Model ids of checked releases, back to back.
-    release_models: Vec<u32>,
-}
-
-impl Builder {
-    /// Checks one release entry on its own (`i`: its index in `releases`) and adds it.
-    pub(super) fn release(&mut self, i: usize, spec: ReleaseSpec, checked: &mut Checked) -> Result<(), GraphError> {
-        let here = || at("releases", i);
-        let version = Version::parse(&spec.version)
-            .map_err(|source| GraphError::Version { at: format!("{}.version", here()), source })?;
-        let start = self.release_models.len();
-        let models = match self.models.check(spec.models.as_ref(), here, &mut self.release_models) {
-            Ok(true) => Some((u32_of(start), u32_of(self.release_models.len()))),
-            Ok(false) => None,
-            Err(e) => {
-                self.release_models.truncate(start);
-                return Err(e);
-            }
-        };
-        for key in spec.labels.keys() {
-            check_non_empty(key, || format!("{}.labels", here()))?;
-        }
-        match (spec.status, spec.reason.as_deref()) {
-            (ReleaseStatus::Blocked, None) => return Err(GraphError::MissingReason { at: here() }),
-            (ReleaseStatus::Active, Some(_)) => return Err(GraphError::UnexpectedReason { at: here() }),
-            (_, Some(reason)) => check_non_empty(reason, || format!("{}.reason", here()))?,
-            (_, None) => {}
-        }
-        if let Some(artifact) = &spec.artifact {
-            check_non_empty(&artifact.key, || format!("{}.artifact.key", here()))?;
-            if !is_sha256_hex(&artifact.sha256) {
-                return Err(GraphError::InvalidSha256 {
-                    at: format!("{}.artifact.sha256", here()),
-                    value: artifact.sha256.clone(),
-                });
-            }
-            if artifact.size == 0 {
-                return Err(GraphError::InvalidArtifactSize { at: format!("{}.artifact.size", here()) });
-            }
-        }
-        if let Some(schema) = &spec.schema {
-            check_non_empty(schema, || format!("{}.schema", here()))?;
-        }
-        for (j, schema) in spec.reads.iter().enumerate() {
-            check_non_empty(schema, || format!("{}.reads[{j}]", here()))?;
-        }
-        checked.releases.push(Release { version, spec, position: i });
-        checked.models.push(models);
-        Ok(())
+/// One release entry's own checks (`i`: its index in `releases`): its version, and its model
+/// ids (`None` for every model).
+fn check_release(i: usize, spec: &ReleaseSpec, models: &mut Models) -> Result<(Version, Option<Vec<u32>>), GraphError> {
+    let here = || at("releases", i);
+    let version = Version::parse(&spec.version)
+        .map_err(|source| GraphError::Version { at: format!("{}.version", here()), source })?;
+    let ids = models.check(spec.models.as_deref(), &here)?;
+    for key in spec.labels.keys() {
+        check_non_empty(key, || format!("{}.labels", here()))?;
     }
+    match (spec.status, spec.reason.as_deref()) {
+        (ReleaseStatus::Blocked, None) => return Err(GraphError::MissingReason { at: here() }),
+        (ReleaseStatus::Active, Some(_)) => return Err(GraphError::UnexpectedReason { at: here() }),
+        (_, Some(reason)) => check_non_empty(reason, || format!("{}.reason", here()))?,
+        (_, None) => {}
+    }
+    if let Some(artifact) = &spec.artifact {
+        check_non_empty(&artifact.key, || format!("{}.artifact.key", here()))?;
+        if !is_sha256_hex(&artifact.sha256) {
+            let at = format!("{}.artifact.sha256", here());
+            return Err(GraphError::InvalidSha256 { at, value: artifact.sha256.clone() });
+        }
+        if artifact.size == 0 {
+            return Err(GraphError::InvalidArtifactSize { at: format!("{}.artifact.size", here()) });
+        }
+    }
+    if let Some(schema) = &spec.schema {
+        check_non_empty(schema, || format!("{}.schema", here()))?;
+    }
+    for (j, schema) in spec.reads.iter().enumerate() {
+        check_non_empty(schema, || format!("{}.reads[{j}]", here()))?;
+    }
+    Ok((version, ids))
 }
 
-/// The releases sorted by version (a node is its rank), and what edges need of them.
-pub(super) struct Table {
+/// The releases, checked and sorted by version (a node is its rank, so every upgrade edge
+/// goes up), and how edges find them.
+struct Table {
     releases: Vec<Release>,
-    models: Vec<Option<(u32, u32)>>,
-    index: HashMap<VersionKey, u32>,
+    /// Per node, its model ids (unsorted, not yet remapped), or `None` for every model.
+    models: Vec<Option<Vec<u32>>>,
     /// Barrier nodes, ascending.
     barriers: Vec<u32>,
 }
 
 impl Table {
-    /// Sorts the checked releases; equal neighbours are duplicates (the later declaration
-    /// is named).
-    pub(super) fn new(checked: Checked) -> Result<Self, GraphError> {
-        let Checked { mut releases, mut models } = checked;
-        // Releases listed oldest first (the usual case) stay where they are.
-        if !releases.windows(2).all(|p| p[0].version < p[1].version) {
-            // Stable: equal versions stay in document order.
+    fn new(specs: Vec<ReleaseSpec>, models: &mut Models) -> Result<Self, GraphError> {
+        let mut releases = Vec::with_capacity(specs.len());
+        let mut release_models = Vec::with_capacity(specs.len());
+        for (position, spec) in specs.into_iter().enumerate() {
+            let (version, ids) = check_release(position, &spec, models)?;
+            releases.push(Release { version, spec, position });
+            release_models.push(ids);
+        }
+        // Releases are usually listed oldest first; otherwise sort them (stable: of equal
+        // versions, the first declared comes first), moving each entry once.
+        if !releases.is_sorted_by(|a, b| a.version < b.version) {
             let mut order: Vec<usize> = (0..releases.len()).collect();
             order.sort_by(|&a, &b| releases[a].version.cmp(&releases[b].version));
             if let Some(pair) = order.windows(2).find(|p| releases[p[0]].version == releases[p[1]].version) {
@@ -284,374 +199,271 @@ impl Table {
                 });
             }
             let mut slots: Vec<Option<Release>> = releases.into_iter().map(Some).collect();
-            // `order` is a permutation: each slot is taken once.
             releases = order.iter().filter_map(|&k| slots[k].take()).collect();
-            models = order.iter().map(|&k| models[k]).collect();
+            release_models = order.iter().map(|&k| std::mem::take(&mut release_models[k])).collect();
         }
-        let mut index = HashMap::with_capacity_and_hasher(releases.len(), FxBuildHasher);
-        let mut barriers = Vec::new();
-        for (node, release) in releases.iter().enumerate() {
-            let node = u32_of(node);
-            if release.spec.barrier {
-                barriers.push(node);
-            }
-            index.insert(release.version.key().clone(), node);
-        }
-        Ok(Self { releases, models, index, barriers })
+        let barriers = (0..releases.len()).filter(|&n| releases[n].spec.barrier).map(u32_of).collect();
+        Ok(Self { releases, models: release_models, barriers })
     }
 
-    /// Exact spellings of the versions, for resolving edge endpoints without parsing them.
-    pub(super) fn spellings(&self) -> Spellings<'_> {
-        let mut short = HashMap::with_capacity_and_hasher(self.releases.len(), FxBuildHasher);
-        let mut long = HashMap::default();
+    /// The releases' spellings, back to back: most edge endpoints are written as their
+    /// release is, so they are found without parsing, in a map whose keys sit together in
+    /// memory (see [`Table::spellings`]).
+    fn spelling_text(&self) -> String {
+        self.releases.iter().map(|r| r.spec.version.as_str()).collect()
+    }
+
+    /// Each release's spelling, as a slice of `text` ([`Table::spelling_text`]), to its node.
+    fn spellings<'t>(&self, text: &'t str) -> HashMap<&'t str, u32> {
+        let mut map = HashMap::with_capacity_and_hasher(self.releases.len(), FxBuildHasher);
+        let mut start = 0;
         for (node, r) in self.releases.iter().enumerate() {
-            let text = r.spec.version.as_str();
-            match short_key(text) {
-                Some(key) => short.insert(key, u32_of(node)),
-                None => long.insert(text, u32_of(node)),
-            };
+            let end = start + r.spec.version.len();
+            map.insert(&text[start..end], u32_of(node));
+            start = end;
         }
-        Spellings { table: self, short, long }
+        map
+    }
+
+    /// The node of a version as an entry writes it (`at`: where, for errors), its exact
+    /// spelling looked up first.
+    fn lookup(&self, spellings: &HashMap<&str, u32>, text: &str, at: &dyn Fn() -> String) -> Result<u32, GraphError> {
+        if let Some(&node) = spellings.get(text) {
+            return Ok(node);
+        }
+        let version = Version::parse(text).map_err(|source| GraphError::Version { at: at(), source })?;
+        super::node_of(&self.releases, &version)
+            .ok_or_else(|| GraphError::UnknownRelease { version: text.to_owned(), at: at() })
+    }
+
+    fn spelling(&self, node: u32) -> &str {
+        &self.releases[node as usize].spec.version
+    }
+
+    /// The first barrier strictly between `from` and `to`, if any.
+    fn crossed_barrier(&self, from: u32, to: u32) -> Option<u32> {
+        let first_after = self.barriers.partition_point(|&b| b <= from);
+        self.barriers.get(first_after).copied().filter(|&b| b < to)
+    }
+
+    /// Releases older than `to` that `range` matches.
+    fn matches_older(&self, range: &VersionRange, to: u32) -> Vec<u32> {
+        (0..to).filter(|&u| range.matches(&self.releases[u as usize].version)).collect()
     }
 }
 
-/// A spelling of up to 15 bytes (nearly every version) packed with its length into one
-/// integer, so that a lookup hashes and compares one integer instead of calling `memcmp`.
-/// The bytes are read with two overlapping word loads (no variable-length copy).
-fn short_key(text: &str) -> Option<u128> {
-    let bytes = text.as_bytes();
-    let n = u8::try_from(bytes.len()).ok().filter(|&n| n < 16)?;
-    let at = usize::from;
-    let word =
-        |from: u8| bytes.get(at(from)..at(from) + 8).and_then(|w| w.try_into().ok()).map_or(0, u64::from_le_bytes);
-    let half =
-        |from: u8| bytes.get(at(from)..at(from) + 4).and_then(|w| w.try_into().ok()).map_or(0, u32::from_le_bytes);
-    // The second load ends at the last byte; the shift drops the bytes both loads read.
-    let packed = if n >= 8 {
-        u128::from(word(0)) | u128::from(word(n - 8).checked_shr(8 * u32::from(16 - n)).unwrap_or(0)) << 64
-    } else if n >= 4 {
-        u128::from(half(0)) | u128::from(half(n - 4).checked_shr(8 * u32::from(8 - n)).unwrap_or(0)) << 32
-    } else {
-        bytes.iter().enumerate().fold(0, |key, (k, &b)| key | u128::from(b) << (8 * k))
-    };
-    Some(packed | u128::from(n) << 120)
-}
-
-/// A [`Table`] with its version spellings indexed.
-pub(super) struct Spellings<'t> {
-    table: &'t Table,
-    /// Spellings of up to 15 bytes, by [`short_key`].
-    short: HashMap<u128, u32>,
-    long: HashMap<&'t str, u32>,
-}
-
-impl Spellings<'_> {
-    /// Resolves a version string to a node and how to keep it: exact spelling first (no
-    /// parse). Locations are formatted only when there is an error to report.
-    fn lookup(&self, text: Cow<'_, str>, at: &dyn Fn() -> String) -> Result<(u32, Text), GraphError> {
-        self.lookup_after(text, &mut None, at)
-    }
-
-    /// [`Spellings::lookup`], trying `last` (the short key and node of the previous lookup of
-    /// this kind) first: edge entries are usually grouped by source.
-    fn lookup_after(
-        &self,
-        text: Cow<'_, str>,
-        last: &mut Option<(u128, u32)>,
-        at: &dyn Fn() -> String,
-    ) -> Result<(u32, Text), GraphError> {
-        let exact = match short_key(&text) {
-            Some(key) => match *last {
-                Some((k, node)) if k == key => Some(node),
-                _ => {
-                    let found = self.short.get(&key).copied();
-                    *last = found.map(|node| (key, node));
-                    found
-                }
-            },
-            None => self.long.get(&*text).copied(),
-        };
-        if let Some(node) = exact {
-            return Ok((node, Text::Node(node)));
-        }
-        let version = Version::parse(&text).map_err(|source| GraphError::Version { at: at(), source })?;
-        match self.table.index.get(version.key()) {
-            Some(&node) => Ok((node, Text::Written(text.into_owned().into_boxed_str()))),
-            None => Err(GraphError::UnknownRelease { version: text.into_owned(), at: at() }),
-        }
-    }
-}
-
-/// Edge entries, scanned one by one in document order.
-#[derive(Default)]
-pub(super) struct Edges {
-    /// Entries that are more than an explicit upgrade between two release spellings, by spec
-    /// index (ascending). The others are rebuilt from the compiled edges.
-    stored: Vec<(u32, StoredEdge)>,
-    /// Explicit upgrades and blocked hops as `(from, to, spec)`.
-    explicit: Vec<(u32, u32, u32)>,
-    blocked: Vec<(u32, u32, u32)>,
+/// The `edges` entries, each checked on its own, in document order.
+struct Edges {
+    /// Explicit upgrades and blocked hops.
+    explicit: Vec<Link>,
+    blocked: Vec<Link>,
+    /// Range edges: entry index, range, target node.
     ranges: Vec<(u32, VersionRange, u32)>,
-    /// Per edge spec with a `models` list, its model ids (unsorted, not remapped).
+    /// Per entry with a `models` list, its model ids.
     models: Vec<(u32, Vec<u32>)>,
-    /// The first entry that failed its checks.
-    error: Option<GraphError>,
-    /// The short key and node of the last explicit source looked up.
-    last_from: Option<(u128, u32)>,
+}
+
+/// The upgrade edges and blocked hops that the entries expand to.
+struct Expanded {
+    /// Sorted by `(from, to)`; an explicit edge wins over a generated one.
+    forward: Vec<Link>,
+    /// Sorted by `(from, to)`; the first entry that blocks a hop gives its reason.
+    blocked: Vec<Link>,
+    /// Range entries and how many older releases each matched (for lint).
+    range_stats: Vec<(usize, usize)>,
+    edge_models: Vec<(u32, Vec<u32>)>,
 }
 
 impl Edges {
-    /// Whether an entry failed (later entries are then only counted).
-    pub(super) fn failed(&self) -> bool {
-        self.error.is_some()
-    }
-
-    /// Checks one entry on its own (`i`: its index in `edges`): models, source form,
-    /// endpoints, direction and barriers. After a failure, entries are no longer checked.
-    pub(super) fn push(&mut self, i: usize, edge: EdgeIn<'_>, spellings: &Spellings<'_>, builder: &mut Builder) {
-        if self.error.is_none() {
-            if let Err(error) = self.scan(i, edge, spellings, builder) {
-                self.error = Some(error);
+    /// Checks each entry; on the first failure, reports it unless an earlier pair of
+    /// entries already declared the same hop twice.
+    fn scan(
+        specs: &[EdgeSpec],
+        table: &Table,
+        spellings: &HashMap<&str, u32>,
+        models: &mut Models,
+    ) -> Result<Self, GraphError> {
+        let explicit = Vec::with_capacity(specs.len());
+        let mut edges = Self { explicit, blocked: Vec::new(), ranges: Vec::new(), models: Vec::new() };
+        let mut failed = None;
+        for (i, spec) in specs.iter().enumerate() {
+            if let Err(e) = edges.entry(i, spec, table, spellings, models) {
+                failed = Some(e);
+                break;
             }
+        }
+        sort_links(&mut edges.explicit);
+        sort_links(&mut edges.blocked);
+        if let Some(error) = edges.first_duplicate(specs) {
+            return Err(error);
+        }
+        match failed {
+            Some(error) => Err(error),
+            None => Ok(edges),
         }
     }
 
-    fn scan(
+    fn entry(
         &mut self,
         i: usize,
-        edge: EdgeIn<'_>,
-        spellings: &Spellings<'_>,
-        builder: &mut Builder,
+        spec: &EdgeSpec,
+        table: &Table,
+        spellings: &HashMap<&str, u32>,
+        models: &mut Models,
     ) -> Result<(), GraphError> {
-        let spec_id = u32_of(i);
-        let (models, blocked) = match &edge.extra {
-            Some(x) => (x.models.as_ref(), x.blocked.as_deref()),
-            None => (None, None),
-        };
-        if models.is_some() {
-            let mut ids = Vec::new();
-            builder.models.check(models, || at("edges", i), &mut ids)?;
-            self.models.push((spec_id, ids));
+        let id = u32_of(i);
+        if let Some(ids) = models.check(spec.models.as_deref(), &|| at("edges", i))? {
+            self.models.push((id, ids));
         }
-        let (to, to_text) = spellings.lookup(edge.to, &|| format!("edges[{i}].to"))?;
-        if let Some(reason) = blocked {
+        let to = table.lookup(spellings, &spec.to, &|| format!("edges[{i}].to"))?;
+        if let Some(reason) = &spec.blocked {
             check_non_empty(reason, || format!("edges[{i}].blocked"))?;
         }
-        let releases = &spellings.table.releases;
-        let (from, from_range) = match (edge.from, edge.from_range) {
+        match (&spec.from, &spec.from_range) {
             (Some(from_text), None) => {
-                let (from, from_text) =
-                    spellings.lookup_after(from_text, &mut self.last_from, &|| format!("edges[{i}].from"))?;
+                let from = table.lookup(spellings, from_text, &|| format!("edges[{i}].from"))?;
+                let written = || (from_text.clone(), spec.to.clone());
                 if from >= to {
-                    return Err(GraphError::EdgeNotUpgrade {
-                        at: at("edges", i),
-                        from: text(&from_text, releases).to_owned(),
-                        to: text(&to_text, releases).to_owned(),
-                    });
+                    let (from, to) = written();
+                    return Err(GraphError::EdgeNotUpgrade { at: at("edges", i), from, to });
                 }
-                if blocked.is_none() {
-                    if let Some(b) = crossed_barrier(&spellings.table.barriers, from, to) {
-                        return Err(GraphError::CrossesBarrier {
-                            at: at("edges", i),
-                            from: text(&from_text, releases).to_owned(),
-                            to: text(&to_text, releases).to_owned(),
-                            barrier: releases[b as usize].spec.version.clone(),
-                        });
-                    }
-                    self.explicit.push((from, to, spec_id));
+                if spec.blocked.is_some() {
+                    self.blocked.push((from, to, id));
+                } else if let Some(b) = table.crossed_barrier(from, to) {
+                    let (from, to) = written();
+                    let barrier = table.spelling(b).to_owned();
+                    return Err(GraphError::CrossesBarrier { at: at("edges", i), from, to, barrier });
                 } else {
-                    self.blocked.push((from, to, spec_id));
+                    self.explicit.push((from, to, id));
                 }
-                (Some(from_text), None)
             }
-            (None, Some(range_text)) => {
-                let range = VersionRange::parse(&range_text)
+            (None, Some(range)) => {
+                let range = VersionRange::parse(range)
                     .map_err(|source| GraphError::Version { at: format!("edges[{i}].from_range"), source })?;
-                self.ranges.push((spec_id, range, to));
-                (None, Some(range_text.into_owned().into_boxed_str()))
+                self.ranges.push((id, range, to));
             }
             _ => return Err(GraphError::EdgeSource { at: at("edges", i) }),
-        };
-        let extra = edge.extra;
-        let plain = extra.is_none() && matches!((&from, &to_text), (Some(Text::Node(_)), Text::Node(_)));
-        if !plain {
-            self.stored.push((spec_id, StoredEdge { from, from_range, to: to_text, extra }));
         }
         Ok(())
     }
-}
 
-/// Releases and edges, checked one by one; the rest of the checks and the compiled graph.
-///
-/// `head` is the document without its releases and edges.
-#[allow(clippy::too_many_lines)] // one pass over the edge lists, in the order of its checks
-pub(super) fn finish(
-    builder: Builder,
-    table: Table,
-    mut edges: Edges,
-    edge_count: usize,
-    head: Manifest,
-) -> Result<Inner, GraphError> {
-    let Builder { mut models, release_models } = builder;
-    let Table { releases, models: release_model_ranges, index, barriers } = table;
-    let stored = std::mem::take(&mut edges.stored);
-    let Edges { mut explicit, mut blocked, ranges, models: edge_model_ids, error, .. } = edges;
-    let blocked_reason = |spec: u32| stored_edge(&stored, spec).and_then(StoredEdge::blocked);
-
-    // Both declarations of a duplicate are explicit: `from` and `to` name releases.
-    let duplicate = |first: u32, second: u32, from: u32, to: u32| {
-        let (from_text, to_text) = match stored_edge(&stored, second) {
-            Some(edge) => (edge.from.as_ref().map_or("", |t| text(t, &releases)), text(&edge.to, &releases)),
-            None => (releases[from as usize].spec.version.as_str(), releases[to as usize].spec.version.as_str()),
-        };
-        GraphError::DuplicateEdge {
+    /// Two explicit entries for the same hop (both upgrades or both blocked): the pair whose
+    /// second entry comes first in the document.
+    fn first_duplicate(&self, specs: &[EdgeSpec]) -> Option<GraphError> {
+        let pairs = self.explicit.windows(2).chain(self.blocked.windows(2));
+        let (first, second) = pairs
+            .filter(|p| (p[0].0, p[0].1) == (p[1].0, p[1].1))
+            .map(|p| (p[0].2, p[1].2))
+            .min_by_key(|&(_, second)| second)?;
+        let entry = &specs[second as usize];
+        Some(GraphError::DuplicateEdge {
             at: at("edges", second as usize),
             first: at("edges", first as usize),
-            from: from_text.to_owned(),
-            to: to_text.to_owned(),
+            from: entry.from.clone().unwrap_or_default(),
+            to: entry.to.clone(),
+        })
+    }
+
+    /// Blocked entries win over upgrades: an explicit upgrade that a blocked entry names is
+    /// an error; ranges expand into hops, minus blocked, barrier-crossing and explicit ones.
+    fn expand(self, table: &Table, specs: &[EdgeSpec]) -> Result<Expanded, GraphError> {
+        let Self { explicit, mut blocked, ranges, models } = self;
+        let find = |list: &[Link], from: u32, to: u32| -> Option<u32> {
+            list.binary_search_by(|e| (e.0, e.1).cmp(&(from, to))).ok().map(|k| list[k].2)
+        };
+        let conflict = |blocked_at: u32, declared_at: u32, from: u32, to: u32| GraphError::ConflictingEdge {
+            blocked_at: at("edges", blocked_at as usize),
+            declared_at: at("edges", declared_at as usize),
+            from: table.spelling(from).to_owned(),
+            to: table.spelling(to).to_owned(),
+        };
+        // The clash whose later entry comes first in the document.
+        let clash = blocked
+            .iter()
+            .filter_map(|&(from, to, b)| find(&explicit, from, to).map(|d| (b.max(d), b, d, from, to)))
+            .min();
+        if let Some((_, b, declared, from, to)) = clash {
+            return Err(conflict(b, declared, from, to));
         }
-    };
-    // The duplicate whose second declaration comes first in the document (lists sorted).
-    let first_duplicate = |lists: [&[(u32, u32, u32)]; 2]| -> Option<(u32, u32, u32, u32)> {
-        let mut best: Option<(u32, u32, u32, u32)> = None;
-        for sorted in lists {
-            for pair in sorted.windows(2) {
-                if (pair[0].0, pair[0].1) == (pair[1].0, pair[1].1) && best.is_none_or(|b| pair[1].2 < b.1) {
-                    best = Some((pair[0].2, pair[1].2, pair[0].0, pair[0].1));
+        let is_blocked = |spec: u32| specs[spec as usize].blocked.is_some();
+        let mut range_stats = Vec::with_capacity(ranges.len());
+        for (spec, range, to) in ranges.iter().filter(|r| is_blocked(r.0)) {
+            let sources = table.matches_older(range, *to);
+            for &from in &sources {
+                if let Some(declared) = find(&explicit, from, *to) {
+                    return Err(conflict(*spec, declared, from, *to));
+                }
+                blocked.push((from, *to, *spec));
+            }
+            range_stats.push((*spec as usize, sources.len()));
+        }
+        blocked.sort_unstable();
+        blocked.dedup_by_key(|b| (b.0, b.1));
+        let mut generated = Vec::new();
+        for (spec, range, to) in ranges.iter().filter(|r| !is_blocked(r.0)) {
+            let sources = table.matches_older(range, *to);
+            for &from in &sources {
+                let free = find(&blocked, from, *to).is_none()
+                    && find(&explicit, from, *to).is_none()
+                    && table.crossed_barrier(from, *to).is_none();
+                if free {
+                    generated.push((from, *to, *spec));
                 }
             }
+            range_stats.push((*spec as usize, sources.len()));
         }
-        best
-    };
-    sort_hops(&mut explicit);
-    sort_hops(&mut blocked);
-    // Report in document order: a duplicate declared before the failed entry wins (only
-    // entries before it were kept).
-    if let Some((first, second, from, to)) = first_duplicate([&explicit, &blocked]) {
-        return Err(duplicate(first, second, from, to));
+        range_stats.sort_unstable();
+        let mut forward = explicit;
+        if !generated.is_empty() {
+            // Explicit hops were left out above; a hop two ranges give belongs to the first.
+            forward.append(&mut generated);
+            forward.sort_unstable();
+            forward.dedup_by_key(|e| (e.0, e.1));
+        }
+        Ok(Expanded { forward, blocked, range_stats, edge_models: models })
     }
-    if let Some(error) = error {
-        return Err(error);
-    }
-    let find = |list: &[(u32, u32, u32)], from: u32, to: u32| -> Option<u32> {
-        list.binary_search_by(|e| (e.0, e.1).cmp(&(from, to))).ok().map(|k| list[k].2)
-    };
-    let conflict = |blocked_at: u32, declared_at: u32, from: u32, to: u32| GraphError::ConflictingEdge {
-        blocked_at: at("edges", blocked_at as usize),
-        declared_at: at("edges", declared_at as usize),
-        from: releases[from as usize].spec.version.clone(),
-        to: releases[to as usize].spec.version.clone(),
-    };
-    // An explicit upgrade that an explicit blocked edge names: the clash whose later entry
-    // comes first in the document.
-    let clash = blocked
-        .iter()
-        .filter_map(|&(from, to, b)| find(&explicit, from, to).map(|declared| (b.max(declared), b, declared, from, to)))
-        .min();
-    if let Some((_, b, declared, from, to)) = clash {
-        return Err(conflict(b, declared, from, to));
-    }
+}
 
-    // Blocked ranges expand into blocked hops.
-    let matches_older = |range: &VersionRange, to: u32| -> Vec<u32> {
-        (0..to).filter(|&u| range.matches(&releases[u as usize].version)).collect()
-    };
-    let mut range_stats = Vec::new();
-    for (spec, range, to) in &ranges {
-        if blocked_reason(*spec).is_none() {
-            continue;
-        }
-        let sources = matches_older(range, *to);
-        for &from in &sources {
-            if let Some(declared) = find(&explicit, from, *to) {
-                return Err(conflict(*spec, declared, from, *to));
-            }
-            blocked.push((from, *to, *spec));
-        }
-        range_stats.push((*spec as usize, sources.len()));
-    }
-    // One reason per blocked hop: the first entry in the document that blocks it.
-    blocked.sort_unstable();
-    blocked.dedup_by_key(|b| (b.0, b.1));
-
-    // Upgrade ranges generate edges, minus blocked, barrier-crossing and explicit ones.
-    let mut generated: Vec<(u32, u32, u32)> = Vec::new();
-    for (spec, range, to) in &ranges {
-        if blocked_reason(*spec).is_some() {
-            continue;
-        }
-        let sources = matches_older(range, *to);
-        for &from in &sources {
-            if find(&blocked, from, *to).is_none()
-                && find(&explicit, from, *to).is_none()
-                && crossed_barrier(&barriers, from, *to).is_none()
-            {
-                generated.push((from, *to, *spec));
-            }
-        }
-        range_stats.push((*spec as usize, sources.len()));
-    }
-    range_stats.sort_unstable();
-    // A hop two ranges generate belongs to the first in the document.
-    generated.sort_unstable();
-    generated.dedup_by_key(|g| (g.0, g.1));
-    // Both lists are sorted and disjoint: merge them into the forward adjacency, each edge
-    // weighted by its spec index and flags. Without generated edges, the explicit list is it.
-    let mut forward_list = if generated.is_empty() {
-        explicit
-    } else {
-        let mut merged = Vec::with_capacity(explicit.len() + generated.len());
-        let (mut a, mut b) = (0, 0);
-        while a < explicit.len() || b < generated.len() {
-            let take_explicit = b == generated.len()
-                || (a < explicit.len() && (explicit[a].0, explicit[a].1) < (generated[b].0, generated[b].1));
-            if take_explicit {
-                merged.push(explicit[a]);
-                a += 1;
-            } else {
-                let (from, to, spec) = generated[b];
-                merged.push((from, to, spec | GENERATED));
-                b += 1;
-            }
-        }
-        merged
-    };
-
-    // Downgrades (their models are interned before the ids are remapped).
-    let lookup = |text: &str, at: &dyn Fn() -> String| -> Result<u32, GraphError> {
-        let version = Version::parse(text).map_err(|source| GraphError::Version { at: at(), source })?;
-        index
-            .get(version.key())
-            .copied()
-            .ok_or_else(|| GraphError::UnknownRelease { version: text.to_owned(), at: at() })
-    };
-    let mut downgrades = Vec::with_capacity(head.downgrades.len());
-    let mut downgrade_model_ids = Vec::with_capacity(head.downgrades.len());
+/// The `downgrades` entries: models, endpoints, direction, duplicates.
+fn downgrades(
+    manifest: &Manifest,
+    table: &Table,
+    spellings: &HashMap<&str, u32>,
+    models: &mut Models,
+) -> Result<Vec<Downgrade>, GraphError> {
+    let mut out = Vec::with_capacity(manifest.downgrades.len());
     let mut seen: HashMap<(u32, u32), usize> = HashMap::default();
-    for (i, d) in head.downgrades.iter().enumerate() {
-        let here = at("downgrades", i);
-        let mut ids = Vec::new();
-        let restricted = models.check(d.models.as_ref(), || at("downgrades", i), &mut ids)?;
-        let from = lookup(&d.from, &|| format!("downgrades[{i}].from"))?;
-        let to = lookup(&d.to, &|| format!("downgrades[{i}].to"))?;
+    for (i, d) in manifest.downgrades.iter().enumerate() {
+        let ids = models.check(d.models.as_deref(), &|| at("downgrades", i))?;
+        let from = table.lookup(spellings, &d.from, &|| format!("downgrades[{i}].from"))?;
+        let to = table.lookup(spellings, &d.to, &|| format!("downgrades[{i}].to"))?;
         if let Some(migration) = &d.migration {
             check_non_empty(&migration.component, || format!("downgrades[{i}].migration.component"))?;
         }
+        let (from_text, to_text) = (d.from.clone(), d.to.clone());
         if to >= from {
-            return Err(GraphError::DowngradeNotOlder { at: here, from: d.from.clone(), to: d.to.clone() });
+            return Err(GraphError::DowngradeNotOlder { at: at("downgrades", i), from: from_text, to: to_text });
         }
         if let Some(&first) = seen.get(&(from, to)) {
-            return Err(GraphError::DuplicateEdge {
-                at: here,
-                first: at("downgrades", first),
-                from: d.from.clone(),
-                to: d.to.clone(),
-            });
+            let (at, first) = (at("downgrades", i), at("downgrades", first));
+            return Err(GraphError::DuplicateEdge { at, first, from: from_text, to: to_text });
         }
         seen.insert((from, to), i);
-        downgrade_model_ids.push(restricted.then_some(ids));
-        downgrades.push((from, to, i));
+        out.push((from, to, i, ids));
     }
+    Ok(out)
+}
+
+/// The compiled graph: model ids in name order, node flags, the adjacency both ways.
+fn assemble(
+    manifest: Manifest,
+    table: Table,
+    models: &Models,
+    expanded: Expanded,
+    downgrades: Vec<Downgrade>,
+) -> Inner {
+    let Table { releases, models: release_models, .. } = table;
+    let Expanded { mut forward, blocked, range_stats, edge_models } = expanded;
 
     // Remap model ids so that id order is name order (deterministic output everywhere).
     let mut order: Vec<u32> = (0..u32_of(models.names.len())).collect();
@@ -666,70 +478,47 @@ pub(super) fn finish(
         out.dedup();
         out.into_boxed_slice()
     };
-    let model_names: Vec<String> = order.iter().map(|&old| std::mem::take(&mut models.names[old as usize])).collect();
-    let model_ids: HashMap<String, u32> = model_names.iter().enumerate().map(|(i, n)| (n.clone(), u32_of(i))).collect();
+    let model_names: Vec<String> = order.iter().map(|&old| models.names[old as usize].clone()).collect();
+    let model_ids = model_names.iter().enumerate().map(|(i, n)| (n.clone(), u32_of(i))).collect();
 
     let mut flags = Vec::with_capacity(releases.len());
-    let mut model_offsets = Vec::with_capacity(releases.len() + 1);
+    let mut model_offsets = vec![0u32];
     let mut model_list = Vec::new();
-    model_offsets.push(0u32);
-    for (release, range) in releases.iter().zip(&release_model_ranges) {
-        let mut f = 0;
-        match release.spec.status {
-            ReleaseStatus::Blocked => f |= BLOCKED,
-            ReleaseStatus::Archived => f |= ARCHIVED,
-            ReleaseStatus::Active => {}
-        }
+    for (release, ids) in releases.iter().zip(&release_models) {
+        let mut f = match release.spec.status {
+            ReleaseStatus::Blocked => BLOCKED,
+            ReleaseStatus::Archived => ARCHIVED,
+            ReleaseStatus::Active => 0,
+        };
         if release.version.is_prerelease() {
             f |= PRERELEASE;
         }
-        match range {
+        match ids {
             None => f |= GENERIC,
-            Some((lo, hi)) => {
-                // Remapped, sorted and deduplicated in place (no list per release).
-                let start = model_list.len();
-                model_list.extend(release_models[*lo as usize..*hi as usize].iter().map(|&m| remap[m as usize]));
-                let ids = &mut model_list[start..];
-                ids.sort_unstable();
-                let mut kept = 0;
-                for k in 0..ids.len() {
-                    if kept == 0 || ids[k] != ids[kept - 1] {
-                        ids[kept] = ids[k];
-                        kept += 1;
-                    }
-                }
-                model_list.truncate(start + kept);
-            }
+            Some(ids) => model_list.extend_from_slice(&sorted_ids(ids)),
         }
         model_offsets.push(u32_of(model_list.len()));
         flags.push(f);
     }
 
     let edge_models: HashMap<u32, Box<[u32]>> =
-        edge_model_ids.iter().map(|(spec, ids)| (*spec, sorted_ids(ids))).collect();
-    if !edge_models.is_empty() {
-        for (_, _, weight) in &mut forward_list {
-            if edge_models.contains_key(&(*weight & SPEC_MASK)) {
-                *weight |= RESTRICTED;
-            }
+        edge_models.iter().map(|(spec, ids)| (*spec, sorted_ids(ids))).collect();
+    for (_, _, weight) in &mut forward {
+        if edge_models.contains_key(weight) {
+            *weight |= RESTRICTED;
         }
     }
-    let node_count = releases.len();
-    let reverse_list = transpose(&forward_list, node_count);
-    let forward = csr(&forward_list, node_count);
-    let reverse = csr(&reverse_list, node_count);
-
-    let blocked: Vec<BlockedHop> = blocked.into_iter().map(|(from, to, spec)| BlockedHop { from, to, spec }).collect();
+    let nodes = releases.len();
+    let reverse = csr(&transpose(&forward, nodes), nodes);
+    let forward = csr(&forward, nodes);
+    let blocked = blocked.into_iter().map(|(from, to, spec)| BlockedHop { from, to, spec }).collect();
     let downgrades = downgrades
         .into_iter()
-        .zip(downgrade_model_ids)
-        .map(|((from, to, spec), ids)| CompiledDowngrade { from, to, spec, models: ids.as_deref().map(sorted_ids) })
+        .map(|(from, to, spec, ids)| CompiledDowngrade { from, to, spec, models: ids.as_deref().map(sorted_ids) })
         .collect();
-
-    Ok(Inner {
-        manifest: head,
+    Inner {
+        manifest,
         releases,
-        index,
         flags,
         model_names,
         model_ids,
@@ -741,27 +530,12 @@ pub(super) fn finish(
         blocked,
         downgrades,
         range_stats,
-        stored_edges: stored,
-        edge_count,
-        edge_specs: std::sync::OnceLock::new(),
-    })
-}
-
-/// Sorts `(from, to, spec)` hops. Entries grouped by source in ascending order (as manifests
-/// are usually written) only need each group sorted.
-fn sort_hops(hops: &mut [(u32, u32, u32)]) {
-    if hops.is_sorted_by_key(|h| h.0) {
-        for group in hops.chunk_by_mut(|a, b| a.0 == b.0) {
-            group.sort_unstable();
-        }
-    } else {
-        hops.sort_unstable();
     }
 }
 
 /// Reverses edges sorted by `(source, target)` into edges sorted by `(target, source)`, with a
 /// counting pass: O(V + E), no comparison sort.
-fn transpose(sorted: &[(u32, u32, u32)], nodes: usize) -> Vec<(u32, u32, u32)> {
+fn transpose(sorted: &[Link], nodes: usize) -> Vec<Link> {
     let mut start = vec![0usize; nodes + 1];
     for &(_, to, _) in sorted {
         start[to as usize + 1] += 1;
@@ -779,24 +553,8 @@ fn transpose(sorted: &[(u32, u32, u32)], nodes: usize) -> Vec<(u32, u32, u32)> {
     out
 }
 
-/// The first barrier strictly between `from` and `to`, if any (`barriers` is sorted).
-pub(super) fn crossed_barrier(barriers: &[u32], from: u32, to: u32) -> Option<u32> {
-    let first_after = barriers.partition_point(|&b| b <= from);
-    barriers.get(first_after).copied().filter(|&b| b < to)
-}
-
-/// Node and edge-spec indices are `u32`, with the top two bits of an edge weight kept for flags.
-pub(super) fn check_size(releases: usize, edges: usize) -> Result<(), GraphError> {
-    for (what, count) in [("releases", releases), ("edges", edges)] {
-        if count >= SPEC_MASK as usize {
-            return Err(GraphError::TooLarge { what, count });
-        }
-    }
-    Ok(())
-}
-
-/// Builds a CSR with exactly `nodes` nodes from edges sorted by `(source, target)`.
-fn csr(sorted: &[(u32, u32, u32)], nodes: usize) -> Adjacency {
+/// A CSR with exactly `nodes` nodes from edges sorted by `(source, target)`.
+fn csr(sorted: &[Link], nodes: usize) -> Adjacency {
     // The edges are sorted and unique by construction; an empty graph is the fallback.
     let mut graph = Adjacency::from_sorted_edges(sorted).unwrap_or_default();
     while graph.node_count() < nodes {
@@ -805,55 +563,9 @@ fn csr(sorted: &[(u32, u32, u32)], nodes: usize) -> Adjacency {
     graph
 }
 
-/// Compiles an owned manifest (what [`UpgradeGraph::new`](super::UpgradeGraph::new) does).
-pub(super) fn build(mut manifest: Manifest) -> Result<Inner, GraphError> {
-    if manifest.releases.is_empty() {
-        return Err(GraphError::NoReleases);
-    }
-    check_size(manifest.releases.len(), manifest.edges.len())?;
-    let mut builder = Builder::default();
-    let mut checked = Checked::default();
-    for (i, spec) in std::mem::take(&mut manifest.releases).into_iter().enumerate() {
-        builder.release(i, spec, &mut checked)?;
-    }
-    let table = Table::new(checked)?;
-    let mut edges = Edges::default();
-    let spellings = table.spellings();
-    let edge_count = manifest.edges.len();
-    for (i, edge) in std::mem::take(&mut manifest.edges).into_iter().enumerate() {
-        edges.push(i, edge.into(), &spellings, &mut builder);
-        if edges.failed() {
-            break;
-        }
-    }
-    drop(spellings);
-    finish(builder, table, edges, edge_count, manifest)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// The byte-by-byte packing `short_key` must equal.
-    fn packed(text: &str) -> Option<u128> {
-        let n = u8::try_from(text.len()).ok().filter(|&n| n < 16)?;
-        let bytes = text.bytes().enumerate().fold(0u128, |key, (k, b)| key | u128::from(b) << (8 * k));
-        Some(bytes | u128::from(n) << 120)
-    }
-
-    #[test]
-    fn short_keys_pack_every_byte_at_every_length() {
-        let text = "v6.15.008-rc.1+b42";
-        for end in 0..=text.len() {
-            let s = &text[..end];
-            assert_eq!(short_key(s), packed(s), "{s:?}");
-        }
-        assert_eq!(short_key(&text[..15]).map(|k| k >> 120), Some(15));
-        assert_eq!(short_key(&text[..16]), None);
-        // Same bytes, different lengths, different keys (trailing NULs included).
-        assert_ne!(short_key("1.0"), short_key("1.0\0"));
-        assert_ne!(short_key("6.15.00"), short_key("6.15.008"));
-    }
 
     #[test]
     fn sha256_digests_are_64_hex_digits_of_either_case() {

@@ -364,23 +364,6 @@ impl Manifest {
     }
 
     fn check_format(&self) -> Result<(), super::GraphError> {
-        if !(OLDEST_FORMAT_VERSION..=FORMAT_VERSION).contains(&self.format_version) {
-            return Err(super::GraphError::UnsupportedFormat { found: self.format_version, supported: FORMAT_VERSION });
-        }
-        if self.format_version < 2 {
-            let needs = |at: String, field: &'static str| super::GraphError::NeedsFormat { at, field, needs: 2 };
-            for (i, r) in self.releases.iter().enumerate() {
-                if r.schema.is_some() {
-                    return Err(needs(format!("releases[{i}]"), "schema"));
-                }
-                if !r.reads.is_empty() {
-                    return Err(needs(format!("releases[{i}]"), "reads"));
-                }
-            }
-            if let Some(i) = self.downgrades.iter().position(|d| d.migration.is_some()) {
-                return Err(needs(format!("downgrades[{i}]"), "migration"));
-            }
-        }
-        Ok(())
+        super::build::check_format(self)
     }
 }

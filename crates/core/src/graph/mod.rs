@@ -63,12 +63,11 @@ mod build;
 mod error;
 mod export;
 mod lint;
-mod load;
 mod manifest;
 mod resolve;
 
 use rustc_hash::FxHashMap as HashMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use petgraph::csr::Csr;
 use serde::{Serialize, Serializer};
@@ -81,7 +80,7 @@ pub use manifest::{
 };
 pub use resolve::{Constraints, Hop, Path, RouteEntry, RouteTable};
 
-use crate::version::{Version, VersionKey};
+use crate::version::Version;
 
 /// Node flags.
 const BLOCKED: u8 = 1;
@@ -89,11 +88,10 @@ const ARCHIVED: u8 = 2;
 const GENERIC: u8 = 4;
 const PRERELEASE: u8 = 8;
 
-/// A CSR edge weight is the edge's spec index (its entry in the manifest's `edges`) and two
-/// flags: the edge has its own `models` list; a range edge generated it.
+/// A CSR edge weight is the index of the declaring entry in the manifest's `edges`, with the
+/// top bit set when that entry has its own `models` list.
 const RESTRICTED: u32 = 1 << 31;
-const GENERATED: u32 = 1 << 30;
-const SPEC_MASK: u32 = GENERATED - 1;
+const SPEC_MASK: u32 = RESTRICTED - 1;
 
 type Adjacency = Csr<(), u32, petgraph::Directed, u32>;
 
@@ -166,13 +164,6 @@ struct CompiledEdge {
     generated: bool,
 }
 
-impl CompiledEdge {
-    /// The edge from `from` to `to` with this CSR weight.
-    fn new(from: u32, to: u32, weight: u32) -> Self {
-        Self { from, to, spec: weight & SPEC_MASK, generated: weight & GENERATED != 0 }
-    }
-}
-
 /// A hop the manifest forbids.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct BlockedHop {
@@ -212,12 +203,10 @@ pub struct UpgradeGraph {
 }
 
 struct Inner {
-    /// The document, minus its releases (moved into `releases`) and edges (`stored_edges`).
+    /// The document, minus its releases (moved into `releases`).
     manifest: Manifest,
     /// Sorted by version: a node's index is its rank, so every upgrade edge goes up.
     releases: Vec<Release>,
-    /// By version (spelling aside); the key holds no reference to the release's text.
-    index: HashMap<VersionKey, u32>,
     flags: Vec<u8>,
     /// Interned model names (from releases, edges and downgrades), sorted.
     model_names: Vec<String>,
@@ -234,13 +223,6 @@ struct Inner {
     downgrades: Vec<CompiledDowngrade>,
     /// Range edges: spec index and how many older releases they matched (for lint).
     range_stats: Vec<(usize, usize)>,
-    /// The manifest's `edges` entries that are more than an explicit upgrade between two
-    /// release spellings, by index (the others are rebuilt from `edges`).
-    stored_edges: Vec<(u32, build::StoredEdge)>,
-    /// How many entries the manifest's `edges` has.
-    edge_count: usize,
-    /// The same entries as written, built on first use.
-    edge_specs: OnceLock<Vec<EdgeSpec>>,
 }
 
 impl std::fmt::Debug for UpgradeGraph {
@@ -265,34 +247,30 @@ enum ModelQuery {
 }
 
 impl UpgradeGraph {
-    /// Reads and compiles a manifest from JSON.
-    ///
-    /// It gives what `UpgradeGraph::new(Manifest::from_json(json)?)` gives, graph or error, but
-    /// in one pass: each release is checked as it is read and each edge is resolved from the
-    /// document's text, without building the [`Manifest`] first (see `docs/manifest.md`,
-    /// "Loading speed"). The keys may come in any order.
+    /// Reads and compiles a manifest from JSON: [`Manifest::from_json`], then
+    /// [`UpgradeGraph::new`].
     ///
     /// ```
     /// let json = r#"{"edges": [{"from": "5.6.14", "to": "5.6.30"}], "format_version": 1,
     ///               "releases": [{"version": "5.6.14"}, {"version": "5.6.30"}]}"#;
     /// let graph = fleetpath::UpgradeGraph::from_json(json)?;
     /// assert_eq!(graph.upgrade_edges().count(), 1);
-    /// let same = fleetpath::UpgradeGraph::new(fleetpath::Manifest::from_json(json)?)?;
-    /// assert_eq!(graph.to_manifest(), same.to_manifest());
+    /// assert_eq!(graph.to_manifest().edges[0].to, "5.6.30");
     /// # Ok::<(), fleetpath::GraphError>(())
     /// ```
     ///
     /// # Errors
     /// Any [`GraphError`]: see [`Manifest::from_json`] and [`UpgradeGraph::new`].
     pub fn from_json(json: &str) -> Result<Self, GraphError> {
-        load::from_json(json).map(|inner| Self { inner: Arc::new(inner) })
+        Self::new(Manifest::from_json(json)?)
     }
 
     /// Checks and compiles a manifest.
     ///
     /// # Errors
-    /// The first problem found, in document order: releases (versions, duplicates, models,
-    /// status and reason, artifact), then edges, then downgrades. See [`GraphError`].
+    /// The first problem found, in document order: the format version, then releases
+    /// (versions, models, status and reason, artifact, duplicates), then edges, then
+    /// downgrades. See [`GraphError`].
     ///
     /// # Complexity
     /// O(R log R + E log E + G·R) for R releases, E explicit edges and G range edges.
@@ -307,7 +285,6 @@ impl UpgradeGraph {
         let mut releases: Vec<&Release> = self.inner.releases.iter().collect();
         releases.sort_unstable_by_key(|r| r.position);
         manifest.releases = releases.into_iter().map(|r| r.spec.clone()).collect();
-        manifest.edges = self.edge_specs().to_vec();
         manifest
     }
 
@@ -318,15 +295,23 @@ impl UpgradeGraph {
 
     /// The manifest's `edges` entries, as written (a [`Hop`]'s `edge` indexes this list).
     pub fn edge_specs(&self) -> &[EdgeSpec] {
-        let inner = &self.inner;
-        inner.edge_specs.get_or_init(|| {
-            build::edge_specs(&inner.stored_edges, self.compiled_edges(), &inner.releases, inner.edge_count)
-        })
+        &self.inner.manifest.edges
     }
 
     /// The reason of a blocked edge entry (`spec` indexes the manifest's `edges`).
     fn blocked_reason(&self, spec: u32) -> &str {
-        build::stored_edge(&self.inner.stored_edges, spec).and_then(build::StoredEdge::blocked).unwrap_or_default()
+        self.edge_specs()[spec as usize].blocked.as_deref().unwrap_or_default()
+    }
+
+    /// Whether edge entry `spec` is a range edge.
+    fn is_range(&self, spec: u32) -> bool {
+        self.edge_specs()[spec as usize].from_range.is_some()
+    }
+
+    /// The compiled edge from `from` to `to` with this CSR weight.
+    fn compiled(&self, from: u32, to: u32, weight: u32) -> CompiledEdge {
+        let spec = weight & SPEC_MASK;
+        CompiledEdge { from, to, spec, generated: self.is_range(spec) }
     }
 
     /// The manifest's `downgrades` entries, as written.
@@ -372,7 +357,7 @@ impl UpgradeGraph {
                 from: &self.inner.releases[b.from as usize],
                 to: &self.inner.releases[b.to as usize],
                 spec: b.spec as usize,
-                generated: build::stored_edge(&self.inner.stored_edges, b.spec).is_some_and(|e| e.from_range.is_some()),
+                generated: self.is_range(b.spec),
             };
             (edge, self.blocked_reason(b.spec))
         })
@@ -421,7 +406,7 @@ impl UpgradeGraph {
     }
 
     fn node(&self, version: &Version) -> Option<u32> {
-        self.inner.index.get(version.key()).copied()
+        node_of(&self.inner.releases, version)
     }
 
     fn model_query(&self, model: Option<&str>) -> ModelQuery {
@@ -487,20 +472,25 @@ impl UpgradeGraph {
     /// The compiled edge from `from` to `to`, if any.
     fn edge_between(&self, from: u32, to: u32) -> Option<CompiledEdge> {
         let (targets, weights) = self.forward(from);
-        targets.binary_search(&to).ok().map(|i| CompiledEdge::new(from, to, weights[i]))
+        targets.binary_search(&to).ok().map(|i| self.compiled(from, to, weights[i]))
     }
 
     /// Every upgrade edge, sorted by `(from, to)`, read off the forward adjacency.
     fn compiled_edges(&self) -> impl Iterator<Item = CompiledEdge> + '_ {
         (0..self.len_u32()).flat_map(move |from| {
             let (targets, weights) = self.forward(from);
-            targets.iter().zip(weights).map(move |(&to, &w)| CompiledEdge::new(from, to, w))
+            targets.iter().zip(weights).map(move |(&to, &w)| self.compiled(from, to, w))
         })
     }
 
     fn blocked_between(&self, from: u32, to: u32) -> Option<&BlockedHop> {
         self.inner.blocked.binary_search_by(|b| (b.from, b.to).cmp(&(from, to))).ok().map(|i| &self.inner.blocked[i])
     }
+}
+
+/// The node of `version` (spelling aside) among releases sorted by version.
+fn node_of(releases: &[Release], version: &Version) -> Option<u32> {
+    releases.binary_search_by(|r| r.version.cmp(version)).ok().map(|i| u32::try_from(i).unwrap_or(u32::MAX))
 }
 
 fn adjacent(csr: &Adjacency, node: u32) -> (&[u32], &[u32]) {
