@@ -190,6 +190,10 @@ pub struct PresignedUrl {
     pub expires_at: Timestamp,
 }
 
+/// What a host observed about each artifact: object key to availability (see
+/// [`Decider::with_availability`](crate::decision::Decider::with_availability)).
+pub type Observations = std::collections::BTreeMap<String, Availability>;
+
 /// Where firmware binaries live: the interface the core's decisions are carried out
 /// through. The core never calls it; hosts do (the `fleetpath-aws` crate implements it over
 /// S3, [`MemoryStore`] in memory for tests and demos).

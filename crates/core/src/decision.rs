@@ -66,6 +66,7 @@ use jiff::{SignedDuration, Timestamp};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
+pub use crate::artifact::Observations;
 use crate::artifact::{Availability, RestoreTier, RestoreTimes, StorageClass};
 use crate::fleet::Fleet;
 use crate::graph::{Artifact, Constraints, ReleaseStatus, ResolveError, RouteTable, UpgradeGraph};
@@ -113,6 +114,29 @@ pub struct DecisionPolicy {
     pub restore_times: RestoreTimes,
     /// When devices retry, and when they give up.
     pub retry: RetryPolicy,
+}
+
+impl DecisionPolicy {
+    /// Checks every field's range.
+    ///
+    /// # Errors
+    /// [`DecisionError::InvalidPolicy`] naming the first field out of range.
+    pub fn validate(&self) -> Result<(), DecisionError> {
+        let invalid = |field, problem: &str| Err(DecisionError::InvalidPolicy { field, problem: problem.to_owned() });
+        if !(1..=MAX_URL_LIFETIME_SECONDS).contains(&self.url_lifetime_seconds) {
+            return invalid("url_lifetime_seconds", "must be 1 to 604800 (7 days, the SigV4 limit)");
+        }
+        if self.min_url_lifetime_seconds > self.url_lifetime_seconds {
+            return invalid("min_url_lifetime_seconds", "must not exceed url_lifetime_seconds");
+        }
+        if self.restore_days == 0 {
+            return invalid("restore_days", "must be at least 1");
+        }
+        if self.retry.max_attempts == 0 {
+            return invalid("retry.max_attempts", "must be at least 1");
+        }
+        Ok(())
+    }
 }
 
 impl Default for DecisionPolicy {
@@ -480,9 +504,6 @@ struct ModelRoutes {
     steps: FxHashMap<Version, Route>,
 }
 
-/// What a host observed about each artifact: object key to availability.
-pub type Observations = BTreeMap<String, Availability>;
-
 /// Answers device requests. Build one per batch of requests, or keep it as long as its
 /// inputs hold: it owns them (shared, `Arc`), so a binding or a server can store it.
 #[derive(Debug)]
@@ -521,19 +542,7 @@ impl Decider {
     /// # Errors
     /// [`DecisionError::InvalidPolicy`] for a field out of range.
     pub fn new(graph: &UpgradeGraph, policy: DecisionPolicy) -> Result<Self, DecisionError> {
-        let invalid = |field, problem: &str| Err(DecisionError::InvalidPolicy { field, problem: problem.to_owned() });
-        if !(1..=MAX_URL_LIFETIME_SECONDS).contains(&policy.url_lifetime_seconds) {
-            return invalid("url_lifetime_seconds", "must be 1 to 604800 (7 days, the SigV4 limit)");
-        }
-        if policy.min_url_lifetime_seconds > policy.url_lifetime_seconds {
-            return invalid("min_url_lifetime_seconds", "must not exceed url_lifetime_seconds");
-        }
-        if policy.restore_days == 0 {
-            return invalid("restore_days", "must be at least 1");
-        }
-        if policy.retry.max_attempts == 0 {
-            return invalid("retry.max_attempts", "must be at least 1");
-        }
+        policy.validate()?;
         let mut decider = Self {
             graph: graph.clone(),
             policy,

@@ -76,17 +76,11 @@ pub struct Device {
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum FleetError {
-    /// The JSON is malformed, has an unknown field, a missing field or a wrong type.
-    #[error("invalid fleet JSON at line {line}, column {column}: {message}")]
-    #[code("invalid_json")]
-    Json {
-        /// One-based line (0 when the input was not text).
-        line: usize,
-        /// One-based column (0 when the input was not text).
-        column: usize,
-        /// What the JSON reader said.
-        message: String,
-    },
+    /// The JSON cannot be read as the document: malformed, an unknown or missing field, a
+    /// wrong type. Its line, column and path say where.
+    #[error(transparent)]
+    #[code(source)]
+    Json(#[from] crate::JsonError),
     /// The CSV is malformed (such as a row with more cells than the header).
     #[error("invalid fleet CSV at {at}: {message}")]
     #[code("invalid_csv")]
@@ -267,16 +261,25 @@ impl Fleet {
         if let Some(offset) = text.find(|c: char| !c.is_whitespace()).filter(|&i| text[i..].starts_with('[')) {
             let line = text[..offset].matches('\n').count() + 1;
             let column = offset - text[..offset].rfind('\n').map_or(0, |i| i + 1) + 1;
-            return Err(FleetError::Json {
-                line,
-                column,
-                message: "expected an object with a \"devices\" array, found an array".to_owned(),
-            });
+            let message = "expected an object with a \"devices\" array, found an array";
+            return Err(crate::JsonError::at("fleet", line, column, "", message).into());
         }
-        let doc: JsonFleet = serde_json::from_str(text).map_err(|e| {
-            let (line, column, message) = crate::json_error_parts(&e);
-            FleetError::Json { line, column, message }
-        })?;
+        Self::from_doc(crate::document::from_str("fleet", text)?)
+    }
+
+    /// Reads a fleet from a parsed JSON value: `{"devices": [...]}`.
+    ///
+    /// # Errors
+    /// As [`Fleet::from_json`] (JSON errors without line or column).
+    pub fn from_value(value: serde_json::Value) -> Result<Self, FleetError> {
+        if value.is_array() {
+            let message = "expected an object with a \"devices\" array, found an array";
+            return Err(crate::JsonError::at("fleet", 0, 0, "", message).into());
+        }
+        Self::from_doc(crate::document::from_value("fleet", value)?)
+    }
+
+    fn from_doc(doc: JsonFleet) -> Result<Self, FleetError> {
         let mut fleet = Self { devices: Vec::new(), origins: Vec::new(), by_id: FxHashMap::default() };
         for (i, d) in doc.devices.into_iter().enumerate() {
             fleet.push_raw(RawDevice {

@@ -64,6 +64,7 @@
 
 pub mod artifact;
 pub mod decision;
+pub mod document;
 pub mod fleet;
 pub mod graph;
 pub mod health;
@@ -82,6 +83,7 @@ pub use artifact::{
     ArtifactStore, Availability, LocalArtifactStore, MemoryStore, MemoryStoreError, PresignedUrl, RestoreTier,
     RestoreTimes, StorageClass,
 };
+pub use document::{Document, InputError, JsonError};
 pub use fleet::{Device, Fleet, FleetError};
 pub use graph::{
     Artifact, Constraints, DowngradeSpec, EdgeRef, EdgeSpec, GraphError, Hop, Labels, LintCode, LintFinding, Manifest,
@@ -100,71 +102,70 @@ pub use rollout::{
 pub use schedule::{Calendar, CalendarSpec, ScheduleError, Window};
 pub use version::{Version, VersionError, VersionRange};
 
-/// A JSON reader's error as (line, column, message), the message without `serde_json`'s own
-/// " at line L column C" suffix (the fields carry those).
-pub(crate) fn json_error_parts(e: &serde_json::Error) -> (usize, usize, String) {
-    let mut message = e.to_string();
-    if let Some(cut) = message.rfind(" at line ") {
-        message.truncate(cut);
-    }
-    (e.line(), e.column(), message)
-}
-
 /// Any fleetpath error. Bindings convert this one type: [`Error::code`] is the stable code,
 /// [`Error::fields`] what was wrong and where, the `Display` text the message.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, Codes)]
 #[serde(untagged)]
 #[non_exhaustive]
 pub enum Error {
+    /// A document could not be read as JSON of its form.
+    #[error(transparent)]
+    #[code(source)]
+    Json(#[from] JsonError),
+    /// An argument of the wrong type or shape, or a time that cannot be read.
+    #[error(transparent)]
+    #[code(source)]
+    Input(#[from] InputError),
+    /// A bug in fleetpath (a panic caught at a binding's boundary), never the caller's fault.
+    #[error("internal error in fleetpath: {message}")]
+    #[code("internal")]
+    Internal {
+        /// What went wrong.
+        message: String,
+    },
     /// A version or range string is invalid.
     #[error(transparent)]
+    #[code(source)]
     Version(#[from] VersionError),
     /// A manifest could not be loaded.
     #[error(transparent)]
+    #[code(source)]
     Graph(#[from] GraphError),
     /// No path could be resolved.
     #[error(transparent)]
+    #[code(source)]
     Resolve(#[from] ResolveError),
     /// A fleet could not be loaded or checked.
     #[error(transparent)]
+    #[code(source)]
     Fleet(#[from] FleetError),
     /// A rollout could not be planned.
     #[error(transparent)]
+    #[code(source)]
     Plan(#[from] PlanError),
     /// A calendar could not be loaded or queried.
     #[error(transparent)]
+    #[code(source)]
     Schedule(#[from] ScheduleError),
     /// A rollout event could not be applied.
     #[error(transparent)]
+    #[code(source)]
     Rollout(#[from] RolloutError),
     /// A health policy, sample batch or health state was refused.
     #[error(transparent)]
+    #[code(source)]
     Health(#[from] health::HealthError),
     /// A rollback was refused.
     #[error(transparent)]
+    #[code(source)]
     Rollback(#[from] rollback::RollbackError),
     /// A decider could not be built.
     #[error(transparent)]
+    #[code(source)]
     Decision(#[from] decision::DecisionError),
 }
 
 impl Error {
-    /// The stable code of the underlying error.
-    pub fn code(&self) -> &'static str {
-        match self {
-            Self::Version(e) => e.code(),
-            Self::Graph(e) => e.code(),
-            Self::Resolve(e) => e.code(),
-            Self::Fleet(e) => e.code(),
-            Self::Plan(e) => e.code(),
-            Self::Schedule(e) => e.code(),
-            Self::Rollout(e) => e.code(),
-            Self::Health(e) => e.code(),
-            Self::Rollback(e) => e.code(),
-            Self::Decision(e) => e.code(),
-        }
-    }
-
     /// The error's fields as a JSON object, named as in the error's variant: versions as the
     /// manifest spells them, rows, columns, names, nested reasons. An error without fields
     /// gives an empty object. Bindings attach it to their exceptions (`err.fields` in
@@ -186,8 +187,12 @@ impl Error {
     /// ```
     pub fn fields(&self) -> serde_json::Map<String, serde_json::Value> {
         // Each module's error is externally tagged: `{"variant": {fields}}`, or `"variant"`
-        // for a variant without fields. Every variant is a struct or unit variant.
+        // for a variant without fields; a JSON error is its fields, untagged.
+        if let Self::Internal { message } = self {
+            return serde_json::Map::from_iter([("message".to_owned(), message.clone().into())]);
+        }
         match serde_json::to_value(self) {
+            Ok(serde_json::Value::Object(fields)) if matches!(self, Self::Json(_)) => fields,
             Ok(serde_json::Value::Object(mut tagged)) if tagged.len() == 1 => {
                 match tagged.values_mut().next().map(serde_json::Value::take) {
                     Some(serde_json::Value::Object(fields)) => fields,
@@ -202,6 +207,9 @@ impl Error {
 /// Every error code any fleetpath function can return, grouped by module. Bindings generate
 /// their error classes from this list; a parity test in each binding checks it is complete.
 pub const ERROR_CODES: &[(&str, &[&str])] = &[
+    ("json", JsonError::CODES),
+    ("input", InputError::CODES),
+    ("internal", Error::CODES),
     ("version", VersionError::CODES),
     ("graph", GraphError::CODES),
     ("resolve", ResolveError::CODES),

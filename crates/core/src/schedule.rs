@@ -153,17 +153,11 @@ pub struct Window {
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ScheduleError {
-    /// The JSON is malformed, has an unknown field, a missing field or a wrong type.
-    #[error("invalid calendar JSON at line {line}, column {column}: {message}")]
-    #[code("invalid_json")]
-    Json {
-        /// One-based line.
-        line: usize,
-        /// One-based column.
-        column: usize,
-        /// What the JSON reader said.
-        message: String,
-    },
+    /// The JSON cannot be read as the document: malformed, an unknown or missing field, a
+    /// wrong type. Its line, column and path say where.
+    #[error(transparent)]
+    #[code(source)]
+    Json(#[from] crate::JsonError),
     /// A time zone the bundled IANA database does not know.
     #[error("{at}: unknown time zone {zone:?}")]
     #[code("unknown_time_zone")]
@@ -322,11 +316,15 @@ impl Calendar {
     /// [`ScheduleError`]: malformed JSON, an unknown time zone, an invalid time, an empty
     /// period, a duplicate name, or a stage using an unknown window.
     pub fn from_json(json: &str) -> Result<Self, ScheduleError> {
-        let spec: CalendarSpec = serde_json::from_str(json).map_err(|e| {
-            let (line, column, message) = crate::json_error_parts(&e);
-            ScheduleError::Json { line, column, message }
-        })?;
-        Self::new(spec)
+        Self::new(crate::document::from_str("calendar", json)?)
+    }
+
+    /// Reads and checks a calendar from a parsed JSON value.
+    ///
+    /// # Errors
+    /// As [`Calendar::from_json`] (JSON errors without line or column).
+    pub fn from_value(value: serde_json::Value) -> Result<Self, ScheduleError> {
+        Self::new(crate::document::from_value("calendar", value)?)
     }
 
     /// Checks a calendar document.

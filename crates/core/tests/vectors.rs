@@ -1,5 +1,8 @@
 //! Runs the shared JSON vectors in `testdata/` (the same files every binding's tests read).
 
+// `fleetpath::Error` carries structured fields by design (cold paths).
+#![allow(clippy::result_large_err)]
+
 use std::path::PathBuf;
 
 use fleetpath::{Constraints, Fleet, Manifest, UpgradeGraph, Version, VersionRange};
@@ -20,10 +23,16 @@ fn str_of<'a>(v: &'a Value, key: &str) -> &'a str {
 }
 
 /// When a vector lists `fields`, each must equal the error's field of that name
-/// ([`fleetpath::Error::fields`]); the fields not listed are not compared.
+/// ([`fleetpath::Error::fields`]); the fields not listed are not compared. A JSON error's
+/// vector must list where it is: document, line, column and path.
 fn check_fields(case: &Value, err: impl Into<fleetpath::Error>) {
     let err = err.into();
     let fields = err.fields();
+    if err.code() == "invalid_json" {
+        for key in ["document", "line", "column", "path"] {
+            assert!(case["fields"].get(key).is_some(), "{err}: the vector must give fields.{key} ({fields:?})");
+        }
+    }
     if let Some(expected) = case.get("fields") {
         for (key, want) in expected.as_object().unwrap() {
             assert_eq!(fields.get(key), Some(want), "field {key:?} of {err} ({fields:?})");
@@ -333,10 +342,14 @@ fn every_code_has_a_vector() {
         "rollout_events.json",
         "health.json",
         "decisions.json",
+        "documents.json",
     ] {
         collect_codes(&load(file), &mut seen);
     }
     seen.insert("manifest_too_large".to_owned());
+    // `internal` is a panic caught at a binding's boundary: each binding tests it with a
+    // deliberate panic, and no input may ever produce it.
+    seen.insert("internal".to_owned());
     let all: std::collections::BTreeSet<String> =
         fleetpath::ERROR_CODES.iter().flat_map(|(_, codes)| codes.iter().map(|c| (*c).to_owned())).collect();
     let missing: Vec<_> = all.difference(&seen).collect();
@@ -457,6 +470,7 @@ fn fleets() {
         let err = fleet_of(case).expect_err(name);
         assert_eq!(err.code(), str_of(case, "code"), "{name}: {err}");
         assert_eq!(err.to_string(), str_of(case, "message"), "{name}");
+        check_fields(case, err);
     }
     for case in data["check_against"].as_array().unwrap() {
         let name = str_of(case, "name");
@@ -598,6 +612,7 @@ fn schedules() {
         };
         assert_eq!(err.code(), str_of(case, "code"), "{name}: {err}");
         assert_eq!(err.to_string(), str_of(case, "message"), "{name}");
+        check_fields(case, err);
     }
     let at: jiff::Timestamp = "2026-11-23T11:00:00Z".parse().unwrap();
     for case in data["query_errors"].as_array().unwrap() {
@@ -867,4 +882,56 @@ fn shape_errors_are_serdes() {
     assert_eq!(UpgradeGraph::from_json(positional).unwrap().upgrade_edges().count(), 1);
     let same = UpgradeGraph::new(Manifest::from_json(positional).unwrap()).unwrap();
     assert_eq!(UpgradeGraph::from_json(positional).unwrap().to_manifest(), same.to_manifest());
+}
+
+/// Reads document `name` through its [`Document`](fleetpath::Document) entry point.
+fn read_document(name: &str, case: &Value) -> Result<(), fleetpath::Error> {
+    fn read<T: fleetpath::Document>(case: &Value) -> Result<(), fleetpath::Error> {
+        match case.get("json") {
+            Some(text) => T::from_json(text.as_str().unwrap()).map(drop),
+            None => T::from_value(case["value"].clone()).map(drop),
+        }
+    }
+    use fleetpath::{decision, health};
+    match name {
+        "decision policy" => read::<decision::DecisionPolicy>(case),
+        "device request" => read::<decision::DeviceRequest>(case),
+        "device requests" => read::<Vec<decision::DeviceRequest>>(case),
+        "rollout event" => read::<fleetpath::Event>(case),
+        "rollout state" => read::<fleetpath::Rollout>(case),
+        "rollout policy" => read::<fleetpath::RolloutPolicy>(case),
+        "availability" => read::<fleetpath::artifact::Observations>(case),
+        "retry policy" => read::<fleetpath::RetryPolicy>(case),
+        "manifest" => read::<UpgradeGraph>(case),
+        "fleet" => read::<Fleet>(case),
+        "calendar" => read::<fleetpath::Calendar>(case),
+        "health policy" => read::<health::HealthPolicy>(case),
+        other => panic!("no document named {other:?}"),
+    }
+}
+
+#[test]
+fn documents() {
+    let data = load("documents.json");
+    for case in data["documents"].as_array().unwrap() {
+        let name = str_of(case, "name");
+        let err = read_document(str_of(case, "document"), case).expect_err(name);
+        assert_eq!(err.code(), str_of(case, "code"), "{name}: {err}");
+        assert_eq!(err.to_string(), str_of(case, "message"), "{name}");
+        check_fields(case, err);
+    }
+    for case in data["times"].as_array().unwrap() {
+        let name = str_of(case, "name");
+        let result = match case.get("text") {
+            Some(text) => fleetpath::document::timestamp("at", text.as_str().unwrap()),
+            None => fleetpath::document::unix_seconds("at", case["unix"].as_f64().unwrap()),
+        };
+        if let Some(utc) = case.get("utc") {
+            assert_eq!(result.unwrap().to_string(), utc.as_str().unwrap(), "{name}");
+        } else {
+            let err = result.expect_err(name);
+            assert_eq!(err.code(), str_of(case, "code"), "{name}");
+            assert_eq!(err.to_string(), str_of(case, "message"), "{name}");
+        }
+    }
 }

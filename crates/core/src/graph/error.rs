@@ -12,17 +12,11 @@ use crate::version::{Version, VersionError};
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum GraphError {
-    /// The JSON is malformed, has an unknown field, a missing field or a wrong type.
-    #[error("invalid manifest JSON at line {line}, column {column}: {message}")]
-    #[code("invalid_json")]
-    Json {
-        /// One-based line (0 when the input was not text).
-        line: usize,
-        /// One-based column (0 when the input was not text).
-        column: usize,
-        /// What the JSON reader said, naming the field.
-        message: String,
-    },
+    /// The JSON cannot be read as the document: malformed, an unknown or missing field, a
+    /// wrong type. Its line, column and path say where.
+    #[error(transparent)]
+    #[code(source)]
+    Json(#[from] crate::JsonError),
     /// `format_version` is not one this library reads.
     #[error("unsupported manifest format_version {found} (this library reads 1 to {supported})")]
     #[code("unsupported_format_version")]
@@ -201,13 +195,7 @@ pub enum GraphError {
     },
 }
 
-impl GraphError {
-    #[allow(clippy::needless_pass_by_value)] // used as `map_err(GraphError::from_json)`
-    pub(crate) fn from_json(e: serde_json::Error) -> Self {
-        let (line, column, message) = crate::json_error_parts(&e);
-        Self::Json { line, column, message }
-    }
-}
+impl GraphError {}
 
 /// Which end of a path a [`ResolveError`] is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -341,7 +341,7 @@ impl Manifest {
     /// [`GraphError::Json`](super::GraphError::Json) with the line and column of a syntax or
     /// shape error, or [`GraphError::UnsupportedFormat`](super::GraphError::UnsupportedFormat).
     pub fn from_json(json: &str) -> Result<Self, super::GraphError> {
-        let manifest: Self = serde_json::from_str(json).map_err(super::GraphError::from_json)?;
+        let manifest: Self = crate::document::from_str("manifest", json)?;
         manifest.check_format()?;
         Ok(manifest)
     }
@@ -351,7 +351,7 @@ impl Manifest {
     /// # Errors
     /// As [`Manifest::from_json`]; shape errors carry no line or column (both are 0).
     pub fn from_value(value: serde_json::Value) -> Result<Self, super::GraphError> {
-        let manifest: Self = serde_json::from_value(value).map_err(super::GraphError::from_json)?;
+        let manifest: Self = crate::document::from_value("manifest", value)?;
         manifest.check_format()?;
         Ok(manifest)
     }

@@ -265,6 +265,15 @@ impl UpgradeGraph {
         Self::new(Manifest::from_json(json)?)
     }
 
+    /// Reads and compiles a manifest from a parsed JSON value: [`Manifest::from_value`], then
+    /// [`UpgradeGraph::new`].
+    ///
+    /// # Errors
+    /// As [`UpgradeGraph::from_json`] (JSON errors without line or column).
+    pub fn from_value(value: serde_json::Value) -> Result<Self, GraphError> {
+        Self::new(Manifest::from_value(value)?)
+    }
+
     /// Checks and compiles a manifest.
     ///
     /// # Errors

@@ -85,10 +85,17 @@ impl SampleBatch {
     /// # Errors
     /// [`HealthError::Json`], or as [`SampleBatch::check_shape`].
     pub fn from_json(text: &str) -> Result<Self, HealthError> {
-        let batch: Self = serde_json::from_str(text).map_err(|e| {
-            let (line, column, message) = crate::json_error_parts(&e);
-            HealthError::Json { what: "sample batch", line, column, message }
-        })?;
+        let batch: Self = crate::document::from_str("sample batch", text)?;
+        batch.check_shape()?;
+        Ok(batch)
+    }
+
+    /// Reads a batch from a parsed JSON value and checks its shape.
+    ///
+    /// # Errors
+    /// As [`SampleBatch::from_json`] (JSON errors without line or column).
+    pub fn from_value(value: serde_json::Value) -> Result<Self, HealthError> {
+        let batch: Self = crate::document::from_value("sample batch", value)?;
         batch.check_shape()?;
         Ok(batch)
     }

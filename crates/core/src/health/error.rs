@@ -7,19 +7,11 @@ use crate::Codes;
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum HealthError {
-    /// Malformed JSON, an unknown field, a missing field or a wrong type.
-    #[error("invalid {what} JSON at line {line}, column {column}: {message}")]
-    #[code("invalid_json")]
-    Json {
-        /// `health policy`, `sample batch` or `health state`.
-        what: &'static str,
-        /// One-based line.
-        line: usize,
-        /// One-based column.
-        column: usize,
-        /// What the JSON reader said.
-        message: String,
-    },
+    /// The JSON cannot be read as the document: malformed, an unknown or missing field, a
+    /// wrong type. Its line, column and path say where.
+    #[error(transparent)]
+    #[code(source)]
+    Json(#[from] crate::JsonError),
     /// A setting out of range.
     #[error("{field}: {reason}")]
     #[code("invalid_setting")]

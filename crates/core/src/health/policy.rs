@@ -353,10 +353,17 @@ impl HealthPolicy {
     /// [`HealthError::Json`] for malformed JSON, unknown fields or wrong types; otherwise as
     /// [`HealthPolicy::validate`].
     pub fn from_json(text: &str) -> Result<Self, HealthError> {
-        let policy: Self = serde_json::from_str(text).map_err(|e| {
-            let (line, column, message) = crate::json_error_parts(&e);
-            HealthError::Json { what: "health policy", line, column, message }
-        })?;
+        let policy: Self = crate::document::from_str("health policy", text)?;
+        policy.validate()?;
+        Ok(policy)
+    }
+
+    /// Reads and validates a policy from a parsed JSON value.
+    ///
+    /// # Errors
+    /// As [`HealthPolicy::from_json`] (JSON errors without line or column).
+    pub fn from_value(value: serde_json::Value) -> Result<Self, HealthError> {
+        let policy: Self = crate::document::from_value("health policy", value)?;
         policy.validate()?;
         Ok(policy)
     }

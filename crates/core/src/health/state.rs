@@ -162,10 +162,15 @@ impl HealthState {
     /// # Errors
     /// [`HealthError::Json`].
     pub fn from_json(text: &str) -> Result<Self, HealthError> {
-        serde_json::from_str(text).map_err(|e| {
-            let (line, column, message) = crate::json_error_parts(&e);
-            HealthError::Json { what: "health state", line, column, message }
-        })
+        Ok(crate::document::from_str("health state", text)?)
+    }
+
+    /// Reads a state from a parsed JSON value.
+    ///
+    /// # Errors
+    /// [`HealthError::Json`] (without line or column).
+    pub fn from_value(value: serde_json::Value) -> Result<Self, HealthError> {
+        Ok(crate::document::from_value("health state", value)?)
     }
 
     /// Starts following a device. Adding it again with the same line and update time does

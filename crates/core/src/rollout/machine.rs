@@ -586,8 +586,12 @@ impl Rollout {
         make(self.id.clone())
     }
 
-    /// A state read back from storage is checked before anything indexes into it.
-    fn check_state(&self) -> Result<(), RolloutError> {
+    /// Checks a state read back from storage (its current stage and each stage's phase agree
+    /// with its status); every event does this before anything indexes into the state.
+    ///
+    /// # Errors
+    /// [`RolloutError::InvalidState`] naming what disagrees.
+    pub fn check_state(&self) -> Result<(), RolloutError> {
         let invalid = |reason: String| Err(RolloutError::InvalidState { id: self.id.clone(), reason });
         if !self.stages.is_empty() && self.current >= self.stages.len() {
             return invalid(format!("current stage {} of {}", self.current, self.stages.len()));

@@ -1,0 +1,294 @@
+//! Reading the interchange documents: every JSON document a host hands to fleetpath (a
+//! manifest, a fleet, a calendar, a policy, a rollout state, an event, a device request, …)
+//! has one entry point here, [`Document::from_json`] for text and [`Document::from_value`] for
+//! an already-parsed value (what a binding receives as a dict or object), with the same
+//! typed errors whichever way it came.
+//!
+//! A document that cannot be read gives [`JsonError`] (code `invalid_json`): the line and
+//! column in the text (0 for a value), the JSON path of the field that failed
+//! (`releases[0].artifact.size`) and what was wrong with it. Checks beyond the document's
+//! shape give the document's own error (a [`GraphError`](crate::GraphError) for a manifest,
+//! [`DecisionError`](crate::decision::DecisionError) for a decision policy, …).
+//!
+//! ```
+//! use fleetpath::decision::DecisionPolicy;
+//! use fleetpath::Document;
+//!
+//! let err = DecisionPolicy::from_json(r#"{"url_lifetime_seconds": "900"}"#).unwrap_err();
+//! assert_eq!(err.code(), "invalid_json");
+//! assert_eq!(err.fields()["path"], "url_lifetime_seconds");
+//! assert_eq!((err.fields()["line"].as_u64(), err.fields()["column"].as_u64()), (Some(1), Some(30)));
+//! assert_eq!(
+//!     err.to_string(),
+//!     "invalid decision policy JSON at line 1, column 30 (url_lifetime_seconds): invalid type: string \"900\", expected u32"
+//! );
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::fmt;
+
+use jiff::Timestamp;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::Codes;
+
+/// A JSON document that could not be read: malformed, an unknown or missing field, a wrong
+/// type or value. Code `invalid_json`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
+pub struct JsonError {
+    /// Which document, such as `manifest` or `decision policy`.
+    pub document: &'static str,
+    /// One-based line in the text (0 when the input was a value, not text).
+    pub line: usize,
+    /// One-based column in the text (0 when the input was a value).
+    pub column: usize,
+    /// The JSON path of the field that failed, such as `releases[3].artifact.size` (empty
+    /// when the document as a whole is wrong, such as a syntax error or a missing field of
+    /// the top-level object).
+    pub path: String,
+    /// What was wrong, in `serde_json`'s words (naming the field, the expected type or the
+    /// variants allowed).
+    pub message: String,
+}
+
+impl fmt::Display for JsonError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid {} JSON", self.document)?;
+        match (self.line, self.path.is_empty()) {
+            (0, true) => {}
+            (0, false) => write!(f, " ({})", self.path)?,
+            (_, true) => write!(f, " at line {}, column {}", self.line, self.column)?,
+            (_, false) => write!(f, " at line {}, column {} ({})", self.line, self.column, self.path)?,
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl JsonError {
+    /// Every code [`JsonError::code`] returns.
+    pub const CODES: &'static [&'static str] = &["invalid_json"];
+
+    /// `invalid_json`.
+    pub fn code(&self) -> &'static str {
+        Self::CODES[0]
+    }
+
+    /// An error at a place in the text (`path` as a JSON path, empty for the document).
+    pub fn at(document: &'static str, line: usize, column: usize, path: &str, message: impl Into<String>) -> Self {
+        Self { document, line, column, path: path.to_owned(), message: message.into() }
+    }
+
+    fn of(document: &'static str, path: Option<&serde_path_to_error::Path>, e: &serde_json::Error) -> Self {
+        let mut message = e.to_string();
+        if let Some(cut) = message.rfind(" at line ") {
+            message.truncate(cut);
+        }
+        // `.` is serde_path_to_error's root, `?` a place it could not follow (syntax errors).
+        let path = path.map(ToString::to_string).filter(|p| p != "." && p != "?").unwrap_or_default();
+        Self { document, line: e.line(), column: e.column(), path, message }
+    }
+}
+
+/// Reads `T` from JSON text; errors name `document`.
+///
+/// The text is read once at full speed; only when it fails is it read again to find the
+/// path of the failing field.
+///
+/// # Errors
+/// [`JsonError`] with the line, column and path of the problem.
+pub fn from_str<T: DeserializeOwned>(document: &'static str, text: &str) -> Result<T, JsonError> {
+    serde_json::from_str(text).map_err(|e| {
+        let mut deserializer = serde_json::Deserializer::from_str(text);
+        match serde_path_to_error::deserialize::<_, T>(&mut deserializer) {
+            Err(located) => JsonError::of(document, Some(located.path()), located.inner()),
+            // Only trailing characters fail after the value itself was read.
+            Ok(_) => JsonError::of(document, None, &e),
+        }
+    })
+}
+
+/// Reads `T` from a parsed JSON value; errors name `document` and the path (no line or
+/// column).
+///
+/// # Errors
+/// [`JsonError`] with the path of the problem.
+pub fn from_value<T: DeserializeOwned>(document: &'static str, value: serde_json::Value) -> Result<T, JsonError> {
+    serde_path_to_error::deserialize(value).map_err(|e| JsonError::of(document, Some(e.path()), e.inner()))
+}
+
+/// An interchange document: read from JSON text or from a parsed value, checked, with typed
+/// errors. This is the entry point bindings use for every document they pass through.
+pub trait Document: Sized {
+    /// The document's name in error messages, such as `decision policy`.
+    const NAME: &'static str;
+
+    /// Reads and checks the document from JSON text.
+    ///
+    /// # Errors
+    /// [`JsonError`] (code `invalid_json`) when the text cannot be read as the document;
+    /// the document's own error when a check fails.
+    fn from_json(text: &str) -> Result<Self, crate::Error>;
+
+    /// Reads and checks the document from a parsed JSON value.
+    ///
+    /// # Errors
+    /// As [`Document::from_json`], with no line or column.
+    fn from_value(value: serde_json::Value) -> Result<Self, crate::Error>;
+}
+
+/// Implements [`Document`] for types read by serde: `Type => "name"`, or
+/// `Type => "name", check` where `check(&value)` returns `Result<_, E: Into<crate::Error>>`.
+macro_rules! documents {
+    ($($ty:ty => $name:literal $(, $check:expr)?;)*) => {$(
+        impl Document for $ty {
+            const NAME: &'static str = $name;
+            fn from_json(text: &str) -> Result<Self, crate::Error> {
+                let value: Self = from_str($name, text)?;
+                $(($check)(&value)?;)?
+                Ok(value)
+            }
+            fn from_value(value: serde_json::Value) -> Result<Self, crate::Error> {
+                let value: Self = from_value($name, value)?;
+                $(($check)(&value)?;)?
+                Ok(value)
+            }
+        }
+    )*};
+}
+
+/// Implements [`Document`] for types whose own `from_json` and `from_value` read and check
+/// them (with their module's error).
+macro_rules! checked_documents {
+    ($($ty:ty => $name:literal;)*) => {$(
+        impl Document for $ty {
+            const NAME: &'static str = $name;
+            fn from_json(text: &str) -> Result<Self, crate::Error> {
+                Ok(<$ty>::from_json(text)?)
+            }
+            fn from_value(value: serde_json::Value) -> Result<Self, crate::Error> {
+                Ok(<$ty>::from_value(value)?)
+            }
+        }
+    )*};
+}
+
+checked_documents! {
+    crate::Manifest => "manifest";
+    crate::UpgradeGraph => "manifest";
+    crate::Fleet => "fleet";
+    crate::Calendar => "calendar";
+    crate::health::HealthPolicy => "health policy";
+    crate::health::HealthState => "health state";
+    crate::health::SampleBatch => "sample batch";
+}
+
+documents! {
+    crate::decision::DecisionPolicy => "decision policy", crate::decision::DecisionPolicy::validate;
+    crate::RolloutPolicy => "rollout policy", crate::RolloutPolicy::validate;
+    crate::Rollout => "rollout state", crate::Rollout::check_state;
+    crate::artifact::Observations => "availability";
+    crate::Artifact => "artifact";
+    crate::StorageClass => "storage class";
+    crate::RestoreTier => "restore tier";
+    crate::RestoreTimes => "restore times";
+    crate::Constraints => "constraints";
+    crate::Path => "path";
+    crate::RetryPolicy => "retry policy";
+    crate::RetryState => "retry state";
+    crate::RolloutPlan => "rollout plan";
+    crate::Event => "rollout event";
+    crate::decision::DeviceRequest => "device request";
+    Vec<crate::decision::DeviceRequest> => "device requests";
+    crate::prefetch::PrefetchPolicy => "prefetch policy";
+    crate::health::HealthReport => "health report";
+}
+
+/// An argument a host passed that is not of the form an operation takes, or a time that
+/// cannot be read. These are what a binding reports for input that never became a
+/// document: a value of the wrong type, a string that cannot cross the boundary, a time
+/// without a zone, a size out of range.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Codes)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum InputError {
+    /// An argument of the wrong type or shape.
+    #[error("{what}: expected {expected}, got {found}")]
+    #[code("invalid_input")]
+    InvalidInput {
+        /// Which argument, such as `fleet` or `columns["time"]`.
+        what: String,
+        /// What the operation takes.
+        expected: String,
+        /// What it got.
+        found: String,
+    },
+    /// A time that cannot be read, or is outside the range fleetpath handles (years
+    /// -9999 to 9999).
+    #[error("{what}: invalid time {input:?}: {problem}")]
+    #[code("invalid_time")]
+    InvalidTime {
+        /// Which argument.
+        what: String,
+        /// The time as given.
+        input: String,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// A date and time without a time zone or offset: the instant it means is unknown.
+    #[error("{what}: {input:?} has no time zone (give an offset, `Z`, or an aware datetime)")]
+    #[code("naive_datetime")]
+    NaiveDatetime {
+        /// Which argument.
+        what: String,
+        /// The time as given.
+        input: String,
+    },
+}
+
+/// Reads an instant from RFC 3339 text (`2026-11-23T08:00:00Z`, `…+01:00`), refusing a date
+/// and time without an offset.
+///
+/// ```
+/// let t = fleetpath::document::timestamp("at", "2026-11-23T09:00:00+01:00")?;
+/// assert_eq!(t.to_string(), "2026-11-23T08:00:00Z");
+/// let err = fleetpath::document::timestamp("at", "2026-11-23T09:00:00").unwrap_err();
+/// assert_eq!(err.code(), "naive_datetime");
+/// # Ok::<(), fleetpath::document::InputError>(())
+/// ```
+///
+/// # Errors
+/// [`InputError::NaiveDatetime`] without an offset, [`InputError::InvalidTime`] otherwise.
+pub fn timestamp(what: &str, text: &str) -> Result<Timestamp, InputError> {
+    text.parse::<Timestamp>().map_err(|e| {
+        if text.parse::<jiff::civil::DateTime>().is_ok() {
+            InputError::NaiveDatetime { what: what.to_owned(), input: text.to_owned() }
+        } else {
+            InputError::InvalidTime { what: what.to_owned(), input: text.to_owned(), problem: e.to_string() }
+        }
+    })
+}
+
+/// An instant from seconds since the Unix epoch (fractions kept to the nanosecond).
+///
+/// ```
+/// let t = fleetpath::document::unix_seconds("at", 1_795_420_800.5)?;
+/// assert_eq!(t.to_string(), "2026-11-23T08:00:00.5Z");
+/// assert_eq!(fleetpath::document::unix_seconds("at", f64::NAN).unwrap_err().code(), "invalid_time");
+/// # Ok::<(), fleetpath::document::InputError>(())
+/// ```
+///
+/// # Errors
+/// [`InputError::InvalidTime`] for a value that is not finite or out of range.
+pub fn unix_seconds(what: &str, seconds: f64) -> Result<Timestamp, InputError> {
+    let invalid = |problem: &str| InputError::InvalidTime {
+        what: what.to_owned(),
+        input: format!("{seconds:?}"),
+        problem: problem.to_owned(),
+    };
+    if !seconds.is_finite() {
+        return Err(invalid("not a finite number"));
+    }
+    let duration = jiff::SignedDuration::try_from_secs_f64(seconds).map_err(|_| invalid("out of range"))?;
+    Timestamp::from_duration(duration).map_err(|_| invalid("out of range"))
+}
