@@ -138,7 +138,7 @@ fn gate(plant: &Plant, last_update: i64, quiet: bool) -> Result<HealthReport, St
         let report = state.evaluate(&policy, ts(to * 60)?).map_err(|e| e.to_string())?;
         saved = serde_json::to_string(&state).map_err(|e| e.to_string())?;
         runs += 1;
-        for f in report.problems().filter(|f| f.outcome == Outcome::Breach) {
+        for f in report.problem_findings().filter(|f| f.outcome == Outcome::Breach) {
             let key = (f.rule.clone(), f.scope.clone());
             if !seen.contains(&key) && !quiet {
                 println!(

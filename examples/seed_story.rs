@@ -372,7 +372,7 @@ fn rollout(
                 HealthStatus::Breach if !g.breach_seen => {
                     g.breach_seen = true;
                     world.say(t, &format!("{}: HEALTH BREACH: {}", g.stage, report.summary));
-                    let more = report.problems().count().saturating_sub(1);
+                    let more = report.problem_findings().count().saturating_sub(1);
                     if more > 0 {
                         world.say(t, &format!("  ({more} more findings are not a pass)"));
                     }

@@ -12,7 +12,8 @@ use fleetpath::Codes;
 use crate::object::{HeaderError, IntegrityError};
 
 /// Why an S3 call or a document load failed.
-#[derive(Debug, thiserror::Error, Codes)]
+#[derive(Debug, thiserror::Error, serde::Serialize, Codes)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum S3Error {
     /// S3 asked to slow down (any 503, 429, `SlowDown`, `Throttling…`), after the SDK's retries.
@@ -209,6 +210,12 @@ pub enum S3Error {
 }
 
 impl S3Error {
+    /// The error's fields as a JSON object (what bindings attach to their exceptions), as
+    /// [`fleetpath::Error::fields`].
+    pub fn fields(&self) -> serde_json::Map<String, serde_json::Value> {
+        fleetpath::error_fields(self)
+    }
+
     /// Whether the same call may succeed later: throttling, server errors, timeouts, an
     /// unreachable endpoint and unreadable responses. Never for 403/404 or bad input.
     pub fn is_retryable(&self) -> bool {

@@ -38,8 +38,11 @@ use fleetpath::{Artifact, Availability, RestoreTier, RestoreTimes, StorageClass}
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use crate::S3Error;
+
 /// Why a header could not be read.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum HeaderError {
     /// A storage class this crate does not know (so it cannot tell whether a restore is needed).
@@ -263,6 +266,194 @@ impl Head<'_> {
             };
         }
         Ok(Integrity { size: self.content_length.is_some(), sha256: Sha256Source::NotReported })
+    }
+}
+
+/// An artifact observed with one `HEAD`: its availability and what could be verified.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Observation {
+    /// The object's availability.
+    pub availability: Availability,
+    /// What the size and SHA-256 check verified (`None` for a missing object, or when no
+    /// artifact was given to check against).
+    pub integrity: Option<Integrity>,
+}
+
+/// The [`Head`] fields of a `HEAD` response, owned: what a host that calls S3 itself (boto3,
+/// the AWS SDK for JavaScript, plain HTTP) hands over.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HeadFields {
+    /// `x-amz-storage-class`.
+    pub storage_class: Option<String>,
+    /// `x-amz-archive-status`.
+    pub archive_status: Option<String>,
+    /// `x-amz-restore`.
+    pub restore: Option<String>,
+    /// `Content-Length`.
+    pub content_length: Option<i64>,
+    /// `x-amz-checksum-sha256`.
+    pub checksum_sha256: Option<String>,
+    /// `x-amz-checksum-type`.
+    pub checksum_type: Option<String>,
+    /// `x-amz-meta-sha256`.
+    pub metadata_sha256: Option<String>,
+}
+
+/// Each field: the SDK output's key (boto3's `head_object` and the JavaScript SDK v3's
+/// `HeadObjectCommand` use the same names) and the raw HTTP header.
+const RESPONSE_KEYS: [(&str, &str); 6] = [
+    ("StorageClass", "x-amz-storage-class"),
+    ("ArchiveStatus", "x-amz-archive-status"),
+    ("Restore", "x-amz-restore"),
+    ("ContentLength", "content-length"),
+    ("ChecksumSHA256", "x-amz-checksum-sha256"),
+    ("ChecksumType", "x-amz-checksum-type"),
+];
+
+impl HeadFields {
+    /// Reads a `HEAD` response as JSON: an SDK's output (`StorageClass`, `Restore`,
+    /// `ContentLength`, `Metadata.sha256`, …, with boto3's `ResponseMetadata.HTTPHeaders`),
+    /// or a map of raw HTTP headers (any case). SDK keys win over headers.
+    ///
+    /// ```
+    /// use fleetpath_aws::HeadFields;
+    /// let boto3 = serde_json::json!({"StorageClass": "GLACIER", "ContentLength": 42, "Metadata": {"sha256": "ab"}});
+    /// let fields = HeadFields::from_response(&boto3)?;
+    /// assert_eq!((fields.storage_class.as_deref(), fields.content_length), (Some("GLACIER"), Some(42)));
+    /// let raw = serde_json::json!({"X-Amz-Restore": "ongoing-request=\"true\"", "Content-Length": "7"});
+    /// assert_eq!(HeadFields::from_response(&raw)?.content_length, Some(7));
+    /// # Ok::<(), fleetpath_aws::S3Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`S3Error::BadResponse`] when the response is not an object or a field has the wrong
+    /// type (a length that is not a whole number).
+    pub fn from_response(response: &serde_json::Value) -> Result<Self, S3Error> {
+        let bad = |detail: String| S3Error::BadResponse { operation: "HeadObject", target: String::new(), detail };
+        let object = response.as_object().ok_or_else(|| bad("the response is not an object".to_owned()))?;
+        let lowercase = |map: &serde_json::Map<String, serde_json::Value>| -> Vec<(String, serde_json::Value)> {
+            map.iter().map(|(k, v)| (k.to_ascii_lowercase(), v.clone())).collect()
+        };
+        let sdk_headers = object
+            .get("ResponseMetadata")
+            .and_then(|m| m.get("HTTPHeaders"))
+            .and_then(serde_json::Value::as_object)
+            .map(lowercase)
+            .unwrap_or_default();
+        let raw = lowercase(object);
+        let header = |name: &str| {
+            sdk_headers.iter().chain(&raw).find(|(k, _)| k == name).map(|(_, v)| v.clone())
+        };
+        let text = |value: serde_json::Value, name: &str| match value {
+            serde_json::Value::String(s) => Ok(s),
+            serde_json::Value::Number(n) => Ok(n.to_string()),
+            other => Err(bad(format!("{name} is {other}, not text"))),
+        };
+        let mut values: [Option<String>; 6] = Default::default();
+        for (slot, (sdk, http)) in values.iter_mut().zip(RESPONSE_KEYS) {
+            if let Some(value) = object.get(sdk).cloned().filter(|v| !v.is_null()).or_else(|| header(http)) {
+                *slot = Some(text(value, sdk)?);
+            }
+        }
+        let [storage_class, archive_status, restore, content_length, checksum_sha256, checksum_type] = values;
+        let content_length = content_length
+            .map(|n| n.trim().parse::<i64>().map_err(|_| bad(format!("ContentLength {n:?} is not a whole number"))))
+            .transpose()?;
+        let metadata = object.get("Metadata").and_then(|m| m.get("sha256")).cloned();
+        let metadata_sha256 =
+            metadata.filter(|v| !v.is_null()).or_else(|| header("x-amz-meta-sha256")).map(|v| text(v, "sha256")).transpose()?;
+        Ok(Self { storage_class, archive_status, restore, content_length, checksum_sha256, checksum_type, metadata_sha256 })
+    }
+
+    /// The fields as [`Head`] reads them.
+    pub fn head(&self) -> Head<'_> {
+        Head {
+            storage_class: self.storage_class.as_deref(),
+            archive_status: self.archive_status.as_deref(),
+            restore: self.restore.as_deref(),
+            content_length: self.content_length,
+            checksum_sha256: self.checksum_sha256.as_deref(),
+            checksum_type: self.checksum_type.as_deref(),
+            metadata_sha256: self.metadata_sha256.as_deref(),
+        }
+    }
+
+    /// What the `HEAD` of `key` says: its availability (a running restore dated from `since`,
+    /// the host's record of its request, and expected done by the longest time AWS documents
+    /// for `tier`) and, given the manifest's `artifact`, what its size and SHA-256 check
+    /// verified.
+    ///
+    /// # Errors
+    /// [`S3Error::IntegrityMismatch`] (never serve that object), [`S3Error::BadHeader`] for
+    /// a storage class or restore header this crate cannot read.
+    pub fn observe(
+        &self,
+        key: &str,
+        artifact: Option<&Artifact>,
+        since: Timestamp,
+        tier: RestoreTier,
+        times: &RestoreTimes,
+    ) -> Result<Observation, S3Error> {
+        let head = self.head();
+        let integrity = artifact.map(|a| head.check(a)).transpose()?;
+        let availability = head
+            .availability(|class| restoring_window(times, class, tier, since))
+            .map_err(|source| S3Error::BadHeader { operation: "HeadObject", target: key.to_owned(), source })?;
+        Ok(Observation { availability, integrity })
+    }
+}
+
+/// The `RestoreRequest` of a `RestoreObject` call, in the SDKs' form:
+/// `{"Days": 7, "GlacierJobParameters": {"Tier": "Standard"}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RestoreRequest {
+    /// How long the restored copy stays; absent for Intelligent-Tiering's archive tiers.
+    #[serde(rename = "Days", skip_serializing_if = "Option::is_none")]
+    pub days: Option<u32>,
+    /// The retrieval tier.
+    #[serde(rename = "GlacierJobParameters")]
+    pub job: GlacierJobParameters,
+}
+
+/// `GlacierJobParameters` of a [`RestoreRequest`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GlacierJobParameters {
+    /// `Expedited`, `Standard` or `Bulk`.
+    #[serde(rename = "Tier")]
+    pub tier: String,
+}
+
+impl RestoreRequest {
+    /// The request for an object of `class` at `tier`, keeping the copy `days` days (the
+    /// store's own rule: [`restore_days`]).
+    ///
+    /// ```
+    /// use fleetpath::{RestoreTier, StorageClass};
+    /// use fleetpath_aws::RestoreRequest;
+    /// let r = RestoreRequest::new(StorageClass::DeepArchive, RestoreTier::Bulk, 7)?;
+    /// assert_eq!(serde_json::to_string(&r).unwrap(), r#"{"Days":7,"GlacierJobParameters":{"Tier":"Bulk"}}"#);
+    /// let e = RestoreRequest::new(StorageClass::DeepArchive, RestoreTier::Expedited, 7).unwrap_err();
+    /// assert_eq!(e.code(), "tier_unavailable");
+    /// # Ok::<(), fleetpath_aws::S3Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`S3Error::TierUnavailable`] for a tier the class does not offer (Deep Archive has no
+    /// Expedited), [`S3Error::NotArchived`] for a class that needs no restore.
+    pub fn new(class: StorageClass, tier: RestoreTier, days: u32) -> Result<Self, S3Error> {
+        if !class.needs_restore() {
+            return Err(S3Error::NotArchived { target: String::new(), class });
+        }
+        if RestoreTimes::default().duration(class, tier).is_none() {
+            return Err(S3Error::TierUnavailable { target: String::new(), class, tier });
+        }
+        let tier = match tier {
+            RestoreTier::Expedited => "Expedited",
+            RestoreTier::Standard => "Standard",
+            RestoreTier::Bulk => "Bulk",
+        };
+        Ok(Self { days: restore_days(class, days), job: GlacierJobParameters { tier: tier.to_owned() } })
     }
 }
 

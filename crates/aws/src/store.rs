@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::client::{classify, code_of, status_of};
 use crate::error::S3Error;
-use crate::object::{Head, Integrity};
+use crate::object::{Observation, Head, Integrity};
 use crate::settings::S3Settings;
 
 /// Reads the time (the adapter's only clock; tests and simulations pass their own).
@@ -57,15 +57,6 @@ impl std::fmt::Debug for S3ArtifactStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("S3ArtifactStore").field("settings", &self.inner.settings).finish_non_exhaustive()
     }
-}
-
-/// An artifact observed with one `HEAD`: its availability and what could be verified.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Observation {
-    /// The object's availability.
-    pub availability: Availability,
-    /// What the size and SHA-256 check verified (`None` for a missing object).
-    pub integrity: Option<Integrity>,
 }
 
 /// Many artifacts observed (see [`S3ArtifactStore::observe_graph`]).

@@ -186,21 +186,24 @@ impl Error {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn fields(&self) -> serde_json::Map<String, serde_json::Value> {
-        // Each module's error is externally tagged: `{"variant": {fields}}`, or `"variant"`
-        // for a variant without fields; a JSON error is its fields, untagged.
-        if let Self::Internal { message } = self {
-            return serde_json::Map::from_iter([("message".to_owned(), message.clone().into())]);
-        }
-        match serde_json::to_value(self) {
-            Ok(serde_json::Value::Object(fields)) if matches!(self, Self::Json(_)) => fields,
-            Ok(serde_json::Value::Object(mut tagged)) if tagged.len() == 1 => {
-                match tagged.values_mut().next().map(serde_json::Value::take) {
-                    Some(serde_json::Value::Object(fields)) => fields,
-                    _ => serde_json::Map::new(),
-                }
+        error_fields(self)
+    }
+}
+
+/// The fields of an error whose serde form is externally tagged (`{"variant": {fields}}`, or
+/// `"variant"` for a variant without fields; wrappers serialize untagged) or a plain struct:
+/// the innermost object of fields. Shared with `fleetpath-aws`'s errors.
+#[doc(hidden)]
+pub fn error_fields<T: serde::Serialize + ?Sized>(error: &T) -> serde_json::Map<String, serde_json::Value> {
+    match serde_json::to_value(error) {
+        Ok(serde_json::Value::Object(mut tagged)) if tagged.len() == 1 => {
+            match tagged.values_mut().next().map(serde_json::Value::take) {
+                Some(serde_json::Value::Object(fields)) => fields,
+                _ => tagged,
             }
-            _ => serde_json::Map::new(),
         }
+        Ok(serde_json::Value::Object(fields)) => fields,
+        _ => serde_json::Map::new(),
     }
 }
 

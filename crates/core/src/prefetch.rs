@@ -78,7 +78,7 @@ pub enum Purpose {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum PrefetchAction {
-    /// Request a restore by `request_by` (now, when `due`).
+    /// Request a restore by `request_by` (now, when the item is `due`).
     Restore {
         /// The storage class.
         class: StorageClass,
@@ -86,8 +86,6 @@ pub enum PrefetchAction {
         tier: RestoreTier,
         /// The latest instant to request it with this tier.
         request_by: Timestamp,
-        /// Whether to request it now.
-        due: bool,
         /// Days the restored copy should stay.
         days: u32,
     },
@@ -115,17 +113,6 @@ pub enum PrefetchAction {
     Check,
 }
 
-impl PrefetchAction {
-    /// Whether the host should act now (request a restore, report, check).
-    pub fn is_due(&self) -> bool {
-        match self {
-            Self::Restore { due, .. } => *due,
-            Self::Late { .. } | Self::Missing | Self::Check => true,
-            Self::Restoring { .. } => false,
-        }
-    }
-}
-
 /// One artifact the coming stages need.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PrefetchItem {
@@ -139,6 +126,9 @@ pub struct PrefetchItem {
     pub stage: String,
     /// When that stage's first window opens at the earliest.
     pub needed_at: Timestamp,
+    /// Whether the host must act now: a restore whose deadline is within the lead time, a
+    /// late restore, a missing or unobserved object (a running restore is never due).
+    pub due: bool,
     /// What to do.
     #[serde(flatten)]
     pub action: PrefetchAction,
@@ -160,7 +150,7 @@ pub struct PrefetchPlan {
 impl PrefetchPlan {
     /// The items to act on now.
     pub fn due(&self) -> impl Iterator<Item = &PrefetchItem> {
-        self.items.iter().filter(|i| i.action.is_due())
+        self.items.iter().filter(|i| i.due)
     }
 }
 
@@ -250,12 +240,12 @@ pub fn plan_prefetch(
         let days_needed = needed_at.duration_since(at).as_hours().max(0) / 24 + 2;
         let days = policy.restore_days.max(u32::try_from(days_needed).unwrap_or(u32::MAX));
         let action = match observed.get(&key) {
-            None => Some(PrefetchAction::Check),
+            None => Some((PrefetchAction::Check, true)),
             Some(Availability::Available { .. }) => None,
             Some(Availability::Restored { until, .. }) if *until > needed_at => None,
-            Some(Availability::Missing) => Some(PrefetchAction::Missing),
+            Some(Availability::Missing) => Some((PrefetchAction::Missing, true)),
             Some(Availability::Restoring { ready_by, .. }) => {
-                Some(PrefetchAction::Restoring { ready_by: *ready_by, late: *ready_by > deadline })
+                Some((PrefetchAction::Restoring { ready_by: *ready_by, late: *ready_by > deadline }, false))
             }
             Some(Availability::Archived { class } | Availability::Restored { class, .. }) => {
                 Some(restore_action(*class, policy, at, deadline, days))
@@ -263,12 +253,13 @@ pub fn plan_prefetch(
         };
         match action {
             None => ready += 1,
-            Some(action) => items.push(PrefetchItem {
+            Some((action, due)) => items.push(PrefetchItem {
                 artifact,
                 version,
                 purpose,
                 stage: rollout.stages[k].name.clone(),
                 needed_at,
+                due,
                 action,
             }),
         }
@@ -315,12 +306,12 @@ fn restore_action(
     at: Timestamp,
     deadline: Timestamp,
     days: u32,
-) -> PrefetchAction {
+) -> (PrefetchAction, bool) {
     let times = &policy.restore_times;
     let lead = add_minutes(at, i64::from(policy.lead_minutes));
     for &tier in &policy.tiers {
         if let Some(request_by) = times.request_by(class, tier, deadline).filter(|&by| by >= at) {
-            return PrefetchAction::Restore { class, tier, request_by, due: request_by <= lead, days };
+            return (PrefetchAction::Restore { class, tier, request_by, days }, request_by <= lead);
         }
     }
     // Nothing makes it: the fastest tier the class has, now.
@@ -328,9 +319,9 @@ fn restore_action(
         .into_iter()
         .find_map(|tier| times.ready_by(class, tier, at).map(|ready_by| (tier, ready_by)));
     match fastest {
-        Some((tier, ready_by)) => PrefetchAction::Late { class, tier, ready_by, days },
+        Some((tier, ready_by)) => (PrefetchAction::Late { class, tier, ready_by, days }, true),
         // A class that needs no restore but was observed archived: check it again.
-        None => PrefetchAction::Check,
+        None => (PrefetchAction::Check, true),
     }
 }
 

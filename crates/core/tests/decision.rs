@@ -411,13 +411,14 @@ fn prefetch_plans_restores_ahead_of_windows() {
     );
     // Bulk (12 h) is too slow, Standard (5 h) must be requested by 07:00 to be ready an hour
     // early: too late too. Expedited (5 min) makes it, requested by 11:55.
-    let PrefetchAction::Restore { tier, request_by, due, .. } = &bridge.action else { panic!("{bridge:?}") };
-    assert_eq!((*tier, *request_by, *due), (fleetpath::RestoreTier::Expedited, t("2026-11-23T11:55:00Z"), false));
+    let PrefetchAction::Restore { tier, request_by, .. } = &bridge.action else { panic!("{bridge:?}") };
+    assert_eq!((*tier, *request_by, bridge.due), (fleetpath::RestoreTier::Expedited, t("2026-11-23T11:55:00Z"), false));
     // The early stage's device on 6.15.007 would roll back to it: its missing binary is
     // reported now, for a rollback that could come on Tuesday night.
     let rollback = plan.items.iter().find(|i| i.artifact.key == KEY_007).unwrap();
     assert_eq!((rollback.purpose, rollback.stage.as_str()), (Purpose::Rollback, "early"));
     assert_eq!((&rollback.action, rollback.needed_at), (&PrefetchAction::Missing, t("2026-11-24T21:00:00Z")));
+    assert!(rollback.due, "a missing binary is reported now");
     assert_eq!(plan.due().count(), 1);
     assert_eq!(plan.ready, 1, "6.15.008 is available");
 

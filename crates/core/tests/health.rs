@@ -322,7 +322,7 @@ fn one_bad_line_breaches_its_line_while_the_stage_passes() {
     let line = finding(&report, "cycle_time", &Scope::Line("L07".into()));
     assert_eq!(line.outcome, Outcome::Breach);
     assert_eq!(line.top_devices[0].device, "press-07");
-    assert_eq!(report.problems().count(), 1);
+    assert_eq!(report.problem_findings().count(), 1);
 }
 
 #[test]
@@ -369,7 +369,7 @@ fn business_metrics_and_counter_resets() {
         vec![q, f64::from(rate) * (m + 1500) as f64]
     });
     let report = state.evaluate(&p, at(T0 + 25 * 3600)).unwrap();
-    assert_eq!(report.problems().map(|f| f.rule.as_str()).collect::<Vec<_>>(), ["units", "quality"], "{report}");
+    assert_eq!(report.problem_findings().map(|f| f.rule.as_str()).collect::<Vec<_>>(), ["units", "quality"], "{report}");
 }
 
 /// Memory on `n` devices: a level near 300 MB with 2 % noise; `leaky` climbs 2 % of its
@@ -416,7 +416,7 @@ fn a_two_percent_an_hour_leak_is_caught_within_four_hours() {
         let proj = f.projection.unwrap();
         assert!((proj.slope_per_hour - 6.0).abs() < 1.0, "{proj:?}");
         assert!(proj.hours_to_limit.unwrap() < 24.0);
-        assert_eq!(report.problems().count(), 1, "only the leaky device: {report}");
+        assert_eq!(report.problem_findings().count(), 1, "only the leaky device: {report}");
     }
     println!("leak caught after {earliest:?} hours of observation");
 }
@@ -436,7 +436,7 @@ fn flat_memory_gives_no_leak_finding_false_positive_rate() {
                 let state = memory_state(&p, seed, None, hours * 60, ar);
                 let report = state.evaluate(&p, at(T0 + hours * 3600)).unwrap();
                 tests += 17;
-                positives += report.problems().count();
+                positives += report.problem_findings().count();
                 if let Some(proj) = report.findings[0].projection {
                     max_t = max_t.max(proj.t);
                 }

@@ -50,8 +50,10 @@ pub struct Hop {
 
 /// An upgrade path: the hops, in order. Empty when the source is the target.
 ///
-/// Versions are spelled as the manifest declares them, whatever spelling the query used.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Versions are spelled as the manifest declares them, whatever spelling the query used. Its
+/// JSON form also lists [`Path::versions`] (`"versions"`), for hosts; reading a path back
+/// ignores that list.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Path {
     /// The version the device runs now.
     pub from: Version,
@@ -59,6 +61,18 @@ pub struct Path {
     pub to: Version,
     /// The hops, in order.
     pub hops: Vec<Hop>,
+}
+
+impl Serialize for Path {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut s = serializer.serialize_struct("Path", 4)?;
+        s.serialize_field("from", &self.from)?;
+        s.serialize_field("to", &self.to)?;
+        s.serialize_field("hops", &self.hops)?;
+        s.serialize_field("versions", &self.versions())?;
+        s.end()
+    }
 }
 
 impl Path {

@@ -194,6 +194,10 @@ pub struct HealthReport {
     pub devices: u32,
     /// Every finding, rule by rule (policy order), stage then lines then devices.
     pub findings: Vec<Finding>,
+    /// The positions in `findings` of those that are not a pass (breaches and inconclusive
+    /// findings), in order.
+    #[serde(default)]
+    pub problems: Vec<usize>,
 }
 
 impl HealthReport {
@@ -217,9 +221,9 @@ impl HealthReport {
         }
     }
 
-    /// Findings that are not a pass.
-    pub fn problems(&self) -> impl Iterator<Item = &Finding> {
-        self.findings.iter().filter(|f| f.outcome != Outcome::Pass)
+    /// Findings that are not a pass (those [`HealthReport::problems`] lists).
+    pub fn problem_findings(&self) -> impl Iterator<Item = &Finding> {
+        self.problems.iter().filter_map(|&i| self.findings.get(i))
     }
 }
 
@@ -432,7 +436,8 @@ impl HealthState {
                 ),
             )
         };
-        Ok(HealthReport { status, summary, evaluated_at: now, observed_from, observed_hours, devices, findings })
+        let problems = (0..findings.len()).filter(|&i| findings[i].outcome != Outcome::Pass).collect();
+        Ok(HealthReport { status, summary, evaluated_at: now, observed_from, observed_hours, devices, findings, problems })
     }
 }
 
