@@ -1,13 +1,14 @@
 //! `fleetpath.Decider`: the per-device update decision, single and batch.
 
-use fleetpath::decision::{Decider, Decision, DecisionPolicy, DeviceRequest, Observations};
+use fleetpath::artifact::Observations;
+use fleetpath::decision::{Decider, Decision, DecisionPolicy, DeviceRequest};
 use pyo3::prelude::*;
 
-use crate::errors::{core, guard, json, raise, to_py};
-use crate::fleet::PyFleet;
-use crate::graph::PyGraph;
-use crate::rollout::{PyCalendar, PyRollout, timestamp};
-use crate::version::extract_version;
+use crate::convert::{self, document, instant, opt_document, version};
+use crate::errors::{core, guard, internal, to_py};
+use crate::fleet::fleet_of;
+use crate::graph::graph_of;
+use crate::rollout::{PyCalendar, PyRollout};
 
 /// The update decision over a graph and, optionally, a target, a rollout with its calendar
 /// and observed availability (native half of `fleetpath.Decider`). Built once.
@@ -16,79 +17,67 @@ pub(crate) struct PyDecider {
     inner: Decider,
 }
 
-impl PyDecider {
-    fn with<T>(&self, py: Python<'_>, f: impl FnOnce(&Decider) -> PyResult<T>) -> PyResult<T> {
-        guard(py, || f(&self.inner))
-    }
-}
-
-/// The decision's stable reason code (the core's `Decision::reason`) and its JSON form.
-fn with_reason<'py>(py: Python<'py>, decision: &Decision) -> PyResult<(&'static str, Bound<'py, PyAny>)> {
-    Ok((decision.reason(), to_py(py, decision)?))
-}
-
-/// Requests as Python objects of their JSON form (times already RFC 3339 text).
-fn requests<T: serde::de::DeserializeOwned>(py: Python<'_>, what: &str, value: &Bound<'_, PyAny>) -> PyResult<T> {
-    pythonize::depythonize(value).map_err(|e| raise(py, "invalid_json", &format!("{what}: {e}")))
-}
-
 /// Decisions as JSON text `[[reason, decision], …]`: one string for a whole batch, which
 /// Python's `json.loads` turns into objects faster than building them one by one.
 fn batch_json(py: Python<'_>, decisions: &[Decision]) -> PyResult<String> {
     let rows: Vec<(&str, &Decision)> = decisions.iter().map(|d| (d.reason(), d)).collect();
-    serde_json::to_string(&rows).map_err(|e| raise(py, "internal", &format!("decisions as JSON: {e}")))
+    serde_json::to_string(&rows).map_err(|e| internal(py, format!("decisions as JSON: {e}")))
 }
 
 #[pymethods]
 impl PyDecider {
     #[new]
-    #[pyo3(signature = (graph, policy_json=None, target=None, rollout=None, calendar=None, availability_json=None))]
+    #[pyo3(signature = (graph, policy=None, target=None, rollout=None, calendar=None, availability=None))]
     fn new(
         py: Python<'_>,
-        graph: &PyGraph,
-        policy_json: Option<&str>,
+        graph: &Bound<'_, PyAny>,
+        policy: Option<&Bound<'_, PyAny>>,
         target: Option<&Bound<'_, PyAny>>,
-        rollout: Option<&PyRollout>,
-        calendar: Option<&PyCalendar>,
-        availability_json: Option<&str>,
+        rollout: Option<&Bound<'_, PyAny>>,
+        calendar: Option<&Bound<'_, PyAny>>,
+        availability: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
-        let policy = policy_json.map_or_else(|| Ok(DecisionPolicy::default()), |t| json(py, "decision policy", t))?;
-        let target = target.map(|t| extract_version(py, t)).transpose()?;
-        let availability: Option<Observations> = availability_json.map(|t| json(py, "availability", t)).transpose()?;
-        // A bad policy or target fails here, not at the first request.
-        #[allow(clippy::result_large_err)] // once per Decider; the error goes straight to Python
-        let build = || -> Result<Decider, fleetpath::Error> {
-            let mut decider = Decider::new(&graph.inner, policy)?;
-            if let Some(target) = &target {
-                decider = decider.with_target(target)?;
+        guard(py, || {
+            let graph = graph_of(graph)?;
+            let policy: DecisionPolicy = opt_document(policy, "policy")?;
+            let mut decider = Decider::new(&graph.get().inner, policy).map_err(|e| core(py, e))?;
+            if let Some(target) = target.filter(|t| !t.is_none()) {
+                decider = decider.with_target(&version(target, "target")?).map_err(|e| core(py, e))?;
             }
-            if let Some(rollout) = rollout {
-                decider = decider.with_rollout(rollout.inner.clone(), calendar.map(|c| &c.inner))?;
+            if let Some(rollout) = rollout.filter(|r| !r.is_none()) {
+                let rollout = convert::native::<PyRollout>(rollout, "rollout", "a Rollout")?;
+                let calendar = calendar
+                    .filter(|c| !c.is_none())
+                    .map(|c| convert::native::<PyCalendar>(c, "calendar", "a Calendar"))
+                    .transpose()?;
+                let calendar = calendar.as_ref().map(|c| &c.get().inner);
+                decider = decider.with_rollout(rollout.get().inner.clone(), calendar).map_err(|e| core(py, e))?;
             }
-            if let Some(observed) = availability {
-                decider = decider.with_availability(observed);
+            if let Some(availability) = availability.filter(|a| !a.is_none()) {
+                decider = decider.with_availability(document::<Observations>(availability, "availability")?);
             }
-            Ok(decider)
-        };
-        let inner = guard(py, || build().map_err(|e| core(py, e)))?;
-        Ok(Self { inner })
+            Ok(Self { inner: decider })
+        })
     }
 
-    /// One request's decision (the request's JSON form as Python objects): `(reason, dict)`.
+    /// One request's decision: `(reason, dict)`.
     fn decide<'py>(&self, py: Python<'py>, request: &Bound<'py, PyAny>) -> PyResult<(&'static str, Bound<'py, PyAny>)> {
-        let request: DeviceRequest = requests(py, "device request", request)?;
-        self.with(py, |d| with_reason(py, &d.decide(&request)))
+        guard(py, || {
+            let decision = self.inner.decide(&document::<DeviceRequest>(request, "request")?);
+            Ok((decision.reason(), to_py(py, &decision)?))
+        })
     }
 
     /// Many requests (a list): the same answers as one `decide` each, as [`batch_json`].
-    fn decide_all(&self, py: Python<'_>, requests_list: &Bound<'_, PyAny>) -> PyResult<String> {
-        let requests: Vec<DeviceRequest> = requests(py, "device requests", requests_list)?;
-        self.with(py, |d| batch_json(py, &d.decide_all(&requests)))
+    fn decide_all(&self, py: Python<'_>, requests: &Bound<'_, PyAny>) -> PyResult<String> {
+        guard(py, || {
+            let requests: Vec<DeviceRequest> = document(requests, "requests")?;
+            batch_json(py, &self.inner.decide_all(&requests))
+        })
     }
 
-    /// Every device of `fleet` asking at `at` (RFC 3339), in fleet order, as [`batch_json`].
-    fn decide_fleet(&self, py: Python<'_>, fleet: &PyFleet, at: &str) -> PyResult<String> {
-        let at = timestamp(py, at)?;
-        self.with(py, |d| batch_json(py, &d.decide_fleet(&fleet.inner, at)))
+    /// Every device of `fleet` asking at `at`, in fleet order, as [`batch_json`].
+    fn decide_fleet(&self, py: Python<'_>, fleet: &Bound<'_, PyAny>, at: &Bound<'_, PyAny>) -> PyResult<String> {
+        guard(py, || batch_json(py, &self.inner.decide_fleet(&fleet_of(fleet)?.get().inner, instant(at, "at")?)))
     }
 }

@@ -10,18 +10,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 
-/// Raises the class registered for `code` with `message`; `.code` is set on the instance.
-pub(crate) fn raise(py: Python<'_>, code: &str, message: &str) -> PyErr {
-    raise_with(py, code, message, &serde_json::Map::new())
-}
-
-/// As [`raise`], with the error's structured `fields` (`err.fields`, and as attributes).
-pub(crate) fn raise_with(
-    py: Python<'_>,
-    code: &str,
-    message: &str,
-    fields: &serde_json::Map<String, serde_json::Value>,
-) -> PyErr {
+/// Raises the class registered for `code` with `message` and the error's `fields`.
+fn raise(py: Python<'_>, code: &str, message: &str, fields: &serde_json::Map<String, serde_json::Value>) -> PyErr {
     let build = || -> PyResult<PyErr> {
         let class = py.import("fleetpath.errors")?.getattr("error_class")?.call1((code,))?;
         let fields = pythonize::pythonize(py, fields).map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
@@ -36,7 +26,17 @@ pub(crate) fn raise_with(
 /// A core error as its Python exception.
 pub(crate) fn core(py: Python<'_>, err: impl Into<fleetpath::Error>) -> PyErr {
     let err = err.into();
-    raise_with(py, err.code(), &err.to_string(), &err.fields())
+    raise(py, err.code(), &err.to_string(), &err.fields())
+}
+
+/// A `fleetpath-aws` error as its Python exception.
+pub(crate) fn s3(py: Python<'_>, err: &fleetpath_aws::S3Error) -> PyErr {
+    raise(py, err.code(), &err.to_string(), &err.fields())
+}
+
+/// A bug: `FleetpathError` with code `internal`.
+pub(crate) fn internal(py: Python<'_>, message: impl Into<String>) -> PyErr {
+    core(py, fleetpath::Error::Internal { message: message.into() })
 }
 
 /// Runs `f`, turning a panic into `FleetpathError` (code `internal`).
@@ -49,18 +49,12 @@ pub(crate) fn guard<T>(py: Python<'_>, f: impl FnOnce() -> PyResult<T>) -> PyRes
                 .map(|s| (*s).to_owned())
                 .or_else(|| payload.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".to_owned());
-            Err(raise(py, "internal", &format!("internal error in fleetpath: {what}")))
+            Err(internal(py, what))
         }
     }
 }
 
 /// A serde value as Python objects (dicts, lists, str, int, float, bool, None).
 pub(crate) fn to_py<'py, T: serde::Serialize + ?Sized>(py: Python<'py>, value: &T) -> PyResult<Bound<'py, PyAny>> {
-    pythonize::pythonize(py, value).map_err(|e| raise(py, "internal", &format!("conversion to Python: {e}")))
-}
-
-/// A JSON document of the interchange format (policy, event, request, state), or an
-/// `invalid_json` error naming `what`.
-pub(crate) fn json<T: serde::de::DeserializeOwned>(py: Python<'_>, what: &str, text: &str) -> PyResult<T> {
-    serde_json::from_str(text).map_err(|e| raise(py, "invalid_json", &format!("{what}: {e}")))
+    pythonize::pythonize(py, value).map_err(|e| internal(py, format!("conversion to Python: {e}")))
 }

@@ -3,53 +3,65 @@
 use fleetpath::Fleet;
 use pyo3::prelude::*;
 
+use crate::convert::{self, Source, source, text};
 use crate::errors::{core, guard, to_py};
-use crate::graph::PyGraph;
+use crate::graph::graph_of;
 
-/// Devices, their production lines and the firmware they run (native half of
-/// `fleetpath.Fleet`).
+/// Devices, their models, lines, sites and versions (native half of `fleetpath.Fleet`).
 #[pyclass(module = "fleetpath._native", frozen, name = "Fleet")]
 pub(crate) struct PyFleet {
     pub(crate) inner: Fleet,
 }
 
+/// A fleet argument: `fleetpath.Fleet` or its native half.
+pub(crate) fn fleet_of<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyFleet>> {
+    convert::native::<PyFleet>(obj, "fleet", "a Fleet")
+}
+
 #[pymethods]
 impl PyFleet {
-    /// From a plant CSV export (`id,model,line,site,version[,label:…]`).
+    /// A plant's CSV export (text, bytes or a path).
     #[staticmethod]
-    fn from_csv(py: Python<'_>, text: &str) -> PyResult<Self> {
-        guard(py, || Fleet::from_csv(text).map(|inner| Self { inner }).map_err(|e| core(py, e)))
+    fn from_csv(py: Python<'_>, csv: &Bound<'_, PyAny>) -> PyResult<Self> {
+        guard(py, || {
+            let Source::Text(text) = source(csv, "fleet CSV")? else {
+                return Err(convert::invalid("fleet CSV", "CSV text, bytes or a path", csv));
+            };
+            Fleet::from_csv(&text).map(|inner| Self { inner }).map_err(|e| core(py, e))
+        })
     }
 
-    /// From JSON (a list of devices, or `{"devices": [...]}`).
+    /// A fleet: CSV or JSON text (`{"devices": […]}`), bytes, a path, the JSON's objects or
+    /// a list of device dicts.
     #[staticmethod]
-    fn from_json(py: Python<'_>, text: &str) -> PyResult<Self> {
-        guard(py, || Fleet::from_json(text).map(|inner| Self { inner }).map_err(|e| core(py, e)))
+    fn load(py: Python<'_>, source_: &Bound<'_, PyAny>) -> PyResult<Self> {
+        guard(py, || {
+            let fleet = match source(source_, "fleet")? {
+                Source::Text(text) => Fleet::from_text(&text),
+                Source::Value(value) => Fleet::from_value(value),
+            };
+            fleet.map(|inner| Self { inner }).map_err(|e| core(py, e))
+        })
     }
 
-    /// Every device as a dict.
     fn devices<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         guard(py, || to_py(py, self.inner.devices()))
     }
 
-    /// The device with `id`, or `None`.
-    fn get<'py>(&self, py: Python<'py>, id: &str) -> PyResult<Option<Bound<'py, PyAny>>> {
-        guard(py, || self.inner.get(id).map(|d| to_py(py, d)).transpose())
+    fn get<'py>(&self, py: Python<'py>, id: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        guard(py, || self.inner.get(&text(id, "id")?).map(|d| to_py(py, d)).transpose())
     }
 
-    /// Where a device was stated (`row 3`, `devices[2]`).
-    fn origin(&self, id: &str) -> Option<String> {
-        self.inner.origin(id).map(str::to_owned)
+    fn origin(&self, py: Python<'_>, id: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
+        guard(py, || Ok(self.inner.origin(&text(id, "id")?).map(str::to_owned)))
     }
 
-    /// Production lines and their device counts, sorted by line.
     fn lines(&self) -> Vec<(String, usize)> {
         self.inner.lines().into_iter().map(|(l, n)| (l.to_owned(), n)).collect()
     }
 
-    /// Checks every device's version against the graph.
-    fn check_against(&self, py: Python<'_>, graph: &PyGraph) -> PyResult<()> {
-        guard(py, || self.inner.check_against(&graph.inner).map_err(|e| core(py, e)))
+    fn check_against(&self, py: Python<'_>, graph: &Bound<'_, PyAny>) -> PyResult<()> {
+        guard(py, || self.inner.check_against(&graph_of(graph)?.get().inner).map_err(|e| core(py, e)))
     }
 
     fn to_csv(&self) -> String {

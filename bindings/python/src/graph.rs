@@ -4,8 +4,9 @@
 use fleetpath::{Constraints, Path, RouteTable, UpgradeGraph};
 use pyo3::prelude::*;
 
-use crate::errors::{core, guard, raise, to_py};
-use crate::version::{PyVersion, extract_version};
+use crate::convert::{self, document, flag, int, opt_text, version};
+use crate::errors::{core, guard, to_py};
+use crate::version::PyVersion;
 
 /// The upgrade graph of a manifest (native half of `fleetpath.UpgradeGraph`).
 #[pyclass(module = "fleetpath._native", frozen, name = "UpgradeGraph")]
@@ -13,22 +14,33 @@ pub(crate) struct PyGraph {
     pub(crate) inner: UpgradeGraph,
 }
 
-fn constraints(model: Option<String>, allow_blocked: bool, max_hops: Option<u32>) -> Constraints {
-    Constraints { model, allow_blocked, max_hops }
+/// A graph argument: `fleetpath.UpgradeGraph` or its native half.
+pub(crate) fn graph_of<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyGraph>> {
+    convert::native::<PyGraph>(obj, "graph", "an UpgradeGraph")
 }
 
-fn highlight(py: Python<'_>, path_json: Option<&str>) -> PyResult<Option<Path>> {
-    path_json
-        .map(|text| serde_json::from_str::<Path>(text).map_err(|e| raise(py, "invalid_json", &format!("path: {e}"))))
-        .transpose()
+fn constraints(
+    model: Option<&Bound<'_, PyAny>>,
+    allow_blocked: Option<&Bound<'_, PyAny>>,
+    max_hops: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Constraints> {
+    Ok(Constraints {
+        model: opt_text(model, "model")?,
+        allow_blocked: allow_blocked.map_or(Ok(false), |b| flag(b, "allow_blocked"))?,
+        max_hops: max_hops.filter(|m| !m.is_none()).map(|m| int(m, "max_hops", "0 to 4294967295")).transpose()?,
+    })
+}
+
+fn highlight(path: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Path>> {
+    path.filter(|p| !p.is_none()).map(|p| document::<Path>(p, "path")).transpose()
 }
 
 #[pymethods]
 impl PyGraph {
-    /// Loads and validates a manifest document (JSON text).
+    /// Loads and validates a manifest: JSON text, bytes, a path or the document's objects.
     #[staticmethod]
-    fn from_json(py: Python<'_>, text: &str) -> PyResult<Self> {
-        guard(py, || UpgradeGraph::from_json(text).map(|inner| Self { inner }).map_err(|e| core(py, e)))
+    fn load(py: Python<'_>, source: &Bound<'_, PyAny>) -> PyResult<Self> {
+        guard(py, || Ok(Self { inner: document(source, "manifest")? }))
     }
 
     #[getter]
@@ -42,9 +54,8 @@ impl PyGraph {
     }
 
     /// The release of `version`, or `None`.
-    fn release<'py>(&self, py: Python<'py>, version: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        let version = extract_version(py, version)?;
-        guard(py, || self.inner.release(&version).map(|r| to_py(py, r)).transpose())
+    fn release<'py>(&self, py: Python<'py>, version_: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        guard(py, || self.inner.release(&version(version_, "version")?).map(|r| to_py(py, r)).transpose())
     }
 
     /// Every hardware model the graph names, sorted.
@@ -53,42 +64,45 @@ impl PyGraph {
     }
 
     /// The newest active, non-pre-release release for `model`.
-    fn latest_for(&self, model: &str) -> Option<PyVersion> {
-        self.inner.latest_for(model).map(|r| PyVersion { inner: r.version().clone() })
+    fn latest_for(&self, py: Python<'_>, model: &Bound<'_, PyAny>) -> PyResult<Option<PyVersion>> {
+        guard(py, || {
+            let model = convert::text(model, "model")?;
+            Ok(self.inner.latest_for(&model).map(|r| PyVersion { inner: r.version().clone() }))
+        })
     }
 
     /// The fewest-hop path as a dict (`hops`, each with its release and artifact).
-    #[pyo3(signature = (from_, to, model=None, allow_blocked=false, max_hops=None))]
+    #[pyo3(signature = (from_, to, model=None, allow_blocked=None, max_hops=None))]
     fn resolve<'py>(
         &self,
         py: Python<'py>,
         from_: &Bound<'py, PyAny>,
         to: &Bound<'py, PyAny>,
-        model: Option<String>,
-        allow_blocked: bool,
-        max_hops: Option<u32>,
+        model: Option<&Bound<'py, PyAny>>,
+        allow_blocked: Option<&Bound<'py, PyAny>>,
+        max_hops: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let (from, to) = (extract_version(py, from_)?, extract_version(py, to)?);
         guard(py, || {
-            let path = self.inner.resolve(&from, &to, &constraints(model, allow_blocked, max_hops));
+            let (from, to) = (version(from_, "from_")?, version(to, "to")?);
+            let path = self.inner.resolve(&from, &to, &constraints(model, allow_blocked, max_hops)?);
             to_py(py, &path.map_err(|e| core(py, e))?)
         })
     }
 
     /// The first hop of `resolve`'s path, or `None` when `from_` is `to`.
-    #[pyo3(signature = (from_, to, model=None, allow_blocked=false, max_hops=None))]
+    #[pyo3(signature = (from_, to, model=None, allow_blocked=None, max_hops=None))]
     fn next_hop<'py>(
         &self,
         py: Python<'py>,
         from_: &Bound<'py, PyAny>,
         to: &Bound<'py, PyAny>,
-        model: Option<String>,
-        allow_blocked: bool,
-        max_hops: Option<u32>,
+        model: Option<&Bound<'py, PyAny>>,
+        allow_blocked: Option<&Bound<'py, PyAny>>,
+        max_hops: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Option<Bound<'py, PyAny>>> {
-        let (from, to) = (extract_version(py, from_)?, extract_version(py, to)?);
         guard(py, || {
-            let hop = self.inner.next_hop(&from, &to, &constraints(model, allow_blocked, max_hops));
+            let (from, to) = (version(from_, "from_")?, version(to, "to")?);
+            let hop = self.inner.next_hop(&from, &to, &constraints(model, allow_blocked, max_hops)?);
             hop.map_err(|e| core(py, e))?.map(|h| to_py(py, &h)).transpose()
         })
     }
@@ -100,28 +114,27 @@ impl PyGraph {
         py: Python<'py>,
         from_: &Bound<'py, PyAny>,
         to: &Bound<'py, PyAny>,
-        model: Option<&str>,
+        model: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let (from, to) = (extract_version(py, from_)?, extract_version(py, to)?);
         guard(py, || {
-            let route = fleetpath::rollback::rollback_route(&self.inner, &from, &to, model).map_err(|e| core(py, e))?;
-            to_py(py, &route)
+            let (from, to, model) = (version(from_, "from_")?, version(to, "to")?, opt_text(model, "model")?);
+            let route = fleetpath::rollback::rollback_route(&self.inner, &from, &to, model.as_deref());
+            to_py(py, &route.map_err(|e| core(py, e))?)
         })
     }
 
     /// The next hop toward `to` from every release, in one search.
-    #[pyo3(signature = (to, model=None, allow_blocked=false, max_hops=None))]
+    #[pyo3(signature = (to, model=None, allow_blocked=None, max_hops=None))]
     fn route_table(
         &self,
         py: Python<'_>,
         to: &Bound<'_, PyAny>,
-        model: Option<String>,
-        allow_blocked: bool,
-        max_hops: Option<u32>,
+        model: Option<&Bound<'_, PyAny>>,
+        allow_blocked: Option<&Bound<'_, PyAny>>,
+        max_hops: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<PyRouteTable> {
-        let to = extract_version(py, to)?;
         guard(py, || {
-            let table = self.inner.route_table(&to, &constraints(model, allow_blocked, max_hops));
+            let table = self.inner.route_table(&version(to, "to")?, &constraints(model, allow_blocked, max_hops)?);
             table.map(|inner| PyRouteTable { inner }).map_err(|e| core(py, e))
         })
     }
@@ -131,21 +144,25 @@ impl PyGraph {
         guard(py, || to_py(py, &self.inner.lint()))
     }
 
-    /// Graphviz DOT, with `path_json` (a path's JSON) highlighted.
-    #[pyo3(signature = (path_json=None))]
-    fn to_dot(&self, py: Python<'_>, path_json: Option<&str>) -> PyResult<String> {
-        guard(py, || Ok(self.inner.to_dot(highlight(py, path_json)?.as_ref())))
+    /// Graphviz DOT, with `path` highlighted.
+    #[pyo3(signature = (path=None))]
+    fn to_dot(&self, py: Python<'_>, path: Option<&Bound<'_, PyAny>>) -> PyResult<String> {
+        guard(py, || Ok(self.inner.to_dot(highlight(path)?.as_ref())))
     }
 
-    /// Mermaid, with `path_json` highlighted.
-    #[pyo3(signature = (path_json=None))]
-    fn to_mermaid(&self, py: Python<'_>, path_json: Option<&str>) -> PyResult<String> {
-        guard(py, || Ok(self.inner.to_mermaid(highlight(py, path_json)?.as_ref())))
+    /// Mermaid, with `path` highlighted.
+    #[pyo3(signature = (path=None))]
+    fn to_mermaid(&self, py: Python<'_>, path: Option<&Bound<'_, PyAny>>) -> PyResult<String> {
+        guard(py, || Ok(self.inner.to_mermaid(highlight(path)?.as_ref())))
     }
 
     /// The manifest document as JSON.
     fn to_json(&self) -> String {
         self.inner.to_manifest().to_json()
+    }
+
+    fn __len__(&self) -> usize {
+        self.inner.releases().len()
     }
 }
 
@@ -164,19 +181,20 @@ impl PyRouteTable {
 
     /// The next hop from `from_`, or `None` at the target.
     fn next_hop<'py>(&self, py: Python<'py>, from_: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        let from = extract_version(py, from_)?;
-        guard(py, || self.inner.next_hop(&from).map_err(|e| core(py, e))?.map(|h| to_py(py, &h)).transpose())
+        guard(py, || {
+            let hop = self.inner.next_hop(&version(from_, "from_")?).map_err(|e| core(py, e))?;
+            hop.map(|h| to_py(py, &h)).transpose()
+        })
     }
 
     /// The whole path from `from_`.
     fn resolve<'py>(&self, py: Python<'py>, from_: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
-        let from = extract_version(py, from_)?;
-        guard(py, || to_py(py, &self.inner.resolve(&from).map_err(|e| core(py, e))?))
+        guard(py, || to_py(py, &self.inner.resolve(&version(from_, "from_")?).map_err(|e| core(py, e))?))
     }
 
     /// Hops from `from_` to the target, or `None` when it cannot get there.
     fn hops(&self, py: Python<'_>, from_: &Bound<'_, PyAny>) -> PyResult<Option<u32>> {
-        Ok(self.inner.hops(&extract_version(py, from_)?))
+        guard(py, || Ok(self.inner.hops(&version(from_, "from_")?)))
     }
 
     /// Every release that reaches the target: `from`, `next`, `hops`.

@@ -5,6 +5,7 @@
 //! The module names mirror the core's (`version`, `graph`, `fleet`, `rollout`, `health`, `decision`);
 //! `errors` is the one place core errors become Python exceptions.
 
+mod convert;
 mod decision;
 mod errors;
 mod fleet;
@@ -49,6 +50,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(health::health_event, m)?)?;
     m.add_function(wrap_pyfunction!(health::_column_address, m)?)?;
     m.add_function(wrap_pyfunction!(s3::observe_head, m)?)?;
+    m.add_function(wrap_pyfunction!(s3::head_fields, m)?)?;
+    m.add_function(wrap_pyfunction!(s3::missing, m)?)?;
     m.add_function(wrap_pyfunction!(s3::restore_request, m)?)?;
     m.add_function(wrap_pyfunction!(rollout::py_plan_prefetch, m)?)?;
     m.add_function(wrap_pyfunction!(rollout::py_plan_rollout, m)?)?;

@@ -4,10 +4,10 @@
 use fleetpath::{RetryPolicy, RetryState};
 use pyo3::prelude::*;
 
-use crate::errors::{guard, json, raise, to_py};
-use crate::rollout::timestamp;
+use crate::convert::{instant, int, opt_document, text};
+use crate::errors::{guard, internal, to_py};
 
-/// Retry delays and give-up rules (native half of `fleetpath.RetryPolicy`).
+/// A retry policy (native half of `fleetpath.RetryPolicy`).
 #[pyclass(module = "fleetpath._native", frozen, name = "RetryPolicy")]
 pub(crate) struct PyRetryPolicy {
     inner: RetryPolicy,
@@ -15,37 +15,44 @@ pub(crate) struct PyRetryPolicy {
 
 #[pymethods]
 impl PyRetryPolicy {
-    /// The policy (JSON), or the defaults.
     #[new]
-    #[pyo3(signature = (policy_json=None))]
-    fn new(py: Python<'_>, policy_json: Option<&str>) -> PyResult<Self> {
-        let inner = policy_json.map_or_else(|| Ok(RetryPolicy::default()), |t| json(py, "retry policy", t))?;
-        Ok(Self { inner })
+    #[pyo3(signature = (policy=None))]
+    fn new(py: Python<'_>, policy: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
+        guard(py, || Ok(Self { inner: opt_document(policy, "policy")? }))
     }
 
-    /// The delay before retry `attempt` (1-based) of `device`, in milliseconds.
-    fn delay_ms(&self, py: Python<'_>, device: &str, attempt: u32, previous_ms: u64) -> PyResult<u64> {
-        guard(py, || Ok(self.inner.delay_ms(device, attempt, previous_ms)))
+    /// The delay before attempt `attempt` (from 1) of `device`, in milliseconds.
+    fn delay_ms(
+        &self,
+        py: Python<'_>,
+        device: &Bound<'_, PyAny>,
+        attempt: &Bound<'_, PyAny>,
+        previous_ms: &Bound<'_, PyAny>,
+    ) -> PyResult<u64> {
+        guard(py, || {
+            let attempt = int(attempt, "attempt", "0 to 4294967295")?;
+            let previous = int(previous_ms, "previous_ms", "0 to 18446744073709551615")?;
+            Ok(self.inner.delay_ms(&text(device, "device")?, attempt, previous))
+        })
     }
 
-    /// After a failure at `at` (RFC 3339): the new retry state and the decision, as dicts.
-    #[pyo3(signature = (device, at, state_json=None))]
+    /// After a failed attempt at `at`: the next state and the decision (retry at, or give up).
+    #[pyo3(signature = (device, at, state=None))]
     fn after_failure<'py>(
         &self,
         py: Python<'py>,
-        device: &str,
-        at: &str,
-        state_json: Option<&str>,
+        device: &Bound<'py, PyAny>,
+        at: &Bound<'py, PyAny>,
+        state: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
-        let at = timestamp(py, at)?;
-        let state: RetryState = state_json.map_or_else(|| Ok(RetryState::default()), |t| json(py, "retry state", t))?;
         guard(py, || {
-            let (next, decision) = self.inner.after_failure(state, device, at);
+            let state: RetryState = opt_document(state, "state")?;
+            let (next, decision) = self.inner.after_failure(state, &text(device, "device")?, instant(at, "at")?);
             Ok((to_py(py, &next)?, to_py(py, &decision)?))
         })
     }
 
     fn to_json(&self, py: Python<'_>) -> PyResult<String> {
-        serde_json::to_string(&self.inner).map_err(|e| raise(py, "internal", &e.to_string()))
+        serde_json::to_string(&self.inner).map_err(|e| internal(py, e.to_string()))
     }
 }

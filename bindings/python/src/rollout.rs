@@ -1,69 +1,69 @@
-//! `fleetpath.plan_rollout`, `fleetpath.Calendar` and `fleetpath.Rollout` (the state machine).
-//! Policies, events and timestamps cross as JSON text (the interchange format); results as
-//! Python objects of the same JSON.
+//! `fleetpath.plan_rollout`, `fleetpath.plan_prefetch`, `fleetpath.Calendar` and
+//! `fleetpath.Rollout` (the state machine). Documents (policies, plans, events, states,
+//! availability) come in as text or objects and are read by the core; results go out as the
+//! Python objects of their JSON.
 
+use fleetpath::artifact::Observations;
+use fleetpath::prefetch::PrefetchPolicy;
 use fleetpath::{Calendar, Event, Rollout, RolloutPlan, RolloutPolicy, plan_rollout};
-use jiff::Timestamp;
 use pyo3::prelude::*;
 
-use crate::errors::{core, guard, json, raise, to_py};
-use crate::fleet::PyFleet;
-use crate::graph::PyGraph;
-use crate::version::extract_version;
+use crate::convert::{self, document, instant, opt_document, text, version};
+use crate::errors::{core, guard, internal, to_py};
+use crate::fleet::fleet_of;
+use crate::graph::graph_of;
 
-pub(crate) fn timestamp(py: Python<'_>, text: &str) -> PyResult<Timestamp> {
-    text.parse().map_err(|e| raise(py, "invalid_time", &format!("timestamp {text:?}: {e}")))
-}
-
-fn policy(py: Python<'_>, policy_json: Option<&str>) -> PyResult<RolloutPolicy> {
-    policy_json.map_or_else(|| Ok(RolloutPolicy::default()), |text| json(py, "rollout policy", text))
+/// A calendar argument (`None` passes).
+fn calendar_of<'py>(obj: Option<&Bound<'py, PyAny>>) -> PyResult<Option<Bound<'py, PyCalendar>>> {
+    obj.filter(|c| !c.is_none()).map(|c| convert::native::<PyCalendar>(c, "calendar", "a Calendar")).transpose()
 }
 
 /// Plans the stages of a rollout of `target` over `fleet` (a dict of the plan).
 #[pyfunction]
-#[pyo3(name = "plan_rollout", signature = (graph, fleet, target, rollout_id, policy_json=None))]
+#[pyo3(name = "plan_rollout", signature = (graph, fleet, target, rollout_id, policy=None))]
 pub(crate) fn py_plan_rollout<'py>(
     py: Python<'py>,
-    graph: &PyGraph,
-    fleet: &PyFleet,
+    graph: &Bound<'py, PyAny>,
+    fleet: &Bound<'py, PyAny>,
     target: &Bound<'py, PyAny>,
-    rollout_id: &str,
-    policy_json: Option<&str>,
+    rollout_id: &Bound<'py, PyAny>,
+    policy: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let target = extract_version(py, target)?;
-    let policy = policy(py, policy_json)?;
     guard(py, || {
-        let plan = plan_rollout(&graph.inner, &fleet.inner, &target, &policy, rollout_id).map_err(|e| core(py, e))?;
-        to_py(py, &plan)
+        let (graph, fleet) = (graph_of(graph)?, fleet_of(fleet)?);
+        let (target, id) = (version(target, "target")?, text(rollout_id, "rollout_id")?);
+        let policy: RolloutPolicy = opt_document(policy, "policy")?;
+        let plan = plan_rollout(&graph.get().inner, &fleet.get().inner, &target, &policy, &id);
+        to_py(py, &plan.map_err(|e| core(py, e))?)
     })
 }
 
 /// The prefetch plan of a rollout: which archived artifacts to restore, at which tier and by
 /// when, so each is ready when its stage's window opens (a dict of the plan).
 #[pyfunction]
-#[pyo3(name = "plan_prefetch", signature = (rollout, graph, availability_json, at, calendar=None, policy_json=None))]
+#[pyo3(name = "plan_prefetch", signature = (rollout, graph, availability, at, calendar=None, policy=None))]
 pub(crate) fn py_plan_prefetch<'py>(
     py: Python<'py>,
-    rollout: &PyRollout,
-    graph: &PyGraph,
-    availability_json: &str,
-    at: &str,
-    calendar: Option<&PyCalendar>,
-    policy_json: Option<&str>,
+    rollout: &Bound<'py, PyAny>,
+    graph: &Bound<'py, PyAny>,
+    availability: &Bound<'py, PyAny>,
+    at: &Bound<'py, PyAny>,
+    calendar: Option<&Bound<'py, PyAny>>,
+    policy: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let observed: std::collections::BTreeMap<String, fleetpath::Availability> =
-        json(py, "availability", availability_json)?;
-    let policy: fleetpath::prefetch::PrefetchPolicy = policy_json
-        .map_or_else(|| Ok(fleetpath::prefetch::PrefetchPolicy::default()), |t| json(py, "prefetch policy", t))?;
-    let at = timestamp(py, at)?;
     guard(py, || {
+        let rollout = convert::native::<PyRollout>(rollout, "rollout", "a Rollout")?;
+        let graph = graph_of(graph)?;
+        let observed: Observations = document(availability, "availability")?;
+        let policy: PrefetchPolicy = opt_document(policy, "policy")?;
+        let calendar = calendar_of(calendar)?;
         let plan = fleetpath::prefetch::plan_prefetch(
-            &rollout.inner,
-            &graph.inner,
-            calendar.map(|c| &c.inner),
+            &rollout.get().inner,
+            &graph.get().inner,
+            calendar.as_ref().map(|c| &c.get().inner),
             &observed,
             &policy,
-            at,
+            instant(at, "at")?,
         );
         to_py(py, &plan)
     })
@@ -77,39 +77,46 @@ pub(crate) struct PyCalendar {
 
 #[pymethods]
 impl PyCalendar {
+    /// A calendar document: JSON text, bytes, a path or the objects.
     #[staticmethod]
-    fn from_json(py: Python<'_>, text: &str) -> PyResult<Self> {
-        guard(py, || Calendar::from_json(text).map(|inner| Self { inner }).map_err(|e| core(py, e)))
+    fn load(py: Python<'_>, source: &Bound<'_, PyAny>) -> PyResult<Self> {
+        guard(py, || Ok(Self { inner: document(source, "calendar")? }))
     }
 
-    /// Whether `line` at `site` is open for `stage` at `at` (RFC 3339 text).
-    fn is_open(&self, py: Python<'_>, site: &str, line: &str, stage: &str, at: &str) -> PyResult<bool> {
-        let at = timestamp(py, at)?;
-        guard(py, || self.inner.is_open(site, line, stage, at).map_err(|e| core(py, e)))
+    /// Whether `line` at `site` is open for `stage` at `at`.
+    fn is_open(
+        &self,
+        py: Python<'_>,
+        site: &Bound<'_, PyAny>,
+        line: &Bound<'_, PyAny>,
+        stage: &Bound<'_, PyAny>,
+        at: &Bound<'_, PyAny>,
+    ) -> PyResult<bool> {
+        guard(py, || {
+            let (site, line, stage) = (text(site, "site")?, text(line, "line")?, text(stage, "stage")?);
+            self.inner.is_open(&site, &line, &stage, instant(at, "at")?).map_err(|e| core(py, e))
+        })
     }
 
     /// The window containing `after`, or the next one: `{"start", "end"}` in UTC, or `None`.
     fn next_window<'py>(
         &self,
         py: Python<'py>,
-        site: &str,
-        line: &str,
-        stage: &str,
-        after: &str,
+        site: &Bound<'py, PyAny>,
+        line: &Bound<'py, PyAny>,
+        stage: &Bound<'py, PyAny>,
+        after: &Bound<'py, PyAny>,
     ) -> PyResult<Option<Bound<'py, PyAny>>> {
-        let after = timestamp(py, after)?;
         guard(py, || {
-            self.inner
-                .next_window(site, line, stage, after)
-                .map_err(|e| core(py, e))?
-                .map(|w| to_py(py, &w))
-                .transpose()
+            let (site, line, stage) = (text(site, "site")?, text(line, "line")?, text(stage, "stage")?);
+            let window = self.inner.next_window(&site, &line, &stage, instant(after, "after")?);
+            window.map_err(|e| core(py, e))?.map(|w| to_py(py, &w)).transpose()
         })
     }
 
     /// The calendar document as JSON.
-    fn to_json(&self) -> PyResult<String> {
-        serde_json::to_string(self.inner.spec()).map_err(|e| pyo3::exceptions::PyRuntimeError::new_err(e.to_string()))
+    fn to_json(&self, py: Python<'_>) -> PyResult<String> {
+        serde_json::to_string(self.inner.spec()).map_err(|e| internal(py, e.to_string()))
     }
 }
 
@@ -121,33 +128,33 @@ pub(crate) struct PyRollout {
 
 #[pymethods]
 impl PyRollout {
-    /// A new rollout (revision 0) from a plan's JSON.
+    /// A new rollout (revision 0) from a plan.
     #[staticmethod]
-    #[pyo3(signature = (plan_json, fleet, graph, policy_json=None))]
+    #[pyo3(signature = (plan, fleet, graph, policy=None))]
     fn new(
         py: Python<'_>,
-        plan_json: &str,
-        fleet: &PyFleet,
-        graph: &PyGraph,
-        policy_json: Option<&str>,
+        plan: &Bound<'_, PyAny>,
+        fleet: &Bound<'_, PyAny>,
+        graph: &Bound<'_, PyAny>,
+        policy: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
-        let plan: RolloutPlan = json(py, "rollout plan", plan_json)?;
-        let policy = policy(py, policy_json)?;
         guard(py, || {
-            Rollout::new(&plan, &fleet.inner, &graph.inner, &policy)
-                .map(|inner| Self { inner })
-                .map_err(|e| core(py, e))
+            let plan: RolloutPlan = document(plan, "plan")?;
+            let policy: RolloutPolicy = opt_document(policy, "policy")?;
+            let (fleet, graph) = (fleet_of(fleet)?, graph_of(graph)?);
+            let rollout = Rollout::new(&plan, &fleet.get().inner, &graph.get().inner, &policy);
+            rollout.map(|inner| Self { inner }).map_err(|e| core(py, e))
         })
     }
 
-    /// A stored state.
+    /// A stored state: JSON text, bytes or the objects.
     #[staticmethod]
-    fn from_json(py: Python<'_>, text: &str) -> PyResult<Self> {
-        Ok(Self { inner: json(py, "rollout state", text)? })
+    fn load(py: Python<'_>, state: &Bound<'_, PyAny>) -> PyResult<Self> {
+        guard(py, || Ok(Self { inner: document(state, "state")? }))
     }
 
-    fn to_json(&self) -> PyResult<String> {
-        serde_json::to_string(&self.inner).map_err(|e| pyo3::exceptions::PyRuntimeError::new_err(e.to_string()))
+    fn to_json(&self, py: Python<'_>) -> PyResult<String> {
+        serde_json::to_string(&self.inner).map_err(|e| internal(py, e.to_string()))
     }
 
     /// The state as Python objects (the JSON form).
@@ -165,17 +172,19 @@ impl PyRollout {
         &self.inner.id
     }
 
-    /// Applies an event (its JSON): the new state and the actions, as dicts.
-    #[pyo3(signature = (event_json, calendar=None))]
+    /// Applies an event: the new state and the actions, as dicts.
+    #[pyo3(signature = (event, calendar=None))]
     fn apply<'py>(
         &self,
         py: Python<'py>,
-        event_json: &str,
-        calendar: Option<&PyCalendar>,
+        event: &Bound<'py, PyAny>,
+        calendar: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<(PyRollout, Bound<'py, PyAny>)> {
-        let event: Event = json(py, "rollout event", event_json)?;
         guard(py, || {
-            let (state, actions) = self.inner.apply(&event, calendar.map(|c| &c.inner)).map_err(|e| core(py, e))?;
+            let event: Event = document(event, "event")?;
+            let calendar = calendar_of(calendar)?;
+            let applied = self.inner.apply(&event, calendar.as_ref().map(|c| &c.get().inner));
+            let (state, actions) = applied.map_err(|e| core(py, e))?;
             Ok((PyRollout { inner: state }, to_py(py, &actions)?))
         })
     }

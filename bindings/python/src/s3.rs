@@ -1,115 +1,77 @@
 //! `fleetpath.s3`: what a `HEAD` of an S3 object says about a firmware artifact, read by
-//! `fleetpath-aws`'s pure header code (no SDK), so a Python host using boto3 gets the same
+//! `fleetpath-aws`'s pure code (no SDK), so a Python host using boto3 gets the same
 //! availability and integrity answers as the Rust store.
 
-use fleetpath::{Artifact, RestoreTier, RestoreTimes, StorageClass};
-use fleetpath_aws::object::{Head, restore_days, restoring_window};
+use fleetpath::{Artifact, Availability, RestoreTier, RestoreTimes, StorageClass};
+use fleetpath_aws::{HeadFields, RestoreRequest};
 use pyo3::prelude::*;
-use serde::Deserialize;
 
-use crate::errors::{guard, json, raise_with, to_py};
-use crate::rollout::timestamp;
+use crate::convert::{Source, choice, document, instant, int, opt_document, source};
+use crate::errors::{core, guard, s3, to_py};
 
-/// The `HEAD` response fields, as the Python layer gathers them.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct HeadFields {
-    storage_class: Option<String>,
-    archive_status: Option<String>,
-    restore: Option<String>,
-    content_length: Option<i64>,
-    checksum_sha256: Option<String>,
-    checksum_type: Option<String>,
-    metadata_sha256: Option<String>,
+/// A `HEAD` response (boto3's `head_object` dict, or raw HTTP headers) as JSON.
+fn response(obj: &Bound<'_, PyAny>) -> PyResult<serde_json::Value> {
+    match source(obj, "response")? {
+        Source::Value(value) => Ok(value),
+        Source::Text(text) => fleetpath::document::from_str("HEAD response", &text).map_err(|e| core(obj.py(), e)),
+    }
 }
 
-/// What [`observe_head`] returns (fields in this order, as the Rust store's `Observation`).
-#[derive(serde::Serialize)]
-struct Observed {
-    availability: fleetpath::Availability,
-    integrity: Option<fleetpath_aws::object::Integrity>,
-}
-
-/// Availability (and, given the manifest's artifact, integrity) from a `HEAD` (its fields as
-/// JSON): `{"availability": …, "integrity": … | None}`. A running restore began at
-/// `restore_since` (the host's record of its request), else at `now`.
+/// The fields the rules read, from a `HEAD` response.
 #[pyfunction]
-#[pyo3(signature = (head_json, now, artifact_json=None, restore_since=None, tier="standard", restore_times_json=None))]
+pub(crate) fn head_fields<'py>(py: Python<'py>, head: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    guard(py, || to_py(py, &HeadFields::from_response(&response(head)?).map_err(|e| s3(py, &e))?))
+}
+
+/// Availability (and, given the manifest's artifact, integrity) from a `HEAD` response:
+/// `{"availability": …, "integrity": … | None}`. A running restore began at `restore_since`
+/// (the host's record of its request), else at `now`.
+#[pyfunction]
+#[pyo3(signature = (head, now, artifact=None, restore_since=None, tier=None, restore_times=None))]
 pub(crate) fn observe_head<'py>(
     py: Python<'py>,
-    head_json: &str,
-    now: &str,
-    artifact_json: Option<&str>,
-    restore_since: Option<&str>,
-    tier: &str,
-    restore_times_json: Option<&str>,
+    head: &Bound<'py, PyAny>,
+    now: &Bound<'py, PyAny>,
+    artifact: Option<&Bound<'py, PyAny>>,
+    restore_since: Option<&Bound<'py, PyAny>>,
+    tier: Option<&Bound<'py, PyAny>>,
+    restore_times: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let fields: HeadFields = json(py, "head", head_json)?;
-    let now = timestamp(py, now)?;
-    let since = restore_since.map(|s| timestamp(py, s)).transpose()?.unwrap_or(now);
-    let artifact: Option<Artifact> = artifact_json.map(|a| json(py, "artifact", a)).transpose()?;
-    let tier: RestoreTier = json(py, "tier", &serde_json::to_string(tier).unwrap_or_default())?;
-    let times: RestoreTimes =
-        restore_times_json.map_or_else(|| Ok(RestoreTimes::default()), |t| json(py, "restore times", t))?;
     guard(py, || {
-        let head = Head {
-            storage_class: fields.storage_class.as_deref(),
-            archive_status: fields.archive_status.as_deref(),
-            restore: fields.restore.as_deref(),
-            content_length: fields.content_length,
-            checksum_sha256: fields.checksum_sha256.as_deref(),
-            checksum_type: fields.checksum_type.as_deref(),
-            metadata_sha256: fields.metadata_sha256.as_deref(),
-        };
-        let integrity = match &artifact {
-            Some(artifact) => Some(head.check(artifact).map_err(|e| {
-                let fields = serde_json::to_value(&e).ok().and_then(|v| v.as_object().cloned()).unwrap_or_default();
-                raise_with(py, "integrity_mismatch", &e.to_string(), &fields)
-            })?),
-            None => None,
-        };
-        let availability = head
-            .availability(|class| restoring_window(&times, class, tier, since))
-            .map_err(|e| raise_with(py, "bad_header", &e.to_string(), &serde_json::Map::new()))?;
-        to_py(py, &Observed { availability, integrity })
+        let fields = HeadFields::from_response(&response(head)?).map_err(|e| s3(py, &e))?;
+        let now = instant(now, "now")?;
+        let since = restore_since.filter(|s| !s.is_none()).map(|s| instant(s, "restore_since")).transpose()?;
+        let artifact: Option<Artifact> =
+            artifact.filter(|a| !a.is_none()).map(|a| document(a, "artifact")).transpose()?;
+        let tier: RestoreTier =
+            tier.filter(|t| !t.is_none()).map_or(Ok(RestoreTier::Standard), |t| choice(t, "tier"))?;
+        let times: RestoreTimes = opt_document(restore_times, "restore_times")?;
+        let key = artifact.as_ref().map_or("", |a| a.key.as_str());
+        let observed = fields.observe(key, artifact.as_ref(), since.unwrap_or(now), tier, &times);
+        to_py(py, &observed.map_err(|e| s3(py, &e))?)
     })
 }
 
-/// The `RestoreRequest` of boto3's `restore_object` for an object of `class` at `tier`:
-/// `{"Days": days, "GlacierJobParameters": {"Tier": "Standard"}}`, without `Days` for
-/// Intelligent-Tiering's archive tiers (the rule of `fleetpath-aws`'s store). A tier the
-/// class does not offer (Deep Archive has no Expedited) is refused.
+/// The availability of an object S3 answered 404 for.
 #[pyfunction]
+pub(crate) fn missing(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
+    to_py(py, &Availability::Missing)
+}
+
+/// boto3's `RestoreRequest` for an object of `storage_class` at `tier`.
+#[pyfunction]
+#[pyo3(signature = (storage_class, tier=None, days=None))]
 pub(crate) fn restore_request<'py>(
     py: Python<'py>,
-    storage_class: &str,
-    tier: &str,
-    days: u32,
+    storage_class: &Bound<'py, PyAny>,
+    tier: Option<&Bound<'py, PyAny>>,
+    days: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let class: StorageClass = json(py, "storage class", &serde_json::to_string(storage_class).unwrap_or_default())?;
-    let tier: RestoreTier = json(py, "tier", &serde_json::to_string(tier).unwrap_or_default())?;
     guard(py, || {
-        if RestoreTimes::default().duration(class, tier).is_none() {
-            let mut fields = serde_json::Map::new();
-            fields.insert("class".into(), serde_json::to_value(class).unwrap_or_default());
-            fields.insert("tier".into(), serde_json::to_value(tier).unwrap_or_default());
-            return Err(raise_with(
-                py,
-                "tier_unavailable",
-                &format!("RestoreObject: {class:?} has no {tier:?} restore"),
-                &fields,
-            ));
-        }
-        let tier_name = match tier {
-            RestoreTier::Expedited => "Expedited",
-            RestoreTier::Standard => "Standard",
-            RestoreTier::Bulk => "Bulk",
-        };
-        let mut request = serde_json::Map::new();
-        if let Some(days) = restore_days(class, days) {
-            request.insert("Days".into(), days.into());
-        }
-        request.insert("GlacierJobParameters".into(), serde_json::json!({ "Tier": tier_name }));
-        to_py(py, &request)
+        let class: StorageClass = choice(storage_class, "storage_class")?;
+        let tier: RestoreTier =
+            tier.filter(|t| !t.is_none()).map_or(Ok(RestoreTier::Standard), |t| choice(t, "tier"))?;
+        let days = days.filter(|d| !d.is_none()).map_or(Ok(7), |d| int(d, "days", "0 to 4294967295"))?;
+        to_py(py, &RestoreRequest::new(class, tier, days).map_err(|e| s3(py, &e))?)
     })
 }

@@ -6,6 +6,7 @@ use std::hash::{Hash, Hasher};
 use pyo3::basic::CompareOp;
 use pyo3::prelude::*;
 
+use crate::convert;
 use crate::errors::{core, guard};
 
 /// A vendor firmware version: `6.15.008`, `V1.04`, `0.48.0.34`, `7.6.0-build3401`.
@@ -25,8 +26,8 @@ pub(crate) struct PyVersion {
 #[pymethods]
 impl PyVersion {
     #[new]
-    fn new(py: Python<'_>, text: &str) -> PyResult<Self> {
-        guard(py, || fleetpath::Version::parse(text).map(|inner| Self { inner }).map_err(|e| core(py, e)))
+    fn new(py: Python<'_>, text: &Bound<'_, PyAny>) -> PyResult<Self> {
+        guard(py, || Ok(Self { inner: convert::version(text, "version")? }))
     }
 
     /// The numeric components (`[6, 15, 8]`).
@@ -125,8 +126,11 @@ pub(crate) struct PyVersionRange {
 #[pymethods]
 impl PyVersionRange {
     #[new]
-    fn new(py: Python<'_>, text: &str) -> PyResult<Self> {
-        guard(py, || fleetpath::VersionRange::parse(text).map(|inner| Self { inner }).map_err(|e| core(py, e)))
+    fn new(py: Python<'_>, text: &Bound<'_, PyAny>) -> PyResult<Self> {
+        guard(py, || {
+            let text = convert::text(text, "range")?;
+            fleetpath::VersionRange::parse(&text).map(|inner| Self { inner }).map_err(|e| core(py, e))
+        })
     }
 
     /// Whether `version` (a `Version` or a string) is in the range.
@@ -134,8 +138,7 @@ impl PyVersionRange {
     /// >>> VersionRange("5.6.*").matches(Version("5.6.30")), VersionRange("^6").matches("5.6.30")
     /// (True, False)
     fn matches(&self, py: Python<'_>, version: &Bound<'_, PyAny>) -> PyResult<bool> {
-        let version = extract_version(py, version)?;
-        Ok(self.inner.matches(&version))
+        guard(py, || Ok(self.inner.matches(&convert::version(version, "version")?)))
     }
 
     fn __contains__(&self, py: Python<'_>, version: &Bound<'_, PyAny>) -> PyResult<bool> {
@@ -159,13 +162,4 @@ impl PyVersionRange {
         self.inner.as_str().hash(&mut h);
         h.finish()
     }
-}
-
-/// A `Version` or a version string.
-pub(crate) fn extract_version(py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<fleetpath::Version> {
-    if let Ok(v) = value.extract::<PyRef<'_, PyVersion>>() {
-        return Ok(v.inner.clone());
-    }
-    let text: String = value.extract()?;
-    fleetpath::Version::parse(&text).map_err(|e| core(py, e))
 }

@@ -59,7 +59,7 @@ def test_manifest_sources_path_text_bytes_dict():
     ]
     assert {g.to_json() for g in graphs} == {graphs[0].to_json()}
     with pytest.raises(fleetpath.InvalidInputError):
-        fleetpath.UpgradeGraph.load(42)
+        fleetpath.UpgradeGraph.load(object())
     with pytest.raises(fleetpath.InvalidInputError):
         fleetpath.UpgradeGraph.load(b"\xff\xfe")
 
@@ -171,10 +171,10 @@ def test_errors_carry_structured_fields_and_survive_pickling():
         err.no_such_field
     back = pickle.loads(pickle.dumps(err))
     assert (type(back), back.code, str(back), back.fields) == (type(err), err.code, str(err), err.fields)
-    # Errors raised by the Python layer have fields too (empty).
+    # Input errors carry fields too: which argument, and what it was.
     with pytest.raises(fleetpath.NaiveDatetimeError) as excinfo:
         fleetpath.Calendar.load({"sites": []}).is_open("s", "l", "canary", dt.datetime(2026, 1, 1))
-    assert excinfo.value.fields == {}
+    assert excinfo.value.fields == {"what": "at", "input": "2026-01-01T00:00:00"}
 
 
 def test_decide_reports_a_bad_version_by_its_own_error():

@@ -267,6 +267,11 @@ def test_rollout_event_scenarios(scenario):
         # A state as a host might read it back from storage, edited.
         stored = state.to_dict()
         stored.update(scenario["tamper"])
+        if "load_error" in scenario:
+            with pytest.raises(fleetpath.FleetpathError) as excinfo:
+                fleetpath.Rollout.from_json(json.dumps(stored))
+            assert_error(excinfo, scenario["load_error"]["code"], scenario["load_error"]["message"])
+            return
         state = fleetpath.Rollout.from_json(json.dumps(stored))
     early_first = plan.stages[1].devices[0].id if plan.stages[1].devices else ""
 

@@ -14,13 +14,7 @@ from pathlib import Path
 from fleetpath import _native
 
 # Modules whose errors mean "the input was wrong" (also ValueError).
-INPUT_MODULES = {"version", "graph", "fleet", "rollout", "schedule", "health", "decision"}
-# Codes only the binding raises.
-BINDING_CODES = [
-    ("internal", False, "a bug in fleetpath (a Rust panic), never the caller's fault"),
-    ("naive_datetime", True, "a datetime without a time zone"),
-    ("invalid_input", True, "an argument of the wrong type or shape"),
-]
+INPUT_MODULES = {"json", "input", "version", "graph", "fleet", "rollout", "schedule", "health", "decision"}
 
 
 def class_name(code: str) -> str:
@@ -83,14 +77,9 @@ def render() -> str:
         "",
     ]
     table = []
-    for code in sorted(set(modules) | {c for c, _, _ in BINDING_CODES}):
-        binding = {c: (inp, doc) for c, inp, doc in BINDING_CODES}
-        if code in modules:
-            is_input = any(m in INPUT_MODULES for m in modules[code])
-            doc = f"`{code}` ({', '.join(sorted(set(modules[code])))})."
-        else:
-            is_input, what = binding[code]
-            doc = f"`{code}` (binding): {what}."
+    for code in sorted(modules):
+        is_input = any(m in INPUT_MODULES for m in modules[code])
+        doc = f"`{code}` ({', '.join(sorted(set(modules[code])))})."
         base = "InputError" if is_input else "FleetpathError"
         name = class_name(code)
         lines += [f"class {name}({base}):", f'    """{doc}"""', "", f'    code = "{code}"', "", ""]
@@ -107,7 +96,7 @@ def render() -> str:
         '    >>> error_class("no_path").__name__, error_class("a_code_from_the_future").__name__',
         "    ('NoPathError', 'FleetpathError')",
         '    """',
-        "    return ERROR_CLASSES.get(code, FleetpathError)",
+        "    return ERROR_CLASSES.get(code, FleetpathError) if isinstance(code, str) else FleetpathError",
         "",
         "",
         "__all__: Tuple[str, ...] = (",

@@ -79,10 +79,10 @@ pub use client::s3_client;
 #[cfg(feature = "s3")]
 pub use documents::{Documents, Loaded};
 pub use error::{S3Error, StoreError};
+pub use object::{HeadFields, Observation, RestoreRequest};
 pub use settings::S3Settings;
 #[cfg(feature = "s3")]
 pub use store::{Clock, Observations, RestoreNote, S3ArtifactStore};
-pub use object::{HeadFields, Observation, RestoreRequest};
 
 /// The IAM policy this crate needs (with `FIRMWARE_BUCKET`, `firmware/` and `fleetpath/` to
 /// replace), as a JSON document.

@@ -285,18 +285,25 @@ pub struct Observation {
 #[serde(default, deny_unknown_fields)]
 pub struct HeadFields {
     /// `x-amz-storage-class`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub storage_class: Option<String>,
     /// `x-amz-archive-status`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub archive_status: Option<String>,
     /// `x-amz-restore`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub restore: Option<String>,
     /// `Content-Length`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub content_length: Option<i64>,
     /// `x-amz-checksum-sha256`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub checksum_sha256: Option<String>,
     /// `x-amz-checksum-type`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub checksum_type: Option<String>,
     /// `x-amz-meta-sha256`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata_sha256: Option<String>,
 }
 
@@ -342,9 +349,7 @@ impl HeadFields {
             .map(lowercase)
             .unwrap_or_default();
         let raw = lowercase(object);
-        let header = |name: &str| {
-            sdk_headers.iter().chain(&raw).find(|(k, _)| k == name).map(|(_, v)| v.clone())
-        };
+        let header = |name: &str| sdk_headers.iter().chain(&raw).find(|(k, _)| k == name).map(|(_, v)| v.clone());
         let text = |value: serde_json::Value, name: &str| match value {
             serde_json::Value::String(s) => Ok(s),
             serde_json::Value::Number(n) => Ok(n.to_string()),
@@ -361,9 +366,20 @@ impl HeadFields {
             .map(|n| n.trim().parse::<i64>().map_err(|_| bad(format!("ContentLength {n:?} is not a whole number"))))
             .transpose()?;
         let metadata = object.get("Metadata").and_then(|m| m.get("sha256")).cloned();
-        let metadata_sha256 =
-            metadata.filter(|v| !v.is_null()).or_else(|| header("x-amz-meta-sha256")).map(|v| text(v, "sha256")).transpose()?;
-        Ok(Self { storage_class, archive_status, restore, content_length, checksum_sha256, checksum_type, metadata_sha256 })
+        let metadata_sha256 = metadata
+            .filter(|v| !v.is_null())
+            .or_else(|| header("x-amz-meta-sha256"))
+            .map(|v| text(v, "sha256"))
+            .transpose()?;
+        Ok(Self {
+            storage_class,
+            archive_status,
+            restore,
+            content_length,
+            checksum_sha256,
+            checksum_type,
+            metadata_sha256,
+        })
     }
 
     /// The fields as [`Head`] reads them.
@@ -397,9 +413,11 @@ impl HeadFields {
     ) -> Result<Observation, S3Error> {
         let head = self.head();
         let integrity = artifact.map(|a| head.check(a)).transpose()?;
-        let availability = head
-            .availability(|class| restoring_window(times, class, tier, since))
-            .map_err(|source| S3Error::BadHeader { operation: "HeadObject", target: key.to_owned(), source })?;
+        let availability =
+            head.availability(|class| restoring_window(times, class, tier, since)).map_err(|source| {
+                let target = if key.is_empty() { "object".to_owned() } else { key.to_owned() };
+                S3Error::BadHeader { operation: "HeadObject", target, source }
+            })?;
         Ok(Observation { availability, integrity })
     }
 }
@@ -443,10 +461,10 @@ impl RestoreRequest {
     /// Expedited), [`S3Error::NotArchived`] for a class that needs no restore.
     pub fn new(class: StorageClass, tier: RestoreTier, days: u32) -> Result<Self, S3Error> {
         if !class.needs_restore() {
-            return Err(S3Error::NotArchived { target: String::new(), class });
+            return Err(S3Error::NotArchived { target: "object".to_owned(), class });
         }
         if RestoreTimes::default().duration(class, tier).is_none() {
-            return Err(S3Error::TierUnavailable { target: String::new(), class, tier });
+            return Err(S3Error::TierUnavailable { target: "object".to_owned(), class, tier });
         }
         let tier = match tier {
             RestoreTier::Expedited => "Expedited",

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::client::{classify, code_of, status_of};
 use crate::error::S3Error;
-use crate::object::{Observation, Head, Integrity};
+use crate::object::{Head, Integrity, Observation};
 use crate::settings::S3Settings;
 
 /// Reads the time (the adapter's only clock; tests and simulations pass their own).

@@ -97,6 +97,49 @@ pub struct DeviceRequest {
     pub retry: RetryState,
 }
 
+/// A request as a document carries it, its version still text: read through
+/// [`Document`](crate::Document), a version that does not parse gives the version's own error
+/// (`empty_component`, …), as everywhere else a version is read.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RequestDoc {
+    device: String,
+    model: String,
+    version: String,
+    at: Timestamp,
+    #[serde(default)]
+    retry: RetryState,
+}
+
+impl RequestDoc {
+    fn request(self) -> Result<DeviceRequest, crate::Error> {
+        let version = Version::parse(&self.version)?;
+        Ok(DeviceRequest { device: self.device, model: self.model, version, at: self.at, retry: self.retry })
+    }
+}
+
+impl crate::Document for DeviceRequest {
+    const NAME: &'static str = "device request";
+    fn from_json(text: &str) -> Result<Self, crate::Error> {
+        crate::document::from_str::<RequestDoc>(Self::NAME, text)?.request()
+    }
+    fn from_value(value: serde_json::Value) -> Result<Self, crate::Error> {
+        crate::document::from_value::<RequestDoc>(Self::NAME, value)?.request()
+    }
+}
+
+impl crate::Document for Vec<DeviceRequest> {
+    const NAME: &'static str = "device requests";
+    fn from_json(text: &str) -> Result<Self, crate::Error> {
+        let docs: Vec<RequestDoc> = crate::document::from_str(Self::NAME, text)?;
+        docs.into_iter().map(RequestDoc::request).collect()
+    }
+    fn from_value(value: serde_json::Value) -> Result<Self, crate::Error> {
+        let docs: Vec<RequestDoc> = crate::document::from_value(Self::NAME, value)?;
+        docs.into_iter().map(RequestDoc::request).collect()
+    }
+}
+
 /// How decisions are made.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]

@@ -198,10 +198,9 @@ documents! {
     crate::RetryState => "retry state";
     crate::RolloutPlan => "rollout plan";
     crate::Event => "rollout event";
-    crate::decision::DeviceRequest => "device request";
-    Vec<crate::decision::DeviceRequest> => "device requests";
     crate::prefetch::PrefetchPolicy => "prefetch policy";
     crate::health::HealthReport => "health report";
+    Vec<crate::health::CohortDevice> => "health devices";
 }
 
 /// An argument a host passed that is not of the form an operation takes, or a time that

@@ -267,15 +267,32 @@ impl Fleet {
         Self::from_doc(crate::document::from_str("fleet", text)?)
     }
 
-    /// Reads a fleet from a parsed JSON value: `{"devices": [...]}`.
+    /// Reads a fleet from text in either form: JSON when its first non-blank character is `{`
+    /// or `[`, a CSV export otherwise.
+    ///
+    /// ```
+    /// let csv = fleetpath::Fleet::from_text("id,model,line,site,version\nd1,IPM-1,l1,p,5.6.14\n")?;
+    /// let json = fleetpath::Fleet::from_text(r#"{"devices": [{"id": "d1", "model": "IPM-1", "line": "l1", "version": "5.6.14"}]}"#)?;
+    /// assert_eq!((csv.len(), json.len()), (1, 1));
+    /// # Ok::<(), fleetpath::FleetError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Fleet::from_json`] or [`Fleet::from_csv`].
+    pub fn from_text(text: &str) -> Result<Self, FleetError> {
+        if text.trim_start().starts_with(['{', '[']) { Self::from_json(text) } else { Self::from_csv(text) }
+    }
+
+    /// Reads a fleet from a parsed JSON value: `{"devices": [...]}`, or the list of devices
+    /// alone.
     ///
     /// # Errors
     /// As [`Fleet::from_json`] (JSON errors without line or column).
     pub fn from_value(value: serde_json::Value) -> Result<Self, FleetError> {
-        if value.is_array() {
-            let message = "expected an object with a \"devices\" array, found an array";
-            return Err(crate::JsonError::at("fleet", 0, 0, "", message).into());
-        }
+        let value = match value {
+            serde_json::Value::Array(devices) => serde_json::json!({ "devices": devices }),
+            other => other,
+        };
         Self::from_doc(crate::document::from_value("fleet", value)?)
     }
 

@@ -65,8 +65,10 @@ pub struct DowngradeHop {
     pub migration: Option<Migration>,
 }
 
-/// A rollback: the downgrades from a device's version to an older one, in order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A rollback: the downgrades from a device's version to an older one, in order. Its JSON
+/// form also lists [`RollbackRoute::versions`] (`"versions"`), as a [`Path`](crate::Path)'s
+/// does; reading a route back ignores that list.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct RollbackRoute {
     /// The version the device runs now.
     pub from: Version,
@@ -74,6 +76,25 @@ pub struct RollbackRoute {
     pub to: Version,
     /// The downgrades, in order (empty when `from` is `to`).
     pub hops: Vec<DowngradeHop>,
+}
+
+impl RollbackRoute {
+    /// Every version on the route, the device's first.
+    pub fn versions(&self) -> Vec<&Version> {
+        std::iter::once(&self.from).chain(self.hops.iter().map(|h| &h.to)).collect()
+    }
+}
+
+impl Serialize for RollbackRoute {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut s = serializer.serialize_struct("RollbackRoute", 4)?;
+        s.serialize_field("from", &self.from)?;
+        s.serialize_field("to", &self.to)?;
+        s.serialize_field("hops", &self.hops)?;
+        s.serialize_field("versions", &self.versions())?;
+        s.end()
+    }
 }
 
 /// Why a rollback was refused.

@@ -369,7 +369,11 @@ fn business_metrics_and_counter_resets() {
         vec![q, f64::from(rate) * (m + 1500) as f64]
     });
     let report = state.evaluate(&p, at(T0 + 25 * 3600)).unwrap();
-    assert_eq!(report.problem_findings().map(|f| f.rule.as_str()).collect::<Vec<_>>(), ["units", "quality"], "{report}");
+    assert_eq!(
+        report.problem_findings().map(|f| f.rule.as_str()).collect::<Vec<_>>(),
+        ["units", "quality"],
+        "{report}"
+    );
 }
 
 /// Memory on `n` devices: a level near 300 MB with 2 % noise; `leaky` climbs 2 % of its

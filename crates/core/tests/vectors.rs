@@ -648,6 +648,19 @@ fn rollout_events() {
             for (key, value) in tamper.as_object().unwrap() {
                 json[key] = value.clone();
             }
+            // Read as hosts read a stored state (its document entry point), it is refused at
+            // once; read with serde alone, the machine still refuses every event.
+            let loaded = <fleetpath::Rollout as fleetpath::Document>::from_value(json.clone());
+            match scenario.get("load_error") {
+                Some(expected) => {
+                    let err = loaded.expect_err(name);
+                    assert_eq!(
+                        (err.code(), err.to_string().as_str()),
+                        (str_of(expected, "code"), str_of(expected, "message"))
+                    );
+                }
+                None => drop(loaded.unwrap()),
+            }
             state = serde_json::from_value(json).unwrap();
         }
         let early_first = plan.stages[1].devices.first().map(|d| d.id.clone()).unwrap_or_default();

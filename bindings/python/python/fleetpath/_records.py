@@ -163,9 +163,7 @@ class Path(Record):
         >>> examples.seed_graph().resolve("v5.6.14", "6.15.8").versions()
         ('5.6.14', '5.6.30', '6.15.008')
         """
-        hops = object.__getattribute__(self, "_data")["hops"]
-        data = object.__getattribute__(self, "_data")
-        return (data["from"], *(h["to"] for h in hops))
+        return tuple(object.__getattribute__(self, "_data")["versions"])
 
 
 class Hop(Record):
@@ -308,8 +306,7 @@ class PrefetchItem(Record):
         >>> [i.is_due for i in plan.items]
         [True, True]
         """
-        data = object.__getattribute__(self, "_data")
-        return bool(data.get("due", data["action"] in ("late", "missing", "check")))
+        return bool(object.__getattribute__(self, "_data")["due"])
 
 
 class PrefetchPlan(Record):

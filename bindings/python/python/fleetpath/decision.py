@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, Iterable, Mapping, Optional, Tuple
+from typing import Any, Iterable, Mapping, Optional, Tuple
 
 from . import _native
-from ._convert import gc_paused, json_text, plain, timestamp
-from ._native import Version
+from ._convert import gc_paused
 from ._records import Decision
-from .errors import InvalidInputError, InvalidJsonError
 from .fleet import Fleet
 from .graph import UpgradeGraph, VersionLike
 from .rollout import Calendar, Rollout, When
@@ -41,14 +39,7 @@ class Decider:
         calendar: Optional[Calendar] = None,
         availability: Optional[Mapping[str, Any]] = None,
     ) -> None:
-        self._native = _native.Decider(
-            graph._native,
-            json_text(policy, "policy"),
-            target,
-            None if rollout is None else rollout._native,
-            None if calendar is None else calendar._native,
-            json_text(availability, "availability"),
-        )
+        self._native = _native.Decider(graph, policy, target, rollout, calendar, availability)
 
     def decide(self, request: Mapping[str, Any]) -> Decision:
         """One request: `{"device", "model", "version", "at"[, "retry"]}` (`at` an aware
@@ -62,12 +53,7 @@ class Decider:
         >>> answer.kind, answer.reason, answer.host_action.type, answer.at
         ('retry_after', 'artifact_archived', 'request_restore', '2026-11-23T13:00:00Z')
         """
-        request = _request(request)
-        try:
-            reason, data = self._native.decide(request)
-        except InvalidJsonError:
-            _explain(request)
-            raise
+        reason, data = self._native.decide(request)
         return Decision(data, reason)
 
     def decide_all(self, requests: Iterable[Mapping[str, Any]]) -> Tuple[Decision, ...]:
@@ -80,14 +66,7 @@ class Decider:
         ...     {"device": "b", "model": "IPM-1", "version": "5.6.99", "at": "2026-11-23T08:00:00Z"}])]
         [('up_to_date', 'at_target'), ('blocked', 'unknown_version')]
         """
-        batch = [_request(r) for r in requests]
-        try:
-            answers = self._native.decide_all(batch)
-        except InvalidJsonError:
-            for r in batch:
-                _explain(r)
-            raise
-        return _decisions(answers)
+        return _decisions(self._native.decide_all(requests))
 
     def decide_fleet(self, fleet: Fleet, at: When) -> Tuple[Decision, ...]:
         """Every device of `fleet` asking at `at`, in fleet order.
@@ -99,7 +78,7 @@ class Decider:
         >>> [a.step.to if a.kind == "download" else a.kind for a in answers]
         ['5.6.30', '5.6.30', '6.15.008', '5.6.30', '6.15.008', 'up_to_date']
         """
-        return _decisions(self._native.decide_fleet(fleet._native, timestamp(at, "at")))
+        return _decisions(self._native.decide_fleet(fleet, at))
 
 
 def _decisions(text: str) -> Tuple[Decision, ...]:
@@ -108,26 +87,3 @@ def _decisions(text: str) -> Tuple[Decision, ...]:
     dicts, and collecting during the build doubled its cost."""
     with gc_paused():
         return Decision._many(json.loads(text))
-
-
-def _explain(request: Mapping[str, Any]) -> None:
-    """After the core refused a request's JSON: raise the version's own error (its code and
-    fields, `EmptyComponentError` for `5..6`) when the version is what was wrong."""
-    version = request.get("version") if isinstance(request, Mapping) else None
-    if isinstance(version, str):
-        Version(version)
-
-
-def _request(request: Mapping[str, Any]) -> Dict[str, Any]:
-    """A request as plain Python objects of its JSON form (datetimes as RFC 3339 text,
-    versions and records as their JSON)."""
-    if not isinstance(request, Mapping):
-        raise InvalidInputError(f"request: expected a dict, not {type(request).__name__}")
-    if (
-        type(request) is dict
-        and isinstance(request.get("at"), str)
-        and isinstance(request.get("version"), str)
-        and request.get("retry") is None
-    ):
-        return request  # already plain: the common case, no copy
-    return {k: plain(v, f"request.{k}") for k, v in request.items()}

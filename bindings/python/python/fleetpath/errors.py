@@ -227,7 +227,7 @@ class IntegrityMismatchError(FleetpathError):
 
 
 class InternalError(FleetpathError):
-    """`internal` (binding): a bug in fleetpath (a Rust panic), never the caller's fault."""
+    """`internal` (internal)."""
 
     code = "internal"
 
@@ -275,13 +275,13 @@ class InvalidEdgeSourceError(InputError):
 
 
 class InvalidInputError(InputError):
-    """`invalid_input` (binding): an argument of the wrong type or shape."""
+    """`invalid_input` (input)."""
 
     code = "invalid_input"
 
 
 class InvalidJsonError(InputError):
-    """`invalid_json` (fleet, graph, health, schedule)."""
+    """`invalid_json` (json)."""
 
     code = "invalid_json"
 
@@ -341,7 +341,7 @@ class InvalidStateError(FleetpathError):
 
 
 class InvalidTimeError(InputError):
-    """`invalid_time` (schedule)."""
+    """`invalid_time` (input, schedule)."""
 
     code = "invalid_time"
 
@@ -383,7 +383,7 @@ class ModelIncompatibleError(FleetpathError):
 
 
 class NaiveDatetimeError(InputError):
-    """`naive_datetime` (binding): a datetime without a time zone."""
+    """`naive_datetime` (input)."""
 
     code = "naive_datetime"
 
@@ -784,7 +784,7 @@ def error_class(code: str) -> Type[FleetpathError]:
     >>> error_class("no_path").__name__, error_class("a_code_from_the_future").__name__
     ('NoPathError', 'FleetpathError')
     """
-    return ERROR_CLASSES.get(code, FleetpathError)
+    return ERROR_CLASSES.get(code, FleetpathError) if isinstance(code, str) else FleetpathError
 
 
 __all__: Tuple[str, ...] = (

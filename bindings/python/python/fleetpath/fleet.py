@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any, Dict, List, Optional, Tuple
 
 from . import _native
-from ._convert import document_text
 from ._records import Device
 from .graph import UpgradeGraph
 
@@ -35,14 +33,7 @@ class Fleet:
         Traceback (most recent call last):
         fleetpath.errors.DuplicateDeviceError: duplicate device id "d1" at row 3 (first at row 2)
         """
-        if isinstance(source, os.PathLike) and os.fspath(source).lower().endswith(".csv"):
-            return cls.from_csv(document_text(source, "fleet"))
-        if isinstance(source, (list, tuple)):
-            source = {"devices": list(source)}
-        text = document_text(source, "fleet")
-        if text.lstrip().startswith(("{", "[")):
-            return cls.from_json(text)
-        return cls.from_csv(text)
+        return cls(_native.Fleet.load(source))
 
     @classmethod
     def from_csv(cls, text: str) -> "Fleet":
@@ -60,7 +51,7 @@ class Fleet:
         >>> len(Fleet.from_json('{"devices": [{"id": "d1", "model": "IPM-1", "line": "L1", "version": "5.6.14"}]}'))
         1
         """
-        return cls(_native.Fleet.from_json(text))
+        return cls(_native.Fleet.load(text))
 
     @classmethod
     def from_records(cls, devices: List[Dict[str, Any]]) -> "Fleet":
@@ -69,7 +60,7 @@ class Fleet:
         >>> Fleet.from_records([{"id": "d1", "model": "IPM-1", "line": "L1", "version": "v5.6.14"}]).get("d1").version
         'v5.6.14'
         """
-        return cls.load({"devices": list(devices)})
+        return cls(_native.Fleet.load(devices))
 
     def devices(self) -> Tuple[Device, ...]:
         """Every device, in the order stated.
@@ -118,7 +109,7 @@ class Fleet:
         Traceback (most recent call last):
         fleetpath.errors.UnknownVersionError: devices[0]: device "d9" runs "5.6.20", which is not a release of the graph
         """
-        self._native.check_against(graph._native)
+        self._native.check_against(graph)
 
     def to_csv(self) -> str:
         """The fleet as CSV (the columns `from_csv` reads).

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any, List, Optional, Tuple, Union
 
 from . import _native
-from ._convert import document_text
 from ._records import Hop, LintFinding, Path, Release, RouteEntry
 from ._native import Version
 
@@ -41,7 +40,7 @@ class UpgradeGraph:
         Traceback (most recent call last):
         fleetpath.errors.UnknownReleaseError: unknown release "2.0" in edges[0].to
         """
-        return cls(_native.UpgradeGraph.from_json(document_text(source, "manifest")))
+        return cls(_native.UpgradeGraph.load(source))
 
     @classmethod
     def from_json(cls, text: str) -> "UpgradeGraph":
@@ -52,7 +51,7 @@ class UpgradeGraph:
         >>> UpgradeGraph.from_json(json.dumps(examples.SEED_MANIFEST)).name
         'ip-alarm-module'
         """
-        return cls(_native.UpgradeGraph.from_json(text))
+        return cls(_native.UpgradeGraph.load(text))
 
     @property
     def name(self) -> Optional[str]:
@@ -193,7 +192,7 @@ class UpgradeGraph:
         >>> g.to_dot(g.resolve("5.6.14", "6.15.008")).splitlines()[0]
         'digraph "ip-alarm-module" {'
         """
-        return self._native.to_dot(None if path is None else path.to_json())
+        return self._native.to_dot(path)
 
     def to_mermaid(self, path: Optional[Path] = None) -> str:
         """Mermaid, with `path` highlighted.
@@ -202,7 +201,7 @@ class UpgradeGraph:
         >>> examples.seed_graph().to_mermaid().splitlines()[:2]
         ['flowchart LR', '  r0["5.6.14<br/>protocol: turn"]']
         """
-        return self._native.to_mermaid(None if path is None else path.to_json())
+        return self._native.to_mermaid(path)
 
     def to_json(self) -> str:
         """The manifest document.
@@ -215,7 +214,7 @@ class UpgradeGraph:
         return self._native.to_json()
 
     def __repr__(self) -> str:
-        return f"UpgradeGraph(name={self.name!r}, releases={len(self._native.releases())})"
+        return f"UpgradeGraph(name={self.name!r}, releases={len(self._native)})"
 
 
 class RouteTable:

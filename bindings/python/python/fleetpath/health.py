@@ -34,15 +34,10 @@ build copies them once, in C. Others are converted. The summaries are the same e
 from __future__ import annotations
 
 import datetime as _dt
-import json
-import math
-import sys
-from typing import Any, Dict, Iterable, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Iterable, Mapping, Optional, Tuple, Union
 
 from . import _native
-from ._convert import document_text, timestamp
 from ._records import Field, Record
-from .errors import InvalidInputError
 
 When = Union[_dt.datetime, str]
 
@@ -68,7 +63,7 @@ class HealthPolicy:
         elif source is None:
             self._native = _native.HealthPolicy.default()
         else:
-            self._native = _native.HealthPolicy.from_json(document_text(source, "health policy"))
+            self._native = _native.HealthPolicy.load(source)
 
     @classmethod
     def load(cls, source: Any) -> "HealthPolicy":
@@ -200,7 +195,8 @@ class HealthReport(Record):
         >>> [(f.rule, f.scope) for f in state.evaluate(policy, now="2026-11-18T13:06:40Z").problems()][:2]
         [('cycle_time', 'stage'), ('cycle_time', Record(line='L1'))]
         """
-        return tuple(f for f in self.findings if f.outcome != "pass")
+        findings = self.findings
+        return tuple(findings[i] for i in object.__getattribute__(self, "_data")["problems"])
 
     def verdict(self) -> Dict[str, Any]:
         """The verdict for the rollout state machine (`{"verdict": "breach", "detail": …}`).
@@ -222,7 +218,7 @@ class HealthReport(Record):
         >>> event["type"], event["stage"], event["from"], event["to"]
         ('health_verdict', 'canary', '2026-11-18T11:06:40Z', '2026-11-18T13:06:40Z')
         """
-        return _native.health_event(self.to_json(), stage)
+        return _native.health_event(self, stage)
 
     def __str__(self) -> str:
         return str(object.__getattribute__(self, "_text"))
@@ -246,7 +242,7 @@ class HealthState:
     __slots__ = ("_native",)
 
     def __init__(self, policy: Optional[HealthPolicy] = None) -> None:
-        self._native = _native.HealthState(_policy(policy)._native)
+        self._native = _native.HealthState(policy)
 
     @classmethod
     def from_json(cls, text: Union[str, bytes]) -> "HealthState":
@@ -258,7 +254,7 @@ class HealthState:
         True
         """
         state = cls.__new__(cls)
-        state._native = _native.HealthState.from_json(document_text(text, "health state"))
+        state._native = _native.HealthState.load(text)
         return state
 
     def to_json(self) -> str:
@@ -292,7 +288,7 @@ class HealthState:
         Traceback (most recent call last):
         fleetpath.errors.ConflictingDeviceError: device "d1": line "L2" differs from "L1"
         """
-        self._native.add_device(id, line, timestamp(updated_at, "updated_at"))
+        self._native.add_device(id, line, updated_at)
 
     def add_devices(self, devices: Iterable[Mapping[str, Any]]) -> None:
         """`add_device` for each `{"id", "line", "updated_at"}`.
@@ -304,8 +300,7 @@ class HealthState:
         >>> len(state)
         2
         """
-        for d in devices:
-            self.add_device(d["id"], d["line"], d["updated_at"])
+        self._native.add_devices(devices)
 
     @property
     def devices(self) -> Dict[str, Record]:
@@ -349,9 +344,7 @@ class HealthState:
         ...               "metrics": {"cycle_time_ms": array.array("d", [111.0])}}).observation
         1
         """
-        if isinstance(batch, Mapping):
-            return IngestReport(self._native.ingest_columns(_columns(batch)))
-        return IngestReport(self._native.ingest_json(document_text(batch, "sample batch")))
+        return IngestReport(self._native.ingest(batch))
 
     def merge(self, other: "HealthState") -> None:
         """Adds another state's summaries (other devices, or other times of the same ones).
@@ -364,7 +357,7 @@ class HealthState:
         >>> sorted(a.devices)
         ['d1', 'd2']
         """
-        self._native.merge(other._native)
+        self._native.merge(other)
 
     def evaluate(self, policy: Optional[HealthPolicy] = None, *, now: When) -> HealthReport:
         """Compares each scope's observation with its baseline under `policy` at `now`.
@@ -375,7 +368,7 @@ class HealthState:
         >>> state.evaluate(policy, now="2026-11-18T13:06:40Z").status
         'breach'
         """
-        data, text = self._native.evaluate(_policy(policy)._native, timestamp(now, "now"))
+        data, text = self._native.evaluate(policy, now)
         return HealthReport(data, text)
 
     def __eq__(self, other: object) -> bool:
@@ -383,108 +376,6 @@ class HealthState:
 
     def __repr__(self) -> str:
         return f"HealthState(devices={len(self)})"
-
-
-def _policy(policy: Optional[HealthPolicy]) -> HealthPolicy:
-    if policy is None:
-        return HealthPolicy()
-    if not isinstance(policy, HealthPolicy):
-        raise InvalidInputError(f"policy: expected a HealthPolicy, not {type(policy).__name__}")
-    return policy
-
-
-# Column kinds: (numpy dtype, buffer formats of that exact native type, item size).
-_KINDS = {
-    "f64": ("float64", ("d",), 8),
-    "i64": ("int64", ("q", "l"), 8),
-    "u32": ("uint32", ("I", "L"), 4),
-}
-
-
-def _columns(batch: Mapping[str, Any]) -> Tuple[Any, ...]:
-    unknown = set(batch) - {"devices", "device", "time", "metrics"}
-    if unknown:
-        raise InvalidInputError(f"sample batch: unknown keys {sorted(unknown)} (devices, device, time, metrics)")
-    for key in ("devices", "device", "time"):
-        if key not in batch:
-            raise InvalidInputError(f"sample batch: missing {key!r}")
-    devices = batch["devices"]
-    if isinstance(devices, (str, bytes)) or not all(isinstance(d, str) for d in devices):
-        raise InvalidInputError("sample batch: 'devices' must be a list of device ids (str)")
-    metrics = batch.get("metrics", {})
-    if not isinstance(metrics, Mapping):
-        raise InvalidInputError("sample batch: 'metrics' must map metric names to columns")
-    return (
-        list(devices),
-        _column(batch["device"], "u32", "device"),
-        _column(_times(batch["time"]), "i64", "time"),
-        [(str(name), *_column(values, "f64", f"metrics[{json.dumps(str(name))}]")) for name, values in metrics.items()],
-    )
-
-
-def _times(column: Any) -> Any:
-    """Aware datetimes as unix seconds; numpy datetime64 as int64 seconds."""
-    np = sys.modules.get("numpy")
-    if np is not None and isinstance(column, np.ndarray) and column.dtype.kind == "M":
-        if column.dtype != np.dtype("datetime64[s]"):
-            column = column.astype("datetime64[s]")
-        return column.view("int64")
-    if isinstance(column, (list, tuple)) and any(isinstance(t, _dt.datetime) for t in column):
-        return [_unix(t, i) if isinstance(t, _dt.datetime) else t for i, t in enumerate(column)]
-    return column
-
-
-def _unix(t: _dt.datetime, i: int) -> int:
-    timestamp(t, f"time[{i}]")  # refuses naive datetimes
-    return math.floor(t.timestamp())  # the second it falls in
-
-
-def _column(column: Any, kind: str, what: str) -> Tuple[str, Any]:
-    """`(mode, object)` for the native side: `buffer` (read in place), `raw` (packed bytes)
-    or `seq` (converted element by element)."""
-    dtype, formats, size = _KINDS[kind]
-    np = sys.modules.get("numpy")  # numpy arrays exist only if numpy was imported
-    if np is not None and isinstance(column, np.ndarray):
-        if column.ndim != 1:
-            raise InvalidInputError(f"{what}: expected a one-dimensional array, not shape {column.shape}")
-        if column.dtype != np.dtype(dtype):
-            column = _convert_array(np, column, dtype, what)
-        column = np.ascontiguousarray(column)
-    if isinstance(column, str):
-        raise InvalidInputError(f"{what}: expected a column of numbers, not str")
-    if not _is_buffer(column):
-        if isinstance(column, Sequence):
-            return ("seq", column)
-        try:
-            return ("seq", list(column))
-        except TypeError:
-            raise InvalidInputError(f"{what}: expected a column of numbers, not {type(column).__name__}") from None
-    view = memoryview(column)
-    if view.ndim == 1 and view.c_contiguous and view.itemsize == size and view.format.lstrip("@=") in formats:
-        return ("buffer", column) if _native.BUFFER_PROTOCOL else ("raw", view.tobytes())
-    return ("seq", view.tolist())
-
-
-def _convert_array(np: Any, column: Any, dtype: str, what: str) -> Any:
-    """An array of another numeric dtype as `dtype` (a copy), refusing what would change values."""
-    if dtype == "float64":
-        if column.dtype.kind not in "fiub":
-            raise InvalidInputError(f"{what}: expected numbers, not an array of {column.dtype}")
-        return column.astype("float64")
-    if column.dtype.kind not in "iu":
-        raise InvalidInputError(f"{what}: expected integers, not an array of {column.dtype}")
-    info = np.iinfo(dtype)
-    if column.size and (column.min() < info.min or column.max() > info.max):
-        raise InvalidInputError(f"{what}: values outside the {dtype} range")
-    return column.astype(dtype)
-
-
-def _is_buffer(obj: Any) -> bool:
-    try:
-        memoryview(obj)
-    except TypeError:
-        return False
-    return True
 
 
 __all__ = ["HealthPolicy", "HealthState", "HealthReport", "Finding", "IngestReport"]

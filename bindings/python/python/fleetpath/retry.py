@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any, Dict, Mapping, Optional, Tuple
 
 from . import _native
-from ._convert import json_text, timestamp
 from ._records import Field, Record
 from .rollout import When
 
@@ -39,7 +38,7 @@ class RetryPolicy:
     __slots__ = ("_native",)
 
     def __init__(self, policy: Optional[Mapping[str, Any]] = None) -> None:
-        self._native = _native.RetryPolicy(json_text(policy, "retry policy"))
+        self._native = _native.RetryPolicy(policy)
 
     def delay_ms(self, device: str, attempt: int, previous_ms: int = 0) -> int:
         """The delay before retry `attempt` (from 1) of `device`, in milliseconds;
@@ -64,7 +63,7 @@ class RetryPolicy:
         >>> first.decision, second.to_dict()
         ('retry_at', {'decision': 'give_up', 'attempts': 2, 'since': '2026-11-23T08:00:00Z', 'reason': 'max_attempts'})
         """
-        next_state, decision = self._native.after_failure(device, timestamp(at, "at"), json_text(state, "retry state"))
+        next_state, decision = self._native.after_failure(device, at, state)
         return next_state, RetryDecision(decision)
 
     def to_dict(self) -> Dict[str, Any]:

@@ -6,7 +6,7 @@ import datetime as _dt
 from typing import Any, Dict, Mapping, Optional, Tuple, Union
 
 from . import _native
-from ._convert import document_text, json_text, parse_timestamp, timestamp
+from ._convert import parse_timestamp
 from ._records import Action, PrefetchPlan, RolloutPlan, Window
 from .fleet import Fleet
 from .graph import UpgradeGraph, VersionLike
@@ -33,7 +33,7 @@ def plan_rollout(
     ('press-2-03',)
     """
     return RolloutPlan(
-        _native.plan_rollout(graph._native, fleet._native, target, rollout_id, json_text(policy, "policy"))
+        _native.plan_rollout(graph, fleet, target, rollout_id, policy)
     )
 
 
@@ -65,14 +65,7 @@ def plan_prefetch(
     ()
     """
     return PrefetchPlan(
-        _native.plan_prefetch(
-            rollout._native,
-            graph._native,
-            json_text(availability, "availability"),
-            timestamp(at, "at"),
-            None if calendar is None else calendar._native,
-            json_text(policy, "prefetch policy"),
-        )
+        _native.plan_prefetch(rollout, graph, availability, at, calendar, policy)
     )
 
 
@@ -101,7 +94,7 @@ class Calendar:
         >>> Calendar.load(examples.SEED_CALENDAR).is_open("plant-a", "l", "early", "2026-11-23T23:00:00Z")
         True
         """
-        return cls(_native.Calendar.from_json(document_text(source, "calendar")))
+        return cls(_native.Calendar.load(source))
 
     def is_open(self, site: str, line: str, stage: str, at: When) -> bool:
         """Whether `line` at `site` is open for `stage` at `at` (an aware datetime).
@@ -113,9 +106,9 @@ class Calendar:
         False
         >>> cal.is_open("plant-a", "line-1", "canary", dt.datetime(2026, 11, 23, 8))
         Traceback (most recent call last):
-        fleetpath.errors.NaiveDatetimeError: at 2026-11-23T08:00:00 has no time zone: pass an aware datetime (datetime(..., tzinfo=ZoneInfo('Europe/Berlin')) or timezone.utc)
+        fleetpath.errors.NaiveDatetimeError: at: "2026-11-23T08:00:00" has no time zone (give an offset, `Z`, or an aware datetime)
         """
-        return self._native.is_open(site, line, stage, timestamp(at, "at"))
+        return self._native.is_open(site, line, stage, at)
 
     def next_window(self, site: str, line: str, stage: str, after: When) -> Optional[Tuple[_dt.datetime, _dt.datetime]]:
         """The open window containing `after`, or the next one: `(start, end)` aware UTC
@@ -126,7 +119,7 @@ class Calendar:
         >>> start.isoformat(), end.isoformat()
         ('2026-11-23T13:00:00+00:00', '2026-11-23T21:00:00+00:00')
         """
-        found = self._native.next_window(site, line, stage, timestamp(after, "after"))
+        found = self._native.next_window(site, line, stage, after)
         if found is None:
             return None
         window = Window(found)
@@ -171,7 +164,7 @@ class Rollout:
         >>> Rollout.new(plan_rollout(g, fleet, "6.15.008", "r-1"), fleet, g)
         Rollout(id='r-1', revision=0, status='not_started')
         """
-        return cls(_native.Rollout.new(plan.to_json(), fleet._native, graph._native, json_text(policy, "policy")))
+        return cls(_native.Rollout.new(plan, fleet, graph, policy))
 
     @classmethod
     def from_json(cls, text: Union[str, bytes]) -> "Rollout":
@@ -183,7 +176,7 @@ class Rollout:
         >>> Rollout.from_json(stored).revision
         0
         """
-        return cls(_native.Rollout.from_json(document_text(text, "rollout state")))
+        return cls(_native.Rollout.load(text))
 
     def to_json(self) -> str:
         """The state to store (DynamoDB, a file): `from_json` reads it back.
@@ -247,7 +240,7 @@ class Rollout:
         >>> actions[-1]
         Action(type='wait_until', at='2026-11-23T13:00:00Z', reason='canary window opens')
         """
-        state, actions = self._native.apply(json_text(event, "event"), None if calendar is None else calendar._native)
+        state, actions = self._native.apply(event, calendar)
         return Rollout(state), tuple(Action(a) for a in actions)
 
     def __repr__(self) -> str:

@@ -14,24 +14,11 @@ headers), and the rules are those of the Rust `fleetpath-aws` crate.
 
 from __future__ import annotations
 
-import json
 from typing import Any, Dict, Mapping, Optional
 
 from . import _native
-from ._convert import json_text, timestamp
 from ._records import Field, Record
 from .rollout import When
-
-# boto3's head_object keys, and the raw HTTP headers, for each field the rules read.
-_FIELDS = {
-    "storage_class": ("StorageClass", "x-amz-storage-class"),
-    "archive_status": ("ArchiveStatus", "x-amz-archive-status"),
-    "restore": ("Restore", "x-amz-restore"),
-    "content_length": ("ContentLength", "content-length"),
-    "checksum_sha256": ("ChecksumSHA256", "x-amz-checksum-sha256"),
-    "checksum_type": ("ChecksumType", "x-amz-checksum-type"),
-}
-
 
 class Observation(Record):
     """`availability` (`{"state": "available" | "archived" | "restoring" | "restored" |
@@ -59,18 +46,7 @@ def head_fields(response: Mapping[str, Any]) -> Dict[str, Any]:
     >>> s3.head_fields({"x-amz-restore": 'ongoing-request="true"'})
     {'restore': 'ongoing-request="true"'}
     """
-    headers = {k.lower(): v for k, v in response.get("ResponseMetadata", {}).get("HTTPHeaders", {}).items()}
-    raw = {k.lower(): v for k, v in response.items() if isinstance(k, str)}
-    fields: Dict[str, Any] = {}
-    for field, (sdk, header) in _FIELDS.items():
-        value = response.get(sdk, headers.get(header, raw.get(header)))
-        if value is not None:
-            fields[field] = int(value) if field == "content_length" else str(value)
-    meta = response.get("Metadata") or {}
-    sha = meta.get("sha256", headers.get("x-amz-meta-sha256", raw.get("x-amz-meta-sha256")))
-    if sha is not None:
-        fields["metadata_sha256"] = str(sha)
-    return fields
+    return dict(_native.head_fields(response))
 
 
 def observe_head(
@@ -92,22 +68,13 @@ def observe_head(
     >>> import fleetpath.s3 as s3
     >>> s3.observe_head({"StorageClass": "GLACIER_XL"}, now="2026-11-23T08:00:00Z")
     Traceback (most recent call last):
-    fleetpath.errors.BadHeaderError: unknown storage class "GLACIER_XL"
+    fleetpath.errors.BadHeaderError: HeadObject object: unknown storage class "GLACIER_XL"
     >>> s3.observe_head({"ContentLength": 9}, {"key": "fw.bin", "size": 10, "sha256": "0" * 64},
     ...                 now="2026-11-23T08:00:00Z")
     Traceback (most recent call last):
     fleetpath.errors.IntegrityMismatchError: object "fw.bin": size is 9 in S3 but 10 in the manifest
     """
-    return Observation(
-        _native.observe_head(
-            json.dumps(head_fields(response)),
-            timestamp(now, "now"),
-            json_text(artifact, "artifact"),
-            None if restore_since is None else timestamp(restore_since, "restore_since"),
-            tier,
-            json_text(restore_times, "restore_times"),
-        )
-    )
+    return Observation(_native.observe_head(response, now, artifact, restore_since, tier, restore_times))
 
 
 def restore_request(klass: str, tier: str = "standard", days: int = 7) -> Dict[str, Any]:
@@ -123,7 +90,7 @@ def restore_request(klass: str, tier: str = "standard", days: int = 7) -> Dict[s
     {'GlacierJobParameters': {'Tier': 'Standard'}}
     >>> s3.restore_request("deep_archive", "expedited")
     Traceback (most recent call last):
-    fleetpath.errors.TierUnavailableError: RestoreObject: DeepArchive has no Expedited restore
+    fleetpath.errors.TierUnavailableError: RestoreObject object: DeepArchive has no Expedited restore
     """
     return dict(_native.restore_request(klass, tier, days))
 
@@ -135,7 +102,7 @@ def missing() -> Dict[str, Any]:
     >>> s3.missing()
     {'state': 'missing'}
     """
-    return {"state": "missing"}
+    return dict(_native.missing())
 
 
 __all__ = ["Observation", "observe_head", "head_fields", "restore_request", "missing"]

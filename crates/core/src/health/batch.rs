@@ -56,7 +56,8 @@ pub struct SampleBatch {
     pub device: Vec<u32>,
     /// Per row, unix seconds.
     pub time: Vec<i64>,
-    /// Per metric, one value per row.
+    /// Per metric, one value per row (none: no metric columns).
+    #[serde(default)]
     pub metrics: BTreeMap<String, Column>,
     #[serde(skip)]
     index: FxHashMap<String, u32>,
@@ -75,6 +76,42 @@ impl PartialEq for SampleBatch {
 }
 
 impl SampleBatch {
+    /// The most rows a batch a host hands over column by column may hold (split bigger
+    /// batches; summaries merge). Bindings stop reading a column here, so an endless or
+    /// absurdly long iterable costs bounded work.
+    pub const MAX_ROWS: usize = 1 << 24;
+
+    /// The fields of the JSON form, in order.
+    pub const KEYS: [&'static str; 4] = ["devices", "device", "time", "metrics"];
+
+    /// Checks the keys of a batch given column by column (a binding's dict of arrays) as its
+    /// JSON form is checked: every key known; `devices`, `device` and `time` present.
+    ///
+    /// ```
+    /// use fleetpath::health::SampleBatch;
+    /// assert!(SampleBatch::check_keys(["devices", "device", "time"]).is_ok());
+    /// let err = SampleBatch::check_keys(["devices", "device", "time", "metricz"]).unwrap_err();
+    /// assert_eq!(err.to_string(), "invalid sample batch JSON (metricz): unknown field `metricz`, expected one of `devices`, `device`, `time`, `metrics`");
+    /// ```
+    ///
+    /// # Errors
+    /// [`HealthError::Json`] (code `invalid_json`), as reading the JSON form would give.
+    pub fn check_keys<'k>(keys: impl IntoIterator<Item = &'k str>) -> Result<(), HealthError> {
+        let error = |path: &str, message: String| crate::JsonError::at("sample batch", 0, 0, path, message).into();
+        let mut seen = [false; 4];
+        for key in keys {
+            let Some(i) = Self::KEYS.iter().position(|k| *k == key) else {
+                let expected = Self::KEYS.map(|k| format!("`{k}`")).join(", ");
+                return Err(error(key, format!("unknown field `{key}`, expected one of {expected}")));
+            };
+            seen[i] = true;
+        }
+        match seen[..3].iter().position(|s| !s) {
+            Some(i) => Err(error("", format!("missing field `{}`", Self::KEYS[i]))),
+            None => Ok(()),
+        }
+    }
+
     /// An empty batch with these metric columns.
     pub fn new(metrics: &[&str]) -> Self {
         Self { metrics: metrics.iter().map(|m| ((*m).to_owned(), Column::default())).collect(), ..Self::default() }

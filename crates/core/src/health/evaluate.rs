@@ -437,7 +437,16 @@ impl HealthState {
             )
         };
         let problems = (0..findings.len()).filter(|&i| findings[i].outcome != Outcome::Pass).collect();
-        Ok(HealthReport { status, summary, evaluated_at: now, observed_from, observed_hours, devices, findings, problems })
+        Ok(HealthReport {
+            status,
+            summary,
+            evaluated_at: now,
+            observed_from,
+            observed_hours,
+            devices,
+            findings,
+            problems,
+        })
     }
 }
 
