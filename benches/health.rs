@@ -10,7 +10,8 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use fleetpath::health::{CohortDevice, HealthPolicy, HealthState, MetricSpec, Moments, SampleBatch};
+use fleetpath::health::stats::Moments;
+use fleetpath::health::{CohortDevice, HealthPolicy, HealthState, MetricSpec, SampleBatch};
 use jiff::Timestamp;
 
 const DEVICES: usize = 340;

@@ -26,8 +26,9 @@ use std::process::ExitCode;
 use fleetpath::decision::{Decider, Decision, DecisionPolicy, DeviceRequest, HostAction};
 use fleetpath::prefetch::{PrefetchPolicy, plan_prefetch};
 use fleetpath::{
-    ArtifactStore, Availability, Calendar, DeviceOutcome, DeviceStatus, Event, Fleet, MemoryStore, RestoreTimes,
-    RetryState, Rollout, RolloutPolicy, RolloutStatus, StorageClass, UpgradeGraph, Version, plan_rollout,
+    ArtifactStore, Availability, Calendar, Event, Fleet, MemoryStore, RestoreTimes, RetryState, Rollout, RolloutPolicy,
+    StorageClass, UpgradeGraph, Version, plan_rollout, rollout::DeviceOutcome, rollout::DeviceStatus,
+    rollout::RolloutStatus,
 };
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};

@@ -17,8 +17,8 @@ use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 use fleetpath::{
-    Action, Calendar, DeviceOutcome, Event, Fleet, Rollout, RolloutPolicy, RolloutStatus, UpgradeGraph, Verdict,
-    Version, plan_rollout,
+    Action, Calendar, Event, Fleet, Rollout, RolloutPolicy, UpgradeGraph, Version, plan_rollout,
+    rollout::DeviceOutcome, rollout::RolloutStatus, rollout::Verdict,
 };
 use jiff::{SignedDuration, Timestamp, tz::TimeZone};
 
@@ -148,6 +148,7 @@ fn run() -> Result<(), String> {
                 Action::RollBack { devices } => println!("{}  roll back {} devices", local(at, &zone), devices.len()),
                 Action::Halt { reason } => println!("{}  halted: {reason:?}", local(at, &zone)),
                 Action::Notify { message } => println!("{}  {message}", local(at, &zone)),
+                other => println!("{}  {other:?}", local(at, &zone)),
             }
         }
         if matches!(state.status, RolloutStatus::Completed | RolloutStatus::Halted { .. }) {

@@ -37,9 +37,9 @@ use fleetpath::health::{CohortDevice, HealthPolicy, HealthState, HealthStatus};
 use fleetpath::prefetch::{PrefetchAction, PrefetchPolicy, plan_prefetch};
 use fleetpath::rollback::plan_rollback;
 use fleetpath::{
-    Action, ArtifactStore, Availability, Calendar, Device, DeviceOutcome, DeviceStatus, Event, Fleet, MemoryStore,
-    ReleaseStatus, RestoreTimes, RetryState, Rollout, RolloutPolicy, RolloutStatus, StagePhase, StorageClass,
-    UpgradeGraph, Version, plan_rollout,
+    Action, ArtifactStore, Availability, Calendar, Device, Event, Fleet, MemoryStore, RestoreTimes, RetryState,
+    Rollout, RolloutPolicy, StorageClass, UpgradeGraph, Version, graph::ReleaseStatus, plan_rollout,
+    rollout::DeviceOutcome, rollout::DeviceStatus, rollout::RolloutStatus, rollout::StagePhase,
 };
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
@@ -256,14 +256,15 @@ fn rollout(
                 }
                 Action::Halt { reason } => {
                     let why = match reason {
-                        fleetpath::HaltReason::Breach { stage, .. } => format!("health breach in {stage}"),
+                        fleetpath::rollout::HaltReason::Breach { stage, .. } => format!("health breach in {stage}"),
                         other => serde_json::to_string(other).unwrap_or_default(),
                     };
                     world.say(t, &format!("rollout HALTED ({why})"));
                 }
                 Action::Complete => world.say(t, "rollout complete"),
                 Action::Notify { message } => world.say(t, &format!("note: {message}")),
-                Action::RequestApproval { .. } | Action::Prefetch { .. } | Action::WaitUntil { .. } => {}
+                // Approvals, prefetch hints, waits, and actions of later versions: nothing to show.
+                _ => {}
             }
         }
         let rolled_back_done = matches!(state.status, RolloutStatus::Halted { .. })
@@ -339,7 +340,8 @@ fn rollout(
                     sim.next_ask = None;
                 }
                 Decision::Wait { until, .. } => sim.next_ask = until,
-                Decision::GiveUp { .. } | Decision::Blocked { .. } => sim.next_ask = None,
+                // Give-ups, blocked devices, and decisions of later versions: stop asking.
+                _ => sim.next_ask = None,
             }
         }
         if !told.is_empty() {

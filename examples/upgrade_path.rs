@@ -10,7 +10,7 @@
 
 use std::process::ExitCode;
 
-use fleetpath::{Constraints, Path, Severity, UpgradeGraph, Version};
+use fleetpath::{Constraints, Path, UpgradeGraph, Version, graph::Severity};
 
 const USAGE: &str = "usage: upgrade_path <manifest.json> <from> <to|latest> [--model M] [--allow-blocked] \
                      [--max-hops N] [--mermaid | --dot]";

@@ -38,9 +38,17 @@ pub(crate) fn text(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<String> {
         .map_err(|_| invalid_found(obj.py(), what, "a str", "a str with a lone surrogate".into()))
 }
 
+/// An optional argument (absent or `None`), converted by `convert` when given.
+pub(crate) fn opt<'py, T>(
+    obj: Option<&Bound<'py, PyAny>>,
+    convert: impl FnOnce(&Bound<'py, PyAny>) -> PyResult<T>,
+) -> PyResult<Option<T>> {
+    obj.filter(|o| !o.is_none()).map(convert).transpose()
+}
+
 /// An optional `str` (`None` passes).
 pub(crate) fn opt_text(obj: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<Option<String>> {
-    obj.filter(|o| !o.is_none()).map(|o| text(o, what)).transpose()
+    opt(obj, |o| text(o, what))
 }
 
 /// An integer that fits `T` (refusing `bool`, floats and out-of-range values).
@@ -56,11 +64,6 @@ pub(crate) fn int<T: for<'a, 'py> FromPyObject<'a, 'py>>(
         let repr = obj.repr().map_or_else(|_| "an integer".to_owned(), |r| r.to_string());
         invalid_found(obj.py(), what, range, repr)
     })
-}
-
-/// A `bool`.
-pub(crate) fn flag(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<bool> {
-    obj.cast::<PyBool>().map(pyo3::types::PyBoolMethods::is_true).map_err(|_| invalid(what, "True or False", obj))
 }
 
 /// A version: a `fleetpath.Version` or its text.
@@ -125,7 +128,7 @@ pub(crate) fn choice<T: Document>(obj: &Bound<'_, PyAny>, what: &str) -> PyResul
 
 /// An optional document (`None`: the default).
 pub(crate) fn opt_document<T: Document + Default>(obj: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<T> {
-    obj.filter(|o| !o.is_none()).map_or_else(|| Ok(T::default()), |o| document(o, what))
+    Ok(opt(obj, |o| document(o, what))?.unwrap_or_default())
 }
 
 /// A document's text or value.

@@ -4,11 +4,11 @@ use fleetpath::artifact::Observations;
 use fleetpath::decision::{Decider, Decision, DecisionPolicy, DeviceRequest};
 use pyo3::prelude::*;
 
-use crate::convert::{self, document, instant, opt_document, version};
+use crate::convert::{document, instant, opt, opt_document, version};
 use crate::errors::{core, guard, internal, to_py};
 use crate::fleet::fleet_of;
 use crate::graph::graph_of;
-use crate::rollout::{PyCalendar, PyRollout};
+use crate::rollout::{calendar_of, rollout_of};
 
 /// The update decision over a graph and, optionally, a target, a rollout with its calendar
 /// and observed availability (native half of `fleetpath.Decider`). Built once.
@@ -41,20 +41,16 @@ impl PyDecider {
             let graph = graph_of(graph)?;
             let policy: DecisionPolicy = opt_document(policy, "policy")?;
             let mut decider = Decider::new(&graph.get().inner, policy).map_err(|e| core(py, e))?;
-            if let Some(target) = target.filter(|t| !t.is_none()) {
-                decider = decider.with_target(&version(target, "target")?).map_err(|e| core(py, e))?;
+            if let Some(target) = opt(target, |t| version(t, "target"))? {
+                decider = decider.with_target(&target).map_err(|e| core(py, e))?;
             }
-            if let Some(rollout) = rollout.filter(|r| !r.is_none()) {
-                let rollout = convert::native::<PyRollout>(rollout, "rollout", "a Rollout")?;
-                let calendar = calendar
-                    .filter(|c| !c.is_none())
-                    .map(|c| convert::native::<PyCalendar>(c, "calendar", "a Calendar"))
-                    .transpose()?;
+            if let Some(rollout) = opt(rollout, rollout_of)? {
+                let calendar = calendar_of(calendar)?;
                 let calendar = calendar.as_ref().map(|c| &c.get().inner);
                 decider = decider.with_rollout(rollout.get().inner.clone(), calendar).map_err(|e| core(py, e))?;
             }
-            if let Some(availability) = availability.filter(|a| !a.is_none()) {
-                decider = decider.with_availability(document::<Observations>(availability, "availability")?);
+            if let Some(availability) = opt(availability, |a| document::<Observations>(a, "availability"))? {
+                decider = decider.with_availability(availability);
             }
             Ok(Self { inner: decider })
         })

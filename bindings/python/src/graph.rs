@@ -4,7 +4,7 @@
 use fleetpath::{Constraints, Path, RouteTable, UpgradeGraph};
 use pyo3::prelude::*;
 
-use crate::convert::{self, document, flag, int, opt_text, version};
+use crate::convert::{self, document, opt_document, opt_text, version};
 use crate::errors::{core, guard, to_py};
 use crate::version::PyVersion;
 
@@ -19,20 +19,8 @@ pub(crate) fn graph_of<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyGr
     convert::native::<PyGraph>(obj, "graph", "an UpgradeGraph")
 }
 
-fn constraints(
-    model: Option<&Bound<'_, PyAny>>,
-    allow_blocked: Option<&Bound<'_, PyAny>>,
-    max_hops: Option<&Bound<'_, PyAny>>,
-) -> PyResult<Constraints> {
-    Ok(Constraints {
-        model: opt_text(model, "model")?,
-        allow_blocked: allow_blocked.map_or(Ok(false), |b| flag(b, "allow_blocked"))?,
-        max_hops: max_hops.filter(|m| !m.is_none()).map(|m| int(m, "max_hops", "0 to 4294967295")).transpose()?,
-    })
-}
-
 fn highlight(path: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Path>> {
-    path.filter(|p| !p.is_none()).map(|p| document::<Path>(p, "path")).transpose()
+    convert::opt(path, |p| document::<Path>(p, "path"))
 }
 
 #[pymethods]
@@ -72,37 +60,33 @@ impl PyGraph {
     }
 
     /// The fewest-hop path as a dict (`hops`, each with its release and artifact).
-    #[pyo3(signature = (from_, to, model=None, allow_blocked=None, max_hops=None))]
+    #[pyo3(signature = (from_, to, constraints=None))]
     fn resolve<'py>(
         &self,
         py: Python<'py>,
         from_: &Bound<'py, PyAny>,
         to: &Bound<'py, PyAny>,
-        model: Option<&Bound<'py, PyAny>>,
-        allow_blocked: Option<&Bound<'py, PyAny>>,
-        max_hops: Option<&Bound<'py, PyAny>>,
+        constraints: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         guard(py, || {
             let (from, to) = (version(from_, "from_")?, version(to, "to")?);
-            let path = self.inner.resolve(&from, &to, &constraints(model, allow_blocked, max_hops)?);
+            let path = self.inner.resolve(&from, &to, &opt_document::<Constraints>(constraints, "constraints")?);
             to_py(py, &path.map_err(|e| core(py, e))?)
         })
     }
 
     /// The first hop of `resolve`'s path, or `None` when `from_` is `to`.
-    #[pyo3(signature = (from_, to, model=None, allow_blocked=None, max_hops=None))]
+    #[pyo3(signature = (from_, to, constraints=None))]
     fn next_hop<'py>(
         &self,
         py: Python<'py>,
         from_: &Bound<'py, PyAny>,
         to: &Bound<'py, PyAny>,
-        model: Option<&Bound<'py, PyAny>>,
-        allow_blocked: Option<&Bound<'py, PyAny>>,
-        max_hops: Option<&Bound<'py, PyAny>>,
+        constraints: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Option<Bound<'py, PyAny>>> {
         guard(py, || {
             let (from, to) = (version(from_, "from_")?, version(to, "to")?);
-            let hop = self.inner.next_hop(&from, &to, &constraints(model, allow_blocked, max_hops)?);
+            let hop = self.inner.next_hop(&from, &to, &opt_document::<Constraints>(constraints, "constraints")?);
             hop.map_err(|e| core(py, e))?.map(|h| to_py(py, &h)).transpose()
         })
     }
@@ -124,17 +108,16 @@ impl PyGraph {
     }
 
     /// The next hop toward `to` from every release, in one search.
-    #[pyo3(signature = (to, model=None, allow_blocked=None, max_hops=None))]
+    #[pyo3(signature = (to, constraints=None))]
     fn route_table(
         &self,
         py: Python<'_>,
         to: &Bound<'_, PyAny>,
-        model: Option<&Bound<'_, PyAny>>,
-        allow_blocked: Option<&Bound<'_, PyAny>>,
-        max_hops: Option<&Bound<'_, PyAny>>,
+        constraints: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<PyRouteTable> {
         guard(py, || {
-            let table = self.inner.route_table(&version(to, "to")?, &constraints(model, allow_blocked, max_hops)?);
+            let table =
+                self.inner.route_table(&version(to, "to")?, &opt_document::<Constraints>(constraints, "constraints")?);
             table.map(|inner| PyRouteTable { inner }).map_err(|e| core(py, e))
         })
     }

@@ -358,10 +358,8 @@ impl PyHealthState {
 
 /// A health policy argument: `HealthPolicy`, its native half, or `None` (the seed's).
 fn policy_of(obj: Option<&Bound<'_, PyAny>>) -> PyResult<HealthPolicy> {
-    match obj.filter(|p| !p.is_none()) {
-        None => Ok(HealthPolicy::default()),
-        Some(p) => Ok(convert::native::<PyHealthPolicy>(p, "policy", "a HealthPolicy")?.get().inner.clone()),
-    }
+    let policy = convert::opt(obj, |p| convert::native::<PyHealthPolicy>(p, "policy", "a HealthPolicy"))?;
+    Ok(policy.map_or_else(HealthPolicy::default, |p| p.get().inner.clone()))
 }
 
 /// The rollout event (`health_verdict`) of a report for `stage`, as a dict.

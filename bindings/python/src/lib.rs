@@ -18,43 +18,55 @@ mod version;
 
 use pyo3::prelude::*;
 
-/// Every core error code, grouped by module, and `fleetpath-aws`'s S3 codes (`fleetpath.ERROR_CODES`).
-fn error_codes() -> Vec<(&'static str, Vec<&'static str>)> {
-    let core = fleetpath::ERROR_CODES.iter().map(|(module, codes)| (*module, codes.to_vec()));
-    core.chain(std::iter::once(("s3", fleetpath_aws::S3Error::CODES.to_vec()))).collect()
-}
-
 /// Panics on purpose, to test that a panic reaches Python as `FleetpathError` (`internal`).
 #[pyfunction]
 fn _panic_for_tests(py: Python<'_>) -> PyResult<()> {
     errors::guard(py, || -> PyResult<()> { panic!("deliberate test panic") })
 }
 
+/// The native half of the `fleetpath` package.
 #[pymodule]
-fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
-    m.add("ERROR_CODES", error_codes())?;
-    m.add("DECISION_REASONS", fleetpath::decision::reasons())?;
-    m.add_class::<version::PyVersion>()?;
-    m.add_class::<version::PyVersionRange>()?;
-    m.add_class::<graph::PyGraph>()?;
-    m.add_class::<graph::PyRouteTable>()?;
-    m.add_class::<fleet::PyFleet>()?;
-    m.add_class::<rollout::PyCalendar>()?;
-    m.add_class::<rollout::PyRollout>()?;
-    m.add_class::<decision::PyDecider>()?;
-    m.add_class::<retry::PyRetryPolicy>()?;
-    m.add("BUFFER_PROTOCOL", health::BUFFER_PROTOCOL)?;
-    m.add_class::<health::PyHealthPolicy>()?;
-    m.add_class::<health::PyHealthState>()?;
-    m.add_function(wrap_pyfunction!(health::health_event, m)?)?;
-    m.add_function(wrap_pyfunction!(health::_column_address, m)?)?;
-    m.add_function(wrap_pyfunction!(s3::observe_head, m)?)?;
-    m.add_function(wrap_pyfunction!(s3::head_fields, m)?)?;
-    m.add_function(wrap_pyfunction!(s3::missing, m)?)?;
-    m.add_function(wrap_pyfunction!(s3::restore_request, m)?)?;
-    m.add_function(wrap_pyfunction!(rollout::py_plan_prefetch, m)?)?;
-    m.add_function(wrap_pyfunction!(rollout::py_plan_rollout, m)?)?;
-    m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;
-    Ok(())
+mod _native {
+    use pyo3::prelude::*;
+
+    #[pymodule_export]
+    use super::_panic_for_tests;
+    #[pymodule_export]
+    use crate::decision::PyDecider;
+    #[pymodule_export]
+    use crate::fleet::PyFleet;
+    #[pymodule_export]
+    use crate::graph::{PyGraph, PyRouteTable};
+    #[pymodule_export]
+    use crate::health::{_column_address, PyHealthPolicy, PyHealthState, health_event};
+    #[pymodule_export]
+    use crate::retry::PyRetryPolicy;
+    #[pymodule_export]
+    use crate::rollout::{PyCalendar, PyRollout, py_plan_prefetch, py_plan_rollout};
+    #[pymodule_export]
+    use crate::s3::{head_fields, missing, observe_head, restore_request};
+    #[pymodule_export]
+    use crate::version::{PyVersion, PyVersionRange};
+
+    /// Whether columns can be read in place through the buffer protocol (stable ABI ≥ 3.11).
+    #[pymodule_export]
+    const BUFFER_PROTOCOL: bool = crate::health::BUFFER_PROTOCOL;
+
+    /// The package's version.
+    #[pymodule_export]
+    #[allow(non_upper_case_globals)]
+    const __version__: &str = env!("CARGO_PKG_VERSION");
+
+    /// Every error code, by module: the core's, then `fleetpath-aws`'s (`s3`).
+    #[pyfunction]
+    fn error_codes() -> Vec<(&'static str, Vec<&'static str>)> {
+        let s3 = ("s3", fleetpath_aws::S3Error::CODES);
+        fleetpath::ERROR_CODES.iter().chain([&s3]).map(|(module, codes)| (*module, codes.to_vec())).collect()
+    }
+
+    /// Every reason a decision can give.
+    #[pyfunction]
+    fn decision_reasons() -> Vec<&'static str> {
+        fleetpath::decision::reasons()
+    }
 }

@@ -14,8 +14,13 @@ use crate::fleet::fleet_of;
 use crate::graph::graph_of;
 
 /// A calendar argument (`None` passes).
-fn calendar_of<'py>(obj: Option<&Bound<'py, PyAny>>) -> PyResult<Option<Bound<'py, PyCalendar>>> {
-    obj.filter(|c| !c.is_none()).map(|c| convert::native::<PyCalendar>(c, "calendar", "a Calendar")).transpose()
+pub(crate) fn calendar_of<'py>(obj: Option<&Bound<'py, PyAny>>) -> PyResult<Option<Bound<'py, PyCalendar>>> {
+    convert::opt(obj, |c| convert::native::<PyCalendar>(c, "calendar", "a Calendar"))
+}
+
+/// A rollout argument: `fleetpath.Rollout` or its native half.
+pub(crate) fn rollout_of<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyRollout>> {
+    convert::native::<PyRollout>(obj, "rollout", "a Rollout")
 }
 
 /// Plans the stages of a rollout of `target` over `fleet` (a dict of the plan).
@@ -52,7 +57,7 @@ pub(crate) fn py_plan_prefetch<'py>(
     policy: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     guard(py, || {
-        let rollout = convert::native::<PyRollout>(rollout, "rollout", "a Rollout")?;
+        let rollout = rollout_of(rollout)?;
         let graph = graph_of(graph)?;
         let observed: Observations = document(availability, "availability")?;
         let policy: PrefetchPolicy = opt_document(policy, "policy")?;

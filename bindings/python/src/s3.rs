@@ -6,7 +6,7 @@ use fleetpath::{Artifact, Availability, RestoreTier, RestoreTimes, StorageClass}
 use fleetpath_aws::{HeadFields, RestoreRequest};
 use pyo3::prelude::*;
 
-use crate::convert::{Source, choice, document, instant, int, opt_document, source};
+use crate::convert::{Source, choice, document, instant, int, opt, opt_document, source};
 use crate::errors::{core, guard, s3, to_py};
 
 /// A `HEAD` response (boto3's `head_object` dict, or raw HTTP headers) as JSON.
@@ -40,11 +40,9 @@ pub(crate) fn observe_head<'py>(
     guard(py, || {
         let fields = HeadFields::from_response(&response(head)?).map_err(|e| s3(py, &e))?;
         let now = instant(now, "now")?;
-        let since = restore_since.filter(|s| !s.is_none()).map(|s| instant(s, "restore_since")).transpose()?;
-        let artifact: Option<Artifact> =
-            artifact.filter(|a| !a.is_none()).map(|a| document(a, "artifact")).transpose()?;
-        let tier: RestoreTier =
-            tier.filter(|t| !t.is_none()).map_or(Ok(RestoreTier::Standard), |t| choice(t, "tier"))?;
+        let since = opt(restore_since, |s| instant(s, "restore_since"))?;
+        let artifact: Option<Artifact> = opt(artifact, |a| document(a, "artifact"))?;
+        let tier: RestoreTier = opt(tier, |t| choice(t, "tier"))?.unwrap_or(RestoreTier::Standard);
         let times: RestoreTimes = opt_document(restore_times, "restore_times")?;
         let key = artifact.as_ref().map_or("", |a| a.key.as_str());
         let observed = fields.observe(key, artifact.as_ref(), since.unwrap_or(now), tier, &times);
@@ -69,9 +67,8 @@ pub(crate) fn restore_request<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     guard(py, || {
         let class: StorageClass = choice(storage_class, "storage_class")?;
-        let tier: RestoreTier =
-            tier.filter(|t| !t.is_none()).map_or(Ok(RestoreTier::Standard), |t| choice(t, "tier"))?;
-        let days = days.filter(|d| !d.is_none()).map_or(Ok(7), |d| int(d, "days", "0 to 4294967295"))?;
+        let tier: RestoreTier = opt(tier, |t| choice(t, "tier"))?.unwrap_or(RestoreTier::Standard);
+        let days = opt(days, |d| int(d, "days", "0 to 4294967295"))?.unwrap_or(7);
         to_py(py, &RestoreRequest::new(class, tier, days).map_err(|e| s3(py, &e))?)
     })
 }

@@ -11,7 +11,7 @@ input; one subclass per error code, named after it (`no_path` -> NoPathError).
 import sys
 from pathlib import Path
 
-from fleetpath import _native
+import fleetpath
 
 # Modules whose errors mean "the input was wrong" (also ValueError).
 INPUT_MODULES = {"json", "input", "version", "graph", "fleet", "rollout", "schedule", "health", "decision"}
@@ -23,7 +23,7 @@ def class_name(code: str) -> str:
 
 def render() -> str:
     modules: dict = {}
-    for module, codes in _native.ERROR_CODES:
+    for module, codes in fleetpath.ERROR_CODES:
         for code in codes:
             modules.setdefault(code, []).append(module)
     lines = [

@@ -130,6 +130,7 @@ fn show(availability: &Availability) -> String {
         Availability::Restoring { class, ready_by, .. } => format!("restoring ({class:?}), ready by {ready_by}"),
         Availability::Restored { class, until } => format!("restored ({class:?}) until {until}"),
         Availability::Missing => "MISSING".to_owned(),
+        other => format!("{other:?}"),
     }
 }
 

@@ -249,7 +249,7 @@ impl StoreError for S3Error {
     }
 }
 
-impl StoreError for fleetpath::MemoryStoreError {
+impl StoreError for fleetpath::artifact::MemoryStoreError {
     fn code(&self) -> &'static str {
         match self {
             Self::NoSuchKey { .. } => "no_such_key",

@@ -89,6 +89,8 @@ impl Task {
         match action {
             HostAction::RequestRestore { key, tier, days, .. } => Self::restore(key.clone(), *tier, *days),
             HostAction::CheckAvailability { key } | HostAction::ReportMissing { key } => Self::check(key.clone()),
+            // An action this version does not know: observe the object.
+            other => Self::check(other.key().to_owned()),
         }
     }
 }
@@ -171,7 +173,6 @@ where
     };
     match (task.kind, seen) {
         (_, Availability::Missing) => Outcome::Missing,
-        (TaskKind::Check, availability) => Outcome::Observed { availability },
         (TaskKind::Restore { .. }, availability @ Availability::Restoring { .. }) => {
             Outcome::AlreadyRestoring { availability }
         }
@@ -184,6 +185,8 @@ where
                 Err(err) => failed(&err),
             }
         }
+        // A check, or a state this version does not know: report it, restore nothing.
+        (_, availability) => Outcome::Observed { availability },
     }
 }
 

@@ -6,7 +6,9 @@ use std::time::{Duration, SystemTime};
 
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::types::{ChecksumMode, GlacierJobParameters, RestoreRequest, Tier};
-use fleetpath::{Artifact, ArtifactStore, Availability, PresignedUrl, RestoreTier, StorageClass, UpgradeGraph};
+use fleetpath::{
+    Artifact, ArtifactStore, Availability, RestoreTier, StorageClass, UpgradeGraph, artifact::PresignedUrl,
+};
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
@@ -317,6 +319,8 @@ impl S3ArtifactStore {
                 self.send_restore(key, class, tier, days).await?;
                 self.observe_key(key).await
             }
+            // A state this version does not know: never restore on a guess.
+            other => Ok(other),
         }
     }
 

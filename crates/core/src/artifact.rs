@@ -28,6 +28,7 @@ use serde::{Deserialize, Serialize};
 /// Where an object is stored (S3 storage classes; Intelligent-Tiering's archive tiers apart).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum StorageClass {
     /// S3 Standard (and Reduced Redundancy, Express One Zone): downloadable.
     Standard,
@@ -75,6 +76,7 @@ pub enum RestoreTier {
 /// What a host observed about an artifact.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Availability {
     /// Downloadable now (and for as long as lifecycle rules leave it).
     Available {
@@ -190,6 +192,9 @@ pub struct PresignedUrl {
     pub expires_at: Timestamp,
 }
 
+/// The longest lifetime of an S3 presigned URL signed with `SigV4` (7 days), in seconds.
+pub const MAX_URL_LIFETIME_SECONDS: u32 = 7 * 24 * 3600;
+
 /// What a host observed about each artifact: object key to availability (see
 /// [`Decider::with_availability`](crate::decision::Decider::with_availability)).
 pub type Observations = std::collections::BTreeMap<String, Availability>;
@@ -240,7 +245,7 @@ pub trait LocalArtifactStore {
     async fn request_restore(&self, key: &str, tier: RestoreTier, days: u32) -> Result<Availability, Self::Error>;
 
     /// A download URL for the object that works for `lifetime_seconds` (at most
-    /// [`MAX_URL_LIFETIME_SECONDS`](crate::decision::MAX_URL_LIFETIME_SECONDS)).
+    /// [`MAX_URL_LIFETIME_SECONDS`]).
     async fn presign(&self, key: &str, lifetime_seconds: u32) -> Result<PresignedUrl, Self::Error>;
 }
 
@@ -410,7 +415,7 @@ impl ArtifactStore for MemoryStore {
         let inner = self.lock();
         let now = Self::now(&inner);
         let not = |problem: String| Err(MemoryStoreError::NotDownloadable { key: key.to_owned(), problem });
-        let result = if lifetime_seconds == 0 || lifetime_seconds > crate::decision::MAX_URL_LIFETIME_SECONDS {
+        let result = if lifetime_seconds == 0 || lifetime_seconds > MAX_URL_LIFETIME_SECONDS {
             not(format!("URL lifetime {lifetime_seconds} s is outside 1 to 604800"))
         } else {
             match inner.objects.get(key) {
@@ -428,6 +433,12 @@ impl ArtifactStore for MemoryStore {
     }
 }
 
+crate::document::documents! {
+    Observations => "availability";
+    StorageClass => "storage class";
+    RestoreTier => "restore tier";
+    RestoreTimes => "restore times";
+}
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -76,8 +76,7 @@ use crate::rollout::{DeviceState, DeviceStatus, Rollout, RolloutStatus, StagePha
 use crate::schedule::Calendar;
 use crate::version::Version;
 
-/// The longest lifetime of an S3 presigned URL signed with `SigV4` (7 days), in seconds.
-pub const MAX_URL_LIFETIME_SECONDS: u32 = 7 * 24 * 3600;
+pub use crate::artifact::MAX_URL_LIFETIME_SECONDS;
 
 /// One device's question: "I run this; what now?"
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -367,6 +366,7 @@ pub enum BlockReason {
 /// What the host must do for a device to be served later.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum HostAction {
     /// Request a restore of the artifact from cold storage.
     RequestRestore {
@@ -394,6 +394,13 @@ pub enum HostAction {
 }
 
 impl HostAction {
+    /// The object key the action is about.
+    pub fn key(&self) -> &str {
+        match self {
+            Self::RequestRestore { key, .. } | Self::CheckAvailability { key } | Self::ReportMissing { key } => key,
+        }
+    }
+
     /// `request_restore`, `check_availability` or `report_missing`.
     pub fn code(&self) -> &'static str {
         match self {
@@ -407,6 +414,7 @@ impl HostAction {
 /// What a device should do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "decision", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Decision {
     /// Nothing to install.
     UpToDate {
@@ -485,6 +493,15 @@ pub enum StepReason {
     PartialRollback,
 }
 
+/// Every reason [`Decision::reason`] can return, by decision kind (what bindings list).
+pub const REASONS_BY_KIND: &[(&str, &[&str])] = &[
+    ("up_to_date", UpToDateReason::CODES),
+    ("wait", WaitReason::CODES),
+    ("download_or_roll_back", StepReason::CODES),
+    ("retry_after_or_give_up", RetryReason::CODES),
+    ("blocked", BlockReason::CODES),
+];
+
 /// Every reason [`Decision::reason`] can return, grouped by decision kind.
 ///
 /// ```
@@ -492,7 +509,7 @@ pub enum StepReason {
 /// assert!(reasons.contains(&"artifact_archived") && reasons.contains(&"next_hop"));
 /// ```
 pub fn reasons() -> Vec<&'static str> {
-    [UpToDateReason::CODES, WaitReason::CODES, StepReason::CODES, RetryReason::CODES, BlockReason::CODES].concat()
+    REASONS_BY_KIND.iter().flat_map(|(_, codes)| codes.iter().copied()).collect()
 }
 
 impl Decision {
@@ -977,4 +994,8 @@ impl<'a> Memo<'a> {
             .entry((site, device.line.as_str(), k, at))
             .or_insert_with(|| calendar.next_window(site, &device.line, stage, at).ok().flatten().map(|w| w.start))
     }
+}
+
+crate::document::documents! {
+    DecisionPolicy => "decision policy", DecisionPolicy::validate;
 }

@@ -141,67 +141,39 @@ pub trait Document: Sized {
 /// `Type => "name", check` where `check(&value)` returns `Result<_, E: Into<crate::Error>>`.
 macro_rules! documents {
     ($($ty:ty => $name:literal $(, $check:expr)?;)*) => {$(
-        impl Document for $ty {
+        impl $crate::Document for $ty {
             const NAME: &'static str = $name;
-            fn from_json(text: &str) -> Result<Self, crate::Error> {
-                let value: Self = from_str($name, text)?;
+            fn from_json(text: &str) -> Result<Self, $crate::Error> {
+                let value: Self = $crate::document::from_str($name, text)?;
                 $(($check)(&value)?;)?
                 Ok(value)
             }
-            fn from_value(value: serde_json::Value) -> Result<Self, crate::Error> {
-                let value: Self = from_value($name, value)?;
+            fn from_value(value: serde_json::Value) -> Result<Self, $crate::Error> {
+                let value: Self = $crate::document::from_value($name, value)?;
                 $(($check)(&value)?;)?
                 Ok(value)
             }
         }
     )*};
 }
+pub(crate) use documents;
 
 /// Implements [`Document`] for types whose own `from_json` and `from_value` read and check
 /// them (with their module's error).
 macro_rules! checked_documents {
     ($($ty:ty => $name:literal;)*) => {$(
-        impl Document for $ty {
+        impl $crate::Document for $ty {
             const NAME: &'static str = $name;
-            fn from_json(text: &str) -> Result<Self, crate::Error> {
+            fn from_json(text: &str) -> Result<Self, $crate::Error> {
                 Ok(<$ty>::from_json(text)?)
             }
-            fn from_value(value: serde_json::Value) -> Result<Self, crate::Error> {
+            fn from_value(value: serde_json::Value) -> Result<Self, $crate::Error> {
                 Ok(<$ty>::from_value(value)?)
             }
         }
     )*};
 }
-
-checked_documents! {
-    crate::Manifest => "manifest";
-    crate::UpgradeGraph => "manifest";
-    crate::Fleet => "fleet";
-    crate::Calendar => "calendar";
-    crate::health::HealthPolicy => "health policy";
-    crate::health::HealthState => "health state";
-    crate::health::SampleBatch => "sample batch";
-}
-
-documents! {
-    crate::decision::DecisionPolicy => "decision policy", crate::decision::DecisionPolicy::validate;
-    crate::RolloutPolicy => "rollout policy", crate::RolloutPolicy::validate;
-    crate::Rollout => "rollout state", crate::Rollout::check_state;
-    crate::artifact::Observations => "availability";
-    crate::Artifact => "artifact";
-    crate::StorageClass => "storage class";
-    crate::RestoreTier => "restore tier";
-    crate::RestoreTimes => "restore times";
-    crate::Constraints => "constraints";
-    crate::Path => "path";
-    crate::RetryPolicy => "retry policy";
-    crate::RetryState => "retry state";
-    crate::RolloutPlan => "rollout plan";
-    crate::Event => "rollout event";
-    crate::prefetch::PrefetchPolicy => "prefetch policy";
-    crate::health::HealthReport => "health report";
-    Vec<crate::health::CohortDevice> => "health devices";
-}
+pub(crate) use checked_documents;
 
 /// An argument a host passed that is not of the form an operation takes, or a time that
 /// cannot be read. These are what a binding reports for input that never became a

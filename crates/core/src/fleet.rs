@@ -522,3 +522,7 @@ fn csv_message(e: &csv::Error) -> String {
         _ => e.to_string(),
     }
 }
+
+crate::document::checked_documents! {
+    Fleet => "fleet";
+}

@@ -80,26 +80,14 @@ pub mod version;
 pub use fleetpath_macros::Codes;
 
 pub use artifact::{
-    ArtifactStore, Availability, LocalArtifactStore, MemoryStore, MemoryStoreError, PresignedUrl, RestoreTier,
-    RestoreTimes, StorageClass,
+    ArtifactStore, Availability, LocalArtifactStore, MemoryStore, RestoreTier, RestoreTimes, StorageClass,
 };
 pub use document::{Document, InputError, JsonError};
 pub use fleet::{Device, Fleet, FleetError};
-pub use graph::{
-    Artifact, Constraints, DowngradeSpec, EdgeRef, EdgeSpec, GraphError, Hop, Labels, LintCode, LintFinding, Manifest,
-    NoPathReason, Path, Release, ReleaseSpec, ReleaseStatus, ResolveError, Role, RouteEntry, RouteTable, Severity,
-    Subject, UpgradeGraph,
-};
-pub use retry::{GiveUpReason, Jitter, RetryDecision, RetryPolicy, RetryState};
-pub use rollout::{
-    AbortRule, Excluded, PlanError, PlannedDevice, RolloutPlan, RolloutPolicy, StagePlan, StagePolicy, plan_rollout,
-    selection_key,
-};
-pub use rollout::{
-    Action, DeviceOutcome, DeviceState, DeviceStatus, Event, HaltReason, RollbackTarget, Rollout, RolloutError,
-    RolloutStatus, StagePhase, StageState, Verdict,
-};
-pub use schedule::{Calendar, CalendarSpec, ScheduleError, Window};
+pub use graph::{Artifact, Constraints, GraphError, Hop, Manifest, Path, ResolveError, RouteTable, UpgradeGraph};
+pub use retry::{RetryPolicy, RetryState};
+pub use rollout::{Action, Event, PlanError, Rollout, RolloutError, RolloutPlan, RolloutPolicy, plan_rollout};
+pub use schedule::{Calendar, ScheduleError};
 pub use version::{Version, VersionError, VersionRange};
 
 /// Any fleetpath error. Bindings convert this one type: [`Error::code`] is the stable code,

@@ -344,3 +344,7 @@ fn window_start(calendar: Option<&Calendar>, stage: &crate::rollout::StageState,
         .min()
         .unwrap_or(earliest)
 }
+
+crate::document::documents! {
+    PrefetchPolicy => "prefetch policy";
+}

@@ -180,6 +180,10 @@ impl RetryPolicy {
     }
 }
 
+crate::document::documents! {
+    RetryPolicy => "retry policy";
+    RetryState => "retry state";
+}
 #[cfg(test)]
 mod tests {
     use super::*;

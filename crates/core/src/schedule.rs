@@ -539,3 +539,7 @@ fn subtract(intervals: Vec<(Timestamp, Timestamp)>, exclusions: &[&Exclusion]) -
     }
     out
 }
+
+crate::document::checked_documents! {
+    Calendar => "calendar";
+}

@@ -9,7 +9,9 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
-use fleetpath::{Availability, LocalArtifactStore, MemoryStore, PresignedUrl, RestoreTier, RestoreTimes, StorageClass};
+use fleetpath::{
+    Availability, LocalArtifactStore, MemoryStore, RestoreTier, RestoreTimes, StorageClass, artifact::PresignedUrl,
+};
 use jiff::Timestamp;
 
 /// A promise: pending until the event loop settles it.

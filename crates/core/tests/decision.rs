@@ -7,8 +7,8 @@ use fleetpath::decision::{Decider, Decision, DecisionPolicy, DeviceRequest, Host
 use fleetpath::prefetch::{PrefetchAction, PrefetchPolicy, Purpose, plan_prefetch};
 use fleetpath::rollback::{RollbackOutcome, plan_rollback, rollback_route};
 use fleetpath::{
-    Availability, Calendar, DeviceOutcome, DeviceStatus, Event, Fleet, Rollout, RolloutPolicy, StorageClass,
-    UpgradeGraph, Verdict, Version, plan_rollout,
+    Availability, Calendar, Event, Fleet, Rollout, RolloutPolicy, StorageClass, UpgradeGraph, Version, plan_rollout,
+    rollout::DeviceOutcome, rollout::DeviceStatus, rollout::Verdict,
 };
 use jiff::Timestamp;
 
@@ -173,7 +173,7 @@ fn artifact_gating_outcomes() {
     let worn = fleetpath::RetryState { attempts: 11, first_failure_at: Some(since), last_delay_ms: 0 };
     let d = decide(&seen, worn);
     assert_eq!((d.kind(), d.reason()), ("give_up", "artifact_missing"));
-    assert!(matches!(d, Decision::GiveUp { attempts: 12, limit: fleetpath::GiveUpReason::MaxAttempts, .. }));
+    assert!(matches!(d, Decision::GiveUp { attempts: 12, limit: fleetpath::retry::GiveUpReason::MaxAttempts, .. }));
     assert_eq!(retry.attempts, 1);
 
     seen.remove(KEY_BRIDGE);

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use fleetpath::decision::{Decider, Decision, DecisionPolicy, DeviceRequest};
 use fleetpath::{
-    Artifact, Availability, Constraints, DowngradeSpec, EdgeSpec, Jitter, Manifest, ReleaseSpec, ReleaseStatus,
-    RetryPolicy, RetryState, StorageClass, UpgradeGraph, Version,
+    Artifact, Availability, Constraints, Manifest, RetryPolicy, RetryState, StorageClass, UpgradeGraph, Version,
+    graph::DowngradeSpec, graph::EdgeSpec, graph::ReleaseSpec, graph::ReleaseStatus, retry::Jitter,
 };
 use jiff::{SignedDuration, Timestamp};
 use proptest::prelude::*;
@@ -64,7 +64,7 @@ impl Case {
                     2 => Some(vec!["a".to_owned()]),
                     _ => Some(vec!["a".to_owned(), "b".to_owned()]),
                 },
-                labels: fleetpath::Labels::new(),
+                labels: fleetpath::graph::Labels::new(),
                 status: if self.blocked[i] { ReleaseStatus::Blocked } else { ReleaseStatus::Active },
                 reason: self.blocked[i].then(|| "recalled".to_owned()),
                 barrier: false,

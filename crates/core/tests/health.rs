@@ -7,7 +7,7 @@ use fleetpath::health::{
     Change, CohortDevice, HealthPolicy, HealthReport, HealthState, HealthStatus, InconclusiveReason, MetricKind,
     MetricSpec, Outcome, Rule, SampleBatch, Scope, ScopeKind, Statistic,
 };
-use fleetpath::{Event, Verdict};
+use fleetpath::{Event, rollout::Verdict};
 use jiff::Timestamp;
 
 const T0: i64 = 1_795_000_000; // the update, unix seconds

@@ -4,7 +4,8 @@
 
 #![allow(clippy::cast_precision_loss, clippy::float_cmp, clippy::cast_possible_truncation)]
 
-use fleetpath::health::{CohortDevice, HealthPolicy, HealthState, MetricSummary, SampleBatch, ScopeKind, Trend};
+use fleetpath::health::stats::Trend;
+use fleetpath::health::{CohortDevice, HealthPolicy, HealthState, MetricSummary, SampleBatch, ScopeKind};
 use jiff::Timestamp;
 use proptest::prelude::*;
 

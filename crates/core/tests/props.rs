@@ -6,7 +6,8 @@ use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::hash::{BuildHasher, RandomState};
 
 use fleetpath::{
-    Constraints, Device, EdgeSpec, Fleet, Manifest, ReleaseSpec, ReleaseStatus, UpgradeGraph, Version, VersionRange,
+    Constraints, Device, Fleet, Manifest, UpgradeGraph, Version, VersionRange, graph::EdgeSpec, graph::ReleaseSpec,
+    graph::ReleaseStatus,
 };
 use proptest::prelude::*;
 
@@ -239,7 +240,7 @@ impl Spec {
             .map(|&i| ReleaseSpec {
                 version: spelled(i, self.spell_release[i]),
                 models: self.models[i].as_ref().map(|ms| ms.iter().map(|m| (*m).to_owned()).collect()),
-                labels: fleetpath::Labels::default(),
+                labels: fleetpath::graph::Labels::default(),
                 status: self.status[i],
                 reason: (self.status[i] == ReleaseStatus::Blocked).then(|| format!("recall {i}")),
                 barrier: self.barrier[i],
@@ -535,8 +536,8 @@ proptest! {
                 .into_iter()
                 .map(|f| {
                     let subject = match f.subject {
-                        fleetpath::Subject::Edge { index } => format!("edge {}", order[index]),
-                        fleetpath::Subject::Release { version } => format!("release {}", node_of(&Version::parse(&version).unwrap())),
+                        fleetpath::graph::Subject::Edge { index } => format!("edge {}", order[index]),
+                        fleetpath::graph::Subject::Release { version } => format!("release {}", node_of(&Version::parse(&version).unwrap())),
                         other => format!("{other:?}"),
                     };
                     (f.code, subject)
@@ -657,10 +658,10 @@ fn policy_strategy() -> impl Strategy<Value = fleetpath::RolloutPolicy> {
             |(stages,)| {
                 // Shares in thousandths, scaled down so that they add up to at most 1.
                 let total: u32 = stages.iter().map(|s| s.0).sum::<u32>().max(1000);
-                let mut out: Vec<fleetpath::StagePolicy> = stages
+                let mut out: Vec<fleetpath::rollout::StagePolicy> = stages
                     .iter()
                     .enumerate()
-                    .map(|(k, &(share, min_per_line, max_devices))| fleetpath::StagePolicy {
+                    .map(|(k, &(share, min_per_line, max_devices))| fleetpath::rollout::StagePolicy {
                         name: format!("s{k}"),
                         share: Some(f64::from(share) / f64::from(total)),
                         min_per_line,
@@ -669,7 +670,7 @@ fn policy_strategy() -> impl Strategy<Value = fleetpath::RolloutPolicy> {
                         approval: false,
                     })
                     .collect();
-                out.push(fleetpath::StagePolicy {
+                out.push(fleetpath::rollout::StagePolicy {
                     name: "rest".into(),
                     share: None,
                     min_per_line: 0,
@@ -876,7 +877,7 @@ proptest! {
         approvals in prop::collection::vec(prop::bool::weighted(0.3), 3),
         steps in prop::collection::vec(step(), 1..120),
     ) {
-        use fleetpath::{Action, DeviceOutcome, DeviceStatus, Event, Rollout, RolloutStatus, Verdict};
+        use fleetpath::{Action, rollout::DeviceOutcome, rollout::DeviceStatus, Event, Rollout, rollout::RolloutStatus, rollout::Verdict};
         let graph = seed_graph();
         let mut policy = fleetpath::RolloutPolicy::default();
         for (k, stage) in policy.stages.iter_mut().enumerate() {
@@ -1013,7 +1014,7 @@ proptest! {
             Event::Tick { at },
             Event::Start { at },
             Event::Approve { at, stage: "early".into() },
-            Event::DeviceReported { at, device: "a".into(), outcome: fleetpath::DeviceOutcome::TimedOut },
+            Event::DeviceReported { at, device: "a".into(), outcome: fleetpath::rollout::DeviceOutcome::TimedOut },
         ][event].clone();
         let _ = edited.apply(&event, None);
     }
@@ -1026,7 +1027,7 @@ proptest! {
     fn backoff_delays_stay_in_bounds(
         base in 1u32..120,
         extra in 0u32..7200,
-        jitter in prop_oneof![Just(fleetpath::Jitter::Full), Just(fleetpath::Jitter::Decorrelated), Just(fleetpath::Jitter::None)],
+        jitter in prop_oneof![Just(fleetpath::retry::Jitter::Full), Just(fleetpath::retry::Jitter::Decorrelated), Just(fleetpath::retry::Jitter::None)],
         seed in any::<u64>(),
         device in "[a-z0-9-]{1,12}",
     ) {
@@ -1037,9 +1038,9 @@ proptest! {
             let delay = policy.delay_ms(&device, attempt, previous);
             let exponential = base_ms.saturating_mul(1u64 << (attempt - 1).min(62)).min(cap_ms);
             match jitter {
-                fleetpath::Jitter::Full => prop_assert!((1..=exponential).contains(&delay), "{delay} vs {exponential}"),
-                fleetpath::Jitter::Decorrelated => prop_assert!((base_ms..=cap_ms).contains(&delay), "{delay}"),
-                fleetpath::Jitter::None => prop_assert_eq!(delay, exponential),
+                fleetpath::retry::Jitter::Full => prop_assert!((1..=exponential).contains(&delay), "{delay} vs {exponential}"),
+                fleetpath::retry::Jitter::Decorrelated => prop_assert!((base_ms..=cap_ms).contains(&delay), "{delay}"),
+                fleetpath::retry::Jitter::None => prop_assert_eq!(delay, exponential),
             }
             // Deterministic: the same inputs, the same delay.
             prop_assert_eq!(delay, policy.delay_ms(&device, attempt, previous));
@@ -1050,7 +1051,7 @@ proptest! {
 
 #[test]
 fn backoff_is_non_decreasing_in_expectation() {
-    for jitter in [fleetpath::Jitter::Full, fleetpath::Jitter::Decorrelated] {
+    for jitter in [fleetpath::retry::Jitter::Full, fleetpath::retry::Jitter::Decorrelated] {
         let policy = fleetpath::RetryPolicy { jitter, ..fleetpath::RetryPolicy::default() };
         // Mean delay of attempt n over 2000 devices, following each device's own history.
         let mut previous = vec![0u64; 2000];

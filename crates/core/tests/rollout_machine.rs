@@ -1,8 +1,9 @@
 //! The rollout state machine, scenario by scenario.
 
 use fleetpath::{
-    Action, Calendar, DeviceOutcome, DeviceStatus, Event, Fleet, HaltReason, Rollout, RolloutPolicy, RolloutStatus,
-    StagePhase, UpgradeGraph, Verdict, Version, plan_rollout,
+    Action, Calendar, Event, Fleet, Rollout, RolloutPolicy, UpgradeGraph, Version, plan_rollout,
+    rollout::DeviceOutcome, rollout::DeviceStatus, rollout::HaltReason, rollout::RolloutStatus, rollout::StagePhase,
+    rollout::Verdict,
 };
 use std::fmt::Write as _;
 
@@ -225,7 +226,7 @@ fn multi_hop_devices_get_their_next_hop() {
 #[test]
 fn the_abort_rule_and_timeouts() {
     let policy = RolloutPolicy {
-        abort: Some(fleetpath::AbortRule { min_finished: 2, max_failure_share: 0.3 }),
+        abort: Some(fleetpath::rollout::AbortRule { min_finished: 2, max_failure_share: 0.3 }),
         ..RolloutPolicy::default()
     };
     let t0 = t("2026-11-23T08:00:00Z");

@@ -359,7 +359,7 @@ fn every_code_has_a_vector() {
 
     let mut lint_seen = std::collections::BTreeSet::new();
     collect_codes(&load("lint.json"), &mut lint_seen);
-    for code in fleetpath::LintCode::ALL {
+    for code in fleetpath::graph::LintCode::ALL {
         assert!(lint_seen.contains(code.as_str()), "lint code {code} has no vector");
     }
 }
@@ -586,7 +586,7 @@ fn selection_keys_are_xxh3_and_pinned() {
     assert_eq!(xxh3_64(b""), 0x2D06_8005_38D3_94C2);
     for case in load("rollouts.json")["selection_keys"].as_array().unwrap() {
         let (rollout, device) = (str_of(case, "rollout_id"), str_of(case, "device_id"));
-        let key = fleetpath::selection_key(rollout, device);
+        let key = fleetpath::rollout::selection_key(rollout, device);
         assert_eq!(key, xxh3_64_with_seed(device.as_bytes(), xxh3_64(rollout.as_bytes())));
         assert_eq!(format!("{key:016x}"), str_of(case, "key"), "{rollout} / {device}");
     }

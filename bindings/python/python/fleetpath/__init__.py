@@ -12,7 +12,13 @@ fleets, in Python (the Rust core, through pyo3).
 True
 """
 
-from ._native import BUFFER_PROTOCOL, DECISION_REASONS, ERROR_CODES, Version, VersionRange, __version__
+from typing import List, Tuple
+
+from . import _native
+from ._native import BUFFER_PROTOCOL, Version, VersionRange, __version__
+
+ERROR_CODES: List[Tuple[str, List[str]]] = _native.error_codes()
+DECISION_REASONS: List[str] = _native.decision_reasons()
 from ._records import (
     Action,
     Decision,

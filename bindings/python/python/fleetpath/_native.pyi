@@ -1,202 +1,436 @@
-"""Type stubs of the pyo3 module (checked against it by mypy.stubtest in CI). Arguments are
-`Any`: the native module converts every input itself and refuses what does not fit with a
-`FleetpathError` (the typed signatures are the wrappers')."""
+"""
+The native half of the `fleetpath` package.
+"""
 
-from typing import Any, Dict, List, Optional, Tuple, final
+from typing import Any, Final, final
 
-_Json = Dict[str, Any]
+__all__ = ["BUFFER_PROTOCOL", "__version__", "Calendar", "Decider", "Fleet", "HealthPolicy", "HealthState", "RetryPolicy", "Rollout", "RouteTable", "UpgradeGraph", "Version", "VersionRange", "_column_address", "_panic_for_tests", "decision_reasons", "error_codes", "head_fields", "health_event", "missing", "observe_head", "plan_prefetch", "plan_rollout", "restore_request"]
 
-__version__: str
-__all__ = [
-    "BUFFER_PROTOCOL",
-    "Calendar",
-    "DECISION_REASONS",
-    "Decider",
-    "ERROR_CODES",
-    "Fleet",
-    "HealthPolicy",
-    "HealthState",
-    "RetryPolicy",
-    "Rollout",
-    "RouteTable",
-    "UpgradeGraph",
-    "Version",
-    "VersionRange",
-    "__version__",
-    "_column_address",
-    "_panic_for_tests",
-    "head_fields",
-    "health_event",
-    "missing",
-    "observe_head",
-    "plan_prefetch",
-    "plan_rollout",
-    "restore_request",
-]
-ERROR_CODES: List[Tuple[str, List[str]]]
-DECISION_REASONS: List[str]
-BUFFER_PROTOCOL: bool
+BUFFER_PROTOCOL: Final[bool]
+"""
+Whether columns can be read in place through the buffer protocol (stable ABI ≥ 3.11).
+"""
 
-@final
-class Version:
-    def __new__(cls, text: Any) -> "Version": ...
-    @property
-    def components(self) -> List[int]: ...
-    @property
-    def prerelease(self) -> str: ...
-    @property
-    def build(self) -> str: ...
-    @property
-    def is_prerelease(self) -> bool: ...
-    def normalized(self) -> str: ...
-    def to_semver(self) -> str: ...
-    def __hash__(self) -> int: ...
-    def __lt__(self, value: "Version", /) -> bool: ...
-    def __le__(self, value: "Version", /) -> bool: ...
-    def __gt__(self, value: "Version", /) -> bool: ...
-    def __ge__(self, value: "Version", /) -> bool: ...
-    def __reduce__(self) -> Tuple[Any, Tuple[str]]: ...
-
-@final
-class VersionRange:
-    def __new__(cls, text: Any) -> "VersionRange": ...
-    def matches(self, version: Any) -> bool: ...
-    def __contains__(self, key: Any, /) -> bool: ...
-    def __hash__(self) -> int: ...
-
-@final
-class UpgradeGraph:
-    @staticmethod
-    def load(source: Any) -> "UpgradeGraph": ...
-    @property
-    def name(self) -> Optional[str]: ...
-    def releases(self) -> List[_Json]: ...
-    def release(self, version_: Any) -> Optional[_Json]: ...
-    def models(self) -> List[str]: ...
-    def latest_for(self, model: Any) -> Optional[Version]: ...
-    def resolve(
-        self, from_: Any, to: Any, model: Any = None, allow_blocked: Any = None, max_hops: Any = None
-    ) -> _Json: ...
-    def next_hop(
-        self, from_: Any, to: Any, model: Any = None, allow_blocked: Any = None, max_hops: Any = None
-    ) -> Optional[_Json]: ...
-    def rollback_route(self, from_: Any, to: Any, model: Any = None) -> _Json: ...
-    def route_table(self, to: Any, model: Any = None, allow_blocked: Any = None, max_hops: Any = None) -> "RouteTable": ...
-    def lint(self) -> List[_Json]: ...
-    def to_dot(self, path: Any = None) -> str: ...
-    def to_mermaid(self, path: Any = None) -> str: ...
-    def to_json(self) -> str: ...
-    def __len__(self) -> int: ...
-
-@final
-class RouteTable:
-    @property
-    def target(self) -> Version: ...
-    def next_hop(self, from_: Any) -> Optional[_Json]: ...
-    def resolve(self, from_: Any) -> _Json: ...
-    def hops(self, from_: Any) -> Optional[int]: ...
-    def entries(self) -> List[_Json]: ...
-
-@final
-class Fleet:
-    @staticmethod
-    def from_csv(csv: Any) -> "Fleet": ...
-    @staticmethod
-    def load(source_: Any) -> "Fleet": ...
-    def devices(self) -> List[_Json]: ...
-    def get(self, id: Any) -> Optional[_Json]: ...
-    def origin(self, id: Any) -> Optional[str]: ...
-    def lines(self) -> List[Tuple[str, int]]: ...
-    def check_against(self, graph: Any) -> None: ...
-    def to_csv(self) -> str: ...
-    def to_json(self) -> str: ...
-    def __len__(self) -> int: ...
+__version__: Final[str]
+"""
+The package's version.
+"""
 
 @final
 class Calendar:
+    """
+    Shift and maintenance calendars per site (native half of `fleetpath.Calendar`).
+    """
+    def is_open(self, /, site: Any, line: Any, stage: Any, at: Any) -> bool:
+        """
+        Whether `line` at `site` is open for `stage` at `at`.
+        """
     @staticmethod
-    def load(source: Any) -> "Calendar": ...
-    def is_open(self, site: Any, line: Any, stage: Any, at: Any) -> bool: ...
-    def next_window(self, site: Any, line: Any, stage: Any, after: Any) -> Optional[_Json]: ...
-    def to_json(self) -> str: ...
-
-@final
-class Rollout:
-    @staticmethod
-    def new(plan: Any, fleet: Any, graph: Any, policy: Any = None) -> "Rollout": ...
-    @staticmethod
-    def load(state: Any) -> "Rollout": ...
-    def to_json(self) -> str: ...
-    def to_dict(self) -> _Json: ...
-    @property
-    def revision(self) -> int: ...
-    @property
-    def id(self) -> str: ...
-    def apply(self, event: Any, calendar: Any = None) -> Tuple["Rollout", List[_Json]]: ...
+    def load(source: Any) -> Calendar:
+        """
+        A calendar document: JSON text, bytes, a path or the objects.
+        """
+    def next_window(self, /, site: Any, line: Any, stage: Any, after: Any) -> Any | None:
+        """
+        The window containing `after`, or the next one: `{"start", "end"}` in UTC, or `None`.
+        """
+    def to_json(self, /) -> str:
+        """
+        The calendar document as JSON.
+        """
 
 @final
 class Decider:
-    def __new__(
-        cls,
-        graph: Any,
-        policy: Any = None,
-        target: Any = None,
-        rollout: Any = None,
-        calendar: Any = None,
-        availability: Any = None,
-    ) -> "Decider": ...
-    def decide(self, request: Any) -> Tuple[str, _Json]: ...
-    def decide_all(self, requests: Any) -> str: ...
-    def decide_fleet(self, fleet: Any, at: Any) -> str: ...
+    """
+    The update decision over a graph and, optionally, a target, a rollout with its calendar
+    and observed availability (native half of `fleetpath.Decider`). Built once.
+    """
+    def __new__(cls, /, graph: Any, policy: Any | None = None, target: Any | None = None, rollout: Any | None = None, calendar: Any | None = None, availability: Any | None = None) -> Decider: ...
+    def decide(self, /, request: Any) -> tuple[str, Any]:
+        """
+        One request's decision: `(reason, dict)`.
+        """
+    def decide_all(self, /, requests: Any) -> str:
+        """
+        Many requests (a list): the same answers as one `decide` each, as [`batch_json`].
+        """
+    def decide_fleet(self, /, fleet: Any, at: Any) -> str:
+        """
+        Every device of `fleet` asking at `at`, in fleet order, as [`batch_json`].
+        """
 
-def plan_rollout(graph: Any, fleet: Any, target: Any, rollout_id: Any, policy: Any = None) -> _Json: ...
-def plan_prefetch(
-    rollout: Any, graph: Any, availability: Any, at: Any, calendar: Any = None, policy: Any = None
-) -> _Json: ...
-def _panic_for_tests() -> None: ...
+@final
+class Fleet:
+    """
+    Devices, their models, lines, sites and versions (native half of `fleetpath.Fleet`).
+    """
+    def __len__(self, /) -> int: ...
+    def check_against(self, /, graph: Any) -> None: ...
+    def devices(self, /) -> Any: ...
+    @staticmethod
+    def from_csv(csv: Any) -> Fleet:
+        """
+        A plant's CSV export (text, bytes or a path).
+        """
+    def get(self, /, id: Any) -> Any | None: ...
+    def lines(self, /) -> list[tuple[str, int]]: ...
+    @staticmethod
+    def load(source_: Any) -> Fleet:
+        """
+        A fleet: CSV or JSON text (`{"devices": […]}`), bytes, a path, the JSON's objects or
+        a list of device dicts.
+        """
+    def origin(self, /, id: Any) -> str | None: ...
+    def to_csv(self, /) -> str: ...
+    def to_json(self, /) -> str: ...
 
 @final
 class HealthPolicy:
+    """
+    A health policy (native half of `fleetpath.HealthPolicy`).
+    """
     @staticmethod
-    def default() -> "HealthPolicy": ...
+    def default() -> HealthPolicy:
+        """
+        The seed's defaults.
+        """
     @staticmethod
-    def load(source: Any) -> "HealthPolicy": ...
-    def to_json(self) -> str: ...
-    def to_dict(self) -> _Json: ...
+    def load(source: Any) -> HealthPolicy:
+        """
+        A policy document (JSON text, bytes, a path or the objects), validated.
+        """
+    def to_dict(self, /) -> Any: ...
+    def to_json(self, /) -> str:
+        """
+        The policy with every default filled in, as JSON.
+        """
 
 @final
 class HealthState:
-    def __new__(cls, policy: Any = None) -> "HealthState": ...
+    """
+    Followed devices' summaries (native half of `fleetpath.HealthState`).
+    """
+    def __len__(self, /) -> int: ...
+    def __new__(cls, /, policy: Any | None = None) -> HealthState: ...
+    def add_device(self, /, id: Any, line: Any, updated_at: Any) -> None:
+        """
+        Starts following a device updated at `updated_at`.
+        """
+    def add_devices(self, /, devices: Any) -> None:
+        """
+        [`add_device`](Self::add_device) for each `{"id", "line", "updated_at"}`.
+        """
+    def devices(self, /) -> Any:
+        """
+        The followed devices' summaries, by id (the JSON form).
+        """
+    def evaluate(self, /, policy: Any | None = None, now: Any | None = None) -> tuple[Any, str]:
+        """
+        Evaluates under `policy` at `now`: `(report dict, report text)`.
+        """
+    def ingest(self, /, batch: Any) -> Any:
+        """
+        Ingests a batch: a dict of columns (lists, numpy arrays, buffers), or the JSON form
+        (text, bytes, a path).
+        """
     @staticmethod
-    def load(source: Any) -> "HealthState": ...
-    def to_json(self) -> str: ...
-    def to_dict(self) -> _Json: ...
-    def add_device(self, id: Any, line: Any, updated_at: Any) -> None: ...
-    def add_devices(self, devices: Any) -> None: ...
-    def devices(self) -> Dict[str, _Json]: ...
-    def metrics(self) -> List[_Json]: ...
-    def __len__(self) -> int: ...
-    def ingest(self, batch: Any) -> _Json: ...
-    def merge(self, other: Any) -> None: ...
-    def evaluate(self, policy: Any = None, now: Any = None) -> Tuple[_Json, str]: ...
-
-def health_event(report: Any, stage: Any) -> _Json: ...
-def _column_address(column: Any) -> int: ...
-def head_fields(head: Any) -> _Json: ...
-def observe_head(
-    head: Any,
-    now: Any,
-    artifact: Any = None,
-    restore_since: Any = None,
-    tier: Any = None,
-    restore_times: Any = None,
-) -> _Json: ...
-def missing() -> _Json: ...
-def restore_request(storage_class: Any, tier: Any = None, days: Any = None) -> _Json: ...
+    def load(source: Any) -> HealthState:
+        """
+        A stored state (its JSON: text, bytes, a path or the objects).
+        """
+    def merge(self, /, other: Any) -> None:
+        """
+        Merges another state's summaries into this one.
+        """
+    def metrics(self, /) -> Any:
+        """
+        The metrics it summarises, built-in and the policy's.
+        """
+    def to_dict(self, /) -> Any: ...
+    def to_json(self, /) -> str: ...
 
 @final
 class RetryPolicy:
-    def __new__(cls, policy: Any = None) -> "RetryPolicy": ...
-    def delay_ms(self, device: Any, attempt: Any, previous_ms: Any) -> int: ...
-    def after_failure(self, device: Any, at: Any, state: Any = None) -> Tuple[_Json, _Json]: ...
-    def to_json(self) -> str: ...
+    """
+    A retry policy (native half of `fleetpath.RetryPolicy`).
+    """
+    def __new__(cls, /, policy: Any | None = None) -> RetryPolicy: ...
+    def after_failure(self, /, device: Any, at: Any, state: Any | None = None) -> tuple[Any, Any]:
+        """
+        After a failed attempt at `at`: the next state and the decision (retry at, or give up).
+        """
+    def delay_ms(self, /, device: Any, attempt: Any, previous_ms: Any) -> int:
+        """
+        The delay before attempt `attempt` (from 1) of `device`, in milliseconds.
+        """
+    def to_json(self, /) -> str: ...
+
+@final
+class Rollout:
+    """
+    A rollout's state (native half of `fleetpath.Rollout`).
+    """
+    def apply(self, /, event: Any, calendar: Any | None = None) -> tuple[Rollout, Any]:
+        """
+        Applies an event: the new state and the actions, as dicts.
+        """
+    @property
+    def id(self, /) -> str: ...
+    @staticmethod
+    def load(state: Any) -> Rollout:
+        """
+        A stored state: JSON text, bytes or the objects.
+        """
+    @staticmethod
+    def new(plan: Any, fleet: Any, graph: Any, policy: Any | None = None) -> Rollout:
+        """
+        A new rollout (revision 0) from a plan.
+        """
+    @property
+    def revision(self, /) -> int: ...
+    def to_dict(self, /) -> Any:
+        """
+        The state as Python objects (the JSON form).
+        """
+    def to_json(self, /) -> str: ...
+
+@final
+class RouteTable:
+    """
+    The next hop from every release toward one target (native half of `fleetpath.RouteTable`).
+    """
+    def entries(self, /) -> Any:
+        """
+        Every release that reaches the target: `from`, `next`, `hops`.
+        """
+    def hops(self, /, from_: Any) -> int | None:
+        """
+        Hops from `from_` to the target, or `None` when it cannot get there.
+        """
+    def next_hop(self, /, from_: Any) -> Any | None:
+        """
+        The next hop from `from_`, or `None` at the target.
+        """
+    def resolve(self, /, from_: Any) -> Any:
+        """
+        The whole path from `from_`.
+        """
+    @property
+    def target(self, /) -> Version: ...
+
+@final
+class UpgradeGraph:
+    """
+    The upgrade graph of a manifest (native half of `fleetpath.UpgradeGraph`).
+    """
+    def __len__(self, /) -> int: ...
+    def latest_for(self, /, model: Any) -> Version | None:
+        """
+        The newest active, non-pre-release release for `model`.
+        """
+    def lint(self, /) -> Any:
+        """
+        Lint findings (code, severity, subject, message), in a stable order.
+        """
+    @staticmethod
+    def load(source: Any) -> UpgradeGraph:
+        """
+        Loads and validates a manifest: JSON text, bytes, a path or the document's objects.
+        """
+    def models(self, /) -> list[str]:
+        """
+        Every hardware model the graph names, sorted.
+        """
+    @property
+    def name(self, /) -> str | None: ...
+    def next_hop(self, /, from_: Any, to: Any, constraints: Any | None = None) -> Any | None:
+        """
+        The first hop of `resolve`'s path, or `None` when `from_` is `to`.
+        """
+    def release(self, /, version_: Any) -> Any | None:
+        """
+        The release of `version`, or `None`.
+        """
+    def releases(self, /) -> Any:
+        """
+        Every release, oldest first, as dicts (the manifest's fields, `version` as written).
+        """
+    def resolve(self, /, from_: Any, to: Any, constraints: Any | None = None) -> Any:
+        """
+        The fewest-hop path as a dict (`hops`, each with its release and artifact).
+        """
+    def rollback_route(self, /, from_: Any, to: Any, model: Any | None = None) -> Any:
+        """
+        The route back from `from_` to `to` over declared downgrades (a rollback).
+        """
+    def route_table(self, /, to: Any, constraints: Any | None = None) -> RouteTable:
+        """
+        The next hop toward `to` from every release, in one search.
+        """
+    def to_dot(self, /, path: Any | None = None) -> str:
+        """
+        Graphviz DOT, with `path` highlighted.
+        """
+    def to_json(self, /) -> str:
+        """
+        The manifest document as JSON.
+        """
+    def to_mermaid(self, /, path: Any | None = None) -> str:
+        """
+        Mermaid, with `path` highlighted.
+        """
+
+@final
+class Version:
+    """
+    A vendor firmware version: `6.15.008`, `V1.04`, `0.48.0.34`, `7.6.0-build3401`.
+    Compared numerically (`6.15.008 == 6.15.8 < 6.15.10`); `str()` keeps the spelling.
+
+    >>> from fleetpath import Version
+    >>> Version("v6.15.008") == Version("6.15.8") < Version("6.15.10"), str(Version("v6.15.008"))
+    (True, 'v6.15.008')
+    >>> Version("6.15.0-rc.1") < Version("6.15.0")
+    True
+    """
+    def __eq__(self, other: object, /) -> Any: ...
+    def __ge__(self, other: object, /) -> Any: ...
+    def __gt__(self, other: object, /) -> Any: ...
+    def __hash__(self, /) -> int: ...
+    def __le__(self, other: object, /) -> Any: ...
+    def __lt__(self, other: object, /) -> Any: ...
+    def __ne__(self, other: object, /) -> Any: ...
+    def __new__(cls, /, text: Any) -> Version: ...
+    def __reduce__(self, /) -> tuple[Any, tuple[str]]: ...
+    def __repr__(self, /) -> str: ...
+    def __str__(self, /) -> str: ...
+    @property
+    def build(self, /) -> str:
+        """
+        The build metadata (`"b42"`), or `""`.
+
+        >>> Version("6.15.0+b42").build
+        'b42'
+        """
+    @property
+    def components(self, /) -> list[int]:
+        """
+        The numeric components (`[6, 15, 8]`).
+
+        >>> Version("0.48.0.34").components
+        [0, 48, 0, 34]
+        """
+    @property
+    def is_prerelease(self, /) -> bool:
+        """
+        Whether it is a pre-release.
+
+        >>> Version("6.15.0-rc.1").is_prerelease
+        True
+        """
+    def normalized(self, /) -> str:
+        """
+        The canonical spelling (no prefix, no leading zeros).
+
+        >>> Version("V01.04").normalized()
+        '1.4'
+        """
+    @property
+    def prerelease(self, /) -> str:
+        """
+        The pre-release part (`"rc.1"`), or `""`.
+
+        >>> Version("6.15.0-rc.1").prerelease, Version("6.15.0").prerelease
+        ('rc.1', '')
+        """
+    def to_semver(self, /) -> str:
+        """
+        The `semver` form, where one exists (three components at most).
+
+        >>> Version("v5.6").to_semver()
+        '5.6.0'
+        >>> Version("0.48.0.34").to_semver()
+        Traceback (most recent call last):
+        fleetpath.errors.NotSemverError: version "0.48.0.34" has more than three significant components and is not semver
+        """
+
+@final
+class VersionRange:
+    """
+    A version range: `>=5.0, <5.6.30`, `5.6.*`, `^6`, `~5.6`, `5.6.* || ^6`.
+
+    >>> from fleetpath import VersionRange
+    >>> r = VersionRange(">=5.0, <5.6.30")
+    >>> r.matches("5.6.14"), "5.6.30" in r, "v5.06.029" in r
+    (True, False, True)
+    """
+    def __contains__(self, version: Any, /) -> bool: ...
+    def __eq__(self, other: object, /) -> bool: ...
+    def __hash__(self, /) -> int: ...
+    def __new__(cls, /, text: Any) -> VersionRange: ...
+    def __repr__(self, /) -> str: ...
+    def __str__(self, /) -> str: ...
+    def matches(self, /, version: Any) -> bool:
+        """
+        Whether `version` (a `Version` or a string) is in the range.
+
+        >>> VersionRange("5.6.*").matches(Version("5.6.30")), VersionRange("^6").matches("5.6.30")
+        (True, False)
+        """
+
+def _column_address(column: Any) -> int:
+    """
+    Where a values column would be read from (tests: proves buffers are read in place).
+    """
+
+def _panic_for_tests() -> None:
+    """
+    Panics on purpose, to test that a panic reaches Python as `FleetpathError` (`internal`).
+    """
+
+def decision_reasons() -> list[str]:
+    """
+    Every reason a decision can give.
+    """
+
+def error_codes() -> list[tuple[str, list[str]]]:
+    """
+    Every error code, by module: the core's, then `fleetpath-aws`'s (`s3`).
+    """
+
+def head_fields(head: Any) -> Any:
+    """
+    The fields the rules read, from a `HEAD` response.
+    """
+
+def health_event(report: Any, stage: Any) -> Any:
+    """
+    The rollout event (`health_verdict`) of a report for `stage`, as a dict.
+    """
+
+def missing() -> Any:
+    """
+    The availability of an object S3 answered 404 for.
+    """
+
+def observe_head(head: Any, now: Any, artifact: Any | None = None, restore_since: Any | None = None, tier: Any | None = None, restore_times: Any | None = None) -> Any:
+    """
+    Availability (and, given the manifest's artifact, integrity) from a `HEAD` response:
+    `{"availability": …, "integrity": … | None}`. A running restore began at `restore_since`
+    (the host's record of its request), else at `now`.
+    """
+
+def plan_prefetch(rollout: Any, graph: Any, availability: Any, at: Any, calendar: Any | None = None, policy: Any | None = None) -> Any:
+    """
+    The prefetch plan of a rollout: which archived artifacts to restore, at which tier and by
+    when, so each is ready when its stage's window opens (a dict of the plan).
+    """
+
+def plan_rollout(graph: Any, fleet: Any, target: Any, rollout_id: Any, policy: Any | None = None) -> Any:
+    """
+    Plans the stages of a rollout of `target` over `fleet` (a dict of the plan).
+    """
+
+def restore_request(storage_class: Any, tier: Any | None = None, days: Any | None = None) -> Any:
+    """
+    boto3's `RestoreRequest` for an object of `storage_class` at `tier`.
+    """

@@ -12,6 +12,8 @@ devices on two production lines, and a plant calendar with three shifts.
 from __future__ import annotations
 
 import copy
+import importlib.resources
+import json
 from typing import Any, Dict, Tuple
 
 from .fleet import Fleet
@@ -19,50 +21,16 @@ from .graph import UpgradeGraph
 from .health import HealthPolicy, HealthState
 from .rollout import Calendar
 
-SEED_MANIFEST: Dict[str, Any] = {
-    "format_version": 1,
-    "name": "ip-alarm-module",
-    "releases": [
-        {"version": "5.6.14", "models": ["IPM-1"], "labels": {"protocol": "turn"},
-         "artifact": {"key": "firmware/ip-module/5.6.14.bin", "sha256": "1" * 64, "size": 1835008}},
-        {"version": "5.6.30", "models": ["IPM-1"], "labels": {"protocol": "turn+mqtt"}, "barrier": True,
-         "artifact": {"key": "firmware/ip-module/5.6.30.bin", "sha256": "5" * 64, "size": 1871872}},
-        {"version": "6.15.008", "models": ["IPM-1"], "labels": {"protocol": "mqtt"},
-         "artifact": {"key": "firmware/ip-module/6.15.008.bin", "sha256": "6" * 64, "size": 2097152}},
-    ],
-    "edges": [
-        {"from_range": "<5.6.30", "to": "5.6.30"},
-        {"from": "5.6.30", "to": "6.15.008"},
-        {"from": "5.6.14", "to": "6.15.008", "blocked": "the direct jump from TURN firmware bricks the module"},
-    ],
-    "downgrades": [{"from": "6.15.008", "to": "5.6.30"}],
-}
 
-SEED_FLEET_CSV = """id,model,line,site,version
-press-1-01,IPM-1,line-1,plant-a,5.6.14
-press-1-02,IPM-1,line-1,plant-a,5.6.14
-press-1-03,IPM-1,line-1,plant-a,5.6.30
-press-2-01,IPM-1,line-2,plant-a,5.6.14
-press-2-02,IPM-1,line-2,plant-a,5.6.30
-press-2-03,IPM-1,line-2,plant-a,6.15.008
-"""
+def _data(name: str) -> str:
+    return (importlib.resources.files(__package__) / "data" / name).read_text(encoding="utf-8")
 
-_WEEKDAYS = ["mon", "tue", "wed", "thu", "fri"]
-SEED_CALENDAR: Dict[str, Any] = {
-    "sites": [
-        {
-            "name": "plant-a",
-            "time_zone": "Europe/Berlin",
-            "shifts": [
-                {"name": "1st", "start": "06:00", "end": "14:00", "days": _WEEKDAYS},
-                {"name": "2nd", "start": "14:00", "end": "22:00", "days": _WEEKDAYS},
-                {"name": "3rd", "start": "22:00", "end": "06:00", "days": ["sun", "mon", "tue", "wed", "thu"]},
-            ],
-            "maintenance": [{"name": "saturday-maintenance", "day": "sat", "start": "06:00", "end": "18:00"}],
-            "stages": {"canary": ["2nd"], "early": ["3rd"], "production": ["saturday-maintenance"]},
-        }
-    ],
-}
+
+# The documents, as the files in `fleetpath/data/` hold them.
+SEED_MANIFEST: Dict[str, Any] = json.loads(_data("seed-manifest.json"))
+SEED_FLEET_CSV: str = _data("seed-fleet.csv")
+SEED_CALENDAR: Dict[str, Any] = json.loads(_data("seed-calendar.json"))
+CYCLE_TIME_POLICY: Dict[str, Any] = json.loads(_data("cycle-time-policy.json"))
 
 
 def seed_graph() -> UpgradeGraph:
@@ -91,15 +59,6 @@ def seed_calendar() -> Calendar:
     True
     """
     return Calendar.load(copy.deepcopy(SEED_CALENDAR))
-
-
-CYCLE_TIME_POLICY: Dict[str, Any] = {
-    "baseline_hours": 1,
-    "monitoring_hours": 1,
-    "min_samples": 3,
-    "rules": [{"check": "compare", "name": "cycle_time", "metric": "cycle_time_ms", "statistic": "mean",
-               "change": "relative", "threshold": 0.1}],
-}
 
 
 def cycle_time_story() -> Tuple[HealthPolicy, HealthState, Dict[str, Any]]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, List, Optional, Tuple, Union
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 from . import _native
 from ._records import Hop, LintFinding, Path, Release, RouteEntry
@@ -121,7 +121,7 @@ class UpgradeGraph:
         Traceback (most recent call last):
         fleetpath.errors.TooManyHopsError: the shortest path from "5.6.14" to "6.15.008" takes 2 hops, more than the maximum of 1
         """
-        return Path(self._native.resolve(from_, to, model, allow_blocked, max_hops))
+        return Path(self._native.resolve(from_, to, _constraints(model, allow_blocked, max_hops)))
 
     def next_hop(
         self,
@@ -139,7 +139,7 @@ class UpgradeGraph:
         >>> g.next_hop("5.6.14", "6.15.008").to, g.next_hop("6.15.008", "6.15.008")
         ('5.6.30', None)
         """
-        hop = self._native.next_hop(from_, to, model, allow_blocked, max_hops)
+        hop = self._native.next_hop(from_, to, _constraints(model, allow_blocked, max_hops))
         return None if hop is None else Hop(hop)
 
     def rollback_route(self, from_: VersionLike, to: VersionLike, *, model: Optional[str] = None) -> Path:
@@ -172,7 +172,7 @@ class UpgradeGraph:
         >>> table.next_hop("v5.6.14").to, table.hops("5.6.14")
         ('5.6.30', 2)
         """
-        return RouteTable(self._native.route_table(to, model, allow_blocked, max_hops))
+        return RouteTable(self._native.route_table(to, _constraints(model, allow_blocked, max_hops)))
 
     def lint(self) -> Tuple[LintFinding, ...]:
         """What is legal but suspicious (stranded models, dead ends, unreachable releases…).
@@ -215,6 +215,10 @@ class UpgradeGraph:
 
     def __repr__(self) -> str:
         return f"UpgradeGraph(name={self.name!r}, releases={len(self._native)})"
+
+
+def _constraints(model: Any, allow_blocked: Any, max_hops: Any) -> Dict[str, Any]:
+    return {"model": model, "allow_blocked": allow_blocked, "max_hops": max_hops}
 
 
 class RouteTable:

@@ -91,7 +91,7 @@ class HealthPolicy:
         >>> fleetpath.HealthPolicy().to_dict()["scopes"]
         ['stage', 'line']
         """
-        return self._native.to_dict()
+        return dict(self._native.to_dict())
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, HealthPolicy) and self.to_dict() == other.to_dict()
@@ -218,7 +218,7 @@ class HealthReport(Record):
         >>> event["type"], event["stage"], event["from"], event["to"]
         ('health_verdict', 'canary', '2026-11-18T11:06:40Z', '2026-11-18T13:06:40Z')
         """
-        return _native.health_event(self, stage)
+        return dict(_native.health_event(self, stage))
 
     def __str__(self) -> str:
         return str(object.__getattribute__(self, "_text"))
@@ -276,7 +276,7 @@ class HealthState:
         >>> state.to_dict()["devices"]["d1"]["line"]
         'L1'
         """
-        return self._native.to_dict()
+        return dict(self._native.to_dict())
 
     def add_device(self, id: str, line: str, updated_at: When) -> None:
         """Starts following a device updated at `updated_at` (an aware datetime). Adding it

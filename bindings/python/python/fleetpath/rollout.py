@@ -198,7 +198,7 @@ class Rollout:
         >>> [(s["name"], s["phase"]) for s in state["stages"]]
         [('canary', 'waiting'), ('early', 'waiting'), ('production', 'waiting')]
         """
-        return self._native.to_dict()
+        return dict(self._native.to_dict())
 
     @property
     def revision(self) -> int:

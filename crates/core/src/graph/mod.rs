@@ -506,6 +506,16 @@ fn adjacent(csr: &Adjacency, node: u32) -> (&[u32], &[u32]) {
     if (node as usize) < csr.node_count() { (csr.neighbors_slice(node), csr.edges_slice(node)) } else { (&[], &[]) }
 }
 
+crate::document::checked_documents! {
+    Manifest => "manifest";
+    UpgradeGraph => "manifest";
+}
+
+crate::document::documents! {
+    Artifact => "artifact";
+    Constraints => "constraints";
+    Path => "path";
+}
 #[cfg(test)]
 mod tests {
     use super::build::check_size;

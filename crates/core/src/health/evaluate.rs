@@ -11,7 +11,6 @@ use super::policy::{Change, Direction, HealthPolicy, Limit, MetricKind, MetricSp
 use super::sketch::{QuantileSketch, mann_whitney_z};
 use super::state::{DeviceHealth, HealthState, MetricSummary};
 use super::summary::Moments;
-use crate::rollout::{Event, Verdict};
 
 /// Which devices a finding is about.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -176,6 +175,26 @@ pub enum HealthStatus {
     Inconclusive,
 }
 
+/// A health gate's conclusion, as the rollout state machine takes it
+/// ([`Event::HealthVerdict`](crate::rollout::Event::HealthVerdict), built by
+/// [`HealthReport::event`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "verdict", rename_all = "snake_case")]
+pub enum Verdict {
+    /// No rule breached, with enough data.
+    Healthy,
+    /// A rule breached: roll back.
+    Breach {
+        /// The explanation.
+        detail: String,
+    },
+    /// Not enough data to say; never counts as healthy.
+    Inconclusive {
+        /// Why.
+        detail: String,
+    },
+}
+
 /// The result of [`HealthState::evaluate`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HealthReport {
@@ -207,17 +226,6 @@ impl HealthReport {
             HealthStatus::Healthy => Verdict::Healthy,
             HealthStatus::Breach => Verdict::Breach { detail: self.summary.clone() },
             HealthStatus::Inconclusive => Verdict::Inconclusive { detail: self.summary.clone() },
-        }
-    }
-
-    /// The [`Event::HealthVerdict`] for a stage, covering the observation so far.
-    pub fn event(&self, stage: &str) -> Event {
-        Event::HealthVerdict {
-            at: self.evaluated_at,
-            stage: stage.to_owned(),
-            verdict: self.verdict(),
-            from: self.observed_from.unwrap_or(self.evaluated_at),
-            to: self.evaluated_at,
         }
     }
 

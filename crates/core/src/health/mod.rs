@@ -9,9 +9,9 @@
 //!    metric, `null`/NaN where missing).
 //! 2. [`HealthState`]: per device and metric, mergeable summaries of the **baseline** (the
 //!    `baseline_hours` before the device's update) and the **observation** (since the
-//!    update): [`Moments`] (count, sum, min, max, mean, variance), a [`QuantileSketch`]
+//!    update): `Moments` (count, sum, min, max, mean, variance), a `QuantileSketch`
 //!    (medians and percentiles within 0.39 %), counter tracking with resets and wraps
-//!    ([`CounterTrack`]), and a least-squares [`Trend`] after a warm-up. Serialize it between
+//!    (`CounterTrack`), and a least-squares `Trend` after a warm-up. Serialize it between
 //!    runs; two shards that summarise different devices (or consecutive time ranges) merge
 //!    into the state one run would have built.
 //! 3. [`HealthPolicy`]: the rules ([`Rule::seed_defaults`]: connection failures, cycle
@@ -20,7 +20,7 @@
 //! 4. [`HealthState::evaluate`]: a [`HealthReport`] with a status that never says healthy for
 //!    lack of data, a finding per rule and scope (baseline, observed, change, threshold,
 //!    samples, z score, the devices that contribute most), and the
-//!    [`Verdict`](crate::Verdict) / [`Event`](crate::Event) for the rollout state machine.
+//!    [`Verdict`] / [`Event`](crate::Event) for the rollout state machine.
 //!
 //! ```
 //! use fleetpath::health::{CohortDevice, HealthPolicy, HealthState, HealthStatus, SampleBatch};
@@ -59,8 +59,28 @@ mod summary;
 
 pub use batch::{Column, SampleBatch, SampleView};
 pub use error::HealthError;
-pub use evaluate::{Contribution, Finding, HealthReport, HealthStatus, InconclusiveReason, Outcome, Projection, Scope};
+pub use evaluate::{
+    Contribution, Finding, HealthReport, HealthStatus, InconclusiveReason, Outcome, Projection, Scope, Verdict,
+};
 pub use policy::{Change, Direction, HealthPolicy, Limit, MetricKind, MetricSpec, Rule, ScopeKind, Statistic};
-pub use sketch::{PRECISION_BITS, QuantileSketch, RELATIVE_ERROR};
 pub use state::{CohortDevice, DeviceHealth, HealthState, IngestReport, MetricSummary};
-pub use summary::{CounterTrack, Fit, Moments, Reading, Trend};
+
+/// The statistics inside a [`MetricSummary`] (moments, the quantile sketch, counter tracks,
+/// trends). Not part of the API: they may change in any release; hosts read summaries
+/// through [`HealthState`] and its JSON. Public only for the crate's own tests and benches.
+#[doc(hidden)]
+pub mod stats {
+    pub use super::sketch::{PRECISION_BITS, QuantileSketch, RELATIVE_ERROR};
+    pub use super::summary::{CounterTrack, Fit, Moments, Reading, Trend};
+}
+
+crate::document::checked_documents! {
+    HealthPolicy => "health policy";
+    HealthState => "health state";
+    SampleBatch => "sample batch";
+}
+
+crate::document::documents! {
+    HealthReport => "health report";
+    Vec<CohortDevice> => "health devices";
+}

@@ -42,6 +42,8 @@ use serde::{Deserialize, Serialize};
 use super::plan::{RolloutPlan, RolloutPolicy};
 use crate::fleet::Fleet;
 use crate::graph::{Artifact, Constraints, UpgradeGraph};
+use crate::health::HealthReport;
+pub use crate::health::Verdict;
 use crate::schedule::{Calendar, ScheduleError};
 use crate::version::Version;
 
@@ -192,6 +194,7 @@ pub struct Rollout {
 /// What happens to a rollout.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Event {
     /// Start the rollout.
     Start {
@@ -286,22 +289,18 @@ pub enum DeviceOutcome {
     TimedOut,
 }
 
-/// A health verdict (see the health module, to come).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "verdict", rename_all = "snake_case")]
-pub enum Verdict {
-    /// No rule breached, with enough data.
-    Healthy,
-    /// A rule breached: roll back.
-    Breach {
-        /// The explanation.
-        detail: String,
-    },
-    /// Not enough data to say; never counts as healthy.
-    Inconclusive {
-        /// Why.
-        detail: String,
-    },
+impl HealthReport {
+    /// The [`Event::HealthVerdict`] for a stage, covering the observation so far (the health
+    /// gate's conclusion, as the rollout takes it).
+    pub fn event(&self, stage: &str) -> Event {
+        Event::HealthVerdict {
+            at: self.evaluated_at,
+            stage: stage.to_owned(),
+            verdict: self.verdict(),
+            from: self.observed_from.unwrap_or(self.evaluated_at),
+            to: self.evaluated_at,
+        }
+    }
 }
 
 /// A device to roll back, and where to.
@@ -316,6 +315,7 @@ pub struct RollbackTarget {
 /// What the host must do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Action {
     /// Ask an operator to approve a stage.
     RequestApproval {

@@ -15,3 +15,10 @@ pub use plan::{
     AbortRule, Excluded, PlanError, PlannedDevice, RolloutPlan, RolloutPolicy, StagePlan, StagePolicy, plan_rollout,
     selection_key,
 };
+
+crate::document::documents! {
+    RolloutPolicy => "rollout policy", RolloutPolicy::validate;
+    Rollout => "rollout state", Rollout::check_state;
+    RolloutPlan => "rollout plan";
+    Event => "rollout event";
+}
