@@ -168,17 +168,16 @@ fn run() -> Result<(), String> {
                     );
                 }
                 Decision::RetryAfter { at, retry: state, host_action, .. } => {
-                    if let Some(HostAction::RequestRestore { key, tier, days, .. }) = host_action {
-                        if !matches!(observed.get(&key), Some(Availability::Restoring { .. }))
-                            && store.restores_requested() == 0
-                        {
-                            common::block_on(store.request_restore(&key, tier, days)).map_err(|e| e.to_string())?;
-                            println!(
-                                "   {}  {} asked for {key}: archived -> the host requests a {tier:?} restore",
-                                local(t),
-                                device.id
-                            );
-                        }
+                    if let Some(HostAction::RequestRestore { key, tier, days, .. }) = host_action
+                        && !matches!(observed.get(&key), Some(Availability::Restoring { .. }))
+                        && store.restores_requested() == 0
+                    {
+                        common::block_on(store.request_restore(&key, tier, days)).map_err(|e| e.to_string())?;
+                        println!(
+                            "   {}  {} asked for {key}: archived -> the host requests a {tier:?} restore",
+                            local(t),
+                            device.id
+                        );
                     }
                     retry.insert(device.id.clone(), (at, state));
                 }

@@ -113,6 +113,13 @@ CARGO_TARGET_DIR="$PWD/target" "$py_venv/bin/maturin" build --quiet --release --
 CARGO_TARGET_DIR="$PWD/target" "$py_venv/bin/maturin" build --quiet --release --locked \
   -m bindings/python/Cargo.toml -o target/wheels --no-default-features --features abi3-py311
 ls target/wheels/fleetpath-*-cp39-abi3-*.whl >/dev/null || fail "maturin built no cp39-abi3 wheel"
+# The native module's type stubs are generated from the module itself (pyo3's introspection):
+# the committed file must be what the build writes.
+rm -rf target/stubs
+CARGO_TARGET_DIR="$PWD/target" "$py_venv/bin/maturin" generate-stubs --quiet --profile release --locked \
+  -m bindings/python/Cargo.toml -o target/stubs
+diff -u bindings/python/python/fleetpath/_native.pyi target/stubs/fleetpath/_native.pyi ||
+  fail "bindings/python/python/fleetpath/_native.pyi is not what maturin generate-stubs writes: copy target/stubs/fleetpath/_native.pyi over it"
 ls target/wheels/fleetpath-*-cp311-abi3-*.whl >/dev/null || fail "maturin built no cp311-abi3 wheel"
 py_passed=0
 py_tests() { # $1: what is installed
@@ -155,6 +162,15 @@ py_passed=$((py_passed + lambda_passed))
 py_tests "cp311-abi3 wheel"
 "$py_venv/bin/python" -m pytest -q -p no:cacheprovider --doctest-modules --pyargs fleetpath
 passed=$((passed + py_passed))
+
+step "minimum supported Rust version (the workspace's rust-version, what the AWS SDK needs)"
+msrv=$(sed -n 's/^rust-version = "\(.*\)"/\1/p' Cargo.toml)
+if rustup toolchain install "$msrv" --profile minimal >/dev/null 2>&1; then
+  cargo "+$msrv" check --workspace --all-targets --locked --target-dir target/msrv
+  echo "the workspace builds with Rust $msrv"
+else
+  echo "NOTE: rustup could not install Rust $msrv here: the MSRV was NOT checked in this run (stable only)"
+fi
 
 step "benches in test mode (each bench runs once, release build)"
 cargo bench --locked -p fleetpath-benches -- --test

@@ -86,17 +86,19 @@ impl Plant {
             *counters = (0.0, 0.0);
         }
         let mut cycle = level(s, &d.line, 2, 700.0, 900.0) * (1.0 + 0.02 * normal(hash(s, &d.id, 2, minute)));
-        if let Some((line, factor)) = &self.faults.slow_line {
-            if after && &d.line == line {
-                cycle *= factor;
-            }
+        if let Some((line, factor)) = &self.faults.slow_line
+            && after
+            && &d.line == line
+        {
+            cycle *= factor;
         }
         let base_mem = level(s, &d.id, 4, 280.0, 340.0);
         let mut memory = base_mem + 4.0 * normal(hash(s, &d.id, 4, minute)) + if after { 6.0 } else { 0.0 };
-        if let Some((devices, per_hour)) = &self.faults.leak {
-            if after && devices.contains(&d.id) {
-                memory += base_mem * per_hour * hours_after;
-            }
+        if let Some((devices, per_hour)) = &self.faults.leak
+            && after
+            && devices.contains(&d.id)
+        {
+            memory += base_mem * per_hour * hours_after;
         }
         if uniform(hash(s, &d.id, 3, minute)) < 0.05 {
             counters.0 += 1.0;

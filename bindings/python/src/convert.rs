@@ -207,10 +207,10 @@ fn to_value(obj: &Bound<'_, PyAny>, at: &str, depth: usize) -> PyResult<Value> {
         return Ok(Value::String(v.get().inner.as_str().to_owned()));
     }
     // Records of results (`fleetpath.Path`, …) and wrappers give their JSON form.
-    if let Ok(to_dict) = obj.getattr(pyo3::intern!(obj.py(), "to_dict")) {
-        if to_dict.is_callable() {
-            return to_value(&to_dict.call0()?, at, depth + 1);
-        }
+    if let Ok(to_dict) = obj.getattr(pyo3::intern!(obj.py(), "to_dict"))
+        && to_dict.is_callable()
+    {
+        return to_value(&to_dict.call0()?, at, depth + 1);
     }
     Err(invalid(at, "part of a JSON document (dict, list, str, number, bool, None, datetime)", obj))
 }

@@ -368,10 +368,10 @@ fn collect_codes(v: &Value, out: &mut std::collections::BTreeSet<String>) {
     match v {
         Value::Object(map) => {
             for (k, v) in map {
-                if k == "code" {
-                    if let Some(code) = v.as_str() {
-                        out.insert(code.to_owned());
-                    }
+                if k == "code"
+                    && let Some(code) = v.as_str()
+                {
+                    out.insert(code.to_owned());
                 }
                 collect_codes(v, out);
             }

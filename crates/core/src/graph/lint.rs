@@ -277,14 +277,14 @@ impl UpgradeGraph {
         let lookup = |text: &str| text.parse().ok().and_then(|v| self.release(&v));
         let edges = self.edge_specs();
         for (i, edge) in edges.iter().enumerate() {
-            if edge.blocked.is_none() {
-                if let Some(to) = lookup(&edge.to).filter(|r| r.status() == super::ReleaseStatus::Blocked) {
-                    findings.push(LintFinding::new(
-                        LintCode::EdgeIntoBlocked,
-                        Subject::Edge { index: i },
-                        format!("edges[{i}] leads into blocked release \"{}\"", to.spec.version),
-                    ));
-                }
+            if edge.blocked.is_none()
+                && let Some(to) = lookup(&edge.to).filter(|r| r.status() == super::ReleaseStatus::Blocked)
+            {
+                findings.push(LintFinding::new(
+                    LintCode::EdgeIntoBlocked,
+                    Subject::Edge { index: i },
+                    format!("edges[{i}] leads into blocked release \"{}\"", to.spec.version),
+                ));
             }
             if let Some(models) = &edge.models {
                 Self::unknown_models(findings, models, &declared, Subject::Edge { index: i }, &format!("edges[{i}]"));

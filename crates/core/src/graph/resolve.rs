@@ -398,15 +398,16 @@ impl UpgradeGraph {
                         reason: release.reason().unwrap_or_default().to_owned(),
                     };
                 }
-                if relax.edges && self.edge_between(u, v).is_none() {
-                    if let Some(b) = self.blocked_between(u, v) {
-                        return NoPathReason::BlockedEdge {
-                            furthest,
-                            from: self.release_at(u).version.clone(),
-                            to: self.release_at(v).version.clone(),
-                            reason: self.blocked_reason(b.spec).to_owned(),
-                        };
-                    }
+                if relax.edges
+                    && self.edge_between(u, v).is_none()
+                    && let Some(b) = self.blocked_between(u, v)
+                {
+                    return NoPathReason::BlockedEdge {
+                        furthest,
+                        from: self.release_at(u).version.clone(),
+                        to: self.release_at(v).version.clone(),
+                        reason: self.blocked_reason(b.spec).to_owned(),
+                    };
                 }
                 if relax.model && !self.hop_admits(u, v, query) {
                     return NoPathReason::ModelRestricted {

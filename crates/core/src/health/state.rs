@@ -419,13 +419,13 @@ fn merge_summary(a: &mut MetricSummary, b: &MetricSummary, wraps_at: Option<f64>
         if let Some((end, rate)) = boundary {
             a.moments.push(rate);
             a.sketch.add(rate);
-            if let Some((u, warm)) = observing {
-                if end >= warm {
-                    let mut t = a.trend.unwrap_or_default();
-                    #[allow(clippy::cast_precision_loss)]
-                    t.merge(&Trend::of(&[(end - u) as f64 / 3600.0], &[rate]));
-                    a.trend = Some(t);
-                }
+            if let Some((u, warm)) = observing
+                && end >= warm
+            {
+                let mut t = a.trend.unwrap_or_default();
+                #[allow(clippy::cast_precision_loss)]
+                t.merge(&Trend::of(&[(end - u) as f64 / 3600.0], &[rate]));
+                a.trend = Some(t);
             }
         }
     } else if a.counter.is_none() {

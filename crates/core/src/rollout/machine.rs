@@ -997,10 +997,10 @@ impl Rollout {
                 // Only a verdict that starts at or before the monitoring window's start covers it,
                 // and no verdict vouches for time that has not passed yet.
                 let to = to.min(now);
-                if let Some(since) = s.monitoring_since {
-                    if from <= since {
-                        s.healthy_through = Some(s.healthy_through.map_or(to, |t| t.max(to)));
-                    }
+                if let Some(since) = s.monitoring_since
+                    && from <= since
+                {
+                    s.healthy_through = Some(s.healthy_through.map_or(to, |t| t.max(to)));
                 }
                 if k == self.current && self.status == RolloutStatus::Running {
                     return self.advance(now, calendar, actions);

@@ -1,0 +1,77 @@
+//! Property tests of fleets: CSV and JSON round trips, duplicate ids caught on their row.
+
+use std::collections::HashSet;
+
+use fleetpath::{Device, Fleet, Version};
+use proptest::prelude::*;
+
+mod common;
+use common::vendor_version;
+
+// ---------- fleets ----------
+
+/// A cell value: anything printable, commas, quotes and `#` included, without surrounding
+/// whitespace (cells are trimmed on reading).
+fn cell() -> impl Strategy<Value = String> {
+    "[A-Za-z0-9#,\"' /_.-]{0,12}".prop_map(|s| s.trim().to_owned()).prop_filter("non-empty", |s| !s.is_empty())
+}
+
+fn device() -> impl Strategy<Value = Device> {
+    (
+        cell(),
+        cell(),
+        cell(),
+        prop::option::of(cell()),
+        vendor_version(),
+        prop::collection::btree_map("[a-z]{1,5}", cell(), 0..3),
+    )
+        .prop_filter_map("valid version", |(id, model, line, site, version, labels)| {
+            Some(Device { id, model, line, site, version: Version::parse(&version).ok()?, labels })
+        })
+}
+
+proptest! {
+    #[test]
+    fn fleets_round_trip_through_csv_and_json(devices in prop::collection::vec(device(), 0..30)) {
+        let mut seen = HashSet::new();
+        let devices: Vec<Device> = devices.into_iter().filter(|d| seen.insert(d.id.clone())).collect();
+        let fleet = Fleet::new(devices.clone()).unwrap();
+        let csv = fleet.to_csv();
+        let from_csv = Fleet::from_csv(&csv).unwrap_or_else(|e| panic!("{e}\n{csv}"));
+        prop_assert_eq!(from_csv.devices(), devices.as_slice());
+        // No value holds a line break, so device k sits on row k + 2 (after the header).
+        for (k, d) in devices.iter().enumerate() {
+            let expected = format!("row {}", k + 2);
+            prop_assert_eq!(from_csv.origin(&d.id), Some(expected.as_str()));
+        }
+        let from_json = Fleet::from_json(&fleet.to_json()).unwrap();
+        prop_assert_eq!(from_json.devices(), devices.as_slice());
+    }
+
+    #[test]
+    fn a_duplicate_id_is_caught_on_its_row(devices in prop::collection::vec(device(), 1..20), pick in any::<prop::sample::Index>()) {
+        let mut seen = HashSet::new();
+        let mut devices: Vec<Device> = devices
+            .into_iter()
+            .filter(|d| seen.insert(d.id.clone()))
+            .map(|d| Device { labels: std::collections::BTreeMap::new(), ..d })
+            .collect();
+        let first = pick.index(devices.len());
+        let mut twin = devices[first].clone();
+        twin.line = format!("{}-other", twin.line);
+        // Without labels every fleet has the same header, so the twin's row can be appended.
+        let twin_row = Fleet::new(vec![twin.clone()]).unwrap().to_csv().lines().nth(1).unwrap().to_owned();
+        let csv = format!("{}{twin_row}\n", Fleet::new(devices.clone()).unwrap().to_csv());
+        let err = Fleet::from_csv(&csv).unwrap_err();
+        prop_assert_eq!(err.code(), "duplicate_device");
+        let expected = format!(
+            "duplicate device id {:?} at row {} (first at row {})",
+            twin.id,
+            devices.len() + 2,
+            first + 2
+        );
+        prop_assert_eq!(err.to_string(), expected);
+        devices.push(twin);
+        prop_assert_eq!(Fleet::new(devices).unwrap_err().code(), "duplicate_device");
+    }
+}

@@ -1,0 +1,404 @@
+//! Property tests of the upgrade graph: paths use only declared edges, are shortest, avoid
+//! blocked releases, do not depend on manifest order, and agree with route tables; every way
+//! of loading gives the same graph.
+
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+
+use fleetpath::{
+    Constraints, Manifest, UpgradeGraph, Version, VersionRange, graph::EdgeSpec, graph::ReleaseSpec,
+    graph::ReleaseStatus,
+};
+use proptest::prelude::*;
+
+// ---------- graphs ----------
+
+/// A random manifest, described by indices so the test can compute the expected answers
+/// independently of the library.
+#[derive(Debug, Clone)]
+struct Spec {
+    n: usize,
+    /// Spelling variant for releases and for edges (numerically equal, written differently).
+    spell_release: Vec<usize>,
+    spell_edge: Vec<usize>,
+    status: Vec<ReleaseStatus>,
+    models: Vec<Option<Vec<&'static str>>>,
+    barrier: Vec<bool>,
+    /// Explicit edges (from, to, blocked, models).
+    explicit: Vec<(usize, usize, bool, Option<Vec<&'static str>>)>,
+    /// Range edges: (range text, to, blocked).
+    ranges: Vec<(String, usize, bool)>,
+}
+
+fn spelled(i: usize, variant: usize) -> String {
+    let k = i + 1;
+    match variant % 5 {
+        0 => format!("{k}"),
+        1 => format!("v{k}.0"),
+        2 => format!("{k}.0.0.0"),
+        3 => format!("0{k}"),
+        _ => format!("V{k}.00"),
+    }
+}
+
+fn spec_strategy() -> impl Strategy<Value = Spec> {
+    (3usize..24).prop_flat_map(|n| {
+        let models = prop::sample::subsequence(vec!["a", "b"], 1..=2);
+        (
+            Just(n),
+            prop::collection::vec(0usize..5, n),
+            prop::collection::vec(0usize..5, n),
+            prop::collection::vec(
+                prop_oneof![8 => Just(ReleaseStatus::Active), 2 => Just(ReleaseStatus::Blocked), 1 => Just(ReleaseStatus::Archived)],
+                n,
+            ),
+            prop::collection::vec(prop::option::of(models.clone()), n),
+            prop::collection::vec(prop::bool::weighted(0.1), n),
+            prop::collection::vec((0..n, 0..n, prop::bool::weighted(0.15), prop::option::weighted(0.2, models)), 0..3 * n),
+            prop::collection::vec((0..n, 0..n, 0..n, 0usize..3, prop::bool::weighted(0.15)), 0..3),
+        )
+            .prop_map(|(n, spell_release, spell_edge, status, models, barrier, raw, raw_ranges)| {
+                let crosses = |from: usize, to: usize| (from + 1..to).any(|b| barrier[b]);
+                let mut seen = HashSet::new();
+                let mut explicit = Vec::new();
+                for (a, b, blocked, edge_models) in raw {
+                    let (from, to) = (a.min(b), a.max(b));
+                    if from == to || !seen.insert((from, to)) || (!blocked && crosses(from, to)) {
+                        continue;
+                    }
+                    // Blocked edges forbid the hop for every model: no model list on them.
+                    explicit.push((from, to, blocked, edge_models.filter(|_| !blocked)));
+                }
+                let ranges = raw_ranges
+                    .into_iter()
+                    .map(|(a, b, to, kind, blocked)| {
+                        let (lo, hi) = (a.min(b) + 1, a.max(b) + 1);
+                        let text = match kind {
+                            0 => format!("<{hi}"),
+                            1 => format!(">={lo}, <{hi}"),
+                            _ => format!("{lo} || {hi}"),
+                        };
+                        (text, to, blocked)
+                    })
+                    .collect();
+                Spec { n, spell_release, spell_edge, status, models, barrier, explicit, ranges }
+            })
+    })
+}
+
+impl Spec {
+    /// The manifest, with releases and edges in the order `release_order` / `edge_order`.
+    fn manifest(&self, release_order: &[usize], edge_order: &[usize]) -> Manifest {
+        let releases = release_order
+            .iter()
+            .map(|&i| ReleaseSpec {
+                version: spelled(i, self.spell_release[i]),
+                models: self.models[i].as_ref().map(|ms| ms.iter().map(|m| (*m).to_owned()).collect()),
+                labels: fleetpath::graph::Labels::default(),
+                status: self.status[i],
+                reason: (self.status[i] == ReleaseStatus::Blocked).then(|| format!("recall {i}")),
+                barrier: self.barrier[i],
+                artifact: None,
+                schema: None,
+                reads: Vec::new(),
+                notes: None,
+            })
+            .collect();
+        let all_edges = self.edge_specs();
+        let edges = edge_order.iter().map(|&k| all_edges[k].clone()).collect();
+        Manifest { format_version: 1, name: None, description: None, releases, edges, downgrades: Vec::new() }
+    }
+
+    fn edge_specs(&self) -> Vec<EdgeSpec> {
+        let mut out: Vec<EdgeSpec> = self
+            .explicit
+            .iter()
+            .map(|(from, to, blocked, models)| EdgeSpec {
+                from: Some(spelled(*from, self.spell_edge[*from])),
+                from_range: None,
+                to: spelled(*to, self.spell_edge[*to]),
+                models: models.as_ref().map(|ms| ms.iter().map(|m| (*m).to_owned()).collect()),
+                blocked: blocked.then(|| format!("bad hop {from}->{to}")),
+                notes: None,
+            })
+            .collect();
+        out.extend(self.ranges.iter().map(|(text, to, blocked)| EdgeSpec {
+            from: None,
+            from_range: Some(text.clone()),
+            to: spelled(*to, self.spell_edge[*to]),
+            models: None,
+            blocked: blocked.then(|| "bad range".to_owned()),
+            notes: None,
+        }));
+        out
+    }
+
+    fn supports(&self, i: usize, model: Option<&str>) -> bool {
+        match (model, &self.models[i]) {
+            (None, _) | (_, None) => true,
+            (Some(m), Some(ms)) => ms.contains(&m),
+        }
+    }
+
+    /// The usable hops for `model`, computed from the rules in the graph module's docs.
+    fn hops(&self, model: Option<&str>) -> BTreeSet<(usize, usize)> {
+        let version = |i: usize| Version::parse(&spelled(i, 0)).unwrap();
+        let crosses = |from: usize, to: usize| (from + 1..to).any(|b| self.barrier[b]);
+        let mut blocked: HashSet<(usize, usize)> = self.explicit.iter().filter(|e| e.2).map(|e| (e.0, e.1)).collect();
+        let mut explicit: HashMap<(usize, usize), Option<Vec<&str>>> = HashMap::new();
+        for e in self.explicit.iter().filter(|e| !e.2) {
+            explicit.insert((e.0, e.1), e.3.clone());
+        }
+        for (text, to, is_blocked) in &self.ranges {
+            if *is_blocked {
+                let range = VersionRange::parse(text).unwrap();
+                blocked.extend((0..*to).filter(|&u| range.matches(&version(u))).map(|u| (u, *to)));
+            }
+        }
+        let mut hops = BTreeSet::new();
+        for (&(from, to), models) in &explicit {
+            let edge_ok = match (model, models) {
+                (Some(m), Some(ms)) => ms.contains(&m),
+                _ => true,
+            };
+            if edge_ok && self.supports(from, model) && self.supports(to, model) {
+                hops.insert((from, to));
+            }
+        }
+        for (text, to, is_blocked) in &self.ranges {
+            if *is_blocked {
+                continue;
+            }
+            let range = VersionRange::parse(text).unwrap();
+            for u in (0..*to).filter(|&u| range.matches(&version(u))) {
+                let hop = (u, *to);
+                if blocked.contains(&hop) || explicit.contains_key(&hop) || crosses(u, *to) {
+                    continue;
+                }
+                if self.supports(u, model) && self.supports(*to, model) {
+                    hops.insert(hop);
+                }
+            }
+        }
+        hops
+    }
+
+    /// Brute-force BFS: fewest hops from `from` to `to`.
+    fn shortest(&self, from: usize, to: usize, model: Option<&str>, allow_blocked: bool) -> Option<usize> {
+        let hops = self.hops(model);
+        let mut dist = vec![usize::MAX; self.n];
+        dist[from] = 0;
+        let mut queue = VecDeque::from([from]);
+        while let Some(u) = queue.pop_front() {
+            if u == to {
+                return Some(dist[u]);
+            }
+            if u != from && self.status[u] == ReleaseStatus::Blocked && !allow_blocked {
+                continue;
+            }
+            for &(a, b) in &hops {
+                if a == u && dist[b] == usize::MAX && (allow_blocked || self.status[b] != ReleaseStatus::Blocked) {
+                    dist[b] = dist[u] + 1;
+                    queue.push_back(b);
+                }
+            }
+        }
+        None
+    }
+}
+
+fn node_of(v: &Version) -> usize {
+    usize::try_from(v.components()[0]).unwrap() - 1
+}
+
+fn build(spec: &Spec, release_order: &[usize], edge_order: &[usize]) -> Option<UpgradeGraph> {
+    match UpgradeGraph::new(spec.manifest(release_order, edge_order)) {
+        Ok(g) => Some(g),
+        // A blocked range may cover an explicit upgrade: a legitimate rejection, skip it.
+        Err(e) if e.code() == "conflicting_edge" => None,
+        Err(e) => panic!("generator produced an invalid manifest: {e}"),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    #[test]
+    fn paths_are_valid_shortest_and_agree_with_route_tables(
+        spec in spec_strategy(),
+        model in prop::option::of(prop_oneof![Just("a"), Just("b"), Just("z")]),
+        allow_blocked in prop::bool::weighted(0.2),
+        max_hops in prop::option::of(1u32..4),
+    ) {
+        let identity: Vec<usize> = (0..spec.n).collect();
+        let edge_identity: Vec<usize> = (0..spec.edge_specs().len()).collect();
+        let Some(graph) = build(&spec, &identity, &edge_identity) else { return Ok(()) };
+        let constraints = Constraints { model: model.map(str::to_owned), allow_blocked, max_hops };
+        let usable = spec.hops(model);
+        let edges = spec.edge_specs();
+        for to in 0..spec.n {
+            let target = Version::parse(&spelled(to, 1)).unwrap();
+            let table = graph.route_table(&target, &constraints);
+            for from in 0..spec.n {
+                let source = Version::parse(&spelled(from, 3)).unwrap();
+                let result = graph.resolve(&source, &target, &constraints);
+                if let Ok(table) = &table {
+                    prop_assert_eq!(&table.resolve(&source), &result);
+                }
+                let target_blocked = spec.status[to] == ReleaseStatus::Blocked && !allow_blocked;
+                match &result {
+                    Ok(path) => {
+                        prop_assert!(from <= to && !target_blocked);
+                        prop_assert_eq!(node_of(&path.from), from);
+                        prop_assert_eq!(node_of(&path.to), to);
+                        let nodes: Vec<usize> = path.versions().iter().map(|v| node_of(v)).collect();
+                        for (k, hop) in path.hops.iter().enumerate() {
+                            let (a, b) = (node_of(&hop.from), node_of(&hop.to));
+                            prop_assert_eq!((a, b), (nodes[k], nodes[k + 1]));
+                            // The hop is a usable declared (or range-generated) edge...
+                            prop_assert!(usable.contains(&(a, b)), "hop {a}->{b} not declared");
+                            // ...and the edge entry it cites really declares it.
+                            let entry = &edges[hop.edge];
+                            prop_assert!(entry.blocked.is_none());
+                            prop_assert_eq!(node_of(&Version::parse(&entry.to).unwrap()), b);
+                            match (&entry.from, &entry.from_range) {
+                                (Some(f), None) => prop_assert_eq!(node_of(&Version::parse(f).unwrap()), a),
+                                (None, Some(r)) => prop_assert!(VersionRange::parse(r).unwrap().matches(&hop.from)),
+                                _ => prop_assert!(false),
+                            }
+                            if !allow_blocked {
+                                prop_assert!(spec.status[b] != ReleaseStatus::Blocked, "visits blocked {b}");
+                            }
+                        }
+                        let expected = spec.shortest(from, to, model, allow_blocked);
+                        prop_assert_eq!(Some(path.len()), expected);
+                        if let Some(max) = max_hops {
+                            prop_assert!(path.len() <= max as usize);
+                        }
+                    }
+                    Err(e) => match e.code() {
+                        "target_older" => prop_assert!(to < from),
+                        "target_blocked" => prop_assert!(target_blocked),
+                        "model_incompatible" => prop_assert!(!spec.supports(to, model) || !spec.supports(from, model)),
+                        "no_path" => prop_assert_eq!(spec.shortest(from, to, model, allow_blocked), None),
+                        "too_many_hops" => {
+                            let hops = spec.shortest(from, to, model, allow_blocked).unwrap();
+                            prop_assert!(hops > max_hops.unwrap() as usize);
+                        }
+                        other => prop_assert!(false, "unexpected error {other}: {e}"),
+                    },
+                }
+            }
+        }
+    }
+
+    /// `UpgradeGraph::from_json` compiles while it reads, resolving edges on the fly when the
+    /// releases come first in the document and at the end otherwise; `UpgradeGraph::new`
+    /// compiles an owned `Manifest`. All three give the same graph, or the same error.
+    #[test]
+    fn every_way_of_loading_gives_the_same_graph(spec in spec_strategy(), seed in any::<u64>()) {
+        let mut release_order: Vec<usize> = (0..spec.n).collect();
+        let mut state = seed;
+        for i in (1..release_order.len()).rev() {
+            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            release_order.swap(i, usize::try_from(state >> 33).unwrap() % (i + 1));
+        }
+        let edge_identity: Vec<usize> = (0..spec.edge_specs().len()).collect();
+        let manifest = spec.manifest(&release_order, &edge_identity);
+        // `to_json` writes the fields in declaration order (releases before edges); a
+        // `serde_json::Value` sorts its keys (edges before releases).
+        let releases_first = manifest.to_json();
+        let edges_first = serde_json::to_value(&manifest).unwrap().to_string();
+        if !manifest.edges.is_empty() {
+            prop_assert!(releases_first.find("\"releases\"") < releases_first.find("\"edges\""));
+            prop_assert!(edges_first.find("\"edges\"") < edges_first.find("\"releases\""));
+        }
+        let owned = UpgradeGraph::new(manifest.clone());
+        let fingerprint = |g: &UpgradeGraph| {
+            let edges: Vec<(String, String, usize, bool)> = g
+                .upgrade_edges()
+                .map(|e| (e.from.version().to_string(), e.to.version().to_string(), e.spec, e.generated))
+                .collect();
+            let blocked: Vec<(String, String, usize, bool, String)> = g
+                .blocked_hops()
+                .map(|(e, why)| (e.from.version().to_string(), e.to.version().to_string(), e.spec, e.generated, why.to_owned()))
+                .collect();
+            (
+                g.to_manifest(),
+                g.edge_specs().to_vec(),
+                edges,
+                blocked,
+                serde_json::to_string(&g.lint()).unwrap(),
+                g.to_dot(None),
+                g.models().iter().map(|m| (*m).to_owned()).collect::<Vec<_>>(),
+            )
+        };
+        for text in [&releases_first, &edges_first] {
+            let read = UpgradeGraph::from_json(text);
+            match (&owned, &read) {
+                (Ok(a), Ok(b)) => {
+                    prop_assert_eq!(fingerprint(a), fingerprint(b));
+                    prop_assert_eq!(&a.to_manifest(), &manifest);
+                }
+                (Err(a), Err(b)) => prop_assert_eq!(a, b),
+                _ => prop_assert!(false, "new: {owned:?}, from_json: {read:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn results_do_not_depend_on_manifest_order(
+        spec in spec_strategy(),
+        seed in any::<u64>(),
+        model in prop::option::of(prop_oneof![Just("a"), Just("b")]),
+    ) {
+        let n_edges = spec.edge_specs().len();
+        let identity: Vec<usize> = (0..spec.n).collect();
+        let edge_identity: Vec<usize> = (0..n_edges).collect();
+        // A deterministic shuffle from the seed.
+        let shuffle = |mut items: Vec<usize>, salt: u64| {
+            let mut state = seed ^ salt;
+            for i in (1..items.len()).rev() {
+                state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+                let j = usize::try_from(state >> 33).unwrap() % (i + 1);
+                items.swap(i, j);
+            }
+            items
+        };
+        let release_order = shuffle(identity.clone(), 1);
+        let edge_order = shuffle(edge_identity.clone(), 2);
+        let (Some(a), Some(b)) = (build(&spec, &identity, &edge_identity), build(&spec, &release_order, &edge_order)) else {
+            return Ok(());
+        };
+        let constraints = Constraints { model: model.map(str::to_owned), ..Constraints::default() };
+        let versions_of = |p: &fleetpath::Path| p.versions().iter().map(|v| node_of(v)).collect::<Vec<_>>();
+        for to in 0..spec.n {
+            let target = Version::parse(&spelled(to, 0)).unwrap();
+            for from in 0..=to {
+                let source = Version::parse(&spelled(from, 0)).unwrap();
+                let (ra, rb) = (a.resolve(&source, &target, &constraints), b.resolve(&source, &target, &constraints));
+                match (&ra, &rb) {
+                    (Ok(pa), Ok(pb)) => prop_assert_eq!(versions_of(pa), versions_of(pb)),
+                    (Err(ea), Err(eb)) => prop_assert_eq!(ea.code(), eb.code()),
+                    _ => prop_assert!(false, "{ra:?} vs {rb:?}"),
+                }
+            }
+        }
+        // Lint finds the same things (edge subjects renumbered through the permutation).
+        let key = |g: &UpgradeGraph, order: &[usize]| {
+            g.lint()
+                .into_iter()
+                .map(|f| {
+                    let subject = match f.subject {
+                        fleetpath::graph::Subject::Edge { index } => format!("edge {}", order[index]),
+                        fleetpath::graph::Subject::Release { version } => format!("release {}", node_of(&Version::parse(&version).unwrap())),
+                        other => format!("{other:?}"),
+                    };
+                    (f.code, subject)
+                })
+                .collect::<BTreeSet<_>>()
+        };
+        prop_assert_eq!(key(&a, &edge_identity), key(&b, &edge_order));
+        // Exports are deterministic for the same manifest.
+        prop_assert_eq!(a.to_dot(None), build(&spec, &identity, &edge_identity).unwrap().to_dot(None));
+    }
+}
