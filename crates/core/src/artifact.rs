@@ -212,7 +212,8 @@ pub type Observations = std::collections::BTreeMap<String, Availability>;
 /// ```
 /// use std::cell::RefCell;
 /// use std::rc::Rc;
-/// use fleetpath::{Availability, LocalArtifactStore, PresignedUrl, RestoreTier, StorageClass};
+/// use fleetpath::artifact::PresignedUrl;
+/// use fleetpath::{Availability, LocalArtifactStore, RestoreTier, StorageClass};
 ///
 /// /// A store whose answers come from the host's event loop (here, a shared cell).
 /// struct BrowserStore { seen: Rc<RefCell<Vec<String>>> }

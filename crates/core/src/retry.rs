@@ -19,7 +19,8 @@
 //! - **None**: `min(cap, base · 2ⁿ)` exactly.
 //!
 //! ```
-//! use fleetpath::{RetryDecision, RetryPolicy, RetryState};
+//! use fleetpath::retry::RetryDecision;
+//! use fleetpath::{RetryPolicy, RetryState};
 //!
 //! let policy = RetryPolicy::default(); // 30 s base, 1 h cap, full jitter, 12 attempts, 24 h
 //! let failed_at: jiff::Timestamp = "2026-11-23T08:00:00Z".parse()?;

@@ -97,11 +97,11 @@ pub struct ReleaseSpec {
 /// smaller and loads faster.
 ///
 /// ```
-/// let labels: fleetpath::Labels = serde_json::from_str(r#"{"protocol": "mqtt", "bus": "can"}"#)?;
+/// let labels: fleetpath::graph::Labels = serde_json::from_str(r#"{"protocol": "mqtt", "bus": "can"}"#)?;
 /// assert_eq!(labels.get("protocol"), Some("mqtt"));
 /// assert_eq!(labels.keys().collect::<Vec<_>>(), ["bus", "protocol"]);
 /// assert_eq!(serde_json::to_string(&labels)?, r#"{"bus":"can","protocol":"mqtt"}"#);
-/// let twice = serde_json::from_str::<fleetpath::Labels>(r#"{"bus": "can", "bus": "lin"}"#);
+/// let twice = serde_json::from_str::<fleetpath::graph::Labels>(r#"{"bus": "can", "bus": "lin"}"#);
 /// assert!(twice.unwrap_err().to_string().starts_with("duplicate label `bus`"));
 /// # Ok::<(), serde_json::Error>(())
 /// ```

@@ -132,7 +132,7 @@ impl Store {
 /// A quantile sketch: approximate quantiles within [`RELATIVE_ERROR`], exact merges.
 ///
 /// ```
-/// use fleetpath::health::QuantileSketch;
+/// use fleetpath::health::stats::QuantileSketch;
 ///
 /// let mut a = QuantileSketch::default();
 /// let mut b = QuantileSketch::default();

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 /// merged with Chan et al.'s parallel formula, so variances stay accurate for large means.
 ///
 /// ```
-/// use fleetpath::health::Moments;
+/// use fleetpath::health::stats::Moments;
 ///
 /// let mut all = Moments::of(&[1.0, 2.0, 3.0, f64::NAN, 4.0]); // NaN = missing, skipped
 /// assert_eq!(all.count, 4);
