@@ -37,7 +37,12 @@ trap 'rm -f "$test_log"; s3_servers_stop' EXIT
 s3_servers_start || fail "the S3 test server did not start (see target/s3-logs)"
 
 step "tests: unit, integration (S3 against moto), property, shared vectors, doc tests"
-cargo test --workspace --locked 2>&1 | tee "$test_log"
+# Graphviz renders the DOT export of a manifest full of hostile labels (crates/core/tests/graph_export.rs).
+if ! command -v dot >/dev/null; then
+  [ "$(id -u)" -eq 0 ] || fail "install graphviz (Debian) or run as root"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends graphviz >/dev/null
+fi
+FLEETPATH_REQUIRE_DOT=1 cargo test --workspace --locked 2>&1 | tee "$test_log"
 passed=$(grep -oE 'test result: ok\. [0-9]+ passed' "$test_log" | awk '{s += $4} END {print s + 0}')
 failed=$(grep -oE '[0-9]+ failed' "$test_log" | awk '{s += $1} END {print s + 0}')
 [ "$passed" -gt 0 ] || fail "cargo test ran no test"

@@ -121,6 +121,18 @@ pub(crate) fn document<T: Document>(obj: &Bound<'_, PyAny>, what: &str) -> PyRes
     result.map_err(|e| core(py, e))
 }
 
+/// A list (or tuple) whose items `convert` reads (`what[i]` naming each).
+pub(crate) fn list<T>(
+    obj: &Bound<'_, PyAny>,
+    what: &str,
+    mut convert: impl FnMut(&Bound<'_, PyAny>, &str) -> PyResult<T>,
+) -> PyResult<Vec<T>> {
+    if !obj.is_instance_of::<PyList>() && !obj.is_instance_of::<PyTuple>() {
+        return Err(invalid(what, "a list", obj));
+    }
+    obj.try_iter()?.enumerate().map(|(i, item)| convert(&item?, &format!("{what}[{i}]"))).collect()
+}
+
 /// One of a closed set of names (a storage class, a tier), as the core spells it.
 pub(crate) fn choice<T: Document>(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<T> {
     T::from_value(Value::String(text(obj, what)?)).map_err(|e| core(obj.py(), e))

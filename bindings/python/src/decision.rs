@@ -1,7 +1,7 @@
 //! `fleetpath.Decider`: the per-device update decision, single and batch.
 
 use fleetpath::artifact::Observations;
-use fleetpath::decision::{Decider, Decision, DecisionPolicy, DeviceRequest};
+use fleetpath::decision::{Decider, Decision, DecisionPolicy, DeviceRecord, DeviceRequest};
 use pyo3::prelude::*;
 
 use crate::convert::{document, instant, opt, opt_document, version};
@@ -56,10 +56,21 @@ impl PyDecider {
         })
     }
 
-    /// One request's decision: `(reason, dict)`.
-    fn decide<'py>(&self, py: Python<'py>, request: &Bound<'py, PyAny>) -> PyResult<(&'static str, Bound<'py, PyAny>)> {
+    /// One request's decision: `(reason, dict)`. With the host's `record` of the device, its
+    /// claims are checked first (`refused` when they disagree).
+    #[pyo3(signature = (request, record=None))]
+    fn decide<'py>(
+        &self,
+        py: Python<'py>,
+        request: &Bound<'py, PyAny>,
+        record: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<(&'static str, Bound<'py, PyAny>)> {
         guard(py, || {
-            let decision = self.inner.decide(&document::<DeviceRequest>(request, "request")?);
+            let request = document::<DeviceRequest>(request, "request")?;
+            let decision = match opt(record, |r| document::<DeviceRecord>(r, "record"))? {
+                Some(record) => self.inner.decide_checked(&request, &record),
+                None => self.inner.decide(&request),
+            };
             Ok((decision.reason(), to_py(py, &decision)?))
         })
     }

@@ -14,6 +14,7 @@ mod health;
 mod retry;
 mod rollout;
 mod s3;
+mod trust;
 mod version;
 
 use pyo3::prelude::*;
@@ -45,6 +46,10 @@ mod _native {
     use crate::rollout::{PyCalendar, PyRollout, py_plan_prefetch, py_plan_rollout};
     #[pymodule_export]
     use crate::s3::{head_fields, missing, observe_head, restore_request};
+    #[pymodule_export]
+    use crate::trust::{
+        key_from_seed, open_retry, public_key, seal_retry, sign, trusted_keys, verify, verify_signatures,
+    };
     #[pymodule_export]
     use crate::version::{PyVersion, PyVersionRange};
 

@@ -22,7 +22,7 @@ import pytest
 
 import fleetpath
 import fleetpath.s3 as s3
-from fleetpath import examples
+from fleetpath import examples, trust
 
 try:
     import numpy as np
@@ -112,6 +112,11 @@ if np is not None:
     ]
 
 
+SIGNER = trust.SigningKey.from_seed(bytes(range(32)))
+RETRY = {"attempts": 1, "first_failure_at": "2026-11-23T08:00:00Z", "last_delay_ms": 30000}
+RECORD = {"model": "IPM-1", "version": "5.6.14", "issued": {"from": "5.6.14", "to": "5.6.30"}}
+
+
 @functools.lru_cache(maxsize=None)
 def _shared():
     """The immutable API objects (graphs, fleets, rollouts… never change), built once."""
@@ -127,6 +132,9 @@ def _shared():
         range=fleetpath.VersionRange("<5.6.30"), decider=fleetpath.Decider(graph), health_policy=policy,
         retry=fleetpath.RetryPolicy({"jitter": "none"}), state_json=state.to_json(),
         report=state.evaluate(policy, now=NOW), availability={r.artifact.key: ARCHIVED for r in graph.releases()},
+        key=SIGNER, key_file=SIGNER.to_dict(), trusted=trust.trusted_keys([SIGNER.public_key()]),
+        envelope=trust.sign("manifest", 1, "2027-01-01T00:00:00Z", examples.SEED_MANIFEST, [SIGNER]),
+        sealed=trust.seal_retry(RETRY, "press-1-01", b"host secret"),
     )
 
 
@@ -206,6 +214,18 @@ API = [
     ("s3.head_fields", lambda e: s3.head_fields, [{"StorageClass": "GLACIER", "ContentLength": 42,
      "Metadata": {"sha256": "ab"}}], {}, [(0, "ContentLength"), (0, "Metadata")]),
     ("s3.restore_request", lambda e: s3.restore_request, ["deep_archive", "bulk", 7], {}, []),
+    ("Decider.decide+record", lambda e: e.decider.decide, [REQUEST], {"record": RECORD},
+     [("record", "model"), ("record", "version"), ("record", "issued")]),
+    ("trust.SigningKey", lambda e: trust.SigningKey, ["@key_file"], {}, [(0, "keyval")]),
+    ("trust.SigningKey.from_seed", lambda e: trust.SigningKey.from_seed, [bytes(32)], {}, []),
+    ("trust.trusted_keys", lambda e: trust.trusted_keys, [[SIGNER.public_key()]], {"threshold": 1}, [(0, 0, "keyval")]),
+    ("trust.sign", lambda e: trust.sign, ["manifest", 1, "2027-01-01T00:00:00Z", {"format_version": 1}, [SIGNER]],
+     {}, []),
+    ("trust.verify", lambda e: trust.verify, ["@envelope", "manifest", "@trusted"],
+     {"now": AT, "last_accepted": 0}, [(0, "signed"), (0, "signatures"), (2, "threshold")]),
+    ("trust.verify_signatures", lambda e: trust.verify_signatures, ["@envelope", "@trusted"], {}, [(0, "signatures")]),
+    ("trust.seal_retry", lambda e: trust.seal_retry, [RETRY, "press-1-01", b"host secret"], {}, [(0, "attempts")]),
+    ("trust.open_retry", lambda e: trust.open_retry, ["@sealed", "press-1-01", b"host secret"], {}, [(0, "mac")]),
 ]
 
 _REPR = reprlib.Repr()

@@ -475,6 +475,106 @@ pub enum Decision {
         /// The explanation.
         detail: String,
     },
+    /// What the device says about itself disagrees with the host's record: nothing is issued.
+    Refused {
+        /// Why.
+        reason: RefuseReason,
+        /// The explanation.
+        detail: String,
+    },
+}
+
+/// Why a device's claim or report was refused ([`DeviceRecord`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Codes)]
+#[codes(serde)]
+#[non_exhaustive]
+pub enum RefuseReason {
+    /// The claimed version is neither the one on record nor the target of the hop the host
+    /// issued.
+    #[code("claim_mismatch")]
+    ClaimMismatch,
+    /// The claimed hardware model is not the one on record.
+    #[code("model_mismatch")]
+    ModelMismatch,
+    /// A report of a finished update names another version than the hop the host issued (or
+    /// none was issued).
+    #[code("report_mismatch")]
+    ReportMismatch,
+}
+
+/// A hop the host told a device to take (the last [`Decision::Download`] or
+/// [`Decision::RollBack`] it answered with).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IssuedHop {
+    /// The version the device ran.
+    pub from: Version,
+    /// The version it was told to install.
+    pub to: Version,
+}
+
+/// What the host's fleet registry knows about a device (from its own records, never from the
+/// device): what a device claims is checked against it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceRecord {
+    /// The hardware model on record.
+    pub model: String,
+    /// The version on record.
+    pub version: Version,
+    /// The last hop issued to the device, if one is outstanding.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issued: Option<IssuedHop>,
+}
+
+impl DeviceRecord {
+    /// Checks what a device claims: its model must be the one on record, and its version the
+    /// one on record or the target of the hop issued to it (it installed it).
+    ///
+    /// ```
+    /// use fleetpath::decision::{DeviceRecord, IssuedHop};
+    /// let record = DeviceRecord { model: "IPM-1".into(), version: "5.6.14".parse()?,
+    ///     issued: Some(IssuedHop { from: "5.6.14".parse()?, to: "5.6.30".parse()? }) };
+    /// assert!(record.check_claim("IPM-1", &"5.6.30".parse()?).is_ok());
+    /// let refused = record.check_claim("IPM-1", &"6.15.008".parse()?).unwrap_err();
+    /// assert_eq!(refused.reason(), "claim_mismatch");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// The [`Decision::Refused`] to answer with.
+    pub fn check_claim(&self, model: &str, version: &Version) -> Result<(), Decision> {
+        if model != self.model {
+            let detail = format!("claims model {model:?}, the record says {:?}", self.model);
+            return Err(Decision::Refused { reason: RefuseReason::ModelMismatch, detail });
+        }
+        let issued_to = self.issued.as_ref().map(|h| &h.to);
+        if *version == self.version || issued_to == Some(version) {
+            return Ok(());
+        }
+        let told = issued_to.map(|to| format!(" (it was told to install \"{to}\")")).unwrap_or_default();
+        let detail = format!("claims version \"{version}\", the record says \"{}\"{told}", self.version);
+        Err(Decision::Refused { reason: RefuseReason::ClaimMismatch, detail })
+    }
+
+    /// Checks a report that the device finished an update: the version it reports must be the
+    /// target of the hop issued to it.
+    ///
+    /// # Errors
+    /// The [`Decision::Refused`] (`report_mismatch`) to answer with.
+    pub fn check_report(&self, version: &Version) -> Result<(), Decision> {
+        match &self.issued {
+            Some(hop) if hop.to == *version => Ok(()),
+            Some(hop) => Err(Decision::Refused {
+                reason: RefuseReason::ReportMismatch,
+                detail: format!("reports \"{version}\", but was told to install \"{}\"", hop.to),
+            }),
+            None => Err(Decision::Refused {
+                reason: RefuseReason::ReportMismatch,
+                detail: format!("reports \"{version}\", but no update was issued to it"),
+            }),
+        }
+    }
 }
 
 /// Why a device is told to install something: the next hop of its upgrade, or a downgrade.
@@ -500,6 +600,7 @@ pub const REASONS_BY_KIND: &[(&str, &[&str])] = &[
     ("download_or_roll_back", StepReason::CODES),
     ("retry_after_or_give_up", RetryReason::CODES),
     ("blocked", BlockReason::CODES),
+    ("refused", RefuseReason::CODES),
 ];
 
 /// Every reason [`Decision::reason`] can return, grouped by decision kind.
@@ -513,7 +614,8 @@ pub fn reasons() -> Vec<&'static str> {
 }
 
 impl Decision {
-    /// `up_to_date`, `wait`, `download`, `retry_after`, `give_up`, `roll_back` or `blocked`.
+    /// `up_to_date`, `wait`, `download`, `retry_after`, `give_up`, `roll_back`, `blocked` or
+    /// `refused`.
     pub fn kind(&self) -> &'static str {
         match self {
             Self::UpToDate { .. } => "up_to_date",
@@ -523,6 +625,7 @@ impl Decision {
             Self::GiveUp { .. } => "give_up",
             Self::RollBack { .. } => "roll_back",
             Self::Blocked { .. } => "blocked",
+            Self::Refused { .. } => "refused",
         }
     }
 
@@ -543,6 +646,7 @@ impl Decision {
                 }
             }
             Self::Blocked { reason, .. } => reason.code(),
+            Self::Refused { reason, .. } => reason.code(),
         }
     }
 }
@@ -745,6 +849,16 @@ impl Decider {
     /// What `request`'s device should do.
     pub fn decide(&self, request: &DeviceRequest) -> Decision {
         self.decide_with(request, &mut Memo::default())
+    }
+
+    /// [`Decider::decide`] for a request whose claims are first checked against the host's
+    /// record of the device ([`DeviceRecord::check_claim`]): a device that lies about its
+    /// model or version gets [`Decision::Refused`], never a download.
+    pub fn decide_checked(&self, request: &DeviceRequest, record: &DeviceRecord) -> Decision {
+        match record.check_claim(&request.model, &request.version) {
+            Ok(()) => self.decide(request),
+            Err(refused) => refused,
+        }
     }
 
     /// [`Decider::decide`] for each request, in order (one calendar query per site, line,
@@ -998,4 +1112,5 @@ impl<'a> Memo<'a> {
 
 crate::document::documents! {
     DecisionPolicy => "decision policy", DecisionPolicy::validate;
+    DeviceRecord => "device record";
 }

@@ -73,6 +73,7 @@ pub mod retry;
 pub mod rollback;
 pub mod rollout;
 pub mod schedule;
+pub mod trust;
 pub mod version;
 
 /// Derives an enum's stable codes (`CODES`, `code()`) from one `#[code("…")]` per variant.
@@ -147,6 +148,10 @@ pub enum Error {
     #[error(transparent)]
     #[code(source)]
     Rollback(#[from] rollback::RollbackError),
+    /// A signed document or a sealed retry state was refused.
+    #[error(transparent)]
+    #[code(source)]
+    Trust(#[from] trust::TrustError),
     /// A decider could not be built.
     #[error(transparent)]
     #[code(source)]
@@ -211,4 +216,5 @@ pub const ERROR_CODES: &[(&str, &[&str])] = &[
     ("health", health::HealthError::CODES),
     ("rollback", rollback::RollbackError::CODES),
     ("decision", decision::DecisionError::CODES),
+    ("trust", trust::TrustError::CODES),
 ];

@@ -343,6 +343,7 @@ fn every_code_has_a_vector() {
         "health.json",
         "decisions.json",
         "documents.json",
+        "trust.json",
     ] {
         collect_codes(&load(file), &mut seen);
     }
@@ -947,4 +948,55 @@ fn documents() {
             assert_eq!(err.to_string(), str_of(case, "message"), "{name}");
         }
     }
+}
+
+#[test]
+fn trust() {
+    use fleetpath::trust::{self, DocumentKind, SealedRetry, SigningKey, TrustedKeys};
+    let data = load("trust.json");
+    // The keys are what their seeds give, their ids what TUF computes.
+    for key in data["keys"].as_object().unwrap().values() {
+        let seed: [u8; 32] = (0..32)
+            .map(|i| u8::from_str_radix(&str_of(key, "seed")[2 * i..2 * i + 2], 16).unwrap())
+            .collect::<Vec<_>>()
+            .try_into()
+            .unwrap();
+        let signing = SigningKey::from_seed(&seed);
+        assert_eq!(serde_json::to_value(signing.public_key()).unwrap(), key["public"]);
+        assert_eq!(signing.public_key().keyid(), str_of(key, "keyid"));
+    }
+    for case in data["cases"].as_array().unwrap() {
+        let name = str_of(case, "name");
+        let text = match case.get("envelope_json") {
+            Some(text) => text.as_str().unwrap().to_owned(),
+            None => data["envelopes"][str_of(case, "envelope")].to_string(),
+        };
+        let trusted: TrustedKeys = serde_json::from_value(data["trusted"][str_of(case, "trusted")].clone()).unwrap();
+        let kind: DocumentKind = serde_json::from_value(case["kind"].clone()).unwrap();
+        let now = str_of(case, "now").parse().unwrap();
+        let result = trust::verify(&text, kind, &trusted, now, case.get("last_accepted").and_then(Value::as_u64));
+        if let Some(ok) = case.get("ok") {
+            let verified = result.unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(verified.version, ok["version"].as_u64().unwrap(), "{name}");
+            assert_eq!(serde_json::to_value(&verified.signed_by).unwrap(), ok["signed_by"], "{name}");
+            // What it signs is a manifest that loads.
+            UpgradeGraph::from_value(verified.document).unwrap();
+        } else {
+            let err = result.expect_err(name);
+            assert_eq!(err.code(), str_of(case, "code"), "{name}: {err}");
+            assert_eq!(err.to_string(), str_of(case, "message"), "{name}");
+            check_fields(case, err);
+        }
+    }
+    let retry = &data["retry"];
+    let key: Vec<u8> = (0..str_of(retry, "key_hex").len() / 2)
+        .map(|i| u8::from_str_radix(&str_of(retry, "key_hex")[2 * i..2 * i + 2], 16).unwrap())
+        .collect();
+    let sealed: SealedRetry = serde_json::from_value(retry["sealed"].clone()).unwrap();
+    let state = sealed.open(str_of(retry, "device"), &key).unwrap();
+    assert_eq!(serde_json::to_value(state).unwrap(), retry["state"]);
+    assert_eq!(serde_json::to_value(SealedRetry::seal(state, str_of(retry, "device"), &key)).unwrap(), retry["sealed"]);
+    let other = &retry["other_device"];
+    let err = sealed.open(str_of(other, "device"), &key).unwrap_err();
+    assert_eq!((err.code(), err.to_string().as_str()), (str_of(other, "code"), str_of(other, "message")));
 }

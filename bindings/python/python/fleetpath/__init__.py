@@ -42,7 +42,7 @@ from .graph import RouteTable, UpgradeGraph
 from .health import Finding, HealthPolicy, HealthReport, HealthState, IngestReport
 from .retry import RetryDecision, RetryPolicy
 from .rollout import Calendar, Rollout, plan_prefetch, plan_rollout
-from . import examples, s3  # noqa: E402  (submodules: fleetpath.s3, fleetpath.examples)
+from . import examples, s3, trust  # noqa: E402  (submodules: fleetpath.s3, .examples, .trust)
 
 __all__ = [
     "__version__",

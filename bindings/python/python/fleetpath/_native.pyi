@@ -4,7 +4,7 @@ The native half of the `fleetpath` package.
 
 from typing import Any, Final, final
 
-__all__ = ["BUFFER_PROTOCOL", "__version__", "Calendar", "Decider", "Fleet", "HealthPolicy", "HealthState", "RetryPolicy", "Rollout", "RouteTable", "UpgradeGraph", "Version", "VersionRange", "_column_address", "_panic_for_tests", "decision_reasons", "error_codes", "head_fields", "health_event", "missing", "observe_head", "plan_prefetch", "plan_rollout", "restore_request"]
+__all__ = ["BUFFER_PROTOCOL", "__version__", "Calendar", "Decider", "Fleet", "HealthPolicy", "HealthState", "RetryPolicy", "Rollout", "RouteTable", "UpgradeGraph", "Version", "VersionRange", "_column_address", "_panic_for_tests", "decision_reasons", "error_codes", "head_fields", "health_event", "key_from_seed", "missing", "observe_head", "open_retry", "plan_prefetch", "plan_rollout", "public_key", "restore_request", "seal_retry", "sign", "trusted_keys", "verify", "verify_signatures"]
 
 BUFFER_PROTOCOL: Final[bool]
 """
@@ -46,9 +46,10 @@ class Decider:
     and observed availability (native half of `fleetpath.Decider`). Built once.
     """
     def __new__(cls, /, graph: Any, policy: Any | None = None, target: Any | None = None, rollout: Any | None = None, calendar: Any | None = None, availability: Any | None = None) -> Decider: ...
-    def decide(self, /, request: Any) -> tuple[str, Any]:
+    def decide(self, /, request: Any, record: Any | None = None) -> tuple[str, Any]:
         """
-        One request's decision: `(reason, dict)`.
+        One request's decision: `(reason, dict)`. With the host's `record` of the device, its
+        claims are checked first (`refused` when they disagree).
         """
     def decide_all(self, /, requests: Any) -> str:
         """
@@ -407,6 +408,11 @@ def health_event(report: Any, stage: Any) -> Any:
     The rollout event (`health_verdict`) of a report for `stage`, as a dict.
     """
 
+def key_from_seed(seed: Any) -> Any:
+    """
+    The key file (securesystemslib's Ed25519 key dict) of a 32-byte seed.
+    """
+
 def missing() -> Any:
     """
     The availability of an object S3 answered 404 for.
@@ -417,6 +423,11 @@ def observe_head(head: Any, now: Any, artifact: Any | None = None, restore_since
     Availability (and, given the manifest's artifact, integrity) from a `HEAD` response:
     `{"availability": …, "integrity": … | None}`. A running restore began at `restore_since`
     (the host's record of its request), else at `now`.
+    """
+
+def open_retry(sealed: Any, device: Any, key: Any) -> Any:
+    """
+    The retry state a sealed one carries, if its MAC is the host's for `device`.
     """
 
 def plan_prefetch(rollout: Any, graph: Any, availability: Any, at: Any, calendar: Any | None = None, policy: Any | None = None) -> Any:
@@ -430,7 +441,39 @@ def plan_rollout(graph: Any, fleet: Any, target: Any, rollout_id: Any, policy: A
     Plans the stages of a rollout of `target` over `fleet` (a dict of the plan).
     """
 
+def public_key(key: Any) -> tuple[str, Any]:
+    """
+    A key file's public key and its id: `(keyid, public key dict)`.
+    """
+
 def restore_request(storage_class: Any, tier: Any | None = None, days: Any | None = None) -> Any:
     """
     boto3's `RestoreRequest` for an object of `storage_class` at `tier`.
+    """
+
+def seal_retry(state: Any, device: Any, key: Any) -> Any:
+    """
+    Seals a retry state of `device` with the host's secret `key` (bytes).
+    """
+
+def sign(kind: Any, version: Any, expires: Any, document_: Any, keys: Any) -> Any:
+    """
+    The envelope signing `document` as version `version` of a `kind`, expiring at `expires`.
+    """
+
+def trusted_keys(keys: Any, threshold: Any) -> Any:
+    """
+    The trusted key set of these public keys (dicts) and threshold.
+    """
+
+def verify(envelope: Any, kind: Any, trusted: Any, now: Any, last_accepted: Any | None = None) -> Any:
+    """
+    Verifies an envelope holding a `kind` against `trusted` at `now`: `{kind, version,
+    expires, document, signed_by}`.
+    """
+
+def verify_signatures(envelope: Any, trusted: Any) -> list[str]:
+    """
+    Checks an envelope's signatures only (TUF's check, whatever it holds, TUF metadata
+    included): the ids of the trusted keys that signed.
     """

@@ -41,9 +41,12 @@ class Decider:
     ) -> None:
         self._native = _native.Decider(graph, policy, target, rollout, calendar, availability)
 
-    def decide(self, request: Mapping[str, Any]) -> Decision:
+    def decide(self, request: Mapping[str, Any], record: Optional[Mapping[str, Any]] = None) -> Decision:
         """One request: `{"device", "model", "version", "at"[, "retry"]}` (`at` an aware
-        datetime or RFC 3339 text).
+        datetime or RFC 3339 text). With the host's `record` of the device (`{"model",
+        "version"[, "issued": {"from", "to"}]}`, from the host's registry, never from the
+        device), its claims are checked first: a model or version that disagrees gets
+        `refused` (`model_mismatch`, `claim_mismatch`), never a download.
 
         >>> from fleetpath import examples
         >>> archived = {"state": "archived", "class": "glacier_flexible_retrieval"}
@@ -52,8 +55,11 @@ class Decider:
         ...                    "at": "2026-11-23T08:00:00Z"})
         >>> answer.kind, answer.reason, answer.host_action.type, answer.at
         ('retry_after', 'artifact_archived', 'request_restore', '2026-11-23T13:00:00Z')
+        >>> d.decide({"device": "press-1-01", "model": "IPM-1", "version": "6.15.008",
+        ...           "at": "2026-11-23T08:00:00Z"}, record={"model": "IPM-1", "version": "5.6.14"}).reason
+        'claim_mismatch'
         """
-        reason, data = self._native.decide(request)
+        reason, data = self._native.decide(request, record)
         return Decision(data, reason)
 
     def decide_all(self, requests: Iterable[Mapping[str, Any]]) -> Tuple[Decision, ...]:

@@ -70,6 +70,18 @@ class BadResponseError(FleetpathError):
     code = "bad_response"
 
 
+class BadRetryMacError(FleetpathError):
+    """`bad_retry_mac` (trust)."""
+
+    code = "bad_retry_mac"
+
+
+class BadSignatureError(FleetpathError):
+    """`bad_signature` (trust)."""
+
+    code = "bad_signature"
+
+
 class BreakingChangeError(FleetpathError):
     """`breaking_change` (rollback)."""
 
@@ -220,6 +232,12 @@ class EmptyVersionError(InputError):
     code = "empty_version"
 
 
+class ExpiredError(FleetpathError):
+    """`expired` (trust)."""
+
+    code = "expired"
+
+
 class IntegrityMismatchError(FleetpathError):
     """`integrity_mismatch` (s3)."""
 
@@ -284,6 +302,12 @@ class InvalidJsonError(InputError):
     """`invalid_json` (json)."""
 
     code = "invalid_json"
+
+
+class InvalidKeyError(FleetpathError):
+    """`invalid_key` (trust)."""
+
+    code = "invalid_key"
 
 
 class InvalidLifetimeError(FleetpathError):
@@ -356,6 +380,12 @@ class LastStageNotRestError(InputError):
     """`last_stage_not_rest` (rollout)."""
 
     code = "last_stage_not_rest"
+
+
+class MalformedEnvelopeError(FleetpathError):
+    """`malformed_envelope` (trust)."""
+
+    code = "malformed_envelope"
 
 
 class ManifestTooLargeError(InputError):
@@ -508,6 +538,12 @@ class RestNotLastError(InputError):
     code = "rest_not_last"
 
 
+class RolledBackError(FleetpathError):
+    """`rolled_back` (trust)."""
+
+    code = "rolled_back"
+
+
 class RolloutFinishedError(FleetpathError):
     """`rollout_finished` (rollout_state)."""
 
@@ -548,6 +584,12 @@ class TargetOlderError(FleetpathError):
     """`target_older` (resolve)."""
 
     code = "target_older"
+
+
+class ThresholdNotMetError(FleetpathError):
+    """`threshold_not_met` (trust)."""
+
+    code = "threshold_not_met"
 
 
 class ThrottledError(FleetpathError):
@@ -602,6 +644,12 @@ class UnknownDeviceError(FleetpathError):
     """`unknown_device` (rollout_state)."""
 
     code = "unknown_device"
+
+
+class UnknownKeyError(FleetpathError):
+    """`unknown_key` (trust)."""
+
+    code = "unknown_key"
 
 
 class UnknownMetricError(InputError):
@@ -664,6 +712,12 @@ class UnsupportedFormatVersionError(InputError):
     code = "unsupported_format_version"
 
 
+class WrongDocumentError(FleetpathError):
+    """`wrong_document` (trust)."""
+
+    code = "wrong_document"
+
+
 class WrongMetricKindError(InputError):
     """`wrong_metric_kind` (health)."""
 
@@ -675,6 +729,8 @@ ERROR_CLASSES: Dict[str, Type[FleetpathError]] = {
     "already_started": AlreadyStartedError,
     "bad_header": BadHeaderError,
     "bad_response": BadResponseError,
+    "bad_retry_mac": BadRetryMacError,
+    "bad_signature": BadSignatureError,
     "breaking_change": BreakingChangeError,
     "column_length": ColumnLengthError,
     "component_overflow": ComponentOverflowError,
@@ -700,6 +756,7 @@ ERROR_CLASSES: Dict[str, Type[FleetpathError]] = {
     "empty_period": EmptyPeriodError,
     "empty_range": EmptyRangeError,
     "empty_version": EmptyVersionError,
+    "expired": ExpiredError,
     "integrity_mismatch": IntegrityMismatchError,
     "internal": InternalError,
     "invalid_abort_share": InvalidAbortShareError,
@@ -711,6 +768,7 @@ ERROR_CLASSES: Dict[str, Type[FleetpathError]] = {
     "invalid_edge_source": InvalidEdgeSourceError,
     "invalid_input": InvalidInputError,
     "invalid_json": InvalidJsonError,
+    "invalid_key": InvalidKeyError,
     "invalid_lifetime": InvalidLifetimeError,
     "invalid_object_state": InvalidObjectStateError,
     "invalid_period": InvalidPeriodError,
@@ -723,6 +781,7 @@ ERROR_CLASSES: Dict[str, Type[FleetpathError]] = {
     "invalid_time": InvalidTimeError,
     "invalid_value": InvalidValueError,
     "last_stage_not_rest": LastStageNotRestError,
+    "malformed_envelope": MalformedEnvelopeError,
     "manifest_too_large": ManifestTooLargeError,
     "missing_block_reason": MissingBlockReasonError,
     "missing_column": MissingColumnError,
@@ -748,6 +807,7 @@ ERROR_CLASSES: Dict[str, Type[FleetpathError]] = {
     "range_unexpected_character": RangeUnexpectedCharacterError,
     "rejected": RejectedError,
     "rest_not_last": RestNotLastError,
+    "rolled_back": RolledBackError,
     "rollout_finished": RolloutFinishedError,
     "rollout_paused": RolloutPausedError,
     "server_error": ServerErrorError,
@@ -755,6 +815,7 @@ ERROR_CLASSES: Dict[str, Type[FleetpathError]] = {
     "stage_not_started": StageNotStartedError,
     "target_blocked": TargetBlockedError,
     "target_older": TargetOlderError,
+    "threshold_not_met": ThresholdNotMetError,
     "throttled": ThrottledError,
     "tier_unavailable": TierUnavailableError,
     "timeout": TimeoutError,
@@ -764,6 +825,7 @@ ERROR_CLASSES: Dict[str, Type[FleetpathError]] = {
     "unexpected_reason": UnexpectedReasonError,
     "unknown_column": UnknownColumnError,
     "unknown_device": UnknownDeviceError,
+    "unknown_key": UnknownKeyError,
     "unknown_metric": UnknownMetricError,
     "unknown_release": UnknownReleaseError,
     "unknown_site": UnknownSiteError,
@@ -774,6 +836,7 @@ ERROR_CLASSES: Dict[str, Type[FleetpathError]] = {
     "unknown_window": UnknownWindowError,
     "unreachable": UnreachableError,
     "unsupported_format_version": UnsupportedFormatVersionError,
+    "wrong_document": WrongDocumentError,
     "wrong_metric_kind": WrongMetricKindError,
 }
 
@@ -796,6 +859,8 @@ __all__: Tuple[str, ...] = (
     "AlreadyStartedError",
     "BadHeaderError",
     "BadResponseError",
+    "BadRetryMacError",
+    "BadSignatureError",
     "BreakingChangeError",
     "ColumnLengthError",
     "ComponentOverflowError",
@@ -821,6 +886,7 @@ __all__: Tuple[str, ...] = (
     "EmptyPeriodError",
     "EmptyRangeError",
     "EmptyVersionError",
+    "ExpiredError",
     "IntegrityMismatchError",
     "InternalError",
     "InvalidAbortShareError",
@@ -832,6 +898,7 @@ __all__: Tuple[str, ...] = (
     "InvalidEdgeSourceError",
     "InvalidInputError",
     "InvalidJsonError",
+    "InvalidKeyError",
     "InvalidLifetimeError",
     "InvalidObjectStateError",
     "InvalidPeriodError",
@@ -844,6 +911,7 @@ __all__: Tuple[str, ...] = (
     "InvalidTimeError",
     "InvalidValueError",
     "LastStageNotRestError",
+    "MalformedEnvelopeError",
     "ManifestTooLargeError",
     "MissingBlockReasonError",
     "MissingColumnError",
@@ -869,6 +937,7 @@ __all__: Tuple[str, ...] = (
     "RangeUnexpectedCharacterError",
     "RejectedError",
     "RestNotLastError",
+    "RolledBackError",
     "RolloutFinishedError",
     "RolloutPausedError",
     "ServerErrorError",
@@ -876,6 +945,7 @@ __all__: Tuple[str, ...] = (
     "StageNotStartedError",
     "TargetBlockedError",
     "TargetOlderError",
+    "ThresholdNotMetError",
     "ThrottledError",
     "TierUnavailableError",
     "TimeoutError",
@@ -885,6 +955,7 @@ __all__: Tuple[str, ...] = (
     "UnexpectedReasonError",
     "UnknownColumnError",
     "UnknownDeviceError",
+    "UnknownKeyError",
     "UnknownMetricError",
     "UnknownReleaseError",
     "UnknownSiteError",
@@ -895,5 +966,6 @@ __all__: Tuple[str, ...] = (
     "UnknownWindowError",
     "UnreachableError",
     "UnsupportedFormatVersionError",
+    "WrongDocumentError",
     "WrongMetricKindError",
 )

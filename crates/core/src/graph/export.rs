@@ -48,7 +48,7 @@ impl UpgradeGraph {
         out.push_str("  node [shape=box, style=\"rounded,filled\", fillcolor=\"white\", fontname=\"Helvetica\"];\n");
         out.push_str("  edge [fontname=\"Helvetica\", fontsize=10];\n");
         for (i, release) in self.releases().iter().enumerate() {
-            let mut attrs = vec![format!("label=\"{}\"", dot_escape(&node_label(release, "\n")))];
+            let mut attrs = vec![format!("label=\"{}\"", node_label(release, "\\n", dot_escape))];
             let on_path = hl.nodes.contains(&(u32::try_from(i).unwrap_or(u32::MAX)));
             match release.status() {
                 ReleaseStatus::Blocked => {
@@ -110,7 +110,7 @@ impl UpgradeGraph {
         let mut blocked_nodes = Vec::new();
         let mut archived_nodes = Vec::new();
         for (i, release) in self.releases().iter().enumerate() {
-            let label = mermaid_escape(&node_label(release, "<br/>"));
+            let label = node_label(release, "<br/>", mermaid_escape);
             let (open, close) = if release.is_barrier() { ("[[", "]]") } else { ("[", "]") };
             let _ = writeln!(out, "  r{i}{open}\"{label}\"{close}");
             match release.status() {
@@ -169,43 +169,57 @@ impl UpgradeGraph {
     }
 }
 
-fn node_label(release: &Release, newline: &str) -> String {
-    let mut label = release.spec.version.clone();
+/// A release's label: its version, labels, barrier and status, each escaped by `escape` and
+/// joined by `newline` (the format's own line break, never from the manifest's text).
+fn node_label(release: &Release, newline: &str, escape: fn(&str) -> String) -> String {
+    let mut lines = vec![escape(&release.spec.version)];
     for (k, v) in release.labels() {
-        let _ = write!(label, "{newline}{k}: {v}");
+        lines.push(format!("{}: {}", escape(k), escape(v)));
     }
     if release.is_barrier() {
-        let _ = write!(label, "{newline}barrier");
+        lines.push("barrier".to_owned());
     }
     match (release.status(), release.reason()) {
-        (ReleaseStatus::Blocked, reason) => {
-            let _ = write!(label, "{newline}blocked: {}", reason.unwrap_or_default());
-        }
-        (ReleaseStatus::Archived, _) => {
-            let _ = write!(label, "{newline}archived");
-        }
+        (ReleaseStatus::Blocked, reason) => lines.push(format!("blocked: {}", escape(reason.unwrap_or_default()))),
+        (ReleaseStatus::Archived, _) => lines.push("archived".to_owned()),
         (ReleaseStatus::Active, _) => {}
     }
-    label
+    lines.join(newline)
 }
 
 fn dot_attrs(attrs: &[&str]) -> String {
     if attrs.is_empty() { String::new() } else { format!(" [{}]", attrs.join(", ")) }
 }
 
+/// Text inside a DOT quoted string: backslashes, quotes and line breaks escaped (no HTML
+/// labels are used, so markup stays text).
 fn dot_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
             '\\' => out.push_str("\\\\"),
             '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
+            '\n' | '\r' => out.push_str("\\n"),
+            c if c.is_control() => out.push(' '),
             _ => out.push(c),
         }
     }
     out
 }
 
+/// Text inside a Mermaid quoted label: every character Mermaid or HTML would read as syntax
+/// becomes a Mermaid entity code (`#60;` for `<`), so a label can neither close the string nor
+/// reach the page as markup.
 fn mermaid_escape(text: &str) -> String {
-    text.replace('"', "#quot;").replace('\n', " ").replace('|', "#124;")
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '"' | '<' | '>' | '&' | '#' | '|' | '`' | '[' | ']' | '{' | '}' | '(' | ')' | ';' | '\\' => {
+                let _ = write!(out, "#{};", u32::from(c));
+            }
+            c if c.is_control() => out.push(' '),
+            _ => out.push(c),
+        }
+    }
+    out
 }
