@@ -5,13 +5,22 @@
 //! and the parsed value is handed out again (an `Arc`, no copy); a changed one is fetched,
 //! parsed by the core and cached under its new `ETag`. A document the core refuses is an
 //! error and leaves the previous version cached (hosts decide whether to keep serving it).
+//!
+//! With trusted keys ([`Documents::with_trust`]), [`Documents::signed_graph`] (and its fleet
+//! and calendar peers) read signed envelopes (`fleetpath::trust`): a document is verified
+//! before it is parsed or cached, and a version older than one already accepted (a replayed
+//! manifest that would unblock a recalled release) is refused and never replaces the cached
+//! one. Persist [`Documents::accepted_versions`] and seed a cold start with
+//! [`Documents::accept_versions`], so a restarted host cannot be rolled back either.
 
 use std::any::Any;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use fleetpath::{Calendar, Fleet, UpgradeGraph};
+use fleetpath::trust::{DocumentKind, TrustedKeys};
+use fleetpath::{Calendar, Document, Fleet, UpgradeGraph};
+use jiff::Timestamp;
 
 use crate::client::{classify, status_of};
 use crate::error::S3Error;
@@ -25,11 +34,14 @@ pub struct Loaded<T> {
     pub etag: String,
     /// Whether it came from the cache (S3 answered 304).
     pub cached: bool,
+    /// The signed envelope's version and expiry, for documents read with trusted keys.
+    pub signed: Option<(u64, Timestamp)>,
 }
 
 struct Entry {
     etag: String,
     value: Arc<dyn Any + Send + Sync>,
+    signed: Option<(u64, Timestamp)>,
 }
 
 /// Documents in one bucket, cached by key and `ETag`.
@@ -39,6 +51,9 @@ pub struct Documents {
     cache: Mutex<HashMap<String, Entry>>,
     fetches: AtomicU64,
     parses: AtomicU64,
+    trusted: Option<TrustedKeys>,
+    /// The highest version accepted per key.
+    accepted: Mutex<HashMap<String, u64>>,
 }
 
 impl std::fmt::Debug for Documents {
@@ -56,7 +71,94 @@ impl Documents {
             cache: Mutex::new(HashMap::new()),
             fetches: AtomicU64::new(0),
             parses: AtomicU64::new(0),
+            trusted: None,
+            accepted: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Reads signed documents with these keys ([`Documents::signed_graph`] and peers).
+    #[must_use]
+    pub fn with_trust(mut self, trusted: TrustedKeys) -> Self {
+        self.trusted = Some(trusted);
+        self
+    }
+
+    /// Records versions a host accepted before (from its own storage): older ones are refused.
+    pub fn accept_versions(&self, versions: impl IntoIterator<Item = (String, u64)>) {
+        let mut accepted = self.accepted.lock().unwrap_or_else(PoisonError::into_inner);
+        for (key, version) in versions {
+            let slot = accepted.entry(key).or_insert(version);
+            *slot = (*slot).max(version);
+        }
+    }
+
+    /// The highest version accepted per key (persist it between cold starts).
+    pub fn accepted_versions(&self) -> HashMap<String, u64> {
+        self.accepted.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// The signed manifest at `key`, verified at `now` against the trusted keys, never older
+    /// than a version already accepted.
+    ///
+    /// # Errors
+    ///
+    /// [`S3Error::Config`] without trusted keys; [`S3Error::InvalidDocument`] whose source is
+    /// the core's trust error (`bad_signature`, `expired`, `rolled_back`, …) or the
+    /// manifest's own; the SDK's errors.
+    pub async fn signed_graph(&self, key: &str, now: Timestamp) -> Result<Loaded<UpgradeGraph>, S3Error> {
+        self.load_signed(key, DocumentKind::Manifest, now).await
+    }
+
+    /// The signed fleet at `key` (as [`Documents::signed_graph`]).
+    ///
+    /// # Errors
+    ///
+    /// As for [`Documents::signed_graph`].
+    pub async fn signed_fleet(&self, key: &str, now: Timestamp) -> Result<Loaded<Fleet>, S3Error> {
+        self.load_signed(key, DocumentKind::Fleet, now).await
+    }
+
+    /// The signed calendar at `key` (as [`Documents::signed_graph`]).
+    ///
+    /// # Errors
+    ///
+    /// As for [`Documents::signed_graph`].
+    pub async fn signed_calendar(&self, key: &str, now: Timestamp) -> Result<Loaded<Calendar>, S3Error> {
+        self.load_signed(key, DocumentKind::Calendar, now).await
+    }
+
+    async fn load_signed<T: Document + Send + Sync + 'static>(
+        &self,
+        key: &str,
+        kind: DocumentKind,
+        now: Timestamp,
+    ) -> Result<Loaded<T>, S3Error> {
+        let target = || format!("s3://{}/{key}", self.bucket);
+        let Some(trusted) = &self.trusted else {
+            return Err(S3Error::Config {
+                detail: "signed documents need trusted keys (Documents::with_trust)".into(),
+            });
+        };
+        let last = self.accepted.lock().unwrap_or_else(PoisonError::into_inner).get(key).copied();
+        let loaded = self
+            .fetch(key, |text| {
+                let verified = fleetpath::trust::verify(text, kind, trusted, now, last)?;
+                let value = T::from_value(verified.document)?;
+                Ok((value, Some((verified.version, verified.expires))))
+            })
+            .await?;
+        let Some((version, expires)) = loaded.signed else {
+            // Cached by `load`, unsigned: never served as signed.
+            let source = fleetpath::trust::TrustError::Malformed { problem: "cached unsigned".into() }.into();
+            return Err(S3Error::InvalidDocument { target: target(), source });
+        };
+        // An unchanged envelope may have expired since it was verified.
+        if now >= expires {
+            let source = fleetpath::trust::TrustError::Expired { version, expires, now }.into();
+            return Err(S3Error::InvalidDocument { target: target(), source });
+        }
+        self.accept_versions([(key.to_owned(), version)]);
+        Ok(loaded)
     }
 
     /// `GetObject` calls made so far (each 304 included).
@@ -115,20 +217,31 @@ impl Documents {
         key: &str,
         parse: impl FnOnce(&str) -> Result<T, fleetpath::Error>,
     ) -> Result<Loaded<T>, S3Error> {
+        self.fetch(key, |text| Ok((parse(text)?, None))).await
+    }
+
+    /// Fetches `key` unless unchanged since the cached version, and parses it.
+    async fn fetch<T: Send + Sync + 'static>(
+        &self,
+        key: &str,
+        parse: impl FnOnce(&str) -> Result<(T, Option<(u64, Timestamp)>), fleetpath::Error>,
+    ) -> Result<Loaded<T>, S3Error> {
         let target = || format!("s3://{}/{key}", self.bucket);
         // A cached value of another type (the same key read as two kinds) counts as absent.
-        let cached =
-            self.cache().get(key).and_then(|e| Arc::clone(&e.value).downcast::<T>().ok().map(|v| (e.etag.clone(), v)));
+        let cached = self
+            .cache()
+            .get(key)
+            .and_then(|e| Arc::clone(&e.value).downcast::<T>().ok().map(|v| (e.etag.clone(), v, e.signed)));
         let mut request = self.client.get_object().bucket(&self.bucket).key(key);
-        if let Some((etag, _)) = &cached {
+        if let Some((etag, _, _)) = &cached {
             request = request.if_none_match(etag);
         }
         self.fetches.fetch_add(1, Ordering::Relaxed);
         let out = match Box::pin(request.send()).await {
             Ok(out) => out,
             Err(err) if status_of(&err) == Some(304) => {
-                if let Some((etag, value)) = cached {
-                    return Ok(Loaded { value, etag, cached: true });
+                if let Some((etag, value, signed)) = cached {
+                    return Ok(Loaded { value, etag, cached: true, signed });
                 }
                 return Err(classify("GetObject", target(), &err));
             }
@@ -143,11 +256,12 @@ impl Documents {
             .into_bytes();
         let text = std::str::from_utf8(&bytes).map_err(|_| S3Error::NotUtf8 { target: target() })?;
         self.parses.fetch_add(1, Ordering::Relaxed);
-        let value = Arc::new(parse(text).map_err(|source| S3Error::InvalidDocument { target: target(), source })?);
+        let (value, signed) = parse(text).map_err(|source| S3Error::InvalidDocument { target: target(), source })?;
+        let value = Arc::new(value);
         if !etag.is_empty() {
-            let entry = Entry { etag: etag.clone(), value: Arc::clone(&value) as Arc<dyn Any + Send + Sync> };
+            let entry = Entry { etag: etag.clone(), value: Arc::clone(&value) as Arc<dyn Any + Send + Sync>, signed };
             self.cache().insert(key.to_owned(), entry);
         }
-        Ok(Loaded { value, etag, cached: false })
+        Ok(Loaded { value, etag, cached: false, signed })
     }
 }

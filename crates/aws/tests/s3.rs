@@ -694,3 +694,77 @@ async fn wait_until_restored(
     }
     panic!("{key} was never restored");
 }
+
+/// Signed manifests from S3: verified before they are parsed or cached; a replayed older
+/// version, a forged one and an expired one are refused, and the accepted version survives a
+/// cold start.
+#[tokio::test]
+async fn signed_documents_are_verified_and_never_rolled_back() {
+    use fleetpath::trust::{self, DocumentKind, SigningKey, TrustedKeys};
+    let b = "signed-documents";
+    bucket(b).await;
+    let s = servers();
+    let admin = admin().await;
+    let manifest: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/data/seed-ip-module.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let key = SigningKey::from_seed(&[9; 32]);
+    let trusted = TrustedKeys::new([key.public_key()], 1).unwrap();
+    let expires: Timestamp = "2027-01-01T00:00:00Z".parse().unwrap();
+    let now: Timestamp = "2026-12-01T00:00:00Z".parse().unwrap();
+    let signed = |version: u64, doc: Value, by: &SigningKey| {
+        serde_json::to_string(&trust::sign(DocumentKind::Manifest, version, expires, doc, &[by]).unwrap()).unwrap()
+    };
+    let upload = |text: String| {
+        let admin = admin.clone();
+        async move {
+            let body = ByteStream::from(text.into_bytes());
+            admin.put_object().bucket(b).key("fleetpath/graph.signed.json").body(body).send().await.unwrap();
+        }
+    };
+    let store = store_at(b, &s.proxy).await;
+    let docs = Documents::new(store.client().clone(), b).with_trust(trusted.clone());
+    let code = |err: &S3Error| match err {
+        S3Error::InvalidDocument { source, .. } => source.code(),
+        other => panic!("{other}"),
+    };
+
+    // Version 2 is accepted.
+    upload(signed(2, manifest.clone(), &key)).await;
+    let v2 = guard(docs.signed_graph("fleetpath/graph.signed.json", now)).await.unwrap();
+    assert_eq!((v2.signed.map(|s| s.0), v2.value.releases().len()), (Some(2), 3));
+    // Replaying version 1 (say, before a release was recalled) is refused; v2 stays cached.
+    upload(signed(1, manifest.clone(), &key)).await;
+    let err = guard(docs.signed_graph("fleetpath/graph.signed.json", now)).await.unwrap_err();
+    assert_eq!(code(&err), "rolled_back");
+    // Whoever can write the bucket but has no key: a changed digest, or another signer.
+    let mut forged = manifest.clone();
+    forged["releases"][1]["artifact"]["sha256"] = json!("0".repeat(64));
+    let mut text: Value = serde_json::from_str(&signed(3, manifest.clone(), &key)).unwrap();
+    text["signed"]["document"] = forged.clone();
+    upload(text.to_string()).await;
+    assert_eq!(code(&guard(docs.signed_graph("fleetpath/graph.signed.json", now)).await.unwrap_err()), "bad_signature");
+    upload(signed(3, forged, &SigningKey::from_seed(&[8; 32]))).await;
+    assert_eq!(code(&guard(docs.signed_graph("fleetpath/graph.signed.json", now)).await.unwrap_err()), "unknown_key");
+    upload(serde_json::to_string(&manifest).unwrap()).await;
+    assert_eq!(
+        code(&guard(docs.signed_graph("fleetpath/graph.signed.json", now)).await.unwrap_err()),
+        "malformed_envelope",
+        "an unsigned manifest is refused"
+    );
+    // Version 3, then an unchanged object read after it expired.
+    upload(signed(3, manifest.clone(), &key)).await;
+    let v3 = guard(docs.signed_graph("fleetpath/graph.signed.json", now)).await.unwrap();
+    assert_eq!(v3.signed.map(|s| s.0), Some(3));
+    let later: Timestamp = "2027-01-02T00:00:00Z".parse().unwrap();
+    assert_eq!(code(&guard(docs.signed_graph("fleetpath/graph.signed.json", later)).await.unwrap_err()), "expired");
+    // A cold start seeded with the persisted versions refuses the replay too.
+    let versions = docs.accepted_versions();
+    assert_eq!(versions.get("fleetpath/graph.signed.json"), Some(&3));
+    upload(signed(2, manifest, &key)).await;
+    let cold = Documents::new(store.client().clone(), b).with_trust(trusted);
+    cold.accept_versions(versions);
+    assert_eq!(code(&guard(cold.signed_graph("fleetpath/graph.signed.json", now)).await.unwrap_err()), "rolled_back");
+}
