@@ -24,6 +24,23 @@ fn batch_json(py: Python<'_>, decisions: &[Decision]) -> PyResult<String> {
     serde_json::to_string(&rows).map_err(|e| internal(py, format!("decisions as JSON: {e}")))
 }
 
+/// Checks a device's report of a finished update against the host's record: `None` when it
+/// names the hop issued, else the refusal `(reason, dict)`.
+#[pyfunction]
+pub(crate) fn check_report<'py>(
+    py: Python<'py>,
+    record: &Bound<'py, PyAny>,
+    version_: &Bound<'py, PyAny>,
+) -> PyResult<Option<(&'static str, Bound<'py, PyAny>)>> {
+    guard(py, || {
+        let record = document::<DeviceRecord>(record, "record")?;
+        match record.check_report(&version(version_, "version")?) {
+            Ok(()) => Ok(None),
+            Err(refused) => Ok(Some((refused.reason(), to_py(py, &refused)?))),
+        }
+    })
+}
+
 #[pymethods]
 impl PyDecider {
     #[new]

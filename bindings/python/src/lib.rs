@@ -33,7 +33,7 @@ mod _native {
     #[pymodule_export]
     use super::_panic_for_tests;
     #[pymodule_export]
-    use crate::decision::PyDecider;
+    use crate::decision::{PyDecider, check_report};
     #[pymodule_export]
     use crate::fleet::PyFleet;
     #[pymodule_export]

@@ -4,7 +4,7 @@ The native half of the `fleetpath` package.
 
 from typing import Any, Final, final
 
-__all__ = ["BUFFER_PROTOCOL", "__version__", "Calendar", "Decider", "Fleet", "HealthPolicy", "HealthState", "RetryPolicy", "Rollout", "RouteTable", "UpgradeGraph", "Version", "VersionRange", "_column_address", "_panic_for_tests", "decision_reasons", "error_codes", "head_fields", "health_event", "key_from_seed", "missing", "observe_head", "open_retry", "plan_prefetch", "plan_rollout", "public_key", "restore_request", "seal_retry", "sign", "trusted_keys", "verify", "verify_signatures"]
+__all__ = ["BUFFER_PROTOCOL", "__version__", "Calendar", "Decider", "Fleet", "HealthPolicy", "HealthState", "RetryPolicy", "Rollout", "RouteTable", "UpgradeGraph", "Version", "VersionRange", "_column_address", "_panic_for_tests", "check_report", "decision_reasons", "error_codes", "head_fields", "health_event", "key_from_seed", "missing", "observe_head", "open_retry", "plan_prefetch", "plan_rollout", "public_key", "restore_request", "seal_retry", "sign", "trusted_keys", "verify", "verify_signatures"]
 
 BUFFER_PROTOCOL: Final[bool]
 """
@@ -386,6 +386,12 @@ def _column_address(column: Any) -> int:
 def _panic_for_tests() -> None:
     """
     Panics on purpose, to test that a panic reaches Python as `FleetpathError` (`internal`).
+    """
+
+def check_report(record: Any, version_: Any) -> tuple[str, Any] | None:
+    """
+    Checks a device's report of a finished update against the host's record: `None` when it
+    names the hop issued, else the refusal `(reason, dict)`.
     """
 
 def decision_reasons() -> list[str]:

@@ -87,6 +87,20 @@ class Decider:
         return _decisions(self._native.decide_fleet(fleet, at))
 
 
+def check_report(record: Mapping[str, Any], version: VersionLike) -> Optional[Decision]:
+    """Checks a device's report that it finished an update against the host's `record` of it
+    (`{"model", "version", "issued": {"from", "to"}}`): `None` when it names the hop the host
+    issued, else the `refused` decision (`report_mismatch`) to answer with. Reports of a
+    failure are checked the same way: a device can only fail a hop it was given.
+
+    >>> record = {"model": "IPM-1", "version": "5.6.14", "issued": {"from": "5.6.14", "to": "5.6.30"}}
+    >>> check_report(record, "5.6.30") is None, check_report(record, "6.15.008").reason
+    (True, 'report_mismatch')
+    """
+    refused = _native.check_report(record, version)
+    return None if refused is None else Decision(refused[1], refused[0])
+
+
 def _decisions(text: str) -> Tuple[Decision, ...]:
     """A batch's `[[reason, decision], …]` JSON as records. The objects are built with the
     cyclic garbage collector paused: a batch makes hundreds of thousands of small acyclic
