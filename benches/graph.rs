@@ -29,6 +29,21 @@ fn load(c: &mut Criterion) {
                 criterion::BatchSize::LargeInput,
             );
         });
+        // The same document signed (one Ed25519 key): verify the envelope (parse it, canonical
+        // JSON, signature, expiry, version), then load the document it holds.
+        let key = fleetpath::trust::SigningKey::from_seed(&[7; 32]);
+        let trusted = fleetpath::trust::TrustedKeys::new([key.public_key()], 1).unwrap();
+        let expires = "2030-01-01T00:00:00Z".parse().unwrap();
+        let now = "2026-12-01T00:00:00Z".parse().unwrap();
+        let kind = fleetpath::trust::DocumentKind::Manifest;
+        let envelope = fleetpath::trust::sign(kind, 1, expires, &json, &[&key]);
+        let signed = serde_json::to_string(&envelope).unwrap();
+        group.bench_function(BenchmarkId::new("signed_verify+load", label), |b| {
+            b.iter_with_large_drop(|| {
+                let verified = fleetpath::trust::verify(black_box(&signed), kind, &trusted, now, Some(1)).unwrap();
+                UpgradeGraph::from_json(&verified.document).unwrap()
+            });
+        });
         // The floor of any serde_json reader: tokenizing the document, building nothing.
         group.bench_function(BenchmarkId::new("baseline_tokenize_only", label), |b| {
             b.iter(|| serde_json::from_str::<serde::de::IgnoredAny>(black_box(&json)).unwrap());

@@ -60,16 +60,16 @@ pub(crate) fn sign<'py>(
     guard(py, || {
         let kind: DocumentKind = choice(kind, "kind")?;
         let version = int(version, "version", "0 to 18446744073709551615")?;
-        let body = match convert::source(document_, "document")? {
-            convert::Source::Value(value) => value,
-            convert::Source::Text(text) => fleetpath::document::from_str("document", &text).map_err(|e| core(py, e))?,
+        // The exact text is signed: objects are written as compact JSON.
+        let text = match convert::source(document_, "document")? {
+            convert::Source::Text(text) => text,
+            convert::Source::Value(value) => value.to_string(),
         };
         let keys: Vec<SigningKey> = convert::list(keys, "keys", |k, what| {
             SigningKey::from_file(&document::<PrivateKeyFile>(k, what)?).map_err(|e| core(py, e))
         })?;
         let keys: Vec<&SigningKey> = keys.iter().collect();
-        let envelope = trust::sign(kind, version, instant(expires, "expires")?, body, &keys);
-        to_py(py, &envelope.map_err(|e| core(py, e))?)
+        to_py(py, &trust::sign(kind, version, instant(expires, "expires")?, &text, &keys))
     })
 }
 

@@ -143,7 +143,7 @@ impl Documents {
         let loaded = self
             .fetch(key, |text| {
                 let verified = fleetpath::trust::verify(text, kind, trusted, now, last)?;
-                let value = T::from_value(verified.document)?;
+                let value = T::from_json(&verified.document)?;
                 Ok((value, Some((verified.version, verified.expires))))
             })
             .await?;

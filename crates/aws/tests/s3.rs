@@ -715,7 +715,8 @@ async fn signed_documents_are_verified_and_never_rolled_back() {
     let expires: Timestamp = "2027-01-01T00:00:00Z".parse().unwrap();
     let now: Timestamp = "2026-12-01T00:00:00Z".parse().unwrap();
     let signed = |version: u64, doc: Value, by: &SigningKey| {
-        serde_json::to_string(&trust::sign(DocumentKind::Manifest, version, expires, doc, &[by]).unwrap()).unwrap()
+        let text = serde_json::to_string(&doc).unwrap();
+        serde_json::to_string(&trust::sign(DocumentKind::Manifest, version, expires, &text, &[by])).unwrap()
     };
     let upload = |text: String| {
         let admin = admin.clone();
@@ -743,7 +744,13 @@ async fn signed_documents_are_verified_and_never_rolled_back() {
     let mut forged = manifest.clone();
     forged["releases"][1]["artifact"]["sha256"] = json!("0".repeat(64));
     let mut text: Value = serde_json::from_str(&signed(3, manifest.clone(), &key)).unwrap();
-    text["signed"]["document"] = forged.clone();
+    text["document"] = json!(serde_json::to_string(&forged).unwrap());
+    upload(text.to_string()).await;
+    assert_eq!(
+        code(&guard(docs.signed_graph("fleetpath/graph.signed.json", now)).await.unwrap_err()),
+        "document_mismatch"
+    );
+    text["signed"]["version"] = json!(4);
     upload(text.to_string()).await;
     assert_eq!(code(&guard(docs.signed_graph("fleetpath/graph.signed.json", now)).await.unwrap_err()), "bad_signature");
     upload(signed(3, forged, &SigningKey::from_seed(&[8; 32]))).await;

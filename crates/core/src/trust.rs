@@ -2,14 +2,18 @@
 //! cannot forge, replay or keep alive forever.
 //!
 //! The envelope is TUF's metadata form, so keys and tools of teams on TUF or Uptane carry over:
-//! a `signed` object (its `_type`, `spec_version`, a monotonic `version`, `expires`, and the
-//! document itself) and `signatures`, each a `keyid` (the SHA-256 of the key's canonical JSON)
-//! and an Ed25519 `sig` (hex) over the canonical JSON (OLPC, as TUF) of `signed`.
+//! a `signed` object (its `_type`, `spec_version`, a monotonic `version`, `expires`, and, as
+//! TUF's targets metadata does for files, the `length` and `hashes` of the document) and
+//! `signatures`, each a `keyid` (the SHA-256 of the key's canonical JSON) and an Ed25519 `sig`
+//! (hex) over the canonical JSON (OLPC, as TUF) of `signed`. The document travels beside them,
+//! as its exact text: verifying it costs a hash of its bytes, not a canonical re-encoding.
 //!
 //! ```json
 //! {"signed": {"_type": "fleetpath/manifest", "spec_version": "1.0", "version": 7,
-//!             "expires": "2027-01-01T00:00:00Z", "document": {"format_version": 1, …}},
-//!  "signatures": [{"keyid": "6b3f…", "sig": "9a1c…"}]}
+//!             "expires": "2027-01-01T00:00:00Z", "length": 2048,
+//!             "hashes": {"sha256": "e3b0c442…"}},
+//!  "signatures": [{"keyid": "6b3f…", "sig": "9a1c…"}],
+//!  "document": "{\"format_version\": 1, …}"}
 //! ```
 //!
 //! A host verifies against the keys it trusts and the threshold of them that must sign
@@ -21,19 +25,19 @@
 //!
 //! let key = SigningKey::from_seed(&[7; 32]);
 //! let trusted = TrustedKeys::new([key.public_key()], 1)?;
-//! let manifest = serde_json::json!({"format_version": 1, "releases": [{"version": "5.6.14"}]});
+//! let manifest = r#"{"format_version": 1, "releases": [{"version": "5.6.14"}]}"#;
 //! let expires = "2027-01-01T00:00:00Z".parse()?;
-//! let envelope = trust::sign(DocumentKind::Manifest, 7, expires, manifest, &[&key])?;
+//! let envelope = trust::sign(DocumentKind::Manifest, 7, expires, manifest, &[&key]);
 //! let text = serde_json::to_string(&envelope)?;
 //!
 //! let now = "2026-12-01T00:00:00Z".parse()?;
 //! let verified = trust::verify(&text, DocumentKind::Manifest, &trusted, now, Some(6))?;
 //! assert_eq!(verified.version, 7);
-//! let graph = fleetpath::UpgradeGraph::from_value(verified.document)?;
+//! let graph = fleetpath::UpgradeGraph::from_json(&verified.document)?;
 //! assert_eq!(graph.releases().len(), 1);
 //!
 //! // Replaying version 6 after 7 was accepted is refused.
-//! let old = serde_json::to_string(&trust::sign(DocumentKind::Manifest, 6, expires, serde_json::json!({}), &[&key])?)?;
+//! let old = serde_json::to_string(&trust::sign(DocumentKind::Manifest, 6, expires, manifest, &[&key]))?;
 //! assert_eq!(trust::verify(&old, DocumentKind::Manifest, &trusted, now, Some(7)).unwrap_err().code(), "rolled_back");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -259,18 +263,23 @@ pub struct Signed {
     pub version: u64,
     /// After this instant the envelope is refused: a host must get a fresh one.
     pub expires: Timestamp,
-    /// The document (a manifest, fleet or calendar in its JSON form).
-    pub document: serde_json::Value,
+    /// The document's length in bytes (UTF-8).
+    pub length: u64,
+    /// The document's digests: `sha256` (hex).
+    pub hashes: BTreeMap<String, String>,
 }
 
 /// A signed document.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Envelope {
-    /// What is signed.
+    /// What is signed ([`Signed`]; kept as read, since the signatures cover its canonical form).
     pub signed: serde_json::Value,
     /// The signatures.
     pub signatures: Vec<Signature>,
+    /// The document's exact text (absent in TUF metadata, whose `signed` is the whole story).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document: Option<String>,
 }
 
 impl Envelope {
@@ -303,9 +312,9 @@ pub struct Verified {
     pub version: u64,
     /// When it expires.
     pub expires: Timestamp,
-    /// The document: read it with its type's `from_value` (such as
-    /// [`UpgradeGraph::from_value`](crate::UpgradeGraph::from_value)).
-    pub document: serde_json::Value,
+    /// The document's text: read it with its type's `from_json` (such as
+    /// [`UpgradeGraph::from_json`](crate::UpgradeGraph::from_json)).
+    pub document: String,
     /// The trusted keys whose signatures verified, by id.
     pub signed_by: Vec<String>,
 }
@@ -364,6 +373,17 @@ pub enum TrustError {
         /// How many are required.
         threshold: u32,
     },
+    /// The document is not the one signed: its length or SHA-256 differs from the signed ones.
+    #[error("the document is not the one signed: {field} is {found}, the signature covers {signed}")]
+    #[code("document_mismatch")]
+    DocumentMismatch {
+        /// `length` or `sha256` (or `document` when the envelope carries none).
+        field: String,
+        /// The document's.
+        found: String,
+        /// The signed one.
+        signed: String,
+    },
     /// The envelope expired.
     #[error("signed document version {version} expired at {expires} (now {now})")]
     #[code("expired")]
@@ -412,28 +432,20 @@ fn has_float(value: &serde_json::Value) -> bool {
     }
 }
 
-/// Signs `document` as version `version` of a `kind`, expiring at `expires`, with each key.
-///
-/// # Errors
-/// [`TrustError::Malformed`] for a document holding floats (canonical JSON has none).
-pub fn sign(
-    kind: DocumentKind,
-    version: u64,
-    expires: Timestamp,
-    document: serde_json::Value,
-    keys: &[&SigningKey],
-) -> Result<Envelope, TrustError> {
-    let signed = Signed { kind, spec_version: SPEC_VERSION.to_owned(), version, expires, document };
-    let signed = serde_json::to_value(&signed).map_err(|e| TrustError::Malformed { problem: e.to_string() })?;
-    if has_float(&signed) {
-        return Err(TrustError::Malformed { problem: "canonical JSON has no floats".to_owned() });
-    }
+/// Signs `document` (its exact text) as version `version` of a `kind`, expiring at
+/// `expires`, with each key.
+pub fn sign(kind: DocumentKind, version: u64, expires: Timestamp, document: &str, keys: &[&SigningKey]) -> Envelope {
+    let hashes = BTreeMap::from([("sha256".to_owned(), hex::encode(sha2::Sha256::digest(document.as_bytes())))]);
+    let length = u64::try_from(document.len()).unwrap_or(u64::MAX);
+    let signed = Signed { kind, spec_version: SPEC_VERSION.to_owned(), version, expires, length, hashes };
+    // A struct of strings and integers always serializes.
+    let signed = serde_json::to_value(&signed).unwrap_or_default();
     let bytes = canonical(&signed);
     let signatures = keys
         .iter()
         .map(|k| Signature { keyid: k.public_key().keyid(), sig: hex::encode(k.key.sign(&bytes).to_bytes()) })
         .collect();
-    Ok(Envelope { signed, signatures })
+    Envelope { signed, signatures, document: Some(document.to_owned()) }
 }
 
 /// Checks an envelope's signatures: at least `threshold` distinct trusted keys signed the
@@ -482,7 +494,8 @@ pub fn verify_signatures(envelope: &Envelope, trusted: &TrustedKeys) -> Result<V
 /// # Errors
 /// In this order: [`TrustError::Malformed`], [`TrustError::InvalidKey`] (the trusted set),
 /// [`TrustError::BadSignature`], [`TrustError::UnknownKey`], [`TrustError::ThresholdNotMet`],
-/// [`TrustError::WrongDocument`], [`TrustError::Expired`], [`TrustError::RolledBack`].
+/// [`TrustError::WrongDocument`], [`TrustError::Expired`], [`TrustError::RolledBack`],
+/// [`TrustError::DocumentMismatch`].
 pub fn verify(
     text: &str,
     kind: DocumentKind,
@@ -521,13 +534,26 @@ pub fn verify_envelope(
     if let Some(last_accepted) = last_accepted.filter(|&last| signed.version < last) {
         return Err(TrustError::RolledBack { version: signed.version, last_accepted });
     }
-    Ok(Verified {
-        kind: signed.kind,
-        version: signed.version,
-        expires: signed.expires,
-        document: signed.document,
-        signed_by: valid,
-    })
+    let mismatch = |field: &str, found: String, signed: String| TrustError::DocumentMismatch {
+        field: field.to_owned(),
+        found,
+        signed,
+    };
+    let Some(document) = envelope.document else {
+        return Err(mismatch("document", "absent".to_owned(), format!("{} bytes", signed.length)));
+    };
+    let length = u64::try_from(document.len()).unwrap_or(u64::MAX);
+    if length != signed.length {
+        return Err(mismatch("length", length.to_string(), signed.length.to_string()));
+    }
+    let Some(expected) = signed.hashes.get("sha256") else {
+        return Err(malformed("signed: no sha256 in hashes".to_owned()));
+    };
+    let sha256 = hex::encode(sha2::Sha256::digest(document.as_bytes()));
+    if !sha256.eq_ignore_ascii_case(expected) {
+        return Err(mismatch("sha256", sha256, expected.clone()));
+    }
+    Ok(Verified { kind: signed.kind, version: signed.version, expires: signed.expires, document, signed_by: valid })
 }
 
 /// A device's retry state as it travels through the device (when the host cannot keep it):

@@ -980,7 +980,7 @@ fn trust() {
             assert_eq!(verified.version, ok["version"].as_u64().unwrap(), "{name}");
             assert_eq!(serde_json::to_value(&verified.signed_by).unwrap(), ok["signed_by"], "{name}");
             // What it signs is a manifest that loads.
-            UpgradeGraph::from_value(verified.document).unwrap();
+            UpgradeGraph::from_json(&verified.document).unwrap();
         } else {
             let err = result.expect_err(name);
             assert_eq!(err.code(), str_of(case, "code"), "{name}: {err}");

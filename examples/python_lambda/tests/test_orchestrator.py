@@ -5,7 +5,10 @@ the firmware to be restored from Glacier and Deep Archive; canary devices ask, g
 Retry-After while the restore runs, then presigned URLs whose downloads match the manifest's
 SHA-256, take the bridge 5.6.30 and then 6.15.008, and report; the scheduled health gate
 ingests their samples against each device's 7-day baseline, and either promotes the rollout
-(healthy after 24 h) or halts it and rolls the canary back (cycle time 15 % worse)."""
+(healthy after 24 h) or halts it and rolls the canary back (cycle time 15 % worse).
+
+Every request carries the device's identity as a JWT authorizer's `sub` claim, and the manifest
+is a signed envelope (version 2, signed with a fixed test key the handlers trust)."""
 
 import copy
 import datetime as dt
@@ -22,18 +25,41 @@ from moto.moto_api import state_manager
 
 import fleetpath
 import orchestrator
+from fleetpath import trust
 
 HERE = pathlib.Path(__file__).resolve().parents[1]
 ROOT = HERE.parents[1]
 DATA = ROOT / "examples" / "data"
 BUCKET, TABLE, ROLLOUT = "fleetpath-plant-a", "fleetpath-rollouts", "r-2026-11-6.15.008"
-ENV = {"FLEETPATH_BUCKET": BUCKET, "FLEETPATH_TABLE": TABLE, "FLEETPATH_ROLLOUT": ROLLOUT}
+SIGNER = trust.SigningKey.from_seed(hashlib.sha256(b"fleetpath lambda example: manifest signer").digest())
+MANIFEST_VERSION, MANIFEST_EXPIRES = 2, "2027-06-01T00:00:00Z"
+ENV = {"FLEETPATH_BUCKET": BUCKET, "FLEETPATH_TABLE": TABLE, "FLEETPATH_ROLLOUT": ROLLOUT,
+       "FLEETPATH_TRUSTED_KEYS": json.dumps(trust.trusted_keys([SIGNER.public_key()]))}
 CFG = orchestrator.Config(ENV)
 START = dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.timezone.utc)  # a Monday morning
 
 
 def at(text):
     return orchestrator.parse_time(text)
+
+
+def put_manifest(s3, manifest, version=MANIFEST_VERSION, expires=MANIFEST_EXPIRES, keys=(SIGNER,)):
+    """Uploads `manifest` as the signed envelope the handlers read."""
+    envelope = trust.sign("manifest", version, expires, manifest, list(keys))
+    s3.put_object(Bucket=BUCKET, Key="fleetpath/manifest.json", Body=json.dumps(envelope).encode())
+
+
+def revalidate():
+    """30 seconds pass: the container's documents are revalidated on next use."""
+    for entry in orchestrator._MANIFESTS.values():
+        entry.checked = -1e9
+    orchestrator._DOCUMENTS.clear()
+
+
+def cold_start():
+    """A new container: nothing cached but what DynamoDB and S3 hold."""
+    for cache in (orchestrator._CLIENTS, orchestrator._DOCUMENTS, orchestrator._MANIFESTS, orchestrator._OBSERVED):
+        cache.clear()
 
 
 def stand_in(version, size):
@@ -59,14 +85,13 @@ def aws(monkeypatch):
             artifact["sha256"] = hashlib.sha256(body).hexdigest()
             s3.put_object(Bucket=BUCKET, Key=artifact["key"], Body=body, StorageClass=classes[release["version"]],
                           ChecksumAlgorithm="SHA256")
-        s3.put_object(Bucket=BUCKET, Key="fleetpath/manifest.json", Body=json.dumps(manifest).encode())
+        put_manifest(s3, manifest)
         s3.put_object(Bucket=BUCKET, Key="fleetpath/fleet.csv", Body=(DATA / "plant-340.csv").read_bytes())
         s3.put_object(Bucket=BUCKET, Key="fleetpath/calendar.json", Body=(DATA / "plant-calendar.json").read_bytes())
         boto3.client("dynamodb").create_table(
             TableName=TABLE, KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
             AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")
-        for cache in (orchestrator._CLIENTS, orchestrator._DOCUMENTS, orchestrator._OBSERVED):
-            cache.clear()
+        cold_start()
         yield {"s3": s3, "manifest": manifest}
         state_manager.unset_transition("s3::keyrestore")
 
@@ -76,10 +101,13 @@ def later():
     orchestrator._OBSERVED.clear()
 
 
-def api(name, body, when):
+def api(name, body, when, device=None):
+    """Calls the API as `device` (by default the body's `device`, else the sample event's)."""
     event = json.loads((HERE / "events" / f"{name}.json").read_text())
     event["body"] = body if isinstance(body, str) else json.dumps(body)
     event["requestContext"]["timeEpoch"] = int(when.timestamp() * 1000)
+    claims = event["requestContext"]["authorizer"]["jwt"]["claims"]
+    claims["sub"] = device or (body.get("device") if isinstance(body, dict) else None) or claims["sub"]
     response = orchestrator.update_check(event, None, ENV)
     return response["statusCode"], json.loads(response["body"]), response["headers"]
 
@@ -241,6 +269,13 @@ def test_a_slower_canary_halts_the_rollout_and_rolls_back(aws):
     status, body, _ = api("update-check", {"device": device, "model": "IPM-1", "version": "6.15.008"}, t1 + dt.timedelta(minutes=5))
     assert (status, body["action"], body["version"]) == (200, "roll_back", "5.6.30"), body
     assert requests.get(body["url"], timeout=10).status_code == 200
+    # Its report comes after the halt: the rollout is finished, the registry records the downgrade.
+    status, out, _ = api("report", {"device": device, "result": "succeeded", "version": "5.6.30"},
+                         t1 + dt.timedelta(minutes=15))
+    assert (status, out["error"]) == (409, "rollout_finished"), out
+    assert orchestrator.load_device(CFG, device).version == "5.6.30"
+    status, out, _ = api("update-check", {"device": device, "model": "IPM-1", "version": "5.6.30"}, t1 + dt.timedelta(minutes=20))
+    assert (status, out["action"], out["reason"]) == (200, "up_to_date", "rolled_back"), out
     # A device of a later stage does not start.
     early = stage("early")["devices"][0]
     status, body, _ = api("update-check", {"device": early["id"], "model": "IPM-1", "version": early["version"]},
@@ -253,8 +288,14 @@ def test_writes_are_conditional_on_the_revision(aws, monkeypatch):
     gate(at("2026-11-23T13:00:00Z"))
     device = stage("canary")["devices"][0]
     version = device["version"]
-    status, body, _ = api("update-check", {"device": device["id"], "model": "IPM-1", "version": version},
-                          at("2026-11-23T13:05:00Z"))
+    clock = at("2026-11-23T13:05:00Z")
+    for _ in range(6):  # the bridge is being restored: 503 until it is done
+        later()
+        status, body, _ = api("update-check", {"device": device["id"], "model": "IPM-1", "version": version}, clock)
+        if status != 503:
+            break
+        clock += dt.timedelta(seconds=30)
+    assert (status, body["action"]) == (200, "download"), body
     stale = orchestrator.load_item(CFG)
     real_load = orchestrator.load_item
     calls = {"n": 0}
@@ -270,6 +311,7 @@ def test_writes_are_conditional_on_the_revision(aws, monkeypatch):
 
     monkeypatch.setattr(orchestrator, "load_item", first_stale)
     next_version = "5.6.30" if version.lstrip("v").startswith("5.6.14") else "6.15.008"
+    assert body["version"] == next_version
     status, out, _ = api("report", {"device": device["id"], "result": "succeeded", "version": next_version},
                          at("2026-11-23T13:10:00Z"))
     assert status == 200 and calls["n"] == 2, out  # refused once by DynamoDB, re-applied on a fresh read
@@ -287,21 +329,33 @@ def test_bad_requests_get_typed_errors(aws):
     assert (status, body["error"], body["message"]) == (400, "bad_request", "missing or non-string fields: version")
     status, body, _ = api("update-check", {"device": "assembly-1-12", "model": "IPM-1", "version": "5..6"}, when)
     assert (status, body["error"], body["fields"]) == (400, "empty_component", {"index": 2, "input": "5..6"})
+    # A version the graph does not know is not the one on record either.
     status, body, _ = api("update-check", {"device": "assembly-1-12", "model": "IPM-1", "version": "5.6.20"}, when)
-    assert (status, body["action"], body["reason"]) == (200, "blocked", "unknown_version")
+    assert (status, body["error"]) == (403, "claim_mismatch")
     status, body, _ = api("report", {"device": "nobody", "result": "succeeded", "version": "5.6.30"}, when)
-    assert (status, body["error"]) == (409, "unknown_device")
+    assert (status, body["error"]) == (403, "unknown_device")
+    status, body, _ = api("report", {"device": "assembly-1-12", "result": "succeeded"}, when)
+    assert (status, body["error"]) == (400, "bad_request")
     event = json.loads((HERE / "events" / "update-check.json").read_text())
     event["routeKey"] = "GET /v1/nothing"
     assert orchestrator.update_check(event, None, ENV)["statusCode"] == 404
     with pytest.raises(RuntimeError, match="FLEETPATH_TABLE"):
         orchestrator.update_check(event, None, {"FLEETPATH_BUCKET": BUCKET})
-    # Documents are parsed once per ETag: within 30 s no request at all, then a 304.
-    first = orchestrator.graph(CFG)
-    assert orchestrator.graph(CFG) is first
-    etag, value, _ = orchestrator._DOCUMENTS["fleetpath/manifest.json"]
-    orchestrator._DOCUMENTS["fleetpath/manifest.json"] = (etag, value, -1e9)  # the TTL has passed
-    assert orchestrator.graph(CFG) is first
+    # No unsigned mode: without trusted keys the handlers do not start.
+    unsigned = {k: v for k, v in ENV.items() if k != "FLEETPATH_TRUSTED_KEYS"}
+    with pytest.raises(RuntimeError, match="FLEETPATH_TRUSTED_KEYS"):
+        orchestrator.update_check(event, None, unsigned)
+    with pytest.raises(RuntimeError, match="FLEETPATH_TRUSTED_KEYS"):
+        orchestrator.health_gate(json.loads((HERE / "events" / "schedule.json").read_text()), None, unsigned)
+    for bad in ("{}", '{"keys": {}, "threshold": 1}', "not json",
+                json.dumps({"keys": {"0" * 64: SIGNER.public_key()}, "threshold": 1})):  # filed under another id
+        with pytest.raises(RuntimeError, match="FLEETPATH_TRUSTED_KEYS is invalid"):
+            orchestrator.Config({**ENV, "FLEETPATH_TRUSTED_KEYS": bad})
+    # The manifest is verified and parsed once per ETag: within 30 s no request at all, then a 304.
+    first = orchestrator.graph(CFG, when)
+    assert orchestrator.graph(CFG, when) is first
+    orchestrator._MANIFESTS["fleetpath/manifest.json"].checked = -1e9  # the TTL has passed
+    assert orchestrator.graph(CFG, when) is first
 
 
 def test_the_bundled_sample_events_run_as_they_are(aws):
@@ -311,6 +365,9 @@ def test_the_bundled_sample_events_run_as_they_are(aws):
         response = orchestrator.update_check(event, None, ENV)
         assert response["headers"]["content-type"] == "application/json"
         json.loads(response["body"])
+        # assembly-1-12 (JWT sub) is on 5.6.14, before its window at 08:00; at 13:20 it has
+        # been handed nothing, so its report of 5.6.30 is refused.
+        assert response["statusCode"] == {"update-check": 200, "report": 403}[name], response
     result = orchestrator.health_gate(json.loads((HERE / "events" / "schedule.json").read_text()), None, ENV)
     assert result["rollout"] == ROLLOUT and result["stage"] == "canary"
 

@@ -142,6 +142,12 @@ class DeviceNotUpdatingError(FleetpathError):
     code = "device_not_updating"
 
 
+class DocumentMismatchError(FleetpathError):
+    """`document_mismatch` (trust)."""
+
+    code = "document_mismatch"
+
+
 class DowngradeNotOlderError(InputError):
     """`downgrade_not_older` (graph)."""
 
@@ -741,6 +747,7 @@ ERROR_CLASSES: Dict[str, Type[FleetpathError]] = {
     "crosses_barrier": CrossesBarrierError,
     "device_index": DeviceIndexError,
     "device_not_updating": DeviceNotUpdatingError,
+    "document_mismatch": DocumentMismatchError,
     "downgrade_not_older": DowngradeNotOlderError,
     "duplicate_column": DuplicateColumnError,
     "duplicate_device": DuplicateDeviceError,
@@ -871,6 +878,7 @@ __all__: Tuple[str, ...] = (
     "CrossesBarrierError",
     "DeviceIndexError",
     "DeviceNotUpdatingError",
+    "DocumentMismatchError",
     "DowngradeNotOlderError",
     "DuplicateColumnError",
     "DuplicateDeviceError",

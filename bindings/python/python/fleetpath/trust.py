@@ -1,7 +1,8 @@
-"""Signed documents, TUF-style: Ed25519 signatures over canonical JSON, a monotonic `version`,
-an `expires` instant, and a threshold of trusted keys; and retry states sealed with the
-host's secret when they must travel through a device. The keys are securesystemslib's key
-dicts, the envelope TUF's `{"signed": …, "signatures": [{"keyid", "sig"}]}`.
+"""Signed documents, TUF-style: Ed25519 signatures over canonical JSON of what is signed (the
+kind, a monotonic `version`, an `expires` instant, and the document's length and SHA-256),
+a threshold of trusted keys; and retry states sealed with the host's secret when they must
+travel through a device. The keys are securesystemslib's key dicts, the envelope TUF's
+`{"signed": …, "signatures": [{"keyid", "sig"}]}` plus `document`, the exact text signed.
 
 >>> from fleetpath import trust, examples
 >>> key = trust.SigningKey.from_seed(bytes(range(32)))
@@ -90,8 +91,9 @@ class SigningKey:
 
 class Verified(Record):
     """A verified envelope: `kind`, `version` (persist it, pass it as `last_accepted` next
-    time), `expires`, `document` (load it: `UpgradeGraph.load(verified.document)`) and
-    `signed_by` (the trusted key ids whose signatures verified).
+    time), `expires`, `document` (the JSON text signed; load it:
+    `UpgradeGraph.load(verified.document)`) and `signed_by` (the trusted key ids whose
+    signatures verified).
 
     >>> Verified({"kind": "fleetpath/manifest", "version": 3}).version
     3
@@ -101,16 +103,8 @@ class Verified(Record):
     kind: "Field[str]" = Field("kind")
     version: "Field[int]" = Field("version")
     expires: "Field[str]" = Field("expires")
+    document: "Field[str]" = Field("document")
     signed_by: "Field[tuple[str, ...]]" = Field("signed_by")
-
-    @property
-    def document(self) -> Any:
-        """The signed document, as the Python objects of its JSON.
-
-        >>> Verified({"document": {"format_version": 1}}).document
-        {'format_version': 1}
-        """
-        return self.to_dict()["document"]
 
 
 def trusted_keys(keys: Sequence[Any], threshold: int = 1) -> Dict[str, Any]:
@@ -125,11 +119,12 @@ def trusted_keys(keys: Sequence[Any], threshold: int = 1) -> Dict[str, Any]:
 
 def sign(kind: str, version: int, expires: When, document: Any, keys: Sequence[SigningKey]) -> Dict[str, Any]:
     """The envelope of `document` (`kind`: `manifest`, `fleet` or `calendar`) as `version`,
-    expiring at `expires`, signed by each key.
+    expiring at `expires`, signed by each key. Text (a `str`, `bytes` or a path) is signed
+    exactly as given; Python objects are written as compact JSON first.
 
     >>> env = sign("fleet", 1, "2027-01-01T00:00:00Z", {"devices": []}, [SigningKey.from_seed(bytes(32))])
-    >>> env["signed"]["_type"], len(env["signatures"])
-    ('fleetpath/fleet', 1)
+    >>> env["signed"]["_type"], env["signed"]["length"], env["document"], len(env["signatures"])
+    ('fleetpath/fleet', 14, '{"devices":[]}', 1)
     """
     return dict(_native.sign(kind, version, expires, document, keys))
 
@@ -137,8 +132,10 @@ def sign(kind: str, version: int, expires: When, document: Any, keys: Sequence[S
 def verify(envelope: Any, kind: str, trusted: Any, *, now: When, last_accepted: Optional[int] = None) -> Verified:
     """Verifies an envelope (a dict, JSON text, bytes or a path) holding a `kind`: enough
     trusted keys signed it, it has not expired at `now`, and its version is not below
-    `last_accepted`. `BadSignatureError`, `UnknownKeyError`, `ThresholdNotMetError`,
-    `ExpiredError`, `RolledBackError`, `WrongDocumentError`, `MalformedEnvelopeError` say why not.
+    `last_accepted`, and the document it carries is the one signed (length and SHA-256).
+    `BadSignatureError`, `UnknownKeyError`, `ThresholdNotMetError`, `ExpiredError`,
+    `RolledBackError`, `WrongDocumentError`, `DocumentMismatchError`, `MalformedEnvelopeError`
+    say why not.
 
     >>> key = SigningKey.from_seed(bytes(32))
     >>> env = sign("fleet", 1, "2027-01-01T00:00:00Z", {"devices": []}, [key])
