@@ -516,9 +516,11 @@ fn assemble(
         .into_iter()
         .map(|(from, to, spec, ids)| CompiledDowngrade { from, to, spec, models: ids.as_deref().map(sorted_ids) })
         .collect();
+    let index = releases.iter().enumerate().map(|(i, r)| (r.version.clone(), u32_of(i))).collect();
     Inner {
         manifest,
         releases,
+        index,
         flags,
         model_names,
         model_ids,

@@ -207,6 +207,8 @@ struct Inner {
     manifest: Manifest,
     /// Sorted by version: a node's index is its rank, so every upgrade edge goes up.
     releases: Vec<Release>,
+    /// Each release's node, by version (spelling aside): one hash lookup per query.
+    index: HashMap<Version, u32>,
     flags: Vec<u8>,
     /// Interned model names (from releases, edges and downgrades), sorted.
     model_names: Vec<String>,
@@ -415,7 +417,7 @@ impl UpgradeGraph {
     }
 
     fn node(&self, version: &Version) -> Option<u32> {
-        node_of(&self.inner.releases, version)
+        self.inner.index.get(version).copied()
     }
 
     fn model_query(&self, model: Option<&str>) -> ModelQuery {

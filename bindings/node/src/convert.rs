@@ -1,0 +1,107 @@
+//! Conversions shared by every wrapper, and the one place core errors become JavaScript errors.
+//!
+//! A core error leaves as a JavaScript `Error` whose `code` is `FLEETPATH` and whose message is
+//! the JSON `{"code", "message", "fields"}`; `index.js` rebuilds it as the class of its code.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use fleetpath::{Document, InputError, Version};
+use jiff::Timestamp;
+use napi::Either;
+use serde_json::Value;
+
+/// The error status the package's `index.js` recognises.
+pub(crate) const STATUS: &str = "FLEETPATH";
+
+/// What every wrapper returns.
+pub(crate) type Result<T> = std::result::Result<T, napi::Error<&'static str>>;
+
+fn raise(code: &str, message: &str, fields: serde_json::Map<String, Value>) -> napi::Error<&'static str> {
+    let payload = serde_json::json!({ "code": code, "message": message, "fields": fields });
+    napi::Error::new(STATUS, payload.to_string())
+}
+
+/// A core error, with its code and fields.
+pub(crate) fn core(err: impl Into<fleetpath::Error>) -> napi::Error<&'static str> {
+    let err = err.into();
+    raise(err.code(), &err.to_string(), err.fields())
+}
+
+/// An error of `fleetpath-aws`'s pure half (HEAD parsing, restore requests).
+pub(crate) fn s3(err: &fleetpath_aws::S3Error) -> napi::Error<&'static str> {
+    raise(err.code(), &err.to_string(), err.fields())
+}
+
+/// `invalid_input`: an argument of the wrong kind.
+pub(crate) fn invalid(what: &str, expected: &str, found: impl Into<String>) -> napi::Error<&'static str> {
+    core(InputError::InvalidInput { what: what.to_owned(), expected: expected.to_owned(), found: found.into() })
+}
+
+/// Runs a wrapper's body; a panic becomes the `internal` error instead of aborting Node.
+pub(crate) fn guard<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| {
+        let what = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".to_owned());
+        Err(core(fleetpath::Error::Internal { message: what }))
+    })
+}
+
+/// A document: its JSON text (a string) or its value (anything else).
+pub(crate) fn document<T: Document>(source: Value) -> Result<T> {
+    match source {
+        Value::String(text) => T::from_json(&text),
+        value => T::from_value(value),
+    }
+    .map_err(core)
+}
+
+/// An optional document; absent (`undefined` or `null`) gives the default.
+pub(crate) fn opt_document<T: Document + Default>(source: Option<Value>) -> Result<T> {
+    match source {
+        None | Some(Value::Null) => Ok(T::default()),
+        Some(value) => document(value),
+    }
+}
+
+/// A result as the plain object of its serde JSON.
+pub(crate) fn to_js<T: serde::Serialize + ?Sized>(value: &T) -> Result<Value> {
+    serde_json::to_value(value)
+        .map_err(|e| core(fleetpath::Error::Internal { message: format!("conversion to JavaScript: {e}") }))
+}
+
+/// A version given as text.
+pub(crate) fn version(text: &str) -> Result<Version> {
+    Version::parse(text).map_err(core)
+}
+
+/// A time: RFC 3339 text or unix seconds (`index.js` gives a `Date` as text).
+pub(crate) fn instant(time: Either<String, f64>, what: &str) -> Result<Timestamp> {
+    match time {
+        Either::A(text) => fleetpath::document::timestamp(what, &text),
+        Either::B(seconds) => fleetpath::document::unix_seconds(what, seconds),
+    }
+    .map_err(core)
+}
+
+/// A time as RFC 3339 text (UTC).
+pub(crate) fn time_text(t: Timestamp) -> String {
+    t.to_string()
+}
+
+/// A whole number in `0..=max` given as a JavaScript number.
+pub(crate) fn int(value: f64, what: &str, max: u64) -> Result<u64> {
+    // Numbers above 2^53 are not exact in JavaScript; `max` as f64 rounds up at most.
+    #[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    if value.fract() == 0.0 && value >= 0.0 && value <= max as f64 && value <= 9_007_199_254_740_991.0 {
+        return Ok(value as u64);
+    }
+    Err(invalid(what, &format!("a whole number from 0 to {}", max.min(9_007_199_254_740_991)), format!("{value}")))
+}
+
+/// A choice of a documented set (`"standard"`, `"manifest"`…) given as text.
+pub(crate) fn choice<T: Document>(text: String) -> Result<T> {
+    T::from_value(Value::String(text)).map_err(core)
+}

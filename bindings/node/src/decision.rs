@@ -1,0 +1,119 @@
+//! `Decider` and `checkReport`.
+
+use fleetpath::artifact::Observations;
+use fleetpath::decision::{Decision, DecisionPolicy, DeviceRecord, DeviceRequest};
+use napi::Either;
+use napi::bindgen_prelude::{ClassInstance, Object};
+use napi_derive::napi;
+use serde_json::Value;
+
+use crate::convert::{document, instant, invalid, opt_document, to_js, version};
+use crate::fleet::Fleet;
+use crate::graph::UpgradeGraph;
+use crate::rollout::{Calendar, Rollout};
+use crate::{Result, core, guard};
+
+/// A decision as a plain object: the core's JSON (`decision` and that kind's fields) plus the
+/// facts the core derives from it, `kind` (the same name as in Rust and Python) and `reason`
+/// (the stable reason code).
+fn decision_js(decision: &Decision) -> Result<Value> {
+    let mut value = to_js(decision)?;
+    if let Value::Object(fields) = &mut value {
+        fields.insert("kind".to_owned(), Value::String(decision.kind().to_owned()));
+        fields.insert("reason".to_owned(), Value::String(decision.reason().to_owned()));
+    }
+    Ok(value)
+}
+
+fn decisions_js(decisions: &[Decision]) -> Result<Value> {
+    decisions.iter().map(decision_js).collect::<Result<Vec<_>>>().map(Value::Array)
+}
+
+/// What to tell a device: built once per graph (and target, rollout, calendar, availability),
+/// then asked per device request.
+#[napi]
+pub struct Decider {
+    inner: fleetpath::decision::Decider,
+}
+
+#[napi]
+impl Decider {
+    /// A decider over `graph`. Options: `policy` (the decision policy document), `target`
+    /// (the version every device is steered to, else each model's newest), `rollout` and
+    /// `calendar` (whose stages and windows gate who may update when), `availability` (what the
+    /// host last observed of each artifact, by key).
+    #[napi(
+        constructor,
+        ts_args_type = "graph: UpgradeGraph, options?: { policy?: object | string | null; target?: Version | string | null; rollout?: Rollout | null; calendar?: Calendar | null; availability?: object | string | null }"
+    )]
+    pub fn new(graph: &UpgradeGraph, options: Option<Object<'_>>) -> Result<Self> {
+        guard(|| {
+            let field = |name: &str| -> Result<Option<Value>> {
+                let Some(options) = &options else { return Ok(None) };
+                let value: Option<Value> = options.get(name).map_err(|e| invalid(name, "a JSON value", e.reason))?;
+                Ok(value.filter(|v| !v.is_null()))
+            };
+            let policy: DecisionPolicy = opt_document(field("policy")?)?;
+            let mut decider = fleetpath::decision::Decider::new(&graph.inner, policy).map_err(core)?;
+            if let Some(target) = field("target")? {
+                let Value::String(target) = target else { return Err(invalid("target", "a version", target.to_string())) };
+                decider = decider.with_target(&version(&target)?).map_err(core)?;
+            }
+            let rollout: Option<Option<ClassInstance<'_, Rollout>>> = match &options {
+                Some(o) => o.get("rollout").map_err(|e| invalid("rollout", "a Rollout", e.reason))?,
+                None => None,
+            };
+            let calendar: Option<Option<ClassInstance<'_, Calendar>>> = match &options {
+                Some(o) => o.get("calendar").map_err(|e| invalid("calendar", "a Calendar", e.reason))?,
+                None => None,
+            };
+            if let Some(rollout) = rollout.flatten() {
+                let calendar = calendar.flatten();
+                decider = decider.with_rollout(rollout.inner.clone(), calendar.as_ref().map(|c| &c.inner)).map_err(core)?;
+            }
+            if let Some(availability) = field("availability")? {
+                decider = decider.with_availability(document::<Observations>(availability)?);
+            }
+            Ok(Self { inner: decider })
+        })
+    }
+
+    /// The decision for one device request. With `record` (what the host's registry holds for
+    /// the device), the request's claims are checked against it first.
+    #[napi(ts_args_type = "request: DeviceRequest | string, record?: DeviceRecord | string | null", ts_return_type = "Decision")]
+    pub fn decide(&self, request: Value, record: Option<Value>) -> Result<Value> {
+        guard(|| {
+            let request: DeviceRequest = document(request)?;
+            let decision = match record.filter(|r| !r.is_null()) {
+                Some(record) => self.inner.decide_checked(&request, &document::<DeviceRecord>(record)?),
+                None => self.inner.decide(&request),
+            };
+            decision_js(&decision)
+        })
+    }
+
+    /// The decisions for many requests (a JSON array, or its text), in order.
+    #[napi(ts_args_type = "requests: DeviceRequest[] | string", ts_return_type = "Decision[]")]
+    pub fn decide_all(&self, requests: Value) -> Result<Value> {
+        guard(|| decisions_js(&self.inner.decide_all(&document::<Vec<DeviceRequest>>(requests)?)))
+    }
+
+    /// The decision for every device of `fleet` at `at`, in the fleet's order.
+    #[napi(ts_args_type = "fleet: Fleet, at: Date | string | number", ts_return_type = "Decision[]")]
+    pub fn decide_fleet(&self, fleet: &Fleet, at: Either<String, f64>) -> Result<Value> {
+        guard(|| decisions_js(&self.inner.decide_fleet(&fleet.inner, instant(at, "at")?)))
+    }
+}
+
+/// A device's report (`version`, the version it says it now runs) against the host's record of
+/// the hop it was told to take: `null` when accepted, else the refusal (a `refused` decision).
+#[napi(ts_args_type = "record: DeviceRecord | string, version: Version | string", ts_return_type = "Decision | null")]
+pub fn check_report(record: Value, version_: String) -> Result<Value> {
+    guard(|| {
+        let record: DeviceRecord = document(record)?;
+        match record.check_report(&version(&version_)?) {
+            Ok(()) => Ok(Value::Null),
+            Err(refused) => decision_js(&refused),
+        }
+    })
+}

@@ -1,0 +1,94 @@
+//! `Fleet`.
+
+use napi_derive::napi;
+use serde_json::Value;
+
+use crate::convert::to_js;
+use crate::graph::UpgradeGraph;
+use crate::{Result, core, guard};
+
+/// A fleet: devices with model, production line, site and version, as the registry records them.
+#[napi]
+pub struct Fleet {
+    pub(crate) inner: fleetpath::Fleet,
+}
+
+/// A production line and how many devices it holds.
+#[napi(object)]
+pub struct LineCount {
+    /// The line.
+    pub line: String,
+    /// Its devices.
+    pub devices: u32,
+}
+
+#[napi]
+impl Fleet {
+    /// Loads a fleet: CSV or JSON text (told apart by the first character), bytes, the
+    /// `{"devices": [...]}` object or an array of devices.
+    #[napi(factory, ts_args_type = "fleet: string | Uint8Array | object | object[]")]
+    pub fn load(fleet: Value) -> Result<Self> {
+        guard(|| {
+            let inner = match fleet {
+                Value::String(text) => fleetpath::Fleet::from_text(&text),
+                value => fleetpath::Fleet::from_value(value),
+            };
+            inner.map(|inner| Self { inner }).map_err(core)
+        })
+    }
+
+    /// Reads a fleet from CSV text (`id,model,line,version[,site]`, any column order).
+    #[napi(factory)]
+    pub fn from_csv(csv: String) -> Result<Self> {
+        guard(|| fleetpath::Fleet::from_csv(&csv).map(|inner| Self { inner }).map_err(core))
+    }
+
+    /// How many devices it holds.
+    #[napi(getter)]
+    pub fn size(&self) -> u32 {
+        u32::try_from(self.inner.len()).unwrap_or(u32::MAX)
+    }
+
+    /// Every device, in the order given.
+    #[napi(ts_return_type = "Device[]")]
+    pub fn devices(&self) -> Result<Value> {
+        guard(|| to_js(self.inner.devices()))
+    }
+
+    /// The device `id`, or `null`.
+    #[napi(ts_return_type = "Device | null")]
+    pub fn get(&self, id: String) -> Result<Value> {
+        guard(|| self.inner.get(&id).map_or(Ok(Value::Null), to_js))
+    }
+
+    /// Where the device `id` was stated (`row 3`, `devices[2]`), or `null`.
+    #[napi]
+    pub fn origin(&self, id: String) -> Option<String> {
+        self.inner.origin(&id).map(str::to_owned)
+    }
+
+    /// The production lines and their sizes.
+    #[napi]
+    pub fn lines(&self) -> Vec<LineCount> {
+        let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        self.inner.lines().into_iter().map(|(l, n)| LineCount { line: l.to_owned(), devices: count(n) }).collect()
+    }
+
+    /// Throws when a device runs a version or model the graph does not know.
+    #[napi]
+    pub fn check_against(&self, graph: &UpgradeGraph) -> Result<()> {
+        guard(|| self.inner.check_against(&graph.inner).map_err(core))
+    }
+
+    /// The fleet as CSV text.
+    #[napi]
+    pub fn to_csv(&self) -> String {
+        self.inner.to_csv()
+    }
+
+    /// The fleet as JSON text.
+    #[napi(js_name = "toJSONText")]
+    pub fn to_json_text(&self) -> String {
+        self.inner.to_json()
+    }
+}

@@ -1,0 +1,171 @@
+//! `UpgradeGraph` and `RouteTable`.
+
+use fleetpath::{Constraints, Path};
+use napi_derive::napi;
+use serde_json::Value;
+
+use crate::convert::{document, opt_document, to_js, version};
+use crate::version::Version;
+use crate::{Result, core, guard};
+
+/// A validated upgrade graph: releases, edges, barriers, blocked releases and hops.
+#[napi]
+pub struct UpgradeGraph {
+    pub(crate) inner: fleetpath::UpgradeGraph,
+}
+
+fn highlight(path: Option<Value>) -> Result<Option<Path>> {
+    path.filter(|p| !p.is_null()).map(document::<Path>).transpose()
+}
+
+#[napi]
+impl UpgradeGraph {
+    /// Loads a manifest: its JSON text, bytes, or the object.
+    #[napi(factory, ts_args_type = "manifest: string | Uint8Array | object")]
+    pub fn load(manifest: Value) -> Result<Self> {
+        guard(|| Ok(Self { inner: document(manifest)? }))
+    }
+
+    /// The manifest's name, if it has one.
+    #[napi(getter)]
+    pub fn name(&self) -> Option<String> {
+        self.inner.name().map(str::to_owned)
+    }
+
+    /// How many releases it holds.
+    #[napi(getter)]
+    pub fn size(&self) -> u32 {
+        u32::try_from(self.inner.releases().len()).unwrap_or(u32::MAX)
+    }
+
+    /// Every release, oldest first.
+    #[napi(ts_return_type = "Release[]")]
+    pub fn releases(&self) -> Result<Value> {
+        guard(|| to_js(self.inner.releases()))
+    }
+
+    /// The release `version`, or `null`.
+    #[napi(ts_args_type = "version: Version | string", ts_return_type = "Release | null")]
+    pub fn release(&self, version_: String) -> Result<Value> {
+        guard(|| self.inner.release(&version(&version_)?).map_or(Ok(Value::Null), to_js))
+    }
+
+    /// The hardware models any release names.
+    #[napi]
+    pub fn models(&self) -> Vec<String> {
+        self.inner.models().into_iter().map(str::to_owned).collect()
+    }
+
+    /// The newest installable release for `model`, or `null`.
+    #[napi]
+    pub fn latest_for(&self, model: String) -> Option<Version> {
+        self.inner.latest_for(&model).map(|r| Version { inner: r.version().clone() })
+    }
+
+    /// The path from `from` to `to`; throws `no_path` (with the reason) when there is none.
+    #[napi(
+        ts_args_type = "from: Version | string, to: Version | string, constraints?: Constraints",
+        ts_return_type = "Path"
+    )]
+    pub fn resolve(&self, from: String, to: String, constraints: Option<Value>) -> Result<Value> {
+        guard(|| {
+            let constraints: Constraints = opt_document(constraints)?;
+            to_js(&self.inner.resolve(&version(&from)?, &version(&to)?, &constraints).map_err(core)?)
+        })
+    }
+
+    /// The first hop from `from` toward `to`, or `null` when `from` is `to`.
+    #[napi(
+        ts_args_type = "from: Version | string, to: Version | string, constraints?: Constraints",
+        ts_return_type = "Hop | null"
+    )]
+    pub fn next_hop(&self, from: String, to: String, constraints: Option<Value>) -> Result<Value> {
+        guard(|| {
+            let constraints: Constraints = opt_document(constraints)?;
+            let hop = self.inner.next_hop(&version(&from)?, &version(&to)?, &constraints).map_err(core)?;
+            hop.map_or(Ok(Value::Null), |h| to_js(&h))
+        })
+    }
+
+    /// The route back from `from` to the older `to` (downgrade edges), for `model` if given.
+    #[napi(ts_args_type = "from: Version | string, to: Version | string, model?: string | null", ts_return_type = "Path")]
+    pub fn rollback_route(&self, from: String, to: String, model: Option<String>) -> Result<Value> {
+        guard(|| {
+            let route = fleetpath::rollback::rollback_route(&self.inner, &version(&from)?, &version(&to)?, model.as_deref());
+            to_js(&route.map_err(core)?)
+        })
+    }
+
+    /// Every release's next hop toward `to`, computed once.
+    #[napi(ts_args_type = "to: Version | string, constraints?: Constraints")]
+    pub fn route_table(&self, to: String, constraints: Option<Value>) -> Result<RouteTable> {
+        guard(|| {
+            let constraints: Constraints = opt_document(constraints)?;
+            let inner = self.inner.route_table(&version(&to)?, &constraints).map_err(core)?;
+            Ok(RouteTable { inner })
+        })
+    }
+
+    /// The manifest's lint findings, most severe first.
+    #[napi(ts_return_type = "LintFinding[]")]
+    pub fn lint(&self) -> Result<Value> {
+        guard(|| to_js(&self.inner.lint()))
+    }
+
+    /// The graph in Graphviz DOT, `path` highlighted when given (labels escaped).
+    #[napi(ts_args_type = "path?: Path | null")]
+    pub fn to_dot(&self, path: Option<Value>) -> Result<String> {
+        guard(|| Ok(self.inner.to_dot(highlight(path)?.as_ref())))
+    }
+
+    /// The graph as a Mermaid flowchart, `path` highlighted when given (labels escaped).
+    #[napi(ts_args_type = "path?: Path | null")]
+    pub fn to_mermaid(&self, path: Option<Value>) -> Result<String> {
+        guard(|| Ok(self.inner.to_mermaid(highlight(path)?.as_ref())))
+    }
+
+    /// The manifest as JSON text (the form it loads from).
+    #[napi(js_name = "toJSONText")]
+    pub fn to_json_text(&self) -> String {
+        self.inner.to_manifest().to_json()
+    }
+}
+
+/// Every release's next hop toward one target, for answering many devices.
+#[napi]
+pub struct RouteTable {
+    inner: fleetpath::RouteTable,
+}
+
+#[napi]
+impl RouteTable {
+    /// The target version.
+    #[napi(getter)]
+    pub fn target(&self) -> Version {
+        Version { inner: self.inner.target().clone() }
+    }
+
+    /// The next hop from `from`, or `null` at the target; throws `no_path` when unreachable.
+    #[napi(ts_args_type = "from: Version | string", ts_return_type = "Hop | null")]
+    pub fn next_hop(&self, from: String) -> Result<Value> {
+        guard(|| self.inner.next_hop(&version(&from)?).map_err(core)?.map_or(Ok(Value::Null), |h| to_js(&h)))
+    }
+
+    /// The whole path from `from` to the target.
+    #[napi(ts_args_type = "from: Version | string", ts_return_type = "Path")]
+    pub fn resolve(&self, from: String) -> Result<Value> {
+        guard(|| to_js(&self.inner.resolve(&version(&from)?).map_err(core)?))
+    }
+
+    /// How many hops from `from` to the target, or `null` when unreachable.
+    #[napi(ts_args_type = "from: Version | string")]
+    pub fn hops(&self, from: String) -> Result<Option<u32>> {
+        guard(|| Ok(self.inner.hops(&version(&from)?)))
+    }
+
+    /// Every row: `{from, next, hops}`.
+    #[napi(ts_return_type = "RouteEntry[]")]
+    pub fn entries(&self) -> Result<Value> {
+        guard(|| to_js(&self.inner.entries()))
+    }
+}

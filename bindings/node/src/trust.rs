@@ -1,0 +1,119 @@
+//! Signed documents (TUF-form envelopes, Ed25519) and sealed retry states.
+
+use fleetpath::trust::{self, DocumentKind, Envelope, PrivateKeyFile, PublicKey, SealedRetry, SigningKey, TrustedKeys};
+use napi::Either;
+use napi::bindgen_prelude::Uint8Array;
+use napi_derive::napi;
+use serde_json::Value;
+
+use crate::convert::{choice, document, instant, int, invalid, to_js};
+use crate::{Result, core, guard};
+
+/// A signing key file (`{keytype, scheme, keyval: {public, private}}`) from a 32-byte seed.
+#[napi(ts_return_type = "KeyFile")]
+pub fn key_from_seed(seed: Uint8Array) -> Result<Value> {
+    guard(|| {
+        let seed: [u8; 32] = seed[..].try_into().map_err(|_| invalid("seed", "32 bytes", format!("{} bytes", seed.len())))?;
+        to_js(&SigningKey::from_seed(&seed).to_file())
+    })
+}
+
+/// The public half of a key file: `{keyid, key}`.
+#[napi(object, object_from_js = false)]
+pub struct PublicKeyOf {
+    /// The key id (SHA-256 of the public key's canonical JSON, as TUF computes it).
+    pub keyid: String,
+    /// The public key, as TUF metadata lists it.
+    #[napi(ts_type = "object")]
+    pub key: Value,
+}
+
+/// The key id and public key of a key file.
+#[napi(ts_args_type = "key: KeyFile | string")]
+pub fn public_key(key: Value) -> Result<PublicKeyOf> {
+    guard(|| {
+        let key = SigningKey::from_file(&document::<PrivateKeyFile>(key)?).map_err(core)?;
+        let public = key.public_key();
+        Ok(PublicKeyOf { keyid: public.keyid(), key: to_js(&public)? })
+    })
+}
+
+/// A trusted key set: public keys and how many must sign.
+#[napi(ts_args_type = "keys: object[], threshold: number", ts_return_type = "TrustedKeys")]
+pub fn trusted_keys(keys: Vec<Value>, threshold: f64) -> Result<Value> {
+    guard(|| {
+        let keys = keys.into_iter().map(document::<PublicKey>).collect::<Result<Vec<_>>>()?;
+        let threshold = u32::try_from(int(threshold, "threshold", u64::from(u32::MAX))?).unwrap_or(u32::MAX);
+        to_js(&TrustedKeys::new(keys, threshold).map_err(core)?)
+    })
+}
+
+/// Signs `document` (its exact text; an object is written as compact JSON) as `kind`
+/// (`manifest`, `fleet`, `calendar`), numbered `version`, valid until `expires`.
+#[napi(
+    ts_args_type = "kind: string, version: number, expires: Date | string | number, document: string | object, keys: Array<KeyFile | string>",
+    ts_return_type = "Envelope"
+)]
+pub fn sign(kind: String, version: f64, expires: Either<String, f64>, document_: Value, keys: Vec<Value>) -> Result<Value> {
+    guard(|| {
+        let kind: DocumentKind = choice(kind)?;
+        let version = int(version, "version", u64::MAX)?;
+        let text = match document_ {
+            Value::String(text) => text,
+            value => value.to_string(),
+        };
+        let keys = keys
+            .into_iter()
+            .map(|k| SigningKey::from_file(&document::<PrivateKeyFile>(k)?).map_err(core))
+            .collect::<Result<Vec<_>>>()?;
+        let keys: Vec<&SigningKey> = keys.iter().collect();
+        to_js(&trust::sign(kind, version, instant(expires, "expires")?, &text, &keys))
+    })
+}
+
+/// Verifies an envelope: signatures by the trusted keys (threshold), kind, expiry at `now`,
+/// no older than `lastAccepted`, the document's length and SHA-256. Returns what was verified.
+#[napi(
+    ts_args_type = "envelope: Envelope | string, kind: string, trusted: TrustedKeys | string, now: Date | string | number, lastAccepted?: number | null",
+    ts_return_type = "Verified"
+)]
+pub fn verify(
+    envelope: Value,
+    kind: String,
+    trusted: Value,
+    now: Either<String, f64>,
+    last_accepted: Option<f64>,
+) -> Result<Value> {
+    guard(|| {
+        let envelope: Envelope = document(envelope)?;
+        let trusted: TrustedKeys = document(trusted)?;
+        let last = last_accepted.map(|l| int(l, "last_accepted", u64::MAX)).transpose()?;
+        let verified = trust::verify_envelope(envelope, choice(kind)?, &trusted, instant(now, "now")?, last);
+        to_js(&verified.map_err(core)?)
+    })
+}
+
+/// The key ids whose signatures verify (at least the threshold), else the error.
+#[napi(ts_args_type = "envelope: Envelope | string, trusted: TrustedKeys | string")]
+pub fn verify_signatures(envelope: Value, trusted: Value) -> Result<Vec<String>> {
+    guard(|| {
+        let envelope: Envelope = document(envelope)?;
+        let trusted: TrustedKeys = document(trusted)?;
+        trust::verify_signatures(&envelope, &trusted).map_err(core)
+    })
+}
+
+/// A retry state sealed (HMAC-SHA256 under `key`, bound to `device`) to travel through it.
+#[napi(ts_args_type = "state: RetryState | string, device: string, key: Uint8Array", ts_return_type = "SealedRetry")]
+pub fn seal_retry(state: Value, device: String, key: Uint8Array) -> Result<Value> {
+    guard(|| to_js(&SealedRetry::seal(document(state)?, &device, &key)))
+}
+
+/// The retry state of a sealed one, if its seal holds for `device` and `key`.
+#[napi(ts_args_type = "sealed: SealedRetry | string, device: string, key: Uint8Array", ts_return_type = "RetryState")]
+pub fn open_retry(sealed: Value, device: String, key: Uint8Array) -> Result<Value> {
+    guard(|| {
+        let sealed: SealedRetry = document(sealed)?;
+        to_js(&sealed.open(&device, &key).map_err(core)?)
+    })
+}
