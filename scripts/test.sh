@@ -168,6 +168,29 @@ py_tests "cp311-abi3 wheel"
 "$py_venv/bin/python" -m pytest -q -p no:cacheprovider --doctest-modules --pyargs fleetpath
 passed=$((passed + py_passed))
 
+step "Node package: napi-rs build from source, the JS suite on the shared vectors, types, npm pack and install"
+command -v node >/dev/null && command -v npm >/dev/null || fail "Node 20 and npm are needed for the Node package"
+(cd bindings/node && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error) ||
+  fail "cannot install the Node package's build tools (@napi-rs/cli, typescript) from npm"
+(cd bindings/node && npm run --silent build) || fail "the Node addon did not build"
+node_log=$(mktemp)
+(cd bindings/node && node --test ../js-tests/) 2>&1 | tee "$node_log" | grep -E '^(not ok|# (tests|pass|fail))' || true
+node_passed=$(grep -oE '^# pass [0-9]+' "$node_log" | awk '{print $3}')
+node_failed=$(grep -oE '^# fail [0-9]+' "$node_log" | awk '{print $3}')
+rm -f "$node_log"
+[ "${node_failed:-1}" -eq 0 ] && [ "${node_passed:-0}" -gt 0 ] || fail "the JS suite failed on the Node package"
+(cd bindings/node && npx --no-install tsc -p .) || fail "the Node package's declarations do not type-check (tsc --strict)"
+bindings/node/tools/pack-test.sh || fail "npm pack / install / require / import / README example"
+passed=$((passed + node_passed))
+# The Node update-check service example, against moto: the AWS SDK v3 and fleetpath.
+(cd examples/node_service && npm ci --no-audit --no-fund --loglevel=error) ||
+  fail "cannot install the Node service example's dependencies (@aws-sdk/client-s3) from npm"
+service_log=$(mktemp)
+(cd examples/node_service && node --test test/) 2>&1 | tee "$service_log" | grep -E '^(not ok|# (tests|pass|fail|skipped))' || true
+grep -qE '^# fail 0' "$service_log" && grep -qE '^# skipped 0' "$service_log" || fail "the Node service example's tests failed"
+passed=$((passed + $(grep -oE '^# pass [0-9]+' "$service_log" | awk '{print $3}')))
+rm -f "$service_log"
+
 step "minimum supported Rust version (the workspace's rust-version, what the AWS SDK needs)"
 msrv=$(sed -n 's/^rust-version = "\(.*\)"/\1/p' Cargo.toml)
 if rustup toolchain install "$msrv" --profile minimal >/dev/null 2>&1; then

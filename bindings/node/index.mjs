@@ -9,6 +9,7 @@ export const {
   Version, VersionRange, UpgradeGraph, RouteTable, Fleet, Calendar, Rollout, HealthPolicy, HealthState,
   Decider, RetryPolicy, planRollout, planPrefetch, checkReport, healthEvent, healthReportText,
   keyFromSeed, publicKey, trustedKeys, sign, verify, verifySignatures, sealRetry, openRetry,
-  headFields, observeHead, missing, restoreRequest, errorCodes, decisionReasons,
-  FleetpathError, InputError, ERROR_CLASSES, errorClass, ERROR_CODES, DECISION_REASONS, version,
+  headFields, observeHead, missing, restoreRequest, errorCodes, decisionReasons, ERROR_CODES, DECISION_REASONS,
+  version,
 } = fleetpath;
+export * from './errors.mjs';

@@ -56,7 +56,9 @@ impl Decider {
             let policy: DecisionPolicy = opt_document(field("policy")?)?;
             let mut decider = fleetpath::decision::Decider::new(&graph.inner, policy).map_err(core)?;
             if let Some(target) = field("target")? {
-                let Value::String(target) = target else { return Err(invalid("target", "a version", target.to_string())) };
+                let Value::String(target) = target else {
+                    return Err(invalid("target", "a version", target.to_string()));
+                };
                 decider = decider.with_target(&version(&target)?).map_err(core)?;
             }
             let rollout: Option<Option<ClassInstance<'_, Rollout>>> = match &options {
@@ -69,7 +71,8 @@ impl Decider {
             };
             if let Some(rollout) = rollout.flatten() {
                 let calendar = calendar.flatten();
-                decider = decider.with_rollout(rollout.inner.clone(), calendar.as_ref().map(|c| &c.inner)).map_err(core)?;
+                decider =
+                    decider.with_rollout(rollout.inner.clone(), calendar.as_ref().map(|c| &c.inner)).map_err(core)?;
             }
             if let Some(availability) = field("availability")? {
                 decider = decider.with_availability(document::<Observations>(availability)?);
@@ -80,7 +83,10 @@ impl Decider {
 
     /// The decision for one device request. With `record` (what the host's registry holds for
     /// the device), the request's claims are checked against it first.
-    #[napi(ts_args_type = "request: DeviceRequest | string, record?: DeviceRecord | string | null", ts_return_type = "Decision")]
+    #[napi(
+        ts_args_type = "request: DeviceRequest | string, record?: DeviceRecord | string | null",
+        ts_return_type = "Decision"
+    )]
     pub fn decide(&self, request: Value, record: Option<Value>) -> Result<Value> {
         guard(|| {
             let request: DeviceRequest = document(request)?;

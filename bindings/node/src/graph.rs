@@ -88,10 +88,14 @@ impl UpgradeGraph {
     }
 
     /// The route back from `from` to the older `to` (downgrade edges), for `model` if given.
-    #[napi(ts_args_type = "from: Version | string, to: Version | string, model?: string | null", ts_return_type = "Path")]
+    #[napi(
+        ts_args_type = "from: Version | string, to: Version | string, model?: string | null",
+        ts_return_type = "Path"
+    )]
     pub fn rollback_route(&self, from: String, to: String, model: Option<String>) -> Result<Value> {
         guard(|| {
-            let route = fleetpath::rollback::rollback_route(&self.inner, &version(&from)?, &version(&to)?, model.as_deref());
+            let route =
+                fleetpath::rollback::rollback_route(&self.inner, &version(&from)?, &version(&to)?, model.as_deref());
             to_js(&route.map_err(core)?)
         })
     }

@@ -1,8 +1,8 @@
 //! `HealthPolicy`, `HealthState`, `healthEvent` and `healthReportText`.
 
 use fleetpath::health::{CohortDevice, HealthReport, SampleView};
-use napi::bindgen_prelude::{BigInt64Array, Float64Array, Object, Uint32Array};
 use napi::Either;
+use napi::bindgen_prelude::{BigInt64Array, Float64Array, Object, Uint32Array};
 use napi_derive::napi;
 use serde_json::Value;
 
@@ -50,7 +50,9 @@ fn whole<T: TryFrom<i64>>(values: &[f64], what: &str, range: &str) -> Result<Vec
         .map(|(i, &v)| {
             #[allow(clippy::cast_possible_truncation)]
             let whole = (v.fract() == 0.0 && v.abs() < 9.0e15).then_some(v as i64);
-            whole.and_then(|w| T::try_from(w).ok()).ok_or_else(|| invalid(&format!("{what}[{i}]"), range, format!("{v}")))
+            whole
+                .and_then(|w| T::try_from(w).ok())
+                .ok_or_else(|| invalid(&format!("{what}[{i}]"), range, format!("{v}")))
         })
         .collect()
 }
@@ -139,7 +141,8 @@ impl HealthState {
             let keys = Object::keys(&columns).map_err(|e| invalid("batch", "an object", e.reason))?;
             fleetpath::health::SampleBatch::check_keys(keys.iter().map(String::as_str)).map_err(core)?;
             let devices: Vec<String> = field(&columns, "devices", "a list of device ids")?.unwrap_or_default();
-            let device: Option<DeviceColumn> = field(&columns, "device", "a Uint32Array or an array of device indices")?;
+            let device: Option<DeviceColumn> =
+                field(&columns, "device", "a Uint32Array or an array of device indices")?;
             let time: Option<TimeColumn> = field(&columns, "time", "a BigInt64Array or an array of unix seconds")?;
             let (plain_device, plain_time): (Vec<u32>, Vec<i64>);
             let device: &[u32] = match &device {
@@ -165,7 +168,9 @@ impl HealthState {
                 for name in Object::keys(table).map_err(|e| invalid("metrics", "an object of columns", e.reason))? {
                     let what = format!("metrics[{name:?}]");
                     let column: Option<ValueColumn> = field(table, &name, "a Float64Array or an array of numbers")
-                        .map_err(|_| invalid(&what, "a Float64Array or an array of numbers (null when missing)", "another value"))?;
+                        .map_err(|_| {
+                            invalid(&what, "a Float64Array or an array of numbers (null when missing)", "another value")
+                        })?;
                     if let Some(column) = column {
                         owned.push((name, column));
                     }
@@ -190,7 +195,10 @@ impl HealthState {
     }
 
     /// Evaluates under `policy` (the seed's defaults when absent) at `now`.
-    #[napi(ts_args_type = "policy: HealthPolicy | null | undefined, now: Date | string | number", ts_return_type = "HealthReport")]
+    #[napi(
+        ts_args_type = "policy: HealthPolicy | null | undefined, now: Date | string | number",
+        ts_return_type = "HealthReport"
+    )]
     pub fn evaluate(&self, policy: Option<&HealthPolicy>, now: Either<String, f64>) -> Result<Value> {
         guard(|| {
             let policy = policy.map(|p| p.inner.clone()).unwrap_or_default();

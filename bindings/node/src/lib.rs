@@ -13,6 +13,11 @@
 
 // The addon's items are `pub` for napi-rs; JavaScript, not another crate, reaches them.
 #![allow(unreachable_pub)]
+// napi-rs hands every argument over as an owned value (it converts it from JavaScript), and
+// what a function throws is documented for JavaScript (the `.d.ts`), not as a Rust `# Errors`.
+#![allow(clippy::needless_pass_by_value, clippy::missing_errors_doc)]
+// napi-rs registers the exported items only outside `cfg(test)` (clippy's test build).
+#![cfg_attr(test, allow(dead_code))]
 
 mod convert;
 mod decision;
@@ -47,7 +52,7 @@ pub fn error_codes() -> Vec<ErrorModule> {
 pub struct ErrorModule {
     /// The module (`graph`, `trust`, `s3`…).
     pub module: String,
-    /// Its codes, snake_case.
+    /// Its codes (`snake_case`).
     pub codes: Vec<String>,
 }
 
@@ -64,6 +69,9 @@ pub fn package_version() -> &'static str {
 }
 
 /// Panics on purpose, to test that a panic reaches JavaScript as `FleetpathError` (`internal`).
+///
+/// # Panics
+/// Always, inside [`guard`], which turns the panic into the `internal` error.
 #[napi(js_name = "_panicForTests")]
 pub fn panic_for_tests() -> Result<()> {
     guard(|| -> Result<()> { panic!("deliberate test panic") })

@@ -123,7 +123,11 @@ pub struct Applied {
 #[napi]
 impl Rollout {
     /// A new rollout from a plan (as `planRollout` returned it) over `fleet` and `graph`.
-    #[napi(factory, js_name = "new", ts_args_type = "plan: RolloutPlan | string, fleet: Fleet, graph: UpgradeGraph, policy?: object | string | null")]
+    #[napi(
+        factory,
+        js_name = "new",
+        ts_args_type = "plan: RolloutPlan | string, fleet: Fleet, graph: UpgradeGraph, policy?: object | string | null"
+    )]
     pub fn create(plan: Value, fleet: &Fleet, graph: &UpgradeGraph, policy: Option<Value>) -> Result<Self> {
         guard(|| {
             let plan: RolloutPlan = document(plan)?;

@@ -42,7 +42,10 @@ pub struct ObserveOptions {
 }
 
 /// An artifact's availability from a HEAD response (`undefined`/`null` head: the object is missing).
-#[napi(ts_args_type = "head: object | string, now: Date | string | number, options?: ObserveOptions", ts_return_type = "Availability")]
+#[napi(
+    ts_args_type = "head: object | string, now: Date | string | number, options?: ObserveOptions",
+    ts_return_type = "Availability"
+)]
 pub fn observe_head(head: Value, now: Either<String, f64>, options: Option<ObserveOptions>) -> Result<Value> {
     guard(|| {
         let fields = HeadFields::from_response(&response(head)?).map_err(|e| s3(&e))?;

@@ -13,7 +13,8 @@ use crate::{Result, core, guard};
 #[napi(ts_return_type = "KeyFile")]
 pub fn key_from_seed(seed: Uint8Array) -> Result<Value> {
     guard(|| {
-        let seed: [u8; 32] = seed[..].try_into().map_err(|_| invalid("seed", "32 bytes", format!("{} bytes", seed.len())))?;
+        let seed: [u8; 32] =
+            seed[..].try_into().map_err(|_| invalid("seed", "32 bytes", format!("{} bytes", seed.len())))?;
         to_js(&SigningKey::from_seed(&seed).to_file())
     })
 }
@@ -54,7 +55,13 @@ pub fn trusted_keys(keys: Vec<Value>, threshold: f64) -> Result<Value> {
     ts_args_type = "kind: string, version: number, expires: Date | string | number, document: string | object, keys: Array<KeyFile | string>",
     ts_return_type = "Envelope"
 )]
-pub fn sign(kind: String, version: f64, expires: Either<String, f64>, document_: Value, keys: Vec<Value>) -> Result<Value> {
+pub fn sign(
+    kind: String,
+    version: f64,
+    expires: Either<String, f64>,
+    document_: Value,
+    keys: Vec<Value>,
+) -> Result<Value> {
     guard(|| {
         let kind: DocumentKind = choice(kind)?;
         let version = int(version, "version", u64::MAX)?;

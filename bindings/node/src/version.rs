@@ -51,7 +51,7 @@ impl Version {
         self.inner.normalized()
     }
 
-    /// The strict SemVer 2.0 form; throws `not_semver` when there is none.
+    /// The strict `SemVer` 2.0 form; throws `not_semver` when there is none.
     #[napi]
     pub fn to_semver(&self) -> Result<String> {
         self.inner.to_semver().map(|v| v.to_string()).map_err(core)

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Writes errors.js and errors.d.ts from the native module's errorCodes() (the core's
+// Writes errors.js, errors.mjs and errors.d.ts from the native module's errorCodes() (the core's
 // ERROR_CODES), as bindings/python/tools/gen_errors.py writes the Python classes.
 //
 //   node tools/gen-errors.js           # rewrite both files
@@ -73,7 +73,13 @@ function render() {
   dts.push('export declare const ERROR_CLASSES: Readonly<Record<string, typeof FleetpathError>>;');
   dts.push('/** The class of `code` (FleetpathError for a code this version does not know). */');
   dts.push('export declare function errorClass(code: string): typeof FleetpathError;', '');
-  return { 'errors.js': js.join('\n'), 'errors.d.ts': dts.join('\n') };
+  const mjs = [
+    header + "import errors from './errors.js';",
+    '',
+    `export const { FleetpathError, InputError, ERROR_CLASSES, errorClass, ${codes.map(className).join(', ')} } = errors;`,
+    '',
+  ];
+  return { 'errors.js': js.join('\n'), 'errors.d.ts': dts.join('\n'), 'errors.mjs': mjs.join('\n') };
 }
 
 let stale = false;

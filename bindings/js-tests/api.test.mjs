@@ -1,0 +1,132 @@
+// The package's own contract: error classes for every code, nothing but FleetpathError for bad
+// input of any JavaScript type, panics as `internal`, conversions, and the README example.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { test } from 'node:test';
+
+import { ROOT, assertError, fp, text } from './helpers.mjs';
+
+test('every core error code has its class, named after it', () => {
+  const codes = fp.ERROR_CODES.flatMap((m) => m.codes);
+  assert.ok(codes.length > 80);
+  for (const code of codes) {
+    const Class = fp.errorClass(code);
+    assert.notEqual(Class, fp.FleetpathError, code);
+    assert.equal(Class.prototype.code, code);
+    assert.equal(Class.name, code.split('_').map((p) => p[0].toUpperCase() + p.slice(1)).join('') + 'Error');
+    assert.equal(fp[Class.name], Class);
+    const err = new Class('m', { a: 1 });
+    assert.ok(err instanceof fp.FleetpathError && err instanceof Error);
+    assert.deepEqual([err.code, err.message, err.fields, err.name], [code, 'm', { a: 1 }, Class.name]);
+  }
+  assert.equal(fp.errorClass('a_code_from_the_future'), fp.FleetpathError);
+  assert.ok(new fp.NoPathError() instanceof fp.InputError === false);
+  assert.ok(new fp.EmptyComponentError() instanceof fp.InputError);
+});
+
+test('a panic in Rust is an internal error, and the process lives on', () => {
+  assertError(() => fp._panicForTests(), { code: 'internal', message: 'internal error in fleetpath: deliberate test panic' });
+  assert.equal(new fp.Version('1.0').toString(), '1.0');
+});
+
+test('inputs in every form: text, bytes, objects, Dates, Versions', () => {
+  const manifest = text('examples/data/seed-ip-module.json');
+  for (const source of [manifest, Buffer.from(manifest), new TextEncoder().encode(manifest), JSON.parse(manifest)]) {
+    assert.equal(fp.UpgradeGraph.load(source).size, 3);
+  }
+  const graph = fp.UpgradeGraph.load(manifest);
+  assert.deepEqual(graph.resolve(new fp.Version('v5.6.14'), '6.15.8').versions, ['5.6.14', '5.6.30', '6.15.008']);
+  assert.equal(graph.latestFor('IPM-1').toString(), '6.15.008');
+  assertError(() => fp.UpgradeGraph.load(Buffer.from([0xff, 0xfe])), { code: 'invalid_input' });
+  assertError(() => fp.UpgradeGraph.load('{"format_version": 1,\n "releases": [{"version": 5}]}'), {
+    code: 'invalid_json',
+    fields: { line: 2, path: 'releases[0].version' },
+  });
+  // A Date inside an event object is its instant.
+  const fleet = fp.Fleet.load(text('examples/data/plant-340.csv'));
+  const rollout = fp.Rollout.new(fp.planRollout(graph, fleet, '6.15.008', 'r-1'), fleet, graph);
+  const { state, actions } = rollout.apply({ type: 'start', at: new Date('2026-11-23T08:00:00Z') });
+  assert.ok(state instanceof fp.Rollout && actions.length > 0);
+  assert.equal(state.revision, rollout.revision + 1);
+  assert.deepEqual(fp.Rollout.load(JSON.stringify(state)).toJSON(), state.toJSON());
+  assertError(() => rollout.apply({ type: 'start', at: new Date(NaN) }), { code: 'invalid_json' });
+});
+
+const JUNK = [
+  undefined, null, 0, -1, 1.5, NaN, Infinity, 2 ** 64, 12n, true, '', '\ud800', 'x'.repeat(100_000), Symbol('s'),
+  () => 1, {}, [], [[[]]], { length: 2 ** 40 }, new Proxy({}, { get: () => 1 }), new Date(NaN),
+  Buffer.from([0xff]), new Float64Array(3), new Map([[1, 2]]), Object.create(null),
+];
+function deep(n) {
+  let v = {};
+  for (let i = 0; i < n; i++) v = { a: v };
+  return v;
+}
+const cyclic = {};
+cyclic.self = cyclic;
+JUNK.push(deep(10_000), cyclic);
+
+test('junk of every JavaScript type gives only FleetpathError subclasses', () => {
+  const graph = fp.UpgradeGraph.load(text('examples/data/seed-ip-module.json'));
+  const fleet = fp.Fleet.load(text('examples/data/plant-340.csv'));
+  const rollout = fp.Rollout.new(fp.planRollout(graph, fleet, '6.15.008', 'r'), fleet, graph);
+  const table = graph.routeTable('6.15.008');
+  const calendar = fp.Calendar.load(text('examples/data/plant-calendar.json'));
+  const calls = {
+    Version: (a, b) => new fp.Version(a).compare(b),
+    VersionRange: (a, b) => new fp.VersionRange(a).matches(b),
+    load: (a) => fp.UpgradeGraph.load(a),
+    resolve: (a, b) => graph.resolve(a, b),
+    nextHop: (a, b) => graph.nextHop('5.6.14', a, b),
+    routeTable: (a, b) => graph.routeTable(a, b),
+    tableHop: (a) => table.nextHop(a),
+    rollbackRoute: (a, b) => graph.rollbackRoute('6.15.008', a, b),
+    toDot: (a) => graph.toDot(a),
+    fleet: (a) => fp.Fleet.load(a),
+    fleetCsv: (a) => fp.Fleet.fromCsv(a),
+    checkAgainst: (a) => fleet.checkAgainst(a),
+    plan: (a, b) => fp.planRollout(graph, fleet, a, b),
+    planWith: (a) => fp.planRollout(graph, a, '6.15.008', 'r'),
+    rollout: (a) => fp.Rollout.new(a, fleet, graph),
+    rolloutLoad: (a) => fp.Rollout.load(a),
+    apply: (a, b) => rollout.apply(a, b),
+    calendar: (a) => fp.Calendar.load(a),
+    isOpen: (a, b) => calendar.isOpen(a, 'press-1', 'canary', b),
+    decider: (a) => new fp.Decider(graph, a),
+    deciderGraph: (a) => new fp.Decider(a),
+    decide: (a, b) => new fp.Decider(graph).decide(a, b),
+    decideAll: (a) => new fp.Decider(graph).decideAll(a),
+    decideFleet: (a, b) => new fp.Decider(graph).decideFleet(a, b),
+    checkReport: (a, b) => fp.checkReport(a, b),
+    retry: (a) => new fp.RetryPolicy(a),
+    delay: (a, b) => new fp.RetryPolicy().delayMs('d', a, b),
+    afterFailure: (a, b) => new fp.RetryPolicy().afterFailure('d', a, b),
+    healthPolicy: (a) => new fp.HealthPolicy(a),
+    healthState: (a) => new fp.HealthState(a),
+    ingest: (a) => new fp.HealthState().ingest(a),
+    ingestColumns: (a, b) => new fp.HealthState().ingest({ devices: ['d'], device: a, time: b }),
+    addDevice: (a, b) => new fp.HealthState().addDevice('d', a, b),
+    evaluate: (a, b) => new fp.HealthState().evaluate(a, b),
+    healthEvent: (a, b) => fp.healthEvent(a, b),
+    sign: (a, b) => fp.sign('manifest', a, b, '{}', []),
+    verify: (a, b) => fp.verify(a, 'manifest', b, '2026-01-01T00:00:00Z'),
+    seal: (a, b) => fp.sealRetry(a, 'd', b),
+    observeHead: (a, b) => fp.observeHead(a, b),
+    restoreRequest: (a, b) => fp.restoreRequest(a, b),
+  };
+  let refused = 0;
+  for (const [name, call] of Object.entries(calls)) {
+    for (const a of JUNK) {
+      for (const b of [undefined, a]) {
+        try {
+          call(a, b);
+        } catch (err) {
+          assert.ok(err instanceof fp.FleetpathError, `${name}(${String(typeof a)}): ${err && err.stack}`);
+          assert.equal(typeof err.code, 'string');
+          refused += 1;
+        }
+      }
+    }
+  }
+  assert.ok(refused > 1000, `${refused}`);
+});

@@ -1,0 +1,227 @@
+#!/usr/bin/env node
+// Per-call and batch speed of the Node package, each beside a fair plain-JavaScript peer doing
+// the same work in the same run (these machines are noisy: read the ratios). A script, not a
+// test: nothing here asserts a time. The peer's answers are checked equal to fleetpath's first.
+//
+//   node bindings/node/bench/bench.js [--releases 10000] [--devices 100000]
+//
+// The graph: `releases` vendor-style versions (`4.2.017`), about ten explicit upgrade edges out
+// of each (one to the next release, the rest up to 50 releases newer), two hardware models
+// (every third release supports only m0), 1% of releases blocked. The fleet: devices of m0, m1
+// and m2 (a model no release supports) on random releases, 0.5% on a version the manifest does
+// not know. Each device is steered to its model's newest release.
+//
+// The peer (plain JavaScript, as a careful engineer would write it without fleetpath): vendor
+// version parsing by hand (npm `semver` refuses `6.15.008`) memoised per spelling, one
+// breadth-first route table per model toward its newest release, fleetpath's tie-break between
+// equally short paths (the newest successor), then two Map lookups per device.
+'use strict';
+const fp = require('..');
+
+const arg = (name, fallback) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const RELEASES = arg('releases', 10_000);
+const DEVICES = arg('devices', 100_000);
+const CALLS = arg('calls', 200_000);
+
+function lcg(seed) {
+  let s = BigInt(seed);
+  return (below) => {
+    s = (s * 6364136223846793005n + 1442695040888963407n) & 0xffffffffffffffffn;
+    return Number(s >> 33n) % below;
+  };
+}
+const version = (i) => `${Math.floor(i / 1000)}.${Math.floor(i / 100) % 10}.${String(i % 100).padStart(3, '0')}`;
+const models = (i) => (i % 3 === 0 ? ['m0'] : ['m0', 'm1']);
+const blocked = (i) => i % 100 === 50;
+
+function manifestText(n) {
+  const rng = lcg(42);
+  const releases = [];
+  for (let i = 0; i < n; i++) {
+    const r = { version: version(i), models: models(i), artifact: { key: `fw/${i}.bin`, sha256: 'ab'.repeat(32), size: 1_000_000 + i } };
+    if (blocked(i)) Object.assign(r, { status: 'blocked', reason: 'recalled' });
+    releases.push(r);
+  }
+  const edges = [];
+  for (let i = 0; i + 1 < n; i++) {
+    const targets = new Set([i + 1]);
+    for (let k = 1; k < 10; k++) targets.add(Math.min(i + 1 + rng(50), n - 1));
+    for (const t of targets) edges.push({ from: version(i), to: version(t) });
+  }
+  return JSON.stringify({ format_version: 1, name: 'synthetic', releases, edges });
+}
+
+function fleetCsv(n, releases) {
+  const rng = lcg(7);
+  const rows = ['id,model,line,version'];
+  for (let i = 0; i < n; i++) {
+    const r = rng(1000);
+    const model = r < 5 ? 'm2' : r % 2 ? 'm1' : 'm0';
+    const v = r >= 5 && r < 10 ? '99.9.999' : version(rng(releases));
+    rows.push(`d${i},${model},line-${i % 17},${v}`);
+  }
+  return rows.join('\n');
+}
+
+// ---- the plain-JavaScript peer ----
+function parseVersion(text) {
+  const core = text.replace(/^[vV]/, '').split(/[-+]/)[0];
+  const parts = core.split('.').map(Number);
+  while (parts.length > 1 && parts[parts.length - 1] === 0) parts.pop();
+  return parts.join('.');
+}
+
+class Peer {
+  constructor(manifestText) {
+    const m = JSON.parse(manifestText);
+    this.releases = m.releases;
+    this.index = new Map();
+    m.releases.forEach((r, i) => this.index.set(parseVersion(r.version), i));
+    this.forward = m.releases.map(() => []);
+    for (const e of m.edges) this.forward[this.index.get(parseVersion(e.from))].push(this.index.get(parseVersion(e.to)));
+    this.reverse = m.releases.map(() => []);
+    this.forward.forEach((out, u) => out.forEach((v) => this.reverse[v].push(u)));
+    this.tables = new Map();
+    this.parsed = new Map();
+  }
+
+  supports(i, model) {
+    const ms = this.releases[i].models;
+    return !ms || ms.includes(model);
+  }
+
+  /** The next release index toward the model's newest release, per release (-1: none). */
+  table(model) {
+    if (this.tables.has(model)) return this.tables.get(model);
+    const n = this.releases.length;
+    let target = -1;
+    for (let i = n - 1; i >= 0; i--) if (this.supports(i, model) && this.releases[i].status !== 'blocked') { target = i; break; }
+    const dist = new Int32Array(n).fill(-1);
+    const next = new Int32Array(n).fill(-1);
+    if (target >= 0) {
+      dist[target] = 0;
+      const queue = [target];
+      for (let q = 0; q < queue.length; q++) {
+        const v = queue[q];
+        for (const u of this.reverse[v]) {
+          if (dist[u] !== -1 || !this.supports(u, model)) continue;
+          dist[u] = dist[v] + 1;
+          queue.push(u);
+        }
+      }
+      for (let u = 0; u < n; u++) {
+        if (dist[u] <= 0) continue;
+        let best = -1;
+        for (const w of this.forward[u]) if (dist[w] === dist[u] - 1 && (w === target || this.releases[w].status !== 'blocked') && w > best) best = w;
+        next[u] = best;
+      }
+    }
+    const t = { target, next };
+    this.tables.set(model, t);
+    return t;
+  }
+
+  /** The version a device downloads next, or null (up to date, stuck, unknown). */
+  nextFor(model, spelling) {
+    let i = this.parsed.get(spelling);
+    if (i === undefined) {
+      i = this.index.get(parseVersion(spelling));
+      if (i === undefined) i = -1;
+      this.parsed.set(spelling, i);
+    }
+    if (i < 0) return null;
+    const { next } = this.table(model);
+    return next[i] >= 0 ? this.releases[next[i]].version : null;
+  }
+}
+
+// ---- timing ----
+function best(f, repeat = 5) {
+  let min = Infinity;
+  let out;
+  for (let r = 0; r < repeat; r++) {
+    const t0 = process.hrtime.bigint();
+    out = f();
+    min = Math.min(min, Number(process.hrtime.bigint() - t0) / 1e9);
+  }
+  return [min, out];
+}
+const fmt = (s) => (s >= 1 ? `${s.toFixed(2)} s` : s >= 1e-3 ? `${(s * 1e3).toFixed(1)} ms` : `${(s * 1e6).toFixed(2)} µs`);
+function row(what, ours, peer, per = 1) {
+  console.log(`${what.padEnd(44)} fleetpath ${fmt(ours / per).padStart(10)}   peer ${fmt(peer / per).padStart(10)}   fleetpath is ${(peer / ours).toFixed(2)}x the peer's speed`);
+}
+
+const text = manifestText(RELEASES);
+const csv = fleetCsv(DEVICES, RELEASES);
+const at = '2026-11-23T08:00:00Z';
+console.log(`graph: ${RELEASES} releases, ${(text.length / 1e6).toFixed(1)} MB manifest; fleet: ${DEVICES} devices`);
+
+const [setupOurs, ours] = best(() => {
+  const graph = fp.UpgradeGraph.load(text);
+  const fleet = fp.Fleet.load(csv);
+  return { graph, fleet, decider: new fp.Decider(graph) };
+}, 3);
+const devices = csv.split('\n').slice(1).map((l) => l.split(','));
+const [setupPeer, peer] = best(() => {
+  const p = new Peer(text);
+  for (const m of ['m0', 'm1', 'm2']) p.table(m);
+  return p;
+}, 3);
+
+// Answers first: the peer must say what fleetpath says for every device.
+const decisions = ours.decider.decideFleet(ours.fleet, at);
+let stuck = 0;
+decisions.forEach((d, i) => {
+  const [, model, , v] = devices[i];
+  const mine = d.decision === 'download' ? d.step.to : null;
+  const theirs = peer.nextFor(model, v);
+  if (mine !== theirs) throw new Error(`device ${i} (${model} on ${v}): fleetpath ${JSON.stringify(d)}, peer ${theirs}`);
+  if (mine === null && d.decision !== 'up_to_date') stuck += 1;
+});
+console.log(`answers equal on all ${DEVICES} devices (${stuck} without a download: stuck, unknown version or model)\n`);
+
+row('setup (load manifest + fleet, route tables)', setupOurs, setupPeer);
+const [batchOurs] = best(() => ours.decider.decideFleet(ours.fleet, at));
+const [batchPeer] = best(() => devices.map(([id, model, , v]) => {
+  const to = peer.nextFor(model, v);
+  return to === null ? { device: id, decision: 'none' } : { device: id, decision: 'download', to };
+}));
+row(`decideFleet, ${DEVICES} devices (per device)`, batchOurs, batchPeer, DEVICES);
+
+const table = ours.graph.routeTable(ours.graph.latestFor('m0'), { model: 'm0' });
+const spellings = Array.from({ length: 1000 }, (_, k) => version((k * 7919) % RELEASES));
+const [hopOurs] = best(() => {
+  let found = 0;
+  for (let k = 0; k < CALLS; k++) {
+    try {
+      if (table.nextHop(spellings[k % 1000])) found++;
+    } catch {
+      // no path from a release m0 cannot leave
+    }
+  }
+  return found;
+});
+const [hopPeer] = best(() => {
+  let found = 0;
+  for (let k = 0; k < CALLS; k++) if (peer.nextFor('m0', spellings[k % 1000])) found++;
+  return found;
+});
+row('RouteTable.nextHop (per call)', hopOurs, hopPeer, CALLS);
+
+const requests = spellings.map((v, k) => ({ device: `d${k}`, model: 'm0', version: v, at }));
+const [decideOurs] = best(() => {
+  for (let k = 0; k < CALLS / 4; k++) ours.decider.decide(requests[k % 1000]);
+});
+const [decidePeer] = best(() => {
+  for (let k = 0; k < CALLS / 4; k++) {
+    const r = requests[k % 1000];
+    const to = peer.nextFor(r.model, r.version);
+    const artifact = to === null ? null : peer.releases[peer.index.get(parseVersion(to))].artifact;
+    if (to === null) ({ decision: 'none', device: r.device });
+    else ({ decision: 'download', device: r.device, step: { from: r.version, to, artifact } });
+  }
+});
+row('Decider.decide (per call)', decideOurs, decidePeer, CALLS / 4);

@@ -1,0 +1,21 @@
+// Type-checked by `npm run typecheck` (tsc --strict): the package's declarations as a
+// TypeScript service would use them.
+import { readFileSync } from 'node:fs';
+import { Decider, FleetpathError, NoPathError, UpgradeGraph, Version, type Decision, type Path } from 'fleetpath';
+
+const graph: UpgradeGraph = UpgradeGraph.load(readFileSync('examples/data/seed-ip-module.json'));
+const path: Path = graph.resolve(new Version('v5.6.14'), '6.15.8', { model: 'IPM-1' });
+const versions: string[] = path.versions;
+const decision: Decision = new Decider(graph).decide({
+  device: 'press-1-01', model: 'IPM-1', version: '5.6.14', at: '2026-11-23T08:00:00Z',
+});
+const reason: string = decision.reason;
+try {
+  graph.resolve('6.15.008', '5.6.14');
+} catch (err) {
+  if (err instanceof NoPathError) console.log(err.code, err.fields);
+  else if (err instanceof FleetpathError) console.log(err.code);
+}
+// @ts-expect-error: a manifest is text, bytes or an object, not a number
+UpgradeGraph.load(12);
+console.log(versions, reason);
