@@ -109,7 +109,8 @@ class Peer {
         for (const u of this.reverse[v]) {
           if (dist[u] !== -1 || !this.supports(u, model)) continue;
           dist[u] = dist[v] + 1;
-          queue.push(u);
+          // A blocked release may be left, never passed through.
+          if (this.releases[u].status !== 'blocked') queue.push(u);
         }
       }
       for (let u = 0; u < n; u++) {

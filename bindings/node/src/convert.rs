@@ -66,9 +66,59 @@ pub(crate) fn opt_document<T: Document + Default>(source: Option<Value>) -> Resu
     }
 }
 
+/// A result on its way to JavaScript: the core's serde JSON as text, turned into plain objects
+/// by V8's own `JSON.parse`. Building objects property by property through N-API costs about
+/// four times as much (a hop: 6.7 µs against 1.7 µs on these machines), and `JSON.parse`
+/// knows no size limit (napi-rs's `Value` conversion stops at a million nodes).
+pub struct Json(String);
+
+impl Json {
+    /// JavaScript's `null`.
+    pub(crate) fn null() -> Self {
+        Self("null".to_owned())
+    }
+}
+
+impl napi::bindgen_prelude::TypeName for Json {
+    fn type_name() -> &'static str {
+        "unknown"
+    }
+
+    fn value_type() -> napi::ValueType {
+        napi::ValueType::Object
+    }
+}
+
+thread_local! {
+    /// `JSON.parse` of the env on this thread (Node's main thread, or a worker's), looked up once.
+    static PARSE: std::cell::OnceCell<napi::bindgen_prelude::FunctionRef<String, napi::bindgen_prelude::Unknown<'static>>> =
+        const { std::cell::OnceCell::new() };
+}
+
+impl napi::bindgen_prelude::ToNapiValue for Json {
+    #[allow(unsafe_code)]
+    unsafe fn to_napi_value(raw: napi::sys::napi_env, val: Self) -> napi::Result<napi::sys::napi_value> {
+        use napi::bindgen_prelude::{Function, JsObjectValue, Object, Unknown};
+        let env = napi::Env::from_raw(raw);
+        let parsed = PARSE.with(|cell| -> napi::Result<Unknown<'_>> {
+            if cell.get().is_none() {
+                let json: Object<'_> = env.get_global()?.get_named_property("JSON")?;
+                let parse: Function<'_, String, Unknown<'static>> = json.get_named_property("parse")?;
+                let _ = cell.set(parse.create_ref()?);
+            }
+            let parse = cell.get().map(|r| r.borrow_back(&env)).transpose()?;
+            parse.map_or_else(|| Err(napi::Error::from_reason("JSON.parse is not available")), |p| p.call(val.0))
+        })?;
+        // SAFETY: `raw` is the env napi-rs calls this with (the trait's contract), and `parsed`
+        // a value it just created in that env.
+        unsafe { Unknown::to_napi_value(raw, parsed) }
+    }
+}
+
 /// A result as the plain object of its serde JSON.
-pub(crate) fn to_js<T: serde::Serialize + ?Sized>(value: &T) -> Result<Value> {
-    serde_json::to_value(value)
+pub(crate) fn to_js<T: serde::Serialize + ?Sized>(value: &T) -> Result<Json> {
+    serde_json::to_string(value)
+        .map(Json)
         .map_err(|e| core(fleetpath::Error::Internal { message: format!("conversion to JavaScript: {e}") }))
 }
 

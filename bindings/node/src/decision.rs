@@ -7,7 +7,7 @@ use napi::bindgen_prelude::{ClassInstance, Object};
 use napi_derive::napi;
 use serde_json::Value;
 
-use crate::convert::{document, instant, invalid, opt_document, to_js, version};
+use crate::convert::{Json, document, instant, invalid, opt_document, to_js, version};
 use crate::fleet::Fleet;
 use crate::graph::UpgradeGraph;
 use crate::rollout::{Calendar, Rollout};
@@ -16,17 +16,24 @@ use crate::{Result, core, guard};
 /// A decision as a plain object: the core's JSON (`decision` and that kind's fields) plus the
 /// facts the core derives from it, `kind` (the same name as in Rust and Python) and `reason`
 /// (the stable reason code).
-fn decision_js(decision: &Decision) -> Result<Value> {
-    let mut value = to_js(decision)?;
-    if let Value::Object(fields) = &mut value {
-        fields.insert("kind".to_owned(), Value::String(decision.kind().to_owned()));
-        fields.insert("reason".to_owned(), Value::String(decision.reason().to_owned()));
-    }
-    Ok(value)
+#[derive(serde::Serialize)]
+struct Tagged<'a> {
+    #[serde(flatten)]
+    decision: &'a Decision,
+    kind: &'static str,
+    reason: &'static str,
 }
 
-fn decisions_js(decisions: &[Decision]) -> Result<Value> {
-    decisions.iter().map(decision_js).collect::<Result<Vec<_>>>().map(Value::Array)
+fn tagged(decision: &Decision) -> Tagged<'_> {
+    Tagged { decision, kind: decision.kind(), reason: decision.reason() }
+}
+
+fn decision_js(decision: &Decision) -> Result<Json> {
+    to_js(&tagged(decision))
+}
+
+fn decisions_js(decisions: &[Decision]) -> Result<Json> {
+    to_js(&decisions.iter().map(tagged).collect::<Vec<_>>())
 }
 
 /// What to tell a device: built once per graph (and target, rollout, calendar, availability),
@@ -87,7 +94,7 @@ impl Decider {
         ts_args_type = "request: DeviceRequest | string, record?: DeviceRecord | string | null",
         ts_return_type = "Decision"
     )]
-    pub fn decide(&self, request: Value, record: Option<Value>) -> Result<Value> {
+    pub fn decide(&self, request: Value, record: Option<Value>) -> Result<Json> {
         guard(|| {
             let request: DeviceRequest = document(request)?;
             let decision = match record.filter(|r| !r.is_null()) {
@@ -100,13 +107,13 @@ impl Decider {
 
     /// The decisions for many requests (a JSON array, or its text), in order.
     #[napi(ts_args_type = "requests: DeviceRequest[] | string", ts_return_type = "Decision[]")]
-    pub fn decide_all(&self, requests: Value) -> Result<Value> {
+    pub fn decide_all(&self, requests: Value) -> Result<Json> {
         guard(|| decisions_js(&self.inner.decide_all(&document::<Vec<DeviceRequest>>(requests)?)))
     }
 
     /// The decision for every device of `fleet` at `at`, in the fleet's order.
     #[napi(ts_args_type = "fleet: Fleet, at: Date | string | number", ts_return_type = "Decision[]")]
-    pub fn decide_fleet(&self, fleet: &Fleet, at: Either<String, f64>) -> Result<Value> {
+    pub fn decide_fleet(&self, fleet: &Fleet, at: Either<String, f64>) -> Result<Json> {
         guard(|| decisions_js(&self.inner.decide_fleet(&fleet.inner, instant(at, "at")?)))
     }
 }
@@ -114,11 +121,11 @@ impl Decider {
 /// A device's report (`version`, the version it says it now runs) against the host's record of
 /// the hop it was told to take: `null` when accepted, else the refusal (a `refused` decision).
 #[napi(ts_args_type = "record: DeviceRecord | string, version: Version | string", ts_return_type = "Decision | null")]
-pub fn check_report(record: Value, version_: String) -> Result<Value> {
+pub fn check_report(record: Value, version_: String) -> Result<Json> {
     guard(|| {
         let record: DeviceRecord = document(record)?;
         match record.check_report(&version(&version_)?) {
-            Ok(()) => Ok(Value::Null),
+            Ok(()) => Ok(Json::null()),
             Err(refused) => decision_js(&refused),
         }
     })

@@ -3,7 +3,7 @@
 use napi_derive::napi;
 use serde_json::Value;
 
-use crate::convert::to_js;
+use crate::convert::{Json, to_js};
 use crate::graph::UpgradeGraph;
 use crate::{Result, core, guard};
 
@@ -51,14 +51,14 @@ impl Fleet {
 
     /// Every device, in the order given.
     #[napi(ts_return_type = "Device[]")]
-    pub fn devices(&self) -> Result<Value> {
+    pub fn devices(&self) -> Result<Json> {
         guard(|| to_js(self.inner.devices()))
     }
 
     /// The device `id`, or `null`.
     #[napi(ts_return_type = "Device | null")]
-    pub fn get(&self, id: String) -> Result<Value> {
-        guard(|| self.inner.get(&id).map_or(Ok(Value::Null), to_js))
+    pub fn get(&self, id: String) -> Result<Json> {
+        guard(|| self.inner.get(&id).map_or(Ok(Json::null()), to_js))
     }
 
     /// Where the device `id` was stated (`row 3`, `devices[2]`), or `null`.

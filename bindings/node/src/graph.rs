@@ -4,7 +4,7 @@ use fleetpath::{Constraints, Path};
 use napi_derive::napi;
 use serde_json::Value;
 
-use crate::convert::{document, opt_document, to_js, version};
+use crate::convert::{Json, document, opt_document, to_js, version};
 use crate::version::Version;
 use crate::{Result, core, guard};
 
@@ -40,14 +40,14 @@ impl UpgradeGraph {
 
     /// Every release, oldest first.
     #[napi(ts_return_type = "Release[]")]
-    pub fn releases(&self) -> Result<Value> {
+    pub fn releases(&self) -> Result<Json> {
         guard(|| to_js(self.inner.releases()))
     }
 
     /// The release `version`, or `null`.
     #[napi(ts_args_type = "version: Version | string", ts_return_type = "Release | null")]
-    pub fn release(&self, version_: String) -> Result<Value> {
-        guard(|| self.inner.release(&version(&version_)?).map_or(Ok(Value::Null), to_js))
+    pub fn release(&self, version_: String) -> Result<Json> {
+        guard(|| self.inner.release(&version(&version_)?).map_or(Ok(Json::null()), to_js))
     }
 
     /// The hardware models any release names.
@@ -67,7 +67,7 @@ impl UpgradeGraph {
         ts_args_type = "from: Version | string, to: Version | string, constraints?: Constraints",
         ts_return_type = "Path"
     )]
-    pub fn resolve(&self, from: String, to: String, constraints: Option<Value>) -> Result<Value> {
+    pub fn resolve(&self, from: String, to: String, constraints: Option<Value>) -> Result<Json> {
         guard(|| {
             let constraints: Constraints = opt_document(constraints)?;
             to_js(&self.inner.resolve(&version(&from)?, &version(&to)?, &constraints).map_err(core)?)
@@ -79,11 +79,11 @@ impl UpgradeGraph {
         ts_args_type = "from: Version | string, to: Version | string, constraints?: Constraints",
         ts_return_type = "Hop | null"
     )]
-    pub fn next_hop(&self, from: String, to: String, constraints: Option<Value>) -> Result<Value> {
+    pub fn next_hop(&self, from: String, to: String, constraints: Option<Value>) -> Result<Json> {
         guard(|| {
             let constraints: Constraints = opt_document(constraints)?;
             let hop = self.inner.next_hop(&version(&from)?, &version(&to)?, &constraints).map_err(core)?;
-            hop.map_or(Ok(Value::Null), |h| to_js(&h))
+            hop.map_or(Ok(Json::null()), |h| to_js(&h))
         })
     }
 
@@ -92,7 +92,7 @@ impl UpgradeGraph {
         ts_args_type = "from: Version | string, to: Version | string, model?: string | null",
         ts_return_type = "Path"
     )]
-    pub fn rollback_route(&self, from: String, to: String, model: Option<String>) -> Result<Value> {
+    pub fn rollback_route(&self, from: String, to: String, model: Option<String>) -> Result<Json> {
         guard(|| {
             let route =
                 fleetpath::rollback::rollback_route(&self.inner, &version(&from)?, &version(&to)?, model.as_deref());
@@ -112,7 +112,7 @@ impl UpgradeGraph {
 
     /// The manifest's lint findings, most severe first.
     #[napi(ts_return_type = "LintFinding[]")]
-    pub fn lint(&self) -> Result<Value> {
+    pub fn lint(&self) -> Result<Json> {
         guard(|| to_js(&self.inner.lint()))
     }
 
@@ -151,13 +151,13 @@ impl RouteTable {
 
     /// The next hop from `from`, or `null` at the target; throws `no_path` when unreachable.
     #[napi(ts_args_type = "from: Version | string", ts_return_type = "Hop | null")]
-    pub fn next_hop(&self, from: String) -> Result<Value> {
-        guard(|| self.inner.next_hop(&version(&from)?).map_err(core)?.map_or(Ok(Value::Null), |h| to_js(&h)))
+    pub fn next_hop(&self, from: String) -> Result<Json> {
+        guard(|| self.inner.next_hop(&version(&from)?).map_err(core)?.map_or(Ok(Json::null()), |h| to_js(&h)))
     }
 
     /// The whole path from `from` to the target.
     #[napi(ts_args_type = "from: Version | string", ts_return_type = "Path")]
-    pub fn resolve(&self, from: String) -> Result<Value> {
+    pub fn resolve(&self, from: String) -> Result<Json> {
         guard(|| to_js(&self.inner.resolve(&version(&from)?).map_err(core)?))
     }
 
@@ -169,7 +169,7 @@ impl RouteTable {
 
     /// Every row: `{from, next, hops}`.
     #[napi(ts_return_type = "RouteEntry[]")]
-    pub fn entries(&self) -> Result<Value> {
+    pub fn entries(&self) -> Result<Json> {
         guard(|| to_js(&self.inner.entries()))
     }
 }

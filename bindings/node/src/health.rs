@@ -6,7 +6,7 @@ use napi::bindgen_prelude::{BigInt64Array, Float64Array, Object, Uint32Array};
 use napi_derive::napi;
 use serde_json::Value;
 
-use crate::convert::{document, instant, invalid, to_js};
+use crate::convert::{Json, document, instant, invalid, to_js};
 use crate::{Result, core, guard};
 
 /// A health policy: which metrics, which rules, how long a baseline and observation.
@@ -25,7 +25,7 @@ impl HealthPolicy {
 
     /// The policy with every default filled in, as a plain object.
     #[napi(js_name = "toJSON")]
-    pub fn to_json(&self) -> Result<Value> {
+    pub fn to_json(&self) -> Result<Json> {
         guard(|| to_js(&self.inner))
     }
 }
@@ -82,7 +82,7 @@ impl HealthState {
 
     /// The state as a plain object, for storage (`JSON.stringify` gives its text).
     #[napi(js_name = "toJSON")]
-    pub fn to_json(&self) -> Result<Value> {
+    pub fn to_json(&self) -> Result<Json> {
         guard(|| to_js(&self.inner))
     }
 
@@ -106,13 +106,13 @@ impl HealthState {
 
     /// The followed devices' summaries, by id.
     #[napi]
-    pub fn devices(&self) -> Result<Value> {
+    pub fn devices(&self) -> Result<Json> {
         guard(|| to_js(self.inner.devices()))
     }
 
     /// The metrics it summarises, built-in and the policy's.
     #[napi]
-    pub fn metrics(&self) -> Result<Value> {
+    pub fn metrics(&self) -> Result<Json> {
         guard(|| to_js(self.inner.metrics()))
     }
 
@@ -129,7 +129,7 @@ impl HealthState {
         ts_args_type = "batch: string | Uint8Array | { devices: string[]; device: Uint32Array | number[]; time: BigInt64Array | number[]; metrics?: Record<string, Float64Array | Array<number | null>> }",
         ts_return_type = "IngestReport"
     )]
-    pub fn ingest(&mut self, batch: Either<String, Object<'_>>) -> Result<Value> {
+    pub fn ingest(&mut self, batch: Either<String, Object<'_>>) -> Result<Json> {
         guard(|| {
             let columns = match batch {
                 Either::A(text) => {
@@ -199,7 +199,7 @@ impl HealthState {
         ts_args_type = "policy: HealthPolicy | null | undefined, now: Date | string | number",
         ts_return_type = "HealthReport"
     )]
-    pub fn evaluate(&self, policy: Option<&HealthPolicy>, now: Either<String, f64>) -> Result<Value> {
+    pub fn evaluate(&self, policy: Option<&HealthPolicy>, now: Either<String, f64>) -> Result<Json> {
         guard(|| {
             let policy = policy.map(|p| p.inner.clone()).unwrap_or_default();
             to_js(&self.inner.evaluate(&policy, instant(now, "now")?).map_err(core)?)
@@ -209,7 +209,7 @@ impl HealthState {
 
 /// The rollout event (`health_verdict`) of a health report for `stage`.
 #[napi(ts_args_type = "report: HealthReport | string, stage: string", ts_return_type = "RolloutEvent")]
-pub fn health_event(report: Value, stage: String) -> Result<Value> {
+pub fn health_event(report: Value, stage: String) -> Result<Json> {
     guard(|| to_js(&document::<HealthReport>(report)?.event(&stage)))
 }
 

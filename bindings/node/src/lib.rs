@@ -19,7 +19,7 @@
 // napi-rs registers the exported items only outside `cfg(test)` (clippy's test build).
 #![cfg_attr(test, allow(dead_code))]
 
-mod convert;
+pub mod convert;
 mod decision;
 mod fleet;
 mod graph;

@@ -5,7 +5,7 @@ use napi::Either;
 use napi_derive::napi;
 use serde_json::Value;
 
-use crate::convert::{instant, int, opt_document, to_js};
+use crate::convert::{Json, instant, int, opt_document, to_js};
 use crate::{Result, guard};
 
 /// Backoff with jitter for failed downloads: pinned delays per device and attempt.
@@ -19,10 +19,10 @@ pub struct RetryPolicy {
 pub struct AfterFailure {
     /// The retry state to keep (server-side, or sealed when it travels through the device).
     #[napi(ts_type = "RetryState")]
-    pub state: Value,
+    pub state: Json,
     /// Retry at a time, or give up.
     #[napi(ts_type = "RetryDecision")]
-    pub decision: Value,
+    pub decision: Json,
 }
 
 #[napi]
@@ -58,7 +58,7 @@ impl RetryPolicy {
 
     /// The policy with every default filled in.
     #[napi(js_name = "toJSON")]
-    pub fn to_json(&self) -> Result<Value> {
+    pub fn to_json(&self) -> Result<Json> {
         guard(|| to_js(&self.inner))
     }
 }

@@ -7,7 +7,7 @@ use napi::Either;
 use napi_derive::napi;
 use serde_json::Value;
 
-use crate::convert::{document, instant, opt_document, time_text, to_js, version};
+use crate::convert::{Json, document, instant, opt_document, time_text, to_js, version};
 use crate::fleet::Fleet;
 use crate::graph::UpgradeGraph;
 use crate::{Result, core, guard};
@@ -23,7 +23,7 @@ pub fn plan_rollout(
     target: String,
     rollout_id: String,
     policy: Option<Value>,
-) -> Result<Value> {
+) -> Result<Json> {
     guard(|| {
         let policy: RolloutPolicy = opt_document(policy)?;
         let plan = fleetpath::plan_rollout(&graph.inner, &fleet.inner, &version(&target)?, &policy, &rollout_id);
@@ -43,7 +43,7 @@ pub fn plan_prefetch(
     at: Either<String, f64>,
     calendar: Option<&Calendar>,
     policy: Option<Value>,
-) -> Result<Value> {
+) -> Result<Json> {
     guard(|| {
         let observed: Observations = document(availability)?;
         let policy: PrefetchPolicy = opt_document(policy)?;
@@ -117,7 +117,7 @@ pub struct Applied {
     pub state: Rollout,
     /// The actions, in order.
     #[napi(ts_type = "Action[]")]
-    pub actions: Value,
+    pub actions: Json,
 }
 
 #[napi]
@@ -151,7 +151,7 @@ impl Rollout {
 
     /// The state as a plain object (its JSON form).
     #[napi(js_name = "toJSON", ts_return_type = "RolloutState")]
-    pub fn to_json(&self) -> Result<Value> {
+    pub fn to_json(&self) -> Result<Json> {
         guard(|| to_js(&self.inner))
     }
 

@@ -7,7 +7,7 @@ use napi::Either;
 use napi_derive::napi;
 use serde_json::Value;
 
-use crate::convert::{choice, document, instant, int, opt_document, s3, to_js};
+use crate::convert::{Json, choice, document, instant, int, opt_document, s3, to_js};
 use crate::{Result, core, guard};
 
 /// A HEAD response (the SDK's output object, or its JSON text).
@@ -21,7 +21,7 @@ fn response(head: Value) -> Result<Value> {
 /// The fields fleetpath reads from a HEAD response (storage class, restore status, size,
 /// checksum), checked.
 #[napi(ts_args_type = "head: object | string")]
-pub fn head_fields(head: Value) -> Result<Value> {
+pub fn head_fields(head: Value) -> Result<Json> {
     guard(|| to_js(&HeadFields::from_response(&response(head)?).map_err(|e| s3(&e))?))
 }
 
@@ -46,7 +46,7 @@ pub struct ObserveOptions {
     ts_args_type = "head: object | string, now: Date | string | number, options?: ObserveOptions",
     ts_return_type = "Availability"
 )]
-pub fn observe_head(head: Value, now: Either<String, f64>, options: Option<ObserveOptions>) -> Result<Value> {
+pub fn observe_head(head: Value, now: Either<String, f64>, options: Option<ObserveOptions>) -> Result<Json> {
     guard(|| {
         let fields = HeadFields::from_response(&response(head)?).map_err(|e| s3(&e))?;
         let now = instant(now, "now")?;
@@ -66,13 +66,13 @@ pub fn observe_head(head: Value, now: Either<String, f64>, options: Option<Obser
 
 /// The availability of an object that does not exist.
 #[napi(ts_return_type = "Availability")]
-pub fn missing() -> Result<Value> {
+pub fn missing() -> Result<Json> {
     to_js(&fleetpath::Availability::Missing)
 }
 
 /// The S3 `RestoreObject` request for an archived object of `storageClass`.
 #[napi(ts_args_type = "storageClass: string, tier?: string | null, days?: number | null")]
-pub fn restore_request(storage_class: String, tier: Option<String>, days: Option<f64>) -> Result<Value> {
+pub fn restore_request(storage_class: String, tier: Option<String>, days: Option<f64>) -> Result<Json> {
     guard(|| {
         let class: StorageClass = choice(storage_class)?;
         let tier: RestoreTier = tier.map(choice).transpose()?.unwrap_or(RestoreTier::Standard);

@@ -6,12 +6,12 @@ use napi::bindgen_prelude::Uint8Array;
 use napi_derive::napi;
 use serde_json::Value;
 
-use crate::convert::{choice, document, instant, int, invalid, to_js};
+use crate::convert::{Json, choice, document, instant, int, invalid, to_js};
 use crate::{Result, core, guard};
 
 /// A signing key file (`{keytype, scheme, keyval: {public, private}}`) from a 32-byte seed.
 #[napi(ts_return_type = "KeyFile")]
-pub fn key_from_seed(seed: Uint8Array) -> Result<Value> {
+pub fn key_from_seed(seed: Uint8Array) -> Result<Json> {
     guard(|| {
         let seed: [u8; 32] =
             seed[..].try_into().map_err(|_| invalid("seed", "32 bytes", format!("{} bytes", seed.len())))?;
@@ -26,7 +26,7 @@ pub struct PublicKeyOf {
     pub keyid: String,
     /// The public key, as TUF metadata lists it.
     #[napi(ts_type = "object")]
-    pub key: Value,
+    pub key: Json,
 }
 
 /// The key id and public key of a key file.
@@ -41,7 +41,7 @@ pub fn public_key(key: Value) -> Result<PublicKeyOf> {
 
 /// A trusted key set: public keys and how many must sign.
 #[napi(ts_args_type = "keys: object[], threshold: number", ts_return_type = "TrustedKeys")]
-pub fn trusted_keys(keys: Vec<Value>, threshold: f64) -> Result<Value> {
+pub fn trusted_keys(keys: Vec<Value>, threshold: f64) -> Result<Json> {
     guard(|| {
         let keys = keys.into_iter().map(document::<PublicKey>).collect::<Result<Vec<_>>>()?;
         let threshold = u32::try_from(int(threshold, "threshold", u64::from(u32::MAX))?).unwrap_or(u32::MAX);
@@ -61,7 +61,7 @@ pub fn sign(
     expires: Either<String, f64>,
     document_: Value,
     keys: Vec<Value>,
-) -> Result<Value> {
+) -> Result<Json> {
     guard(|| {
         let kind: DocumentKind = choice(kind)?;
         let version = int(version, "version", u64::MAX)?;
@@ -90,7 +90,7 @@ pub fn verify(
     trusted: Value,
     now: Either<String, f64>,
     last_accepted: Option<f64>,
-) -> Result<Value> {
+) -> Result<Json> {
     guard(|| {
         let envelope: Envelope = document(envelope)?;
         let trusted: TrustedKeys = document(trusted)?;
@@ -112,13 +112,13 @@ pub fn verify_signatures(envelope: Value, trusted: Value) -> Result<Vec<String>>
 
 /// A retry state sealed (HMAC-SHA256 under `key`, bound to `device`) to travel through it.
 #[napi(ts_args_type = "state: RetryState | string, device: string, key: Uint8Array", ts_return_type = "SealedRetry")]
-pub fn seal_retry(state: Value, device: String, key: Uint8Array) -> Result<Value> {
+pub fn seal_retry(state: Value, device: String, key: Uint8Array) -> Result<Json> {
     guard(|| to_js(&SealedRetry::seal(document(state)?, &device, &key)))
 }
 
 /// The retry state of a sealed one, if its seal holds for `device` and `key`.
 #[napi(ts_args_type = "sealed: SealedRetry | string, device: string, key: Uint8Array", ts_return_type = "RetryState")]
-pub fn open_retry(sealed: Value, device: String, key: Uint8Array) -> Result<Value> {
+pub fn open_retry(sealed: Value, device: String, key: Uint8Array) -> Result<Json> {
     guard(|| {
         let sealed: SealedRetry = document(sealed)?;
         to_js(&sealed.open(&device, &key).map_err(core)?)
