@@ -58,11 +58,13 @@ fn decision(c: &mut Criterion) {
         let plan = plan_rollout(&graph, &fleet, &target, &policy, "r-2026").unwrap();
         let rollout = Rollout::new(&plan, &fleet, &graph, &policy).unwrap();
         let (rollout, _) = rollout.apply(&Event::Start { at }, None).unwrap();
+        // Shared, as a host keeps it: a decider per request batch copies no state.
+        let rollout = std::sync::Arc::new(rollout);
         group.bench_function(BenchmarkId::new("decide_fleet_rollout", label), |b| {
             b.iter_with_large_drop(|| {
                 let decider = Decider::new(&graph, DecisionPolicy::default())
                     .unwrap()
-                    .with_rollout(rollout.clone(), None)
+                    .with_rollout(std::sync::Arc::clone(&rollout), None)
                     .unwrap()
                     .with_availability(observed.clone());
                 decider.decide_fleet(black_box(&fleet), at)
@@ -72,5 +74,47 @@ fn decision(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, decision);
+/// Makes the `i`-th device of one outcome's fleet.
+type MakeDevice<'a> = Box<dyn Fn(usize, &mut common::Lcg) -> fleetpath::Device + 'a>;
+
+/// Every outcome on a 10k-release graph (about 95k edges, two models, 1% blocked releases):
+/// 10k devices each, all of one kind, so each row is the per-device cost of that outcome.
+/// A stuck device must not cost much more than one that downloads.
+fn outcomes(c: &mut Criterion) {
+    let n = 10_000;
+    let graph = UpgradeGraph::from_json(&common::manifest_json(n)).unwrap();
+    let at: jiff::Timestamp = "2026-11-24T14:00:00Z".parse().unwrap();
+    let version = |i: usize| common::version(i).parse::<Version>().unwrap();
+    let device = |i: usize, model: &str, version: Version| fleetpath::Device {
+        id: format!("device-{i:07}"),
+        model: model.to_owned(),
+        line: format!("line-{:03}", i % 17),
+        site: None,
+        version,
+        labels: BTreeMap::new(),
+    };
+    let mut rng = common::Lcg(3);
+    // Releases every third of which m1 cannot install; m0 installs all of them.
+    let kinds: [(&str, MakeDevice<'_>); 4] = [
+        ("download", Box::new(|i, rng| device(i, "m0", version(rng.next(n - 200) / 100 * 100 + 7)))),
+        ("on_blocked_release", Box::new(|i, rng| device(i, "m0", version(rng.next(n / 100 - 1) * 100 + 50)))),
+        ("unknown_version", Box::new(|i, rng| device(i, "m0", format!("99.{}.0", rng.next(1000)).parse().unwrap()))),
+        ("no_release_for_model", Box::new(|i, rng| device(i, "m2", version(rng.next(n))))),
+    ];
+    let mut group = c.benchmark_group("decision/outcomes_10k_releases");
+    group.sample_size(10);
+    let decider = Decider::new(&graph, DecisionPolicy::default()).unwrap();
+    for (name, make) in &kinds {
+        let fleet = Fleet::new((0..10_000).map(|i| make(i, &mut rng)).collect()).unwrap();
+        let kinds: std::collections::BTreeSet<&str> =
+            decider.decide_fleet(&fleet, at).iter().map(fleetpath::decision::Decision::reason).collect();
+        assert!(!kinds.is_empty(), "{name}: {kinds:?}");
+        group.bench_function(BenchmarkId::new("decide_fleet_10k_devices", name), |b| {
+            b.iter_with_large_drop(|| decider.decide_fleet(black_box(&fleet), at));
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, decision, outcomes);
 criterion_main!(benches);

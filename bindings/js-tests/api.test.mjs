@@ -130,3 +130,29 @@ test('junk of every JavaScript type gives only FleetpathError subclasses', () =>
   }
   assert.ok(refused > 1000, `${refused}`);
 });
+
+test('decideFleetColumns: the answers of decideFleet, as typed arrays', () => {
+  const graph = fp.UpgradeGraph.load(text('examples/data/seed-ip-module.json'));
+  const fleet = fp.Fleet.load(text('examples/data/plant-340.csv'));
+  const decider = new fp.Decider(graph, {
+    availability: { 'firmware/ip-module/5.6.30.bin': { state: 'archived', class: 'glacier_flexible_retrieval' } },
+  });
+  const at = new Date('2026-11-23T08:00:00Z');
+  const rows = decider.decideFleet(fleet, at);
+  const c = decider.decideFleetColumns(fleet, at);
+  assert.ok(c.kind instanceof Uint8Array && c.reason instanceof Uint16Array && c.next instanceof Uint32Array);
+  assert.ok(c.at instanceof Float64Array && c.hostAction instanceof Uint8Array);
+  assert.equal(c.kind.length, rows.length);
+  const kinds = new Set();
+  rows.forEach((d, i) => {
+    kinds.add(d.kind);
+    assert.equal(c.kinds[c.kind[i]], d.kind, `${i}`);
+    assert.equal(c.reasons[c.reason[i]], d.reason, `${i}`);
+    const next = d.step ? d.step.to : null;
+    assert.equal(c.next[i] === 0xffffffff ? null : c.versions[c.next[i]], next, `${i}`);
+    const when = d.until || d.at || null;
+    assert.equal(Number.isNaN(c.at[i]) ? null : c.at[i], when === null ? null : Date.parse(when), `${i}`);
+    assert.equal(c.hostActions[c.hostAction[i]], d.host_action ? d.host_action.type : 'none', `${i}`);
+  });
+  assert.deepEqual([...kinds].sort(), ['download', 'retry_after']);
+});

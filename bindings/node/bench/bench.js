@@ -191,6 +191,27 @@ const [batchPeer] = best(() => devices.map(([id, model, , v]) => {
   return to === null ? { device: id, decision: 'none' } : { device: id, decision: 'download', to };
 }));
 row(`decideFleet, ${DEVICES} devices (per device)`, batchOurs, batchPeer, DEVICES);
+// Columns: fleetpath's typed arrays beside the peer filling the same kind of arrays.
+const columns = ours.decider.decideFleetColumns(ours.fleet, at);
+columns.next.forEach((k, i) => {
+  const theirs = peer.nextFor(devices[i][1], devices[i][3]);
+  if ((k === 0xffffffff ? null : columns.versions[k]) !== theirs) throw new Error(`columns differ at device ${i}`);
+});
+const [colOurs] = best(() => ours.decider.decideFleetColumns(ours.fleet, at));
+const [colPeer] = best(() => {
+  const next = new Uint32Array(devices.length);
+  const versions = new Map();
+  devices.forEach(([, model, , v], i) => {
+    const to = peer.nextFor(model, v);
+    if (to === null) next[i] = 0xffffffff;
+    else {
+      if (!versions.has(to)) versions.set(to, versions.size);
+      next[i] = versions.get(to);
+    }
+  });
+  return next;
+});
+row(`decideFleetColumns, ${DEVICES} devices (per device)`, colOurs, colPeer, DEVICES);
 
 const table = ours.graph.routeTable(ours.graph.latestFor('m0'), { model: 'm0' });
 const spellings = Array.from({ length: 1000 }, (_, k) => version((k * 7919) % RELEASES));

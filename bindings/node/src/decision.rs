@@ -1,9 +1,10 @@
 //! `Decider` and `checkReport`.
 
 use fleetpath::artifact::Observations;
+use fleetpath::decision::DecisionColumns as CoreColumns;
 use fleetpath::decision::{Decision, DecisionPolicy, DeviceRecord, DeviceRequest};
 use napi::Either;
-use napi::bindgen_prelude::{ClassInstance, Object};
+use napi::bindgen_prelude::{ClassInstance, Float64Array, Object, Uint8Array, Uint16Array, Uint32Array};
 use napi_derive::napi;
 use serde_json::Value;
 
@@ -111,11 +112,58 @@ impl Decider {
         guard(|| decisions_js(&self.inner.decide_all(&document::<Vec<DeviceRequest>>(requests)?)))
     }
 
+    /// The decisions for every device of `fleet` at `at`, as columns (typed arrays).
+    #[napi(ts_args_type = "fleet: Fleet, at: Date | string | number")]
+    pub fn decide_fleet_columns(&self, fleet: &Fleet, at: Either<String, f64>) -> Result<DecisionColumns> {
+        guard(|| {
+            let mut columns = self.inner.decide_columns(&fleet.inner, instant(at, "at")?);
+            // Unix milliseconds stay exact in a double until the year 287396.
+            #[allow(clippy::cast_precision_loss)]
+            let at: Vec<f64> =
+                columns.at_ms.iter().map(|&ms| if ms == CoreColumns::NO_TIME { f64::NAN } else { ms as f64 }).collect();
+            Ok(DecisionColumns {
+                kind: Uint8Array::new(std::mem::take(&mut columns.kind)),
+                kinds: CoreColumns::KINDS.to_vec(),
+                reason: Uint16Array::new(std::mem::take(&mut columns.reason)),
+                reasons: fleetpath::decision::reasons(),
+                next: Uint32Array::new(std::mem::take(&mut columns.next)),
+                versions: columns.versions.iter().map(|v| v.as_str().to_owned()).collect(),
+                at: Float64Array::new(at),
+                host_action: Uint8Array::new(std::mem::take(&mut columns.host_action)),
+                host_actions: CoreColumns::HOST_ACTIONS.to_vec(),
+            })
+        })
+    }
+
     /// The decision for every device of `fleet` at `at`, in the fleet's order.
     #[napi(ts_args_type = "fleet: Fleet, at: Date | string | number", ts_return_type = "Decision[]")]
     pub fn decide_fleet(&self, fleet: &Fleet, at: Either<String, f64>) -> Result<Json> {
         guard(|| decisions_js(&self.inner.decide_fleet(&fleet.inner, instant(at, "at")?)))
     }
+}
+
+/// A fleet's decisions as columns: typed arrays, one element a device, and the name tables
+/// their numbers index. Each array is the core's column, handed over without a per-device object.
+#[napi(object, object_from_js = false)]
+pub struct DecisionColumns {
+    /// Per device: an index into `kinds`.
+    pub kind: Uint8Array,
+    /// `up_to_date`, `wait`, `download`, …
+    pub kinds: Vec<&'static str>,
+    /// Per device: an index into `reasons`.
+    pub reason: Uint16Array,
+    /// Every reason code.
+    pub reasons: Vec<&'static str>,
+    /// Per device: the version to install next, an index into `versions`, or 4294967295 (none).
+    pub next: Uint32Array,
+    /// The versions `next` names.
+    pub versions: Vec<String>,
+    /// Per device: when to ask again, Unix milliseconds (`new Date(at)`), or `NaN`.
+    pub at: Float64Array,
+    /// Per device: an index into `hostActions` (0: none).
+    pub host_action: Uint8Array,
+    /// `none`, `request_restore`, `check_availability`, `report_missing`.
+    pub host_actions: Vec<&'static str>,
 }
 
 /// A device's report (`version`, the version it says it now runs) against the host's record of

@@ -24,7 +24,7 @@ impl HealthPolicy {
     }
 
     /// The policy with every default filled in, as a plain object.
-    #[napi(js_name = "toJSON")]
+    #[napi(js_name = "toJSON", ts_return_type = "Record<string, unknown>")]
     pub fn to_json(&self) -> Result<Json> {
         guard(|| to_js(&self.inner))
     }
@@ -81,7 +81,7 @@ impl HealthState {
     }
 
     /// The state as a plain object, for storage (`JSON.stringify` gives its text).
-    #[napi(js_name = "toJSON")]
+    #[napi(js_name = "toJSON", ts_return_type = "Record<string, unknown>")]
     pub fn to_json(&self) -> Result<Json> {
         guard(|| to_js(&self.inner))
     }
@@ -105,13 +105,13 @@ impl HealthState {
     }
 
     /// The followed devices' summaries, by id.
-    #[napi]
+    #[napi(ts_return_type = "Record<string, Record<string, unknown>>")]
     pub fn devices(&self) -> Result<Json> {
         guard(|| to_js(self.inner.devices()))
     }
 
     /// The metrics it summarises, built-in and the policy's.
-    #[napi]
+    #[napi(ts_return_type = "Array<Record<string, unknown>>")]
     pub fn metrics(&self) -> Result<Json> {
         guard(|| to_js(self.inner.metrics()))
     }

@@ -57,7 +57,7 @@ impl RetryPolicy {
     }
 
     /// The policy with every default filled in.
-    #[napi(js_name = "toJSON")]
+    #[napi(js_name = "toJSON", ts_return_type = "Record<string, unknown>")]
     pub fn to_json(&self) -> Result<Json> {
         guard(|| to_js(&self.inner))
     }

@@ -20,7 +20,7 @@ fn response(head: Value) -> Result<Value> {
 
 /// The fields fleetpath reads from a HEAD response (storage class, restore status, size,
 /// checksum), checked.
-#[napi(ts_args_type = "head: object | string")]
+#[napi(ts_args_type = "head: object | string", ts_return_type = "Record<string, unknown>")]
 pub fn head_fields(head: Value) -> Result<Json> {
     guard(|| to_js(&HeadFields::from_response(&response(head)?).map_err(|e| s3(&e))?))
 }
@@ -71,7 +71,10 @@ pub fn missing() -> Result<Json> {
 }
 
 /// The S3 `RestoreObject` request for an archived object of `storageClass`.
-#[napi(ts_args_type = "storageClass: string, tier?: string | null, days?: number | null")]
+#[napi(
+    ts_args_type = "storageClass: string, tier?: string | null, days?: number | null",
+    ts_return_type = "{ Days?: number; GlacierJobParameters: { Tier: string } }"
+)]
 pub fn restore_request(storage_class: String, tier: Option<String>, days: Option<f64>) -> Result<Json> {
     guard(|| {
         let class: StorageClass = choice(storage_class)?;

@@ -303,3 +303,66 @@ def test_rollback_routes(case):
         return
     route = graph.rollback_route(case["from"], case["to"], model=case.get("model"))
     assert [[h.from_, h.to] for h in route.hops] == case["hops"]
+
+
+DOCUMENTS = vectors("documents")
+
+
+def read_document(name, source):
+    """Each interchange document through its public entry point (text or value form)."""
+    graph = fleetpath.UpgradeGraph.load(ROOT / "examples/data/seed-ip-module.json")
+    fleet = lambda: fleetpath.Fleet.load(ROOT / "examples/data/plant-340.csv")  # noqa: E731
+    if name == "decision policy":
+        return fleetpath.Decider(graph, policy=source)
+    if name == "device request":
+        return fleetpath.Decider(graph).decide(source)
+    if name == "device requests":
+        return fleetpath.Decider(graph).decide_all(source)
+    if name == "rollout event":
+        f = fleet()
+        return fleetpath.Rollout.new(fleetpath.plan_rollout(graph, f, "6.15.008", "r"), f, graph).apply(source)
+    if name == "rollout state":
+        return fleetpath.Rollout.from_json(source)
+    if name == "rollout policy":
+        return fleetpath.plan_rollout(graph, fleet(), "6.15.008", "r", source)
+    if name == "availability":
+        return fleetpath.Decider(graph, availability=source)
+    if name == "retry policy":
+        return fleetpath.RetryPolicy(source)
+    if name == "manifest":
+        return fleetpath.UpgradeGraph.load(source)
+    if name == "fleet":
+        return fleetpath.Fleet.load(source)
+    if name == "calendar":
+        return fleetpath.Calendar.load(source)
+    if name == "health policy":
+        return fleetpath.HealthPolicy(source)
+    raise AssertionError(f"no document named {name!r}")
+
+
+@pytest.mark.parametrize("case", DOCUMENTS["documents"], ids=lambda c: c["name"])
+def test_documents_give_the_core_error_with_line_column_and_path(case):
+    with pytest.raises(fleetpath.FleetpathError) as excinfo:
+        read_document(case["document"], case["json"] if "json" in case else case["value"])
+    assert_error(excinfo, case["code"], case["message"], case.get("fields"))
+
+
+@pytest.mark.parametrize("case", DOCUMENTS["times"], ids=lambda c: c["name"])
+def test_times_in_every_accepted_form(case):
+    policy = fleetpath.RetryPolicy({"jitter": "none"})
+    at = case["text"] if "text" in case else case["unix"]
+    if "utc" in case:
+        state, _ = policy.after_failure("d", at)
+        assert state["first_failure_at"] == case["utc"]
+    else:
+        with pytest.raises(fleetpath.FleetpathError) as excinfo:
+            policy.after_failure("d", at)
+        assert_error(excinfo, case["code"], case["message"])
+
+
+@pytest.mark.parametrize("case", DOCUMENTS["binding_inputs"], ids=lambda c: c["name"])
+def test_a_value_of_the_wrong_type_is_a_typed_error(case):
+    calls = {"version": fleetpath.Version, "graph": fleetpath.UpgradeGraph.load, "fleet": fleetpath.Fleet.load}
+    with pytest.raises(fleetpath.FleetpathError) as excinfo:
+        calls[case["call"]](case["arg"])
+    assert_error(excinfo, case["code"], case.get("message", str(excinfo.value)), case.get("fields"))

@@ -60,11 +60,13 @@
 
 use crate::Codes;
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::collections::hash_map::Entry;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use jiff::{SignedDuration, Timestamp};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
+use xxhash_rust::xxh3::xxh3_64;
 
 pub use crate::artifact::Observations;
 use crate::artifact::{Availability, RestoreTier, RestoreTimes, StorageClass};
@@ -651,6 +653,131 @@ impl Decision {
     }
 }
 
+/// A fleet's decisions as columns, one array a field: what a host stores, sends or hands to a
+/// columnar format (Arrow, typed arrays) without one object per device. Each row can still be
+/// read as its [`Decision`]. Built by [`Decider::decide_columns`].
+///
+/// ```
+/// use fleetpath::decision::{Decider, DecisionColumns, DecisionPolicy};
+/// let graph = fleetpath::UpgradeGraph::from_json(include_str!("../../../examples/data/seed-ip-module.json"))?;
+/// let fleet = fleetpath::Fleet::from_csv("id,model,line,version\nd1,IPM-1,l1,5.6.14\nd2,IPM-1,l1,6.15.008\n")?;
+/// let columns = Decider::new(&graph, DecisionPolicy::default())?.decide_columns(&fleet, "2026-11-23T08:00:00Z".parse()?);
+/// assert_eq!(DecisionColumns::KINDS[columns.kind[0] as usize], "download");
+/// assert_eq!(columns.versions[columns.next[0] as usize].as_str(), "5.6.30");
+/// assert_eq!((columns.reason(1), columns.next[1]), ("at_target", DecisionColumns::NONE));
+/// assert_eq!(columns.get(0).map(|d| d.kind()), Some("download"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct DecisionColumns {
+    /// Per device: its kind, an index into [`DecisionColumns::KINDS`].
+    pub kind: Vec<u8>,
+    /// Per device: its reason, an index into [`reasons`].
+    pub reason: Vec<u16>,
+    /// Per device: the version to install next (a download's or a rollback's), an index into
+    /// `versions`, or [`DecisionColumns::NONE`].
+    pub next: Vec<u32>,
+    /// Per device: when to ask again (a wait's `until`, a retry's `at`) in Unix milliseconds, or
+    /// [`DecisionColumns::NO_TIME`].
+    pub at_ms: Vec<i64>,
+    /// Per device: what the host must do, an index into [`DecisionColumns::HOST_ACTIONS`].
+    pub host_action: Vec<u8>,
+    /// The versions `next` names, each once, in order of first use.
+    pub versions: Vec<Version>,
+    rows: Vec<Decision>,
+}
+
+impl DecisionColumns {
+    /// The kinds, as [`Decision::kind`] names them.
+    pub const KINDS: &'static [&'static str] =
+        &["up_to_date", "wait", "download", "retry_after", "give_up", "roll_back", "blocked", "refused"];
+    /// The host actions (`none` when there is none), as their JSON `type` names them.
+    pub const HOST_ACTIONS: &'static [&'static str] =
+        &["none", "request_restore", "check_availability", "report_missing"];
+    /// No version in `next`.
+    pub const NONE: u32 = u32::MAX;
+    /// No time in `at_ms`.
+    pub const NO_TIME: i64 = i64::MIN;
+
+    /// The columns of `rows`, in order.
+    pub fn from_rows(rows: Vec<Decision>) -> Self {
+        let reasons: FxHashMap<&str, u16> =
+            reasons().into_iter().enumerate().map(|(i, r)| (r, u16::try_from(i).unwrap_or(u16::MAX))).collect();
+        let mut versions: FxHashMap<&Version, u32> = FxHashMap::default();
+        let mut out = Self::default();
+        let n = rows.len();
+        out.kind.reserve(n);
+        out.reason.reserve(n);
+        out.next.reserve(n);
+        out.at_ms.reserve(n);
+        out.host_action.reserve(n);
+        for decision in &rows {
+            let kind = Self::KINDS.iter().position(|k| *k == decision.kind()).unwrap_or(0);
+            out.kind.push(u8::try_from(kind).unwrap_or(u8::MAX));
+            out.reason.push(reasons.get(decision.reason()).copied().unwrap_or(u16::MAX));
+            let next = match decision {
+                Decision::Download { step, .. } => Some(&step.to),
+                Decision::RollBack { step, .. } => Some(&step.to),
+                _ => None,
+            };
+            out.next.push(next.map_or(Self::NONE, |v| {
+                let id = u32::try_from(versions.len()).unwrap_or(u32::MAX);
+                *versions.entry(v).or_insert_with(|| {
+                    out.versions.push(v.clone());
+                    id
+                })
+            }));
+            let at = match decision {
+                Decision::Wait { until, .. } => *until,
+                Decision::RetryAfter { at, .. } => Some(*at),
+                _ => None,
+            };
+            out.at_ms.push(at.map_or(Self::NO_TIME, Timestamp::as_millisecond));
+            let action = match decision {
+                Decision::RetryAfter { host_action: Some(action), .. } => match action {
+                    HostAction::RequestRestore { .. } => 1,
+                    HostAction::CheckAvailability { .. } => 2,
+                    HostAction::ReportMissing { .. } => 3,
+                },
+                _ => 0,
+            };
+            out.host_action.push(action);
+        }
+        drop(versions);
+        out.rows = rows;
+        out
+    }
+
+    /// How many devices.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Whether there is no device.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Device `i`'s reason code.
+    pub fn reason(&self, i: usize) -> &'static str {
+        self.reason
+            .get(i)
+            .and_then(|&r| REASONS_BY_KIND.iter().flat_map(|(_, c)| c.iter()).nth(r.into()))
+            .copied()
+            .unwrap_or("")
+    }
+
+    /// Device `i`'s decision.
+    pub fn get(&self, i: usize) -> Option<&Decision> {
+        self.rows.get(i)
+    }
+
+    /// The decisions, one a device.
+    pub fn into_rows(self) -> Vec<Decision> {
+        self.rows
+    }
+}
+
 /// Where a device's upgrade stands, per model table (computed once per release).
 #[derive(Debug, Clone)]
 enum Route {
@@ -678,8 +805,65 @@ pub struct Decider {
     routes: FxHashMap<String, ModelRoutes>,
     rollout: Option<(Arc<Rollout>, Option<Calendar>)>,
     /// Device id to (stage, position) in the rollout.
-    index: FxHashMap<Box<str>, (u32, u32)>,
+    index: DeviceIndex,
     availability: Option<Arc<Observations>>,
+    /// Routes of (model, version) pairs the route tables do not precompute (no path, unknown
+    /// version or model, blocked release): explained once, then answered like any other.
+    misses: Mutex<Misses>,
+}
+
+/// At most this many remembered misses: requests choose models and versions, so the memory
+/// they can make the decider keep is bounded.
+const MAX_MISSES: usize = 1 << 16;
+
+#[derive(Debug, Default)]
+struct Misses {
+    by_model: FxHashMap<String, FxHashMap<Version, Route>>,
+    len: usize,
+}
+
+/// Device id to (stage, position) in a rollout, keyed by the id's 64-bit hash: the index keeps
+/// no copy of the ids (a million of them); the rare ids whose hashes collide go to `spill`.
+#[derive(Debug, Default)]
+struct DeviceIndex {
+    by_hash: FxHashMap<u64, (u32, u32)>,
+    spill: FxHashMap<Box<str>, (u32, u32)>,
+}
+
+impl DeviceIndex {
+    fn build(rollout: &Rollout) -> Self {
+        let mut index = Self::default();
+        index.by_hash.reserve(rollout.stages.iter().map(|s| s.devices.len()).sum());
+        for (k, stage) in rollout.stages.iter().enumerate() {
+            for (i, device) in stage.devices.iter().enumerate() {
+                let at = (u32::try_from(k).unwrap_or(u32::MAX), u32::try_from(i).unwrap_or(u32::MAX));
+                match index.by_hash.entry(xxh3_64(device.id.as_bytes())) {
+                    Entry::Vacant(slot) => {
+                        slot.insert(at);
+                    }
+                    // The first entry of a repeated id wins; another id with the same hash spills.
+                    Entry::Occupied(slot) => {
+                        if Self::id_at(rollout, *slot.get()) != Some(device.id.as_str()) {
+                            index.spill.entry(device.id.as_str().into()).or_insert(at);
+                        }
+                    }
+                }
+            }
+        }
+        index
+    }
+
+    fn id_at(rollout: &Rollout, (k, i): (u32, u32)) -> Option<&str> {
+        rollout.stages.get(k as usize)?.devices.get(i as usize).map(|d| d.id.as_str())
+    }
+
+    fn get(&self, rollout: &Rollout, id: &str) -> Option<(u32, u32)> {
+        if let Some(&at) = self.spill.get(id) {
+            return Some(at);
+        }
+        let &at = self.by_hash.get(&xxh3_64(id.as_bytes()))?;
+        (Self::id_at(rollout, at) == Some(id)).then_some(at)
+    }
 }
 
 fn block_of(error: &ResolveError, graph: &UpgradeGraph) -> (BlockReason, String) {
@@ -713,8 +897,9 @@ impl Decider {
             target: None,
             routes: FxHashMap::default(),
             rollout: None,
-            index: FxHashMap::default(),
+            index: DeviceIndex::default(),
             availability: None,
+            misses: Mutex::default(),
         };
         decider.build_routes();
         Ok(decider)
@@ -748,14 +933,7 @@ impl Decider {
             .release(&rollout.target)
             .ok_or_else(|| DecisionError::UnknownTarget { target: rollout.target.clone() })?;
         self.target = Some(release.version().clone());
-        self.index = FxHashMap::default();
-        self.index.reserve(rollout.stages.iter().map(|s| s.devices.len()).sum());
-        for (k, stage) in rollout.stages.iter().enumerate() {
-            for (i, device) in stage.devices.iter().enumerate() {
-                let at = (u32::try_from(k).unwrap_or(u32::MAX), u32::try_from(i).unwrap_or(u32::MAX));
-                self.index.entry(device.id.as_str().into()).or_insert(at);
-            }
-        }
+        self.index = DeviceIndex::build(&rollout);
         self.rollout = Some((rollout, calendar.cloned()));
         self.build_routes();
         Ok(self)
@@ -777,6 +955,7 @@ impl Decider {
 
     /// One route table per model the graph names, each with its steps precomputed.
     fn build_routes(&mut self) {
+        self.misses = Mutex::default();
         let models: Vec<String> = self.graph.models().into_iter().map(str::to_owned).collect();
         self.routes = models.into_iter().map(|m| (m.clone(), self.model_routes(&m))).collect();
     }
@@ -813,8 +992,27 @@ impl Decider {
         ModelRoutes { table: Ok(table), steps }
     }
 
-    /// Where the device's upgrade stands. Owned only on the rare paths.
+    /// Where the device's upgrade stands: precomputed for every release a model's table
+    /// reaches, remembered for the rest once explained.
     fn route(&self, model: &str, version: &Version) -> Route {
+        if let Some(route) = self.routes.get(model).and_then(|r| r.steps.get(version)) {
+            return route.clone();
+        }
+        let lock = || self.misses.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(route) = lock().by_model.get(model).and_then(|m| m.get(version)) {
+            return route.clone();
+        }
+        let route = self.explained_route(model, version);
+        let mut misses = lock();
+        if misses.len < MAX_MISSES {
+            misses.len += 1;
+            misses.by_model.entry(model.to_owned()).or_default().insert(version.clone(), route.clone());
+        }
+        route
+    }
+
+    /// The route the tables do not precompute, explained (the costly path).
+    fn explained_route(&self, model: &str, version: &Version) -> Route {
         let own;
         let routes = if let Some(r) = self.routes.get(model) {
             r
@@ -882,6 +1080,11 @@ impl Decider {
             .collect()
     }
 
+    /// [`Decider::decide_fleet`] as columns.
+    pub fn decide_columns(&self, fleet: &Fleet, at: Timestamp) -> DecisionColumns {
+        DecisionColumns::from_rows(self.decide_fleet(fleet, at))
+    }
+
     fn decide_with<'s>(&'s self, r: &DeviceRequest, memo: &mut Memo<'s>) -> Decision {
         let request = DeviceRequestRef { device: &r.device, model: &r.model, version: &r.version, at: r.at };
         self.decide_ref(request, r.retry, memo)
@@ -891,7 +1094,7 @@ impl Decider {
         let Some((rollout, calendar)) = &self.rollout else {
             return self.upgrade(r, retry);
         };
-        let Some(&(k, i)) = self.index.get(r.device) else {
+        let Some((k, i)) = self.index.get(rollout, r.device) else {
             return match self.upgrade_route(r) {
                 Ok(_) => Decision::Wait { reason: WaitReason::NotInRollout, until: None },
                 Err(decision) => decision,

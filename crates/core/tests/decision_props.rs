@@ -135,6 +135,49 @@ impl Case {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
 
+    /// The columnar batch says what the rows say, device by device; and a decider that has
+    /// already explained a stuck device (its misses remembered) answers as a fresh one does.
+    #[test]
+    fn columns_equal_rows_and_remembered_answers_equal_fresh_ones(case in case()) {
+        let graph = case.graph();
+        let requests = case.requests();
+        let devices = requests.iter().map(|r| fleetpath::Device {
+            id: r.device.clone(),
+            model: r.model.clone(),
+            line: "l".to_owned(),
+            site: None,
+            version: r.version.clone(),
+            labels: BTreeMap::new(),
+        });
+        let fleet = fleetpath::Fleet::new(devices.collect()).unwrap();
+        let at = Timestamp::from_second(AT).unwrap();
+        let decider = Decider::new(&graph, DecisionPolicy::default()).unwrap().with_availability(case.observed());
+        let rows = decider.decide_fleet(&fleet, at);
+        let columns = decider.decide_columns(&fleet, at);
+        prop_assert_eq!(columns.len(), rows.len());
+        for (i, d) in rows.iter().enumerate() {
+            prop_assert_eq!(columns.get(i), Some(d));
+            prop_assert_eq!(fleetpath::decision::DecisionColumns::KINDS[columns.kind[i] as usize], d.kind());
+            prop_assert_eq!(columns.reason(i), d.reason());
+            let next = match d {
+                Decision::Download { step, .. } => Some(step.to.as_str()),
+                Decision::RollBack { step, .. } => Some(step.to.as_str()),
+                _ => None,
+            };
+            let got = (columns.next[i] != fleetpath::decision::DecisionColumns::NONE)
+                .then(|| columns.versions[columns.next[i] as usize].as_str());
+            prop_assert_eq!(got, next);
+        }
+        // Asked again (misses now remembered), and by a fresh decider per request.
+        for (request, first) in requests.iter().zip(&rows) {
+            let fresh = Decider::new(&graph, DecisionPolicy::default()).unwrap().with_availability(case.observed());
+            let mut plain = request.clone();
+            plain.retry = RetryState::default();
+            prop_assert_eq!(&decider.decide(&plain), first);
+            prop_assert_eq!(&fresh.decide(&plain), first);
+        }
+    }
+
     #[test]
     fn downloads_are_next_hops_of_valid_paths_and_available(case in case()) {
         let graph = case.graph();

@@ -5,8 +5,9 @@
 use rustc_hash::{FxBuildHasher, FxHashMap as HashMap};
 
 use super::{
-    ARCHIVED, Adjacency, BLOCKED, BlockedHop, CompiledDowngrade, EdgeSpec, FORMAT_VERSION, GENERIC, GraphError, Inner,
-    Manifest, OLDEST_FORMAT_VERSION, PRERELEASE, RESTRICTED, Release, ReleaseSpec, ReleaseStatus, SPEC_MASK,
+    ARCHIVED, Adjacency, BLOCKED, BlockedHop, CompiledDowngrade, EdgeSpec, FORMAT_VERSION, GENERATED, GENERIC,
+    GraphError, Inner, Manifest, OLDEST_FORMAT_VERSION, PRERELEASE, RESTRICTED, Release, ReleaseSpec, ReleaseStatus,
+    SPEC_MASK,
 };
 use crate::version::{Version, VersionRange};
 
@@ -56,7 +57,7 @@ pub(super) fn check_format(manifest: &Manifest) -> Result<(), GraphError> {
     Ok(())
 }
 
-/// Node and edge-entry indices are `u32`, with the top bit of an edge weight kept for a flag.
+/// Node and edge-entry indices are `u32`, with the top two bits of an edge weight kept for flags.
 pub(super) fn check_size(releases: usize, edges: usize) -> Result<(), GraphError> {
     for (what, count) in [("releases", releases), ("edges", edges)] {
         if count >= SPEC_MASK as usize {
@@ -504,8 +505,12 @@ fn assemble(
     let edge_models: HashMap<u32, Box<[u32]>> =
         edge_models.iter().map(|(spec, ids)| (*spec, sorted_ids(ids))).collect();
     for (_, _, weight) in &mut forward {
-        if edge_models.contains_key(weight) {
+        let spec = *weight;
+        if edge_models.contains_key(&spec) {
             *weight |= RESTRICTED;
+        }
+        if manifest.edges.get(spec as usize).is_some_and(|e| e.from_range.is_some()) {
+            *weight |= GENERATED;
         }
     }
     let nodes = releases.len();

@@ -89,9 +89,11 @@ const GENERIC: u8 = 4;
 const PRERELEASE: u8 = 8;
 
 /// A CSR edge weight is the index of the declaring entry in the manifest's `edges`, with the
-/// top bit set when that entry has its own `models` list.
+/// top bit set when that entry has its own `models` list and the next when it is a range
+/// entry (the edge was generated): a hop reads both without touching the entry.
 const RESTRICTED: u32 = 1 << 31;
-const SPEC_MASK: u32 = RESTRICTED - 1;
+const GENERATED: u32 = 1 << 30;
+const SPEC_MASK: u32 = GENERATED - 1;
 
 type Adjacency = Csr<(), u32, petgraph::Directed, u32>;
 
@@ -320,9 +322,8 @@ impl UpgradeGraph {
     }
 
     /// The compiled edge from `from` to `to` with this CSR weight.
-    fn compiled(&self, from: u32, to: u32, weight: u32) -> CompiledEdge {
-        let spec = weight & SPEC_MASK;
-        CompiledEdge { from, to, spec, generated: self.is_range(spec) }
+    fn compiled(from: u32, to: u32, weight: u32) -> CompiledEdge {
+        CompiledEdge { from, to, spec: weight & SPEC_MASK, generated: weight & GENERATED != 0 }
     }
 
     /// The manifest's `downgrades` entries, as written.
@@ -483,14 +484,14 @@ impl UpgradeGraph {
     /// The compiled edge from `from` to `to`, if any.
     fn edge_between(&self, from: u32, to: u32) -> Option<CompiledEdge> {
         let (targets, weights) = self.forward(from);
-        targets.binary_search(&to).ok().map(|i| self.compiled(from, to, weights[i]))
+        targets.binary_search(&to).ok().map(|i| Self::compiled(from, to, weights[i]))
     }
 
     /// Every upgrade edge, sorted by `(from, to)`, read off the forward adjacency.
     fn compiled_edges(&self) -> impl Iterator<Item = CompiledEdge> + '_ {
         (0..self.len_u32()).flat_map(move |from| {
             let (targets, weights) = self.forward(from);
-            targets.iter().zip(weights).map(move |(&to, &w)| self.compiled(from, to, w))
+            targets.iter().zip(weights).map(move |(&to, &w)| Self::compiled(from, to, w))
         })
     }
 
