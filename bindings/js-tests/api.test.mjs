@@ -135,7 +135,10 @@ test('decideFleetColumns: the answers of decideFleet, as typed arrays', () => {
   const graph = fp.UpgradeGraph.load(text('examples/data/seed-ip-module.json'));
   const fleet = fp.Fleet.load(text('examples/data/plant-340.csv'));
   const decider = new fp.Decider(graph, {
-    availability: { 'firmware/ip-module/5.6.30.bin': { state: 'archived', class: 'glacier_flexible_retrieval' } },
+    availability: {
+      'firmware/ip-module/5.6.30.bin': { state: 'archived', class: 'glacier_flexible_retrieval' },
+      'firmware/ip-module/6.15.008.bin': { state: 'available', class: 'standard' },
+    },
   });
   const at = new Date('2026-11-23T08:00:00Z');
   const rows = decider.decideFleet(fleet, at);
