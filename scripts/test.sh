@@ -105,7 +105,7 @@ grep -q 'X-Amz-Expires=900&X-Amz-SignedHeaders=host' <<<"$s3_out" || fail "s3 or
 
 step "Python package: two abi3 wheels, pip install, generated errors, pytest on the shared vectors, stubs, the Lambda example"
 py_venv="$PWD/target/py-venv"
-if ! "$py_venv/bin/python" -c 'import maturin, pytest, mypy, numpy' >/dev/null 2>&1; then
+if ! "$py_venv/bin/python" -c 'import maturin, pytest, mypy, numpy, pyarrow, polars' >/dev/null 2>&1; then
   python3 -m venv "$py_venv" || fail "cannot create a venv at $py_venv"
   "$py_venv/bin/pip" install -q --disable-pip-version-check -r bindings/python/requirements-dev.txt ||
     fail "cannot install the Python build and test tools from PyPI"

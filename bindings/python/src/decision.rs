@@ -100,6 +100,22 @@ impl PyDecider {
         })
     }
 
+    /// Every device of `fleet` asking at `at`, in fleet order, as one Arrow record batch.
+    fn decide_fleet_table(
+        &self,
+        py: Python<'_>,
+        fleet: &Bound<'_, PyAny>,
+        at: &Bound<'_, PyAny>,
+    ) -> PyResult<crate::arrow::PyDecisionTable> {
+        guard(py, || {
+            let fleet = fleet_of(fleet)?;
+            let fleet = &fleet.get().inner;
+            let columns = self.inner.decide_columns(fleet, instant(at, "at")?);
+            let ids = fleet.devices().iter().map(|d| d.id.as_str()).collect();
+            crate::arrow::PyDecisionTable::new(ids, columns).map_err(|e| internal(py, format!("Arrow: {e}")))
+        })
+    }
+
     /// Every device of `fleet` asking at `at`, in fleet order, as [`batch_json`].
     fn decide_fleet(&self, py: Python<'_>, fleet: &Bound<'_, PyAny>, at: &Bound<'_, PyAny>) -> PyResult<String> {
         guard(py, || batch_json(py, &self.inner.decide_fleet(&fleet_of(fleet)?.get().inner, instant(at, "at")?)))

@@ -5,6 +5,7 @@
 //! The module names mirror the core's (`version`, `graph`, `fleet`, `rollout`, `health`, `decision`);
 //! `errors` is the one place core errors become Python exceptions.
 
+mod arrow;
 mod convert;
 mod decision;
 mod errors;
@@ -32,6 +33,8 @@ mod _native {
 
     #[pymodule_export]
     use super::_panic_for_tests;
+    #[pymodule_export]
+    use crate::arrow::PyDecisionTable;
     #[pymodule_export]
     use crate::decision::{PyDecider, check_report};
     #[pymodule_export]

@@ -253,3 +253,36 @@ def test_prefetch_plans_follow_the_observed_availability():
     assert {i.action for i in unobserved.due()} == {"check"}
     with pytest.raises(fleetpath.InvalidJsonError, match="prefetch policy"):
         fleetpath.plan_prefetch(started, g, {}, "2026-11-23T08:00:00Z", policy={"tiers": ["instant"]})
+
+
+def test_decide_fleet_table_is_arrow_and_equals_the_rows():
+    """The columnar batch: one Arrow record batch whose every row says what `decide_fleet`
+    says; read by pyarrow and polars through the PyCapsule interface."""
+    pa = pytest.importorskip("pyarrow")
+    pl = pytest.importorskip("polars")
+    graph = fleetpath.UpgradeGraph.load(ROOT / "examples/data/seed-ip-module.json")
+    fleet = fleetpath.Fleet.load(ROOT / "examples/data/plant-340.csv")
+    archived = {"state": "archived", "class": "glacier_flexible_retrieval"}
+    decider = fleetpath.Decider(graph, availability={"firmware/ip-module/5.6.30.bin": archived})
+    at = "2026-11-23T08:00:00Z"
+    rows = decider.decide_fleet(fleet, at)
+    table = decider.decide_fleet_table(fleet, at)
+    assert len(table) == len(rows) == 340
+    t = pa.table(table)
+    assert t.column_names == ["device", "kind", "reason", "next", "at", "host_action"]
+    assert str(t.schema.field("at").type) == "timestamp[ms, tz=UTC]"
+    data = t.to_pylist()
+    for i, (device, row) in enumerate(zip(fleet.devices(), rows)):
+        got = data[i]
+        assert (got["device"], got["kind"], got["reason"]) == (device.id, row.kind, row.reason)
+        assert got["next"] == (row.step.to if row.kind == "download" else None)
+        when = row.to_dict().get("until") or row.to_dict().get("at")
+        assert got["at"] == (dt.datetime.fromisoformat(when) if when else None)
+        assert got["host_action"] == (row.host_action.type if "host_action" in row else "none")
+        assert table.row(i) == row
+    frame = pl.DataFrame(table)
+    assert frame.shape == (340, 6)
+    assert frame["kind"].to_list() == [r.kind for r in rows]
+    assert pa.RecordBatchReader.from_stream(table).read_all().num_rows == 340
+    with pytest.raises(fleetpath.InvalidInputError):
+        table.row(340)

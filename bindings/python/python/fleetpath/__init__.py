@@ -34,7 +34,7 @@ from ._records import (
     RouteEntry,
     Window,
 )
-from .decision import Decider, check_report
+from .decision import Decider, DecisionTable, check_report
 from .errors import *  # noqa: F401,F403  (one class per error code)
 from .errors import ERROR_CLASSES, FleetpathError, InputError, error_class
 from .fleet import Fleet
@@ -68,6 +68,7 @@ __all__ = [
     "IngestReport",
     "BUFFER_PROTOCOL",
     "Decider",
+    "DecisionTable",
     "check_report",
     "RetryPolicy",
     "RetryDecision",

@@ -2,9 +2,9 @@
 The native half of the `fleetpath` package.
 """
 
-from typing import Any, Final, final
+from typing import Any, Final, SupportsIndex, final
 
-__all__ = ["BUFFER_PROTOCOL", "__version__", "Calendar", "Decider", "Fleet", "HealthPolicy", "HealthState", "RetryPolicy", "Rollout", "RouteTable", "UpgradeGraph", "Version", "VersionRange", "_column_address", "_panic_for_tests", "check_report", "decision_reasons", "error_codes", "head_fields", "health_event", "key_from_seed", "missing", "observe_head", "open_retry", "plan_prefetch", "plan_rollout", "public_key", "restore_request", "seal_retry", "sign", "trusted_keys", "verify", "verify_signatures"]
+__all__ = ["BUFFER_PROTOCOL", "__version__", "Calendar", "Decider", "DecisionTable", "Fleet", "HealthPolicy", "HealthState", "RetryPolicy", "Rollout", "RouteTable", "UpgradeGraph", "Version", "VersionRange", "_column_address", "_panic_for_tests", "check_report", "decision_reasons", "error_codes", "head_fields", "health_event", "key_from_seed", "missing", "observe_head", "open_retry", "plan_prefetch", "plan_rollout", "public_key", "restore_request", "seal_retry", "sign", "trusted_keys", "verify", "verify_signatures"]
 
 BUFFER_PROTOCOL: Final[bool]
 """
@@ -58,6 +58,33 @@ class Decider:
     def decide_fleet(self, /, fleet: Any, at: Any) -> str:
         """
         Every device of `fleet` asking at `at`, in fleet order, as [`batch_json`].
+        """
+    def decide_fleet_table(self, /, fleet: Any, at: Any) -> DecisionTable:
+        """
+        Every device of `fleet` asking at `at`, in fleet order, as one Arrow record batch.
+        """
+
+@final
+class DecisionTable:
+    """
+    A fleet's decisions as an Arrow record batch (native half of `fleetpath.DecisionTable`).
+    """
+    def __arrow_c_array__(self, /, requested_schema: Any | None = None) -> tuple[Any, Any]:
+        """
+        The batch as a struct array: `(arrow_schema, arrow_array)` capsules.
+        """
+    def __arrow_c_schema__(self, /) -> Any:
+        """
+        The batch's schema, as an `arrow_schema` capsule.
+        """
+    def __arrow_c_stream__(self, /, requested_schema: Any | None = None) -> Any:
+        """
+        The batch as a one-batch stream: an `arrow_array_stream` capsule.
+        """
+    def __len__(self, /) -> int: ...
+    def row(self, /, i: SupportsIndex) -> tuple[str, Any]:
+        """
+        Device `i`'s decision: `(reason, the core's JSON form)`.
         """
 
 @final

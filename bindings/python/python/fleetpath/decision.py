@@ -86,6 +86,64 @@ class Decider:
         """
         return _decisions(self._native.decide_fleet(fleet, at))
 
+    def decide_fleet_table(self, fleet: Fleet, at: When) -> "DecisionTable":
+        """`decide_fleet` as one Arrow record batch, for fleets of many thousands: no Python
+        object per device. pyarrow, polars and pandas read it through the Arrow PyCapsule
+        interface (`pyarrow.table(t)`, `polars.DataFrame(t)`); `t.row(i)` is device `i`'s
+        decision as a record.
+
+        >>> from fleetpath import examples
+        >>> t = Decider(examples.seed_graph()).decide_fleet_table(examples.seed_fleet(), "2026-11-23T08:00:00Z")
+        >>> len(t), t.row(0).kind, t.row(0).step.to
+        (6, 'download', '5.6.30')
+        """
+        return DecisionTable(self._native.decide_fleet_table(fleet, at))
+
+
+class DecisionTable:
+    """A fleet's decisions as one Arrow record batch: columns `device`, `kind`, `reason`,
+    `next` (the version to install next, or null), `at` (when to ask again, UTC, or null) and
+    `host_action` (`none`, `request_restore`, …). Exported through the Arrow PyCapsule
+    interface (`__arrow_c_stream__`, `__arrow_c_array__`, `__arrow_c_schema__`); pyarrow and
+    polars are optional, the package never imports them.
+
+    >>> from fleetpath import Decider, examples
+    >>> t = Decider(examples.seed_graph()).decide_fleet_table(examples.seed_fleet(), "2026-11-23T08:00:00Z")
+    >>> [t.row(i).reason for i in range(len(t))][-1]
+    'at_target'
+    """
+
+    __slots__ = ("_native",)
+
+    def __init__(self, native: Any) -> None:
+        self._native = native
+
+    def __len__(self) -> int:
+        return len(self._native)
+
+    def row(self, i: int) -> Decision:
+        """Device `i`'s decision, as `decide` gives it.
+
+        >>> from fleetpath import Decider, examples
+        >>> t = Decider(examples.seed_graph()).decide_fleet_table(examples.seed_fleet(), "2026-11-23T08:00:00Z")
+        >>> t.row(5).kind
+        'up_to_date'
+        """
+        reason, data = self._native.row(i)
+        return Decision(data, reason)
+
+    def __arrow_c_schema__(self) -> Any:
+        return self._native.__arrow_c_schema__()
+
+    def __arrow_c_array__(self, requested_schema: Any = None) -> Any:
+        return self._native.__arrow_c_array__(requested_schema)
+
+    def __arrow_c_stream__(self, requested_schema: Any = None) -> Any:
+        return self._native.__arrow_c_stream__(requested_schema)
+
+    def __repr__(self) -> str:
+        return f"DecisionTable(devices={len(self)})"
+
 
 def check_report(record: Mapping[str, Any], version: VersionLike) -> Optional[Decision]:
     """Checks a device's report that it finished an update against the host's `record` of it
