@@ -36,7 +36,17 @@ for (const r of manifest.releases) {
 }
 const keyOf = (v) => manifest.releases.find((r) => r.version === v).artifact.key;
 
-async function setup(t) {
+// moto completes a restore after a set number of HEADs of the object: two here, whatever
+// another test configured before (the Rust S3 tests set their own).
+async function restoreAfterTwoLooks() {
+  const r = await fetch(`${endpoint}/moto-api/state-manager/set-transition`, {
+    method: 'POST',
+    body: JSON.stringify({ model_name: 's3::keyrestore', transition: { progression: 'manual', times: 2 } }),
+  });
+  assert.ok(r.ok, `moto set-transition: ${r.status}`);
+}
+
+async function setup() {
   const bucket = `fleetpath-node-${process.pid}-${Math.floor(Math.random() * 1e9)}`;
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   for (const [version, body] of Object.entries(binaries)) {
@@ -88,6 +98,7 @@ test('S3 test server is there', { skip: !endpoint && 'FLEETPATH_S3_ENDPOINT is n
   });
 
   await t.test('the archived bridge: restore requested, 503 + Retry-After, then a presigned download that verifies', async () => {
+    await restoreAfterTwoLooks();
     const { bucket, registry, service } = await setup();
     const first = await call(service, 'press-1-01', 'POST /v1/update-check', { model: 'IPM-1', version: '5.6.14' });
     assert.equal(first.statusCode, 503, first.body);
@@ -97,7 +108,15 @@ test('S3 test server is there', { skip: !endpoint && 'FLEETPATH_S3_ENDPOINT is n
     assert.ok(head.Restore, 'a restore was requested');
     assert.equal(registry.get('press-1-01').retry.attempts, 1, 'retry state stays on the server');
 
-    const second = await call(service, 'press-1-01', 'POST /v1/update-check', { model: 'IPM-1', version: '5.6.14' });
+    // Asked again while the restore runs: still 503, now "restoring"; then the download.
+    let second;
+    const waits = [];
+    for (let i = 0; i < 6; i++) {
+      second = await call(service, 'press-1-01', 'POST /v1/update-check', { model: 'IPM-1', version: '5.6.14' });
+      if (second.statusCode !== 503) break;
+      waits.push(json(second).reason);
+    }
+    assert.ok(waits.every((r) => r === 'artifact_restoring'), JSON.stringify(waits));
     assert.equal(second.statusCode, 200, second.body);
     const d = json(second);
     assert.deepEqual([d.kind, d.step.from, d.step.to], ['download', '5.6.14', '5.6.30']);
