@@ -1,0 +1,206 @@
+"""A fleet's decisions from Python, beside a fair pure-Python peer, in the same run (these
+machines are noisy: read the ratios). A script, not a test: nothing here asserts a time. The
+peer's answers are checked equal to fleetpath's on every device before anything is timed.
+
+    python bindings/python/bench/peer.py [--releases 10000] [--devices 100000]
+
+The graph: `releases` vendor-style versions (`4.2.017`), about ten explicit upgrade edges out
+of each (one to the next release, the rest up to 50 releases newer), two hardware models (every
+third release supports only m0), 1% of releases blocked. The fleet: devices of m0, m1 and m2 (a
+model no release supports) on random releases, 0.5% on a version the manifest does not know.
+Each device is steered to its model's newest release. The same inputs as
+bindings/node/bench/bench.js.
+
+The peer (plain Python, as a careful engineer would write it without fleetpath): vendor version
+parsing by hand, memoised per spelling; one breadth-first route table per model toward its
+newest release, with fleetpath's tie-break (the newest successor one step closer); then two
+dict lookups per device.
+"""
+
+import argparse
+import json
+import time
+from collections import deque
+
+import fleetpath
+
+
+def lcg(seed):
+    state = [seed]
+
+    def below(n):
+        state[0] = (state[0] * 6364136223846793005 + 1442695040888963407) & 0xFFFFFFFFFFFFFFFF
+        return (state[0] >> 33) % n
+
+    return below
+
+
+def version(i):
+    return f"{i // 1000}.{(i // 100) % 10}.{i % 100:03d}"
+
+
+def manifest_text(n):
+    rng = lcg(42)
+    releases = []
+    for i in range(n):
+        r = {"version": version(i), "models": ["m0"] if i % 3 == 0 else ["m0", "m1"],
+             "artifact": {"key": f"fw/{i}.bin", "sha256": "ab" * 32, "size": 1_000_000 + i}}
+        if i % 100 == 50:
+            r.update(status="blocked", reason="recalled")
+        releases.append(r)
+    edges = []
+    for i in range(n - 1):
+        targets = [i + 1]
+        for _ in range(1, 10):
+            t = min(i + 1 + rng(50), n - 1)
+            if t not in targets:
+                targets.append(t)
+        edges.extend({"from": version(i), "to": version(t)} for t in targets)
+    return json.dumps({"format_version": 1, "name": "synthetic", "releases": releases, "edges": edges})
+
+
+def fleet_csv(n, releases):
+    rng = lcg(7)
+    rows = ["id,model,line,version"]
+    for i in range(n):
+        r = rng(1000)
+        model = "m2" if r < 5 else ("m1" if r % 2 else "m0")
+        v = "99.9.999" if 5 <= r < 10 else version(rng(releases))
+        rows.append(f"d{i},{model},line-{i % 17},{v}")
+    return "\n".join(rows)
+
+
+def parse(text):
+    """A vendor version's numbers, trailing zeros dropped (`v5.6.014` -> (5, 6, 14))."""
+    core = text.lstrip("vV").split("-")[0].split("+")[0]
+    parts = [int(p) for p in core.split(".")]
+    while len(parts) > 1 and parts[-1] == 0:
+        parts.pop()
+    return tuple(parts)
+
+
+class Peer:
+    def __init__(self, text):
+        m = json.loads(text)
+        self.releases = m["releases"]
+        self.index = {parse(r["version"]): i for i, r in enumerate(self.releases)}
+        n = len(self.releases)
+        self.forward = [[] for _ in range(n)]
+        for e in m["edges"]:
+            self.forward[self.index[parse(e["from"])]].append(self.index[parse(e["to"])])
+        self.reverse = [[] for _ in range(n)]
+        for u, out in enumerate(self.forward):
+            for v in out:
+                self.reverse[v].append(u)
+        self.tables = {}
+        self.parsed = {}
+
+    def supports(self, i, model):
+        models = self.releases[i].get("models")
+        return models is None or model in models
+
+    def blocked(self, i):
+        return self.releases[i].get("status") == "blocked"
+
+    def table(self, model):
+        if model in self.tables:
+            return self.tables[model]
+        n = len(self.releases)
+        target = next((i for i in range(n - 1, -1, -1) if self.supports(i, model) and not self.blocked(i)), -1)
+        dist = [-1] * n
+        nxt = [-1] * n
+        if target >= 0:
+            dist[target] = 0
+            queue = deque([target])
+            while queue:
+                v = queue.popleft()
+                for u in self.reverse[v]:
+                    if dist[u] != -1 or not self.supports(u, model):
+                        continue
+                    dist[u] = dist[v] + 1
+                    if not self.blocked(u):  # a blocked release may be left, never passed through
+                        queue.append(u)
+            for u in range(n):
+                if dist[u] > 0:
+                    nxt[u] = max((w for w in self.forward[u] if dist[w] == dist[u] - 1 and (w == target or not self.blocked(w))), default=-1)
+        self.tables[model] = nxt
+        return nxt
+
+    def next_for(self, model, spelling):
+        i = self.parsed.get(spelling)
+        if i is None:
+            i = self.index.get(parse(spelling), -1)
+            self.parsed[spelling] = i
+        if i < 0:
+            return None
+        j = self.table(model)[i]
+        return self.releases[j]["version"] if j >= 0 else None
+
+
+def best(f, repeat=3):
+    times, out = [], None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = f()
+        times.append(time.perf_counter() - t0)
+    return min(times), out
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--releases", type=int, default=10_000)
+    ap.add_argument("--devices", type=int, default=100_000)
+    args = ap.parse_args()
+    text, csv = manifest_text(args.releases), fleet_csv(args.devices, args.releases)
+    at = "2026-11-23T08:00:00Z"
+    devices = [line.split(",") for line in csv.split("\n")[1:]]
+    print(f"graph: {args.releases} releases, {len(text) / 1e6:.1f} MB manifest; fleet: {args.devices} devices")
+
+    def ours_setup():
+        graph = fleetpath.UpgradeGraph.load(text)
+        return fleetpath.Fleet.from_csv(csv), fleetpath.Decider(graph)
+
+    def peer_setup():
+        p = Peer(text)
+        for m in ("m0", "m1", "m2"):
+            p.table(m)
+        return p
+
+    t_setup_ours, (fleet, decider) = best(ours_setup)
+    t_setup_peer, peer = best(peer_setup)
+    rows = decider.decide_fleet(fleet, at)
+    stuck = 0
+    for (_, model, _, v), d in zip(devices, rows):
+        mine = d.step.to if d.kind == "download" else None
+        if mine != peer.next_for(model, v):
+            raise SystemExit(f"answers differ for {model} on {v}: fleetpath {d.to_dict()}, peer {peer.next_for(model, v)}")
+        stuck += mine is None and d.kind != "up_to_date"
+    print(f"answers equal on all {len(rows)} devices ({stuck} without a download)\n")
+
+    def peer_batch():
+        out = []
+        for device, model, _, v in devices:
+            to = peer.next_for(model, v)
+            out.append({"device": device, "decision": "download", "to": to} if to else {"device": device, "decision": "none"})
+        return out
+
+    t_peer, _ = best(peer_batch)
+    t_rows, _ = best(lambda: decider.decide_fleet(fleet, at))
+    t_table, _ = best(lambda: decider.decide_fleet_table(fleet, at))
+    rows_fmt = [("setup (load + route tables)", t_setup_ours, t_setup_peer, 1),
+                ("decide_fleet as records, per device", t_rows, t_peer, len(devices)),
+                ("decide_fleet_table (Arrow), per device", t_table, t_peer, len(devices))]
+    try:
+        import pyarrow
+        t_arrow, _ = best(lambda: pyarrow.table(decider.decide_fleet_table(fleet, at)))
+        rows_fmt.append(("decide_fleet_table into a pyarrow.Table, per device", t_arrow, t_peer, len(devices)))
+        rows_fmt.append(("end to end: setup + batch into pyarrow", t_setup_ours + t_arrow, t_setup_peer + t_peer, 1))
+    except ImportError:
+        pass
+    for what, ours, theirs, per in rows_fmt:
+        print(f"{what:52s} fleetpath {ours / per * 1e6:10.2f} us   peer {theirs / per * 1e6:10.2f} us   "
+              f"fleetpath is {theirs / ours:5.2f}x the peer's speed")
+
+
+if __name__ == "__main__":
+    main()
