@@ -223,3 +223,98 @@ proptest! {
         }
     }
 }
+
+/// Values from the whole float range: ±`f64::MAX`, huge normals, subnormals, zeros, ordinary.
+fn extreme() -> impl Strategy<Value = f64> {
+    prop_oneof![
+        Just(f64::MAX),
+        Just(-f64::MAX),
+        Just(f64::MIN_POSITIVE),
+        Just(5e-324),
+        Just(0.0),
+        1e300f64..f64::MAX,
+        -f64::MAX..-1e300f64,
+        1e-320f64..1e-300,
+        0.0f64..1000.0,
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    /// Numbers a float cannot hold never pass a gate, and every state reads back exactly.
+    #[test]
+    fn unrepresentable_numbers_never_pass_and_states_round_trip(
+        baseline in prop::collection::vec(extreme(), 5..20),
+        observed in prop::collection::vec(extreme(), 5..20),
+    ) {
+        let policy: HealthPolicy = serde_json::from_value(serde_json::json!({
+            "baseline_hours": 1, "monitoring_hours": 1, "min_samples": 3, "scopes": ["device"],
+            "rules": [
+                {"check": "compare", "name": "cycle_mean", "metric": "cycle_time_ms", "statistic": "mean",
+                 "change": "relative", "threshold": 0.1, "baseline_floor": 0.0},
+                {"check": "compare", "name": "cycle_p95", "metric": "cycle_time_ms", "statistic": "p95",
+                 "change": "absolute", "threshold": 1.0},
+                {"check": "trend", "name": "cycle_climb", "metric": "cycle_time_ms", "limit": {"relative": 0.25}}
+            ]
+        })).unwrap();
+        let updated = Timestamp::from_second(T0).unwrap();
+        let mut state = HealthState::new(&policy).unwrap();
+        state.add_device(CohortDevice { id: "d1".into(), line: "l1".into(), updated_at: updated }).unwrap();
+        let time: Vec<i64> = (0..baseline.len())
+            .map(|i| T0 - 3000 + 60 * i64::try_from(i).unwrap())
+            .chain((0..observed.len()).map(|i| T0 + 60 + 60 * i64::try_from(i).unwrap()))
+            .collect();
+        let values: Vec<f64> = baseline.iter().chain(&observed).copied().collect();
+        let batch = SampleBatch::from_value(serde_json::json!({
+            "devices": ["d1"], "device": vec![0; time.len()], "time": time, "metrics": {"cycle_time_ms": values},
+        })).unwrap();
+        state.ingest(&batch).unwrap();
+        // Stored and read back: the same state, to the bit.
+        let text = serde_json::to_string(&state).unwrap();
+        let back: HealthState = serde_json::from_str(&text).unwrap();
+        prop_assert_eq!(serde_json::to_string(&back).unwrap(), text);
+        let report = state.evaluate(&policy, Timestamp::from_second(T0 + 3700).unwrap()).unwrap();
+        for f in &report.findings {
+            // Every number a report carries is finite (what overflowed is only in the message).
+            prop_assert!([f.baseline, f.observed, f.change, f.z].iter().flatten().all(|v| v.is_finite()), "{:?}", f);
+            // A comparison passes or breaches only on numbers it has.
+            if f.rule != "cycle_climb" && f.outcome != fleetpath::health::Outcome::Pass {
+                continue;
+            }
+            if f.rule != "cycle_climb" {
+                prop_assert!(f.baseline.is_some() && f.observed.is_some() && f.change.is_some(), "{:?}", f);
+            }
+        }
+        let text = serde_json::to_string(&report).unwrap();
+        prop_assert_eq!(serde_json::from_str::<fleetpath::health::HealthReport>(&text).unwrap(), report);
+    }
+}
+
+/// The cases, each once: gauges near the float limit give no `healthy`.
+#[test]
+fn gauges_near_the_float_limit_are_not_healthy() {
+    for (before, after) in [(1e308, 1.5e308), (3e306, 4.5e306), (-1e308, 1e308)] {
+        let policy: HealthPolicy = serde_json::from_value(serde_json::json!({
+            "baseline_hours": 1, "monitoring_hours": 1, "min_samples": 3, "scopes": ["device"],
+            "rules": [{"check": "compare", "name": "cycle", "metric": "cycle_time_ms", "statistic": "mean",
+                       "change": "relative", "threshold": 0.1, "baseline_floor": 0.0}]
+        }))
+        .unwrap();
+        let mut state = HealthState::new(&policy).unwrap();
+        let updated = Timestamp::from_second(T0).unwrap();
+        state.add_device(CohortDevice { id: "d1".into(), line: "l1".into(), updated_at: updated }).unwrap();
+        let time: Vec<i64> = (0..60).map(|i| T0 - 3600 + 60 * i).chain((0..60).map(|i| T0 + 60 * i)).collect();
+        let values: Vec<f64> = (0..120).map(|i| if i < 60 { before } else { after }).collect();
+        let batch = SampleBatch::from_value(serde_json::json!({
+            "devices": ["d1"], "device": vec![0; 120], "time": time, "metrics": {"cycle_time_ms": values},
+        }))
+        .unwrap();
+        state.ingest(&batch).unwrap();
+        let report = state.evaluate(&policy, Timestamp::from_second(T0 + 3700).unwrap()).unwrap();
+        assert_ne!(report.status, fleetpath::health::HealthStatus::Healthy, "{before} -> {after}: {report}");
+        let text = serde_json::to_string(&state).unwrap();
+        let back: HealthState = serde_json::from_str(&text).unwrap();
+        assert_eq!(serde_json::to_string(&back).unwrap(), text);
+    }
+}

@@ -52,6 +52,9 @@ pub enum InconclusiveReason {
     TooFewDevices,
     /// The change exceeds the threshold but not the baseline's own variability.
     WithinNoise,
+    /// A statistic, change or score is not a finite number (sums of values near `f64::MAX`
+    /// overflow): nothing can be concluded from it, neither a pass nor a breach.
+    NotRepresentable,
 }
 
 /// What a rule concluded for a scope.
@@ -411,6 +414,7 @@ impl HealthState {
             }
         }
 
+        findings.iter_mut().for_each(refuse_non_finite);
         let devices = u32::try_from(self.devices().len()).unwrap_or(u32::MAX);
         let observed_from = self.devices().values().map(|d| d.updated_at).min();
         let breaches: Vec<&Finding> = findings.iter().filter(|f| f.outcome == Outcome::Breach).collect();
@@ -848,6 +852,34 @@ impl<'a> Ctx<'a> {
     }
 }
 
+/// A finding whose numbers are not finite (values near `f64::MAX` overflow their sums) proves
+/// nothing: it becomes inconclusive, whatever its outcome was, so it can never pass a gate.
+/// (An infinite relative change from a zero baseline is `change: None`, not a non-finite
+/// number, and keeps its breach.)
+fn refuse_non_finite(f: &mut Finding) {
+    let numbers = [f.baseline, f.observed, f.change, f.z];
+    if numbers.iter().flatten().all(|v| v.is_finite()) {
+        return;
+    }
+    let show = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |v| format!("{v}"));
+    f.outcome = Outcome::Inconclusive { reason: InconclusiveReason::NotRepresentable };
+    f.within_noise = false;
+    f.message = format!(
+        "{} on {}: {} cannot be judged, its numbers are beyond a 64-bit float (baseline {}, observed {}, change {})",
+        f.rule,
+        f.scope,
+        f.metric,
+        show(f.baseline),
+        show(f.observed),
+        show(f.change),
+    );
+    // JSON has no number for them: the message keeps them, the fields drop them (so the report
+    // reads back as it was written).
+    for v in [&mut f.baseline, &mut f.observed, &mut f.change, &mut f.z] {
+        *v = v.filter(|v| v.is_finite());
+    }
+}
+
 fn reason_text(reason: InconclusiveReason) -> &'static str {
     match reason {
         InconclusiveReason::NoDevices => "no devices",
@@ -857,6 +889,7 @@ fn reason_text(reason: InconclusiveReason) -> &'static str {
         InconclusiveReason::TooFewSamples => "too few samples",
         InconclusiveReason::TooFewDevices => "too few devices reporting",
         InconclusiveReason::WithinNoise => "within noise",
+        InconclusiveReason::NotRepresentable => "numbers beyond a 64-bit float",
     }
 }
 

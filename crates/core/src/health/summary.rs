@@ -32,14 +32,19 @@ pub struct Moments {
     /// Number of values.
     pub count: u64,
     /// Their sum.
+    #[serde(with = "float_json")]
     pub sum: f64,
     /// Smallest (0 when empty).
+    #[serde(with = "float_json")]
     pub min: f64,
     /// Largest (0 when empty).
+    #[serde(with = "float_json")]
     pub max: f64,
     /// Mean (0 when empty).
+    #[serde(with = "float_json")]
     pub mean: f64,
     /// Sum of squared deviations from the mean.
+    #[serde(with = "float_json")]
     pub m2: f64,
 }
 
@@ -151,24 +156,34 @@ pub struct Trend {
     /// Number of points.
     pub count: u64,
     /// Mean time, hours since the update.
+    #[serde(with = "float_json")]
     pub mean_t: f64,
     /// Mean value.
+    #[serde(with = "float_json")]
     pub mean_x: f64,
     /// Σ (t − t̄)².
+    #[serde(with = "float_json")]
     pub ctt: f64,
     /// Σ (t − t̄)(x − x̄).
+    #[serde(with = "float_json")]
     pub ctx: f64,
     /// Σ (x − x̄)².
+    #[serde(with = "float_json")]
     pub cxx: f64,
     /// The earliest time seen, hours since the update.
+    #[serde(with = "float_json")]
     pub first_t: f64,
     /// The latest time seen, hours since the update.
+    #[serde(with = "float_json")]
     pub last_t: f64,
     /// The value at `first_t`.
+    #[serde(with = "float_json")]
     pub first_x: f64,
     /// The value at `last_t`.
+    #[serde(with = "float_json")]
     pub last_x: f64,
     /// Σ (xᵢ − xᵢ₋₁)² over consecutive points.
+    #[serde(with = "float_json")]
     pub sdd: f64,
     /// How many consecutive pairs `sdd` sums.
     pub pairs: u64,
@@ -466,5 +481,45 @@ mod tests {
         assert_eq!((t.resets, t.wraps), (1, 0));
         assert_eq!(increase(4_294_967_290.0, 5.0, Some(4_294_967_296.0)), (11.0, Some(true)));
         assert_eq!(increase(1000.0, 5.0, Some(4_294_967_296.0)), (5.0, Some(false)));
+    }
+}
+
+/// The `f64` fields of stored summaries: finite values as JSON numbers, and the non-finite ones
+/// that sums of values near `f64::MAX` can reach as the strings `"inf"`, `"-inf"` and `"nan"`
+/// (JSON has no number for them; `serde_json` would write `null`, which no state reads back).
+/// Every state that can be written reads back exactly.
+mod float_json {
+    use serde::de::Error as _;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    #[allow(clippy::trivially_copy_pass_by_ref)] // serde's `with` signature
+    pub(super) fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+        match *v {
+            v if v.is_finite() => s.serialize_f64(v),
+            v if v.is_nan() => s.serialize_str("nan"),
+            v if v > 0.0 => s.serialize_str("inf"),
+            _ => s.serialize_str("-inf"),
+        }
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Float<'a> {
+            Number(f64),
+            #[serde(borrow)]
+            Text(std::borrow::Cow<'a, str>),
+        }
+        match Float::deserialize(d)? {
+            Float::Number(v) => Ok(v),
+            Float::Text(t) => match t.as_ref() {
+                "inf" => Ok(f64::INFINITY),
+                "-inf" => Ok(f64::NEG_INFINITY),
+                "nan" => Ok(f64::NAN),
+                other => {
+                    Err(D::Error::custom(format!("expected a number, \"inf\", \"-inf\" or \"nan\", found {other:?}")))
+                }
+            },
+        }
     }
 }
