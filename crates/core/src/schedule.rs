@@ -92,7 +92,8 @@ pub struct ShiftSpec {
     pub start: String,
     /// Local end, `HH:MM`; not after `start` means the next day.
     pub end: String,
-    /// Weekdays the shift starts on (`mon` … `sun`); absent: every day.
+    /// Weekdays the shift starts on (`mon` … `sun`); absent: every day. An empty list is
+    /// refused (`no_days`): remove the shift to switch it off.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub days: Option<Vec<String>>,
 }
@@ -188,6 +189,14 @@ pub enum ScheduleError {
         start: String,
         /// As written.
         end: String,
+    },
+    /// A shift with `"days": []`: it would never start. Remove the shift, or name its days
+    /// (no `days` at all means every day).
+    #[error("{at}: no days given; remove the shift to switch it off, or leave `days` out for every day")]
+    #[code("no_days")]
+    NoDays {
+        /// Where.
+        at: String,
     },
     /// Two windows of a site, or two sites, with the same name.
     #[error("{at}: the name {name:?} is used twice")]
@@ -350,6 +359,9 @@ impl Calendar {
                 let at = |field: &str| format!("{here}.shifts[{k}].{field}");
                 let days = match &shift.days {
                     None => Vec::new(),
+                    // An empty list would mean "every day" to the rule below: the opposite of
+                    // what someone emptying the list to switch a shift off wants.
+                    Some(days) if days.is_empty() => return Err(ScheduleError::NoDays { at: at("days") }),
                     Some(days) => {
                         days.iter().map(|d| parse_weekday(d, || at("days"))).collect::<Result<Vec<_>, _>>()?
                     }

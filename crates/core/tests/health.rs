@@ -542,3 +542,21 @@ fn a_view_over_borrowed_columns_ingests_as_the_batch_does() {
         SampleView::new(&batch.devices, &batch.device, &batch.time, [("cycle_time_ms", &cycle[1..])]).unwrap_err();
     assert_eq!(short.to_string(), "sample column \"cycle_time_ms\" has 239 rows, the batch has 240");
 }
+
+#[test]
+fn a_falling_lower_is_worse_metric_is_said_to_fall() {
+    let p: HealthPolicy = serde_json::from_value(serde_json::json!({
+        "baseline_hours": 25, "monitoring_hours": 24, "min_samples": 3, "scopes": ["device"],
+        "metrics": [{"name": "throughput", "kind": "gauge", "direction": "lower_is_worse"}],
+        "rules": [{"check": "trend", "name": "throughput_drop", "metric": "throughput", "limit": {"relative": 0.25}}]
+    }))
+    .unwrap();
+    let state = run(&p, &[("d1", "L1")], &["throughput"], -1500..240, |_, m| {
+        vec![if m < 0 { 100.0 } else { 100.0 - 5.0 * m as f64 / 60.0 }]
+    });
+    let report = state.evaluate(&p, at(T0 + 4 * 3600)).unwrap();
+    let breach = report.findings.iter().find(|f| f.scope == fleetpath::health::Scope::Device("d1".into()));
+    let message = &breach.expect("a finding for d1").message;
+    assert!(message.contains("throughput falls "), "{message}");
+    assert!(!message.contains("climbs"), "{message}");
+}

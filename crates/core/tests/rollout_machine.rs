@@ -1,7 +1,7 @@
 //! The rollout state machine, scenario by scenario.
 
 use fleetpath::{
-    Action, Calendar, Event, Fleet, Rollout, RolloutPolicy, UpgradeGraph, Version, plan_rollout,
+    Action, Calendar, Document, Event, Fleet, Rollout, RolloutPolicy, UpgradeGraph, Version, plan_rollout,
     rollout::DeviceOutcome, rollout::DeviceStatus, rollout::HaltReason, rollout::RolloutStatus, rollout::StagePhase,
     rollout::Verdict,
 };
@@ -377,4 +377,22 @@ fn a_corrupted_stored_state_is_refused_not_a_panic() {
         err.to_string(),
         "rollout \"r-1\" has an invalid state: stage \"canary\" is Updating but should be Passed (current stage 2)"
     );
+}
+
+#[test]
+fn a_state_at_the_last_revision_refuses_events_instead_of_wrapping_to_zero() {
+    let state = small(20, &RolloutPolicy::default());
+    let mut stored = serde_json::to_value(&state).unwrap();
+    stored["revision"] = serde_json::json!(u64::MAX);
+    let last = Rollout::from_json(&stored.to_string()).unwrap();
+    let err = last.apply(&Event::Start { at: t("2026-11-23T08:00:00Z") }, None).unwrap_err();
+    assert_eq!(err.code(), "revision_exhausted");
+    assert_eq!(
+        err.to_string(),
+        format!("rollout {:?} is at revision 18446744073709551615, the last one; start a new rollout", last.id)
+    );
+    // One below still works, and gives the last revision.
+    stored["revision"] = serde_json::json!(u64::MAX - 1);
+    let before = Rollout::from_json(&stored.to_string()).unwrap();
+    assert_eq!(apply(&before, Event::Start { at: t("2026-11-23T08:00:00Z") }).0.revision, u64::MAX);
 }

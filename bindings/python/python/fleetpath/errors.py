@@ -209,7 +209,7 @@ class EmptyComponentError(InputError):
 
 
 class EmptyFieldError(InputError):
-    """`empty_field` (fleet, graph, rollout)."""
+    """`empty_field` (fleet, graph, health, rollout)."""
 
     code = "empty_field"
 
@@ -430,6 +430,12 @@ class NeedsFormatVersionError(InputError):
     code = "needs_format_version"
 
 
+class NoDaysError(InputError):
+    """`no_days` (schedule)."""
+
+    code = "no_days"
+
+
 class NoDowngradePathError(FleetpathError):
     """`no_downgrade_path` (rollback)."""
 
@@ -542,6 +548,12 @@ class RestNotLastError(InputError):
     """`rest_not_last` (rollout)."""
 
     code = "rest_not_last"
+
+
+class RevisionExhaustedError(FleetpathError):
+    """`revision_exhausted` (rollout_state)."""
+
+    code = "revision_exhausted"
 
 
 class RolledBackError(FleetpathError):
@@ -795,6 +807,7 @@ ERROR_CLASSES: Dict[str, Type[FleetpathError]] = {
     "model_incompatible": ModelIncompatibleError,
     "naive_datetime": NaiveDatetimeError,
     "needs_format_version": NeedsFormatVersionError,
+    "no_days": NoDaysError,
     "no_downgrade_path": NoDowngradePathError,
     "no_path": NoPathError,
     "no_releases": NoReleasesError,
@@ -814,6 +827,7 @@ ERROR_CLASSES: Dict[str, Type[FleetpathError]] = {
     "range_unexpected_character": RangeUnexpectedCharacterError,
     "rejected": RejectedError,
     "rest_not_last": RestNotLastError,
+    "revision_exhausted": RevisionExhaustedError,
     "rolled_back": RolledBackError,
     "rollout_finished": RolloutFinishedError,
     "rollout_paused": RolloutPausedError,
@@ -926,6 +940,7 @@ __all__: Tuple[str, ...] = (
     "ModelIncompatibleError",
     "NaiveDatetimeError",
     "NeedsFormatVersionError",
+    "NoDaysError",
     "NoDowngradePathError",
     "NoPathError",
     "NoReleasesError",
@@ -945,6 +960,7 @@ __all__: Tuple[str, ...] = (
     "RangeUnexpectedCharacterError",
     "RejectedError",
     "RestNotLastError",
+    "RevisionExhaustedError",
     "RolledBackError",
     "RolloutFinishedError",
     "RolloutPausedError",

@@ -21,6 +21,15 @@ pub enum HealthError {
         /// What is wrong.
         reason: String,
     },
+    /// A followed device with an empty id or line (fleets refuse them too).
+    #[error("{at}: {field} is empty")]
+    #[code("empty_field")]
+    EmptyField {
+        /// Where (`device`, or the id of the device whose line is empty).
+        at: String,
+        /// `id` or `line`.
+        field: &'static str,
+    },
     /// Two metrics, rules or devices with one name.
     #[error("{what} {name:?} is defined twice")]
     #[code("duplicate_name")]

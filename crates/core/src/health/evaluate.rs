@@ -777,8 +777,9 @@ impl<'a> Ctx<'a> {
                     Outcome::Breach,
                     1,
                     format!(
-                        "{name} on device {id} (line {}): {metric} climbs {} per hour (t = {}) over {} h, now {}, projected {} in {} h, past the limit {}{}",
+                        "{name} on device {id} (line {}): {metric} {} {} per hour (t = {}) over {} h, now {}, projected {} in {} h, past the limit {}{}",
                         d.line,
+                        if sign > 0.0 { "climbs" } else { "falls" },
                         num(slope),
                         num(p.t),
                         num(p.span_hours),
@@ -842,7 +843,10 @@ impl<'a> Ctx<'a> {
                 Scope::Stage,
                 Outcome::Pass,
                 expected,
-                format!("{name} on stage: no {metric} climb projected past its limit on {reporting} devices{detail}"),
+                format!(
+                    "{name} on stage: no {metric} {} projected past its limit on {reporting} devices{detail}",
+                    if sign > 0.0 { "climb" } else { "fall" }
+                ),
             );
             f.projection = steepest.map(|(_, p)| p);
             f

@@ -180,6 +180,12 @@ impl HealthState {
     /// [`HealthError::ConflictingDevice`] if it is already followed with another line or
     /// update time.
     pub fn add_device(&mut self, device: CohortDevice) -> Result<(), HealthError> {
+        if device.id.is_empty() {
+            return Err(HealthError::EmptyField { at: "device".to_owned(), field: "id" });
+        }
+        if device.line.is_empty() {
+            return Err(HealthError::EmptyField { at: format!("device {:?}", device.id), field: "line" });
+        }
         if let Some(known) = self.devices.get(&device.id) {
             return check_same(&device.id, known, &device.line, device.updated_at);
         }

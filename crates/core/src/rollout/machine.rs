@@ -430,6 +430,14 @@ pub enum RolloutError {
         /// Its status.
         status: &'static str,
     },
+    /// The state's revision is the largest a `u64` holds: no event can follow it (a revision
+    /// never wraps to 0, where a conditional write could overwrite an old state).
+    #[error("rollout {id:?} is at revision {max}, the last one; start a new rollout", max = u64::MAX)]
+    #[code("revision_exhausted")]
+    RevisionExhausted {
+        /// The rollout.
+        id: String,
+    },
     /// A stage the rollout does not have.
     #[error("rollout {id:?} has no stage {stage:?}")]
     #[code("unknown_stage")]
@@ -578,7 +586,8 @@ impl Rollout {
         let mut next = self.clone();
         let mut actions = Vec::new();
         next.step(event, calendar, &mut actions)?;
-        next.revision += 1;
+        next.revision =
+            next.revision.checked_add(1).ok_or_else(|| self.id_error(|id| RolloutError::RevisionExhausted { id }))?;
         Ok((next, actions))
     }
 
