@@ -1,10 +1,9 @@
 // The package's own contract: error classes for every code, nothing but FleetpathError for bad
 // input of any JavaScript type, panics as `internal`, conversions, and the README example.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
 
-import { ROOT, assertError, fp, text } from './helpers.mjs';
+import { assertError, fp, text } from './helpers.mjs';
 
 test('every core error code has its class, named after it', () => {
   const codes = fp.ERROR_CODES.flatMap((m) => m.codes);

@@ -1,27 +1,19 @@
 // What every test file shares: the package under test, the shared vectors and error checks.
-//
-// The package is the one FLEETPATH_JS names (a path or a package name), else the Node package
-// of this repository: the same files run against the Node addon and the WASM package.
+// Loading the package and reading repository files depend on the host: see env.mjs.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const require = createRequire(import.meta.url);
-const target = process.env.FLEETPATH_JS || join(ROOT, 'bindings', 'node');
-/** The package under test. */
-export const fp = require(target);
+import { ROOT, fp, readText } from './env.mjs';
+
+export { ROOT, fp };
 
 /** A vector file of testdata/, parsed. */
 export function vectors(name) {
-  return JSON.parse(readFileSync(join(ROOT, 'testdata', `${name}.json`), 'utf8'));
+  return JSON.parse(readText(`testdata/${name}.json`));
 }
 
 /** A file of the repository, as text. */
 export function text(path) {
-  return readFileSync(join(ROOT, path), 'utf8');
+  return readText(path);
 }
 
 /** A vector's graph: an inline one by name, the object itself, or a bundled file's text. */

@@ -27,7 +27,7 @@
 
 use fleetpath::decision::HostAction;
 use fleetpath::prefetch::{PrefetchAction, PrefetchPlan};
-use fleetpath::{ArtifactStore, Availability, RestoreTier};
+use fleetpath::{Availability, LocalArtifactStore, RestoreTier};
 use serde::{Deserialize, Serialize};
 
 use crate::error::StoreError;
@@ -164,7 +164,7 @@ fn failed<E: StoreError>(err: &E) -> Outcome {
 
 async fn run_one<S>(store: &S, task: &Task) -> Outcome
 where
-    S: ArtifactStore,
+    S: LocalArtifactStore,
     S::Error: StoreError,
 {
     let seen = match store.availability(&task.key).await {
@@ -194,7 +194,7 @@ where
 /// order), each key once (the first task for a key wins), and reports each.
 pub async fn execute<S>(store: &S, tasks: &[Task]) -> Vec<Report>
 where
-    S: ArtifactStore,
+    S: LocalArtifactStore,
     S::Error: StoreError,
 {
     let mut seen = std::collections::HashSet::new();
@@ -212,8 +212,41 @@ where
 /// Carries out what `plan` makes due now (see [`Task::from_plan`]).
 pub async fn execute_plan<S>(store: &S, plan: &PrefetchPlan) -> Vec<Report>
 where
-    S: ArtifactStore,
+    S: LocalArtifactStore,
     S::Error: StoreError,
 {
     execute(store, &Task::from_plan(plan)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use fleetpath::{Availability, MemoryStore, RestoreTier, RestoreTimes, StorageClass};
+
+    use super::{Task, execute, execute_plan};
+
+    fn assert_send<T: Send>(_: &T) {}
+
+    /// The executor takes any single-threaded store (a JavaScript one, through wasm), yet its
+    /// future stays `Send` for a `Send` store, so multi-threaded hosts can still spawn it.
+    #[test]
+    fn futures_stay_send_for_send_stores() {
+        let store = MemoryStore::new(jiff::Timestamp::UNIX_EPOCH, RestoreTimes::default());
+        store.insert("fw/a.bin", Availability::Archived { class: StorageClass::GlacierFlexibleRetrieval });
+        let tasks = [Task::restore("fw/a.bin", RestoreTier::Standard, 1)];
+        let run = execute(&store, &tasks);
+        assert_send(&run);
+        let plan = fleetpath::prefetch::PrefetchPlan {
+            at: jiff::Timestamp::UNIX_EPOCH,
+            stages: Vec::new(),
+            items: Vec::new(),
+            ready: 0,
+        };
+        assert_send(&execute_plan(&store, &plan));
+        let waker = std::task::Waker::noop();
+        let mut cx = std::task::Context::from_waker(waker);
+        let std::task::Poll::Ready(reports) = std::pin::pin!(run).as_mut().poll(&mut cx) else {
+            panic!("a memory store answers at once")
+        };
+        assert_eq!(reports[0].outcome.code(), "restore_requested");
+    }
 }

@@ -436,6 +436,8 @@ impl ArtifactStore for MemoryStore {
 
 crate::document::documents! {
     Observations => "availability";
+    Availability => "artifact availability";
+    PresignedUrl => "presigned URL";
     StorageClass => "storage class";
     RestoreTier => "restore tier";
     RestoreTimes => "restore times";

@@ -347,4 +347,5 @@ fn window_start(calendar: Option<&Calendar>, stage: &crate::rollout::StageState,
 
 crate::document::documents! {
     PrefetchPolicy => "prefetch policy";
+    PrefetchPlan => "prefetch plan";
 }

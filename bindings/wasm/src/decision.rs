@@ -1,0 +1,130 @@
+//! `Decider` and `checkReport`.
+
+use fleetpath::artifact::Observations;
+use fleetpath::decision::DecisionColumns as CoreColumns;
+use fleetpath::decision::{Decision, DecisionPolicy, DeviceRecord, DeviceRequest};
+use wasm_bindgen::prelude::*;
+
+use crate::convert::{absent, document, instant, invalid, kind, object, opt_document, property, to_js, version};
+use crate::fleet::Fleet;
+use crate::graph::UpgradeGraph;
+use crate::handles::lookup;
+use crate::{Result, core};
+
+/// A decision as a plain object: the core's JSON (`decision` and that kind's fields) plus the
+/// facts the core derives from it, `kind` (the same name as in Rust and Python) and `reason`
+/// (the stable reason code).
+#[derive(serde::Serialize)]
+struct Tagged<'a> {
+    #[serde(flatten)]
+    decision: &'a Decision,
+    kind: &'static str,
+    reason: &'static str,
+}
+
+fn tagged(decision: &Decision) -> Tagged<'_> {
+    Tagged { decision, kind: decision.kind(), reason: decision.reason() }
+}
+
+fn decisions_js(decisions: &[Decision]) -> Result<JsValue> {
+    to_js(&decisions.iter().map(tagged).collect::<Vec<_>>())
+}
+
+fn strings(names: &[&str]) -> js_sys::Array {
+    names.iter().map(|n| JsValue::from_str(n)).collect()
+}
+
+/// What to tell a device: built once per graph (and target, rollout, calendar, availability),
+/// then asked per device request.
+#[wasm_bindgen]
+pub struct Decider {
+    inner: fleetpath::decision::Decider,
+}
+
+#[wasm_bindgen]
+impl Decider {
+    /// A decider over `graph`. Options: `policy` (the decision policy document), `target`
+    /// (the version every device is steered to, else each model's newest), `rollout` and
+    /// `calendar` (whose stages and windows gate who may update when), `availability` (what the
+    /// host last observed of each artifact, by key).
+    #[wasm_bindgen(constructor)]
+    pub fn new(graph: &UpgradeGraph, options: JsValue) -> Result<Decider> {
+        if !absent(&options) && !options.is_object() {
+            return Err(invalid("options", "an object", kind(&options)));
+        }
+        let field = |name: &str| Some(property(&options, name)).filter(|v| !absent(v));
+        let policy: DecisionPolicy = opt_document(&property(&options, "policy"), "policy")?;
+        let mut decider = fleetpath::decision::Decider::new(&graph.inner, policy).map_err(core)?;
+        if let Some(target) = field("target") {
+            decider = decider.with_target(&version(&target, "target")?).map_err(core)?;
+        }
+        let calendar = lookup::<fleetpath::Calendar>(&options, "calendar", "Calendar")?;
+        if let Some(rollout) = lookup::<fleetpath::Rollout>(&options, "rollout", "Rollout")? {
+            decider = decider.with_rollout(rollout, calendar.as_deref()).map_err(core)?;
+        }
+        if let Some(availability) = field("availability") {
+            decider = decider.with_availability(document::<Observations>(&availability, "availability")?);
+        }
+        Ok(Self { inner: decider })
+    }
+
+    /// The decision for one device request. With `record` (what the host's registry holds for
+    /// the device), the request's claims are checked against it first.
+    pub fn decide(&self, request: JsValue, record: JsValue) -> Result<JsValue> {
+        let request: DeviceRequest = document(&request, "request")?;
+        let decision = if absent(&record) {
+            self.inner.decide(&request)
+        } else {
+            self.inner.decide_checked(&request, &document::<DeviceRecord>(&record, "record")?)
+        };
+        to_js(&tagged(&decision))
+    }
+
+    /// The decisions for many requests (a JSON array, or its text), in order.
+    #[wasm_bindgen(js_name = "decideAll")]
+    pub fn decide_all(&self, requests: JsValue) -> Result<JsValue> {
+        decisions_js(&self.inner.decide_all(&document::<Vec<DeviceRequest>>(&requests, "requests")?))
+    }
+
+    /// The decisions for every device of `fleet` at `at`, as columns: typed arrays, one element
+    /// a device, and the name tables their numbers index (`kind`/`kinds`, `reason`/`reasons`,
+    /// `next`/`versions` with 4294967295 for none, `at` in Unix milliseconds or `NaN`,
+    /// `hostAction`/`hostActions`).
+    #[wasm_bindgen(js_name = "decideFleetColumns")]
+    pub fn decide_fleet_columns(&self, fleet: &Fleet, at: JsValue) -> Result<JsValue> {
+        let columns = self.inner.decide_columns(&fleet.inner, instant(&at, "at")?);
+        // Unix milliseconds stay exact in a double until the year 287396.
+        #[allow(clippy::cast_precision_loss)]
+        let at: Vec<f64> =
+            columns.at_ms.iter().map(|&ms| if ms == CoreColumns::NO_TIME { f64::NAN } else { ms as f64 }).collect();
+        let versions: js_sys::Array = columns.versions.iter().map(|v| JsValue::from_str(v.as_str())).collect();
+        Ok(object(&[
+            ("kind", js_sys::Uint8Array::from(&columns.kind[..]).into()),
+            ("kinds", strings(CoreColumns::KINDS).into()),
+            ("reason", js_sys::Uint16Array::from(&columns.reason[..]).into()),
+            ("reasons", strings(&fleetpath::decision::reasons()).into()),
+            ("next", js_sys::Uint32Array::from(&columns.next[..]).into()),
+            ("versions", versions.into()),
+            ("at", js_sys::Float64Array::from(&at[..]).into()),
+            ("hostAction", js_sys::Uint8Array::from(&columns.host_action[..]).into()),
+            ("hostActions", strings(CoreColumns::HOST_ACTIONS).into()),
+        ]))
+    }
+
+    /// The decision for every device of `fleet` at `at`, in the fleet's order.
+    #[wasm_bindgen(js_name = "decideFleet")]
+    pub fn decide_fleet(&self, fleet: &Fleet, at: JsValue) -> Result<JsValue> {
+        decisions_js(&self.inner.decide_fleet(&fleet.inner, instant(&at, "at")?))
+    }
+}
+
+/// A device's report (`version`, the version it says it now runs) against the host's record of
+/// the hop it was told to take: `null` when accepted, else the refusal (a `refused` decision).
+#[wasm_bindgen(js_name = "checkReport")]
+pub fn check_report(record: JsValue, version_: JsValue) -> Result<JsValue> {
+    let record: DeviceRecord = document(&record, "record")?;
+    match record.check_report(&version(&version_, "version")?) {
+        Ok(()) => Ok(JsValue::NULL),
+        Err(refused) => to_js(&tagged(&refused)),
+    }
+}

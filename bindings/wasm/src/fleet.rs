@@ -1,0 +1,80 @@
+//! `Fleet`.
+
+use wasm_bindgen::prelude::*;
+
+use crate::convert::{count, json, object, opt_js, text, to_js};
+use crate::graph::UpgradeGraph;
+use crate::{Result, core};
+
+/// A fleet: devices with model, production line, site and version, as the registry records them.
+#[wasm_bindgen]
+pub struct Fleet {
+    pub(crate) inner: fleetpath::Fleet,
+}
+
+#[wasm_bindgen]
+impl Fleet {
+    /// Loads a fleet: CSV or JSON text (told apart by the first character), bytes, the
+    /// `{"devices": [...]}` object or an array of devices.
+    pub fn load(fleet: JsValue) -> Result<Fleet> {
+        let inner = match json(&fleet, "fleet")? {
+            serde_json::Value::String(text) => fleetpath::Fleet::from_text(&text),
+            value => fleetpath::Fleet::from_value(value),
+        };
+        inner.map(|inner| Self { inner }).map_err(core)
+    }
+
+    /// Reads a fleet from CSV text (`id,model,line,version[,site]`, any column order).
+    #[wasm_bindgen(js_name = "fromCsv")]
+    pub fn from_csv(csv: JsValue) -> Result<Fleet> {
+        fleetpath::Fleet::from_csv(&text(&csv, "csv")?).map(|inner| Self { inner }).map_err(core)
+    }
+
+    /// How many devices it holds.
+    #[wasm_bindgen(getter)]
+    pub fn size(&self) -> u32 {
+        count(self.inner.len())
+    }
+
+    /// Every device, in the order given.
+    pub fn devices(&self) -> Result<JsValue> {
+        to_js(self.inner.devices())
+    }
+
+    /// The device `id`, or `null`.
+    pub fn get(&self, id: JsValue) -> Result<JsValue> {
+        opt_js(self.inner.get(&text(&id, "id")?))
+    }
+
+    /// Where the device `id` was stated (`row 3`, `devices[2]`), or `null`.
+    pub fn origin(&self, id: JsValue) -> Result<Option<String>> {
+        Ok(self.inner.origin(&text(&id, "id")?).map(str::to_owned))
+    }
+
+    /// The production lines and their sizes: `[{line, devices}]`.
+    pub fn lines(&self) -> js_sys::Array {
+        self.inner
+            .lines()
+            .into_iter()
+            .map(|(line, n)| object(&[("line", line.into()), ("devices", count(n).into())]))
+            .collect()
+    }
+
+    /// Throws when a device runs a version or model the graph does not know.
+    #[wasm_bindgen(js_name = "checkAgainst")]
+    pub fn check_against(&self, graph: &UpgradeGraph) -> Result<()> {
+        self.inner.check_against(&graph.inner).map_err(core)
+    }
+
+    /// The fleet as CSV text.
+    #[wasm_bindgen(js_name = "toCsv")]
+    pub fn to_csv(&self) -> String {
+        self.inner.to_csv()
+    }
+
+    /// The fleet as JSON text.
+    #[wasm_bindgen(js_name = "toJSONText")]
+    pub fn to_json_text(&self) -> String {
+        self.inner.to_json()
+    }
+}

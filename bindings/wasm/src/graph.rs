@@ -1,0 +1,154 @@
+//! `UpgradeGraph` and `RouteTable`.
+
+use fleetpath::{Constraints, Path};
+use wasm_bindgen::prelude::*;
+
+use crate::convert::{absent, count, document, opt_document, opt_js, opt_text, text, to_js, version};
+use crate::version::Version;
+use crate::{Result, core};
+
+/// A validated upgrade graph: releases, edges, barriers, blocked releases and hops.
+#[wasm_bindgen]
+pub struct UpgradeGraph {
+    pub(crate) inner: fleetpath::UpgradeGraph,
+}
+
+fn highlight(path: &JsValue) -> Result<Option<Path>> {
+    if absent(path) { Ok(None) } else { document(path, "path").map(Some) }
+}
+
+#[wasm_bindgen]
+impl UpgradeGraph {
+    /// Loads a manifest: its JSON text, bytes, or the object.
+    pub fn load(manifest: JsValue) -> Result<UpgradeGraph> {
+        Ok(Self { inner: document(&manifest, "manifest")? })
+    }
+
+    /// The manifest's name, if it has one.
+    #[wasm_bindgen(getter)]
+    pub fn name(&self) -> Option<String> {
+        self.inner.name().map(str::to_owned)
+    }
+
+    /// How many releases it holds.
+    #[wasm_bindgen(getter)]
+    pub fn size(&self) -> u32 {
+        count(self.inner.releases().len())
+    }
+
+    /// Every release, oldest first.
+    pub fn releases(&self) -> Result<JsValue> {
+        to_js(self.inner.releases())
+    }
+
+    /// The release `version`, or `null`.
+    pub fn release(&self, version_: JsValue) -> Result<JsValue> {
+        opt_js(self.inner.release(&version(&version_, "version")?))
+    }
+
+    /// The hardware models any release names.
+    pub fn models(&self) -> Vec<String> {
+        self.inner.models().into_iter().map(str::to_owned).collect()
+    }
+
+    /// The newest installable release for `model`, or `null`.
+    #[wasm_bindgen(js_name = "latestFor")]
+    pub fn latest_for(&self, model: JsValue) -> Result<Option<Version>> {
+        let model = text(&model, "model")?;
+        Ok(self.inner.latest_for(&model).map(|r| Version { inner: r.version().clone() }))
+    }
+
+    /// The path from `from` to `to`; throws `no_path` (with the reason) when there is none.
+    pub fn resolve(&self, from: JsValue, to: JsValue, constraints: JsValue) -> Result<JsValue> {
+        let constraints: Constraints = opt_document(&constraints, "constraints")?;
+        to_js(&self.inner.resolve(&version(&from, "from")?, &version(&to, "to")?, &constraints).map_err(core)?)
+    }
+
+    /// The first hop from `from` toward `to`, or `null` when `from` is `to`.
+    #[wasm_bindgen(js_name = "nextHop")]
+    pub fn next_hop(&self, from: JsValue, to: JsValue, constraints: JsValue) -> Result<JsValue> {
+        let constraints: Constraints = opt_document(&constraints, "constraints")?;
+        let hop = self.inner.next_hop(&version(&from, "from")?, &version(&to, "to")?, &constraints).map_err(core)?;
+        opt_js(hop.as_ref())
+    }
+
+    /// The route back from `from` to the older `to` (downgrade edges), for `model` if given.
+    #[wasm_bindgen(js_name = "rollbackRoute")]
+    pub fn rollback_route(&self, from: JsValue, to: JsValue, model: JsValue) -> Result<JsValue> {
+        let model = opt_text(&model, "model")?;
+        let route = fleetpath::rollback::rollback_route(
+            &self.inner,
+            &version(&from, "from")?,
+            &version(&to, "to")?,
+            model.as_deref(),
+        );
+        to_js(&route.map_err(core)?)
+    }
+
+    /// Every release's next hop toward `to`, computed once.
+    #[wasm_bindgen(js_name = "routeTable")]
+    pub fn route_table(&self, to: JsValue, constraints: JsValue) -> Result<RouteTable> {
+        let constraints: Constraints = opt_document(&constraints, "constraints")?;
+        let inner = self.inner.route_table(&version(&to, "to")?, &constraints).map_err(core)?;
+        Ok(RouteTable { inner })
+    }
+
+    /// The manifest's lint findings, most severe first.
+    pub fn lint(&self) -> Result<JsValue> {
+        to_js(&self.inner.lint())
+    }
+
+    /// The graph in Graphviz DOT, `path` highlighted when given (labels escaped).
+    #[wasm_bindgen(js_name = "toDot")]
+    pub fn to_dot(&self, path: JsValue) -> Result<String> {
+        Ok(self.inner.to_dot(highlight(&path)?.as_ref()))
+    }
+
+    /// The graph as a Mermaid flowchart, `path` highlighted when given (labels escaped).
+    #[wasm_bindgen(js_name = "toMermaid")]
+    pub fn to_mermaid(&self, path: JsValue) -> Result<String> {
+        Ok(self.inner.to_mermaid(highlight(&path)?.as_ref()))
+    }
+
+    /// The manifest as JSON text (the form it loads from).
+    #[wasm_bindgen(js_name = "toJSONText")]
+    pub fn to_json_text(&self) -> String {
+        self.inner.to_manifest().to_json()
+    }
+}
+
+/// Every release's next hop toward one target, for answering many devices.
+#[wasm_bindgen]
+pub struct RouteTable {
+    inner: fleetpath::RouteTable,
+}
+
+#[wasm_bindgen]
+impl RouteTable {
+    /// The target version.
+    #[wasm_bindgen(getter)]
+    pub fn target(&self) -> Version {
+        Version { inner: self.inner.target().clone() }
+    }
+
+    /// The next hop from `from`, or `null` at the target; throws `no_path` when unreachable.
+    #[wasm_bindgen(js_name = "nextHop")]
+    pub fn next_hop(&self, from: JsValue) -> Result<JsValue> {
+        opt_js(self.inner.next_hop(&version(&from, "from")?).map_err(core)?.as_ref())
+    }
+
+    /// The whole path from `from` to the target.
+    pub fn resolve(&self, from: JsValue) -> Result<JsValue> {
+        to_js(&self.inner.resolve(&version(&from, "from")?).map_err(core)?)
+    }
+
+    /// How many hops from `from` to the target, or `null` when unreachable.
+    pub fn hops(&self, from: JsValue) -> Result<Option<u32>> {
+        Ok(self.inner.hops(&version(&from, "from")?))
+    }
+
+    /// Every row: `{from, next, hops}`.
+    pub fn entries(&self) -> Result<JsValue> {
+        to_js(&self.inner.entries())
+    }
+}

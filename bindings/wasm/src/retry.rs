@@ -1,0 +1,50 @@
+//! `RetryPolicy`.
+
+use fleetpath::RetryState;
+use wasm_bindgen::prelude::*;
+
+use crate::Result;
+use crate::convert::{instant, int, object, opt_document, text, to_js};
+
+/// Backoff with jitter for failed downloads: pinned delays per device and attempt.
+#[wasm_bindgen]
+pub struct RetryPolicy {
+    inner: fleetpath::RetryPolicy,
+}
+
+#[wasm_bindgen]
+impl RetryPolicy {
+    /// The policy document given, or the defaults.
+    #[wasm_bindgen(constructor)]
+    pub fn new(policy: JsValue) -> Result<RetryPolicy> {
+        Ok(Self { inner: opt_document(&policy, "policy")? })
+    }
+
+    /// The delay before attempt `attempt` (from 1) of `device`, given the previous delay.
+    #[wasm_bindgen(js_name = "delayMs")]
+    pub fn delay_ms(&self, device: JsValue, attempt: JsValue, previous_ms: JsValue) -> Result<f64> {
+        let device = text(&device, "device")?;
+        let attempt = u32::try_from(int(&attempt, "attempt", u64::from(u32::MAX))?).unwrap_or(u32::MAX);
+        let previous = int(&previous_ms, "previous_ms", u64::MAX)?;
+        // Delays are capped far below 2^53 ms.
+        #[allow(clippy::cast_precision_loss)]
+        let delay = self.inner.delay_ms(&device, attempt, previous) as f64;
+        Ok(delay)
+    }
+
+    /// After a failure of `device` at `at`: `{state, decision}`, the next state and whether
+    /// (and when) to retry.
+    #[wasm_bindgen(js_name = "afterFailure")]
+    pub fn after_failure(&self, device: JsValue, at: JsValue, state: JsValue) -> Result<JsValue> {
+        let device = text(&device, "device")?;
+        let state: RetryState = opt_document(&state, "state")?;
+        let (next, decision) = self.inner.after_failure(state, &device, instant(&at, "at")?);
+        Ok(object(&[("state", to_js(&next)?), ("decision", to_js(&decision)?)]))
+    }
+
+    /// The policy with every default filled in.
+    #[wasm_bindgen(js_name = "toJSON")]
+    pub fn to_json(&self) -> Result<JsValue> {
+        to_js(&self.inner)
+    }
+}

@@ -1,0 +1,95 @@
+//! Signed documents (TUF-form envelopes, Ed25519) and sealed retry states.
+
+use fleetpath::trust::{self, DocumentKind, Envelope, PrivateKeyFile, PublicKey, SealedRetry, SigningKey, TrustedKeys};
+use wasm_bindgen::prelude::*;
+
+use crate::convert::{absent, bytes, choice, document, instant, int, invalid, json, kind, object, text, to_js};
+use crate::{Result, core};
+
+/// Each element of an array argument.
+fn each(value: &JsValue, what: &str) -> Result<Vec<JsValue>> {
+    let array: &js_sys::Array = value.dyn_ref().ok_or_else(|| invalid(what, "an array", kind(value)))?;
+    Ok(array.iter().collect())
+}
+
+/// A signing key file (`{keytype, scheme, keyval: {public, private}}`) from a 32-byte seed.
+#[wasm_bindgen(js_name = "keyFromSeed")]
+pub fn key_from_seed(seed: JsValue) -> Result<JsValue> {
+    let seed = bytes(&seed, "seed")?;
+    let seed: [u8; 32] =
+        seed[..].try_into().map_err(|_| invalid("seed", "32 bytes", format!("{} bytes", seed.len())))?;
+    to_js(&SigningKey::from_seed(&seed).to_file())
+}
+
+/// The key id and public key of a key file: `{keyid, key}`.
+#[wasm_bindgen(js_name = "publicKey")]
+pub fn public_key(key: JsValue) -> Result<JsValue> {
+    let key = SigningKey::from_file(&document::<PrivateKeyFile>(&key, "key")?).map_err(core)?;
+    let public = key.public_key();
+    Ok(object(&[("keyid", public.keyid().into()), ("key", to_js(&public)?)]))
+}
+
+/// A trusted key set: public keys and how many must sign.
+#[wasm_bindgen(js_name = "trustedKeys")]
+pub fn trusted_keys(keys: JsValue, threshold: JsValue) -> Result<JsValue> {
+    let keys = each(&keys, "keys")?.iter().map(|k| document::<PublicKey>(k, "keys")).collect::<Result<Vec<_>>>()?;
+    let threshold = u32::try_from(int(&threshold, "threshold", u64::from(u32::MAX))?).unwrap_or(u32::MAX);
+    to_js(&TrustedKeys::new(keys, threshold).map_err(core)?)
+}
+
+/// Signs `document` (its exact text; an object is written as compact JSON) as `kind`
+/// (`manifest`, `fleet`, `calendar`), numbered `version`, valid until `expires`.
+#[wasm_bindgen]
+pub fn sign(kind: JsValue, version: JsValue, expires: JsValue, document_: JsValue, keys: JsValue) -> Result<JsValue> {
+    let kind: DocumentKind = choice(&kind, "kind")?;
+    let version = int(&version, "version", u64::MAX)?;
+    let text = match json(&document_, "document")? {
+        serde_json::Value::String(text) => text,
+        value => value.to_string(),
+    };
+    let keys = each(&keys, "keys")?
+        .iter()
+        .map(|k| SigningKey::from_file(&document::<PrivateKeyFile>(k, "keys")?).map_err(core))
+        .collect::<Result<Vec<_>>>()?;
+    let keys: Vec<&SigningKey> = keys.iter().collect();
+    to_js(&trust::sign(kind, version, instant(&expires, "expires")?, &text, &keys))
+}
+
+/// Verifies an envelope: signatures by the trusted keys (threshold), kind, expiry at `now`,
+/// no older than `lastAccepted`, the document's length and SHA-256. Returns what was verified.
+#[wasm_bindgen]
+pub fn verify(
+    envelope: JsValue,
+    kind: JsValue,
+    trusted: JsValue,
+    now: JsValue,
+    last_accepted: JsValue,
+) -> Result<JsValue> {
+    let envelope: Envelope = document(&envelope, "envelope")?;
+    let trusted: TrustedKeys = document(&trusted, "trusted")?;
+    let last = if absent(&last_accepted) { None } else { Some(int(&last_accepted, "last_accepted", u64::MAX)?) };
+    let verified = trust::verify_envelope(envelope, choice(&kind, "kind")?, &trusted, instant(&now, "now")?, last);
+    to_js(&verified.map_err(core)?)
+}
+
+/// The key ids whose signatures verify (at least the threshold), else the error.
+#[wasm_bindgen(js_name = "verifySignatures")]
+pub fn verify_signatures(envelope: JsValue, trusted: JsValue) -> Result<Vec<String>> {
+    let envelope: Envelope = document(&envelope, "envelope")?;
+    let trusted: TrustedKeys = document(&trusted, "trusted")?;
+    trust::verify_signatures(&envelope, &trusted).map_err(core)
+}
+
+/// A retry state sealed (HMAC-SHA256 under `key`, bound to `device`) to travel through it.
+#[wasm_bindgen(js_name = "sealRetry")]
+pub fn seal_retry(state: JsValue, device: JsValue, key: JsValue) -> Result<JsValue> {
+    let state = document(&state, "state")?;
+    to_js(&SealedRetry::seal(state, &text(&device, "device")?, &bytes(&key, "key")?))
+}
+
+/// The retry state of a sealed one, if its seal holds for `device` and `key`.
+#[wasm_bindgen(js_name = "openRetry")]
+pub fn open_retry(sealed: JsValue, device: JsValue, key: JsValue) -> Result<JsValue> {
+    let sealed: SealedRetry = document(&sealed, "sealed")?;
+    to_js(&sealed.open(&text(&device, "device")?, &bytes(&key, "key")?).map_err(core)?)
+}
