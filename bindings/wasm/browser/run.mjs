@@ -1,5 +1,5 @@
-// The shared JS suite (bindings/js-tests/*.test.mjs), unchanged, in headless Chromium against
-// the WASM package for browsers:
+// The shared JS suite (bindings/js-tests/*.test.mjs), unchanged, and the WASM package's own
+// tests (bindings/wasm/tests/*.test.mjs) in headless Chromium against the package for browsers:
 //
 //   node bindings/wasm/browser/run.mjs [--package /url/path/index.mjs]   (or FLEETPATH_WEB=...)
 //
@@ -28,7 +28,11 @@ if (!existsSync(join(ROOT, PKG))) {
   process.exit(1);
 }
 
-const files = readdirSync(SUITE).filter((f) => f.endsWith('.test.mjs')).sort();
+// The shared suite, then the tests of what only the WASM package has (bindings/wasm/tests/).
+const WASM_TESTS = join(HERE, '..', 'tests');
+const testFiles = (dir) => readdirSync(dir).filter((f) => f.endsWith('.test.mjs')).sort().map((f) => join(dir, f));
+const entries = [...testFiles(SUITE), ...testFiles(WASM_TESTS)];
+const files = entries.map((f) => f.slice(f.lastIndexOf(sep) + 1));
 const browserEnv = {
   name: 'browser-env',
   setup(build) {
@@ -42,7 +46,7 @@ const browserEnv = {
 rmSync(OUT, { recursive: true, force: true });
 // Splitting puts helpers, shims and assert in shared chunks: one test registry for all files.
 await esbuild.build({
-  entryPoints: files.map((f) => join(SUITE, f)),
+  entryPoints: entries,
   outdir: OUT,
   entryNames: '[name]',
   bundle: true,

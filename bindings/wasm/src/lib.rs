@@ -24,17 +24,17 @@
 #![allow(unreachable_pub)]
 
 pub mod convert;
-mod decision;
-mod fleet;
-mod graph;
+pub mod decision;
+pub mod fleet;
+pub mod graph;
 mod handles;
-mod health;
-mod retry;
-mod rollout;
-mod s3;
-mod store;
-mod trust;
-mod version;
+pub mod health;
+pub mod retry;
+pub mod rollout;
+pub mod s3;
+pub mod store;
+pub mod trust;
+pub mod version;
 
 use std::cell::RefCell;
 
