@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every fleetpath check: format, clippy, unit/integration/property/doc tests, the shared
-# JSON vectors, the examples on bundled data, the criterion benches in test mode, and the
-# core's wasm32-unknown-unknown build. Installs what it needs on a fresh Debian bookworm
-# machine (run as root, or with the packages already installed).
+# JSON vectors, the examples on bundled data, the criterion benches in test mode, the Node
+# and WASM packages (the JS suite in Node and headless Chromium). Installs what it needs on a
+# fresh Debian bookworm machine (run as root, or with the packages already installed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -203,18 +203,39 @@ fi
 step "benches in test mode (each bench runs once, release build)"
 cargo bench --locked -p fleetpath-benches -- --test
 
-step "core builds for wasm32-unknown-unknown"
+step "WASM package: wasm32 build (the core with it), the JS suite in Node and in headless Chromium, wasm-bindgen-test, size"
 # rustup here has only the host target and cannot download others; Debian's rustc-web ships
-# the std source, so std is rebuilt for wasm32 (see docs/development.md).
-wasm_pkgs=(rustc-web cargo-web rust-web-src rust-web-llvm lld-22)
-if ! dpkg -s "${wasm_pkgs[@]}" >/dev/null 2>&1; then
-  [ "$(id -u)" -eq 0 ] || fail "install ${wasm_pkgs[*]} (Debian bookworm-security) or run as root"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${wasm_pkgs[@]}" >/dev/null
+# the std source, so std is rebuilt for wasm32 (tools/build.sh installs it; docs/development.md).
+bindings/wasm/tools/build.sh || fail "the WASM package did not build"
+(cd bindings/wasm && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error) ||
+  fail "cannot install the WASM package's test tools (esbuild, playwright-core, assert, buffer) from npm"
+wasm_log=$(mktemp)
+(cd bindings/wasm && FLEETPATH_JS=./pkg/node.mjs node --test ../js-tests/ tests/) 2>&1 | tee "$wasm_log" |
+  grep -E '^(not ok|# (tests|pass|fail))' || true
+wasm_node_passed=$(grep -oE '^# pass [0-9]+' "$wasm_log" | awk '{print $3}')
+grep -qE '^# fail 0' "$wasm_log" && [ "${wasm_node_passed:-0}" -gt 0 ] || fail "the JS suite failed on the WASM package in Node"
+if ! command -v chromium >/dev/null; then
+  [ "$(id -u)" -eq 0 ] || fail "install chromium (Debian) or run as root"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
-RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTC_BOOTSTRAP=1 /usr/bin/cargo build --locked --release \
-  -Z build-std=std,panic_abort --target wasm32-unknown-unknown -p fleetpath --target-dir target/wasm32
-ls -l target/wasm32/wasm32-unknown-unknown/release/libfleetpath.rlib
+node bindings/wasm/browser/run.mjs 2>&1 | tee "$wasm_log" | grep -vE '^ok ' || true
+wasm_browser_passed=$(grep -oE '^# pass [0-9]+' "$wasm_log" | awk '{print $3}')
+grep -qE '^# fail 0' "$wasm_log" && [ "${wasm_browser_passed:-0}" -gt 0 ] || fail "the JS suite failed on the WASM package in Chromium"
+# Inside wasm32, in Node: what only the wasm build has (bindings/wasm/tests/wasm.rs).
+RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTC_BOOTSTRAP=1 \
+  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER="$(ls "$PWD"/target/tools/wasm-bindgen-*/bin/wasm-bindgen-test-runner)" \
+  /usr/bin/cargo test --locked -Z build-std=std,panic_abort --target wasm32-unknown-unknown -p fleetpath-wasm \
+  --target-dir target/wasm32 2>&1 | tee "$wasm_log"
+wasm_rust_passed=$(grep -oE 'test result: ok\. [0-9]+ passed' "$wasm_log" | awk '{s += $4} END {print s + 0}')
+[ "$wasm_rust_passed" -gt 0 ] || fail "wasm-bindgen-test ran no test"
+rm -f "$wasm_log"
+wasm_file=bindings/wasm/pkg/fleetpath_wasm_bg.wasm
+wasm_raw=$(stat -c %s "$wasm_file")
+wasm_gz=$(gzip -9 -c "$wasm_file" | wc -c)
+echo "fleetpath_wasm_bg.wasm: $wasm_raw bytes, $wasm_gz gzipped (-9)"
+[ "$wasm_gz" -le 1048576 ] || fail "the .wasm is over 1 MB gzipped ($wasm_gz bytes)"
+echo "JS suite: $node_passed passed on the Node addon, $wasm_node_passed on the WASM package in Node (with its own tests), $wasm_browser_passed in Chromium"
+passed=$((passed + wasm_node_passed + wasm_browser_passed + wasm_rust_passed))
 
 step "all checks passed"
 echo "fleetpath: $passed passed, $failed failed"

@@ -5,11 +5,9 @@
 //
 //   node bindings/node/bench/bench.js [--releases 10000] [--devices 100000]
 //
-// The graph: `releases` vendor-style versions (`4.2.017`), about ten explicit upgrade edges out
-// of each (one to the next release, the rest up to 50 releases newer), two hardware models
-// (every third release supports only m0), 1% of releases blocked. The fleet: devices of m0, m1
-// and m2 (a model no release supports) on random releases, 0.5% on a version the manifest does
-// not know. Each device is steered to its model's newest release.
+// The graph and fleet: synthetic.js (10k vendor-style releases, two models, 1% blocked; devices
+// of three models, one no release supports, 0.5% on unknown versions). Each device is steered to
+// its model's newest release.
 //
 // The peer (plain JavaScript, as a careful engineer would write it without fleetpath): vendor
 // version parsing by hand (npm `semver` refuses `6.15.008`) memoised per spelling, one
@@ -26,45 +24,7 @@ const RELEASES = arg('releases', 10_000);
 const DEVICES = arg('devices', 100_000);
 const CALLS = arg('calls', 200_000);
 
-function lcg(seed) {
-  let s = BigInt(seed);
-  return (below) => {
-    s = (s * 6364136223846793005n + 1442695040888963407n) & 0xffffffffffffffffn;
-    return Number(s >> 33n) % below;
-  };
-}
-const version = (i) => `${Math.floor(i / 1000)}.${Math.floor(i / 100) % 10}.${String(i % 100).padStart(3, '0')}`;
-const models = (i) => (i % 3 === 0 ? ['m0'] : ['m0', 'm1']);
-const blocked = (i) => i % 100 === 50;
-
-function manifestText(n) {
-  const rng = lcg(42);
-  const releases = [];
-  for (let i = 0; i < n; i++) {
-    const r = { version: version(i), models: models(i), artifact: { key: `fw/${i}.bin`, sha256: 'ab'.repeat(32), size: 1_000_000 + i } };
-    if (blocked(i)) Object.assign(r, { status: 'blocked', reason: 'recalled' });
-    releases.push(r);
-  }
-  const edges = [];
-  for (let i = 0; i + 1 < n; i++) {
-    const targets = new Set([i + 1]);
-    for (let k = 1; k < 10; k++) targets.add(Math.min(i + 1 + rng(50), n - 1));
-    for (const t of targets) edges.push({ from: version(i), to: version(t) });
-  }
-  return JSON.stringify({ format_version: 1, name: 'synthetic', releases, edges });
-}
-
-function fleetCsv(n, releases) {
-  const rng = lcg(7);
-  const rows = ['id,model,line,version'];
-  for (let i = 0; i < n; i++) {
-    const r = rng(1000);
-    const model = r < 5 ? 'm2' : r % 2 ? 'm1' : 'm0';
-    const v = r >= 5 && r < 10 ? '99.9.999' : version(rng(releases));
-    rows.push(`d${i},${model},line-${i % 17},${v}`);
-  }
-  return rows.join('\n');
-}
+const { manifestText, fleetCsv, version } = require('./synthetic.js');
 
 // ---- the plain-JavaScript peer ----
 function parseVersion(text) {
