@@ -8,17 +8,16 @@
 // URL, so it fetches its .wasm next to itself as it would on a site. One static server on
 // 127.0.0.1 serves the repository root: the package, the files the tests read, and the bundle in
 // target/browser-tests/. The output is node --test's TAP; exit status 1 on any failure or page error.
-import { createReadStream, existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import { dirname, extname, join, resolve, sep } from 'node:path';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 import * as esbuild from 'esbuild';
-import { chromium } from 'playwright-core';
+
+import { ROOT, launch, serve } from './serve.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const ROOT = resolve(HERE, '..', '..', '..');
 const SUITE = join(ROOT, 'bindings', 'js-tests');
 const OUT = join(ROOT, 'target', 'browser-tests');
 const { values: args } = parseArgs({ options: { package: { type: 'string' } } });
@@ -60,21 +59,7 @@ await esbuild.build({
 });
 writeFileSync(join(OUT, 'index.html'), '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><title>fleetpath JS suite</title>\n');
 
-const TYPES = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.wasm': 'application/wasm',
-  '.json': 'application/json; charset=utf-8',
-  '.csv': 'text/csv; charset=utf-8',
-};
-const server = createServer((req, res) => {
-  const path = resolve(ROOT, `.${decodeURIComponent(new URL(req.url, 'http://host').pathname)}`);
-  if (!path.startsWith(ROOT + sep) || !existsSync(path) || !statSync(path).isFile()) return res.writeHead(404).end();
-  res.writeHead(200, { 'content-type': TYPES[extname(path)] || 'application/octet-stream' });
-  createReadStream(path).pipe(res);
-});
-await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+const server = await serve();
 
 // Runs in the page: the timing first (the package's first import instantiates the wasm), then
 // each file: import it (its top-level code queues its tests), run its tests.
@@ -110,16 +95,13 @@ async function inPage({ pkg, files }) {
 const started = performance.now();
 const pageErrors = [];
 const consoleErrors = [];
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-});
+const browser = await launch();
 let report = { timing: 'not measured', results: [] };
 try {
   const page = await browser.newPage();
   page.on('pageerror', (err) => pageErrors.push(err.stack || String(err)));
   page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
-  await page.goto(`http://127.0.0.1:${server.address().port}/target/browser-tests/index.html`);
+  await page.goto(`${server.origin}/target/browser-tests/index.html`);
   report = await page.evaluate(inPage, { pkg: PKG, files });
 } catch (err) {
   pageErrors.push(err.stack || String(err));
