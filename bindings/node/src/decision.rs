@@ -2,7 +2,7 @@
 
 use fleetpath::artifact::Observations;
 use fleetpath::decision::DecisionColumns as CoreColumns;
-use fleetpath::decision::{Decision, DecisionPolicy, DeviceRecord, DeviceRequest};
+use fleetpath::decision::{Decision, DecisionPolicy, DeviceRecord, DeviceRequest, Tagged};
 use napi::Either;
 use napi::bindgen_prelude::{ClassInstance, Float64Array, Object, Uint8Array, Uint16Array, Uint32Array};
 use napi_derive::napi;
@@ -14,27 +14,12 @@ use crate::graph::UpgradeGraph;
 use crate::rollout::{Calendar, Rollout};
 use crate::{Result, core, guard};
 
-/// A decision as a plain object: the core's JSON (`decision` and that kind's fields) plus the
-/// facts the core derives from it, `kind` (the same name as in Rust and Python) and `reason`
-/// (the stable reason code).
-#[derive(serde::Serialize)]
-struct Tagged<'a> {
-    #[serde(flatten)]
-    decision: &'a Decision,
-    kind: &'static str,
-    reason: &'static str,
-}
-
-fn tagged(decision: &Decision) -> Tagged<'_> {
-    Tagged { decision, kind: decision.kind(), reason: decision.reason() }
-}
-
 fn decision_js(decision: &Decision) -> Result<Json> {
-    to_js(&tagged(decision))
+    to_js(&Tagged::of(decision))
 }
 
 fn decisions_js(decisions: &[Decision]) -> Result<Json> {
-    to_js(&decisions.iter().map(tagged).collect::<Vec<_>>())
+    to_js(&decisions.iter().map(Tagged::of).collect::<Vec<_>>())
 }
 
 /// What to tell a device: built once per graph (and target, rollout, calendar, availability),

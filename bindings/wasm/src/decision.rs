@@ -2,7 +2,7 @@
 
 use fleetpath::artifact::Observations;
 use fleetpath::decision::DecisionColumns as CoreColumns;
-use fleetpath::decision::{Decision, DecisionPolicy, DeviceRecord, DeviceRequest};
+use fleetpath::decision::{Decision, DecisionPolicy, DeviceRecord, DeviceRequest, Tagged};
 use wasm_bindgen::prelude::*;
 
 use crate::convert::{absent, document, instant, invalid, kind, object, opt_document, property, to_js, version};
@@ -11,23 +11,8 @@ use crate::graph::UpgradeGraph;
 use crate::handles::lookup;
 use crate::{Result, core};
 
-/// A decision as a plain object: the core's JSON (`decision` and that kind's fields) plus the
-/// facts the core derives from it, `kind` (the same name as in Rust and Python) and `reason`
-/// (the stable reason code).
-#[derive(serde::Serialize)]
-struct Tagged<'a> {
-    #[serde(flatten)]
-    decision: &'a Decision,
-    kind: &'static str,
-    reason: &'static str,
-}
-
-fn tagged(decision: &Decision) -> Tagged<'_> {
-    Tagged { decision, kind: decision.kind(), reason: decision.reason() }
-}
-
 fn decisions_js(decisions: &[Decision]) -> Result<JsValue> {
-    to_js(&decisions.iter().map(tagged).collect::<Vec<_>>())
+    to_js(&decisions.iter().map(Tagged::of).collect::<Vec<_>>())
 }
 
 fn strings(names: &[&str]) -> js_sys::Array {
@@ -77,7 +62,7 @@ impl Decider {
         } else {
             self.inner.decide_checked(&request, &document::<DeviceRecord>(&record, "record")?)
         };
-        to_js(&tagged(&decision))
+        to_js(&Tagged::of(&decision))
     }
 
     /// The decisions for many requests (a JSON array, or its text), in order.
@@ -125,6 +110,6 @@ pub fn check_report(record: JsValue, version_: JsValue) -> Result<JsValue> {
     let record: DeviceRecord = document(&record, "record")?;
     match record.check_report(&version(&version_, "version")?) {
         Ok(()) => Ok(JsValue::NULL),
-        Err(refused) => to_js(&tagged(&refused)),
+        Err(refused) => to_js(&Tagged::of(&refused)),
     }
 }

@@ -653,6 +653,34 @@ impl Decision {
     }
 }
 
+/// A decision as bindings hand it to hosts: its JSON (`decision` and that kind's fields) plus
+/// the facts derived from it, `kind` and `reason`, so that a host reads them without a match.
+///
+/// ```
+/// use fleetpath::decision::{Decision, Tagged, UpToDateReason};
+/// let decision = Decision::UpToDate { reason: UpToDateReason::AtTarget };
+/// let json = serde_json::to_value(Tagged::of(&decision))?;
+/// assert_eq!(json, serde_json::json!({"decision": "up_to_date", "reason": "at_target", "kind": "up_to_date"}));
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Tagged<'a> {
+    /// The decision.
+    #[serde(flatten)]
+    pub decision: &'a Decision,
+    /// [`Decision::kind`].
+    pub kind: &'static str,
+    /// [`Decision::reason`] (a decision's own `reason` field, when it has one, says the same).
+    pub reason: &'static str,
+}
+
+impl<'a> Tagged<'a> {
+    /// `decision` with its kind and reason.
+    pub fn of(decision: &'a Decision) -> Self {
+        Self { decision, kind: decision.kind(), reason: decision.reason() }
+    }
+}
+
 /// A fleet's decisions as columns, one array a field: what a host stores, sends or hands to a
 /// columnar format (Arrow, typed arrays) without one object per device. Each row can still be
 /// read as its [`Decision`]. Built by [`Decider::decide_columns`].
