@@ -237,5 +237,10 @@ echo "fleetpath_wasm_bg.wasm: $wasm_raw bytes, $wasm_gz gzipped (-9)"
 echo "JS suite: $node_passed passed on the Node addon, $wasm_node_passed on the WASM package in Node (with its own tests), $wasm_browser_passed in Chromium"
 passed=$((passed + wasm_node_passed + wasm_browser_passed + wasm_rust_passed))
 
+step "fuzzing: every cargo-fuzz target for a bounded time from its seed corpus (fuzz/run.sh)"
+# Coverage-guided (libFuzzer), stable Rust; a crash fails the run and leaves its input in
+# fuzz/artifacts/. Longer local runs: FUZZ_SECONDS=600 fuzz/run.sh [targets].
+FUZZ_SECONDS="${FUZZ_SECONDS:-15}" fuzz/run.sh || fail "a fuzz target crashed"
+
 step "all checks passed"
 echo "fleetpath: $passed passed, $failed failed"

@@ -1,5 +1,7 @@
 //! The prefetch executor: carries out what the core's prefetch plan (or a decision's host
-//! action) says is due, against any [`ArtifactStore`], and reports what it did.
+//! action) says is due, against any store ([`fleetpath::LocalArtifactStore`]: the `Send`
+//! [`fleetpath::ArtifactStore`]s and single-threaded ones backed by JavaScript promises), and
+//! reports what it did.
 //!
 //! It is safe to run repeatedly (a scheduler every 5 minutes): each object is observed
 //! first, so a restore already running is left alone, a restored copy is not restored again,

@@ -120,6 +120,18 @@ pub enum FleetError {
         /// Which field (`id`, `model`, `line` or `version`).
         field: &'static str,
     },
+    /// A value with leading or trailing whitespace (in JSON; CSV cells are trimmed): an id
+    /// `"b "` would not be the device `b` that authenticates, and would change through CSV.
+    #[error("{at}: {field} {value:?} has leading or trailing whitespace")]
+    #[code("padded_field")]
+    PaddedField {
+        /// Where.
+        at: String,
+        /// Which field (`id`, `model`, `line`, `site`, `label:NAME` or `label name`).
+        field: String,
+        /// The value, as written.
+        value: String,
+    },
     /// Two devices have the same id.
     #[error("duplicate device id {id:?} at {at} (first at {first})")]
     #[code("duplicate_device")]
@@ -327,6 +339,17 @@ impl Fleet {
         for (field, value) in [("id", &device.id), ("model", &device.model), ("line", &device.line)] {
             if value.trim().is_empty() {
                 return Err(FleetError::EmptyField { at, field });
+            }
+        }
+        let padded = |value: &str| value.trim() != value;
+        let fields = [("id", &device.id), ("model", &device.model), ("line", &device.line)]
+            .into_iter()
+            .map(|(f, v)| (f.to_owned(), v))
+            .chain(device.site.iter().map(|v| ("site".to_owned(), v)))
+            .chain(device.labels.iter().flat_map(|(k, v)| [("label name".to_owned(), k), (format!("label:{k}"), v)]));
+        for (field, value) in fields {
+            if padded(value) {
+                return Err(FleetError::PaddedField { at, field, value: value.clone() });
             }
         }
         if let Some(&first) = self.by_id.get(&device.id) {

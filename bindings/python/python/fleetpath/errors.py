@@ -520,6 +520,12 @@ class OverlappingCounterError(InputError):
     code = "overlapping_counter"
 
 
+class PaddedFieldError(InputError):
+    """`padded_field` (fleet)."""
+
+    code = "padded_field"
+
+
 class PlanMismatchError(FleetpathError):
     """`plan_mismatch` (rollout_state)."""
 
@@ -822,6 +828,7 @@ ERROR_CLASSES: Dict[str, Type[FleetpathError]] = {
     "not_started": NotStartedError,
     "not_utf8": NotUtf8Error,
     "overlapping_counter": OverlappingCounterError,
+    "padded_field": PaddedFieldError,
     "plan_mismatch": PlanMismatchError,
     "policy_mismatch": PolicyMismatchError,
     "range_unexpected_character": RangeUnexpectedCharacterError,
@@ -955,6 +962,7 @@ __all__: Tuple[str, ...] = (
     "NotStartedError",
     "NotUtf8Error",
     "OverlappingCounterError",
+    "PaddedFieldError",
     "PlanMismatchError",
     "PolicyMismatchError",
     "RangeUnexpectedCharacterError",
