@@ -57,10 +57,8 @@ impl JsStoreError {
         Self { code, retryable, message: format!("store.{method}: {message}") }
     }
 
-    fn bad_answer(method: &str, err: &JsValue) -> Self {
-        let message = property(err, "message").as_string().unwrap_or_default();
-        let message = message.split("\"message\":").nth(1).unwrap_or(&message).to_owned();
-        Self { code: "bad_response", retryable: false, message: format!("store.{method} answered {message}") }
+    fn bad_answer(method: &str, err: &fleetpath::Error) -> Self {
+        Self { code: "bad_response", retryable: false, message: format!("store.{method} answered {err}") }
     }
 }
 
@@ -81,7 +79,12 @@ impl JsStore {
         let answer = function.apply(&self.object, &args).map_err(|e| JsStoreError::thrown(method, &e))?;
         let answer =
             JsFuture::from(js_sys::Promise::resolve(&answer)).await.map_err(|e| JsStoreError::thrown(method, &e))?;
-        document(&answer, method).map_err(|e| JsStoreError::bad_answer(method, &e))
+        let value = json(&answer, method).map_err(|_| JsStoreError {
+            code: "bad_response",
+            retryable: false,
+            message: format!("store.{method} answered {}, not JSON", kind(&answer)),
+        })?;
+        T::from_value(value).map_err(|e| JsStoreError::bad_answer(method, &e))
     }
 }
 

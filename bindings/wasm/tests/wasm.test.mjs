@@ -80,6 +80,7 @@ test('a store that fails, answers junk or lacks a method: the task fails, typed;
   const junk = { availability: async () => ({ state: 'teleported' }) };
   const [bad] = await fp.executeTasks(junk, [restore('a'), restore('b')]);
   assert.deepEqual([bad.outcome, bad.code, bad.retryable], ['failed', 'bad_response', false]);
+  assert.match(bad.message, /^store\.availability answered .*teleported/);
   const partial = { availability: async () => ({ state: 'archived', class: 'deep_archive' }) };
   const [none] = await fp.executeTasks(partial, [restore('a')]);
   assert.deepEqual([none.code, none.retryable], ['store_error', false]);
