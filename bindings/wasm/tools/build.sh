@@ -2,7 +2,8 @@
 # Builds the npm package `fleetpath-wasm` into bindings/wasm/pkg/: the Rust crate for
 # wasm32-unknown-unknown with Debian's rustc-web (std rebuilt from its source: rustup here has
 # only the host target), wasm-bindgen's glue (the CLI pinned to Cargo.lock's wasm-bindgen and
-# cached under target/tools/), then the package's JavaScript (tools/package.mjs).
+# cached under target/tools/), then the package's JavaScript (tools/package.mjs, with esbuild
+# from the package's npm dev dependencies, installed if missing).
 #
 #   bindings/wasm/tools/build.sh          # release build (profile wasm-release: small)
 set -euo pipefail
@@ -35,4 +36,8 @@ rm -rf "$pkg"
 # put the stack back after a panic.
 "$bindgen" --target web --out-dir "$pkg" target/wasm32/wasm32-unknown-unknown/wasm-release/fleetpath_wasm.wasm 2>&1 |
   grep -v 'target_features. custom section is missing' >&2 || true
+# tools/package.mjs bundles with esbuild (the package's pinned dev dependency).
+if [ ! -d bindings/wasm/node_modules/esbuild ]; then
+  (cd bindings/wasm && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error)
+fi
 node bindings/wasm/tools/package.mjs
