@@ -671,6 +671,14 @@ impl Comparator {
     /// components: compare the given components left to right; when they are all equal, the
     /// pre-release decides as semver's does for that operator.
     fn matches(&self, v: &Version) -> bool {
+        self.side(v).is_eq()
+    }
+
+    /// Where `v` lies against the versions this comparator matches: `Equal` when it matches,
+    /// otherwise below (`Less`) or above (`Greater`) them. Among versions without a pre-release
+    /// the matches are one run of the version order, so the side is monotone there and ranges
+    /// can be searched (see [`VersionRange::select`]).
+    fn side(&self, v: &Version) -> Ordering {
         let given = self.prefix.unwrap_or(self.numbers.len());
         let full = self.prefix.is_none();
         // A full bound names one version: compare every component either side has (zeros
@@ -689,37 +697,28 @@ impl Comparator {
             Some(i) => mine(i) < theirs(i),
             None => full && pre.is_lt(),
         };
+        let or = |matched: bool, missed: Ordering| if matched { Ordering::Equal } else { missed };
+        // The components up to `fixed` must equal the bound's; the rest must not be lower.
+        let kept = |fixed: usize, at_bound: bool| match first_diff(0).filter(|&i| i < fixed) {
+            Some(i) => mine(i).cmp(&theirs(i)),
+            None => or(first_diff(fixed).map_or(at_bound, |i| mine(i) > theirs(i)), Ordering::Less),
+        };
         match self.op {
             // `=5.6` and `5.6.*` alike want the same (empty) pre-release, as in semver.
-            Op::Exact => exact,
-            Op::Greater => greater,
-            Op::GreaterEq => exact || greater,
-            Op::Less => less,
-            Op::LessEq => exact || less,
-            Op::Tilde | Op::Caret if given == 0 => true, // `~*`, `^*`
-            Op::Tilde => {
-                // ~a keeps a; ~a.b[.c…] keeps a.b; the rest must not be lower.
-                let fixed = given.min(2);
-                if first_diff(0).is_some_and(|i| i < fixed) {
-                    return false;
-                }
-                match first_diff(fixed) {
-                    Some(i) => mine(i) > theirs(i),
-                    None => pre.is_ge(),
-                }
-            }
+            Op::Exact => first_diff(0).map_or(pre, |i| mine(i).cmp(&theirs(i))),
+            Op::Greater => or(greater, Ordering::Less),
+            Op::GreaterEq => or(exact || greater, Ordering::Less),
+            Op::Less => or(less, Ordering::Greater),
+            Op::LessEq => or(exact || less, Ordering::Greater),
+            Op::Tilde | Op::Caret if given == 0 => Ordering::Equal, // `~*`, `^*`
+            // ~a keeps a; ~a.b[.c…] keeps a.b.
+            Op::Tilde => kept(given.min(2), pre.is_ge()),
+            // ^ keeps everything up to the first non-zero given component (all of them when
+            // all are zero: ^0.0 means <0.1). As in semver, a partial caret bound does not look
+            // at pre-releases.
             Op::Caret => {
-                // ^ keeps everything up to the first non-zero given component (all of them when
-                // all are zero: ^0.0 means <0.1); the rest must not be lower.
                 let fixed = self.numbers[..given].iter().position(|&n| n != 0).map_or(given, |i| i + 1);
-                if first_diff(0).is_some_and(|i| i < fixed) {
-                    return false;
-                }
-                match first_diff(fixed) {
-                    Some(i) => mine(i) > theirs(i),
-                    // As in semver, a partial caret bound does not look at pre-releases.
-                    None => !full || pre.is_ge(),
-                }
+                kept(fixed, !full || pre.is_ge())
             }
         }
     }
@@ -788,6 +787,40 @@ impl VersionRange {
             set.iter().all(|c| c.matches(version))
                 && (!version.is_prerelease() || set.iter().any(|c| c.admits_prerelease_of(version)))
         })
+    }
+
+    /// Appends to `out` the positions in `sorted` (versions in ascending order, as `version`
+    /// reads them) that the range matches, ascending. `stable` lists the positions of the
+    /// versions without a pre-release, ascending.
+    ///
+    /// Binary searches instead of a test of every version: O(comparators × log n) plus the
+    /// matches, so expanding a manifest's range edges costs what they generate.
+    pub(crate) fn select<T>(&self, sorted: &[T], stable: &[u32], version: impl Fn(&T) -> &Version, out: &mut Vec<u32>) {
+        let start = out.len();
+        let at = |i: u32| version(&sorted[i as usize]);
+        for set in &self.alternatives {
+            // Without a pre-release, a set's matches are one run (each comparator's are).
+            let below = stable.partition_point(|&i| set.iter().any(|c| c.side(at(i)).is_lt()));
+            let end = stable.partition_point(|&i| !set.iter().any(|c| c.side(at(i)).is_gt()));
+            out.extend(stable.get(below..end).unwrap_or_default());
+            // A pre-release matches only when a comparator names its numbers with a pre-release.
+            for bound in set.iter().filter(|c| c.prefix.is_none() && !c.pre.is_empty()) {
+                let numbers = trimmed(&bound.numbers);
+                let first = sorted.partition_point(|t| *version(t).key.numbers < *numbers);
+                let last = sorted.partition_point(|t| *version(t).key.numbers <= *numbers);
+                let matched = (first..last).filter(|&i| {
+                    let v = version(&sorted[i]);
+                    v.is_prerelease() && set.iter().all(|c| c.matches(v))
+                });
+                out.extend(matched.map(|i| u32::try_from(i).unwrap_or(u32::MAX)));
+            }
+        }
+        if !out[start..].is_sorted_by(|a, b| a < b) {
+            let mut found = out.split_off(start);
+            found.sort_unstable();
+            found.dedup();
+            out.append(&mut found);
+        }
     }
 }
 
@@ -912,6 +945,48 @@ impl<'de> Deserialize<'de> for VersionRange {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    fn comparator() -> impl Strategy<Value = String> {
+        let op = prop_oneof![Just("="), Just(">"), Just(">="), Just("<"), Just("<="), Just("~"), Just("^"), Just("")];
+        let pre = prop::option::of(prop_oneof![Just("-alpha"), Just("-rc.1"), Just("-rc.2")]);
+        (op, prop::collection::vec(0u64..3, 1..5), pre, any::<bool>()).prop_map(|(op, numbers, pre, wildcard)| {
+            let numbers: Vec<String> = numbers.iter().map(u64::to_string).collect();
+            match (wildcard, pre) {
+                (true, _) => format!("{}.*", numbers.join(".")),
+                (false, pre) => format!("{op}{}{}", numbers.join("."), pre.unwrap_or_default()),
+            }
+        })
+    }
+
+    fn version() -> impl Strategy<Value = String> {
+        let pre = prop::option::of(prop_oneof![Just("-alpha"), Just("-rc.1"), Just("-rc.2"), Just("-0")]);
+        (prop::collection::vec(0u64..3, 1..5), pre).prop_map(|(numbers, pre)| {
+            let numbers: Vec<String> = numbers.iter().map(u64::to_string).collect();
+            format!("{}{}", numbers.join("."), pre.unwrap_or_default())
+        })
+    }
+
+    proptest! {
+        /// The binary searches of `select` find exactly what testing each version finds.
+        #[test]
+        fn select_agrees_with_matches(
+            alternatives in prop::collection::vec(prop::collection::vec(comparator(), 1..4), 1..3),
+            versions in prop::collection::vec(version(), 0..40),
+        ) {
+            let text = alternatives.iter().map(|set| set.join(", ")).collect::<Vec<_>>().join(" || ");
+            let Ok(range) = VersionRange::parse(&text) else { return Ok(()) };
+            let mut sorted: Vec<Version> = versions.iter().filter_map(|s| Version::parse(s).ok()).collect();
+            sorted.sort();
+            sorted.dedup();
+            let stable: Vec<u32> = (0..sorted.len() as u32).filter(|&i| !sorted[i as usize].is_prerelease()).collect();
+            let mut found = vec![7];
+            range.select(&sorted, &stable, |v| v, &mut found);
+            let expected: Vec<u32> = (0..sorted.len() as u32).filter(|&i| range.matches(&sorted[i as usize])).collect();
+            prop_assert_eq!(found[0], 7);
+            prop_assert_eq!(&found[1..], &expected[..], "{} over {:?}", text, sorted);
+        }
+    }
 
     fn v(s: &str) -> Version {
         Version::parse(s).unwrap()

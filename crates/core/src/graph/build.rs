@@ -6,8 +6,8 @@ use rustc_hash::{FxBuildHasher, FxHashMap as HashMap};
 
 use super::{
     ARCHIVED, Adjacency, BLOCKED, BlockedHop, CompiledDowngrade, EdgeSpec, FORMAT_VERSION, GENERATED, GENERIC,
-    GraphError, Inner, Manifest, OLDEST_FORMAT_VERSION, PRERELEASE, RESTRICTED, Release, ReleaseSpec, ReleaseStatus,
-    SPEC_MASK,
+    GraphError, Inner, MAX_HOPS, MAX_RELEASES, Manifest, OLDEST_FORMAT_VERSION, PRERELEASE, RESTRICTED, Release,
+    ReleaseSpec, ReleaseStatus, SPEC_MASK,
 };
 use crate::version::{Version, VersionRange};
 
@@ -57,14 +57,21 @@ pub(super) fn check_format(manifest: &Manifest) -> Result<(), GraphError> {
     Ok(())
 }
 
-/// Node and edge-entry indices are `u32`, with the top two bits of an edge weight kept for flags.
+/// The documented limits; they also keep node and edge-entry indices within an edge weight's
+/// `SPEC_MASK`.
 pub(super) fn check_size(releases: usize, edges: usize) -> Result<(), GraphError> {
-    for (what, count) in [("releases", releases), ("edges", edges)] {
-        if count >= SPEC_MASK as usize {
-            return Err(GraphError::TooLarge { what, count });
+    const _: () = assert!(MAX_RELEASES < SPEC_MASK as usize && MAX_HOPS < SPEC_MASK as usize);
+    for (what, count, limit) in [("releases", releases, MAX_RELEASES), ("edges", edges, MAX_HOPS)] {
+        if count > limit {
+            return Err(GraphError::TooLarge { what, count, limit });
         }
     }
     Ok(())
+}
+
+/// Stops a range expansion that gives more than [`MAX_HOPS`] hops.
+fn check_hops(count: usize) -> Result<(), GraphError> {
+    if count > MAX_HOPS { Err(GraphError::TooLarge { what: "hops", count, limit: MAX_HOPS }) } else { Ok(()) }
 }
 
 fn at(list: &str, i: usize) -> String {
@@ -175,6 +182,8 @@ struct Table {
     models: Vec<Option<Vec<u32>>>,
     /// Barrier nodes, ascending.
     barriers: Vec<u32>,
+    /// Nodes of releases without a pre-release, ascending (for [`VersionRange::select`]).
+    stable: Vec<u32>,
 }
 
 impl Table {
@@ -203,8 +212,11 @@ impl Table {
             releases = order.iter().filter_map(|&k| slots[k].take()).collect();
             release_models = order.iter().map(|&k| std::mem::take(&mut release_models[k])).collect();
         }
-        let barriers = (0..releases.len()).filter(|&n| releases[n].spec.barrier).map(u32_of).collect();
-        Ok(Self { releases, models: release_models, barriers })
+        let nodes =
+            |keep: fn(&Release) -> bool| (0..releases.len()).filter(|&n| keep(&releases[n])).map(u32_of).collect();
+        let barriers = nodes(|r| r.spec.barrier);
+        let stable = nodes(|r| !r.version.is_prerelease());
+        Ok(Self { releases, models: release_models, barriers, stable })
     }
 
     /// The releases' spellings, back to back: most edge endpoints are written as their
@@ -249,7 +261,11 @@ impl Table {
 
     /// Releases older than `to` that `range` matches.
     fn matches_older(&self, range: &VersionRange, to: u32) -> Vec<u32> {
-        (0..to).filter(|&u| range.matches(&self.releases[u as usize].version)).collect()
+        let older = &self.releases[..to as usize];
+        let stable = &self.stable[..self.stable.partition_point(|&n| n < to)];
+        let mut out = Vec::new();
+        range.select(older, stable, |r| &r.version, &mut out);
+        out
     }
 }
 
@@ -396,6 +412,7 @@ impl Edges {
                 }
                 blocked.push((from, *to, *spec));
             }
+            check_hops(explicit.len() + blocked.len())?;
             range_stats.push((*spec as usize, sources.len()));
         }
         blocked.sort_unstable();
@@ -411,6 +428,7 @@ impl Edges {
                     generated.push((from, *to, *spec));
                 }
             }
+            check_hops(explicit.len() + blocked.len() + generated.len())?;
             range_stats.push((*spec as usize, sources.len()));
         }
         range_stats.sort_unstable();

@@ -41,14 +41,17 @@ pub enum GraphError {
     #[error("manifest declares no releases")]
     #[code("no_releases")]
     NoReleases,
-    /// More releases or edges than the graph can index (`u32`).
-    #[error("manifest has too many {what} ({count})")]
+    /// More releases, edge entries or hops than fleetpath loads ([`MAX_RELEASES`](super::MAX_RELEASES),
+    /// [`MAX_HOPS`](super::MAX_HOPS)).
+    #[error("manifest has too many {what} ({count}; the limit is {limit})")]
     #[code("manifest_too_large")]
     TooLarge {
-        /// `"releases"` or `"edges"`.
+        /// `"releases"`, `"edges"` (entries) or `"hops"` (with range edges expanded).
         what: &'static str,
-        /// How many there are.
+        /// How many there are; for `"hops"`, how many were counted when loading stopped.
         count: usize,
+        /// The limit.
+        limit: usize,
     },
     /// A version or range string is invalid. The code is the version error's own code.
     #[error("{at}: {source}")]

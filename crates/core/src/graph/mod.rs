@@ -38,6 +38,15 @@
 //! archived one, then the newest version. Following [`RouteTable::next_hop`] from any
 //! release gives exactly the path `resolve` returns.
 //!
+//! # Limits
+//!
+//! Loading is linear in the document and in the hops it declares or generates: a range edge
+//! finds its sources by binary search, not by testing every release. A manifest may declare at
+//! most [`MAX_RELEASES`] releases, and its edges may give at most [`MAX_HOPS`] hops (explicit
+//! upgrades, blocked hops and the hops each range edge generates, counted entry by entry);
+//! beyond either, loading stops with [`GraphError::TooLarge`] (`manifest_too_large`). At the
+//! limit a graph holds about 40 MB, and its DOT or Mermaid drawing is a few tens of MB.
+//!
 //! ```
 //! use fleetpath::{Constraints, UpgradeGraph, Version};
 //!
@@ -81,6 +90,13 @@ pub use manifest::{
 pub use resolve::{Constraints, Hop, Path, RouteEntry, RouteTable};
 
 use crate::version::Version;
+
+/// The most releases a manifest may declare.
+pub const MAX_RELEASES: usize = 100_000;
+
+/// The most upgrade hops a manifest may give: explicit upgrades, blocked hops and the hops of
+/// every range edge (generated ones counted per entry, before duplicates are merged).
+pub const MAX_HOPS: usize = 1_000_000;
 
 /// Node flags.
 const BLOCKED: u8 = 1;
@@ -526,10 +542,11 @@ mod tests {
     #[test]
     fn size_limits() {
         assert_eq!(check_size(10, 10), Ok(()));
-        let err = check_size(1 << 31, 0).unwrap_err();
+        assert_eq!(check_size(super::MAX_RELEASES, super::MAX_HOPS), Ok(()));
+        let err = check_size(super::MAX_RELEASES + 1, 0).unwrap_err();
         assert_eq!(err.code(), "manifest_too_large");
-        assert_eq!(err.to_string(), "manifest has too many releases (2147483648)");
-        let err = check_size(3, (1 << 31) + 5).unwrap_err();
-        assert_eq!(err.to_string(), "manifest has too many edges (2147483653)");
+        assert_eq!(err.to_string(), "manifest has too many releases (100001; the limit is 100000)");
+        let err = check_size(3, super::MAX_HOPS + 5).unwrap_err();
+        assert_eq!(err.to_string(), "manifest has too many edges (1000005; the limit is 1000000)");
     }
 }
