@@ -979,10 +979,11 @@ mod tests {
             let mut sorted: Vec<Version> = versions.iter().filter_map(|s| Version::parse(s).ok()).collect();
             sorted.sort();
             sorted.dedup();
-            let stable: Vec<u32> = (0..sorted.len() as u32).filter(|&i| !sorted[i as usize].is_prerelease()).collect();
+            let positions = 0..u32::try_from(sorted.len()).unwrap();
+            let stable: Vec<u32> = positions.clone().filter(|&i| !sorted[i as usize].is_prerelease()).collect();
             let mut found = vec![7];
             range.select(&sorted, &stable, |v| v, &mut found);
-            let expected: Vec<u32> = (0..sorted.len() as u32).filter(|&i| range.matches(&sorted[i as usize])).collect();
+            let expected: Vec<u32> = positions.filter(|&i| range.matches(&sorted[i as usize])).collect();
             prop_assert_eq!(found[0], 7);
             prop_assert_eq!(&found[1..], &expected[..], "{} over {:?}", text, sorted);
         }
