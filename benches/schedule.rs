@@ -31,5 +31,38 @@ fn queries(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, queries);
+/// A site with 5,000 shifts in one stage (each a few minutes on one weekday, about 700 a day):
+/// a query costs a scan of the days it looks at, not of every shift.
+fn many_shifts(c: &mut Criterion) {
+    let days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+    let shifts: Vec<serde_json::Value> = (0..5000)
+        .map(|k| {
+            let minute = (k * 7) % 1435;
+            serde_json::json!({
+                "name": format!("s{k}"),
+                "start": format!("{:02}:{:02}", minute / 60, minute % 60),
+                "end": format!("{:02}:{:02}", (minute + 2) / 60, (minute + 2) % 60),
+                "days": [days[k % 7]],
+            })
+        })
+        .collect();
+    let names: Vec<String> = (0..5000).map(|k| format!("s{k}")).collect();
+    let calendar = Calendar::from_value(serde_json::json!({"sites": [{
+        "name": "plant-a", "time_zone": "Europe/Berlin", "shifts": shifts, "stages": {"canary": names},
+    }]}))
+    .unwrap();
+    let start: jiff::Timestamp = "2026-11-23T00:00:00Z".parse().unwrap();
+    let instants: Vec<jiff::Timestamp> =
+        (0..100).map(|k| start.checked_add(jiff::SignedDuration::from_mins(k * 97)).unwrap()).collect();
+    c.bench_function("schedule/5000_shifts/next_window_100_instants", |b| {
+        b.iter(|| {
+            instants
+                .iter()
+                .filter_map(|&t| calendar.next_window("plant-a", "press-2", "canary", black_box(t)).unwrap())
+                .count()
+        });
+    });
+}
+
+criterion_group!(benches, queries, many_shifts);
 criterion_main!(benches);

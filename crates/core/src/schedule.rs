@@ -41,9 +41,9 @@
 use crate::Codes;
 use std::collections::BTreeMap;
 
+use jiff::Timestamp;
 use jiff::civil::{Date, DateTime, Time, Weekday};
 use jiff::tz::TimeZone;
-use jiff::{Timestamp, ToSpan};
 use serde::{Deserialize, Serialize};
 
 /// How far ahead [`Calendar::next_window`] looks.
@@ -262,10 +262,71 @@ struct Exclusion {
 #[derive(Debug, Clone)]
 struct Site {
     zone: TimeZone,
-    windows: BTreeMap<String, Rule>,
-    stages: BTreeMap<String, Vec<String>>,
+    stages: BTreeMap<String, StageWindows>,
     exclusions: Vec<Exclusion>,
 }
+
+/// A stage's windows, laid out so that a query looks only at the days it scans.
+#[derive(Debug, Clone, Default)]
+struct StageWindows {
+    /// Per weekday (Monday first), the daily windows that start on it: local start and end.
+    daily: [Vec<(Time, Time)>; 7],
+    /// Dated windows, by local start.
+    dated: Vec<(DateTime, DateTime)>,
+}
+
+impl StageWindows {
+    fn new<'a>(rules: impl Iterator<Item = &'a Rule>) -> Self {
+        let mut out = Self::default();
+        for rule in rules {
+            match rule {
+                Rule::Daily { days, start, end } => {
+                    for (list, weekday) in out.daily.iter_mut().zip(WEEK) {
+                        if days.is_empty() || days.contains(&weekday) {
+                            list.push((*start, *end));
+                        }
+                    }
+                }
+                Rule::Dated { start, end } => out.dated.push((*start, *end)),
+            }
+        }
+        out.dated.sort_unstable();
+        out
+    }
+
+    /// The intervals of the windows that start on local date `day`.
+    fn starting_on(&self, day: Date, zone: &TimeZone, out: &mut Vec<(Timestamp, Timestamp)>) {
+        let weekday = usize::try_from(day.weekday().to_monday_zero_offset()).unwrap_or(0);
+        for &(start, end) in &self.daily[weekday] {
+            let end_day = if end > start { day } else { day.tomorrow().unwrap_or(Date::MAX) };
+            out.push((instant(zone, day.to_datetime(start)), instant(zone, end_day.to_datetime(end))));
+        }
+        let first = self.dated.partition_point(|w| w.0.date() < day);
+        for &(start, end) in self.dated[first..].iter().take_while(|w| w.0.date() == day) {
+            out.push((instant(zone, start), instant(zone, end)));
+        }
+    }
+
+    /// The intervals of the dated windows that start before `day` and run into it.
+    fn running_into(&self, day: Date, zone: &TimeZone) -> Vec<(Timestamp, Timestamp)> {
+        let before = &self.dated[..self.dated.partition_point(|w| w.0.date() < day)];
+        before
+            .iter()
+            .filter(|w| w.1.date() >= day)
+            .map(|&(start, end)| (instant(zone, start), instant(zone, end)))
+            .collect()
+    }
+}
+
+const WEEK: [Weekday; 7] = [
+    Weekday::Monday,
+    Weekday::Tuesday,
+    Weekday::Wednesday,
+    Weekday::Thursday,
+    Weekday::Friday,
+    Weekday::Saturday,
+    Weekday::Sunday,
+];
 
 /// A validated calendar. See the [module docs](self). Cheap to clone (shared, immutable).
 #[derive(Debug, Clone)]
@@ -411,6 +472,7 @@ impl Calendar {
                     lines: ex.lines.clone(),
                 });
             }
+            let mut stages = BTreeMap::new();
             for (stage, names) in &site.stages {
                 if let Some(window) = names.iter().find(|n| !windows.contains_key(n.as_str())) {
                     return Err(ScheduleError::UnknownWindow {
@@ -419,8 +481,9 @@ impl Calendar {
                         window: window.clone(),
                     });
                 }
+                stages.insert(stage.clone(), StageWindows::new(names.iter().filter_map(|n| windows.get(n))));
             }
-            let parsed = Site { zone, windows, stages: site.stages.clone(), exclusions };
+            let parsed = Site { zone, stages, exclusions };
             if sites.insert(site.name.clone(), parsed).is_some() {
                 return Err(ScheduleError::DuplicateName { at: here, name: site.name.clone() });
             }
@@ -448,7 +511,10 @@ impl Calendar {
     /// [`ScheduleError::UnknownSite`] or [`ScheduleError::UnknownStage`].
     ///
     /// # Complexity
-    /// O(D · W) for the D days scanned and the W windows of the stage.
+    /// Day by day from the day before `after` (last night's shift may still be running) until
+    /// an open period ends before the next day begins: each day costs a scan of the windows
+    /// that start on it, whatever the number of windows on other days. The site's exclusions
+    /// for the line are filtered once per query.
     pub fn next_window(
         &self,
         site_name: &str,
@@ -458,61 +524,36 @@ impl Calendar {
     ) -> Result<Option<Window>, ScheduleError> {
         let site =
             self.inner.sites.get(site_name).ok_or_else(|| ScheduleError::UnknownSite { site: site_name.to_owned() })?;
-        let names = site
+        let windows = site
             .stages
             .get(stage)
             .ok_or_else(|| ScheduleError::UnknownStage { site: site_name.to_owned(), stage: stage.to_owned() })?;
-        let rules: Vec<&Rule> = names.iter().filter_map(|n| site.windows.get(n)).collect();
         let exclusions: Vec<&Exclusion> =
             site.exclusions.iter().filter(|e| e.lines.as_ref().is_none_or(|ls| ls.iter().any(|l| l == line))).collect();
-        // Start a day early: last night's shift may still be running.
-        let first_day = site.zone.to_datetime(after).date().yesterday().unwrap_or(Date::MIN);
-        let open_periods = |days: i32| {
-            let to = first_day.checked_add(days.days()).unwrap_or(Date::MAX);
-            let mut intervals = Vec::new();
-            for rule in &rules {
-                collect(rule, &site.zone, first_day, to, &mut intervals);
-            }
-            (subtract(merge(intervals), &exclusions), instant(&site.zone, to.to_datetime(Time::midnight())))
-        };
         let first_after = |periods: Vec<(Timestamp, Timestamp)>| {
             periods
                 .into_iter()
                 .find(|&(_, end)| end > after)
                 .map(|(start, end)| Window { start: start.max(after), end })
         };
-        // Most answers lie within two weeks; a period that reaches the end of the scanned days
-        // may go on, so look again over the whole horizon.
-        let (quick, scanned_to) = open_periods(15);
-        match first_after(quick) {
-            Some(window) if window.end < scanned_to => Ok(Some(window)),
-            _ => Ok(first_after(open_periods(HORIZON_DAYS).0)),
-        }
-    }
-}
-
-/// The rule's intervals that start on local dates in `[from, to)` (dated windows: that overlap them).
-fn collect(rule: &Rule, zone: &TimeZone, from: Date, to: Date, out: &mut Vec<(Timestamp, Timestamp)>) {
-    match rule {
-        Rule::Daily { days, start, end } => {
-            let mut day = from;
-            while day < to {
-                if days.is_empty() || days.contains(&day.weekday()) {
-                    let end_day = if end > start { day } else { day.tomorrow().unwrap_or(Date::MAX) };
-                    out.push((instant(zone, day.to_datetime(*start)), instant(zone, end_day.to_datetime(*end))));
-                }
-                day = match day.tomorrow() {
-                    Ok(next) => next,
-                    Err(_) => break,
-                };
+        let mut day = site.zone.to_datetime(after).date().yesterday().unwrap_or(Date::MIN);
+        // Periods that may still grow: they reach the start of the next day to scan.
+        let mut running = windows.running_into(day, &site.zone);
+        for _ in 0..HORIZON_DAYS {
+            windows.starting_on(day, &site.zone, &mut running);
+            let Ok(next) = day.tomorrow() else { break };
+            let next_starts = instant(&site.zone, next.to_datetime(Time::midnight()));
+            let merged = merge(std::mem::take(&mut running));
+            // Windows of later days start at `next_starts` or after: a period that ends
+            // before it is final.
+            match first_after(subtract(&merged, &exclusions)) {
+                Some(window) if window.end < next_starts => return Ok(Some(window)),
+                _ => running = merged.into_iter().filter(|&(_, end)| end >= next_starts).collect(),
             }
+            day = next;
         }
-        Rule::Dated { start, end } => {
-            // Dated windows may span days: keep one that is still running when the scan starts.
-            if start.date() < to && end.date() >= from {
-                out.push((instant(zone, *start), instant(zone, *end)));
-            }
-        }
+        // At the horizon: a period that reaches it counts, however long it goes on.
+        Ok(first_after(subtract(&running, &exclusions)))
     }
 }
 
@@ -531,9 +572,10 @@ fn merge(mut intervals: Vec<(Timestamp, Timestamp)>) -> Vec<(Timestamp, Timestam
 }
 
 /// Removes the exclusions from sorted, disjoint intervals.
-fn subtract(intervals: Vec<(Timestamp, Timestamp)>, exclusions: &[&Exclusion]) -> Vec<(Timestamp, Timestamp)> {
-    let mut out = intervals;
-    for ex in exclusions {
+fn subtract(intervals: &[(Timestamp, Timestamp)], exclusions: &[&Exclusion]) -> Vec<(Timestamp, Timestamp)> {
+    let mut out = intervals.to_vec();
+    let (Some(&(first, _)), Some(&(_, last))) = (intervals.first(), intervals.last()) else { return out };
+    for ex in exclusions.iter().filter(|ex| ex.start < last && first < ex.end) {
         let mut next = Vec::with_capacity(out.len() + 1);
         for (s, e) in out {
             if ex.end <= s || e <= ex.start {

@@ -43,3 +43,127 @@ proptest! {
         prop_assert_eq!(inside.end, window.end);
     }
 }
+
+// ---------- random calendars against a whole-horizon oracle ----------
+
+/// A shift as numbers: start and end minute of the day, and its weekdays (`None`: every day).
+type Shift = (u16, u16, Option<Vec<usize>>);
+/// A dated window or exclusion: start as minutes after 2026-01-01T00:00 local, length in minutes.
+type Dated = (u32, u32);
+
+const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+fn hhmm(minute: u16) -> String {
+    format!("{:02}:{:02}", minute / 60, minute % 60)
+}
+
+fn local(minute: u32) -> jiff::civil::DateTime {
+    let base = jiff::civil::date(2026, 1, 1).to_datetime(jiff::civil::Time::midnight());
+    base.checked_add(jiff::SignedDuration::from_mins(i64::from(minute))).unwrap()
+}
+
+/// Every open period over the whole horizon (shifts on each day from the day before `after`,
+/// dated windows, merged, exclusions removed), and the first that ends after `after`.
+fn oracle(
+    zone: &jiff::tz::TimeZone,
+    shifts: &[Shift],
+    dated: &[Dated],
+    exclusions: &[Dated],
+    after: jiff::Timestamp,
+) -> Option<fleetpath::schedule::Window> {
+    let instant = |dt: jiff::civil::DateTime| zone.to_ambiguous_timestamp(dt).compatible().unwrap();
+    let first = zone.to_datetime(after).date().yesterday().unwrap();
+    let mut intervals = Vec::new();
+    for offset in 0..fleetpath::schedule::HORIZON_DAYS {
+        let day = first.checked_add(jiff::Span::new().days(offset)).unwrap();
+        let weekday = usize::try_from(day.weekday().to_monday_zero_offset()).unwrap();
+        for (start, end, days) in shifts {
+            if days.as_ref().is_none_or(|d| d.contains(&weekday)) {
+                let time = |m: u16| hhmm(m).parse::<jiff::civil::Time>().unwrap();
+                let end_day = if end > start { day } else { day.tomorrow().unwrap() };
+                intervals.push((instant(day.to_datetime(time(*start))), instant(end_day.to_datetime(time(*end)))));
+            }
+        }
+    }
+    let to = first.checked_add(jiff::Span::new().days(fleetpath::schedule::HORIZON_DAYS)).unwrap();
+    for &(start, length) in dated {
+        let (s, e) = (local(start), local(start + length));
+        if s.date() < to && e.date() >= first {
+            intervals.push((instant(s), instant(e)));
+        }
+    }
+    intervals.retain(|(s, e)| s < e);
+    intervals.sort();
+    let mut merged: Vec<(jiff::Timestamp, jiff::Timestamp)> = Vec::new();
+    for (s, e) in intervals {
+        match merged.last_mut() {
+            Some(last) if s <= last.1 => last.1 = last.1.max(e),
+            _ => merged.push((s, e)),
+        }
+    }
+    for &(start, length) in exclusions {
+        let (xs, xe) = (instant(local(start)), instant(local(start + length)));
+        merged = merged
+            .into_iter()
+            .flat_map(|(s, e)| {
+                if xe <= s || e <= xs {
+                    return vec![(s, e)];
+                }
+                [(s, xs), (xe, e)].into_iter().filter(|(a, b)| a < b && (*a >= s && *b <= e)).collect()
+            })
+            .collect();
+    }
+    merged
+        .into_iter()
+        .find(|&(_, e)| e > after)
+        .map(|(s, e)| fleetpath::schedule::Window { start: s.max(after), end: e })
+}
+
+fn shift() -> impl Strategy<Value = Shift> {
+    (0u16..48, 0u16..48, prop::option::of(prop::collection::btree_set(0usize..7, 1..4)))
+        .prop_map(|(s, e, days)| (s * 30, e * 30, days.map(|d| d.into_iter().collect())))
+}
+
+fn dated(max_length: u32) -> impl Strategy<Value = Dated> {
+    // Starts within 2026 on the half hour (DST changes included); 30 min up to `max_length`.
+    (0u32..(365 * 48), 1u32..=(max_length / 30)).prop_map(|(s, l)| (s * 30, l * 30))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    /// The day-by-day scan gives what merging every window of the horizon gives.
+    #[test]
+    fn next_window_agrees_with_the_whole_horizon(
+        zone in prop_oneof![Just("Europe/Berlin"), Just("America/New_York"), Just("Australia/Lord_Howe"), Just("UTC")],
+        shifts in prop::collection::vec(shift(), 0..5),
+        one_offs in prop::collection::vec(dated(6 * 24 * 60), 0..3),
+        exclusions in prop::collection::vec(dated(20 * 24 * 60), 0..3),
+        after_minute in 0i64..(365 * 24 * 60),
+    ) {
+        let mut names = Vec::new();
+        let shift_specs: Vec<_> = shifts.iter().enumerate().map(|(k, (s, e, days))| {
+            names.push(format!("s{k}"));
+            let mut spec = serde_json::json!({"name": format!("s{k}"), "start": hhmm(*s), "end": hhmm(*e)});
+            if let Some(days) = days {
+                spec["days"] = days.iter().map(|&d| DAYS[d]).collect();
+            }
+            spec
+        }).collect();
+        let stamp = |m: u32| local(m).strftime("%Y-%m-%dT%H:%M").to_string();
+        let one_off_specs: Vec<_> = one_offs.iter().enumerate().map(|(k, &(s, l))| {
+            names.push(format!("o{k}"));
+            serde_json::json!({"name": format!("o{k}"), "start": stamp(s), "end": stamp(s + l)})
+        }).collect();
+        let exclusion_specs: Vec<_> =
+            exclusions.iter().map(|&(s, l)| serde_json::json!({"start": stamp(s), "end": stamp(s + l)})).collect();
+        let calendar = fleetpath::Calendar::from_value(serde_json::json!({"sites": [{
+            "name": "p", "time_zone": zone, "shifts": shift_specs, "one_off": one_off_specs,
+            "exclusions": exclusion_specs, "stages": {"canary": names},
+        }]})).unwrap();
+        let start_of_2026: jiff::Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
+        let after = start_of_2026.checked_add(jiff::SignedDuration::from_mins(after_minute)).unwrap();
+        let expected = oracle(&jiff::tz::TimeZone::get(zone).unwrap(), &shifts, &one_offs, &exclusions, after);
+        prop_assert_eq!(calendar.next_window("p", "l", "canary", after).unwrap(), expected);
+    }
+}
