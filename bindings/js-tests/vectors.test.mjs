@@ -224,8 +224,9 @@ test('rollout event scenarios', () => {
       }
       state = fp.Rollout.load(JSON.stringify(stored));
     }
-    const early = plan.stages[1].devices.length ? plan.stages[1].devices[0].id : '';
-    const fill = (t) => t.replaceAll('{early.0}', early);
+    // Placeholders for planned devices: {canary.0}, {early.0}…
+    const fill = (t) =>
+      plan.stages.reduce((text, st) => st.devices.reduce((x, d, i) => x.replaceAll(`{${st.name}.${i}}`, d.id), text), t);
     s.steps.forEach((step, k) => {
       const event = JSON.parse(fill(JSON.stringify(step.event)));
       if (step.error) {

@@ -273,10 +273,12 @@ def test_rollout_event_scenarios(scenario):
             assert_error(excinfo, scenario["load_error"]["code"], scenario["load_error"]["message"])
             return
         state = fleetpath.Rollout.from_json(json.dumps(stored))
-    early_first = plan.stages[1].devices[0].id if plan.stages[1].devices else ""
-
     def fill(text):
-        return text.replace("{early.0}", early_first)
+        # Placeholders for planned devices: {canary.0}, {early.0}...
+        for stage in plan.stages:
+            for i, device in enumerate(stage.devices):
+                text = text.replace(f"{{{stage.name}.{i}}}", device.id)
+        return text
 
     for k, step in enumerate(scenario["steps"]):
         event = json.loads(fill(json.dumps(step["event"])))

@@ -298,7 +298,7 @@ pub enum WaitReason {
     /// rollout, then ask again.
     #[code("awaiting_start")]
     AwaitingStart,
-    /// The rollout does not include this device.
+    /// The rollout does not include this device (or it was removed from it).
     #[code("not_in_rollout")]
     NotInRollout,
     /// The device's update failed; an operator must look.
@@ -1143,6 +1143,8 @@ impl Decider {
             DeviceStatus::RolledBack => self.roll_back(r, device, retry, &rollout.target, memo),
             _ if stopped.is_some() => wait(stopped.unwrap_or(WaitReason::RolloutHalted)),
             DeviceStatus::Updating | DeviceStatus::Succeeded => self.upgrade(r, retry),
+            // Removed from the rollout: like a device it never included.
+            DeviceStatus::Removed => wait(WaitReason::NotInRollout),
             DeviceStatus::Failed => wait(WaitReason::UpdateFailed),
             DeviceStatus::TimedOut => wait(WaitReason::UpdateTimedOut),
             DeviceStatus::Pending => {

@@ -70,6 +70,34 @@ pub struct Device {
     pub labels: BTreeMap<String, String>,
 }
 
+impl Device {
+    /// The checks a fleet makes of each device (`at`: where it was stated, for the error):
+    /// `id`, `model` and `line` not empty, and no text field with leading or trailing
+    /// whitespace.
+    ///
+    /// # Errors
+    /// [`FleetError::EmptyField`] or [`FleetError::PaddedField`].
+    pub fn check(&self, at: &str) -> Result<(), FleetError> {
+        for (field, value) in [("id", &self.id), ("model", &self.model), ("line", &self.line)] {
+            if value.trim().is_empty() {
+                return Err(FleetError::EmptyField { at: at.to_owned(), field });
+            }
+        }
+        let padded = |value: &str| value.trim() != value;
+        let fields = [("id", &self.id), ("model", &self.model), ("line", &self.line)]
+            .into_iter()
+            .map(|(f, v)| (f.to_owned(), v))
+            .chain(self.site.iter().map(|v| ("site".to_owned(), v)))
+            .chain(self.labels.iter().flat_map(|(k, v)| [("label name".to_owned(), k), (format!("label:{k}"), v)]));
+        for (field, value) in fields {
+            if padded(value) {
+                return Err(FleetError::PaddedField { at: at.to_owned(), field, value: value.clone() });
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Why a fleet could not be loaded or checked. `at` names the row (`row 12`, the header being
 /// row 1) or the JSON entry (`devices[3]`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, Codes)]
@@ -336,22 +364,7 @@ impl Fleet {
     }
 
     fn push(&mut self, device: Device, at: String) -> Result<(), FleetError> {
-        for (field, value) in [("id", &device.id), ("model", &device.model), ("line", &device.line)] {
-            if value.trim().is_empty() {
-                return Err(FleetError::EmptyField { at, field });
-            }
-        }
-        let padded = |value: &str| value.trim() != value;
-        let fields = [("id", &device.id), ("model", &device.model), ("line", &device.line)]
-            .into_iter()
-            .map(|(f, v)| (f.to_owned(), v))
-            .chain(device.site.iter().map(|v| ("site".to_owned(), v)))
-            .chain(device.labels.iter().flat_map(|(k, v)| [("label name".to_owned(), k), (format!("label:{k}"), v)]));
-        for (field, value) in fields {
-            if padded(value) {
-                return Err(FleetError::PaddedField { at, field, value: value.clone() });
-            }
-        }
+        device.check(&at)?;
         if let Some(&first) = self.by_id.get(&device.id) {
             return Err(FleetError::DuplicateDevice { id: device.id, at, first: self.origins[first].clone() });
         }

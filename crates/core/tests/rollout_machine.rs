@@ -396,3 +396,164 @@ fn a_state_at_the_last_revision_refuses_events_instead_of_wrapping_to_zero() {
     let before = Rollout::from_json(&stored.to_string()).unwrap();
     assert_eq!(apply(&before, Event::Start { at: t("2026-11-23T08:00:00Z") }).0.revision, u64::MAX);
 }
+
+// ---------- a fleet that changes under a running rollout ----------
+
+fn device(id: &str, line: &str) -> fleetpath::Device {
+    fleetpath::Device {
+        id: id.into(),
+        model: "IPM-1".into(),
+        line: line.into(),
+        site: Some("plant-a".into()),
+        version: v("5.6.30"),
+        labels: std::collections::BTreeMap::new(),
+    }
+}
+
+fn code(state: &Rollout, event: &Event) -> &'static str {
+    state.apply(event, None).map(|_| ()).unwrap_err().code()
+}
+
+#[test]
+fn removed_devices_neither_time_out_nor_trip_the_abort_rule_nor_roll_back() {
+    // A canary of 10 among 40 devices; the abort rule fires above 20% failed of 5 finished.
+    let mut policy = RolloutPolicy::default();
+    policy.stages[0].share = Some(0.25);
+    let t0 = t("2026-11-23T08:00:00Z");
+    let (state, actions) = apply(&small(40, &policy), Event::Start { at: t0 });
+    let canaries = updated(&actions);
+    assert_eq!(canaries.len(), 10);
+    // Three canary devices are decommissioned mid-update: before, they would time out and
+    // 3 of 10 failed would halt the rollout and roll everything back.
+    let mut state = state;
+    for gone in &canaries[..3] {
+        let (next, actions) = apply(&state, Event::RemoveDevice { at: t0, device: gone.clone() });
+        assert!(matches!(&actions[..], [Action::Notify { .. }, ..]), "{actions:?}");
+        state = next;
+    }
+    let (state, _) = succeed(state, &canaries[3..], t("2026-11-23T08:30:00Z"));
+    assert_eq!(state.stages[0].phase, StagePhase::Monitoring, "the removed devices are not waited for");
+    let (state, actions) = apply(&state, Event::Tick { at: t("2026-11-23T12:00:00Z") });
+    assert_eq!(state.status, RolloutStatus::Running, "{actions:?}");
+    let removed = |s: &Rollout| s.stages[0].devices.iter().filter(|d| d.status == DeviceStatus::Removed).count();
+    assert_eq!(removed(&state), 3, "no removed device timed out");
+
+    // A removed device's report, or a second removal, is refused.
+    let report = Event::DeviceReported { at: t0, device: canaries[0].clone(), outcome: DeviceOutcome::TimedOut };
+    assert_eq!(code(&state, &report), "device_removed");
+    assert_eq!(code(&state, &Event::RemoveDevice { at: t0, device: canaries[0].clone() }), "device_removed");
+    assert_eq!(code(&state, &Event::RemoveDevice { at: t0, device: "nope".into() }), "unknown_device");
+
+    // Rolled back: the seven that updated, not the three that left.
+    let abort = Event::Abort { at: t0, note: "test".into(), roll_back: true };
+    let (_, actions) = apply(&state, abort);
+    let Some(Action::RollBack { devices }) = actions.first() else { panic!("{actions:?}") };
+    let mut back: Vec<&str> = devices.iter().map(|d| d.device.as_str()).collect();
+    back.sort_unstable();
+    let mut expected: Vec<&str> = canaries[3..].iter().map(String::as_str).collect();
+    expected.sort_unstable();
+    assert_eq!(back, expected);
+}
+
+#[test]
+fn the_abort_rule_counts_only_devices_still_in_the_fleet() {
+    let mut policy = RolloutPolicy::default();
+    policy.stages[0].share = Some(0.25);
+    let t0 = t("2026-11-23T08:00:00Z");
+    let (state, actions) = apply(&small(40, &policy), Event::Start { at: t0 });
+    let canaries = updated(&actions);
+    // 1 failed, 4 succeeded: 20%, at the limit (the rule fires above it).
+    let failed = Event::DeviceReported {
+        at: t0,
+        device: canaries[0].clone(),
+        outcome: DeviceOutcome::Failed { reason: "flash".into() },
+    };
+    let (state, _) = apply(&state, failed);
+    let (state, _) = succeed(state, &canaries[1..5], t0);
+    assert_eq!(state.status, RolloutStatus::Running);
+    // One succeeded device leaves: 1 of 4 finished devices still in the fleet failed (25%), but
+    // 4 is below the rule's 5 finished: no halt yet.
+    let (state, _) = apply(&state, Event::RemoveDevice { at: t0, device: canaries[1].clone() });
+    assert_eq!(state.status, RolloutStatus::Running);
+    // The next success makes 5 finished, 1 failed: 20%, still running; a second failure halts
+    // with counts that leave the removed device out.
+    let (state, _) = succeed(state, &canaries[5..6], t0);
+    let failed = Event::DeviceReported { at: t0, device: canaries[6].clone(), outcome: DeviceOutcome::TimedOut };
+    let (state, _) = apply(&state, failed);
+    let RolloutStatus::Halted { reason: HaltReason::AbortRule { failed, finished, .. } } = &state.status else {
+        panic!("{:?}", state.status)
+    };
+    assert_eq!((*failed, *finished), (2, 6));
+}
+
+#[test]
+fn a_device_that_joins_takes_the_last_stage_or_the_one_named() {
+    let policy = RolloutPolicy::default();
+    let t0 = t("2026-11-23T08:00:00Z");
+    let state = small(20, &policy);
+    // Before the start too.
+    let add = |id: &str, stage: Option<&str>| Event::AddDevice {
+        at: t0,
+        device: device(id, "line-0"),
+        stage: stage.map(str::to_owned),
+        artifacts: Vec::new(),
+    };
+    let (state, actions) = apply(&state, add("new-1", None));
+    assert!(actions.is_empty(), "{actions:?}");
+    let last = state.stages.last().unwrap();
+    assert_eq!(last.devices.last().map(|d| (d.id.as_str(), d.status)), Some(("new-1", DeviceStatus::Pending)));
+
+    let (state, actions) = apply(&state, Event::Start { at: t0 });
+    let canaries = updated(&actions);
+    assert_eq!(state.stages[0].phase, StagePhase::Updating);
+    // Joining the updating canary with a new artifact: prefetched, then started at once
+    // (no calendar: every window is open).
+    let artifact = state.stages[0].artifacts[0].clone();
+    let mut other = artifact.clone();
+    other.key = "firmware/ip-module/extra.bin".into();
+    let join = Event::AddDevice {
+        at: t0,
+        device: device("new-2", "line-1"),
+        stage: Some("canary".into()),
+        artifacts: vec![artifact.clone(), other.clone()],
+    };
+    let (state, actions) = apply(&state, join);
+    assert_eq!(actions[0], Action::Prefetch { stage: "canary".into(), artifacts: vec![other.clone()] });
+    assert_eq!(updated(&actions), ["new-2"]);
+    assert_eq!(state.stages[0].phase, StagePhase::Updating);
+    let keys: Vec<&str> = state.stages[0].artifacts.iter().map(|a| a.key.as_str()).collect();
+    assert_eq!(keys, ["firmware/ip-module/6.15.008.bin", "firmware/ip-module/extra.bin"], "sorted by key, once each");
+
+    // Refusals: an id the rollout has, an unknown stage, a stage being monitored, a bad record.
+    assert_eq!(code(&state, &add("new-2", None)), "duplicate_device");
+    assert_eq!(code(&state, &add(&canaries[0], Some("early"))), "duplicate_device");
+    assert_eq!(code(&state, &add("new-3", Some("nope"))), "unknown_stage");
+    let mut all = canaries.clone();
+    all.push("new-2".into());
+    let (state, _) = succeed(state, &all, t("2026-11-23T08:30:00Z"));
+    assert_eq!(state.stages[0].phase, StagePhase::Monitoring);
+    let err = state.apply(&add("new-3", Some("canary")), None).unwrap_err();
+    assert_eq!(err.to_string(), "stage \"canary\" takes no more devices (it is monitoring)");
+    let bad = Event::AddDevice { at: t0, device: device(" x", "line-0"), stage: None, artifacts: Vec::new() };
+    let err = state.apply(&bad, None).unwrap_err();
+    assert_eq!((err.code(), err.to_string().as_str()), ("padded_field", "add_device.device: id \" x\" has leading or trailing whitespace"));
+
+    // A removed device may come back under the same id (new hardware), in another stage.
+    let (state, _) = apply(&state, Event::RemoveDevice { at: t0, device: "new-1".into() });
+    let (state, _) = apply(&state, add("new-1", Some("early")));
+    let ids = |k: usize| state.stages[k].devices.iter().filter(|d| d.id == "new-1").count();
+    assert_eq!((ids(1), ids(2)), (1, 0));
+}
+
+#[test]
+fn removing_the_last_pending_devices_lets_the_stage_move_on() {
+    let policy = RolloutPolicy::default();
+    let t0 = t("2026-11-23T08:00:00Z");
+    let (state, actions) = apply(&small(20, &policy), Event::Start { at: t0 });
+    let canaries = updated(&actions);
+    let (state, _) = succeed(state, &canaries[..1], t0);
+    assert_eq!(state.stages[0].phase, StagePhase::Updating);
+    let (state, actions) = apply(&state, Event::RemoveDevice { at: t0, device: canaries[1].clone() });
+    assert_eq!(state.stages[0].phase, StagePhase::Monitoring, "{actions:?}");
+    assert!(actions.iter().any(|a| matches!(a, Action::WaitUntil { reason, .. } if reason == "canary monitoring ends")));
+}

@@ -667,8 +667,16 @@ fn rollout_events() {
             }
             state = serde_json::from_value(json).unwrap();
         }
-        let early_first = plan.stages[1].devices.first().map(|d| d.id.clone()).unwrap_or_default();
-        let fill = |s: &str| s.replace("{early.0}", &early_first);
+        // Placeholders for planned devices: `{canary.0}`, `{early.0}`…
+        let fill = |s: &str| {
+            let mut s = s.to_owned();
+            for stage in &plan.stages {
+                for (i, d) in stage.devices.iter().enumerate() {
+                    s = s.replace(&format!("{{{}.{i}}}", stage.name), &d.id);
+                }
+            }
+            s
+        };
         for (k, step) in scenario["steps"].as_array().unwrap().iter().enumerate() {
             let event: fleetpath::Event = serde_json::from_str(&fill(&step["event"].to_string())).unwrap();
             let result = state.apply(&event, None);
@@ -705,7 +713,7 @@ fn the_host_guide_examples_are_valid() {
     let thursday_night: jiff::Timestamp = "2026-11-26T22:30:00Z".parse().unwrap();
     assert!(calendar.is_open("plant-a", "press-2", "production", thursday_night).unwrap());
     // Every event line parses as an event.
-    assert_eq!(blocks[2].lines().count(), 12);
+    assert_eq!(blocks[2].lines().count(), 14);
     for line in blocks[2].lines() {
         let _: fleetpath::Event = serde_json::from_str(line).unwrap_or_else(|e| panic!("{line}: {e}"));
     }

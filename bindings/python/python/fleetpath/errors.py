@@ -142,10 +142,22 @@ class DeviceNotUpdatingError(FleetpathError):
     code = "device_not_updating"
 
 
+class DeviceRemovedError(FleetpathError):
+    """`device_removed` (rollout_state)."""
+
+    code = "device_removed"
+
+
 class DocumentMismatchError(FleetpathError):
     """`document_mismatch` (trust)."""
 
     code = "document_mismatch"
+
+
+class DocumentTooLargeError(FleetpathError):
+    """`document_too_large` (s3)."""
+
+    code = "document_too_large"
 
 
 class DowngradeNotOlderError(InputError):
@@ -161,7 +173,7 @@ class DuplicateColumnError(InputError):
 
 
 class DuplicateDeviceError(InputError):
-    """`duplicate_device` (fleet)."""
+    """`duplicate_device` (fleet, rollout_state)."""
 
     code = "duplicate_device"
 
@@ -592,6 +604,12 @@ class SharesOverOneError(InputError):
     code = "shares_over_one"
 
 
+class StageClosedError(FleetpathError):
+    """`stage_closed` (rollout_state)."""
+
+    code = "stage_closed"
+
+
 class StageNotStartedError(FleetpathError):
     """`stage_not_started` (rollout_state)."""
 
@@ -765,7 +783,9 @@ ERROR_CLASSES: Dict[str, Type[FleetpathError]] = {
     "crosses_barrier": CrossesBarrierError,
     "device_index": DeviceIndexError,
     "device_not_updating": DeviceNotUpdatingError,
+    "device_removed": DeviceRemovedError,
     "document_mismatch": DocumentMismatchError,
+    "document_too_large": DocumentTooLargeError,
     "downgrade_not_older": DowngradeNotOlderError,
     "duplicate_column": DuplicateColumnError,
     "duplicate_device": DuplicateDeviceError,
@@ -840,6 +860,7 @@ ERROR_CLASSES: Dict[str, Type[FleetpathError]] = {
     "rollout_paused": RolloutPausedError,
     "server_error": ServerErrorError,
     "shares_over_one": SharesOverOneError,
+    "stage_closed": StageClosedError,
     "stage_not_started": StageNotStartedError,
     "target_blocked": TargetBlockedError,
     "target_older": TargetOlderError,
@@ -899,7 +920,9 @@ __all__: Tuple[str, ...] = (
     "CrossesBarrierError",
     "DeviceIndexError",
     "DeviceNotUpdatingError",
+    "DeviceRemovedError",
     "DocumentMismatchError",
+    "DocumentTooLargeError",
     "DowngradeNotOlderError",
     "DuplicateColumnError",
     "DuplicateDeviceError",
@@ -974,6 +997,7 @@ __all__: Tuple[str, ...] = (
     "RolloutPausedError",
     "ServerErrorError",
     "SharesOverOneError",
+    "StageClosedError",
     "StageNotStartedError",
     "TargetBlockedError",
     "TargetOlderError",

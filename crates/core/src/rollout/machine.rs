@@ -40,7 +40,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use super::plan::{RolloutPlan, RolloutPolicy};
-use crate::fleet::Fleet;
+use crate::fleet::{Device, Fleet, FleetError};
 use crate::graph::{Artifact, Constraints, UpgradeGraph};
 use crate::health::HealthReport;
 pub use crate::health::Verdict;
@@ -127,6 +127,9 @@ pub enum DeviceStatus {
     TimedOut,
     /// Told to go back to the version it ran before the rollout.
     RolledBack,
+    /// Left the fleet during the rollout ([`Event::RemoveDevice`]): no longer updated, timed
+    /// out, counted by the abort rule or rolled back.
+    Removed,
 }
 
 /// A device of a stage.
@@ -245,6 +248,31 @@ pub enum Event {
         /// The stage.
         stage: String,
     },
+    /// A device joined the fleet while the rollout runs. It takes part in `stage` (by
+    /// default the last one) as a pending device, unless that stage is already being monitored
+    /// or has passed. A device that was removed may come back (the same id on new hardware).
+    AddDevice {
+        /// When.
+        at: Timestamp,
+        /// The device, as the fleet record has it (checked as a fleet checks its devices).
+        device: Device,
+        /// The stage it joins; the last stage when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        stage: Option<String>,
+        /// The firmware its path installs (each hop's artifact, from
+        /// [`UpgradeGraph::resolve`]), so the stage prefetches it.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        artifacts: Vec<Artifact>,
+    },
+    /// A device left the fleet (decommissioned, replaced): it is marked
+    /// [`DeviceStatus::Removed`] and no longer updated, timed out, counted by the abort rule or
+    /// rolled back. A stage waiting only for removed devices moves on.
+    RemoveDevice {
+        /// When.
+        at: Timestamp,
+        /// The device.
+        device: String,
+    },
     /// An operator stops the rollout for good.
     Abort {
         /// When.
@@ -266,6 +294,8 @@ impl Event {
             | Self::Pause { at }
             | Self::Resume { at }
             | Self::Approve { at, .. }
+            | Self::AddDevice { at, .. }
+            | Self::RemoveDevice { at, .. }
             | Self::Abort { at, .. } => *at,
         }
     }
@@ -421,6 +451,42 @@ pub enum RolloutError {
         /// The device.
         device: String,
     },
+    /// `AddDevice` for a device the rollout already has.
+    #[error("device {device:?} is already part of rollout {id:?}")]
+    #[code("duplicate_device")]
+    DuplicateDevice {
+        /// The rollout.
+        id: String,
+        /// The device.
+        device: String,
+    },
+    /// `AddDevice` with a device record a fleet would refuse (an empty or padded field).
+    #[error("{source}")]
+    #[code(source)]
+    InvalidDevice {
+        /// The device.
+        device: String,
+        /// What the fleet's checks said.
+        source: FleetError,
+    },
+    /// `AddDevice` to a stage that is being monitored or has passed.
+    #[error("stage {stage:?} takes no more devices (it is {phase})")]
+    #[code("stage_closed")]
+    StageClosed {
+        /// The stage.
+        stage: String,
+        /// `monitoring` or `passed`.
+        phase: &'static str,
+    },
+    /// A report about, or a second removal of, a device that left the fleet.
+    #[error("device {device:?} was removed from rollout {id:?}")]
+    #[code("device_removed")]
+    DeviceRemoved {
+        /// The rollout.
+        id: String,
+        /// The device.
+        device: String,
+    },
     /// A report from a device that is not updating.
     #[error("device {device:?} is not updating (it is {status})")]
     #[code("device_not_updating")]
@@ -506,6 +572,7 @@ fn status_name(status: DeviceStatus) -> &'static str {
         DeviceStatus::Failed => "failed",
         DeviceStatus::TimedOut => "timed out",
         DeviceStatus::RolledBack => "rolled back",
+        DeviceStatus::Removed => "removed",
     }
 }
 
@@ -638,7 +705,9 @@ impl Rollout {
                 return Err(RolloutError::Finished { id: self.id.clone(), state: "halted" });
             }
             RolloutStatus::Completed => return Err(RolloutError::Finished { id: self.id.clone(), state: "completed" }),
-            RolloutStatus::NotStarted if !matches!(event, Event::Start { .. }) => {
+            RolloutStatus::NotStarted
+                if !matches!(event, Event::Start { .. } | Event::AddDevice { .. } | Event::RemoveDevice { .. }) =>
+            {
                 return Err(self.id_error(|id| RolloutError::NotStarted { id }));
             }
             _ => {}
@@ -699,6 +768,110 @@ impl Rollout {
                 self.halt(HaltReason::Operator { note: note.clone() }, *roll_back, actions);
                 Ok(())
             }
+            Event::AddDevice { device, stage, artifacts, .. } => {
+                let k = self.add_device(device, stage.as_deref(), artifacts, actions)?;
+                self.advance_if_current(k, now, calendar, actions)
+            }
+            Event::RemoveDevice { device, .. } => {
+                let (k, i) = self.find_device(device)?;
+                let state = &mut self.stages[k].devices[i];
+                state.status = DeviceStatus::Removed;
+                let message = format!("device {device} removed from stage {}", self.stages[k].name);
+                actions.push(Action::Notify { message });
+                self.advance_if_current(k, now, calendar, actions)
+            }
+        }
+    }
+
+    /// The stage and index of a device still in the fleet.
+    fn find_device(&self, device: &str) -> Result<(usize, usize), RolloutError> {
+        let (k, i) = self
+            .stages
+            .iter()
+            .enumerate()
+            .find_map(|(k, s)| s.devices.iter().position(|d| d.id == device).map(|i| (k, i)))
+            .ok_or_else(|| RolloutError::UnknownDevice { id: self.id.clone(), device: device.to_owned() })?;
+        if self.stages[k].devices[i].status == DeviceStatus::Removed {
+            return Err(RolloutError::DeviceRemoved { id: self.id.clone(), device: device.to_owned() });
+        }
+        Ok((k, i))
+    }
+
+    /// Adds a pending device to a stage (see [`Event::AddDevice`]); returns the stage.
+    fn add_device(
+        &mut self,
+        device: &Device,
+        stage: Option<&str>,
+        artifacts: &[Artifact],
+        actions: &mut Vec<Action>,
+    ) -> Result<usize, RolloutError> {
+        device
+            .check("add_device.device")
+            .map_err(|source| RolloutError::InvalidDevice { device: device.id.clone(), source })?;
+        let k = match stage {
+            Some(name) => self.stage_index(name)?,
+            None => self.stages.len().checked_sub(1).ok_or_else(|| RolloutError::UnknownStage {
+                id: self.id.clone(),
+                stage: "(the last stage)".to_owned(),
+            })?,
+        };
+        let phase = match self.stages[k].phase {
+            StagePhase::Monitoring => Some("monitoring"),
+            StagePhase::Passed => Some("passed"),
+            _ => None,
+        };
+        if let Some(phase) = phase {
+            return Err(RolloutError::StageClosed { stage: self.stages[k].name.clone(), phase });
+        }
+        match self.find_device(&device.id) {
+            Err(RolloutError::UnknownDevice { .. }) => {}
+            // The same id back on new hardware: its old record goes.
+            Err(RolloutError::DeviceRemoved { .. }) => {
+                for s in &mut self.stages {
+                    s.devices.retain(|d| d.id != device.id);
+                }
+            }
+            _ => return Err(RolloutError::DuplicateDevice { id: self.id.clone(), device: device.id.clone() }),
+        }
+        let stage = &mut self.stages[k];
+        stage.devices.push(DeviceState {
+            id: device.id.clone(),
+            line: device.line.clone(),
+            site: device.site.clone(),
+            model: Some(device.model.clone()),
+            from: device.version.clone(),
+            version: device.version.clone(),
+            status: DeviceStatus::Pending,
+            started_at: None,
+        });
+        let mut known: BTreeMap<String, Artifact> = stage.artifacts.drain(..).map(|a| (a.key.clone(), a)).collect();
+        let new: Vec<Artifact> = artifacts.iter().filter(|a| !known.contains_key(&a.key)).cloned().collect();
+        known.extend(new.iter().map(|a| (a.key.clone(), a.clone())));
+        stage.artifacts = known.into_values().collect();
+        // A stage that asked for its prefetch already is asked again for what is new.
+        let prefetched = matches!(stage.phase, StagePhase::AwaitingApproval | StagePhase::Open | StagePhase::Updating);
+        if prefetched && !new.is_empty() {
+            actions.push(Action::Prefetch { stage: stage.name.clone(), artifacts: new });
+        }
+        if stage.phase == StagePhase::Updating {
+            stage.phase = StagePhase::Open;
+        }
+        Ok(k)
+    }
+
+    /// After the devices of stage `k` changed: the current stage of a running rollout moves on
+    /// as far as it can (a new device may start, a removed one may finish the stage).
+    fn advance_if_current(
+        &mut self,
+        k: usize,
+        now: Timestamp,
+        calendar: Option<&Calendar>,
+        actions: &mut Vec<Action>,
+    ) -> Result<(), RolloutError> {
+        if k == self.current && self.status == RolloutStatus::Running {
+            self.advance(now, calendar, actions)
+        } else {
+            Ok(())
         }
     }
 
@@ -931,12 +1104,7 @@ impl Rollout {
         now: Timestamp,
         actions: &mut Vec<Action>,
     ) -> Result<(), RolloutError> {
-        let (k, i) = self
-            .stages
-            .iter()
-            .enumerate()
-            .find_map(|(k, s)| s.devices.iter().position(|d| d.id == device_id).map(|i| (k, i)))
-            .ok_or_else(|| RolloutError::UnknownDevice { id: self.id.clone(), device: device_id.to_owned() })?;
+        let (k, i) = self.find_device(device_id)?;
         let target = self.target.clone();
         let stage_name = self.stages[k].name.clone();
         let device = &mut self.stages[k].devices[i];
@@ -1028,8 +1196,9 @@ impl Rollout {
                 for device in &mut stage.devices {
                     // Any device that started an update may have changed, even one that failed or
                     // timed out mid-install: send it back.
+                    // A device that left the fleet is not there to roll back.
                     let touched = device.version != device.from || device.status != DeviceStatus::Pending;
-                    if touched && device.status != DeviceStatus::RolledBack {
+                    if touched && !matches!(device.status, DeviceStatus::RolledBack | DeviceStatus::Removed) {
                         device.status = DeviceStatus::RolledBack;
                         targets.push(RollbackTarget { device: device.id.clone(), to: device.from.clone() });
                     }
