@@ -1,5 +1,5 @@
 //! Structure-aware: sequences of rollout events (ticks, device reports, health verdicts, pause,
-//! resume, approve, abort) chosen by the fuzzer and applied in time order to the seed's running
+//! resume, approve, abort, devices joining and leaving) chosen by the fuzzer and applied in time order to the seed's running
 //! rollout. Each accepted event moves the revision by exactly one and leaves a state that
 //! writes back exactly; a refused event changes nothing; no sequence panics.
 #![no_main]
@@ -18,6 +18,8 @@ enum Step {
     Resume,
     Approve { stage: u8 },
     Abort { roll_back: bool },
+    Remove { device: u16 },
+    Add { device: u16, stage: u8, id: u8 },
 }
 
 const STAGES: [&str; 4] = ["canary", "early", "production", "nope"];
@@ -54,10 +56,24 @@ fuzz_target!(|steps: Vec<(u8, Step)>| {
             Step::Resume => Event::Resume { at },
             Step::Approve { stage } => Event::Approve { at, stage: STAGES[usize::from(stage) % 4].into() },
             Step::Abort { roll_back } => Event::Abort { at, note: "fuzz".into(), roll_back },
+            Step::Remove { device } => {
+                Event::RemoveDevice { at, device: devices[usize::from(device) % devices.len()].id.clone() }
+            }
+            Step::Add { device, stage, id } => {
+                // A copy of a fleet device, under its own id or a new one.
+                let mut device = devices[usize::from(device) % devices.len()].clone();
+                if id % 2 == 1 {
+                    device.id = format!("new-{}", id / 2);
+                }
+                let stage = (stage % 5 > 0).then(|| STAGES[usize::from(stage % 5) - 1].to_owned());
+                Event::AddDevice { at, device, stage, artifacts: Vec::new() }
+            }
         };
         // A refused event leaves `state` as it was.
         if let Ok((next, _actions)) = state.apply(&event, Some(&seed.calendar)) {
             assert_eq!(next.revision, state.revision + 1, "{event:?}");
+            let mut ids = std::collections::HashSet::new();
+            assert!(next.stages.iter().flat_map(|s| &s.devices).all(|d| ids.insert(d.id.clone())), "{event:?}");
             state = fleetpath_fuzz::written_back(next);
         }
     }

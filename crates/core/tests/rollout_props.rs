@@ -200,6 +200,10 @@ enum Step {
     Resume,
     Approve(u8),
     Abort(bool),
+    /// A device leaves the fleet (any id seen so far).
+    Remove(prop::sample::Index),
+    /// A device joins (stage 0: the default, 1–3: by name; id `n{k}`, possibly one seen before).
+    Add(u8, u8),
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -211,6 +215,8 @@ fn step() -> impl Strategy<Value = Step> {
         1 => Just(Step::Resume),
         2 => (0u8..3).prop_map(Step::Approve),
         1 => any::<bool>().prop_map(Step::Abort),
+        2 => any::<prop::sample::Index>().prop_map(Step::Remove),
+        2 => (0u8..4, 0u8..6).prop_map(|(s, k)| Step::Add(s, k)),
     ]
 }
 
@@ -250,6 +256,7 @@ proptest! {
         state = started;
         let mut rolled_back: HashSet<String> = HashSet::new();
         let names = ["canary", "early", "production"];
+        let mut ids: Vec<String> = devices.iter().map(|d| d.id.clone()).collect();
         for s in steps {
             let event = match s {
                 Step::Tick(minutes) => {
@@ -258,7 +265,7 @@ proptest! {
                 }
                 Step::Report(pick, outcome) => Event::DeviceReported {
                     at: now,
-                    device: devices[pick.index(n)].id.clone(),
+                    device: ids[pick.index(ids.len())].clone(),
                     outcome: match outcome {
                         0 | 1 => DeviceOutcome::Succeeded { version: target.clone() },
                         2 => DeviceOutcome::Succeeded { version: Version::parse("5.6.30").unwrap() },
@@ -282,6 +289,15 @@ proptest! {
                 Step::Resume => Event::Resume { at: now },
                 Step::Approve(stage) => Event::Approve { at: now, stage: names[stage as usize].into() },
                 Step::Abort(roll_back) => Event::Abort { at: now, note: "operator".into(), roll_back },
+                Step::Remove(pick) => Event::RemoveDevice { at: now, device: ids[pick.index(ids.len())].clone() },
+                Step::Add(stage, k) => {
+                    let device = Device { id: format!("n{k}"), ..devices[usize::from(k) % n].clone() };
+                    if !ids.contains(&device.id) {
+                        ids.push(device.id.clone());
+                    }
+                    let stage = stage.checked_sub(1).map(|s| names[usize::from(s)].to_owned());
+                    Event::AddDevice { at: now, device, stage, artifacts: Vec::new() }
+                }
             };
             let Ok((next, actions)) = state.apply(&event, None) else { continue };
             prop_assert_eq!(next.revision, state.revision + 1);
@@ -298,12 +314,14 @@ proptest! {
                     Action::RollBack { devices: targets } => {
                         for target in targets {
                             prop_assert!(rolled_back.insert(target.device.clone()), "{} rolled back twice", target.device);
+                            let before = state.stages.iter().flat_map(|s| &s.devices).find(|d| d.id == target.device);
+                            prop_assert!(before.is_some_and(|d| d.status != DeviceStatus::Removed), "{} left, yet rolled back", target.device);
                         }
                         // Every device the rollout had touched is in this rollback.
                         for stage in &state.stages {
                             for d in &stage.devices {
                                 let touched = d.version != d.from || d.status != DeviceStatus::Pending;
-                                if touched && d.status != DeviceStatus::RolledBack {
+                                if touched && !matches!(d.status, DeviceStatus::RolledBack | DeviceStatus::Removed) {
                                     prop_assert!(targets.iter().any(|t| t.device == d.id && t.to == d.from), "{} not rolled back", d.id);
                                 }
                             }
@@ -316,6 +334,9 @@ proptest! {
                 let after_end = next.apply(&Event::Tick { at: now }, None);
                 prop_assert!(after_end.is_err());
             }
+            // Every id is in the rollout once, wherever it is.
+            let mut seen = HashSet::new();
+            prop_assert!(next.stages.iter().flat_map(|s| &s.devices).all(|d| seen.insert(d.id.clone())));
             let json = serde_json::to_string(&next).unwrap();
             prop_assert_eq!(serde_json::from_str::<Rollout>(&json).unwrap(), next.clone());
             state = next;
