@@ -19,8 +19,18 @@ A rule: {"method": "HEAD", "path": "/bucket/key", "query": "restore", "status": 
 `path` matches as a prefix, `query` as a substring of the query string, `method` exactly;
 absent fields match anything. `times` (absent: forever) counts the requests the rule takes.
 A rule with `status` answers without forwarding (an S3 error body for statuses from 300, an
-empty body below); otherwise it delays and/or adds headers to the
-upstream's answer.
+empty body below; a HEAD's answer never has a body, as S3's); otherwise it delays and/or adds
+headers to the upstream's answer, and may damage how that answer is sent:
+  "slow_headers_ms": N      the status line, then each header line N ms after the previous one
+  "drip_ms": N              the body one byte every N ms
+  "truncate": K             the upstream's Content-Length, only the body's first K bytes, then close
+  "reset": "before_headers" | "mid_body"
+                            the connection reset (RST) instead of an answer, or after the headers
+                            and half the body
+  "conflicting_content_length": true
+                            a second Content-Length header one byte longer than the first
+  "chunked": true           the body chunked (64-byte chunks), without a Content-Length
+Each log entry names the faults applied to its request ("faults": [...]).
 
 Usage: s3_fault_proxy.py --upstream http://127.0.0.1:PORT [--port 0]
 Prints "listening on PORT" once it accepts connections.
@@ -30,12 +40,16 @@ import argparse
 import http.client
 import http.server
 import json
+import socket
+import struct
 import sys
 import threading
 import time
 import urllib.parse
 
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-connection"}
+# Faults that change how the upstream's answer is sent (see the module docs).
+STREAM_FAULTS = ("slow_headers_ms", "drip_ms", "truncate", "reset", "conflicting_content_length", "chunked")
 
 
 class State:
@@ -107,6 +121,67 @@ def make_handler(state):
             if body and not head_only:
                 self.wfile.write(body)
 
+        def reset(self):
+            """Closes the connection with a TCP RST (SO_LINGER 0), as a crashed peer would."""
+            self.close_connection = True
+            try:
+                self.wfile.flush()
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                self.connection.close()
+            except OSError:
+                pass
+
+        def send_faulty(self, rule, status, headers, body, head_only):
+            """The upstream's answer, damaged as `rule` asks (the client may give up meanwhile)."""
+            if rule.get("reset") == "before_headers":
+                return self.reset()
+            headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
+            chunked = bool(rule.get("chunked")) and not head_only
+            if chunked:
+                headers.append(("Transfer-Encoding", "chunked"))
+            else:
+                headers.append(("Content-Length", str(len(body))))
+            if rule.get("conflicting_content_length"):
+                headers.append(("Content-Length", str(len(body) + 1)))
+            lines = [f"HTTP/1.1 {status} {self.responses.get(status, ('',))[0]}\r\n".encode("latin-1")]
+            lines += [f"{k}: {v}\r\n".encode("latin-1") for k, v in headers]
+            lines.append(b"\r\n")
+            try:
+                slow = rule.get("slow_headers_ms")
+                for line in lines:
+                    self.wfile.write(line)
+                    if slow:
+                        self.wfile.flush()
+                        time.sleep(slow / 1000.0)
+                self.wfile.flush()
+                if head_only:
+                    return None
+                if rule.get("reset") == "mid_body":
+                    self.wfile.write(body[: len(body) // 2])
+                    return self.reset()
+                if rule.get("truncate") is not None:
+                    self.wfile.write(body[: int(rule["truncate"])])
+                    self.close_connection = True
+                    return None
+                if rule.get("drip_ms"):
+                    for i in range(len(body)):
+                        self.wfile.write(body[i : i + 1])
+                        self.wfile.flush()
+                        time.sleep(rule["drip_ms"] / 1000.0)
+                    return None
+                if chunked:
+                    for i in range(0, len(body), 64):
+                        piece = body[i : i + 64]
+                        self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+                    self.wfile.write(b"0\r\n\r\n")
+                    return None
+                self.wfile.write(body)
+                if rule.get("conflicting_content_length"):
+                    self.close_connection = True
+            except OSError:  # the client gave up (its timeout): nothing more to send
+                self.close_connection = True
+            return None
+
         def control(self, body):
             if self.command == "POST":
                 rules = json.loads(body or b"[]")
@@ -128,12 +203,12 @@ def make_handler(state):
             if split.path.startswith("/__faults__"):
                 return self.control(body)
             rule = state.take(self.command, split.path, split.query)
-            entry = {"method": self.command, "path": split.path, "query": split.query, "injected": False}
+            entry = {"method": self.command, "path": split.path, "query": split.query, "injected": False, "faults": []}
             if "restore" in split.query:
                 entry["body"] = body.decode("utf-8", "replace")
             if rule and rule.get("status"):
                 status = int(rule["status"])
-                entry.update(status=status, injected=True)
+                entry.update(status=status, injected=True, faults=["status"])
                 with state.lock:
                     state.log.append(entry)
                 err = error_body(rule, split.path) if status >= 300 else b""
@@ -143,6 +218,7 @@ def make_handler(state):
                 return self.reply(status, headers, err, head_only=self.command == "HEAD")
             if rule and rule.get("delay_ms"):
                 entry["injected"] = True
+                entry["faults"].append("delay_ms")
                 time.sleep(rule["delay_ms"] / 1000.0)
             headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
             if body or self.command in ("PUT", "POST"):
@@ -162,11 +238,19 @@ def make_handler(state):
                 return self.reply(502, [("Content-Type", "text/plain")], f"upstream: {e}".encode())
             if rule and rule.get("add_headers"):
                 entry["injected"] = True
+                entry["faults"].append("add_headers")
                 names = {n.lower() for n in rule["add_headers"]}
                 out = [(k, v) for k, v in out if k.lower() not in names] + list(rule["add_headers"].items())
             entry["status"] = response.status
+            # `truncate: 0` (no byte of the body) counts too.
+            stream_faults = [f for f in STREAM_FAULTS if rule and rule.get(f) not in (None, False)]
+            if stream_faults:
+                entry["injected"] = True
+                entry["faults"] += stream_faults
             with state.lock:
                 state.log.append(entry)
+            if stream_faults:
+                return self.send_faulty(rule, response.status, out, data, head_only=self.command == "HEAD")
             self.reply(response.status, out, data, head_only=self.command == "HEAD")
 
         do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = handle_any

@@ -185,7 +185,7 @@ async fn run() -> Result<(), String> {
     let store = S3ArtifactStore::new(client, settings);
     upload(&store).await?;
 
-    let documents = Documents::new(store.client().clone(), &args.bucket);
+    let documents = Documents::from_settings(store.client().clone(), store.settings());
     let graph = documents.graph(MANIFEST_KEY).await.map_err(|e| e.to_string())?.value;
     let again = documents.graph(MANIFEST_KEY).await.map_err(|e| e.to_string())?;
     println!(

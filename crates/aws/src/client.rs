@@ -3,11 +3,12 @@
 use std::time::Duration;
 
 use aws_config::BehaviorVersion;
-use aws_sdk_s3::config::retry::RetryConfig;
+use aws_sdk_s3::config::retry::{ClassifyRetry, RetryAction, RetryConfig};
 use aws_sdk_s3::config::timeout::TimeoutConfig;
 use aws_sdk_s3::config::{Credentials, Region};
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_smithy_http_client::tls;
+use aws_smithy_runtime_api::client::interceptors::context::InterceptorContext;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 
 use crate::error::{S3Error, from_response};
@@ -51,8 +52,33 @@ pub async fn s3_client(settings: &S3Settings, credentials: Option<Credentials>) 
     if sdk.region().is_none() {
         return Err(S3Error::Config { detail: "no region: set `region` or AWS_REGION".to_owned() });
     }
-    let config = aws_sdk_s3::config::Builder::from(&sdk).force_path_style(settings.force_path_style).build();
+    let config = aws_sdk_s3::config::Builder::from(&sdk)
+        .force_path_style(settings.force_path_style)
+        .retry_classifier(TooManyRequests)
+        .build();
     Ok(aws_sdk_s3::Client::from_conf(config))
+}
+
+/// Retries a 429 Too Many Requests as throttling. The SDK's standard classifiers retry 500,
+/// 502, 503 and 504 and throttling error codes (`SlowDown`, …), not the bare status 429 that
+/// gateways and proxies send (a `HEAD`'s 429 has no body to name a code). Written here
+/// because the SDK's `HttpStatusCodeClassifier` sits in `aws-smithy-runtime`, a dependency
+/// this crate does not otherwise need.
+#[derive(Debug)]
+struct TooManyRequests;
+
+impl ClassifyRetry for TooManyRequests {
+    fn classify_retry(&self, ctx: &InterceptorContext) -> RetryAction {
+        if ctx.response().is_some_and(|response| response.status().as_u16() == 429) {
+            RetryAction::throttling_error()
+        } else {
+            RetryAction::NoActionIndicated
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "429 Too Many Requests"
+    }
 }
 
 /// The HTTP status of a service error, if the SDK got that far.
@@ -78,6 +104,11 @@ where
 {
     let detail = || DisplayErrorContext(err).to_string();
     match err {
+        // A success status the SDK could not read (conflicting `Content-Length` headers, a
+        // header it cannot parse): a malformed answer, not a refusal.
+        SdkError::ServiceError(ctx) if ctx.raw().status().is_success() => {
+            S3Error::BadResponse { operation, target, detail: detail() }
+        }
         SdkError::ServiceError(ctx) => {
             from_response(operation, target, ctx.raw().status().as_u16(), ctx.err().code(), ctx.err().message())
         }
@@ -86,6 +117,11 @@ where
             S3Error::Timeout { operation, target, detail: detail() }
         }
         SdkError::DispatchFailure(failure) if failure.is_user() => S3Error::Config { detail: detail() },
+        // Connected, but the answer could not be parsed (conflicting `Content-Length`
+        // headers): hyper's errors other than I/O.
+        SdkError::DispatchFailure(failure) if failure.is_other() => {
+            S3Error::BadResponse { operation, target, detail: detail() }
+        }
         SdkError::DispatchFailure(_) => S3Error::Unreachable { operation, target, detail: detail() },
         SdkError::ConstructionFailure(_) => S3Error::Config { detail: detail() },
         _ => S3Error::BadResponse { operation, target, detail: detail() },

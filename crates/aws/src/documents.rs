@@ -1,5 +1,11 @@
 //! Manifests, fleets and calendars loaded from S3, parsed once per version of the object.
 //!
+//! Every byte is read under a deadline, the operation timeout
+//! ([`S3Settings::operation_timeout_ms`]) counted from the request to the body's last byte
+//! (the SDK's own timeouts stop when the headers arrive), and a document is at most
+//! [`S3Settings::max_document_bytes`] long: checked against `Content-Length` before the body
+//! is read, and while reading (a body without one, or longer than announced, stops there).
+//!
 //! A warm Lambda keeps one [`Documents`] in a static; each invocation asks for the manifest
 //! with `If-None-Match: <ETag>`. An unchanged object answers `304 Not Modified` with no body,
 //! and the parsed value is handed out again (an `Arc`, no copy); a changed one is fetched,
@@ -17,6 +23,7 @@ use std::any::Any;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use fleetpath::trust::{DocumentKind, TrustedKeys};
 use fleetpath::{Calendar, Document, Fleet, UpgradeGraph};
@@ -24,6 +31,7 @@ use jiff::Timestamp;
 
 use crate::client::{classify, status_of};
 use crate::error::S3Error;
+use crate::settings::{DEFAULT_MAX_DOCUMENT_BYTES, S3Settings};
 
 /// A document and the object version it came from.
 #[derive(Debug)]
@@ -54,6 +62,10 @@ pub struct Documents {
     trusted: Option<TrustedKeys>,
     /// The highest version accepted per key.
     accepted: Mutex<HashMap<String, u64>>,
+    /// The longest document read.
+    max_bytes: u64,
+    /// From the request to the body's last byte.
+    deadline: Duration,
 }
 
 impl std::fmt::Debug for Documents {
@@ -63,8 +75,15 @@ impl std::fmt::Debug for Documents {
 }
 
 impl Documents {
-    /// An empty cache over `bucket`.
+    /// An empty cache over `bucket`: documents of at most [`DEFAULT_MAX_DOCUMENT_BYTES`]
+    /// (16 MiB), each read within the client's operation timeout (30 s if it has none).
+    /// [`Documents::from_settings`] takes both from the settings.
     pub fn new(client: aws_sdk_s3::Client, bucket: impl Into<String>) -> Self {
+        let deadline = client
+            .config()
+            .timeout_config()
+            .and_then(aws_smithy_types::timeout::TimeoutConfig::operation_timeout)
+            .unwrap_or(Duration::from_secs(30));
         Self {
             client,
             bucket: bucket.into(),
@@ -73,6 +92,27 @@ impl Documents {
             parses: AtomicU64::new(0),
             trusted: None,
             accepted: Mutex::new(HashMap::new()),
+            max_bytes: DEFAULT_MAX_DOCUMENT_BYTES,
+            deadline,
+        }
+    }
+
+    /// An empty cache over `settings.bucket`: documents of at most
+    /// [`S3Settings::max_document_bytes`], each read, to its last byte, within
+    /// [`S3Settings::operation_timeout_ms`].
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), fleetpath_aws::S3Error> {
+    /// let store = fleetpath_aws::S3ArtifactStore::connect(fleetpath_aws::S3Settings::new("plant-firmware")).await?;
+    /// let documents = fleetpath_aws::Documents::from_settings(store.client().clone(), store.settings());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn from_settings(client: aws_sdk_s3::Client, settings: &S3Settings) -> Self {
+        Self {
+            max_bytes: settings.max_document_bytes,
+            deadline: Duration::from_millis(settings.operation_timeout_ms),
+            ..Self::new(client, settings.bucket.clone())
         }
     }
 
@@ -220,6 +260,56 @@ impl Documents {
         self.fetch(key, |text| Ok((parse(text)?, None))).await
     }
 
+    /// Reads a `GetObject` body: every chunk before `deadline`, at most `max_bytes` in all, no
+    /// more than the announced `Content-Length`.
+    async fn read_body(
+        &self,
+        out: aws_sdk_s3::operation::get_object::GetObjectOutput,
+        target: &str,
+        deadline: tokio::time::Instant,
+    ) -> Result<Vec<u8>, S3Error> {
+        let bad = |detail: String| S3Error::BadResponse { operation: "GetObject", target: target.to_owned(), detail };
+        let too_large = |size: u64, announced: bool| S3Error::DocumentTooLarge {
+            target: target.to_owned(),
+            limit: self.max_bytes,
+            size,
+            announced,
+        };
+        let announced = match out.content_length() {
+            None => None,
+            Some(length) => Some(u64::try_from(length).map_err(|_| bad(format!("Content-Length is {length}")))?),
+        };
+        if let Some(length) = announced.filter(|&length| length > self.max_bytes) {
+            return Err(too_large(length, true));
+        }
+        let capacity = announced.unwrap_or(0).min(self.max_bytes);
+        let mut bytes = Vec::with_capacity(usize::try_from(capacity).unwrap_or(0));
+        let mut body = out.body;
+        loop {
+            let read = bytes.len() as u64;
+            let chunk = tokio::time::timeout_at(deadline, body.next()).await.map_err(|_| S3Error::Timeout {
+                operation: "GetObject",
+                target: target.to_owned(),
+                detail: format!(
+                    "body not read within the operation timeout ({} ms): {read} of {} bytes read",
+                    self.deadline.as_millis(),
+                    announced.map_or_else(|| "?".to_owned(), |length| length.to_string())
+                ),
+            })?;
+            let Some(chunk) = chunk else { break };
+            let chunk = chunk.map_err(|e| bad(format!("body: {}", aws_sdk_s3::error::DisplayErrorContext(&e))))?;
+            let read = read + chunk.len() as u64;
+            if read > self.max_bytes {
+                return Err(too_large(read, false));
+            }
+            if let Some(length) = announced.filter(|&length| read > length) {
+                return Err(bad(format!("body: longer than its Content-Length {length}")));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(bytes)
+    }
+
     /// Fetches `key` unless unchanged since the cached version, and parses it.
     async fn fetch<T: Send + Sync + 'static>(
         &self,
@@ -237,7 +327,13 @@ impl Documents {
             request = request.if_none_match(etag);
         }
         self.fetches.fetch_add(1, Ordering::Relaxed);
-        let out = match Box::pin(request.send()).await {
+        let deadline = tokio::time::Instant::now() + self.deadline;
+        let sent = tokio::time::timeout_at(deadline, Box::pin(request.send())).await.map_err(|_| S3Error::Timeout {
+            operation: "GetObject",
+            target: target(),
+            detail: format!("no answer within the operation timeout ({} ms)", self.deadline.as_millis()),
+        })?;
+        let out = match sent {
             Ok(out) => out,
             Err(err) if status_of(&err) == Some(304) => {
                 if let Some((etag, value, signed)) = cached {
@@ -248,12 +344,7 @@ impl Documents {
             Err(err) => return Err(classify("GetObject", target(), &err)),
         };
         let etag = out.e_tag().unwrap_or_default().to_owned();
-        let bytes = out
-            .body
-            .collect()
-            .await
-            .map_err(|e| S3Error::BadResponse { operation: "GetObject", target: target(), detail: e.to_string() })?
-            .into_bytes();
+        let bytes = self.read_body(out, &target(), deadline).await?;
         let text = std::str::from_utf8(&bytes).map_err(|_| S3Error::NotUtf8 { target: target() })?;
         self.parses.fetch_add(1, Ordering::Relaxed);
         let (value, signed) = parse(text).map_err(|source| S3Error::InvalidDocument { target: target(), source })?;

@@ -127,7 +127,9 @@ pub enum S3Error {
         /// S3's message.
         message: String,
     },
-    /// A response that could not be read (truncated, malformed).
+    /// A response that could not be read: a body cut short (closed or reset before its
+    /// `Content-Length`), a malformed answer (conflicting `Content-Length` headers, headers
+    /// the SDK cannot parse). Retryable: such answers come from a failing server or proxy.
     #[error("{operation} {target}: unreadable response: {detail}")]
     #[code("bad_response")]
     BadResponse {
@@ -192,6 +194,26 @@ pub enum S3Error {
         target: String,
         /// The core's error (its code is in `source.code()`).
         source: fleetpath::Error,
+    },
+    /// A document above [`S3Settings::max_document_bytes`](crate::S3Settings): refused from
+    /// its `Content-Length` before the body is read, or once the body read passes the limit
+    /// (a body without a `Content-Length`); the rest is not read. Not retryable: the object
+    /// itself is too large (raise the limit, or fix the document).
+    #[error(
+        "load {target}: {size} bytes {}, above the {limit}-byte limit (max_document_bytes)",
+        if *announced { "announced" } else { "read" }
+    )]
+    #[code("document_too_large")]
+    DocumentTooLarge {
+        /// `s3://bucket/key`.
+        target: String,
+        /// The limit, in bytes.
+        limit: u64,
+        /// The size seen: the announced `Content-Length`, or the bytes read when reading
+        /// stopped (the first chunk past the limit included).
+        size: u64,
+        /// Whether `size` is the announced `Content-Length` (nothing read) or the bytes read.
+        announced: bool,
     },
     /// A document that is not UTF-8.
     #[error("load {target}: not UTF-8 text")]
@@ -280,6 +302,15 @@ pub(crate) fn from_response(
         // S3 answers 503 only to say "slow down" (a `HEAD`'s has no body to name the code).
         | (429 | 503, _) => S3Error::Throttled { operation, target, status, code: code_s, message },
         (_, "RequestTimeout") => S3Error::Timeout { operation, target, detail: format!("{status} RequestTimeout") },
+        // A HEAD's answer has no body, so its 400 names no code; S3's 400 to a HEAD this crate
+        // sends (no request body, no SSE-C, no part number) is a `RequestTimeout`. Its other
+        // causes (a wrong region, expired credentials) also refuse the GET of the manifest,
+        // whose body names the code.
+        (400, "") => S3Error::Timeout {
+            operation,
+            target,
+            detail: "400 without an error code (a HEAD's answer has no body; S3's RequestTimeout)".to_owned(),
+        },
         (500..=599, _) => S3Error::Server { operation, target, status, code: code_s, message },
         (_, "NoSuchBucket") => S3Error::NoSuchBucket { operation, target },
         (404, _) | (_, "NoSuchKey" | "NotFound") => S3Error::NoSuchKey { operation, target },
@@ -304,6 +335,7 @@ mod tests {
             (502, "", "server_error", true),
             (503, "", "throttled", true),
             (400, "RequestTimeout", "timeout", true),
+            (400, "", "timeout", true),
             (403, "AccessDenied", "access_denied", false),
             (403, "", "access_denied", false),
             (403, "InvalidObjectState", "invalid_object_state", false),
@@ -330,5 +362,25 @@ mod tests {
             "GetObject s3://b/k: throttled (503 SlowDown): Please reduce your request rate."
         );
         assert_eq!(e(404, "").to_string(), "HeadObject s3://b/k: no such object");
+        assert_eq!(
+            from_response("HeadObject", "s3://b/k".to_owned(), 400, None, None).to_string(),
+            "HeadObject s3://b/k: timed out: 400 without an error code (a HEAD's answer has no body; S3's RequestTimeout)"
+        );
+        let too_large = |announced| S3Error::DocumentTooLarge {
+            target: "s3://b/fleetpath/graph.json".to_owned(),
+            limit: 1_024,
+            size: 4_096,
+            announced,
+        };
+        assert_eq!(
+            too_large(true).to_string(),
+            "load s3://b/fleetpath/graph.json: 4096 bytes announced, above the 1024-byte limit (max_document_bytes)"
+        );
+        assert_eq!(
+            too_large(false).to_string(),
+            "load s3://b/fleetpath/graph.json: 4096 bytes read, above the 1024-byte limit (max_document_bytes)"
+        );
+        assert_eq!((too_large(false).code(), too_large(false).is_retryable()), ("document_too_large", false));
+        assert!(S3Error::CODES.contains(&"document_too_large"));
     }
 }

@@ -23,7 +23,7 @@
 //!
 //! # async fn handler(request: DeviceRequest) -> Result<(), Box<dyn std::error::Error>> {
 //! let store = S3ArtifactStore::connect(S3Settings::new("plant-firmware")).await?;
-//! let documents = Documents::new(store.client().clone(), "plant-firmware"); // keep it warm
+//! let documents = Documents::from_settings(store.client().clone(), store.settings()); // keep it warm
 //! let graph = documents.graph("fleetpath/ip-module.json").await?.value;
 //! let observed = store.observe_graph(&graph).await;
 //! let decider = Decider::new(&graph, DecisionPolicy::default())?.with_availability(observed.availability);

@@ -33,7 +33,9 @@ pub struct S3Settings {
     /// One attempt may take this long, from sending to the last byte of the answer.
     #[serde(default = "defaults::attempt_timeout_ms")]
     pub attempt_timeout_ms: u64,
-    /// One call, all its retries included, may take this long.
+    /// One call, all its retries included, may take this long. For a document
+    /// ([`Documents`](crate::Documents)) this includes reading its body, to the last byte:
+    /// the SDK's own timeouts end when the headers arrive.
     #[serde(default = "defaults::operation_timeout_ms")]
     pub operation_timeout_ms: u64,
     /// Attempts per call (the SDK's standard retry mode: throttling, 5xx and timeouts are
@@ -61,6 +63,12 @@ pub struct S3Settings {
     /// `HEAD` requests in flight at once when observing many artifacts.
     #[serde(default = "defaults::concurrency")]
     pub concurrency: usize,
+    /// The largest document ([`Documents`](crate::Documents): manifest, fleet, calendar) read,
+    /// in bytes; 16 MiB by default. A larger one is
+    /// [`S3Error::DocumentTooLarge`](crate::S3Error::DocumentTooLarge), from its
+    /// `Content-Length` before its body is read, or once the bytes read pass the limit.
+    #[serde(default = "defaults::max_document_bytes")]
+    pub max_document_bytes: u64,
 }
 
 mod defaults {
@@ -91,7 +99,13 @@ mod defaults {
     pub(super) fn concurrency() -> usize {
         16
     }
+    pub(super) fn max_document_bytes() -> u64 {
+        super::DEFAULT_MAX_DOCUMENT_BYTES
+    }
 }
+
+/// The default [`S3Settings::max_document_bytes`]: 16 MiB (the seed manifest is 2 KB).
+pub const DEFAULT_MAX_DOCUMENT_BYTES: u64 = 16 * 1024 * 1024;
 
 impl S3Settings {
     /// Defaults for `bucket`.
@@ -111,6 +125,7 @@ impl S3Settings {
             restore_times: RestoreTimes::default(),
             assumed_restore_tier: defaults::assumed_tier(),
             concurrency: defaults::concurrency(),
+            max_document_bytes: defaults::max_document_bytes(),
         }
     }
 
@@ -164,6 +179,9 @@ impl S3Settings {
         if self.concurrency == 0 {
             return bad("concurrency is 0".to_owned());
         }
+        if self.max_document_bytes == 0 {
+            return bad("max_document_bytes is 0".to_owned());
+        }
         Ok(())
     }
 
@@ -192,6 +210,8 @@ mod tests {
         );
         assert_eq!(err(|s| s.attempt_timeout_ms = 0), "s3 settings: attempt_timeout_ms is 0 (calls could hang)");
         assert_eq!(err(|s| s.max_attempts = 0), "s3 settings: max_attempts is 0");
+        assert_eq!(err(|s| s.max_document_bytes = 0), "s3 settings: max_document_bytes is 0");
+        assert_eq!(S3Settings::new("fw").max_document_bytes, 16 * 1024 * 1024);
         assert_eq!(
             err(|s| s.max_url_lifetime_seconds = 604_801),
             "s3 settings: max_url_lifetime_seconds 604801 is outside 1 to 604800"

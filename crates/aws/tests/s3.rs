@@ -26,7 +26,7 @@ use fleetpath::{
 };
 use fleetpath_aws::object::Sha256Source;
 use fleetpath_aws::prefetch::{Outcome, Task, execute, execute_plan};
-use fleetpath_aws::{Documents, S3ArtifactStore, S3Error, S3Settings};
+use fleetpath_aws::{Documents, Loaded, S3ArtifactStore, S3Error, S3Settings};
 use jiff::Timestamp;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -774,4 +774,273 @@ async fn signed_documents_are_verified_and_never_rolled_back() {
     let cold = Documents::new(store.client().clone(), b).with_trust(trusted);
     cold.accept_versions(versions);
     assert_eq!(code(&guard(cold.signed_graph("fleetpath/graph.signed.json", now)).await.unwrap_err()), "rolled_back");
+}
+
+/// The proxy's log entries for requests under `path`, by method.
+fn attempts(path: &str, method: &str) -> usize {
+    count(&proxied(path), method, "")
+}
+
+/// A store through the proxy with short timeouts: 300 ms to connect, `attempt_ms` per attempt,
+/// `operation_ms` per call, three attempts.
+async fn impatient_store(b: &str, attempt_ms: u64, operation_ms: u64) -> S3ArtifactStore {
+    let settings = S3Settings {
+        connect_timeout_ms: 300,
+        attempt_timeout_ms: attempt_ms,
+        operation_timeout_ms: operation_ms,
+        ..settings(b, &servers().proxy)
+    };
+    let client = fleetpath_aws::s3_client(&settings, Some(test_credentials())).await.unwrap();
+    S3ArtifactStore::new(client, settings)
+}
+
+/// Uploads a small text document (straight to moto).
+async fn put_text(b: &str, key: &str, text: &str) {
+    admin()
+        .await
+        .put_object()
+        .bucket(b)
+        .key(key)
+        .body(ByteStream::from(text.as_bytes().to_vec()))
+        .send()
+        .await
+        .unwrap();
+}
+
+/// Loads `key` as plain text (the fault cases do not depend on the document kind).
+// `Documents::load` takes the core's error, large like every core error (as in the crate).
+#[allow(clippy::result_large_err)]
+async fn load_text(docs: &Documents, key: &str) -> (Result<Loaded<String>, S3Error>, Duration) {
+    let started = std::time::Instant::now();
+    let result = guard(docs.load(key, |text| Ok(text.to_owned()))).await;
+    (result, started.elapsed())
+}
+
+/// A body that drips one byte every 50 ms (10 s for 200 bytes) is cut off at the operation
+/// timeout (1.5 s) with a `timeout` naming the object and how much was read.
+#[tokio::test]
+async fn a_dripping_document_body_times_out_at_the_operation_timeout() {
+    let b = "fault-drip";
+    bucket(b).await;
+    let text = "x".repeat(200);
+    put_text(b, "fleetpath/drip.json", &text).await;
+    faults(&json!([{"method": "GET", "path": format!("/{b}/fleetpath/drip.json"), "drip_ms": 50}]));
+    let store = impatient_store(b, 1_000, 1_500).await;
+    let docs = Documents::from_settings(store.client().clone(), store.settings());
+    let (result, elapsed) = load_text(&docs, "fleetpath/drip.json").await;
+    let err = result.unwrap_err();
+    assert_eq!((err.code(), err.is_retryable()), ("timeout", true), "{err}");
+    let message = err.to_string();
+    assert!(
+        message.starts_with("GetObject s3://fault-drip/fleetpath/drip.json: timed out: body not read within the operation timeout (1500 ms): "),
+        "{message}"
+    );
+    assert!(elapsed < Duration::from_secs(5), "took {elapsed:?}");
+    assert_eq!(attempts(&format!("/{b}/fleetpath/drip.json"), "GET"), 1);
+}
+
+/// Documents above `max_document_bytes` are refused: from the announced `Content-Length`
+/// before the body is read, and while streaming a body that announces none (chunked).
+#[tokio::test]
+async fn documents_above_the_size_cap_are_refused() {
+    let b = "fault-size";
+    bucket(b).await;
+    let big = "y".repeat(4_096);
+    put_text(b, "fleetpath/big.json", &big).await;
+    put_text(b, "fleetpath/chunked.json", &big).await;
+    put_text(b, "fleetpath/exact.json", &"z".repeat(1_024)).await;
+    faults(&json!([{"method": "GET", "path": format!("/{b}/fleetpath/chunked.json"), "chunked": true}]));
+    let store = impatient_store(b, 2_000, 5_000).await;
+    let settings = S3Settings { max_document_bytes: 1_024, ..store.settings().clone() };
+    let docs = Documents::from_settings(store.client().clone(), &settings);
+
+    let (result, _) = load_text(&docs, "fleetpath/big.json").await;
+    let err = result.unwrap_err();
+    assert_eq!((err.code(), err.is_retryable()), ("document_too_large", false), "{err}");
+    assert_eq!(
+        err.to_string(),
+        "load s3://fault-size/fleetpath/big.json: 4096 bytes announced, above the 1024-byte limit (max_document_bytes)"
+    );
+    assert_eq!(err.fields()["size"], 4_096);
+    assert_eq!(err.fields()["limit"], 1_024);
+    assert_eq!(attempts(&format!("/{b}/fleetpath/big.json"), "GET"), 1);
+
+    let (result, _) = load_text(&docs, "fleetpath/chunked.json").await;
+    let err = result.unwrap_err();
+    assert_eq!((err.code(), err.is_retryable()), ("document_too_large", false), "{err}");
+    let size = err.fields()["size"].as_u64().unwrap();
+    assert!(size > 1_024 && size < 4_096, "reading stops at the first chunk past the limit: {size}");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "load s3://fault-size/fleetpath/chunked.json: {size} bytes read, above the 1024-byte limit (max_document_bytes)"
+        )
+    );
+    assert_eq!(attempts(&format!("/{b}/fleetpath/chunked.json"), "GET"), 1);
+
+    // At the limit exactly: read.
+    let (result, _) = load_text(&docs, "fleetpath/exact.json").await;
+    assert_eq!(result.unwrap().value.len(), 1_024);
+}
+
+/// A body cut short (the connection closed before `Content-Length` bytes, or reset after the
+/// headers) is `bad_response`, retryable, after one attempt (the SDK does not retry a body).
+#[tokio::test]
+async fn truncated_and_reset_bodies_are_bad_responses() {
+    let b = "fault-truncated";
+    bucket(b).await;
+    put_text(b, "fleetpath/cut.json", &"c".repeat(300)).await;
+    put_text(b, "fleetpath/reset.json", &"r".repeat(300)).await;
+    faults(&json!([
+        {"method": "GET", "path": format!("/{b}/fleetpath/cut.json"), "truncate": 100},
+        {"method": "GET", "path": format!("/{b}/fleetpath/reset.json"), "reset": "mid_body"},
+    ]));
+    let store = impatient_store(b, 2_000, 5_000).await;
+    let docs = Documents::from_settings(store.client().clone(), store.settings());
+    for key in ["fleetpath/cut.json", "fleetpath/reset.json"] {
+        let (result, elapsed) = load_text(&docs, key).await;
+        let err = result.unwrap_err();
+        assert_eq!((err.code(), err.is_retryable()), ("bad_response", true), "{key}: {err}");
+        assert!(
+            err.to_string().starts_with(&format!("GetObject s3://{b}/{key}: unreadable response: body: ")),
+            "{err}"
+        );
+        assert!(elapsed < Duration::from_secs(5), "{key} took {elapsed:?}");
+        assert_eq!(attempts(&format!("/{b}/{key}"), "GET"), 1, "{key}");
+    }
+}
+
+/// A connection reset before any answer is retried by the SDK, then `unreachable` (retryable).
+#[tokio::test]
+async fn a_connection_reset_before_the_answer_is_retried() {
+    let b = "fault-reset";
+    bucket(b).await;
+    put(b, "fw/a.bin", b"x", S3Class::Standard).await;
+    put_text(b, "fleetpath/doc.json", "{}").await;
+    faults(&json!([
+        {"method": "HEAD", "path": format!("/{b}/fw/a.bin"), "reset": "before_headers"},
+        {"method": "GET", "path": format!("/{b}/fleetpath/doc.json"), "reset": "before_headers", "times": 2},
+    ]));
+    let store = impatient_store(b, 2_000, 5_000).await;
+    let started = std::time::Instant::now();
+    let err = guard(store.availability("fw/a.bin")).await.unwrap_err();
+    assert_eq!((err.code(), err.is_retryable()), ("unreachable", true), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
+    assert_eq!(attempts(&format!("/{b}/fw/a.bin"), "HEAD"), 3, "max_attempts");
+    // Twice reset, then answered: the caller sees the document.
+    let docs = Documents::from_settings(store.client().clone(), store.settings());
+    let (result, _) = load_text(&docs, "fleetpath/doc.json").await;
+    assert_eq!(result.unwrap().value.as_str(), "{}");
+    assert_eq!(attempts(&format!("/{b}/fleetpath/doc.json"), "GET"), 3);
+}
+
+/// Headers that trickle in (one line every 400 ms) hit the attempt timeout; each attempt is
+/// retried, and the call ends with `timeout` within the operation timeout.
+#[tokio::test]
+async fn slow_headers_time_out_per_attempt() {
+    let b = "fault-slow-headers";
+    bucket(b).await;
+    put(b, "fw/a.bin", b"x", S3Class::Standard).await;
+    put_text(b, "fleetpath/doc.json", "{}").await;
+    faults(&json!([
+        {"method": "HEAD", "path": format!("/{b}/fw/a.bin"), "slow_headers_ms": 400},
+        {"method": "GET", "path": format!("/{b}/fleetpath/doc.json"), "slow_headers_ms": 400},
+    ]));
+    let store = impatient_store(b, 300, 3_000).await;
+    let started = std::time::Instant::now();
+    let err = guard(store.availability("fw/a.bin")).await.unwrap_err();
+    assert_eq!((err.code(), err.is_retryable()), ("timeout", true), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
+    assert_eq!(attempts(&format!("/{b}/fw/a.bin"), "HEAD"), 3);
+    let docs = Documents::from_settings(store.client().clone(), store.settings());
+    let (result, elapsed) = load_text(&docs, "fleetpath/doc.json").await;
+    let err = result.unwrap_err();
+    assert_eq!((err.code(), err.is_retryable()), ("timeout", true), "{err}");
+    assert!(elapsed < Duration::from_secs(5), "took {elapsed:?}");
+    assert_eq!(attempts(&format!("/{b}/fleetpath/doc.json"), "GET"), 3);
+}
+
+/// 429 Too Many Requests, with a body (GET) or without (HEAD): `throttled`, after the SDK's
+/// retries.
+#[tokio::test]
+async fn too_many_requests_is_throttled_after_retries() {
+    let b = "fault-429";
+    bucket(b).await;
+    put(b, "fw/a.bin", b"x", S3Class::Standard).await;
+    put_text(b, "fleetpath/doc.json", "{}").await;
+    faults(&json!([
+        {"method": "HEAD", "path": format!("/{b}/fw/a.bin"), "status": 429, "code": "TooManyRequests"},
+        {"method": "GET", "path": format!("/{b}/fleetpath/doc.json"), "status": 429, "code": "TooManyRequests",
+         "message": "slow down"},
+    ]));
+    let store = impatient_store(b, 2_000, 5_000).await;
+    let err = guard(store.availability("fw/a.bin")).await.unwrap_err();
+    assert_eq!((err.code(), err.is_retryable()), ("throttled", true), "{err}");
+    assert_eq!(attempts(&format!("/{b}/fw/a.bin"), "HEAD"), 3);
+    let docs = Documents::from_settings(store.client().clone(), store.settings());
+    let (result, _) = load_text(&docs, "fleetpath/doc.json").await;
+    let err = result.unwrap_err();
+    assert_eq!((err.code(), err.is_retryable()), ("throttled", true), "{err}");
+    assert_eq!(
+        err.to_string(),
+        "GetObject s3://fault-429/fleetpath/doc.json: throttled (429 TooManyRequests): slow down"
+    );
+    assert_eq!(attempts(&format!("/{b}/fleetpath/doc.json"), "GET"), 3);
+}
+
+/// 400 `RequestTimeout`: on a GET its body names the code (the SDK retries it); a HEAD's answer
+/// has no body, and a body-less 400 is classified `timeout` too (the SDK does not retry it).
+#[tokio::test]
+async fn request_timeout_is_a_timeout_with_or_without_a_body() {
+    let b = "fault-400-timeout";
+    bucket(b).await;
+    put(b, "fw/a.bin", b"x", S3Class::Standard).await;
+    put_text(b, "fleetpath/doc.json", "{}").await;
+    faults(&json!([
+        {"method": "HEAD", "path": format!("/{b}/fw/a.bin"), "status": 400, "code": "RequestTimeout"},
+        {"method": "GET", "path": format!("/{b}/fleetpath/doc.json"), "status": 400, "code": "RequestTimeout"},
+    ]));
+    let store = impatient_store(b, 2_000, 5_000).await;
+    let err = guard(store.availability("fw/a.bin")).await.unwrap_err();
+    assert_eq!((err.code(), err.is_retryable()), ("timeout", true), "{err}");
+    assert_eq!(
+        err.to_string(),
+        "HeadObject s3://fault-400-timeout/fw/a.bin: timed out: 400 without an error code (a HEAD's answer has no body; S3's RequestTimeout)"
+    );
+    assert_eq!(attempts(&format!("/{b}/fw/a.bin"), "HEAD"), 1);
+    let docs = Documents::from_settings(store.client().clone(), store.settings());
+    let (result, _) = load_text(&docs, "fleetpath/doc.json").await;
+    let err = result.unwrap_err();
+    assert_eq!((err.code(), err.is_retryable()), ("timeout", true), "{err}");
+    assert_eq!(err.to_string(), "GetObject s3://fault-400-timeout/fleetpath/doc.json: timed out: 400 RequestTimeout");
+    assert_eq!(attempts(&format!("/{b}/fleetpath/doc.json"), "GET"), 3);
+}
+
+/// Two `Content-Length` headers that disagree: a malformed answer (`bad_response`, retryable).
+/// hyper refuses it on a GET; on a HEAD (no body to frame) the SDK cannot parse the header.
+#[tokio::test]
+async fn conflicting_content_lengths_are_a_bad_response() {
+    let b = "fault-content-length";
+    bucket(b).await;
+    put(b, "fw/a.bin", b"x", S3Class::Standard).await;
+    put_text(b, "fleetpath/doc.json", "{}").await;
+    faults(&json!([
+        {"method": "HEAD", "path": format!("/{b}/fw/a.bin"), "conflicting_content_length": true},
+        {"method": "GET", "path": format!("/{b}/fleetpath/doc.json"), "conflicting_content_length": true},
+    ]));
+    let store = impatient_store(b, 2_000, 5_000).await;
+    let err = guard(store.availability("fw/a.bin")).await.unwrap_err();
+    assert_eq!((err.code(), err.is_retryable()), ("bad_response", true), "{err}");
+    assert!(
+        err.to_string().starts_with("HeadObject s3://fault-content-length/fw/a.bin: unreadable response: "),
+        "{err}"
+    );
+    // Neither is retried within the call (the SDK retries no malformed answer).
+    assert_eq!(attempts(&format!("/{b}/fw/a.bin"), "HEAD"), 1);
+    let docs = Documents::from_settings(store.client().clone(), store.settings());
+    let (result, _) = load_text(&docs, "fleetpath/doc.json").await;
+    let err = result.unwrap_err();
+    assert_eq!((err.code(), err.is_retryable()), ("bad_response", true), "{err}");
+    assert!(err.to_string().contains("invalid content-length parsed"), "{err}");
+    assert_eq!(attempts(&format!("/{b}/fleetpath/doc.json"), "GET"), 1);
 }
