@@ -536,7 +536,10 @@ fn a_device_that_joins_takes_the_last_stage_or_the_one_named() {
     assert_eq!(err.to_string(), "stage \"canary\" takes no more devices (it is monitoring)");
     let bad = Event::AddDevice { at: t0, device: device(" x", "line-0"), stage: None, artifacts: Vec::new() };
     let err = state.apply(&bad, None).unwrap_err();
-    assert_eq!((err.code(), err.to_string().as_str()), ("padded_field", "add_device.device: id \" x\" has leading or trailing whitespace"));
+    assert_eq!(
+        (err.code(), err.to_string().as_str()),
+        ("padded_field", "add_device.device: id \" x\" has leading or trailing whitespace")
+    );
 
     // A removed device may come back under the same id (new hardware), in another stage.
     let (state, _) = apply(&state, Event::RemoveDevice { at: t0, device: "new-1".into() });
@@ -555,5 +558,7 @@ fn removing_the_last_pending_devices_lets_the_stage_move_on() {
     assert_eq!(state.stages[0].phase, StagePhase::Updating);
     let (state, actions) = apply(&state, Event::RemoveDevice { at: t0, device: canaries[1].clone() });
     assert_eq!(state.stages[0].phase, StagePhase::Monitoring, "{actions:?}");
-    assert!(actions.iter().any(|a| matches!(a, Action::WaitUntil { reason, .. } if reason == "canary monitoring ends")));
+    assert!(
+        actions.iter().any(|a| matches!(a, Action::WaitUntil { reason, .. } if reason == "canary monitoring ends"))
+    );
 }

@@ -83,7 +83,8 @@ pub struct Contribution {
     pub baseline: f64,
     /// Its observed value (or its projected value at the horizon).
     pub observed: f64,
-    /// Its change, measured like the rule's (worse is positive); `None` when infinite.
+    /// Its change, measured like the rule's (worse is positive); `None` when infinite (or beyond
+    /// a float).
     pub change: Option<f64>,
 }
 
@@ -313,7 +314,13 @@ fn change_of(kind: Change, dir: Direction, base: f64, obs: f64, floor: f64) -> (
             let zero = base == 0.0;
             let denom = base.abs().max(floor);
             if denom > 0.0 {
-                (Some(worse / denom), zero)
+                // Values of opposite signs near `f64::MAX` overflow their difference, not the
+                // relative change.
+                let scaled = || match dir {
+                    Direction::HigherIsWorse => obs / denom - base / denom,
+                    Direction::LowerIsWorse => base / denom - obs / denom,
+                };
+                (Some(if worse.is_finite() { worse / denom } else { scaled() }), zero)
             } else if worse > 0.0 {
                 (None, true)
             } else {
@@ -637,7 +644,8 @@ impl<'a> Ctx<'a> {
                         line: d.line.clone(),
                         baseline: b,
                         observed: ob,
-                        change: c,
+                        // JSON has no number for a change beyond a float: it reads as infinite.
+                        change: c.filter(|c| c.is_finite()),
                     })
                 })
                 .collect();

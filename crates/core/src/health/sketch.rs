@@ -14,7 +14,10 @@
 //! bucket of a positive `v` is its IEEE-754 exponent and top [`PRECISION_BITS`] mantissa bits,
 //! `v.to_bits() >> (52 - PRECISION_BITS)`. That is exact integer arithmetic, monotone in `v`,
 //! identical on every platform, and gives 128 buckets per power of two: any quantile is within
-//! [`RELATIVE_ERROR`] (1/256, 0.39 %) of a sample at the requested rank (normal floats).
+//! [`RELATIVE_ERROR`] (1/256, 0.39 %) of a sample at the requested rank. Subnormal magnitudes
+//! (below 2⁻¹⁰²², whose exponent bits are all zero) are bucketed the same way after shifting
+//! their leading one into place, so `5e-324` and `1e-310` are far apart, not tied; the keys of
+//! subnormals come first, then those of normal floats, in value order.
 //! Negative values use a mirrored store, zero its own count. Counts merge by addition, so
 //! merging is exact and order-independent.
 
@@ -31,24 +34,50 @@ pub const RELATIVE_ERROR: f64 = 1.0 / 256.0;
 /// largest magnitude) turns sparse, so odd data cannot allocate megabytes.
 const DENSE_LIMIT: usize = 4096;
 const DENSE_LIMIT_U32: u32 = 4096;
+/// Keys of subnormal magnitudes: 128 per power of two from 2⁻¹⁰⁷⁴ to 2⁻¹⁰²³. A normal
+/// magnitude's key is its shifted bits plus [`NORMAL_OFFSET`], so it starts right after them.
+const SUBNORMAL_KEYS: u32 = 52 << PRECISION_BITS;
+const NORMAL_OFFSET: u32 = SUBNORMAL_KEYS - (1 << PRECISION_BITS);
 /// The bucket of +∞, which no finite value reaches.
 #[allow(clippy::cast_possible_truncation)]
-const INFINITY_KEY: u32 = (0x7FF0_0000_0000_0000u64 >> SHIFT) as u32;
+const INFINITY_KEY: u32 = (0x7FF0_0000_0000_0000u64 >> SHIFT) as u32 + NORMAL_OFFSET;
 
 /// The bucket of a positive, finite, non-zero magnitude.
 #[inline]
 fn key_of(magnitude: f64) -> u32 {
-    // Finite positive f64 bits are below 0x7FF0_0000_0000_0000, so the key fits in 20 bits.
+    let bits = magnitude.to_bits();
+    // Finite positive f64 bits are below 0x7FF0_0000_0000_0000, so a key fits in 21 bits.
     #[allow(clippy::cast_possible_truncation)]
-    let key = (magnitude.to_bits() >> SHIFT) as u32;
-    key
+    if bits >> 52 != 0 {
+        (bits >> SHIFT) as u32 + NORMAL_OFFSET
+    } else {
+        // Subnormal: the leading one at bit `p` (0 to 51) plays the exponent, the bits after it
+        // the mantissa.
+        let p = bits.ilog2();
+        let fraction = ((bits << (52 - p)) & ((1 << 52) - 1)) >> SHIFT;
+        (p << PRECISION_BITS) | fraction as u32
+    }
 }
 
-/// The midpoint of a bucket (for the topmost bucket, its lower bound).
+/// The smallest magnitude of a bucket, as bits, and the bucket's width in bits.
+fn bucket_bits(key: u32) -> (u64, u64) {
+    if key >= SUBNORMAL_KEYS {
+        (u64::from(key - NORMAL_OFFSET) << SHIFT, 1 << SHIFT)
+    } else {
+        let (p, fraction) = (key >> PRECISION_BITS, u64::from(key & ((1 << PRECISION_BITS) - 1)));
+        if p >= PRECISION_BITS {
+            ((1 << p) | (fraction << (p - PRECISION_BITS)), 1 << (p - PRECISION_BITS))
+        } else {
+            // Fewer bits than a bucket holds: one value per bucket.
+            ((1 << p) | (fraction >> (PRECISION_BITS - p)), 1)
+        }
+    }
+}
+
+/// The midpoint of a bucket (within one binade, value and bits are proportional).
 fn value_of(key: u32) -> f64 {
-    let lo = f64::from_bits(u64::from(key) << SHIFT);
-    let hi = f64::from_bits(u64::from(key + 1) << SHIFT);
-    if hi.is_finite() { lo + (hi - lo) / 2.0 } else { lo }
+    let (lo, width) = bucket_bits(key);
+    f64::from_bits(lo + width / 2)
 }
 
 /// Counts per bucket key, dense over a range or sparse.
@@ -292,20 +321,41 @@ pub(crate) fn mann_whitney_z(baseline: &QuantileSketch, observed: &QuantileSketc
 }
 
 /// The JSON form: `{"zero": n, "positive": [[bucket, count], …], "negative": [[bucket, count], …]}`
-/// with buckets in ascending order (`bucket` = the magnitude's bits shifted right by 45).
+/// with buckets in ascending order (see [`key_of`]). `mapping` 2 is this module's key; a form
+/// without it (written before subnormals had buckets of their own: a normal magnitude's bits
+/// shifted right by 45, subnormals linear) is converted when read.
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SketchForm {
     precision_bits: u32,
+    #[serde(default = "first_mapping")]
+    mapping: u32,
     zero: u64,
     positive: Vec<(u32, u64)>,
     negative: Vec<(u32, u64)>,
+}
+
+const MAPPING: u32 = 2;
+
+fn first_mapping() -> u32 {
+    1
+}
+
+/// A bucket key of the first mapping as a key of this one (a subnormal bucket of the first
+/// mapping, linear, becomes the bucket of its smallest magnitude).
+fn from_first_mapping(key: u32) -> u32 {
+    if key >= 1 << PRECISION_BITS {
+        key.saturating_add(NORMAL_OFFSET)
+    } else {
+        key_of(f64::from_bits((u64::from(key) << SHIFT).max(1)))
+    }
 }
 
 impl Serialize for QuantileSketch {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         SketchForm {
             precision_bits: PRECISION_BITS,
+            mapping: MAPPING,
             zero: self.zero,
             positive: self.positive.iter().collect(),
             negative: self.negative.iter().collect(),
@@ -324,11 +374,15 @@ impl<'de> Deserialize<'de> for QuantileSketch {
                 form.precision_bits
             )));
         }
+        if !(1..=MAPPING).contains(&form.mapping) {
+            return Err(D::Error::custom(format!("sketch mapping {} is not 1 or {MAPPING}", form.mapping)));
+        }
         let mut sketch = Self { zero: form.zero, count: form.zero, ..Self::default() };
         for (store, pairs) in [(&mut sketch.positive, &form.positive), (&mut sketch.negative, &form.negative)] {
             let mut last = None;
             for &(k, c) in pairs {
-                if last.is_some_and(|l| l >= k) || k >= INFINITY_KEY || c == 0 {
+                let k = if form.mapping == 1 { from_first_mapping(k) } else { k };
+                if last.is_some_and(|l| l > k || form.mapping == MAPPING && l == k) || k >= INFINITY_KEY || c == 0 {
                     return Err(D::Error::custom(format!(
                         "sketch buckets must be ascending, below the infinity bucket and non-empty (bucket {k})"
                     )));
@@ -358,6 +412,56 @@ mod tests {
             let mid = value_of(k);
             assert!((mid - v).abs() <= v * RELATIVE_ERROR, "{v} -> {mid}");
         }
+    }
+
+    #[test]
+    fn subnormals_have_buckets_of_their_own() {
+        // Every power of two from the smallest subnormal to the largest normal: keys strictly
+        // increase, and each value lies in its bucket.
+        let mut prev: Option<(f64, u32)> = None;
+        let mut v = f64::from_bits(1);
+        while v.is_finite() {
+            for m in [v, v * 1.3, v * 1.7] {
+                let k = key_of(m);
+                // Among the smallest subnormals `v * 1.3` rounds to `v`.
+                assert!(prev.is_none_or(|(pm, p)| if m > pm { k > p } else { k == p }), "{m:e}");
+                prev = Some((m, k));
+                let (lo, width) = bucket_bits(k);
+                assert!((lo..lo + width).contains(&m.to_bits()), "{m:e} not in bucket {k}");
+                if m >= f64::MIN_POSITIVE * 128.0 || m.to_bits() >= 1 << 14 {
+                    assert!((value_of(k) - m).abs() <= m * RELATIVE_ERROR * 2.0, "{m:e} -> {:e}", value_of(k));
+                }
+            }
+            v *= 2.0;
+        }
+        assert_eq!(key_of(f64::MIN_POSITIVE), SUBNORMAL_KEYS, "the first normal bucket follows the subnormals");
+        assert_eq!(key_of(f64::MIN_POSITIVE.next_down()), SUBNORMAL_KEYS - 1);
+        assert!(key_of(f64::MAX) < INFINITY_KEY);
+        assert_eq!(value_of(key_of(5e-324)), 5e-324);
+        // 5e-324 and 1e-310 were one bucket (a tie for the noise gate); now the gate sees them apart.
+        let (mut a, mut b) = (QuantileSketch::default(), QuantileSketch::default());
+        for _ in 0..50 {
+            a.add(5e-324);
+            b.add(1e-310);
+        }
+        assert!(mann_whitney_z(&a, &b) > 8.0);
+    }
+
+    #[test]
+    fn sketches_of_the_first_mapping_still_read() {
+        // 1.0 and 3.0 as the first mapping wrote them (bits >> 45), and a subnormal bucket.
+        let old = format!(
+            r#"{{"precision_bits":7,"zero":1,"positive":[[0,2],[{},1],[{},4]],"negative":[]}}"#,
+            1.0f64.to_bits() >> 45,
+            3.0f64.to_bits() >> 45
+        );
+        let s: QuantileSketch = serde_json::from_str(&old).unwrap();
+        assert_eq!(s.count(), 8);
+        assert_eq!(s.quantile(1.0), Some(value_of(key_of(3.0))));
+        assert!(s.quantile(0.2).unwrap() < 1e-300);
+        assert!(serde_json::to_string(&s).unwrap().contains(r#""mapping":2"#));
+        let bad = old.replace(r#""zero""#, r#""mapping":3,"zero""#);
+        assert!(serde_json::from_str::<QuantileSketch>(&bad).unwrap_err().to_string().contains("mapping 3"));
     }
 
     #[test]

@@ -15,6 +15,10 @@ use serde::{Deserialize, Serialize};
 /// Count, sum, minimum, maximum, mean and the sum of squared deviations (`m2`) of a series;
 /// merged with Chan et al.'s parallel formula, so variances stay accurate for large means.
 ///
+/// The mean of finite values is always finite, even where their sum overflows (values near
+/// `f64::MAX`): `sum` is then infinite, `mean` is not. `m2` may overflow where the variance
+/// itself is beyond a float; a finding built on it is then inconclusive, never healthy.
+///
 /// ```
 /// use fleetpath::health::stats::Moments;
 ///
@@ -82,7 +86,12 @@ impl Moments {
         }
         let total = (sum[0] + sum[1]) + (sum[2] + sum[3]);
         #[allow(clippy::cast_precision_loss)]
-        let mean = total / n as f64;
+        let nf = n as f64;
+        let mut mean = total / nf;
+        if !mean.is_finite() && values.iter().all(|v| v.is_finite() || v.is_nan()) {
+            // The sum of values near `f64::MAX` overflowed; their mean does not: add v / n.
+            mean = values.iter().filter(|v| !v.is_nan()).map(|v| v / nf).sum();
+        }
         let mut m2 = [0.0f64; 4];
         let chunks = values.chunks_exact(4);
         for c in chunks {
@@ -125,7 +134,9 @@ impl Moments {
         let (na, nb) = (self.count as f64, other.count as f64);
         let n = na + nb;
         let delta = other.mean - self.mean;
-        self.mean += delta * (nb / n);
+        let mean = self.mean + delta * (nb / n);
+        // Means of opposite signs near `f64::MAX` overflow their difference, not their average.
+        self.mean = if mean.is_finite() { mean } else { self.mean * (na / n) + other.mean * (nb / n) };
         self.m2 += other.m2 + delta * delta * (na * nb / n);
         self.sum += other.sum;
         self.min = self.min.min(other.min);
