@@ -1,0 +1,198 @@
+//! The `fleetpath` command as a user runs it: outputs, exit statuses, typed errors.
+
+use assert_cmd::Command;
+
+const SEED: &str = "../../examples/data/seed-ip-module.json";
+const LINE_CONTROLLER: &str = "../../examples/data/line-controller.json";
+const FLEET: &str = "../../examples/data/plant-340.csv";
+const CALENDAR: &str = "../../examples/data/plant-calendar.json";
+const STRANDED: &str = "tests/data/stranded.json";
+
+/// Runs the command; (exit status, stdout, stderr).
+fn run(args: &[&str]) -> (i32, String, String) {
+    let output = Command::cargo_bin("fleetpath").unwrap().args(args).env("NO_COLOR", "1").output().unwrap();
+    let text = |b: Vec<u8>| String::from_utf8(b).unwrap();
+    (output.status.code().unwrap_or(-1), text(output.stdout), text(output.stderr))
+}
+
+fn bad_file(name: &str, text: &str) -> String {
+    let path = std::env::temp_dir().join(format!("fleetpath-cli-{}-{name}", std::process::id()));
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+#[test]
+fn check_is_clean_on_the_bundled_manifests() {
+    let (status, out, err) = run(&["check", SEED, LINE_CONTROLLER, "--fleet", FLEET, "--calendar", CALENDAR]);
+    assert_eq!(status, 0, "{out}{err}");
+    assert!(out.ends_with("0 errors, 2 warnings\n"), "{out}");
+    // Warnings fail only with --deny warn; `lint` is the same command.
+    assert_eq!(run(&["lint", LINE_CONTROLLER, "--deny", "warn"]).0, 1);
+}
+
+#[test]
+fn a_stranded_model_fails_the_check_naming_the_model() {
+    let (status, out, _) = run(&["check", STRANDED]);
+    assert_eq!(status, 1);
+    assert!(
+        out.contains("error[model_cannot_reach_latest]: model \"B\" cannot reach its newest release \"3.0\""),
+        "{out}"
+    );
+    // The finding about a release carries its place in the file.
+    assert!(out.contains("tests/data/stranded.json:5:5: error[dead_end]: release \"1.0\""), "{out}");
+}
+
+#[test]
+fn github_annotations_follow_the_workflow_command_syntax() {
+    let (status, out, _) = run(&["check", STRANDED, "--format", "github"]);
+    assert_eq!(status, 1);
+    // ::error file={name},line={line},col={col},title={title}::{message} (docs.github.com,
+    // "Workflow commands for GitHub Actions"): properties comma-separated, no raw newlines.
+    let pattern = |line: &str| {
+        let Some(rest) = line.strip_prefix("::error ").or_else(|| line.strip_prefix("::warning ")) else {
+            return false;
+        };
+        let Some((properties, message)) = rest.split_once("::") else { return false };
+        let names: Vec<&str> = properties.split(',').map(|p| p.split_once('=').map_or("", |(k, _)| k)).collect();
+        names.first() == Some(&"file")
+            && names.iter().all(|n| ["file", "line", "col", "title"].contains(n))
+            && !message.is_empty()
+    };
+    assert_eq!(out.lines().count(), 6);
+    assert!(out.lines().all(pattern), "{out}");
+    assert!(
+        out.contains("::error file=tests/data/stranded.json,line=5,col=5,title=fleetpath dead_end::release \"1.0\""),
+        "{out}"
+    );
+}
+
+#[test]
+fn json_and_sarif_carry_every_finding() {
+    let (_, out, _) = run(&["check", STRANDED, "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let findings = json["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 6);
+    assert_eq!(findings[1]["code"], "dead_end");
+    assert_eq!((findings[1]["line"].as_u64(), findings[1]["subject"]["version"].as_str()), (Some(5), Some("1.0")));
+    let (_, out, _) = run(&["check", STRANDED, "--format", "sarif"]);
+    let sarif: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 6);
+    assert_eq!(results[1]["ruleId"], "dead_end");
+    assert_eq!(results[1]["locations"][0]["physicalLocation"]["region"]["startLine"], 5);
+    let rules = sarif["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
+    assert!(rules.iter().any(|r| r["id"] == "model_cannot_reach_latest"));
+}
+
+#[test]
+fn unusable_input_is_the_typed_error_and_status_2_without_a_backtrace() {
+    let broken = bad_file(
+        "broken.json",
+        "{\n  \"format_version\": 1,\n  \"releases\": [{\"version\": \"1.0\", \"modles\": []}]\n}\n",
+    );
+    let (status, out, err) = run(&["check", &broken]);
+    assert_eq!(status, 2, "{out}{err}");
+    assert!(
+        out.contains(":3:") && out.contains("error[invalid_json]:") && out.contains("unknown field `modles`"),
+        "{out}"
+    );
+    let unknown = bad_file(
+        "unknown.json",
+        r#"{"format_version": 1, "releases": [{"version": "1.0"}], "edges": [{"from": "1.0", "to": "2.0"}]}"#,
+    );
+    let (status, out, _) = run(&["check", &unknown, "--format", "github"]);
+    assert_eq!(status, 2);
+    assert!(out.starts_with("::error file=") && out.contains("title=fleetpath unknown_release::"), "{out}");
+    for args in [
+        vec!["path", "/nonexistent.json", "1", "2"],
+        vec!["path", SEED, "5.6.x", "6.15.008"],
+        vec!["plan", SEED, &broken, "--target", "6.15.008"],
+        vec!["decide", &unknown, "--device", "d", "--model", "m", "--version", "1.0"],
+    ] {
+        let (status, out, err) = run(&args);
+        assert_eq!(status, 2, "{args:?}: {out}{err}");
+        assert!(err.starts_with("error["), "{args:?}: {err}");
+        assert!(!err.contains("panicked") && !err.contains("backtrace"), "{args:?}: {err}");
+    }
+    // A bad fleet given to check is named with its row.
+    let fleet = bad_file("fleet.csv", "id,model,line,version\na,IPM-1,l1,5.6.14\nb,IPM-1,l1,9.9.9\n");
+    let (status, out, _) = run(&["check", SEED, "--fleet", &fleet]);
+    assert_eq!(status, 2);
+    assert!(out.contains("row 3: device \"b\" runs \"9.9.9\""), "{out}");
+}
+
+#[test]
+fn path_route_table_and_graph() {
+    let (status, out, _) = run(&["path", SEED, "v5.6.14", "latest", "--model", "IPM-1"]);
+    assert_eq!(status, 0);
+    assert!(out.starts_with("5.6.14 -> 5.6.30 -> 6.15.008 (2 hops)\n"), "{out}");
+    let (_, out, _) = run(&["path", SEED, "5.6.14", "6.15.008", "--json"]);
+    let path: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(path["hops"].as_array().unwrap().len(), 2);
+    // No path: status 1 and the core's reason.
+    let (status, _, err) = run(&["path", SEED, "5.6.14", "6.15.008", "--max-hops", "1"]);
+    assert_eq!(status, 1);
+    assert!(err.starts_with("error[too_many_hops]"), "{err}");
+    let (status, _, err) = run(&["path", SEED, "5.6.14", "latest"]);
+    assert_eq!(status, 2, "latest needs a model: {err}");
+
+    let (_, out, _) = run(&["route-table", SEED, "6.15.008"]);
+    assert_eq!(out, "FROM      NEXT      HOPS\n5.6.14    5.6.30    2\n5.6.30    6.15.008  1\n6.15.008  (target)  0\n");
+    let (_, out, _) = run(&["graph", SEED, "--dot", "--path", "5.6.14", "6.15.008"]);
+    assert!(out.starts_with("digraph"), "{out}");
+    let (_, out, _) = run(&["graph", SEED]);
+    assert!(out.starts_with("flowchart") || out.starts_with("graph"), "{out}");
+}
+
+#[test]
+fn plan_shows_stages_per_line_with_windows_in_site_time() {
+    let args = ["plan", SEED, FLEET, "--target", "6.15.008", "--calendar", CALENDAR, "--from", "2026-11-30T06:00:00Z"];
+    let (status, out, err) = run(&args);
+    assert_eq!(status, 0, "{err}");
+    assert!(out.starts_with("STAGE"), "{out}");
+    // Berlin is UTC+1 in winter: the 14:00 shift in site time.
+    assert!(out.contains("canary      press-1     1        Mon 2026-11-30 14:00 – Mon 22:00 (UTC+01)"), "{out}");
+    let (_, csv, _) = run(&[&args[..], &["--format", "csv"]].concat());
+    assert!(csv.starts_with("stage,line,devices,next_window\ncanary,assembly-1,1,"), "{csv}");
+    let (_, json, _) = run(&[&args[..], &["--format", "json"]].concat());
+    let plan: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(plan["stages"].as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn decide_answers_with_kind_and_reason() {
+    let args =
+        ["decide", SEED, "--device", "d1", "--model", "IPM-1", "--version", "5.6.14", "--at", "2026-11-30T06:00:00Z"];
+    let (status, out, _) = run(&args);
+    assert_eq!(status, 0);
+    assert!(out.starts_with("download: next_hop\n"), "{out}");
+    let (_, out, _) = run(&[&args[..], &["--json"]].concat());
+    let decision: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!((decision["kind"].as_str(), decision["step"]["to"].as_str()), (Some("download"), Some("5.6.30")));
+    let (_, out, _) = run(&[
+        "decide",
+        SEED,
+        "--device",
+        "d1",
+        "--model",
+        "IPM-1",
+        "--version",
+        "6.15.008",
+        "--at",
+        "2026-11-30T06:00:00Z",
+    ]);
+    assert!(out.starts_with("up_to_date:"), "{out}");
+}
+
+#[test]
+fn help_shows_an_example_for_each_command_and_completions_generate() {
+    for command in ["check", "path", "route-table", "graph", "plan", "decide", "completions"] {
+        let (status, out, _) = run(&[command, "--help"]);
+        assert_eq!(status, 0);
+        assert!(out.contains("Example:\n  fleetpath "), "{command}: {out}");
+    }
+    let (status, out, _) = run(&["completions", "bash"]);
+    assert_eq!(status, 0);
+    assert!(out.contains("_fleetpath()") && out.contains("route-table"), "{}", &out[..200.min(out.len())]);
+}
