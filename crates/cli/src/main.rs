@@ -5,7 +5,9 @@
 //! path for `path`), 2 unusable input (the typed error and its code on stderr, no backtrace).
 
 mod check;
+mod health;
 mod output;
+mod trust;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -96,6 +98,20 @@ enum Command {
                             --rollout rollout.json --calendar calendar.json --at 2026-11-30T13:00:00Z"
     )]
     Decide(DecideArgs),
+    /// Health states: ingest samples, evaluate a policy.
+    Health {
+        #[command(subcommand)]
+        command: health::HealthCommand,
+    },
+    /// Signs a document: an envelope with Ed25519 signatures over TUF's canonical JSON.
+    #[command(after_help = "Example:\n  fleetpath sign manifest.json --kind manifest --version 7 \
+                            --expires 2027-01-01T00:00:00Z --key release-key.json > manifest.signed.json")]
+    Sign(trust::SignArgs),
+    /// Verifies a signed document against trusted keys (threshold, expiry, rollback).
+    #[command(after_help = "Example:\n  fleetpath verify manifest.signed.json --kind manifest --trusted keys.json \
+                            --last-accepted 6 --document-out manifest.json\n\nExit status: 0 verified, 1 refused \
+                            (the reason and its code on stderr), 2 unusable input.")]
+    Verify(trust::VerifyArgs),
     /// Shell completions (bash, zsh, fish, powershell, elvish) on stdout.
     #[command(after_help = "Example:\n  fleetpath completions bash > /etc/bash_completion.d/fleetpath")]
     Completions {
@@ -315,6 +331,9 @@ fn run(cli: Cli, style: Style) -> Result<ExitCode, Failure> {
         }
         Command::Plan(args) => plan(&args, style),
         Command::Decide(args) => decide(&args),
+        Command::Health { command } => health::run(&command),
+        Command::Sign(args) => trust::sign(&args),
+        Command::Verify(args) => trust::verify(&args),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "fleetpath", &mut std::io::stdout());
             Ok(ExitCode::SUCCESS)

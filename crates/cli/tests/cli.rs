@@ -187,7 +187,7 @@ fn decide_answers_with_kind_and_reason() {
 
 #[test]
 fn help_shows_an_example_for_each_command_and_completions_generate() {
-    for command in ["check", "path", "route-table", "graph", "plan", "decide", "completions"] {
+    for command in ["check", "path", "route-table", "graph", "plan", "decide", "sign", "verify", "completions"] {
         let (status, out, _) = run(&[command, "--help"]);
         assert_eq!(status, 0);
         assert!(out.contains("Example:\n  fleetpath "), "{command}: {out}");
@@ -195,4 +195,123 @@ fn help_shows_an_example_for_each_command_and_completions_generate() {
     let (status, out, _) = run(&["completions", "bash"]);
     assert_eq!(status, 0);
     assert!(out.contains("_fleetpath()") && out.contains("route-table"), "{}", &out[..200.min(out.len())]);
+}
+
+#[test]
+fn health_ingest_then_evaluate() {
+    let policy = "tests/data/health-policy.json";
+    let state = std::env::temp_dir().join(format!("fleetpath-cli-{}-state.json", std::process::id()));
+    let state = state.to_str().unwrap();
+    let ingest = |samples: &str| {
+        run(&["health", "ingest", "--policy", policy, "--cohort", "tests/data/cohort.csv", samples, "--out", state])
+    };
+    let evaluate =
+        || run(&["health", "evaluate", "--policy", policy, "--state", state, "--at", "2026-11-18T13:06:40Z"]);
+    // CSV: 100 ms before the update, 150 after: a breach, exit 1.
+    let (status, _, err) = ingest("tests/data/samples-breach.csv");
+    assert_eq!(status, 0, "{err}");
+    assert!(err.contains("16 rows (8 baseline, 8 observation"), "{err}");
+    let (status, out, _) = evaluate();
+    assert_eq!(status, 1);
+    assert!(out.starts_with("breach: cycle_time on stage: mean cycle_time_ms 100 -> 150"), "{out}");
+    // JSON lines, steady: healthy, exit 0; the report as JSON is the core's.
+    assert_eq!(ingest("tests/data/samples-steady.jsonl").0, 0);
+    let (status, out, _) = evaluate();
+    assert_eq!(status, 0, "{out}");
+    let (_, json, _) =
+        run(&["health", "evaluate", "--policy", policy, "--state", state, "--at", "2026-11-18T13:06:40Z", "--json"]);
+    let report: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(report["status"], "healthy");
+    // A bad cell names its file and row.
+    let bad = bad_file("bad.csv", "device,time,cycle_time_ms\nd1,1794999520,fast\n");
+    let (status, _, err) = ingest(&bad);
+    assert_eq!(status, 2);
+    assert!(err.contains("row 2: cycle_time_ms: \"fast\" is not a number"), "{err}");
+}
+
+#[test]
+fn sign_then_verify_and_refuse_what_does_not_hold() {
+    let (status, envelope, err) = run(&[
+        "sign",
+        SEED,
+        "--kind",
+        "manifest",
+        "--version",
+        "3",
+        "--expires",
+        "2027-01-01T00:00:00Z",
+        "--key",
+        "tests/data/key-a.json",
+    ]);
+    assert_eq!(status, 0, "{err}");
+    let signed = bad_file("signed.json", &envelope);
+    let out_doc = std::env::temp_dir().join(format!("fleetpath-cli-{}-doc.json", std::process::id()));
+    let verify = |extra: &[&str]| {
+        let mut args = vec!["verify", &signed, "--kind", "manifest", "--trusted", "tests/data/trusted-a.json"];
+        args.extend_from_slice(extra);
+        run(&args)
+    };
+    let (status, out, _) = verify(&["--at", "2026-12-01T00:00:00Z", "--document-out", out_doc.to_str().unwrap()]);
+    assert_eq!(status, 0);
+    assert!(out.starts_with("verified: version 3, expires 2027-01-01T00:00:00Z, signed by 7ab6b86c"), "{out}");
+    assert_eq!(std::fs::read_to_string(&out_doc).unwrap(), std::fs::read_to_string(SEED).unwrap());
+    // Expired, rolled back, another kind, a changed document: status 1 and the core's code.
+    for (extra, code) in [
+        (vec!["--at", "2027-02-01T00:00:00Z"], "expired"),
+        (vec!["--at", "2026-12-01T00:00:00Z", "--last-accepted", "4"], "rolled_back"),
+    ] {
+        let (status, _, err) = verify(&extra);
+        assert_eq!(status, 1, "{err}");
+        assert!(err.starts_with(&format!("error[{code}]")), "{err}");
+    }
+    let tampered = bad_file("tampered.json", &envelope.replace("5.6.30", "5.6.31"));
+    let (status, _, err) = run(&[
+        "verify",
+        &tampered,
+        "--kind",
+        "manifest",
+        "--trusted",
+        "tests/data/trusted-a.json",
+        "--at",
+        "2026-12-01T00:00:00Z",
+    ]);
+    assert_eq!(status, 1, "{err}");
+    // A key file that is not one: status 2.
+    let (status, _, err) = run(&[
+        "sign",
+        SEED,
+        "--kind",
+        "manifest",
+        "--version",
+        "1",
+        "--expires",
+        "2027-01-01T00:00:00Z",
+        "--key",
+        SEED,
+    ]);
+    assert_eq!(status, 2, "{err}");
+}
+
+#[test]
+fn the_readme_examples_run_as_written() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let section = readme.split("### Command line").nth(1).unwrap();
+    let block = section.split("```sh\n").nth(1).unwrap().split("```").next().unwrap();
+    let mut examples = 0;
+    for example in block.split("$ ").skip(1) {
+        let (command, expected) = example.split_once('\n').unwrap();
+        let args: Vec<&str> = command.split_whitespace().skip(1).collect();
+        let output = Command::cargo_bin("fleetpath")
+            .unwrap()
+            .args(&args)
+            .current_dir(&root)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{command}");
+        assert_eq!(String::from_utf8(output.stdout).unwrap(), expected, "{command}");
+        examples += 1;
+    }
+    assert_eq!(examples, 2);
 }
