@@ -315,3 +315,46 @@ fn the_readme_examples_run_as_written() {
     }
     assert_eq!(examples, 2);
 }
+
+#[test]
+fn decide_within_a_rollout_follows_its_stages_and_calendar() {
+    use fleetpath::{Calendar, Event, Fleet, Rollout, RolloutPolicy, UpgradeGraph, Version, plan_rollout};
+    let graph = UpgradeGraph::from_json(&std::fs::read_to_string(SEED).unwrap()).unwrap();
+    let fleet = Fleet::from_csv(&std::fs::read_to_string(FLEET).unwrap()).unwrap();
+    let calendar = Calendar::from_json(&std::fs::read_to_string(CALENDAR).unwrap()).unwrap();
+    let policy = RolloutPolicy::default();
+    let plan = plan_rollout(&graph, &fleet, &Version::parse("6.15.008").unwrap(), &policy, "r-1").unwrap();
+    let start = "2026-11-30T13:00:00Z".parse().unwrap();
+    let rollout = Rollout::new(&plan, &fleet, &graph, &policy).unwrap();
+    let (rollout, _) = rollout.apply(&Event::Start { at: start }, Some(&calendar)).unwrap();
+    let state = bad_file("rollout.json", &serde_json::to_string(&rollout).unwrap());
+    let ask = |stage: usize| {
+        let id = &plan.stages[stage].devices[0].id;
+        let device = fleet.get(id).unwrap();
+        let version = device.version.to_string();
+        let args = [
+            "decide",
+            SEED,
+            "--device",
+            id,
+            "--model",
+            &device.model,
+            "--version",
+            &version,
+            "--rollout",
+            &state,
+            "--calendar",
+            CALENDAR,
+            "--at",
+            "2026-11-30T13:00:00Z",
+            "--json",
+        ];
+        let (status, out, err) = run(&args);
+        assert_eq!(status, 0, "{err}");
+        serde_json::from_str::<serde_json::Value>(&out).unwrap()
+    };
+    let canary = ask(0);
+    assert_eq!(canary["kind"], "download", "{canary}");
+    let production = ask(2);
+    assert_eq!((production["kind"].as_str(), production["reason"].as_str()), (Some("wait"), Some("stage_not_started")));
+}
