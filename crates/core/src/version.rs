@@ -188,8 +188,10 @@ pub enum VersionError {
         /// One-based index of the comparator in its `||` alternative.
         index: usize,
     },
-    /// A character that has no place at that position of a range.
-    #[error("invalid range {input:?}: unexpected character {found:?} at position {position}")]
+    /// A character that has no place at that position of a range. The message adds what to
+    /// write instead for syntax of other ecosystems (space-separated comparators, `==`, `!=`,
+    /// `=>`).
+    #[error("invalid range {input:?}: unexpected character {found:?} at position {position}{}", range_hint(input, *position))]
     #[code("range_unexpected_character")]
     RangeUnexpectedCharacter {
         /// The whole input.
@@ -822,6 +824,25 @@ impl VersionRange {
             out.append(&mut found);
         }
     }
+}
+
+/// What to write instead, for range syntax users bring from other ecosystems ("" otherwise).
+fn range_hint(input: &str, position: usize) -> String {
+    let (before, after) = input.split_at(position.min(input.len()));
+    if after.starts_with(char::is_whitespace) && !input.contains([',', '|']) {
+        let fixed: Vec<&str> = input.split_whitespace().collect();
+        return format!("; comparators are separated by `,`: write `{}`", fixed.join(", "));
+    }
+    if after.starts_with('=') && before.trim_end().ends_with('=') {
+        return "; write `=` (or the version alone) for an exact match".to_owned();
+    }
+    if after.starts_with('!') {
+        return "; ranges have no `!=`: leave a release out with `<X || >X`, or block the edge".to_owned();
+    }
+    if after.starts_with('>') && before.trim_end().ends_with('=') {
+        return "; write `>=`".to_owned();
+    }
+    String::new()
 }
 
 fn parse_comparator(input: &str, offset: usize, text: &str, index: usize) -> Result<Comparator, VersionError> {

@@ -278,6 +278,8 @@ struct Edges {
     ranges: Vec<(u32, VersionRange, u32)>,
     /// Per entry with a `models` list, its model ids.
     models: Vec<(u32, Vec<u32>)>,
+    /// Entries that repeat an earlier one exactly (first, repeat): merged, linted.
+    repeats: Vec<(u32, u32)>,
 }
 
 /// The upgrade edges and blocked hops that the entries expand to.
@@ -289,6 +291,7 @@ struct Expanded {
     /// Range entries and how many older releases each matched (for lint).
     range_stats: Vec<(usize, usize)>,
     edge_models: Vec<(u32, Vec<u32>)>,
+    repeats: Vec<(u32, u32)>,
 }
 
 impl Edges {
@@ -301,7 +304,8 @@ impl Edges {
         models: &mut Models,
     ) -> Result<Self, GraphError> {
         let explicit = Vec::with_capacity(specs.len());
-        let mut edges = Self { explicit, blocked: Vec::new(), ranges: Vec::new(), models: Vec::new() };
+        let mut edges =
+            Self { explicit, blocked: Vec::new(), ranges: Vec::new(), models: Vec::new(), repeats: Vec::new() };
         let mut failed = None;
         for (i, spec) in specs.iter().enumerate() {
             if let Err(e) = edges.entry(i, spec, table, spellings, models) {
@@ -311,6 +315,9 @@ impl Edges {
         }
         sort_links(&mut edges.explicit);
         sort_links(&mut edges.blocked);
+        merge_repeats(&mut edges.explicit, specs, &mut edges.repeats);
+        merge_repeats(&mut edges.blocked, specs, &mut edges.repeats);
+        edges.repeats.sort_unstable_by_key(|&(_, repeat)| repeat);
         if let Some(error) = edges.first_duplicate(specs) {
             return Err(error);
         }
@@ -364,8 +371,9 @@ impl Edges {
         Ok(())
     }
 
-    /// Two explicit entries for the same hop (both upgrades or both blocked): the pair whose
-    /// second entry comes first in the document.
+    /// Two explicit entries for the same hop (both upgrades or both blocked) that differ (in
+    /// models or blocked reason; exact repeats were merged): the pair whose second entry comes
+    /// first in the document.
     fn first_duplicate(&self, specs: &[EdgeSpec]) -> Option<GraphError> {
         let pairs = self.explicit.windows(2).chain(self.blocked.windows(2));
         let (first, second) = pairs
@@ -384,7 +392,7 @@ impl Edges {
     /// Blocked entries win over upgrades: an explicit upgrade that a blocked entry names is
     /// an error; ranges expand into hops, minus blocked, barrier-crossing and explicit ones.
     fn expand(self, table: &Table, specs: &[EdgeSpec]) -> Result<Expanded, GraphError> {
-        let Self { explicit, mut blocked, ranges, models } = self;
+        let Self { explicit, mut blocked, ranges, models, repeats } = self;
         let find = |list: &[Link], from: u32, to: u32| -> Option<u32> {
             list.binary_search_by(|e| (e.0, e.1).cmp(&(from, to))).ok().map(|k| list[k].2)
         };
@@ -439,8 +447,37 @@ impl Edges {
             forward.sort_unstable();
             forward.dedup_by_key(|e| (e.0, e.1));
         }
-        Ok(Expanded { forward, blocked, range_stats, edge_models: models })
+        Ok(Expanded { forward, blocked, range_stats, edge_models: models, repeats })
     }
+}
+
+/// Drops the entries of sorted hops that repeat an earlier entry for the same hop exactly (the
+/// same models, in any order, and the same blocked reason), recording (first, repeat).
+/// Catalogs list the same predecessor twice (as "replaces" and in "skips"): nothing is
+/// ambiguous, so it is a lint warning, not an error.
+fn merge_repeats(links: &mut Vec<Link>, specs: &[EdgeSpec], repeats: &mut Vec<(u32, u32)>) {
+    fn models(spec: &EdgeSpec) -> Option<Vec<&str>> {
+        spec.models.as_ref().map(|m| {
+            let mut m: Vec<&str> = m.iter().map(String::as_str).collect();
+            m.sort_unstable();
+            m.dedup();
+            m
+        })
+    }
+    let same = |a: &EdgeSpec, b: &EdgeSpec| a.blocked == b.blocked && models(a) == models(b);
+    let mut kept: Vec<Link> = Vec::with_capacity(links.len());
+    for link in links.drain(..) {
+        let earlier = kept
+            .iter()
+            .rev()
+            .take_while(|k| (k.0, k.1) == (link.0, link.1))
+            .find(|k| same(&specs[k.2 as usize], &specs[link.2 as usize]));
+        match earlier {
+            Some(first) => repeats.push((first.2, link.2)),
+            None => kept.push(link),
+        }
+    }
+    *links = kept;
 }
 
 /// The `downgrades` entries: models, endpoints, direction, duplicates.
@@ -482,7 +519,7 @@ fn assemble(
     downgrades: Vec<Downgrade>,
 ) -> Inner {
     let Table { releases, models: release_models, .. } = table;
-    let Expanded { mut forward, blocked, range_stats, edge_models } = expanded;
+    let Expanded { mut forward, blocked, range_stats, edge_models, repeats } = expanded;
 
     // Remap model ids so that id order is name order (deterministic output everywhere).
     let mut order: Vec<u32> = (0..u32_of(models.names.len())).collect();
@@ -555,6 +592,7 @@ fn assemble(
         blocked,
         downgrades,
         range_stats,
+        repeats: repeats.into_iter().map(|(first, repeat)| (first as usize, repeat as usize)).collect(),
     }
 }
 

@@ -40,6 +40,9 @@ pub enum LintCode {
     DowngradeIntoBlocked,
     /// A hardware model with no active, non-pre-release release to upgrade to.
     ModelWithoutTarget,
+    /// An edge entry repeats an earlier one exactly (same hop, models and blocked reason): the
+    /// repeat is ignored.
+    RepeatedEdge,
 }
 
 impl LintCode {
@@ -54,6 +57,7 @@ impl LintCode {
         Self::UnknownModel,
         Self::DowngradeIntoBlocked,
         Self::ModelWithoutTarget,
+        Self::RepeatedEdge,
     ];
 
     /// The stable `snake_case` code.
@@ -68,6 +72,7 @@ impl LintCode {
             Self::UnknownModel => "unknown_model",
             Self::DowngradeIntoBlocked => "downgrade_into_blocked",
             Self::ModelWithoutTarget => "model_without_target",
+            Self::RepeatedEdge => "repeated_edge",
         }
     }
 
@@ -289,6 +294,18 @@ impl UpgradeGraph {
             if let Some(models) = &edge.models {
                 Self::unknown_models(findings, models, &declared, Subject::Edge { index: i }, &format!("edges[{i}]"));
             }
+        }
+        for &(first, i) in &self.inner.repeats {
+            let edge = &edges[i];
+            findings.push(LintFinding::new(
+                LintCode::RepeatedEdge,
+                Subject::Edge { index: i },
+                format!(
+                    "edges[{i}] repeats edges[{first}] (the hop from \"{}\" to \"{}\"); the repeat is ignored",
+                    edge.from.as_deref().unwrap_or_default(),
+                    edge.to
+                ),
+            ));
         }
         for &(i, matched) in &self.inner.range_stats {
             if matched == 0 {

@@ -243,6 +243,8 @@ struct Inner {
     downgrades: Vec<CompiledDowngrade>,
     /// Range edges: spec index and how many older releases they matched (for lint).
     range_stats: Vec<(usize, usize)>,
+    /// Edge entries that repeat an earlier one exactly: (first, repeat), by repeat.
+    repeats: Vec<(usize, usize)>,
 }
 
 impl std::fmt::Debug for UpgradeGraph {
