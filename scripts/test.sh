@@ -238,6 +238,18 @@ bindings/wasm/tools/pack-test.sh || fail "the WASM package does not pack, instal
 echo "JS suite: $node_passed passed on the Node addon, $wasm_node_passed on the WASM package in Node (with its own tests), $wasm_browser_passed in Chromium"
 passed=$((passed + wasm_node_passed + wasm_browser_passed + wasm_rust_passed))
 
+step "Lambda wheels: manylinux2014 x86_64 and aarch64 (maturin + zig), auditwheel, the suite on x86_64, aarch64 under qemu, the SAM template, deployment packages"
+# After the WASM step: the aarch64 build uses the Debian rustc-web that bindings/wasm/tools/build.sh
+# installed. Prints the seconds of each part (scripts/lambda-wheels.sh; issue 26).
+lambda_start=$(date +%s)
+lambda_log=$(mktemp)
+scripts/lambda-wheels.sh 2>&1 | tee "$lambda_log" || fail "the Lambda wheels (scripts/lambda-wheels.sh)"
+lambda_passed=$(sed -n 's/^lambda wheels: \([0-9]*\) passed.*/\1/p' "$lambda_log")
+rm -f "$lambda_log"
+[ "${lambda_passed:-0}" -gt 0 ] || fail "the suite ran no test on the manylinux2014 wheel"
+passed=$((passed + lambda_passed))
+echo "Lambda wheels step: $(($(date +%s) - lambda_start))s"
+
 step "fuzzing: every cargo-fuzz target for a bounded time from its seed corpus (fuzz/run.sh)"
 # Coverage-guided (libFuzzer), stable Rust; a crash fails the run and leaves its input in
 # fuzz/artifacts/. Longer local runs: FUZZ_SECONDS=600 fuzz/run.sh [targets].
