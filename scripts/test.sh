@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every fleetpath check: format, clippy, unit/integration/property/doc tests, the shared
 # JSON vectors, the examples on bundled data, the criterion benches in test mode, the Node
-# and WASM packages (the JS suite in Node and headless Chromium). Installs what it needs on a
+# and WASM packages (the JS suite in Node and headless Chromium), the manylinux2014 wheels for
+# AWS Lambda (scripts/lambda-wheels.sh). Installs what it needs on a
 # fresh Debian bookworm machine (run as root, or with the packages already installed).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -3,7 +3,7 @@
 as template.yaml's CodeUri expects, and checked against Lambda's limits (250 MB unzipped, 50 MB
 zipped for a direct upload). boto3 is not packaged: the runtime has it.
 
-    python package.py --arch arm64 --wheels target/lambda-wheels          # -> build/lambda.zip
+    python package.py --arch arm64 --codeuri      # build/lambda-arm64.zip, copied to build/lambda.zip
 """
 
 import argparse
