@@ -36,11 +36,19 @@ took "tools venv (maturin, ziglang, auditwheel, cfn-lint)"
 
 out="$root/target/lambda-wheels"
 rm -rf "$out"
-# maturin finds zig as `python -m ziglang` through PATH.
-PATH="$venv/bin:$PATH" CARGO_TARGET_DIR="$root/target" maturin build --quiet --release --locked \
-  -m bindings/python/Cargo.toml -o "$out" --zig --compatibility manylinux2014 ||
-  fail "the manylinux2014 x86_64 wheel did not build"
-took "x86_64 manylinux2014 wheel (maturin --zig)"
+# The test command's Python step builds this exact wheel (cp39-abi3, manylinux2014, zig) into
+# target/wheels: take it from there rather than build it twice; build it when run alone.
+prebuilt=$(ls "$root"/target/wheels/fleetpath-*-cp39-abi3-manylinux2014_x86_64.manylinux_2_17_x86_64.whl 2>/dev/null || true)
+if [ -n "$prebuilt" ] && [ "$(wc -l <<<"$prebuilt")" -eq 1 ]; then
+  mkdir -p "$out" && cp "$prebuilt" "$out/"
+  took "x86_64 manylinux2014 wheel (built by the Python step: target/wheels)"
+else
+  # maturin finds zig as `python -m ziglang` through PATH.
+  PATH="$venv/bin:$PATH" CARGO_TARGET_DIR="$root/target" maturin build --quiet --release --locked \
+    -m bindings/python/Cargo.toml -o "$out" --zig --compatibility manylinux2014 ||
+    fail "the manylinux2014 x86_64 wheel did not build"
+  took "x86_64 manylinux2014 wheel (maturin --zig)"
+fi
 
 for pkg in rustc-web cargo-web rust-web-src rust-web-llvm lld-22; do
   dpkg -s "$pkg" >/dev/null 2>&1 || fail "Debian's $pkg is missing: bindings/wasm/tools/build.sh installs it (run it first)"
@@ -52,24 +60,31 @@ PATH="$venv/bin:$PATH" CARGO_TARGET_DIR="$root/target/lambda-aarch64" RUSTC=/usr
   fail "the manylinux2014 aarch64 wheel did not build"
 took "aarch64 manylinux2014 wheel (rustc-web, -Z build-std, maturin --zig)"
 
+check_wheel() { # $1: wheel, $2: arch
+  local report above
+  report=$("$venv/bin/auditwheel" show "$1" | tr '\n' ' ' | tr -s ' ')
+  echo "$(basename "$1") ($(stat -c %s "$1") bytes): $report"
+  grep -q "is consistent with the following platform tag: \"manylinux_2_17_$2\"" <<<"$report" ||
+    fail "auditwheel: $(basename "$1") is not manylinux_2_17 (manylinux2014)"
+  above=$(grep -oE 'GLIBC_2\.[0-9]+' <<<"$report" | sort -u | awk -F. '$2 > 17' | tr '\n' ' ')
+  [ -z "$above" ] || fail "auditwheel: $(basename "$1") needs $above(above 2.17)"
+}
 for arch in x86_64 aarch64; do
   wheel=$(ls "$out"/fleetpath-*-cp39-abi3-manylinux2014_"$arch".manylinux_2_17_"$arch".whl) ||
     fail "no cp39-abi3 manylinux2014 $arch wheel in $out"
-  report=$("$venv/bin/auditwheel" show "$wheel" | tr '\n' ' ' | tr -s ' ')
-  echo "$(basename "$wheel") ($(stat -c %s "$wheel") bytes): $report"
-  grep -q "is consistent with the following platform tag: \"manylinux_2_17_$arch\"" <<<"$report" ||
-    fail "auditwheel: $arch wheel is not manylinux_2_17 (manylinux2014)"
-  above=$(grep -oE 'GLIBC_2\.[0-9]+' <<<"$report" | sort -u | awk -F. '$2 > 17' | tr '\n' ' ')
-  [ -z "$above" ] || fail "auditwheel: the $arch wheel needs $above(above 2.17)"
+  check_wheel "$wheel" "$arch"
 done
-took "auditwheel show (both wheels)"
+# The 3.11+ wheel (buffers read in place), which the Python step builds the same way and tests.
+cp311=$(ls "$root"/target/wheels/fleetpath-*-cp311-abi3-manylinux2014_x86_64.manylinux_2_17_x86_64.whl 2>/dev/null || true)
+[ -z "$cp311" ] || check_wheel "$cp311" x86_64
+took "auditwheel show (the wheels)"
 
 # The x86_64 wheel in a fresh venv (no source tree on sys.path: pytest runs from tests/'s parent,
 # which has no fleetpath package of its own), the suite with scripts/test.sh's flags.
 test_venv="$root/target/lambda-test-venv"
 rm -rf "$test_venv"
 python3 -m venv "$test_venv"
-"$test_venv/bin/pip" install -q --disable-pip-version-check "$out"/fleetpath-*-manylinux2014_x86_64*.whl \
+"$test_venv/bin/pip" install -q --disable-pip-version-check "$out"/fleetpath-*-cp39-abi3-manylinux2014_x86_64*.whl \
   -r bindings/python/requirements-dev.txt || fail "cannot install the x86_64 wheel and the test tools into $test_venv"
 "$test_venv/bin/python" -c 'import fleetpath, sys; assert "lambda-test-venv" in fleetpath.__file__, fleetpath.__file__' ||
   fail "the fresh venv does not import the wheel"

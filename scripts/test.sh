@@ -106,18 +106,20 @@ grep -q 'X-Amz-Expires=900&X-Amz-SignedHeaders=host' <<<"$s3_out" || fail "s3 or
 
 step "Python package: two abi3 wheels, pip install, generated errors, pytest on the shared vectors, stubs, the Lambda example"
 py_venv="$PWD/target/py-venv"
-if ! "$py_venv/bin/python" -c 'import maturin, pytest, mypy, numpy, pyarrow, polars' >/dev/null 2>&1; then
+if ! "$py_venv/bin/python" -c 'import maturin, pytest, mypy, numpy, pyarrow, polars, ziglang' >/dev/null 2>&1; then
   python3 -m venv "$py_venv" || fail "cannot create a venv at $py_venv"
   "$py_venv/bin/pip" install -q --disable-pip-version-check -r bindings/python/requirements-dev.txt ||
     fail "cannot install the Python build and test tools from PyPI"
 fi
 rm -rf target/wheels
 # Two abi3 wheels: Python 3.9+ (columns given as buffers copied once) and 3.11+ (buffers read
-# in place); pip picks the newest ABI a Python supports.
-CARGO_TARGET_DIR="$PWD/target" "$py_venv/bin/maturin" build --quiet --release --locked \
-  -m bindings/python/Cargo.toml -o target/wheels
-CARGO_TARGET_DIR="$PWD/target" "$py_venv/bin/maturin" build --quiet --release --locked \
-  -m bindings/python/Cargo.toml -o target/wheels --no-default-features --features abi3-py311
+# in place); pip picks the newest ABI a Python supports. The 3.9+ one is the manylinux2014 wheel
+# (linked by zig, glibc 2.17) that Lambda runtimes load: the Lambda step checks and tests it.
+PATH="$py_venv/bin:$PATH" CARGO_TARGET_DIR="$PWD/target" "$py_venv/bin/maturin" build --quiet --release --locked \
+  -m bindings/python/Cargo.toml -o target/wheels --zig --compatibility manylinux2014
+PATH="$py_venv/bin:$PATH" CARGO_TARGET_DIR="$PWD/target" "$py_venv/bin/maturin" build --quiet --release --locked \
+  -m bindings/python/Cargo.toml -o target/wheels --no-default-features --features abi3-py311 \
+  --zig --compatibility manylinux2014
 ls target/wheels/fleetpath-*-cp39-abi3-*.whl >/dev/null || fail "maturin built no cp39-abi3 wheel"
 # The native module's type stubs are generated from the module itself (pyo3's introspection):
 # the committed file must be what the build writes.
