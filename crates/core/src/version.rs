@@ -801,21 +801,8 @@ impl VersionRange {
         let start = out.len();
         let at = |i: u32| version(&sorted[i as usize]);
         for set in &self.alternatives {
-            // Without a pre-release, a set's matches are one run (each comparator's are).
-            let below = stable.partition_point(|&i| set.iter().any(|c| c.side(at(i)).is_lt()));
-            let end = stable.partition_point(|&i| !set.iter().any(|c| c.side(at(i)).is_gt()));
-            out.extend(stable.get(below..end).unwrap_or_default());
-            // A pre-release matches only when a comparator names its numbers with a pre-release.
-            for bound in set.iter().filter(|c| c.prefix.is_none() && !c.pre.is_empty()) {
-                let numbers = trimmed(&bound.numbers);
-                let first = sorted.partition_point(|t| *version(t).key.numbers < *numbers);
-                let last = sorted.partition_point(|t| *version(t).key.numbers <= *numbers);
-                let matched = (first..last).filter(|&i| {
-                    let v = version(&sorted[i]);
-                    v.is_prerelease() && set.iter().all(|c| c.matches(v))
-                });
-                out.extend(matched.map(|i| u32::try_from(i).unwrap_or(u32::MAX)));
-            }
+            out.extend(stable.get(Self::run(set, stable, &at)).unwrap_or_default());
+            out.extend(Self::prereleases(set, sorted, &version));
         }
         if !out[start..].is_sorted_by(|a, b| a < b) {
             let mut found = out.split_off(start);
@@ -823,6 +810,55 @@ impl VersionRange {
             found.dedup();
             out.append(&mut found);
         }
+    }
+
+    /// The first position after `after` in `sorted` that the range matches (as
+    /// [`VersionRange::select`] would list them), without listing the others.
+    pub(crate) fn first_match_after<T>(
+        &self,
+        sorted: &[T],
+        stable: &[u32],
+        version: impl Fn(&T) -> &Version,
+        after: u32,
+    ) -> Option<u32> {
+        let stable = &stable[stable.partition_point(|&i| i <= after)..];
+        let at = |i: u32| version(&sorted[i as usize]);
+        let mut first = None;
+        for set in &self.alternatives {
+            let run = Self::run(set, stable, &at);
+            let found = stable.get(run.start).filter(|_| !run.is_empty()).copied();
+            let pre = Self::prereleases(set, sorted, &version).find(|&i| i > after);
+            first = [first, found, pre].into_iter().flatten().min();
+        }
+        first
+    }
+
+    /// The positions in `stable` (versions without a pre-release, ascending) that a comparator
+    /// set matches: one run, since each comparator's matches are one.
+    fn run<'v>(set: &[Comparator], stable: &[u32], at: &impl Fn(u32) -> &'v Version) -> std::ops::Range<usize> {
+        let below = stable.partition_point(|&i| set.iter().any(|c| c.side(at(i)).is_lt()));
+        let end = stable.partition_point(|&i| !set.iter().any(|c| c.side(at(i)).is_gt()));
+        below..end.max(below)
+    }
+
+    /// The pre-releases in `sorted` that a comparator set matches, ascending per bound: only a
+    /// comparator naming their numbers with a pre-release admits them.
+    fn prereleases<'a, T>(
+        set: &'a [Comparator],
+        sorted: &'a [T],
+        version: &'a impl Fn(&T) -> &Version,
+    ) -> impl Iterator<Item = u32> + 'a {
+        set.iter().filter(|c| c.prefix.is_none() && !c.pre.is_empty()).flat_map(move |bound| {
+            let numbers = trimmed(&bound.numbers);
+            let first = sorted.partition_point(|t| *version(t).key.numbers < *numbers);
+            let last = sorted.partition_point(|t| *version(t).key.numbers <= *numbers);
+            (first..last)
+                .filter(move |&i| {
+                    let v = version(&sorted[i]);
+                    v.is_prerelease() && set.iter().all(|c| c.matches(v))
+                })
+                .map(|i| u32::try_from(i).unwrap_or(u32::MAX))
+        })
     }
 }
 
@@ -1007,6 +1043,10 @@ mod tests {
             let expected: Vec<u32> = positions.filter(|&i| range.matches(&sorted[i as usize])).collect();
             prop_assert_eq!(found[0], 7);
             prop_assert_eq!(&found[1..], &expected[..], "{} over {:?}", text, sorted);
+            for after in 0..u32::try_from(sorted.len()).unwrap() {
+                let first = expected.iter().copied().find(|&i| i > after);
+                prop_assert_eq!(range.first_match_after(&sorted, &stable, |v| v, after), first, "{} after {}", text, after);
+            }
         }
     }
 

@@ -259,6 +259,11 @@ impl Table {
         self.barriers.get(first_after).copied().filter(|&b| b < to)
     }
 
+    /// The oldest release newer than `to` that `range` matches.
+    fn first_newer(&self, range: &VersionRange, to: u32) -> Option<u32> {
+        range.first_match_after(&self.releases, &self.stable, |r| &r.version, to)
+    }
+
     /// Releases older than `to` that `range` matches.
     fn matches_older(&self, range: &VersionRange, to: u32) -> Vec<u32> {
         let older = &self.releases[..to as usize];
@@ -292,6 +297,9 @@ struct Expanded {
     range_stats: Vec<(usize, usize)>,
     edge_models: Vec<(u32, Vec<u32>)>,
     repeats: Vec<(u32, u32)>,
+    /// Upgrade range entries that also match a release newer than their target: (entry, the
+    /// oldest such release).
+    range_newer: Vec<(usize, u32)>,
 }
 
 impl Edges {
@@ -426,7 +434,9 @@ impl Edges {
         blocked.sort_unstable();
         blocked.dedup_by_key(|b| (b.0, b.1));
         let mut generated = Vec::new();
+        let mut range_newer = Vec::new();
         for (spec, range, to) in ranges.iter().filter(|r| !is_blocked(r.0)) {
+            range_newer.extend(table.first_newer(range, *to).map(|newer| (*spec as usize, newer)));
             let sources = table.matches_older(range, *to);
             for &from in &sources {
                 let free = find(&blocked, from, *to).is_none()
@@ -447,7 +457,7 @@ impl Edges {
             forward.sort_unstable();
             forward.dedup_by_key(|e| (e.0, e.1));
         }
-        Ok(Expanded { forward, blocked, range_stats, edge_models: models, repeats })
+        Ok(Expanded { forward, blocked, range_stats, edge_models: models, repeats, range_newer })
     }
 }
 
@@ -519,7 +529,7 @@ fn assemble(
     downgrades: Vec<Downgrade>,
 ) -> Inner {
     let Table { releases, models: release_models, .. } = table;
-    let Expanded { mut forward, blocked, range_stats, edge_models, repeats } = expanded;
+    let Expanded { mut forward, blocked, range_stats, edge_models, repeats, range_newer } = expanded;
 
     // Remap model ids so that id order is name order (deterministic output everywhere).
     let mut order: Vec<u32> = (0..u32_of(models.names.len())).collect();
@@ -593,6 +603,7 @@ fn assemble(
         downgrades,
         range_stats,
         repeats: repeats.into_iter().map(|(first, repeat)| (first as usize, repeat as usize)).collect(),
+        range_newer,
     }
 }
 

@@ -43,6 +43,9 @@ pub enum LintCode {
     /// An edge entry repeats an earlier one exactly (same hop, models and blocked reason): the
     /// repeat is ignored.
     RepeatedEdge,
+    /// A range edge also matches releases newer than its target: they get no edge from it
+    /// (usually a data bug, such as a range meant to end at the target).
+    RangeMatchesNewer,
 }
 
 impl LintCode {
@@ -58,6 +61,7 @@ impl LintCode {
         Self::DowngradeIntoBlocked,
         Self::ModelWithoutTarget,
         Self::RepeatedEdge,
+        Self::RangeMatchesNewer,
     ];
 
     /// The stable `snake_case` code.
@@ -73,6 +77,7 @@ impl LintCode {
             Self::DowngradeIntoBlocked => "downgrade_into_blocked",
             Self::ModelWithoutTarget => "model_without_target",
             Self::RepeatedEdge => "repeated_edge",
+            Self::RangeMatchesNewer => "range_matches_newer",
         }
     }
 
@@ -205,10 +210,22 @@ impl UpgradeGraph {
                     .find(|r| r.status().is_active() && !r.version.is_prerelease()),
             };
             let Some(latest) = latest else {
+                // Catalogs that spell builds as `2.6.0-final` made every release a pre-release.
+                let newest_pre = members
+                    .iter()
+                    .rev()
+                    .map(|&i| self.release_at(i))
+                    .find(|r| r.status().is_active() && r.version.is_prerelease());
+                let hint = newest_pre.map_or_else(String::new, |r| {
+                    format!(
+                        " (\"{}\" is a pre-release: text after `-` is a pre-release, after `+` build metadata)",
+                        r.spec.version
+                    )
+                });
                 findings.push(LintFinding::new(
                     LintCode::ModelWithoutTarget,
                     Subject::Model { model: name.map(str::to_owned) },
-                    format!("{} has no active release that is not a pre-release", model_phrase(name)),
+                    format!("{} has no active release that is not a pre-release{hint}", model_phrase(name)),
                 ));
                 continue;
             };
@@ -294,6 +311,19 @@ impl UpgradeGraph {
             if let Some(models) = &edge.models {
                 Self::unknown_models(findings, models, &declared, Subject::Edge { index: i }, &format!("edges[{i}]"));
             }
+        }
+        for &(i, newer) in &self.inner.range_newer {
+            let edge = &edges[i];
+            findings.push(LintFinding::new(
+                LintCode::RangeMatchesNewer,
+                Subject::Edge { index: i },
+                format!(
+                    "edges[{i}] from_range \"{}\" also matches \"{}\", newer than its target \"{}\": no edge comes from it",
+                    edge.from_range.as_deref().unwrap_or_default(),
+                    self.release_at(newer).spec.version,
+                    edge.to
+                ),
+            ));
         }
         for &(first, i) in &self.inner.repeats {
             let edge = &edges[i];

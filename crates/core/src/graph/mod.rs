@@ -245,6 +245,9 @@ struct Inner {
     range_stats: Vec<(usize, usize)>,
     /// Edge entries that repeat an earlier one exactly: (first, repeat), by repeat.
     repeats: Vec<(usize, usize)>,
+    /// Upgrade range entries that also match a release newer than their target: (entry, the
+    /// oldest such release's node), by entry.
+    range_newer: Vec<(usize, u32)>,
 }
 
 impl std::fmt::Debug for UpgradeGraph {
