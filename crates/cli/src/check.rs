@@ -7,7 +7,8 @@ use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
 use fleetpath::graph::{LintFinding, Severity, Subject};
-use fleetpath::{Calendar, Fleet};
+use fleetpath::schedule::{CalendarGap, GapKind};
+use fleetpath::{Calendar, Fleet, RolloutPolicy};
 use serde::Serialize;
 use serde_json::value::RawValue;
 
@@ -22,9 +23,17 @@ pub(crate) struct CheckArgs {
     /// A fleet (CSV or JSON): every device must run a release of one of the manifests.
     #[arg(long)]
     fleet: Option<PathBuf>,
-    /// A calendar (JSON) that must load.
+    /// A calendar (JSON) that must load; with `--fleet`, it must also give every site and line
+    /// of the fleet a window for every stage of the policy.
     #[arg(long)]
     calendar: Option<PathBuf>,
+    /// The rollout policy (JSON) whose stages the calendar must schedule; the seed's stages
+    /// (canary, early, production) when absent.
+    #[arg(long, requires = "calendar")]
+    policy: Option<PathBuf>,
+    /// Windows are looked for from this instant (RFC 3339); now when absent.
+    #[arg(long, requires = "calendar")]
+    at: Option<jiff::Timestamp>,
     /// The least serious finding that fails the check (exit status 1).
     #[arg(long, value_enum, default_value_t = Deny::Error)]
     deny: Deny,
@@ -62,6 +71,35 @@ struct Located {
     column: Option<usize>,
     #[serde(flatten)]
     finding: LintFinding,
+}
+
+/// A calendar gap, with the calendar it is about.
+#[derive(Serialize)]
+struct LocatedGap {
+    file: String,
+    severity: Severity,
+    code: &'static str,
+    message: String,
+    #[serde(flatten)]
+    gap: CalendarGap,
+}
+
+impl LocatedGap {
+    fn new(file: &Path, gap: CalendarGap) -> Self {
+        // The rollout would stop with an error; without a window it would only wait.
+        let severity = if gap.kind == GapKind::NoWindow { Severity::Warning } else { Severity::Error };
+        Self { file: file.display().to_string(), severity, code: gap.kind.code(), message: gap.to_string(), gap }
+    }
+}
+
+/// One line of the report, whatever it is about.
+struct Row<'a> {
+    file: &'a str,
+    line: Option<usize>,
+    column: Option<usize>,
+    severity: Severity,
+    code: &'a str,
+    message: &'a str,
 }
 
 /// Where the entries of a manifest start in its text.
@@ -173,11 +211,26 @@ pub(crate) fn run(args: &CheckArgs, style: Style) -> Result<ExitCode, Failure> {
         },
         None => None,
     };
-    if let Some(path) = &args.calendar
-        && let Err(e) = Calendar::from_json(&read(path)?)
-    {
-        unusable.push(Unusable::of(path, None, &e.into()));
-    }
+    let calendar = match &args.calendar {
+        Some(path) => match Calendar::from_json(&read(path)?) {
+            Ok(calendar) => Some((path, calendar)),
+            Err(e) => {
+                unusable.push(Unusable::of(path, None, &e.into()));
+                None
+            }
+        },
+        None => None,
+    };
+    let policy = match &args.policy {
+        Some(path) => match fleetpath::document::from_str::<RolloutPolicy>("policy", &read(path)?) {
+            Ok(policy) => policy,
+            Err(e) => {
+                unusable.push(Unusable::of(path, None, &e.into()));
+                RolloutPolicy::default()
+            }
+        },
+        None => RolloutPolicy::default(),
+    };
     for manifest in &args.manifests {
         let text = read(manifest)?;
         let locator = Locator::new(&text);
@@ -202,25 +255,46 @@ pub(crate) fn run(args: &CheckArgs, style: Style) -> Result<ExitCode, Failure> {
     // Every device runs a release of one of the manifests (a repository may keep one per product).
     if let Some((path, fleet)) = &fleet
         && !graphs.is_empty()
-        && let Some(device) = fleet.devices().iter().find(|d| graphs.iter().all(|g| g.release(&d.version).is_none()))
+        && let Err(e) = fleet.check_against_any(&graphs)
     {
-        let error = fleetpath::FleetError::UnknownVersion {
-            at: fleet.origin(&device.id).unwrap_or_default().to_owned(),
-            id: device.id.clone(),
-            version: device.version.to_string(),
-        };
-        unusable.push(Unusable::of(path, None, &error.into()));
+        unusable.push(Unusable::of(path, None, &e.into()));
     }
-    let failing = |f: &Located| f.finding.severity == Severity::Error || args.deny == Deny::Warn;
+    // Every site and line of the fleet has a window for every stage.
+    let mut gaps = Vec::new();
+    if let (Some((_, fleet)), Some((calendar_path, calendar))) = (&fleet, &calendar) {
+        let stages: Vec<&str> = policy.stages.iter().map(|s| s.name.as_str()).collect();
+        let at = args.at.unwrap_or_else(jiff::Timestamp::now);
+        gaps = calendar.gaps(fleet, &stages, at).into_iter().map(|g| LocatedGap::new(calendar_path, g)).collect();
+    }
+    let rows: Vec<Row<'_>> = findings
+        .iter()
+        .map(|f| Row {
+            file: &f.file,
+            line: f.line,
+            column: f.column,
+            severity: f.finding.severity,
+            code: f.finding.code.as_str(),
+            message: &f.finding.message,
+        })
+        .chain(gaps.iter().map(|g| Row {
+            file: &g.file,
+            line: None,
+            column: None,
+            severity: g.severity,
+            code: g.code,
+            message: &g.message,
+        }))
+        .collect();
+    let failing = |r: &Row<'_>| r.severity == Severity::Error || args.deny == Deny::Warn;
     match args.format {
-        Format::Text => text(&findings, &unusable, style),
-        Format::Json => json(&findings, &unusable),
-        Format::Github => github(&findings, &unusable),
-        Format::Sarif => sarif(&findings, &unusable),
+        Format::Text => text(&rows, &unusable, style),
+        Format::Json => json(&findings, &gaps, &unusable),
+        Format::Github => github(&rows, &unusable),
+        Format::Sarif => sarif(&rows, &unusable),
     }
     Ok(if !unusable.is_empty() {
         ExitCode::from(2)
-    } else if findings.iter().any(failing) {
+    } else if rows.iter().any(failing) {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
@@ -242,17 +316,17 @@ fn place(file: &str, line: Option<usize>, column: Option<usize>) -> String {
     }
 }
 
-fn text(findings: &[Located], unusable: &[Unusable], style: Style) {
+fn text(findings: &[Row<'_>], unusable: &[Unusable], style: Style) {
     for u in unusable {
         outln!("{}: {} {}", place(&u.file, u.line, u.column), style.error(&format!("error[{}]:", u.code)), u.message);
     }
     for f in findings {
-        let word = severity_word(f.finding.severity);
-        let label = format!("{word}[{}]:", f.finding.code.as_str());
+        let word = severity_word(f.severity);
+        let label = format!("{word}[{}]:", f.code);
         let label = if word == "error" { style.error(&label) } else { style.warn(&label) };
-        outln!("{}: {label} {}", place(&f.file, f.line, f.column), f.finding.message);
+        outln!("{}: {label} {}", place(f.file, f.line, f.column), f.message);
     }
-    let errors = findings.iter().filter(|f| f.finding.severity == Severity::Error).count();
+    let errors = findings.iter().filter(|f| f.severity == Severity::Error).count();
     outln!(
         "{} error{}, {} warning{}{}",
         errors,
@@ -263,12 +337,12 @@ fn text(findings: &[Located], unusable: &[Unusable], style: Style) {
     );
 }
 
-fn json(findings: &[Located], unusable: &[Unusable]) {
+fn json(findings: &[Located], gaps: &[LocatedGap], unusable: &[Unusable]) {
     let unusable: Vec<serde_json::Value> = unusable
         .iter()
         .map(|u| serde_json::json!({"file": u.file, "line": u.line, "column": u.column, "code": u.code, "message": u.message}))
         .collect();
-    outln!("{}", crate::json(&serde_json::json!({"findings": findings, "unusable": unusable})));
+    outln!("{}", crate::json(&serde_json::json!({"findings": findings, "calendar_gaps": gaps, "unusable": unusable})));
 }
 
 /// GitHub's escaping for a workflow command's message (`%`, CR, LF).
@@ -298,20 +372,17 @@ fn annotation(
     format!("::{kind} {}::{}", properties.join(","), escape_data(message))
 }
 
-fn github(findings: &[Located], unusable: &[Unusable]) {
+fn github(findings: &[Row<'_>], unusable: &[Unusable]) {
     for u in unusable {
         outln!("{}", annotation("error", &u.file, u.line, u.column, &format!("fleetpath {}", u.code), &u.message));
     }
     for f in findings {
-        let title = format!("fleetpath {}", f.finding.code.as_str());
-        outln!(
-            "{}",
-            annotation(severity_word(f.finding.severity), &f.file, f.line, f.column, &title, &f.finding.message)
-        );
+        let title = format!("fleetpath {}", f.code);
+        outln!("{}", annotation(severity_word(f.severity), f.file, f.line, f.column, &title, f.message));
     }
 }
 
-fn sarif(findings: &[Located], unusable: &[Unusable]) {
+fn sarif(findings: &[Row<'_>], unusable: &[Unusable]) {
     let location = |file: &str, line: Option<usize>, column: Option<usize>| {
         let mut physical = serde_json::json!({"artifactLocation": {"uri": file}});
         if let Some(line) = line {
@@ -329,11 +400,10 @@ fn sarif(findings: &[Located], unusable: &[Unusable]) {
         }));
     }
     for f in findings {
-        let code = f.finding.code.as_str();
-        rules.insert(code.to_owned());
+        rules.insert(f.code.to_owned());
         results.push(serde_json::json!({
-            "ruleId": code, "level": severity_word(f.finding.severity), "message": {"text": f.finding.message},
-            "locations": location(&f.file, f.line, f.column),
+            "ruleId": f.code, "level": severity_word(f.severity), "message": {"text": f.message},
+            "locations": location(f.file, f.line, f.column),
         }));
     }
     let rules: Vec<_> = rules.into_iter().map(|id| serde_json::json!({"id": id, "name": id})).collect();

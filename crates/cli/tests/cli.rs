@@ -43,6 +43,43 @@ fn a_stranded_model_fails_the_check_naming_the_model() {
 }
 
 #[test]
+fn a_calendar_that_cannot_schedule_the_fleet_fails_the_check() {
+    // The plant's calendar, checked against a fleet with a line on a site it does not know and
+    // a policy with a stage it gives no windows.
+    let fleet = bad_file(
+        "gaps.csv",
+        "id,model,line,site,version\na,IPM-1,press-1,plant-a,5.6.14\nb,IPM-1,press-7,plant-b,5.6.14\n",
+    );
+    let policy = bad_file(
+        "gaps-policy.json",
+        r#"{"stages": [{"name": "canary", "share": 0.05, "min_per_line": 1}, {"name": "night"}]}"#,
+    );
+    let at = "2026-11-30T06:00:00Z";
+    let args = ["check", SEED, "--fleet", &fleet, "--calendar", CALENDAR, "--policy", &policy, "--at", at];
+    let (status, out, err) = run(&args);
+    assert_eq!(status, 1, "{out}{err}");
+    assert!(
+        out.contains(&format!(
+            "{CALENDAR}: error[unknown_stage]: site \"plant-a\" (1 device on line \"press-1\"): no windows for stage \"night\""
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains("error[unknown_site]: site \"plant-b\" (1 device on line \"press-7\"): not in the calendar"),
+        "{out}"
+    );
+    let (_, out, _) = run(&[&args[..], &["--format", "json"]].concat());
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let gaps = json["calendar_gaps"].as_array().unwrap();
+    assert_eq!(gaps.len(), 2);
+    assert_eq!((gaps[0]["code"].as_str(), gaps[0]["stage"].as_str()), (Some("unknown_stage"), Some("night")));
+    assert_eq!((gaps[1]["kind"].as_str(), gaps[1]["devices"].as_u64()), (Some("unknown_site"), Some(1)));
+    // The seed's stages on the bundled plant: nothing to say.
+    let (status, out, _) = run(&["check", SEED, "--fleet", FLEET, "--calendar", CALENDAR, "--at", at]);
+    assert_eq!(status, 0, "{out}");
+}
+
+#[test]
 fn github_annotations_follow_the_workflow_command_syntax() {
     let (status, out, _) = run(&["check", STRANDED, "--format", "github"]);
     assert_eq!(status, 1);

@@ -422,7 +422,29 @@ impl Fleet {
     /// # Errors
     /// [`FleetError::UnknownVersion`] for the first such device, in input order.
     pub fn check_against(&self, graph: &UpgradeGraph) -> Result<(), FleetError> {
-        match self.devices.iter().zip(&self.origins).find(|(d, _)| graph.release(&d.version).is_none()) {
+        self.check_against_any(std::slice::from_ref(graph))
+    }
+
+    /// Checks that every device runs a release of one of `graphs` (a repository may keep one
+    /// manifest per product line, and a fleet may mix them).
+    ///
+    /// ```
+    /// use fleetpath::{Fleet, UpgradeGraph};
+    ///
+    /// let modules = UpgradeGraph::from_json(r#"{"format_version": 1, "releases": [{"version": "5.6.14"}]}"#)?;
+    /// let controllers = UpgradeGraph::from_json(r#"{"format_version": 1, "releases": [{"version": "2.0.0"}]}"#)?;
+    /// let fleet = Fleet::from_csv("id,model,line,version\na,IPM-1,l1,5.6.14\nb,LC-2,l1,2.0.0\n")?;
+    /// fleet.check_against_any(&[modules.clone(), controllers])?;
+    /// assert!(fleet.check_against_any(&[modules]).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`FleetError::UnknownVersion`] for the first device, in input order, whose version no
+    /// graph has. With no graph at all, every device is unknown.
+    pub fn check_against_any(&self, graphs: &[UpgradeGraph]) -> Result<(), FleetError> {
+        let unknown = |d: &Device| graphs.iter().all(|g| g.release(&d.version).is_none());
+        match self.devices.iter().zip(&self.origins).find(|(d, _)| unknown(d)) {
             None => Ok(()),
             Some((d, at)) => {
                 Err(FleetError::UnknownVersion { at: at.clone(), id: d.id.clone(), version: d.version.to_string() })

@@ -88,7 +88,7 @@ pub use fleet::{Device, Fleet, FleetError};
 pub use graph::{Artifact, Constraints, GraphError, Hop, Manifest, Path, ResolveError, RouteTable, UpgradeGraph};
 pub use retry::{RetryPolicy, RetryState};
 pub use rollout::{Action, Event, PlanError, Rollout, RolloutError, RolloutPlan, RolloutPolicy, plan_rollout};
-pub use schedule::{Calendar, ScheduleError};
+pub use schedule::{Calendar, CalendarGap, ScheduleError};
 pub use version::{Version, VersionError, VersionRange};
 
 /// Any fleetpath error. Bindings convert this one type: [`Error::code`] is the stable code,

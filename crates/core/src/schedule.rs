@@ -149,6 +149,68 @@ pub struct Window {
     pub end: Timestamp,
 }
 
+/// Devices a calendar cannot schedule in a stage: see [`Calendar::gaps`]. Its `Display` says
+/// what is wrong in a sentence; serialized, `kind` is the stable code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CalendarGap {
+    /// The devices' site; `None` for devices whose fleet record names none.
+    pub site: Option<String>,
+    /// Their production line.
+    pub line: String,
+    /// The stage; `None` when no stage can be scheduled (`no_site`, `unknown_site`).
+    pub stage: Option<String>,
+    /// How many devices of the fleet are on that site and line.
+    pub devices: usize,
+    /// What is wrong.
+    pub kind: GapKind,
+}
+
+/// What is wrong in a [`CalendarGap`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GapKind {
+    /// The devices name no site, so no site's calendar applies: the rollout stops with
+    /// `unknown_site` when it reaches them.
+    NoSite,
+    /// The calendar has no site of that name: the rollout stops with `unknown_site`.
+    UnknownSite,
+    /// The site gives the stage no windows: the rollout stops with `unknown_stage`.
+    UnknownStage,
+    /// No window opens within [`HORIZON_DAYS`] days (exclusions cover them all): the rollout
+    /// waits for these devices without end.
+    NoWindow,
+}
+
+impl GapKind {
+    /// The stable code: `no_site`, `unknown_site`, `unknown_stage` or `no_window`.
+    #[must_use]
+    pub const fn code(self) -> &'static str {
+        match self {
+            Self::NoSite => "no_site",
+            Self::UnknownSite => "unknown_site",
+            Self::UnknownStage => "unknown_stage",
+            Self::NoWindow => "no_window",
+        }
+    }
+}
+
+impl std::fmt::Display for CalendarGap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let plural = if self.devices == 1 { "" } else { "s" };
+        let who = format!("{} device{plural} on line {:?}", self.devices, self.line);
+        let site = self.site.as_deref().unwrap_or_default();
+        let stage = self.stage.as_deref().unwrap_or_default();
+        match self.kind {
+            GapKind::NoSite => write!(f, "{who}: no site in the fleet record, so no calendar applies"),
+            GapKind::UnknownSite => write!(f, "site {site:?} ({who}): not in the calendar"),
+            GapKind::UnknownStage => write!(f, "site {site:?} ({who}): no windows for stage {stage:?}"),
+            GapKind::NoWindow => {
+                write!(f, "site {site:?} ({who}): stage {stage:?} has no window within {HORIZON_DAYS} days")
+            }
+        }
+    }
+}
+
 /// Why a calendar could not be loaded or queried.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, Codes)]
 #[serde(rename_all = "snake_case")]
@@ -554,6 +616,72 @@ impl Calendar {
         }
         // At the horizon: a period that reaches it counts, however long it goes on.
         Ok(first_after(subtract(&running, &exclusions)))
+    }
+
+    /// What this calendar cannot schedule for a fleet: every (site, line) of `fleet` and every
+    /// stage in `stages` whose rollout would stop (a device without a site, a site or a stage
+    /// the calendar does not have) or wait forever (no window within [`HORIZON_DAYS`] days of
+    /// `from`, for example a line excluded for longer). One gap per (site, line) when the site
+    /// itself is missing, else one per stage that cannot be scheduled; ordered by site, line,
+    /// then the order of `stages`; empty when every device can be scheduled in every stage.
+    ///
+    /// A rollout finds these only when it reaches the stage, days in; this finds them before it
+    /// starts (`fleetpath check --calendar --fleet` uses it).
+    ///
+    /// ```
+    /// use fleetpath::schedule::GapKind;
+    /// use fleetpath::{Calendar, Fleet};
+    ///
+    /// let calendar = Calendar::from_json(r#"{"sites": [{
+    ///   "name": "plant-a", "time_zone": "Europe/Berlin",
+    ///   "shifts": [{"name": "day", "start": "06:00", "end": "14:00"}],
+    ///   "stages": {"canary": ["day"]}
+    /// }]}"#)?;
+    /// let fleet = Fleet::from_csv("id,model,version,line,site\nd1,m,1.0,press-1,plant-a\nd2,m,1.0,press-2,plant-b\n")?;
+    /// let gaps = calendar.gaps(&fleet, &["canary", "production"], "2026-11-23T11:00:00Z".parse()?);
+    /// let kinds: Vec<_> = gaps.iter().map(|g| (g.line.as_str(), g.stage.as_deref(), g.kind)).collect();
+    /// assert_eq!(kinds, [
+    ///     ("press-1", Some("production"), GapKind::UnknownStage),
+    ///     ("press-2", None, GapKind::UnknownSite),
+    /// ]);
+    /// assert_eq!(gaps[1].to_string(), "site \"plant-b\" (1 device on line \"press-2\"): not in the calendar");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Complexity
+    /// One pass over the devices, then one [`Calendar::next_window`] per (site, line, stage).
+    #[must_use]
+    pub fn gaps(&self, fleet: &crate::Fleet, stages: &[&str], from: Timestamp) -> Vec<CalendarGap> {
+        let mut groups: BTreeMap<(Option<&str>, &str), usize> = BTreeMap::new();
+        for device in fleet.devices() {
+            *groups.entry((device.site.as_deref(), device.line.as_str())).or_default() += 1;
+        }
+        let mut gaps = Vec::new();
+        for ((site, line), devices) in groups {
+            let gap = |stage: Option<&str>, kind| CalendarGap {
+                site: site.map(str::to_owned),
+                line: line.to_owned(),
+                stage: stage.map(str::to_owned),
+                devices,
+                kind,
+            };
+            let Some(name) = site else {
+                gaps.push(gap(None, GapKind::NoSite));
+                continue;
+            };
+            if !self.inner.sites.contains_key(name) {
+                gaps.push(gap(None, GapKind::UnknownSite));
+                continue;
+            }
+            for &stage in stages {
+                match self.next_window(name, line, stage, from) {
+                    Ok(Some(_)) => {}
+                    Ok(None) => gaps.push(gap(Some(stage), GapKind::NoWindow)),
+                    Err(_) => gaps.push(gap(Some(stage), GapKind::UnknownStage)),
+                }
+            }
+        }
+        gaps
     }
 }
 

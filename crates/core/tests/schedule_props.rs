@@ -167,3 +167,63 @@ proptest! {
         prop_assert_eq!(calendar.next_window("p", "l", "canary", after).unwrap(), expected);
     }
 }
+
+// ---------- gaps between a calendar and a fleet ----------
+
+#[test]
+fn the_bundled_plant_has_no_calendar_gaps() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/data/plant-340.csv");
+    let fleet = fleetpath::Fleet::from_csv(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let at: jiff::Timestamp = "2026-11-30T08:00:00Z".parse().unwrap();
+    assert_eq!(plant_calendar().gaps(&fleet, &["canary", "early", "production"], at), []);
+}
+
+#[test]
+fn gaps_name_every_group_a_rollout_would_stop_or_wait_on() {
+    use fleetpath::schedule::GapKind;
+    let calendar = fleetpath::Calendar::from_json(
+        r#"{"sites": [{
+          "name": "plant-a", "time_zone": "Europe/Berlin",
+          "shifts": [{"name": "day", "start": "06:00", "end": "14:00"}],
+          "exclusions": [{"start": "2026-01-01T00:00", "end": "2029-01-01T00:00", "lines": ["press-3"]}],
+          "stages": {"canary": ["day"], "production": ["day"]}
+        }]}"#,
+    )
+    .unwrap();
+    let fleet = fleetpath::Fleet::from_csv(
+        "id,model,version,line,site\n\
+         a1,m,1.0,press-1,plant-a\na2,m,1.0,press-1,plant-a\n\
+         b1,m,1.0,press-3,plant-a\n\
+         c1,m,1.0,press-9,plant-z\n\
+         d1,m,1.0,press-1,\n",
+    )
+    .unwrap();
+    let at: jiff::Timestamp = "2026-11-30T08:00:00Z".parse().unwrap();
+    let gaps = calendar.gaps(&fleet, &["canary", "early"], at);
+    let seen: Vec<_> =
+        gaps.iter().map(|g| (g.site.as_deref(), g.line.as_str(), g.stage.as_deref(), g.devices, g.kind)).collect();
+    assert_eq!(
+        seen,
+        [
+            (None, "press-1", None, 1, GapKind::NoSite),
+            (Some("plant-a"), "press-1", Some("early"), 2, GapKind::UnknownStage),
+            (Some("plant-a"), "press-3", Some("canary"), 1, GapKind::NoWindow),
+            (Some("plant-a"), "press-3", Some("early"), 1, GapKind::UnknownStage),
+            (Some("plant-z"), "press-9", None, 1, GapKind::UnknownSite),
+        ]
+    );
+    // Each gap is what querying the calendar for that group says.
+    for gap in &gaps {
+        let (Some(site), Some(stage)) = (&gap.site, &gap.stage) else { continue };
+        let answer = calendar.next_window(site, &gap.line, stage, at);
+        assert_eq!(answer.is_ok_and(|w| w.is_none()), gap.kind == GapKind::NoWindow, "{gap}");
+    }
+    assert_eq!(
+        gaps[2].to_string(),
+        "site \"plant-a\" (1 device on line \"press-3\"): stage \"canary\" has no window within 400 days"
+    );
+    assert_eq!(serde_json::to_value(&gaps[0]).unwrap()["kind"], "no_site");
+    // After the exclusion ends (within the horizon), press-3 has a canary window again.
+    let later: jiff::Timestamp = "2028-06-01T00:00:00Z".parse().unwrap();
+    assert!(calendar.gaps(&fleet, &["canary"], later).iter().all(|g| g.kind != GapKind::NoWindow));
+}
