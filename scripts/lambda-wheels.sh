@@ -7,15 +7,15 @@
 # 1. manylinux2014 (glibc 2.17) abi3 wheels with maturin + zig (ziglang from PyPI, venv cached
 #    in target/lambda-venv): x86_64 (rustup's stable, target/x86_64-unknown-linux-gnu) and
 #    aarch64 (Debian's rustc-web, std rebuilt with -Z build-std, target dir target/lambda-aarch64;
-#    ../shared/notes/lambda-wheels.md). Each checked with `auditwheel show`: the manylinux_2_17
-#    tag, no GLIBC_ symbol version above 2.17.
+#    ../shared/notes/lambda-wheels.md), each as cp39-abi3 and cp311-abi3 (buffers read in place).
+#    Each checked with `auditwheel show`: the manylinux_2_17 tag, no GLIBC_ symbol version above 2.17.
 # 2. The x86_64 wheel installed into a fresh venv (target/lambda-test-venv), the Python suite run
 #    against it.
-# 3. The aarch64 wheel imported under emulation: qemu-user-static and Debian bookworm's arm64
+# 3. The aarch64 wheels imported under emulation: qemu-user-static and Debian bookworm's arm64
 #    python3.11 (its .debs unpacked into target/arm64-python, not installed), smoke test
-#    examples/python_lambda/smoke.py.
-# 4. examples/python_lambda: cfn-lint on template.yaml, package.py for both architectures (zip,
-#    unzipped size against Lambda's 250 MB).
+#    examples/python_lambda/smoke.py on each.
+# 4. examples/python_lambda: cfn-lint on template.yaml, package.py for both architectures and a
+#    runtime on each side of 3.11 (zip, unzipped size against Lambda's 250 MB).
 # Prints the seconds each part takes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -54,11 +54,16 @@ for pkg in rustc-web cargo-web rust-web-src rust-web-llvm lld-22; do
   dpkg -s "$pkg" >/dev/null 2>&1 || fail "Debian's $pkg is missing: bindings/wasm/tools/build.sh installs it (run it first)"
 done
 # Debian's compiler and cargo (rustup's come first on PATH), scoped to this call; its own target dir.
-PATH="$venv/bin:$PATH" CARGO_TARGET_DIR="$root/target/lambda-aarch64" RUSTC=/usr/bin/rustc CARGO=/usr/bin/cargo \
-  RUSTC_BOOTSTRAP=1 maturin build --quiet --release --locked -m bindings/python/Cargo.toml -o "$out" \
-  --zig --compatibility manylinux2014 --target aarch64-unknown-linux-gnu -Z build-std=std,panic_abort ||
-  fail "the manylinux2014 aarch64 wheel did not build"
-took "aarch64 manylinux2014 wheel (rustc-web, -Z build-std, maturin --zig)"
+aarch64_wheel() { # extra maturin arguments (the ABI's features)
+  PATH="$venv/bin:$PATH" CARGO_TARGET_DIR="$root/target/lambda-aarch64" RUSTC=/usr/bin/rustc CARGO=/usr/bin/cargo \
+    RUSTC_BOOTSTRAP=1 maturin build --quiet --release --locked -m bindings/python/Cargo.toml -o "$out" \
+    --zig --compatibility manylinux2014 --target aarch64-unknown-linux-gnu -Z build-std=std,panic_abort "$@"
+}
+aarch64_wheel || fail "the manylinux2014 cp39-abi3 aarch64 wheel did not build"
+took "aarch64 manylinux2014 cp39-abi3 wheel (rustc-web, -Z build-std, maturin --zig)"
+# The 3.11+ build (buffers read in place): only pyo3 and the binding rebuild, std and the core are shared.
+aarch64_wheel --no-default-features --features abi3-py311 || fail "the manylinux2014 cp311-abi3 aarch64 wheel did not build"
+took "aarch64 manylinux2014 cp311-abi3 wheel"
 
 check_wheel() { # $1: wheel, $2: arch
   local report above
@@ -69,15 +74,23 @@ check_wheel() { # $1: wheel, $2: arch
   above=$(grep -oE 'GLIBC_2\.[0-9]+' <<<"$report" | sort -u | awk -F. '$2 > 17' | tr '\n' ' ')
   [ -z "$above" ] || fail "auditwheel: $(basename "$1") needs $above(above 2.17)"
 }
-for arch in x86_64 aarch64; do
-  wheel=$(ls "$out"/fleetpath-*-cp39-abi3-manylinux2014_"$arch".manylinux_2_17_"$arch".whl) ||
-    fail "no cp39-abi3 manylinux2014 $arch wheel in $out"
-  check_wheel "$wheel" "$arch"
-done
-# The 3.11+ wheel (buffers read in place), which the Python step builds the same way and tests.
+# The 3.11+ x86_64 wheel (buffers read in place) is the Python step's, which tests it; built when run alone.
 cp311=$(ls "$root"/target/wheels/fleetpath-*-cp311-abi3-manylinux2014_x86_64.manylinux_2_17_x86_64.whl 2>/dev/null || true)
-[ -z "$cp311" ] || check_wheel "$cp311" x86_64
-took "auditwheel show (the wheels)"
+if [ -n "$cp311" ] && [ "$(wc -l <<<"$cp311")" -eq 1 ]; then
+  cp "$cp311" "$out/"
+else
+  PATH="$venv/bin:$PATH" CARGO_TARGET_DIR="$root/target" maturin build --quiet --release --locked \
+    -m bindings/python/Cargo.toml -o "$out" --no-default-features --features abi3-py311 \
+    --zig --compatibility manylinux2014 || fail "the manylinux2014 cp311-abi3 x86_64 wheel did not build"
+fi
+for abi in cp39 cp311; do
+  for arch in x86_64 aarch64; do
+    wheel=$(ls "$out"/fleetpath-*-"$abi"-abi3-manylinux2014_"$arch".manylinux_2_17_"$arch".whl) ||
+      fail "no $abi-abi3 manylinux2014 $arch wheel in $out"
+    check_wheel "$wheel" "$arch"
+  done
+done
+took "auditwheel show (the four wheels)"
 
 # The x86_64 wheel in a fresh venv (no source tree on sys.path: pytest runs from tests/'s parent,
 # which has no fleetpath package of its own), the suite with scripts/test.sh's flags.
@@ -120,25 +133,33 @@ if ! command -v qemu-aarch64-static >/dev/null || [ ! -x "$arm_root/usr/bin/pyth
   for deb in "$debs"/*.deb; do dpkg -x "$deb" "$arm_root"; done
   rm -rf "$debs"
 fi
-arm_site="$root/target/arm64-site"
-rm -rf "$arm_site" && mkdir -p "$arm_site"
-"$venv/bin/python" -m zipfile -e "$out"/fleetpath-*-manylinux2014_aarch64*.whl "$arm_site"
-# ELF e_machine 183: AArch64.
-"$venv/bin/python" -c 'import sys; h = open(sys.argv[1], "rb").read(20); sys.exit(h[:4] != b"\x7fELF" or int.from_bytes(h[18:20], "little") != 183)' \
-  "$arm_site"/fleetpath/_native*.so || fail "the aarch64 wheel's module is not an AArch64 ELF file"
-smoke=$(PYTHONPATH="$arm_site" qemu-aarch64-static -L "$arm_root" "$arm_root/usr/bin/python3.11" \
-  examples/python_lambda/smoke.py examples/data/seed-ip-module.json) || fail "the aarch64 wheel failed its smoke test under qemu"
-echo "$smoke"
-grep -q '^machine aarch64' <<<"$smoke" || fail "the smoke test did not run on aarch64"
-took "aarch64 wheel imported and smoke-tested under qemu-aarch64-static"
+# Both aarch64 wheels on the arm64 Python 3.11: the cp311 one must read buffers in place.
+for abi in cp39 cp311; do
+  arm_site="$root/target/arm64-site-$abi"
+  rm -rf "$arm_site" && mkdir -p "$arm_site"
+  "$venv/bin/python" -m zipfile -e "$out"/fleetpath-*-"$abi"-abi3-manylinux2014_aarch64*.whl "$arm_site"
+  # ELF e_machine 183: AArch64.
+  "$venv/bin/python" -c 'import sys; h = open(sys.argv[1], "rb").read(20); sys.exit(h[:4] != b"\x7fELF" or int.from_bytes(h[18:20], "little") != 183)' \
+    "$arm_site"/fleetpath/_native*.so || fail "the $abi aarch64 wheel's module is not an AArch64 ELF file"
+  smoke=$(PYTHONPATH="$arm_site" qemu-aarch64-static -L "$arm_root" "$arm_root/usr/bin/python3.11" \
+    examples/python_lambda/smoke.py examples/data/seed-ip-module.json) ||
+    fail "the $abi aarch64 wheel failed its smoke test under qemu"
+  echo "$smoke"
+  grep -q '^machine aarch64' <<<"$smoke" || fail "the smoke test did not run on aarch64"
+  want=$([ "$abi" = cp311 ] && echo True || echo False)
+  grep -qx "buffer protocol $want" <<<"$smoke" || fail "the $abi aarch64 wheel: buffers read in place must be $want"
+done
+took "aarch64 wheels (cp39, cp311) imported and smoke-tested under qemu-aarch64-static"
 
 # The SAM template, offline.
 "$venv/bin/cfn-lint" examples/python_lambda/template.yaml || fail "cfn-lint: examples/python_lambda/template.yaml"
 took "cfn-lint examples/python_lambda/template.yaml"
 
 for arch in x86_64 arm64; do
-  "$venv/bin/python" examples/python_lambda/package.py --arch "$arch" --wheels "$out" \
-    --out "$root/target/lambda-package" || fail "the $arch deployment package"
+  for runtime in python3.9 python3.12; do
+    "$venv/bin/python" examples/python_lambda/package.py --arch "$arch" --runtime "$runtime" --wheels "$out" \
+      --out "$root/target/lambda-package" || fail "the $arch $runtime deployment package"
+  done
 done
-took "deployment packages (package.py, both architectures)"
+took "deployment packages (package.py, both architectures, a runtime before and after 3.11)"
 echo "lambda wheels: $lambda_wheel_passed passed on the manylinux2014 x86_64 wheel"

@@ -1,9 +1,10 @@
-"""Builds the Lambda deployment package: the fleetpath wheel for the function's architecture
-(manylinux2014, cp39-abi3: every Python runtime from 3.9) unpacked beside orchestrator.py, zipped
-as template.yaml's CodeUri expects, and checked against Lambda's limits (250 MB unzipped, 50 MB
-zipped for a direct upload). boto3 is not packaged: the runtime has it.
+"""Builds the Lambda deployment package: the fleetpath wheel for the function's architecture and
+runtime (manylinux2014; cp311-abi3, which reads numpy columns in place, on python3.11 and later,
+cp39-abi3 on python3.9 and 3.10) unpacked beside orchestrator.py, zipped as template.yaml's CodeUri
+expects, and checked against Lambda's limits (250 MB unzipped, 50 MB zipped for a direct upload).
+boto3 is not packaged: the runtime has it.
 
-    python package.py --arch arm64 --codeuri      # build/lambda-arm64.zip, copied to build/lambda.zip
+    python package.py --arch arm64 --runtime python3.12 --codeuri   # build/lambda-arm64.zip, copied to build/lambda.zip
 """
 
 import argparse
@@ -17,13 +18,21 @@ HERE = pathlib.Path(__file__).resolve().parent
 UNZIPPED_LIMIT = 250 * 1024 * 1024  # Lambda: deployment package and layers, unzipped
 ZIPPED_LIMIT = 50 * 1024 * 1024  # Lambda: a .zip uploaded directly
 MACHINES = {"x86_64": ("x86_64", 62), "arm64": ("aarch64", 183)}  # Lambda name -> wheel name, ELF e_machine
+RUNTIMES = ["python3.9", "python3.10", "python3.11", "python3.12", "python3.13"]  # template.yaml's PythonRuntime
 
 
-def wheel_for(arch: str, wheels: pathlib.Path) -> pathlib.Path:
+def abi_for(runtime: str) -> str:
+    """The newest stable ABI the runtime's CPython offers: cp311 from Python 3.11 on."""
+    minor = int(runtime.removeprefix("python3."))
+    return "cp311" if minor >= 11 else "cp39"
+
+
+def wheel_for(arch: str, runtime: str, wheels: pathlib.Path) -> pathlib.Path:
     machine = MACHINES[arch][0]
-    found = sorted(glob.glob(str(wheels / f"fleetpath-*-cp39-abi3-manylinux2014_{machine}.*.whl")))
+    abi = abi_for(runtime)
+    found = sorted(glob.glob(str(wheels / f"fleetpath-*-{abi}-abi3-manylinux2014_{machine}.*.whl")))
     if len(found) != 1:
-        sys.exit(f"package.py: expected one cp39-abi3 manylinux2014 {machine} wheel in {wheels}, found {found}")
+        sys.exit(f"package.py: expected one {abi}-abi3 manylinux2014 {machine} wheel in {wheels}, found {found}")
     return pathlib.Path(found[0])
 
 
@@ -33,8 +42,8 @@ def elf_machine(path: pathlib.Path) -> int:
     return int.from_bytes(head[18:20], "little")
 
 
-def build(arch: str, wheels: pathlib.Path, out: pathlib.Path) -> pathlib.Path:
-    wheel = wheel_for(arch, wheels)
+def build(arch: str, runtime: str, wheels: pathlib.Path, out: pathlib.Path) -> pathlib.Path:
+    wheel = wheel_for(arch, runtime, wheels)
     stage = out / arch
     shutil.rmtree(stage, ignore_errors=True)
     stage.mkdir(parents=True)
@@ -66,15 +75,16 @@ def build(arch: str, wheels: pathlib.Path, out: pathlib.Path) -> pathlib.Path:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--arch", choices=sorted(MACHINES), required=True, help="the function's Architecture")
+    parser.add_argument("--runtime", choices=RUNTIMES, default="python3.11", help="the function's PythonRuntime")
     parser.add_argument("--wheels", type=pathlib.Path, default=HERE.parents[1] / "target" / "lambda-wheels")
     parser.add_argument("--out", type=pathlib.Path, default=HERE / "build")
     parser.add_argument("--codeuri", action="store_true", help="also copy it to build/lambda.zip (template.yaml's CodeUri)")
     args = parser.parse_args()
-    archive = build(args.arch, args.wheels, args.out)
+    archive = build(args.arch, args.runtime, args.wheels, args.out)
     if args.codeuri:
         (HERE / "build").mkdir(exist_ok=True)
         shutil.copy2(archive, HERE / "build" / "lambda.zip")
-        print(f"build/lambda.zip: {args.arch}")
+        print(f"build/lambda.zip: {args.arch}, {args.runtime}")
 
 
 if __name__ == "__main__":

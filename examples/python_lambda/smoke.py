@@ -13,6 +13,7 @@ import fleetpath
 
 def main(manifest: str) -> None:
     print("machine", platform.machine(), "python", platform.python_version(), "module", fleetpath._native.__file__)
+    print("buffer protocol", fleetpath.BUFFER_PROTOCOL)
     graph = fleetpath.UpgradeGraph.load(pathlib.Path(manifest))
     path = graph.resolve("5.6.14", "6.15.008", model="IPM-1")
     hops = [(str(h.from_), str(h.to)) if hasattr(h, "from_") else h.to_dict() for h in path.hops]
