@@ -11,7 +11,7 @@ export interface Release {
   artifact?: Artifact | null;
   models?: string[] | null;
   labels?: Record<string, string> | null;
-  status?: 'active' | 'archived' | 'blocked';
+  status?: 'active' | 'archived' | 'blocked' | 'retired';
   barrier?: boolean;
   [field: string]: unknown;
 }

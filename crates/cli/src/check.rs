@@ -237,7 +237,10 @@ pub(crate) fn run(args: &CheckArgs, style: Style) -> Result<ExitCode, Failure> {
         let graph = match fleetpath::UpgradeGraph::from_json(&text) {
             Ok(graph) => graph,
             Err(e) => {
-                unusable.push(Unusable::of(manifest, Some(&locator), &e.into()));
+                // Every problem the loader found, each at its place.
+                for problem in e.errors() {
+                    unusable.push(Unusable::of(manifest, Some(&locator), &problem.clone().into()));
+                }
                 continue;
             }
         };
@@ -266,7 +269,26 @@ pub(crate) fn run(args: &CheckArgs, style: Style) -> Result<ExitCode, Failure> {
         let at = args.at.unwrap_or_else(jiff::Timestamp::now);
         gaps = calendar.gaps(fleet, &stages, at).into_iter().map(|g| LocatedGap::new(calendar_path, g)).collect();
     }
-    let rows: Vec<Row<'_>> = findings
+    let rows = rows(&findings, &gaps);
+    let failing = |r: &Row<'_>| r.severity == Severity::Error || args.deny == Deny::Warn;
+    match args.format {
+        Format::Text => text(&rows, &unusable, style),
+        Format::Json => json(&findings, &gaps, &unusable),
+        Format::Github => github(&rows, &unusable),
+        Format::Sarif => sarif(&rows, &unusable),
+    }
+    Ok(if !unusable.is_empty() {
+        ExitCode::from(2)
+    } else if rows.iter().any(failing) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Lint findings and calendar gaps alike, for the outputs that print them the same way.
+fn rows<'a>(findings: &'a [Located], gaps: &'a [LocatedGap]) -> Vec<Row<'a>> {
+    findings
         .iter()
         .map(|f| Row {
             file: &f.file,
@@ -284,21 +306,7 @@ pub(crate) fn run(args: &CheckArgs, style: Style) -> Result<ExitCode, Failure> {
             code: g.code,
             message: &g.message,
         }))
-        .collect();
-    let failing = |r: &Row<'_>| r.severity == Severity::Error || args.deny == Deny::Warn;
-    match args.format {
-        Format::Text => text(&rows, &unusable, style),
-        Format::Json => json(&findings, &gaps, &unusable),
-        Format::Github => github(&rows, &unusable),
-        Format::Sarif => sarif(&rows, &unusable),
-    }
-    Ok(if !unusable.is_empty() {
-        ExitCode::from(2)
-    } else if rows.iter().any(failing) {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+        .collect()
 }
 
 fn severity_word(severity: Severity) -> &'static str {

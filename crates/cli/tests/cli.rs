@@ -80,6 +80,29 @@ fn a_calendar_that_cannot_schedule_the_fleet_fails_the_check() {
 }
 
 #[test]
+fn check_reports_every_problem_of_a_manifest_in_one_pass() {
+    let (status, out, _) = run(&["check", "tests/data/many-problems.json"]);
+    assert_eq!(status, 2);
+    let codes: Vec<&str> =
+        out.lines().filter_map(|l| l.split_once("error[")).map(|(_, rest)| rest.split(']').next().unwrap()).collect();
+    assert_eq!(
+        codes,
+        [
+            "unexpected_character",
+            "empty_models",
+            "missing_block_reason",
+            "duplicate_release",
+            "edge_not_upgrade",
+            "unknown_release",
+            "duplicate_edge",
+            "duplicate_edge"
+        ]
+    );
+    // Each at its entry's place in the file.
+    assert!(out.contains("tests/data/many-problems.json:3:102: error[unknown_release]"), "{out}");
+}
+
+#[test]
 fn github_annotations_follow_the_workflow_command_syntax() {
     let (status, out, _) = run(&["check", STRANDED, "--format", "github"]);
     assert_eq!(status, 1);

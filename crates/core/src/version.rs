@@ -681,15 +681,28 @@ impl Comparator {
     /// the matches are one run of the version order, so the side is monotone there and ranges
     /// can be searched (see [`VersionRange::select`]).
     fn side(&self, v: &Version) -> Ordering {
+        self.side_of(&v.key.numbers, &v.key.pre)
+    }
+
+    /// [`Comparator::side`] with pre-releases ordered like any other version (a range that
+    /// includes pre-releases): a full bound compares the whole version, pre-release included;
+    /// a prefix bound covers the pre-releases of the versions it covers, so it compares the
+    /// numbers only (`>=3` and `3.*` take `3.0.0-rc.1`, `<3` does not). Monotone over the
+    /// whole version order, pre-releases included.
+    fn side_in_order(&self, v: &Version) -> Ordering {
+        if self.prefix.is_some() { self.side_of(&v.key.numbers, &Prerelease::EMPTY) } else { self.side(v) }
+    }
+
+    fn side_of(&self, numbers: &[u64], pre: &Prerelease) -> Ordering {
         let given = self.prefix.unwrap_or(self.numbers.len());
         let full = self.prefix.is_none();
         // A full bound names one version: compare every component either side has (zeros
         // fill in). A prefix compares only what it gives.
-        let span = if full { self.numbers.len().max(v.key.numbers.len()) } else { given };
-        let mine = |i: usize| v.key.numbers.get(i).copied().unwrap_or(0);
+        let span = if full { self.numbers.len().max(numbers.len()) } else { given };
+        let mine = |i: usize| numbers.get(i).copied().unwrap_or(0);
         let theirs = |i: usize| self.numbers.get(i).copied().unwrap_or(0);
         let first_diff = |from: usize| (from..span).find(|&i| mine(i) != theirs(i));
-        let pre = v.key.pre.cmp(&self.pre);
+        let pre = pre.cmp(&self.pre);
         let exact = first_diff(0).is_none() && pre.is_eq();
         let greater = match first_diff(0) {
             Some(i) => mine(i) > theirs(i),
@@ -750,6 +763,8 @@ impl Comparator {
 pub struct VersionRange {
     raw: Box<str>,
     alternatives: Vec<Vec<Comparator>>,
+    /// Pre-releases ordered like any other version ([`VersionRange::including_prereleases`]).
+    include_prerelease: bool,
 }
 
 impl VersionRange {
@@ -775,7 +790,41 @@ impl VersionRange {
             alternatives.push(set);
             offset += alternative.len() + 2;
         }
-        Ok(Self { raw: input.into(), alternatives })
+        Ok(Self { raw: input.into(), alternatives, include_prerelease: false })
+    }
+
+    /// The same range, matching pre-releases like any other version: a pre-release matches
+    /// when it lies within the bounds, as npm's `includePrerelease` option has it. By default
+    /// (Cargo's rule, see the [module docs](self)) a pre-release matches only a comparator set
+    /// that names its numbers with a pre-release.
+    ///
+    /// With pre-releases included, a bound of three or more components compares the whole
+    /// version, pre-release included (`<1.10.1` takes `1.10.1-rc1`, which sorts before
+    /// `1.10.1`; `^1.2.3` does not take `2.0.0-rc.1`, which sorts after every `1.x`); a prefix
+    /// or wildcard bound covers the pre-releases of every version it covers (`>=3`, `3.*` and
+    /// `~3.1` take `3.1.0-rc.1`; `<3` does not take `3.0.0-rc.1`), as npm's desugaring to
+    /// `-0` bounds does.
+    ///
+    /// ```
+    /// use fleetpath::{Version, VersionRange};
+    ///
+    /// let range = VersionRange::parse(">=1.10.0, <1.10.1")?;
+    /// let rc: Version = "1.10.1-rc1".parse()?;
+    /// assert!(!range.matches(&rc));
+    /// assert!(range.clone().including_prereleases().matches(&rc));
+    /// assert!(!VersionRange::parse("<3")?.including_prereleases().matches(&"3.0.0-rc.1".parse()?));
+    /// # Ok::<(), fleetpath::VersionError>(())
+    /// ```
+    #[must_use]
+    pub fn including_prereleases(mut self) -> Self {
+        self.include_prerelease = true;
+        self
+    }
+
+    /// Whether pre-releases are matched like any other version
+    /// ([`VersionRange::including_prereleases`]).
+    pub fn includes_prereleases(&self) -> bool {
+        self.include_prerelease
     }
 
     /// The range exactly as written.
@@ -785,6 +834,9 @@ impl VersionRange {
 
     /// Whether `version` satisfies the range.
     pub fn matches(&self, version: &Version) -> bool {
+        if self.include_prerelease {
+            return self.alternatives.iter().any(|set| set.iter().all(|c| c.side_in_order(version).is_eq()));
+        }
         self.alternatives.iter().any(|set| {
             set.iter().all(|c| c.matches(version))
                 && (!version.is_prerelease() || set.iter().any(|c| c.admits_prerelease_of(version)))
@@ -801,6 +853,12 @@ impl VersionRange {
         let start = out.len();
         let at = |i: u32| version(&sorted[i as usize]);
         for set in &self.alternatives {
+            if self.include_prerelease {
+                // Every version in one order: one run of `sorted` itself.
+                let run = Self::run_in_order(set, sorted, &version);
+                out.extend(run.map(|i| u32::try_from(i).unwrap_or(u32::MAX)));
+                continue;
+            }
             out.extend(stable.get(Self::run(set, stable, &at)).unwrap_or_default());
             out.extend(Self::prereleases(set, sorted, &version));
         }
@@ -824,6 +882,15 @@ impl VersionRange {
         let stable = &stable[stable.partition_point(|&i| i <= after)..];
         let at = |i: u32| version(&sorted[i as usize]);
         let mut first = None;
+        if self.include_prerelease {
+            let skip = (after as usize + 1).min(sorted.len());
+            for set in &self.alternatives {
+                let run = Self::run_in_order(set, &sorted[skip..], &version);
+                let found = (!run.is_empty()).then(|| u32::try_from(skip + run.start).unwrap_or(u32::MAX));
+                first = [first, found].into_iter().flatten().min();
+            }
+            return first;
+        }
         for set in &self.alternatives {
             let run = Self::run(set, stable, &at);
             let found = stable.get(run.start).filter(|_| !run.is_empty()).copied();
@@ -838,6 +905,14 @@ impl VersionRange {
     fn run<'v>(set: &[Comparator], stable: &[u32], at: &impl Fn(u32) -> &'v Version) -> std::ops::Range<usize> {
         let below = stable.partition_point(|&i| set.iter().any(|c| c.side(at(i)).is_lt()));
         let end = stable.partition_point(|&i| !set.iter().any(|c| c.side(at(i)).is_gt()));
+        below..end.max(below)
+    }
+
+    /// The positions in `sorted` (every version, ascending) that a comparator set matches with
+    /// pre-releases in order ([`Comparator::side_in_order`]): one run.
+    fn run_in_order<T>(set: &[Comparator], sorted: &[T], version: &impl Fn(&T) -> &Version) -> std::ops::Range<usize> {
+        let below = sorted.partition_point(|t| set.iter().any(|c| c.side_in_order(version(t)).is_lt()));
+        let end = sorted.partition_point(|t| !set.iter().any(|c| c.side_in_order(version(t)).is_gt()));
         below..end.max(below)
     }
 
@@ -981,7 +1056,7 @@ impl fmt::Debug for VersionRange {
 
 impl PartialEq for VersionRange {
     fn eq(&self, other: &Self) -> bool {
-        self.alternatives == other.alternatives
+        self.alternatives == other.alternatives && self.include_prerelease == other.include_prerelease
     }
 }
 
@@ -1030,9 +1105,11 @@ mod tests {
         fn select_agrees_with_matches(
             alternatives in prop::collection::vec(prop::collection::vec(comparator(), 1..4), 1..3),
             versions in prop::collection::vec(version(), 0..40),
+            include_prerelease in any::<bool>(),
         ) {
             let text = alternatives.iter().map(|set| set.join(", ")).collect::<Vec<_>>().join(" || ");
             let Ok(range) = VersionRange::parse(&text) else { return Ok(()) };
+            let range = if include_prerelease { range.including_prereleases() } else { range };
             let mut sorted: Vec<Version> = versions.iter().filter_map(|s| Version::parse(s).ok()).collect();
             sorted.sort();
             sorted.dedup();
@@ -1047,6 +1124,54 @@ mod tests {
                 let first = expected.iter().copied().find(|&i| i > after);
                 prop_assert_eq!(range.first_match_after(&sorted, &stable, |v| v, after), first, "{} after {}", text, after);
             }
+        }
+
+        /// Including pre-releases changes nothing for the other versions and only ever adds
+        /// pre-releases to what the range matches.
+        #[test]
+        fn including_prereleases_only_adds_prereleases(
+            alternatives in prop::collection::vec(prop::collection::vec(comparator(), 1..4), 1..3),
+            version in version(),
+        ) {
+            let text = alternatives.iter().map(|set| set.join(", ")).collect::<Vec<_>>().join(" || ");
+            let (Ok(range), Ok(version)) = (VersionRange::parse(&text), Version::parse(&version)) else { return Ok(()) };
+            let including = range.clone().including_prereleases();
+            if version.is_prerelease() {
+                prop_assert!(!range.matches(&version) || including.matches(&version), "{} {}", text, version);
+            } else {
+                prop_assert_eq!(range.matches(&version), including.matches(&version), "{} {}", text, version);
+            }
+        }
+
+        /// With pre-releases included, a set of full bounds with plain operators is exactly
+        /// the version order: npm's `includePrerelease` semantics.
+        #[test]
+        fn included_prereleases_follow_the_version_order(
+            bounds in prop::collection::vec(
+                (prop_oneof![Just("="), Just(">"), Just(">="), Just("<"), Just("<=")],
+                 prop::collection::vec(0u64..3, 3..5),
+                 prop::option::of(prop_oneof![Just("-alpha"), Just("-rc.1"), Just("-rc.2")])),
+                1..4),
+            version in version(),
+        ) {
+            let Ok(version) = Version::parse(&version) else { return Ok(()) };
+            let mut text = Vec::new();
+            let mut expected = true;
+            for (op, numbers, pre) in &bounds {
+                let numbers: Vec<String> = numbers.iter().map(u64::to_string).collect();
+                let bound = format!("{}{}", numbers.join("."), pre.unwrap_or_default());
+                let order = version.cmp(&Version::parse(&bound).unwrap());
+                expected &= match *op {
+                    "=" => order.is_eq(),
+                    ">" => order.is_gt(),
+                    ">=" => order.is_ge(),
+                    "<" => order.is_lt(),
+                    _ => order.is_le(),
+                };
+                text.push(format!("{op}{bound}"));
+            }
+            let range = VersionRange::parse(&text.join(", ")).unwrap().including_prereleases();
+            prop_assert_eq!(range.matches(&version), expected, "{:?} {}", text, version);
         }
     }
 
@@ -1119,6 +1244,33 @@ mod tests {
         for &(range, version, expected) in cases {
             let r = VersionRange::parse(range).unwrap();
             assert_eq!(r.matches(&v(version)), expected, "{range} vs {version}");
+        }
+    }
+    #[test]
+    fn included_prereleases_as_npm_orders_them() {
+        // (range, version, Cargo's rule, with pre-releases included)
+        let cases: &[(&str, &str, bool, bool)] = &[
+            (">=1.10.0, <1.10.1", "1.10.1-rc1", false, true),
+            (">=1.10.0, <1.10.1", "1.10.0-rc1", false, false),
+            (">=3", "3.0.0-rc.1", false, true),
+            ("3.*", "3.1.0-rc.1", false, true),
+            ("~3.1", "3.1.0-rc.1", false, true),
+            ("~3.1", "3.2.0-rc.1", false, false),
+            ("<3", "3.0.0-rc.1", false, false),
+            ("<=3", "3.9.0-rc.1", false, true),
+            ("^1.2.3", "1.9.0-rc.1", false, true),
+            ("^1.2.3", "2.0.0-rc.1", false, false),
+            (">=7.6.0-rc.1", "7.6.0-rc.2", true, true),
+            (">=7.5", "7.6.0-rc.2", false, true),
+            ("=1.2.3", "1.2.3-rc.1", false, false),
+            (">=1.0, <2.0", "1.5.0", true, true),
+        ];
+        for &(range, version, cargo, npm) in cases {
+            let r = VersionRange::parse(range).unwrap();
+            assert_eq!(r.matches(&v(version)), cargo, "{range} vs {version}");
+            let r = r.including_prereleases();
+            assert!(r.includes_prereleases());
+            assert_eq!(r.matches(&v(version)), npm, "{range} vs {version}, pre-releases included");
         }
     }
 }

@@ -84,6 +84,7 @@ impl Case {
             .map(|&(a, b)| EdgeSpec {
                 from: Some(format!("{}.0", a + 1)),
                 from_range: None,
+                include_prerelease: None,
                 to: format!("{}.0", b + 1),
                 models: None,
                 blocked: None,
@@ -91,8 +92,16 @@ impl Case {
             })
             .collect();
         let downgrades: Vec<DowngradeSpec> = Vec::new();
-        UpgradeGraph::new(Manifest { format_version: 2, name: None, description: None, releases, edges, downgrades })
-            .unwrap()
+        UpgradeGraph::new(Manifest {
+            format_version: 2,
+            name: None,
+            description: None,
+            include_prerelease: false,
+            releases,
+            edges,
+            downgrades,
+        })
+        .unwrap()
     }
 
     fn observed(&self) -> BTreeMap<String, Availability> {

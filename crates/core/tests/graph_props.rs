@@ -105,7 +105,15 @@ impl Spec {
             .collect();
         let all_edges = self.edge_specs();
         let edges = edge_order.iter().map(|&k| all_edges[k].clone()).collect();
-        Manifest { format_version: 1, name: None, description: None, releases, edges, downgrades: Vec::new() }
+        Manifest {
+            format_version: 1,
+            name: None,
+            description: None,
+            include_prerelease: false,
+            releases,
+            edges,
+            downgrades: Vec::new(),
+        }
     }
 
     fn edge_specs(&self) -> Vec<EdgeSpec> {
@@ -115,6 +123,7 @@ impl Spec {
             .map(|(from, to, blocked, models)| EdgeSpec {
                 from: Some(spelled(*from, self.spell_edge[*from])),
                 from_range: None,
+                include_prerelease: None,
                 to: spelled(*to, self.spell_edge[*to]),
                 models: models.as_ref().map(|ms| ms.iter().map(|m| (*m).to_owned()).collect()),
                 blocked: blocked.then(|| format!("bad hop {from}->{to}")),
@@ -124,6 +133,7 @@ impl Spec {
         out.extend(self.ranges.iter().map(|(text, to, blocked)| EdgeSpec {
             from: None,
             from_range: Some(text.clone()),
+            include_prerelease: None,
             to: spelled(*to, self.spell_edge[*to]),
             models: None,
             blocked: blocked.then(|| "bad range".to_owned()),

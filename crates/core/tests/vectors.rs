@@ -146,6 +146,15 @@ fn manifest_errors() {
                 assert_eq!(UpgradeGraph::new(manifest).expect_err(name), err, "{name}");
             }
         }
+        // Every problem found in one pass, in the loader's order (the first is the error's own).
+        let errors: Vec<Value> =
+            err.errors().iter().map(|e| serde_json::json!({"code": e.code(), "message": e.to_string()})).collect();
+        match case.get("errors") {
+            Some(expected) => assert_eq!(&Value::from(errors), expected, "{name}"),
+            None => assert_eq!(errors.len(), 1, "{name}: a vector with several problems lists them ({errors:?})"),
+        }
+        let fields = fleetpath::Error::from(err.clone()).fields();
+        assert_eq!(fields.get("errors").is_some(), err.errors().len() > 1, "{name}: fields.errors");
         check_fields(case, err);
     }
 }

@@ -6,8 +6,8 @@ use rustc_hash::{FxBuildHasher, FxHashMap as HashMap};
 
 use super::{
     ARCHIVED, Adjacency, BLOCKED, BlockedHop, CompiledDowngrade, EdgeSpec, FORMAT_VERSION, GENERATED, GENERIC,
-    GraphError, Inner, MAX_HOPS, MAX_RELEASES, Manifest, OLDEST_FORMAT_VERSION, PRERELEASE, RESTRICTED, Release,
-    ReleaseSpec, ReleaseStatus, SPEC_MASK,
+    GraphError, Inner, MAX_ERRORS, MAX_HOPS, MAX_RELEASES, Manifest, OLDEST_FORMAT_VERSION, PRERELEASE, RESTRICTED,
+    Release, ReleaseSpec, ReleaseStatus, SPEC_MASK,
 };
 use crate::version::{Version, VersionRange};
 
@@ -17,44 +17,95 @@ type Link = (u32, u32, u32);
 /// A checked downgrade: source node, target node, entry index, model ids.
 type Downgrade = (u32, u32, usize, Option<Vec<u32>>);
 
-/// Compiles a manifest (what [`UpgradeGraph::new`](super::UpgradeGraph::new) does).
-pub(super) fn build(mut manifest: Manifest) -> Result<Inner, GraphError> {
-    check_format(&manifest)?;
-    if manifest.releases.is_empty() {
-        return Err(GraphError::NoReleases);
+/// The problems found so far, in document order, at most [`MAX_ERRORS`]: every independent
+/// problem is reported in one pass ([`GraphError::errors`]).
+#[derive(Default)]
+struct Problems {
+    list: Vec<GraphError>,
+}
+
+impl Problems {
+    fn push(&mut self, error: GraphError) {
+        if self.list.len() < MAX_ERRORS {
+            self.list.push(error);
+        }
     }
-    check_size(manifest.releases.len(), manifest.edges.len())?;
+
+    /// The value, or the problem noted (`None`).
+    fn note<T>(&mut self, result: Result<T, GraphError>) -> Option<T> {
+        result.map_err(|e| self.push(e)).ok()
+    }
+
+    /// Every problem as one error; `Ok` when there is none.
+    fn finish(self) -> Result<(), GraphError> {
+        GraphError::from_list(self.list).map_or(Ok(()), Err)
+    }
+
+    /// A problem that stops the load, after those found before it.
+    fn stop(mut self, error: GraphError) -> GraphError {
+        self.list.push(error);
+        GraphError::from_list(self.list).unwrap_or(GraphError::NoReleases)
+    }
+}
+
+/// Compiles a manifest (what [`UpgradeGraph::new`](super::UpgradeGraph::new) does), noting
+/// every independent problem: the format, then each release, each edge (and, when every edge
+/// entry is sound, what they expand to), then each downgrade. An entry with a problem is left
+/// out of what later steps check, and a problem that follows only from an earlier one (an
+/// edge naming a release whose own entry was refused) is not reported again.
+pub(super) fn build(mut manifest: Manifest) -> Result<Inner, GraphError> {
+    check_supported(&manifest)?;
+    let mut problems = Problems::default();
+    check_format(&manifest, &mut problems);
+    if manifest.releases.is_empty() {
+        return Err(problems.stop(GraphError::NoReleases));
+    }
+    if let Err(e) = check_size(manifest.releases.len(), manifest.edges.len()) {
+        return Err(problems.stop(e));
+    }
     let mut models = Models::default();
-    let table = Table::new(std::mem::take(&mut manifest.releases), &mut models)?;
+    let table = Table::new(std::mem::take(&mut manifest.releases), &mut models, &mut problems);
     let text = table.spelling_text();
     let spellings = table.spellings(&text);
-    let edges = Edges::scan(&manifest.edges, &table, &spellings, &mut models)?;
-    let expanded = edges.expand(&table, &manifest.edges)?;
-    let downgrades = downgrades(&manifest, &table, &spellings, &mut models)?;
+    let before_edges = problems.list.len();
+    let edges =
+        Edges::scan(&manifest.edges, manifest.include_prerelease, &table, &spellings, &mut models, &mut problems);
+    let expanded =
+        if problems.list.len() == before_edges { problems.note(edges.expand(&table, &manifest.edges)) } else { None };
+    let downgrades = downgrades(&manifest, &table, &spellings, &mut models, &mut problems);
     drop(spellings);
+    problems.finish()?;
+    let expanded = expanded.ok_or(GraphError::NoReleases)?; // set whenever there is no problem
     Ok(assemble(manifest, table, &models, expanded, downgrades))
 }
 
-/// The format version, and fields that need a newer one than the document declares.
-pub(super) fn check_format(manifest: &Manifest) -> Result<(), GraphError> {
+/// A format version this library reads (anything else stops the load: the rest of the
+/// document cannot be trusted to mean what this library would read).
+pub(super) fn check_supported(manifest: &Manifest) -> Result<(), GraphError> {
     if !(OLDEST_FORMAT_VERSION..=FORMAT_VERSION).contains(&manifest.format_version) {
         return Err(GraphError::UnsupportedFormat { found: manifest.format_version, supported: FORMAT_VERSION });
     }
+    Ok(())
+}
+
+/// Fields that need a newer format version than the document declares.
+fn check_format(manifest: &Manifest, problems: &mut Problems) {
     if manifest.format_version < 2 {
         let needs = |at: String, field: &'static str| GraphError::NeedsFormat { at, field, needs: 2 };
         for (i, r) in manifest.releases.iter().enumerate() {
             if r.schema.is_some() {
-                return Err(needs(at("releases", i), "schema"));
+                problems.push(needs(at("releases", i), "schema"));
             }
             if !r.reads.is_empty() {
-                return Err(needs(at("releases", i), "reads"));
+                problems.push(needs(at("releases", i), "reads"));
             }
         }
-        if let Some(i) = manifest.downgrades.iter().position(|d| d.migration.is_some()) {
-            return Err(needs(at("downgrades", i), "migration"));
+        for (i, d) in manifest.downgrades.iter().enumerate() {
+            if d.migration.is_some() {
+                problems.push(needs(at("downgrades", i), "migration"));
+            }
         }
     }
-    Ok(())
 }
 
 /// The documented limits; they also keep node and edge-entry indices within an edge weight's
@@ -155,6 +206,19 @@ fn check_release(i: usize, spec: &ReleaseSpec, models: &mut Models) -> Result<(V
         (_, Some(reason)) => check_non_empty(reason, || format!("{}.reason", here()))?,
         (_, None) => {}
     }
+    if spec.status == ReleaseStatus::Retired {
+        let unexpected = |field| GraphError::UnexpectedField {
+            at: here(),
+            field,
+            applies_to: "releases that can be installed (not retired)",
+        };
+        if spec.artifact.is_some() {
+            return Err(unexpected("artifact"));
+        }
+        if spec.barrier {
+            return Err(unexpected("barrier"));
+        }
+    }
     if let Some(artifact) = &spec.artifact {
         check_non_empty(&artifact.key, || format!("{}.artifact.key", here()))?;
         if !is_sha256_hex(&artifact.sha256) {
@@ -184,39 +248,61 @@ struct Table {
     barriers: Vec<u32>,
     /// Nodes of releases without a pre-release, ascending (for [`VersionRange::select`]).
     stable: Vec<u32>,
+    /// The versions, as written, of release entries that were refused: an edge naming one is
+    /// not reported as naming an unknown release.
+    refused: Vec<String>,
 }
 
 impl Table {
-    fn new(specs: Vec<ReleaseSpec>, models: &mut Models) -> Result<Self, GraphError> {
+    /// The releases that pass their checks (each problem noted), sorted; of equal versions
+    /// the first declared is kept and the others noted as duplicates.
+    fn new(specs: Vec<ReleaseSpec>, models: &mut Models, problems: &mut Problems) -> Self {
         let mut releases = Vec::with_capacity(specs.len());
         let mut release_models = Vec::with_capacity(specs.len());
+        let mut refused = Vec::new();
         for (position, spec) in specs.into_iter().enumerate() {
-            let (version, ids) = check_release(position, &spec, models)?;
-            releases.push(Release { version, spec, position });
-            release_models.push(ids);
+            match check_release(position, &spec, models) {
+                Ok((version, ids)) => {
+                    releases.push(Release { version, spec, position });
+                    release_models.push(ids);
+                }
+                Err(e) => {
+                    problems.push(e);
+                    refused.push(spec.version);
+                }
+            }
         }
         // Releases are usually listed oldest first; otherwise sort them (stable: of equal
         // versions, the first declared comes first), moving each entry once.
         if !releases.is_sorted_by(|a, b| a.version < b.version) {
             let mut order: Vec<usize> = (0..releases.len()).collect();
             order.sort_by(|&a, &b| releases[a].version.cmp(&releases[b].version));
-            if let Some(pair) = order.windows(2).find(|p| releases[p[0]].version == releases[p[1]].version) {
-                let (first, second) = (&releases[pair[0]], &releases[pair[1]]);
-                return Err(GraphError::DuplicateRelease {
-                    version: second.spec.version.clone(),
-                    at: at("releases", second.position),
-                    first: at("releases", first.position),
-                });
+            let mut kept = Vec::with_capacity(order.len());
+            for run in order.chunk_by(|&a, &b| releases[a].version == releases[b].version) {
+                let first = &releases[run[0]];
+                for &k in &run[1..] {
+                    problems.push(GraphError::DuplicateRelease {
+                        version: releases[k].spec.version.clone(),
+                        at: at("releases", releases[k].position),
+                        first: at("releases", first.position),
+                    });
+                }
+                kept.push(run[0]);
             }
             let mut slots: Vec<Option<Release>> = releases.into_iter().map(Some).collect();
-            releases = order.iter().filter_map(|&k| slots[k].take()).collect();
-            release_models = order.iter().map(|&k| std::mem::take(&mut release_models[k])).collect();
+            releases = kept.iter().filter_map(|&k| slots[k].take()).collect();
+            release_models = kept.iter().map(|&k| std::mem::take(&mut release_models[k])).collect();
         }
         let nodes =
             |keep: fn(&Release) -> bool| (0..releases.len()).filter(|&n| keep(&releases[n])).map(u32_of).collect();
         let barriers = nodes(|r| r.spec.barrier);
         let stable = nodes(|r| !r.version.is_prerelease());
-        Ok(Self { releases, models: release_models, barriers, stable })
+        Self { releases, models: release_models, barriers, stable, refused }
+    }
+
+    /// Whether `error` only follows from a refused release entry (an edge naming it).
+    fn follows_from_refused(&self, error: &GraphError) -> bool {
+        matches!(error, GraphError::UnknownRelease { version, .. } if self.refused.contains(version))
     }
 
     /// The releases' spellings, back to back: most edge endpoints are written as their
@@ -244,9 +330,21 @@ impl Table {
         if let Some(&node) = spellings.get(text) {
             return Ok(node);
         }
+        if self.refused.iter().any(|r| r == text) {
+            // Its entry was refused (and reported): not a second problem.
+            return Err(GraphError::UnknownRelease { version: text.to_owned(), at: at() });
+        }
         let version = Version::parse(text).map_err(|source| GraphError::Version { at: at(), source })?;
         super::node_of(&self.releases, &version)
             .ok_or_else(|| GraphError::UnknownRelease { version: text.to_owned(), at: at() })
+    }
+
+    /// Refuses an edge or downgrade into a retired release (`to`: as written).
+    fn check_not_retired(&self, node: u32, to: &str, at: impl Fn() -> String) -> Result<(), GraphError> {
+        if self.releases[node as usize].spec.status == ReleaseStatus::Retired {
+            return Err(GraphError::EdgeToRetired { at: at(), to: to.to_owned() });
+        }
+        Ok(())
     }
 
     fn spelling(&self, node: u32) -> &str {
@@ -305,20 +403,26 @@ struct Expanded {
 impl Edges {
     /// Checks each entry; on the first failure, reports it unless an earlier pair of
     /// entries already declared the same hop twice.
+    /// Checks each entry, noting each problem (an entry that fails its own checks, the second
+    /// of two entries that declare the same hop differently) in entry order; the entries that
+    /// pass.
     fn scan(
         specs: &[EdgeSpec],
+        include_prerelease: bool,
         table: &Table,
         spellings: &HashMap<&str, u32>,
         models: &mut Models,
-    ) -> Result<Self, GraphError> {
+        problems: &mut Problems,
+    ) -> Self {
         let explicit = Vec::with_capacity(specs.len());
         let mut edges =
             Self { explicit, blocked: Vec::new(), ranges: Vec::new(), models: Vec::new(), repeats: Vec::new() };
-        let mut failed = None;
+        let mut found = Vec::new();
         for (i, spec) in specs.iter().enumerate() {
-            if let Err(e) = edges.entry(i, spec, table, spellings, models) {
-                failed = Some(e);
-                break;
+            if let Err(e) = edges.entry(i, spec, include_prerelease, table, spellings, models)
+                && !table.follows_from_refused(&e)
+            {
+                found.push((u32_of(i), e));
             }
         }
         sort_links(&mut edges.explicit);
@@ -326,19 +430,19 @@ impl Edges {
         merge_repeats(&mut edges.explicit, specs, &mut edges.repeats);
         merge_repeats(&mut edges.blocked, specs, &mut edges.repeats);
         edges.repeats.sort_unstable_by_key(|&(_, repeat)| repeat);
-        if let Some(error) = edges.first_duplicate(specs) {
-            return Err(error);
+        found.extend(edges.duplicates(specs));
+        found.sort_by_key(|&(i, _)| i);
+        for (_, e) in found {
+            problems.push(e);
         }
-        match failed {
-            Some(error) => Err(error),
-            None => Ok(edges),
-        }
+        edges
     }
 
     fn entry(
         &mut self,
         i: usize,
         spec: &EdgeSpec,
+        include_prerelease: bool,
         table: &Table,
         spellings: &HashMap<&str, u32>,
         models: &mut Models,
@@ -348,11 +452,21 @@ impl Edges {
             self.models.push((id, ids));
         }
         let to = table.lookup(spellings, &spec.to, &|| format!("edges[{i}].to"))?;
+        if spec.blocked.is_none() {
+            table.check_not_retired(to, &spec.to, || at("edges", i))?;
+        }
         if let Some(reason) = &spec.blocked {
             check_non_empty(reason, || format!("edges[{i}].blocked"))?;
         }
         match (&spec.from, &spec.from_range) {
             (Some(from_text), None) => {
+                if spec.include_prerelease.is_some() {
+                    return Err(GraphError::UnexpectedField {
+                        at: at("edges", i),
+                        field: "include_prerelease",
+                        applies_to: "range edges (from_range)",
+                    });
+                }
                 let from = table.lookup(spellings, from_text, &|| format!("edges[{i}].from"))?;
                 let written = || (from_text.clone(), spec.to.clone());
                 if from >= to {
@@ -372,6 +486,11 @@ impl Edges {
             (None, Some(range)) => {
                 let range = VersionRange::parse(range)
                     .map_err(|source| GraphError::Version { at: format!("edges[{i}].from_range"), source })?;
+                let range = if spec.include_prerelease.unwrap_or(include_prerelease) {
+                    range.including_prereleases()
+                } else {
+                    range
+                };
                 self.ranges.push((id, range, to));
             }
             _ => return Err(GraphError::EdgeSource { at: at("edges", i) }),
@@ -379,22 +498,29 @@ impl Edges {
         Ok(())
     }
 
-    /// Two explicit entries for the same hop (both upgrades or both blocked) that differ (in
-    /// models or blocked reason; exact repeats were merged): the pair whose second entry comes
-    /// first in the document.
-    fn first_duplicate(&self, specs: &[EdgeSpec]) -> Option<GraphError> {
-        let pairs = self.explicit.windows(2).chain(self.blocked.windows(2));
-        let (first, second) = pairs
-            .filter(|p| (p[0].0, p[0].1) == (p[1].0, p[1].1))
-            .map(|p| (p[0].2, p[1].2))
-            .min_by_key(|&(_, second)| second)?;
-        let entry = &specs[second as usize];
-        Some(GraphError::DuplicateEdge {
-            at: at("edges", second as usize),
-            first: at("edges", first as usize),
-            from: entry.from.clone().unwrap_or_default(),
-            to: entry.to.clone(),
-        })
+    /// Explicit entries for the same hop (both upgrades or both blocked) that differ (in
+    /// models or blocked reason; exact repeats were merged): each later entry against the
+    /// first, with the later entry's index.
+    fn duplicates(&self, specs: &[EdgeSpec]) -> Vec<(u32, GraphError)> {
+        let mut found = Vec::new();
+        for links in [&self.explicit, &self.blocked] {
+            for run in links.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
+                let first = run.iter().map(|l| l.2).min().unwrap_or_default();
+                for second in run.iter().map(|l| l.2).filter(|&s| s != first) {
+                    let entry = &specs[second as usize];
+                    found.push((
+                        second,
+                        GraphError::DuplicateEdge {
+                            at: at("edges", second as usize),
+                            first: at("edges", first as usize),
+                            from: entry.from.clone().unwrap_or_default(),
+                            to: entry.to.clone(),
+                        },
+                    ));
+                }
+            }
+        }
+        found
     }
 
     /// Blocked entries win over upgrades: an explicit upgrade that a blocked entry names is
@@ -496,28 +622,39 @@ fn downgrades(
     table: &Table,
     spellings: &HashMap<&str, u32>,
     models: &mut Models,
-) -> Result<Vec<Downgrade>, GraphError> {
+    problems: &mut Problems,
+) -> Vec<Downgrade> {
     let mut out = Vec::with_capacity(manifest.downgrades.len());
     let mut seen: HashMap<(u32, u32), usize> = HashMap::default();
     for (i, d) in manifest.downgrades.iter().enumerate() {
-        let ids = models.check(d.models.as_deref(), &|| at("downgrades", i))?;
-        let from = table.lookup(spellings, &d.from, &|| format!("downgrades[{i}].from"))?;
-        let to = table.lookup(spellings, &d.to, &|| format!("downgrades[{i}].to"))?;
-        if let Some(migration) = &d.migration {
-            check_non_empty(&migration.component, || format!("downgrades[{i}].migration.component"))?;
+        let mut check = || -> Result<Downgrade, GraphError> {
+            let ids = models.check(d.models.as_deref(), &|| at("downgrades", i))?;
+            let from = table.lookup(spellings, &d.from, &|| format!("downgrades[{i}].from"))?;
+            let to = table.lookup(spellings, &d.to, &|| format!("downgrades[{i}].to"))?;
+            table.check_not_retired(to, &d.to, || at("downgrades", i))?;
+            if let Some(migration) = &d.migration {
+                check_non_empty(&migration.component, || format!("downgrades[{i}].migration.component"))?;
+            }
+            let (from_text, to_text) = (d.from.clone(), d.to.clone());
+            if to >= from {
+                return Err(GraphError::DowngradeNotOlder { at: at("downgrades", i), from: from_text, to: to_text });
+            }
+            if let Some(&first) = seen.get(&(from, to)) {
+                let (at, first) = (at("downgrades", i), at("downgrades", first));
+                return Err(GraphError::DuplicateEdge { at, first, from: from_text, to: to_text });
+            }
+            Ok((from, to, i, ids))
+        };
+        match check() {
+            Ok(downgrade) => {
+                seen.insert((downgrade.0, downgrade.1), i);
+                out.push(downgrade);
+            }
+            Err(e) if table.follows_from_refused(&e) => {}
+            Err(e) => problems.push(e),
         }
-        let (from_text, to_text) = (d.from.clone(), d.to.clone());
-        if to >= from {
-            return Err(GraphError::DowngradeNotOlder { at: at("downgrades", i), from: from_text, to: to_text });
-        }
-        if let Some(&first) = seen.get(&(from, to)) {
-            let (at, first) = (at("downgrades", i), at("downgrades", first));
-            return Err(GraphError::DuplicateEdge { at, first, from: from_text, to: to_text });
-        }
-        seen.insert((from, to), i);
-        out.push((from, to, i, ids));
     }
-    Ok(out)
+    out
 }
 
 /// The compiled graph: model ids in name order, node flags, the adjacency both ways.
@@ -552,7 +689,8 @@ fn assemble(
     let mut model_list = Vec::new();
     for (release, ids) in releases.iter().zip(&release_models) {
         let mut f = match release.spec.status {
-            ReleaseStatus::Blocked => BLOCKED,
+            // Never installed, as blocked; and no edge leads into it.
+            ReleaseStatus::Blocked | ReleaseStatus::Retired => BLOCKED,
             ReleaseStatus::Archived => ARCHIVED,
             ReleaseStatus::Active => 0,
         };

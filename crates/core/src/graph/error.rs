@@ -173,6 +173,27 @@ pub enum GraphError {
         /// The release, such as `releases[4]`.
         at: String,
     },
+    /// An edge or downgrade that leads into a retired release (it can no longer be installed).
+    #[error("{at} leads into {to:?}, which is retired (no longer published): edges may only leave it")]
+    #[code("edge_to_retired")]
+    EdgeToRetired {
+        /// The edge or downgrade.
+        at: String,
+        /// The retired release, as written.
+        to: String,
+    },
+    /// A field given where it has no meaning, such as `include_prerelease` on an edge without
+    /// `from_range`.
+    #[error("{at}.{field} applies only to {applies_to}")]
+    #[code("unexpected_field")]
+    UnexpectedField {
+        /// The entry.
+        at: String,
+        /// The field.
+        field: &'static str,
+        /// What it applies to, such as `range edges (from_range)`.
+        applies_to: &'static str,
+    },
     /// An active release with a `reason` (only blocked and archived releases take one).
     #[error("{at} has a \"reason\" but is active (only blocked or archived releases take one)")]
     #[code("unexpected_reason")]
@@ -196,9 +217,82 @@ pub enum GraphError {
         /// Such as `releases[2].artifact.size`.
         at: String,
     },
+    /// More than one independent problem, found in one pass (see [`GraphError::errors`]). It
+    /// reads as the first: its code, message and fields are the first problem's, so handling
+    /// written for one error keeps working; its fields add `errors`, every problem as
+    /// `{code, message, fields}`.
+    #[error("{source}")]
+    #[code(source)]
+    #[serde(serialize_with = "several_fields")]
+    Several {
+        /// The first problem.
+        source: Box<GraphError>,
+        /// Every problem after the first, in document order.
+        more: Vec<GraphError>,
+    },
 }
 
-impl GraphError {}
+/// The most problems one load reports ([`GraphError::errors`]); past it, loading stops
+/// looking.
+pub const MAX_ERRORS: usize = 100;
+
+impl GraphError {
+    /// Every problem this error reports, in document order: the manifest's format, then its
+    /// releases, edges and downgrades, each in entry order. One for every error but
+    /// [`GraphError::Several`], at most [`MAX_ERRORS`].
+    ///
+    /// ```
+    /// let err = fleetpath::UpgradeGraph::from_json(r#"{"format_version": 1,
+    ///   "releases": [{"version": "1.0"}, {"version": "1.x"}, {"version": "2.0", "models": []}],
+    ///   "edges": [{"from": "1.0", "to": "3.0"}]}"#).unwrap_err();
+    /// let codes: Vec<&str> = err.errors().iter().map(|e| e.code()).collect();
+    /// assert_eq!(codes, ["unexpected_character", "empty_models", "unknown_release"]);
+    /// assert_eq!(err.code(), "unexpected_character"); // the first, as before
+    /// assert!(err.to_string().starts_with("releases[1].version"), "{err}");
+    /// ```
+    pub fn errors(&self) -> Vec<&GraphError> {
+        match self {
+            Self::Several { source, more } => std::iter::once(&**source).chain(more).collect(),
+            other => vec![other],
+        }
+    }
+
+    /// The first problem ([`GraphError::errors`]): the error itself, but for
+    /// [`GraphError::Several`].
+    pub fn first(&self) -> &GraphError {
+        match self {
+            Self::Several { source, .. } => source,
+            other => other,
+        }
+    }
+
+    /// One error for a list of problems: `None` when empty, the problem itself when alone.
+    pub(crate) fn from_list(mut list: Vec<GraphError>) -> Option<GraphError> {
+        match list.len() {
+            0 => None,
+            1 => list.pop(),
+            _ => {
+                let first = list.remove(0);
+                Some(Self::Several { source: Box::new(first), more: list })
+            }
+        }
+    }
+}
+
+/// `Several`'s fields: the first problem's, and `errors` (every problem).
+fn several_fields<S: serde::Serializer>(
+    source: &GraphError,
+    more: &[GraphError],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    let entry = |e: &GraphError| {
+        let e = crate::Error::from(e.clone());
+        serde_json::json!({"code": e.code(), "message": e.to_string(), "fields": e.fields()})
+    };
+    let mut fields = crate::error_fields(source);
+    fields.insert("errors".to_owned(), std::iter::once(source).chain(more).map(entry).collect());
+    fields.serialize(serializer)
+}
 
 /// Which end of a path a [`ResolveError`] is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -55,6 +55,9 @@ impl UpgradeGraph {
                     attrs.push("color=\"#c0392b\", fontcolor=\"#c0392b\", style=\"rounded,dashed,filled\"".into());
                 }
                 ReleaseStatus::Archived => attrs.push("fillcolor=\"#eeeeee\", fontcolor=\"#777777\"".into()),
+                ReleaseStatus::Retired => {
+                    attrs.push("fillcolor=\"#eeeeee\", fontcolor=\"#777777\", style=\"rounded,dotted,filled\"".into());
+                }
                 ReleaseStatus::Active => {}
             }
             if release.is_barrier() {
@@ -109,6 +112,7 @@ impl UpgradeGraph {
         let mut out = String::from("flowchart LR\n");
         let mut blocked_nodes = Vec::new();
         let mut archived_nodes = Vec::new();
+        let mut retired_nodes = Vec::new();
         for (i, release) in self.releases().iter().enumerate() {
             let label = node_label(release, "<br/>", mermaid_escape);
             let (open, close) = if release.is_barrier() { ("[[", "]]") } else { ("[", "]") };
@@ -116,6 +120,7 @@ impl UpgradeGraph {
             match release.status() {
                 ReleaseStatus::Blocked => blocked_nodes.push(format!("r{i}")),
                 ReleaseStatus::Archived => archived_nodes.push(format!("r{i}")),
+                ReleaseStatus::Retired => retired_nodes.push(format!("r{i}")),
                 ReleaseStatus::Active => {}
             }
         }
@@ -144,8 +149,12 @@ impl UpgradeGraph {
         }
         out.push_str("  classDef blocked stroke:#c0392b,color:#c0392b,stroke-dasharray:4 2\n");
         out.push_str("  classDef archived fill:#eeeeee,color:#777777\n");
+        if !retired_nodes.is_empty() {
+            out.push_str("  classDef retired fill:#eeeeee,color:#777777,stroke-dasharray:2 2\n");
+        }
         out.push_str("  classDef onpath fill:#d5f5e3,stroke:#1e8449\n");
-        for (class, nodes) in [("blocked", &blocked_nodes), ("archived", &archived_nodes)] {
+        for (class, nodes) in [("blocked", &blocked_nodes), ("archived", &archived_nodes), ("retired", &retired_nodes)]
+        {
             if !nodes.is_empty() {
                 let _ = writeln!(out, "  class {} {class}", nodes.join(","));
             }
@@ -182,6 +191,7 @@ fn node_label(release: &Release, newline: &str, escape: fn(&str) -> String) -> S
     match (release.status(), release.reason()) {
         (ReleaseStatus::Blocked, reason) => lines.push(format!("blocked: {}", escape(reason.unwrap_or_default()))),
         (ReleaseStatus::Archived, _) => lines.push("archived".to_owned()),
+        (ReleaseStatus::Retired, _) => lines.push("retired".to_owned()),
         (ReleaseStatus::Active, _) => {}
     }
     lines.join(newline)

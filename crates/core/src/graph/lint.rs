@@ -365,7 +365,9 @@ impl UpgradeGraph {
             }
         }
         for release in self.releases() {
-            if release.artifact().is_none() && release.status() != super::ReleaseStatus::Blocked {
+            if release.artifact().is_none()
+                && !matches!(release.status(), super::ReleaseStatus::Blocked | super::ReleaseStatus::Retired)
+            {
                 findings.push(LintFinding::new(
                     LintCode::MissingArtifact,
                     Subject::Release { version: release.spec.version.clone() },

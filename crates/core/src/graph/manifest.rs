@@ -42,6 +42,12 @@ pub struct Manifest {
     /// Free text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// Whether range edges match pre-releases like any other version (npm's
+    /// `includePrerelease`; see [`VersionRange::including_prereleases`](crate::VersionRange::including_prereleases)),
+    /// unless an edge says otherwise. Default `false`: Cargo's rule, a pre-release matches only
+    /// a range that names its numbers with a pre-release.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub include_prerelease: bool,
     /// Every release, in any order.
     pub releases: Vec<ReleaseSpec>,
     /// Upgrade edges (explicit or range), and blocked edges.
@@ -67,7 +73,7 @@ pub struct ReleaseSpec {
     /// Whether the release may be installed. Defaults to active.
     #[serde(default, skip_serializing_if = "ReleaseStatus::is_active")]
     pub status: ReleaseStatus,
-    /// Why the release is blocked (required then) or archived (optional).
+    /// Why the release is blocked (required then), archived or retired (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// A bridge every older release must pass: no upgrade edge may jump over it.
@@ -262,6 +268,11 @@ pub enum ReleaseStatus {
     /// Superseded but kept: usable as a path hop and a rollback target, never picked as the
     /// newest release. Its binary may sit in cold storage.
     Archived,
+    /// No longer published, but devices may still run it: paths start from it and never lead
+    /// into it (no edge, downgrade or rollback may target it: `edge_to_retired`), and it has no
+    /// `artifact` or `barrier`. Catalogs whose oldest entry names a predecessor that is gone
+    /// declare that predecessor as retired, with only its version.
+    Retired,
 }
 
 impl ReleaseStatus {
@@ -301,6 +312,11 @@ pub struct EdgeSpec {
     pub from_range: Option<String>,
     /// The release the hop installs.
     pub to: String,
+    /// For a range edge: whether `from_range` matches pre-releases like any other version
+    /// (`>=1.10.0, <1.10.1` then takes `1.10.1-rc1`). Absent: the manifest's
+    /// `include_prerelease`. Refused on an edge without `from_range` (`unexpected_field`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub include_prerelease: Option<bool>,
     /// Restricts the hop to these hardware models (on top of the releases' own models).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub models: Option<Vec<String>>,
@@ -334,8 +350,9 @@ pub struct DowngradeSpec {
 
 impl Manifest {
     /// Reads a manifest document from JSON, checking its shape (unknown fields, wrong types,
-    /// the format version) but not its meaning: [`UpgradeGraph::new`](super::UpgradeGraph::new)
-    /// does that.
+    /// a format version this library reads) but not its meaning:
+    /// [`UpgradeGraph::new`](super::UpgradeGraph::new) does that (fields a newer format
+    /// version introduced included), reporting every problem at once.
     ///
     /// # Errors
     /// [`GraphError::Json`](super::GraphError::Json) with the line and column of a syntax or
@@ -364,6 +381,6 @@ impl Manifest {
     }
 
     fn check_format(&self) -> Result<(), super::GraphError> {
-        super::build::check_format(self)
+        super::build::check_supported(self)
     }
 }

@@ -81,7 +81,7 @@ use std::sync::Arc;
 use petgraph::csr::Csr;
 use serde::{Serialize, Serializer};
 
-pub use error::{GraphError, NoPathReason, ResolveError, Role};
+pub use error::{GraphError, MAX_ERRORS, NoPathReason, ResolveError, Role};
 pub use lint::{LintCode, LintFinding, Severity, Subject};
 pub use manifest::{
     Artifact, DowngradeSpec, EdgeSpec, FORMAT_VERSION, Labels, Manifest, Migration, OLDEST_FORMAT_VERSION, ReleaseSpec,
@@ -302,9 +302,16 @@ impl UpgradeGraph {
     /// Checks and compiles a manifest.
     ///
     /// # Errors
-    /// The first problem found, in document order: the format version, then releases
-    /// (versions, models, status and reason, artifact, duplicates), then edges, then
-    /// downgrades. See [`GraphError`].
+    /// Every independent problem, in one pass: a lone problem as itself, several as
+    /// [`GraphError::Several`], which reads as the first (its code, message and fields) and
+    /// lists them all ([`GraphError::errors`], at most [`MAX_ERRORS`]). The order is the
+    /// loader's: fields the declared format version lacks, then each release's own checks,
+    /// then duplicate releases, then each edge entry (and, when every entry is sound, what the
+    /// entries expand to: blocked hops declared as upgrades, the hop limit), then each
+    /// downgrade. So the first problem is the one a single-error loader reports. An entry with a
+    /// problem is left out of the later checks, and an edge or downgrade naming a refused
+    /// release is not reported again. An unsupported format version, no release at all or a
+    /// manifest over the size limits stop the load at once.
     ///
     /// # Complexity
     /// O(R log R + E log E + G·R) for R releases, E explicit edges and G range edges.

@@ -224,11 +224,17 @@ impl UpgradeGraph {
     /// Looks up and checks the target.
     fn target(&self, to: &Version, constraints: &Constraints) -> Result<u32, ResolveError> {
         let target = self.node(to).ok_or_else(|| unknown(to, Role::Target))?;
-        if self.is_blocked(target) && !constraints.allow_blocked {
-            return Err(ResolveError::TargetBlocked {
-                to: self.release_at(target).version.clone(),
-                reason: self.release_at(target).reason().unwrap_or_default().to_owned(),
-            });
+        let release = self.release_at(target);
+        // A retired release has no binary: not even a caller allowing blocked releases gets it.
+        let retired = release.status() == super::ReleaseStatus::Retired;
+        if retired || (self.is_blocked(target) && !constraints.allow_blocked) {
+            let reason = release.reason().unwrap_or_default();
+            let reason = match (retired, reason) {
+                (true, "") => "retired (no longer published)".to_owned(),
+                (true, why) => format!("retired (no longer published): {why}"),
+                (false, why) => why.to_owned(),
+            };
+            return Err(ResolveError::TargetBlocked { to: release.version.clone(), reason });
         }
         self.check_model(target, constraints, Role::Target)?;
         Ok(target)
