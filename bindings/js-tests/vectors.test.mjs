@@ -54,7 +54,18 @@ test('ranges', () => {
 
 test('manifest errors', () => {
   for (const c of vectors('manifest_errors')) {
-    assertError(() => fp.UpgradeGraph.load(c.json !== undefined ? c.json : c.manifest), c, c.name);
+    const load = () => fp.UpgradeGraph.load(c.json !== undefined ? c.json : c.manifest);
+    assertError(load, c, c.name);
+    // Every problem in one pass: each as its own error of its code's class.
+    let errors = null;
+    try {
+      load();
+    } catch (err) {
+      errors = err.errors;
+    }
+    const expected = c.errors || [{ code: c.code, message: c.message }];
+    assert.deepEqual(errors.map((e) => ({ code: e.code, message: e.message })), expected, c.name);
+    for (const e of errors) assert.ok(e instanceof fp.errorClass(e.code), `${c.name}: ${e.code}`);
   }
 });
 

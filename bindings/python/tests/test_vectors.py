@@ -78,6 +78,11 @@ def test_manifest_errors(case):
     with pytest.raises(fleetpath.FleetpathError) as excinfo:
         fleetpath.UpgradeGraph.load(source)
     assert_error(excinfo, case["code"], case["message"], case.get("fields"))
+    # Every problem in one pass: each as its own exception of its code's class.
+    errors = excinfo.value.errors
+    expected = case.get("errors", [{"code": case["code"], "message": case["message"]}])
+    assert [{"code": e.code, "message": str(e)} for e in errors] == expected
+    assert all(type(e) is fleetpath.errors.error_class(e.code) for e in errors)
 
 
 @pytest.mark.parametrize("case", RESOLVE["cases"], ids=lambda c: c["name"])
