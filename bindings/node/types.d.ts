@@ -11,7 +11,7 @@ export interface Release {
   artifact?: Artifact | null;
   models?: string[] | null;
   labels?: Record<string, string> | null;
-  status?: 'active' | 'archived' | 'blocked' | 'retired';
+  status?: 'active' | 'archived' | 'blocked' | 'retired' | 'deadend';
   barrier?: boolean;
   [field: string]: unknown;
 }

@@ -71,7 +71,7 @@ use xxhash_rust::xxh3::xxh3_64;
 pub use crate::artifact::Observations;
 use crate::artifact::{Availability, RestoreTier, RestoreTimes, StorageClass};
 use crate::fleet::Fleet;
-use crate::graph::{Artifact, Constraints, ReleaseStatus, ResolveError, RouteTable, UpgradeGraph};
+use crate::graph::{Artifact, Constraints, NoPathReason, ReleaseStatus, ResolveError, RouteTable, UpgradeGraph};
 use crate::retry::{GiveUpReason, RetryDecision, RetryPolicy, RetryState};
 use crate::rollback::{RollbackOutcome, plan_device_rollback};
 use crate::rollout::{DeviceState, DeviceStatus, Rollout, RolloutStatus, StagePhase};
@@ -354,6 +354,9 @@ pub enum BlockReason {
     /// The device runs a blocked release and no path leads away from it.
     #[code("on_blocked_release")]
     OnBlockedRelease,
+    /// The device runs a dead-end release: no update may leave it.
+    #[code("on_dead_end")]
+    OnDeadEnd,
     /// The path is longer than allowed.
     #[code("too_many_hops")]
     TooManyHops,
@@ -904,6 +907,7 @@ fn block_of(error: &ResolveError, graph: &UpgradeGraph) -> (BlockReason, String)
         {
             BlockReason::OnBlockedRelease
         }
+        ResolveError::NoPath { reason: NoPathReason::DeadEnd { .. }, .. } => BlockReason::OnDeadEnd,
         // No path, or a blocked or older target (the table could not be built for the model).
         _ => BlockReason::NoPath,
     };

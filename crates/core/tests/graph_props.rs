@@ -412,3 +412,55 @@ proptest! {
         prop_assert_eq!(a.to_dot(None), build(&spec, &identity, &edge_identity).unwrap().to_dot(None));
     }
 }
+
+// ---------- dead ends ----------
+
+proptest! {
+    /// No path ever leaves a dead end (not through a range edge, not through an explicit one),
+    /// route tables agree, and a path from a dead end fails with the `dead_end` reason.
+    #[test]
+    fn a_dead_end_is_never_left(
+        deadend in prop::collection::vec(prop::bool::weighted(0.3), 2..12),
+        ranges in prop::collection::vec(0usize..12, 0..4),
+        explicit in prop::collection::vec((0usize..12, 0usize..12), 0..12),
+    ) {
+        let n = deadend.len();
+        let v = |i: usize| format!("{}.0", i + 1);
+        let releases: Vec<serde_json::Value> = (0..n)
+            .map(|i| if deadend[i] { serde_json::json!({"version": v(i), "status": "deadend"}) } else { serde_json::json!({"version": v(i)}) })
+            .collect();
+        let mut edges: Vec<serde_json::Value> =
+            ranges.iter().filter(|&&t| t < n).map(|&t| serde_json::json!({"from_range": format!("<{}", v(t)), "to": v(t)})).collect();
+        let mut seen = HashSet::new();
+        for &(a, b) in &explicit {
+            if a < b && b < n && !deadend[a] && seen.insert((a, b)) {
+                edges.push(serde_json::json!({"from": v(a), "to": v(b)}));
+            }
+        }
+        let text = serde_json::json!({"format_version": 1, "releases": releases, "edges": edges}).to_string();
+        let graph = UpgradeGraph::from_json(&text).unwrap();
+        let constraints = Constraints::default();
+        for a in 0..n {
+            for b in a + 1..n {
+                let (from, to): (Version, Version) = (v(a).parse().unwrap(), v(b).parse().unwrap());
+                match graph.resolve(&from, &to, &constraints) {
+                    Ok(path) => {
+                        for hop in &path.hops {
+                            let left = graph.release(&hop.from).unwrap();
+                            prop_assert_ne!(left.status(), ReleaseStatus::Deadend, "{} -> {}: {:?}", a, b, path);
+                        }
+                    }
+                    Err(fleetpath::ResolveError::NoPath { reason, .. }) if deadend[a] => {
+                        let is_dead_end = matches!(reason, fleetpath::graph::NoPathReason::DeadEnd { .. });
+                        prop_assert!(is_dead_end, "{:?}", reason);
+                    }
+                    Err(e) => prop_assert!(!deadend[a], "{}", e),
+                }
+                if !deadend[b] {
+                    let table = graph.route_table(&to, &constraints).unwrap();
+                    prop_assert_eq!(table.next_hop(&from).is_ok(), graph.resolve(&from, &to, &constraints).is_ok());
+                }
+            }
+        }
+    }
+}

@@ -289,7 +289,11 @@ fn decisions() {
     }
     for case in cases["decisions"].as_array().unwrap() {
         let name = str_of(case, "name");
-        let graph = graph(str_of(case, "graph"), &Value::Null);
+        // A bundled file, or the manifest itself.
+        let graph = match &case["graph"] {
+            inline @ Value::Object(_) => UpgradeGraph::new(Manifest::from_value(inline.clone()).unwrap()).unwrap(),
+            _ => graph(str_of(case, "graph"), &Value::Null),
+        };
         decider_for(case, &graph).unwrap();
         let policy: DecisionPolicy =
             serde_json::from_value(case.get("policy").cloned().unwrap_or_else(|| serde_json::json!({}))).unwrap();

@@ -5,7 +5,7 @@
 use rustc_hash::{FxBuildHasher, FxHashMap as HashMap};
 
 use super::{
-    ARCHIVED, Adjacency, BLOCKED, BlockedHop, CompiledDowngrade, EdgeSpec, FORMAT_VERSION, GENERATED, GENERIC,
+    ARCHIVED, Adjacency, BLOCKED, BlockedHop, CompiledDowngrade, DEADEND, EdgeSpec, FORMAT_VERSION, GENERATED, GENERIC,
     GraphError, Inner, MAX_ERRORS, MAX_HOPS, MAX_RELEASES, Manifest, OLDEST_FORMAT_VERSION, PRERELEASE, RESTRICTED,
     Release, ReleaseSpec, ReleaseStatus, SPEC_MASK,
 };
@@ -339,6 +339,10 @@ impl Table {
             .ok_or_else(|| GraphError::UnknownRelease { version: text.to_owned(), at: at() })
     }
 
+    fn is_deadend(&self, node: u32) -> bool {
+        self.releases[node as usize].spec.status == ReleaseStatus::Deadend
+    }
+
     /// Refuses an edge or downgrade into a retired release (`to`: as written).
     fn check_not_retired(&self, node: u32, to: &str, at: impl Fn() -> String) -> Result<(), GraphError> {
         if self.releases[node as usize].spec.status == ReleaseStatus::Retired {
@@ -468,6 +472,9 @@ impl Edges {
                     });
                 }
                 let from = table.lookup(spellings, from_text, &|| format!("edges[{i}].from"))?;
+                if spec.blocked.is_none() && table.is_deadend(from) {
+                    return Err(GraphError::EdgeFromDeadend { at: at("edges", i), from: from_text.clone() });
+                }
                 let written = || (from_text.clone(), spec.to.clone());
                 if from >= to {
                     let (from, to) = written();
@@ -567,7 +574,8 @@ impl Edges {
             for &from in &sources {
                 let free = find(&blocked, from, *to).is_none()
                     && find(&explicit, from, *to).is_none()
-                    && table.crossed_barrier(from, *to).is_none();
+                    && table.crossed_barrier(from, *to).is_none()
+                    && !table.is_deadend(from);
                 if free {
                     generated.push((from, *to, *spec));
                 }
@@ -692,6 +700,7 @@ fn assemble(
             // Never installed, as blocked; and no edge leads into it.
             ReleaseStatus::Blocked | ReleaseStatus::Retired => BLOCKED,
             ReleaseStatus::Archived => ARCHIVED,
+            ReleaseStatus::Deadend => DEADEND,
             ReleaseStatus::Active => 0,
         };
         if release.version.is_prerelease() {

@@ -182,6 +182,15 @@ pub enum GraphError {
         /// The retired release, as written.
         to: String,
     },
+    /// An upgrade edge that leaves a dead-end release (no update may leave it).
+    #[error("{at} leaves {from:?}, which is a dead end (no update may leave it)")]
+    #[code("edge_from_deadend")]
+    EdgeFromDeadend {
+        /// The edge.
+        at: String,
+        /// The dead-end release, as written.
+        from: String,
+    },
     /// A field given where it has no meaning, such as `include_prerelease` on an edge without
     /// `from_range`.
     #[error("{at}.{field} applies only to {applies_to}")]
@@ -353,6 +362,13 @@ pub enum NoPathReason {
         /// The newest release the source can reach below the target.
         furthest: Version,
     },
+    /// The source is a dead end: no update may leave it.
+    DeadEnd {
+        /// The source itself (nothing else is reachable from it).
+        furthest: Version,
+        /// Why it is a dead end (empty when the manifest gives no reason).
+        reason: String,
+    },
 }
 
 impl NoPathReason {
@@ -362,7 +378,8 @@ impl NoPathReason {
             Self::BlockedRelease { furthest, .. }
             | Self::BlockedEdge { furthest, .. }
             | Self::ModelRestricted { furthest, .. }
-            | Self::Unreachable { furthest } => furthest,
+            | Self::Unreachable { furthest }
+            | Self::DeadEnd { furthest, .. } => furthest,
         }
     }
 }
@@ -380,6 +397,10 @@ impl std::fmt::Display for NoPathReason {
                 write!(f, "every route takes hop \"{from}\" -> \"{to}\", which the model cannot take")?;
             }
             Self::Unreachable { .. } => f.write_str("no declared edge leads there")?,
+            Self::DeadEnd { furthest, reason } => {
+                write!(f, "\"{furthest}\" is a dead end: no update may leave it")?;
+                return if reason.is_empty() { Ok(()) } else { write!(f, " ({reason})") };
+            }
         }
         write!(f, "; furthest reachable release is \"{}\"", self.furthest())
     }

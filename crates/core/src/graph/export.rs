@@ -58,6 +58,7 @@ impl UpgradeGraph {
                 ReleaseStatus::Retired => {
                     attrs.push("fillcolor=\"#eeeeee\", fontcolor=\"#777777\", style=\"rounded,dotted,filled\"".into());
                 }
+                ReleaseStatus::Deadend => attrs.push("fillcolor=\"#fdebd0\", color=\"#ca6f1e\"".into()),
                 ReleaseStatus::Active => {}
             }
             if release.is_barrier() {
@@ -113,6 +114,7 @@ impl UpgradeGraph {
         let mut blocked_nodes = Vec::new();
         let mut archived_nodes = Vec::new();
         let mut retired_nodes = Vec::new();
+        let mut deadend_nodes = Vec::new();
         for (i, release) in self.releases().iter().enumerate() {
             let label = node_label(release, "<br/>", mermaid_escape);
             let (open, close) = if release.is_barrier() { ("[[", "]]") } else { ("[", "]") };
@@ -121,6 +123,7 @@ impl UpgradeGraph {
                 ReleaseStatus::Blocked => blocked_nodes.push(format!("r{i}")),
                 ReleaseStatus::Archived => archived_nodes.push(format!("r{i}")),
                 ReleaseStatus::Retired => retired_nodes.push(format!("r{i}")),
+                ReleaseStatus::Deadend => deadend_nodes.push(format!("r{i}")),
                 ReleaseStatus::Active => {}
             }
         }
@@ -152,9 +155,17 @@ impl UpgradeGraph {
         if !retired_nodes.is_empty() {
             out.push_str("  classDef retired fill:#eeeeee,color:#777777,stroke-dasharray:2 2\n");
         }
+        if !deadend_nodes.is_empty() {
+            out.push_str("  classDef deadend fill:#fdebd0,stroke:#ca6f1e\n");
+        }
         out.push_str("  classDef onpath fill:#d5f5e3,stroke:#1e8449\n");
-        for (class, nodes) in [("blocked", &blocked_nodes), ("archived", &archived_nodes), ("retired", &retired_nodes)]
-        {
+        let classes = [
+            ("blocked", &blocked_nodes),
+            ("archived", &archived_nodes),
+            ("retired", &retired_nodes),
+            ("deadend", &deadend_nodes),
+        ];
+        for (class, nodes) in classes {
             if !nodes.is_empty() {
                 let _ = writeln!(out, "  class {} {class}", nodes.join(","));
             }
@@ -192,6 +203,7 @@ fn node_label(release: &Release, newline: &str, escape: fn(&str) -> String) -> S
         (ReleaseStatus::Blocked, reason) => lines.push(format!("blocked: {}", escape(reason.unwrap_or_default()))),
         (ReleaseStatus::Archived, _) => lines.push("archived".to_owned()),
         (ReleaseStatus::Retired, _) => lines.push("retired".to_owned()),
+        (ReleaseStatus::Deadend, _) => lines.push("dead end".to_owned()),
         (ReleaseStatus::Active, _) => {}
     }
     lines.join(newline)

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
-use super::{ARCHIVED, BLOCKED, ModelQuery, UpgradeGraph};
+use super::{ARCHIVED, BLOCKED, DEADEND, ModelQuery, UpgradeGraph};
 
 /// How serious a [`LintFinding`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -232,8 +232,10 @@ impl UpgradeGraph {
             let latest_node = self.node(&latest.version).unwrap_or(0);
             let search = self.search(0, latest_node, query, false, None);
             let view = search.view();
+            // A declared dead end is meant not to go on: it is neither stranded nor a dead end.
+            let deadend = |i: u32| self.inner.flags[i as usize] & DEADEND != 0;
             let stranded: Vec<u32> =
-                members.iter().copied().filter(|&i| i < latest_node && view.dist(i).is_none()).collect();
+                members.iter().copied().filter(|&i| i < latest_node && view.dist(i).is_none() && !deadend(i)).collect();
             if !stranded.is_empty() {
                 let names = quoted_list(stranded.iter().map(|&i| self.release_at(i).spec.version.as_str()));
                 findings.push(LintFinding::new(
@@ -249,7 +251,7 @@ impl UpgradeGraph {
             let oldest = members.first().copied();
             for &u in &members {
                 let label = name.unwrap_or("");
-                if u < latest_node && !self.has_way_forward(u, query) {
+                if u < latest_node && !deadend(u) && !self.has_way_forward(u, query) {
                     dead.entry(u).or_default().push(label);
                 }
                 let active = self.inner.flags[u as usize] & (BLOCKED | ARCHIVED) == 0;

@@ -73,7 +73,7 @@ pub struct ReleaseSpec {
     /// Whether the release may be installed. Defaults to active.
     #[serde(default, skip_serializing_if = "ReleaseStatus::is_active")]
     pub status: ReleaseStatus,
-    /// Why the release is blocked (required then), archived or retired (optional).
+    /// Why the release is blocked (required then), archived, retired or a dead end (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// A bridge every older release must pass: no upgrade edge may jump over it.
@@ -273,6 +273,12 @@ pub enum ReleaseStatus {
     /// `artifact` or `barrier`. Catalogs whose oldest entry names a predecessor that is gone
     /// declare that predecessor as retired, with only its version.
     Retired,
+    /// Installable and reachable, but no update may leave it (the `deadend` of Fedora `CoreOS` graphs): an
+    /// explicit upgrade from it is refused (`edge_from_deadend`), a range edge generates none
+    /// from it, and [`UpgradeGraph::latest_for`](super::UpgradeGraph::latest_for) never picks
+    /// it. Devices on it get `no_path` with the reason `dead_end` (decisions: `on_dead_end`).
+    #[serde(rename = "deadend")]
+    Deadend,
 }
 
 impl ReleaseStatus {

@@ -103,6 +103,7 @@ const BLOCKED: u8 = 1;
 const ARCHIVED: u8 = 2;
 const GENERIC: u8 = 4;
 const PRERELEASE: u8 = 8;
+const DEADEND: u8 = 16;
 
 /// A CSR edge weight is the index of the declaring entry in the manifest's `edges`, with the
 /// top bit set when that entry has its own `models` list and the next when it is a range
@@ -419,7 +420,8 @@ impl UpgradeGraph {
         out
     }
 
-    /// The newest active, non-pre-release release that installs on `model`.
+    /// The newest active, non-pre-release release that installs on `model` (never a blocked,
+    /// archived, retired or dead-end one).
     ///
     /// ```
     /// let graph = fleetpath::UpgradeGraph::from_json(r#"{"format_version": 1, "releases": [
@@ -434,7 +436,10 @@ impl UpgradeGraph {
         let query = self.model_query(Some(model));
         (0..self.len_u32())
             .rev()
-            .find(|&i| self.inner.flags[i as usize] & (BLOCKED | ARCHIVED | PRERELEASE) == 0 && self.supports(i, query))
+            .find(|&i| {
+                self.inner.flags[i as usize] & (BLOCKED | ARCHIVED | PRERELEASE | DEADEND) == 0
+                    && self.supports(i, query)
+            })
             .map(|i| &self.inner.releases[i as usize])
     }
 

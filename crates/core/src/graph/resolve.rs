@@ -386,6 +386,11 @@ impl UpgradeGraph {
     /// Why there is no path: relax one constraint at a time, then all of them, and name the
     /// first obstacle on the shortest relaxed path.
     fn explain(&self, source: u32, target: u32, query: ModelQuery, allow_blocked: bool) -> NoPathReason {
+        let start = self.release_at(source);
+        if start.status() == super::ReleaseStatus::Deadend {
+            let reason = start.reason().unwrap_or_default().to_owned();
+            return NoPathReason::DeadEnd { furthest: start.version.clone(), reason };
+        }
         let furthest = self.release_at(self.furthest(source, target, query, allow_blocked)).version.clone();
         let attempts = [
             Relax { releases: true, edges: false, model: false },
