@@ -220,6 +220,12 @@ class DuplicateStageError(InputError):
     code = "duplicate_stage"
 
 
+class EdgeFromDeadendError(InputError):
+    """`edge_from_deadend` (graph)."""
+
+    code = "edge_from_deadend"
+
+
 class EdgeNotUpgradeError(InputError):
     """`edge_not_upgrade` (graph)."""
 
@@ -823,6 +829,7 @@ ERROR_CLASSES: Dict[str, Type[FleetpathError]] = {
     "duplicate_name": DuplicateNameError,
     "duplicate_release": DuplicateReleaseError,
     "duplicate_stage": DuplicateStageError,
+    "edge_from_deadend": EdgeFromDeadendError,
     "edge_not_upgrade": EdgeNotUpgradeError,
     "edge_to_retired": EdgeToRetiredError,
     "empty_comparator": EmptyComparatorError,
@@ -962,6 +969,7 @@ __all__: Tuple[str, ...] = (
     "DuplicateNameError",
     "DuplicateReleaseError",
     "DuplicateStageError",
+    "EdgeFromDeadendError",
     "EdgeNotUpgradeError",
     "EdgeToRetiredError",
     "EmptyComparatorError",
