@@ -100,12 +100,29 @@ impl JsonError {
 pub fn from_str<T: DeserializeOwned>(document: &'static str, text: &str) -> Result<T, JsonError> {
     serde_json::from_str(text).map_err(|e| {
         let mut deserializer = serde_json::Deserializer::from_str(text);
-        match serde_path_to_error::deserialize::<_, T>(&mut deserializer) {
+        let mut error = match serde_path_to_error::deserialize::<_, T>(&mut deserializer) {
             Err(located) => JsonError::of(document, Some(located.path()), located.inner()),
             // Only trailing characters fail after the value itself was read.
             Ok(_) => JsonError::of(document, None, &e),
+        };
+        if looks_like_a_file_name(text) {
+            error.message.push_str(&format!(
+                " ({:?} looks like a file name: this reads a document's text, so read the file first, \
+                 or pass a path where the binding takes one, such as pathlib.Path in Python)",
+                text.trim()
+            ));
         }
+        error
     })
+}
+
+/// A one-line text with no JSON punctuation that ends like a document file's name
+/// (`manifest.json`, `plant.csv`): given where the document's text was expected.
+fn looks_like_a_file_name(text: &str) -> bool {
+    let text = text.trim();
+    let lower = text.to_ascii_lowercase();
+    [".json", ".csv", ".jsonl", ".ndjson"].iter().any(|suffix| lower.ends_with(suffix) && lower.len() > suffix.len())
+        && !text.contains(['{', '[', '"', '\n'])
 }
 
 /// Reads `T` from a parsed JSON value; errors name `document` and the path (no line or

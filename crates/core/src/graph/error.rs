@@ -329,7 +329,7 @@ impl std::fmt::Display for Role {
 pub enum NoPathReason {
     /// Routes exist only through a blocked release (the first one on the shortest such route).
     BlockedRelease {
-        /// The newest release the source can reach below the target.
+        /// The newest release the source reaches at or below the target (the source if none).
         furthest: Version,
         /// The blocked release.
         release: Version,
@@ -338,7 +338,7 @@ pub enum NoPathReason {
     },
     /// Routes exist only over a blocked edge (the first one on the shortest such route).
     BlockedEdge {
-        /// The newest release the source can reach below the target.
+        /// The newest release the source reaches at or below the target (the source if none).
         furthest: Version,
         /// The blocked hop's source.
         from: Version,
@@ -350,7 +350,7 @@ pub enum NoPathReason {
     /// Routes exist only over a hop the model cannot take (its target does not install on
     /// the model, or the edge is restricted to other models).
     ModelRestricted {
-        /// The newest release the source can reach below the target.
+        /// The newest release the source reaches at or below the target (the source if none).
         furthest: Version,
         /// The first such hop's source on the shortest such route.
         from: Version,
@@ -359,7 +359,7 @@ pub enum NoPathReason {
     },
     /// No declared edge leads there at all.
     Unreachable {
-        /// The newest release the source can reach below the target.
+        /// The newest release the source reaches at or below the target (the source if none).
         furthest: Version,
     },
     /// The source is a dead end: no update may leave it.
@@ -372,7 +372,9 @@ pub enum NoPathReason {
 }
 
 impl NoPathReason {
-    /// The newest release the source can reach below the target (the source itself if none).
+    /// The newest release the source reaches at or below the target under the same
+    /// constraints (the source itself if none): how far it gets toward the target. A release
+    /// newer than the target that the source could reach is not considered.
     pub fn furthest(&self) -> &Version {
         match self {
             Self::BlockedRelease { furthest, .. }
@@ -402,7 +404,7 @@ impl std::fmt::Display for NoPathReason {
                 return if reason.is_empty() { Ok(()) } else { write!(f, " ({reason})") };
             }
         }
-        write!(f, "; furthest reachable release is \"{}\"", self.furthest())
+        write!(f, "; the newest release it reaches at or below the target is \"{}\"", self.furthest())
     }
 }
 
