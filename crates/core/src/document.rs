@@ -25,7 +25,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 
 use jiff::Timestamp;
 use serde::Serialize;
@@ -106,11 +106,12 @@ pub fn from_str<T: DeserializeOwned>(document: &'static str, text: &str) -> Resu
             Ok(_) => JsonError::of(document, None, &e),
         };
         if looks_like_a_file_name(text) {
-            error.message.push_str(&format!(
+            let _ = write!(
+                error.message,
                 " ({:?} looks like a file name: this reads a document's text, so read the file first, \
                  or pass a path where the binding takes one, such as pathlib.Path in Python)",
                 text.trim()
-            ));
+            );
         }
         error
     })
