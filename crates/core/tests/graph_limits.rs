@@ -49,3 +49,23 @@ fn too_many_releases_or_edge_entries_are_refused() {
         format!("manifest has too many releases ({}; the limit is {MAX_RELEASES})", MAX_RELEASES + 1)
     );
 }
+
+#[test]
+fn a_manifest_of_problems_reports_the_first_max_errors_in_order() {
+    // 50,000 broken releases, 100,000 edges naming them or nothing, 50,000 duplicate hops:
+    // every problem is looked at, only the first MAX_ERRORS are kept (memory stays bounded).
+    let mut releases: Vec<String> = (0..50_000).map(|i| format!(r#"{{"version": "{i}.x"}}"#)).collect();
+    releases.extend((0..3).map(|i| format!(r#"{{"version": "9{i}.0"}}"#)));
+    let mut edges: Vec<String> =
+        (0..100_000).map(|i| format!(r#"{{"from": "{}.x", "to": "90.0"}}"#, i % 50_000)).collect();
+    edges.extend(
+        (0..50_000).map(|i| format!(r#"{{"from": "90.0", "to": "91.0", "notes": "{i}", "models": ["m{}"]}}"#, i % 7)),
+    );
+    let text =
+        format!(r#"{{"format_version": 1, "releases": [{}], "edges": [{}]}}"#, releases.join(","), edges.join(","));
+    let err = fleetpath::UpgradeGraph::from_json(&text).unwrap_err();
+    let errors = err.errors();
+    assert_eq!(errors.len(), fleetpath::graph::MAX_ERRORS);
+    assert!(errors.iter().all(|e| e.to_string().starts_with("releases[")), "release problems come first");
+    assert_eq!(err.code(), "unexpected_character");
+}

@@ -250,7 +250,8 @@ struct Table {
     stable: Vec<u32>,
     /// The versions, as written, of release entries that were refused: an edge naming one is
     /// not reported as naming an unknown release.
-    refused: Vec<String>,
+    /// A set: each edge endpoint that misses the spellings is looked up here.
+    refused: rustc_hash::FxHashSet<String>,
 }
 
 impl Table {
@@ -259,7 +260,7 @@ impl Table {
     fn new(specs: Vec<ReleaseSpec>, models: &mut Models, problems: &mut Problems) -> Self {
         let mut releases = Vec::with_capacity(specs.len());
         let mut release_models = Vec::with_capacity(specs.len());
-        let mut refused = Vec::new();
+        let mut refused = rustc_hash::FxHashSet::default();
         for (position, spec) in specs.into_iter().enumerate() {
             match check_release(position, &spec, models) {
                 Ok((version, ids)) => {
@@ -268,7 +269,7 @@ impl Table {
                 }
                 Err(e) => {
                     problems.push(e);
-                    refused.push(spec.version);
+                    refused.insert(spec.version);
                 }
             }
         }
@@ -330,7 +331,7 @@ impl Table {
         if let Some(&node) = spellings.get(text) {
             return Ok(node);
         }
-        if self.refused.iter().any(|r| r == text) {
+        if self.refused.contains(text) {
             // Its entry was refused (and reported): not a second problem.
             return Err(GraphError::UnknownRelease { version: text.to_owned(), at: at() });
         }
@@ -421,10 +422,12 @@ impl Edges {
         let explicit = Vec::with_capacity(specs.len());
         let mut edges =
             Self { explicit, blocked: Vec::new(), ranges: Vec::new(), models: Vec::new(), repeats: Vec::new() };
+        // Only the first MAX_ERRORS of each kind can be reported: memory stays bounded.
         let mut found = Vec::new();
         for (i, spec) in specs.iter().enumerate() {
             if let Err(e) = edges.entry(i, spec, include_prerelease, table, spellings, models)
                 && !table.follows_from_refused(&e)
+                && found.len() < MAX_ERRORS
             {
                 found.push((u32_of(i), e));
             }
@@ -508,26 +511,28 @@ impl Edges {
     /// Explicit entries for the same hop (both upgrades or both blocked) that differ (in
     /// models or blocked reason; exact repeats were merged): each later entry against the
     /// first, with the later entry's index.
+    /// The first [`MAX_ERRORS`] by the later entry's index.
     fn duplicates(&self, specs: &[EdgeSpec]) -> Vec<(u32, GraphError)> {
-        let mut found = Vec::new();
+        let mut pairs = Vec::new(); // (second, first): small, then the first few become errors
         for links in [&self.explicit, &self.blocked] {
             for run in links.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
                 let first = run.iter().map(|l| l.2).min().unwrap_or_default();
-                for second in run.iter().map(|l| l.2).filter(|&s| s != first) {
-                    let entry = &specs[second as usize];
-                    found.push((
-                        second,
-                        GraphError::DuplicateEdge {
-                            at: at("edges", second as usize),
-                            first: at("edges", first as usize),
-                            from: entry.from.clone().unwrap_or_default(),
-                            to: entry.to.clone(),
-                        },
-                    ));
-                }
+                pairs.extend(run.iter().map(|l| l.2).filter(|&s| s != first).map(|second| (second, first)));
             }
         }
-        found
+        pairs.sort_unstable();
+        pairs.truncate(MAX_ERRORS);
+        let error = |(second, first): (u32, u32)| {
+            let entry = &specs[second as usize];
+            let duplicate = GraphError::DuplicateEdge {
+                at: at("edges", second as usize),
+                first: at("edges", first as usize),
+                from: entry.from.clone().unwrap_or_default(),
+                to: entry.to.clone(),
+            };
+            (second, duplicate)
+        };
+        pairs.into_iter().map(error).collect()
     }
 
     /// Blocked entries win over upgrades: an explicit upgrade that a blocked entry names is
