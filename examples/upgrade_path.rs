@@ -75,7 +75,7 @@ fn main() -> ExitCode {
         "manifest {:?}: {} releases, {} upgrade edges, {} models",
         graph.name().unwrap_or("(unnamed)"),
         graph.releases().len(),
-        graph.upgrade_edges().count(),
+        graph.edges().count(),
         graph.models().len()
     );
 
@@ -105,7 +105,7 @@ fn resolve(graph: &UpgradeGraph, args: &Args) -> Result<Path, String> {
     let from = version(&args.from)?;
     let to = if args.to == "latest" {
         let model = args.constraints.model.as_deref().ok_or("\"latest\" needs --model")?;
-        graph.latest_for(model).ok_or(format!("no active release for model {model:?}"))?.version().clone()
+        graph.latest_for(model).map_err(|e| format!("error [{}]: {e}", e.code()))?.version().clone()
     } else {
         version(&args.to)?
     };

@@ -85,6 +85,18 @@ test('resolve', () => {
   }
 });
 
+test('latest release for a model', () => {
+  for (const c of RESOLVE.latest) {
+    const g = graph(c.graph);
+    if (c.error) assertError(() => g.latestFor(c.model), c.error, c.name);
+    else assert.equal(g.latestFor(c.model).toString(), c.version, c.name);
+  }
+});
+
+test('edges', () => {
+  for (const c of RESOLVE.edges) assert.deepEqual(graph(c.graph).edges(), c.edges, c.graph);
+});
+
 test('route tables', () => {
   for (const c of vectors('route_tables')) {
     const table = graph(c.graph).routeTable(c.to, c.constraints || {});

@@ -25,6 +25,9 @@ export interface Hop { from: string; to: string; artifact?: Artifact | null; edg
 /** An upgrade path; `versions` lists every version on it, the start included. */
 export interface Path { from: string; to: string; hops: Hop[]; versions: string[] }
 
+/** An upgrade edge: a hop paths may take; `edge` is the declaring entry's index in `edges`. */
+export interface Edge { from: string; to: string; edge: number; generated: boolean }
+
 /** A row of a route table. */
 export interface RouteEntry { from: string; next?: string | null; hops: number }
 

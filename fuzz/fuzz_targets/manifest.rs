@@ -23,7 +23,7 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(table.hops(first.version()), Some(u32::try_from(path.hops.len()).unwrap()));
     }
     for model in graph.models() {
-        if let Some(latest) = graph.latest_for(model) {
+        if let Ok(latest) = graph.latest_for(model) {
             let _ = graph.route_table(
                 latest.version(),
                 &Constraints { model: Some(model.to_owned()), ..Constraints::default() },

@@ -56,10 +56,17 @@ impl UpgradeGraph {
         self.inner.models().into_iter().map(str::to_owned).collect()
     }
 
-    /// The newest installable release for `model`, or `null`.
+    /// The newest installable release for `model`; throws `no_release_for_model` (saying
+    /// whether the graph names the model) or `empty_model`.
     #[napi]
-    pub fn latest_for(&self, model: String) -> Option<Version> {
-        self.inner.latest_for(&model).map(|r| Version { inner: r.version().clone() })
+    pub fn latest_for(&self, model: String) -> Result<Version> {
+        guard(|| Ok(Version { inner: self.inner.latest_for(&model).map_err(core)?.version().clone() }))
+    }
+
+    /// Every upgrade edge (range edges expanded, blocked hops left out), by source then target.
+    #[napi(ts_return_type = "Edge[]")]
+    pub fn edges(&self) -> Result<Json> {
+        guard(|| to_js(&self.inner.edges().collect::<Vec<_>>()))
     }
 
     /// The path from `from` to `to`; throws `no_path` (with the reason) when there is none.

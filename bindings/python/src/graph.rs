@@ -52,11 +52,16 @@ impl PyGraph {
     }
 
     /// The newest active, non-pre-release release for `model`.
-    fn latest_for(&self, py: Python<'_>, model: &Bound<'_, PyAny>) -> PyResult<Option<PyVersion>> {
+    fn latest_for(&self, py: Python<'_>, model: &Bound<'_, PyAny>) -> PyResult<PyVersion> {
         guard(py, || {
             let model = convert::text(model, "model")?;
-            Ok(self.inner.latest_for(&model).map(|r| PyVersion { inner: r.version().clone() }))
+            Ok(PyVersion { inner: self.inner.latest_for(&model).map_err(|e| core(py, e))?.version().clone() })
         })
+    }
+
+    /// Every upgrade edge (from, to, edge, generated), by source then target.
+    fn edges<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        guard(py, || to_py(py, &self.inner.edges().collect::<Vec<_>>()))
     }
 
     /// The fewest-hop path as a dict (`hops`, each with its release and artifact).

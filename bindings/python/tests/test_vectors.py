@@ -103,6 +103,28 @@ def test_resolve(case):
     assert (first is None) == (len(case["path"]) == 1)
 
 
+@pytest.mark.parametrize("case", RESOLVE["latest"], ids=lambda c: c["name"])
+def test_latest_for(case):
+    graph = fleetpath.UpgradeGraph.load(graph_source(case["graph"], RESOLVE["graphs"]))
+    if "error" in case:
+        with pytest.raises(fleetpath.FleetpathError) as excinfo:
+            graph.latest_for(case["model"])
+        err = case["error"]
+        assert_error(excinfo, err["code"], err["message"], err.get("fields"))
+    else:
+        assert str(graph.latest_for(case["model"])) == case["version"]
+
+
+@pytest.mark.parametrize("case", RESOLVE["edges"], ids=lambda c: c["graph"])
+def test_edges(case):
+    graph = fleetpath.UpgradeGraph.load(graph_source(case["graph"], RESOLVE["graphs"]))
+    edges = graph.edges()
+    assert [e.to_dict() for e in edges] == case["edges"]
+    assert [(e.from_, e.to, e.edge, e.generated) for e in edges] == [
+        (e["from"], e["to"], e["edge"], e["generated"]) for e in case["edges"]
+    ]
+
+
 @pytest.mark.parametrize("case", vectors("route_tables"), ids=lambda c: f'{c["graph"]} -> {c["to"]}')
 def test_route_tables(case):
     graph = fleetpath.UpgradeGraph.load(graph_source(case["graph"], RESOLVE["graphs"]))

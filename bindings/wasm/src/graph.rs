@@ -51,11 +51,17 @@ impl UpgradeGraph {
         self.inner.models().into_iter().map(str::to_owned).collect()
     }
 
-    /// The newest installable release for `model`, or `null`.
+    /// The newest installable release for `model`; throws `no_release_for_model` (saying
+    /// whether the graph names the model) or `empty_model`.
     #[wasm_bindgen(js_name = "latestFor")]
-    pub fn latest_for(&self, model: JsValue) -> Result<Option<Version>> {
+    pub fn latest_for(&self, model: JsValue) -> Result<Version> {
         let model = text(&model, "model")?;
-        Ok(self.inner.latest_for(&model).map(|r| Version { inner: r.version().clone() }))
+        Ok(Version { inner: self.inner.latest_for(&model).map_err(core)?.version().clone() })
+    }
+
+    /// Every upgrade edge (range edges expanded, blocked hops left out), by source then target.
+    pub fn edges(&self) -> Result<JsValue> {
+        to_js(&self.inner.edges().collect::<Vec<_>>())
     }
 
     /// The path from `from` to `to`; throws `no_path` (with the reason) when there is none.

@@ -219,7 +219,7 @@ async fn run() -> Result<(), String> {
         csv
     });
     let fleet = Fleet::from_csv(&fleet_csv).map_err(|e| e.to_string())?;
-    let target = graph.latest_for("IPM-1").ok_or("no release for IPM-1")?.version().clone();
+    let target = graph.latest_for("IPM-1").map_err(|e| e.to_string())?.version().clone();
     let policy = RolloutPolicy::default();
     let plan = plan_rollout(&graph, &fleet, &target, &policy, "mqtt-migration").map_err(|e| e.to_string())?;
     let rollout = Rollout::new(&plan, &fleet, &graph, &policy).map_err(|e| e.to_string())?;

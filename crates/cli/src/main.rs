@@ -259,10 +259,10 @@ fn target(graph: &UpgradeGraph, text: &str, model: Option<&str>) -> Result<Versi
             message: "`latest` needs --model (the newest release differs by hardware model)".to_owned(),
         });
     };
-    graph.latest_for(model).map(|r| r.version().clone()).ok_or_else(|| Failure::Answer {
-        code: "no_release".to_owned(),
-        message: format!("no active release installs on model {model:?}"),
-    })
+    graph
+        .latest_for(model)
+        .map(|r| r.version().clone())
+        .map_err(|e| Failure::Answer { code: e.code().to_owned(), message: e.to_string() })
 }
 
 fn json(value: &impl serde::Serialize) -> String {

@@ -902,6 +902,7 @@ fn block_of(error: &ResolveError, graph: &UpgradeGraph) -> (BlockReason, String)
         ResolveError::UnknownVersion { .. } => BlockReason::UnknownVersion,
         ResolveError::ModelIncompatible { .. } => BlockReason::ModelIncompatible,
         ResolveError::TooManyHops { .. } => BlockReason::TooManyHops,
+        ResolveError::NoReleaseForModel { .. } | ResolveError::EmptyModel => BlockReason::NoReleaseForModel,
         ResolveError::NoPath { from, .. }
             if graph.release(from).is_some_and(|r| r.status() == ReleaseStatus::Blocked) =>
         {
@@ -993,9 +994,9 @@ impl Decider {
     }
 
     fn model_routes(&self, model: &str) -> ModelRoutes {
-        let Some(target) = self.target_for(model) else {
-            let detail = format!("no active release installs on model {model:?}");
-            return ModelRoutes { table: Err((BlockReason::NoReleaseForModel, detail)), steps: FxHashMap::default() };
+        let target = match self.target_for(model) {
+            Ok(target) => target,
+            Err(e) => return ModelRoutes { table: Err(block_of(&e, &self.graph)), steps: FxHashMap::default() },
         };
         let table = match self.graph.route_table(&target, &Constraints::for_model(model)) {
             Ok(table) => table,
@@ -1069,9 +1070,9 @@ impl Decider {
         }
     }
 
-    fn target_for(&self, model: &str) -> Option<Version> {
+    fn target_for(&self, model: &str) -> Result<Version, ResolveError> {
         match &self.target {
-            Some(t) => Some(t.clone()),
+            Some(t) => Ok(t.clone()),
             None => self.graph.latest_for(model).map(|r| r.version().clone()),
         }
     }

@@ -44,7 +44,7 @@
 //! }"#)?;
 //!
 //! let from: Version = "v5.6.14".parse()?;
-//! let to = graph.latest_for("any-model").unwrap().version().clone();
+//! let to = graph.latest_for("any-model")?.version().clone();
 //! let path = graph.resolve(&from, &to, &Constraints::default())?;
 //! assert_eq!(path.versions().iter().map(|v| v.to_string()).collect::<Vec<_>>(),
 //!            ["5.6.14", "5.6.30", "6.15.008"]); // spelled as in the manifest

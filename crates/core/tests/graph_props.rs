@@ -325,7 +325,7 @@ proptest! {
         let owned = UpgradeGraph::new(manifest.clone());
         let fingerprint = |g: &UpgradeGraph| {
             let edges: Vec<(String, String, usize, bool)> = g
-                .upgrade_edges()
+                .edges()
                 .map(|e| (e.from.version().to_string(), e.to.version().to_string(), e.spec, e.generated))
                 .collect();
             let blocked: Vec<(String, String, usize, bool, String)> = g

@@ -40,6 +40,14 @@ fn check_fields(case: &Value, err: impl Into<fleetpath::Error>) {
     }
 }
 
+/// The error's code, exact message and listed fields are the vector's (`expected`).
+fn check_error(expected: &Value, err: impl Into<fleetpath::Error>, name: &str) {
+    let err = err.into();
+    assert_eq!(err.code(), str_of(expected, "code"), "{name}: {err}");
+    assert_eq!(err.to_string(), str_of(expected, "message"), "{name}");
+    check_fields(expected, err);
+}
+
 /// A graph named in a vector: a key of `graphs`, or a manifest path relative to the repo root.
 fn graph(name: &str, graphs: &Value) -> UpgradeGraph {
     let manifest = match graphs.get(name) {
@@ -205,12 +213,43 @@ fn resolve() {
                 let json = serde_json::to_value(&path).unwrap();
                 assert_eq!(serde_json::from_value::<fleetpath::Path>(json).unwrap(), path);
             }
-            Some(expected) => {
-                let err = result.expect_err(name);
-                assert_eq!(err.code(), str_of(expected, "code"), "{name}: {err}");
-                assert_eq!(err.to_string(), str_of(expected, "message"), "{name}");
-                check_fields(expected, err);
-            }
+            Some(expected) => check_error(expected, result.expect_err(name), name),
+        }
+    }
+}
+
+#[test]
+fn latest_for() {
+    let data = load("resolve.json");
+    for case in data["latest"].as_array().unwrap() {
+        let name = str_of(case, "name");
+        let graph = graph(str_of(case, "graph"), &data["graphs"]);
+        let result = graph.latest_for(str_of(case, "model"));
+        match case.get("error") {
+            None => assert_eq!(result.unwrap().version().to_string(), str_of(case, "version"), "{name}"),
+            Some(expected) => check_error(expected, result.expect_err(name), name),
+        }
+    }
+}
+
+#[test]
+fn edges() {
+    let data = load("resolve.json");
+    for case in data["edges"].as_array().unwrap() {
+        let graph = graph(str_of(case, "graph"), &data["graphs"]);
+        let edges = serde_json::to_value(graph.edges().collect::<Vec<_>>()).unwrap();
+        assert_eq!(edges, case["edges"], "{}", str_of(case, "graph"));
+        // Every listed hop is one `resolve` may take: the path between its ends is that hop
+        // or a path of no more hops.
+        for e in graph.edges() {
+            let path = graph.resolve(e.from.version(), e.to.version(), &Constraints::default());
+            assert!(
+                path.is_ok_and(|p| p.hops.len() == 1),
+                "{}: {} -> {}",
+                str_of(case, "graph"),
+                e.from.version(),
+                e.to.version()
+            );
         }
     }
 }
@@ -430,7 +469,7 @@ fn blocked_hops_and_downgrades_of_the_bundled_manifests() {
     assert_eq!(graph.models(), ["EC-200", "EC-300", "EC-310"]);
     assert_eq!(graph.latest_for("EC-200").unwrap().version().to_string(), "4.2.0.17");
     assert_eq!(graph.latest_for("EC-310").unwrap().version().to_string(), "4.3.0.2");
-    assert!(graph.latest_for("EC-999").is_none());
+    assert_eq!(graph.latest_for("EC-999").unwrap_err().code(), "no_release_for_model");
 }
 
 #[test]
@@ -915,7 +954,7 @@ fn shape_errors_are_serdes() {
     // The positional form serde's derive reads is read too.
     let positional =
         r#"{"format_version": 1, "releases": [{"version": "1"}, {"version": "2"}], "edges": [["1", null, "2"]]}"#;
-    assert_eq!(UpgradeGraph::from_json(positional).unwrap().upgrade_edges().count(), 1);
+    assert_eq!(UpgradeGraph::from_json(positional).unwrap().edges().count(), 1);
     let same = UpgradeGraph::new(Manifest::from_json(positional).unwrap()).unwrap();
     assert_eq!(UpgradeGraph::from_json(positional).unwrap().to_manifest(), same.to_manifest());
 }

@@ -252,7 +252,11 @@ class UpgradeGraph:
     The upgrade graph of a manifest (native half of `fleetpath.UpgradeGraph`).
     """
     def __len__(self, /) -> int: ...
-    def latest_for(self, /, model: Any) -> Version | None:
+    def edges(self, /) -> Any:
+        """
+        Every upgrade edge (from, to, edge, generated), by source then target.
+        """
+    def latest_for(self, /, model: Any) -> Version:
         """
         The newest active, non-pre-release release for `model`.
         """

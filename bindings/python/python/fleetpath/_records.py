@@ -183,6 +183,16 @@ class Hop(Record):
     generated: "Field[bool]" = Field("generated")
 
 
+class Edge(Record):
+    """An upgrade edge: `from`, `to`, the declaring entry's index `edge`, `generated`."""
+
+    __slots__ = ()
+    from_: "Field[str]" = Field("from")
+    to: "Field[str]" = Field("to")
+    edge: "Field[int]" = Field("edge")
+    generated: "Field[bool]" = Field("generated")
+
+
 class Release(Record):
     """A release of the manifest: `version`, `artifact`, `models`, `labels`, `status`, …
 

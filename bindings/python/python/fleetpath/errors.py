@@ -256,6 +256,12 @@ class EmptyFieldError(InputError):
     code = "empty_field"
 
 
+class EmptyModelError(FleetpathError):
+    """`empty_model` (resolve)."""
+
+    code = "empty_model"
+
+
 class EmptyModelsError(InputError):
     """`empty_models` (graph)."""
 
@@ -488,6 +494,12 @@ class NoPathError(FleetpathError):
     """`no_path` (resolve)."""
 
     code = "no_path"
+
+
+class NoReleaseForModelError(FleetpathError):
+    """`no_release_for_model` (resolve)."""
+
+    code = "no_release_for_model"
 
 
 class NoReleasesError(InputError):
@@ -835,6 +847,7 @@ ERROR_CLASSES: Dict[str, Type[FleetpathError]] = {
     "empty_comparator": EmptyComparatorError,
     "empty_component": EmptyComponentError,
     "empty_field": EmptyFieldError,
+    "empty_model": EmptyModelError,
     "empty_models": EmptyModelsError,
     "empty_period": EmptyPeriodError,
     "empty_range": EmptyRangeError,
@@ -874,6 +887,7 @@ ERROR_CLASSES: Dict[str, Type[FleetpathError]] = {
     "no_days": NoDaysError,
     "no_downgrade_path": NoDowngradePathError,
     "no_path": NoPathError,
+    "no_release_for_model": NoReleaseForModelError,
     "no_releases": NoReleasesError,
     "no_stages": NoStagesError,
     "no_such_bucket": NoSuchBucketError,
@@ -975,6 +989,7 @@ __all__: Tuple[str, ...] = (
     "EmptyComparatorError",
     "EmptyComponentError",
     "EmptyFieldError",
+    "EmptyModelError",
     "EmptyModelsError",
     "EmptyPeriodError",
     "EmptyRangeError",
@@ -1014,6 +1029,7 @@ __all__: Tuple[str, ...] = (
     "NoDaysError",
     "NoDowngradePathError",
     "NoPathError",
+    "NoReleaseForModelError",
     "NoReleasesError",
     "NoStagesError",
     "NoSuchBucketError",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Tuple, Union
 
 from . import _native
-from ._records import Hop, LintFinding, Path, Release, RouteEntry
+from ._records import Edge, Hop, LintFinding, Path, Release, RouteEntry
 from ._native import Version
 
 VersionLike = Union[Version, str]
@@ -92,14 +92,28 @@ class UpgradeGraph:
         """
         return self._native.models()
 
-    def latest_for(self, model: str) -> Optional[Version]:
-        """The newest active, non-pre-release release for `model`.
+    def latest_for(self, model: str) -> Version:
+        """The newest active, non-pre-release release for `model`
+        (`NoReleaseForModelError` says whether the graph names the model; `EmptyModelError`).
 
         >>> from fleetpath import examples
         >>> examples.seed_graph().latest_for("IPM-1")
         Version('6.15.008')
+        >>> examples.seed_graph().latest_for("IPM-2")
+        Traceback (most recent call last):
+        fleetpath.errors.NoReleaseForModelError: no active release installs on model "IPM-2" (no release or edge of the graph names it)
         """
         return self._native.latest_for(model)
+
+    def edges(self) -> Tuple[Edge, ...]:
+        """Every upgrade edge, by source then target: the hops paths may take (range edges
+        expanded, blocked hops left out); `edge` is the declaring entry's index.
+
+        >>> from fleetpath import examples
+        >>> [(e.from_, e.to, e.generated) for e in examples.seed_graph().edges()]
+        [('5.6.14', '5.6.30', True), ('5.6.30', '6.15.008', False)]
+        """
+        return tuple(Edge(e) for e in self._native.edges())
 
     def resolve(
         self,

@@ -248,6 +248,10 @@ struct Table {
     barriers: Vec<u32>,
     /// Nodes of releases without a pre-release, ascending (for [`VersionRange::select`]).
     stable: Vec<u32>,
+    /// Dead-end and retired nodes, ascending: usually empty, so the per-edge checks cost
+    /// nothing then (a release's status sits far from the hot data).
+    deadends: Vec<u32>,
+    retired: Vec<u32>,
     /// The versions, as written, of release entries that were refused: an edge naming one is
     /// not reported as naming an unknown release.
     /// A set: each edge endpoint that misses the spellings is looked up here.
@@ -298,7 +302,9 @@ impl Table {
             |keep: fn(&Release) -> bool| (0..releases.len()).filter(|&n| keep(&releases[n])).map(u32_of).collect();
         let barriers = nodes(|r| r.spec.barrier);
         let stable = nodes(|r| !r.version.is_prerelease());
-        Self { releases, models: release_models, barriers, stable, refused }
+        let deadends = nodes(|r| r.spec.status == ReleaseStatus::Deadend);
+        let retired = nodes(|r| r.spec.status == ReleaseStatus::Retired);
+        Self { releases, models: release_models, barriers, stable, deadends, retired, refused }
     }
 
     /// Whether `error` only follows from a refused release entry (an edge naming it).
@@ -341,12 +347,12 @@ impl Table {
     }
 
     fn is_deadend(&self, node: u32) -> bool {
-        self.releases[node as usize].spec.status == ReleaseStatus::Deadend
+        self.deadends.binary_search(&node).is_ok()
     }
 
     /// Refuses an edge or downgrade into a retired release (`to`: as written).
     fn check_not_retired(&self, node: u32, to: &str, at: impl Fn() -> String) -> Result<(), GraphError> {
-        if self.releases[node as usize].spec.status == ReleaseStatus::Retired {
+        if self.retired.binary_search(&node).is_ok() {
             return Err(GraphError::EdgeToRetired { at: at(), to: to.to_owned() });
         }
         Ok(())

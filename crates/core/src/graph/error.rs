@@ -465,6 +465,25 @@ pub enum ResolveError {
         /// Why, and how far the source gets.
         reason: NoPathReason,
     },
+    /// A hardware model was given as the empty string: no device has one (a typo or a
+    /// missing field, never "any model").
+    #[error("the hardware model is empty (leave the model out to mean any model)")]
+    #[code("empty_model")]
+    EmptyModel,
+    /// No active, non-pre-release release installs on the model
+    /// ([`UpgradeGraph::latest_for`](super::UpgradeGraph::latest_for)).
+    #[error("no active release installs on model {model:?}{}", if *known {
+        " (each release for it is blocked, archived, retired, a dead end or a pre-release)"
+    } else {
+        " (no release or edge of the graph names it)"
+    })]
+    #[code("no_release_for_model")]
+    NoReleaseForModel {
+        /// The hardware model.
+        model: String,
+        /// Whether a release or edge of the graph names the model.
+        known: bool,
+    },
     /// A path exists but is longer than the allowed hop count.
     #[error("the shortest path from \"{from}\" to \"{to}\" takes {hops} hops, more than the maximum of {max}")]
     #[code("too_many_hops")]

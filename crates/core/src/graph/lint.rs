@@ -203,7 +203,7 @@ impl UpgradeGraph {
         for (name, query) in contexts {
             let members: Vec<u32> = (0..n).filter(|&i| self.supports(i, query)).collect();
             let latest = match name {
-                Some(m) => self.latest_for(m),
+                Some(m) => self.latest_for(m).ok(),
                 None => (0..n)
                     .rev()
                     .map(|i| self.release_at(i))

@@ -213,6 +213,20 @@ pub struct EdgeRef<'g> {
     pub generated: bool,
 }
 
+/// Its JSON form is `{"from", "to", "edge", "generated"}`: versions as the manifest spells
+/// them, and the index of the declaring entry as `edge` (as in a [`Hop`]).
+impl Serialize for EdgeRef<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut s = serializer.serialize_struct("Edge", 4)?;
+        s.serialize_field("from", &self.from.version)?;
+        s.serialize_field("to", &self.to.version)?;
+        s.serialize_field("edge", &self.spec)?;
+        s.serialize_field("generated", &self.generated)?;
+        s.end()
+    }
+}
+
 /// A validated, compiled upgrade graph. Cheap to clone (shared, immutable).
 ///
 /// See the [module docs](self) for the rules it enforces.
@@ -280,7 +294,7 @@ impl UpgradeGraph {
     /// let json = r#"{"edges": [{"from": "5.6.14", "to": "5.6.30"}], "format_version": 1,
     ///               "releases": [{"version": "5.6.14"}, {"version": "5.6.30"}]}"#;
     /// let graph = fleetpath::UpgradeGraph::from_json(json)?;
-    /// assert_eq!(graph.upgrade_edges().count(), 1);
+    /// assert_eq!(graph.edges().count(), 1);
     /// assert_eq!(graph.to_manifest().edges[0].to, "5.6.30");
     /// # Ok::<(), fleetpath::GraphError>(())
     /// ```
@@ -380,8 +394,20 @@ impl UpgradeGraph {
         inner.model_names.iter().zip(declared).filter_map(|(name, d)| d.then_some(name.as_str())).collect()
     }
 
-    /// Every upgrade edge (explicit and generated), sorted by source then target.
-    pub fn upgrade_edges(&self) -> impl Iterator<Item = EdgeRef<'_>> + '_ {
+    /// Every upgrade edge (explicit and generated), sorted by source then target: the
+    /// hops paths may take, range edges expanded, blocked hops left out.
+    ///
+    /// ```
+    /// let graph = fleetpath::UpgradeGraph::from_json(r#"{"format_version": 1,
+    ///   "releases": [{"version": "1.0"}, {"version": "1.1"}, {"version": "2.0"}],
+    ///   "edges": [{"from_range": "<2.0", "to": "2.0"}, {"from": "1.0", "to": "1.1"}]}"#)?;
+    /// let edges: Vec<String> = graph.edges().map(|e| format!("{} -> {}", e.from.version(), e.to.version())).collect();
+    /// assert_eq!(edges, ["1.0 -> 1.1", "1.0 -> 2.0", "1.1 -> 2.0"]);
+    /// assert_eq!(serde_json::to_value(graph.edges().next().unwrap())?,
+    ///            serde_json::json!({"from": "1.0", "to": "1.1", "edge": 1, "generated": false}));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn edges(&self) -> impl Iterator<Item = EdgeRef<'_>> + '_ {
         self.compiled_edges().map(|e| EdgeRef {
             from: &self.inner.releases[e.from as usize],
             to: &self.inner.releases[e.to as usize],
@@ -424,15 +450,25 @@ impl UpgradeGraph {
     /// archived, retired or dead-end one).
     ///
     /// ```
+    /// use fleetpath::ResolveError;
     /// let graph = fleetpath::UpgradeGraph::from_json(r#"{"format_version": 1, "releases": [
-    ///   {"version": "1.0"}, {"version": "1.1", "models": ["a"]},
+    ///   {"version": "1.0", "models": ["a", "b"]}, {"version": "1.1", "models": ["a"]},
     ///   {"version": "1.2", "status": "blocked", "reason": "recalled"},
     ///   {"version": "2.0-rc.1"}]}"#)?;
-    /// assert_eq!(graph.latest_for("a").unwrap().version().to_string(), "1.1");
-    /// assert_eq!(graph.latest_for("b").unwrap().version().to_string(), "1.0");
-    /// # Ok::<(), fleetpath::GraphError>(())
+    /// assert_eq!(graph.latest_for("a")?.version().to_string(), "1.1");
+    /// assert_eq!(graph.latest_for("b")?.version().to_string(), "1.0");
+    /// let Err(ResolveError::NoReleaseForModel { known: false, .. }) = graph.latest_for("c") else { panic!() };
+    /// assert_eq!(graph.latest_for("").unwrap_err(), ResolveError::EmptyModel);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn latest_for(&self, model: &str) -> Option<&Release> {
+    ///
+    /// # Errors
+    /// [`ResolveError::EmptyModel`] for `""`; [`ResolveError::NoReleaseForModel`] when no
+    /// release qualifies, saying whether the graph names the model at all.
+    pub fn latest_for(&self, model: &str) -> Result<&Release, ResolveError> {
+        if model.is_empty() {
+            return Err(ResolveError::EmptyModel);
+        }
         let query = self.model_query(Some(model));
         (0..self.len_u32())
             .rev()
@@ -441,6 +477,10 @@ impl UpgradeGraph {
                     && self.supports(i, query)
             })
             .map(|i| &self.inner.releases[i as usize])
+            .ok_or_else(|| ResolveError::NoReleaseForModel {
+                model: model.to_owned(),
+                known: matches!(query, ModelQuery::Known(_)),
+            })
     }
 
     // ---- internals shared by resolve, lint and export ----

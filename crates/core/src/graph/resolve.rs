@@ -223,6 +223,9 @@ impl UpgradeGraph {
 
     /// Looks up and checks the target.
     fn target(&self, to: &Version, constraints: &Constraints) -> Result<u32, ResolveError> {
+        if constraints.model.as_deref() == Some("") {
+            return Err(ResolveError::EmptyModel);
+        }
         let target = self.node(to).ok_or_else(|| unknown(to, Role::Target))?;
         let release = self.release_at(target);
         // A retired release has no binary: not even a caller allowing blocked releases gets it.
