@@ -131,7 +131,12 @@ fn print_path(graph: &UpgradeGraph, path: &Path, constraints: &Constraints) {
             .unwrap_or_default();
         println!("  {}. {} -> {}  via {declared}  {labels}", i + 1, hop.from, hop.to);
         match &hop.artifact {
-            Some(a) => println!("       artifact {}  sha256 {}…  {} bytes", a.key, &a.sha256[..12], a.size),
+            Some(a) => println!(
+                "       artifact {}  sha256 {}…{}",
+                a.key,
+                &a.sha256[..12],
+                a.size.map(|s| format!("  {s} bytes")).unwrap_or_default()
+            ),
             None => println!("       artifact: none declared"),
         }
     }

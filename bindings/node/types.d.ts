@@ -2,8 +2,8 @@
 // of object may or may not carry are optional; variants (decisions, actions, events) carry
 // `kind` / `type` and that variant's fields.
 
-/** A firmware image: S3 key, SHA-256 and size. */
-export interface Artifact { key: string; sha256: string; size: number; [field: string]: unknown }
+/** A firmware image: S3 key (or a digest reference), SHA-256 and, where stated, size. */
+export interface Artifact { key: string; sha256: string; size?: number; [field: string]: unknown }
 
 /** A release of the manifest. */
 export interface Release {

@@ -229,16 +229,17 @@ impl Head<'_> {
             key: artifact.key.clone(),
             field,
             manifest: match field {
-                "size" => artifact.size.to_string(),
+                "size" => artifact.size.map_or_else(String::new, |s| s.to_string()),
                 _ => artifact.sha256.to_ascii_lowercase(),
             },
             s3,
         };
-        if let Some(length) = self.content_length
-            && u64::try_from(length).ok() != Some(artifact.size)
+        if let (Some(length), Some(size)) = (self.content_length, artifact.size)
+            && u64::try_from(length).ok() != Some(size)
         {
             return Err(mismatch("size", length.to_string()));
         }
+        let size_checked = self.content_length.is_some() && artifact.size.is_some();
         let composite = self.checksum_type == Some("COMPOSITE");
         if let Some(checksum) = self.checksum_sha256.filter(|c| !composite && !c.contains('-')) {
             let s3_hex =
@@ -252,7 +253,7 @@ impl Head<'_> {
                 );
             return match s3_hex {
                 Some(hex) if hex.eq_ignore_ascii_case(&artifact.sha256) => {
-                    Ok(Integrity { size: self.content_length.is_some(), sha256: Sha256Source::Checksum })
+                    Ok(Integrity { size: size_checked, sha256: Sha256Source::Checksum })
                 }
                 Some(hex) => Err(mismatch("sha256", hex)),
                 None => Err(mismatch("sha256", format!("unreadable checksum {checksum:?}"))),
@@ -260,12 +261,12 @@ impl Head<'_> {
         }
         if let Some(meta) = self.metadata_sha256 {
             return if meta.trim().eq_ignore_ascii_case(&artifact.sha256) {
-                Ok(Integrity { size: self.content_length.is_some(), sha256: Sha256Source::Metadata })
+                Ok(Integrity { size: size_checked, sha256: Sha256Source::Metadata })
             } else {
                 Err(mismatch("sha256", meta.trim().to_ascii_lowercase()))
             };
         }
-        Ok(Integrity { size: self.content_length.is_some(), sha256: Sha256Source::NotReported })
+        Ok(Integrity { size: size_checked, sha256: Sha256Source::NotReported })
     }
 }
 
@@ -491,7 +492,7 @@ pub enum Sha256Source {
 /// What an integrity check could verify.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Integrity {
-    /// Whether the size was reported (and matched).
+    /// Whether the size was checked: S3 reported it, the manifest states it, and they match.
     pub size: bool,
     /// Where the matching SHA-256 came from.
     pub sha256: Sha256Source,
@@ -616,7 +617,7 @@ mod tests {
             key: "fw/a.bin".to_owned(),
             // SHA-256 of 1000 bytes of "x".
             sha256: "44f8354494a5ba03ba1792a8d3e9c534c47a9181980fde7a3f44b06ef2ae7c7f".to_owned(),
-            size: 1000,
+            size: Some(1000),
         };
         let checksum = "RPg1RJSlugO6F5Ko0+nFNMR6kYGYD956P0SwbvKufH8=";
         let head = Head { content_length: Some(1000), checksum_sha256: Some(checksum), ..Head::default() };
@@ -641,5 +642,12 @@ mod tests {
         );
         let wrong_meta = Head { metadata_sha256: Some("ab"), ..nothing };
         assert_eq!(wrong_meta.check(&artifact).unwrap_err().field, "sha256");
+
+        // A content-addressed artifact states no size: S3's length is not checked (nor
+        // reported as checked), its SHA-256 still is.
+        let unsized_artifact = Artifact { size: None, ..artifact.clone() };
+        assert_eq!(short.check(&unsized_artifact), Ok(Integrity { size: false, sha256: Sha256Source::Checksum }));
+        assert_eq!(head.check(&unsized_artifact), Ok(Integrity { size: false, sha256: Sha256Source::Checksum }));
+        assert_eq!(other.check(&unsized_artifact).unwrap_err().field, "sha256");
     }
 }

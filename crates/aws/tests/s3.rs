@@ -171,7 +171,7 @@ async fn put(bucket: &str, key: &str, bytes: &[u8], class: S3Class) -> Artifact 
         .send()
         .await
         .unwrap();
-    Artifact { key: key.to_owned(), sha256, size: bytes.len() as u64 }
+    Artifact { key: key.to_owned(), sha256, size: Some(bytes.len() as u64) }
 }
 
 async fn guard<F: std::future::Future>(f: F) -> F::Output {
@@ -499,7 +499,7 @@ async fn integrity_is_checked_against_the_manifest() {
         .send()
         .await
         .unwrap();
-    let meta = Artifact { key: "fw/meta.bin".to_owned(), sha256: sha256_hex(&bytes), size: 1500 };
+    let meta = Artifact { key: "fw/meta.bin".to_owned(), sha256: sha256_hex(&bytes), size: Some(1500) };
     let store = store_at(b, &s.moto).await;
 
     let seen = guard(store.observe(&good)).await.unwrap();
@@ -507,7 +507,7 @@ async fn integrity_is_checked_against_the_manifest() {
     assert_eq!(seen.integrity.unwrap().sha256, Sha256Source::Checksum);
     assert_eq!(guard(store.observe(&meta)).await.unwrap().integrity.unwrap().sha256, Sha256Source::Metadata);
 
-    let wrong_size = Artifact { size: 2001, ..good.clone() };
+    let wrong_size = Artifact { size: Some(2001), ..good.clone() };
     let err = guard(store.observe(&wrong_size)).await.unwrap_err();
     assert_eq!(err.code(), "integrity_mismatch");
     assert_eq!(err.to_string(), r#"object "fw/good.bin": size is 2000 in S3 but 2001 in the manifest"#);

@@ -71,7 +71,7 @@ impl Case {
                 artifact: self.has_artifact[i].then(|| Artifact {
                     key: key(i),
                     sha256: "ab".repeat(32),
-                    size: 1 + i as u64,
+                    size: Some(1 + i as u64),
                 }),
                 schema: None,
                 reads: Vec::new(),

@@ -166,6 +166,12 @@ class DeviceRemovedError(FleetpathError):
     code = "device_removed"
 
 
+class DigestMismatchError(InputError):
+    """`digest_mismatch` (graph)."""
+
+    code = "digest_mismatch"
+
+
 class DocumentMismatchError(FleetpathError):
     """`document_mismatch` (trust)."""
 
@@ -832,6 +838,7 @@ ERROR_CLASSES: Dict[str, Type[FleetpathError]] = {
     "device_index": DeviceIndexError,
     "device_not_updating": DeviceNotUpdatingError,
     "device_removed": DeviceRemovedError,
+    "digest_mismatch": DigestMismatchError,
     "document_mismatch": DocumentMismatchError,
     "document_too_large": DocumentTooLargeError,
     "downgrade_not_older": DowngradeNotOlderError,
@@ -974,6 +981,7 @@ __all__: Tuple[str, ...] = (
     "DeviceIndexError",
     "DeviceNotUpdatingError",
     "DeviceRemovedError",
+    "DigestMismatchError",
     "DocumentMismatchError",
     "DocumentTooLargeError",
     "DowngradeNotOlderError",

@@ -225,8 +225,15 @@ fn check_release(i: usize, spec: &ReleaseSpec, models: &mut Models) -> Result<(V
             let at = format!("{}.artifact.sha256", here());
             return Err(GraphError::InvalidSha256 { at, value: artifact.sha256.clone() });
         }
-        if artifact.size == 0 {
+        if artifact.size == Some(0) {
             return Err(GraphError::InvalidArtifactSize { at: format!("{}.artifact.size", here()) });
+        }
+        if let Some(named) = artifact.digest_in_key().filter(|hex| !hex.eq_ignore_ascii_case(&artifact.sha256)) {
+            return Err(GraphError::DigestMismatch {
+                at: format!("{}.artifact", here()),
+                key: named.to_owned(),
+                sha256: artifact.sha256.clone(),
+            });
         }
     }
     if let Some(schema) = &spec.schema {

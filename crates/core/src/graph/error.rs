@@ -219,6 +219,17 @@ pub enum GraphError {
         /// What was written.
         value: String,
     },
+    /// An artifact whose key names a digest (`…@sha256:<hex>`) other than its `sha256`.
+    #[error("{at}: the key names digest sha256:{key} but sha256 is {sha256:?}")]
+    #[code("digest_mismatch")]
+    DigestMismatch {
+        /// Such as `releases[2].artifact`.
+        at: String,
+        /// The hex digest the key names.
+        key: String,
+        /// The artifact's `sha256`.
+        sha256: String,
+    },
     /// An artifact of size zero.
     #[error("{at} must be greater than zero")]
     #[code("invalid_artifact_size")]

@@ -289,16 +289,42 @@ impl ReleaseStatus {
 }
 
 /// A firmware binary: an object key (resolved against the artifact store, such as an S3
-/// bucket and prefix), its SHA-256 and its size in bytes.
+/// bucket and prefix), its SHA-256 and, where the manifest knows it, its size in bytes.
+///
+/// A content-addressed artifact (an OCI blob or image, where the registry knows the size)
+/// is named by its digest: the key may be `sha256:<hex>` or end in `@sha256:<hex>`, and
+/// the size left out. Such a key must name the artifact's own `sha256`
+/// ([`GraphError::DigestMismatch`](super::GraphError::DigestMismatch)).
+///
+/// ```
+/// let graph = fleetpath::UpgradeGraph::from_json(&format!(r#"{{"format_version": 1, "releases": [
+///   {{"version": "1.0", "artifact": {{"key": "registry.example/fw/ipm@sha256:{0}", "sha256": "{0}"}}}}]}}"#,
+///   "ab".repeat(32)))?;
+/// let artifact = graph.releases()[0].artifact().unwrap();
+/// assert_eq!((artifact.size, artifact.digest_in_key()), (None, Some(&*"ab".repeat(32))));
+/// # Ok::<(), fleetpath::GraphError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Artifact {
-    /// Object key, such as `firmware/ipm/6.15.008.bin`.
+    /// Object key, such as `firmware/ipm/6.15.008.bin`, or a digest reference.
     pub key: String,
     /// Lowercase or uppercase hex SHA-256 of the binary (64 characters).
     pub sha256: String,
-    /// Size in bytes (greater than zero).
-    pub size: u64,
+    /// Size in bytes (greater than zero), when the manifest states it: checked against the
+    /// store's where both are known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+}
+
+impl Artifact {
+    /// The hex SHA-256 a content-addressed key names: the 64 hex characters after a final
+    /// `sha256:` that starts the key or follows `@`, `/` or `:`; `None` for any other key.
+    pub fn digest_in_key(&self) -> Option<&str> {
+        let (before, hex) = self.key.rsplit_once("sha256:")?;
+        let starts = before.is_empty() || before.ends_with(['@', '/', ':']);
+        (starts && hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit())).then_some(hex)
+    }
 }
 
 /// An upgrade edge, a range edge, or a blocked edge.
