@@ -100,6 +100,7 @@ impl Case {
             releases,
             edges,
             downgrades,
+            channels: std::collections::BTreeMap::new(),
         })
         .unwrap()
     }

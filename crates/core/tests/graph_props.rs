@@ -113,6 +113,7 @@ impl Spec {
             releases,
             edges,
             downgrades: Vec::new(),
+            channels: std::collections::BTreeMap::new(),
         }
     }
 

@@ -73,6 +73,11 @@ pub(super) fn build(mut manifest: Manifest) -> Result<Inner, GraphError> {
     let expanded =
         if problems.list.len() == before_edges { problems.note(edges.expand(&table, &manifest.edges)) } else { None };
     let downgrades = downgrades(&manifest, &table, &spellings, &mut models, &mut problems);
+    for name in manifest.channels.keys() {
+        if let Err(e) = check_non_empty(name, || "channels (a channel's name)".to_owned()) {
+            problems.push(e);
+        }
+    }
     drop(spellings);
     problems.finish()?;
     let expanded = expanded.ok_or(GraphError::NoReleases)?; // set whenever there is no problem

@@ -314,6 +314,10 @@ impl UpgradeGraph {
                 Self::unknown_models(findings, models, &declared, Subject::Edge { index: i }, &format!("edges[{i}]"));
             }
         }
+        for name in self.inner.manifest.channels.keys() {
+            let subject = Subject::Model { model: Some(name.clone()) };
+            Self::unknown_models(findings, std::slice::from_ref(name), &declared, subject, "channels");
+        }
         for &(i, newer) in &self.inner.range_newer {
             let edge = &edges[i];
             findings.push(LintFinding::new(

@@ -56,6 +56,30 @@ pub struct Manifest {
     /// Downgrade (rollback) edges, kept apart from upgrades: path resolution never uses them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub downgrades: Vec<DowngradeSpec>,
+    /// Rules for the targets of models used as channels (such as `"candidate-4.8"`), by
+    /// model name: see [`ChannelRule`].
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub channels: std::collections::BTreeMap<String, ChannelRule>,
+}
+
+/// How [`UpgradeGraph::latest_for`](super::UpgradeGraph::latest_for) picks the target of a
+/// model used as a channel (Cincinnati's `candidate-4.8`, a beta ring).
+///
+/// ```
+/// let graph = fleetpath::UpgradeGraph::from_json(r#"{"format_version": 1,
+///   "releases": [{"version": "4.8.0"}, {"version": "4.9.0-rc.1", "models": ["candidate"]}],
+///   "channels": {"candidate": {"include_prerelease": true}}}"#)?;
+/// assert_eq!(graph.latest_for("candidate")?.version().to_string(), "4.9.0-rc.1");
+/// assert_eq!(graph.latest_for("stable")?.version().to_string(), "4.8.0");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelRule {
+    /// Whether the channel's target may be a pre-release (the newest release it installs
+    /// on, pre-release or not). Default `false`: the newest release without one.
+    #[serde(default)]
+    pub include_prerelease: bool,
 }
 
 /// One firmware release.

@@ -84,8 +84,8 @@ use serde::{Serialize, Serializer};
 pub use error::{GraphError, MAX_ERRORS, NoPathReason, ResolveError, Role};
 pub use lint::{LintCode, LintFinding, Severity, Subject};
 pub use manifest::{
-    Artifact, DowngradeSpec, EdgeSpec, FORMAT_VERSION, Labels, Manifest, Migration, OLDEST_FORMAT_VERSION, ReleaseSpec,
-    ReleaseStatus,
+    Artifact, ChannelRule, DowngradeSpec, EdgeSpec, FORMAT_VERSION, Labels, Manifest, Migration, OLDEST_FORMAT_VERSION,
+    ReleaseSpec, ReleaseStatus,
 };
 pub use resolve::{Constraints, Hop, Path, RouteEntry, RouteTable};
 
@@ -447,7 +447,8 @@ impl UpgradeGraph {
     }
 
     /// The newest active, non-pre-release release that installs on `model` (never a blocked,
-    /// archived, retired or dead-end one).
+    /// archived, retired or dead-end one); a pre-release too when the manifest's `channels`
+    /// rule for the model includes them ([`ChannelRule`]).
     ///
     /// ```
     /// use fleetpath::ResolveError;
@@ -470,12 +471,11 @@ impl UpgradeGraph {
             return Err(ResolveError::EmptyModel);
         }
         let query = self.model_query(Some(model));
+        let prerelease = self.inner.manifest.channels.get(model).is_some_and(|c| c.include_prerelease);
+        let skipped = BLOCKED | ARCHIVED | DEADEND | if prerelease { 0 } else { PRERELEASE };
         (0..self.len_u32())
             .rev()
-            .find(|&i| {
-                self.inner.flags[i as usize] & (BLOCKED | ARCHIVED | PRERELEASE | DEADEND) == 0
-                    && self.supports(i, query)
-            })
+            .find(|&i| self.inner.flags[i as usize] & skipped == 0 && self.supports(i, query))
             .map(|i| &self.inner.releases[i as usize])
             .ok_or_else(|| ResolveError::NoReleaseForModel {
                 model: model.to_owned(),
