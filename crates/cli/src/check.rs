@@ -197,40 +197,33 @@ impl Unusable {
     }
 }
 
+/// The document at `path` (if given), parsed; one that does not parse is noted as unusable,
+/// and the checks go on without it.
+fn load_or_note<T, E: Into<fleetpath::Error>>(
+    path: Option<&PathBuf>,
+    unusable: &mut Vec<Unusable>,
+    parse: impl FnOnce(&str) -> Result<T, E>,
+) -> Result<Option<(PathBuf, T)>, Failure> {
+    let Some(path) = path else { return Ok(None) };
+    Ok(match parse(&read(path)?) {
+        Ok(value) => Some((path.clone(), value)),
+        Err(e) => {
+            unusable.push(Unusable::of(path, None, &e.into()));
+            None
+        }
+    })
+}
+
 pub(crate) fn run(args: &CheckArgs, style: Style) -> Result<ExitCode, Failure> {
     let mut findings = Vec::new();
     let mut unusable = Vec::new();
     let mut graphs = Vec::new();
-    let fleet = match &args.fleet {
-        Some(path) => match Fleet::from_text(&read(path)?) {
-            Ok(fleet) => Some((path, fleet)),
-            Err(e) => {
-                unusable.push(Unusable::of(path, None, &e.into()));
-                None
-            }
-        },
-        None => None,
-    };
-    let calendar = match &args.calendar {
-        Some(path) => match Calendar::from_json(&read(path)?) {
-            Ok(calendar) => Some((path, calendar)),
-            Err(e) => {
-                unusable.push(Unusable::of(path, None, &e.into()));
-                None
-            }
-        },
-        None => None,
-    };
-    let policy = match &args.policy {
-        Some(path) => match fleetpath::document::from_str::<RolloutPolicy>("policy", &read(path)?) {
-            Ok(policy) => policy,
-            Err(e) => {
-                unusable.push(Unusable::of(path, None, &e.into()));
-                RolloutPolicy::default()
-            }
-        },
-        None => RolloutPolicy::default(),
-    };
+    let fleet = load_or_note(args.fleet.as_ref(), &mut unusable, Fleet::from_text)?;
+    let calendar = load_or_note(args.calendar.as_ref(), &mut unusable, Calendar::from_json)?;
+    let policy = load_or_note(args.policy.as_ref(), &mut unusable, |text| {
+        fleetpath::document::from_str::<RolloutPolicy>("policy", text)
+    })?
+    .map_or_else(RolloutPolicy::default, |(_, policy)| policy);
     for manifest in &args.manifests {
         let text = read(manifest)?;
         let locator = Locator::new(&text);

@@ -8,7 +8,8 @@
 //!     NoReleases,
 //!     #[code("unknown_release")]
 //!     UnknownRelease { version: String, at: String },
-//!     /// The wrapped error's own code (its field `source`, or its only field).
+//!     /// The wrapped error's own code (its field `source`, or its only field; any field
+//!     /// by name: `#[code(first)]`).
 //!     #[code(source)]
 //!     Version { at: String, source: VersionError },
 //! }
@@ -56,27 +57,27 @@ fn variant_code(variant: &syn::Variant) -> syn::Result<Code> {
                 return Ok(Code::Literal(code));
             }
             let word: Ident = input.parse()?;
-            if word != "source" {
-                return Err(syn::Error::new(word.span(), "expected a string literal or `source`"));
-            }
-            Ok(Code::Source(source_field(variant)?))
+            Ok(Code::Source(source_field(variant, &word)?))
         })?);
     }
     found.ok_or_else(|| syn::Error::new(variant.span(), "every variant needs `#[code(\"…\")]` or `#[code(source)]`"))
 }
 
-/// The field a `#[code(source)]` variant delegates to: `source`, or the only field.
-fn source_field(variant: &syn::Variant) -> syn::Result<syn::Member> {
+/// The field a `#[code(field)]` variant delegates to: the field of that name, or for
+/// `source`, the only field of a tuple variant.
+fn source_field(variant: &syn::Variant, word: &Ident) -> syn::Result<syn::Member> {
     match &variant.fields {
         Fields::Named(named) => named
             .named
             .iter()
             .filter_map(|f| f.ident.clone())
-            .find(|i| i == "source")
+            .find(|i| i == word)
             .map(syn::Member::Named)
-            .ok_or_else(|| syn::Error::new(variant.span(), "`#[code(source)]` needs a field named `source`")),
-        Fields::Unnamed(unnamed) if unnamed.unnamed.len() == 1 => Ok(syn::Member::Unnamed(0.into())),
-        _ => Err(syn::Error::new(variant.span(), "`#[code(source)]` needs a field named `source` or one field")),
+            .ok_or_else(|| syn::Error::new(word.span(), format!("`#[code({word})]` needs a field named `{word}`"))),
+        Fields::Unnamed(unnamed) if unnamed.unnamed.len() == 1 && word == "source" => {
+            Ok(syn::Member::Unnamed(0.into()))
+        }
+        _ => Err(syn::Error::new(word.span(), "`#[code(source)]` needs a field named `source` or one field")),
     }
 }
 

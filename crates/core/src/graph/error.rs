@@ -241,12 +241,13 @@ pub enum GraphError {
     /// reads as the first: its code, message and fields are the first problem's, so handling
     /// written for one error keeps working; its fields add `errors`, every problem as
     /// `{code, message, fields}`.
-    #[error("{source}")]
-    #[code(source)]
+    #[error("{first}")]
+    #[code(first)]
     #[serde(serialize_with = "several_fields")]
     Several {
-        /// The first problem.
-        source: Box<GraphError>,
+        /// The first problem. Not the error's `source()`: it *is* this error's first
+        /// problem, and chains of causes (anyhow, eyre) would print it twice.
+        first: Box<GraphError>,
         /// Every problem after the first, in document order.
         more: Vec<GraphError>,
     },
@@ -269,10 +270,12 @@ impl GraphError {
     /// assert_eq!(codes, ["unexpected_character", "empty_models", "unknown_release"]);
     /// assert_eq!(err.code(), "unexpected_character"); // the first, as before
     /// assert!(err.to_string().starts_with("releases[1].version"), "{err}");
+    /// // The first problem is the error, not its cause: a chain of causes shows it once.
+    /// assert!(std::error::Error::source(&err).is_none());
     /// ```
     pub fn errors(&self) -> Vec<&GraphError> {
         match self {
-            Self::Several { source, more } => std::iter::once(&**source).chain(more).collect(),
+            Self::Several { first, more } => std::iter::once(&**first).chain(more).collect(),
             other => vec![other],
         }
     }
@@ -281,7 +284,7 @@ impl GraphError {
     /// [`GraphError::Several`].
     pub fn first(&self) -> &GraphError {
         match self {
-            Self::Several { source, .. } => source,
+            Self::Several { first, .. } => first,
             other => other,
         }
     }
@@ -293,7 +296,7 @@ impl GraphError {
             1 => list.pop(),
             _ => {
                 let first = list.remove(0);
-                Some(Self::Several { source: Box::new(first), more: list })
+                Some(Self::Several { first: Box::new(first), more: list })
             }
         }
     }
@@ -301,7 +304,7 @@ impl GraphError {
 
 /// `Several`'s fields: the first problem's, and `errors` (every problem).
 fn several_fields<S: serde::Serializer>(
-    source: &GraphError,
+    first: &GraphError,
     more: &[GraphError],
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
@@ -309,8 +312,8 @@ fn several_fields<S: serde::Serializer>(
         let e = crate::Error::from(e.clone());
         serde_json::json!({"code": e.code(), "message": e.to_string(), "fields": e.fields()})
     };
-    let mut fields = crate::error_fields(source);
-    fields.insert("errors".to_owned(), std::iter::once(source).chain(more).map(entry).collect());
+    let mut fields = crate::error_fields(first);
+    fields.insert("errors".to_owned(), std::iter::once(first).chain(more).map(entry).collect());
     fields.serialize(serializer)
 }
 
