@@ -16,7 +16,7 @@ OUT = ROOT / "fuzz" / "seeds"
 MAX = 4_096  # libFuzzer's default input size; bigger documents only slow it down
 
 DOCUMENT_TARGETS = ["manifest", "fleet", "calendar", "rollout_state", "rollout_event", "health_batch",
-                    "health_state", "decision", "envelope", "s3_head"]
+                    "health_state", "decision", "envelope", "s3_head", "cincinnati"]
 
 
 def walk(value):

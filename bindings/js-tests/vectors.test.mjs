@@ -330,3 +330,26 @@ test('binding inputs: a value of the wrong type is a typed error', () => {
   };
   for (const c of DOCUMENTS.binding_inputs) assertError(() => calls[c.call](c.arg), c, c.name);
 });
+
+test('cincinnati: import, export, refusals', () => {
+  const CIN = vectors('cincinnati');
+  const load = (ref) =>
+    Object.prototype.hasOwnProperty.call(CIN.graphs, ref) ? fp.UpgradeGraph.fromCincinnati(CIN.graphs[ref]) : graph(ref);
+  for (const c of CIN.imports) {
+    const g = load(c.graph);
+    assert.deepEqual(g.edges().map((e) => [e.from, e.to]), c.edges, c.name);
+    for (const [model, want] of Object.entries(c.latest)) assert.equal(g.latestFor(model).toString(), want, c.name);
+    for (const p of c.paths) {
+      const constraints = p.model ? { model: p.model } : {};
+      if (p.error) assertError(() => g.resolve(p.from, p.to, constraints), { code: p.error }, c.name);
+      else assert.deepEqual(g.resolve(p.from, p.to, constraints).versions, p.path, c.name);
+    }
+  }
+  for (const c of CIN.exports) {
+    const served = load(c.graph).toCincinnati(c.model);
+    assert.deepEqual(served.nodes.map((n) => n.version), c.nodes, c.graph);
+    assert.deepEqual(served.edges, c.edges, c.graph);
+    assert.deepEqual(fp.UpgradeGraph.fromCincinnati(JSON.stringify(served)).toCincinnati().edges, c.edges, c.graph);
+  }
+  for (const c of CIN.errors) assertError(() => fp.UpgradeGraph.fromCincinnati(c.json), c, c.name);
+});

@@ -28,6 +28,13 @@ export interface Path { from: string; to: string; hops: Hop[]; versions: string[
 /** An upgrade edge: a hop paths may take; `edge` is the declaring entry's index in `edges`. */
 export interface Edge { from: string; to: string; edge: number; generated: boolean }
 
+/** A Cincinnati graph: releases (`nodes`), hops as node-index pairs, conditional hops. */
+export interface CincinnatiGraph {
+  nodes: { version: string; payload: string; metadata: Record<string, string> }[];
+  edges: [number, number][];
+  conditionalEdges?: { edges: { from: string; to: string }[]; risks: { url: string; name: string; message: string; matchingRules?: unknown[] }[] }[];
+}
+
 /** A row of a route table. */
 export interface RouteEntry { from: string; next?: string | null; hops: number }
 

@@ -1,5 +1,6 @@
 //! `UpgradeGraph` and `RouteTable`.
 
+use fleetpath::graph::cincinnati::CincinnatiGraph;
 use fleetpath::{Constraints, Path};
 use napi_derive::napi;
 use serde_json::Value;
@@ -24,6 +25,22 @@ impl UpgradeGraph {
     #[napi(factory, ts_args_type = "manifest: string | Uint8Array | object")]
     pub fn load(manifest: Value) -> Result<Self> {
         guard(|| Ok(Self { inner: document(manifest)? }))
+    }
+
+    /// Reads a Cincinnati graph (`nodes`, `edges`, `conditionalEdges`): text, bytes or the
+    /// object. Channels become models; a conditional edge a blocked hop naming its risks.
+    #[napi(factory, ts_args_type = "graph: string | Uint8Array | object")]
+    pub fn from_cincinnati(graph: Value) -> Result<Self> {
+        guard(|| {
+            let manifest = document::<CincinnatiGraph>(graph)?.to_manifest().map_err(core)?;
+            Ok(Self { inner: fleetpath::UpgradeGraph::new(manifest).map_err(core)? })
+        })
+    }
+
+    /// The graph as a Cincinnati client of `model` (a channel; any model when absent) sees it.
+    #[napi(ts_return_type = "CincinnatiGraph")]
+    pub fn to_cincinnati(&self, model: Option<String>) -> Result<Json> {
+        guard(|| to_js(&self.inner.to_cincinnati(model.as_deref())))
     }
 
     /// The manifest's name, if it has one.

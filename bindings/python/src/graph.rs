@@ -1,6 +1,7 @@
 //! `fleetpath.UpgradeGraph` and `fleetpath.RouteTable`: wrappers; the core parses, validates
 //! and searches.
 
+use fleetpath::graph::cincinnati::CincinnatiGraph;
 use fleetpath::{Constraints, Path, RouteTable, UpgradeGraph};
 use pyo3::prelude::*;
 
@@ -29,6 +30,21 @@ impl PyGraph {
     #[staticmethod]
     fn load(py: Python<'_>, source: &Bound<'_, PyAny>) -> PyResult<Self> {
         guard(py, || Ok(Self { inner: document(source, "manifest")? }))
+    }
+
+    /// Reads a Cincinnati graph (JSON text, bytes, a path or the objects) as a manifest.
+    #[staticmethod]
+    fn from_cincinnati(py: Python<'_>, source: &Bound<'_, PyAny>) -> PyResult<Self> {
+        guard(py, || {
+            let manifest = document::<CincinnatiGraph>(source, "cincinnati graph")?.to_manifest();
+            Ok(Self { inner: UpgradeGraph::new(manifest.map_err(|e| core(py, e))?).map_err(|e| core(py, e))? })
+        })
+    }
+
+    /// The graph as a Cincinnati client of `model` sees it (`None`: any model).
+    #[pyo3(signature = (model=None))]
+    fn to_cincinnati<'py>(&self, py: Python<'py>, model: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, PyAny>> {
+        guard(py, || to_py(py, &self.inner.to_cincinnati(opt_text(model, "model")?.as_deref())))
     }
 
     #[getter]

@@ -395,3 +395,44 @@ def test_a_value_of_the_wrong_type_is_a_typed_error(case):
     with pytest.raises(fleetpath.FleetpathError) as excinfo:
         calls[case["call"]](case["arg"])
     assert_error(excinfo, case["code"], case.get("message", str(excinfo.value)), case.get("fields"))
+
+
+CINCINNATI = vectors("cincinnati")
+
+
+def cincinnati_graph(ref):
+    if ref in CINCINNATI["graphs"]:
+        return fleetpath.UpgradeGraph.from_cincinnati(CINCINNATI["graphs"][ref])
+    return fleetpath.UpgradeGraph.load(graph_source(ref))
+
+
+@pytest.mark.parametrize("case", CINCINNATI["imports"], ids=lambda c: c["name"])
+def test_cincinnati_import(case):
+    graph = cincinnati_graph(case["graph"])
+    assert [[e.from_, e.to] for e in graph.edges()] == case["edges"]
+    for model, want in case["latest"].items():
+        assert str(graph.latest_for(model)) == want
+    for p in case["paths"]:
+        kwargs = {"model": p["model"]} if "model" in p else {}
+        if "error" in p:
+            with pytest.raises(fleetpath.FleetpathError) as excinfo:
+                graph.resolve(p["from"], p["to"], **kwargs)
+            assert excinfo.value.code == p["error"]
+        else:
+            assert list(graph.resolve(p["from"], p["to"], **kwargs).versions()) == p["path"]
+
+
+@pytest.mark.parametrize("case", CINCINNATI["exports"], ids=lambda c: f'{c["graph"]} {c["model"]}')
+def test_cincinnati_export(case):
+    served = cincinnati_graph(case["graph"]).to_cincinnati(case["model"])
+    assert [n["version"] for n in served["nodes"]] == case["nodes"]
+    assert [list(e) for e in served["edges"]] == case["edges"]
+    again = fleetpath.UpgradeGraph.from_cincinnati(json.dumps(served))
+    assert [list(e) for e in again.to_cincinnati()["edges"]] == case["edges"]
+
+
+@pytest.mark.parametrize("case", CINCINNATI["errors"], ids=lambda c: c["name"])
+def test_cincinnati_errors(case):
+    with pytest.raises(fleetpath.FleetpathError) as excinfo:
+        fleetpath.UpgradeGraph.from_cincinnati(case["json"])
+    assert_error(excinfo, case["code"], case["message"], case.get("fields"))

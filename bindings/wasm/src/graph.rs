@@ -1,5 +1,6 @@
 //! `UpgradeGraph` and `RouteTable`.
 
+use fleetpath::graph::cincinnati::CincinnatiGraph;
 use fleetpath::{Constraints, Path};
 use wasm_bindgen::prelude::*;
 
@@ -22,6 +23,20 @@ impl UpgradeGraph {
     /// Loads a manifest: its JSON text, bytes, or the object.
     pub fn load(manifest: JsValue) -> Result<UpgradeGraph> {
         Ok(Self { inner: document(&manifest, "manifest")? })
+    }
+
+    /// Reads a Cincinnati graph (`nodes`, `edges`, `conditionalEdges`): text, bytes or the
+    /// object. Channels become models; a conditional edge a blocked hop naming its risks.
+    #[wasm_bindgen(js_name = "fromCincinnati")]
+    pub fn from_cincinnati(graph: JsValue) -> Result<UpgradeGraph> {
+        let manifest = document::<CincinnatiGraph>(&graph, "cincinnati graph")?.to_manifest().map_err(core)?;
+        Ok(Self { inner: fleetpath::UpgradeGraph::new(manifest).map_err(core)? })
+    }
+
+    /// The graph as a Cincinnati client of `model` (a channel; any model when absent) sees it.
+    #[wasm_bindgen(js_name = "toCincinnati")]
+    pub fn to_cincinnati(&self, model: JsValue) -> Result<JsValue> {
+        to_js(&self.inner.to_cincinnati(opt_text(&model, "model")?.as_deref()))
     }
 
     /// The manifest's name, if it has one.

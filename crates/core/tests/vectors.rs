@@ -395,6 +395,7 @@ fn every_code_has_a_vector() {
         "decisions.json",
         "documents.json",
         "trust.json",
+        "cincinnati.json",
     ] {
         collect_codes(&load(file), &mut seen);
     }
@@ -1060,4 +1061,81 @@ fn trust() {
     let other = &retry["other_device"];
     let err = sealed.open(str_of(other, "device"), &key).unwrap_err();
     assert_eq!((err.code(), err.to_string().as_str()), (str_of(other, "code"), str_of(other, "message")));
+}
+
+/// A graph of `cincinnati.json`: a Cincinnati document of its `graphs` (imported), or a
+/// manifest path.
+fn cincinnati_graph(name: &str, data: &Value) -> UpgradeGraph {
+    match data["graphs"].get(name) {
+        Some(doc) => UpgradeGraph::new(Manifest::from_cincinnati(&doc.to_string()).unwrap()).unwrap(),
+        None => graph(name, &Value::Null),
+    }
+}
+
+#[test]
+fn cincinnati() {
+    let data = load("cincinnati.json");
+    for case in data["imports"].as_array().unwrap() {
+        let name = str_of(case, "name");
+        let doc = &data["graphs"][str_of(case, "graph")];
+        let manifest = Manifest::from_cincinnati(&doc.to_string()).unwrap();
+        assert_eq!(serde_json::to_value(&manifest.channels).unwrap(), case["channels"], "{name}");
+        let graph = UpgradeGraph::new(manifest).unwrap();
+        let versions: Vec<String> = graph.releases().iter().map(|r| r.version().to_string()).collect();
+        assert_eq!(serde_json::to_value(versions).unwrap(), case["releases"], "{name}");
+        let edges: Vec<[String; 2]> =
+            graph.edges().map(|e| [e.from.version().to_string(), e.to.version().to_string()]).collect();
+        assert_eq!(serde_json::to_value(&edges).unwrap(), case["edges"], "{name}");
+        let blocked: Vec<(String, String, &str)> = graph
+            .blocked_hops()
+            .map(|(e, why)| (e.from.version().to_string(), e.to.version().to_string(), why))
+            .collect();
+        assert_eq!(serde_json::to_value(&blocked).unwrap(), case["blocked"], "{name}");
+        for (model, want) in case["latest"].as_object().unwrap() {
+            assert_eq!(graph.latest_for(model).unwrap().version().to_string(), want.as_str().unwrap(), "{name}");
+        }
+        // Every hop of every path is an edge the Cincinnati document serves unconditionally.
+        let served: Vec<(String, String)> = doc["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|pair| {
+                let node = |k: usize| {
+                    let index = usize::try_from(pair[k].as_u64().unwrap()).unwrap();
+                    str_of(&doc["nodes"][index], "version").to_owned()
+                };
+                (node(0), node(1))
+            })
+            .collect();
+        for p in case["paths"].as_array().unwrap() {
+            let c = p.get("model").map(|m| Constraints::for_model(m.as_str().unwrap())).unwrap_or_default();
+            let result = graph.resolve(&str_of(p, "from").parse().unwrap(), &str_of(p, "to").parse().unwrap(), &c);
+            if let Some(code) = p.get("error") {
+                assert_eq!(result.unwrap_err().code(), code.as_str().unwrap(), "{name}");
+                continue;
+            }
+            let path = result.unwrap();
+            let versions: Vec<String> = path.versions().iter().map(ToString::to_string).collect();
+            assert_eq!(serde_json::to_value(versions).unwrap(), p["path"], "{name}");
+            for hop in &path.hops {
+                assert!(served.contains(&(hop.from.to_string(), hop.to.to_string())), "{name}: {hop:?}");
+            }
+        }
+    }
+    for case in data["exports"].as_array().unwrap() {
+        let graph = cincinnati_graph(str_of(case, "graph"), &data);
+        let served = graph.to_cincinnati(case["model"].as_str());
+        let nodes: Vec<&str> = served.nodes.iter().map(|n| n.version.as_str()).collect();
+        assert_eq!(serde_json::to_value(nodes).unwrap(), case["nodes"], "{}", case["graph"]);
+        assert_eq!(serde_json::to_value(&served.edges).unwrap(), case["edges"], "{}", case["graph"]);
+        // Round trip: the served document imports to a graph that serves the same.
+        let json = serde_json::to_string(&served).unwrap();
+        let again = UpgradeGraph::new(Manifest::from_cincinnati(&json).unwrap()).unwrap();
+        let model_free = again.to_cincinnati(None);
+        assert_eq!((&model_free.nodes, &model_free.edges), (&served.nodes, &served.edges), "{}", case["graph"]);
+    }
+    for case in data["errors"].as_array().unwrap() {
+        let name = str_of(case, "name");
+        check_error(case, Manifest::from_cincinnati(str_of(case, "json")).unwrap_err(), name);
+    }
 }

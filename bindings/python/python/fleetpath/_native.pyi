@@ -256,6 +256,11 @@ class UpgradeGraph:
         """
         Every upgrade edge (from, to, edge, generated), by source then target.
         """
+    @staticmethod
+    def from_cincinnati(source: Any) -> UpgradeGraph:
+        """
+        Reads a Cincinnati graph (JSON text, bytes, a path or the objects) as a manifest.
+        """
     def latest_for(self, /, model: Any) -> Version:
         """
         The newest active, non-pre-release release for `model`.
@@ -298,6 +303,10 @@ class UpgradeGraph:
     def route_table(self, /, to: Any, constraints: Any | None = None) -> RouteTable:
         """
         The next hop toward `to` from every release, in one search.
+        """
+    def to_cincinnati(self, /, model: Any | None = None) -> Any:
+        """
+        The graph as a Cincinnati client of `model` sees it (`None`: any model).
         """
     def to_dot(self, /, path: Any | None = None) -> str:
         """

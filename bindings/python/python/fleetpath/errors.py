@@ -232,6 +232,12 @@ class EdgeFromDeadendError(InputError):
     code = "edge_from_deadend"
 
 
+class EdgeIndexError(InputError):
+    """`edge_index` (graph)."""
+
+    code = "edge_index"
+
+
 class EdgeNotUpgradeError(InputError):
     """`edge_not_upgrade` (graph)."""
 
@@ -586,6 +592,12 @@ class PaddedFieldError(InputError):
     code = "padded_field"
 
 
+class PayloadWithoutDigestError(InputError):
+    """`payload_without_digest` (graph)."""
+
+    code = "payload_without_digest"
+
+
 class PlanMismatchError(FleetpathError):
     """`plan_mismatch` (rollout_state)."""
 
@@ -849,6 +861,7 @@ ERROR_CLASSES: Dict[str, Type[FleetpathError]] = {
     "duplicate_release": DuplicateReleaseError,
     "duplicate_stage": DuplicateStageError,
     "edge_from_deadend": EdgeFromDeadendError,
+    "edge_index": EdgeIndexError,
     "edge_not_upgrade": EdgeNotUpgradeError,
     "edge_to_retired": EdgeToRetiredError,
     "empty_comparator": EmptyComparatorError,
@@ -908,6 +921,7 @@ ERROR_CLASSES: Dict[str, Type[FleetpathError]] = {
     "not_utf8": NotUtf8Error,
     "overlapping_counter": OverlappingCounterError,
     "padded_field": PaddedFieldError,
+    "payload_without_digest": PayloadWithoutDigestError,
     "plan_mismatch": PlanMismatchError,
     "policy_mismatch": PolicyMismatchError,
     "range_unexpected_character": RangeUnexpectedCharacterError,
@@ -992,6 +1006,7 @@ __all__: Tuple[str, ...] = (
     "DuplicateReleaseError",
     "DuplicateStageError",
     "EdgeFromDeadendError",
+    "EdgeIndexError",
     "EdgeNotUpgradeError",
     "EdgeToRetiredError",
     "EmptyComparatorError",
@@ -1051,6 +1066,7 @@ __all__: Tuple[str, ...] = (
     "NotUtf8Error",
     "OverlappingCounterError",
     "PaddedFieldError",
+    "PayloadWithoutDigestError",
     "PlanMismatchError",
     "PolicyMismatchError",
     "RangeUnexpectedCharacterError",

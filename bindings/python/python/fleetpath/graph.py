@@ -43,6 +43,27 @@ class UpgradeGraph:
         return cls(_native.UpgradeGraph.load(source))
 
     @classmethod
+    def from_cincinnati(cls, source: Any) -> "UpgradeGraph":
+        """From a Cincinnati graph (`nodes`, `edges`, `conditionalEdges`): path, text, bytes
+        or a dict. Channels become models; a conditional edge a blocked hop naming its risks.
+
+        >>> g = UpgradeGraph.from_cincinnati({"nodes": [{"version": "4.8.0"}, {"version": "4.8.1"}],
+        ...                                   "edges": [[0, 1]]})
+        >>> g.resolve("4.8.0", "4.8.1").versions()
+        ('4.8.0', '4.8.1')
+        """
+        return cls(_native.UpgradeGraph.from_cincinnati(source))
+
+    def to_cincinnati(self, model: Optional[str] = None) -> Dict[str, Any]:
+        """The graph as a Cincinnati client of `model` (a channel) sees it: `nodes`, `edges`.
+
+        >>> from fleetpath import examples
+        >>> examples.seed_graph().to_cincinnati("IPM-1")["edges"]
+        [(0, 1), (1, 2)]
+        """
+        return dict(self._native.to_cincinnati(model))
+
+    @classmethod
     def from_json(cls, text: str) -> "UpgradeGraph":
         """From JSON text.
 

@@ -230,6 +230,28 @@ pub enum GraphError {
         /// The artifact's `sha256`.
         sha256: String,
     },
+    /// A Cincinnati edge naming a node index the graph does not have
+    /// ([`Manifest::from_cincinnati`](super::Manifest::from_cincinnati)).
+    #[error("{at} is node {index}, but the graph has {nodes} nodes")]
+    #[code("edge_index")]
+    EdgeIndex {
+        /// Such as `edges[3][1]`.
+        at: String,
+        /// The index given.
+        index: usize,
+        /// How many nodes there are.
+        nodes: usize,
+    },
+    /// A Cincinnati payload that names no SHA-256 digest (`…@sha256:<hex>`): a release
+    /// image fleetpath could not check.
+    #[error("{at} {payload:?} names no sha256 digest (expected a pull spec ending in @sha256:<64 hex>)")]
+    #[code("payload_without_digest")]
+    PayloadWithoutDigest {
+        /// Such as `nodes[2].payload`.
+        at: String,
+        /// What was written.
+        payload: String,
+    },
     /// An artifact of size zero.
     #[error("{at} must be greater than zero")]
     #[code("invalid_artifact_size")]

@@ -69,6 +69,7 @@
 //! ```
 
 mod build;
+pub mod cincinnati;
 mod error;
 mod export;
 mod lint;
@@ -588,6 +589,7 @@ crate::document::checked_documents! {
 }
 
 crate::document::documents! {
+    cincinnati::CincinnatiGraph => "cincinnati graph";
     Artifact => "artifact";
     Constraints => "constraints";
     Path => "path";
