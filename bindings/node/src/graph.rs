@@ -31,10 +31,8 @@ impl UpgradeGraph {
     /// object. Channels become models; a conditional edge a blocked hop naming its risks.
     #[napi(factory, ts_args_type = "graph: string | Uint8Array | object")]
     pub fn from_cincinnati(graph: Value) -> Result<Self> {
-        guard(|| {
-            let manifest = document::<CincinnatiGraph>(graph)?.to_manifest().map_err(core)?;
-            Ok(Self { inner: fleetpath::UpgradeGraph::new(manifest).map_err(core)? })
-        })
+        let load = |g: CincinnatiGraph| g.to_manifest().and_then(fleetpath::UpgradeGraph::new).map_err(core);
+        guard(|| Ok(Self { inner: load(document(graph)?)? }))
     }
 
     /// The graph as a Cincinnati client of `model` (a channel; any model when absent) sees it.

@@ -35,10 +35,8 @@ impl PyGraph {
     /// Reads a Cincinnati graph (JSON text, bytes, a path or the objects) as a manifest.
     #[staticmethod]
     fn from_cincinnati(py: Python<'_>, source: &Bound<'_, PyAny>) -> PyResult<Self> {
-        guard(py, || {
-            let manifest = document::<CincinnatiGraph>(source, "cincinnati graph")?.to_manifest();
-            Ok(Self { inner: UpgradeGraph::new(manifest.map_err(|e| core(py, e))?).map_err(|e| core(py, e))? })
-        })
+        let graph = |g: CincinnatiGraph| g.to_manifest().and_then(UpgradeGraph::new).map_err(|e| core(py, e));
+        guard(py, || Ok(Self { inner: graph(document(source, "cincinnati graph")?)? }))
     }
 
     /// The graph as a Cincinnati client of `model` sees it (`None`: any model).

@@ -29,8 +29,8 @@ impl UpgradeGraph {
     /// object. Channels become models; a conditional edge a blocked hop naming its risks.
     #[wasm_bindgen(js_name = "fromCincinnati")]
     pub fn from_cincinnati(graph: JsValue) -> Result<UpgradeGraph> {
-        let manifest = document::<CincinnatiGraph>(&graph, "cincinnati graph")?.to_manifest().map_err(core)?;
-        Ok(Self { inner: fleetpath::UpgradeGraph::new(manifest).map_err(core)? })
+        let graph: CincinnatiGraph = document(&graph, "cincinnati graph")?;
+        Ok(Self { inner: graph.to_manifest().and_then(fleetpath::UpgradeGraph::new).map_err(core)? })
     }
 
     /// The graph as a Cincinnati client of `model` (a channel; any model when absent) sees it.
