@@ -149,6 +149,7 @@ fn run() -> Result<(), String> {
                 version: device.version.clone(),
                 at: t,
                 retry: state,
+                labels: Some(device.labels.clone()),
             };
             let decision = decider.decide(&request);
             *hour.entry(format!("{}:{}", decision.kind(), decision.reason())).or_default() += 1;

@@ -315,6 +315,7 @@ fn rollout(
                 version: device.version.clone(),
                 at: t,
                 retry: sim.retry,
+                labels: Some(device.labels.clone()),
             };
             let decision = decider.decide(&request);
             let what = match &decision {

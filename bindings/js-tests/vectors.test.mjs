@@ -339,8 +339,12 @@ test('cincinnati: import, export, refusals', () => {
     const g = load(c.graph);
     assert.deepEqual(g.edges().map((e) => [e.from, e.to]), c.edges, c.name);
     for (const [model, want] of Object.entries(c.latest)) assert.equal(g.latestFor(model).toString(), want, c.name);
+    const conditional = JSON.parse(g.toJSONText())
+      .edges.filter((e) => e.risks)
+      .map((e) => [e.from, e.to, e.risks.map((r) => r.name)]);
+    assert.deepEqual(conditional, c.conditional, c.name);
     for (const p of c.paths) {
-      const constraints = p.model ? { model: p.model } : {};
+      const constraints = { ...(p.model ? { model: p.model } : {}), accepted_risks: p.accepted_risks ?? [] };
       if (p.error) assertError(() => g.resolve(p.from, p.to, constraints), { code: p.error }, c.name);
       else assert.deepEqual(g.resolve(p.from, p.to, constraints).versions, p.path, c.name);
     }
@@ -349,7 +353,8 @@ test('cincinnati: import, export, refusals', () => {
     const served = load(c.graph).toCincinnati(c.model);
     assert.deepEqual(served.nodes.map((n) => n.version), c.nodes, c.graph);
     assert.deepEqual(served.edges, c.edges, c.graph);
-    assert.deepEqual(fp.UpgradeGraph.fromCincinnati(JSON.stringify(served)).toCincinnati().edges, c.edges, c.graph);
+    assert.deepEqual(served.conditionalEdges ?? [], c.conditional_edges, c.graph);
+    assert.deepEqual(fp.UpgradeGraph.fromCincinnati(JSON.stringify(served)).toCincinnati(), served, c.graph);
   }
   for (const c of CIN.errors) assertError(() => fp.UpgradeGraph.fromCincinnati(c.json), c, c.name);
 });

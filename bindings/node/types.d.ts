@@ -16,8 +16,18 @@ export interface Release {
   [field: string]: unknown;
 }
 
-/** Path constraints: a hardware model, whether blocked releases may be passed, a hop limit. */
-export interface Constraints { model?: string | null; allow_blocked?: boolean; max_hops?: number | null }
+/**
+ * Path constraints: a hardware model, whether blocked releases may be passed, a hop limit, and
+ * for edges with risks the device's labels (from the host's record; absent: unknown) and the
+ * risks the host accepts.
+ */
+export interface Constraints {
+  model?: string | null;
+  allow_blocked?: boolean;
+  max_hops?: number | null;
+  labels?: Record<string, string> | null;
+  accepted_risks?: string[];
+}
 
 /** One hop of a path. */
 export interface Hop { from: string; to: string; artifact?: Artifact | null; edge: number; generated: boolean; [field: string]: unknown }
@@ -73,7 +83,7 @@ export interface PrefetchPlan { at: string; stages: Array<Record<string, unknown
 export interface Availability { state: string; [field: string]: unknown }
 
 /** What a device asks: who, what it runs, when. */
-export interface DeviceRequest { device: string; model: string; version: string; at: string | number; [field: string]: unknown }
+export interface DeviceRequest { device: string; model: string; version: string; at: string | number; labels?: Record<string, string> | null; [field: string]: unknown }
 
 /** What the host's registry holds for a device (checked against the request's claims). */
 export interface DeviceRecord { device: string; model: string; version: string; [field: string]: unknown }

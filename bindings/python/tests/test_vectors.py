@@ -412,8 +412,15 @@ def test_cincinnati_import(case):
     assert [[e.from_, e.to] for e in graph.edges()] == case["edges"]
     for model, want in case["latest"].items():
         assert str(graph.latest_for(model)) == want
+    conditional = [
+        [e["from"], e["to"], [r["name"] for r in e["risks"]]]
+        for e in json.loads(graph.to_json())["edges"]
+        if e.get("risks")
+    ]
+    assert conditional == case["conditional"]
     for p in case["paths"]:
         kwargs = {"model": p["model"]} if "model" in p else {}
+        kwargs["accepted_risks"] = p.get("accepted_risks", [])
         if "error" in p:
             with pytest.raises(fleetpath.FleetpathError) as excinfo:
                 graph.resolve(p["from"], p["to"], **kwargs)
@@ -427,8 +434,9 @@ def test_cincinnati_export(case):
     served = cincinnati_graph(case["graph"]).to_cincinnati(case["model"])
     assert [n["version"] for n in served["nodes"]] == case["nodes"]
     assert [list(e) for e in served["edges"]] == case["edges"]
+    assert served.get("conditionalEdges", []) == case["conditional_edges"]
     again = fleetpath.UpgradeGraph.from_cincinnati(json.dumps(served))
-    assert [list(e) for e in again.to_cincinnati()["edges"]] == case["edges"]
+    assert again.to_cincinnati() == served
 
 
 @pytest.mark.parametrize("case", CINCINNATI["errors"], ids=lambda c: c["name"])

@@ -150,6 +150,7 @@ async fn answer(
             version: version.parse().map_err(|e: fleetpath::VersionError| e.to_string())?,
             at: now(),
             retry: RetryState::default(),
+            labels: None,
         };
         let decision = decider.decide(&request);
         let line = match &decision {

@@ -621,6 +621,7 @@ async fn seed_flow_archived_bridge_restored_then_downloaded() {
         version: version.parse().unwrap(),
         at,
         retry: fleetpath::RetryState::default(),
+        labels: None,
     };
     let decide = |graph: &UpgradeGraph, observed: &BTreeMap<String, Availability>, request: &DeviceRequest| {
         Decider::new(graph, policy.clone()).unwrap().with_availability(observed.clone()).decide(request)

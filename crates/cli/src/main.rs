@@ -131,11 +131,31 @@ struct ConstraintArgs {
     /// The most hops a path may take.
     #[arg(long)]
     max_hops: Option<u32>,
+    /// A label of the device (repeatable), for the conditions of edge risks; without any,
+    /// the device's labels are unknown and a risk conditioned on a label applies.
+    #[arg(long = "label", value_name = "NAME=VALUE", value_parser = parse_label)]
+    labels: Vec<(String, String)>,
+    /// An edge risk the host accepts for the device (repeatable).
+    #[arg(long = "accept-risk", value_name = "NAME")]
+    accepted_risks: Vec<String>,
+}
+
+fn parse_label(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((name, value)) if !name.is_empty() => Ok((name.to_owned(), value.to_owned())),
+        _ => Err(format!("expected NAME=VALUE, got {text:?}")),
+    }
 }
 
 impl ConstraintArgs {
     fn constraints(&self) -> Constraints {
-        Constraints { model: self.model.clone(), allow_blocked: self.allow_blocked, max_hops: self.max_hops }
+        Constraints {
+            model: self.model.clone(),
+            allow_blocked: self.allow_blocked,
+            max_hops: self.max_hops,
+            labels: (!self.labels.is_empty()).then(|| self.labels.iter().cloned().collect()),
+            accepted_risks: self.accepted_risks.iter().cloned().collect(),
+        }
     }
 }
 
@@ -430,6 +450,7 @@ fn decide(args: &DecideArgs) -> Result<ExitCode, Failure> {
         version: version(&args.version, "--version")?,
         at: args.at.unwrap_or_else(Timestamp::now),
         retry: fleetpath::RetryState::default(),
+        labels: None,
     };
     let decision = decider.decide(&request);
     let tagged = fleetpath::decision::Tagged::of(&decision);

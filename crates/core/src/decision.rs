@@ -59,8 +59,8 @@
 //! ```
 
 use crate::Codes;
-use std::collections::BTreeMap;
 use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use jiff::{SignedDuration, Timestamp};
@@ -71,7 +71,9 @@ use xxhash_rust::xxh3::xxh3_64;
 pub use crate::artifact::Observations;
 use crate::artifact::{Availability, RestoreTier, RestoreTimes, StorageClass};
 use crate::fleet::Fleet;
-use crate::graph::{Artifact, Constraints, NoPathReason, ReleaseStatus, ResolveError, RouteTable, UpgradeGraph};
+use crate::graph::{
+    Artifact, Constraints, DeviceAttributes, NoPathReason, ReleaseStatus, ResolveError, RouteTable, UpgradeGraph,
+};
 use crate::retry::{GiveUpReason, RetryDecision, RetryPolicy, RetryState};
 use crate::rollback::{RollbackOutcome, plan_device_rollback};
 use crate::rollout::{DeviceState, DeviceStatus, Rollout, RolloutStatus, StagePhase};
@@ -96,6 +98,10 @@ pub struct DeviceRequest {
     /// requests: store the `retry` of a [`Decision::RetryAfter`], reset it after a download).
     #[serde(default)]
     pub retry: RetryState,
+    /// The device's labels from the host's record (never from the device), for the
+    /// conditions of edge risks; `None`: unknown, so a risk conditioned on a label applies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labels: Option<BTreeMap<String, String>>,
 }
 
 /// A request as a document carries it, its version still text: read through
@@ -110,12 +116,21 @@ struct RequestDoc {
     at: Timestamp,
     #[serde(default)]
     retry: RetryState,
+    #[serde(default)]
+    labels: Option<BTreeMap<String, String>>,
 }
 
 impl RequestDoc {
     fn request(self) -> Result<DeviceRequest, crate::Error> {
         let version = Version::parse(&self.version)?;
-        Ok(DeviceRequest { device: self.device, model: self.model, version, at: self.at, retry: self.retry })
+        Ok(DeviceRequest {
+            device: self.device,
+            model: self.model,
+            version,
+            at: self.at,
+            retry: self.retry,
+            labels: self.labels,
+        })
     }
 }
 
@@ -158,6 +173,10 @@ pub struct DecisionPolicy {
     pub restore_times: RestoreTimes,
     /// When devices retry, and when they give up.
     pub retry: RetryPolicy,
+    /// Edge risks the host accepts for every device, by name: a hop withheld only by
+    /// accepted risks is offered (see the manifest's `risks`).
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub accepted_risks: BTreeSet<String>,
 }
 
 impl DecisionPolicy {
@@ -192,6 +211,7 @@ impl Default for DecisionPolicy {
             restore_days: 7,
             restore_times: RestoreTimes::default(),
             retry: RetryPolicy::default(),
+            accepted_risks: BTreeSet::new(),
         }
     }
 }
@@ -360,6 +380,10 @@ pub enum BlockReason {
     /// The path is longer than allowed.
     #[code("too_many_hops")]
     TooManyHops,
+    /// Every route takes a hop withheld from the device by a risk its host has not accepted
+    /// (the detail names the risk).
+    #[code("withheld_by_risk")]
+    WithheldByRisk,
     /// The next release has no artifact in the manifest.
     #[code("no_artifact")]
     NoArtifact,
@@ -824,7 +848,12 @@ enum Route {
 struct ModelRoutes {
     table: Result<RouteTable, (BlockReason, String)>,
     steps: FxHashMap<Version, Route>,
+    /// The risks that withhold edges from the devices these routes serve (see
+    /// `UpgradeGraph::risk_signature`).
+    signature: RiskSignature,
 }
+
+type RiskSignature = Box<[(u32, u32)]>;
 
 /// Answers device requests. Build one per batch of requests, or keep it as long as its
 /// inputs hold: it owns them (shared, `Arc`), so a binding or a server can store it.
@@ -841,7 +870,13 @@ pub struct Decider {
     /// Routes of (model, version) pairs the route tables do not precompute (no path, unknown
     /// version or model, blocked release): explained once, then answered like any other.
     misses: Mutex<Misses>,
+    /// Routes for devices from which risks withhold other edges than from the model's
+    /// table, by model and risk signature (a graph with risks only).
+    risky: Mutex<FxHashMap<(String, RiskSignature), Arc<ModelRoutes>>>,
 }
+
+/// At most this many remembered risk-specific route tables; beyond, they are built per request.
+const MAX_RISKY_TABLES: usize = 256;
 
 /// At most this many remembered misses: requests choose models and versions, so the memory
 /// they can make the decider keep is bounded.
@@ -909,6 +944,7 @@ fn block_of(error: &ResolveError, graph: &UpgradeGraph) -> (BlockReason, String)
             BlockReason::OnBlockedRelease
         }
         ResolveError::NoPath { reason: NoPathReason::DeadEnd { .. }, .. } => BlockReason::OnDeadEnd,
+        ResolveError::NoPath { reason: NoPathReason::WithheldByRisk { .. }, .. } => BlockReason::WithheldByRisk,
         // No path, or a blocked or older target (the table could not be built for the model).
         _ => BlockReason::NoPath,
     };
@@ -933,6 +969,7 @@ impl Decider {
             index: DeviceIndex::default(),
             availability: None,
             misses: Mutex::default(),
+            risky: Mutex::default(),
         };
         decider.build_routes();
         Ok(decider)
@@ -989,18 +1026,35 @@ impl Decider {
     /// One route table per model the graph names, each with its steps precomputed.
     fn build_routes(&mut self) {
         self.misses = Mutex::default();
+        self.risky = Mutex::default();
         let models: Vec<String> = self.graph.models().into_iter().map(str::to_owned).collect();
         self.routes = models.into_iter().map(|m| (m.clone(), self.model_routes(&m))).collect();
     }
 
     fn model_routes(&self, model: &str) -> ModelRoutes {
+        self.model_routes_with(&Constraints {
+            accepted_risks: self.policy.accepted_risks.clone(),
+            ..Constraints::for_model(model)
+        })
+    }
+
+    /// The routes of devices under `constraints` (a model, and for a graph with risks, labels
+    /// and accepted risks).
+    fn model_routes_with(&self, constraints: &Constraints) -> ModelRoutes {
+        let model = constraints.model.as_deref().unwrap_or_default();
+        let device = DeviceAttributes { model: Some(model), labels: constraints.labels.as_ref() };
+        let signature = self.graph.risk_signature(&device, &constraints.accepted_risks);
+        let blocked = |e: ResolveError| {
+            let table = Err(block_of(&e, &self.graph));
+            ModelRoutes { table, steps: FxHashMap::default(), signature: signature.clone() }
+        };
         let target = match self.target_for(model) {
             Ok(target) => target,
-            Err(e) => return ModelRoutes { table: Err(block_of(&e, &self.graph)), steps: FxHashMap::default() },
+            Err(e) => return blocked(e),
         };
-        let table = match self.graph.route_table(&target, &Constraints::for_model(model)) {
+        let table = match self.graph.route_table(&target, constraints) {
             Ok(table) => table,
-            Err(e) => return ModelRoutes { table: Err(block_of(&e, &self.graph)), steps: FxHashMap::default() },
+            Err(e) => return blocked(e),
         };
         let mut steps = FxHashMap::default();
         for entry in table.entries() {
@@ -1022,12 +1076,20 @@ impl Decider {
             };
             steps.insert(entry.from, route);
         }
-        ModelRoutes { table: Ok(table), steps }
+        ModelRoutes { table: Ok(table), steps, signature }
     }
 
     /// Where the device's upgrade stands: precomputed for every release a model's table
     /// reaches, remembered for the rest once explained.
-    fn route(&self, model: &str, version: &Version) -> Route {
+    fn route(&self, r: DeviceRequestRef<'_>) -> Route {
+        let (model, version) = (r.model, r.version);
+        if self.graph.has_risks() {
+            let device = DeviceAttributes { model: Some(model), labels: r.labels };
+            let signature = self.graph.risk_signature(&device, &self.policy.accepted_risks);
+            if self.routes.get(model).is_none_or(|routes| routes.signature != signature) {
+                return self.risky_route(r, signature);
+            }
+        }
         if let Some(route) = self.routes.get(model).and_then(|r| r.steps.get(version)) {
             return route.clone();
         }
@@ -1044,6 +1106,28 @@ impl Decider {
         route
     }
 
+    /// The route of a device from which risks withhold other edges than the model's table
+    /// assumes: from a table for its risk signature.
+    fn risky_route(&self, r: DeviceRequestRef<'_>, signature: RiskSignature) -> Route {
+        let lock = || self.risky.lock().unwrap_or_else(PoisonError::into_inner);
+        let key = (r.model.to_owned(), signature);
+        let cached = lock().get(&key).cloned();
+        let routes = cached.unwrap_or_else(|| {
+            let constraints = Constraints {
+                labels: r.labels.cloned(),
+                accepted_risks: self.policy.accepted_risks.clone(),
+                ..Constraints::for_model(r.model)
+            };
+            let routes = Arc::new(self.model_routes_with(&constraints));
+            let mut risky = lock();
+            if risky.len() < MAX_RISKY_TABLES {
+                risky.insert(key, Arc::clone(&routes));
+            }
+            routes
+        });
+        Self::route_in(&routes, r.version, &self.graph)
+    }
+
     /// The route the tables do not precompute, explained (the costly path).
     fn explained_route(&self, model: &str, version: &Version) -> Route {
         let own;
@@ -1053,6 +1137,10 @@ impl Decider {
             own = self.model_routes(model);
             &own
         };
+        Self::route_in(routes, version, &self.graph)
+    }
+
+    fn route_in(routes: &ModelRoutes, version: &Version, graph: &UpgradeGraph) -> Route {
         if let Some(route) = routes.steps.get(version) {
             return route.clone();
         }
@@ -1061,7 +1149,7 @@ impl Decider {
             Ok(table) => match table.next_hop(version) {
                 Err(ResolveError::TargetOlder { .. }) => Route::Ahead,
                 Err(e) => {
-                    let (reason, detail) = block_of(&e, &self.graph);
+                    let (reason, detail) = block_of(&e, graph);
                     Route::Blocked(reason, detail)
                 }
                 // Every reachable release is precomputed; this is a spelling the table knows.
@@ -1107,7 +1195,13 @@ impl Decider {
             .devices()
             .iter()
             .map(|d| {
-                let request = DeviceRequestRef { device: &d.id, model: &d.model, version: &d.version, at };
+                let request = DeviceRequestRef {
+                    device: &d.id,
+                    model: &d.model,
+                    version: &d.version,
+                    at,
+                    labels: Some(&d.labels),
+                };
                 self.decide_ref(request, RetryState::default(), &mut memo)
             })
             .collect()
@@ -1119,7 +1213,13 @@ impl Decider {
     }
 
     fn decide_with<'s>(&'s self, r: &DeviceRequest, memo: &mut Memo<'s>) -> Decision {
-        let request = DeviceRequestRef { device: &r.device, model: &r.model, version: &r.version, at: r.at };
+        let request = DeviceRequestRef {
+            device: &r.device,
+            model: &r.model,
+            version: &r.version,
+            at: r.at,
+            labels: r.labels.as_ref(),
+        };
         self.decide_ref(request, r.retry, memo)
     }
 
@@ -1176,7 +1276,7 @@ impl Decider {
     /// The upgrade step for the device, or the decision that ends the question (up to date,
     /// blocked).
     fn upgrade_route(&self, r: DeviceRequestRef<'_>) -> Result<Arc<Step>, Decision> {
-        match self.route(r.model, r.version) {
+        match self.route(r) {
             Route::Step(step) => Ok(step),
             Route::AtTarget => Err(Decision::UpToDate { reason: UpToDateReason::AtTarget }),
             Route::Ahead => Err(Decision::UpToDate { reason: UpToDateReason::AheadOfTarget }),
@@ -1318,6 +1418,7 @@ struct DeviceRequestRef<'r> {
     device: &'r str,
     model: &'r str,
     version: &'r Version,
+    labels: Option<&'r BTreeMap<String, String>>,
     at: Timestamp,
 }
 

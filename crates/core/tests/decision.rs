@@ -34,6 +34,7 @@ fn request(device: &str, version: &str, at: &str) -> DeviceRequest {
         version: v(version),
         at: t(at),
         retry: fleetpath::RetryState::default(),
+        labels: None,
     }
 }
 
@@ -332,6 +333,7 @@ fn batch_equals_single() {
                 version: d.version.clone(),
                 at,
                 retry: fleetpath::RetryState::default(),
+                labels: None,
             })
             .collect();
         let single: Vec<Decision> = requests.iter().map(|r| decider.decide(r)).collect();

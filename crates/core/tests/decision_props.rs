@@ -25,6 +25,13 @@ struct Case {
     target: Option<usize>,
     devices: Vec<(usize, u8, u32)>,
     observe: bool,
+    /// Per edge (by index, cycling): 0 no risk, 1 risk "R1" (label region=eu), 2 risk "R2"
+    /// (model "a").
+    risks: Vec<u8>,
+    /// Per device (by index, cycling): 0 labels unknown, 1 region=eu, 2 region=us.
+    regions: Vec<u8>,
+    /// The risks the policy accepts.
+    accepted: Vec<&'static str>,
 }
 
 fn case() -> impl Strategy<Value = Case> {
@@ -39,14 +46,45 @@ fn case() -> impl Strategy<Value = Case> {
             prop::option::of(0..n),
             prop::collection::vec((0..n + 1, 0u8..3, 0u32..14), 1..30),
             any::<bool>(),
+            (
+                prop::collection::vec(prop_oneof![6 => Just(0u8), 1 => Just(1u8), 1 => Just(2u8)], 1..8),
+                prop::collection::vec(0u8..3, 1..5),
+                prop::sample::subsequence(vec!["R1", "R2"], 0..=2),
+            ),
         )
-            .prop_map(|(n, raw, blocked, models, has_artifact, observed, target, devices, observe)| {
-                let mut edges: Vec<(usize, usize)> = (0..n - 1).map(|i| (i, i + 1)).collect();
-                edges.extend(raw.into_iter().filter(|&(i, d)| i + d < n).map(|(i, d)| (i, i + d)));
-                edges.sort_unstable();
-                edges.dedup();
-                Case { releases: n, edges, blocked, models, has_artifact, observed, target, devices, observe }
-            })
+            .prop_map(
+                |(
+                    n,
+                    raw,
+                    blocked,
+                    models,
+                    has_artifact,
+                    observed,
+                    target,
+                    devices,
+                    observe,
+                    (risks, regions, accepted),
+                )| {
+                    let mut edges: Vec<(usize, usize)> = (0..n - 1).map(|i| (i, i + 1)).collect();
+                    edges.extend(raw.into_iter().filter(|&(i, d)| i + d < n).map(|(i, d)| (i, i + d)));
+                    edges.sort_unstable();
+                    edges.dedup();
+                    Case {
+                        releases: n,
+                        edges,
+                        blocked,
+                        models,
+                        has_artifact,
+                        observed,
+                        target,
+                        devices,
+                        observe,
+                        risks,
+                        regions,
+                        accepted,
+                    }
+                },
+            )
     })
 }
 
@@ -81,13 +119,22 @@ impl Case {
         let edges = self
             .edges
             .iter()
-            .map(|&(a, b)| EdgeSpec {
+            .enumerate()
+            .map(|(k, &(a, b))| EdgeSpec {
                 from: Some(format!("{}.0", a + 1)),
                 from_range: None,
                 include_prerelease: None,
                 to: format!("{}.0", b + 1),
                 models: None,
                 blocked: None,
+                risks: match self.risks[k % self.risks.len()] {
+                    0 => Vec::new(),
+                    1 => vec![
+                        serde_json::from_str(r#"{"name": "R1", "when": {"label": {"name": "region", "in": ["eu"]}}}"#)
+                            .unwrap(),
+                    ],
+                    _ => vec![serde_json::from_str(r#"{"name": "R2", "when": {"model": ["a"]}}"#).unwrap()],
+                },
                 notes: None,
             })
             .collect();
@@ -137,8 +184,20 @@ impl Case {
                 version: format!("{}.0", v + 1).parse().unwrap(),
                 at,
                 retry: RetryState { attempts, first_failure_at: (attempts > 0).then_some(at), last_delay_ms: 0 },
+                labels: match self.regions[k % self.regions.len()] {
+                    0 => None,
+                    1 => Some(BTreeMap::from([("region".to_owned(), "eu".to_owned())])),
+                    _ => Some(BTreeMap::from([("region".to_owned(), "us".to_owned())])),
+                },
             })
             .collect()
+    }
+
+    fn policy(&self) -> DecisionPolicy {
+        DecisionPolicy {
+            accepted_risks: self.accepted.iter().map(|&r| r.to_owned()).collect(),
+            ..DecisionPolicy::default()
+        }
     }
 }
 
@@ -157,11 +216,11 @@ proptest! {
             line: "l".to_owned(),
             site: None,
             version: r.version.clone(),
-            labels: BTreeMap::new(),
+            labels: r.labels.clone().unwrap_or_default(),
         });
         let fleet = fleetpath::Fleet::new(devices.collect()).unwrap();
         let at = Timestamp::from_second(AT).unwrap();
-        let decider = Decider::new(&graph, DecisionPolicy::default()).unwrap().with_availability(case.observed());
+        let decider = Decider::new(&graph, case.policy()).unwrap().with_availability(case.observed());
         let rows = decider.decide_fleet(&fleet, at);
         let columns = decider.decide_columns(&fleet, at);
         prop_assert_eq!(columns.len(), rows.len());
@@ -180,9 +239,10 @@ proptest! {
         }
         // Asked again (misses now remembered), and by a fresh decider per request.
         for (request, first) in requests.iter().zip(&rows) {
-            let fresh = Decider::new(&graph, DecisionPolicy::default()).unwrap().with_availability(case.observed());
+            let fresh = Decider::new(&graph, case.policy()).unwrap().with_availability(case.observed());
             let mut plain = request.clone();
             plain.retry = RetryState::default();
+            plain.labels = Some(plain.labels.unwrap_or_default());
             prop_assert_eq!(&decider.decide(&plain), first);
             prop_assert_eq!(&fresh.decide(&plain), first);
         }
@@ -192,7 +252,7 @@ proptest! {
     fn downloads_are_next_hops_of_valid_paths_and_available(case in case()) {
         let graph = case.graph();
         let observed = case.observed();
-        let mut decider = Decider::new(&graph, DecisionPolicy::default()).unwrap();
+        let mut decider = Decider::new(&graph, case.policy()).unwrap();
         if let Some(t) = case.target {
             decider = decider.with_target(&format!("{}.0", t + 1).parse().unwrap()).unwrap();
         }
@@ -204,9 +264,26 @@ proptest! {
         for (request, decision) in requests.iter().zip(&batch) {
             // The batch equals one call per device, and calls are deterministic.
             prop_assert_eq!(decision, &decider.decide(request));
+            // The device's constraints: its model, its labels, the risks the policy accepts.
+            let constraints = Constraints {
+                labels: request.labels.clone(),
+                accepted_risks: case.policy().accepted_risks,
+                ..Constraints::for_model(request.model.clone())
+            };
+            if decision.reason() == "withheld_by_risk" {
+                // Withheld exactly when the graph, asked with the same constraints, says so.
+                let target = case.target.map_or_else(
+                    || graph.latest_for(&request.model).unwrap().version().clone(),
+                    |t| format!("{}.0", t + 1).parse().unwrap(),
+                );
+                let err = graph.resolve(&request.version, &target, &constraints).unwrap_err();
+                prop_assert!(
+                    matches!(&err, fleetpath::ResolveError::NoPath { reason: fleetpath::graph::NoPathReason::WithheldByRisk { .. }, .. }),
+                    "{}", err
+                );
+            }
             if let Decision::Download { step, url_lifetime_seconds } = decision {
                 // The next hop of a valid path: the shortest path the graph resolves.
-                let constraints = Constraints::for_model(request.model.clone());
                 let path = graph.resolve(&request.version, &step.target, &constraints);
                 prop_assert!(path.is_ok(), "{:?}", path);
                 let path = path.unwrap();
@@ -278,6 +355,7 @@ fn unknown_versions_are_blocked_never_downloaded() {
         version: Version::parse("0.9").unwrap(),
         at: Timestamp::from_second(AT).unwrap(),
         retry: RetryState::default(),
+        labels: None,
     };
     assert_eq!(decider.decide(&request).reason(), "unknown_version");
 }

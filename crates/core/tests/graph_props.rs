@@ -27,6 +27,55 @@ struct Spec {
     explicit: Vec<(usize, usize, bool, Option<Vec<&'static str>>)>,
     /// Range edges: (range text, to, blocked).
     ranges: Vec<(String, usize, bool)>,
+    /// Per explicit edge, its risk (see `RISKS`), if any.
+    risks: Vec<Option<usize>>,
+}
+
+/// The risks an explicit edge may carry: (name, condition as JSON). "R0" applies to every
+/// device, "R1" to devices labelled region=eu (or of unknown labels), "R2" to model "a" (or
+/// an unknown model).
+const RISKS: [(&str, &str); 3] =
+    [("R0", r#""always""#), ("R1", r#"{"label": {"name": "region", "in": ["eu"]}}"#), ("R2", r#"{"model": ["a"]}"#)];
+
+/// What the test's device is: its labels (`None`: unknown) and the risks its host accepts.
+#[derive(Debug, Clone, Default)]
+struct Device {
+    region: Option<&'static str>,
+    labels_known: bool,
+    accepted: Vec<&'static str>,
+}
+
+impl Device {
+    /// Whether risk `k` withholds an edge from this device of `model`, by the documented rule.
+    fn withholds(&self, k: usize, model: Option<&str>) -> bool {
+        let applies = match k {
+            0 => true,
+            1 => !self.labels_known || self.region == Some("eu"),
+            _ => model.is_none_or(|m| m == "a"),
+        };
+        applies && !self.accepted.contains(&RISKS[k].0)
+    }
+
+    fn constraints(&self, model: Option<&str>, allow_blocked: bool, max_hops: Option<u32>) -> Constraints {
+        Constraints {
+            model: model.map(str::to_owned),
+            allow_blocked,
+            max_hops,
+            labels: self
+                .labels_known
+                .then(|| self.region.map(|r| ("region".to_owned(), r.to_owned())).into_iter().collect()),
+            accepted_risks: self.accepted.iter().map(|&r| r.to_owned()).collect(),
+        }
+    }
+}
+
+fn device_strategy() -> impl Strategy<Value = Device> {
+    (
+        prop::option::of(prop_oneof![Just("eu"), Just("us")]),
+        prop::bool::ANY,
+        prop::sample::subsequence(vec!["R0", "R1", "R2"], 0..=3),
+    )
+        .prop_map(|(region, labels_known, accepted)| Device { region, labels_known, accepted })
 }
 
 fn spelled(i: usize, variant: usize) -> String {
@@ -53,20 +102,26 @@ fn spec_strategy() -> impl Strategy<Value = Spec> {
             ),
             prop::collection::vec(prop::option::of(models.clone()), n),
             prop::collection::vec(prop::bool::weighted(0.1), n),
-            prop::collection::vec((0..n, 0..n, prop::bool::weighted(0.15), prop::option::weighted(0.2, models)), 0..3 * n),
+            prop::collection::vec(
+                (0..n, 0..n, prop::bool::weighted(0.15), prop::option::weighted(0.2, models), prop::option::weighted(0.25, 0usize..3)),
+                0..3 * n,
+            ),
             prop::collection::vec((0..n, 0..n, 0..n, 0usize..3, prop::bool::weighted(0.15)), 0..3),
         )
             .prop_map(|(n, spell_release, spell_edge, status, models, barrier, raw, raw_ranges)| {
                 let crosses = |from: usize, to: usize| (from + 1..to).any(|b| barrier[b]);
                 let mut seen = HashSet::new();
                 let mut explicit = Vec::new();
-                for (a, b, blocked, edge_models) in raw {
+                let mut risks = Vec::new();
+                for (a, b, blocked, edge_models, risk) in raw {
                     let (from, to) = (a.min(b), a.max(b));
                     if from == to || !seen.insert((from, to)) || (!blocked && crosses(from, to)) {
                         continue;
                     }
                     // Blocked edges forbid the hop for every model: no model list on them.
                     explicit.push((from, to, blocked, edge_models.filter(|_| !blocked)));
+                    // Risks only on edges that may be taken (refused on blocked ones).
+                    risks.push(risk.filter(|_| !blocked));
                 }
                 let ranges = raw_ranges
                     .into_iter()
@@ -80,7 +135,7 @@ fn spec_strategy() -> impl Strategy<Value = Spec> {
                         (text, to, blocked)
                     })
                     .collect();
-                Spec { n, spell_release, spell_edge, status, models, barrier, explicit, ranges }
+                Spec { n, spell_release, spell_edge, status, models, barrier, explicit, ranges, risks }
             })
     })
 }
@@ -121,13 +176,21 @@ impl Spec {
         let mut out: Vec<EdgeSpec> = self
             .explicit
             .iter()
-            .map(|(from, to, blocked, models)| EdgeSpec {
+            .zip(&self.risks)
+            .map(|((from, to, blocked, models), risk)| EdgeSpec {
                 from: Some(spelled(*from, self.spell_edge[*from])),
                 from_range: None,
                 include_prerelease: None,
                 to: spelled(*to, self.spell_edge[*to]),
                 models: models.as_ref().map(|ms| ms.iter().map(|m| (*m).to_owned()).collect()),
                 blocked: blocked.then(|| format!("bad hop {from}->{to}")),
+                risks: risk
+                    .map(|k| {
+                        serde_json::from_str(&format!(r#"{{"name": "{}", "when": {}}}"#, RISKS[k].0, RISKS[k].1))
+                            .unwrap()
+                    })
+                    .into_iter()
+                    .collect(),
                 notes: None,
             })
             .collect();
@@ -138,6 +201,7 @@ impl Spec {
             to: spelled(*to, self.spell_edge[*to]),
             models: None,
             blocked: blocked.then(|| "bad range".to_owned()),
+            risks: Vec::new(),
             notes: None,
         }));
         out
@@ -150,14 +214,19 @@ impl Spec {
         }
     }
 
-    /// The usable hops for `model`, computed from the rules in the graph module's docs.
-    fn hops(&self, model: Option<&str>) -> BTreeSet<(usize, usize)> {
+    /// The usable hops for `model` and `device`, computed from the rules in the graph
+    /// module's docs: a hop withheld by a risk the device has not accepted is not usable.
+    fn hops_for(&self, model: Option<&str>, device: &Device) -> BTreeSet<(usize, usize)> {
         let version = |i: usize| Version::parse(&spelled(i, 0)).unwrap();
         let crosses = |from: usize, to: usize| (from + 1..to).any(|b| self.barrier[b]);
         let mut blocked: HashSet<(usize, usize)> = self.explicit.iter().filter(|e| e.2).map(|e| (e.0, e.1)).collect();
         let mut explicit: HashMap<(usize, usize), Option<Vec<&str>>> = HashMap::new();
-        for e in self.explicit.iter().filter(|e| !e.2) {
+        let mut withheld: HashSet<(usize, usize)> = HashSet::new();
+        for (e, risk) in self.explicit.iter().zip(&self.risks).filter(|(e, _)| !e.2) {
             explicit.insert((e.0, e.1), e.3.clone());
+            if risk.is_some_and(|k| device.withholds(k, model)) {
+                withheld.insert((e.0, e.1));
+            }
         }
         for (text, to, is_blocked) in &self.ranges {
             if *is_blocked {
@@ -171,7 +240,7 @@ impl Spec {
                 (Some(m), Some(ms)) => ms.contains(&m),
                 _ => true,
             };
-            if edge_ok && self.supports(from, model) && self.supports(to, model) {
+            if edge_ok && self.supports(from, model) && self.supports(to, model) && !withheld.contains(&(from, to)) {
                 hops.insert((from, to));
             }
         }
@@ -194,8 +263,15 @@ impl Spec {
     }
 
     /// Brute-force BFS: fewest hops from `from` to `to`.
-    fn shortest(&self, from: usize, to: usize, model: Option<&str>, allow_blocked: bool) -> Option<usize> {
-        let hops = self.hops(model);
+    fn shortest_for(
+        &self,
+        from: usize,
+        to: usize,
+        model: Option<&str>,
+        allow_blocked: bool,
+        device: &Device,
+    ) -> Option<usize> {
+        let hops = self.hops_for(model, device);
         let mut dist = vec![usize::MAX; self.n];
         dist[from] = 0;
         let mut queue = VecDeque::from([from]);
@@ -239,12 +315,13 @@ proptest! {
         model in prop::option::of(prop_oneof![Just("a"), Just("b"), Just("z")]),
         allow_blocked in prop::bool::weighted(0.2),
         max_hops in prop::option::of(1u32..4),
+        device in device_strategy(),
     ) {
         let identity: Vec<usize> = (0..spec.n).collect();
         let edge_identity: Vec<usize> = (0..spec.edge_specs().len()).collect();
         let Some(graph) = build(&spec, &identity, &edge_identity) else { return Ok(()) };
-        let constraints = Constraints { model: model.map(str::to_owned), allow_blocked, max_hops };
-        let usable = spec.hops(model);
+        let constraints = device.constraints(model, allow_blocked, max_hops);
+        let usable = spec.hops_for(model, &device);
         let edges = spec.edge_specs();
         for to in 0..spec.n {
             let target = Version::parse(&spelled(to, 1)).unwrap();
@@ -270,6 +347,10 @@ proptest! {
                             // ...and the edge entry it cites really declares it.
                             let entry = &edges[hop.edge];
                             prop_assert!(entry.blocked.is_none());
+                            // A withheld edge is never taken unless its risk is accepted.
+                            if let Some(k) = spec.risks.get(hop.edge).copied().flatten() {
+                                prop_assert!(!device.withholds(k, model), "took {a}->{b} withheld by {}", RISKS[k].0);
+                            }
                             prop_assert_eq!(node_of(&Version::parse(&entry.to).unwrap()), b);
                             match (&entry.from, &entry.from_range) {
                                 (Some(f), None) => prop_assert_eq!(node_of(&Version::parse(f).unwrap()), a),
@@ -280,7 +361,7 @@ proptest! {
                                 prop_assert!(spec.status[b] != ReleaseStatus::Blocked, "visits blocked {b}");
                             }
                         }
-                        let expected = spec.shortest(from, to, model, allow_blocked);
+                        let expected = spec.shortest_for(from, to, model, allow_blocked, &device);
                         prop_assert_eq!(Some(path.len()), expected);
                         if let Some(max) = max_hops {
                             prop_assert!(path.len() <= max as usize);
@@ -290,9 +371,21 @@ proptest! {
                         "target_older" => prop_assert!(to < from),
                         "target_blocked" => prop_assert!(target_blocked),
                         "model_incompatible" => prop_assert!(!spec.supports(to, model) || !spec.supports(from, model)),
-                        "no_path" => prop_assert_eq!(spec.shortest(from, to, model, allow_blocked), None),
+                        "no_path" => {
+                            prop_assert_eq!(spec.shortest_for(from, to, model, allow_blocked, &device), None);
+                            // A hop named as withheld is an edge with that risk, withheld from this device.
+                            if let fleetpath::ResolveError::NoPath {
+                                reason: fleetpath::graph::NoPathReason::WithheldByRisk { from: a, to: b, risk, .. },
+                                ..
+                            } = e
+                            {
+                                let hop = (node_of(a), node_of(b));
+                                let k = spec.explicit.iter().zip(&spec.risks).find(|(x, _)| (x.0, x.1) == hop).and_then(|(_, r)| *r);
+                                prop_assert!(k.is_some_and(|k| RISKS[k].0 == risk && device.withholds(k, model)), "{e}");
+                            }
+                        }
                         "too_many_hops" => {
-                            let hops = spec.shortest(from, to, model, allow_blocked).unwrap();
+                            let hops = spec.shortest_for(from, to, model, allow_blocked, &device).unwrap();
                             prop_assert!(hops > max_hops.unwrap() as usize);
                         }
                         other => prop_assert!(false, "unexpected error {other}: {e}"),

@@ -1091,6 +1091,17 @@ fn cincinnati() {
             .map(|(e, why)| (e.from.version().to_string(), e.to.version().to_string(), why))
             .collect();
         assert_eq!(serde_json::to_value(&blocked).unwrap(), case["blocked"], "{name}");
+        let conditional: Vec<Value> = graph
+            .to_manifest()
+            .edges
+            .iter()
+            .filter(|e| !e.risks.is_empty())
+            .map(|e| {
+                let names: Vec<&str> = e.risks.iter().map(|r| r.name.as_str()).collect();
+                serde_json::json!([e.from, e.to, names])
+            })
+            .collect();
+        assert_eq!(Value::from(conditional), case["conditional"], "{name}");
         for (model, want) in case["latest"].as_object().unwrap() {
             assert_eq!(graph.latest_for(model).unwrap().version().to_string(), want.as_str().unwrap(), "{name}");
         }
@@ -1108,7 +1119,11 @@ fn cincinnati() {
             })
             .collect();
         for p in case["paths"].as_array().unwrap() {
-            let c = p.get("model").map(|m| Constraints::for_model(m.as_str().unwrap())).unwrap_or_default();
+            let mut c = p.get("model").map(|m| Constraints::for_model(m.as_str().unwrap())).unwrap_or_default();
+            let accepted: Vec<&str> = p
+                .get("accepted_risks")
+                .map_or(Vec::new(), |a| a.as_array().unwrap().iter().map(|r| r.as_str().unwrap()).collect());
+            c.accepted_risks = accepted.iter().map(|&r| r.to_owned()).collect();
             let result = graph.resolve(&str_of(p, "from").parse().unwrap(), &str_of(p, "to").parse().unwrap(), &c);
             if let Some(code) = p.get("error") {
                 assert_eq!(result.unwrap_err().code(), code.as_str().unwrap(), "{name}");
@@ -1117,8 +1132,18 @@ fn cincinnati() {
             let path = result.unwrap();
             let versions: Vec<String> = path.versions().iter().map(ToString::to_string).collect();
             assert_eq!(serde_json::to_value(versions).unwrap(), p["path"], "{name}");
+            // ...or a conditional one whose every risk is accepted.
+            let accepted_hop = |from: &str, to: &str| {
+                doc["conditionalEdges"].as_array().into_iter().flatten().all(|group| {
+                    let names = group["edges"].as_array().unwrap().iter().any(|e| e["from"] == from && e["to"] == to);
+                    !names || group["risks"].as_array().unwrap().iter().all(|r| accepted.contains(&str_of(r, "name")))
+                })
+            };
             for hop in &path.hops {
-                assert!(served.contains(&(hop.from.to_string(), hop.to.to_string())), "{name}: {hop:?}");
+                let (from, to) = (hop.from.to_string(), hop.to.to_string());
+                let plain = served.contains(&(from.clone(), to.clone()));
+                let conditional = !graph.to_manifest().edges[hop.edge].risks.is_empty();
+                assert!(plain || (conditional && accepted_hop(&from, &to)), "{name}: {hop:?}");
             }
         }
     }
@@ -1128,11 +1153,12 @@ fn cincinnati() {
         let nodes: Vec<&str> = served.nodes.iter().map(|n| n.version.as_str()).collect();
         assert_eq!(serde_json::to_value(nodes).unwrap(), case["nodes"], "{}", case["graph"]);
         assert_eq!(serde_json::to_value(&served.edges).unwrap(), case["edges"], "{}", case["graph"]);
+        let conditional = serde_json::to_value(&served.conditional_edges).unwrap();
+        assert_eq!(conditional, case["conditional_edges"], "{}", case["graph"]);
         // Round trip: the served document imports to a graph that serves the same.
         let json = serde_json::to_string(&served).unwrap();
         let again = UpgradeGraph::new(Manifest::from_cincinnati(&json).unwrap()).unwrap();
-        let model_free = again.to_cincinnati(None);
-        assert_eq!((&model_free.nodes, &model_free.edges), (&served.nodes, &served.edges), "{}", case["graph"]);
+        assert_eq!(again.to_cincinnati(None), served, "{}", case["graph"]);
     }
     for case in data["errors"].as_array().unwrap() {
         let name = str_of(case, "name");

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Tuple, Union
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple, Union
 
 from . import _native
 from ._records import Edge, Hop, LintFinding, Path, Release, RouteEntry
@@ -144,6 +144,8 @@ class UpgradeGraph:
         model: Optional[str] = None,
         allow_blocked: bool = False,
         max_hops: Optional[int] = None,
+        labels: Optional[Mapping[str, str]] = None,
+        accepted_risks: Iterable[str] = (),
     ) -> Path:
         """The fewest-hop path (`NoPathError`, `TooManyHopsError`, … explain why there is none).
 
@@ -155,8 +157,22 @@ class UpgradeGraph:
         >>> g.resolve("5.6.14", "6.15.008", max_hops=1)
         Traceback (most recent call last):
         fleetpath.errors.TooManyHopsError: the shortest path from "5.6.14" to "6.15.008" takes 2 hops, more than the maximum of 1
+
+        A hop with `risks` is withheld from a device they apply to (by its `labels`, from
+        the host's record) unless the host lists them in `accepted_risks`:
+
+        >>> risky = UpgradeGraph.load({"format_version": 1, "releases": [{"version": "1.0"}, {"version": "2.0"}],
+        ...     "edges": [{"from": "1.0", "to": "2.0", "risks": [{"name": "OldBoot",
+        ...         "when": {"label": {"name": "bootloader", "in": ["1"]}}}]}]})
+        >>> risky.resolve("1.0", "2.0", labels={"bootloader": "2"}).versions()
+        ('1.0', '2.0')
+        >>> risky.resolve("1.0", "2.0", labels={"bootloader": "1"})
+        Traceback (most recent call last):
+        fleetpath.errors.NoPathError: no upgrade path from "1.0" to "2.0": every route takes hop "1.0" -> "2.0", withheld by risk "OldBoot" unless the risk is accepted; the newest release it reaches at or below the target is "1.0"
+        >>> risky.resolve("1.0", "2.0", labels={"bootloader": "1"}, accepted_risks=["OldBoot"]).versions()
+        ('1.0', '2.0')
         """
-        return Path(self._native.resolve(from_, to, _constraints(model, allow_blocked, max_hops)))
+        return Path(self._native.resolve(from_, to, _constraints(model, allow_blocked, max_hops, labels, accepted_risks)))
 
     def next_hop(
         self,
@@ -166,6 +182,8 @@ class UpgradeGraph:
         model: Optional[str] = None,
         allow_blocked: bool = False,
         max_hops: Optional[int] = None,
+        labels: Optional[Mapping[str, str]] = None,
+        accepted_risks: Iterable[str] = (),
     ) -> Optional[Hop]:
         """The first hop of `resolve`'s path, or `None` when `from_` is `to`.
 
@@ -174,7 +192,7 @@ class UpgradeGraph:
         >>> g.next_hop("5.6.14", "6.15.008").to, g.next_hop("6.15.008", "6.15.008")
         ('5.6.30', None)
         """
-        hop = self._native.next_hop(from_, to, _constraints(model, allow_blocked, max_hops))
+        hop = self._native.next_hop(from_, to, _constraints(model, allow_blocked, max_hops, labels, accepted_risks))
         return None if hop is None else Hop(hop)
 
     def rollback_route(self, from_: VersionLike, to: VersionLike, *, model: Optional[str] = None) -> Path:
@@ -199,6 +217,8 @@ class UpgradeGraph:
         model: Optional[str] = None,
         allow_blocked: bool = False,
         max_hops: Optional[int] = None,
+        labels: Optional[Mapping[str, str]] = None,
+        accepted_risks: Iterable[str] = (),
     ) -> "RouteTable":
         """The next hop toward `to` from every release, in one O(V+E) search.
 
@@ -207,7 +227,7 @@ class UpgradeGraph:
         >>> table.next_hop("v5.6.14").to, table.hops("5.6.14")
         ('5.6.30', 2)
         """
-        return RouteTable(self._native.route_table(to, _constraints(model, allow_blocked, max_hops)))
+        return RouteTable(self._native.route_table(to, _constraints(model, allow_blocked, max_hops, labels, accepted_risks)))
 
     def lint(self) -> Tuple[LintFinding, ...]:
         """What is legal but suspicious (stranded models, dead ends, unreachable releases…).
@@ -252,8 +272,16 @@ class UpgradeGraph:
         return f"UpgradeGraph(name={self.name!r}, releases={len(self._native)})"
 
 
-def _constraints(model: Any, allow_blocked: Any, max_hops: Any) -> Dict[str, Any]:
-    return {"model": model, "allow_blocked": allow_blocked, "max_hops": max_hops}
+def _constraints(model: Any, allow_blocked: Any, max_hops: Any, labels: Any, accepted_risks: Any) -> Dict[str, Any]:
+    # A lone string is passed on as is, so the core names it as the wrong type.
+    accepted = accepted_risks if isinstance(accepted_risks, str) else list(accepted_risks)
+    return {
+        "model": model,
+        "allow_blocked": allow_blocked,
+        "max_hops": max_hops,
+        "labels": None if labels is None else dict(labels),
+        "accepted_risks": accepted,
+    }
 
 
 class RouteTable:

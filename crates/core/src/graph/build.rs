@@ -5,9 +5,9 @@
 use rustc_hash::{FxBuildHasher, FxHashMap as HashMap};
 
 use super::{
-    ARCHIVED, Adjacency, BLOCKED, BlockedHop, CompiledDowngrade, DEADEND, EdgeSpec, FORMAT_VERSION, GENERATED, GENERIC,
-    GraphError, Inner, MAX_ERRORS, MAX_HOPS, MAX_RELEASES, Manifest, OLDEST_FORMAT_VERSION, PRERELEASE, RESTRICTED,
-    Release, ReleaseSpec, ReleaseStatus, SPEC_MASK,
+    ARCHIVED, Adjacency, BLOCKED, BlockedHop, CompiledDowngrade, DEADEND, EdgeRisk, EdgeSpec, FORMAT_VERSION,
+    GENERATED, GENERIC, GraphError, Inner, MAX_ERRORS, MAX_HOPS, MAX_RELEASES, Manifest, OLDEST_FORMAT_VERSION,
+    PRERELEASE, RESTRICTED, RISKY, Release, ReleaseSpec, ReleaseStatus, SPEC_MASK,
 };
 use crate::version::{Version, VersionRange};
 
@@ -146,6 +146,23 @@ fn is_sha256_hex(text: &str) -> bool {
 
 /// Sorts hops by `(from, to, entry)`. Manifests usually list edges grouped by source, oldest
 /// first; then only each group needs sorting.
+/// Each risk named, once per edge; each label condition naming a label.
+fn check_risks(risks: &[EdgeRisk], at: &dyn Fn() -> String) -> Result<(), GraphError> {
+    for (k, risk) in risks.iter().enumerate() {
+        let here = || format!("{}.risks[{k}]", at());
+        check_non_empty(&risk.name, || format!("{}.name", here()))?;
+        if risks[..k].iter().any(|r| r.name == risk.name) {
+            return Err(GraphError::DuplicateRisk { at: here(), name: risk.name.clone() });
+        }
+        if let Some(when) = &risk.when {
+            for label in when.labels() {
+                check_non_empty(label, || format!("{}.when (a label's name)", here()))?;
+            }
+        }
+    }
+    Ok(())
+}
+
 fn sort_links(links: &mut [Link]) {
     if links.is_sorted_by_key(|l| l.0) {
         for group in links.chunk_by_mut(|a, b| a.0 == b.0) {
@@ -482,7 +499,15 @@ impl Edges {
         }
         if let Some(reason) = &spec.blocked {
             check_non_empty(reason, || format!("edges[{i}].blocked"))?;
+            if !spec.risks.is_empty() {
+                return Err(GraphError::UnexpectedField {
+                    at: at("edges", i),
+                    field: "risks",
+                    applies_to: "edges that are not blocked (a blocked hop is never taken)",
+                });
+            }
         }
+        check_risks(&spec.risks, &|| at("edges", i))?;
         match (&spec.from, &spec.from_range) {
             (Some(from_text), None) => {
                 if spec.include_prerelease.is_some() {
@@ -631,7 +656,7 @@ fn merge_repeats(links: &mut Vec<Link>, specs: &[EdgeSpec], repeats: &mut Vec<(u
             m
         })
     }
-    let same = |a: &EdgeSpec, b: &EdgeSpec| a.blocked == b.blocked && models(a) == models(b);
+    let same = |a: &EdgeSpec, b: &EdgeSpec| a.blocked == b.blocked && a.risks == b.risks && models(a) == models(b);
     let mut kept: Vec<Link> = Vec::with_capacity(links.len());
     for link in links.drain(..) {
         let earlier = kept
@@ -747,6 +772,9 @@ fn assemble(
         if manifest.edges.get(spec as usize).is_some_and(|e| e.from_range.is_some()) {
             *weight |= GENERATED;
         }
+        if manifest.edges.get(spec as usize).is_some_and(|e| !e.risks.is_empty()) {
+            *weight |= RISKY;
+        }
     }
     let nodes = releases.len();
     let reverse = csr(&transpose(&forward, nodes), nodes);
@@ -757,6 +785,10 @@ fn assemble(
         .map(|(from, to, spec, ids)| CompiledDowngrade { from, to, spec, models: ids.as_deref().map(sorted_ids) })
         .collect();
     let index = releases.iter().enumerate().map(|(i, r)| (r.version.clone(), u32_of(i))).collect();
+    let risky = (0..manifest.edges.len())
+        .filter(|&i| !manifest.edges[i].risks.is_empty() && manifest.edges[i].blocked.is_none())
+        .map(u32_of)
+        .collect();
     Inner {
         manifest,
         releases,
@@ -772,6 +804,7 @@ fn assemble(
         blocked,
         downgrades,
         range_stats,
+        risky,
         repeats: repeats.into_iter().map(|(first, repeat)| (first as usize, repeat as usize)).collect(),
         range_newer,
     }

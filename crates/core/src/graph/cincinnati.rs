@@ -10,9 +10,12 @@
 //!   release (its channels, from the `io.openshift.upgrades.graph.release.channels`
 //!   metadata, as its models; its metadata as labels; a payload named by digest, or a bare
 //!   SHA-256 such as Fedora CoreOS's OSTree checksums, as its artifact; Fedora CoreOS's
-//!   `barrier` and `deadend` metadata as a barrier and a dead end), each edge an explicit edge. Until fleetpath evaluates risks, each
-//!   conditional edge becomes a blocked hop whose reason names its risks: withheld from
-//!   every device, never taken silently.
+//!   `barrier` and `deadend` metadata as a barrier and a dead end), each edge an explicit
+//!   edge, each conditional edge an edge with [`risks`](super::EdgeRisk) whose condition is
+//!   its matching rules (`Always` as `"always"`, `PromQL` kept as written as `{"promql": …}`,
+//!   several as `{"any": […]}`). fleetpath does not run PromQL: such a risk applies to every
+//!   device until the host accepts it. A hop served both unconditionally and conditionally
+//!   stays unconditional; a hop in several conditional groups carries all their risks.
 //!
 //! ```
 //! use fleetpath::{Manifest, UpgradeGraph};
@@ -31,7 +34,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Artifact, EdgeSpec, GraphError, Labels, Manifest, ReleaseSpec, ReleaseStatus, UpgradeGraph};
+use super::{
+    Artifact, Condition, DeviceAttributes, EdgeRisk, EdgeSpec, GraphError, Labels, Manifest, ReleaseSpec,
+    ReleaseStatus, UpgradeGraph,
+};
 use crate::Version;
 
 /// The metadata key under which Cincinnati lists a release's channels (comma-separated).
@@ -126,7 +132,8 @@ impl CincinnatiGraph {
     ///
     /// # Errors
     /// [`GraphError::EdgeIndex`] for an edge naming a node that does not exist;
-    /// [`GraphError::PayloadWithoutDigest`] for a payload that names no SHA-256 digest.
+    /// [`GraphError::PayloadWithoutDigest`] for a payload that names no SHA-256 digest;
+    /// [`GraphError::UnsupportedRule`] for a matching rule other than `Always` or `PromQL`.
     /// Everything else is checked when the manifest is loaded ([`UpgradeGraph::new`]), as
     /// for any manifest.
     pub fn to_manifest(&self) -> Result<Manifest, GraphError> {
@@ -156,17 +163,30 @@ impl CincinnatiGraph {
             let (from, to) = (version(from, format!("edges[{i}][0]"))?, version(to, format!("edges[{i}][1]"))?);
             manifest.edges.push(EdgeSpec { from: Some(from), ..edge_to(to) });
         }
-        for group in &graph.conditional_edges {
-            let risks: Vec<String> = group
+        let plain: std::collections::HashSet<(&str, &str)> =
+            manifest.edges.iter().filter_map(|e| Some((e.from.as_deref()?, e.to.as_str()))).collect();
+        // Conditional hops in order of first appearance, each with the risks of every group naming it.
+        let mut conditional: Vec<(&ConditionalEdge, Vec<EdgeRisk>)> = Vec::new();
+        for (g, group) in graph.conditional_edges.iter().enumerate() {
+            let risks = group
                 .risks
                 .iter()
-                .map(|r| format!("{}: {} ({})", r.name, r.message.trim(), r.url).replace(" ()", ""))
-                .collect();
-            let reason = format!("conditional edge, withheld by risk {}", risks.join("; "));
-            for hop in &group.edges {
-                let blocked = Some(reason.clone());
-                manifest.edges.push(EdgeSpec { from: Some(hop.from.clone()), blocked, ..edge_to(hop.to.clone()) });
+                .enumerate()
+                .map(|(k, r)| r.to_edge_risk(&format!("conditionalEdges[{g}].risks[{k}]")))
+                .collect::<Result<Vec<_>, _>>()?;
+            for hop in group.edges.iter().filter(|h| !plain.contains(&(h.from.as_str(), h.to.as_str()))) {
+                match conditional.iter_mut().find(|(h, _)| (&h.from, &h.to) == (&hop.from, &hop.to)) {
+                    Some((_, list)) => {
+                        let new: Vec<EdgeRisk> =
+                            risks.iter().filter(|r| !list.iter().any(|x| x.name == r.name)).cloned().collect();
+                        list.extend(new);
+                    }
+                    None => conditional.push((hop, risks.clone())),
+                }
             }
+        }
+        for (hop, risks) in conditional {
+            manifest.edges.push(EdgeSpec { from: Some(hop.from.clone()), risks, ..edge_to(hop.to.clone()) });
         }
         Ok(manifest)
     }
@@ -197,8 +217,85 @@ fn metadata_of(release: &super::Release) -> BTreeMap<String, String> {
     metadata
 }
 
+impl Risk {
+    /// The risk as a manifest's [`EdgeRisk`]: its matching rules as the condition.
+    fn to_edge_risk(&self, at: &str) -> Result<EdgeRisk, GraphError> {
+        let rules = self
+            .matching_rules
+            .iter()
+            .enumerate()
+            .map(|(k, rule)| {
+                condition_of(rule).ok_or_else(|| GraphError::UnsupportedRule {
+                    at: format!("{at}.matchingRules[{k}]"),
+                    rule: rule.to_string(),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let when = match <[Condition; 1]>::try_from(rules) {
+            Ok([one]) => Some(one),
+            Err(rules) if rules.is_empty() => None,
+            Err(rules) => Some(Condition::Any(rules)),
+        };
+        Ok(EdgeRisk { name: self.name.clone(), message: self.message.clone(), url: self.url.clone(), when })
+    }
+
+    /// A manifest's risk as a Cincinnati client of `model` sees it, or `None` when its
+    /// condition is false for that model. Conditions on labels (which Cincinnati clients do
+    /// not send) become `Always`: the client must accept the risk to take the hop.
+    fn of(risk: &EdgeRisk, model: Option<&str>) -> Option<Self> {
+        let device = DeviceAttributes { model, labels: None };
+        if risk.when.as_ref().is_some_and(|c| c.eval(&device) == Some(false)) {
+            return None;
+        }
+        let rules = match &risk.when {
+            Some(Condition::Promql(text)) => vec![promql_rule(text)],
+            Some(Condition::Any(rules))
+                if rules.iter().all(|c| matches!(c, Condition::Always | Condition::Promql(_))) =>
+            {
+                rules
+                    .iter()
+                    .map(|c| if let Condition::Promql(t) = c { promql_rule(t) } else { always_rule() })
+                    .collect()
+            }
+            _ => vec![always_rule()],
+        };
+        Some(Self {
+            url: risk.url.clone(),
+            name: risk.name.clone(),
+            message: risk.message.clone(),
+            matching_rules: rules,
+        })
+    }
+}
+
+fn always_rule() -> serde_json::Value {
+    serde_json::json!({"type": "Always"})
+}
+
+fn promql_rule(text: &str) -> serde_json::Value {
+    serde_json::json!({"type": "PromQL", "promql": {"promql": text}})
+}
+
+/// A Cincinnati matching rule as a condition: `Always`, or `PromQL` (kept as written).
+fn condition_of(rule: &serde_json::Value) -> Option<Condition> {
+    match rule.get("type")?.as_str()? {
+        "Always" => Some(Condition::Always),
+        "PromQL" => Some(Condition::Promql(rule.get("promql")?.get("promql")?.as_str()?.to_owned())),
+        _ => None,
+    }
+}
+
 fn edge_to(to: String) -> EdgeSpec {
-    EdgeSpec { from: None, from_range: None, to, include_prerelease: None, models: None, blocked: None, notes: None }
+    EdgeSpec {
+        from: None,
+        from_range: None,
+        to,
+        include_prerelease: None,
+        models: None,
+        blocked: None,
+        risks: Vec::new(),
+        notes: None,
+    }
 }
 
 fn release_of(i: usize, node: &CincinnatiNode) -> Result<ReleaseSpec, GraphError> {
@@ -245,7 +342,10 @@ impl UpgradeGraph {
     /// the releases that install on it, not blocked or retired, oldest first (payload: the
     /// artifact's key, with `@sha256:<hex>` appended unless it names its digest already;
     /// metadata: the labels), and every hop it may take. Dead ends are
-    /// nodes without outgoing edges, as in Cincinnati; blocked hops are left out.
+    /// nodes without outgoing edges, as in Cincinnati; blocked hops are left out. A hop with
+    /// risks is a conditional edge, grouped with the hops of the same risks; a risk whose
+    /// condition is false for `model` is left out, and a condition on labels becomes
+    /// `Always` (see [`CincinnatiGraph::to_manifest`] for the other direction).
     ///
     /// ```
     /// let graph = fleetpath::UpgradeGraph::from_json(&std::fs::read_to_string(
@@ -265,11 +365,24 @@ impl UpgradeGraph {
         let nodes: Vec<u32> = (0..self.len_u32()).filter(|&n| served(n)).collect();
         let index = |node: u32| nodes.binary_search(&node).ok();
         let mut edges = Vec::new();
+        let mut conditional: Vec<ConditionalEdges> = Vec::new();
         for (i, &from) in nodes.iter().enumerate() {
             let (targets, weights) = self.forward(from);
             for (&to, &w) in targets.iter().zip(weights) {
-                if let Some(j) = index(to).filter(|_| self.edge_admits(w, query)) {
+                let Some(j) = index(to).filter(|_| self.edge_admits(w, query)) else { continue };
+                let spec = &self.inner.manifest.edges[(w & super::SPEC_MASK) as usize];
+                let risks: Vec<Risk> = spec.risks.iter().filter_map(|r| Risk::of(r, model)).collect();
+                if risks.is_empty() {
                     edges.push((i, j));
+                    continue;
+                }
+                let hop = ConditionalEdge {
+                    from: self.release_at(from).spec.version.clone(),
+                    to: self.release_at(to).spec.version.clone(),
+                };
+                match conditional.iter_mut().find(|g| g.risks == risks) {
+                    Some(group) => group.edges.push(hop),
+                    None => conditional.push(ConditionalEdges { edges: vec![hop], risks }),
                 }
             }
         }
@@ -285,6 +398,6 @@ impl UpgradeGraph {
             })
             .collect();
         edges.sort_unstable();
-        CincinnatiGraph { nodes, edges, conditional_edges: Vec::new() }
+        CincinnatiGraph { nodes, edges, conditional_edges: conditional }
     }
 }

@@ -203,6 +203,15 @@ pub enum GraphError {
         /// What it applies to, such as `range edges (from_range)`.
         applies_to: &'static str,
     },
+    /// An edge naming the same risk twice.
+    #[error("{at} names risk {name:?} a second time")]
+    #[code("duplicate_risk")]
+    DuplicateRisk {
+        /// The second entry, such as `edges[3].risks[1]`.
+        at: String,
+        /// The risk's name.
+        name: String,
+    },
     /// An active release with a `reason` (only blocked and archived releases take one).
     #[error("{at} has a \"reason\" but is active (only blocked or archived releases take one)")]
     #[code("unexpected_reason")]
@@ -251,6 +260,18 @@ pub enum GraphError {
         at: String,
         /// What was written.
         payload: String,
+    },
+    /// A Cincinnati matching rule of a type fleetpath does not read (it reads `Always` and
+    /// `PromQL`).
+    #[error(
+        "{at} is a matching rule fleetpath does not read ({rule}; expected type \"Always\" or \"PromQL\" with promql.promql)"
+    )]
+    #[code("unsupported_rule")]
+    UnsupportedRule {
+        /// Such as `conditionalEdges[0].risks[1].matchingRules[0]`.
+        at: String,
+        /// The rule, as JSON.
+        rule: String,
     },
     /// An artifact of size zero.
     #[error("{at} must be greater than zero")]
@@ -398,6 +419,22 @@ pub enum NoPathReason {
         /// The newest release the source reaches at or below the target (the source if none).
         furthest: Version,
     },
+    /// Routes exist only over a hop withheld from this device by a risk it has not accepted
+    /// (the first one on the shortest such route).
+    WithheldByRisk {
+        /// The newest release the source reaches at or below the target (the source if none).
+        furthest: Version,
+        /// The withheld hop's source.
+        from: Version,
+        /// The withheld hop's target.
+        to: Version,
+        /// The risk's name (accept it to take the hop).
+        risk: String,
+        /// The risk's message (may be empty).
+        message: String,
+        /// Where the risk is explained (may be empty).
+        url: String,
+    },
     /// The source is a dead end: no update may leave it.
     DeadEnd {
         /// The source itself (nothing else is reachable from it).
@@ -416,6 +453,7 @@ impl NoPathReason {
             Self::BlockedRelease { furthest, .. }
             | Self::BlockedEdge { furthest, .. }
             | Self::ModelRestricted { furthest, .. }
+            | Self::WithheldByRisk { furthest, .. }
             | Self::Unreachable { furthest }
             | Self::DeadEnd { furthest, .. } => furthest,
         }
@@ -433,6 +471,14 @@ impl std::fmt::Display for NoPathReason {
             }
             Self::ModelRestricted { from, to, .. } => {
                 write!(f, "every route takes hop \"{from}\" -> \"{to}\", which the model cannot take")?;
+            }
+            Self::WithheldByRisk { from, to, risk, message, url, .. } => {
+                write!(f, "every route takes hop \"{from}\" -> \"{to}\", withheld by risk \"{risk}\"")?;
+                let about: Vec<&str> = [message.trim(), url.as_str()].into_iter().filter(|s| !s.is_empty()).collect();
+                if !about.is_empty() {
+                    write!(f, " ({})", about.join(", "))?;
+                }
+                f.write_str(" unless the risk is accepted")?;
             }
             Self::Unreachable { .. } => f.write_str("no declared edge leads there")?,
             Self::DeadEnd { furthest, reason } => {

@@ -230,7 +230,7 @@ impl UpgradeGraph {
                 continue;
             };
             let latest_node = self.node(&latest.version).unwrap_or(0);
-            let search = self.search(0, latest_node, query, false, None);
+            let search = self.search(0, latest_node, super::Query::model(query), false, None);
             let view = search.view();
             // A declared dead end is meant not to go on: it is neither stranded nor a dead end.
             let deadend = |i: u32| self.inner.flags[i as usize] & DEADEND != 0;

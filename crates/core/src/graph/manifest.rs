@@ -379,9 +379,190 @@ pub struct EdgeSpec {
     /// Marks the hop as forbidden, with the reason (such as "bricks TURN modules").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub blocked: Option<String>,
+    /// Makes the hop conditional (Cincinnati's conditional edges): it is withheld from a
+    /// device to which one of these risks applies, unless the host accepted that risk (see
+    /// [`Constraints`](super::Constraints)). Refused on a blocked edge (`unexpected_field`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub risks: Vec<EdgeRisk>,
     /// Free text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
+}
+
+/// A known problem of a hop for some devices: while it applies and the host has not accepted
+/// it, the hop is withheld from them.
+///
+/// ```
+/// let risk: fleetpath::graph::EdgeRisk = serde_json::from_str(r#"{
+///   "name": "BootloaderTooOld", "message": "bootloaders before 2.1 cannot boot 6.x",
+///   "when": {"label": {"name": "bootloader", "in": ["1.9", "2.0"]}}}"#)?;
+/// assert_eq!(risk.name, "BootloaderTooOld");
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EdgeRisk {
+    /// The risk's name: what a host accepts, and what a withheld answer names.
+    pub name: String,
+    /// What goes wrong.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message: String,
+    /// Where it is explained.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub url: String,
+    /// The devices it applies to; absent: every device.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub when: Option<Condition>,
+}
+
+/// A condition over a device's attributes: its hardware model and its labels (a fleet
+/// record's `labels`, such as `"region"`, `"bootloader"`, `"board_rev"`).
+///
+/// Each form is one JSON key (or the string `"always"`):
+///
+/// | form | true when |
+/// |---|---|
+/// | `"always"` | always |
+/// | `{"model": ["IPM-1", …]}` | the device's model is one of these |
+/// | `{"label": {"name": "region", "in": ["eu", …]}}` | the device has the label with one of these values |
+/// | `{"all": [c, …]}` / `{"any": [c, …]}` / `{"not": c}` | every / some / not |
+/// | `{"promql": "…"}` | unknown: a Cincinnati PromQL rule, kept as written |
+///
+/// An attribute the caller does not give (no model, or no labels at all) makes the
+/// condition *unknown*, and so does a PromQL rule: a risk whose condition is not known to be
+/// false applies. Nothing is assumed in a device's favour.
+///
+/// ```
+/// use fleetpath::graph::Condition;
+/// let c: Condition = serde_json::from_str(r#"{"any": [{"model": ["IPM-1"]}, {"not": "always"}]}"#)?;
+/// assert_eq!(c, Condition::Any(vec![Condition::Model(vec!["IPM-1".into()]), Condition::Not(Box::new(Condition::Always))]));
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Condition {
+    /// Every device.
+    Always,
+    /// Devices of one of these hardware models.
+    Model(Vec<String>),
+    /// Devices whose label `name` has one of the values `in`.
+    Label(LabelCondition),
+    /// Every condition holds (true when empty).
+    All(Vec<Condition>),
+    /// Some condition holds (false when empty).
+    Any(Vec<Condition>),
+    /// The condition does not hold.
+    Not(Box<Condition>),
+    /// A Cincinnati PromQL rule, kept as written; never evaluated (unknown, so the risk applies).
+    Promql(String),
+}
+
+/// `{"name": …, "in": […]}` of [`Condition::Label`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LabelCondition {
+    /// The label's name.
+    pub name: String,
+    /// The values that match.
+    #[serde(rename = "in")]
+    pub values: Vec<String>,
+}
+
+/// What a caller knows about a device when conditions are evaluated: its model and labels,
+/// each `None` when unknown.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DeviceAttributes<'a> {
+    /// The hardware model.
+    pub model: Option<&'a str>,
+    /// The labels.
+    pub labels: Option<&'a BTreeMap<String, String>>,
+}
+
+impl Condition {
+    /// Three-valued evaluation: `Some(true)`, `Some(false)`, or `None` when it depends on an
+    /// attribute `device` does not give (or on PromQL).
+    ///
+    /// ```
+    /// use fleetpath::graph::{Condition, DeviceAttributes};
+    /// let c = Condition::Model(vec!["IPM-1".into()]);
+    /// assert_eq!(c.eval(&DeviceAttributes { model: Some("IPM-2"), labels: None }), Some(false));
+    /// assert_eq!(c.eval(&DeviceAttributes::default()), None);
+    /// ```
+    pub fn eval(&self, device: &DeviceAttributes<'_>) -> Option<bool> {
+        match self {
+            Self::Always => Some(true),
+            Self::Promql(_) => None,
+            Self::Model(models) => device.model.map(|m| models.iter().any(|x| x == m)),
+            Self::Label(l) => device.labels.map(|ls| ls.get(&l.name).is_some_and(|v| l.values.contains(v))),
+            Self::Not(c) => c.eval(device).map(|b| !b),
+            Self::All(cs) => {
+                let mut known = true;
+                for c in cs {
+                    match c.eval(device) {
+                        Some(false) => return Some(false),
+                        None => known = false,
+                        Some(true) => {}
+                    }
+                }
+                known.then_some(true)
+            }
+            Self::Any(cs) => {
+                let mut known = true;
+                for c in cs {
+                    match c.eval(device) {
+                        Some(true) => return Some(true),
+                        None => known = false,
+                        Some(false) => {}
+                    }
+                }
+                known.then_some(false)
+            }
+        }
+    }
+
+    /// Whether the condition can hold for some device whose model is one of `models`
+    /// (`None`: any model): `false` only when it is false for every such device, whatever
+    /// its labels. Conservative: `true` when unsure.
+    pub fn can_hold(&self, models: Option<&[&str]>) -> bool {
+        match self {
+            Self::Always | Self::Promql(_) => true,
+            Self::Model(ms) => ms.iter().any(|m| models.is_none_or(|ok| ok.contains(&m.as_str()))),
+            Self::Label(l) => !l.values.is_empty(),
+            Self::Not(c) => !matches!(**c, Self::Always) && !matches!(&**c, Self::All(cs) if cs.is_empty()),
+            Self::All(cs) => cs.iter().all(|c| c.can_hold(models)),
+            Self::Any(cs) => cs.iter().any(|c| c.can_hold(models)),
+        }
+    }
+
+    /// Every label name the condition reads, in order of appearance.
+    pub fn labels(&self) -> Vec<&str> {
+        let mut out = Vec::new();
+        self.visit(&mut |c| {
+            if let Self::Label(l) = c {
+                out.push(l.name.as_str());
+            }
+        });
+        out
+    }
+
+    fn visit<'c>(&'c self, f: &mut dyn FnMut(&'c Self)) {
+        f(self);
+        if let Self::All(cs) | Self::Any(cs) = self {
+            for c in cs {
+                c.visit(f);
+            }
+        }
+        if let Self::Not(c) = self {
+            c.visit(f);
+        }
+    }
+}
+
+impl EdgeRisk {
+    /// Whether the risk applies to `device`: its condition is true or unknown.
+    pub fn applies(&self, device: &DeviceAttributes<'_>) -> bool {
+        self.when.as_ref().is_none_or(|c| c.eval(device) != Some(false))
+    }
 }
 
 /// A declared downgrade (rollback) from a release to an older one.

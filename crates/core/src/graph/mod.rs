@@ -77,6 +77,7 @@ mod manifest;
 mod resolve;
 
 use rustc_hash::FxHashMap as HashMap;
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use petgraph::csr::Csr;
@@ -85,8 +86,8 @@ use serde::{Serialize, Serializer};
 pub use error::{GraphError, MAX_ERRORS, NoPathReason, ResolveError, Role};
 pub use lint::{LintCode, LintFinding, Severity, Subject};
 pub use manifest::{
-    Artifact, ChannelRule, DowngradeSpec, EdgeSpec, FORMAT_VERSION, Labels, Manifest, Migration, OLDEST_FORMAT_VERSION,
-    ReleaseSpec, ReleaseStatus,
+    Artifact, ChannelRule, Condition, DeviceAttributes, DowngradeSpec, EdgeRisk, EdgeSpec, FORMAT_VERSION,
+    LabelCondition, Labels, Manifest, Migration, OLDEST_FORMAT_VERSION, ReleaseSpec, ReleaseStatus,
 };
 pub use resolve::{Constraints, Hop, Path, RouteEntry, RouteTable};
 
@@ -107,11 +108,13 @@ const PRERELEASE: u8 = 8;
 const DEADEND: u8 = 16;
 
 /// A CSR edge weight is the index of the declaring entry in the manifest's `edges`, with the
-/// top bit set when that entry has its own `models` list and the next when it is a range
-/// entry (the edge was generated): a hop reads both without touching the entry.
+/// top bit set when that entry has its own `models` list, the next when it is a range entry
+/// (the edge was generated) and the next when it has risks: a hop reads all three without
+/// touching the entry.
 const RESTRICTED: u32 = 1 << 31;
 const GENERATED: u32 = 1 << 30;
-const SPEC_MASK: u32 = GENERATED - 1;
+const RISKY: u32 = 1 << 29;
+const SPEC_MASK: u32 = RISKY - 1;
 
 type Adjacency = Csr<(), u32, petgraph::Directed, u32>;
 
@@ -259,6 +262,8 @@ struct Inner {
     downgrades: Vec<CompiledDowngrade>,
     /// Range edges: spec index and how many older releases they matched (for lint).
     range_stats: Vec<(usize, usize)>,
+    /// Edge entries with risks (not blocked), sorted.
+    risky: Vec<u32>,
     /// Edge entries that repeat an earlier one exactly: (first, repeat), by repeat.
     repeats: Vec<(usize, usize)>,
     /// Upgrade range entries that also match a release newer than their target: (entry, the
@@ -273,6 +278,20 @@ impl std::fmt::Debug for UpgradeGraph {
             .field("releases", &self.inner.releases.len())
             .field("edges", &self.inner.forward.edge_count())
             .finish_non_exhaustive()
+    }
+}
+
+/// What a search may use: the model, and the edge entries withheld by a risk (sorted spec
+/// indices, see [`UpgradeGraph::withheld`]).
+#[derive(Debug, Clone, Copy)]
+struct Query<'a> {
+    model: ModelQuery,
+    withheld: &'a [u32],
+}
+
+impl Query<'_> {
+    fn model(model: ModelQuery) -> Query<'static> {
+        Query { model, withheld: &[] }
     }
 }
 
@@ -528,6 +547,58 @@ impl UpgradeGraph {
                 self.inner.edge_models.get(&(weight & SPEC_MASK)).is_some_and(|ms| ms.binary_search(&m).is_ok())
             }
         }
+    }
+
+    /// Whether a search under `q` may take the edge: the model admits it and no risk
+    /// withholds it.
+    #[inline]
+    fn edge_open(&self, weight: u32, q: Query<'_>) -> bool {
+        self.edge_admits(weight, q.model)
+            && (weight & RISKY == 0 || q.withheld.binary_search(&(weight & SPEC_MASK)).is_err())
+    }
+
+    /// Whether some edge entry carries risks (so answers may depend on a device's labels
+    /// and the risks its host accepts).
+    pub fn has_risks(&self) -> bool {
+        !self.inner.risky.is_empty()
+    }
+
+    /// The edge entries withheld from a device under `constraints`, sorted: those with a
+    /// risk that applies to it ([`EdgeRisk::applies`]) and that it has not accepted.
+    fn withheld(&self, constraints: &Constraints) -> Box<[u32]> {
+        self.risk_signature(&Self::attributes(constraints), &constraints.accepted_risks)
+            .iter()
+            .map(|&(s, _)| s)
+            .collect()
+    }
+
+    fn attributes(constraints: &Constraints) -> DeviceAttributes<'_> {
+        DeviceAttributes { model: constraints.model.as_deref(), labels: constraints.labels.as_ref() }
+    }
+
+    /// Each withheld edge entry with the index of its first risk that withholds it, sorted:
+    /// two devices with the same signature get the same routes and the same explanations.
+    pub(crate) fn risk_signature(
+        &self,
+        device: &DeviceAttributes<'_>,
+        accepted: &BTreeSet<String>,
+    ) -> Box<[(u32, u32)]> {
+        let risks = |spec: u32| self.inner.manifest.edges.get(spec as usize).map_or(&[][..], |e| &e.risks[..]);
+        self.inner
+            .risky
+            .iter()
+            .filter_map(|&spec| {
+                let k = risks(spec).iter().position(|r| r.applies(device) && !accepted.contains(&r.name))?;
+                Some((spec, u32::try_from(k).unwrap_or(u32::MAX)))
+            })
+            .collect()
+    }
+
+    /// The first risk of edge entry `spec` that withholds it from a device under `constraints`.
+    fn withholding_risk(&self, spec: u32, constraints: &Constraints) -> Option<&EdgeRisk> {
+        let device = Self::attributes(constraints);
+        let risks = self.inner.manifest.edges.get(spec as usize).map_or(&[][..], |e| &e.risks[..]);
+        risks.iter().find(|r| r.applies(&device) && !constraints.accepted_risks.contains(&r.name))
     }
 
     fn downgrade_ok(&self, d: &CompiledDowngrade, query: ModelQuery) -> bool {

@@ -1,8 +1,10 @@
 //! Path resolution: `resolve`, `next_hop` and `route_table`.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use serde::{Deserialize, Serialize};
 
-use super::{ARCHIVED, Artifact, BLOCKED, ModelQuery, NoPathReason, ResolveError, Role, UpgradeGraph};
+use super::{ARCHIVED, Artifact, BLOCKED, ModelQuery, NoPathReason, Query, ResolveError, Role, UpgradeGraph};
 use crate::version::Version;
 
 const UNSEEN: u32 = u32::MAX;
@@ -24,6 +26,15 @@ pub struct Constraints {
     pub allow_blocked: bool,
     /// The most hops a path may take.
     pub max_hops: Option<u32>,
+    /// The device's labels, as the host's record has them (never as the device reports
+    /// them), for the conditions of edge risks. `None`: unknown, so a risk conditioned on a
+    /// label applies.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub labels: Option<BTreeMap<String, String>>,
+    /// The risks the host accepts for the device, by name: a hop withheld only by accepted
+    /// risks is taken.
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub accepted_risks: BTreeSet<String>,
 }
 
 impl Constraints {
@@ -101,7 +112,8 @@ impl Path {
 pub struct RouteTable {
     graph: UpgradeGraph,
     target: u32,
-    query: ModelQuery,
+    model: ModelQuery,
+    withheld: Box<[u32]>,
     constraints: Constraints,
     next: Vec<u32>,
     dist: Vec<u32>,
@@ -174,11 +186,12 @@ impl UpgradeGraph {
     pub fn resolve(&self, from: &Version, to: &Version, constraints: &Constraints) -> Result<Path, ResolveError> {
         let source = self.node(from).ok_or_else(|| unknown(from, Role::Source))?;
         let target = self.target(to, constraints)?;
-        let query = self.model_query(constraints.model.as_deref());
         if source > target {
             return Err(ResolveError::TargetOlder { from: from.clone(), to: to.clone() });
         }
         self.check_source(source, constraints)?;
+        let withheld = self.withheld(constraints);
+        let query = Query { model: self.model_query(constraints.model.as_deref()), withheld: &withheld };
         let search = self.search(source, target, query, constraints.allow_blocked, Some(source));
         self.path_from(search.view(), source, target, query, constraints)
     }
@@ -216,9 +229,11 @@ impl UpgradeGraph {
     /// O(V + E) time and O(V) memory.
     pub fn route_table(&self, to: &Version, constraints: &Constraints) -> Result<RouteTable, ResolveError> {
         let target = self.target(to, constraints)?;
-        let query = self.model_query(constraints.model.as_deref());
+        let model = self.model_query(constraints.model.as_deref());
+        let withheld = self.withheld(constraints);
+        let query = Query { model, withheld: &withheld };
         let Search { next, dist, .. } = self.search(0, target, query, constraints.allow_blocked, None);
-        Ok(RouteTable { graph: self.clone(), target, query, constraints: constraints.clone(), next, dist })
+        Ok(RouteTable { graph: self.clone(), target, model, withheld, constraints: constraints.clone(), next, dist })
     }
 
     /// Looks up and checks the target.
@@ -268,7 +283,7 @@ impl UpgradeGraph {
         &self,
         lo: u32,
         target: u32,
-        query: ModelQuery,
+        query: Query<'_>,
         allow_blocked: bool,
         stop: Option<u32>,
     ) -> Search {
@@ -279,7 +294,7 @@ impl UpgradeGraph {
         let closed = if allow_blocked { 0 } else { BLOCKED };
         // One byte per node of the span, computed once, so the edge loop does no model lookups.
         let admit: Vec<u8> = (lo..=target)
-            .map(|u| match self.supports(u, query) {
+            .map(|u| match self.supports(u, query.model) {
                 false => 0,
                 true if flags[u as usize] & closed == 0 => SUPPORTED | PASSABLE,
                 true => SUPPORTED,
@@ -308,7 +323,7 @@ impl UpgradeGraph {
                 }
                 let du = dist[i];
                 if du == UNSEEN {
-                    if !self.edge_admits(w, query) {
+                    if !self.edge_open(w, query) {
                         continue;
                     }
                     dist[i] = d + 1;
@@ -316,7 +331,7 @@ impl UpgradeGraph {
                     if a & PASSABLE != 0 {
                         queue.push(u);
                     }
-                } else if du == d + 1 && better(flags, v, next[i]) && self.edge_admits(w, query) {
+                } else if du == d + 1 && better(flags, v, next[i]) && self.edge_open(w, query) {
                     next[i] = v;
                 }
             }
@@ -330,12 +345,12 @@ impl UpgradeGraph {
         view: View<'_>,
         source: u32,
         target: u32,
-        query: ModelQuery,
+        query: Query<'_>,
         constraints: &Constraints,
     ) -> Result<u32, ResolveError> {
         let version = |n: u32| self.release_at(n).version.clone();
         let Some(hops) = view.dist(source) else {
-            let reason = self.explain(source, target, query, constraints.allow_blocked);
+            let reason = self.explain(source, target, query, constraints);
             return Err(ResolveError::NoPath {
                 from: version(source),
                 to: version(target),
@@ -356,7 +371,7 @@ impl UpgradeGraph {
         view: View<'_>,
         source: u32,
         target: u32,
-        query: ModelQuery,
+        query: Query<'_>,
         constraints: &Constraints,
     ) -> Result<Path, ResolveError> {
         let hops = self.reachable(view, source, target, query, constraints)?;
@@ -388,19 +403,15 @@ impl UpgradeGraph {
 
     /// Why there is no path: relax one constraint at a time, then all of them, and name the
     /// first obstacle on the shortest relaxed path.
-    fn explain(&self, source: u32, target: u32, query: ModelQuery, allow_blocked: bool) -> NoPathReason {
+    fn explain(&self, source: u32, target: u32, query: Query<'_>, constraints: &Constraints) -> NoPathReason {
+        let allow_blocked = constraints.allow_blocked;
         let start = self.release_at(source);
         if start.status() == super::ReleaseStatus::Deadend {
             let reason = start.reason().unwrap_or_default().to_owned();
             return NoPathReason::DeadEnd { furthest: start.version.clone(), reason };
         }
         let furthest = self.release_at(self.furthest(source, target, query, allow_blocked)).version.clone();
-        let attempts = [
-            Relax { releases: true, edges: false, model: false },
-            Relax { releases: false, edges: true, model: false },
-            Relax { releases: false, edges: false, model: true },
-            Relax { releases: true, edges: true, model: true },
-        ];
+        let attempts = [Relax::RELEASES, Relax::EDGES, Relax::MODEL, Relax::RISKS, Relax::ALL];
         for relax in attempts {
             let Some(path) = self.relaxed_path(source, target, query, allow_blocked, relax) else { continue };
             for (u, v) in path.windows(2).map(|w| (w[0], w[1])) {
@@ -423,11 +434,25 @@ impl UpgradeGraph {
                         reason: self.blocked_reason(b.spec).to_owned(),
                     };
                 }
-                if relax.model && !self.hop_admits(u, v, query) {
+                if relax.model && !self.hop_admits(u, v, Query::model(query.model)) {
                     return NoPathReason::ModelRestricted {
                         furthest,
                         from: self.release_at(u).version.clone(),
                         to: self.release_at(v).version.clone(),
+                    };
+                }
+                if relax.risks
+                    && let Some(edge) = self.edge_between(u, v)
+                    && query.withheld.binary_search(&edge.spec).is_ok()
+                    && let Some(risk) = self.withholding_risk(edge.spec, constraints)
+                {
+                    return NoPathReason::WithheldByRisk {
+                        furthest,
+                        from: self.release_at(u).version.clone(),
+                        to: self.release_at(v).version.clone(),
+                        risk: risk.name.clone(),
+                        message: risk.message.clone(),
+                        url: risk.url.clone(),
                     };
                 }
             }
@@ -435,14 +460,14 @@ impl UpgradeGraph {
         NoPathReason::Unreachable { furthest }
     }
 
-    fn hop_admits(&self, u: u32, v: u32, query: ModelQuery) -> bool {
+    fn hop_admits(&self, u: u32, v: u32, query: Query<'_>) -> bool {
         let (targets, weights) = self.forward(u);
-        let edge_ok = targets.binary_search(&v).is_ok_and(|i| self.edge_admits(weights[i], query));
-        edge_ok && self.supports(v, query)
+        let edge_ok = targets.binary_search(&v).is_ok_and(|i| self.edge_open(weights[i], query));
+        edge_ok && self.supports(v, query.model)
     }
 
     /// The newest release below or at `target` that `source` reaches under the constraints.
-    fn furthest(&self, source: u32, target: u32, query: ModelQuery, allow_blocked: bool) -> u32 {
+    fn furthest(&self, source: u32, target: u32, query: Query<'_>, allow_blocked: bool) -> u32 {
         let mut seen = vec![false; (target - source) as usize + 1];
         let mut queue = vec![source];
         let mut best = source;
@@ -456,7 +481,7 @@ impl UpgradeGraph {
                 if v > target || seen[(v - source) as usize] {
                     continue;
                 }
-                if self.supports(v, query) && self.edge_admits(w, query) && (allow_blocked || !self.is_blocked(v)) {
+                if self.supports(v, query.model) && self.edge_open(w, query) && (allow_blocked || !self.is_blocked(v)) {
                     seen[(v - source) as usize] = true;
                     best = best.max(v);
                     queue.push(v);
@@ -472,7 +497,7 @@ impl UpgradeGraph {
         &self,
         source: u32,
         target: u32,
-        query: ModelQuery,
+        query: Query<'_>,
         allow_blocked: bool,
         relax: Relax,
     ) -> Option<Vec<u32>> {
@@ -481,7 +506,8 @@ impl UpgradeGraph {
         parent[0] = source;
         let mut queue = std::collections::VecDeque::from([source]);
         let pass_blocked = allow_blocked || relax.releases;
-        let check_model = if relax.model { ModelQuery::Any } else { query };
+        let check_model = if relax.model { ModelQuery::Any } else { query.model };
+        let check = Query { model: check_model, withheld: if relax.risks { &[] } else { query.withheld } };
         while let Some(u) = queue.pop_front() {
             if u == target {
                 break;
@@ -494,7 +520,7 @@ impl UpgradeGraph {
                 targets
                     .iter()
                     .zip(weights)
-                    .filter(|&(_, &w)| self.edge_admits(w, check_model))
+                    .filter(|&(_, &w)| self.edge_open(w, check))
                     .map(|(&v, _)| (v, true))
                     .collect()
             };
@@ -528,11 +554,23 @@ impl UpgradeGraph {
     }
 }
 
+/// Which constraints a relaxed search lifts: blocked releases, blocked hops, the model, risks.
 #[derive(Debug, Clone, Copy)]
+#[allow(clippy::struct_excessive_bools)] // four independent switches, named at each use
 struct Relax {
     releases: bool,
     edges: bool,
     model: bool,
+    risks: bool,
+}
+
+impl Relax {
+    const NONE: Self = Self { releases: false, edges: false, model: false, risks: false };
+    const RELEASES: Self = Self { releases: true, ..Self::NONE };
+    const EDGES: Self = Self { edges: true, ..Self::NONE };
+    const MODEL: Self = Self { model: true, ..Self::NONE };
+    const RISKS: Self = Self { risks: true, ..Self::NONE };
+    const ALL: Self = Self { releases: true, edges: true, model: true, risks: true };
 }
 
 /// Tie-break between two successors at the same distance: non-blocked, then active, then
@@ -576,7 +614,7 @@ impl RouteTable {
     /// O(1) (a hash lookup and a binary search among the release's edges).
     pub fn next_hop(&self, from: &Version) -> Result<Option<Hop>, ResolveError> {
         let source = self.source(from)?;
-        self.graph.reachable(self.view(), source, self.target, self.query, &self.constraints)?;
+        self.graph.reachable(self.view(), source, self.target, self.query(), &self.constraints)?;
         if source == self.target {
             return Ok(None);
         }
@@ -589,7 +627,7 @@ impl RouteTable {
     /// Exactly the errors [`UpgradeGraph::resolve`] gives for `from` and this target.
     pub fn resolve(&self, from: &Version) -> Result<Path, ResolveError> {
         let source = self.source(from)?;
-        self.graph.path_from(self.view(), source, self.target, self.query, &self.constraints)
+        self.graph.path_from(self.view(), source, self.target, self.query(), &self.constraints)
     }
 
     /// Every release that reaches the target, oldest first, with its next hop.
@@ -611,6 +649,10 @@ impl RouteTable {
 
     pub(super) fn view(&self) -> View<'_> {
         View { lo: 0, next: &self.next, dist: &self.dist }
+    }
+
+    fn query(&self) -> Query<'_> {
+        Query { model: self.model, withheld: &self.withheld }
     }
 
     /// The checks `resolve` makes on the source, in the same order.
