@@ -138,6 +138,12 @@ impl UpgradeGraph {
         guard(|| to_js(&self.inner.lint()))
     }
 
+    /// `lint`, and the edge risks checked against the devices of `fleet`.
+    #[napi(ts_return_type = "LintFinding[]")]
+    pub fn lint_fleet(&self, fleet: &crate::fleet::Fleet) -> Result<Json> {
+        guard(|| to_js(&self.inner.lint_fleet(&fleet.inner)))
+    }
+
     /// The graph in Graphviz DOT, `path` highlighted when given (labels escaped).
     #[napi(ts_args_type = "path?: Path | null")]
     pub fn to_dot(&self, path: Option<Value>) -> Result<String> {

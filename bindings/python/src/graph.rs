@@ -146,6 +146,11 @@ impl PyGraph {
         guard(py, || to_py(py, &self.inner.lint()))
     }
 
+    /// `lint`, and the edge risks checked against the devices of `fleet`.
+    fn lint_fleet<'py>(&self, py: Python<'py>, fleet: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        guard(py, || to_py(py, &self.inner.lint_fleet(&crate::fleet::fleet_of(fleet)?.get().inner)))
+    }
+
     /// Graphviz DOT, with `path` highlighted.
     #[pyo3(signature = (path=None))]
     fn to_dot(&self, py: Python<'_>, path: Option<&Bound<'_, PyAny>>) -> PyResult<String> {

@@ -139,7 +139,11 @@ def test_route_tables(case):
 @pytest.mark.parametrize("case", vectors("lint"), ids=lambda c: c["name"])
 def test_lint(case):
     graph = fleetpath.UpgradeGraph.load(graph_source(case["graph"], RESOLVE["graphs"]))
-    assert [f.to_dict() for f in graph.lint()] == case["findings"]
+    if "fleet_devices" in case:
+        findings = graph.lint_fleet(fleetpath.Fleet.from_records(case["fleet_devices"]))
+    else:
+        findings = graph.lint()
+    assert [f.to_dict() for f in findings] == case["findings"]
 
 
 @pytest.mark.parametrize("case", FLEETS["valid"], ids=lambda c: c["name"])

@@ -119,6 +119,12 @@ impl UpgradeGraph {
         to_js(&self.inner.lint())
     }
 
+    /// `lint`, and the edge risks checked against the devices of `fleet`.
+    #[wasm_bindgen(js_name = "lintFleet")]
+    pub fn lint_fleet(&self, fleet: &crate::fleet::Fleet) -> Result<JsValue> {
+        to_js(&self.inner.lint_fleet(&fleet.inner))
+    }
+
     /// The graph in Graphviz DOT, `path` highlighted when given (labels escaped).
     #[wasm_bindgen(js_name = "toDot")]
     pub fn to_dot(&self, path: JsValue) -> Result<String> {

@@ -272,8 +272,12 @@ fn lint() {
             Value::String(path) => graph(path, &Value::Null),
             inline => UpgradeGraph::new(Manifest::from_value(inline.clone()).unwrap()).unwrap(),
         };
-        let findings = serde_json::to_value(graph.lint()).unwrap();
-        assert_eq!(findings, case["findings"], "{name}");
+        // With `fleet_devices`, linted against that fleet.
+        let findings = match case.get("fleet_devices") {
+            Some(devices) => graph.lint_fleet(&Fleet::from_value(devices.clone()).unwrap()),
+            None => graph.lint(),
+        };
+        assert_eq!(serde_json::to_value(findings).unwrap(), case["findings"], "{name}");
     }
 }
 

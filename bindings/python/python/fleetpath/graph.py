@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Tuple, Union
 
 from . import _native
 from ._records import Edge, Hop, LintFinding, Path, Release, RouteEntry
 from ._native import Version
+
+if TYPE_CHECKING:
+    from .fleet import Fleet
 
 VersionLike = Union[Version, str]
 
@@ -238,6 +241,21 @@ class UpgradeGraph:
         [('dead_end', '2.0'), ('unreachable_release', '2.0'), ('missing_artifact', '1.0')]
         """
         return tuple(LintFinding(f) for f in self._native.lint())
+
+    def lint_fleet(self, fleet: "Fleet") -> Tuple[LintFinding, ...]:
+        """`lint`, and the edge risks checked against the devices of `fleet`: a risk that
+        applies to none of them (`risk_never_applies`), a condition reading a label none of
+        them carries (`unknown_label`, usually a misspelt name).
+
+        >>> from fleetpath import Fleet
+        >>> g = UpgradeGraph.load({"format_version": 1, "releases": [{"version": "1.0"}, {"version": "2.0"}],
+        ...     "edges": [{"from": "1.0", "to": "2.0", "risks": [{"name": "OldBoot",
+        ...         "when": {"label": {"name": "bootlaoder", "in": ["1"]}}}]}]})
+        >>> fleet = Fleet.from_csv("id,model,line,version,label:bootloader\\nd1,m,l,1.0,2\\n")
+        >>> sorted(f.code for f in g.lint_fleet(fleet) if f.subject.kind == "edge")
+        ['risk_never_applies', 'unknown_label']
+        """
+        return tuple(LintFinding(f) for f in self._native.lint_fleet(fleet._native))
 
     def to_dot(self, path: Optional[Path] = None) -> str:
         """Graphviz DOT, with `path` highlighted.

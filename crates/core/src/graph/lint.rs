@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
-use super::{ARCHIVED, BLOCKED, DEADEND, ModelQuery, UpgradeGraph};
+use super::{ARCHIVED, BLOCKED, DEADEND, DeviceAttributes, ModelQuery, UpgradeGraph};
 
 /// How serious a [`LintFinding`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -46,6 +46,12 @@ pub enum LintCode {
     /// A range edge also matches releases newer than its target: they get no edge from it
     /// (usually a data bug, such as a range meant to end at the target).
     RangeMatchesNewer,
+    /// An edge risk whose condition no device can meet (of any model that may take the hop,
+    /// or, linted against a fleet, of the fleet): it never withholds the hop.
+    RiskNeverApplies,
+    /// An edge risk's condition reads a label no device of the fleet carries (linted against
+    /// a fleet: usually a misspelt label name).
+    UnknownLabel,
 }
 
 impl LintCode {
@@ -62,6 +68,8 @@ impl LintCode {
         Self::ModelWithoutTarget,
         Self::RepeatedEdge,
         Self::RangeMatchesNewer,
+        Self::RiskNeverApplies,
+        Self::UnknownLabel,
     ];
 
     /// The stable `snake_case` code.
@@ -78,6 +86,8 @@ impl LintCode {
             Self::ModelWithoutTarget => "model_without_target",
             Self::RepeatedEdge => "repeated_edge",
             Self::RangeMatchesNewer => "range_matches_newer",
+            Self::RiskNeverApplies => "risk_never_applies",
+            Self::UnknownLabel => "unknown_label",
         }
     }
 
@@ -181,12 +191,105 @@ impl UpgradeGraph {
     /// # Complexity
     /// O(M · (V + E)) for M hardware models.
     pub fn lint(&self) -> Vec<LintFinding> {
+        self.lint_with(None)
+    }
+
+    /// [`UpgradeGraph::lint`], and the edge risks checked against the devices of `fleet`: a
+    /// risk that applies to none of them (`risk_never_applies`), a condition reading a label
+    /// none of them carries (`unknown_label`).
+    ///
+    /// ```
+    /// let graph = fleetpath::UpgradeGraph::from_json(r#"{"format_version": 1,
+    ///   "releases": [{"version": "1.0"}, {"version": "2.0"}],
+    ///   "edges": [{"from": "1.0", "to": "2.0", "risks": [{"name": "OldBoot",
+    ///     "when": {"label": {"name": "bootlaoder", "in": ["1"]}}}]}]}"#)?;
+    /// let fleet = fleetpath::Fleet::from_csv("id,model,line,version,label:bootloader\nd1,m,l,1.0,2\n")?;
+    /// let codes: Vec<&str> = graph.lint_fleet(&fleet).iter().map(|f| f.code.as_str()).collect();
+    /// assert!(codes.contains(&"unknown_label") && codes.contains(&"risk_never_applies"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn lint_fleet(&self, fleet: &crate::Fleet) -> Vec<LintFinding> {
+        self.lint_with(Some(fleet))
+    }
+
+    fn lint_with(&self, fleet: Option<&crate::Fleet>) -> Vec<LintFinding> {
         let mut findings = Vec::new();
         self.lint_models(&mut findings);
         self.lint_entries(&mut findings);
+        self.lint_risks(&mut findings, fleet);
         // Stable sort: within a code, the order of discovery (manifest / version order).
         findings.sort_by_key(|f| (f.severity, f.code));
         findings
+    }
+
+    /// Risks no device can trigger: none of the models that may take one of the entry's hops
+    /// can meet the condition; with a fleet, no device of it meets it, and labels it lacks.
+    fn lint_risks(&self, findings: &mut Vec<LintFinding>, fleet: Option<&crate::Fleet>) {
+        let declared = self.models();
+        // Per risky entry: the models that may take one of its hops (`None`: any model).
+        let mut takers: BTreeMap<u32, Option<Vec<&str>>> = BTreeMap::new();
+        for edge in self.compiled_edges().filter(|e| self.inner.risky.binary_search(&e.spec).is_ok()) {
+            let generic = |n: u32| self.inner.flags[n as usize] & super::GENERIC != 0;
+            let restricted = self.inner.edge_models.contains_key(&edge.spec);
+            let entry = takers.entry(edge.spec).or_insert_with(|| Some(Vec::new()));
+            if declared.is_empty() || (generic(edge.from) && generic(edge.to) && !restricted) {
+                *entry = None;
+            } else if let Some(list) = entry {
+                for &m in &declared {
+                    let query = self.model_query(Some(m));
+                    let weight = if restricted { edge.spec | super::RESTRICTED } else { edge.spec };
+                    let takes = self.supports(edge.from, query)
+                        && self.supports(edge.to, query)
+                        && self.edge_admits(weight, query);
+                    if takes && !list.contains(&m) {
+                        list.push(m);
+                    }
+                }
+            }
+        }
+        let devices: Vec<DeviceAttributes<'_>> = fleet.map_or_else(Vec::new, |f| {
+            f.devices().iter().map(|d| DeviceAttributes { model: Some(&d.model), labels: Some(&d.labels) }).collect()
+        });
+        let carried: std::collections::BTreeSet<&str> = fleet
+            .into_iter()
+            .flat_map(|f| f.devices().iter().flat_map(|d| d.labels.keys().map(String::as_str)))
+            .collect();
+        for (&spec, models) in &takers {
+            let i = spec as usize;
+            for risk in &self.inner.manifest.edges[i].risks {
+                let Some(when) = &risk.when else { continue };
+                let subject = || Subject::Edge { index: i };
+                let name = &risk.name;
+                if !when.can_hold(models.as_deref()) {
+                    let whom = models.as_ref().map_or_else(|| "any model".to_owned(), |m| model_list_phrase(m));
+                    findings.push(LintFinding::new(
+                        LintCode::RiskNeverApplies,
+                        subject(),
+                        format!("edges[{i}] risk \"{name}\" applies to no device of {whom} that may take the hop"),
+                    ));
+                } else if fleet.is_some()
+                    && !devices
+                        .iter()
+                        .filter(|d| models.as_ref().is_none_or(|ms| d.model.is_some_and(|m| ms.contains(&m))))
+                        .any(|d| when.eval(d) != Some(false))
+                {
+                    findings.push(LintFinding::new(
+                        LintCode::RiskNeverApplies,
+                        subject(),
+                        format!("edges[{i}] risk \"{name}\" applies to no device of the fleet that may take the hop"),
+                    ));
+                }
+                if fleet.is_some() {
+                    for label in when.labels().into_iter().filter(|l| !carried.contains(l)) {
+                        findings.push(LintFinding::new(
+                            LintCode::UnknownLabel,
+                            subject(),
+                            format!("edges[{i}] risk \"{name}\" reads label \"{label}\", which no device of the fleet carries"),
+                        ));
+                    }
+                }
+            }
+        }
     }
 
     fn lint_models(&self, findings: &mut Vec<LintFinding>) {
