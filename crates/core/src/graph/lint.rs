@@ -238,10 +238,10 @@ impl UpgradeGraph {
                 for &m in &declared {
                     let query = self.model_query(Some(m));
                     let weight = if restricted { edge.spec | super::RESTRICTED } else { edge.spec };
-                    let takes = self.supports(edge.from, query)
+                    let admitted = self.supports(edge.from, query)
                         && self.supports(edge.to, query)
                         && self.edge_admits(weight, query);
-                    if takes && !list.contains(&m) {
+                    if admitted && !list.contains(&m) {
                         list.push(m);
                     }
                 }
