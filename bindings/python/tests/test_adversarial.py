@@ -34,11 +34,11 @@ AT, LATER = "2026-11-23T08:00:00Z", "2026-11-23T09:00:00Z"
 UPDATED, NOW = "2026-11-18T11:06:40Z", "2026-11-18T13:06:40Z"
 KEY = "firmware/ip-module/5.6.30.bin"
 ARCHIVED = {"state": "archived", "class": "glacier_flexible_retrieval"}
-REQUEST = {"device": "press-1-01", "model": "IPM-1", "version": "5.6.14", "at": AT}
+REQUEST = {"device": "press-1-01", "model": "IPM-1", "version": "5.6.14", "at": AT, "labels": {"region": "eu"}}
 DEVICE = {"id": "d1", "model": "IPM-1", "line": "L1", "version": "5.6.14"}
 HEAD = {"StorageClass": "GLACIER", "Restore": 'ongoing-request="true"', "ContentLength": 10}
 ARTIFACT = {"key": "fw/5.6.30.bin", "size": 10, "sha256": "a" * 64}
-ROUTING = {"model": "IPM-1", "allow_blocked": False, "max_hops": 5}
+ROUTING = {"model": "IPM-1", "allow_blocked": False, "max_hops": 5, "labels": {"region": "eu"}, "accepted_risks": ["R"]}
 
 
 class CallerError(RuntimeError):
@@ -168,6 +168,7 @@ API = [
     ("UpgradeGraph.next_hop", lambda e: e.graph.next_hop, ["5.6.14", "6.15.008"], ROUTING, []),
     ("UpgradeGraph.rollback_route", lambda e: e.graph.rollback_route, ["6.15.008", "5.6.30"], {"model": "IPM-1"}, []),
     ("UpgradeGraph.route_table", lambda e: e.graph.route_table, ["6.15.008"], ROUTING, []),
+    ("UpgradeGraph.lint_fleet", lambda e: e.graph.lint_fleet, ["@fleet"], {}, []),
     ("UpgradeGraph.to_dot", lambda e: e.graph.to_dot, ["@path"], {}, []),
     ("UpgradeGraph.to_mermaid", lambda e: e.graph.to_mermaid, ["@path"], {}, []),
     ("RouteTable.next_hop", lambda e: e.table.next_hop, ["5.6.14"], {}, []),
@@ -193,7 +194,7 @@ API = [
     ("Decider", lambda e: fleetpath.Decider, ["@graph"], {"policy": None, "target": "6.15.008", "rollout": "@started",
      "calendar": "@calendar", "availability": "@availability"}, [("availability", KEY, "state")]),
     ("Decider.decide", lambda e: e.decider.decide, [REQUEST], {},
-     [(0, "device"), (0, "model"), (0, "version"), (0, "at"), (0, "retry")]),
+     [(0, "device"), (0, "model"), (0, "version"), (0, "at"), (0, "retry"), (0, "labels")]),
     ("Decider.decide_all", lambda e: e.decider.decide_all, [[REQUEST]], {}, [(0, 0, "version"), (0, 0, "at")]),
     ("Decider.decide_fleet", lambda e: e.decider.decide_fleet, ["@fleet", AT], {}, []),
     ("RetryPolicy", lambda e: fleetpath.RetryPolicy, [{"jitter": "none"}], {}, [(0, "jitter")]),

@@ -269,6 +269,10 @@ class UpgradeGraph:
         """
         Lint findings (code, severity, subject, message), in a stable order.
         """
+    def lint_fleet(self, /, fleet: Any) -> Any:
+        """
+        `lint`, and the edge risks checked against the devices of `fleet`.
+        """
     @staticmethod
     def load(source: Any) -> UpgradeGraph:
         """

@@ -220,6 +220,12 @@ class DuplicateReleaseError(InputError):
     code = "duplicate_release"
 
 
+class DuplicateRiskError(InputError):
+    """`duplicate_risk` (graph)."""
+
+    code = "duplicate_risk"
+
+
 class DuplicateStageError(InputError):
     """`duplicate_stage` (rollout)."""
 
@@ -820,6 +826,12 @@ class UnsupportedFormatVersionError(InputError):
     code = "unsupported_format_version"
 
 
+class UnsupportedRuleError(InputError):
+    """`unsupported_rule` (graph)."""
+
+    code = "unsupported_rule"
+
+
 class WrongDocumentError(FleetpathError):
     """`wrong_document` (trust)."""
 
@@ -859,6 +871,7 @@ ERROR_CLASSES: Dict[str, Type[FleetpathError]] = {
     "duplicate_edge": DuplicateEdgeError,
     "duplicate_name": DuplicateNameError,
     "duplicate_release": DuplicateReleaseError,
+    "duplicate_risk": DuplicateRiskError,
     "duplicate_stage": DuplicateStageError,
     "edge_from_deadend": EdgeFromDeadendError,
     "edge_index": EdgeIndexError,
@@ -959,6 +972,7 @@ ERROR_CLASSES: Dict[str, Type[FleetpathError]] = {
     "unknown_window": UnknownWindowError,
     "unreachable": UnreachableError,
     "unsupported_format_version": UnsupportedFormatVersionError,
+    "unsupported_rule": UnsupportedRuleError,
     "wrong_document": WrongDocumentError,
     "wrong_metric_kind": WrongMetricKindError,
 }
@@ -1004,6 +1018,7 @@ __all__: Tuple[str, ...] = (
     "DuplicateEdgeError",
     "DuplicateNameError",
     "DuplicateReleaseError",
+    "DuplicateRiskError",
     "DuplicateStageError",
     "EdgeFromDeadendError",
     "EdgeIndexError",
@@ -1104,6 +1119,7 @@ __all__: Tuple[str, ...] = (
     "UnknownWindowError",
     "UnreachableError",
     "UnsupportedFormatVersionError",
+    "UnsupportedRuleError",
     "WrongDocumentError",
     "WrongMetricKindError",
 )

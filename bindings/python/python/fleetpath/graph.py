@@ -255,7 +255,7 @@ class UpgradeGraph:
         >>> sorted(f.code for f in g.lint_fleet(fleet) if f.subject.kind == "edge")
         ['risk_never_applies', 'unknown_label']
         """
-        return tuple(LintFinding(f) for f in self._native.lint_fleet(fleet._native))
+        return tuple(LintFinding(f) for f in self._native.lint_fleet(fleet))
 
     def to_dot(self, path: Optional[Path] = None) -> str:
         """Graphviz DOT, with `path` highlighted.
@@ -291,14 +291,18 @@ class UpgradeGraph:
 
 
 def _constraints(model: Any, allow_blocked: Any, max_hops: Any, labels: Any, accepted_risks: Any) -> Dict[str, Any]:
-    # A lone string is passed on as is, so the core names it as the wrong type.
-    accepted = accepted_risks if isinstance(accepted_risks, str) else list(accepted_risks)
+    # Collections become plain lists and dicts; anything else goes on as is, so the core names
+    # it as the wrong type.
+    if isinstance(accepted_risks, (tuple, set, frozenset)):
+        accepted_risks = list(accepted_risks)
+    if isinstance(labels, Mapping) and not isinstance(labels, dict):
+        labels = dict(labels)
     return {
         "model": model,
         "allow_blocked": allow_blocked,
         "max_hops": max_hops,
-        "labels": None if labels is None else dict(labels),
-        "accepted_risks": accepted,
+        "labels": labels,
+        "accepted_risks": accepted_risks,
     }
 
 
