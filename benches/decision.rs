@@ -116,5 +116,37 @@ fn outcomes(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, decision, outcomes);
+/// Conditional edges: the seed story with a risk on 5.6.30 -> 6.15.008 for devices whose
+/// `bootloader` label is "1" (one in ten), against the same graph without it, on the same
+/// 100k-device fleet (every device labelled): the price of evaluating risks per device.
+fn risks(c: &mut Criterion) {
+    let mut story: serde_json::Value = serde_json::from_str(STORY).unwrap();
+    let plain = UpgradeGraph::from_value(story.clone()).unwrap();
+    for edge in story["edges"].as_array_mut().unwrap() {
+        if edge["from"] == "5.6.30" && edge["to"] == "6.15.008" {
+            edge["risks"] =
+                serde_json::json!([{"name": "OldBoot", "when": {"label": {"name": "bootloader", "in": ["1"]}}}]);
+        }
+    }
+    let risky = UpgradeGraph::from_value(story).unwrap();
+    let target = Version::parse("6.15.008").unwrap();
+    let at: jiff::Timestamp = "2026-11-24T14:00:00Z".parse().unwrap();
+    let mut devices = fleet(100_000, 200).devices().to_vec();
+    for (i, d) in devices.iter_mut().enumerate() {
+        let bootloader = if i % 10 == 0 { "1" } else { "2" };
+        d.labels.insert("bootloader".to_owned(), bootloader.to_owned());
+    }
+    let fleet = Fleet::new(devices).unwrap();
+    let mut group = c.benchmark_group("decision/risks_100k");
+    group.sample_size(10);
+    for (name, graph) in [("no_risks", &plain), ("one_risky_edge", &risky)] {
+        let decider = Decider::new(graph, DecisionPolicy::default()).unwrap().with_target(&target).unwrap();
+        group.bench_function(BenchmarkId::new("decide_fleet", name), |b| {
+            b.iter_with_large_drop(|| decider.decide_fleet(black_box(&fleet), at));
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, decision, outcomes, risks);
 criterion_main!(benches);

@@ -112,7 +112,7 @@ test('route tables', () => {
 test('lint', () => {
   for (const c of vectors('lint')) {
     const g = graph(c.graph);
-    const findings = c.fleet_devices ? g.lintFleet(fp.Fleet.load(JSON.stringify(c.fleet_devices))) : g.lint();
+    const findings = c.fleet_devices ? g.lintFleet(fp.Fleet.load(JSON.stringify({ devices: c.fleet_devices }))) : g.lint();
     assert.deepEqual(findings, c.findings, c.name);
   }
 });

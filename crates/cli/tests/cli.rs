@@ -183,6 +183,23 @@ fn unusable_input_is_the_typed_error_and_status_2_without_a_backtrace() {
 }
 
 #[test]
+fn path_with_labels_and_accepted_risks() {
+    const RISKS: &str = "tests/data/risks.json";
+    let (status, _, err) = run(&["path", RISKS, "1.0", "2.0", "--label", "bootloader=1"]);
+    assert_eq!(status, 1);
+    assert!(err.contains("withheld by risk \"OldBoot\""), "{err}");
+    // Labels unknown: the risk applies too.
+    let (status, _, _) = run(&["path", RISKS, "1.0", "2.0"]);
+    assert_eq!(status, 1);
+    let (status, out, _) = run(&["path", RISKS, "1.0", "2.0", "--label", "bootloader=2"]);
+    assert_eq!((status, out.starts_with("1.0 -> 2.0 (1 hop")), (0, true), "{out}");
+    let (status, _, _) = run(&["path", RISKS, "1.0", "2.0", "--label", "bootloader=1", "--accept-risk", "OldBoot"]);
+    assert_eq!(status, 0);
+    let (status, _, err) = run(&["path", RISKS, "1.0", "2.0", "--label", "bootloader"]);
+    assert_eq!(status, 2, "{err}");
+}
+
+#[test]
 fn path_route_table_and_graph() {
     let (status, out, _) = run(&["path", SEED, "v5.6.14", "latest", "--model", "IPM-1"]);
     assert_eq!(status, 0);

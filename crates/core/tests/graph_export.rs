@@ -15,13 +15,32 @@ fn hostile_graph() -> UpgradeGraph {
             {"version": "1.0", "labels": {HOSTILE: HOSTILE}},
             {"version": "2.0", "status": "blocked", "reason": HOSTILE},
             {"version": "3.0", "barrier": true, "notes": HOSTILE},
+            {"version": "4.0"},
         ],
         "edges": [
             {"from": "1.0", "to": "3.0", "notes": HOSTILE},
+            {"from": "3.0", "to": "4.0", "risks": [{"name": HOSTILE, "message": HOSTILE}]},
             {"from": "1.0", "to": "2.0", "blocked": HOSTILE},
         ],
     });
     UpgradeGraph::from_value(manifest).unwrap()
+}
+
+#[test]
+fn edges_with_risks_are_drawn_orange_with_the_risks_names() {
+    let graph = UpgradeGraph::from_json(
+        r#"{"format_version": 1, "releases": [{"version": "1.0"}, {"version": "2.0"}],
+            "edges": [{"from": "1.0", "to": "2.0", "risks": [{"name": "OldBoot"}, {"name": "Radio"}]}]}"#,
+    )
+    .unwrap();
+    let mermaid = graph.to_mermaid(None);
+    assert!(mermaid.contains("r0 -->|\"risk: OldBoot, Radio\"| r1"), "{mermaid}");
+    assert!(mermaid.contains("linkStyle 0 stroke:#ca6f1e"), "{mermaid}");
+    let dot = graph.to_dot(None);
+    assert!(
+        dot.contains("r0 -> r1 [color=\"#ca6f1e\", fontcolor=\"#ca6f1e\", label=\"risk: OldBoot, Radio\"];"),
+        "{dot}"
+    );
 }
 
 #[test]
@@ -45,7 +64,7 @@ fn mermaid_labels_hold_no_syntax_and_no_markup() {
             assert!(!line.contains('<') && !line.contains("onerror"), "{line}");
         }
     }
-    assert_eq!(labels, 4, "three nodes and the blocked edge carry the hostile text:\n{mermaid}");
+    assert_eq!(labels, 6, "four nodes, the edge with a risk and the blocked edge carry labels:\n{mermaid}");
     assert!(mermaid.contains("#60;img src=x onerror=#34;alert#40;1#41;#34;#62;"), "{mermaid}");
 }
 

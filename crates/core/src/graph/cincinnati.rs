@@ -137,18 +137,17 @@ impl CincinnatiGraph {
     /// Everything else is checked when the manifest is loaded ([`UpgradeGraph::new`]), as
     /// for any manifest.
     pub fn to_manifest(&self) -> Result<Manifest, GraphError> {
-        let graph = self;
         let mut manifest = Manifest {
             format_version: 1,
             name: None,
             description: None,
             include_prerelease: false,
-            releases: Vec::with_capacity(graph.nodes.len()),
-            edges: Vec::with_capacity(graph.edges.len()),
+            releases: Vec::with_capacity(self.nodes.len()),
+            edges: Vec::with_capacity(self.edges.len()),
             downgrades: Vec::new(),
             channels: BTreeMap::new(),
         };
-        for (i, node) in graph.nodes.iter().enumerate() {
+        for (i, node) in self.nodes.iter().enumerate() {
             manifest.releases.push(release_of(i, node)?);
             let prerelease = Version::parse(&node.version).is_ok_and(|v| v.is_prerelease());
             for channel in manifest.releases[i].models.iter().flatten().filter(|_| prerelease) {
@@ -156,10 +155,10 @@ impl CincinnatiGraph {
             }
         }
         let version = |index: usize, at: String| {
-            let node = graph.nodes.get(index).ok_or(GraphError::EdgeIndex { at, index, nodes: graph.nodes.len() })?;
+            let node = self.nodes.get(index).ok_or(GraphError::EdgeIndex { at, index, nodes: self.nodes.len() })?;
             Ok::<_, GraphError>(node.version.clone())
         };
-        for (i, &(from, to)) in graph.edges.iter().enumerate() {
+        for (i, &(from, to)) in self.edges.iter().enumerate() {
             let (from, to) = (version(from, format!("edges[{i}][0]"))?, version(to, format!("edges[{i}][1]"))?);
             manifest.edges.push(EdgeSpec { from: Some(from), ..edge_to(to) });
         }
@@ -167,7 +166,7 @@ impl CincinnatiGraph {
             manifest.edges.iter().filter_map(|e| Some((e.from.as_deref()?, e.to.as_str()))).collect();
         // Conditional hops in order of first appearance, each with the risks of every group naming it.
         let mut conditional: Vec<(&ConditionalEdge, Vec<EdgeRisk>)> = Vec::new();
-        for (g, group) in graph.conditional_edges.iter().enumerate() {
+        for (g, group) in self.conditional_edges.iter().enumerate() {
             let risks = group
                 .risks
                 .iter()

@@ -2,8 +2,9 @@
 //!
 //! Both drawings show the same things: releases (oldest left) labelled with their version,
 //! labels and status; barriers with a double border; blocked releases dashed red; archived
-//! ones grey; explicit upgrade edges solid; range-generated edges dashed; blocked hops red
-//! with their reason; downgrades dotted blue. A highlighted path is drawn thick green.
+//! ones grey; explicit upgrade edges solid; range-generated edges dashed; edges with risks
+//! orange with the risks' names; blocked hops red with their reason; downgrades dotted blue.
+//! A highlighted path is drawn thick green.
 
 use std::collections::HashSet;
 use std::fmt::Write as _;
@@ -74,6 +75,12 @@ impl UpgradeGraph {
             if edge.generated {
                 attrs.push("style=dashed");
             }
+            let risk = self.risk_names(edge.spec).map(|names| {
+                format!("color=\"#ca6f1e\", fontcolor=\"#ca6f1e\", label=\"risk: {}\"", dot_escape(&names))
+            });
+            if let Some(risk) = &risk {
+                attrs.push(risk);
+            }
             if hl.hops.contains(&(edge.from, edge.to)) {
                 attrs.push("color=\"#1e8449\", penwidth=3");
             }
@@ -129,9 +136,19 @@ impl UpgradeGraph {
         }
         let mut link = 0usize;
         let mut path_links = Vec::new();
+        let mut risk_links = Vec::new();
         for edge in self.compiled_edges() {
             let arrow = if edge.generated { "-.->" } else { "-->" };
-            let _ = writeln!(out, "  r{} {arrow} r{}", edge.from, edge.to);
+            match self.risk_names(edge.spec) {
+                Some(names) => {
+                    let _ =
+                        writeln!(out, "  r{} {arrow}|\"risk: {}\"| r{}", edge.from, mermaid_escape(&names), edge.to);
+                    risk_links.push(link.to_string());
+                }
+                None => {
+                    let _ = writeln!(out, "  r{} {arrow} r{}", edge.from, edge.to);
+                }
+            }
             if hl.hops.contains(&(edge.from, edge.to)) {
                 path_links.push(link.to_string());
             }
@@ -177,6 +194,7 @@ impl UpgradeGraph {
             let _ = writeln!(out, "  class {} onpath", names.join(","));
         }
         for (links, style) in [
+            (&risk_links, "stroke:#ca6f1e,color:#ca6f1e"),
             (&blocked_links, "stroke:#c0392b,color:#c0392b"),
             (&downgrade_links, "stroke:#2e86c1"),
             (&path_links, "stroke:#1e8449,stroke-width:3px"),
@@ -186,6 +204,14 @@ impl UpgradeGraph {
             }
         }
         out
+    }
+}
+
+impl UpgradeGraph {
+    /// The names of edge entry `spec`'s risks, comma-separated, if it has any.
+    fn risk_names(&self, spec: u32) -> Option<String> {
+        let risks = &self.inner.manifest.edges.get(spec as usize)?.risks;
+        (!risks.is_empty()).then(|| risks.iter().map(|r| r.name.as_str()).collect::<Vec<_>>().join(", "))
     }
 }
 
