@@ -117,8 +117,9 @@ fn outcomes(c: &mut Criterion) {
 }
 
 /// Conditional edges: the seed story with a risk on 5.6.30 -> 6.15.008 for devices whose
-/// `bootloader` label is "1" (one in ten), against the same graph without it, on the same
-/// 100k-device fleet (every device labelled): the price of evaluating risks per device.
+/// `bootloader` label is "1", against the same graph without it, on 100k labelled devices:
+/// the price of evaluating risks per device (no device withheld), and with a tenth withheld
+/// (those devices are answered `blocked`, as they must be).
 fn risks(c: &mut Criterion) {
     let mut story: serde_json::Value = serde_json::from_str(STORY).unwrap();
     let plain = UpgradeGraph::from_value(story.clone()).unwrap();
@@ -131,18 +132,26 @@ fn risks(c: &mut Criterion) {
     let risky = UpgradeGraph::from_value(story).unwrap();
     let target = Version::parse("6.15.008").unwrap();
     let at: jiff::Timestamp = "2026-11-24T14:00:00Z".parse().unwrap();
-    let mut devices = fleet(100_000, 200).devices().to_vec();
-    for (i, d) in devices.iter_mut().enumerate() {
-        let bootloader = if i % 10 == 0 { "1" } else { "2" };
-        d.labels.insert("bootloader".to_owned(), bootloader.to_owned());
-    }
-    let fleet = Fleet::new(devices).unwrap();
+    let labelled = |share: usize| {
+        let mut devices = fleet(100_000, 200).devices().to_vec();
+        for (i, d) in devices.iter_mut().enumerate() {
+            let bootloader = if share > 0 && i % share == 0 { "1" } else { "2" };
+            d.labels.insert("bootloader".to_owned(), bootloader.to_owned());
+        }
+        Fleet::new(devices).unwrap()
+    };
+    let (none_apply, tenth_apply) = (labelled(0), labelled(10));
     let mut group = c.benchmark_group("decision/risks_100k");
     group.sample_size(10);
-    for (name, graph) in [("no_risks", &plain), ("one_risky_edge", &risky)] {
+    let cases = [
+        ("no_risks", &plain, &tenth_apply),
+        ("risky_edge_applying_to_none", &risky, &none_apply),
+        ("risky_edge_applying_to_a_tenth", &risky, &tenth_apply),
+    ];
+    for (name, graph, fleet) in cases {
         let decider = Decider::new(graph, DecisionPolicy::default()).unwrap().with_target(&target).unwrap();
         group.bench_function(BenchmarkId::new("decide_fleet", name), |b| {
-            b.iter_with_large_drop(|| decider.decide_fleet(black_box(&fleet), at));
+            b.iter_with_large_drop(|| decider.decide_fleet(black_box(fleet), at));
         });
     }
     group.finish();

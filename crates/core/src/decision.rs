@@ -851,6 +851,9 @@ struct ModelRoutes {
     /// The risks that withhold edges from the devices these routes serve (see
     /// `UpgradeGraph::risk_signature`).
     signature: RiskSignature,
+    /// For the routes of a risk signature: routes not precomputed, once explained (at most
+    /// `MAX_MISSES / MAX_RISKY_TABLES`). The model's own routes use `Decider::misses`.
+    misses: Mutex<FxHashMap<Version, Route>>,
 }
 
 type RiskSignature = Box<[(u32, u32)]>;
@@ -872,11 +875,18 @@ pub struct Decider {
     misses: Mutex<Misses>,
     /// Routes for devices from which risks withhold other edges than from the model's
     /// table, by model and risk signature (a graph with risks only).
-    risky: Mutex<FxHashMap<(String, RiskSignature), Arc<ModelRoutes>>>,
+    risky: Mutex<RiskyRoutes>,
 }
 
 /// At most this many remembered risk-specific route tables; beyond, they are built per request.
 const MAX_RISKY_TABLES: usize = 256;
+
+/// Route tables by risk signature, then model (looked up without allocating a key).
+#[derive(Debug, Default)]
+struct RiskyRoutes {
+    by_signature: FxHashMap<RiskSignature, FxHashMap<String, Arc<ModelRoutes>>>,
+    len: usize,
+}
 
 /// At most this many remembered misses: requests choose models and versions, so the memory
 /// they can make the decider keep is bounded.
@@ -1046,7 +1056,7 @@ impl Decider {
         let signature = self.graph.risk_signature(&device, &constraints.accepted_risks);
         let blocked = |e: ResolveError| {
             let table = Err(block_of(&e, &self.graph));
-            ModelRoutes { table, steps: FxHashMap::default(), signature: signature.clone() }
+            ModelRoutes { table, steps: FxHashMap::default(), signature: signature.clone(), misses: Mutex::default() }
         };
         let target = match self.target_for(model) {
             Ok(target) => target,
@@ -1076,7 +1086,7 @@ impl Decider {
             };
             steps.insert(entry.from, route);
         }
-        ModelRoutes { table: Ok(table), steps, signature }
+        ModelRoutes { table: Ok(table), steps, signature, misses: Mutex::default() }
     }
 
     /// Where the device's upgrade stands: precomputed for every release a model's table
@@ -1110,8 +1120,7 @@ impl Decider {
     /// assumes: from a table for its risk signature.
     fn risky_route(&self, r: DeviceRequestRef<'_>, signature: RiskSignature) -> Route {
         let lock = || self.risky.lock().unwrap_or_else(PoisonError::into_inner);
-        let key = (r.model.to_owned(), signature);
-        let cached = lock().get(&key).cloned();
+        let cached = lock().by_signature.get(&signature).and_then(|m| m.get(r.model)).cloned();
         let routes = cached.unwrap_or_else(|| {
             let constraints = Constraints {
                 labels: r.labels.cloned(),
@@ -1120,12 +1129,24 @@ impl Decider {
             };
             let routes = Arc::new(self.model_routes_with(&constraints));
             let mut risky = lock();
-            if risky.len() < MAX_RISKY_TABLES {
-                risky.insert(key, Arc::clone(&routes));
+            if risky.len < MAX_RISKY_TABLES {
+                risky.len += 1;
+                risky.by_signature.entry(signature).or_default().insert(r.model.to_owned(), Arc::clone(&routes));
             }
             routes
         });
-        Self::route_in(&routes, r.version, &self.graph)
+        if let Some(route) = routes.steps.get(r.version) {
+            return route.clone();
+        }
+        let mut misses = routes.misses.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(route) = misses.get(r.version) {
+            return route.clone();
+        }
+        let route = Self::route_in(&routes, r.version, &self.graph);
+        if misses.len() < MAX_MISSES / MAX_RISKY_TABLES {
+            misses.insert(r.version.clone(), route.clone());
+        }
+        route
     }
 
     /// The route the tables do not precompute, explained (the costly path).

@@ -495,29 +495,23 @@ impl Condition {
             Self::Model(models) => device.model.map(|m| models.iter().any(|x| x == m)),
             Self::Label(l) => device.labels.map(|ls| ls.get(&l.name).is_some_and(|v| l.values.contains(v))),
             Self::Not(c) => c.eval(device).map(|b| !b),
-            Self::All(cs) => {
-                let mut known = true;
-                for c in cs {
-                    match c.eval(device) {
-                        Some(false) => return Some(false),
-                        None => known = false,
-                        Some(true) => {}
-                    }
-                }
-                known.then_some(true)
-            }
-            Self::Any(cs) => {
-                let mut known = true;
-                for c in cs {
-                    match c.eval(device) {
-                        Some(true) => return Some(true),
-                        None => known = false,
-                        Some(false) => {}
-                    }
-                }
-                known.then_some(false)
+            Self::All(cs) => Self::combine(cs, false, device),
+            Self::Any(cs) => Self::combine(cs, true, device),
+        }
+    }
+
+    /// `all` (`decisive` false) or `any` (`decisive` true): the decisive value as soon as one
+    /// condition has it; otherwise unknown if one is unknown, else the other value.
+    fn combine(conditions: &[Self], decisive: bool, device: &DeviceAttributes<'_>) -> Option<bool> {
+        let mut known = true;
+        for c in conditions {
+            match c.eval(device) {
+                Some(b) if b == decisive => return Some(decisive),
+                None => known = false,
+                Some(_) => {}
             }
         }
+        known.then_some(!decisive)
     }
 
     /// Whether the condition can hold for some device whose model is one of `models`
