@@ -281,3 +281,53 @@ pub fn unix_seconds(what: &str, seconds: f64) -> Result<Timestamp, InputError> {
     let duration = jiff::SignedDuration::try_from_secs_f64(seconds).map_err(|_| invalid("out of range"))?;
     Timestamp::from_duration(duration).map_err(|_| invalid("out of range"))
 }
+
+/// Reads an instant in any of the forms the bindings take: RFC 3339 text with an offset, or
+/// unix seconds (a whole or fractional number). For `#[serde(deserialize_with = …)]` on
+/// documents a host writes (writing stays RFC 3339).
+///
+/// ```
+/// #[derive(serde::Deserialize)]
+/// struct At { #[serde(deserialize_with = "fleetpath::document::instant")] at: jiff::Timestamp }
+///
+/// let a: At = serde_json::from_str(r#"{"at": 1795420800}"#).unwrap();
+/// let b: At = serde_json::from_str(r#"{"at": "2026-11-23T09:00:00+01:00"}"#).unwrap();
+/// assert_eq!(a.at, b.at);
+/// assert!(serde_json::from_str::<At>(r#"{"at": "2026-11-23T09:00:00"}"#).is_err());
+/// ```
+///
+/// # Errors
+/// The deserializer's error, with [`timestamp`]'s or [`unix_seconds`]'s message.
+pub fn instant<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Timestamp, D::Error> {
+    struct Instant;
+    impl serde::de::Visitor<'_> for Instant {
+        type Value = Timestamp;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("RFC 3339 text with an offset, or unix seconds")
+        }
+
+        fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Timestamp, E> {
+            timestamp("time", text).map_err(E::custom)
+        }
+
+        fn visit_i64<E: serde::de::Error>(self, seconds: i64) -> Result<Timestamp, E> {
+            Timestamp::from_second(seconds).map_err(|_| {
+                E::custom(InputError::InvalidTime {
+                    what: "time".to_owned(),
+                    input: seconds.to_string(),
+                    problem: "out of range".to_owned(),
+                })
+            })
+        }
+
+        fn visit_u64<E: serde::de::Error>(self, seconds: u64) -> Result<Timestamp, E> {
+            self.visit_i64(i64::try_from(seconds).unwrap_or(i64::MAX))
+        }
+
+        fn visit_f64<E: serde::de::Error>(self, seconds: f64) -> Result<Timestamp, E> {
+            unix_seconds("time", seconds).map_err(E::custom)
+        }
+    }
+    deserializer.deserialize_any(Instant)
+}

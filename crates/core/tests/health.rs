@@ -159,6 +159,8 @@ fn a_zero_baseline_is_explicit() {
         threshold: 0.05,
         baseline_floor: 0.0,
         scopes: None,
+        direction: None,
+        baseline_hours: None,
     };
     let p = HealthPolicy { baseline_hours: 25, ..policy(vec![seed_rule("error_rate"), floorless]) };
     // No errors before; one every ten minutes after.
@@ -289,6 +291,8 @@ fn early_looks_need_overwhelming_evidence() {
             threshold: 0.02,
             baseline_floor: 0.0,
             scopes: None,
+            direction: None,
+            baseline_hours: None,
         }])
     };
     let samples = |d: &str, m: i64| vec![if m < 0 { 800.0 } else { 824.0 } + 16.0 * noise(3, d, m)];
@@ -335,6 +339,8 @@ fn business_metrics_and_counter_resets() {
         threshold: 0.05,
         baseline_floor: 1.0,
         scopes: None,
+        direction: None,
+        baseline_hours: None,
     };
     let quality = Rule::Compare {
         name: "quality".into(),
@@ -344,6 +350,8 @@ fn business_metrics_and_counter_resets() {
         threshold: 0.01,
         baseline_floor: 0.0,
         scopes: None,
+        direction: None,
+        baseline_hours: None,
     };
     let p = HealthPolicy { baseline_hours: 25, ..policy(vec![units, quality]) };
     // 12 units a minute; the counter resets at the update and at a reboot; quality 99 %.
@@ -559,4 +567,205 @@ fn a_falling_lower_is_worse_metric_is_said_to_fall() {
     let message = &breach.expect("a finding for d1").message;
     assert!(message.contains("throughput falls "), "{message}");
     assert!(!message.contains("climbs"), "{message}");
+}
+
+/// A policy over one custom gauge (`throughput`, lower is worse, or `temperature`, two-sided)
+/// with the given rules, 7-day baseline, per-stage scope.
+fn gauge_policy(rules: serde_json::Value) -> HealthPolicy {
+    HealthPolicy::from_value(serde_json::json!({
+        "min_samples": 30, "scopes": ["stage"],
+        "metrics": [
+            {"name": "throughput", "kind": "gauge", "direction": "lower_is_worse"},
+            {"name": "temperature", "kind": "gauge", "direction": "two_sided"}
+        ],
+        "rules": rules
+    }))
+    .unwrap()
+}
+
+fn tail_rule(name: &str, metric: &str, statistic: &str, extra: serde_json::Value) -> serde_json::Value {
+    let mut rule = serde_json::json!({"check": "compare", "name": name, "metric": metric, "statistic": statistic,
+                                      "change": "relative", "threshold": 0.1});
+    rule.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+    rule
+}
+
+#[test]
+fn a_drop_on_a_lower_is_worse_metric_is_caught_by_a_low_quantile_not_by_p95() {
+    let p = gauge_policy(serde_json::json!([
+        tail_rule("p95", "throughput", "p95", serde_json::json!({})),
+        tail_rule("p5", "throughput", "p5", serde_json::json!({})),
+        tail_rule("tail", "throughput", "tail_95", serde_json::json!({})),
+        tail_rule("mean", "throughput", "mean", serde_json::json!({})),
+        tail_rule("min", "throughput", "min", serde_json::json!({"threshold": 0.2})),
+    ]));
+    // 100 ± 2 a minute; after the update, one minute in ten stalls at 60.
+    let state = run(&p, &[("d1", "L1")], &["throughput"], -7 * DAY..DAY, |id, m| {
+        let stalled = m >= 0 && m % 10 == 3;
+        vec![if stalled { 60.0 } else { 100.0 + 2.0 * noise(7, id, m) }]
+    });
+    let report = state.evaluate(&p, at(T0 + DAY * 60)).unwrap();
+    let outcome = |rule| finding(&report, rule, &Scope::Stage).outcome;
+    assert_eq!(outcome("p95"), Outcome::Pass, "the upper tail does not see a drop: {report}");
+    assert_eq!(outcome("mean"), Outcome::Pass, "4 % lower on average, within 10 %: {report}");
+    for rule in ["p5", "tail", "min"] {
+        assert_eq!(outcome(rule), Outcome::Breach, "{rule}: {report}");
+    }
+    let tail = finding(&report, "tail", &Scope::Stage);
+    assert_eq!(tail.statistic, Some(Statistic::P5), "a lower-is-worse tail reads the low end");
+    let within_sketch = 60.0 * fleetpath::health::stats::RELATIVE_ERROR;
+    assert!((tail.observed.unwrap() - 60.0).abs() <= within_sketch, "{report}");
+    assert!(tail.message.starts_with("tail on stage: p5 throughput "), "{}", tail.message);
+    let min = finding(&report, "min", &Scope::Stage);
+    assert_eq!(min.observed, Some(60.0), "min is exact");
+
+    // Without the stalls, every rule passes.
+    let quiet = run(&p, &[("d1", "L1")], &["throughput"], -7 * DAY..DAY, |id, m| vec![100.0 + 2.0 * noise(7, id, m)]);
+    let report = quiet.evaluate(&p, at(T0 + DAY * 60)).unwrap();
+    assert_eq!(report.status, HealthStatus::Healthy, "{report}");
+}
+
+#[test]
+fn two_sided_rules_catch_a_rise_and_a_drop() {
+    let rules = serde_json::json!([
+        tail_rule("temp_mean", "temperature", "mean", serde_json::json!({"change": "absolute", "threshold": 2.0})),
+        tail_rule("temp_tail", "temperature", "tail_99", serde_json::json!({"change": "absolute", "threshold": 3.0})),
+        // A higher-is-worse gauge watched both ways by the rule's own direction.
+        tail_rule("cycle_both", "cycle_time_ms", "mean", serde_json::json!({"direction": "two_sided"})),
+    ]);
+    let p = gauge_policy(rules);
+    for (shift, cycle, expect) in [
+        (0.0, 1.0, HealthStatus::Healthy),
+        (4.0, 1.0, HealthStatus::Breach),
+        (-4.0, 1.0, HealthStatus::Breach),
+        (0.0, 0.8, HealthStatus::Breach),
+    ] {
+        let state = run(&p, &[("d1", "L1")], &["cycle_time_ms", "temperature"], -7 * DAY..DAY, |id, m| {
+            let after = m >= 0;
+            let temp = 40.0 + 0.5 * noise(3, id, m) + if after { shift } else { 0.0 };
+            let ct = 800.0 * if after { cycle } else { 1.0 } + 5.0 * noise(4, id, m);
+            vec![ct, temp]
+        });
+        let report = state.evaluate(&p, at(T0 + DAY * 60)).unwrap();
+        assert_eq!(report.status, expect, "shift {shift}, cycle {cycle}: {report}");
+        let tail = finding(&report, "temp_tail", &Scope::Stage);
+        if shift != 0.0 {
+            assert_eq!(finding(&report, "temp_mean", &Scope::Stage).outcome, Outcome::Breach, "{report}");
+            assert_eq!(tail.outcome, Outcome::Breach, "{report}");
+            // The end that moved is the one read, its change a distance.
+            let end = if shift > 0.0 { Statistic::P99 } else { Statistic::P1 };
+            assert_eq!(tail.statistic, Some(end), "{report}");
+            assert!((tail.change.unwrap() - 4.0).abs() < 0.5, "{report}");
+            assert!(tail.z.unwrap() >= 3.0, "{report}");
+        }
+        if cycle != 1.0 {
+            let f = finding(&report, "cycle_both", &Scope::Stage);
+            assert_eq!(f.outcome, Outcome::Breach, "a faster cycle is a move too: {report}");
+            assert!((f.change.unwrap() - 0.2).abs() < 0.01, "{report}");
+        }
+    }
+}
+
+#[test]
+fn directions_that_cannot_be_judged_are_refused() {
+    let refused = |rule: serde_json::Value| {
+        HealthPolicy::from_value(serde_json::json!({
+            "metrics": [{"name": "temperature", "kind": "gauge", "direction": "two_sided"}],
+            "rules": [rule]
+        }))
+        .unwrap_err()
+        .to_string()
+    };
+    let level = refused(serde_json::json!({"check": "compare", "name": "hot", "metric": "temperature",
+        "statistic": "max", "change": "level", "threshold": 80}));
+    assert!(level.starts_with("rules[0].change: a level needs one worse direction"), "{level}");
+    let trend = refused(serde_json::json!({"check": "trend", "name": "drift", "metric": "temperature",
+        "limit": {"absolute": 80}}));
+    assert!(trend.starts_with("rules[0].direction: a trend needs one worse direction"), "{trend}");
+    let zero = refused(serde_json::json!({"check": "compare", "name": "t", "metric": "temperature",
+        "statistic": "mean", "change": "absolute", "threshold": 1, "baseline_hours": 0}));
+    assert_eq!(zero, "rules[0].baseline_hours: must be at least 1");
+    // With a direction of its own, the same rules are fine.
+    HealthPolicy::from_value(serde_json::json!({
+        "metrics": [{"name": "temperature", "kind": "gauge", "direction": "two_sided"}],
+        "rules": [{"check": "compare", "name": "hot", "metric": "temperature", "statistic": "max",
+                   "change": "level", "threshold": 80, "direction": "higher_is_worse"},
+                  {"check": "trend", "name": "drift", "metric": "temperature", "limit": {"absolute": 80},
+                   "direction": "higher_is_worse"}]
+    }))
+    .unwrap();
+}
+
+#[test]
+fn a_rule_can_have_a_baseline_of_its_own() {
+    // The line's process changed three days before the update: cycle time 650 before, 800
+    // since. Against 7 days the update looks 12 % slower; against the last 48 h it is not.
+    let rules = serde_json::json!([
+        tail_rule("week", "cycle_time_ms", "mean", serde_json::json!({})),
+        tail_rule("two_days", "cycle_time_ms", "mean", serde_json::json!({"baseline_hours": 48})),
+        tail_rule("ten_days", "cycle_time_ms", "mean", serde_json::json!({"baseline_hours": 240})),
+    ]);
+    let p = gauge_policy(rules);
+    let f = |id: &str, m: i64| vec![if m < -3 * DAY { 650.0 } else { 800.0 } + 5.0 * noise(5, id, m)];
+    let state = run(&p, &[("d1", "L1"), ("d2", "L2")], &["cycle_time_ms"], -10 * DAY..DAY, f);
+    let report = state.evaluate(&p, at(T0 + DAY * 60)).unwrap();
+    let week = finding(&report, "week", &Scope::Stage);
+    let two_days = finding(&report, "two_days", &Scope::Stage);
+    let ten_days = finding(&report, "ten_days", &Scope::Stage);
+    assert_eq!(week.outcome, Outcome::Breach, "{report}");
+    assert_eq!(ten_days.outcome, Outcome::Breach, "{report}");
+    assert_eq!(two_days.outcome, Outcome::Pass, "{report}");
+    assert_eq!((two_days.baseline_samples, week.baseline_samples), (2 * 48 * 60, 2 * 7 * DAY as u64));
+    assert_eq!(ten_days.baseline_samples, 2 * 10 * DAY as u64);
+    assert!((two_days.baseline.unwrap() - 800.0).abs() < 1.0, "{report}");
+
+    // Every row of the longest baseline is used; the state survives JSON.
+    let json = serde_json::to_string(&state).unwrap();
+    assert!(json.contains(
+        r#""rule_baselines":[{"metric":"cycle_time_ms","hours":48},{"metric":"cycle_time_ms","hours":240}]"#
+    ));
+    assert_eq!(HealthState::from_json(&json).unwrap(), state);
+
+    // Two shards (days split anywhere) merge into the state one run builds.
+    let mut a = run(&p, &[("d1", "L1"), ("d2", "L2")], &["cycle_time_ms"], -10 * DAY..-5 * DAY, f);
+    let b = run(&p, &[("d1", "L1"), ("d2", "L2")], &["cycle_time_ms"], -5 * DAY..DAY, f);
+    a.merge(&b).unwrap();
+    let merged = a.evaluate(&p, at(T0 + DAY * 60)).unwrap();
+    for (m, r) in merged.findings.iter().zip(&report.findings) {
+        assert_eq!(
+            (m.outcome, m.baseline_samples, m.observed_samples),
+            (r.outcome, r.baseline_samples, r.observed_samples)
+        );
+        assert!((m.baseline.unwrap() - r.baseline.unwrap()).abs() < 1e-9, "{merged}");
+    }
+
+    // A policy whose rules ask for other baselines cannot read this state.
+    let other = gauge_policy(serde_json::json!([tail_rule(
+        "two_days",
+        "cycle_time_ms",
+        "mean",
+        serde_json::json!({"baseline_hours": 72})
+    )]));
+    let err = state.evaluate(&other, at(T0)).unwrap_err();
+    assert_eq!(err.code(), "policy_mismatch");
+    assert_eq!(
+        err.to_string(),
+        "health state does not match: the rules' own baselines are cycle_time_ms 48 h, cycle_time_ms 240 h in the state and cycle_time_ms 72 h in the policy"
+    );
+}
+
+#[test]
+fn update_times_read_as_text_or_unix_seconds() {
+    let devices: Vec<CohortDevice> = serde_json::from_str(
+        r#"[{"id": "a", "line": "L", "updated_at": 1795000000},
+            {"id": "b", "line": "L", "updated_at": 1795000000.5},
+            {"id": "c", "line": "L", "updated_at": "2026-11-18T12:06:40+01:00"}]"#,
+    )
+    .unwrap();
+    assert_eq!(devices[0].updated_at, at(T0));
+    assert_eq!(devices[1].updated_at.as_millisecond(), T0 * 1000 + 500);
+    assert_eq!(devices[2].updated_at, at(T0));
+    let naive =
+        serde_json::from_str::<Vec<CohortDevice>>(r#"[{"id": "a", "line": "L", "updated_at": "2026-11-18T20:06:40"}]"#);
+    assert!(naive.unwrap_err().to_string().contains("has no time zone"), "naive times are refused");
 }

@@ -119,7 +119,8 @@ pub struct Finding {
     /// What it concluded.
     #[serde(flatten)]
     pub outcome: Outcome,
-    /// The statistic compared (comparison rules).
+    /// The statistic compared (comparison rules; for `tail_95`/`tail_99`, the end read:
+    /// `p95` or `p5`, `p99` or `p1`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub statistic: Option<Statistic>,
     /// How change is measured (comparison rules).
@@ -293,10 +294,14 @@ fn statistic(stat: Statistic, moments: &Moments, sketch: &QuantileSketch) -> Opt
     if moments.count == 0 {
         return None;
     }
-    match stat.quantile() {
-        None => Some(moments.mean),
+    match stat {
+        Statistic::Min => Some(moments.min),
+        Statistic::Max => Some(moments.max),
         // Clamp the bucket's midpoint to the values actually seen.
-        Some(q) => sketch.quantile(q).map(|v| v.clamp(moments.min, moments.max)),
+        _ => match stat.quantile() {
+            Some(q) => sketch.quantile(q).map(|v| v.clamp(moments.min, moments.max)),
+            None => Some(moments.mean),
+        },
     }
 }
 
@@ -306,6 +311,7 @@ fn change_of(kind: Change, dir: Direction, base: f64, obs: f64, floor: f64) -> (
     let worse = match dir {
         Direction::HigherIsWorse => obs - base,
         Direction::LowerIsWorse => base - obs,
+        Direction::TwoSided => (obs - base).abs(),
     };
     match kind {
         Change::Absolute => (Some(worse), false),
@@ -319,6 +325,7 @@ fn change_of(kind: Change, dir: Direction, base: f64, obs: f64, floor: f64) -> (
                 let scaled = || match dir {
                     Direction::HigherIsWorse => obs / denom - base / denom,
                     Direction::LowerIsWorse => base / denom - obs / denom,
+                    Direction::TwoSided => (obs / denom - base / denom).abs(),
                 };
                 (Some(if worse.is_finite() { worse / denom } else { scaled() }), zero)
             } else if worse > 0.0 {
@@ -342,7 +349,8 @@ fn exceeds(kind: Change, dir: Direction, change: Option<f64>, threshold: f64) ->
     match (kind, change) {
         (_, None) => true,
         (Change::Level, Some(obs)) => match dir {
-            Direction::HigherIsWorse => obs > threshold + slack,
+            // A two-sided level is refused by the policy's validation.
+            Direction::HigherIsWorse | Direction::TwoSided => obs > threshold + slack,
             Direction::LowerIsWorse => obs < threshold - slack,
         },
         (_, Some(c)) => c > threshold + slack,
@@ -506,16 +514,24 @@ impl<'a> Ctx<'a> {
         s.is_some_and(|s| s.moments.count >= u64::from(self.policy.min_samples))
     }
 
-    /// Why a scope cannot be judged, from its devices' summaries.
-    fn missing_reason(&self, group: &Group<'_>, metric: &str, need_baseline: bool) -> InconclusiveReason {
+    /// A device's baseline of a metric over `hours`.
+    fn baseline<'d>(&self, d: &'d DeviceHealth, metric: &str, hours: u32) -> Option<&'d MetricSummary> {
+        d.baseline_of(metric, hours, self.policy.baseline_hours)
+    }
+
+    /// Why a scope cannot be judged, from its devices' summaries (`need_baseline`: the
+    /// baseline's length in hours, when the rule needs one).
+    fn missing_reason(&self, group: &Group<'_>, metric: &str, need_baseline: Option<u32>) -> InconclusiveReason {
         let any = group.ids.iter().any(|id| {
             let d = &self.devices[*id];
-            d.baseline.contains_key(metric) || d.observation.contains_key(metric)
+            need_baseline.is_some_and(|h| self.baseline(d, metric, h).is_some())
+                || d.baseline.contains_key(metric)
+                || d.observation.contains_key(metric)
         });
         let observed_ok = group.ids.iter().filter(|id| self.enough(self.devices[**id].observation.get(metric))).count();
         if !any {
             InconclusiveReason::MetricMissing
-        } else if need_baseline && observed_ok >= self.needed(group.ids.len()) {
+        } else if need_baseline.is_some() && observed_ok >= self.needed(group.ids.len()) {
             InconclusiveReason::NoBaseline
         } else if group.ids.len() == 1 {
             InconclusiveReason::TooFewSamples
@@ -556,13 +572,16 @@ impl<'a> Ctx<'a> {
             unreachable!("compare() is only called for comparison rules")
         };
         let needs_baseline = *kind != Change::Level;
+        let hours = rule.baseline_hours(self.policy);
+        let direction = rule.direction(spec);
         let reporting: Vec<&str> = group
             .ids
             .iter()
             .copied()
             .filter(|id| {
                 let d = &self.devices[*id];
-                self.enough(d.observation.get(metric)) && (!needs_baseline || self.enough(d.baseline.get(metric)))
+                self.enough(d.observation.get(metric))
+                    && (!needs_baseline || self.enough(self.baseline(d, metric, hours)))
             })
             .collect();
         let expected = group.ids.len();
@@ -573,7 +592,7 @@ impl<'a> Ctx<'a> {
         finding.devices_reporting = u32::try_from(reporting.len()).unwrap_or(u32::MAX);
         let needed = self.needed(expected);
         if reporting.len() < needed {
-            let reason = self.missing_reason(group, metric, needs_baseline);
+            let reason = self.missing_reason(group, metric, needs_baseline.then_some(hours));
             let silent: Vec<&str> = group.ids.iter().copied().filter(|id| !reporting.contains(id)).take(5).collect();
             finding.outcome = Outcome::Inconclusive { reason };
             finding.message = format!(
@@ -592,7 +611,7 @@ impl<'a> Ctx<'a> {
             (Moments::default(), QuantileSketch::default(), Moments::default(), QuantileSketch::default());
         for id in &reporting {
             let d = &self.devices[*id];
-            if let Some(b) = d.baseline.get(metric) {
+            if let Some(b) = self.baseline(d, metric, hours) {
                 bm.merge(&b.moments);
                 bs.merge(&b.sketch);
             }
@@ -602,19 +621,32 @@ impl<'a> Ctx<'a> {
         }
         finding.baseline_samples = bm.count;
         finding.observed_samples = om.count;
-        let base = statistic(*stat, &bm, &bs);
-        let obs = statistic(*stat, &om, &os).unwrap_or(0.0);
-        let (change, zero) = change_of(*kind, spec.direction, base.unwrap_or(0.0), obs, *baseline_floor);
+        // A two-sided tail reads both ends and keeps the worse (an infinite change first).
+        let read = |(side, dir): (Statistic, Direction)| {
+            let base = statistic(side, &bm, &bs);
+            let obs = statistic(side, &om, &os).unwrap_or(0.0);
+            let (change, zero) = change_of(*kind, dir, base.unwrap_or(0.0), obs, *baseline_floor);
+            (side, dir, base, obs, change, zero)
+        };
+        let rank = |c: Option<f64>| c.unwrap_or(f64::INFINITY);
+        let (side, dir, base, obs, change, zero) = stat
+            .sides(direction)
+            .into_iter()
+            .map(read)
+            .reduce(|a, b| if rank(b.4) > rank(a.4) { b } else { a })
+            .unwrap_or_else(|| read((*stat, direction)));
+        finding.statistic = Some(side);
         finding.baseline = base.filter(|_| needs_baseline);
         finding.observed = Some(obs);
         finding.change = change.filter(|_| *kind != Change::Level);
         finding.zero_baseline = zero;
-        let beyond = exceeds(*kind, spec.direction, change, *threshold);
+        let beyond = exceeds(*kind, dir, change, *threshold);
         if beyond && *kind != Change::Level {
             let z = mann_whitney_z(&bs, &os);
-            let z = match spec.direction {
+            let z = match dir {
                 Direction::HigherIsWorse => z,
                 Direction::LowerIsWorse => -z,
+                Direction::TwoSided => z.abs(),
             };
             finding.z = Some(z);
             finding.z_needed = Some(self.z_needed);
@@ -629,16 +661,19 @@ impl<'a> Ctx<'a> {
         } else if beyond {
             finding.outcome = Outcome::Breach;
         }
-        finding.message = describe_compare(&finding, spec, *stat, *kind, *threshold);
+        finding.message = describe_compare(&finding, spec, side, *kind, *threshold);
         if finding.outcome != Outcome::Pass {
             let mut top: Vec<Contribution> = reporting
                 .iter()
                 .filter_map(|id| {
                     let d = &self.devices[*id];
                     let o = d.observation.get(metric)?;
-                    let ob = statistic(*stat, &o.moments, &o.sketch)?;
-                    let b = d.baseline.get(metric).and_then(|b| statistic(*stat, &b.moments, &b.sketch)).unwrap_or(0.0);
-                    let (c, _) = change_of(*kind, spec.direction, b, ob, *baseline_floor);
+                    let ob = statistic(side, &o.moments, &o.sketch)?;
+                    let b = self
+                        .baseline(d, metric, hours)
+                        .and_then(|b| statistic(side, &b.moments, &b.sketch))
+                        .unwrap_or(0.0);
+                    let (c, _) = change_of(*kind, dir, b, ob, *baseline_floor);
                     Some(Contribution {
                         device: (*id).to_owned(),
                         line: d.line.clone(),
@@ -649,7 +684,7 @@ impl<'a> Ctx<'a> {
                     })
                 })
                 .collect();
-            let key = |c: &Contribution| match (*kind, spec.direction, c.change) {
+            let key = |c: &Contribution| match (*kind, dir, c.change) {
                 (_, _, None) => f64::INFINITY,
                 (Change::Level, Direction::LowerIsWorse, Some(x)) => -x,
                 (_, _, Some(x)) => x,
@@ -704,7 +739,7 @@ impl<'a> Ctx<'a> {
         let group = Group { scope: Scope::Stage, ids: self.devices.keys().map(String::as_str).collect() };
         let needed = self.needed(expected);
         let mut f = if reporting < needed || expected == 0 {
-            let reason = self.missing_reason(&group, metric, false);
+            let reason = self.missing_reason(&group, metric, None);
             Self::blank(
                 rule,
                 Scope::Stage,
@@ -736,7 +771,9 @@ impl<'a> Ctx<'a> {
         let Rule::Trend { name, metric, limit, horizon_hours, .. } = rule else {
             unreachable!("trend() is only called for trend rules")
         };
-        let hi = spec.direction == Direction::HigherIsWorse;
+        // A two-sided trend is refused by the policy's validation.
+        let hi = rule.direction(spec) != Direction::LowerIsWorse;
+        let hours = rule.baseline_hours(self.policy);
         let sign = if hi { 1.0 } else { -1.0 };
         let mut out = Vec::new();
         let mut reporting = 0usize;
@@ -746,7 +783,8 @@ impl<'a> Ctx<'a> {
             let obs = d.observation.get(metric);
             let fit = obs.and_then(|o| o.trend).filter(|t| t.count >= u64::from(self.policy.min_samples));
             let fit = fit.and_then(|t| t.fit()).filter(|f| f.span_hours >= self.policy.trend_min_hours);
-            let base = d.baseline.get(metric).filter(|b| b.moments.count >= u64::from(self.policy.min_samples));
+            let base =
+                self.baseline(d, metric, hours).filter(|b| b.moments.count >= u64::from(self.policy.min_samples));
             let limit_value = match limit {
                 Limit::Absolute(v) => Some(*v),
                 Limit::Relative(x) => base.map(|b| b.moments.mean * (1.0 + sign * x)),
@@ -828,7 +866,7 @@ impl<'a> Ctx<'a> {
             {
                 InconclusiveReason::TooFewSamples
             } else {
-                self.missing_reason(&group, metric, matches!(limit, Limit::Relative(_)))
+                self.missing_reason(&group, metric, matches!(limit, Limit::Relative(_)).then_some(hours))
             };
             Self::blank(
                 rule,
@@ -907,12 +945,7 @@ fn reason_text(reason: InconclusiveReason) -> &'static str {
 
 fn describe_compare(f: &Finding, spec: &MetricSpec, stat: Statistic, kind: Change, threshold: f64) -> String {
     let zc = f.z_needed.unwrap_or(0.0);
-    let stat_name = match stat {
-        Statistic::Mean => "mean",
-        Statistic::Median => "median",
-        Statistic::P95 => "p95",
-        Statistic::P99 => "p99",
-    };
+    let stat_name = stat.as_str();
     let unit = if spec.kind == MetricKind::Counter { " per minute" } else { "" };
     let obs = f.observed.map_or_else(String::new, num);
     let values = match f.baseline {

@@ -25,6 +25,22 @@ pub enum Direction {
     HigherIsWorse,
     /// Smaller values are worse (connected share, units produced, quality pass rate).
     LowerIsWorse,
+    /// A large move either way is worse (temperature, pressure, a set point): changes are
+    /// distances (`|observed − baseline|`), tail statistics read both ends and report the
+    /// worse one, and the noise test is two-sided (`|z|`). Not for `level` changes or trends,
+    /// which need one worse direction.
+    TwoSided,
+}
+
+impl Direction {
+    /// Its JSON name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::HigherIsWorse => "higher_is_worse",
+            Self::LowerIsWorse => "lower_is_worse",
+            Self::TwoSided => "two_sided",
+        }
+    }
 }
 
 /// A metric: built in (see [`MetricSpec::builtin`]) or declared in the policy.
@@ -76,26 +92,83 @@ impl MetricSpec {
 }
 
 /// Which statistic of the samples a rule compares.
+///
+/// Quantiles come from the sketch (within 0.39 %, clamped to the values seen); `min`, `max`
+/// and `mean` are exact. A tail is only worth watching in the worse direction: `p95`/`p99`
+/// read the upper tail, which a drop on a lower-is-worse metric never reaches. `tail_95` and
+/// `tail_99` pick the worse tail from the rule's direction (`p95`/`p5`, `p99`/`p1`, both ends
+/// when two-sided).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Statistic {
     /// The mean (exact).
     Mean,
-    /// The median (from the sketch, within 0.39 %).
+    /// The median.
     Median,
-    /// The 95th percentile (from the sketch, within 0.39 %).
+    /// The smallest value (exact).
+    Min,
+    /// The 1st percentile.
+    P1,
+    /// The 5th percentile.
+    P5,
+    /// The 95th percentile.
     P95,
-    /// The 99th percentile (from the sketch, within 0.39 %).
+    /// The 99th percentile.
     P99,
+    /// The largest value (exact).
+    Max,
+    /// The 95th percentile in the worse direction: `p95` when higher is worse, `p5` when lower
+    /// is worse, the worse of the two when two-sided.
+    #[serde(rename = "tail_95")]
+    Tail95,
+    /// The 99th percentile in the worse direction: `p99`, `p1`, or the worse of the two.
+    #[serde(rename = "tail_99")]
+    Tail99,
 }
 
 impl Statistic {
+    /// Its JSON name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Mean => "mean",
+            Self::Median => "median",
+            Self::Min => "min",
+            Self::P1 => "p1",
+            Self::P5 => "p5",
+            Self::P95 => "p95",
+            Self::P99 => "p99",
+            Self::Max => "max",
+            Self::Tail95 => "tail_95",
+            Self::Tail99 => "tail_99",
+        }
+    }
+
+    /// The quantile it reads from the sketch, for the quantiles.
     pub(crate) fn quantile(self) -> Option<f64> {
         match self {
-            Self::Mean => None,
             Self::Median => Some(0.5),
+            Self::P1 => Some(0.01),
+            Self::P5 => Some(0.05),
             Self::P95 => Some(0.95),
             Self::P99 => Some(0.99),
+            Self::Mean | Self::Min | Self::Max | Self::Tail95 | Self::Tail99 => None,
+        }
+    }
+
+    /// What a rule with this statistic and direction reads: one statistic and its direction
+    /// (both ends for a two-sided tail: the low end lower-is-worse, the high end
+    /// higher-is-worse, so each is judged where it is worse).
+    pub(crate) fn sides(self, direction: Direction) -> Vec<(Self, Direction)> {
+        use Direction::{HigherIsWorse as Hi, LowerIsWorse as Lo, TwoSided as Two};
+        let (low, high) = match self {
+            Self::Tail95 => (Self::P5, Self::P95),
+            Self::Tail99 => (Self::P1, Self::P99),
+            other => return vec![(other, direction)],
+        };
+        match direction {
+            Hi => vec![(high, Hi)],
+            Lo => vec![(low, Lo)],
+            Two => vec![(low, Lo), (high, Hi)],
         }
     }
 }
@@ -162,6 +235,14 @@ pub enum Rule {
         /// Where to apply it; the policy's `scopes` when absent.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         scopes: Option<Vec<ScopeKind>>,
+        /// Which way is worse for this rule; the metric's direction when absent (for example
+        /// `two_sided` on a higher-is-worse gauge to also catch a drop).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        direction: Option<Direction>,
+        /// The baseline: this many hours before each device's update; the policy's
+        /// `baseline_hours` when absent (a metric with a shorter usable history).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        baseline_hours: Option<u32>,
     },
     /// Any increase of a counter after the update breaches at once, per device, with no
     /// noise test (component crashes).
@@ -183,6 +264,13 @@ pub enum Rule {
         /// How far ahead to project, in hours.
         #[serde(default = "default_horizon")]
         horizon_hours: f64,
+        /// Which way is worse (`higher_is_worse` or `lower_is_worse`); the metric's direction
+        /// when absent. A trend needs one worse direction.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        direction: Option<Direction>,
+        /// For a relative limit: the baseline's length in hours; the policy's when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        baseline_hours: Option<u32>,
     },
 }
 
@@ -202,6 +290,22 @@ impl Rule {
     pub fn metric(&self) -> &str {
         match self {
             Self::Compare { metric, .. } | Self::AnyIncrease { metric, .. } | Self::Trend { metric, .. } => metric,
+        }
+    }
+
+    /// Which way is worse for it: its own `direction`, else the metric's.
+    pub fn direction(&self, metric: &MetricSpec) -> Direction {
+        match self {
+            Self::Compare { direction: Some(d), .. } | Self::Trend { direction: Some(d), .. } => *d,
+            _ => metric.direction,
+        }
+    }
+
+    /// The length of its baseline in hours: its own `baseline_hours`, else the policy's.
+    pub fn baseline_hours(&self, policy: &HealthPolicy) -> u32 {
+        match self {
+            Self::Compare { baseline_hours: Some(h), .. } | Self::Trend { baseline_hours: Some(h), .. } => *h,
+            _ => policy.baseline_hours,
         }
     }
 
@@ -230,6 +334,8 @@ impl Rule {
                 threshold: 0.02,
                 baseline_floor: 0.0,
                 scopes: None,
+                direction: None,
+                baseline_hours: None,
             },
             Self::Compare {
                 name: "cycle_time".into(),
@@ -239,6 +345,8 @@ impl Rule {
                 threshold: 0.10,
                 baseline_floor: 0.0,
                 scopes: None,
+                direction: None,
+                baseline_hours: None,
             },
             Self::Compare {
                 name: "error_rate".into(),
@@ -251,6 +359,8 @@ impl Rule {
                 // this rule would mostly test noise (and false-alarm about once in 16
                 // healthy canaries of 17 single-device lines, measured).
                 scopes: Some(vec![ScopeKind::Stage]),
+                direction: None,
+                baseline_hours: None,
             },
             Self::AnyIncrease { name: "component_crash".into(), metric: "component_crashes".into() },
             Self::Trend {
@@ -258,6 +368,8 @@ impl Rule {
                 metric: "memory_mb".into(),
                 limit: Limit::Relative(0.25),
                 horizon_hours: 24.0,
+                direction: None,
+                baseline_hours: None,
             },
         ]
     }
@@ -442,6 +554,25 @@ impl HealthPolicy {
             let Some(metric) = all.iter().find(|m| m.name == rule.metric()) else {
                 return Err(HealthError::UnknownMetric { metric: rule.metric().to_owned(), at });
             };
+            if let Rule::Compare { baseline_hours: Some(0), .. } | Rule::Trend { baseline_hours: Some(0), .. } = rule {
+                return bad(format!("{at}.baseline_hours"), "must be at least 1");
+            }
+            let direction = rule.direction(metric);
+            match rule {
+                Rule::Compare { change: Change::Level, .. } if direction == Direction::TwoSided => {
+                    return bad(
+                        format!("{at}.change"),
+                        "a level needs one worse direction (the rule or its metric is two_sided): give the rule higher_is_worse or lower_is_worse",
+                    );
+                }
+                Rule::Trend { .. } if direction == Direction::TwoSided => {
+                    return bad(
+                        format!("{at}.direction"),
+                        "a trend needs one worse direction (the rule or its metric is two_sided): give the rule higher_is_worse or lower_is_worse",
+                    );
+                }
+                _ => {}
+            }
             match rule {
                 Rule::Compare { threshold, baseline_floor, scopes, change, .. } => {
                     if !(threshold.is_finite() && (*threshold >= 0.0 || *change == Change::Level)) {

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::policy::{HealthPolicy, MetricKind, MetricSpec};
+use super::policy::{HealthPolicy, MetricKind, MetricSpec, Rule};
 use super::sketch::QuantileSketch;
 use super::summary::{CounterTrack, Moments, Trend};
 use super::{HealthError, SampleBatch, SampleView};
@@ -19,6 +19,8 @@ pub struct CohortDevice {
     /// Production line.
     pub line: String,
     /// When it reported the update installed: the baseline ends and the observation starts.
+    /// Read from RFC 3339 text or unix seconds; written as RFC 3339.
+    #[serde(deserialize_with = "crate::document::instant")]
     pub updated_at: Timestamp,
 }
 
@@ -50,6 +52,43 @@ pub struct DeviceHealth {
     pub baseline: BTreeMap<String, MetricSummary>,
     /// Since the update.
     pub observation: BTreeMap<String, MetricSummary>,
+    /// Baselines of other lengths that rules ask for (their `baseline_hours`): hours, then
+    /// metric.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub rule_baselines: BTreeMap<u32, BTreeMap<String, MetricSummary>>,
+}
+
+impl DeviceHealth {
+    /// Its baseline summary of a metric over the `hours` before its update (`default_hours`:
+    /// the policy's, kept in [`DeviceHealth::baseline`]).
+    pub fn baseline_of(&self, metric: &str, hours: u32, default_hours: u32) -> Option<&MetricSummary> {
+        if hours == default_hours { self.baseline.get(metric) } else { self.rule_baselines.get(&hours)?.get(metric) }
+    }
+
+    fn empty(line: String, updated_at: Timestamp) -> Self {
+        Self {
+            line,
+            updated_at,
+            baseline: BTreeMap::new(),
+            observation: BTreeMap::new(),
+            rule_baselines: BTreeMap::new(),
+        }
+    }
+
+    /// Every window's summaries, the rule baselines by their hours.
+    fn windows(&self) -> impl Iterator<Item = (Window, &BTreeMap<String, MetricSummary>)> {
+        [(Window::Baseline, &self.baseline), (Window::Observation, &self.observation)]
+            .into_iter()
+            .chain(self.rule_baselines.iter().map(|(h, m)| (Window::RuleBaseline(*h), m)))
+    }
+
+    fn window_mut(&mut self, window: Window) -> &mut BTreeMap<String, MetricSummary> {
+        match window {
+            Window::Baseline => &mut self.baseline,
+            Window::Observation => &mut self.observation,
+            Window::RuleBaseline(h) => self.rule_baselines.entry(h).or_default(),
+        }
+    }
 }
 
 /// What [`HealthState::ingest`] did with each row. Nothing is dropped silently: every row is
@@ -59,11 +98,11 @@ pub struct DeviceHealth {
 pub struct IngestReport {
     /// Rows in the batch.
     pub rows: u64,
-    /// Rows in a device's baseline window.
+    /// Rows in a device's baseline window (the longest, when rules ask for longer ones).
     pub baseline: u64,
     /// Rows at or after a device's update.
     pub observation: u64,
-    /// Rows older than a device's baseline window.
+    /// Rows older than a device's (longest) baseline window.
     pub before_baseline: u64,
     /// Rows of devices not in the state.
     pub unknown_device: u64,
@@ -80,12 +119,56 @@ struct Settings {
     baseline_hours: u32,
     trend_warmup_minutes: u32,
     metrics: Vec<MetricSpec>,
+    /// The other baselines rules ask for, sorted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    rule_baselines: Vec<RuleBaseline>,
+}
+
+/// A baseline of another length than the policy's, for a metric.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleBaseline {
+    metric: String,
+    hours: u32,
 }
 
 impl Settings {
+    fn of(policy: &HealthPolicy) -> Self {
+        let mut rule_baselines: Vec<RuleBaseline> = policy
+            .rules
+            .iter()
+            .filter(|r| matches!(r, Rule::Compare { .. } | Rule::Trend { .. }))
+            .map(|r| RuleBaseline { metric: r.metric().to_owned(), hours: r.baseline_hours(policy) })
+            .filter(|b| b.hours != policy.baseline_hours)
+            .collect();
+        rule_baselines.sort();
+        rule_baselines.dedup();
+        Self {
+            baseline_hours: policy.baseline_hours,
+            trend_warmup_minutes: policy.trend_warmup_minutes,
+            metrics: policy.all_metrics(),
+            rule_baselines,
+        }
+    }
+
+    /// The longest baseline, in hours.
+    fn longest_baseline(&self) -> u32 {
+        self.rule_baselines.iter().map(|b| b.hours).fold(self.baseline_hours, u32::max)
+    }
+
     fn differences(&self, theirs: &Self, who: &str) -> Result<(), HealthError> {
+        let show = |b: &[RuleBaseline]| {
+            let list: Vec<String> = b.iter().map(|b| format!("{} {} h", b.metric, b.hours)).collect();
+            if list.is_empty() { "none".to_owned() } else { list.join(", ") }
+        };
         let reason = if self.baseline_hours != theirs.baseline_hours {
             format!("baseline_hours is {} in the state and {} in {who}", self.baseline_hours, theirs.baseline_hours)
+        } else if self.rule_baselines != theirs.rule_baselines {
+            format!(
+                "the rules' own baselines are {} in the state and {} in {who}",
+                show(&self.rule_baselines),
+                show(&theirs.rule_baselines)
+            )
         } else if self.trend_warmup_minutes != theirs.trend_warmup_minutes {
             format!(
                 "trend_warmup_minutes is {} in the state and {} in {who}",
@@ -138,6 +221,8 @@ pub struct HealthState {
 enum Window {
     Baseline,
     Observation,
+    /// A rule's baseline of this many hours.
+    RuleBaseline(u32),
 }
 
 impl HealthState {
@@ -147,14 +232,7 @@ impl HealthState {
     /// As [`HealthPolicy::validate`].
     pub fn new(policy: &HealthPolicy) -> Result<Self, HealthError> {
         policy.validate()?;
-        Ok(Self {
-            settings: Settings {
-                baseline_hours: policy.baseline_hours,
-                trend_warmup_minutes: policy.trend_warmup_minutes,
-                metrics: policy.all_metrics(),
-            },
-            devices: BTreeMap::new(),
-        })
+        Ok(Self { settings: Settings::of(policy), devices: BTreeMap::new() })
     }
 
     /// Reads a state written by `serde_json` (or any binding's `to_json`).
@@ -189,15 +267,7 @@ impl HealthState {
         if let Some(known) = self.devices.get(&device.id) {
             return check_same(&device.id, known, &device.line, device.updated_at);
         }
-        self.devices.insert(
-            device.id,
-            DeviceHealth {
-                line: device.line,
-                updated_at: device.updated_at,
-                baseline: BTreeMap::new(),
-                observation: BTreeMap::new(),
-            },
-        );
+        self.devices.insert(device.id, DeviceHealth::empty(device.line, device.updated_at));
         Ok(())
     }
 
@@ -216,17 +286,13 @@ impl HealthState {
     /// # Errors
     /// [`HealthError::PolicyMismatch`] naming the difference.
     pub fn check_policy(&self, policy: &HealthPolicy) -> Result<(), HealthError> {
-        let theirs = Settings {
-            baseline_hours: policy.baseline_hours,
-            trend_warmup_minutes: policy.trend_warmup_minutes,
-            metrics: policy.all_metrics(),
-        };
-        self.settings.differences(&theirs, "the policy")
+        self.settings.differences(&Settings::of(policy), "the policy")
     }
 
     /// Adds a batch of samples. Each followed device's rows are sorted by time; rows in the
-    /// `baseline_hours` before its update go to its baseline, rows at or after it to its
-    /// observation. The result does not depend on the order of the rows.
+    /// `baseline_hours` before its update go to its baseline (and those in a rule's own
+    /// `baseline_hours` to that rule's baseline), rows at or after it to its observation. The
+    /// result does not depend on the order of the rows.
     ///
     /// # Errors
     /// The batch's shape ([`SampleBatch::check_shape`]); [`HealthError::UnknownMetric`] for a
@@ -260,7 +326,7 @@ impl HealthState {
             let id = known[run.device as usize].unwrap_or_default();
             let device = &self.devices[id];
             let u = device.updated_at.as_second();
-            let base_start = u - i64::from(self.settings.baseline_hours) * 3600;
+            let start = |hours: u32| u - i64::from(hours) * 3600;
             let warm = u + i64::from(self.settings.trend_warmup_minutes) * 60;
             // Rows of one device that are already contiguous and in time order are used in
             // place; others are gathered.
@@ -273,17 +339,13 @@ impl HealthState {
                 scratch.times.extend(run.rows.iter().map(|&r| batch.time[r as usize]));
                 &scratch.times
             };
-            let b0 = times.partition_point(|&t| t < base_start);
+            let first = times.partition_point(|&t| t < start(self.settings.longest_baseline()));
+            let b0 = times.partition_point(|&t| t < start(self.settings.baseline_hours));
             let o0 = times.partition_point(|&t| t < u);
-            report.before_baseline += b0 as u64;
-            report.baseline += (o0 - b0) as u64;
+            report.before_baseline += first as u64;
+            report.baseline += (o0 - first) as u64;
             report.observation += (times.len() - o0) as u64;
-            let mut health = DeviceHealth {
-                line: device.line.clone(),
-                updated_at: device.updated_at,
-                baseline: BTreeMap::new(),
-                observation: BTreeMap::new(),
-            };
+            let mut health = DeviceHealth::empty(device.line.clone(), device.updated_at);
             for &(spec, column) in &columns {
                 let values: &[f64] = if contiguous {
                     &column[span.clone()]
@@ -292,7 +354,14 @@ impl HealthState {
                     scratch.values.extend(run.rows.iter().map(|&r| column[r as usize]));
                     &scratch.values
                 };
-                for (window, range) in [(Window::Baseline, b0..o0), (Window::Observation, o0..times.len())] {
+                let rule_windows = self
+                    .settings
+                    .rule_baselines
+                    .iter()
+                    .filter(|b| b.metric == spec.name)
+                    .map(|b| (Window::RuleBaseline(b.hours), times.partition_point(|&t| t < start(b.hours))..o0));
+                let windows = [(Window::Baseline, b0..o0), (Window::Observation, o0..times.len())];
+                for (window, range) in windows.into_iter().chain(rule_windows) {
                     if range.is_empty() {
                         continue;
                     }
@@ -304,11 +373,7 @@ impl HealthState {
                         &mut scratch.hours,
                     );
                     if let Some(summary) = summary {
-                        let map = match window {
-                            Window::Baseline => &mut health.baseline,
-                            Window::Observation => &mut health.observation,
-                        };
-                        map.insert(spec.name.clone(), summary);
+                        health.window_mut(window).insert(spec.name.clone(), summary);
                     }
                 }
             }
@@ -366,7 +431,8 @@ impl HealthState {
         for (id, theirs) in &other.devices {
             let Some(ours) = self.devices.get(id) else { continue };
             check_same(id, ours, &theirs.line, theirs.updated_at)?;
-            for (mine, yours) in [(&ours.baseline, &theirs.baseline), (&ours.observation, &theirs.observation)] {
+            for (window, yours) in theirs.windows() {
+                let Some(mine) = ours.windows().find(|(w, _)| *w == window).map(|(_, m)| m) else { continue };
                 for (metric, y) in yours {
                     if let (Some(a), Some(b)) = (mine.get(metric).and_then(|m| m.counter), y.counter) {
                         let disjoint = a.last.at < b.first.at || b.last.at < a.first.at;
@@ -385,9 +451,9 @@ impl HealthState {
             };
             let warm = ours.updated_at.as_second() + warmup;
             let u = ours.updated_at.as_second();
-            for (mine, yours, observing) in
-                [(&mut ours.baseline, &theirs.baseline, false), (&mut ours.observation, &theirs.observation, true)]
-            {
+            for (window, yours) in theirs.windows() {
+                let observing = window == Window::Observation;
+                let mine = ours.window_mut(window);
                 for (metric, y) in yours {
                     let spec = self.settings.metrics.iter().find(|m| &m.name == metric);
                     let wraps_at = spec.and_then(|s| s.wraps_at);
