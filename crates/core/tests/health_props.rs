@@ -5,7 +5,9 @@
 #![allow(clippy::cast_precision_loss, clippy::float_cmp, clippy::cast_possible_truncation)]
 
 use fleetpath::health::stats::Trend;
-use fleetpath::health::{CohortDevice, HealthPolicy, HealthState, MetricSummary, SampleBatch, ScopeKind};
+use fleetpath::health::{
+    Change, CohortDevice, Direction, HealthPolicy, HealthState, MetricSummary, Rule, SampleBatch, ScopeKind, Statistic,
+};
 use jiff::Timestamp;
 use proptest::prelude::*;
 
@@ -54,7 +56,32 @@ fn rows() -> impl Strategy<Value = (Vec<Row>, Vec<i64>)> {
     })
 }
 
+/// The seed's rules, and two with baselines of their own: shorter (a gauge) and longer (a
+/// counter) than the policy's, so shards and merges cover those baselines too.
 fn policy() -> HealthPolicy {
+    let mut rules = Rule::seed_defaults();
+    rules.push(Rule::Compare {
+        name: "cycle_p1_last_hour".into(),
+        metric: "cycle_time_ms".into(),
+        statistic: Statistic::Tail99,
+        change: Change::Relative,
+        threshold: 0.1,
+        baseline_floor: 0.0,
+        scopes: None,
+        direction: Some(Direction::TwoSided),
+        baseline_hours: Some(1),
+    });
+    rules.push(Rule::Compare {
+        name: "errors_three_hours".into(),
+        metric: "error_count".into(),
+        statistic: Statistic::Mean,
+        change: Change::Relative,
+        threshold: 0.05,
+        baseline_floor: 1.0 / 60.0,
+        scopes: None,
+        direction: None,
+        baseline_hours: Some(3),
+    });
     HealthPolicy {
         baseline_hours: 2,
         monitoring_hours: 1,
@@ -62,6 +89,7 @@ fn policy() -> HealthPolicy {
         trend_warmup_minutes: 10,
         trend_min_hours: 0.5,
         scopes: vec![ScopeKind::Stage, ScopeKind::Line, ScopeKind::Device],
+        rules,
         ..HealthPolicy::default()
     }
 }
@@ -128,8 +156,12 @@ fn assert_states_close(a: &HealthState, b: &HealthState, seams_exact: bool) {
     assert_eq!(a.devices().keys().collect::<Vec<_>>(), b.devices().keys().collect::<Vec<_>>());
     for (id, da) in a.devices() {
         let db = &b.devices()[id];
+        assert_eq!(da.rule_baselines.keys().collect::<Vec<_>>(), db.rule_baselines.keys().collect::<Vec<_>>(), "{id}");
+        let rule_windows = da.rule_baselines.iter().map(|(h, w)| (format!("{h} h baseline"), w, &db.rule_baselines[h]));
         for (window, wa, wb) in
-            [("baseline", &da.baseline, &db.baseline), ("observation", &da.observation, &db.observation)]
+            [("baseline".to_owned(), &da.baseline, &db.baseline), ("observation".to_owned(), &da.observation, &db.observation)]
+                .into_iter()
+                .chain(rule_windows)
         {
             assert_eq!(wa.keys().collect::<Vec<_>>(), wb.keys().collect::<Vec<_>>(), "{id} {window}");
             for (metric, sa) in wa {
@@ -157,6 +189,12 @@ proptest! {
         prop_assert_eq!(&ra, &rb);
         prop_assert_eq!(ra.baseline + ra.observation + ra.before_baseline, rows.len() as u64);
         prop_assert_eq!(&a, &b);
+        // Rows in a device's last hour before its update feed the one-hour rule baseline.
+        for (d, off) in offsets.iter().enumerate() {
+            let last_hour = rows.iter().any(|r| r.device == d && !r.cycle.is_nan() && (off - 60..*off).contains(&r.minute));
+            let kept = a.devices()[&format!("dev-{d}")].rule_baselines.get(&1).is_some_and(|m| m.contains_key("cycle_time_ms"));
+            prop_assert_eq!(last_hour, kept);
+        }
         let now = Timestamp::from_second(T0 + 60 * 240).unwrap();
         let (pa, pb) = (a.evaluate(&policy(), now).unwrap(), b.evaluate(&policy(), now).unwrap());
         prop_assert_eq!(serde_json::to_string(&pa).unwrap(), serde_json::to_string(&pb).unwrap());
