@@ -161,6 +161,7 @@ fn a_zero_baseline_is_explicit() {
         scopes: None,
         direction: None,
         baseline_hours: None,
+        window_minutes: None,
     };
     let p = HealthPolicy { baseline_hours: 25, ..policy(vec![seed_rule("error_rate"), floorless]) };
     // No errors before; one every ten minutes after.
@@ -293,6 +294,7 @@ fn early_looks_need_overwhelming_evidence() {
             scopes: None,
             direction: None,
             baseline_hours: None,
+            window_minutes: None,
         }])
     };
     let samples = |d: &str, m: i64| vec![if m < 0 { 800.0 } else { 824.0 } + 16.0 * noise(3, d, m)];
@@ -341,6 +343,7 @@ fn business_metrics_and_counter_resets() {
         scopes: None,
         direction: None,
         baseline_hours: None,
+        window_minutes: None,
     };
     let quality = Rule::Compare {
         name: "quality".into(),
@@ -352,6 +355,7 @@ fn business_metrics_and_counter_resets() {
         scopes: None,
         direction: None,
         baseline_hours: None,
+        window_minutes: None,
     };
     let p = HealthPolicy { baseline_hours: 25, ..policy(vec![units, quality]) };
     // 12 units a minute; the counter resets at the update and at a reboot; quality 99 %.

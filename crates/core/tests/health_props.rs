@@ -56,8 +56,9 @@ fn rows() -> impl Strategy<Value = (Vec<Row>, Vec<i64>)> {
     })
 }
 
-/// The seed's rules, and two with baselines of their own: shorter (a gauge) and longer (a
-/// counter) than the policy's, so shards and merges cover those baselines too.
+/// The seed's rules, and two with baselines and recent windows of their own: shorter (a
+/// gauge) and longer (a counter) than the policy's, so shards and merges cover those baselines
+/// and the recent buckets too.
 fn policy() -> HealthPolicy {
     let mut rules = Rule::seed_defaults();
     rules.push(Rule::Compare {
@@ -70,6 +71,7 @@ fn policy() -> HealthPolicy {
         scopes: None,
         direction: Some(Direction::TwoSided),
         baseline_hours: Some(1),
+        window_minutes: Some(30),
     });
     rules.push(Rule::Compare {
         name: "errors_three_hours".into(),
@@ -81,6 +83,7 @@ fn policy() -> HealthPolicy {
         scopes: None,
         direction: None,
         baseline_hours: Some(3),
+        window_minutes: Some(60),
     });
     HealthPolicy {
         baseline_hours: 2,
@@ -120,6 +123,13 @@ fn close(a: f64, b: f64, rel: f64, scale: f64) -> bool {
 }
 
 fn assert_summary_close(what: &str, a: &MetricSummary, b: &MetricSummary, seams_exact: bool) {
+    assert_eq!(a.recent.keys().collect::<Vec<_>>(), b.recent.keys().collect::<Vec<_>>(), "{what}: recent buckets");
+    for (start, ra) in &a.recent {
+        let rb = &b.recent[start];
+        assert_eq!(ra.sketch, rb.sketch, "{what}: recent bucket {start}");
+        assert_eq!((ra.moments.count, ra.moments.min, ra.moments.max), (rb.moments.count, rb.moments.min, rb.moments.max));
+        assert!(close(ra.moments.sum, rb.moments.sum, 1e-9, ra.moments.max.abs().max(1.0)), "{what}: recent {start}");
+    }
     let (ma, mb) = (&a.moments, &b.moments);
     assert_eq!((ma.count, ma.min, ma.max), (mb.count, mb.min, mb.max), "{what}: count/min/max");
     let scale = ma.max.abs().max(ma.min.abs()).max(1.0);
@@ -158,10 +168,12 @@ fn assert_states_close(a: &HealthState, b: &HealthState, seams_exact: bool) {
         let db = &b.devices()[id];
         assert_eq!(da.rule_baselines.keys().collect::<Vec<_>>(), db.rule_baselines.keys().collect::<Vec<_>>(), "{id}");
         let rule_windows = da.rule_baselines.iter().map(|(h, w)| (format!("{h} h baseline"), w, &db.rule_baselines[h]));
-        for (window, wa, wb) in
-            [("baseline".to_owned(), &da.baseline, &db.baseline), ("observation".to_owned(), &da.observation, &db.observation)]
-                .into_iter()
-                .chain(rule_windows)
+        for (window, wa, wb) in [
+            ("baseline".to_owned(), &da.baseline, &db.baseline),
+            ("observation".to_owned(), &da.observation, &db.observation),
+        ]
+        .into_iter()
+        .chain(rule_windows)
         {
             assert_eq!(wa.keys().collect::<Vec<_>>(), wb.keys().collect::<Vec<_>>(), "{id} {window}");
             for (metric, sa) in wa {
@@ -194,6 +206,12 @@ proptest! {
             let last_hour = rows.iter().any(|r| r.device == d && !r.cycle.is_nan() && (off - 60..*off).contains(&r.minute));
             let kept = a.devices()[&format!("dev-{d}")].rule_baselines.get(&1).is_some_and(|m| m.contains_key("cycle_time_ms"));
             prop_assert_eq!(last_hour, kept);
+            // The observation keeps the last 30 minutes of 5-minute buckets before its latest.
+            if let Some(o) = a.devices()[&format!("dev-{d}")].observation.get("cycle_time_ms") {
+                let latest = *o.recent.keys().next_back().expect("recent buckets");
+                prop_assert!(o.recent.keys().all(|&k| k % 300 == 0 && k >= latest - 1800));
+                prop_assert_eq!(o.recent.values().map(|b| b.moments.count).sum::<u64>() <= o.moments.count, true);
+            }
         }
         let now = Timestamp::from_second(T0 + 60 * 240).unwrap();
         let (pa, pb) = (a.evaluate(&policy(), now).unwrap(), b.evaluate(&policy(), now).unwrap());

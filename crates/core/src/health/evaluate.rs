@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::HealthError;
 use super::policy::{Change, Direction, HealthPolicy, Limit, MetricKind, MetricSpec, Rule, ScopeKind, Statistic};
-use super::sketch::{QuantileSketch, mann_whitney_z};
+use super::sketch::{QuantileSketch, binomial_z, mann_whitney_z};
 use super::state::{DeviceHealth, HealthState, MetricSummary};
 use super::summary::Moments;
 
@@ -164,6 +164,16 @@ pub struct Finding {
     /// Trend rules: the device's fit.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub projection: Option<Projection>,
+    /// Recent-window rules: the window, in minutes, ending at the evaluation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window_minutes: Option<u32>,
+    /// Exceedance rules: the baseline's tail edges (low, then high), the values past which a
+    /// sample counts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tail_edges: Vec<f64>,
+    /// Exceedance rules: how many observed samples were past them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exceedances: Option<u64>,
     /// One line for people.
     pub message: String,
 }
@@ -281,6 +291,11 @@ fn num_places(x: f64, places: usize) -> String {
     if s == "-0" { "0".to_owned() } else { s.to_owned() }
 }
 
+/// A relative change as a multiple: 2.0 -> "3x".
+fn times(change: f64) -> String {
+    format!("{}x", num_places(change + 1.0, 2))
+}
+
 fn pct(x: f64) -> String {
     format!("{}%", num_places(x * 100.0, 2))
 }
@@ -364,6 +379,15 @@ struct Ctx<'a> {
     z_needed: f64,
     /// Whether the whole monitoring window has been observed.
     window_done: bool,
+    /// The evaluation's time, unix seconds.
+    now: i64,
+}
+
+/// A scope's devices that report enough, and their pooled summaries.
+struct Pooled<'g> {
+    reporting: Vec<&'g str>,
+    baseline: (Moments, QuantileSketch),
+    observed: (Moments, QuantileSketch),
 }
 
 /// A scope's devices and how many of them must report.
@@ -409,19 +433,22 @@ impl HealthState {
         } else {
             policy.z_critical * (window / observed_hours.max(1.0 / 60.0)).sqrt()
         };
-        let ctx = Ctx { policy, devices: self.devices(), z_needed, window_done };
+        let ctx = Ctx { policy, devices: self.devices(), z_needed, window_done, now: now.as_second() };
         let mut findings = Vec::new();
         for rule in &policy.rules {
             let spec = self.metrics().iter().find(|m| m.name == rule.metric()).ok_or_else(|| {
                 HealthError::UnknownMetric { metric: rule.metric().to_owned(), at: format!("rule {:?}", rule.name()) }
             })?;
             match rule {
-                Rule::Compare { scopes, .. } => {
+                Rule::Compare { scopes, .. } | Rule::Exceedance { scopes, .. } => {
                     let mut kinds = scopes.clone().unwrap_or_else(|| policy.scopes.clone());
                     kinds.sort();
                     kinds.dedup();
                     for group in ctx.groups(&kinds) {
-                        findings.push(ctx.compare(rule, spec, &group));
+                        findings.push(match rule {
+                            Rule::Compare { .. } => ctx.compare(rule, spec, &group),
+                            _ => ctx.exceedance(rule, spec, &group),
+                        });
                     }
                 }
                 Rule::AnyIncrease { .. } => findings.extend(ctx.any_increase(rule)),
@@ -511,7 +538,94 @@ impl<'a> Ctx<'a> {
     }
 
     fn enough(&self, s: Option<&MetricSummary>) -> bool {
-        s.is_some_and(|s| s.moments.count >= u64::from(self.policy.min_samples))
+        s.is_some_and(|s| self.enough_count(s.moments.count))
+    }
+
+    fn enough_count(&self, count: u64) -> bool {
+        count >= u64::from(self.policy.min_samples)
+    }
+
+    /// A device's observed values of a metric: everything since its update, or (`window`, in
+    /// minutes) the recent buckets that start in the window ending now.
+    fn observed(&self, d: &DeviceHealth, metric: &str, window: Option<u32>) -> Option<(Moments, QuantileSketch)> {
+        let o = d.observation.get(metric)?;
+        let Some(minutes) = window else { return Some((o.moments, o.sketch.clone())) };
+        let mut pooled = (Moments::default(), QuantileSketch::default());
+        for bucket in o.recent.range(self.now - i64::from(minutes) * 60..self.now).map(|(_, b)| b) {
+            pooled.0.merge(&bucket.moments);
+            pooled.1.merge(&bucket.sketch);
+        }
+        Some(pooled)
+    }
+
+    /// The z a breach of this rule needs now: the sequential boundary, or a recent window's.
+    fn z_for(&self, window: Option<u32>) -> f64 {
+        window.map_or(self.z_needed, |w| self.policy.window_z(w))
+    }
+
+    /// The devices of a group that report enough samples after (in the rule's window) and,
+    /// when `hours` is given, before (in that baseline); with their summaries pooled. `Err`
+    /// with the finding's message and reason when too few report.
+    fn pool<'g>(
+        &self,
+        rule: &Rule,
+        group: &Group<'g>,
+        hours: Option<u32>,
+        window: Option<u32>,
+    ) -> Result<Pooled<'g>, (InconclusiveReason, String, usize)> {
+        let metric = rule.metric();
+        let mut pooled = Pooled {
+            reporting: Vec::new(),
+            baseline: (Moments::default(), QuantileSketch::default()),
+            observed: (Moments::default(), QuantileSketch::default()),
+        };
+        for id in group.ids.iter().copied() {
+            let d = &self.devices[id];
+            let Some(obs) = self.observed(d, metric, window).filter(|o| self.enough_count(o.0.count)) else {
+                continue;
+            };
+            let base = hours.map(|h| self.baseline(d, metric, h));
+            if base.is_some_and(|b| !self.enough(b)) {
+                continue;
+            }
+            if let Some(b) = base.flatten() {
+                pooled.baseline.0.merge(&b.moments);
+                pooled.baseline.1.merge(&b.sketch);
+            }
+            pooled.observed.0.merge(&obs.0);
+            pooled.observed.1.merge(&obs.1);
+            pooled.reporting.push(id);
+        }
+        let expected = group.ids.len();
+        let needed = self.needed(expected);
+        if pooled.reporting.len() >= needed {
+            return Ok(pooled);
+        }
+        let reason = match (window, self.missing_reason(group, metric, hours)) {
+            // Devices that report, just not in the window: too few samples there.
+            (Some(_), InconclusiveReason::NoBaseline) => InconclusiveReason::NoBaseline,
+            (Some(_), r) if r != InconclusiveReason::MetricMissing && expected == 1 => {
+                InconclusiveReason::TooFewSamples
+            }
+            (_, r) => r,
+        };
+        let silent: Vec<&str> = group.ids.iter().copied().filter(|id| !pooled.reporting.contains(id)).take(5).collect();
+        let when = match (window, hours) {
+            (Some(w), Some(_)) => format!("before the update and in the last {w} min"),
+            (Some(w), None) => format!("in the last {w} min"),
+            (None, _) => "before and after".to_owned(),
+        };
+        let message = format!(
+            "{} on {}: {} of {expected} devices report {metric} with at least {} samples {when}, {needed} needed ({}: {}{})",
+            rule.name(),
+            group.scope,
+            pooled.reporting.len(),
+            self.policy.min_samples,
+            reason_text(reason),
+            silent.join(", "),
+            if expected - pooled.reporting.len() > silent.len() { ", …" } else { "" },
+        );
+        Err((reason, message, pooled.reporting.len()))
     }
 
     /// A device's baseline of a metric over `hours`.
@@ -562,63 +676,39 @@ impl<'a> Ctx<'a> {
             devices_expected: u32::try_from(expected).unwrap_or(u32::MAX),
             top_devices: Vec::new(),
             projection: None,
+            window_minutes: None,
+            tail_edges: Vec::new(),
+            exceedances: None,
             message,
         }
     }
 
     #[allow(clippy::too_many_lines)]
     fn compare(&self, rule: &Rule, spec: &MetricSpec, group: &Group<'_>) -> Finding {
-        let Rule::Compare { name, metric, statistic: stat, change: kind, threshold, baseline_floor, .. } = rule else {
+        let Rule::Compare { metric, statistic: stat, change: kind, threshold, baseline_floor, .. } = rule else {
             unreachable!("compare() is only called for comparison rules")
         };
         let needs_baseline = *kind != Change::Level;
         let hours = rule.baseline_hours(self.policy);
         let direction = rule.direction(spec);
-        let reporting: Vec<&str> = group
-            .ids
-            .iter()
-            .copied()
-            .filter(|id| {
-                let d = &self.devices[*id];
-                self.enough(d.observation.get(metric))
-                    && (!needs_baseline || self.enough(self.baseline(d, metric, hours)))
-            })
-            .collect();
+        let window = rule.window_minutes();
         let expected = group.ids.len();
         let mut finding = Self::blank(rule, group.scope.clone(), Outcome::Pass, expected, String::new());
         finding.statistic = Some(*stat);
         finding.change_kind = Some(*kind);
         finding.threshold = Some(*threshold);
-        finding.devices_reporting = u32::try_from(reporting.len()).unwrap_or(u32::MAX);
-        let needed = self.needed(expected);
-        if reporting.len() < needed {
-            let reason = self.missing_reason(group, metric, needs_baseline.then_some(hours));
-            let silent: Vec<&str> = group.ids.iter().copied().filter(|id| !reporting.contains(id)).take(5).collect();
-            finding.outcome = Outcome::Inconclusive { reason };
-            finding.message = format!(
-                "{name} on {}: {} of {expected} devices report {} with at least {} samples before and after, {needed} needed ({}: {}{})",
-                group.scope,
-                reporting.len(),
-                metric,
-                self.policy.min_samples,
-                reason_text(reason),
-                silent.join(", "),
-                if expected - reporting.len() > silent.len() { ", …" } else { "" },
-            );
-            return finding;
-        }
-        let (mut bm, mut bs, mut om, mut os) =
-            (Moments::default(), QuantileSketch::default(), Moments::default(), QuantileSketch::default());
-        for id in &reporting {
-            let d = &self.devices[*id];
-            if let Some(b) = self.baseline(d, metric, hours) {
-                bm.merge(&b.moments);
-                bs.merge(&b.sketch);
+        finding.window_minutes = window;
+        let pooled = match self.pool(rule, group, needs_baseline.then_some(hours), window) {
+            Ok(pooled) => pooled,
+            Err((reason, message, reporting)) => {
+                finding.outcome = Outcome::Inconclusive { reason };
+                finding.devices_reporting = u32::try_from(reporting).unwrap_or(u32::MAX);
+                finding.message = message;
+                return finding;
             }
-            let o = &d.observation[metric];
-            om.merge(&o.moments);
-            os.merge(&o.sketch);
-        }
+        };
+        let Pooled { reporting, baseline: (bm, bs), observed: (om, os) } = pooled;
+        finding.devices_reporting = u32::try_from(reporting.len()).unwrap_or(u32::MAX);
         finding.baseline_samples = bm.count;
         finding.observed_samples = om.count;
         // A two-sided tail reads both ends and keeps the worse (an infinite change first).
@@ -648,16 +738,7 @@ impl<'a> Ctx<'a> {
                 Direction::LowerIsWorse => -z,
                 Direction::TwoSided => z.abs(),
             };
-            finding.z = Some(z);
-            finding.z_needed = Some(self.z_needed);
-            finding.outcome = if z >= self.z_needed {
-                Outcome::Breach
-            } else if self.window_done && !self.policy.strict_noise {
-                finding.within_noise = true;
-                Outcome::Pass
-            } else {
-                Outcome::Inconclusive { reason: InconclusiveReason::WithinNoise }
-            };
+            self.judge(&mut finding, z, window);
         } else if beyond {
             finding.outcome = Outcome::Breach;
         }
@@ -667,8 +748,8 @@ impl<'a> Ctx<'a> {
                 .iter()
                 .filter_map(|id| {
                     let d = &self.devices[*id];
-                    let o = d.observation.get(metric)?;
-                    let ob = statistic(side, &o.moments, &o.sketch)?;
+                    let (om, os) = self.observed(d, metric, window)?;
+                    let ob = statistic(side, &om, &os)?;
                     let b = self
                         .baseline(d, metric, hours)
                         .and_then(|b| statistic(side, &b.moments, &b.sketch))
@@ -689,6 +770,141 @@ impl<'a> Ctx<'a> {
                 (Change::Level, Direction::LowerIsWorse, Some(x)) => -x,
                 (_, _, Some(x)) => x,
             };
+            top.sort_by(|a, b| key(b).total_cmp(&key(a)).then_with(|| a.device.cmp(&b.device)));
+            top.truncate(self.policy.top_devices as usize);
+            finding.top_devices = top;
+        }
+        finding
+    }
+
+    /// A change beyond its threshold: a breach when the test's z reaches what this look
+    /// needs, else noise (inconclusive until the monitoring window is observed, then a pass
+    /// flagged `within_noise` unless `strict_noise`).
+    fn judge(&self, finding: &mut Finding, z: f64, window: Option<u32>) {
+        let needed = self.z_for(window);
+        finding.z = Some(z);
+        finding.z_needed = Some(needed);
+        finding.outcome = if z >= needed {
+            Outcome::Breach
+        } else if self.window_done && !self.policy.strict_noise {
+            finding.within_noise = true;
+            Outcome::Pass
+        } else {
+            Outcome::Inconclusive { reason: InconclusiveReason::WithinNoise }
+        };
+    }
+
+    #[allow(clippy::too_many_lines)]
+    fn exceedance(&self, rule: &Rule, spec: &MetricSpec, group: &Group<'_>) -> Finding {
+        let Rule::Exceedance { name, metric, quantile, threshold, .. } = rule else {
+            unreachable!("exceedance() is only called for exceedance rules")
+        };
+        let hours = rule.baseline_hours(self.policy);
+        let direction = rule.direction(spec);
+        let window = rule.window_minutes();
+        let mut finding = Self::blank(rule, group.scope.clone(), Outcome::Pass, group.ids.len(), String::new());
+        finding.change_kind = Some(Change::Relative);
+        finding.threshold = Some(*threshold);
+        finding.window_minutes = window;
+        let Pooled { reporting, baseline: (bm, bs), observed: (om, os) } =
+            match self.pool(rule, group, Some(hours), window) {
+                Ok(pooled) => pooled,
+                Err((reason, message, reporting)) => {
+                    finding.outcome = Outcome::Inconclusive { reason };
+                    finding.devices_reporting = u32::try_from(reporting).unwrap_or(u32::MAX);
+                    finding.message = message;
+                    return finding;
+                }
+            };
+        finding.devices_reporting = u32::try_from(reporting.len()).unwrap_or(u32::MAX);
+        finding.baseline_samples = bm.count;
+        finding.observed_samples = om.count;
+        // The tail's edges: the baseline's buckets at the quantiles; beyond means in a bucket
+        // past them (a value in the edge's own bucket is a tie, not an exceedance).
+        let low = matches!(direction, Direction::LowerIsWorse | Direction::TwoSided).then(|| 1.0 - quantile);
+        let high = matches!(direction, Direction::HigherIsWorse | Direction::TwoSided).then_some(*quantile);
+        let (low_id, high_id) = (low.and_then(|q| bs.bucket_at(q)), high.and_then(|q| bs.bucket_at(q)));
+        let edge = |q: f64| bs.quantile(q).map(|v| v.clamp(bm.min, bm.max));
+        finding.tail_edges = low.into_iter().chain(high).filter_map(edge).collect();
+        #[allow(clippy::cast_precision_loss)]
+        let share = |k: u64, n: u64| if n == 0 { 0.0 } else { k as f64 / n as f64 };
+        let base_k = bs.count_beyond(low_id, high_id);
+        // A tail the baseline never passed is not impossible: at least one sample's worth.
+        let expected = share(base_k.max(1), bm.count);
+        let k = os.count_beyond(low_id, high_id);
+        let observed = share(k, om.count);
+        let change = (observed - expected) / expected;
+        finding.baseline = Some(share(base_k, bm.count));
+        finding.observed = Some(observed);
+        finding.change = Some(change);
+        finding.exceedances = Some(k);
+        if change > threshold + rounding_slack(*threshold) {
+            self.judge(&mut finding, binomial_z(k, om.count, expected), window);
+        }
+        let side = match direction {
+            Direction::HigherIsWorse => format!("above p{}", num_places(quantile * 100.0, 2)),
+            Direction::LowerIsWorse => format!("below p{}", num_places((1.0 - quantile) * 100.0, 2)),
+            Direction::TwoSided => {
+                format!(
+                    "below p{} or above p{}",
+                    num_places((1.0 - quantile) * 100.0, 2),
+                    num_places(quantile * 100.0, 2)
+                )
+            }
+        };
+        let edges: Vec<String> = finding.tail_edges.iter().map(|v| num(*v)).collect();
+        let head = format!(
+            "{name} on {}: {metric} samples {side} of the baseline ({}){}: {} -> {} ({k} of {})",
+            group.scope,
+            edges.join(", "),
+            window.map_or_else(String::new, |w| format!(" in the last {w} min")),
+            pct(finding.baseline.unwrap_or(0.0)),
+            pct(observed),
+            om.count
+        );
+        let samples = format!("{} vs {} samples, {}", bm.count, om.count, devices(finding.devices_reporting));
+        let z = || format!("z = {} vs {}", num(finding.z.unwrap_or(0.0)), num(finding.z_needed.unwrap_or(0.0)));
+        finding.message = match finding.outcome {
+            Outcome::Breach => format!(
+                "{head}, {} the expected share, threshold {}; {}; {samples})",
+                times(change),
+                times(*threshold),
+                z()
+            ),
+            Outcome::Inconclusive { .. } => format!(
+                "{head}, {} the expected share, threshold {}) but the binomial test does not exclude chance ({}; {samples})",
+                times(change),
+                times(*threshold),
+                z()
+            ),
+            Outcome::Pass if finding.within_noise => format!(
+                "{head}, {} the expected share, threshold {}) within chance over the whole window ({}; {samples})",
+                times(change),
+                times(*threshold),
+                z()
+            ),
+            Outcome::Pass => {
+                format!("{head}, {} the expected share, threshold {}; {samples})", times(change), times(*threshold))
+            }
+        };
+        if finding.outcome != Outcome::Pass {
+            let mut top: Vec<Contribution> = reporting
+                .iter()
+                .filter_map(|id| {
+                    let d = &self.devices[*id];
+                    let (om, os) = self.observed(d, metric, window)?;
+                    let b = self.baseline(d, metric, hours)?;
+                    let observed = share(os.count_beyond(low_id, high_id), om.count);
+                    Some(Contribution {
+                        device: (*id).to_owned(),
+                        line: d.line.clone(),
+                        baseline: share(b.sketch.count_beyond(low_id, high_id), b.moments.count),
+                        observed,
+                        change: Some((observed - expected) / expected),
+                    })
+                })
+                .collect();
+            let key = |c: &Contribution| c.change.unwrap_or(f64::INFINITY);
             top.sort_by(|a, b| key(b).total_cmp(&key(a)).then_with(|| a.device.cmp(&b.device)));
             top.truncate(self.policy.top_devices as usize);
             finding.top_devices = top;

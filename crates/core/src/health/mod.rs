@@ -62,8 +62,10 @@ pub use error::HealthError;
 pub use evaluate::{
     Contribution, Finding, HealthReport, HealthStatus, InconclusiveReason, Outcome, Projection, Scope, Verdict,
 };
-pub use policy::{Change, Direction, HealthPolicy, Limit, MetricKind, MetricSpec, Rule, ScopeKind, Statistic};
-pub use state::{CohortDevice, DeviceHealth, HealthState, IngestReport, MetricSummary};
+pub use policy::{
+    Change, Direction, HealthPolicy, Limit, MetricKind, MetricSpec, RECENT_BUCKET_MINUTES, Rule, ScopeKind, Statistic,
+};
+pub use state::{CohortDevice, DeviceHealth, HealthState, IngestReport, MetricSummary, RecentBucket};
 
 /// The statistics inside a [`MetricSummary`] (moments, the quantile sketch, counter tracks,
 /// trends). Not part of the API: they may change in any release; hosts read summaries

@@ -173,6 +173,9 @@ impl Statistic {
     }
 }
 
+/// The recent windows' bucket, in minutes: a window is counted to the bucket.
+pub const RECENT_BUCKET_MINUTES: u32 = 5;
+
 /// How a rule measures change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -243,6 +246,43 @@ pub enum Rule {
         /// `baseline_hours` when absent (a metric with a shorter usable history).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         baseline_hours: Option<u32>,
+        /// Compare only the last this many minutes (a multiple of 5, to the 5-minute bucket)
+        /// instead of everything since the update: a brief regression is not diluted by a
+        /// long good observation. Looked at again and again, each look needs the stricter z
+        /// of [`HealthPolicy::window_z`].
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        window_minutes: Option<u32>,
+    },
+    /// Counts the samples beyond the baseline's tail — above its `quantile` when higher is
+    /// worse, below its `1 − quantile` when lower is worse, beyond either when two-sided — and
+    /// compares their share with the baseline's own share beyond it, with an exact binomial
+    /// test. A few bad samples among many (a 25-minute latency spike in a day) barely move a
+    /// percentile and never a whole-distribution test, but they are many times the tail's
+    /// expected share.
+    Exceedance {
+        /// The rule's name.
+        name: String,
+        /// The metric.
+        metric: String,
+        /// Where the tail starts, in (0.5, 1): 0.99 is the baseline's p99 (p1 when lower is
+        /// worse).
+        quantile: f64,
+        /// Breaches when the share beyond the tail is above the baseline's share by more than
+        /// this, relatively (2.0: three times the baseline's share), and the binomial test
+        /// agrees.
+        threshold: f64,
+        /// Where to apply it; the policy's `scopes` when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        scopes: Option<Vec<ScopeKind>>,
+        /// Which way is worse; the metric's direction when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        direction: Option<Direction>,
+        /// The baseline's length in hours; the policy's when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        baseline_hours: Option<u32>,
+        /// Count only the last this many minutes (as for comparisons).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        window_minutes: Option<u32>,
     },
     /// Any increase of a counter after the update breaches at once, per device, with no
     /// noise test (component crashes).
@@ -282,21 +322,29 @@ impl Rule {
     /// The rule's name.
     pub fn name(&self) -> &str {
         match self {
-            Self::Compare { name, .. } | Self::AnyIncrease { name, .. } | Self::Trend { name, .. } => name,
+            Self::Compare { name, .. }
+            | Self::Exceedance { name, .. }
+            | Self::AnyIncrease { name, .. }
+            | Self::Trend { name, .. } => name,
         }
     }
 
     /// The metric it reads.
     pub fn metric(&self) -> &str {
         match self {
-            Self::Compare { metric, .. } | Self::AnyIncrease { metric, .. } | Self::Trend { metric, .. } => metric,
+            Self::Compare { metric, .. }
+            | Self::Exceedance { metric, .. }
+            | Self::AnyIncrease { metric, .. }
+            | Self::Trend { metric, .. } => metric,
         }
     }
 
     /// Which way is worse for it: its own `direction`, else the metric's.
     pub fn direction(&self, metric: &MetricSpec) -> Direction {
         match self {
-            Self::Compare { direction: Some(d), .. } | Self::Trend { direction: Some(d), .. } => *d,
+            Self::Compare { direction: Some(d), .. }
+            | Self::Exceedance { direction: Some(d), .. }
+            | Self::Trend { direction: Some(d), .. } => *d,
             _ => metric.direction,
         }
     }
@@ -304,8 +352,18 @@ impl Rule {
     /// The length of its baseline in hours: its own `baseline_hours`, else the policy's.
     pub fn baseline_hours(&self, policy: &HealthPolicy) -> u32 {
         match self {
-            Self::Compare { baseline_hours: Some(h), .. } | Self::Trend { baseline_hours: Some(h), .. } => *h,
+            Self::Compare { baseline_hours: Some(h), .. }
+            | Self::Exceedance { baseline_hours: Some(h), .. }
+            | Self::Trend { baseline_hours: Some(h), .. } => *h,
             _ => policy.baseline_hours,
+        }
+    }
+
+    /// The recent window it looks at, in minutes (comparisons and exceedances that have one).
+    pub fn window_minutes(&self) -> Option<u32> {
+        match self {
+            Self::Compare { window_minutes, .. } | Self::Exceedance { window_minutes, .. } => *window_minutes,
+            _ => None,
         }
     }
 
@@ -336,6 +394,7 @@ impl Rule {
                 scopes: None,
                 direction: None,
                 baseline_hours: None,
+                window_minutes: None,
             },
             Self::Compare {
                 name: "cycle_time".into(),
@@ -347,6 +406,7 @@ impl Rule {
                 scopes: None,
                 direction: None,
                 baseline_hours: None,
+                window_minutes: None,
             },
             Self::Compare {
                 name: "error_rate".into(),
@@ -361,6 +421,7 @@ impl Rule {
                 scopes: Some(vec![ScopeKind::Stage]),
                 direction: None,
                 baseline_hours: None,
+                window_minutes: None,
             },
             Self::AnyIncrease { name: "component_crash".into(), metric: "component_crashes".into() },
             Self::Trend {
@@ -480,6 +541,24 @@ impl HealthPolicy {
         Ok(policy)
     }
 
+    /// The z a recent-window rule needs at every look: `z_critical`'s one-sided tail divided
+    /// among the `monitoring_hours · 60 / window_minutes` disjoint windows of the monitoring
+    /// window (Bonferroni), so that looking at every window of the stage does not multiply
+    /// false alarms. For `z_critical` 3 and 24 h: 3.86 with a 60-minute window, 3.55 with 6 h.
+    ///
+    /// ```
+    /// let policy = fleetpath::health::HealthPolicy::default();
+    /// assert!((policy.window_z(60) - 3.86).abs() < 0.01);
+    /// assert!((policy.window_z(360) - 3.55).abs() < 0.01);
+    /// ```
+    pub fn window_z(&self, window_minutes: u32) -> f64 {
+        use statrs::distribution::{ContinuousCDF, Normal};
+        let windows = (f64::from(self.monitoring_hours) * 60.0 / f64::from(window_minutes.max(1))).ceil().max(1.0);
+        let normal = Normal::standard();
+        let tail = normal.sf(self.z_critical) / windows;
+        (-normal.inverse_cdf(tail)).clamp(self.z_critical, 38.0)
+    }
+
     /// Built-in metrics followed by the policy's own.
     pub fn all_metrics(&self) -> Vec<MetricSpec> {
         let mut all = MetricSpec::builtin();
@@ -554,8 +633,16 @@ impl HealthPolicy {
             let Some(metric) = all.iter().find(|m| m.name == rule.metric()) else {
                 return Err(HealthError::UnknownMetric { metric: rule.metric().to_owned(), at });
             };
-            if let Rule::Compare { baseline_hours: Some(0), .. } | Rule::Trend { baseline_hours: Some(0), .. } = rule {
+            if let Rule::Compare { baseline_hours: Some(0), .. }
+            | Rule::Exceedance { baseline_hours: Some(0), .. }
+            | Rule::Trend { baseline_hours: Some(0), .. } = rule
+            {
                 return bad(format!("{at}.baseline_hours"), "must be at least 1");
+            }
+            if let Some(w) = rule.window_minutes()
+                && (w == 0 || w % RECENT_BUCKET_MINUTES != 0)
+            {
+                return bad(format!("{at}.window_minutes"), "must be a positive multiple of 5");
             }
             let direction = rule.direction(metric);
             match rule {
@@ -580,6 +667,17 @@ impl HealthPolicy {
                     }
                     if !(baseline_floor.is_finite() && *baseline_floor >= 0.0) {
                         return bad(format!("{at}.baseline_floor"), "must be a finite number, 0 or more");
+                    }
+                    if scopes.as_ref().is_some_and(Vec::is_empty) {
+                        return bad(format!("{at}.scopes"), "must name at least one scope");
+                    }
+                }
+                Rule::Exceedance { quantile, threshold, scopes, .. } => {
+                    if !(*quantile > 0.5 && *quantile < 1.0) {
+                        return bad(format!("{at}.quantile"), "must be in (0.5, 1)");
+                    }
+                    if !(threshold.is_finite() && *threshold >= 0.0) {
+                        return bad(format!("{at}.threshold"), "must be a finite number, 0 or more");
                     }
                     if scopes.as_ref().is_some_and(Vec::is_empty) {
                         return bad(format!("{at}.scopes"), "must name at least one scope");

@@ -272,6 +272,66 @@ impl QuantileSketch {
     }
 }
 
+impl QuantileSketch {
+    /// The bucket (its signed id, in value order) holding the value at quantile `q`, as
+    /// [`QuantileSketch::quantile`] finds it.
+    pub(crate) fn bucket_at(&self, q: f64) -> Option<i64> {
+        if self.count == 0 || !(0.0..=1.0).contains(&q) {
+            return None;
+        }
+        #[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let rank = (q * (self.count - 1) as f64) as u64;
+        let mut seen = 0u64;
+        self.ordered()
+            .find(|&(_, c)| {
+                seen += c;
+                seen > rank
+            })
+            .map(|(id, _)| id)
+    }
+
+    /// How many values lie in buckets strictly below `low` or strictly above `high` (signed
+    /// bucket ids from [`QuantileSketch::bucket_at`]; `None` leaves that side out).
+    pub(crate) fn count_beyond(&self, low: Option<i64>, high: Option<i64>) -> u64 {
+        self.ordered()
+            .filter(|&(id, _)| low.is_some_and(|l| id < l) || high.is_some_and(|h| id > h))
+            .map(|(_, c)| c)
+            .sum()
+    }
+}
+
+/// The z score of an exact one-sided binomial test of "more than `expected` of `n` trials
+/// succeed" given `successes`: the standard normal quantile of the tail probability
+/// `P(X ≥ successes)`, so it reads like the Mann-Whitney z (3.0 ≈ p 0.00135). Clamped to ±38
+/// (a tail below 10⁻³⁰⁰ is as significant as anything can be).
+///
+/// The tail is the regularised incomplete beta function `I_p(k, n − k + 1)` and the quantile
+/// the inverse normal, both from `statrs`: they use `ln`/`exp`, so the z may differ in its
+/// last bits between platforms (the counts it comes from never do).
+pub(crate) fn binomial_z(successes: u64, n: u64, expected: f64) -> f64 {
+    use statrs::distribution::{ContinuousCDF, Normal};
+    const LIMIT: f64 = 38.0;
+    if n == 0 {
+        return 0.0;
+    }
+    if successes == 0 {
+        // P(X ≥ 0) = 1: no evidence at all.
+        return -LIMIT;
+    }
+    if successes > n || expected <= 0.0 {
+        return LIMIT;
+    }
+    if expected >= 1.0 {
+        return -LIMIT;
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let (k, n) = (successes as f64, n as f64);
+    let tail = statrs::function::beta::beta_reg(k, n - k + 1.0, expected);
+    let normal = Normal::standard();
+    let z = -normal.inverse_cdf(tail.clamp(0.0, 1.0));
+    if z.is_nan() { 0.0 } else { z.clamp(-LIMIT, LIMIT) }
+}
+
 /// One-sided Mann-Whitney U test of "`observed` tends to be larger than `baseline`", from two
 /// sketches: values in the same bucket count as ties (normal approximation with the tie
 /// correction). Returns the z score (positive: observed larger), 0 when every value ties.

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::policy::{HealthPolicy, MetricKind, MetricSpec, Rule};
+use super::policy::{HealthPolicy, MetricKind, MetricSpec, RECENT_BUCKET_MINUTES, Rule};
 use super::sketch::QuantileSketch;
 use super::summary::{CounterTrack, Moments, Trend};
 use super::{HealthError, SampleBatch, SampleView};
@@ -38,6 +38,58 @@ pub struct MetricSummary {
     /// After the update and its warm-up: the values' trend over time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trend: Option<Trend>,
+    /// After the update, for metrics that recent-window rules read: the values in 5-minute
+    /// buckets by the bucket's start (unix seconds), the last window's worth before the
+    /// latest bucket kept.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub recent: BTreeMap<i64, RecentBucket>,
+}
+
+/// The values of one metric of one device in one 5-minute bucket.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecentBucket {
+    /// Their moments.
+    pub moments: Moments,
+    /// Their quantile sketch.
+    pub sketch: QuantileSketch,
+}
+
+impl RecentBucket {
+    fn merge(&mut self, other: &Self) {
+        self.moments.merge(&other.moments);
+        self.sketch.merge(&other.sketch);
+    }
+}
+
+/// A bucket's seconds.
+const BUCKET: i64 = RECENT_BUCKET_MINUTES as i64 * 60;
+
+/// Values (with their times) added to their buckets.
+fn add_recent(recent: &mut BTreeMap<i64, RecentBucket>, times: &[i64], values: &[f64]) {
+    let mut from = 0;
+    while from < times.len() {
+        let start = times[from].div_euclid(BUCKET) * BUCKET;
+        let to = from + times[from..].partition_point(|&t| t < start + BUCKET);
+        let bucket = RecentBucket { moments: Moments::of(&values[from..to]), sketch: sketch_of(&values[from..to]) };
+        if bucket.moments.count > 0 {
+            recent.entry(start).or_default().merge(&bucket);
+        }
+        from = to;
+    }
+}
+
+/// Drops the buckets older than `keep` seconds before the latest one.
+fn prune_recent(recent: &mut BTreeMap<i64, RecentBucket>, keep: i64) {
+    if let Some(&latest) = recent.keys().next_back() {
+        *recent = recent.split_off(&(latest - keep));
+    }
+}
+
+fn sketch_of(values: &[f64]) -> QuantileSketch {
+    let mut sketch = QuantileSketch::default();
+    sketch.add_slice(values);
+    sketch
 }
 
 /// A device's summaries before (baseline) and after (observation) its update, by metric.
@@ -122,6 +174,17 @@ struct Settings {
     /// The other baselines rules ask for, sorted.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     rule_baselines: Vec<RuleBaseline>,
+    /// The metrics recent-window rules read, with their longest window, sorted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    recent_windows: Vec<RecentWindow>,
+}
+
+/// The longest recent window rules read of a metric.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RecentWindow {
+    metric: String,
+    minutes: u32,
 }
 
 /// A baseline of another length than the policy's, for a metric.
@@ -143,12 +206,27 @@ impl Settings {
             .collect();
         rule_baselines.sort();
         rule_baselines.dedup();
+        let mut recent_windows: Vec<RecentWindow> = Vec::new();
+        for rule in &policy.rules {
+            let Some(minutes) = rule.window_minutes() else { continue };
+            match recent_windows.iter_mut().find(|w| w.metric == rule.metric()) {
+                Some(w) => w.minutes = w.minutes.max(minutes),
+                None => recent_windows.push(RecentWindow { metric: rule.metric().to_owned(), minutes }),
+            }
+        }
+        recent_windows.sort();
         Self {
             baseline_hours: policy.baseline_hours,
             trend_warmup_minutes: policy.trend_warmup_minutes,
             metrics: policy.all_metrics(),
             rule_baselines,
+            recent_windows,
         }
+    }
+
+    /// How many seconds of recent buckets a metric keeps before its latest (none: `None`).
+    fn recent_keep(&self, metric: &str) -> Option<i64> {
+        self.recent_windows.iter().find(|w| w.metric == metric).map(|w| i64::from(w.minutes) * 60)
     }
 
     /// The longest baseline, in hours.
@@ -163,6 +241,16 @@ impl Settings {
         };
         let reason = if self.baseline_hours != theirs.baseline_hours {
             format!("baseline_hours is {} in the state and {} in {who}", self.baseline_hours, theirs.baseline_hours)
+        } else if self.recent_windows != theirs.recent_windows {
+            let show = |w: &[RecentWindow]| {
+                let list: Vec<String> = w.iter().map(|w| format!("{} {} min", w.metric, w.minutes)).collect();
+                if list.is_empty() { "none".to_owned() } else { list.join(", ") }
+            };
+            format!(
+                "the recent windows kept are {} in the state and {} in {who}",
+                show(&self.recent_windows),
+                show(&theirs.recent_windows)
+            )
         } else if self.rule_baselines != theirs.rule_baselines {
             format!(
                 "the rules' own baselines are {} in the state and {} in {who}",
@@ -365,13 +453,10 @@ impl HealthState {
                     if range.is_empty() {
                         continue;
                     }
-                    let summary = summarise(
-                        spec,
-                        &times[range.clone()],
-                        &values[range],
-                        (window == Window::Observation).then_some((u, warm)),
-                        &mut scratch.hours,
-                    );
+                    let observing = (window == Window::Observation).then_some((u, warm));
+                    let keep = observing.and(self.settings.recent_keep(&spec.name));
+                    let summary =
+                        summarise(spec, &times[range.clone()], &values[range], observing, keep, &mut scratch.hours);
                     if let Some(summary) = summary {
                         health.window_mut(window).insert(spec.name.clone(), summary);
                     }
@@ -457,11 +542,12 @@ impl HealthState {
                 for (metric, y) in yours {
                     let spec = self.settings.metrics.iter().find(|m| &m.name == metric);
                     let wraps_at = spec.and_then(|s| s.wraps_at);
+                    let keep = if observing { self.settings.recent_keep(metric) } else { None };
                     match mine.get_mut(metric) {
                         None => {
                             mine.insert(metric.clone(), y.clone());
                         }
-                        Some(m) => merge_summary(m, y, wraps_at, observing.then_some((u, warm))),
+                        Some(m) => merge_summary(m, y, wraps_at, observing.then_some((u, warm)), keep),
                     }
                 }
             }
@@ -482,7 +568,13 @@ fn check_same(id: &str, known: &DeviceHealth, line: &str, updated_at: Timestamp)
 }
 
 /// Merges one metric's summaries; counters are joined in time order (checked disjoint).
-fn merge_summary(a: &mut MetricSummary, b: &MetricSummary, wraps_at: Option<f64>, observing: Option<(i64, i64)>) {
+fn merge_summary(
+    a: &mut MetricSummary,
+    b: &MetricSummary,
+    wraps_at: Option<f64>,
+    observing: Option<(i64, i64)>,
+    keep: Option<i64>,
+) {
     if let (Some(ca), Some(cb)) = (a.counter, b.counter) {
         let (mut earlier, later) = if ca.last.at < cb.first.at { (ca, cb) } else { (cb, ca) };
         let mut boundary = None;
@@ -491,6 +583,9 @@ fn merge_summary(a: &mut MetricSummary, b: &MetricSummary, wraps_at: Option<f64>
         if let Some((end, rate)) = boundary {
             a.moments.push(rate);
             a.sketch.add(rate);
+            if keep.is_some() {
+                add_recent(&mut a.recent, &[end], &[rate]);
+            }
             if let Some((u, warm)) = observing
                 && end >= warm
             {
@@ -510,15 +605,23 @@ fn merge_summary(a: &mut MetricSummary, b: &MetricSummary, wraps_at: Option<f64>
         (None, Some(y)) => a.trend = Some(*y),
         _ => {}
     }
+    for (start, bucket) in &b.recent {
+        a.recent.entry(*start).or_default().merge(bucket);
+    }
+    if let Some(keep) = keep {
+        prune_recent(&mut a.recent, keep);
+    }
 }
 
 /// Summarises one window of one metric of one device; `observing` = (update, warm-up end)
-/// in unix seconds when the window is the observation.
+/// in unix seconds when the window is the observation; `keep`: the seconds of recent buckets
+/// to keep, for a metric recent-window rules read.
 fn summarise(
     spec: &MetricSpec,
     times: &[i64],
     values: &[f64],
     observing: Option<(i64, i64)>,
+    keep: Option<i64>,
     hours: &mut Vec<f64>,
 ) -> Option<MetricSummary> {
     let to_hours = |t: i64, u: i64| {
@@ -541,7 +644,12 @@ fn summarise(
                 let trend = Trend::of(hours, &values[from..]);
                 (trend.count > 0).then_some(trend)
             });
-            Some(MetricSummary { moments, sketch, counter: None, trend })
+            let mut recent = BTreeMap::new();
+            if let Some(keep) = keep {
+                add_recent(&mut recent, times, values);
+                prune_recent(&mut recent, keep);
+            }
+            Some(MetricSummary { moments, sketch, counter: None, trend, recent })
         }
         MetricKind::Counter => {
             let mut rates = Vec::new();
@@ -560,7 +668,12 @@ fn summarise(
                 let trend = Trend::of(hours, &rates[from..]);
                 (trend.count > 0).then_some(trend)
             });
-            Some(MetricSummary { moments, sketch, counter: Some(track), trend })
+            let mut recent = BTreeMap::new();
+            if let Some(keep) = keep {
+                add_recent(&mut recent, &rate_times, &rates);
+                prune_recent(&mut recent, keep);
+            }
+            Some(MetricSummary { moments, sketch, counter: Some(track), trend, recent })
         }
     }
 }
