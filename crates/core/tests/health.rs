@@ -773,3 +773,138 @@ fn update_times_read_as_text_or_unix_seconds() {
         serde_json::from_str::<Vec<CohortDevice>>(r#"[{"id": "a", "line": "L", "updated_at": "2026-11-18T20:06:40"}]"#);
     assert!(naive.unwrap_err().to_string().contains("has no time zone"), "naive times are refused");
 }
+
+/// Latency a minute on one device: 45 ms ± 1.5 for 7 days before the update and 24 h after;
+/// with `spike`, seven samples at +50–100 % between 10:00 and 10:25 after the update.
+fn latency(id: &str, m: i64, spike: bool) -> f64 {
+    const BAD: [(i64, f64); 7] =
+        [(600, 68.0), (603, 75.0), (607, 90.0), (611, 70.0), (615, 85.0), (619, 72.0), (624, 80.0)];
+    match BAD.iter().find(|(at, _)| *at == m) {
+        Some((_, v)) if spike => *v,
+        _ => 45.0 + 1.5 * noise(11, id, m),
+    }
+}
+
+/// Plays the looks: the baseline at once, then every 5 minutes: ingest, evaluate. Returns,
+/// per rule, the minute after the update of its first breach.
+fn first_breaches(p: &HealthPolicy, spike: bool) -> std::collections::BTreeMap<String, i64> {
+    let mut state = HealthState::new(p).unwrap();
+    state.add_device(CohortDevice { id: "d1".into(), line: "L1".into(), updated_at: at(T0) }).unwrap();
+    let feed = |state: &mut HealthState, minutes: std::ops::Range<i64>| {
+        let mut batch = SampleBatch::new(&["latency_ms"]);
+        for m in minutes {
+            batch.push("d1", T0 + 60 * m, &[latency("d1", m, spike)]);
+        }
+        state.ingest(&batch).unwrap();
+    };
+    feed(&mut state, -7 * DAY..0);
+    let mut first = std::collections::BTreeMap::new();
+    for look in 1..=DAY / 5 {
+        feed(&mut state, 5 * (look - 1)..5 * look);
+        let report = state.evaluate(p, at(T0 + 300 * look)).unwrap();
+        for f in report.problem_findings().filter(|f| f.outcome == Outcome::Breach) {
+            first.entry(f.rule.clone()).or_insert(5 * look);
+        }
+    }
+    first
+}
+
+#[test]
+fn a_short_spike_is_caught_in_a_recent_window_by_an_exceedance_rule_not_by_noise() {
+    let p = HealthPolicy::from_value(serde_json::json!({
+        "scopes": ["device"],
+        "metrics": [{"name": "latency_ms", "kind": "gauge", "direction": "higher_is_worse"}],
+        "rules": [
+            {"check": "compare", "name": "p99", "metric": "latency_ms", "statistic": "p99",
+             "change": "relative", "threshold": 0.1},
+            {"check": "exceedance", "name": "spikes_1h", "metric": "latency_ms", "quantile": 0.99,
+             "threshold": 2.0, "window_minutes": 60},
+            {"check": "exceedance", "name": "spikes", "metric": "latency_ms", "quantile": 0.99, "threshold": 1.0}
+        ]
+    }))
+    .unwrap();
+    let quiet = first_breaches(&p, false);
+    assert!(quiet.is_empty(), "no rule breaches on noise alone: {quiet:?}");
+    let spiked = first_breaches(&p, true);
+    // Seven bad samples among 1440 move the day's p99 by too little.
+    assert!(!spiked.contains_key("p99"), "{spiked:?}");
+    // The last hour's exceedances are many times the baseline's 1 %: caught within the hour.
+    let caught = spiked.get("spikes_1h").copied();
+    assert!(caught.is_some_and(|m| (600..=660).contains(&m)), "caught at minute {caught:?}");
+
+    // The finding says what it counted.
+    let mut state = HealthState::new(&p).unwrap();
+    state.add_device(CohortDevice { id: "d1".into(), line: "L1".into(), updated_at: at(T0) }).unwrap();
+    let mut batch = SampleBatch::new(&["latency_ms"]);
+    for m in -7 * DAY..630 {
+        batch.push("d1", T0 + 60 * m, &[latency("d1", m, true)]);
+    }
+    state.ingest(&batch).unwrap();
+    let report = state.evaluate(&p, at(T0 + 630 * 60)).unwrap();
+    let f = finding(&report, "spikes_1h", &Scope::Device("d1".into()));
+    assert_eq!(f.outcome, Outcome::Breach, "{report}");
+    // The window is counted to the 5-minute bucket: buckets that start in the last hour.
+    assert_eq!(f.window_minutes, Some(60));
+    assert!((55..=60).contains(&f.observed_samples), "{report}");
+    assert!(f.exceedances.is_some_and(|k| k >= 7), "the seven bad samples, and any noise past p99: {report}");
+    assert!(f.autocorrelation.unwrap() < 0.1, "independent noise: {report}");
+    assert!(f.baseline.unwrap() <= 0.01 && f.z.unwrap() >= f.z_needed.unwrap(), "{report}");
+    assert!((f.z_needed.unwrap() - p.window_z(60)).abs() < 1e-12);
+    assert!(
+        f.message.starts_with("spikes_1h on device d1: latency_ms samples above p99 of the baseline ("),
+        "{}",
+        f.message
+    );
+}
+
+#[test]
+fn exceedances_below_the_low_tail_and_on_both_sides() {
+    let p = gauge_policy(serde_json::json!([
+        {"check": "exceedance", "name": "stalls", "metric": "throughput", "quantile": 0.99, "threshold": 2.0},
+        {"check": "exceedance", "name": "swings", "metric": "temperature", "quantile": 0.99, "threshold": 2.0}
+    ]));
+    for (stall, swing, expect) in [
+        (false, 0.0, [false, false]),
+        (true, 0.0, [true, false]),
+        (false, 3.0, [false, true]),
+        (false, -3.0, [false, true]),
+    ] {
+        let state = run(&p, &[("d1", "L1")], &["temperature", "throughput"], -7 * DAY..DAY, |id, m| {
+            let after = m >= 0 && m % 20 == 7;
+            let throughput = if stall && after { 80.0 } else { 100.0 + noise(8, id, m) };
+            let temperature = 40.0 + 0.5 * noise(9, id, m) + if after { swing } else { 0.0 };
+            vec![temperature, throughput]
+        });
+        let report = state.evaluate(&p, at(T0 + DAY * 60)).unwrap();
+        let got = ["stalls", "swings"].map(|r| finding(&report, r, &Scope::Stage).outcome == Outcome::Breach);
+        assert_eq!(got, expect, "stall {stall}, swing {swing}: {report}");
+        let swings = finding(&report, "swings", &Scope::Stage);
+        assert_eq!(swings.tail_edges.len(), 2, "two-sided: both edges");
+        assert!(swings.tail_edges[0] < 40.0 && swings.tail_edges[1] > 40.0, "{report}");
+    }
+}
+
+#[test]
+fn autocorrelated_noise_is_worth_fewer_trials() {
+    let p = gauge_policy(serde_json::json!([
+        {"check": "exceedance", "name": "spikes_1h", "metric": "throughput", "quantile": 0.99, "threshold": 2.0,
+         "window_minutes": 60}
+    ]));
+    // AR(1) with correlation 0.95: the series wanders; excursions past p1 come in clusters.
+    let ar = |id: &str| {
+        let mut x = 0.0;
+        (-7 * DAY..DAY)
+            .map(|m| {
+                x = 0.95 * x + (1.0f64 - 0.95 * 0.95).sqrt() * noise(13, id, m);
+                x
+            })
+            .collect::<Vec<f64>>()
+    };
+    let series = ar("d1");
+    let state = run(&p, &[("d1", "L1")], &["throughput"], -7 * DAY..0, |_, m| {
+        vec![100.0 + 2.0 * series[(m + 7 * DAY) as usize]]
+    });
+    let b = &state.devices()["d1"].baseline["throughput"];
+    let rho = b.trend.unwrap().fit().unwrap().rho;
+    assert!((rho - 0.95).abs() < 0.03, "the baseline's trend estimates the correlation: {rho}");
+}

@@ -127,7 +127,10 @@ fn assert_summary_close(what: &str, a: &MetricSummary, b: &MetricSummary, seams_
     for (start, ra) in &a.recent {
         let rb = &b.recent[start];
         assert_eq!(ra.sketch, rb.sketch, "{what}: recent bucket {start}");
-        assert_eq!((ra.moments.count, ra.moments.min, ra.moments.max), (rb.moments.count, rb.moments.min, rb.moments.max));
+        assert_eq!(
+            (ra.moments.count, ra.moments.min, ra.moments.max),
+            (rb.moments.count, rb.moments.min, rb.moments.max)
+        );
         assert!(close(ra.moments.sum, rb.moments.sum, 1e-9, ra.moments.max.abs().max(1.0)), "{what}: recent {start}");
     }
     let (ma, mb) = (&a.moments, &b.moments);

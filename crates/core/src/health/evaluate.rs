@@ -174,6 +174,10 @@ pub struct Finding {
     /// Exceedance rules: how many observed samples were past them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exceedances: Option<u64>,
+    /// Exceedance rules: the baselines' lag-1 autocorrelation, in [0, 0.99]; the test counts
+    /// samples as `(1 − ρ) / (1 + ρ)` independent trials each.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub autocorrelation: Option<f64>,
     /// One line for people.
     pub message: String,
 }
@@ -679,6 +683,7 @@ impl<'a> Ctx<'a> {
             window_minutes: None,
             tail_edges: Vec::new(),
             exceedances: None,
+            autocorrelation: None,
             message,
         }
     }
@@ -838,8 +843,25 @@ impl<'a> Ctx<'a> {
         finding.observed = Some(observed);
         finding.change = Some(change);
         finding.exceedances = Some(k);
+        // Autocorrelated samples cluster past the edge: a window of them is worth fewer
+        // independent trials. The baselines' lag-1 autocorrelation (of their trends'
+        // residuals, weighted by samples) scales both counts by (1 − ρ) / (1 + ρ).
+        let (mut weight, mut sum) = (0.0, 0.0);
+        for id in &reporting {
+            if let Some(b) = self.baseline(&self.devices[*id], metric, hours) {
+                #[allow(clippy::cast_precision_loss)]
+                let w = b.moments.count as f64;
+                weight += w;
+                sum += w * b.trend.and_then(|t| t.fit()).map_or(0.0, |f| f.rho);
+            }
+        }
+        let rho = if weight > 0.0 { sum / weight } else { 0.0 };
+        finding.autocorrelation = Some(rho);
         if change > threshold + rounding_slack(*threshold) {
-            self.judge(&mut finding, binomial_z(k, om.count, expected), window);
+            let scale = (1.0 - rho) / (1.0 + rho);
+            #[allow(clippy::cast_precision_loss)]
+            let z = binomial_z(k as f64 * scale, om.count as f64 * scale, expected);
+            self.judge(&mut finding, z, window);
         }
         let side = match direction {
             Direction::HigherIsWorse => format!("above p{}", num_places(quantile * 100.0, 2)),

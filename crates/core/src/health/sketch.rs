@@ -300,35 +300,30 @@ impl QuantileSketch {
     }
 }
 
-/// The z score of an exact one-sided binomial test of "more than `expected` of `n` trials
-/// succeed" given `successes`: the standard normal quantile of the tail probability
+/// The z score of an exact one-sided binomial test of "more than a share `expected` of `n`
+/// trials succeed" given `successes`: the standard normal quantile of the tail probability
 /// `P(X ≥ successes)`, so it reads like the Mann-Whitney z (3.0 ≈ p 0.00135). Clamped to ±38
-/// (a tail below 10⁻³⁰⁰ is as significant as anything can be).
+/// (a tail below 10⁻³⁰⁰ is as significant as anything can be). `successes` and `n` may be
+/// fractional: effective counts of autocorrelated samples.
 ///
 /// The tail is the regularised incomplete beta function `I_p(k, n − k + 1)` and the quantile
 /// the inverse normal, both from `statrs`: they use `ln`/`exp`, so the z may differ in its
 /// last bits between platforms (the counts it comes from never do).
-pub(crate) fn binomial_z(successes: u64, n: u64, expected: f64) -> f64 {
+pub(crate) fn binomial_z(successes: f64, n: f64, expected: f64) -> f64 {
     use statrs::distribution::{ContinuousCDF, Normal};
     const LIMIT: f64 = 38.0;
-    if n == 0 {
+    if !(n > 0.0) || !(successes >= 0.0) {
         return 0.0;
     }
-    if successes == 0 {
+    if successes == 0.0 || expected >= 1.0 {
         // P(X ≥ 0) = 1: no evidence at all.
         return -LIMIT;
     }
     if successes > n || expected <= 0.0 {
         return LIMIT;
     }
-    if expected >= 1.0 {
-        return -LIMIT;
-    }
-    #[allow(clippy::cast_precision_loss)]
-    let (k, n) = (successes as f64, n as f64);
-    let tail = statrs::function::beta::beta_reg(k, n - k + 1.0, expected);
-    let normal = Normal::standard();
-    let z = -normal.inverse_cdf(tail.clamp(0.0, 1.0));
+    let tail = statrs::function::beta::beta_reg(successes, n - successes + 1.0, expected);
+    let z = -Normal::standard().inverse_cdf(tail.clamp(0.0, 1.0));
     if z.is_nan() { 0.0 } else { z.clamp(-LIMIT, LIMIT) }
 }
 

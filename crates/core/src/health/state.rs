@@ -35,7 +35,8 @@ pub struct MetricSummary {
     /// For counters: first and last readings, increase, resets and wraps.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub counter: Option<CounterTrack>,
-    /// After the update and its warm-up: the values' trend over time.
+    /// The values' trend over time: after the update and its warm-up, or over the whole
+    /// baseline (whose lag-1 autocorrelation the exceedance test uses).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trend: Option<Trend>,
     /// After the update, for metrics that recent-window rules read: the values in 5-minute
@@ -453,10 +454,13 @@ impl HealthState {
                     if range.is_empty() {
                         continue;
                     }
-                    let observing = (window == Window::Observation).then_some((u, warm));
-                    let keep = observing.and(self.settings.recent_keep(&spec.name));
+                    // Baselines keep a trend too (no warm-up): its lag-1 autocorrelation tells
+                    // how many independent samples a window of them is worth.
+                    let observing = window == Window::Observation;
+                    let trend_from = Some((u, if observing { warm } else { i64::MIN }));
+                    let keep = if observing { self.settings.recent_keep(&spec.name) } else { None };
                     let summary =
-                        summarise(spec, &times[range.clone()], &values[range], observing, keep, &mut scratch.hours);
+                        summarise(spec, &times[range.clone()], &values[range], trend_from, keep, &mut scratch.hours);
                     if let Some(summary) = summary {
                         health.window_mut(window).insert(spec.name.clone(), summary);
                     }
@@ -547,7 +551,9 @@ impl HealthState {
                         None => {
                             mine.insert(metric.clone(), y.clone());
                         }
-                        Some(m) => merge_summary(m, y, wraps_at, observing.then_some((u, warm)), keep),
+                        Some(m) => {
+                            merge_summary(m, y, wraps_at, Some((u, if observing { warm } else { i64::MIN })), keep);
+                        }
                     }
                 }
             }
