@@ -101,7 +101,23 @@ export interface RetryDecision { [field: string]: unknown }
 export interface IngestReport { rows: number; baseline: number; observation: number; before_baseline: number; unknown_device: number; duplicates: number; unknown_devices: string[] }
 
 /** A health finding of one rule. */
-export interface Finding { rule: string; metric: string; scope: unknown; outcome: string; baseline?: number | null; observed?: number | null; change?: number | null; threshold?: number | null; z?: number | null; message: string }
+export interface Finding {
+  rule: string; metric: string; scope: unknown; outcome: string; reason?: string; statistic?: string; change_kind?: string;
+  baseline?: number | null; observed?: number | null; change?: number | null; threshold?: number | null; zero_baseline?: boolean;
+  z?: number | null; z_needed?: number | null; within_noise?: boolean;
+  baseline_samples: number; observed_samples: number; devices_reporting: number; devices_expected: number;
+  top_devices?: { device: string; line: string; baseline: number; observed: number; change: number | null }[];
+  projection?: Record<string, number | null>;
+  /** Recent-window rules: the window, in minutes, ending at the evaluation. */
+  window_minutes?: number;
+  /** Exceedance rules: the baseline's tail edges (low, then high). */
+  tail_edges?: number[];
+  /** Exceedance rules: observed samples past the edges. */
+  exceedances?: number;
+  /** Exceedance rules: the baselines' lag-1 autocorrelation. */
+  autocorrelation?: number;
+  message: string;
+}
 
 /** A health verdict and its findings; `problems` indexes the findings that are problems. */
 export interface HealthReport { status: string; summary: string; evaluated_at: string; observed_hours: number; devices: number; findings: Finding[]; problems: number[]; [field: string]: unknown }
