@@ -4,6 +4,9 @@
 //! - `health/summarise/ingest_27m`: `HealthState::ingest` of the whole week (6 days baseline,
 //!   1 day observation): value checks, grouping by device, windows, moments, sketches,
 //!   counters and trends.
+//! - `health/summarise/ingest_27m_recent_windows`: the same under a policy whose rules also
+//!   read the last 60 minutes of five metrics (exceedance rules): the observation keeps
+//!   5-minute buckets of them.
 //! - `health/summarise/moments_27m`: `Moments::of` over every device's column slice.
 //! - `health/summarise/baseline_sum_27m`: `iter().sum()` over every column.
 
@@ -85,12 +88,39 @@ fn summarise(c: &mut Criterion) {
     for d in &cohort {
         empty.add_device(d.clone()).unwrap();
     }
+    let windowed = HealthPolicy {
+        rules: policy
+            .rules
+            .iter()
+            .cloned()
+            .chain(["cycle_time_ms", "cpu_percent", "memory_mb", "error_count", "mqtt_connected"].map(|metric| {
+                serde_json::from_value(serde_json::json!({"check": "exceedance", "name": format!("{metric}_1h"),
+                    "metric": metric, "quantile": 0.99, "threshold": 2.0, "window_minutes": 60}))
+                .unwrap()
+            }))
+            .collect(),
+        ..policy.clone()
+    };
+    let mut empty_windowed = HealthState::new(&windowed).unwrap();
+    for d in &cohort {
+        empty_windowed.add_device(d.clone()).unwrap();
+    }
     let rows = usize::try_from(MINUTES).unwrap();
     let mut group = c.benchmark_group("health/summarise");
     group.sample_size(10);
     group.bench_function("ingest_27m", |b| {
         b.iter_batched(
             || empty.clone(),
+            |mut state| {
+                state.ingest(black_box(&batch)).unwrap();
+                state
+            },
+            criterion::BatchSize::LargeInput,
+        );
+    });
+    group.bench_function("ingest_27m_recent_windows", |b| {
+        b.iter_batched(
+            || empty_windowed.clone(),
             |mut state| {
                 state.ingest(black_box(&batch)).unwrap();
                 state
