@@ -85,6 +85,12 @@ fn policy() -> HealthPolicy {
         baseline_hours: Some(3),
         window_minutes: Some(60),
     });
+    // An exceedance rule: memory's baselines keep a trend (for their autocorrelation).
+    rules.push(
+        serde_json::from_value(serde_json::json!({"check": "exceedance", "name": "memory_spikes",
+            "metric": "memory_mb", "quantile": 0.95, "threshold": 1.0, "window_minutes": 15}))
+        .unwrap(),
+    );
     HealthPolicy {
         baseline_hours: 2,
         monitoring_hours: 1,
@@ -215,6 +221,12 @@ proptest! {
                 prop_assert!(o.recent.keys().all(|&k| k % 300 == 0 && k >= latest - 1800));
                 prop_assert_eq!(o.recent.values().map(|b| b.moments.count).sum::<u64>() <= o.moments.count, true);
             }
+            // Memory's baseline keeps a trend (an exceedance rule reads it); cycle time's does not.
+            let dev = &a.devices()[&format!("dev-{d}")];
+            if let Some(b) = dev.baseline.get("memory_mb") {
+                prop_assert_eq!(b.trend.map(|t| t.count), Some(b.moments.count));
+            }
+            prop_assert!(dev.baseline.get("cycle_time_ms").is_none_or(|b| b.trend.is_none()));
         }
         let now = Timestamp::from_second(T0 + 60 * 240).unwrap();
         let (pa, pb) = (a.evaluate(&policy(), now).unwrap(), b.evaluate(&policy(), now).unwrap());

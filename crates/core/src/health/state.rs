@@ -35,8 +35,8 @@ pub struct MetricSummary {
     /// For counters: first and last readings, increase, resets and wraps.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub counter: Option<CounterTrack>,
-    /// The values' trend over time: after the update and its warm-up, or over the whole
-    /// baseline (whose lag-1 autocorrelation the exceedance test uses).
+    /// The values' trend over time: after the update and its warm-up; over the whole baseline
+    /// for metrics that exceedance rules read (its lag-1 autocorrelation scales their test).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trend: Option<Trend>,
     /// After the update, for metrics that recent-window rules read: the values in 5-minute
@@ -66,9 +66,12 @@ impl RecentBucket {
 /// A bucket's seconds.
 const BUCKET: i64 = RECENT_BUCKET_MINUTES as i64 * 60;
 
-/// Values (with their times) added to their buckets.
-fn add_recent(recent: &mut BTreeMap<i64, RecentBucket>, times: &[i64], values: &[f64]) {
-    let mut from = 0;
+/// Values (with their times, in order) added to their buckets; only those within `keep`
+/// seconds before the latest one's bucket (older ones would be pruned at once).
+fn add_recent(recent: &mut BTreeMap<i64, RecentBucket>, times: &[i64], values: &[f64], keep: i64) {
+    // Pruning keeps buckets relative to the latest non-empty one: so does this.
+    let Some(last) = times.iter().zip(values).rev().find(|(_, v)| !v.is_nan()).map(|(t, _)| *t) else { return };
+    let mut from = times.partition_point(|&t| t < last.div_euclid(BUCKET) * BUCKET - keep);
     while from < times.len() {
         let start = times[from].div_euclid(BUCKET) * BUCKET;
         let to = from + times[from..].partition_point(|&t| t < start + BUCKET);
@@ -178,6 +181,10 @@ struct Settings {
     /// The metrics recent-window rules read, with their longest window, sorted.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     recent_windows: Vec<RecentWindow>,
+    /// The metrics whose baselines keep a trend (for its autocorrelation: those exceedance
+    /// rules read), sorted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    baseline_trends: Vec<String>,
 }
 
 /// The longest recent window rules read of a metric.
@@ -216,12 +223,21 @@ impl Settings {
             }
         }
         recent_windows.sort();
+        let mut baseline_trends: Vec<String> = policy
+            .rules
+            .iter()
+            .filter(|r| matches!(r, Rule::Exceedance { .. }))
+            .map(|r| r.metric().to_owned())
+            .collect();
+        baseline_trends.sort();
+        baseline_trends.dedup();
         Self {
             baseline_hours: policy.baseline_hours,
             trend_warmup_minutes: policy.trend_warmup_minutes,
             metrics: policy.all_metrics(),
             rule_baselines,
             recent_windows,
+            baseline_trends,
         }
     }
 
@@ -251,6 +267,12 @@ impl Settings {
                 "the recent windows kept are {} in the state and {} in {who}",
                 show(&self.recent_windows),
                 show(&theirs.recent_windows)
+            )
+        } else if self.baseline_trends != theirs.baseline_trends {
+            format!(
+                "the baselines with trends are [{}] in the state and [{}] in {who}",
+                self.baseline_trends.join(", "),
+                theirs.baseline_trends.join(", ")
             )
         } else if self.rule_baselines != theirs.rule_baselines {
             format!(
@@ -457,7 +479,11 @@ impl HealthState {
                     // Baselines keep a trend too (no warm-up): its lag-1 autocorrelation tells
                     // how many independent samples a window of them is worth.
                     let observing = window == Window::Observation;
-                    let trend_from = Some((u, if observing { warm } else { i64::MIN }));
+                    let trend_from = if observing {
+                        Some((u, warm))
+                    } else {
+                        self.settings.baseline_trends.contains(&spec.name).then_some((u, i64::MIN))
+                    };
                     let keep = if observing { self.settings.recent_keep(&spec.name) } else { None };
                     let summary =
                         summarise(spec, &times[range.clone()], &values[range], trend_from, keep, &mut scratch.hours);
@@ -552,7 +578,12 @@ impl HealthState {
                             mine.insert(metric.clone(), y.clone());
                         }
                         Some(m) => {
-                            merge_summary(m, y, wraps_at, Some((u, if observing { warm } else { i64::MIN })), keep);
+                            let trend_from = if observing {
+                                Some((u, warm))
+                            } else {
+                                self.settings.baseline_trends.contains(metric).then_some((u, i64::MIN))
+                            };
+                            merge_summary(m, y, wraps_at, trend_from, keep);
                         }
                     }
                 }
@@ -589,8 +620,8 @@ fn merge_summary(
         if let Some((end, rate)) = boundary {
             a.moments.push(rate);
             a.sketch.add(rate);
-            if keep.is_some() {
-                add_recent(&mut a.recent, &[end], &[rate]);
+            if let Some(keep) = keep {
+                add_recent(&mut a.recent, &[end], &[rate], keep);
             }
             if let Some((u, warm)) = observing
                 && end >= warm
@@ -652,7 +683,7 @@ fn summarise(
             });
             let mut recent = BTreeMap::new();
             if let Some(keep) = keep {
-                add_recent(&mut recent, times, values);
+                add_recent(&mut recent, times, values, keep);
                 prune_recent(&mut recent, keep);
             }
             Some(MetricSummary { moments, sketch, counter: None, trend, recent })
@@ -676,7 +707,7 @@ fn summarise(
             });
             let mut recent = BTreeMap::new();
             if let Some(keep) = keep {
-                add_recent(&mut recent, &rate_times, &rates);
+                add_recent(&mut recent, &rate_times, &rates, keep);
                 prune_recent(&mut recent, keep);
             }
             Some(MetricSummary { moments, sketch, counter: Some(track), trend, recent })
