@@ -575,7 +575,7 @@ fn a_falling_lower_is_worse_metric_is_said_to_fall() {
 
 /// A policy over one custom gauge (`throughput`, lower is worse, or `temperature`, two-sided)
 /// with the given rules, 7-day baseline, per-stage scope.
-fn gauge_policy(rules: serde_json::Value) -> HealthPolicy {
+fn gauge_policy(rules: &serde_json::Value) -> HealthPolicy {
     HealthPolicy::from_value(serde_json::json!({
         "min_samples": 30, "scopes": ["stage"],
         "metrics": [
@@ -587,7 +587,7 @@ fn gauge_policy(rules: serde_json::Value) -> HealthPolicy {
     .unwrap()
 }
 
-fn tail_rule(name: &str, metric: &str, statistic: &str, extra: serde_json::Value) -> serde_json::Value {
+fn tail_rule(name: &str, metric: &str, statistic: &str, extra: &serde_json::Value) -> serde_json::Value {
     let mut rule = serde_json::json!({"check": "compare", "name": name, "metric": metric, "statistic": statistic,
                                       "change": "relative", "threshold": 0.1});
     rule.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
@@ -596,12 +596,12 @@ fn tail_rule(name: &str, metric: &str, statistic: &str, extra: serde_json::Value
 
 #[test]
 fn a_drop_on_a_lower_is_worse_metric_is_caught_by_a_low_quantile_not_by_p95() {
-    let p = gauge_policy(serde_json::json!([
-        tail_rule("p95", "throughput", "p95", serde_json::json!({})),
-        tail_rule("p5", "throughput", "p5", serde_json::json!({})),
-        tail_rule("tail", "throughput", "tail_95", serde_json::json!({})),
-        tail_rule("mean", "throughput", "mean", serde_json::json!({})),
-        tail_rule("min", "throughput", "min", serde_json::json!({"threshold": 0.2})),
+    let p = gauge_policy(&serde_json::json!([
+        tail_rule("p95", "throughput", "p95", &serde_json::json!({})),
+        tail_rule("p5", "throughput", "p5", &serde_json::json!({})),
+        tail_rule("tail", "throughput", "tail_95", &serde_json::json!({})),
+        tail_rule("mean", "throughput", "mean", &serde_json::json!({})),
+        tail_rule("min", "throughput", "min", &serde_json::json!({"threshold": 0.2})),
     ]));
     // 100 ± 2 a minute; after the update, one minute in ten stalls at 60.
     let state = run(&p, &[("d1", "L1")], &["throughput"], -7 * DAY..DAY, |id, m| {
@@ -632,12 +632,12 @@ fn a_drop_on_a_lower_is_worse_metric_is_caught_by_a_low_quantile_not_by_p95() {
 #[test]
 fn two_sided_rules_catch_a_rise_and_a_drop() {
     let rules = serde_json::json!([
-        tail_rule("temp_mean", "temperature", "mean", serde_json::json!({"change": "absolute", "threshold": 2.0})),
-        tail_rule("temp_tail", "temperature", "tail_99", serde_json::json!({"change": "absolute", "threshold": 3.0})),
+        tail_rule("temp_mean", "temperature", "mean", &serde_json::json!({"change": "absolute", "threshold": 2.0})),
+        tail_rule("temp_tail", "temperature", "tail_99", &serde_json::json!({"change": "absolute", "threshold": 3.0})),
         // A higher-is-worse gauge watched both ways by the rule's own direction.
-        tail_rule("cycle_both", "cycle_time_ms", "mean", serde_json::json!({"direction": "two_sided"})),
+        tail_rule("cycle_both", "cycle_time_ms", "mean", &serde_json::json!({"direction": "two_sided"})),
     ]);
-    let p = gauge_policy(rules);
+    let p = gauge_policy(&rules);
     for (shift, cycle, expect) in [
         (0.0, 1.0, HealthStatus::Healthy),
         (4.0, 1.0, HealthStatus::Breach),
@@ -705,11 +705,11 @@ fn a_rule_can_have_a_baseline_of_its_own() {
     // The line's process changed three days before the update: cycle time 650 before, 800
     // since. Against 7 days the update looks 12 % slower; against the last 48 h it is not.
     let rules = serde_json::json!([
-        tail_rule("week", "cycle_time_ms", "mean", serde_json::json!({})),
-        tail_rule("two_days", "cycle_time_ms", "mean", serde_json::json!({"baseline_hours": 48})),
-        tail_rule("ten_days", "cycle_time_ms", "mean", serde_json::json!({"baseline_hours": 240})),
+        tail_rule("week", "cycle_time_ms", "mean", &serde_json::json!({})),
+        tail_rule("two_days", "cycle_time_ms", "mean", &serde_json::json!({"baseline_hours": 48})),
+        tail_rule("ten_days", "cycle_time_ms", "mean", &serde_json::json!({"baseline_hours": 240})),
     ]);
-    let p = gauge_policy(rules);
+    let p = gauge_policy(&rules);
     let f = |id: &str, m: i64| vec![if m < -3 * DAY { 650.0 } else { 800.0 } + 5.0 * noise(5, id, m)];
     let state = run(&p, &[("d1", "L1"), ("d2", "L2")], &["cycle_time_ms"], -10 * DAY..DAY, f);
     let report = state.evaluate(&p, at(T0 + DAY * 60)).unwrap();
@@ -744,11 +744,11 @@ fn a_rule_can_have_a_baseline_of_its_own() {
     }
 
     // A policy whose rules ask for other baselines cannot read this state.
-    let other = gauge_policy(serde_json::json!([tail_rule(
+    let other = gauge_policy(&serde_json::json!([tail_rule(
         "two_days",
         "cycle_time_ms",
         "mean",
-        serde_json::json!({"baseline_hours": 72})
+        &serde_json::json!({"baseline_hours": 72})
     )]));
     let err = state.evaluate(&other, at(T0)).unwrap_err();
     assert_eq!(err.code(), "policy_mismatch");
@@ -859,7 +859,7 @@ fn a_short_spike_is_caught_in_a_recent_window_by_an_exceedance_rule_not_by_noise
 
 #[test]
 fn exceedances_below_the_low_tail_and_on_both_sides() {
-    let p = gauge_policy(serde_json::json!([
+    let p = gauge_policy(&serde_json::json!([
         {"check": "exceedance", "name": "stalls", "metric": "throughput", "quantile": 0.99, "threshold": 2.0},
         {"check": "exceedance", "name": "swings", "metric": "temperature", "quantile": 0.99, "threshold": 2.0}
     ]));
@@ -886,7 +886,7 @@ fn exceedances_below_the_low_tail_and_on_both_sides() {
 
 #[test]
 fn autocorrelated_noise_is_worth_fewer_trials() {
-    let p = gauge_policy(serde_json::json!([
+    let p = gauge_policy(&serde_json::json!([
         {"check": "exceedance", "name": "spikes_1h", "metric": "throughput", "quantile": 0.99, "threshold": 2.0,
          "window_minutes": 60}
     ]));

@@ -544,12 +544,12 @@ impl HealthPolicy {
     /// The z a recent-window rule needs at every look: `z_critical`'s one-sided tail divided
     /// among the `monitoring_hours · 60 / window_minutes` disjoint windows of the monitoring
     /// window (Bonferroni), so that looking at every window of the stage does not multiply
-    /// false alarms. For `z_critical` 3 and 24 h: 3.86 with a 60-minute window, 3.55 with 6 h.
+    /// false alarms. For `z_critical` 3 and 24 h: 3.86 with a 60-minute window, 3.40 with 6 h.
     ///
     /// ```
     /// let policy = fleetpath::health::HealthPolicy::default();
     /// assert!((policy.window_z(60) - 3.86).abs() < 0.01);
-    /// assert!((policy.window_z(360) - 3.55).abs() < 0.01);
+    /// assert!((policy.window_z(360) - 3.40).abs() < 0.01);
     /// ```
     pub fn window_z(&self, window_minutes: u32) -> f64 {
         use statrs::distribution::{ContinuousCDF, Normal};
@@ -623,83 +623,90 @@ impl HealthPolicy {
             }
         }
         for (i, rule) in self.rules.iter().enumerate() {
-            let at = format!("rules[{i}]");
-            if rule.name().is_empty() {
-                return bad(format!("{at}.name"), "must not be empty");
+            self.validate_rule(i, rule, &all)?;
+        }
+        Ok(())
+    }
+
+    /// Checks the `i`-th rule against the policy's metrics (`all`).
+    fn validate_rule(&self, i: usize, rule: &Rule, all: &[MetricSpec]) -> Result<(), HealthError> {
+        let bad = |field: String, reason: &str| Err(HealthError::InvalidSetting { field, reason: reason.to_owned() });
+        let at = format!("rules[{i}]");
+        if rule.name().is_empty() {
+            return bad(format!("{at}.name"), "must not be empty");
+        }
+        if self.rules[..i].iter().any(|o| o.name() == rule.name()) {
+            return Err(HealthError::DuplicateName { what: "rule", name: rule.name().to_owned() });
+        }
+        let Some(metric) = all.iter().find(|m| m.name == rule.metric()) else {
+            return Err(HealthError::UnknownMetric { metric: rule.metric().to_owned(), at });
+        };
+        if let Rule::Compare { baseline_hours: Some(0), .. }
+        | Rule::Exceedance { baseline_hours: Some(0), .. }
+        | Rule::Trend { baseline_hours: Some(0), .. } = rule
+        {
+            return bad(format!("{at}.baseline_hours"), "must be at least 1");
+        }
+        if let Some(w) = rule.window_minutes()
+            && (w == 0 || w % RECENT_BUCKET_MINUTES != 0)
+        {
+            return bad(format!("{at}.window_minutes"), "must be a positive multiple of 5");
+        }
+        let direction = rule.direction(metric);
+        match rule {
+            Rule::Compare { change: Change::Level, .. } if direction == Direction::TwoSided => {
+                return bad(
+                    format!("{at}.change"),
+                    "a level needs one worse direction (the rule or its metric is two_sided): give the rule higher_is_worse or lower_is_worse",
+                );
             }
-            if self.rules[..i].iter().any(|o| o.name() == rule.name()) {
-                return Err(HealthError::DuplicateName { what: "rule", name: rule.name().to_owned() });
+            Rule::Trend { .. } if direction == Direction::TwoSided => {
+                return bad(
+                    format!("{at}.direction"),
+                    "a trend needs one worse direction (the rule or its metric is two_sided): give the rule higher_is_worse or lower_is_worse",
+                );
             }
-            let Some(metric) = all.iter().find(|m| m.name == rule.metric()) else {
-                return Err(HealthError::UnknownMetric { metric: rule.metric().to_owned(), at });
-            };
-            if let Rule::Compare { baseline_hours: Some(0), .. }
-            | Rule::Exceedance { baseline_hours: Some(0), .. }
-            | Rule::Trend { baseline_hours: Some(0), .. } = rule
-            {
-                return bad(format!("{at}.baseline_hours"), "must be at least 1");
+            _ => {}
+        }
+        match rule {
+            Rule::Compare { threshold, baseline_floor, scopes, change, .. } => {
+                if !(threshold.is_finite() && (*threshold >= 0.0 || *change == Change::Level)) {
+                    return bad(format!("{at}.threshold"), "must be a finite number, 0 or more");
+                }
+                if !(baseline_floor.is_finite() && *baseline_floor >= 0.0) {
+                    return bad(format!("{at}.baseline_floor"), "must be a finite number, 0 or more");
+                }
+                if scopes.as_ref().is_some_and(Vec::is_empty) {
+                    return bad(format!("{at}.scopes"), "must name at least one scope");
+                }
             }
-            if let Some(w) = rule.window_minutes()
-                && (w == 0 || w % RECENT_BUCKET_MINUTES != 0)
-            {
-                return bad(format!("{at}.window_minutes"), "must be a positive multiple of 5");
+            Rule::Exceedance { quantile, threshold, scopes, .. } => {
+                if !(*quantile > 0.5 && *quantile < 1.0) {
+                    return bad(format!("{at}.quantile"), "must be in (0.5, 1)");
+                }
+                if !(threshold.is_finite() && *threshold >= 0.0) {
+                    return bad(format!("{at}.threshold"), "must be a finite number, 0 or more");
+                }
+                if scopes.as_ref().is_some_and(Vec::is_empty) {
+                    return bad(format!("{at}.scopes"), "must name at least one scope");
+                }
             }
-            let direction = rule.direction(metric);
-            match rule {
-                Rule::Compare { change: Change::Level, .. } if direction == Direction::TwoSided => {
-                    return bad(
-                        format!("{at}.change"),
-                        "a level needs one worse direction (the rule or its metric is two_sided): give the rule higher_is_worse or lower_is_worse",
-                    );
+            Rule::AnyIncrease { .. } => {
+                if metric.kind != MetricKind::Counter {
+                    return Err(HealthError::WrongMetricKind {
+                        rule: rule.name().to_owned(),
+                        metric: metric.name.clone(),
+                        expected: "counter",
+                    });
                 }
-                Rule::Trend { .. } if direction == Direction::TwoSided => {
-                    return bad(
-                        format!("{at}.direction"),
-                        "a trend needs one worse direction (the rule or its metric is two_sided): give the rule higher_is_worse or lower_is_worse",
-                    );
-                }
-                _ => {}
             }
-            match rule {
-                Rule::Compare { threshold, baseline_floor, scopes, change, .. } => {
-                    if !(threshold.is_finite() && (*threshold >= 0.0 || *change == Change::Level)) {
-                        return bad(format!("{at}.threshold"), "must be a finite number, 0 or more");
-                    }
-                    if !(baseline_floor.is_finite() && *baseline_floor >= 0.0) {
-                        return bad(format!("{at}.baseline_floor"), "must be a finite number, 0 or more");
-                    }
-                    if scopes.as_ref().is_some_and(Vec::is_empty) {
-                        return bad(format!("{at}.scopes"), "must name at least one scope");
-                    }
+            Rule::Trend { limit, horizon_hours, .. } => {
+                if !(horizon_hours.is_finite() && *horizon_hours > 0.0) {
+                    return bad(format!("{at}.horizon_hours"), "must be a positive number");
                 }
-                Rule::Exceedance { quantile, threshold, scopes, .. } => {
-                    if !(*quantile > 0.5 && *quantile < 1.0) {
-                        return bad(format!("{at}.quantile"), "must be in (0.5, 1)");
-                    }
-                    if !(threshold.is_finite() && *threshold >= 0.0) {
-                        return bad(format!("{at}.threshold"), "must be a finite number, 0 or more");
-                    }
-                    if scopes.as_ref().is_some_and(Vec::is_empty) {
-                        return bad(format!("{at}.scopes"), "must name at least one scope");
-                    }
-                }
-                Rule::AnyIncrease { .. } => {
-                    if metric.kind != MetricKind::Counter {
-                        return Err(HealthError::WrongMetricKind {
-                            rule: rule.name().to_owned(),
-                            metric: metric.name.clone(),
-                            expected: "counter",
-                        });
-                    }
-                }
-                Rule::Trend { limit, horizon_hours, .. } => {
-                    if !(horizon_hours.is_finite() && *horizon_hours > 0.0) {
-                        return bad(format!("{at}.horizon_hours"), "must be a positive number");
-                    }
-                    let (Limit::Absolute(v) | Limit::Relative(v)) = limit;
-                    if !v.is_finite() {
-                        return bad(format!("{at}.limit"), "must be a finite number");
-                    }
+                let (Limit::Absolute(v) | Limit::Relative(v)) = limit;
+                if !v.is_finite() {
+                    return bad(format!("{at}.limit"), "must be a finite number");
                 }
             }
         }

@@ -312,7 +312,7 @@ impl QuantileSketch {
 pub(crate) fn binomial_z(successes: f64, n: f64, expected: f64) -> f64 {
     use statrs::distribution::{ContinuousCDF, Normal};
     const LIMIT: f64 = 38.0;
-    if !(n > 0.0) || !(successes >= 0.0) {
+    if n.is_nan() || successes.is_nan() || n <= 0.0 || successes < 0.0 {
         return 0.0;
     }
     if successes == 0.0 || expected >= 1.0 {
