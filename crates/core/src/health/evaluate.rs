@@ -568,15 +568,16 @@ impl<'a> Ctx<'a> {
     }
 
     /// The devices of a group that report enough samples after (in the rule's window) and,
-    /// when `hours` is given, before (in that baseline); with their summaries pooled. `Err`
-    /// with the finding's message and reason when too few report.
+    /// when `hours` is given, before (in that baseline); with their summaries pooled. Fills
+    /// the finding's counts; when too few report, makes it inconclusive and returns `None`.
     fn pool<'g>(
         &self,
         rule: &Rule,
         group: &Group<'g>,
         hours: Option<u32>,
         window: Option<u32>,
-    ) -> Result<Pooled<'g>, (InconclusiveReason, String, usize)> {
+        finding: &mut Finding,
+    ) -> Option<Pooled<'g>> {
         let metric = rule.metric();
         let mut pooled = Pooled {
             reporting: Vec::new(),
@@ -602,8 +603,11 @@ impl<'a> Ctx<'a> {
         }
         let expected = group.ids.len();
         let needed = self.needed(expected);
+        finding.devices_reporting = u32::try_from(pooled.reporting.len()).unwrap_or(u32::MAX);
         if pooled.reporting.len() >= needed {
-            return Ok(pooled);
+            finding.baseline_samples = pooled.baseline.0.count;
+            finding.observed_samples = pooled.observed.0.count;
+            return Some(pooled);
         }
         let reason = match (window, self.missing_reason(group, metric, hours)) {
             // Devices that report, just not in the window: too few samples there.
@@ -619,7 +623,8 @@ impl<'a> Ctx<'a> {
             (Some(w), None) => format!("in the last {w} min"),
             (None, _) => "before and after".to_owned(),
         };
-        let message = format!(
+        finding.outcome = Outcome::Inconclusive { reason };
+        finding.message = format!(
             "{} on {}: {} of {expected} devices report {metric} with at least {} samples {when}, {needed} needed ({}: {}{})",
             rule.name(),
             group.scope,
@@ -629,7 +634,7 @@ impl<'a> Ctx<'a> {
             silent.join(", "),
             if expected - pooled.reporting.len() > silent.len() { ", …" } else { "" },
         );
-        Err((reason, message, pooled.reporting.len()))
+        None
     }
 
     /// A device's baseline of a metric over `hours`.
@@ -703,19 +708,11 @@ impl<'a> Ctx<'a> {
         finding.change_kind = Some(*kind);
         finding.threshold = Some(*threshold);
         finding.window_minutes = window;
-        let pooled = match self.pool(rule, group, needs_baseline.then_some(hours), window) {
-            Ok(pooled) => pooled,
-            Err((reason, message, reporting)) => {
-                finding.outcome = Outcome::Inconclusive { reason };
-                finding.devices_reporting = u32::try_from(reporting).unwrap_or(u32::MAX);
-                finding.message = message;
-                return finding;
-            }
+        let Some(Pooled { reporting, baseline: (bm, bs), observed: (om, os) }) =
+            self.pool(rule, group, needs_baseline.then_some(hours), window, &mut finding)
+        else {
+            return finding;
         };
-        let Pooled { reporting, baseline: (bm, bs), observed: (om, os) } = pooled;
-        finding.devices_reporting = u32::try_from(reporting.len()).unwrap_or(u32::MAX);
-        finding.baseline_samples = bm.count;
-        finding.observed_samples = om.count;
         // A two-sided tail reads both ends and keeps the worse (an infinite change first).
         let read = |(side, dir): (Statistic, Direction)| {
             let base = statistic(side, &bm, &bs);
@@ -811,19 +808,11 @@ impl<'a> Ctx<'a> {
         finding.change_kind = Some(Change::Relative);
         finding.threshold = Some(*threshold);
         finding.window_minutes = window;
-        let Pooled { reporting, baseline: (bm, bs), observed: (om, os) } =
-            match self.pool(rule, group, Some(hours), window) {
-                Ok(pooled) => pooled,
-                Err((reason, message, reporting)) => {
-                    finding.outcome = Outcome::Inconclusive { reason };
-                    finding.devices_reporting = u32::try_from(reporting).unwrap_or(u32::MAX);
-                    finding.message = message;
-                    return finding;
-                }
-            };
-        finding.devices_reporting = u32::try_from(reporting.len()).unwrap_or(u32::MAX);
-        finding.baseline_samples = bm.count;
-        finding.observed_samples = om.count;
+        let Some(Pooled { reporting, baseline: (bm, bs), observed: (om, os) }) =
+            self.pool(rule, group, Some(hours), window, &mut finding)
+        else {
+            return finding;
+        };
         // The tail's edges: the baseline's buckets at the quantiles; beyond means in a bucket
         // past them (a value in the edge's own bucket is a tie, not an exceedance).
         let low = matches!(direction, Direction::LowerIsWorse | Direction::TwoSided).then(|| 1.0 - quantile);
