@@ -18,6 +18,9 @@
 //! Two look schedules: every 5 minutes (288 looks) and every hour (24 looks). A run counts for
 //! a rule when any of its findings (stage or any line) breaches at any look; the rate is per
 //! stage.
+//!
+//! `TREND_T=10` and `TREND_MIN_HOURS=4` in the environment set the policy's
+//! `trend_t_critical` and `trend_min_hours` (the leak rule's settings) for a run.
 
 #[allow(dead_code)] // only `exit` is used here
 #[path = "common/mod.rs"]
@@ -71,6 +74,12 @@ fn policy() -> Result<HealthPolicy, String> {
     let mut rules = fleetpath::health::Rule::seed_defaults();
     rules.append(&mut policy.rules);
     policy.rules = rules;
+    if let Ok(h) = std::env::var("TREND_MIN_HOURS") {
+        policy.trend_min_hours = h.parse().map_err(|_| "TREND_MIN_HOURS must be a number".to_owned())?;
+    }
+    if let Ok(t) = std::env::var("TREND_T") {
+        policy.trend_t_critical = t.parse().map_err(|_| "TREND_T must be a number".to_owned())?;
+    }
     policy.validate().map_err(|e| e.to_string())?;
     Ok(policy)
 }
