@@ -71,10 +71,10 @@ const BUCKET: i64 = RECENT_BUCKET_MINUTES as i64 * 60;
 fn add_recent(recent: &mut BTreeMap<i64, RecentBucket>, times: &[i64], values: &[f64], keep: i64) {
     // Pruning keeps buckets relative to the latest non-empty one: so does this.
     let Some(last) = times.iter().zip(values).rev().find(|(_, v)| !v.is_nan()).map(|(t, _)| *t) else { return };
-    let mut from = times.partition_point(|&t| t < last.div_euclid(BUCKET) * BUCKET - keep);
+    let mut from = times.partition_point(|&t| t < bucket_start(last).saturating_sub(keep));
     while from < times.len() {
-        let start = times[from].div_euclid(BUCKET) * BUCKET;
-        let to = from + times[from..].partition_point(|&t| t < start + BUCKET);
+        let start = bucket_start(times[from]);
+        let to = from + times[from..].partition_point(|&t| t < start.saturating_add(BUCKET));
         let bucket = RecentBucket { moments: Moments::of(&values[from..to]), sketch: sketch_of(&values[from..to]) };
         if bucket.moments.count > 0 {
             recent.entry(start).or_default().merge(&bucket);
@@ -83,10 +83,16 @@ fn add_recent(recent: &mut BTreeMap<i64, RecentBucket>, times: &[i64], values: &
     }
 }
 
+/// The start of the bucket holding `t` (saturating at the ends of time, which hostile states
+/// may hold).
+fn bucket_start(t: i64) -> i64 {
+    t.saturating_sub(t.rem_euclid(BUCKET))
+}
+
 /// Drops the buckets older than `keep` seconds before the latest one.
 fn prune_recent(recent: &mut BTreeMap<i64, RecentBucket>, keep: i64) {
     if let Some(&latest) = recent.keys().next_back() {
-        *recent = recent.split_off(&(latest - keep));
+        *recent = recent.split_off(&latest.saturating_sub(keep));
     }
 }
 
