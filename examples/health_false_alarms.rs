@@ -191,6 +191,9 @@ fn one_run(policy: &HealthPolicy, canary: &Canary) -> Result<BTreeMap<String, (b
         let report =
             state.evaluate(policy, Timestamp::from_second(to * 60).map_err(|e| e.to_string())?).map_err(err)?;
         for f in report.findings.iter().filter(|f| f.outcome == Outcome::Breach) {
+            if std::env::var("DEBUG_RULE").is_ok_and(|r| r == f.rule) {
+                eprintln!("look {look}: {}", f.message);
+            }
             if let Some(seen) = out.get_mut(&f.rule) {
                 seen.0 = true;
                 seen.1 |= look % 12 == 0;

@@ -168,6 +168,12 @@ fn assert_trend_close(what: &str, x: &Trend, y: &Trend, seams_exact: bool, scale
     if seams_exact {
         assert_eq!((x.pairs, x.first_x, x.last_x), (y.pairs, y.first_x, y.last_x), "{what}: trend seams");
         assert!(close(x.sdd, y.sdd, 1e-9, scale * scale), "{what}: sdd {} vs {}", x.sdd, y.sdd);
+        assert_eq!(
+            (x.pairs2, x.second_x, x.penultimate_x),
+            (y.pairs2, y.second_x, y.penultimate_x),
+            "{what}: lag-2 seams"
+        );
+        assert!(close(x.sdd2, y.sdd2, 1e-9, scale * scale), "{what}: sdd2 {} vs {}", x.sdd2, y.sdd2);
     }
 }
 

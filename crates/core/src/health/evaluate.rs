@@ -1012,6 +1012,8 @@ impl<'a> Ctx<'a> {
             let fit = fit.and_then(|t| t.fit()).filter(|f| f.span_hours >= self.policy.trend_min_hours);
             let base =
                 self.baseline(d, metric, hours).filter(|b| b.moments.count >= u64::from(self.policy.min_samples));
+            // Judged against the baseline's noise when it is larger (see `Fit::against`).
+            let fit = fit.map(|f| base.and_then(|b| b.trend?.fit()).map_or(f, |b| f.against(&b)));
             let limit_value = match limit {
                 Limit::Absolute(v) => Some(*v),
                 Limit::Relative(x) => base.map(|b| b.moments.mean * (1.0 + sign * x)),

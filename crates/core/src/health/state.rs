@@ -187,8 +187,8 @@ struct Settings {
     /// The metrics recent-window rules read, with their longest window, sorted.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     recent_windows: Vec<RecentWindow>,
-    /// The metrics whose baselines keep a trend (for its autocorrelation: those exceedance
-    /// rules read), sorted.
+    /// The metrics whose baselines keep a trend (for its noise and autocorrelation: those
+    /// exceedance and trend rules read), sorted.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     baseline_trends: Vec<String>,
 }
@@ -232,7 +232,7 @@ impl Settings {
         let mut baseline_trends: Vec<String> = policy
             .rules
             .iter()
-            .filter(|r| matches!(r, Rule::Exceedance { .. }))
+            .filter(|r| matches!(r, Rule::Exceedance { .. } | Rule::Trend { .. }))
             .map(|r| r.metric().to_owned())
             .collect();
         baseline_trends.sort();

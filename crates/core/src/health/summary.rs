@@ -152,15 +152,20 @@ impl Moments {
 }
 
 /// A least-squares line through (hours since the update, value), kept as means and co-moments
-/// so it merges like [`Moments`], plus the sum of squared differences between consecutive
-/// values, which estimates the noise's lag-1 autocorrelation.
+/// so it merges like [`Moments`], plus the sums of squared differences between values one and
+/// two samples apart, which estimate the noise's autocorrelation.
 ///
 /// Samples taken a minute apart are not independent: a level that wanders makes an ordinary
 /// least-squares t score several times too large (with lag-1 autocorrelation ρ = 0.9, about
-/// 4.4 times). [`Trend::fit`] estimates ρ from `Var(Δx) = 2σ²(1 − ρ)` and widens the slope's
-/// standard error by `√((1 + ρ) / (1 − ρ))` (the effective-sample-size correction of Santer et
-/// al., 2000). Merging trends that overlap in time adds no difference for the seam, so their
-/// ρ is then approximate; consecutive time ranges merge exactly.
+/// 4.4 times). [`Trend::fit`] estimates the lag-1 and lag-2 autocorrelations ρ₁, ρ₂ from
+/// `Var(xᵢ − xᵢ₋ₖ) = 2σ²(1 − ρₖ)` and widens the slope's standard error by the square root of
+/// the long-run variance factor `1 + 2 Σ ρₖ`. The autocorrelations are taken to decay
+/// geometrically from lag 1, `ρₖ = ρ₁ φᵏ⁻¹` with `φ = ρ₂ / ρ₁`, which fits AR(1) noise
+/// (`φ = ρ₁`, the factor is `(1 + ρ) / (1 − ρ)`, the effective-sample-size correction of Santer
+/// et al., 2000) and a wandering level under independent noise (AR(1) plus white noise, where
+/// `φ` exceeds `ρ₁`): the factor is `1 + 2ρ₁ / (1 − φ)`, with `φ` at least `ρ₁`, so it is never
+/// below the AR(1) factor, and `φ = ρ₁` unless `ρ₂` stands clear of sampling noise. Merging trends that overlap in time adds no differences for the
+/// seam, so their autocorrelations are then approximate; consecutive time ranges merge exactly.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Trend {
@@ -198,6 +203,19 @@ pub struct Trend {
     pub sdd: f64,
     /// How many consecutive pairs `sdd` sums.
     pub pairs: u64,
+    /// The value after `first_x` (equal to it with one point).
+    #[serde(default, with = "float_json")]
+    pub second_x: f64,
+    /// The value before `last_x` (equal to it with one point).
+    #[serde(default, with = "float_json")]
+    pub penultimate_x: f64,
+    /// Σ (xᵢ − xᵢ₋₂)² over points two apart. States written before it was kept read as 0
+    /// with `pairs2` 0, and the fit then assumes AR(1) noise.
+    #[serde(default, with = "float_json")]
+    pub sdd2: f64,
+    /// How many pairs two apart `sdd2` sums.
+    #[serde(default)]
+    pub pairs2: u64,
 }
 
 /// A fitted trend.
@@ -213,27 +231,63 @@ pub struct Fit {
     pub span_hours: f64,
     /// The residuals' estimated lag-1 autocorrelation, in [0, 0.99].
     pub rho: f64,
+    /// The long-run variance factor `1 + 2 Σ ρₖ` the slope's squared standard error was
+    /// multiplied by (1 for independent noise).
+    pub variance_factor: f64,
+    /// The residuals' variance.
+    pub residual: f64,
+    /// Σ (t − t̄)², hours².
+    pub time_spread: f64,
+}
+
+impl Fit {
+    /// This fit judged against another window's noise (a baseline's): the slope's standard
+    /// error uses the larger of the two residual variances, and the baseline's long-run
+    /// variance factor unless this window's own lag-1 autocorrelation alone, read as AR(1),
+    /// needs a larger one.
+    ///
+    /// A short window's own residuals understate slow wandering: the fitted line absorbs it,
+    /// and the windows whose wandering looks most like a climb are the ones that understate
+    /// it most. Its lag-2 estimate is noisy too. Days of baseline know how the series
+    /// wanders; an update that makes it noisier keeps its own, larger noise.
+    #[must_use]
+    pub fn against(self, baseline: &Self) -> Self {
+        let residual = self.residual.max(baseline.residual);
+        let ar1 = (1.0 + self.rho) / (1.0 - self.rho);
+        let variance_factor = baseline.variance_factor.max(ar1);
+        let se = (residual * variance_factor / self.time_spread).sqrt();
+        // NaN (from infinite values) keeps the window's own fit.
+        if se > 0.0 { Self { t: self.slope / se, residual, variance_factor, ..self } } else { self }
+    }
 }
 
 impl Trend {
     /// Summarises points given as parallel slices in time order, skipping NaN values.
     pub fn of(hours: &[f64], values: &[f64]) -> Self {
         let (mut n, mut st, mut sx, mut first, mut last) = (0u64, 0.0, 0.0, f64::INFINITY, f64::NEG_INFINITY);
-        let (mut first_x, mut last_x, mut sdd) = (0.0, 0.0, 0.0);
+        let (mut first_x, mut second_x, mut penultimate_x, mut last_x) = (0.0, 0.0, 0.0, 0.0);
+        let (mut sdd, mut sdd2) = (0.0, 0.0);
         for (&t, &x) in hours.iter().zip(values) {
-            if !x.is_nan() {
-                if n == 0 {
-                    first_x = x;
-                } else {
-                    sdd += (x - last_x) * (x - last_x);
-                }
-                last_x = x;
-                n += 1;
-                st += t;
-                sx += x;
-                first = first.min(t);
-                last = last.max(t);
+            if x.is_nan() {
+                continue;
             }
+            if n >= 1 {
+                sdd += (x - last_x) * (x - last_x);
+            }
+            if n >= 2 {
+                sdd2 += (x - penultimate_x) * (x - penultimate_x);
+            }
+            match n {
+                0 => (first_x, second_x, penultimate_x) = (x, x, x),
+                1 => (second_x, penultimate_x) = (x, last_x),
+                _ => penultimate_x = last_x,
+            }
+            last_x = x;
+            n += 1;
+            st += t;
+            sx += x;
+            first = first.min(t);
+            last = last.max(t);
         }
         if n == 0 {
             return Self::default();
@@ -262,6 +316,10 @@ impl Trend {
             last_x,
             sdd,
             pairs: n - 1,
+            second_x,
+            penultimate_x,
+            sdd2,
+            pairs2: n.saturating_sub(2),
         }
     }
 
@@ -277,22 +335,37 @@ impl Trend {
         #[allow(clippy::cast_precision_loss)]
         let (na, nb) = (self.count as f64, other.count as f64);
         let n = na + nb;
-        // The seam between consecutive ranges is one more pair of neighbours.
-        if other.first_t > self.last_t {
-            self.sdd += (other.first_x - self.last_x).powi(2);
-            self.pairs += 1;
+        // The seam between consecutive ranges adds one pair of neighbours and up to two pairs
+        // two apart.
+        let seam = if other.first_t > self.last_t {
+            Some((*self, *other))
         } else if self.first_t > other.last_t {
-            self.sdd += (self.first_x - other.last_x).powi(2);
+            Some((*other, *self))
+        } else {
+            None
+        };
+        if let Some((early, late)) = seam {
+            self.sdd += (late.first_x - early.last_x).powi(2);
             self.pairs += 1;
+            self.sdd2 += (late.first_x - early.penultimate_x).powi(2) * f64::from(u8::from(early.count > 1));
+            self.sdd2 += (late.second_x - early.last_x).powi(2) * f64::from(u8::from(late.count > 1));
+            self.pairs2 += u64::from(early.count > 1) + u64::from(late.count > 1);
+            self.first_x = early.first_x;
+            self.second_x = if early.count > 1 { early.second_x } else { late.first_x };
+            self.penultimate_x = if late.count > 1 { late.penultimate_x } else { early.last_x };
+            self.last_x = late.last_x;
+        } else {
+            if other.first_t < self.first_t {
+                (self.first_x, self.second_x) = (other.first_x, other.second_x);
+            }
+            if other.last_t > self.last_t {
+                (self.last_x, self.penultimate_x) = (other.last_x, other.penultimate_x);
+            }
         }
         self.sdd += other.sdd;
         self.pairs += other.pairs;
-        if other.first_t < self.first_t {
-            self.first_x = other.first_x;
-        }
-        if other.last_t > self.last_t {
-            self.last_x = other.last_x;
-        }
+        self.sdd2 += other.sdd2;
+        self.pairs2 += other.pairs2;
         let (dt, dx) = (other.mean_t - self.mean_t, other.mean_x - self.mean_x);
         let w = na * nb / n;
         self.mean_t += dt * (nb / n);
@@ -314,13 +387,8 @@ impl Trend {
         let slope = self.ctx / self.ctt;
         #[allow(clippy::cast_precision_loss)]
         let residual = ((self.cxx - slope * self.ctx) / (self.count - 2) as f64).max(0.0);
-        #[allow(clippy::cast_precision_loss)]
-        let rho = if self.pairs > 0 && residual > 0.0 {
-            (1.0 - self.sdd / self.pairs as f64 / (2.0 * residual)).clamp(0.0, 0.99)
-        } else {
-            0.0
-        };
-        let se = (residual / self.ctt * ((1.0 + rho) / (1.0 - rho))).sqrt();
+        let (rho, variance_factor) = self.autocorrelation(residual);
+        let se = (residual / self.ctt * variance_factor).sqrt();
         let t = if se > 0.0 {
             slope / se
         } else if slope == 0.0 {
@@ -334,7 +402,34 @@ impl Trend {
             current: self.mean_x + slope * (self.last_t - self.mean_t),
             span_hours: self.last_t - self.first_t,
             rho,
+            variance_factor,
+            residual,
+            time_spread: self.ctt,
         })
+    }
+
+    /// The lag-1 autocorrelation and the long-run variance factor, given the residuals'
+    /// variance (see the type's documentation).
+    fn autocorrelation(&self, residual: f64) -> (f64, f64) {
+        #[allow(clippy::cast_precision_loss)]
+        let at = |sdd: f64, pairs: u64| 1.0 - sdd / pairs as f64 / (2.0 * residual);
+        if self.pairs == 0 || residual <= 0.0 {
+            return (0.0, 1.0);
+        }
+        // NaN (from infinite values) falls to the independent case.
+        let rho = at(self.sdd, self.pairs);
+        if rho.is_nan() || rho <= 0.0 {
+            return (0.0, 1.0);
+        }
+        let rho = rho.min(0.99);
+        // φ = ρ₂ / ρ₁ only when ρ₂ stands clear of sampling noise (two standard errors under
+        // independence, 2 / √n): a ratio of two small noisy estimates can be anything. Without
+        // it, or without lag-2 differences (states from older versions), AR(1): φ = ρ₁.
+        let rho2 = if self.pairs2 > 0 { at(self.sdd2, self.pairs2) } else { 0.0 };
+        #[allow(clippy::cast_precision_loss)]
+        let clear = rho2 > 2.0 / (self.pairs2 as f64).sqrt();
+        let decay = if clear && rho2 / rho > rho { (rho2 / rho).min(0.99) } else { rho };
+        (rho, 1.0 + 2.0 * rho / (1.0 - decay))
     }
 }
 
@@ -477,6 +572,116 @@ mod tests {
         m.merge(&b);
         assert!((m.fit().unwrap().slope - 4.0).abs() < 1e-9);
         assert_eq!(fit.span_hours, 239.0 / 60.0);
+    }
+
+    /// Standard normal values from a fixed seed (xorshift and Box-Muller).
+    fn normals(seed: u64, n: usize) -> Vec<f64> {
+        let mut state = seed;
+        let mut uniform = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            #[allow(clippy::cast_precision_loss)]
+            let u = (state >> 11) as f64 / (1u64 << 53) as f64;
+            u.max(f64::MIN_POSITIVE)
+        };
+        (0..n).map(|_| (-2.0 * uniform().ln()).sqrt() * (std::f64::consts::TAU * uniform()).cos()).collect()
+    }
+
+    /// AR(1) noise with unit variance and lag-1 correlation `phi`, plus independent noise of
+    /// standard deviation `white`, one value a minute.
+    fn wandering(seed: u64, n: usize, phi: f64, white: f64) -> (Vec<f64>, Vec<f64>) {
+        let (a, e) = (normals(seed, n), normals(seed + 1, n));
+        let mut level = 0.0;
+        let x = (0..n)
+            .map(|i| {
+                level = phi * level + (1.0 - phi * phi).sqrt() * a[i];
+                level + white * e[i]
+            })
+            .collect();
+        #[allow(clippy::cast_precision_loss)]
+        let t = (0..n).map(|i| i as f64 / 60.0).collect();
+        (t, x)
+    }
+
+    #[test]
+    fn the_long_run_variance_factor_follows_the_noise() {
+        // Independent noise: no widening.
+        let (t, x) = wandering(7, 20_000, 0.0, 1.0);
+        let fit = Trend::of(&t, &x).fit().unwrap();
+        assert!(fit.rho < 0.03 && fit.variance_factor < 1.1, "{fit:?}");
+        // AR(1) 0.9: (1 + ρ) / (1 − ρ) = 19.
+        let (t, x) = wandering(11, 20_000, 0.9, 0.0);
+        let fit = Trend::of(&t, &x).fit().unwrap();
+        assert!((fit.rho - 0.9).abs() < 0.02 && (fit.variance_factor - 19.0).abs() < 3.0, "{fit:?}");
+        // AR(1) 0.9 under independent noise of the same variance: ρ₁ = 0.45, but the level's
+        // memory makes the long-run factor 1 + 2 · 0.45 / (1 − 0.9) = 10, not the AR(1)
+        // reading of ρ₁ alone, 1.45 / 0.55 = 2.6.
+        let (t, x) = wandering(13, 20_000, 0.9, 1.0);
+        let fit = Trend::of(&t, &x).fit().unwrap();
+        assert!((fit.rho - 0.45).abs() < 0.03, "{fit:?}");
+        assert!((fit.variance_factor - 10.0).abs() < 2.0, "{fit:?}");
+    }
+
+    #[test]
+    fn short_windows_are_judged_against_the_baselines_noise() {
+        // A wandering level under noise: a week of baseline, then 400 disjoint hours. Under
+        // no trend, a t score should spread like a standard normal; an hour's own residuals
+        // are flattered by its line (most where the wandering looks like a climb), so its
+        // own t scores spread far wider.
+        let week = 7 * 24 * 60;
+        let (t, x) = wandering(100, week + 400 * 60, 0.9, 1.0);
+        let baseline = Trend::of(&t[..week], &x[..week]).fit().unwrap();
+        let (mut own, mut judged, mut caught) = (Vec::new(), Vec::new(), 0);
+        for hour in 0..400 {
+            let window = week + hour * 60..week + (hour + 1) * 60;
+            let fit = Trend::of(&t[window.clone()], &x[window.clone()]).fit().unwrap();
+            own.push(fit.t);
+            judged.push(fit.against(&baseline).t);
+            // The same noise with a leak of a baseline standard deviation (1.4) an hour,
+            // looked at over 6 hours.
+            let long = week + hour * 60..(week + hour * 60 + 360).min(t.len());
+            let leaking: Vec<f64> = long.clone().map(|i| x[i] + 1.4 * t[i]).collect();
+            let fit = Trend::of(&t[long], &leaking).fit().unwrap();
+            caught += usize::from(fit.against(&baseline).t >= 6.0);
+        }
+        let spread = |v: &[f64]| Moments::of(v).variance().sqrt();
+        assert!(spread(&own) > 1.5, "an hour's own t scores spread {}", spread(&own));
+        assert!(spread(&judged) < 1.1, "judged against the baseline: {}", spread(&judged));
+        assert!(caught >= 390, "the leak is found in {caught} of 395 six-hour windows");
+        // A noisier window keeps its own residual variance: three times the noise, a third
+        // of the t score.
+        let (t, x) = wandering(5, 2000, 0.0, 1.0);
+        let (slope, loud): (Vec<f64>, Vec<f64>) = x.iter().zip(&t).map(|(v, h)| (v + h, 3.0 * v + h)).unzip();
+        let (quiet, loud) = (Trend::of(&t, &slope).fit().unwrap(), Trend::of(&t, &loud).fit().unwrap());
+        let ratio = quiet.against(&quiet).t / loud.against(&quiet).t;
+        assert!((ratio - 3.0).abs() < 0.3, "{ratio}");
+        assert!((loud.against(&quiet).residual - loud.residual).abs() < 1e-9);
+    }
+
+    #[test]
+    fn consecutive_pieces_merge_into_the_whole_trend() {
+        let (t, x) = wandering(3, 9, 0.8, 0.5);
+        let whole = Trend::of(&t, &x);
+        // Every split into three consecutive pieces, single points included, each merged with
+        // a neighbour.
+        for i in 1..t.len() {
+            for j in i + 1..t.len() {
+                let pieces = [(0, i), (i, j), (j, t.len())].map(|(a, b)| Trend::of(&t[a..b], &x[a..b]));
+                for order in [[0, 1, 2], [2, 1, 0], [1, 0, 2]] {
+                    let mut m = pieces[order[0]];
+                    m.merge(&pieces[order[1]]);
+                    m.merge(&pieces[order[2]]);
+                    let what = format!("split at {i}, {j}, order {order:?}");
+                    assert_eq!(
+                        (m.pairs, m.pairs2, m.first_x, m.second_x, m.penultimate_x, m.last_x),
+                        (whole.pairs, whole.pairs2, whole.first_x, whole.second_x, whole.penultimate_x, whole.last_x),
+                        "{what}"
+                    );
+                    assert!((m.sdd - whole.sdd).abs() < 1e-9 && (m.sdd2 - whole.sdd2).abs() < 1e-9, "{what}");
+                }
+            }
+        }
     }
 
     #[test]
