@@ -2,7 +2,8 @@
 // (wasm-bindgen): the native module's classes and functions, each wrapped so that
 //   - arguments convert: a Date becomes RFC 3339 text, a Version or VersionRange its text,
 //     bytes (Buffer, Uint8Array) UTF-8 text; the same for the values of a plain object given
-//     as an argument (`{type: 'tick', at: new Date()}`);
+//     as an argument (`{type: 'tick', at: new Date()}`), and of the rows of an array given to
+//     the methods in ROWS (`addDevices([{id, line, updated_at: new Date()}])`);
 //   - anything thrown (or a promise's rejection) is a FleetpathError subclass: the core's
 //     errors by their code, a value of the wrong type `invalid_input`, a panic in Rust
 //     `internal`.
@@ -13,6 +14,9 @@
 
 // Functions whose Uint8Array arguments are bytes (keys, seeds), not text.
 const BYTES = new Set(['keyFromSeed', 'sealRetry', 'openRetry']);
+// Methods whose array arguments are rows of plain objects that may hold dates. Others' arrays
+// (columns, fleets of a million rows) pass untouched.
+const ROWS = new Set(['HealthState.addDevices']);
 
 /**
  * The package's API over `native` (the Rust module) and `errors` (the generated classes).
@@ -68,7 +72,8 @@ export function wrapApi(native, errors, hooks = {}) {
     return value;
   }
 
-  function argument(value, what, bytes) {
+  function argument(value, what, bytes, rows) {
+    if (rows && Array.isArray(value)) return value.map((row, i) => argument(row, `${what}[${i}]`, bytes, false));
     if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
       const out = {};
       for (const key of Object.keys(value)) out[key] = convert(value[key], `${what}.${key}`, bytes);
@@ -79,8 +84,9 @@ export function wrapApi(native, errors, hooks = {}) {
 
   function wrap(fn, what) {
     const bytes = BYTES.has(fn.name) || BYTES.has(what);
+    const rows = ROWS.has(what);
     return function fleetpathCall(...args) {
-      for (let i = 0; i < args.length; i++) args[i] = argument(args[i], what, bytes);
+      for (let i = 0; i < args.length; i++) args[i] = argument(args[i], what, bytes, rows);
       let result;
       try {
         result = fn.apply(this, args);

@@ -131,3 +131,30 @@ test('bad columns are typed errors naming the column and row', () => {
   assertError(() => state.ingest(batch({ metric: {} })), { code: 'invalid_json', fields: { path: 'metric' } });
   assertError(() => state.ingest(batch({ device: 'abc' })), { code: 'invalid_input' });
 });
+
+test('times are ISO text, Date or unix seconds alike: updatedAt, addDevices and evaluate(now)', () => {
+  const c = HEALTH.cases[0];
+  const policy = new fp.HealthPolicy(textOf(c.policy));
+  const forms = (iso) => [iso, new Date(iso), Date.parse(iso) / 1000];
+  const reports = [];
+  for (const [i, updatedAt] of forms(c.devices[0].updated_at).entries()) {
+    const now = forms(c.now)[i];
+    const one = new fp.HealthState(policy);
+    one.addDevice(c.devices[0].id, c.devices[0].line, updatedAt);
+    one.ingest(c.batch);
+    const many = new fp.HealthState(policy);
+    many.addDevices([{ ...c.devices[0], updated_at: updatedAt }]);
+    many.ingest(c.batch);
+    assert.deepEqual(many.evaluate(policy, now), one.evaluate(policy, now));
+    reports.push(one.evaluate(policy, now));
+  }
+  assert.equal(reports[0].status, c.expect.status);
+  assert.deepEqual(reports[1], reports[0]);
+  assert.deepEqual(reports[2], reports[0]);
+  // Fractional seconds are instants too; what is no instant is a typed error naming the argument.
+  assert.doesNotThrow(() => new fp.HealthState(policy).addDevice('d1', 'L1', 1795000000.5));
+  const state = new fp.HealthState(policy);
+  assertError(() => state.addDevice('d1', 'L1', NaN), { code: 'invalid_time', fields: { what: 'updated_at' } });
+  assertError(() => state.evaluate(policy, 'yesterday'), { code: 'invalid_time', fields: { what: 'now' } });
+  assertError(() => state.addDevice('d1', 'L1', {}), { code: 'invalid_input' });
+});
