@@ -694,6 +694,14 @@ impl<'a> Ctx<'a> {
     }
 
     #[allow(clippy::too_many_lines)]
+    /// The contributions that matter most: largest `key` first (ties by device id), as many
+    /// as the policy names.
+    fn top(&self, mut contributions: Vec<Contribution>, key: impl Fn(&Contribution) -> f64) -> Vec<Contribution> {
+        contributions.sort_by(|a, b| key(b).total_cmp(&key(a)).then_with(|| a.device.cmp(&b.device)));
+        contributions.truncate(self.policy.top_devices as usize);
+        contributions
+    }
+
     fn compare(&self, rule: &Rule, spec: &MetricSpec, group: &Group<'_>) -> Finding {
         let Rule::Compare { metric, statistic: stat, change: kind, threshold, baseline_floor, .. } = rule else {
             unreachable!("compare() is only called for comparison rules")
@@ -746,7 +754,7 @@ impl<'a> Ctx<'a> {
         }
         finding.message = describe_compare(&finding, spec, side, *kind, *threshold);
         if finding.outcome != Outcome::Pass {
-            let mut top: Vec<Contribution> = reporting
+            let top: Vec<Contribution> = reporting
                 .iter()
                 .filter_map(|id| {
                     let d = &self.devices[*id];
@@ -772,9 +780,7 @@ impl<'a> Ctx<'a> {
                 (Change::Level, Direction::LowerIsWorse, Some(x)) => -x,
                 (_, _, Some(x)) => x,
             };
-            top.sort_by(|a, b| key(b).total_cmp(&key(a)).then_with(|| a.device.cmp(&b.device)));
-            top.truncate(self.policy.top_devices as usize);
-            finding.top_devices = top;
+            finding.top_devices = self.top(top, key);
         }
         finding
     }
@@ -899,7 +905,7 @@ impl<'a> Ctx<'a> {
             }
         };
         if finding.outcome != Outcome::Pass {
-            let mut top: Vec<Contribution> = reporting
+            let top: Vec<Contribution> = reporting
                 .iter()
                 .filter_map(|id| {
                     let d = &self.devices[*id];
@@ -916,9 +922,7 @@ impl<'a> Ctx<'a> {
                 })
                 .collect();
             let key = |c: &Contribution| c.change.unwrap_or(f64::INFINITY);
-            top.sort_by(|a, b| key(b).total_cmp(&key(a)).then_with(|| a.device.cmp(&b.device)));
-            top.truncate(self.policy.top_devices as usize);
-            finding.top_devices = top;
+            finding.top_devices = self.top(top, key);
         }
         finding
     }

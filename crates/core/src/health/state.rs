@@ -252,23 +252,32 @@ impl Settings {
         self.recent_windows.iter().find(|w| w.metric == metric).map(|w| i64::from(w.minutes) * 60)
     }
 
+    /// Where a window's trend starts for a device updated at `updated_at` (unix seconds): the
+    /// observation's after the warm-up; a baseline's from its first point, when a rule needs
+    /// its noise (exceedance and trend rules); none otherwise.
+    fn trend_from(&self, metric: &str, observing: bool, updated_at: i64) -> Option<(i64, i64)> {
+        if observing {
+            Some((updated_at, updated_at + i64::from(self.trend_warmup_minutes) * 60))
+        } else {
+            self.baseline_trends.iter().any(|m| m == metric).then_some((updated_at, i64::MIN))
+        }
+    }
+
     /// The longest baseline, in hours.
     fn longest_baseline(&self) -> u32 {
         self.rule_baselines.iter().map(|b| b.hours).fold(self.baseline_hours, u32::max)
     }
 
     fn differences(&self, theirs: &Self, who: &str) -> Result<(), HealthError> {
-        let show = |b: &[RuleBaseline]| {
-            let list: Vec<String> = b.iter().map(|b| format!("{} {} h", b.metric, b.hours)).collect();
-            if list.is_empty() { "none".to_owned() } else { list.join(", ") }
-        };
+        // A list for a message, "none" when empty.
+        fn listing<T>(items: &[T], item: impl Fn(&T) -> String) -> String {
+            if items.is_empty() { "none".to_owned() } else { items.iter().map(item).collect::<Vec<_>>().join(", ") }
+        }
+        let baselines = |b: &[RuleBaseline]| listing(b, |b| format!("{} {} h", b.metric, b.hours));
         let reason = if self.baseline_hours != theirs.baseline_hours {
             format!("baseline_hours is {} in the state and {} in {who}", self.baseline_hours, theirs.baseline_hours)
         } else if self.recent_windows != theirs.recent_windows {
-            let show = |w: &[RecentWindow]| {
-                let list: Vec<String> = w.iter().map(|w| format!("{} {} min", w.metric, w.minutes)).collect();
-                if list.is_empty() { "none".to_owned() } else { list.join(", ") }
-            };
+            let show = |w: &[RecentWindow]| listing(w, |w| format!("{} {} min", w.metric, w.minutes));
             format!(
                 "the recent windows kept are {} in the state and {} in {who}",
                 show(&self.recent_windows),
@@ -283,8 +292,8 @@ impl Settings {
         } else if self.rule_baselines != theirs.rule_baselines {
             format!(
                 "the rules' own baselines are {} in the state and {} in {who}",
-                show(&self.rule_baselines),
-                show(&theirs.rule_baselines)
+                baselines(&self.rule_baselines),
+                baselines(&theirs.rule_baselines)
             )
         } else if self.trend_warmup_minutes != theirs.trend_warmup_minutes {
             format!(
@@ -444,7 +453,6 @@ impl HealthState {
             let device = &self.devices[id];
             let u = device.updated_at.as_second();
             let start = |hours: u32| u - i64::from(hours) * 3600;
-            let warm = u + i64::from(self.settings.trend_warmup_minutes) * 60;
             // Rows of one device that are already contiguous and in time order are used in
             // place; others are gathered.
             let contiguous = run.rows.windows(2).all(|w| w[1] == w[0] + 1);
@@ -482,14 +490,8 @@ impl HealthState {
                     if range.is_empty() {
                         continue;
                     }
-                    // Baselines keep a trend too (no warm-up): its lag-1 autocorrelation tells
-                    // how many independent samples a window of them is worth.
                     let observing = window == Window::Observation;
-                    let trend_from = if observing {
-                        Some((u, warm))
-                    } else {
-                        self.settings.baseline_trends.contains(&spec.name).then_some((u, i64::MIN))
-                    };
+                    let trend_from = self.settings.trend_from(&spec.name, observing, u);
                     let keep = if observing { self.settings.recent_keep(&spec.name) } else { None };
                     let summary =
                         summarise(spec, &times[range.clone()], &values[range], trend_from, keep, &mut scratch.hours);
@@ -564,13 +566,11 @@ impl HealthState {
                 }
             }
         }
-        let warmup = i64::from(self.settings.trend_warmup_minutes) * 60;
         for (id, theirs) in &other.devices {
             let Some(ours) = self.devices.get_mut(id) else {
                 self.devices.insert(id.clone(), theirs.clone());
                 continue;
             };
-            let warm = ours.updated_at.as_second() + warmup;
             let u = ours.updated_at.as_second();
             for (window, yours) in theirs.windows() {
                 let observing = window == Window::Observation;
@@ -584,11 +584,7 @@ impl HealthState {
                             mine.insert(metric.clone(), y.clone());
                         }
                         Some(m) => {
-                            let trend_from = if observing {
-                                Some((u, warm))
-                            } else {
-                                self.settings.baseline_trends.contains(metric).then_some((u, i64::MIN))
-                            };
+                            let trend_from = self.settings.trend_from(metric, observing, u);
                             merge_summary(m, y, wraps_at, trend_from, keep);
                         }
                     }
