@@ -21,6 +21,12 @@
 //! Every device decision goes through [`Decider`], artifacts through a [`MemoryStore`] with
 //! the restore times AWS documents, health through the health module on simulated metrics
 //! (`examples/sim`). The output is the timeline, in the plant's local time.
+//!
+//! `--snapshot DIR` also writes the moment the canary's health gate breaches (rollout 1) as
+//! the files a dashboard loads: `rollout.json` (the rollout's state, halted, rolling back),
+//! `health.json` (the canary's health state: its 7-day baseline and the hours since),
+//! `fleet.csv` (what each device runs then) and `story.json` (the instant and the target).
+//! `examples/dashboard/data/` is this snapshot; the test command checks it is current.
 
 #[path = "common/mod.rs"]
 mod common;
@@ -30,6 +36,7 @@ mod sim;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use fleetpath::decision::{Decider, Decision, DecisionPolicy, DeviceRequest};
@@ -50,7 +57,13 @@ const STEP: SignedDuration = SignedDuration::from_mins(5);
 const INSTALL: SignedDuration = SignedDuration::from_mins(10);
 
 fn main() -> ExitCode {
-    common::exit(run())
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let snapshot = match args.as_slice() {
+        [] => None,
+        [flag, dir] if flag == "--snapshot" => Some(PathBuf::from(dir)),
+        _ => return common::exit(Err("usage: seed_story [--snapshot DIR]".to_owned())),
+    };
+    common::exit(run(snapshot.as_deref()))
 }
 
 /// The plant: what each device runs, and the world around it.
@@ -142,7 +155,7 @@ impl World {
     }
 }
 
-fn run() -> Result<(), String> {
+fn run(snapshot: Option<&Path>) -> Result<(), String> {
     let graph = UpgradeGraph::from_json(&common::read("seed-story.json")?).map_err(|e| e.to_string())?;
     let calendar = Calendar::from_json(&common::read("plant-calendar.json")?).map_err(|e| e.to_string())?;
     let fleet = Fleet::from_csv(&common::read("plant-340.csv")?).map_err(|e| e.to_string())?;
@@ -163,7 +176,7 @@ fn run() -> Result<(), String> {
 
     println!("== rollout 1: 6.15.007");
     let leak = Faults { leak: Some((Vec::new(), 0.015)), slow_line: None };
-    let status = rollout(&mut world, "6.15.007", "rollout-6.15.007", start, &leak)?;
+    let status = rollout(&mut world, "6.15.007", "rollout-6.15.007", start, &leak, snapshot)?;
     if !matches!(status, RolloutStatus::Halted { .. }) {
         return Err(format!("rollout 1 should have halted, ended {status:?}"));
     }
@@ -180,7 +193,7 @@ fn run() -> Result<(), String> {
     world.graph = UpgradeGraph::new(manifest).map_err(|e| e.to_string())?;
     println!("== rollout 2: 6.15.008 (6.15.007 now blocked in the manifest)");
     let start2: Timestamp = "2026-12-02T06:00:00Z".parse().map_err(|e: jiff::Error| e.to_string())?;
-    let status = rollout(&mut world, "6.15.008", "rollout-6.15.008", start2, &Faults::default())?;
+    let status = rollout(&mut world, "6.15.008", "rollout-6.15.008", start2, &Faults::default(), None)?;
     if status != RolloutStatus::Completed {
         return Err(format!("rollout 2 should have completed, ended {status:?}"));
     }
@@ -197,6 +210,7 @@ fn rollout(
     id: &str,
     start: Timestamp,
     faults: &Faults,
+    mut snapshot: Option<&Path>,
 ) -> Result<RolloutStatus, String> {
     let target = Version::parse(target).map_err(|e| e.to_string())?;
     let policy = RolloutPolicy::default();
@@ -223,6 +237,10 @@ fn rollout(
             state = next;
             actions
         };
+        if let (Some(dir), Some(g)) = (snapshot, gate.as_ref().filter(|g| g.breach_seen)) {
+            write_snapshot(dir, world, &state, g, &target.to_string(), t)?;
+            snapshot = None;
+        }
         for action in &actions {
             match action {
                 Action::UpdateDevices { stage, devices } => {
@@ -389,6 +407,35 @@ fn rollout(
         }
     }
     Err(format!("{id}: still running after 14 simulated days"))
+}
+
+/// Writes the dashboard's files (see the module's docs).
+fn write_snapshot(
+    dir: &Path,
+    world: &World,
+    state: &Rollout,
+    gate: &Gate,
+    target: &str,
+    at: Timestamp,
+) -> Result<(), String> {
+    let write = |name: &str, text: String| {
+        std::fs::write(dir.join(name), text + "\n").map_err(|e| format!("{}: {e}", dir.join(name).display()))
+    };
+    let json = |text: serde_json::Result<String>| text.map_err(|e| e.to_string());
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    write("rollout.json", json(serde_json::to_string_pretty(state))?)?;
+    write("health.json", json(serde_json::to_string_pretty(&gate.state))?)?;
+    write("fleet.csv", world.fleet()?.to_csv().trim_end().to_owned())?;
+    let story = serde_json::json!({
+        "at": at.to_string(),
+        "target": target,
+        "rollout": state.id,
+        "stage": gate.stage,
+        "zone": world.zone.iana_name(),
+        "manifest": "seed-story.json",
+        "calendar": "plant-calendar.json",
+    });
+    write("story.json", json(serde_json::to_string_pretty(&story))?)
 }
 
 /// The health gate for the stage now monitoring: its devices, a 7-day baseline before

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every fleetpath check: format, clippy, unit/integration/property/doc tests, the shared
 # JSON vectors, the examples on bundled data, the criterion benches in test mode, the Node
-# and WASM packages (the JS suite in Node and headless Chromium), the manylinux2014 wheels for
+# and WASM packages (the JS suite in Node and headless Chromium), the dashboard in Chromium, the manylinux2014 wheels for
 # AWS Lambda (scripts/lambda-wheels.sh). Installs what it needs on a
 # fresh Debian bookworm machine (run as root, or with the packages already installed).
 set -euo pipefail
@@ -53,8 +53,12 @@ step "API docs build without warnings (broken links fail)"
 RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps -p fleetpath -p fleetpath-aws
 
 step "examples on bundled data"
-story_out=$(cargo run --quiet --locked --release --example seed_story)
+rm -rf target/dashboard-snapshot
+story_out=$(cargo run --quiet --locked --release --example seed_story -- --snapshot target/dashboard-snapshot)
 echo "$story_out"
+# The dashboard's bundled data is the story's snapshot at the canary's breach: keep it current.
+diff -r examples/dashboard/data target/dashboard-snapshot ||
+  fail "examples/dashboard/data differs from what seed_story --snapshot writes: copy target/dashboard-snapshot/* over it"
 grep -q 'prefetch: firmware/ip-module/5.6.30.bin .* restore requested' <<<"$story_out" || fail "seed story: the bridge must be restored ahead"
 grep -q 'canary: HEALTH BREACH: breach: memory_leak' <<<"$story_out" || fail "seed story: 6.15.007 must breach in canary"
 grep -q 'rollback plan: .* partial to 5.6.30' <<<"$story_out" || fail "seed story: 5.6.14 devices roll back to the bridge"
@@ -241,6 +245,17 @@ bindings/wasm/tools/pack-test.sh || fail "the WASM package does not pack, instal
 [ "$wasm_gz" -le 1048576 ] || fail "the .wasm is over 1 MB gzipped ($wasm_gz bytes)"
 echo "JS suite: $node_passed passed on the Node addon, $wasm_node_passed on the WASM package in Node (with its own tests), $wasm_browser_passed in Chromium"
 passed=$((passed + wasm_node_passed + wasm_browser_passed + wasm_rust_passed))
+
+step "dashboard: the static page on the WASM package, built with esbuild, tested in headless Chromium (screenshots into docs/dashboard/)"
+(cd examples/dashboard && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error) ||
+  fail "cannot install the dashboard's dependencies (chart.js, @viz-js/viz, esbuild) from npm"
+node examples/dashboard/tools/build.mjs || fail "the dashboard did not build"
+dashboard_log=$(mktemp)
+node --test examples/dashboard/test/ 2>&1 | tee "$dashboard_log" | grep -E '^(not ok|# )' || true
+dashboard_passed=$(grep -oE '^# pass [0-9]+' "$dashboard_log" | awk '{print $3}')
+grep -qE '^# fail 0' "$dashboard_log" && [ "${dashboard_passed:-0}" -gt 0 ] || fail "the dashboard's browser tests failed"
+rm -f "$dashboard_log"
+passed=$((passed + dashboard_passed))
 
 step "Lambda wheels: manylinux2014 x86_64 and aarch64 (maturin + zig), auditwheel, the suite on x86_64, aarch64 under qemu, the SAM template, deployment packages"
 # After the WASM step: the aarch64 build uses the Debian rustc-web that bindings/wasm/tools/build.sh
