@@ -54,7 +54,9 @@ function load() {
       src.parsed = true;
     } catch (err) {
       errors.push(errorBox(`${src.name} (${kind})`, err));
-      delete m.sources[kind];
+      // What was loaded before stays (the core object and the name it came from).
+      if (src.previous) m.sources[kind] = src.previous;
+      else delete m.sources[kind];
     }
   };
   parse('story', (t) => {
@@ -173,7 +175,7 @@ async function addFiles(files) {
   for (const file of files) {
     const text = await file.text();
     const kind = classify(file.name, text);
-    m.sources[kind] = { name: file.name, text };
+    m.sources[kind] = { name: file.name, text, previous: m.sources[kind]?.parsed ? m.sources[kind] : undefined };
   }
   refresh(errors, $('now').value);
 }

@@ -41,7 +41,7 @@ export function renderHealth(section, m, fp) {
       const direction = metrics.get(lines[0].metric)?.direction;
       charts.push(
         chart(
-          `health-${rule}`,
+          `health-${rule}-lines`,
           {
             type: 'bar',
             data: {
@@ -61,7 +61,7 @@ export function renderHealth(section, m, fp) {
     if (devices.length) {
       charts.push(
         chart(
-          `health-${rule}`,
+          `health-${rule}-devices`,
           {
             type: 'bar',
             data: {

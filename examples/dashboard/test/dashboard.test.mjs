@@ -168,6 +168,7 @@ test('bad files give the typed error in the page and keep what was loaded', asyn
   await page.setInputFiles('#files', { name: 'broken.json', mimeType: 'application/json', buffer: Buffer.from('{"format_version": 2, "releases": [') });
   await page.waitForFunction(() => document.querySelector('#errors .error')?.textContent.startsWith('broken.json'));
   assert.match(await text('#errors .error'), /^broken\.json \(manifest\): invalid_json .*line 1/);
+  assert.match(await text('#loaded'), /manifest seed-story\.json · fleet fleet\.csv · /);
   await tab('plan');
   assert.match(await text('#plan-summary'), /canary 17 \/ early 68 \/ production 255/);
   await shot('error');
