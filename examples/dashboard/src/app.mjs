@@ -137,8 +137,7 @@ function refresh(errors = [], now = null) {
   if (m.calendar) m.zone = JSON.parse(m.calendar.toJSONText()).sites?.[0]?.time_zone ?? 'UTC';
   else if (m.story?.zone) m.zone = m.story.zone;
   if (m.graph && m.fleet && (!m.planInput || m.planInput.graph !== m.graph)) {
-    // The next rollout: the newest release for the fleet's first model (the seed story's respin).
-    const target = m.graph.latestFor(m.fleet.devices()[0]?.model ?? m.graph.models()[0]).toString();
+    const target = nextTarget(m.graph, m.fleet);
     m.planInput = { graph: m.graph, target, rolloutId: `rollout-${target}`, stages: SEED_STAGES };
   }
   fill($('errors'), errors);
@@ -146,6 +145,22 @@ function refresh(errors = [], now = null) {
   $('tz').textContent = `= ${local(m.now, m.zone)} ${m.zone} (${offset(m.now, m.zone)})`;
   $('loaded').textContent = `Loaded: ${KINDS.filter((k) => m.sources[k]).map((k) => `${k} ${m.sources[k].name}`).join(' · ') || 'nothing'}`;
   render();
+}
+
+/**
+ * The next rollout's target: the newest release for the fleet's first model (the seed story's
+ * respin), else for the graph's first model, else the newest release (the plan then says why
+ * the fleet cannot take it).
+ */
+function nextTarget(graph, fleet) {
+  for (const model of [fleet.devices()[0]?.model, graph.models()[0]]) {
+    try {
+      if (model) return graph.latestFor(model).toString();
+    } catch {
+      // no installable release for this model: try the next
+    }
+  }
+  return graph.releases().at(-1).version;
 }
 
 const VIEWS = {

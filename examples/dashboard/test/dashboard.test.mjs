@@ -5,7 +5,7 @@
 //
 //   node examples/dashboard/tools/build.mjs && node --test examples/dashboard/test/
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
@@ -196,6 +196,38 @@ test('a 10k-device fleet loads, plans and renders (reported)', async () => {
   await tab('plan');
   assert.match(await text('#plan-summary'), /canary \d+ \/ early \d+ \/ production \d+/);
   console.log(`# 10k-device fleet (100 lines): load, plan and render every view in ${ms.toFixed(0)} ms`);
+});
+
+test('files dropped on the page load like files picked', async () => {
+  const manifest = readFileSync(join(ROOT, 'examples', 'data', 'line-controller.json'), 'utf8');
+  const dt = await page.evaluateHandle((text) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([text], 'line-controller.json', { type: 'application/json' }));
+    return dt;
+  }, manifest);
+  await page.dispatchEvent('#drop', 'drop', { dataTransfer: dt });
+  await page.waitForFunction(() => document.getElementById('loaded').textContent.includes('manifest line-controller.json'));
+  await ready();
+  await tab('graph');
+  assert.match(await text('#view-graph h2'), /^Upgrade graph: line-controller/);
+  await page.click('#seed');
+  await page.waitForFunction(() => document.getElementById('loaded').textContent.includes('manifest seed-story.json'));
+  await ready();
+});
+
+test('inputs named by URL in the query string; a URL that fails is a typed error', async () => {
+  const other = await browser.newPage({ viewport: { width: 1366, height: 860 } });
+  const seen = [];
+  other.on('pageerror', (err) => seen.push(String(err)));
+  await other.goto(`${server.origin}${PAGE}?manifest=/examples/data/line-controller.json&fleet=/examples/data/no-such-fleet.csv&now=2026-12-01T08:00:00Z`);
+  await other.waitForFunction(() => document.body.dataset.ready === 'true');
+  assert.match(await other.locator('#loaded').innerText(), /^Loaded: manifest \/examples\/data\/line-controller\.json$/);
+  assert.equal(await other.getAttribute('#errors .error', 'data-code'), 'fetch_failed');
+  assert.match(await other.locator('#errors .error').innerText(), /no-such-fleet\.csv: HTTP 404/);
+  assert.equal(await other.inputValue('#now'), '2026-12-01T08:00:00Z');
+  assert.match(await other.locator('#view-plan').innerText(), /Load a manifest and a fleet/);
+  assert.deepEqual(seen, []);
+  await other.close();
 });
 
 test('no console errors, no page errors', () => {
