@@ -85,8 +85,8 @@ export interface Availability { state: string; [field: string]: unknown }
 /** What a device asks: who, what it runs, when. */
 export interface DeviceRequest { device: string; model: string; version: string; at: string | number; labels?: Record<string, string> | null; [field: string]: unknown }
 
-/** What the host's registry holds for a device (checked against the request's claims). */
-export interface DeviceRecord { device: string; model: string; version: string; [field: string]: unknown }
+/** What the host's registry holds for a device (checked against the request's claims): its model, its version, and the hop last issued to it if one is outstanding. */
+export interface DeviceRecord { model: string; version: string; issued?: { from: string; to: string } | null }
 
 /** What a device should do: the core's JSON (`decision` and that kind's fields), with `kind` (the same as `decision`) and the stable `reason`. */
 export interface Decision { decision: string; kind: 'up_to_date' | 'wait' | 'download' | 'retry_after' | 'give_up' | 'roll_back' | 'blocked' | 'refused' | string; reason: string; [field: string]: unknown }

@@ -41,10 +41,11 @@ pub struct ObserveOptions {
     pub restore_times: Option<Value>,
 }
 
-/// An artifact's availability from a HEAD response (`undefined`/`null` head: the object is missing).
+/// An artifact's availability from a HEAD response (`undefined`/`null` head: the object is
+/// missing), and what the size and SHA-256 check verified (`null` without an artifact to check).
 #[napi(
     ts_args_type = "head: object | string, now: Date | string | number, options?: ObserveOptions",
-    ts_return_type = "Availability"
+    ts_return_type = "{ availability: Availability; integrity: { size: boolean; sha256: 'checksum' | 'metadata' | 'not_reported' } | null }"
 )]
 pub fn observe_head(head: Value, now: Either<String, f64>, options: Option<ObserveOptions>) -> Result<Json> {
     guard(|| {

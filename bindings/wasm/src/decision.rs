@@ -19,6 +19,34 @@ fn strings(names: &[&str]) -> js_sys::Array {
     names.iter().map(|n| JsValue::from_str(n)).collect()
 }
 
+#[wasm_bindgen(typescript_custom_section)]
+const DECISION_COLUMNS: &str = r"
+/**
+ * A fleet's decisions as columns: typed arrays, one element a device, and the name tables
+ * their numbers index. Each array is the core's column, handed over without a per-device object.
+ */
+export interface DecisionColumns {
+  /** Per device: an index into `kinds`. */
+  kind: Uint8Array;
+  /** `up_to_date`, `wait`, `download`, … */
+  kinds: string[];
+  /** Per device: an index into `reasons`. */
+  reason: Uint16Array;
+  /** Every reason code. */
+  reasons: string[];
+  /** Per device: the version to install next, an index into `versions`, or 4294967295 (none). */
+  next: Uint32Array;
+  /** The versions `next` names. */
+  versions: string[];
+  /** Per device: when to ask again, Unix milliseconds (`new Date(at)`), or `NaN`. */
+  at: Float64Array;
+  /** Per device: an index into `hostActions` (0: none). */
+  hostAction: Uint8Array;
+  /** `none`, `request_restore`, `check_availability`, `report_missing`. */
+  hostActions: string[];
+}
+";
+
 /// What to tell a device: built once per graph (and target, rollout, calendar, availability),
 /// then asked per device request.
 #[wasm_bindgen]
@@ -33,7 +61,13 @@ impl Decider {
     /// `calendar` (whose stages and windows gate who may update when), `availability` (what the
     /// host last observed of each artifact, by key).
     #[wasm_bindgen(constructor)]
-    pub fn new(graph: &UpgradeGraph, options: JsValue) -> Result<Decider> {
+    pub fn new(
+        graph: &UpgradeGraph,
+        #[wasm_bindgen(
+            unchecked_optional_param_type = "{ policy?: object | string | null; target?: Version | string | null; rollout?: Rollout | null; calendar?: Calendar | null; availability?: object | string | null }"
+        )]
+        options: JsValue,
+    ) -> Result<Decider> {
         if !absent(&options) && !options.is_object() {
             return Err(invalid("options", "an object", kind(&options)));
         }
@@ -55,7 +89,12 @@ impl Decider {
 
     /// The decision for one device request. With `record` (what the host's registry holds for
     /// the device), the request's claims are checked against it first.
-    pub fn decide(&self, request: JsValue, record: JsValue) -> Result<JsValue> {
+    #[wasm_bindgen(unchecked_return_type = "Decision")]
+    pub fn decide(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "DeviceRequest | string")] request: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "DeviceRecord | string | null")] record: JsValue,
+    ) -> Result<JsValue> {
         let request: DeviceRequest = document(&request, "request")?;
         let decision = if absent(&record) {
             self.inner.decide(&request)
@@ -66,8 +105,11 @@ impl Decider {
     }
 
     /// The decisions for many requests (a JSON array, or its text), in order.
-    #[wasm_bindgen(js_name = "decideAll")]
-    pub fn decide_all(&self, requests: JsValue) -> Result<JsValue> {
+    #[wasm_bindgen(js_name = "decideAll", unchecked_return_type = "Decision[]")]
+    pub fn decide_all(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "DeviceRequest[] | string")] requests: JsValue,
+    ) -> Result<JsValue> {
         decisions_js(&self.inner.decide_all(&document::<Vec<DeviceRequest>>(&requests, "requests")?))
     }
 
@@ -75,8 +117,12 @@ impl Decider {
     /// a device, and the name tables their numbers index (`kind`/`kinds`, `reason`/`reasons`,
     /// `next`/`versions` with 4294967295 for none, `at` in Unix milliseconds or `NaN`,
     /// `hostAction`/`hostActions`).
-    #[wasm_bindgen(js_name = "decideFleetColumns")]
-    pub fn decide_fleet_columns(&self, fleet: &Fleet, at: JsValue) -> Result<JsValue> {
+    #[wasm_bindgen(js_name = "decideFleetColumns", unchecked_return_type = "DecisionColumns")]
+    pub fn decide_fleet_columns(
+        &self,
+        fleet: &Fleet,
+        #[wasm_bindgen(unchecked_param_type = "Date | string | number")] at: JsValue,
+    ) -> Result<JsValue> {
         let columns = self.inner.decide_columns(&fleet.inner, instant(&at, "at")?);
         // Unix milliseconds stay exact in a double until the year 287396.
         #[allow(clippy::cast_precision_loss)]
@@ -97,16 +143,23 @@ impl Decider {
     }
 
     /// The decision for every device of `fleet` at `at`, in the fleet's order.
-    #[wasm_bindgen(js_name = "decideFleet")]
-    pub fn decide_fleet(&self, fleet: &Fleet, at: JsValue) -> Result<JsValue> {
+    #[wasm_bindgen(js_name = "decideFleet", unchecked_return_type = "Decision[]")]
+    pub fn decide_fleet(
+        &self,
+        fleet: &Fleet,
+        #[wasm_bindgen(unchecked_param_type = "Date | string | number")] at: JsValue,
+    ) -> Result<JsValue> {
         decisions_js(&self.inner.decide_fleet(&fleet.inner, instant(&at, "at")?))
     }
 }
 
 /// A device's report (`version`, the version it says it now runs) against the host's record of
 /// the hop it was told to take: `null` when accepted, else the refusal (a `refused` decision).
-#[wasm_bindgen(js_name = "checkReport")]
-pub fn check_report(record: JsValue, version_: JsValue) -> Result<JsValue> {
+#[wasm_bindgen(js_name = "checkReport", unchecked_return_type = "Decision | null")]
+pub fn check_report(
+    #[wasm_bindgen(unchecked_param_type = "DeviceRecord | string")] record: JsValue,
+    #[wasm_bindgen(js_name = "version", unchecked_param_type = "Version | string")] version_: JsValue,
+) -> Result<JsValue> {
     let record: DeviceRecord = document(&record, "record")?;
     match record.check_report(&version(&version_, "version")?) {
         Ok(()) => Ok(JsValue::NULL),

@@ -6,6 +6,17 @@ use crate::convert::{count, json, object, opt_js, text, to_js};
 use crate::graph::UpgradeGraph;
 use crate::{Result, core};
 
+#[wasm_bindgen(typescript_custom_section)]
+const LINE_COUNT: &str = r"
+/** A production line and how many devices it holds. */
+export interface LineCount {
+  /** The line. */
+  line: string;
+  /** Its devices. */
+  devices: number;
+}
+";
+
 /// A fleet: devices with model, production line, site and version, as the registry records them.
 #[wasm_bindgen]
 pub struct Fleet {
@@ -16,7 +27,9 @@ pub struct Fleet {
 impl Fleet {
     /// Loads a fleet: CSV or JSON text (told apart by the first character), bytes, the
     /// `{"devices": [...]}` object or an array of devices.
-    pub fn load(fleet: JsValue) -> Result<Fleet> {
+    pub fn load(
+        #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | object | object[]")] fleet: JsValue,
+    ) -> Result<Fleet> {
         let inner = match json(&fleet, "fleet")? {
             serde_json::Value::String(text) => fleetpath::Fleet::from_text(&text),
             value => fleetpath::Fleet::from_value(value),
@@ -26,7 +39,7 @@ impl Fleet {
 
     /// Reads a fleet from CSV text (`id,model,line,version[,site]`, any column order).
     #[wasm_bindgen(js_name = "fromCsv")]
-    pub fn from_csv(csv: JsValue) -> Result<Fleet> {
+    pub fn from_csv(#[wasm_bindgen(unchecked_param_type = "string")] csv: JsValue) -> Result<Fleet> {
         fleetpath::Fleet::from_csv(&text(&csv, "csv")?).map(|inner| Self { inner }).map_err(core)
     }
 
@@ -37,21 +50,24 @@ impl Fleet {
     }
 
     /// Every device, in the order given.
+    #[wasm_bindgen(unchecked_return_type = "Device[]")]
     pub fn devices(&self) -> Result<JsValue> {
         to_js(self.inner.devices())
     }
 
     /// The device `id`, or `null`.
-    pub fn get(&self, id: JsValue) -> Result<JsValue> {
+    #[wasm_bindgen(unchecked_return_type = "Device | null")]
+    pub fn get(&self, #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue) -> Result<JsValue> {
         opt_js(self.inner.get(&text(&id, "id")?))
     }
 
     /// Where the device `id` was stated (`row 3`, `devices[2]`), or `null`.
-    pub fn origin(&self, id: JsValue) -> Result<Option<String>> {
+    pub fn origin(&self, #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue) -> Result<Option<String>> {
         Ok(self.inner.origin(&text(&id, "id")?).map(str::to_owned))
     }
 
     /// The production lines and their sizes: `[{line, devices}]`.
+    #[wasm_bindgen(unchecked_return_type = "LineCount[]")]
     pub fn lines(&self) -> js_sys::Array {
         self.inner
             .lines()

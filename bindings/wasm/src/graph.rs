@@ -21,21 +21,28 @@ fn highlight(path: &JsValue) -> Result<Option<Path>> {
 #[wasm_bindgen]
 impl UpgradeGraph {
     /// Loads a manifest: its JSON text, bytes, or the object.
-    pub fn load(manifest: JsValue) -> Result<UpgradeGraph> {
+    pub fn load(
+        #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | object")] manifest: JsValue,
+    ) -> Result<UpgradeGraph> {
         Ok(Self { inner: document(&manifest, "manifest")? })
     }
 
     /// Reads a Cincinnati graph (`nodes`, `edges`, `conditionalEdges`): text, bytes or the
     /// object. Channels become models; a conditional edge a blocked hop naming its risks.
     #[wasm_bindgen(js_name = "fromCincinnati")]
-    pub fn from_cincinnati(graph: JsValue) -> Result<UpgradeGraph> {
+    pub fn from_cincinnati(
+        #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | object")] graph: JsValue,
+    ) -> Result<UpgradeGraph> {
         let graph: CincinnatiGraph = document(&graph, "cincinnati graph")?;
         Ok(Self { inner: graph.to_manifest().and_then(fleetpath::UpgradeGraph::new).map_err(core)? })
     }
 
     /// The graph as a Cincinnati client of `model` (a channel; any model when absent) sees it.
-    #[wasm_bindgen(js_name = "toCincinnati")]
-    pub fn to_cincinnati(&self, model: JsValue) -> Result<JsValue> {
+    #[wasm_bindgen(js_name = "toCincinnati", unchecked_return_type = "CincinnatiGraph")]
+    pub fn to_cincinnati(
+        &self,
+        #[wasm_bindgen(unchecked_optional_param_type = "string | null")] model: JsValue,
+    ) -> Result<JsValue> {
         to_js(&self.inner.to_cincinnati(opt_text(&model, "model")?.as_deref()))
     }
 
@@ -52,12 +59,17 @@ impl UpgradeGraph {
     }
 
     /// Every release, oldest first.
+    #[wasm_bindgen(unchecked_return_type = "Release[]")]
     pub fn releases(&self) -> Result<JsValue> {
         to_js(self.inner.releases())
     }
 
     /// The release `version`, or `null`.
-    pub fn release(&self, version_: JsValue) -> Result<JsValue> {
+    #[wasm_bindgen(unchecked_return_type = "Release | null")]
+    pub fn release(
+        &self,
+        #[wasm_bindgen(js_name = "version", unchecked_param_type = "Version | string")] version_: JsValue,
+    ) -> Result<JsValue> {
         opt_js(self.inner.release(&version(&version_, "version")?))
     }
 
@@ -69,33 +81,50 @@ impl UpgradeGraph {
     /// The newest installable release for `model`; throws `no_release_for_model` (saying
     /// whether the graph names the model) or `empty_model`.
     #[wasm_bindgen(js_name = "latestFor")]
-    pub fn latest_for(&self, model: JsValue) -> Result<Version> {
+    pub fn latest_for(&self, #[wasm_bindgen(unchecked_param_type = "string")] model: JsValue) -> Result<Version> {
         let model = text(&model, "model")?;
         Ok(Version { inner: self.inner.latest_for(&model).map_err(core)?.version().clone() })
     }
 
     /// Every upgrade edge (range edges expanded, blocked hops left out), by source then target.
+    #[wasm_bindgen(unchecked_return_type = "Edge[]")]
     pub fn edges(&self) -> Result<JsValue> {
         to_js(&self.inner.edges().collect::<Vec<_>>())
     }
 
     /// The path from `from` to `to`; throws `no_path` (with the reason) when there is none.
-    pub fn resolve(&self, from: JsValue, to: JsValue, constraints: JsValue) -> Result<JsValue> {
+    #[wasm_bindgen(unchecked_return_type = "Path")]
+    pub fn resolve(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Version | string")] from: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Version | string")] to: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "Constraints")] constraints: JsValue,
+    ) -> Result<JsValue> {
         let constraints: Constraints = opt_document(&constraints, "constraints")?;
         to_js(&self.inner.resolve(&version(&from, "from")?, &version(&to, "to")?, &constraints).map_err(core)?)
     }
 
     /// The first hop from `from` toward `to`, or `null` when `from` is `to`.
-    #[wasm_bindgen(js_name = "nextHop")]
-    pub fn next_hop(&self, from: JsValue, to: JsValue, constraints: JsValue) -> Result<JsValue> {
+    #[wasm_bindgen(js_name = "nextHop", unchecked_return_type = "Hop | null")]
+    pub fn next_hop(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Version | string")] from: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Version | string")] to: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "Constraints")] constraints: JsValue,
+    ) -> Result<JsValue> {
         let constraints: Constraints = opt_document(&constraints, "constraints")?;
         let hop = self.inner.next_hop(&version(&from, "from")?, &version(&to, "to")?, &constraints).map_err(core)?;
         opt_js(hop.as_ref())
     }
 
     /// The route back from `from` to the older `to` (downgrade edges), for `model` if given.
-    #[wasm_bindgen(js_name = "rollbackRoute")]
-    pub fn rollback_route(&self, from: JsValue, to: JsValue, model: JsValue) -> Result<JsValue> {
+    #[wasm_bindgen(js_name = "rollbackRoute", unchecked_return_type = "Path")]
+    pub fn rollback_route(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Version | string")] from: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Version | string")] to: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "string | null")] model: JsValue,
+    ) -> Result<JsValue> {
         let model = opt_text(&model, "model")?;
         let route = fleetpath::rollback::rollback_route(
             &self.inner,
@@ -108,32 +137,43 @@ impl UpgradeGraph {
 
     /// Every release's next hop toward `to`, computed once.
     #[wasm_bindgen(js_name = "routeTable")]
-    pub fn route_table(&self, to: JsValue, constraints: JsValue) -> Result<RouteTable> {
+    pub fn route_table(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Version | string")] to: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "Constraints")] constraints: JsValue,
+    ) -> Result<RouteTable> {
         let constraints: Constraints = opt_document(&constraints, "constraints")?;
         let inner = self.inner.route_table(&version(&to, "to")?, &constraints).map_err(core)?;
         Ok(RouteTable { inner })
     }
 
     /// The manifest's lint findings, most severe first.
+    #[wasm_bindgen(unchecked_return_type = "LintFinding[]")]
     pub fn lint(&self) -> Result<JsValue> {
         to_js(&self.inner.lint())
     }
 
     /// `lint`, and the edge risks checked against the devices of `fleet`.
-    #[wasm_bindgen(js_name = "lintFleet")]
+    #[wasm_bindgen(js_name = "lintFleet", unchecked_return_type = "LintFinding[]")]
     pub fn lint_fleet(&self, fleet: &crate::fleet::Fleet) -> Result<JsValue> {
         to_js(&self.inner.lint_fleet(&fleet.inner))
     }
 
     /// The graph in Graphviz DOT, `path` highlighted when given (labels escaped).
     #[wasm_bindgen(js_name = "toDot")]
-    pub fn to_dot(&self, path: JsValue) -> Result<String> {
+    pub fn to_dot(
+        &self,
+        #[wasm_bindgen(unchecked_optional_param_type = "Path | null")] path: JsValue,
+    ) -> Result<String> {
         Ok(self.inner.to_dot(highlight(&path)?.as_ref()))
     }
 
     /// The graph as a Mermaid flowchart, `path` highlighted when given (labels escaped).
     #[wasm_bindgen(js_name = "toMermaid")]
-    pub fn to_mermaid(&self, path: JsValue) -> Result<String> {
+    pub fn to_mermaid(
+        &self,
+        #[wasm_bindgen(unchecked_optional_param_type = "Path | null")] path: JsValue,
+    ) -> Result<String> {
         Ok(self.inner.to_mermaid(highlight(&path)?.as_ref()))
     }
 
@@ -159,22 +199,30 @@ impl RouteTable {
     }
 
     /// The next hop from `from`, or `null` at the target; throws `no_path` when unreachable.
-    #[wasm_bindgen(js_name = "nextHop")]
-    pub fn next_hop(&self, from: JsValue) -> Result<JsValue> {
+    #[wasm_bindgen(js_name = "nextHop", unchecked_return_type = "Hop | null")]
+    pub fn next_hop(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Version | string")] from: JsValue,
+    ) -> Result<JsValue> {
         opt_js(self.inner.next_hop(&version(&from, "from")?).map_err(core)?.as_ref())
     }
 
     /// The whole path from `from` to the target.
-    pub fn resolve(&self, from: JsValue) -> Result<JsValue> {
+    #[wasm_bindgen(unchecked_return_type = "Path")]
+    pub fn resolve(&self, #[wasm_bindgen(unchecked_param_type = "Version | string")] from: JsValue) -> Result<JsValue> {
         to_js(&self.inner.resolve(&version(&from, "from")?).map_err(core)?)
     }
 
     /// How many hops from `from` to the target, or `null` when unreachable.
-    pub fn hops(&self, from: JsValue) -> Result<Option<u32>> {
+    pub fn hops(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Version | string")] from: JsValue,
+    ) -> Result<Option<u32>> {
         Ok(self.inner.hops(&version(&from, "from")?))
     }
 
     /// Every row: `{from, next, hops}`.
+    #[wasm_bindgen(unchecked_return_type = "RouteEntry[]")]
     pub fn entries(&self) -> Result<JsValue> {
         to_js(&self.inner.entries())
     }

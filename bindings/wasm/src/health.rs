@@ -28,7 +28,9 @@ fn policy_of(value: &JsValue) -> Result<fleetpath::health::HealthPolicy> {
 impl HealthPolicy {
     /// The seed's defaults (7-day baseline, 24 h observation), or the policy document given.
     #[wasm_bindgen(constructor)]
-    pub fn new(policy: JsValue) -> Result<HealthPolicy> {
+    pub fn new(
+        #[wasm_bindgen(unchecked_optional_param_type = "string | Uint8Array | object | null")] policy: JsValue,
+    ) -> Result<HealthPolicy> {
         let inner = Arc::new(opt_document(&policy, "policy")?);
         Ok(Self { handle: Handle::register(&inner), inner })
     }
@@ -40,7 +42,7 @@ impl HealthPolicy {
     }
 
     /// The policy with every default filled in, as a plain object.
-    #[wasm_bindgen(js_name = "toJSON")]
+    #[wasm_bindgen(js_name = "toJSON", unchecked_return_type = "Record<string, unknown>")]
     pub fn to_json(&self) -> Result<JsValue> {
         to_js(&*self.inner)
     }
@@ -109,25 +111,34 @@ pub struct HealthState {
 impl HealthState {
     /// An empty state under `policy` (the seed's defaults when absent).
     #[wasm_bindgen(constructor)]
-    pub fn new(policy: JsValue) -> Result<HealthState> {
+    pub fn new(
+        #[wasm_bindgen(unchecked_optional_param_type = "HealthPolicy | null")] policy: JsValue,
+    ) -> Result<HealthState> {
         let policy = policy_of(&policy)?;
         fleetpath::health::HealthState::new(&policy).map(|inner| Self { inner }).map_err(core)
     }
 
     /// A stored state (its JSON text, bytes or the object).
-    pub fn load(state: JsValue) -> Result<HealthState> {
+    pub fn load(
+        #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | object")] state: JsValue,
+    ) -> Result<HealthState> {
         Ok(Self { inner: document(&state, "state")? })
     }
 
     /// The state as a plain object, for storage (`JSON.stringify` gives its text).
-    #[wasm_bindgen(js_name = "toJSON")]
+    #[wasm_bindgen(js_name = "toJSON", unchecked_return_type = "Record<string, unknown>")]
     pub fn to_json(&self) -> Result<JsValue> {
         to_js(&self.inner)
     }
 
     /// Starts following a device updated at `updatedAt`.
     #[wasm_bindgen(js_name = "addDevice")]
-    pub fn add_device(&mut self, id: JsValue, line: JsValue, updated_at: JsValue) -> Result<()> {
+    pub fn add_device(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] line: JsValue,
+        #[wasm_bindgen(js_name = "updatedAt", unchecked_param_type = "Date | string | number")] updated_at: JsValue,
+    ) -> Result<()> {
         let (id, line) = (text(&id, "id")?, text(&line, "line")?);
         let device = CohortDevice { id, line, updated_at: instant(&updated_at, "updated_at")? };
         self.inner.add_device(device).map_err(core)
@@ -135,17 +146,25 @@ impl HealthState {
 
     /// `addDevice` for each `{id, line, updated_at}` (the JSON form).
     #[wasm_bindgen(js_name = "addDevices")]
-    pub fn add_devices(&mut self, devices: JsValue) -> Result<()> {
+    pub fn add_devices(
+        &mut self,
+        #[wasm_bindgen(
+            unchecked_param_type = "string | Array<{ id: string; line: string; updated_at: string | number }>"
+        )]
+        devices: JsValue,
+    ) -> Result<()> {
         let devices: Vec<CohortDevice> = document(&devices, "devices")?;
         devices.into_iter().try_for_each(|d| self.inner.add_device(d)).map_err(core)
     }
 
     /// The followed devices' summaries, by id.
+    #[wasm_bindgen(unchecked_return_type = "Record<string, Record<string, unknown>>")]
     pub fn devices(&self) -> Result<JsValue> {
         to_js(self.inner.devices())
     }
 
     /// The metrics it summarises, built-in and the policy's.
+    #[wasm_bindgen(unchecked_return_type = "Array<Record<string, unknown>>")]
     pub fn metrics(&self) -> Result<JsValue> {
         to_js(self.inner.metrics())
     }
@@ -159,7 +178,14 @@ impl HealthState {
     /// Ingests a batch: columns `{devices, device, time, metrics}` (`Uint32Array` devices,
     /// `BigInt64Array` times and `Float64Array` values, or plain arrays checked element by
     /// element), or the JSON form's text.
-    pub fn ingest(&mut self, batch: JsValue) -> Result<JsValue> {
+    #[wasm_bindgen(unchecked_return_type = "IngestReport")]
+    pub fn ingest(
+        &mut self,
+        #[wasm_bindgen(
+            unchecked_param_type = "string | Uint8Array | { devices: string[]; device: Uint32Array | number[]; time: BigInt64Array | number[]; metrics?: Record<string, Float64Array | Array<number | null>> }"
+        )]
+        batch: JsValue,
+    ) -> Result<JsValue> {
         if let Some(text) = batch.as_string() {
             let batch = fleetpath::health::SampleBatch::from_json(&text).map_err(core)?;
             return to_js(&self.inner.ingest(&batch).map_err(core)?);
@@ -196,21 +222,31 @@ impl HealthState {
     }
 
     /// Evaluates under `policy` (the seed's defaults when absent) at `now`.
-    pub fn evaluate(&self, policy: JsValue, now: JsValue) -> Result<JsValue> {
+    #[wasm_bindgen(unchecked_return_type = "HealthReport")]
+    pub fn evaluate(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "HealthPolicy | null | undefined")] policy: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Date | string | number")] now: JsValue,
+    ) -> Result<JsValue> {
         let policy = policy_of(&policy)?;
         to_js(&self.inner.evaluate(&policy, instant(&now, "now")?).map_err(core)?)
     }
 }
 
 /// The rollout event (`health_verdict`) of a health report for `stage`.
-#[wasm_bindgen(js_name = "healthEvent")]
-pub fn health_event(report: JsValue, stage: JsValue) -> Result<JsValue> {
+#[wasm_bindgen(js_name = "healthEvent", unchecked_return_type = "RolloutEvent")]
+pub fn health_event(
+    #[wasm_bindgen(unchecked_param_type = "HealthReport | string")] report: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string")] stage: JsValue,
+) -> Result<JsValue> {
     let report: HealthReport = document(&report, "report")?;
     to_js(&report.event(&text(&stage, "stage")?))
 }
 
 /// A health report explained in words, as the core writes it.
 #[wasm_bindgen(js_name = "healthReportText")]
-pub fn health_report_text(report: JsValue) -> Result<String> {
+pub fn health_report_text(
+    #[wasm_bindgen(unchecked_param_type = "HealthReport | string")] report: JsValue,
+) -> Result<String> {
     Ok(document::<HealthReport>(&report, "report")?.to_string())
 }

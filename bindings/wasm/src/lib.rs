@@ -42,6 +42,12 @@ use wasm_bindgen::prelude::*;
 
 pub(crate) use convert::{Result, core};
 
+/// The plain objects results are made of and arguments take, for the TypeScript declarations:
+/// the Node package's `types.d.ts`, the one source both packages' types come from. Each export's
+/// types below name them, as the Node package's `ts_args_type`/`ts_return_type` do.
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &str = include_str!("../../node/types.d.ts");
+
 thread_local! {
     /// The `internal` error of the last panic, as the payload `index.js` rebuilds.
     static PANIC: RefCell<Option<String>> = const { RefCell::new(None) };
@@ -64,8 +70,19 @@ pub fn take_panic() -> Option<String> {
     PANIC.with(RefCell::take)
 }
 
+#[wasm_bindgen(typescript_custom_section)]
+const ERROR_MODULE: &str = r"
+/** The error codes of one module of the core. */
+export interface ErrorModule {
+  /** The module (`graph`, `trust`, `s3`…). */
+  module: string;
+  /** Its codes (`snake_case`). */
+  codes: string[];
+}
+";
+
 /// Every error code, by module: the core's, then `fleetpath-aws`'s (`s3`).
-#[wasm_bindgen(js_name = "errorCodes")]
+#[wasm_bindgen(js_name = "errorCodes", unchecked_return_type = "ErrorModule[]")]
 pub fn error_codes() -> Result<JsValue> {
     let s3 = ("s3", fleetpath_aws::S3Error::CODES);
     let modules: Vec<serde_json::Value> = fleetpath::ERROR_CODES

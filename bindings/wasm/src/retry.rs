@@ -6,6 +6,17 @@ use wasm_bindgen::prelude::*;
 use crate::Result;
 use crate::convert::{instant, int, object, opt_document, text, to_js};
 
+#[wasm_bindgen(typescript_custom_section)]
+const AFTER_FAILURE: &str = r"
+/** What `RetryPolicy.afterFailure` returns. */
+export interface AfterFailure {
+  /** The retry state to keep (server-side, or sealed when it travels through the device). */
+  state: RetryState;
+  /** Retry at a time, or give up. */
+  decision: RetryDecision;
+}
+";
+
 /// Backoff with jitter for failed downloads: pinned delays per device and attempt.
 #[wasm_bindgen]
 pub struct RetryPolicy {
@@ -16,13 +27,20 @@ pub struct RetryPolicy {
 impl RetryPolicy {
     /// The policy document given, or the defaults.
     #[wasm_bindgen(constructor)]
-    pub fn new(policy: JsValue) -> Result<RetryPolicy> {
+    pub fn new(
+        #[wasm_bindgen(unchecked_optional_param_type = "object | string | null")] policy: JsValue,
+    ) -> Result<RetryPolicy> {
         Ok(Self { inner: opt_document(&policy, "policy")? })
     }
 
     /// The delay before attempt `attempt` (from 1) of `device`, given the previous delay.
     #[wasm_bindgen(js_name = "delayMs")]
-    pub fn delay_ms(&self, device: JsValue, attempt: JsValue, previous_ms: JsValue) -> Result<f64> {
+    pub fn delay_ms(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] device: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "number")] attempt: JsValue,
+        #[wasm_bindgen(js_name = "previousMs", unchecked_param_type = "number")] previous_ms: JsValue,
+    ) -> Result<f64> {
         let device = text(&device, "device")?;
         let attempt = u32::try_from(int(&attempt, "attempt", u64::from(u32::MAX))?).unwrap_or(u32::MAX);
         let previous = int(&previous_ms, "previous_ms", u64::MAX)?;
@@ -34,8 +52,13 @@ impl RetryPolicy {
 
     /// After a failure of `device` at `at`: `{state, decision}`, the next state and whether
     /// (and when) to retry.
-    #[wasm_bindgen(js_name = "afterFailure")]
-    pub fn after_failure(&self, device: JsValue, at: JsValue, state: JsValue) -> Result<JsValue> {
+    #[wasm_bindgen(js_name = "afterFailure", unchecked_return_type = "AfterFailure")]
+    pub fn after_failure(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] device: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Date | string | number")] at: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "RetryState | string | null")] state: JsValue,
+    ) -> Result<JsValue> {
         let device = text(&device, "device")?;
         let state: RetryState = opt_document(&state, "state")?;
         let (next, decision) = self.inner.after_failure(state, &device, instant(&at, "at")?);
@@ -43,7 +66,7 @@ impl RetryPolicy {
     }
 
     /// The policy with every default filled in.
-    #[wasm_bindgen(js_name = "toJSON")]
+    #[wasm_bindgen(js_name = "toJSON", unchecked_return_type = "Record<string, unknown>")]
     pub fn to_json(&self) -> Result<JsValue> {
         to_js(&self.inner)
     }

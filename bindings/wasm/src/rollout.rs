@@ -14,13 +14,13 @@ use crate::handles::{Handle, find};
 use crate::{Result, core};
 
 /// Plans a rollout's stages (canary, early, production by default) per production line.
-#[wasm_bindgen(js_name = "planRollout")]
+#[wasm_bindgen(js_name = "planRollout", unchecked_return_type = "RolloutPlan")]
 pub fn plan_rollout(
     graph: &UpgradeGraph,
     fleet: &Fleet,
-    target: JsValue,
-    rollout_id: JsValue,
-    policy: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Version | string")] target: JsValue,
+    #[wasm_bindgen(js_name = "rolloutId", unchecked_param_type = "string")] rollout_id: JsValue,
+    #[wasm_bindgen(unchecked_optional_param_type = "object | string | null")] policy: JsValue,
 ) -> Result<JsValue> {
     let policy: RolloutPolicy = opt_document(&policy, "policy")?;
     let (target, id) = (version(&target, "target")?, text(&rollout_id, "rollout_id")?);
@@ -28,14 +28,14 @@ pub fn plan_rollout(
 }
 
 /// Which artifacts to check, restore or leave, ahead of the windows that need them.
-#[wasm_bindgen(js_name = "planPrefetch")]
+#[wasm_bindgen(js_name = "planPrefetch", unchecked_return_type = "PrefetchPlan")]
 pub fn plan_prefetch(
     rollout: &Rollout,
     graph: &UpgradeGraph,
-    availability: JsValue,
-    at: JsValue,
-    calendar: JsValue,
-    policy: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "object | string")] availability: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Date | string | number")] at: JsValue,
+    #[wasm_bindgen(unchecked_optional_param_type = "Calendar | null")] calendar: JsValue,
+    #[wasm_bindgen(unchecked_optional_param_type = "object | string | null")] policy: JsValue,
 ) -> Result<JsValue> {
     let observed: Observations = document(&availability, "availability")?;
     let policy: PrefetchPolicy = opt_document(&policy, "policy")?;
@@ -44,6 +44,25 @@ pub fn plan_prefetch(
     let calendar = calendar.as_deref();
     to_js(&fleetpath::prefetch::plan_prefetch(&rollout.inner, &graph.inner, calendar, &observed, &policy, at))
 }
+
+#[wasm_bindgen(typescript_custom_section)]
+const WINDOW_AND_APPLIED: &str = r"
+/** A window: when it opens (or the time asked, when already open) and closes, RFC 3339 UTC. */
+export interface Window {
+  /** When it opens. */
+  start: string;
+  /** When it closes. */
+  end: string;
+}
+
+/** What `Rollout.apply` returns: the next state and the actions the host carries out. */
+export interface Applied {
+  /** The next state. */
+  state: Rollout;
+  /** The actions, in order. */
+  actions: Action[];
+}
+";
 
 /// Sites' shifts, maintenance windows, holidays and line stops, in each site's time zone.
 #[wasm_bindgen]
@@ -62,21 +81,35 @@ impl Calendar {
 #[wasm_bindgen]
 impl Calendar {
     /// Loads a calendar: its JSON text, bytes or the object.
-    pub fn load(calendar: JsValue) -> Result<Calendar> {
+    pub fn load(
+        #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | object")] calendar: JsValue,
+    ) -> Result<Calendar> {
         Ok(Self::new(document(&calendar, "calendar")?))
     }
 
     /// Whether `stage` may run on `line` of `site` at `at`.
     #[wasm_bindgen(js_name = "isOpen")]
-    pub fn is_open(&self, site: JsValue, line: JsValue, stage: JsValue, at: JsValue) -> Result<bool> {
+    pub fn is_open(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] site: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] line: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] stage: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Date | string | number")] at: JsValue,
+    ) -> Result<bool> {
         let (site, line, stage) = (text(&site, "site")?, text(&line, "line")?, text(&stage, "stage")?);
         self.inner.is_open(&site, &line, &stage, instant(&at, "at")?).map_err(core)
     }
 
     /// The next window of `stage` on `line` of `site` at or after `after` (`{start, end}`,
     /// RFC 3339 UTC), or `null`.
-    #[wasm_bindgen(js_name = "nextWindow")]
-    pub fn next_window(&self, site: JsValue, line: JsValue, stage: JsValue, after: JsValue) -> Result<JsValue> {
+    #[wasm_bindgen(js_name = "nextWindow", unchecked_return_type = "Window | null")]
+    pub fn next_window(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] site: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] line: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] stage: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Date | string | number")] after: JsValue,
+    ) -> Result<JsValue> {
         let (site, line, stage) = (text(&site, "site")?, text(&line, "line")?, text(&stage, "stage")?);
         let window = self.inner.next_window(&site, &line, &stage, instant(&after, "after")?).map_err(core)?;
         Ok(window.map_or(JsValue::NULL, |w| {
@@ -115,14 +148,21 @@ impl Rollout {
 impl Rollout {
     /// A new rollout from a plan (as `planRollout` returned it) over `fleet` and `graph`.
     #[wasm_bindgen(js_name = "new")]
-    pub fn create(plan: JsValue, fleet: &Fleet, graph: &UpgradeGraph, policy: JsValue) -> Result<Rollout> {
+    pub fn create(
+        #[wasm_bindgen(unchecked_param_type = "RolloutPlan | string")] plan: JsValue,
+        fleet: &Fleet,
+        graph: &UpgradeGraph,
+        #[wasm_bindgen(unchecked_optional_param_type = "object | string | null")] policy: JsValue,
+    ) -> Result<Rollout> {
         let plan: RolloutPlan = document(&plan, "plan")?;
         let policy: RolloutPolicy = opt_document(&policy, "policy")?;
         Ok(Self::new(fleetpath::Rollout::new(&plan, &fleet.inner, &graph.inner, &policy).map_err(core)?))
     }
 
     /// A stored state (its JSON text, bytes or the object), checked as it is read.
-    pub fn load(state: JsValue) -> Result<Rollout> {
+    pub fn load(
+        #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | object")] state: JsValue,
+    ) -> Result<Rollout> {
         Ok(Self::new(document(&state, "state")?))
     }
 
@@ -133,7 +173,7 @@ impl Rollout {
     }
 
     /// The state as a plain object (its JSON form).
-    #[wasm_bindgen(js_name = "toJSON")]
+    #[wasm_bindgen(js_name = "toJSON", unchecked_return_type = "RolloutState")]
     pub fn to_json(&self) -> Result<JsValue> {
         to_js(&*self.inner)
     }
@@ -155,7 +195,12 @@ impl Rollout {
 
     /// Applies an event (`{type: "tick", at}`, `device_reported`, `health_verdict`…):
     /// `{state, actions}`, the next state and the actions the host carries out, in order.
-    pub fn apply(&self, event: JsValue, calendar: JsValue) -> Result<JsValue> {
+    #[wasm_bindgen(unchecked_return_type = "Applied")]
+    pub fn apply(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "RolloutEvent | string")] event: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "Calendar | null")] calendar: JsValue,
+    ) -> Result<JsValue> {
         let event: Event = document(&event, "event")?;
         let calendar = find::<fleetpath::Calendar>(&calendar, "calendar", "Calendar")?;
         let (state, actions) = self.inner.apply(&event, calendar.as_deref()).map_err(core)?;

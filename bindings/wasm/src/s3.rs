@@ -9,6 +9,24 @@ use wasm_bindgen::prelude::*;
 use crate::convert::{absent, choice, document, instant, int, json, opt_document, property, s3, to_js};
 use crate::{Result, core};
 
+#[wasm_bindgen(typescript_custom_section)]
+const OBSERVE_OPTIONS: &str = r"
+/**
+ * Options of `observeHead`, named as this package reads them (`restore_since`, `restore_times`;
+ * the Node addon reads `restoreSince`, `restoreTimes`).
+ */
+export interface ObserveOptions {
+  /** The artifact the manifest names (its size and SHA-256 are checked against the object). */
+  artifact?: Artifact | null;
+  /** When a restore was requested, if one was. */
+  restore_since?: Date | string | number | null;
+  /** The restore tier (`standard`, `bulk`, `expedited`). */
+  tier?: string | null;
+  /** Expected restore times per class and tier. */
+  restore_times?: object | null;
+}
+";
+
 /// A HEAD response (the SDK's output object, or its JSON text).
 fn response(head: &JsValue) -> Result<Value> {
     match json(head, "head")? {
@@ -19,16 +37,24 @@ fn response(head: &JsValue) -> Result<Value> {
 
 /// The fields fleetpath reads from a HEAD response (storage class, restore status, size,
 /// checksum), checked.
-#[wasm_bindgen(js_name = "headFields")]
-pub fn head_fields(head: JsValue) -> Result<JsValue> {
+#[wasm_bindgen(js_name = "headFields", unchecked_return_type = "Record<string, unknown>")]
+pub fn head_fields(#[wasm_bindgen(unchecked_param_type = "object | string")] head: JsValue) -> Result<JsValue> {
     to_js(&HeadFields::from_response(&response(&head)?).map_err(|e| s3(&e))?)
 }
 
 /// An artifact's availability from a HEAD response (`undefined`/`null` head: the object is
-/// missing). Options: `artifact` (its size and SHA-256 are checked against the object),
-/// `restore_since` (when a restore was requested), `tier`, `restore_times`.
-#[wasm_bindgen(js_name = "observeHead")]
-pub fn observe_head(head: JsValue, now: JsValue, options: JsValue) -> Result<JsValue> {
+/// missing), and what the size and SHA-256 check verified (`null` without an artifact to check).
+/// Options: `artifact` (its size and SHA-256 are checked against the object), `restore_since`
+/// (when a restore was requested), `tier`, `restore_times`.
+#[wasm_bindgen(
+    js_name = "observeHead",
+    unchecked_return_type = "{ availability: Availability; integrity: { size: boolean; sha256: 'checksum' | 'metadata' | 'not_reported' } | null }"
+)]
+pub fn observe_head(
+    #[wasm_bindgen(unchecked_param_type = "object | string")] head: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Date | string | number")] now: JsValue,
+    #[wasm_bindgen(unchecked_optional_param_type = "ObserveOptions")] options: JsValue,
+) -> Result<JsValue> {
     let fields = HeadFields::from_response(&response(&head)?).map_err(|e| s3(&e))?;
     let now = instant(&now, "now")?;
     let option = |key: &str| Some(property(&options, key)).filter(|v| !absent(v));
@@ -42,14 +68,21 @@ pub fn observe_head(head: JsValue, now: JsValue, options: JsValue) -> Result<JsV
 }
 
 /// The availability of an object that does not exist.
-#[wasm_bindgen]
+#[wasm_bindgen(unchecked_return_type = "Availability")]
 pub fn missing() -> Result<JsValue> {
     to_js(&fleetpath::Availability::Missing)
 }
 
 /// The S3 `RestoreObject` request for an archived object of `storageClass`.
-#[wasm_bindgen(js_name = "restoreRequest")]
-pub fn restore_request(storage_class: JsValue, tier: JsValue, days: JsValue) -> Result<JsValue> {
+#[wasm_bindgen(
+    js_name = "restoreRequest",
+    unchecked_return_type = "{ Days?: number; GlacierJobParameters: { Tier: string } }"
+)]
+pub fn restore_request(
+    #[wasm_bindgen(js_name = "storageClass", unchecked_param_type = "string")] storage_class: JsValue,
+    #[wasm_bindgen(unchecked_optional_param_type = "string | null")] tier: JsValue,
+    #[wasm_bindgen(unchecked_optional_param_type = "number | null")] days: JsValue,
+) -> Result<JsValue> {
     let class: StorageClass = choice(&storage_class, "storage_class")?;
     let tier: RestoreTier = if absent(&tier) { RestoreTier::Standard } else { choice(&tier, "tier")? };
     let days = if absent(&days) { 7 } else { int(&days, "days", u64::from(u32::MAX))? };

@@ -110,20 +110,75 @@ impl LocalArtifactStore for JsStore {
     }
 }
 
+#[wasm_bindgen(typescript_custom_section)]
+const STORE_TYPES: &str = r"
+/** A presigned download URL. */
+export interface PresignedUrl {
+  /** The URL. */
+  url: string;
+  /** When it stops working (RFC 3339). */
+  expires_at: string;
+}
+
+/**
+ * The host's artifact store, for `executePrefetch` and `executeTasks`: each method answers with
+ * a promise (or the value itself). A method that throws or rejects fails that task (never the
+ * run) with the error's `code` when it is one of `fleetpath-aws`'s (`throttled`, `timeout`, …),
+ * else `store_error`; retryable as the error's `retryable` says, else when it is a `TypeError`
+ * (what `fetch` rejects with offline).
+ */
+export interface ArtifactStore {
+  /** The object's availability now (`{state: 'missing'}` when it does not exist). */
+  availability(key: string): Availability | PromiseLike<Availability>;
+  /** Requests a restore of an archived object; its availability afterwards. */
+  requestRestore(key: string, tier: 'expedited' | 'standard' | 'bulk', days: number): Availability | PromiseLike<Availability>;
+  /** A presigned download URL (part of the core's store interface; the executor does not call it). */
+  presign?(key: string, lifetimeSeconds: number): PresignedUrl | PromiseLike<PresignedUrl>;
+}
+
+/** One thing to do about one object: restore it if it is archived, or observe it. */
+export interface PrefetchTask {
+  /** The object key. */
+  key: string;
+  /** What to do. */
+  kind: { type: 'restore'; tier: 'expedited' | 'standard' | 'bulk'; days: number } | { type: 'check' };
+}
+
+/** A task and what happened to it. */
+export interface PrefetchReport extends PrefetchTask {
+  /** What happened: a restore was requested now, one was already running, the object was downloadable already, it was observed (a check task), it does not exist, or the store failed. */
+  outcome: 'restore_requested' | 'already_restoring' | 'already_downloadable' | 'observed' | 'missing' | 'failed';
+  /** The object (every outcome but `missing` and `failed`). */
+  availability?: Availability;
+  /** `failed`: the store error's code. */
+  code?: string;
+  /** `failed`: whether the next run may succeed. */
+  retryable?: boolean;
+  /** `failed`: the error's message. */
+  message?: string;
+}
+";
+
 /// Carries out what a prefetch plan (as `planPrefetch` returned it) makes due now, through
 /// `store` (see the module's docs), each key once: a promise of the reports, one a task
 /// (`{key, kind, outcome, …}`). Safe to run repeatedly: objects are observed first, so a
 /// restore already running is left alone and only archived objects are restored.
-#[wasm_bindgen(js_name = "executePrefetch")]
-pub async fn execute_prefetch(store: JsValue, plan: JsValue) -> Result<JsValue> {
+#[wasm_bindgen(js_name = "executePrefetch", unchecked_return_type = "PrefetchReport[]")]
+pub async fn execute_prefetch(
+    #[wasm_bindgen(unchecked_param_type = "ArtifactStore")] store: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "PrefetchPlan | string")] plan: JsValue,
+) -> Result<JsValue> {
     let plan: PrefetchPlan = document(&plan, "plan")?;
     run(store, &Task::from_plan(&plan)).await
 }
 
 /// Carries out tasks (`{key, kind: {type: "restore", tier, days} | {type: "check"}}`) through
 /// `store`, in order, each key once: a promise of the reports.
-#[wasm_bindgen(js_name = "executeTasks")]
-pub async fn execute_tasks(store: JsValue, tasks: JsValue) -> Result<JsValue> {
+#[wasm_bindgen(js_name = "executeTasks", unchecked_return_type = "PrefetchReport[]")]
+pub async fn execute_tasks(
+    #[wasm_bindgen(unchecked_param_type = "ArtifactStore")] store: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "PrefetchTask[] | string")] tasks: JsValue,
+) -> Result<JsValue> {
     let tasks: Vec<Task> = match json(&tasks, "tasks")? {
         serde_json::Value::String(text) => fleetpath::document::from_str("prefetch tasks", &text),
         value => fleetpath::document::from_value("prefetch tasks", value),

@@ -16,12 +16,12 @@ pub struct Version {
 impl Version {
     /// Parses `text`; throws the version's own error (`empty_component`, …) when it is not one.
     #[wasm_bindgen(constructor)]
-    pub fn new(text: JsValue) -> Result<Version> {
+    pub fn new(#[wasm_bindgen(unchecked_param_type = "string")] text: JsValue) -> Result<Version> {
         Ok(Self { inner: version(&text, "version")? })
     }
 
     /// The numeric components (`[5, 6, 14]`).
-    #[wasm_bindgen(getter)]
+    #[wasm_bindgen(getter, unchecked_return_type = "number[]")]
     pub fn components(&self) -> Result<JsValue> {
         // Components above 2^53 print exactly in `normalized()`; as numbers they round.
         #[allow(clippy::cast_precision_loss)]
@@ -59,12 +59,12 @@ impl Version {
     }
 
     /// Compares with another version: -1, 0 or 1 (for `Array.prototype.sort`).
-    pub fn compare(&self, other: JsValue) -> Result<i32> {
+    pub fn compare(&self, #[wasm_bindgen(unchecked_param_type = "Version | string")] other: JsValue) -> Result<i32> {
         Ok(self.inner.cmp(&version(&other, "other")?) as i32)
     }
 
     /// Whether it equals another version numerically (`v5.6.14` equals `5.6.14`).
-    pub fn equals(&self, other: JsValue) -> Result<bool> {
+    pub fn equals(&self, #[wasm_bindgen(unchecked_param_type = "Version | string")] other: JsValue) -> Result<bool> {
         Ok(self.inner == version(&other, "other")?)
     }
 
@@ -92,12 +92,17 @@ pub struct VersionRange {
 impl VersionRange {
     /// Parses `text`; throws `invalid_range` when it is not one.
     #[wasm_bindgen(constructor)]
-    pub fn new(range: JsValue) -> Result<VersionRange> {
+    pub fn new(
+        #[wasm_bindgen(js_name = "text", unchecked_param_type = "string")] range: JsValue,
+    ) -> Result<VersionRange> {
         fleetpath::VersionRange::parse(&text(&range, "range")?).map(|inner| Self { inner }).map_err(core)
     }
 
     /// Whether `version` is in the range.
-    pub fn matches(&self, version_: JsValue) -> Result<bool> {
+    pub fn matches(
+        &self,
+        #[wasm_bindgen(js_name = "version", unchecked_param_type = "Version | string")] version_: JsValue,
+    ) -> Result<bool> {
         Ok(self.inner.matches(&version(&version_, "version")?))
     }
 

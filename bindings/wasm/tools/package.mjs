@@ -39,13 +39,29 @@ write(
     "const fleetpath = setup(initSync({ module: readFileSync(new URL('./fleetpath_wasm_bg.wasm', import.meta.url)) }));\n" +
     exports,
 );
-const dts = `${header}import * as native from './fleetpath_wasm.js';\nexport * from './errors.js';\n` +
-  names.filter((n) => !/Error$|^ERROR_CLASSES$|^errorClass$/.test(n)).map((n) => {
-    if (n === 'ERROR_CODES') return 'export declare const ERROR_CODES: ReadonlyArray<{ readonly module: string; readonly codes: string[] }>;';
-    if (n === 'DECISION_REASONS') return 'export declare const DECISION_REASONS: readonly string[];';
-    if (n === 'version') return 'export declare const version: string;';
-    return `export declare const ${n}: typeof native.${n};`;
-  }).join('\n') + `\ndeclare const fleetpath: {\n${names.map((n) => `  ${n}: typeof ${n};`).join('\n')}\n};\nexport default fleetpath;\n`;
+// The declarations: the classes and functions as wasm-bindgen declared them (fleetpath_wasm.d.ts,
+// whose argument and result types src/*.rs gives, as the Node addon's do), the plain objects
+// they name (declared in the same file: bindings/node/types.d.ts, included by src/lib.rs, and
+// the package's own), the error classes, and the default export holding them all.
+const glueDts = readFileSync(new URL('fleetpath_wasm.d.ts', PKG), 'utf8');
+const loader = new Set(['InitInput', 'InitOutput', 'SyncInitInput']);
+const types = [...glueDts.matchAll(/^export (?:interface|type) (\w+)/gm)].map((m) => m[1]).filter((n) => !loader.has(n));
+const natives = names.filter((n) => n in glue);
+const own = {
+  ERROR_CODES: '/** Every error code, by module (the core\'s `ERROR_CODES`). */\n' +
+    'export declare const ERROR_CODES: ReadonlyArray<{ readonly module: string; readonly codes: readonly string[] }>;',
+  DECISION_REASONS: '/** Every reason a decision can give. */\nexport declare const DECISION_REASONS: readonly string[];',
+  version: '/** The package\'s version. */\nexport declare const version: string;',
+};
+const unknown = names.filter((n) => !(n in glue) && !(n in own) && !/Error$|^ERROR_CLASSES$|^errorClass$/.test(n));
+if (unknown.length) throw new Error(`index.d.ts: no declaration for ${unknown.join(', ')}`);
+const list = (items) => items.map((n) => `  ${n},`).join('\n');
+const dts = `${header}import * as native from './fleetpath_wasm.js';\nimport * as errors from './errors.js';\n\n` +
+  `export {\n${list(natives)}\n} from './fleetpath_wasm.js';\n` +
+  `export type {\n${list(types)}\n} from './fleetpath_wasm.js';\n` +
+  "export * from './errors.js';\n\n" +
+  Object.values(own).join('\n') +
+  `\n\ndeclare const fleetpath: {\n${names.map((n) => `  ${n}: typeof ${n in glue ? 'native.' : n in own ? '' : 'errors.'}${n};`).join('\n')}\n};\nexport default fleetpath;\n`;
 write('index.d.ts', dts);
 for (const [entry, out, platform] of [['entry-web.mjs', 'index.mjs', 'browser'], ['entry-node.mjs', 'node.mjs', 'node']]) {
   await esbuild.build({
