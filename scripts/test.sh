@@ -216,7 +216,9 @@ step "WASM package: wasm32 build (the core with it), the JS suite in Node and in
 # the std source, so std is rebuilt for wasm32 (tools/build.sh installs it; docs/development.md).
 bindings/wasm/tools/build.sh || fail "the WASM package did not build"
 (cd bindings/wasm && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error) ||
-  fail "cannot install the WASM package's test tools (esbuild, playwright-core, assert, buffer) from npm"
+  fail "cannot install the WASM package's test tools (esbuild, playwright-core, assert, buffer, typescript) from npm"
+# The package's declarations are precise (the Node package's types): tsc --strict over examples/typed.ts.
+(cd bindings/wasm && npx --no-install tsc -p .) || fail "the WASM package's declarations do not type-check (tsc --strict)"
 wasm_log=$(mktemp)
 (cd bindings/wasm && FLEETPATH_JS=./pkg/node.mjs node --test ../js-tests/ tests/) 2>&1 | tee "$wasm_log" |
   grep -E '^(not ok|# (tests|pass|fail))' || true

@@ -158,3 +158,24 @@ test('decideFleetColumns: the answers of decideFleet, as typed arrays', () => {
   });
   assert.deepEqual([...kinds].sort(), ['download', 'retry_after']);
 });
+
+test("observeHead: restores dated from the host's record and its tier (options named as in every JS package)", () => {
+  const NOW = '2026-11-23T08:00:00Z';
+  const head = { StorageClass: 'DEEP_ARCHIVE', Restore: 'ongoing-request="true"' };
+  const { availability } = fp.observeHead(head, NOW, { restoreSince: new Date('2026-11-23T02:00:00Z'), tier: 'bulk' });
+  assert.deepEqual([availability.since, availability.ready_by], ['2026-11-23T02:00:00Z', '2026-11-25T02:00:00Z']);
+  // Deep Archive has no Expedited tier: Standard's bound (12 h) applies.
+  assert.equal(fp.observeHead(head, NOW, { tier: 'expedited' }).availability.ready_by, '2026-11-23T20:00:00Z');
+  const restoreTimes = {
+    deep_standard_minutes: 60,
+    flexible_expedited_minutes: 5,
+    flexible_standard_minutes: 300,
+    flexible_bulk_minutes: 720,
+    deep_bulk_minutes: 2880,
+  };
+  assert.equal(fp.observeHead(head, NOW, { restoreTimes }).availability.ready_by, '2026-11-23T09:00:00Z');
+  assert.throws(
+    () => fp.observeHead(head, NOW, { restoreSince: 'Tuesday' }),
+    (err) => err instanceof fp.InvalidTimeError && err.code === 'invalid_time' && err.message.includes('restoreSince'),
+  );
+});

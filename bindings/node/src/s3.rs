@@ -56,7 +56,7 @@ pub fn observe_head(head: Value, now: Either<String, f64>, options: Option<Obser
             None => (None, None, None, None),
         };
         let artifact: Option<Artifact> = artifact.filter(|a| !a.is_null()).map(document).transpose()?;
-        let since = since.map(|s| instant(s, "restore_since")).transpose()?;
+        let since = since.map(|s| instant(s, "restoreSince")).transpose()?;
         let tier: RestoreTier = tier.map(choice).transpose()?.unwrap_or(RestoreTier::Standard);
         let times: RestoreTimes = opt_document(times)?;
         let key = artifact.as_ref().map_or("", |a| a.key.as_str());

@@ -12,18 +12,17 @@ use crate::{Result, core};
 #[wasm_bindgen(typescript_custom_section)]
 const OBSERVE_OPTIONS: &str = r"
 /**
- * Options of `observeHead`, named as this package reads them (`restore_since`, `restore_times`;
- * the Node addon reads `restoreSince`, `restoreTimes`).
+ * Options of `observeHead` (the same names as the Node addon's).
  */
 export interface ObserveOptions {
   /** The artifact the manifest names (its size and SHA-256 are checked against the object). */
   artifact?: Artifact | null;
   /** When a restore was requested, if one was. */
-  restore_since?: Date | string | number | null;
+  restoreSince?: Date | string | number | null;
   /** The restore tier (`standard`, `bulk`, `expedited`). */
   tier?: string | null;
   /** Expected restore times per class and tier. */
-  restore_times?: object | null;
+  restoreTimes?: object | null;
 }
 ";
 
@@ -44,8 +43,8 @@ pub fn head_fields(#[wasm_bindgen(unchecked_param_type = "object | string")] hea
 
 /// An artifact's availability from a HEAD response (`undefined`/`null` head: the object is
 /// missing), and what the size and SHA-256 check verified (`null` without an artifact to check).
-/// Options: `artifact` (its size and SHA-256 are checked against the object), `restore_since`
-/// (when a restore was requested), `tier`, `restore_times`.
+/// Options: `artifact` (its size and SHA-256 are checked against the object), `restoreSince`
+/// (when a restore was requested), `tier`, `restoreTimes`.
 #[wasm_bindgen(
     js_name = "observeHead",
     unchecked_return_type = "{ availability: Availability; integrity: { size: boolean; sha256: 'checksum' | 'metadata' | 'not_reported' } | null }"
@@ -59,9 +58,9 @@ pub fn observe_head(
     let now = instant(&now, "now")?;
     let option = |key: &str| Some(property(&options, key)).filter(|v| !absent(v));
     let artifact: Option<Artifact> = option("artifact").map(|a| document(&a, "artifact")).transpose()?;
-    let since = option("restore_since").map(|s| instant(&s, "restore_since")).transpose()?;
+    let since = option("restoreSince").map(|s| instant(&s, "restoreSince")).transpose()?;
     let tier: RestoreTier = option("tier").map(|t| choice(&t, "tier")).transpose()?.unwrap_or(RestoreTier::Standard);
-    let times: RestoreTimes = opt_document(&property(&options, "restore_times"), "restore_times")?;
+    let times: RestoreTimes = opt_document(&property(&options, "restoreTimes"), "restoreTimes")?;
     let key = artifact.as_ref().map_or("", |a| a.key.as_str());
     let observed = fields.observe(key, artifact.as_ref(), since.unwrap_or(now), tier, &times);
     to_js(&observed.map_err(|e| s3(&e))?)
