@@ -179,3 +179,14 @@ test("observeHead: restores dated from the host's record and its tier (options n
     (err) => err instanceof fp.InvalidTimeError && err.code === 'invalid_time' && err.message.includes('restoreSince'),
   );
 });
+
+test('absent answers are null in every JS package (graph name, route hops, fleet origin)', () => {
+  const graph = fp.UpgradeGraph.load({ format_version: 1, releases: [{ version: '1.0' }, { version: '2.0' }, { version: '3.0' }], edges: [{ from: '1.0', to: '2.0' }] });
+  assert.equal(graph.name, null);
+  const table = graph.routeTable('2.0');
+  assert.equal(table.hops('1.0'), 1);
+  assert.equal(table.hops('3.0'), null);
+  const fleet = fp.Fleet.fromCsv('id,model,line,version\na,M,l1,1.0\n');
+  assert.equal(fleet.origin('a'), 'row 2');
+  assert.equal(fleet.origin('b'), null);
+});

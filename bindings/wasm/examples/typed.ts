@@ -86,7 +86,7 @@ export async function overview(manifest: string, csv: string, calendarJson: stri
   const findings: LintFinding[] = graph.lint();
   const table = graph.routeTable(latest);
   const rows: RouteEntry[] = table.entries();
-  const hops: number | undefined = table.hops('5.6.14');
+  const hops: number | null = table.hops('5.6.14');
   const dot: string = graph.toDot(path);
   const inRange: boolean = new VersionRange('>=5.6.0, <5.6.30').matches(new Version('5.6.14'));
   // @ts-expect-error: a path's versions are text

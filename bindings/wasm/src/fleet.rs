@@ -62,8 +62,9 @@ impl Fleet {
     }
 
     /// Where the device `id` was stated (`row 3`, `devices[2]`), or `null`.
-    pub fn origin(&self, #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue) -> Result<Option<String>> {
-        Ok(self.inner.origin(&text(&id, "id")?).map(str::to_owned))
+    #[wasm_bindgen(unchecked_return_type = "string | null")]
+    pub fn origin(&self, #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue) -> Result<JsValue> {
+        Ok(self.inner.origin(&text(&id, "id")?).map_or(JsValue::NULL, JsValue::from))
     }
 
     /// The production lines and their sizes: `[{line, devices}]`.

@@ -46,10 +46,10 @@ impl UpgradeGraph {
         to_js(&self.inner.to_cincinnati(opt_text(&model, "model")?.as_deref()))
     }
 
-    /// The manifest's name, if it has one.
-    #[wasm_bindgen(getter)]
-    pub fn name(&self) -> Option<String> {
-        self.inner.name().map(str::to_owned)
+    /// The manifest's name, or `null`.
+    #[wasm_bindgen(getter, unchecked_return_type = "string | null")]
+    pub fn name(&self) -> JsValue {
+        self.inner.name().map_or(JsValue::NULL, JsValue::from)
     }
 
     /// How many releases it holds.
@@ -214,11 +214,12 @@ impl RouteTable {
     }
 
     /// How many hops from `from` to the target, or `null` when unreachable.
+    #[wasm_bindgen(unchecked_return_type = "number | null")]
     pub fn hops(
         &self,
         #[wasm_bindgen(unchecked_param_type = "Version | string")] from: JsValue,
-    ) -> Result<Option<u32>> {
-        Ok(self.inner.hops(&version(&from, "from")?))
+    ) -> Result<JsValue> {
+        Ok(self.inner.hops(&version(&from, "from")?).map_or(JsValue::NULL, JsValue::from))
     }
 
     /// Every row: `{from, next, hops}`.
