@@ -215,10 +215,7 @@ impl RouteTable {
 
     /// How many hops from `from` to the target, or `null` when unreachable.
     #[wasm_bindgen(unchecked_return_type = "number | null")]
-    pub fn hops(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "Version | string")] from: JsValue,
-    ) -> Result<JsValue> {
+    pub fn hops(&self, #[wasm_bindgen(unchecked_param_type = "Version | string")] from: JsValue) -> Result<JsValue> {
         Ok(self.inner.hops(&version(&from, "from")?).map_or(JsValue::NULL, JsValue::from))
     }
 
