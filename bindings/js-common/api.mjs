@@ -139,6 +139,70 @@ export function wrapApi(native, errors, hooks = {}) {
     if (typeof value !== 'function' || internal.has(name) || name.startsWith('__')) continue;
     api[name] = /^[A-Z]/.test(name) ? wrapClass(value, name) : wrap(value, name);
   }
+  if (api.Decider) {
+    Object.defineProperty(api.Decider.prototype, 'decideFleetTable', {
+      value: function decideFleetTable(fleet, at, arrow) {
+        return arrowTable(this.decideFleetColumns(fleet, at), fleet, arrow);
+      },
+      writable: true,
+      configurable: true,
+    });
+  }
+
+  /**
+   * `decideFleetColumns` as an Apache Arrow table, built by `arrow` (the host's `apache-arrow`
+   * module: an optional dependency this package never imports) over the columns' own typed
+   * arrays where Arrow's layout is theirs: `device` (utf8), `kind`, `reason`, `next` and
+   * `host_action` (dictionary-encoded utf8; `next` null where there is no version to install),
+   * `at` (timestamp[ms, UTC], null where there is no time to ask again). Python's
+   * `decide_fleet_table` has the same columns.
+   */
+  /**
+   * Strings as an Arrow utf8 vector: one encoding of them all when they are ASCII (ids almost
+   * always are: offsets are then the strings' lengths), else Arrow's own builder.
+   */
+  function utf8Vector(arrow, strings) {
+    const joined = strings.join('');
+    const bytes = new TextEncoder().encode(joined);
+    if (bytes.length !== joined.length) return arrow.vectorFromArray(strings, new arrow.Utf8());
+    const offsets = new Int32Array(strings.length + 1);
+    for (let i = 0; i < strings.length; i++) offsets[i + 1] = offsets[i] + strings[i].length;
+    return arrow.makeVector(arrow.makeData({ type: new arrow.Utf8(), length: strings.length, nullCount: 0, valueOffsets: offsets, data: bytes }));
+  }
+
+  function arrowTable(c, fleet, arrow) {
+    const what = 'Decider.decideFleetTable';
+    const needed = ['Table', 'makeData', 'makeVector', 'vectorFromArray', 'Dictionary', 'Utf8', 'TimestampMillisecond'];
+    const missing = needed.filter((k) => !arrow || typeof arrow[k] !== 'function');
+    if (missing.length) throw invalidInput(`${what}: arrow`, "the apache-arrow module (import * as arrow from 'apache-arrow')", `a value without ${missing.join(', ')}`);
+    const n = c.kind.length;
+    const { Dictionary, Utf8, makeData, makeVector, vectorFromArray } = arrow;
+    // Validity bitmap (least significant bit first): set where `valid(i)`.
+    const validity = (valid) => {
+      const bits = new Uint8Array((n + 7) >> 3);
+      let nulls = 0;
+      for (let i = 0; i < n; i++) {
+        if (valid(i)) bits[i >> 3] |= 1 << (i & 7);
+        else nulls += 1;
+      }
+      return nulls ? { nullCount: nulls, nullBitmap: bits } : { nullCount: 0 };
+    };
+    const dictionary = (indices, Index, names, nulls = { nullCount: 0 }) =>
+      makeVector(makeData({ type: new Dictionary(new Utf8(), new Index()), length: n, data: indices, dictionary: vectorFromArray(names, new Utf8()), ...nulls }));
+    const NONE = 4294967295;
+    const nextNulls = validity((i) => c.next[i] !== NONE);
+    const next = nextNulls.nullCount ? c.next.map((v) => (v === NONE ? 0 : v)) : c.next;
+    const at = new BigInt64Array(n);
+    for (let i = 0; i < n; i++) if (!Number.isNaN(c.at[i])) at[i] = BigInt(c.at[i]);
+    return new arrow.Table({
+      device: utf8Vector(arrow, fleet.devices().map((d) => d.id)),
+      kind: dictionary(c.kind, arrow.Uint8, c.kinds),
+      reason: dictionary(c.reason, arrow.Uint16, c.reasons),
+      next: dictionary(next, arrow.Uint32, c.versions, nextNulls),
+      at: makeVector(makeData({ type: new arrow.TimestampMillisecond('UTC'), length: n, data: at, ...validity((i) => !Number.isNaN(c.at[i])) })),
+      host_action: dictionary(c.hostAction, arrow.Uint8, c.hostActions),
+    });
+  }
   return {
     ...api,
     ...errors,

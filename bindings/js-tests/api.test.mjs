@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { assertError, fp, text } from './helpers.mjs';
+import { arrow, assertError, fp, text } from './helpers.mjs';
 
 test('every core error code has its class, named after it', () => {
   const codes = fp.ERROR_CODES.flatMap((m) => m.codes);
@@ -157,6 +157,49 @@ test('decideFleetColumns: the answers of decideFleet, as typed arrays', () => {
     assert.equal(c.hostActions[c.hostAction[i]], d.host_action ? d.host_action.type : 'none', `${i}`);
   });
   assert.deepEqual([...kinds].sort(), ['download', 'retry_after']);
+});
+
+test('decideFleetTable: the columns as an Apache Arrow table (apache-arrow given by the host)', () => {
+  const graph = fp.UpgradeGraph.load(text('examples/data/seed-ip-module.json'));
+  const fleet = fp.Fleet.load(text('examples/data/plant-340.csv'));
+  const archived = { state: 'archived', class: 'glacier_flexible_retrieval' };
+  const availability = { 'firmware/ip-module/5.6.30.bin': archived, 'firmware/ip-module/6.15.008.bin': { state: 'available', class: 'standard' } };
+  const decider = new fp.Decider(graph, { availability });
+  const at = new Date('2026-11-23T08:00:00Z');
+  const rows = decider.decideFleet(fleet, at);
+  const table = decider.decideFleetTable(fleet, at, arrow);
+  assert.ok(table instanceof arrow.Table);
+  assert.equal(table.numRows, rows.length);
+  const types = Object.fromEntries(table.schema.fields.map((f) => [f.name, String(f.type)]));
+  assert.deepEqual(types, {
+    device: 'Utf8',
+    kind: 'Dictionary<Uint8, Utf8>',
+    reason: 'Dictionary<Uint16, Utf8>',
+    next: 'Dictionary<Uint32, Utf8>',
+    at: 'Timestamp<MILLISECOND, UTC>',
+    host_action: 'Dictionary<Uint8, Utf8>',
+  });
+  // Through Arrow's IPC format and back: what another Arrow reader sees.
+  const read = arrow.tableFromIPC(arrow.tableToIPC(table));
+  const devices = fleet.devices();
+  const nulls = { next: 0, at: 0 };
+  rows.forEach((d, i) => {
+    const row = read.get(i).toJSON();
+    const when = d.until || d.at || null;
+    const next = d.step ? d.step.to : null;
+    nulls.next += next === null;
+    nulls.at += when === null;
+    assert.deepEqual(
+      { ...row, at: row.at === null ? null : Number(row.at) },
+      { device: devices[i].id, kind: d.kind, reason: d.reason, next, at: when === null ? null : Date.parse(when), host_action: d.host_action ? d.host_action.type : 'none' },
+      `row ${i}`,
+    );
+  });
+  assert.ok(nulls.next > 0 && nulls.at > 0 && nulls.next < rows.length && nulls.at < rows.length, JSON.stringify(nulls));
+  assertError(() => decider.decideFleetTable(fleet, at, {}), { code: 'invalid_input' }, 'no arrow module');
+  // Ids beyond ASCII take Arrow's own string builder.
+  const wide = fp.Fleet.fromCsv('id,model,line,version\npresse-ü1,IPM-1,l1,5.6.30\nzelle-7,IPM-1,l1,5.6.30\n');
+  assert.deepEqual([...decider.decideFleetTable(wide, at, arrow).getChild('device')], ['presse-ü1', 'zelle-7']);
 });
 
 test("observeHead: restores dated from the host's record and its tier (options named as in every JS package)", () => {

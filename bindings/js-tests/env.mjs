@@ -15,6 +15,12 @@ const target = process.env.FLEETPATH_JS || join(ROOT, 'bindings', 'node');
 /** The package under test. */
 export const fp = target.endsWith('.mjs') ? (await import(pathToFileURL(resolve(target)).href)).default : require(target);
 
+/**
+ * `apache-arrow`, an optional dependency of both packages that their tests install: resolved
+ * from the folder the suite runs in (the package under test).
+ */
+export const arrow = createRequire(join(process.cwd(), 'package.json'))('apache-arrow');
+
 /** A file of the repository (a path relative to its root), as text. */
 export function readText(path) {
   return readFileSync(join(ROOT, path), 'utf8');

@@ -2,9 +2,9 @@
 // Loading the package and reading repository files depend on the host: see env.mjs.
 import assert from 'node:assert/strict';
 
-import { ROOT, fp, readText } from './env.mjs';
+import { ROOT, arrow, fp, readText } from './env.mjs';
 
-export { ROOT, fp };
+export { ROOT, arrow, fp };
 
 /** A vector file of testdata/, parsed. */
 export function vectors(name) {

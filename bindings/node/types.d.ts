@@ -136,3 +136,21 @@ export interface Verified { kind: string; version: number; expires: string; docu
 
 /** A retry state sealed with an HMAC, to travel through a device. */
 export interface SealedRetry { [field: string]: unknown }
+
+/**
+ * The parts of the `apache-arrow` module that `Decider.decideFleetTable` builds its table with:
+ * pass the module itself (`import * as arrow from 'apache-arrow'`), an optional dependency the
+ * package never imports. The table is an instance of the module's own `Table`.
+ */
+export interface ArrowModule {
+  Table: new (...args: never[]) => unknown;
+  Dictionary: new (...args: never[]) => unknown;
+  Utf8: new (...args: never[]) => unknown;
+  Uint8: new (...args: never[]) => unknown;
+  Uint16: new (...args: never[]) => unknown;
+  Uint32: new (...args: never[]) => unknown;
+  TimestampMillisecond: new (...args: never[]) => unknown;
+  makeData: (...args: never[]) => unknown;
+  makeVector: (...args: never[]) => unknown;
+  vectorFromArray: (...args: never[]) => unknown;
+}

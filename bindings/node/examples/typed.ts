@@ -1,7 +1,8 @@
 // Type-checked by `npm run typecheck` (tsc --strict): the package's declarations as a
 // TypeScript service would use them.
 import { readFileSync } from 'node:fs';
-import { Decider, FleetpathError, NoPathError, UpgradeGraph, Version, type Decision, type Path } from 'fleetpath';
+import * as arrow from 'apache-arrow';
+import { Decider, Fleet, FleetpathError, NoPathError, UpgradeGraph, Version, type Decision, type Path } from 'fleetpath';
 
 const graph: UpgradeGraph = UpgradeGraph.load(readFileSync('examples/data/seed-ip-module.json'));
 const path: Path = graph.resolve(new Version('v5.6.14'), '6.15.8', { model: 'IPM-1' });
@@ -10,6 +11,11 @@ const decision: Decision = new Decider(graph).decide({
   device: 'press-1-01', model: 'IPM-1', version: '5.6.14', at: '2026-11-23T08:00:00Z',
 });
 const reason: string = decision.reason;
+const fleet = Fleet.fromCsv(readFileSync('examples/data/plant-340.csv', 'utf8'));
+const table: arrow.Table = new Decider(graph).decideFleetTable(fleet, new Date(), arrow);
+const rows: number = table.numRows;
+// @ts-expect-error: decideFleetTable builds with the apache-arrow module, not any object
+new Decider(graph).decideFleetTable(fleet, new Date(), {});
 try {
   graph.resolve('6.15.008', '5.6.14');
 } catch (err) {
@@ -18,4 +24,4 @@ try {
 }
 // @ts-expect-error: a manifest is text, bytes or an object, not a number
 UpgradeGraph.load(12);
-console.log(versions, reason);
+console.log(versions, reason, rows);

@@ -4,9 +4,10 @@
 // `fleetpath-under-test` is resolved by run.mjs to the package's URL and left out of the bundle,
 // so the package fetches its .wasm next to itself, as on a real site. Its default export is the
 // counterpart of require(): one object holding every export.
+import * as arrow from 'apache-arrow';
 import fp from 'fleetpath-under-test';
 
-export { fp };
+export { arrow, fp };
 export const ROOT = '';
 
 /** A file of the repository (a path relative to its root), as text. */

@@ -2,6 +2,7 @@
 // as a TypeScript dashboard or edge function would use them, imported by the package's own name
 // (its `exports` give pkg/index.d.ts). Each `@ts-expect-error` must fire: a declaration that
 // regresses to `any` (or loses a type) fails the check.
+import * as arrow from 'apache-arrow';
 import fp, {
   Calendar,
   Decider,
@@ -64,7 +65,8 @@ type IsAny<T> = 0 extends 1 & T ? true : false;
 type AnyArg<A extends readonly unknown[]> = true extends { [I in keyof A]: IsAny<A[I]> }[number] ? true : false;
 type AnyFn<F> = F extends (...args: infer A) => infer R ? (IsAny<R> extends true ? true : AnyArg<A>) : false;
 type AnyNew<C> = C extends abstract new (...args: infer A) => unknown ? AnyArg<A> : false;
-type AnyMember<T> = { [K in keyof T]: IsAny<T[K]> extends true ? K : AnyFn<T[K]> extends true ? K : never }[keyof T];
+// `prepareStackTrace`: Node's `Error` static (`any` in @types/node, which apache-arrow's types load).
+type AnyMember<T> = { [K in keyof T]: K extends 'prepareStackTrace' ? never : IsAny<T[K]> extends true ? K : AnyFn<T[K]> extends true ? K : never }[keyof T];
 type Leaks<X> = IsAny<X> extends true ? 'itself' : X extends Function
   ? AnyFn<X> extends true ? 'call' : AnyNew<X> extends true ? 'constructor'
     : AnyMember<X> | (X extends { prototype: infer P } ? (IsAny<P> extends true ? never : AnyMember<P>) : never)
@@ -118,6 +120,10 @@ export async function overview(manifest: string, csv: string, calendarJson: stri
   const all: Decision[] = decider.decideFleet(fleet, new Date('2026-11-23T08:00:00Z'));
   const columns: DecisionColumns = decider.decideFleetColumns(fleet, 1795420800);
   const kinds: Uint8Array = columns.kind;
+  const arrowTable: arrow.Table = decider.decideFleetTable(fleet, '2026-11-23T08:00:00Z', arrow);
+  const tableRows: number = arrowTable.numRows;
+  // @ts-expect-error: the Arrow module, not an object without its builders
+  decider.decideFleetTable(fleet, '2026-11-23T08:00:00Z', {});
   const claimRefused: Decision | null = checkReport({ model: 'IPM-1', version: '5.6.14', issued: { from: '5.6.14', to: '5.6.30' } }, '5.6.30');
 
   const plan: RolloutPlan = planRollout(graph, fleet, '6.15.008', 'ipm-6.15');
@@ -187,7 +193,7 @@ export async function overview(manifest: string, csv: string, calendarJson: stri
 
   return {
     versions, first, releases, components, findings, rows, hops, dot, inRange, wrong, hop, device, lines, model,
-    reason, same, fixed, all, kinds, claimRefused, window, actions, stored, revision, reports, failed, notAwaited, availability, gone,
+    reason, same, fixed, all, kinds, tableRows, claimRefused, window, actions, stored, revision, reports, failed, notAwaited, availability, gone,
     restore, ingested, verdict, text, delay, keyid, verified, opened, reasons: fp.DECISION_REASONS,
     codes: fp.ERROR_CODES.map((m) => m.module), version: fp.version, isError: FleetpathError.name,
   };

@@ -25,6 +25,17 @@ const DECISION_COLUMNS: &str = r"
  * A fleet's decisions as columns: typed arrays, one element a device, and the name tables
  * their numbers index. Each array is the core's column, handed over without a per-device object.
  */
+export interface Decider {
+  /**
+   * `decideFleetColumns` as an Apache Arrow table, built with `arrow` (the host's
+   * `apache-arrow` module): columns `device` (utf8), `kind`, `reason`, `next` and `host_action`
+   * (dictionary-encoded utf8; `next` null where there is no version to install) and `at`
+   * (timestamp[ms, UTC], null where there is no time to ask again), as Python's
+   * `decide_fleet_table`. Added by the JavaScript wrapper both packages share.
+   */
+  decideFleetTable<A extends ArrowModule>(fleet: Fleet, at: Date | string | number, arrow: A): InstanceType<A['Table']>;
+}
+
 export interface DecisionColumns {
   /** Per device: an index into `kinds`. */
   kind: Uint8Array;

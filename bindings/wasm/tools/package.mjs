@@ -47,6 +47,9 @@ const glueDts = readFileSync(new URL('fleetpath_wasm.d.ts', PKG), 'utf8');
 const loader = new Set(['InitInput', 'InitOutput', 'SyncInitInput']);
 const types = [...glueDts.matchAll(/^export (?:interface|type) (\w+)/gm)].map((m) => m[1]).filter((n) => !loader.has(n));
 const natives = names.filter((n) => n in glue);
+// An interface merged into a class (`Decider`'s `decideFleetTable`, added by the shared wrapper)
+// is exported with its class.
+types.splice(0, types.length, ...types.filter((n) => !natives.includes(n)));
 const own = {
   ERROR_CODES: '/** Every error code, by module (the core\'s `ERROR_CODES`). */\n' +
     'export declare const ERROR_CODES: ReadonlyArray<{ readonly module: string; readonly codes: readonly string[] }>;',
