@@ -476,8 +476,12 @@ pub(crate) fn increase(prev: f64, v: f64, wraps_at: Option<f64>) -> (f64, Option
     }
 }
 
-/// The rate per minute of an increase over `seconds`.
+/// The rate per minute of an increase over `seconds`. Readings a minute apart (the usual
+/// interval) give the increase itself: exact, and without a division per sample.
 pub(crate) fn per_minute(delta: f64, seconds: i64) -> f64 {
+    if seconds == 60 {
+        return delta;
+    }
     #[allow(clippy::cast_precision_loss)]
     let s = seconds as f64;
     delta * 60.0 / s
