@@ -227,7 +227,11 @@ drop.addEventListener('drop', (e) => {
   addFiles(e.dataTransfer.files);
 });
 $('seed').addEventListener('click', async () => {
-  m.sources = await seedSources();
+  try {
+    m.sources = await seedSources();
+  } catch (err) {
+    return fill($('errors'), errorBox('seed story', err));
+  }
   m.planInput = null;
   refresh();
 });
