@@ -150,14 +150,6 @@ export function wrapApi(native, errors, hooks = {}) {
   }
 
   /**
-   * `decideFleetColumns` as an Apache Arrow table, built by `arrow` (the host's `apache-arrow`
-   * module: an optional dependency this package never imports) over the columns' own typed
-   * arrays where Arrow's layout is theirs: `device` (utf8), `kind`, `reason`, `next` and
-   * `host_action` (dictionary-encoded utf8; `next` null where there is no version to install),
-   * `at` (timestamp[ms, UTC], null where there is no time to ask again). Python's
-   * `decide_fleet_table` has the same columns.
-   */
-  /**
    * Strings as an Arrow utf8 vector: one encoding of them all when they are ASCII (ids almost
    * always are: offsets are then the strings' lengths), else Arrow's own builder.
    */
@@ -170,9 +162,17 @@ export function wrapApi(native, errors, hooks = {}) {
     return arrow.makeVector(arrow.makeData({ type: new arrow.Utf8(), length: strings.length, nullCount: 0, valueOffsets: offsets, data: bytes }));
   }
 
+  /**
+   * `decideFleetColumns` as an Apache Arrow table, built by `arrow` (the host's `apache-arrow`
+   * module: an optional dependency this package never imports) over the columns' own typed
+   * arrays where Arrow's layout is theirs: `device` (utf8), `kind`, `reason`, `next` and
+   * `host_action` (dictionary-encoded utf8; `next` null where there is no version to install),
+   * `at` (timestamp[ms, UTC], null where there is no time to ask again). Python's
+   * `decide_fleet_table` has the same columns.
+   */
   function arrowTable(c, fleet, arrow) {
     const what = 'Decider.decideFleetTable';
-    const needed = ['Table', 'makeData', 'makeVector', 'vectorFromArray', 'Dictionary', 'Utf8', 'TimestampMillisecond'];
+    const needed = ['Table', 'makeData', 'makeVector', 'vectorFromArray', 'Dictionary', 'Utf8', 'Uint8', 'Uint16', 'Uint32', 'TimestampMillisecond'];
     const missing = needed.filter((k) => !arrow || typeof arrow[k] !== 'function');
     if (missing.length) throw invalidInput(`${what}: arrow`, "the apache-arrow module (import * as arrow from 'apache-arrow')", `a value without ${missing.join(', ')}`);
     const n = c.kind.length;

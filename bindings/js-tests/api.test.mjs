@@ -197,6 +197,9 @@ test('decideFleetTable: the columns as an Apache Arrow table (apache-arrow given
   });
   assert.ok(nulls.next > 0 && nulls.at > 0 && nulls.next < rows.length && nulls.at < rows.length, JSON.stringify(nulls));
   assertError(() => decider.decideFleetTable(fleet, at, {}), { code: 'invalid_input' }, 'no arrow module');
+  // A module lacking the index types is named as such, not a TypeError from deep inside.
+  const { Uint16: _dropped, ...partial } = arrow;
+  assertError(() => decider.decideFleetTable(fleet, at, partial), { code: 'invalid_input' }, 'arrow without Uint16');
   // Ids beyond ASCII take Arrow's own string builder.
   const wide = fp.Fleet.fromCsv('id,model,line,version\npresse-ü1,IPM-1,l1,5.6.30\nzelle-7,IPM-1,l1,5.6.30\n');
   assert.deepEqual([...decider.decideFleetTable(wide, at, arrow).getChild('device')], ['presse-ü1', 'zelle-7']);

@@ -93,18 +93,18 @@ impl JsonError {
 /// Reads `T` from JSON text; errors name `document`.
 ///
 /// The text is read once at full speed; only when it fails is it read again to find the
-/// path of the failing field.
+/// path of the failing field. With the `small-json` feature (the WebAssembly package's), it is
+/// read once, finding paths as it goes: one reader per document type instead of three, slower
+/// to read, same results and errors.
 ///
 /// # Errors
 /// [`JsonError`] with the line, column and path of the problem.
 pub fn from_str<T: DeserializeOwned>(document: &'static str, text: &str) -> Result<T, JsonError> {
-    serde_json::from_str(text).map_err(|e| {
-        let mut deserializer = serde_json::Deserializer::from_str(text);
-        let mut error = match serde_path_to_error::deserialize::<_, T>(&mut deserializer) {
-            Err(located) => JsonError::of(document, Some(located.path()), located.inner()),
-            // Only trailing characters fail after the value itself was read.
-            Ok(_) => JsonError::of(document, None, &e),
-        };
+    #[cfg(feature = "small-json")]
+    let read = read_located(document, text);
+    #[cfg(not(feature = "small-json"))]
+    let read = read_fast(document, text);
+    read.map_err(|mut error| {
         if looks_like_a_file_name(text) {
             let _ = write!(
                 error.message,
@@ -115,6 +115,25 @@ pub fn from_str<T: DeserializeOwned>(document: &'static str, text: &str) -> Resu
         }
         error
     })
+}
+
+/// Reads `T` from JSON text at full speed, and again tracking paths when that fails.
+#[cfg(any(test, not(feature = "small-json")))]
+fn read_fast<T: DeserializeOwned>(document: &'static str, text: &str) -> Result<T, JsonError> {
+    serde_json::from_str(text).map_err(|e| match read_located::<T>(document, text) {
+        Err(located) => located,
+        Ok(_) => JsonError::of(document, None, &e),
+    })
+}
+
+/// Reads `T` from JSON text tracking the path of the value being read, and what follows it.
+fn read_located<T: DeserializeOwned>(document: &'static str, text: &str) -> Result<T, JsonError> {
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let value = serde_path_to_error::deserialize::<_, T>(&mut deserializer)
+        .map_err(|located| JsonError::of(document, Some(located.path()), located.inner()))?;
+    // Only trailing characters fail after the value itself was read.
+    deserializer.end().map_err(|e| JsonError::of(document, None, &e))?;
+    Ok(value)
 }
 
 /// A one-line text with no JSON punctuation that ends like a document file's name
@@ -129,10 +148,30 @@ fn looks_like_a_file_name(text: &str) -> bool {
 /// Reads `T` from a parsed JSON value; errors name `document` and the path (no line or
 /// column).
 ///
+/// With the `small-json` feature the value is written out and read as text by the one reader
+/// [`from_str`] has (same results and errors, line and column dropped).
+///
 /// # Errors
 /// [`JsonError`] with the path of the problem.
+#[cfg_attr(feature = "small-json", expect(clippy::needless_pass_by_value, reason = "taken by value without small-json"))]
 pub fn from_value<T: DeserializeOwned>(document: &'static str, value: serde_json::Value) -> Result<T, JsonError> {
+    #[cfg(feature = "small-json")]
+    return value_as_text(document, &value);
+    #[cfg(not(feature = "small-json"))]
+    value_located(document, value)
+}
+
+/// Reads `T` from a value, tracking paths.
+#[cfg(any(test, not(feature = "small-json")))]
+fn value_located<T: DeserializeOwned>(document: &'static str, value: serde_json::Value) -> Result<T, JsonError> {
     serde_path_to_error::deserialize(value).map_err(|e| JsonError::of(document, Some(e.path()), e.inner()))
+}
+
+/// [`from_value`] through the text reader: a value's text is always valid JSON, so an error
+/// is the value's, and its place is its path.
+#[cfg(any(test, feature = "small-json"))]
+fn value_as_text<T: DeserializeOwned>(document: &'static str, value: &serde_json::Value) -> Result<T, JsonError> {
+    read_located(document, &value.to_string()).map_err(|e| JsonError { line: 0, column: 0, ..e })
 }
 
 /// An interchange document: read from JSON text or from a parsed value, checked, with typed
@@ -330,4 +369,68 @@ pub fn instant<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Time
         }
     }
     deserializer.deserialize_any(Instant)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decision::DecisionPolicy;
+    use crate::graph::Manifest;
+    use crate::health::HealthPolicy;
+    use serde::de::DeserializeOwned;
+
+    const SEED: &str = include_str!("../../../examples/data/seed-ip-module.json");
+
+    /// Both text readers (the default's and `small-json`'s) agree: same value, same error.
+    fn readers_agree<T: DeserializeOwned + Serialize>(text: &str) {
+        let fast = read_fast::<T>("doc", text).map(|v| serde_json::to_value(v).unwrap());
+        let located = read_located::<T>("doc", text).map(|v| serde_json::to_value(v).unwrap());
+        assert_eq!(fast, located, "{text:?}");
+        if let Ok(value) = serde_json::from_str::<serde_json::Value>(text) {
+            let direct = value_located::<T>("doc", value.clone()).map(|v| serde_json::to_value(v).unwrap());
+            let via_text = value_as_text::<T>("doc", &value).map(|v| serde_json::to_value(v).unwrap());
+            assert_eq!(direct, via_text, "{value}");
+        }
+    }
+
+    #[test]
+    fn both_readers_agree_on_the_seed_manifest_cut_and_altered_everywhere() {
+        readers_agree::<Manifest>(SEED);
+        let mut errors = 0;
+        for (at, _) in SEED.char_indices().step_by(7) {
+            readers_agree::<Manifest>(&SEED[..at]);
+            for with in ["", "1", "\"x\"", "{", "]", "null", "-"] {
+                let altered = format!("{}{with}{}", &SEED[..at], &SEED[at + 1..]);
+                errors += usize::from(read_fast::<Manifest>("doc", &altered).is_err());
+                readers_agree::<Manifest>(&altered);
+            }
+        }
+        assert!(errors > 1000, "the alterations should mostly fail: {errors}");
+        readers_agree::<Manifest>(&format!("{SEED} trailing"));
+    }
+
+    #[test]
+    fn both_readers_agree_on_policies() {
+        for text in [
+            r#"{"url_lifetime_seconds": "900"}"#,
+            r#"{"url_lifetime": 900}"#,
+            r#"{"url_lifetime_seconds": 900, "retry": {"max_attempts": -1}}"#,
+            r#"{"url_lifetime_seconds": 900, "url_lifetime_seconds": 901}"#,
+            r#"{"restore_tier": "Slow"}"#,
+            r#"{"url_lifetime_seconds": 1e3}"#,
+            r#"{"url_lifetime_seconds": 18446744073709551616}"#,
+            "[]",
+            "",
+        ] {
+            readers_agree::<DecisionPolicy>(text);
+            readers_agree::<HealthPolicy>(text);
+        }
+    }
+
+    #[test]
+    fn a_value_read_as_text_has_no_line_or_column() {
+        let value = serde_json::json!({"url_lifetime": 900});
+        let error = value_as_text::<DecisionPolicy>("decision policy", &value).unwrap_err();
+        assert_eq!((error.line, error.column, error.path.as_str()), (0, 0, "url_lifetime"));
+    }
 }
