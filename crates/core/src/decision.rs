@@ -59,14 +59,13 @@
 //! ```
 
 use crate::Codes;
-use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
+use compact_str::CompactString;
 use jiff::{SignedDuration, Timestamp};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
-use xxhash_rust::xxh3::xxh3_64;
 
 pub use crate::artifact::Observations;
 use crate::artifact::{Availability, RestoreTier, RestoreTimes, StorageClass};
@@ -867,8 +866,9 @@ pub struct Decider {
     target: Option<Version>,
     routes: FxHashMap<String, ModelRoutes>,
     rollout: Option<(Arc<Rollout>, Option<Calendar>)>,
-    /// Device id to (stage, position) in the rollout.
-    index: DeviceIndex,
+    /// Device id to where it is in the rollout: built at the first single request (a fleet's
+    /// batch finds its devices through the fleet's own index instead).
+    index: OnceLock<DeviceIndex>,
     availability: Option<Arc<Observations>>,
     /// Routes of (model, version) pairs the route tables do not precompute (no path, unknown
     /// version or model, blocked release): explained once, then answered like any other.
@@ -898,47 +898,64 @@ struct Misses {
     len: usize,
 }
 
-/// Device id to (stage, position) in a rollout, keyed by the id's 64-bit hash: the index keeps
-/// no copy of the ids (a million of them); the rare ids whose hashes collide go to `spill`.
+/// Device id to where it is in a rollout: (stage, position) and its status. Ids of up to 24
+/// bytes sit in the key itself, and the status beside it, so a lookup reads one bucket and
+/// follows no pointer: the index is probed once per device of a fleet, in fleet order, which
+/// is not the rollout's, and each pointer followed would be a cache miss.
 #[derive(Debug, Default)]
 struct DeviceIndex {
-    by_hash: FxHashMap<u64, (u32, u32)>,
-    spill: FxHashMap<Box<str>, (u32, u32)>,
+    by_id: FxHashMap<CompactString, Placed>,
+}
+
+/// A rollout's device, as the index places it.
+#[derive(Debug, Clone, Copy)]
+struct Placed {
+    stage: u32,
+    at: u32,
+    status: DeviceStatus,
 }
 
 impl DeviceIndex {
     fn build(rollout: &Rollout) -> Self {
-        let mut index = Self::default();
-        index.by_hash.reserve(rollout.stages.iter().map(|s| s.devices.len()).sum());
+        let mut by_id = FxHashMap::default();
+        by_id.reserve(rollout.stages.iter().map(|s| s.devices.len()).sum());
         for (k, stage) in rollout.stages.iter().enumerate() {
             for (i, device) in stage.devices.iter().enumerate() {
-                let at = (u32::try_from(k).unwrap_or(u32::MAX), u32::try_from(i).unwrap_or(u32::MAX));
-                match index.by_hash.entry(xxh3_64(device.id.as_bytes())) {
-                    Entry::Vacant(slot) => {
-                        slot.insert(at);
-                    }
-                    // The first entry of a repeated id wins; another id with the same hash spills.
-                    Entry::Occupied(slot) => {
-                        if Self::id_at(rollout, *slot.get()) != Some(device.id.as_str()) {
-                            index.spill.entry(device.id.as_str().into()).or_insert(at);
-                        }
+                let (stage, at) = (u32::try_from(k).unwrap_or(u32::MAX), u32::try_from(i).unwrap_or(u32::MAX));
+                // The first entry of a repeated id wins.
+                by_id.entry(CompactString::from(device.id.as_str())).or_insert(Placed {
+                    stage,
+                    at,
+                    status: device.status,
+                });
+            }
+        }
+        Self { by_id }
+    }
+
+    fn get(&self, id: &str) -> Option<Placed> {
+        self.by_id.get(id).copied()
+    }
+
+    /// Where each device of `fleet` is in `rollout`, in fleet order, found through the fleet's
+    /// own index (no index of the rollout is built): the rollout's devices are read in order,
+    /// each looked up in a loop of lookups independent of each other, whose cache misses the
+    /// processor overlaps.
+    fn place_fleet(rollout: &Rollout, fleet: &Fleet) -> Vec<Option<Placed>> {
+        let mut placed = vec![None; fleet.len()];
+        for (k, stage) in rollout.stages.iter().enumerate() {
+            let stage_at = u32::try_from(k).unwrap_or(u32::MAX);
+            for (i, device) in stage.devices.iter().enumerate() {
+                if let Some(slot) = fleet.position(&device.id).and_then(|j| placed.get_mut(j)) {
+                    // The first entry of a repeated id wins, as in `build`.
+                    if slot.is_none() {
+                        let at = u32::try_from(i).unwrap_or(u32::MAX);
+                        *slot = Some(Placed { stage: stage_at, at, status: device.status });
                     }
                 }
             }
         }
-        index
-    }
-
-    fn id_at(rollout: &Rollout, (k, i): (u32, u32)) -> Option<&str> {
-        rollout.stages.get(k as usize)?.devices.get(i as usize).map(|d| d.id.as_str())
-    }
-
-    fn get(&self, rollout: &Rollout, id: &str) -> Option<(u32, u32)> {
-        if let Some(&at) = self.spill.get(id) {
-            return Some(at);
-        }
-        let &at = self.by_hash.get(&xxh3_64(id.as_bytes()))?;
-        (Self::id_at(rollout, at) == Some(id)).then_some(at)
+        placed
     }
 }
 
@@ -976,7 +993,7 @@ impl Decider {
             target: None,
             routes: FxHashMap::default(),
             rollout: None,
-            index: DeviceIndex::default(),
+            index: OnceLock::new(),
             availability: None,
             misses: Mutex::default(),
             risky: Mutex::default(),
@@ -1013,7 +1030,7 @@ impl Decider {
             .release(&rollout.target)
             .ok_or_else(|| DecisionError::UnknownTarget { target: rollout.target.clone() })?;
         self.target = Some(release.version().clone());
-        self.index = DeviceIndex::build(&rollout);
+        self.index = OnceLock::new();
         self.rollout = Some((rollout, calendar.cloned()));
         self.build_routes();
         Ok(self)
@@ -1212,10 +1229,15 @@ impl Decider {
     /// in fleet order.
     pub fn decide_fleet(&self, fleet: &Fleet, at: Timestamp) -> Vec<Decision> {
         let mut memo = Memo::default();
+        let placed = match &self.rollout {
+            Some((rollout, _)) => DeviceIndex::place_fleet(rollout, fleet),
+            None => Vec::new(),
+        };
         fleet
             .devices()
             .iter()
-            .map(|d| {
+            .enumerate()
+            .map(|(j, d)| {
                 let request = DeviceRequestRef {
                     device: &d.id,
                     model: &d.model,
@@ -1223,7 +1245,7 @@ impl Decider {
                     at,
                     labels: Some(&d.labels),
                 };
-                self.decide_ref(request, RetryState::default(), &mut memo)
+                self.decide_placed(request, placed.get(j).copied().flatten(), RetryState::default(), &mut memo)
             })
             .collect()
     }
@@ -1245,18 +1267,34 @@ impl Decider {
     }
 
     fn decide_ref<'s>(&'s self, r: DeviceRequestRef<'_>, retry: RetryState, memo: &mut Memo<'s>) -> Decision {
+        let placed = self
+            .rollout
+            .as_ref()
+            .and_then(|(rollout, _)| self.index.get_or_init(|| DeviceIndex::build(rollout)).get(r.device));
+        self.decide_placed(r, placed, retry, memo)
+    }
+
+    /// [`Decider::decide_ref`] for a device the rollout's index placed (`None`: not in it).
+    fn decide_placed<'s>(
+        &'s self,
+        r: DeviceRequestRef<'_>,
+        placed: Option<Placed>,
+        retry: RetryState,
+        memo: &mut Memo<'s>,
+    ) -> Decision {
         let Some((rollout, calendar)) = &self.rollout else {
             return self.upgrade(r, retry);
         };
-        let Some((k, i)) = self.index.get(rollout, r.device) else {
+        let Some(placed) = placed else {
             return match self.upgrade_route(r) {
                 Ok(_) => Decision::Wait { reason: WaitReason::NotInRollout, until: None },
                 Err(decision) => decision,
             };
         };
-        let (k, i) = (k as usize, i as usize);
+        let k = placed.stage as usize;
         let stage = &rollout.stages[k];
-        let device = &stage.devices[i];
+        // Read only where needed: the index has the status.
+        let device = || &stage.devices[placed.at as usize];
         let wait = |reason| Decision::Wait { reason, until: None };
         let stopped = match &rollout.status {
             RolloutStatus::NotStarted => Some(WaitReason::RolloutNotStarted),
@@ -1264,9 +1302,9 @@ impl Decider {
             RolloutStatus::Halted { .. } => Some(WaitReason::RolloutHalted),
             RolloutStatus::Running | RolloutStatus::Completed => None,
         };
-        match device.status {
+        match placed.status {
             // Rollbacks go on whatever the rollout's status.
-            DeviceStatus::RolledBack => self.roll_back(r, device, retry, &rollout.target, memo),
+            DeviceStatus::RolledBack => self.roll_back(r, device(), retry, &rollout.target, memo),
             _ if stopped.is_some() => wait(stopped.unwrap_or(WaitReason::RolloutHalted)),
             DeviceStatus::Updating | DeviceStatus::Succeeded => self.upgrade(r, retry),
             // Removed from the rollout: like a device it never included.
@@ -1285,7 +1323,7 @@ impl Decider {
                 match stage.phase {
                     StagePhase::Waiting => wait(WaitReason::StageNotStarted),
                     StagePhase::AwaitingApproval => wait(WaitReason::AwaitingApproval),
-                    _ => match memo.next_open(calendar.as_ref(), device, &stage.name, k, r.at) {
+                    _ => match memo.next_open(calendar.as_ref(), device(), &stage.name, k, r.at) {
                         Some(t) if t <= r.at => Decision::Wait { reason: WaitReason::AwaitingStart, until: Some(r.at) },
                         until => Decision::Wait { reason: WaitReason::OutsideWindow, until },
                     },

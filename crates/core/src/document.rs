@@ -153,7 +153,10 @@ fn looks_like_a_file_name(text: &str) -> bool {
 ///
 /// # Errors
 /// [`JsonError`] with the path of the problem.
-#[cfg_attr(feature = "small-json", expect(clippy::needless_pass_by_value, reason = "taken by value without small-json"))]
+#[cfg_attr(
+    feature = "small-json",
+    expect(clippy::needless_pass_by_value, reason = "taken by value without small-json")
+)]
 pub fn from_value<T: DeserializeOwned>(document: &'static str, value: serde_json::Value) -> Result<T, JsonError> {
     #[cfg(feature = "small-json")]
     return value_as_text(document, &value);

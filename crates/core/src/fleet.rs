@@ -45,6 +45,7 @@
 use crate::Codes;
 use std::collections::BTreeMap;
 
+use compact_str::CompactString;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
@@ -231,7 +232,9 @@ pub struct Fleet {
     devices: Vec<Device>,
     /// Where each device was stated (`row 12`, `devices[3]`), for later errors.
     origins: Vec<String>,
-    by_id: FxHashMap<String, usize>,
+    /// Ids of up to 24 bytes stored in the key itself: no second copy on the heap, and a
+    /// lookup follows no pointer.
+    by_id: FxHashMap<CompactString, usize>,
 }
 
 impl Fleet {
@@ -365,10 +368,10 @@ impl Fleet {
 
     fn push(&mut self, device: Device, at: String) -> Result<(), FleetError> {
         device.check(&at)?;
-        if let Some(&first) = self.by_id.get(&device.id) {
+        if let Some(&first) = self.by_id.get(device.id.as_str()) {
             return Err(FleetError::DuplicateDevice { id: device.id, at, first: self.origins[first].clone() });
         }
-        self.by_id.insert(device.id.clone(), self.devices.len());
+        self.by_id.insert(CompactString::from(device.id.as_str()), self.devices.len());
         self.devices.push(device);
         self.origins.push(at);
         Ok(())
@@ -392,6 +395,11 @@ impl Fleet {
     /// The device with this id.
     pub fn get(&self, id: &str) -> Option<&Device> {
         self.by_id.get(id).map(|&i| &self.devices[i])
+    }
+
+    /// The index of device `id` in [`Fleet::devices`].
+    pub(crate) fn position(&self, id: &str) -> Option<usize> {
+        self.by_id.get(id).copied()
     }
 
     /// Where a device was stated in its source (`row 12`, `devices[3]`).

@@ -323,19 +323,35 @@ fn batch_equals_single() {
             decider = decider.with_rollout(r.clone(), Some(&calendar)).unwrap();
         }
         let at = t("2026-11-24T13:06:00Z");
+        let requests_of = |fleet: &Fleet| -> Vec<DeviceRequest> {
+            fleet
+                .devices()
+                .iter()
+                .map(|d| DeviceRequest {
+                    device: d.id.clone(),
+                    model: d.model.clone(),
+                    version: d.version.clone(),
+                    at,
+                    retry: fleetpath::RetryState::default(),
+                    labels: None,
+                })
+                .collect()
+        };
+        // The batch finds devices through the fleet, single requests through the rollout's
+        // index: the same answers, also for a fleet that is not the rollout's (other order, a
+        // device gone, one the rollout never had).
+        let mut others: Vec<fleetpath::Device> = fleet.devices().iter().skip(1).rev().cloned().collect();
+        others.push(fleetpath::Device { id: "press-9-01".into(), ..fleet.devices()[1].clone() });
+        let other = Fleet::new(others).unwrap();
+        let answers = decider.decide_fleet(&other, at);
+        let single: Vec<Decision> = requests_of(&other).iter().map(|r| decider.decide(r)).collect();
+        assert_eq!(answers, single);
+        assert_eq!(
+            answers.last().map(Decision::reason),
+            Some(if rollout.is_some() { "not_in_rollout" } else { "artifact_archived" })
+        );
         let batch = decider.decide_fleet(&fleet, at);
-        let requests: Vec<DeviceRequest> = fleet
-            .devices()
-            .iter()
-            .map(|d| DeviceRequest {
-                device: d.id.clone(),
-                model: d.model.clone(),
-                version: d.version.clone(),
-                at,
-                retry: fleetpath::RetryState::default(),
-                labels: None,
-            })
-            .collect();
+        let requests = requests_of(&fleet);
         let single: Vec<Decision> = requests.iter().map(|r| decider.decide(r)).collect();
         assert_eq!(batch, single);
         assert_eq!(decider.decide_all(&requests), single);
