@@ -64,7 +64,7 @@ impl Fleet {
     /// Where the device `id` was stated (`row 3`, `devices[2]`), or `null`.
     #[napi]
     pub fn origin(&self, id: String) -> Option<String> {
-        self.inner.origin(&id).map(str::to_owned)
+        self.inner.origin(&id)
     }
 
     /// The production lines and their sizes.

@@ -53,7 +53,7 @@ impl PyFleet {
     }
 
     fn origin(&self, py: Python<'_>, id: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
-        guard(py, || Ok(self.inner.origin(&text(id, "id")?).map(str::to_owned)))
+        guard(py, || Ok(self.inner.origin(&text(id, "id")?)))
     }
 
     fn lines(&self) -> Vec<(String, usize)> {

@@ -44,6 +44,7 @@
 
 use crate::Codes;
 use std::collections::BTreeMap;
+use std::collections::hash_map::Entry;
 
 use compact_str::CompactString;
 use rustc_hash::FxHashMap;
@@ -79,20 +80,28 @@ impl Device {
     /// # Errors
     /// [`FleetError::EmptyField`] or [`FleetError::PaddedField`].
     pub fn check(&self, at: &str) -> Result<(), FleetError> {
-        for (field, value) in [("id", &self.id), ("model", &self.model), ("line", &self.line)] {
-            if value.trim().is_empty() {
-                return Err(FleetError::EmptyField { at: at.to_owned(), field });
-            }
+        self.check_at(|| at.to_owned())
+    }
+
+    /// [`Device::check`] with `at` written only for an error.
+    fn check_at(&self, at: impl Fn() -> String) -> Result<(), FleetError> {
+        let required = [("id", &self.id), ("model", &self.model), ("line", &self.line)];
+        if let Some((field, _)) = required.iter().find(|(_, value)| value.trim().is_empty()) {
+            return Err(FleetError::EmptyField { at: at(), field });
         }
         let padded = |value: &str| value.trim() != value;
-        let fields = [("id", &self.id), ("model", &self.model), ("line", &self.line)]
-            .into_iter()
-            .map(|(f, v)| (f.to_owned(), v))
-            .chain(self.site.iter().map(|v| ("site".to_owned(), v)))
-            .chain(self.labels.iter().flat_map(|(k, v)| [("label name".to_owned(), k), (format!("label:{k}"), v)]));
-        for (field, value) in fields {
+        let refused = |field: String, value: &String| FleetError::PaddedField { at: at(), field, value: value.clone() };
+        for (field, value) in required.into_iter().chain(self.site.as_ref().map(|v| ("site", v))) {
             if padded(value) {
-                return Err(FleetError::PaddedField { at: at.to_owned(), field, value: value.clone() });
+                return Err(refused(field.to_owned(), value));
+            }
+        }
+        for (name, value) in &self.labels {
+            if padded(name) {
+                return Err(refused("label name".to_owned(), name));
+            }
+            if padded(value) {
+                return Err(refused(format!("label:{name}"), value));
             }
         }
         Ok(())
@@ -196,13 +205,51 @@ pub enum FleetError {
 
 /// A device as a document states it (version still a string), with where it was stated.
 struct RawDevice {
-    at: String,
+    at: Origin,
     id: String,
     model: String,
     line: String,
     site: Option<String>,
     version: String,
     labels: BTreeMap<String, String>,
+}
+
+/// Where a device was stated: a CSV row (the header being row 1) or a list's entry. Kept as
+/// numbers and written only when asked (a million devices, most never named in an error).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    Row(usize),
+    Entry(usize),
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Row(row) => write!(f, "row {row}"),
+            Self::Entry(i) => write!(f, "devices[{i}]"),
+        }
+    }
+}
+
+/// Versions already parsed while reading a fleet, by spelling: fleets run a few versions, so
+/// each distinct spelling is parsed once and its devices share it (a clone shares the text).
+#[derive(Default)]
+struct Spellings(FxHashMap<String, Version>);
+
+impl Spellings {
+    /// Beyond this many spellings, versions are parsed as they come (bounded memory).
+    const MAX: usize = 4096;
+
+    fn parse(&mut self, text: &str) -> Result<Version, VersionError> {
+        if let Some(version) = self.0.get(text) {
+            return Ok(version.clone());
+        }
+        let version = Version::parse(text)?;
+        if self.0.len() < Self::MAX {
+            self.0.insert(text.to_owned(), version.clone());
+        }
+        Ok(version)
+    }
 }
 
 /// The JSON form of a device.
@@ -231,7 +278,7 @@ struct JsonFleet {
 pub struct Fleet {
     devices: Vec<Device>,
     /// Where each device was stated (`row 12`, `devices[3]`), for later errors.
-    origins: Vec<String>,
+    origins: Vec<Origin>,
     /// Ids of up to 24 bytes stored in the key itself: no second copy on the heap, and a
     /// lookup follows no pointer.
     by_id: FxHashMap<CompactString, usize>,
@@ -243,10 +290,9 @@ impl Fleet {
     /// # Errors
     /// [`FleetError::EmptyField`] or [`FleetError::DuplicateDevice`].
     pub fn new(devices: Vec<Device>) -> Result<Self, FleetError> {
-        let mut fleet =
-            Self { devices: Vec::with_capacity(devices.len()), origins: Vec::new(), by_id: FxHashMap::default() };
+        let mut fleet = Self::with_capacity(devices.len());
         for (i, device) in devices.into_iter().enumerate() {
-            fleet.push(device, format!("devices[{i}]"))?;
+            fleet.push(device, Origin::Entry(i))?;
         }
         Ok(fleet)
     }
@@ -268,14 +314,16 @@ impl Fleet {
         };
         let header = reader.headers().map_err(&mut csv_error)?.clone();
         let columns = Columns::from_header(&header)?;
-        let mut fleet = Self { devices: Vec::new(), origins: Vec::new(), by_id: FxHashMap::default() };
+        // One device a line at most: room for all of them at once (no regrowth of a million).
+        let mut fleet = Self::with_capacity(text.bytes().filter(|&b| b == b'\n').count());
+        let mut spellings = Spellings::default();
         let mut record = csv::StringRecord::new();
         let mut rows = LineCounter::new(text);
         while reader.read_record(&mut record).map_err(&mut csv_error)? {
             let row = record.position().map_or(0, |p| rows.record_line_at(p.byte()));
             let cell = |k: usize| record.get(k).unwrap_or_default().to_owned();
             let raw = RawDevice {
-                at: format!("row {row}"),
+                at: Origin::Row(row),
                 id: cell(columns.id),
                 model: cell(columns.model),
                 line: cell(columns.line),
@@ -288,7 +336,7 @@ impl Fleet {
                     .filter(|(_, value)| !value.is_empty())
                     .collect(),
             };
-            fleet.push_raw(raw)?;
+            fleet.push_raw(raw, &mut spellings)?;
         }
         Ok(fleet)
     }
@@ -340,38 +388,52 @@ impl Fleet {
     }
 
     fn from_doc(doc: JsonFleet) -> Result<Self, FleetError> {
-        let mut fleet = Self { devices: Vec::new(), origins: Vec::new(), by_id: FxHashMap::default() };
+        let mut fleet = Self::with_capacity(doc.devices.len());
+        let mut spellings = Spellings::default();
         for (i, d) in doc.devices.into_iter().enumerate() {
-            fleet.push_raw(RawDevice {
-                at: format!("devices[{i}]"),
-                id: d.id,
-                model: d.model,
-                line: d.line,
-                site: d.site,
-                version: d.version,
-                labels: d.labels,
-            })?;
+            fleet.push_raw(
+                RawDevice {
+                    at: Origin::Entry(i),
+                    id: d.id,
+                    model: d.model,
+                    line: d.line,
+                    site: d.site,
+                    version: d.version,
+                    labels: d.labels,
+                },
+                &mut spellings,
+            )?;
         }
         Ok(fleet)
     }
 
-    fn push_raw(&mut self, raw: RawDevice) -> Result<(), FleetError> {
+    fn with_capacity(devices: usize) -> Self {
+        let mut by_id = FxHashMap::default();
+        by_id.reserve(devices);
+        Self { devices: Vec::with_capacity(devices), origins: Vec::with_capacity(devices), by_id }
+    }
+
+    fn push_raw(&mut self, raw: RawDevice, spellings: &mut Spellings) -> Result<(), FleetError> {
         if raw.version.trim().is_empty() {
-            return Err(FleetError::EmptyField { at: raw.at, field: "version" });
+            return Err(FleetError::EmptyField { at: raw.at.to_string(), field: "version" });
         }
         let version =
-            Version::parse(&raw.version).map_err(|source| FleetError::Version { at: raw.at.clone(), source })?;
+            spellings.parse(&raw.version).map_err(|source| FleetError::Version { at: raw.at.to_string(), source })?;
         let device =
             Device { id: raw.id, model: raw.model, line: raw.line, site: raw.site, version, labels: raw.labels };
         self.push(device, raw.at)
     }
 
-    fn push(&mut self, device: Device, at: String) -> Result<(), FleetError> {
-        device.check(&at)?;
-        if let Some(&first) = self.by_id.get(device.id.as_str()) {
-            return Err(FleetError::DuplicateDevice { id: device.id, at, first: self.origins[first].clone() });
-        }
-        self.by_id.insert(CompactString::from(device.id.as_str()), self.devices.len());
+    fn push(&mut self, device: Device, at: Origin) -> Result<(), FleetError> {
+        device.check_at(|| at.to_string())?;
+        // One probe of the index (a cache miss in a big fleet) both checks and inserts.
+        match self.by_id.entry(CompactString::from(device.id.as_str())) {
+            Entry::Occupied(first) => {
+                let first = self.origins[*first.get()].to_string();
+                return Err(FleetError::DuplicateDevice { id: device.id, at: at.to_string(), first });
+            }
+            Entry::Vacant(slot) => slot.insert(self.devices.len()),
+        };
         self.devices.push(device);
         self.origins.push(at);
         Ok(())
@@ -403,8 +465,14 @@ impl Fleet {
     }
 
     /// Where a device was stated in its source (`row 12`, `devices[3]`).
-    pub fn origin(&self, id: &str) -> Option<&str> {
-        self.by_id.get(id).map(|&i| self.origins[i].as_str())
+    ///
+    /// ```
+    /// let fleet = fleetpath::Fleet::from_csv("id,model,line,version\nd1,IPM-1,l1,5.6.14\n")?;
+    /// assert_eq!(fleet.origin("d1").as_deref(), Some("row 2"));
+    /// # Ok::<(), fleetpath::FleetError>(())
+    /// ```
+    pub fn origin(&self, id: &str) -> Option<String> {
+        self.by_id.get(id).map(|&i| self.origins[i].to_string())
     }
 
     /// Production lines with their device counts, sorted by name.
@@ -455,7 +523,7 @@ impl Fleet {
         match self.devices.iter().zip(&self.origins).find(|(d, _)| unknown(d)) {
             None => Ok(()),
             Some((d, at)) => {
-                Err(FleetError::UnknownVersion { at: at.clone(), id: d.id.clone(), version: d.version.to_string() })
+                Err(FleetError::UnknownVersion { at: at.to_string(), id: d.id.clone(), version: d.version.to_string() })
             }
         }
     }

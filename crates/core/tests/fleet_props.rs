@@ -42,7 +42,7 @@ proptest! {
         // No value holds a line break, so device k sits on row k + 2 (after the header).
         for (k, d) in devices.iter().enumerate() {
             let expected = format!("row {}", k + 2);
-            prop_assert_eq!(from_csv.origin(&d.id), Some(expected.as_str()));
+            prop_assert_eq!(from_csv.origin(&d.id), Some(expected.clone()));
         }
         let from_json = Fleet::from_json(&fleet.to_json()).unwrap();
         prop_assert_eq!(from_json.devices(), devices.as_slice());

@@ -518,7 +518,7 @@ fn fleets() {
         let name = str_of(case, "name");
         let fleet = fleet_of(case).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(serde_json::to_value(fleet.devices()).unwrap(), case["devices"], "{name}");
-        let origins: Vec<&str> = fleet.devices().iter().map(|d| fleet.origin(&d.id).unwrap()).collect();
+        let origins: Vec<String> = fleet.devices().iter().map(|d| fleet.origin(&d.id).unwrap()).collect();
         assert_eq!(serde_json::to_value(origins).unwrap(), case["origins"], "{name}");
         // JSON and CSV round trips keep every device.
         assert_eq!(Fleet::from_json(&fleet.to_json()).unwrap().devices(), fleet.devices(), "{name}");
@@ -553,7 +553,7 @@ fn the_seed_plant() {
     let lines = fleet.lines();
     assert_eq!(lines.len(), 17);
     assert!(lines.iter().all(|&(_, n)| (12..=28).contains(&n)), "{lines:?}");
-    assert_eq!(fleet.origin("press-1-01"), Some("row 2"));
+    assert_eq!(fleet.origin("press-1-01").as_deref(), Some("row 2"));
     let on = |v: &str| fleet.devices().iter().filter(|d| d.version == Version::parse(v).unwrap()).count();
     assert_eq!((on("5.6.14"), on("5.6.30"), on("6.15.008")), (269, 71, 0));
 }
