@@ -896,7 +896,12 @@ const MAX_MISSES: usize = 1 << 16;
 struct Misses {
     by_model: FxHashMap<String, FxHashMap<Version, Route>>,
     len: usize,
+    /// The routes of models without a table (at most `MAX_OTHER_MODELS`).
+    models: FxHashMap<String, Arc<ModelRoutes>>,
 }
+
+/// At most this many remembered route sets of models the graph has no table for.
+const MAX_OTHER_MODELS: usize = 256;
 
 /// Device id to where it is in a rollout: (stage, position) and its status. Ids of up to 24
 /// bytes sit in the key itself, and the status beside it, so a lookup reads one bucket and
@@ -1117,8 +1122,14 @@ impl Decider {
                 return self.risky_route(r, signature);
             }
         }
-        if let Some(route) = self.routes.get(model).and_then(|r| r.steps.get(version)) {
-            return route.clone();
+        if let Some(routes) = self.routes.get(model) {
+            if let Some(route) = routes.steps.get(version) {
+                return route.clone();
+            }
+        } else if let Err((reason, detail)) = &self.other_model_routes(model).table {
+            // A model no table serves, and nothing installs on it: every version has the same
+            // answer (no per-version explanation to remember).
+            return Route::Blocked(*reason, detail.clone());
         }
         let lock = || self.misses.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(route) = lock().by_model.get(model).and_then(|m| m.get(version)) {
@@ -1128,7 +1139,12 @@ impl Decider {
         let mut misses = lock();
         if misses.len < MAX_MISSES {
             misses.len += 1;
-            misses.by_model.entry(model.to_owned()).or_default().insert(version.clone(), route.clone());
+            // The model's name is copied once, not at every miss.
+            if let Some(by_version) = misses.by_model.get_mut(model) {
+                by_version.insert(version.clone(), route.clone());
+            } else {
+                misses.by_model.entry(model.to_owned()).or_default().insert(version.clone(), route.clone());
+            }
         }
         route
     }
@@ -1168,14 +1184,25 @@ impl Decider {
 
     /// The route the tables do not precompute, explained (the costly path).
     fn explained_route(&self, model: &str, version: &Version) -> Route {
-        let own;
-        let routes = if let Some(r) = self.routes.get(model) {
-            r
-        } else {
-            own = self.model_routes(model);
-            &own
-        };
-        Self::route_in(routes, version, &self.graph)
+        if let Some(routes) = self.routes.get(model) {
+            return Self::route_in(routes, version, &self.graph);
+        }
+        Self::route_in(&self.other_model_routes(model), version, &self.graph)
+    }
+
+    /// The routes of a model the graph has no table for (no release installs on it), built
+    /// once: the explanation looks for the model's newest release among all of them.
+    fn other_model_routes(&self, model: &str) -> Arc<ModelRoutes> {
+        let lock = || self.misses.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(routes) = lock().models.get(model) {
+            return Arc::clone(routes);
+        }
+        let routes = Arc::new(self.model_routes(model));
+        let mut misses = lock();
+        if misses.models.len() < MAX_OTHER_MODELS {
+            misses.models.insert(model.to_owned(), Arc::clone(&routes));
+        }
+        routes
     }
 
     fn route_in(routes: &ModelRoutes, version: &Version, graph: &UpgradeGraph) -> Route {
