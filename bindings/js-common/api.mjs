@@ -149,6 +149,47 @@ export function wrapApi(native, errors, hooks = {}) {
     });
   }
 
+  if (api.RouteTable) rememberHops(api.RouteTable.prototype);
+
+  /**
+   * `RouteTable.nextHop` remembered per spelling: a table never changes, so each release's
+   * answer is computed and converted once, then handed out frozen (as Python's records are),
+   * so no caller can change what the next one gets. At most `LIMIT` answers a table; errors
+   * are never remembered; `free()` forgets the table's answers.
+   */
+  function rememberHops(proto) {
+    const LIMIT = 65536;
+    const answers = new WeakMap();
+    const nextHop = proto.nextHop;
+    const define = (name, value) => Object.defineProperty(proto, name, { value, writable: true, configurable: true });
+    define('nextHop', function rememberedNextHop(from) {
+      const key = typeof from === 'string' ? from : from instanceof native.Version ? `${from}` : null;
+      if (key === null || arguments.length !== 1) return nextHop.apply(this, arguments);
+      let known = answers.get(this);
+      if (!known) answers.set(this, (known = new Map()));
+      const answer = known.get(key);
+      if (answer !== undefined) return answer;
+      const computed = deepFreeze(nextHop.call(this, from));
+      if (known.size < LIMIT) known.set(key, computed);
+      return computed;
+    });
+    if (typeof proto.free === 'function') {
+      const free = proto.free;
+      define('free', function forgetAndFree() {
+        answers.delete(this);
+        return free.call(this);
+      });
+    }
+  }
+
+  function deepFreeze(value) {
+    if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+      for (const inner of Object.values(value)) deepFreeze(inner);
+      Object.freeze(value);
+    }
+    return value;
+  }
+
   /**
    * Strings as an Arrow utf8 vector: one encoding of them all when they are ASCII (ids almost
    * always are: offsets are then the strings' lengths), else Arrow's own builder.

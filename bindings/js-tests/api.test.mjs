@@ -236,3 +236,27 @@ test('absent answers are null in every JS package (graph name, route hops, fleet
   assert.equal(fleet.origin('a'), 'row 2');
   assert.equal(fleet.origin('b'), null);
 });
+
+test('RouteTable.nextHop: each answer computed once, frozen, equal to a fresh table; errors never remembered', () => {
+  const graph = fp.UpgradeGraph.load(text('examples/data/seed-ip-module.json'));
+  const table = graph.routeTable('6.15.008', { model: 'IPM-1' });
+  const hop = table.nextHop('5.6.14');
+  assert.equal(hop.to, '5.6.30');
+  assert.deepEqual(hop, graph.routeTable('6.15.008', { model: 'IPM-1' }).nextHop('5.6.14'));
+  assert.equal(table.nextHop('5.6.14'), hop, 'the same answer again');
+  assert.equal(table.nextHop(new fp.Version('5.6.14')), hop, 'a Version is its spelling');
+  assert.ok(Object.isFrozen(hop) && Object.isFrozen(hop.artifact));
+  // Nobody can change what the next caller gets (modules are strict: a write throws).
+  assert.throws(() => {
+    hop.to = '9.9.9';
+  }, TypeError);
+  assert.equal(table.nextHop('5.6.14').to, '5.6.30');
+  assert.equal(table.nextHop('6.15.008'), null, 'at the target');
+  assert.equal(table.nextHop('6.15.008'), null);
+  for (let i = 0; i < 2; i++) assertError(() => table.nextHop('9.9.9'), { code: 'unknown_version' }, 'unknown, every time');
+  assertError(() => table.nextHop(42), { code: 'invalid_input' }, 'not a version');
+  if (typeof table.free === 'function') {
+    table.free();
+    assert.throws(() => table.nextHop('5.6.14'), 'a freed table answers nothing, remembered or not');
+  }
+});
