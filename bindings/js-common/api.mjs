@@ -164,7 +164,10 @@ export function wrapApi(native, errors, hooks = {}) {
     const define = (name, value) => Object.defineProperty(proto, name, { value, writable: true, configurable: true });
     define('nextHop', function rememberedNextHop(from) {
       const key = typeof from === 'string' ? from : from instanceof native.Version ? `${from}` : null;
-      if (key === null || arguments.length !== 1) return nextHop.apply(this, arguments);
+      // Anything unusual (no table, other arguments) goes to the call, which says what is wrong.
+      if (key === null || arguments.length !== 1 || this === null || typeof this !== 'object') {
+        return nextHop.apply(this, arguments);
+      }
       let known = answers.get(this);
       if (!known) answers.set(this, (known = new Map()));
       const answer = known.get(key);
@@ -175,10 +178,13 @@ export function wrapApi(native, errors, hooks = {}) {
     });
     if (typeof proto.free === 'function') {
       const free = proto.free;
-      define('free', function forgetAndFree() {
-        answers.delete(this);
+      function forgetAndFree() {
+        if (this !== null && typeof this === 'object') answers.delete(this);
         return free.call(this);
-      });
+      }
+      define('free', forgetAndFree);
+      // wasm-bindgen points `Symbol.dispose` (`using`) at the original `free`.
+      if (typeof Symbol.dispose === 'symbol' && typeof proto[Symbol.dispose] === 'function') define(Symbol.dispose, forgetAndFree);
     }
   }
 

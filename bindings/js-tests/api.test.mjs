@@ -255,8 +255,16 @@ test('RouteTable.nextHop: each answer computed once, frozen, equal to a fresh ta
   assert.equal(table.nextHop('6.15.008'), null);
   for (let i = 0; i < 2; i++) assertError(() => table.nextHop('9.9.9'), { code: 'unknown_version' }, 'unknown, every time');
   assertError(() => table.nextHop(42), { code: 'invalid_input' }, 'not a version');
+  const { nextHop } = table;
+  assertError(() => nextHop('5.6.14'), { code: 'invalid_input' }, 'detached from its table');
   if (typeof table.free === 'function') {
     table.free();
     assert.throws(() => table.nextHop('5.6.14'), 'a freed table answers nothing, remembered or not');
+    if (typeof Symbol.dispose === 'symbol') {
+      const disposed = graph.routeTable('6.15.008', { model: 'IPM-1' });
+      assert.equal(disposed.nextHop('5.6.14').to, '5.6.30');
+      disposed[Symbol.dispose]();
+      assert.throws(() => disposed.nextHop('5.6.14'), 'a disposed table answers nothing either');
+    }
   }
 });

@@ -1126,7 +1126,9 @@ impl Decider {
             if let Some(route) = routes.steps.get(version) {
                 return route.clone();
             }
-        } else if let Err((reason, detail)) = &self.other_model_routes(model).table {
+        } else if let Some(routes) = self.other_model_routes(model)
+            && let Err((reason, detail)) = &routes.table
+        {
             // A model no table serves, and nothing installs on it: every version has the same
             // answer (no per-version explanation to remember).
             return Route::Blocked(*reason, detail.clone());
@@ -1187,22 +1189,32 @@ impl Decider {
         if let Some(routes) = self.routes.get(model) {
             return Self::route_in(routes, version, &self.graph);
         }
-        Self::route_in(&self.other_model_routes(model), version, &self.graph)
+        match self.other_model_routes(model) {
+            Some(routes) => Self::route_in(&routes, version, &self.graph),
+            None => Self::route_in(&self.model_routes(model), version, &self.graph),
+        }
     }
 
     /// The routes of a model the graph has no table for (no release installs on it), built
-    /// once: the explanation looks for the model's newest release among all of them.
-    fn other_model_routes(&self, model: &str) -> Arc<ModelRoutes> {
+    /// once: the explanation looks for the model's newest release among all of them. `None`
+    /// once `MAX_OTHER_MODELS` are remembered (their answers are then remembered per version).
+    fn other_model_routes(&self, model: &str) -> Option<Arc<ModelRoutes>> {
         let lock = || self.misses.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(routes) = lock().models.get(model) {
-            return Arc::clone(routes);
+        {
+            let misses = lock();
+            if let Some(routes) = misses.models.get(model) {
+                return Some(Arc::clone(routes));
+            }
+            if misses.models.len() >= MAX_OTHER_MODELS {
+                return None;
+            }
         }
         let routes = Arc::new(self.model_routes(model));
         let mut misses = lock();
         if misses.models.len() < MAX_OTHER_MODELS {
             misses.models.insert(model.to_owned(), Arc::clone(&routes));
         }
-        routes
+        Some(routes)
     }
 
     fn route_in(routes: &ModelRoutes, version: &Version, graph: &UpgradeGraph) -> Route {

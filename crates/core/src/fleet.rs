@@ -314,8 +314,9 @@ impl Fleet {
         };
         let header = reader.headers().map_err(&mut csv_error)?.clone();
         let columns = Columns::from_header(&header)?;
-        // One device a line at most: room for all of them at once (no regrowth of a million).
-        let mut fleet = Self::with_capacity(text.bytes().filter(|&b| b == b'\n').count());
+        // One device a line at most: room for them at once, up to a bound (blank lines are
+        // skipped, and a text of newlines must not reserve gigabytes).
+        let mut fleet = Self::with_capacity(text.bytes().filter(|&b| b == b'\n').count().min(Self::RESERVE));
         let mut spellings = Spellings::default();
         let mut record = csv::StringRecord::new();
         let mut rows = LineCounter::new(text);
@@ -406,6 +407,9 @@ impl Fleet {
         }
         Ok(fleet)
     }
+
+    /// At most this many devices' room reserved from a count the input claims.
+    const RESERVE: usize = 1 << 16;
 
     fn with_capacity(devices: usize) -> Self {
         let mut by_id = FxHashMap::default();

@@ -481,3 +481,33 @@ fn memory_store_restores_on_its_clock() {
     assert_eq!(block_on(store.availability("nope")).unwrap(), Availability::Missing);
     assert!(block_on(store.presign(KEY_008, 0)).is_err());
 }
+
+#[test]
+fn models_without_releases_answer_alike_beyond_those_remembered() {
+    // More models than the decider remembers route sets for: each device still gets its
+    // model's own answer, the same from a fresh decider, whatever its version.
+    let graph = graph();
+    let decider = Decider::new(&graph, DecisionPolicy::default()).unwrap();
+    let at = t("2026-11-24T13:06:00Z");
+    let request = |model: String, version: &str| DeviceRequest {
+        device: format!("d-{model}"),
+        model,
+        version: v(version),
+        at,
+        retry: fleetpath::RetryState::default(),
+        labels: None,
+    };
+    for round in 0..2 {
+        for i in 0..300 {
+            for version in ["5.6.14", "6.15.008", "1.0"] {
+                let r = request(format!("XM-{i}"), version);
+                let d = decider.decide(&r);
+                assert_eq!((d.kind(), d.reason()), ("blocked", "no_release_for_model"), "{round} {i} {version}");
+                let fresh = Decider::new(&graph, DecisionPolicy::default()).unwrap().decide(&r);
+                assert_eq!(d, fresh, "{round} {i} {version}");
+                let Decision::Blocked { detail, .. } = &d else { unreachable!() };
+                assert!(detail.contains(&format!("XM-{i}")), "{detail}");
+            }
+        }
+    }
+}
