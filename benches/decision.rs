@@ -87,8 +87,8 @@ fn outcomes(c: &mut Criterion) {
     let version = |i: usize| common::version(i).parse::<Version>().unwrap();
     let device = |i: usize, model: &str, version: Version| fleetpath::Device {
         id: format!("device-{i:07}"),
-        model: model.to_owned(),
-        line: format!("line-{:03}", i % 17),
+        model: model.into(),
+        line: format!("line-{:03}", i % 17).into(),
         site: None,
         version,
         labels: BTreeMap::new(),

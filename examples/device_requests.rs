@@ -145,7 +145,7 @@ fn run() -> Result<(), String> {
             let state = retry.get(&device.id).map(|(_, s)| *s).unwrap_or_default();
             let request = DeviceRequest {
                 device: device.id.clone(),
-                model: device.model.clone(),
+                model: device.model.to_string(),
                 version: device.version.clone(),
                 at: t,
                 retry: state,

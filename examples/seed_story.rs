@@ -329,7 +329,7 @@ fn rollout(
             }
             let request = DeviceRequest {
                 device: device.id.clone(),
-                model: device.model.clone(),
+                model: device.model.to_string(),
                 version: device.version.clone(),
                 at: t,
                 retry: sim.retry,

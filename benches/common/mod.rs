@@ -109,12 +109,12 @@ pub(crate) fn fleet(
     pick: impl Fn(usize) -> usize,
 ) -> fleetpath::Fleet {
     let versions: Vec<fleetpath::Version> = versions.iter().map(|v| v.parse().unwrap()).collect();
-    let line_names: Vec<String> = (0..lines).map(|l| format!("line-{l:03}")).collect();
+    let line_names: Vec<std::sync::Arc<str>> = (0..lines).map(|l| format!("line-{l:03}").into()).collect();
     fleetpath::Fleet::new(
         (0..devices)
             .map(|i| fleetpath::Device {
                 id: format!("device-{i:07}"),
-                model: "IPM-1".to_owned(),
+                model: "IPM-1".into(),
                 line: line_names[(i * 7919) % lines].clone(),
                 site: None,
                 version: versions[pick(i)].clone(),

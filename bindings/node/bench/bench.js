@@ -125,11 +125,12 @@ const [setupOurs, ours] = best(() => {
   const fleet = fp.Fleet.load(csv);
   return { graph, fleet, decider: new fp.Decider(graph) };
 }, 3);
-const devices = csv.split('\n').slice(1).map((l) => l.split(','));
-const [setupPeer, peer] = best(() => {
+const [setupPeer, { peer, devices }] = best(() => {
+  // The peer reads its fleet too (a bare split: no quoting, trimming or checks).
+  const devices = csv.split('\n').slice(1).map((l) => l.split(','));
   const p = new Peer(text);
   for (const m of ['m0', 'm1', 'm2']) p.table(m);
-  return p;
+  return { peer: p, devices };
 }, 3);
 
 // Answers first: the peer must say what fleetpath says for every device.

@@ -381,7 +381,7 @@ fn plan(args: &PlanArgs, style: Style) -> Result<ExitCode, Failure> {
                 .devices
                 .iter()
                 .filter_map(|d| fleet.get(&d.id))
-                .find(|d| &d.line == line)
+                .find(|d| *d.line == **line)
                 .and_then(|d| d.site.clone());
             let window = match (&calendar, &site) {
                 (Some(calendar), Some(site)) => match calendar.next_window(site, line, &stage.name, from) {

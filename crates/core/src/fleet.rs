@@ -45,9 +45,10 @@
 use crate::Codes;
 use std::collections::BTreeMap;
 use std::collections::hash_map::Entry;
+use std::sync::Arc;
 
 use compact_str::CompactString;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 
 use crate::graph::UpgradeGraph;
@@ -58,13 +59,13 @@ use crate::version::{Version, VersionError};
 pub struct Device {
     /// Unique id.
     pub id: String,
-    /// Hardware model.
-    pub model: String,
-    /// Production line.
-    pub line: String,
-    /// The plant, if known.
+    /// Hardware model. Shared text: a fleet keeps each distinct model once.
+    pub model: Arc<str>,
+    /// Production line (shared, as `model`).
+    pub line: Arc<str>,
+    /// The plant, if known (shared, as `model`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub site: Option<String>,
+    pub site: Option<Arc<str>>,
     /// The firmware it runs now.
     pub version: Version,
     /// Free labels.
@@ -85,13 +86,13 @@ impl Device {
 
     /// [`Device::check`] with `at` written only for an error.
     fn check_at(&self, at: impl Fn() -> String) -> Result<(), FleetError> {
-        let required = [("id", &self.id), ("model", &self.model), ("line", &self.line)];
+        let required = [("id", self.id.as_str()), ("model", &self.model), ("line", &self.line)];
         if let Some((field, _)) = required.iter().find(|(_, value)| value.trim().is_empty()) {
             return Err(FleetError::EmptyField { at: at(), field });
         }
         let padded = |value: &str| value.trim() != value;
-        let refused = |field: String, value: &String| FleetError::PaddedField { at: at(), field, value: value.clone() };
-        for (field, value) in required.into_iter().chain(self.site.as_ref().map(|v| ("site", v))) {
+        let refused = |field: String, value: &str| FleetError::PaddedField { at: at(), field, value: value.to_owned() };
+        for (field, value) in required.into_iter().chain(self.site.as_deref().map(|v| ("site", v))) {
             if padded(value) {
                 return Err(refused(field.to_owned(), value));
             }
@@ -204,13 +205,14 @@ pub enum FleetError {
 }
 
 /// A device as a document states it (version still a string), with where it was stated.
-struct RawDevice {
+/// Only the id and labels are owned: the rest is read from the document's text and shared.
+struct RawDevice<'a> {
     at: Origin,
     id: String,
-    model: String,
-    line: String,
-    site: Option<String>,
-    version: String,
+    model: &'a str,
+    line: &'a str,
+    site: Option<&'a str>,
+    version: &'a str,
     labels: BTreeMap<String, String>,
 }
 
@@ -231,24 +233,48 @@ impl std::fmt::Display for Origin {
     }
 }
 
-/// Versions already parsed while reading a fleet, by spelling: fleets run a few versions, so
-/// each distinct spelling is parsed once and its devices share it (a clone shares the text).
+/// What a fleet being read has seen: fleets run few distinct models, lines, sites and
+/// versions, so each distinct text is kept once and its devices share it (a clone of an
+/// `Arc<str>` or a [`Version`] copies no text), and each version spelling is parsed once.
+/// Both hold no more entries than the fleet has devices.
 #[derive(Default)]
-struct Spellings(FxHashMap<String, Version>);
+struct Shared {
+    names: FxHashSet<Arc<str>>,
+    spellings: FxHashMap<Arc<str>, Version>,
+}
 
-impl Spellings {
-    /// Beyond this many spellings, versions are parsed as they come (bounded memory).
-    const MAX: usize = 4096;
+impl Shared {
+    fn name(&mut self, text: &str) -> Arc<str> {
+        match self.names.get(text) {
+            Some(name) => Arc::clone(name),
+            None => self.share(Arc::from(text)),
+        }
+    }
 
-    fn parse(&mut self, text: &str) -> Result<Version, VersionError> {
-        if let Some(version) = self.0.get(text) {
-            return Ok(version.clone());
+    /// `name` (a text already allocated, such as a device built in code's) as the fleet's
+    /// copy of it: the one kept, if the fleet has one.
+    fn share(&mut self, name: Arc<str>) -> Arc<str> {
+        if let Some(known) = self.names.get(&name) {
+            return Arc::clone(known);
         }
-        let version = Version::parse(text)?;
-        if self.0.len() < Self::MAX {
-            self.0.insert(text.to_owned(), version.clone());
+        self.names.insert(Arc::clone(&name));
+        name
+    }
+
+    fn version(&mut self, text: &str) -> Result<Version, VersionError> {
+        match self.spellings.get(text) {
+            Some(version) => Ok(version.clone()),
+            None => Ok(self.share_version(Version::parse(text)?)),
         }
-        Ok(version)
+    }
+
+    /// `version` (parsed elsewhere) as the fleet's copy of its spelling, as [`Shared::share`].
+    fn share_version(&mut self, version: Version) -> Version {
+        if let Some(known) = self.spellings.get(version.as_str()) {
+            return known.clone();
+        }
+        self.spellings.insert(Arc::from(version.as_str()), version.clone());
+        version
     }
 }
 
@@ -291,7 +317,12 @@ impl Fleet {
     /// [`FleetError::EmptyField`] or [`FleetError::DuplicateDevice`].
     pub fn new(devices: Vec<Device>) -> Result<Self, FleetError> {
         let mut fleet = Self::with_capacity(devices.len());
-        for (i, device) in devices.into_iter().enumerate() {
+        let mut shared = Shared::default();
+        for (i, mut device) in devices.into_iter().enumerate() {
+            device.model = shared.share(device.model);
+            device.line = shared.share(device.line);
+            device.site = device.site.map(|site| shared.share(site));
+            device.version = shared.share_version(device.version);
             fleet.push(device, Origin::Entry(i))?;
         }
         Ok(fleet)
@@ -317,15 +348,15 @@ impl Fleet {
         // One device a line at most: room for them at once, up to a bound (blank lines are
         // skipped, and a text of newlines must not reserve gigabytes).
         let mut fleet = Self::with_capacity(text.bytes().filter(|&b| b == b'\n').count().min(Self::RESERVE));
-        let mut spellings = Spellings::default();
+        let mut shared = Shared::default();
         let mut record = csv::StringRecord::new();
         let mut rows = LineCounter::new(text);
         while reader.read_record(&mut record).map_err(&mut csv_error)? {
             let row = record.position().map_or(0, |p| rows.record_line_at(p.byte()));
-            let cell = |k: usize| record.get(k).unwrap_or_default().to_owned();
+            let cell = |k: usize| record.get(k).unwrap_or_default();
             let raw = RawDevice {
                 at: Origin::Row(row),
-                id: cell(columns.id),
+                id: cell(columns.id).to_owned(),
                 model: cell(columns.model),
                 line: cell(columns.line),
                 site: columns.site.map(cell).filter(|s| !s.is_empty()),
@@ -335,9 +366,10 @@ impl Fleet {
                     .iter()
                     .map(|(name, k)| (name.clone(), cell(*k)))
                     .filter(|(_, value)| !value.is_empty())
+                    .map(|(name, value)| (name, value.to_owned()))
                     .collect(),
             };
-            fleet.push_raw(raw, &mut spellings)?;
+            fleet.push_raw(raw, &mut shared)?;
         }
         Ok(fleet)
     }
@@ -390,19 +422,19 @@ impl Fleet {
 
     fn from_doc(doc: JsonFleet) -> Result<Self, FleetError> {
         let mut fleet = Self::with_capacity(doc.devices.len());
-        let mut spellings = Spellings::default();
+        let mut shared = Shared::default();
         for (i, d) in doc.devices.into_iter().enumerate() {
             fleet.push_raw(
                 RawDevice {
                     at: Origin::Entry(i),
                     id: d.id,
-                    model: d.model,
-                    line: d.line,
-                    site: d.site,
-                    version: d.version,
+                    model: &d.model,
+                    line: &d.line,
+                    site: d.site.as_deref(),
+                    version: &d.version,
                     labels: d.labels,
                 },
-                &mut spellings,
+                &mut shared,
             )?;
         }
         Ok(fleet)
@@ -417,14 +449,20 @@ impl Fleet {
         Self { devices: Vec::with_capacity(devices), origins: Vec::with_capacity(devices), by_id }
     }
 
-    fn push_raw(&mut self, raw: RawDevice, spellings: &mut Spellings) -> Result<(), FleetError> {
+    fn push_raw(&mut self, raw: RawDevice<'_>, shared: &mut Shared) -> Result<(), FleetError> {
         if raw.version.trim().is_empty() {
             return Err(FleetError::EmptyField { at: raw.at.to_string(), field: "version" });
         }
         let version =
-            spellings.parse(&raw.version).map_err(|source| FleetError::Version { at: raw.at.to_string(), source })?;
-        let device =
-            Device { id: raw.id, model: raw.model, line: raw.line, site: raw.site, version, labels: raw.labels };
+            shared.version(raw.version).map_err(|source| FleetError::Version { at: raw.at.to_string(), source })?;
+        let device = Device {
+            id: raw.id,
+            model: shared.name(raw.model),
+            line: shared.name(raw.line),
+            site: raw.site.map(|site| shared.name(site)),
+            version,
+            labels: raw.labels,
+        };
         self.push(device, raw.at)
     }
 
@@ -483,7 +521,7 @@ impl Fleet {
     pub fn lines(&self) -> Vec<(&str, usize)> {
         let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
         for d in &self.devices {
-            *counts.entry(d.line.as_str()).or_default() += 1;
+            *counts.entry(&*d.line).or_default() += 1;
         }
         counts.into_iter().collect()
     }

@@ -329,7 +329,7 @@ fn batch_equals_single() {
                 .iter()
                 .map(|d| DeviceRequest {
                     device: d.id.clone(),
-                    model: d.model.clone(),
+                    model: d.model.to_string(),
                     version: d.version.clone(),
                     at,
                     retry: fleetpath::RetryState::default(),

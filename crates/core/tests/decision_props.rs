@@ -212,8 +212,8 @@ proptest! {
         let requests = case.requests();
         let devices = requests.iter().map(|r| fleetpath::Device {
             id: r.device.clone(),
-            model: r.model.clone(),
-            line: "l".to_owned(),
+            model: r.model.as_str().into(),
+            line: "l".into(),
             site: None,
             version: r.version.clone(),
             labels: r.labels.clone().unwrap_or_default(),

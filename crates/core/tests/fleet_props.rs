@@ -26,7 +26,14 @@ fn device() -> impl Strategy<Value = Device> {
         prop::collection::btree_map("[a-z]{1,5}", cell(), 0..3),
     )
         .prop_filter_map("valid version", |(id, model, line, site, version, labels)| {
-            Some(Device { id, model, line, site, version: Version::parse(&version).ok()?, labels })
+            Some(Device {
+                id,
+                model: model.into(),
+                line: line.into(),
+                site: site.map(Into::into),
+                version: Version::parse(&version).ok()?,
+                labels,
+            })
         })
 }
 
@@ -48,6 +55,43 @@ proptest! {
         prop_assert_eq!(from_json.devices(), devices.as_slice());
     }
 
+    /// A fleet keeps each distinct model, line and site once, however it was read: devices
+    /// with equal text share one allocation (what keeps a million devices compact), and equal
+    /// version spellings share their text.
+    #[test]
+    fn equal_texts_are_kept_once(devices in prop::collection::vec(device(), 1..40), models in 1..4usize) {
+        let mut seen = HashSet::new();
+        // Few distinct values, as in a plant: models, lines and sites repeat.
+        let devices: Vec<Device> = devices
+            .into_iter()
+            .filter(|d| seen.insert(d.id.clone()))
+            .enumerate()
+            .map(|(i, d)| Device {
+                model: format!("M-{}", i % models).into(),
+                line: format!("line {}", i % 3).into(),
+                site: (i % 2 == 0).then(|| "plant".into()),
+                // Parsed apart: equal spellings in separate allocations until the fleet shares them.
+                version: if i % 3 == 0 { d.version } else { Version::parse(["5.6.14", "v6.15.008"][i % 2]).unwrap() },
+                ..d
+            })
+            .collect();
+        let built = Fleet::new(devices.clone()).unwrap();
+        for fleet in [Fleet::from_csv(&built.to_csv()).unwrap(), Fleet::from_json(&built.to_json()).unwrap(), built] {
+            prop_assert_eq!(fleet.devices(), devices.as_slice());
+            let all = fleet.devices();
+            for (a, b) in all.iter().flat_map(|a| all.iter().map(move |b| (a, b))) {
+                prop_assert_eq!(a.model == b.model, std::sync::Arc::ptr_eq(&a.model, &b.model));
+                prop_assert_eq!(a.line == b.line, std::sync::Arc::ptr_eq(&a.line, &b.line));
+                if let (Some(x), Some(y)) = (&a.site, &b.site) {
+                    prop_assert!(std::sync::Arc::ptr_eq(x, y));
+                }
+                if a.version.as_str() == b.version.as_str() {
+                    prop_assert!(std::ptr::eq(a.version.as_str(), b.version.as_str()));
+                }
+            }
+        }
+    }
+
     #[test]
     fn a_duplicate_id_is_caught_on_its_row(devices in prop::collection::vec(device(), 1..20), pick in any::<prop::sample::Index>()) {
         let mut seen = HashSet::new();
@@ -58,7 +102,7 @@ proptest! {
             .collect();
         let first = pick.index(devices.len());
         let mut twin = devices[first].clone();
-        twin.line = format!("{}-other", twin.line);
+        twin.line = format!("{}-other", twin.line).into();
         // Without labels every fleet has the same header, so the twin's row can be appended.
         let twin_row = Fleet::new(vec![twin.clone()]).unwrap().to_csv().lines().nth(1).unwrap().to_owned();
         let csv = format!("{}{twin_row}\n", Fleet::new(devices.clone()).unwrap().to_csv());

@@ -30,8 +30,8 @@ fn plant_devices() -> impl Strategy<Value = Vec<Device>> {
             .enumerate()
             .map(|(i, (line, version, model))| Device {
                 id: format!("dev-{i:03}"),
-                model: model.to_owned(),
-                line: format!("line-{line}"),
+                model: model.into(),
+                line: format!("line-{line}").into(),
                 site: None,
                 version: Version::parse(version).unwrap(),
                 labels: std::collections::BTreeMap::new(),
@@ -151,14 +151,14 @@ proptest! {
         for pick in &remove {
             if after_devices.is_empty() { break; }
             let gone = after_devices.remove(pick.index(after_devices.len()));
-            *changed_lines.entry(gone.line).or_default() += 1;
+            *changed_lines.entry(gone.line.to_string()).or_default() += 1;
         }
         for (line, tag) in &add {
             let line = format!("line-{line}");
             after_devices.push(Device {
                 id: format!("new-{tag}-{}", after_devices.len()),
                 model: "IPM-1".into(),
-                line: line.clone(),
+                line: line.as_str().into(),
                 site: None,
                 version: Version::parse("5.6.14").unwrap(),
                 labels: std::collections::BTreeMap::new(),
@@ -174,11 +174,11 @@ proptest! {
             let mut acc = 0i64;
             plan.stages.iter().map(|s| { acc += i64::from(s.lines.get(line).copied().unwrap_or(0)); acc }).collect()
         };
-        let lines: BTreeSet<String> = devices.iter().chain(&after_devices).map(|d| d.line.clone()).collect();
+        let lines: BTreeSet<String> = devices.iter().chain(&after_devices).map(|d| d.line.to_string()).collect();
         for line in lines {
             let moved = after_devices
                 .iter()
-                .filter(|d| d.line == line)
+                .filter(|d| *d.line == *line)
                 .filter(|d| matches!((old.get(&d.id), new.get(&d.id)), (Some(a), Some(b)) if a != b))
                 .count();
             let m = i64::try_from(changed_lines.get(&line).copied().unwrap_or(0)).unwrap();
@@ -241,7 +241,7 @@ proptest! {
             .map(|i| Device {
                 id: format!("d{i:02}"),
                 model: "IPM-1".into(),
-                line: format!("l{}", i % 3),
+                line: format!("l{}", i % 3).into(),
                 site: None,
                 version: Version::parse(if i % 4 == 0 { "5.6.14" } else { "5.6.30" }).unwrap(),
                 labels: std::collections::BTreeMap::new(),

@@ -602,8 +602,8 @@ impl Rollout {
                     fleet.get(&planned.id).ok_or_else(|| RolloutError::PlanMismatch { device: planned.id.clone() })?;
                 // The plan found a path for this device's model; the same route table gives it.
                 let table = tables
-                    .entry(device.model.clone())
-                    .or_insert_with(|| graph.route_table(&plan.target, &Constraints::for_model(device.model.clone())));
+                    .entry(device.model.to_string())
+                    .or_insert_with(|| graph.route_table(&plan.target, &Constraints::for_model(&*device.model)));
                 if let Ok(path) = table.as_ref().map(|t| t.resolve(&device.version)) {
                     for hop in path.iter().flat_map(|p| &p.hops) {
                         if let Some(artifact) = &hop.artifact {
@@ -613,9 +613,9 @@ impl Rollout {
                 }
                 devices.push(DeviceState {
                     id: device.id.clone(),
-                    line: device.line.clone(),
-                    site: device.site.clone(),
-                    model: Some(device.model.clone()),
+                    line: device.line.to_string(),
+                    site: device.site.as_deref().map(str::to_owned),
+                    model: Some(device.model.to_string()),
                     from: device.version.clone(),
                     version: device.version.clone(),
                     status: DeviceStatus::Pending,
@@ -836,9 +836,9 @@ impl Rollout {
         let stage = &mut self.stages[k];
         stage.devices.push(DeviceState {
             id: device.id.clone(),
-            line: device.line.clone(),
-            site: device.site.clone(),
-            model: Some(device.model.clone()),
+            line: device.line.to_string(),
+            site: device.site.as_deref().map(str::to_owned),
+            model: Some(device.model.to_string()),
             from: device.version.clone(),
             version: device.version.clone(),
             status: DeviceStatus::Pending,

@@ -418,12 +418,12 @@ fn eligibility<'f>(
     let mut eligible: Vec<Candidate> = Vec::with_capacity(fleet.len());
     let seed = rollout_seed(rollout_id);
     for (index, device) in fleet.devices().iter().enumerate() {
-        let known = memo.iter().find(|(m, v, _)| *m == device.model && **v == device.version).map(|e| e.2);
+        let known = memo.iter().find(|(m, v, _)| *m == &*device.model && **v == device.version).map(|e| e.2);
         let outcome = if let Some(outcome) = known {
             outcome
         } else {
-            if !tables.contains_key(device.model.as_str()) {
-                let table = match graph.route_table(target, &Constraints::for_model(device.model.clone())) {
+            if !tables.contains_key(&*device.model) {
+                let table = match graph.route_table(target, &Constraints::for_model(&*device.model)) {
                     Ok(table) => Ok(table),
                     Err(e @ ResolveError::ModelIncompatible { .. }) => {
                         errors.push(e);
@@ -431,9 +431,9 @@ fn eligibility<'f>(
                     }
                     Err(source) => return Err(PlanError::Target { source }),
                 };
-                tables.insert(device.model.as_str(), table);
+                tables.insert(&*device.model, table);
             }
-            let outcome = match &tables[device.model.as_str()] {
+            let outcome = match &tables[&*device.model] {
                 Err(e) => Outcome::Error(*e),
                 Ok(table) => match table.hops(&device.version) {
                     Some(hops) => Outcome::Hops(hops),
@@ -448,7 +448,7 @@ fn eligibility<'f>(
                 },
             };
             if memo.len() < 64 {
-                memo.push((device.model.as_str(), &device.version, outcome));
+                memo.push((&*device.model, &device.version, outcome));
             }
             outcome
         };
@@ -456,7 +456,7 @@ fn eligibility<'f>(
             Outcome::Hops(0) => up_to_date.push(device.id.clone()),
             Outcome::Hops(hops) => {
                 let next_line = u32::try_from(line_ids.len()).unwrap_or(u32::MAX);
-                let line = *line_ids.entry(device.line.as_str()).or_insert(next_line);
+                let line = *line_ids.entry(&*device.line).or_insert(next_line);
                 let key = key_with_seed(seed, &device.id);
                 eligible.push((line, key, u32::try_from(index).unwrap_or(u32::MAX), hops));
             }
