@@ -69,7 +69,7 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::artifact::Observations;
 use crate::artifact::{Availability, RestoreTier, RestoreTimes, StorageClass};
-use crate::fleet::Fleet;
+use crate::fleet::{Fleet, Kind};
 use crate::graph::{
     Artifact, Constraints, DeviceAttributes, NoPathReason, ReleaseStatus, ResolveError, RouteTable, UpgradeGraph,
 };
@@ -738,7 +738,10 @@ pub struct DecisionColumns {
     pub host_action: Vec<u8>,
     /// The versions `next` names, each once, in order of first use.
     pub versions: Vec<Version>,
-    rows: Vec<Decision>,
+    /// Per device: its decision, an index into `distinct` (devices with the same decision
+    /// share one).
+    row: Vec<u32>,
+    distinct: Vec<Decision>,
 }
 
 impl DecisionColumns {
@@ -755,61 +758,21 @@ impl DecisionColumns {
 
     /// The columns of `rows`, in order.
     pub fn from_rows(rows: Vec<Decision>) -> Self {
-        let reasons: FxHashMap<&str, u16> =
-            reasons().into_iter().enumerate().map(|(i, r)| (r, u16::try_from(i).unwrap_or(u16::MAX))).collect();
-        let mut versions: FxHashMap<&Version, u32> = FxHashMap::default();
-        let mut out = Self::default();
-        let n = rows.len();
-        out.kind.reserve(n);
-        out.reason.reserve(n);
-        out.next.reserve(n);
-        out.at_ms.reserve(n);
-        out.host_action.reserve(n);
-        for decision in &rows {
-            let kind = Self::KINDS.iter().position(|k| *k == decision.kind()).unwrap_or(0);
-            out.kind.push(u8::try_from(kind).unwrap_or(u8::MAX));
-            out.reason.push(reasons.get(decision.reason()).copied().unwrap_or(u16::MAX));
-            let next = match decision {
-                Decision::Download { step, .. } => Some(&step.to),
-                Decision::RollBack { step, .. } => Some(&step.to),
-                _ => None,
-            };
-            out.next.push(next.map_or(Self::NONE, |v| {
-                let id = u32::try_from(versions.len()).unwrap_or(u32::MAX);
-                *versions.entry(v).or_insert_with(|| {
-                    out.versions.push(v.clone());
-                    id
-                })
-            }));
-            let at = match decision {
-                Decision::Wait { until, .. } => *until,
-                Decision::RetryAfter { at, .. } => Some(*at),
-                _ => None,
-            };
-            out.at_ms.push(at.map_or(Self::NO_TIME, Timestamp::as_millisecond));
-            let action = match decision {
-                Decision::RetryAfter { host_action: Some(action), .. } => match action {
-                    HostAction::RequestRestore { .. } => 1,
-                    HostAction::CheckAvailability { .. } => 2,
-                    HostAction::ReportMissing { .. } => 3,
-                },
-                _ => 0,
-            };
-            out.host_action.push(action);
+        let mut out = ColumnsBuilder::with_capacity(rows.len());
+        for decision in rows {
+            out.push(decision);
         }
-        drop(versions);
-        out.rows = rows;
-        out
+        out.columns
     }
 
     /// How many devices.
     pub fn len(&self) -> usize {
-        self.rows.len()
+        self.row.len()
     }
 
     /// Whether there is no device.
     pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
+        self.row.is_empty()
     }
 
     /// Device `i`'s reason code.
@@ -823,12 +786,86 @@ impl DecisionColumns {
 
     /// Device `i`'s decision.
     pub fn get(&self, i: usize) -> Option<&Decision> {
-        self.rows.get(i)
+        self.row.get(i).and_then(|&k| self.distinct.get(k as usize))
     }
 
     /// The decisions, one a device.
     pub fn into_rows(self) -> Vec<Decision> {
-        self.rows
+        if self.distinct.len() == self.row.len() {
+            // Each device has its own (the builder numbers them in order).
+            return self.distinct;
+        }
+        self.row.iter().map(|&k| self.distinct[k as usize].clone()).collect()
+    }
+}
+
+/// Builds [`DecisionColumns`] a device at a time.
+struct ColumnsBuilder {
+    columns: DecisionColumns,
+    reasons: FxHashMap<&'static str, u16>,
+    versions: FxHashMap<Version, u32>,
+}
+
+impl ColumnsBuilder {
+    fn with_capacity(n: usize) -> Self {
+        let reasons = reasons().into_iter().enumerate().map(|(i, r)| (r, u16::try_from(i).unwrap_or(u16::MAX))).collect();
+        let mut columns = DecisionColumns::default();
+        columns.kind.reserve(n);
+        columns.reason.reserve(n);
+        columns.next.reserve(n);
+        columns.at_ms.reserve(n);
+        columns.host_action.reserve(n);
+        columns.row.reserve(n);
+        Self { columns, reasons, versions: FxHashMap::default() }
+    }
+
+    /// Appends a device's decision; returns its row.
+    fn push(&mut self, decision: Decision) -> usize {
+        let out = &mut self.columns;
+        let kind = DecisionColumns::KINDS.iter().position(|k| *k == decision.kind()).unwrap_or(0);
+        out.kind.push(u8::try_from(kind).unwrap_or(u8::MAX));
+        out.reason.push(self.reasons.get(decision.reason()).copied().unwrap_or(u16::MAX));
+        let next = match &decision {
+            Decision::Download { step, .. } => Some(&step.to),
+            Decision::RollBack { step, .. } => Some(&step.to),
+            _ => None,
+        };
+        out.next.push(next.map_or(DecisionColumns::NONE, |v| {
+            let id = u32::try_from(self.versions.len()).unwrap_or(u32::MAX);
+            *self.versions.entry(v.clone()).or_insert_with(|| {
+                out.versions.push(v.clone());
+                id
+            })
+        }));
+        let at = match &decision {
+            Decision::Wait { until, .. } => *until,
+            Decision::RetryAfter { at, .. } => Some(*at),
+            _ => None,
+        };
+        out.at_ms.push(at.map_or(DecisionColumns::NO_TIME, Timestamp::as_millisecond));
+        let action = match &decision {
+            Decision::RetryAfter { host_action: Some(action), .. } => match action {
+                HostAction::RequestRestore { .. } => 1,
+                HostAction::CheckAvailability { .. } => 2,
+                HostAction::ReportMissing { .. } => 3,
+            },
+            _ => 0,
+        };
+        out.host_action.push(action);
+        out.row.push(u32::try_from(out.distinct.len()).unwrap_or(u32::MAX));
+        out.distinct.push(decision);
+        out.row.len() - 1
+    }
+
+    /// Appends a device whose decision is row `first`'s (an earlier device's).
+    fn repeat(&mut self, first: usize) {
+        let out = &mut self.columns;
+        out.kind.push(out.kind[first]);
+        out.reason.push(out.reason[first]);
+        out.next.push(out.next[first]);
+        out.at_ms.push(out.at_ms[first]);
+        out.host_action.push(out.host_action[first]);
+        out.row.push(out.row[first]);
     }
 }
 
@@ -1114,6 +1151,9 @@ impl Decider {
     /// Where the device's upgrade stands: precomputed for every release a model's table
     /// reaches, remembered for the rest once explained.
     fn route(&self, r: DeviceRequestRef<'_>) -> Route {
+        if let Some(route) = r.route {
+            return route.clone();
+        }
         let (model, version) = (r.model, r.version);
         if self.graph.has_risks() {
             let device = DeviceAttributes { model: Some(model), labels: r.labels };
@@ -1267,31 +1307,76 @@ impl Decider {
     /// Decides for every device of `fleet` as if each asked at `at` with no retry history,
     /// in fleet order.
     pub fn decide_fleet(&self, fleet: &Fleet, at: Timestamp) -> Vec<Decision> {
+        let mut decisions = Vec::with_capacity(fleet.len());
+        self.each_in_fleet(fleet, at, |decision| decisions.push(decision));
+        decisions
+    }
+
+    /// Decides for each device of `fleet`, in fleet order. Devices of one model and version
+    /// spelling share a route ([`Kind`]): it is looked up once a batch, then found by two
+    /// numbers, not by hashing and comparing text per device (unless routes depend on labels).
+    fn each_in_fleet(&self, fleet: &Fleet, at: Timestamp, mut each: impl FnMut(Decision)) {
         let mut memo = Memo::default();
         let placed = match &self.rollout {
             Some((rollout, _)) => DeviceIndex::place_fleet(rollout, fleet),
             None => Vec::new(),
         };
-        fleet
-            .devices()
-            .iter()
-            .enumerate()
-            .map(|(j, d)| {
-                let request = DeviceRequestRef {
-                    device: &d.id,
-                    model: &d.model,
-                    version: &d.version,
-                    at,
-                    labels: Some(&d.labels),
-                };
-                self.decide_placed(request, placed.get(j).copied().flatten(), RetryState::default(), &mut memo)
-            })
-            .collect()
+        let (kinds, _, _) = fleet.kinds();
+        let shared = !self.graph.has_risks();
+        let mut routes: FxHashMap<Kind, Route> = FxHashMap::default();
+        for (j, (d, kind)) in fleet.devices().iter().zip(kinds).enumerate() {
+            let mut request = DeviceRequestRef {
+                device: &d.id,
+                model: &d.model,
+                version: &d.version,
+                at,
+                labels: Some(&d.labels),
+                route: None,
+            };
+            if shared {
+                request.route = Some(routes.entry(*kind).or_insert_with(|| self.route(request)));
+            }
+            each(self.decide_placed(request, placed.get(j).copied().flatten(), RetryState::default(), &mut memo));
+        }
     }
 
     /// [`Decider::decide_fleet`] as columns.
+    ///
+    /// Without a rollout (and when routes do not depend on labels), a device's decision is
+    /// its route's, the same for every device of its model and version spelling, unless it
+    /// waits for its artifact (its retry time is its own): such a decision is made once a
+    /// batch, and the devices that repeat it share its row.
     pub fn decide_columns(&self, fleet: &Fleet, at: Timestamp) -> DecisionColumns {
-        DecisionColumns::from_rows(self.decide_fleet(fleet, at))
+        let mut out = ColumnsBuilder::with_capacity(fleet.len());
+        if self.rollout.is_some() || self.graph.has_risks() {
+            self.each_in_fleet(fleet, at, |decision| {
+                out.push(decision);
+            });
+            return out.columns;
+        }
+        let (kinds, _, _) = fleet.kinds();
+        let mut known: FxHashMap<Kind, usize> = FxHashMap::default();
+        for (d, kind) in fleet.devices().iter().zip(kinds) {
+            if let Some(&first) = known.get(kind) {
+                out.repeat(first);
+                continue;
+            }
+            let request = DeviceRequestRef {
+                device: &d.id,
+                model: &d.model,
+                version: &d.version,
+                at,
+                labels: Some(&d.labels),
+                route: None,
+            };
+            let decision = self.upgrade(request, RetryState::default());
+            let own = matches!(decision, Decision::RetryAfter { .. } | Decision::GiveUp { .. });
+            let row = out.push(decision);
+            if !own {
+                known.insert(*kind, row);
+            }
+        }
+        out.columns
     }
 
     fn decide_with<'s>(&'s self, r: &DeviceRequest, memo: &mut Memo<'s>) -> Decision {
@@ -1301,6 +1386,7 @@ impl Decider {
             version: &r.version,
             at: r.at,
             labels: r.labels.as_ref(),
+            route: None,
         };
         self.decide_ref(request, r.retry, memo)
     }
@@ -1518,6 +1604,9 @@ struct DeviceRequestRef<'r> {
     version: &'r Version,
     labels: Option<&'r BTreeMap<String, String>>,
     at: Timestamp,
+    /// The device's route, when a batch already knows it (from another device of the same
+    /// model and version spelling).
+    route: Option<&'r Route>,
 }
 
 /// What one batch computes once: when a stage's next window opens, per (site, line, stage,

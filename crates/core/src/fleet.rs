@@ -236,11 +236,18 @@ impl std::fmt::Display for Origin {
 /// What a fleet being read has seen: fleets run few distinct models, lines, sites and
 /// versions, so each distinct text is kept once and its devices share it (a clone of an
 /// `Arc<str>` or a [`Version`] copies no text), and each version spelling is parsed once.
-/// Both hold no more entries than the fleet has devices.
+/// Models and spellings are numbered in order of first use (see [`Kind`]). None holds more
+/// entries than the fleet has devices.
 #[derive(Default)]
 struct Shared {
     names: FxHashSet<Arc<str>>,
-    spellings: FxHashMap<Arc<str>, Version>,
+    models: FxHashMap<Arc<str>, u32>,
+    spellings: FxHashMap<Arc<str>, (Version, u32)>,
+}
+
+/// The next number of a set of `len` entries (a fleet cannot hold 2^32 devices in memory).
+fn number(len: usize) -> u32 {
+    u32::try_from(len).unwrap_or(u32::MAX)
 }
 
 impl Shared {
@@ -261,21 +268,48 @@ impl Shared {
         name
     }
 
-    fn version(&mut self, text: &str) -> Result<Version, VersionError> {
+    /// The fleet's copy of a model's name, and its number.
+    fn model(&mut self, name: &str) -> (Arc<str>, u32) {
+        if let Some((known, &n)) = self.models.get_key_value(name) {
+            return (Arc::clone(known), n);
+        }
+        let n = number(self.models.len());
+        let name: Arc<str> = Arc::from(name);
+        self.models.insert(Arc::clone(&name), n);
+        (name, n)
+    }
+
+    /// The version `text` spells, parsed once per spelling, and the spelling's number.
+    fn version(&mut self, text: &str) -> Result<(Version, u32), VersionError> {
         match self.spellings.get(text) {
-            Some(version) => Ok(version.clone()),
+            Some((version, n)) => Ok((version.clone(), *n)),
             None => Ok(self.share_version(Version::parse(text)?)),
         }
     }
 
-    /// `version` (parsed elsewhere) as the fleet's copy of its spelling, as [`Shared::share`].
-    fn share_version(&mut self, version: Version) -> Version {
-        if let Some(known) = self.spellings.get(version.as_str()) {
-            return known.clone();
+    /// `version` (parsed elsewhere) as the fleet's copy of its spelling, and its number.
+    fn share_version(&mut self, version: Version) -> (Version, u32) {
+        if let Some((known, n)) = self.spellings.get(version.as_str()) {
+            return (known.clone(), *n);
         }
-        self.spellings.insert(Arc::from(version.as_str()), version.clone());
-        version
+        let n = number(self.spellings.len());
+        self.spellings.insert(Arc::from(version.as_str()), (version.clone(), n));
+        (version, n)
     }
+
+    /// How many distinct models and spellings.
+    fn counts(&self) -> (u32, u32) {
+        (number(self.models.len()), number(self.spellings.len()))
+    }
+}
+
+/// A device's model and version spelling, as numbers among the fleet's distinct ones (in
+/// order of first use): what a batch over the fleet remembers answers by, without hashing
+/// or comparing text per device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct Kind {
+    pub(crate) model: u32,
+    pub(crate) version: u32,
 }
 
 /// The JSON form of a device.
@@ -308,6 +342,10 @@ pub struct Fleet {
     /// Ids of up to 24 bytes stored in the key itself: no second copy on the heap, and a
     /// lookup follows no pointer.
     by_id: FxHashMap<CompactString, usize>,
+    /// Per device: its [`Kind`].
+    kinds: Vec<Kind>,
+    /// How many distinct models and version spellings the kinds number.
+    counts: (u32, u32),
 }
 
 impl Fleet {
@@ -319,12 +357,15 @@ impl Fleet {
         let mut fleet = Self::with_capacity(devices.len());
         let mut shared = Shared::default();
         for (i, mut device) in devices.into_iter().enumerate() {
-            device.model = shared.share(device.model);
+            let (model, m) = shared.model(&device.model);
+            let (version, v) = shared.share_version(device.version);
+            device.model = model;
+            device.version = version;
             device.line = shared.share(device.line);
             device.site = device.site.map(|site| shared.share(site));
-            device.version = shared.share_version(device.version);
-            fleet.push(device, Origin::Entry(i))?;
+            fleet.push(device, Kind { model: m, version: v }, Origin::Entry(i))?;
         }
+        fleet.counts = shared.counts();
         Ok(fleet)
     }
 
@@ -371,6 +412,7 @@ impl Fleet {
             };
             fleet.push_raw(raw, &mut shared)?;
         }
+        fleet.counts = shared.counts();
         Ok(fleet)
     }
 
@@ -437,6 +479,7 @@ impl Fleet {
                 &mut shared,
             )?;
         }
+        fleet.counts = shared.counts();
         Ok(fleet)
     }
 
@@ -446,27 +489,34 @@ impl Fleet {
     fn with_capacity(devices: usize) -> Self {
         let mut by_id = FxHashMap::default();
         by_id.reserve(devices);
-        Self { devices: Vec::with_capacity(devices), origins: Vec::with_capacity(devices), by_id }
+        Self {
+            devices: Vec::with_capacity(devices),
+            origins: Vec::with_capacity(devices),
+            by_id,
+            kinds: Vec::with_capacity(devices),
+            counts: (0, 0),
+        }
     }
 
     fn push_raw(&mut self, raw: RawDevice<'_>, shared: &mut Shared) -> Result<(), FleetError> {
         if raw.version.trim().is_empty() {
             return Err(FleetError::EmptyField { at: raw.at.to_string(), field: "version" });
         }
-        let version =
+        let (version, v) =
             shared.version(raw.version).map_err(|source| FleetError::Version { at: raw.at.to_string(), source })?;
+        let (model, m) = shared.model(raw.model);
         let device = Device {
             id: raw.id,
-            model: shared.name(raw.model),
+            model,
             line: shared.name(raw.line),
             site: raw.site.map(|site| shared.name(site)),
             version,
             labels: raw.labels,
         };
-        self.push(device, raw.at)
+        self.push(device, Kind { model: m, version: v }, raw.at)
     }
 
-    fn push(&mut self, device: Device, at: Origin) -> Result<(), FleetError> {
+    fn push(&mut self, device: Device, kind: Kind, at: Origin) -> Result<(), FleetError> {
         device.check_at(|| at.to_string())?;
         // One probe of the index (a cache miss in a big fleet) both checks and inserts.
         match self.by_id.entry(CompactString::from(device.id.as_str())) {
@@ -478,6 +528,7 @@ impl Fleet {
         };
         self.devices.push(device);
         self.origins.push(at);
+        self.kinds.push(kind);
         Ok(())
     }
 
@@ -504,6 +555,11 @@ impl Fleet {
     /// The index of device `id` in [`Fleet::devices`].
     pub(crate) fn position(&self, id: &str) -> Option<usize> {
         self.by_id.get(id).copied()
+    }
+
+    /// Per device, its [`Kind`]; and how many distinct models and version spellings there are.
+    pub(crate) fn kinds(&self) -> (&[Kind], usize, usize) {
+        (&self.kinds, self.counts.0 as usize, self.counts.1 as usize)
     }
 
     /// Where a device was stated in its source (`row 12`, `devices[3]`).

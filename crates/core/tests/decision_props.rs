@@ -236,7 +236,20 @@ proptest! {
             let got = (columns.next[i] != fleetpath::decision::DecisionColumns::NONE)
                 .then(|| columns.versions[columns.next[i] as usize].as_str());
             prop_assert_eq!(got, next);
+            let at_ms = match d {
+                Decision::Wait { until, .. } => until.map(Timestamp::as_millisecond),
+                Decision::RetryAfter { at, .. } => Some(at.as_millisecond()),
+                _ => None,
+            };
+            let got = (columns.at_ms[i] != fleetpath::decision::DecisionColumns::NO_TIME).then_some(columns.at_ms[i]);
+            prop_assert_eq!(got, at_ms);
+            let action = match d {
+                Decision::RetryAfter { host_action: Some(action), .. } => serde_json::to_value(action).unwrap()["type"].as_str().unwrap().to_owned(),
+                _ => "none".to_owned(),
+            };
+            prop_assert_eq!(fleetpath::decision::DecisionColumns::HOST_ACTIONS[columns.host_action[i] as usize], action);
         }
+        prop_assert_eq!(columns.clone().into_rows(), rows.clone());
         // Asked again (misses now remembered), and by a fresh decider per request.
         for (request, first) in requests.iter().zip(&rows) {
             let fresh = Decider::new(&graph, case.policy()).unwrap().with_availability(case.observed());
