@@ -138,6 +138,7 @@ class Peer:
 
 
 def best(f, repeat=3):
+    """The fastest of `repeat` runs (the first runs of a batch also fault in fresh memory)."""
     times, out = [], None
     for _ in range(repeat):
         t0 = time.perf_counter()
@@ -185,15 +186,15 @@ def main():
             out.append({"device": device, "decision": "download", "to": to} if to else {"device": device, "decision": "none"})
         return out
 
-    t_peer, _ = best(peer_batch)
-    t_rows, _ = best(lambda: decider.decide_fleet(fleet, at))
-    t_table, _ = best(lambda: decider.decide_fleet_table(fleet, at))
+    t_peer, _ = best(peer_batch, 7)
+    t_rows, _ = best(lambda: decider.decide_fleet(fleet, at), 7)
+    t_table, _ = best(lambda: decider.decide_fleet_table(fleet, at), 7)
     rows_fmt = [("setup (load manifest + fleet, route tables)", t_setup_ours, t_setup_peer, 1),
                 ("decide_fleet as records, per device", t_rows, t_peer, len(devices)),
                 ("decide_fleet_table (Arrow), per device", t_table, t_peer, len(devices))]
     try:
         import pyarrow
-        t_arrow, _ = best(lambda: pyarrow.table(decider.decide_fleet_table(fleet, at)))
+        t_arrow, _ = best(lambda: pyarrow.table(decider.decide_fleet_table(fleet, at)), 7)
         rows_fmt.append(("decide_fleet_table into a pyarrow.Table, per device", t_arrow, t_peer, len(devices)))
         rows_fmt.append(("end to end: setup + batch into pyarrow", t_setup_ours + t_arrow, t_setup_peer + t_peer, 1))
     except ImportError:

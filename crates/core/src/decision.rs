@@ -804,11 +804,14 @@ struct ColumnsBuilder {
     columns: DecisionColumns,
     reasons: FxHashMap<&'static str, u16>,
     versions: FxHashMap<Version, u32>,
+    /// `versions` by the address of a spelling's text (kept alive by the decisions).
+    by_text: FxHashMap<usize, u32>,
 }
 
 impl ColumnsBuilder {
     fn with_capacity(n: usize) -> Self {
-        let reasons = reasons().into_iter().enumerate().map(|(i, r)| (r, u16::try_from(i).unwrap_or(u16::MAX))).collect();
+        let reasons =
+            reasons().into_iter().enumerate().map(|(i, r)| (r, u16::try_from(i).unwrap_or(u16::MAX))).collect();
         let mut columns = DecisionColumns::default();
         columns.kind.reserve(n);
         columns.reason.reserve(n);
@@ -816,34 +819,44 @@ impl ColumnsBuilder {
         columns.at_ms.reserve(n);
         columns.host_action.reserve(n);
         columns.row.reserve(n);
-        Self { columns, reasons, versions: FxHashMap::default() }
+        Self { columns, reasons, versions: FxHashMap::default(), by_text: FxHashMap::default() }
     }
 
-    /// Appends a device's decision; returns its row.
-    fn push(&mut self, decision: Decision) -> usize {
+    /// Appends a device's decision; returns its row's values.
+    fn push(&mut self, decision: Decision) -> RowValues {
         let out = &mut self.columns;
         let kind = DecisionColumns::KINDS.iter().position(|k| *k == decision.kind()).unwrap_or(0);
-        out.kind.push(u8::try_from(kind).unwrap_or(u8::MAX));
-        out.reason.push(self.reasons.get(decision.reason()).copied().unwrap_or(u16::MAX));
+        let kind = u8::try_from(kind).unwrap_or(u8::MAX);
+        let reason = self.reasons.get(decision.reason()).copied().unwrap_or(u16::MAX);
         let next = match &decision {
             Decision::Download { step, .. } => Some(&step.to),
             Decision::RollBack { step, .. } => Some(&step.to),
             _ => None,
         };
-        out.next.push(next.map_or(DecisionColumns::NONE, |v| {
-            let id = u32::try_from(self.versions.len()).unwrap_or(u32::MAX);
-            *self.versions.entry(v.clone()).or_insert_with(|| {
+        let next = next.map_or(DecisionColumns::NONE, |v| {
+            // Steps to one release share its text: found by where it is, without hashing
+            // or cloning the version (which would touch its shared count) each time.
+            let text = v.as_str().as_ptr() as usize;
+            if let Some(&id) = self.by_text.get(&text) {
+                return id;
+            }
+            let id = if let Some(&id) = self.versions.get(v) {
+                id
+            } else {
+                let id = u32::try_from(self.versions.len()).unwrap_or(u32::MAX);
+                self.versions.insert(v.clone(), id);
                 out.versions.push(v.clone());
                 id
-            })
-        }));
+            };
+            self.by_text.insert(text, id);
+            id
+        });
         let at = match &decision {
             Decision::Wait { until, .. } => *until,
             Decision::RetryAfter { at, .. } => Some(*at),
             _ => None,
         };
-        out.at_ms.push(at.map_or(DecisionColumns::NO_TIME, Timestamp::as_millisecond));
-        let action = match &decision {
+        let host_action = match &decision {
             Decision::RetryAfter { host_action: Some(action), .. } => match action {
                 HostAction::RequestRestore { .. } => 1,
                 HostAction::CheckAvailability { .. } => 2,
@@ -851,21 +864,80 @@ impl ColumnsBuilder {
             },
             _ => 0,
         };
-        out.host_action.push(action);
-        out.row.push(u32::try_from(out.distinct.len()).unwrap_or(u32::MAX));
+        let values = RowValues {
+            kind,
+            reason,
+            next,
+            at_ms: at.map_or(DecisionColumns::NO_TIME, Timestamp::as_millisecond),
+            host_action,
+            distinct: u32::try_from(out.distinct.len()).unwrap_or(u32::MAX),
+        };
         out.distinct.push(decision);
-        out.row.len() - 1
+        self.repeat(values);
+        values
     }
 
-    /// Appends a device whose decision is row `first`'s (an earlier device's).
-    fn repeat(&mut self, first: usize) {
+    /// Appends a device with these values (an earlier device's, for a repeated decision).
+    fn repeat(&mut self, values: RowValues) {
         let out = &mut self.columns;
-        out.kind.push(out.kind[first]);
-        out.reason.push(out.reason[first]);
-        out.next.push(out.next[first]);
-        out.at_ms.push(out.at_ms[first]);
-        out.host_action.push(out.host_action[first]);
-        out.row.push(out.row[first]);
+        out.kind.push(values.kind);
+        out.reason.push(values.reason);
+        out.next.push(values.next);
+        out.at_ms.push(values.at_ms);
+        out.host_action.push(values.host_action);
+        out.row.push(values.distinct);
+    }
+}
+
+/// One device's values in [`DecisionColumns`].
+#[derive(Clone, Copy)]
+struct RowValues {
+    kind: u8,
+    reason: u16,
+    next: u32,
+    at_ms: i64,
+    host_action: u8,
+    distinct: u32,
+}
+
+/// Values remembered by [`Kind`] for one batch over a fleet: a table with a slot per model
+/// and spelling when that is small beside the fleet, else a map.
+enum ByKind<T> {
+    Table { slots: Vec<Option<T>>, spellings: usize },
+    Map(FxHashMap<Kind, T>),
+}
+
+impl<T: Copy> ByKind<T> {
+    fn new(fleet: &Fleet) -> Self {
+        let (_, models, spellings) = fleet.kinds();
+        match models.checked_mul(spellings) {
+            Some(n) if n <= 4 * fleet.len() + 4096 => Self::Table { slots: vec![None; n], spellings },
+            _ => Self::Map(FxHashMap::default()),
+        }
+    }
+
+    fn slot(spellings: usize, kind: Kind) -> usize {
+        kind.model as usize * spellings + kind.version as usize
+    }
+
+    fn get(&self, kind: Kind) -> Option<T> {
+        match self {
+            Self::Table { slots, spellings } => slots.get(Self::slot(*spellings, kind)).copied().flatten(),
+            Self::Map(map) => map.get(&kind).copied(),
+        }
+    }
+
+    fn insert(&mut self, kind: Kind, value: T) {
+        match self {
+            Self::Table { slots, spellings } => {
+                if let Some(slot) = slots.get_mut(Self::slot(*spellings, kind)) {
+                    *slot = Some(value);
+                }
+            }
+            Self::Map(map) => {
+                map.insert(kind, value);
+            }
+        }
     }
 }
 
@@ -1355,10 +1427,10 @@ impl Decider {
             return out.columns;
         }
         let (kinds, _, _) = fleet.kinds();
-        let mut known: FxHashMap<Kind, usize> = FxHashMap::default();
-        for (d, kind) in fleet.devices().iter().zip(kinds) {
-            if let Some(&first) = known.get(kind) {
-                out.repeat(first);
+        let mut known = ByKind::new(fleet);
+        for (d, &kind) in fleet.devices().iter().zip(kinds) {
+            if let Some(values) = known.get(kind) {
+                out.repeat(values);
                 continue;
             }
             let request = DeviceRequestRef {
@@ -1371,9 +1443,9 @@ impl Decider {
             };
             let decision = self.upgrade(request, RetryState::default());
             let own = matches!(decision, Decision::RetryAfter { .. } | Decision::GiveUp { .. });
-            let row = out.push(decision);
+            let values = out.push(decision);
             if !own {
-                known.insert(*kind, row);
+                known.insert(kind, values);
             }
         }
         out.columns

@@ -511,3 +511,38 @@ fn models_without_releases_answer_alike_beyond_those_remembered() {
         }
     }
 }
+
+/// A fleet with more models and spellings than a table of answers per (model, spelling) is
+/// worth: the batch remembers repeated decisions in a map instead, and still says what the
+/// rows say. Spellings of 5.6.14 and 6.15.007 repeat on many devices, a third of the models
+/// are unknown, and one artifact is missing (those devices retry at times of their own).
+#[test]
+fn columns_equal_rows_with_many_models_and_spellings() {
+    let spellings = ["5.6.14", "v5.6.14", "5.6.014", "6.15.008", "6.15.007", "v6.15.7", "6.15.07", "5.6.30"];
+    let mut devices = Vec::new();
+    for i in 0..400 {
+        let spelling = if i % 5 == 0 { format!("5.6.{}", 100 + i) } else { spellings[i % spellings.len()].to_owned() };
+        devices.push(fleetpath::Device {
+            id: format!("d{i}"),
+            model: if i % 3 == 1 { format!("other-{}", i / 4).into() } else { "IPM-1".into() },
+            line: "l1".into(),
+            site: None,
+            version: v(&spelling),
+            labels: BTreeMap::new(),
+        });
+    }
+    let fleet = Fleet::new(devices).unwrap();
+    let mut observed = all_available();
+    observed.insert(KEY_BRIDGE.to_owned(), Availability::Missing);
+    let decider = Decider::new(&graph(), DecisionPolicy::default()).unwrap().with_availability(observed);
+    let at = t("2026-11-23T08:00:00Z");
+    let rows = decider.decide_fleet(&fleet, at);
+    let columns = decider.decide_columns(&fleet, at);
+    assert_eq!(columns.clone().into_rows(), rows);
+    let kinds: std::collections::BTreeSet<&str> = rows.iter().map(Decision::kind).collect();
+    assert_eq!(kinds, ["blocked", "download", "retry_after", "up_to_date"].into());
+    // Missing: each device retries at its own time (spread by its id), not its first twin's.
+    let waits: std::collections::BTreeSet<i64> =
+        (0..rows.len()).filter(|&i| rows[i].kind() == "retry_after").map(|i| columns.at_ms[i]).collect();
+    assert!(waits.len() > 1, "{waits:?}");
+}
