@@ -1223,9 +1223,6 @@ impl Decider {
     /// Where the device's upgrade stands: precomputed for every release a model's table
     /// reaches, remembered for the rest once explained.
     fn route(&self, r: DeviceRequestRef<'_>) -> Route {
-        if let Some(route) = r.route {
-            return route.clone();
-        }
         let (model, version) = (r.model, r.version);
         if self.graph.has_risks() {
             let device = DeviceAttributes { model: Some(model), labels: r.labels };
@@ -1384,30 +1381,16 @@ impl Decider {
         decisions
     }
 
-    /// Decides for each device of `fleet`, in fleet order. Devices of one model and version
-    /// spelling share a route ([`Kind`]): it is looked up once a batch, then found by two
-    /// numbers, not by hashing and comparing text per device (unless routes depend on labels).
+    /// Decides for each device of `fleet`, in fleet order.
     fn each_in_fleet(&self, fleet: &Fleet, at: Timestamp, mut each: impl FnMut(Decision)) {
         let mut memo = Memo::default();
         let placed = match &self.rollout {
             Some((rollout, _)) => DeviceIndex::place_fleet(rollout, fleet),
             None => Vec::new(),
         };
-        let (kinds, _, _) = fleet.kinds();
-        let shared = !self.graph.has_risks();
-        let mut routes: FxHashMap<Kind, Route> = FxHashMap::default();
-        for (j, (d, kind)) in fleet.devices().iter().zip(kinds).enumerate() {
-            let mut request = DeviceRequestRef {
-                device: &d.id,
-                model: &d.model,
-                version: &d.version,
-                at,
-                labels: Some(&d.labels),
-                route: None,
-            };
-            if shared {
-                request.route = Some(routes.entry(*kind).or_insert_with(|| self.route(request)));
-            }
+        for (j, d) in fleet.devices().iter().enumerate() {
+            let request =
+                DeviceRequestRef { device: &d.id, model: &d.model, version: &d.version, at, labels: Some(&d.labels) };
             each(self.decide_placed(request, placed.get(j).copied().flatten(), RetryState::default(), &mut memo));
         }
     }
@@ -1433,14 +1416,8 @@ impl Decider {
                 out.repeat(values);
                 continue;
             }
-            let request = DeviceRequestRef {
-                device: &d.id,
-                model: &d.model,
-                version: &d.version,
-                at,
-                labels: Some(&d.labels),
-                route: None,
-            };
+            let request =
+                DeviceRequestRef { device: &d.id, model: &d.model, version: &d.version, at, labels: Some(&d.labels) };
             let decision = self.upgrade(request, RetryState::default());
             let own = matches!(decision, Decision::RetryAfter { .. } | Decision::GiveUp { .. });
             let values = out.push(decision);
@@ -1458,7 +1435,6 @@ impl Decider {
             version: &r.version,
             at: r.at,
             labels: r.labels.as_ref(),
-            route: None,
         };
         self.decide_ref(request, r.retry, memo)
     }
@@ -1676,9 +1652,6 @@ struct DeviceRequestRef<'r> {
     version: &'r Version,
     labels: Option<&'r BTreeMap<String, String>>,
     at: Timestamp,
-    /// The device's route, when a batch already knows it (from another device of the same
-    /// model and version spelling).
-    route: Option<&'r Route>,
 }
 
 /// What one batch computes once: when a stage's next window opens, per (site, line, stage,
