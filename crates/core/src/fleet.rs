@@ -376,7 +376,8 @@ impl Fleet {
     /// an empty required cell, a duplicate id, or a version that does not parse.
     pub fn from_csv(text: &str) -> Result<Self, FleetError> {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text.as_bytes());
+        // Cells are trimmed as they are read (the reader's own trimming copies every row).
+        let mut reader = csv::ReaderBuilder::new().from_reader(text.as_bytes());
         // The reader's own line numbers skip blank lines; count newlines instead, so a row
         // number is the line an editor shows.
         let mut lines = LineCounter::new(text);
@@ -384,7 +385,7 @@ impl Fleet {
             at: e.position().map_or_else(|| "the header".to_owned(), |p| format!("row {}", lines.line_at(p.byte()))),
             message: csv_message(&e),
         };
-        let header = reader.headers().map_err(&mut csv_error)?.clone();
+        let header: csv::StringRecord = reader.headers().map_err(&mut csv_error)?.iter().map(str::trim).collect();
         let columns = Columns::from_header(&header)?;
         // One device a line at most: room for them at once, up to a bound (blank lines are
         // skipped, and a text of newlines must not reserve gigabytes).
@@ -394,7 +395,7 @@ impl Fleet {
         let mut rows = LineCounter::new(text);
         while reader.read_record(&mut record).map_err(&mut csv_error)? {
             let row = record.position().map_or(0, |p| rows.record_line_at(p.byte()));
-            let cell = |k: usize| record.get(k).unwrap_or_default();
+            let cell = |k: usize| record.get(k).unwrap_or_default().trim();
             let raw = RawDevice {
                 at: Origin::Row(row),
                 id: cell(columns.id).to_owned(),
