@@ -355,14 +355,13 @@ impl Fleet {
     /// [`FleetError::EmptyField`] or [`FleetError::DuplicateDevice`].
     pub fn new(devices: Vec<Device>) -> Result<Self, FleetError> {
         let mut fleet = Self::with_capacity(devices.len());
+        // The devices stay as given (their texts shared as the caller shares them): replacing
+        // a million separately allocated names by one would free a million small blocks, and
+        // leave the allocator's free lists fragmented for whatever runs next.
         let mut shared = Shared::default();
-        for (i, mut device) in devices.into_iter().enumerate() {
-            let (model, m) = shared.model(&device.model);
-            let (version, v) = shared.share_version(device.version);
-            device.model = model;
-            device.version = version;
-            device.line = shared.share(device.line);
-            device.site = device.site.map(|site| shared.share(site));
+        for (i, device) in devices.into_iter().enumerate() {
+            let (_, m) = shared.model(&device.model);
+            let (_, v) = shared.share_version(device.version.clone());
             fleet.push(device, Kind { model: m, version: v }, Origin::Entry(i))?;
         }
         fleet.counts = shared.counts();
