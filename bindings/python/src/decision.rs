@@ -3,6 +3,7 @@
 use fleetpath::artifact::Observations;
 use fleetpath::decision::{Decider, Decision, DecisionPolicy, DeviceRecord, DeviceRequest};
 use pyo3::prelude::*;
+use pyo3::types::PyBytes;
 
 use crate::convert::{document, instant, opt, opt_document, version};
 use crate::errors::{core, guard, internal, to_py};
@@ -116,8 +117,19 @@ impl PyDecider {
         })
     }
 
-    /// Every device of `fleet` asking at `at`, in fleet order, as [`batch_json`].
-    fn decide_fleet(&self, py: Python<'_>, fleet: &Bound<'_, PyAny>, at: &Bound<'_, PyAny>) -> PyResult<String> {
-        guard(py, || batch_json(py, &self.inner.decide_fleet(&fleet_of(fleet)?.get().inner, instant(at, "at")?)))
+    /// Every device of `fleet` asking at `at`, in fleet order: the distinct decisions as
+    /// [`batch_json`], and per device the index of its own among them (`u32`, little-endian),
+    /// so the package builds one record per distinct decision.
+    fn decide_fleet<'py>(
+        &self,
+        py: Python<'py>,
+        fleet: &Bound<'py, PyAny>,
+        at: &Bound<'py, PyAny>,
+    ) -> PyResult<(String, Bound<'py, PyBytes>)> {
+        guard(py, || {
+            let columns = self.inner.decide_columns(&fleet_of(fleet)?.get().inner, instant(at, "at")?);
+            let indices: Vec<u8> = columns.indices().iter().flat_map(|i| i.to_le_bytes()).collect();
+            Ok((batch_json(py, columns.distinct())?, PyBytes::new(py, &indices)))
+        })
     }
 }

@@ -286,3 +286,30 @@ def test_decide_fleet_table_is_arrow_and_equals_the_rows():
     assert pa.RecordBatchReader.from_stream(table).read_all().num_rows == 340
     with pytest.raises(fleetpath.InvalidInputError):
         table.row(340)
+
+
+def test_decide_fleet_records_equal_single_decisions_and_share_what_repeats():
+    """`decide_fleet` builds one record per distinct decision: devices of one model and
+    version share it (records are immutable), devices that retry keep their own; every record
+    equals that device's single `decide`."""
+    graph = fleetpath.UpgradeGraph.load(ROOT / "examples/data/seed-ip-module.json")
+    fleet = fleetpath.Fleet.load(ROOT / "examples/data/plant-340.csv")
+    observed = {"firmware/ip-module/5.6.30.bin": {"state": "available", "class": "standard"},
+                "firmware/ip-module/6.15.008.bin": {"state": "missing"}}
+    decider = fleetpath.Decider(graph, availability=observed)
+    at = "2026-11-23T08:00:00Z"
+    rows = decider.decide_fleet(fleet, at)
+    assert len(rows) == 340
+    for device, row in zip(fleet.devices(), rows):
+        single = decider.decide({"device": device.id, "model": device.model, "version": device.version, "at": at})
+        assert row == single and row.reason == single.reason
+    downloads = [r for r in rows if r.kind == "download"]
+    retries = [r for r in rows if r.kind == "retry_after"]
+    assert len(downloads) > 1 and len(retries) > 1
+    by_from = {}
+    for r in downloads:
+        assert by_from.setdefault(r.step.from_, r) is r  # one object per distinct decision
+    assert len({id(r) for r in retries}) == len(retries)  # each retries at its own time
+    copy = downloads[0].to_dict()
+    copy["step"]["to"] = "changed"
+    assert downloads[1].step.to != "changed"

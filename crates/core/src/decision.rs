@@ -789,6 +789,28 @@ impl DecisionColumns {
         self.row.get(i).and_then(|&k| self.distinct.get(k as usize))
     }
 
+    /// The distinct decisions, each once: devices with the same decision share one (see
+    /// [`DecisionColumns::indices`]), so a host builds one object per distinct decision, not
+    /// per device.
+    ///
+    /// ```
+    /// use fleetpath::decision::{Decider, DecisionPolicy};
+    /// let graph = fleetpath::UpgradeGraph::from_json(include_str!("../../../examples/data/seed-ip-module.json"))?;
+    /// let fleet = fleetpath::Fleet::from_csv("id,model,line,version\nd1,IPM-1,l1,5.6.14\nd2,IPM-1,l2,5.6.14\n")?;
+    /// let columns = Decider::new(&graph, DecisionPolicy::default())?.decide_columns(&fleet, "2026-11-23T08:00:00Z".parse()?);
+    /// assert_eq!((columns.distinct().len(), columns.indices()), (1, &[0, 0][..]));
+    /// assert_eq!(columns.get(1), Some(&columns.distinct()[0]));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn distinct(&self) -> &[Decision] {
+        &self.distinct
+    }
+
+    /// Per device: the index of its decision in [`DecisionColumns::distinct`].
+    pub fn indices(&self) -> &[u32] {
+        &self.row
+    }
+
     /// The decisions, one a device.
     pub fn into_rows(self) -> Vec<Decision> {
         if self.distinct.len() == self.row.len() {

@@ -55,9 +55,11 @@ class Decider:
         """
         Many requests (a list): the same answers as one `decide` each, as [`batch_json`].
         """
-    def decide_fleet(self, /, fleet: Any, at: Any) -> str:
+    def decide_fleet(self, /, fleet: Any, at: Any) -> tuple[str, bytes]:
         """
-        Every device of `fleet` asking at `at`, in fleet order, as [`batch_json`].
+        Every device of `fleet` asking at `at`, in fleet order: the distinct decisions as
+        [`batch_json`], and per device the index of its own among them (`u32`, little-endian),
+        so the package builds one record per distinct decision.
         """
     def decide_fleet_table(self, /, fleet: Any, at: Any) -> DecisionTable:
         """

@@ -84,7 +84,10 @@ class Decider:
         >>> [a.step.to if a.kind == "download" else a.kind for a in answers]
         ['5.6.30', '5.6.30', '6.15.008', '5.6.30', '6.15.008', 'up_to_date']
         """
-        return _decisions(self._native.decide_fleet(fleet, at))
+        distinct, indices = self._native.decide_fleet(fleet, at)
+        # One record per distinct decision (records are immutable), shared by its devices.
+        records = _decisions(distinct)
+        return tuple(map(records.__getitem__, memoryview(indices).cast("I")))
 
     def decide_fleet_table(self, fleet: Fleet, at: When) -> "DecisionTable":
         """`decide_fleet` as one Arrow record batch, for fleets of many thousands: no Python
