@@ -178,7 +178,7 @@ fn fleet_10k_releases(c: &mut Criterion) {
         } else {
             "m0"
         };
-        let version = if (5..10).contains(&r) { format!("99.{}.0", r) } else { common::version(rng.next(n)) };
+        let version = if (5..10).contains(&r) { format!("99.{r}.0") } else { common::version(rng.next(n)) };
         let _ = writeln!(csv, "device-{i:07},{model},line-{:03},{version}", i % 200);
     }
     let fleet = Fleet::from_csv(&csv).unwrap();
