@@ -1055,18 +1055,22 @@ impl DeviceIndex {
     fn build(rollout: &Rollout) -> Self {
         let mut by_id = FxHashMap::default();
         by_id.reserve(rollout.stages.iter().map(|s| s.devices.len()).sum());
-        for (k, stage) in rollout.stages.iter().enumerate() {
-            for (i, device) in stage.devices.iter().enumerate() {
-                let (stage, at) = (u32::try_from(k).unwrap_or(u32::MAX), u32::try_from(i).unwrap_or(u32::MAX));
-                // The first entry of a repeated id wins.
-                by_id.entry(CompactString::from(device.id.as_str())).or_insert(Placed {
-                    stage,
-                    at,
-                    status: device.status,
-                });
-            }
+        for (id, placed) in Self::placements(rollout) {
+            // The first entry of a repeated id wins.
+            by_id.entry(CompactString::from(id)).or_insert(placed);
         }
         Self { by_id }
+    }
+
+    /// Each device of `rollout` with where it is, in the rollout's order.
+    fn placements(rollout: &Rollout) -> impl Iterator<Item = (&str, Placed)> {
+        rollout.stages.iter().enumerate().flat_map(|(k, stage)| {
+            let stage_at = u32::try_from(k).unwrap_or(u32::MAX);
+            stage.devices.iter().enumerate().map(move |(i, device)| {
+                let at = u32::try_from(i).unwrap_or(u32::MAX);
+                (device.id.as_str(), Placed { stage: stage_at, at, status: device.status })
+            })
+        })
     }
 
     fn get(&self, id: &str) -> Option<Placed> {
@@ -1079,16 +1083,10 @@ impl DeviceIndex {
     /// processor overlaps.
     fn place_fleet(rollout: &Rollout, fleet: &Fleet) -> Vec<Option<Placed>> {
         let mut placed = vec![None; fleet.len()];
-        for (k, stage) in rollout.stages.iter().enumerate() {
-            let stage_at = u32::try_from(k).unwrap_or(u32::MAX);
-            for (i, device) in stage.devices.iter().enumerate() {
-                if let Some(slot) = fleet.position(&device.id).and_then(|j| placed.get_mut(j)) {
-                    // The first entry of a repeated id wins, as in `build`.
-                    if slot.is_none() {
-                        let at = u32::try_from(i).unwrap_or(u32::MAX);
-                        *slot = Some(Placed { stage: stage_at, at, status: device.status });
-                    }
-                }
+        for (id, here) in Self::placements(rollout) {
+            if let Some(slot) = fleet.position(id).and_then(|j| placed.get_mut(j)) {
+                // The first entry of a repeated id wins, as in `build`.
+                slot.get_or_insert(here);
             }
         }
         placed
