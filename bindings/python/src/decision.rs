@@ -117,9 +117,10 @@ impl PyDecider {
         })
     }
 
-    /// Every device of `fleet` asking at `at`, in fleet order: the distinct decisions as
-    /// [`batch_json`], and per device the index of its own among them (`u32`, little-endian),
-    /// so the package builds one record per distinct decision.
+    /// Every device of `fleet` asking at `at`, in fleet order: the decisions the rows point
+    /// to as [`batch_json`], and per device the index of its own among them (`u32` in the
+    /// machine's byte order, as `memoryview.cast("I")` reads it in the same process), so the
+    /// package builds one record per entry.
     fn decide_fleet<'py>(
         &self,
         py: Python<'py>,
@@ -128,7 +129,7 @@ impl PyDecider {
     ) -> PyResult<(String, Bound<'py, PyBytes>)> {
         guard(py, || {
             let columns = self.inner.decide_columns(&fleet_of(fleet)?.get().inner, instant(at, "at")?);
-            let indices: Vec<u8> = columns.indices().iter().flat_map(|i| i.to_le_bytes()).collect();
+            let indices: Vec<u8> = columns.indices().iter().flat_map(|i| i.to_ne_bytes()).collect();
             Ok((batch_json(py, columns.distinct())?, PyBytes::new(py, &indices)))
         })
     }

@@ -789,9 +789,10 @@ impl DecisionColumns {
         self.row.get(i).and_then(|&k| self.distinct.get(k as usize))
     }
 
-    /// The distinct decisions, each once: devices with the same decision share one (see
-    /// [`DecisionColumns::indices`]), so a host builds one object per distinct decision, not
-    /// per device.
+    /// The decisions the devices' rows point to (see [`DecisionColumns::indices`]): devices of
+    /// one model and version spelling share one when nothing else decides for them (no
+    /// rollout, no risks, no retry of their own), so a host builds one object per entry, not
+    /// per device. Equal decisions may still appear more than once.
     ///
     /// ```
     /// use fleetpath::decision::{Decider, DecisionPolicy};
@@ -923,7 +924,7 @@ struct RowValues {
 }
 
 /// Values remembered by [`Kind`] for one batch over a fleet: a table with a slot per model
-/// and spelling when that is small beside the fleet, else a map.
+/// and spelling when there are no more slots than devices (plus a few thousand), else a map.
 enum ByKind<T> {
     Table { slots: Vec<Option<T>>, spellings: usize },
     Map(FxHashMap<Kind, T>),
@@ -933,7 +934,8 @@ impl<T: Copy> ByKind<T> {
     fn new(fleet: &Fleet) -> Self {
         let (_, models, spellings) = fleet.kinds();
         match models.checked_mul(spellings) {
-            Some(n) if n <= 4 * fleet.len() + 4096 => Self::Table { slots: vec![None; n], spellings },
+            // At most 32 bytes a device (and a few thousand slots for small fleets).
+            Some(n) if n <= fleet.len() + 4096 => Self::Table { slots: vec![None; n], spellings },
             _ => Self::Map(FxHashMap::default()),
         }
     }

@@ -59,7 +59,8 @@ use crate::version::{Version, VersionError};
 pub struct Device {
     /// Unique id.
     pub id: String,
-    /// Hardware model. Shared text: a fleet keeps each distinct model once.
+    /// Hardware model. Shared text: a fleet read from CSV or JSON keeps each distinct model
+    /// once ([`Fleet::new`] keeps what it is given).
     pub model: Arc<str>,
     /// Production line (shared, as `model`).
     pub line: Arc<str>,
@@ -234,10 +235,11 @@ impl std::fmt::Display for Origin {
 }
 
 /// What a fleet being read has seen: fleets run few distinct models, lines, sites and
-/// versions, so each distinct text is kept once and its devices share it (a clone of an
-/// `Arc<str>` or a [`Version`] copies no text), and each version spelling is parsed once.
-/// Models and spellings are numbered in order of first use (see [`Kind`]). None holds more
-/// entries than the fleet has devices.
+/// versions, so the devices of a fleet read from text share one copy of each (a clone of an
+/// `Arc<str>` or a [`Version`] copies no text), and each version spelling is parsed once
+/// (the memo keeps its own copy of the spelling beside the version). Models and spellings are
+/// numbered in order of first use (see [`Kind`]). None holds more entries than the fleet has
+/// devices.
 #[derive(Default)]
 struct Shared {
     names: FxHashSet<Arc<str>>,
@@ -251,19 +253,12 @@ fn number(len: usize) -> u32 {
 }
 
 impl Shared {
+    /// The fleet's copy of a line's or a site's name.
     fn name(&mut self, text: &str) -> Arc<str> {
-        match self.names.get(text) {
-            Some(name) => Arc::clone(name),
-            None => self.share(Arc::from(text)),
+        if let Some(name) = self.names.get(text) {
+            return Arc::clone(name);
         }
-    }
-
-    /// `name` (a text already allocated, such as a device built in code's) as the fleet's
-    /// copy of it: the one kept, if the fleet has one.
-    fn share(&mut self, name: Arc<str>) -> Arc<str> {
-        if let Some(known) = self.names.get(&name) {
-            return Arc::clone(known);
-        }
+        let name: Arc<str> = Arc::from(text);
         self.names.insert(Arc::clone(&name));
         name
     }
@@ -333,8 +328,9 @@ struct JsonFleet {
 }
 
 /// A validated fleet: unique ids, non-empty models and lines, parsed versions. Devices keep
-/// the order of the input.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// the order of the input. Two fleets are equal when their devices are, stated at the same
+/// places.
+#[derive(Debug, Clone)]
 pub struct Fleet {
     devices: Vec<Device>,
     /// Where each device was stated (`row 12`, `devices[3]`), for later errors.
@@ -347,6 +343,15 @@ pub struct Fleet {
     /// How many distinct models and version spellings the kinds number.
     counts: (u32, u32),
 }
+
+// The kinds number spellings, which equal versions may differ in: not part of equality.
+impl PartialEq for Fleet {
+    fn eq(&self, other: &Self) -> bool {
+        self.devices == other.devices && self.origins == other.origins
+    }
+}
+
+impl Eq for Fleet {}
 
 impl Fleet {
     /// A fleet from devices built in code. Locations in errors are `devices[i]`.

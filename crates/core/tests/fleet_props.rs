@@ -120,3 +120,22 @@ proptest! {
         prop_assert_eq!(Fleet::new(devices).unwrap_err().code(), "duplicate_device");
     }
 }
+
+/// Fleets compare by their devices (versions spelling aside) and where they were stated, not
+/// by how the fleet numbered spellings for its batches.
+#[test]
+fn fleets_equal_whatever_their_spellings() {
+    let device = |id: &str, version: &str| Device {
+        id: id.to_owned(),
+        model: "IPM-1".into(),
+        line: "l1".into(),
+        site: None,
+        version: Version::parse(version).unwrap(),
+        labels: std::collections::BTreeMap::new(),
+    };
+    let one = Fleet::new(vec![device("a", "1.0"), device("b", "1.0.0")]).unwrap();
+    let other = Fleet::new(vec![device("a", "1.0"), device("b", "1.0")]).unwrap();
+    assert_eq!(one, other);
+    assert_ne!(one, Fleet::new(vec![device("a", "1.0"), device("b", "1.1")]).unwrap());
+    assert_ne!(one, Fleet::from_csv("id,model,line,version\na,IPM-1,l1,1.0\nb,IPM-1,l1,1.0.0\n").unwrap());
+}

@@ -57,9 +57,10 @@ class Decider:
         """
     def decide_fleet(self, /, fleet: Any, at: Any) -> tuple[str, bytes]:
         """
-        Every device of `fleet` asking at `at`, in fleet order: the distinct decisions as
-        [`batch_json`], and per device the index of its own among them (`u32`, little-endian),
-        so the package builds one record per distinct decision.
+        Every device of `fleet` asking at `at`, in fleet order: the decisions the rows point
+        to as [`batch_json`], and per device the index of its own among them (`u32` in the
+        machine's byte order, as `memoryview.cast("I")` reads it in the same process), so the
+        package builds one record per entry.
         """
     def decide_fleet_table(self, /, fleet: Any, at: Any) -> DecisionTable:
         """
