@@ -237,9 +237,8 @@ impl std::fmt::Display for Origin {
 /// What a fleet being read has seen: fleets run few distinct models, lines, sites and
 /// versions, so the devices of a fleet read from text share one copy of each (a clone of an
 /// `Arc<str>` or a [`Version`] copies no text), and each version spelling is parsed once
-/// (the memo keeps its own copy of the spelling beside the version). Models and spellings are
-/// numbered in order of first use (see [`Kind`]). None holds more entries than the fleet has
-/// devices.
+/// (the memo's key is the version's own text). Models and spellings are numbered in order of
+/// first use (see [`Kind`]). None holds more entries than the fleet has devices.
 #[derive(Default)]
 struct Shared {
     names: FxHashSet<Arc<str>>,
@@ -288,7 +287,7 @@ impl Shared {
             return (known.clone(), *n);
         }
         let n = number(self.spellings.len());
-        self.spellings.insert(Arc::from(version.as_str()), (version.clone(), n));
+        self.spellings.insert(Arc::clone(version.text()), (version.clone(), n));
         (version, n)
     }
 
