@@ -13,6 +13,7 @@ use arrow_array::{
     Array, ArrayRef, DictionaryArray, RecordBatch, RecordBatchIterator, StringArray, StructArray,
     TimestampMillisecondArray, UInt8Array, UInt16Array, UInt32Array,
 };
+use arrow_buffer::{NullBuffer, ScalarBuffer};
 use fleetpath::decision::DecisionColumns;
 use pyo3::prelude::*;
 use pyo3::types::PyCapsule;
@@ -34,26 +35,28 @@ fn dictionary<K: arrow_array::types::ArrowDictionaryKeyType>(
 }
 
 impl PyDecisionTable {
-    pub(crate) fn new(ids: Vec<&str>, columns: DecisionColumns) -> Result<Self, arrow_schema::ArrowError> {
+    /// The table of `columns` beside the fleet's `ids`. The per-device columns move into the
+    /// Arrow arrays without a copy; the rows and distinct decisions stay for [`Self::row`].
+    pub(crate) fn new(ids: ArrayRef, mut columns: DecisionColumns) -> Result<Self, arrow_schema::ArrowError> {
         let reasons = fleetpath::decision::reasons();
         let versions: Vec<&str> = columns.versions.iter().map(fleetpath::Version::as_str).collect();
-        let next: UInt32Array = columns.next.iter().map(|&n| (n != DecisionColumns::NONE).then_some(n)).collect();
-        let at: TimestampMillisecondArray = columns
-            .at_ms
-            .iter()
-            .map(|&ms| (ms != DecisionColumns::NO_TIME).then_some(ms))
-            .collect::<TimestampMillisecondArray>()
+        let next = std::mem::take(&mut columns.next);
+        let valid = next.iter().map(|&n| n != DecisionColumns::NONE).collect::<NullBuffer>();
+        let next = UInt32Array::new(ScalarBuffer::from(next), Some(valid).filter(|v| v.null_count() > 0));
+        let at = std::mem::take(&mut columns.at_ms);
+        let valid = at.iter().map(|&ms| ms != DecisionColumns::NO_TIME).collect::<NullBuffer>();
+        let at = TimestampMillisecondArray::new(ScalarBuffer::from(at), Some(valid).filter(|v| v.null_count() > 0))
             .with_timezone("UTC");
+        let kind = UInt8Array::from(std::mem::take(&mut columns.kind));
+        let reason = UInt16Array::from(std::mem::take(&mut columns.reason));
+        let host_action = UInt8Array::from(std::mem::take(&mut columns.host_action));
         let batch = RecordBatch::try_from_iter([
-            ("device", Arc::new(StringArray::from(ids)) as ArrayRef),
-            ("kind", dictionary::<UInt8Type>(UInt8Array::from(columns.kind.clone()), DecisionColumns::KINDS)?),
-            ("reason", dictionary::<UInt16Type>(UInt16Array::from(columns.reason.clone()), &reasons)?),
+            ("device", ids),
+            ("kind", dictionary::<UInt8Type>(kind, DecisionColumns::KINDS)?),
+            ("reason", dictionary::<UInt16Type>(reason, &reasons)?),
             ("next", dictionary::<UInt32Type>(next, &versions)?),
             ("at", Arc::new(at) as ArrayRef),
-            (
-                "host_action",
-                dictionary::<UInt8Type>(UInt8Array::from(columns.host_action.clone()), DecisionColumns::HOST_ACTIONS)?,
-            ),
+            ("host_action", dictionary::<UInt8Type>(host_action, DecisionColumns::HOST_ACTIONS)?),
         ])?;
         Ok(Self { batch, columns })
     }

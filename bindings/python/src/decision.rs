@@ -110,10 +110,9 @@ impl PyDecider {
     ) -> PyResult<crate::arrow::PyDecisionTable> {
         guard(py, || {
             let fleet = fleet_of(fleet)?;
-            let fleet = &fleet.get().inner;
-            let columns = self.inner.decide_columns(fleet, instant(at, "at")?);
-            let ids = fleet.devices().iter().map(|d| d.id.as_str()).collect();
-            crate::arrow::PyDecisionTable::new(ids, columns).map_err(|e| internal(py, format!("Arrow: {e}")))
+            let fleet = fleet.get();
+            let columns = self.inner.decide_columns(&fleet.inner, instant(at, "at")?);
+            crate::arrow::PyDecisionTable::new(fleet.ids(), columns).map_err(|e| internal(py, format!("Arrow: {e}")))
         })
     }
 

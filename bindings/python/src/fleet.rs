@@ -1,5 +1,8 @@
 //! `fleetpath.Fleet`.
 
+use std::sync::{Arc, OnceLock};
+
+use arrow_array::{ArrayRef, StringArray};
 use fleetpath::Fleet;
 use pyo3::prelude::*;
 
@@ -11,6 +14,23 @@ use crate::graph::graph_of;
 #[pyclass(module = "fleetpath._native", frozen, name = "Fleet")]
 pub(crate) struct PyFleet {
     pub(crate) inner: Fleet,
+    /// The device ids as an Arrow column, built by the first decision table over the fleet
+    /// (the fleet never changes) and shared by the later ones.
+    ids: OnceLock<ArrayRef>,
+}
+
+impl PyFleet {
+    fn new(inner: Fleet) -> Self {
+        Self { inner, ids: OnceLock::new() }
+    }
+
+    /// The device ids in fleet order, as an Arrow string column.
+    pub(crate) fn ids(&self) -> ArrayRef {
+        let ids = self.ids.get_or_init(|| {
+            Arc::new(StringArray::from_iter_values(self.inner.devices().iter().map(|d| d.id.as_str())))
+        });
+        Arc::clone(ids)
+    }
 }
 
 /// A fleet argument: `fleetpath.Fleet` or its native half.
@@ -27,7 +47,7 @@ impl PyFleet {
             let Source::Text(text) = source(csv, "fleet CSV")? else {
                 return Err(convert::invalid("fleet CSV", "CSV text, bytes or a path", csv));
             };
-            Fleet::from_csv(&text).map(|inner| Self { inner }).map_err(|e| core(py, e))
+            Fleet::from_csv(&text).map(Self::new).map_err(|e| core(py, e))
         })
     }
 
@@ -40,7 +60,7 @@ impl PyFleet {
                 Source::Text(text) => Fleet::from_text(&text),
                 Source::Value(value) => Fleet::from_value(value),
             };
-            fleet.map(|inner| Self { inner }).map_err(|e| core(py, e))
+            fleet.map(Self::new).map_err(|e| core(py, e))
         })
     }
 

@@ -645,15 +645,20 @@ impl Decision {
     /// `up_to_date`, `wait`, `download`, `retry_after`, `give_up`, `roll_back`, `blocked` or
     /// `refused`.
     pub fn kind(&self) -> &'static str {
+        DecisionColumns::KINDS[usize::from(self.kind_index())]
+    }
+
+    /// The kind's index in [`DecisionColumns::KINDS`].
+    fn kind_index(&self) -> u8 {
         match self {
-            Self::UpToDate { .. } => "up_to_date",
-            Self::Wait { .. } => "wait",
-            Self::Download { .. } => "download",
-            Self::RetryAfter { .. } => "retry_after",
-            Self::GiveUp { .. } => "give_up",
-            Self::RollBack { .. } => "roll_back",
-            Self::Blocked { .. } => "blocked",
-            Self::Refused { .. } => "refused",
+            Self::UpToDate { .. } => 0,
+            Self::Wait { .. } => 1,
+            Self::Download { .. } => 2,
+            Self::RetryAfter { .. } => 3,
+            Self::GiveUp { .. } => 4,
+            Self::RollBack { .. } => 5,
+            Self::Blocked { .. } => 6,
+            Self::Refused { .. } => 7,
         }
     }
 
@@ -848,8 +853,7 @@ impl ColumnsBuilder {
     /// Appends a device's decision; returns its row's values.
     fn push(&mut self, decision: Decision) -> RowValues {
         let out = &mut self.columns;
-        let kind = DecisionColumns::KINDS.iter().position(|k| *k == decision.kind()).unwrap_or(0);
-        let kind = u8::try_from(kind).unwrap_or(u8::MAX);
+        let kind = decision.kind_index();
         let reason = self.reasons.get(decision.reason()).copied().unwrap_or(u16::MAX);
         let next = match &decision {
             Decision::Download { step, .. } => Some(&step.to),
@@ -1431,8 +1435,10 @@ impl Decider {
             });
             return out.columns;
         }
-        let (kinds, _, _) = fleet.kinds();
+        let (kinds, models, spellings) = fleet.kinds();
         let mut known = ByKind::new(fleet);
+        // A decision per model and spelling at most: room for them at once, not regrown.
+        out.columns.distinct.reserve(models.saturating_mul(spellings).min(fleet.len()));
         for (d, &kind) in fleet.devices().iter().zip(kinds) {
             if let Some(values) = known.get(kind) {
                 out.repeat(values);
