@@ -51,7 +51,7 @@ fn run() -> Result<(), String> {
         .iter()
         .zip(0..)
         .map(|(d, i)| SimDevice {
-            id: d.id.clone(),
+            id: d.id.to_string(),
             line: fleet.get(&d.id).map(|f| f.line.to_string()).unwrap_or_default(),
             updated_at: START + 120 * i,
         })

@@ -75,7 +75,7 @@ fn policy_strategy() -> impl Strategy<Value = fleetpath::RolloutPolicy> {
 
 /// Stage of every device (None: not in a stage).
 fn stages_of(plan: &fleetpath::RolloutPlan) -> HashMap<String, usize> {
-    plan.stages.iter().enumerate().flat_map(|(k, s)| s.devices.iter().map(move |d| (d.id.clone(), k))).collect()
+    plan.stages.iter().enumerate().flat_map(|(k, s)| s.devices.iter().map(move |d| (d.id.to_string(), k))).collect()
 }
 
 proptest! {
@@ -92,7 +92,7 @@ proptest! {
         let fleet = Fleet::new(devices.clone()).unwrap();
         let plan = fleetpath::plan_rollout(&graph, &fleet, &target, &policy, "r").unwrap();
         // Every device in exactly one place.
-        let mut placed: Vec<String> = plan.stages.iter().flat_map(|s| s.devices.iter().map(|d| d.id.clone())).collect();
+        let mut placed: Vec<String> = plan.stages.iter().flat_map(|s| s.devices.iter().map(|d| d.id.to_string())).collect();
         placed.extend(plan.up_to_date.iter().cloned());
         placed.extend(plan.excluded.iter().map(|e| e.id.clone()));
         placed.sort();

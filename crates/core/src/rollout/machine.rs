@@ -598,8 +598,9 @@ impl Rollout {
             let mut devices = Vec::with_capacity(stage.devices.len());
             let mut artifacts: BTreeMap<String, Artifact> = BTreeMap::new();
             for planned in &stage.devices {
-                let device =
-                    fleet.get(&planned.id).ok_or_else(|| RolloutError::PlanMismatch { device: planned.id.clone() })?;
+                let device = fleet
+                    .get(&planned.id)
+                    .ok_or_else(|| RolloutError::PlanMismatch { device: planned.id.to_string() })?;
                 // The plan found a path for this device's model; the same route table gives it.
                 let table = tables
                     .entry(device.model.to_string())

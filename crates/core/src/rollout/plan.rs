@@ -44,6 +44,7 @@
 use crate::Codes;
 use std::collections::BTreeMap;
 
+use compact_str::CompactString;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
@@ -264,8 +265,9 @@ impl RolloutPolicy {
 /// A device placed in a stage.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlannedDevice {
-    /// The device id.
-    pub id: String,
+    /// The device id (ids of up to 24 bytes are held inline: planning a million devices
+    /// allocates no string).
+    pub id: CompactString,
     /// Hops to the target: more than one means it takes intermediate releases (such as a
     /// bridge) first, one hop at a time.
     pub hops: u32,
@@ -359,7 +361,7 @@ pub fn plan_rollout(
     let (lines, sizes, starts) = rank_within_lines(fleet, lines, &mut eligible);
     // Clone the ids in fleet order (sequential reads), then move them into stage order: much
     // kinder to the cache than cloning them in stage order.
-    let mut ids: Vec<String> = fleet.devices().iter().map(|d| d.id.clone()).collect();
+    let mut ids: Vec<CompactString> = fleet.devices().iter().map(|d| CompactString::from(d.id.as_str())).collect();
 
     let mut free = sizes.clone();
     let mut stages = Vec::with_capacity(policy.stages.len());
