@@ -149,7 +149,28 @@ export function wrapApi(native, errors, hooks = {}) {
     });
   }
 
+  if (api.Decider) shareDecisions(api.Decider.prototype);
   if (api.RouteTable) rememberHops(api.RouteTable.prototype);
+
+  /**
+   * `Decider.decideFleet` from the native module's distinct decisions and each device's index
+   * among them: one frozen object per distinct decision, shared by the devices that repeat it
+   * (as Python's records are), instead of one object a device.
+   */
+  function shareDecisions(proto) {
+    const parts = proto.decideFleet;
+    Object.defineProperty(proto, 'decideFleet', {
+      value: function decideFleet() {
+        const [decisions, rows] = parts.apply(this, arguments);
+        for (const decision of decisions) deepFreeze(decision);
+        const out = new Array(rows.length);
+        for (let i = 0; i < rows.length; i++) out[i] = decisions[rows[i]];
+        return out;
+      },
+      writable: true,
+      configurable: true,
+    });
+  }
 
   /**
    * `RouteTable.nextHop` remembered per spelling: a table never changes, so each release's

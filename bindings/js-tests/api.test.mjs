@@ -130,6 +130,37 @@ test('junk of every JavaScript type gives only FleetpathError subclasses', () =>
   assert.ok(refused > 1000, `${refused}`);
 });
 
+test('decideFleet: what decide says for each device, frozen, one object per distinct decision', () => {
+  const graph = fp.UpgradeGraph.load(text('examples/data/seed-ip-module.json'));
+  const fleet = fp.Fleet.load(text('examples/data/plant-340.csv'));
+  const at = '2026-11-23T08:00:00Z';
+  const devices = fleet.devices();
+  const ask = (d) => ({ device: d.id, model: d.model, version: d.version, labels: d.labels, at });
+  // Without retries: devices of one model and version spelling share one frozen object.
+  const plain = new fp.Decider(graph);
+  const rows = plain.decideFleet(fleet, at);
+  assert.equal(rows.length, devices.length);
+  const byKind = new Map();
+  rows.forEach((d, i) => {
+    assert.deepEqual(d, plain.decide(ask(devices[i])), `device ${i}`);
+    assert.ok(Object.isFrozen(d) && (d.step === undefined || Object.isFrozen(d.step.artifact)), `device ${i}`);
+    const kind = `${devices[i].model} ${devices[i].version}`;
+    if (!byKind.has(kind)) byKind.set(kind, d);
+    assert.equal(d, byKind.get(kind), `device ${i} shares its kind's object`);
+  });
+  assert.equal(new Set(rows).size, byKind.size);
+  assert.throws(() => {
+    rows[0].kind = 'changed';
+  }, TypeError);
+  assert.equal(plain.decideFleet(fleet, at)[0].kind, rows[0].kind);
+  // A retry is the device's own (its time is its own): never shared.
+  const archived = { state: 'archived', class: 'glacier_flexible_retrieval' };
+  const retrying = new fp.Decider(graph, { availability: { 'firmware/ip-module/5.6.30.bin': archived } });
+  const retries = retrying.decideFleet(fleet, at).filter((d) => d.kind === 'retry_after');
+  assert.ok(retries.length > 100);
+  assert.equal(new Set(retries).size, retries.length);
+});
+
 test('decideFleetColumns: the answers of decideFleet, as typed arrays', () => {
   const graph = fp.UpgradeGraph.load(text('examples/data/seed-ip-module.json'));
   const fleet = fp.Fleet.load(text('examples/data/plant-340.csv'));

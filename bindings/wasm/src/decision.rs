@@ -153,14 +153,19 @@ impl Decider {
         ]))
     }
 
-    /// The decision for every device of `fleet` at `at`, in the fleet's order.
+    /// The decision for every device of `fleet` at `at`, in the fleet's order. Decisions are
+    /// frozen, and devices with the same decision share one object (as Python's records).
     #[wasm_bindgen(js_name = "decideFleet", unchecked_return_type = "Decision[]")]
     pub fn decide_fleet(
         &self,
         fleet: &Fleet,
         #[wasm_bindgen(unchecked_param_type = "Date | string | number")] at: JsValue,
     ) -> Result<JsValue> {
-        decisions_js(&self.inner.decide_fleet(&fleet.inner, instant(&at, "at")?))
+        // `[distinct decisions, each device's index among them]`: the JavaScript layer both
+        // packages share (js-common/api.mjs) makes the array.
+        let columns = self.inner.decide_columns(&fleet.inner, instant(&at, "at")?);
+        let rows: JsValue = js_sys::Uint32Array::from(columns.indices()).into();
+        Ok(js_sys::Array::of2(&decisions_js(columns.distinct())?, &rows).into())
     }
 }
 
