@@ -263,7 +263,7 @@ export function wrapApi(native, errors, hooks = {}) {
     const at = new BigInt64Array(n);
     for (let i = 0; i < n; i++) if (!Number.isNaN(c.at[i])) at[i] = BigInt(c.at[i]);
     return new arrow.Table({
-      device: utf8Vector(arrow, fleet.devices().map((d) => d.id)),
+      device: utf8Vector(arrow, fleet.ids()),
       kind: dictionary(c.kind, arrow.Uint8, c.kinds),
       reason: dictionary(c.reason, arrow.Uint16, c.reasons),
       next: dictionary(next, arrow.Uint32, c.versions, nextNulls),

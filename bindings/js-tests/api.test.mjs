@@ -135,6 +135,7 @@ test('decideFleet: what decide says for each device, frozen, one object per dist
   const fleet = fp.Fleet.load(text('examples/data/plant-340.csv'));
   const at = '2026-11-23T08:00:00Z';
   const devices = fleet.devices();
+  assert.deepEqual(fleet.ids(), devices.map((d) => d.id));
   const ask = (d) => ({ device: d.id, model: d.model, version: d.version, labels: d.labels, at });
   // Without retries: devices of one model and version spelling share one frozen object.
   const plain = new fp.Decider(graph);

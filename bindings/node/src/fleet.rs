@@ -55,6 +55,12 @@ impl Fleet {
         guard(|| to_js(self.inner.devices()))
     }
 
+    /// The device ids, in the order given (no object per device).
+    #[napi]
+    pub fn ids(&self) -> Vec<String> {
+        self.inner.devices().iter().map(|d| d.id.clone()).collect()
+    }
+
     /// The device `id`, or `null`.
     #[napi(ts_return_type = "Device | null")]
     pub fn get(&self, id: String) -> Result<Json> {

@@ -112,7 +112,8 @@ impl PyDecider {
             let fleet = fleet_of(fleet)?;
             let fleet = fleet.get();
             let columns = self.inner.decide_columns(&fleet.inner, instant(at, "at")?);
-            crate::arrow::PyDecisionTable::new(fleet.ids(), columns).map_err(|e| internal(py, format!("Arrow: {e}")))
+            crate::arrow::PyDecisionTable::new(fleet.id_column(), columns)
+                .map_err(|e| internal(py, format!("Arrow: {e}")))
         })
     }
 

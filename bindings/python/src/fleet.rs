@@ -25,7 +25,7 @@ impl PyFleet {
     }
 
     /// The device ids in fleet order, as an Arrow string column.
-    pub(crate) fn ids(&self) -> ArrayRef {
+    pub(crate) fn id_column(&self) -> ArrayRef {
         let ids = self.ids.get_or_init(|| {
             Arc::new(StringArray::from_iter_values(self.inner.devices().iter().map(|d| d.id.as_str())))
         });
@@ -66,6 +66,11 @@ impl PyFleet {
 
     fn devices<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         guard(py, || to_py(py, self.inner.devices()))
+    }
+
+    /// The device ids, in the order stated.
+    fn ids(&self) -> Vec<&str> {
+        self.inner.devices().iter().map(|d| d.id.as_str()).collect()
     }
 
     fn get<'py>(&self, py: Python<'py>, id: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, PyAny>>> {

@@ -268,6 +268,7 @@ def test_decide_fleet_table_is_arrow_and_equals_the_rows():
     rows = decider.decide_fleet(fleet, at)
     table = decider.decide_fleet_table(fleet, at)
     assert len(table) == len(rows) == 340
+    assert fleet.ids() == tuple(d.id for d in fleet.devices())
     t = pa.table(table)
     assert t.column_names == ["device", "kind", "reason", "next", "at", "host_action"]
     assert str(t.schema.field("at").type) == "timestamp[ms, tz=UTC]"

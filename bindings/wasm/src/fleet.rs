@@ -55,6 +55,12 @@ impl Fleet {
         to_js(self.inner.devices())
     }
 
+    /// The device ids, in the order given (no object per device).
+    #[wasm_bindgen(unchecked_return_type = "string[]")]
+    pub fn ids(&self) -> js_sys::Array {
+        self.inner.devices().iter().map(|d| JsValue::from_str(&d.id)).collect()
+    }
+
     /// The device `id`, or `null`.
     #[wasm_bindgen(unchecked_return_type = "Device | null")]
     pub fn get(&self, #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue) -> Result<JsValue> {

@@ -104,6 +104,10 @@ class Fleet:
         A plant's CSV export (text, bytes or a path).
         """
     def get(self, /, id: Any) -> Any | None: ...
+    def ids(self, /) -> list[str]:
+        """
+        The device ids, in the order stated.
+        """
     def lines(self, /) -> list[tuple[str, int]]: ...
     @staticmethod
     def load(source_: Any) -> Fleet:

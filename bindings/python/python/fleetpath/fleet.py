@@ -71,6 +71,15 @@ class Fleet:
         """
         return tuple(Device(d) for d in self._native.devices())
 
+    def ids(self) -> Tuple[str, ...]:
+        """The device ids, in the order stated (without a record per device).
+
+        >>> from fleetpath import examples
+        >>> examples.seed_fleet().ids()[:2]
+        ('press-1-01', 'press-1-02')
+        """
+        return tuple(self._native.ids())
+
     def get(self, id: str) -> Optional[Device]:
         """The device with `id`, or `None`.
 
