@@ -130,6 +130,18 @@ test('junk of every JavaScript type gives only FleetpathError subclasses', () =>
   assert.ok(refused > 1000, `${refused}`);
 });
 
+test('defaultRolloutPolicy: the policy planRollout uses when given none, as a document', () => {
+  const graph = fp.UpgradeGraph.load(text('examples/data/seed-ip-module.json'));
+  const fleet = fp.Fleet.load(text('examples/data/plant-340.csv'));
+  const policy = fp.defaultRolloutPolicy();
+  assert.deepEqual(policy.stages.map((s) => [s.name, s.share ?? null, s.min_per_line ?? 0]), [['canary', 0.05, 1], ['early', 0.2, 0], ['production', null, 0]]);
+  assert.deepEqual(fp.planRollout(graph, fleet, '6.15.008', 'r', policy), fp.planRollout(graph, fleet, '6.15.008', 'r'));
+  // A start for one's own: a changed share changes the plan.
+  const wider = { ...policy, stages: policy.stages.map((s) => (s.name === 'canary' ? { ...s, share: 0.5 } : s)) };
+  const canary = (p) => p.stages[0].devices.length;
+  assert.ok(canary(fp.planRollout(graph, fleet, '6.15.008', 'r', wider)) > canary(fp.planRollout(graph, fleet, '6.15.008', 'r')));
+});
+
 test('decideFleet: what decide says for each device, frozen, one object per distinct decision', () => {
   const graph = fp.UpgradeGraph.load(text('examples/data/seed-ip-module.json'));
   const fleet = fp.Fleet.load(text('examples/data/plant-340.csv'));

@@ -54,8 +54,15 @@ export interface LintFinding { code: string; severity: 'error' | 'warning' | 'in
 /** A device of a fleet. */
 export interface Device { id: string; model: string; line: string; site?: string | null; version: string; labels?: Record<string, string> | null }
 
-/** A planned stage. */
-export interface PlannedStage { name: string; devices: Device[]; lines: Record<string, number>; [field: string]: unknown }
+/** A planned stage: its devices (by line, then rank) with the hops each takes to the target. */
+export interface PlannedStage { name: string; devices: Array<{ id: string; hops: number }>; lines: Record<string, number>; [field: string]: unknown }
+
+/** A rollout policy document: `defaultRolloutPolicy()`, or the `policy` of `planRollout`. */
+export interface RolloutPolicy {
+  stages: Array<{ name: string; share?: number | null; min_per_line?: number; max_devices?: number | null; monitoring_hours?: number; approval?: boolean }>;
+  update_timeout_minutes?: number;
+  abort?: { min_finished: number; max_failure_share: number } | null;
+}
 
 /** A rollout plan. */
 export interface RolloutPlan {

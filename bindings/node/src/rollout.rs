@@ -12,6 +12,13 @@ use crate::fleet::Fleet;
 use crate::graph::UpgradeGraph;
 use crate::{Result, core, guard};
 
+/// The rollout policy `planRollout` uses when given none, as its document (a start for a policy
+/// of one's own).
+#[napi(ts_return_type = "RolloutPolicy")]
+pub fn default_rollout_policy() -> Result<Json> {
+    guard(|| to_js(&RolloutPolicy::default()))
+}
+
 /// Plans a rollout's stages (canary, early, production by default) per production line.
 #[napi(
     ts_args_type = "graph: UpgradeGraph, fleet: Fleet, target: Version | string, rolloutId: string, policy?: object | string | null",

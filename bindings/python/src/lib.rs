@@ -46,7 +46,7 @@ mod _native {
     #[pymodule_export]
     use crate::retry::PyRetryPolicy;
     #[pymodule_export]
-    use crate::rollout::{PyCalendar, PyRollout, py_plan_prefetch, py_plan_rollout};
+    use crate::rollout::{PyCalendar, PyRollout, default_rollout_policy, py_plan_prefetch, py_plan_rollout};
     #[pymodule_export]
     use crate::s3::{head_fields, missing, observe_head, restore_request};
     #[pymodule_export]

@@ -23,6 +23,12 @@ pub(crate) fn rollout_of<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Py
     convert::native::<PyRollout>(obj, "rollout", "a Rollout")
 }
 
+/// The rollout policy `plan_rollout` uses when given none (a dict of the policy document).
+#[pyfunction]
+pub(crate) fn default_rollout_policy(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
+    guard(py, || to_py(py, &RolloutPolicy::default()))
+}
+
 /// Plans the stages of a rollout of `target` over `fleet` (a dict of the plan).
 #[pyfunction]
 #[pyo3(name = "plan_rollout", signature = (graph, fleet, target, rollout_id, policy=None))]

@@ -236,6 +236,19 @@ def test_the_native_classes_examples_run():
     assert runner.summarize(verbose=False).failed == 0
 
 
+def test_default_rollout_policy_is_what_plan_rollout_uses_without_one():
+    graph = fleetpath.UpgradeGraph.load(ROOT / "examples/data/seed-ip-module.json")
+    fleet = fleetpath.Fleet.load(ROOT / "examples/data/plant-340.csv")
+    policy = fleetpath.default_rollout_policy()
+    assert [(s["name"], s.get("share"), s.get("min_per_line", 0)) for s in policy["stages"]] == [
+        ("canary", 0.05, 1), ("early", 0.2, 0), ("production", None, 0)]
+    assert fleetpath.plan_rollout(graph, fleet, "6.15.008", "r", policy) == fleetpath.plan_rollout(graph, fleet, "6.15.008", "r")
+    policy["stages"][0]["share"] = 0.5  # a copy: the next call's default is unchanged
+    wider = fleetpath.plan_rollout(graph, fleet, "6.15.008", "r", policy)
+    assert len(wider.stages[0].devices) > len(fleetpath.plan_rollout(graph, fleet, "6.15.008", "r").stages[0].devices)
+    assert fleetpath.default_rollout_policy()["stages"][0]["share"] == 0.05
+
+
 def test_prefetch_plans_follow_the_observed_availability():
     from fleetpath import examples
 

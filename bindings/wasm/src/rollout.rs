@@ -13,6 +13,13 @@ use crate::graph::UpgradeGraph;
 use crate::handles::{Handle, find};
 use crate::{Result, core};
 
+/// The rollout policy `planRollout` uses when given none, as its document (a start for a policy
+/// of one's own).
+#[wasm_bindgen(js_name = "defaultRolloutPolicy", unchecked_return_type = "RolloutPolicy")]
+pub fn default_rollout_policy() -> Result<JsValue> {
+    to_js(&RolloutPolicy::default())
+}
+
 /// Plans a rollout's stages (canary, early, production by default) per production line.
 #[wasm_bindgen(js_name = "planRollout", unchecked_return_type = "RolloutPlan")]
 pub fn plan_rollout(

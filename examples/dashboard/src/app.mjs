@@ -9,7 +9,7 @@ import * as fp from './fleetpath/index.mjs';
 
 import { renderGraph } from './graph.mjs';
 import { renderHealth } from './health.mjs';
-import { SEED_STAGES, renderPlan } from './plan.mjs';
+import { defaultStages, renderPlan } from './plan.mjs';
 import { renderRollout } from './rollout.mjs';
 import { errorBox, fill, h, local, offset } from './ui.mjs';
 import { renderWindows } from './windows.mjs';
@@ -138,7 +138,7 @@ function refresh(errors = [], now = null) {
   else if (m.story?.zone) m.zone = m.story.zone;
   if (m.graph && m.fleet && (!m.planInput || m.planInput.graph !== m.graph)) {
     const target = nextTarget(m.graph, m.fleet);
-    m.planInput = { graph: m.graph, target, rolloutId: `rollout-${target}`, stages: SEED_STAGES };
+    m.planInput = { graph: m.graph, target, rolloutId: `rollout-${target}`, stages: defaultStages(fp) };
   }
   fill($('errors'), errors);
   $('now').value = m.now.toISOString().replace('.000Z', 'Z');

@@ -3,12 +3,9 @@
 import { COLORS, chart } from './charts.mjs';
 import { errorBox, fill, h, table } from './ui.mjs';
 
-/** The seed's stage policy (the core's defaults): canary 5% with one per line, early 20%, the rest. */
-export const SEED_STAGES = [
-  { name: 'canary', share: 0.05, min_per_line: 1 },
-  { name: 'early', share: 0.2, min_per_line: 0 },
-  { name: 'production', share: null, min_per_line: 0 },
-];
+/** The stages the page starts from: the core's default policy (canary 5% with one per line, early 20%, the rest). */
+export const defaultStages = (fp) =>
+  fp.defaultRolloutPolicy().stages.map((s) => ({ name: s.name, share: s.share ?? null, min_per_line: s.min_per_line ?? 0 }));
 
 /** The plan the page shows (also read by the rollout view): recomputed from `m.planInput`. */
 export function plan(m, fp) {

@@ -41,7 +41,7 @@ from .fleet import Fleet
 from .graph import RouteTable, UpgradeGraph
 from .health import Finding, HealthPolicy, HealthReport, HealthState, IngestReport
 from .retry import RetryDecision, RetryPolicy
-from .rollout import Calendar, Rollout, plan_prefetch, plan_rollout
+from .rollout import Calendar, Rollout, default_rollout_policy, plan_prefetch, plan_rollout
 from . import examples, s3, trust  # noqa: E402  (submodules: fleetpath.s3, .examples, .trust)
 
 __all__ = [
@@ -60,6 +60,7 @@ __all__ = [
     "Calendar",
     "Rollout",
     "plan_rollout",
+    "default_rollout_policy",
     "plan_prefetch",
     "HealthPolicy",
     "HealthState",

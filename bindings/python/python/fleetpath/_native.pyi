@@ -4,7 +4,7 @@ The native half of the `fleetpath` package.
 
 from typing import Any, Final, SupportsIndex, final
 
-__all__ = ["BUFFER_PROTOCOL", "__version__", "Calendar", "Decider", "DecisionTable", "Fleet", "HealthPolicy", "HealthState", "RetryPolicy", "Rollout", "RouteTable", "UpgradeGraph", "Version", "VersionRange", "_column_address", "_panic_for_tests", "check_report", "decision_reasons", "error_codes", "head_fields", "health_event", "key_from_seed", "missing", "observe_head", "open_retry", "plan_prefetch", "plan_rollout", "public_key", "restore_request", "seal_retry", "sign", "trusted_keys", "verify", "verify_signatures"]
+__all__ = ["BUFFER_PROTOCOL", "__version__", "Calendar", "Decider", "DecisionTable", "Fleet", "HealthPolicy", "HealthState", "RetryPolicy", "Rollout", "RouteTable", "UpgradeGraph", "Version", "VersionRange", "_column_address", "_panic_for_tests", "check_report", "decision_reasons", "default_rollout_policy", "error_codes", "head_fields", "health_event", "key_from_seed", "missing", "observe_head", "open_retry", "plan_prefetch", "plan_rollout", "public_key", "restore_request", "seal_retry", "sign", "trusted_keys", "verify", "verify_signatures"]
 
 BUFFER_PROTOCOL: Final[bool]
 """
@@ -448,6 +448,11 @@ def check_report(record: Any, version_: Any) -> tuple[str, Any] | None:
 def decision_reasons() -> list[str]:
     """
     Every reason a decision can give.
+    """
+
+def default_rollout_policy() -> Any:
+    """
+    The rollout policy `plan_rollout` uses when given none (a dict of the policy document).
     """
 
 def error_codes() -> list[tuple[str, list[str]]]:

@@ -37,6 +37,18 @@ def plan_rollout(
     )
 
 
+def default_rollout_policy() -> Dict[str, Any]:
+    """The policy `plan_rollout` uses when given none, as its document: stages canary (5%,
+    at least one per line), early (20%) and production (the rest), each watched 24 hours; a
+    start for a policy of one's own.
+
+    >>> [(s["name"], s.get("share"), s.get("min_per_line", 0)) for s in default_rollout_policy()["stages"]]
+    [('canary', 0.05, 1), ('early', 0.2, 0), ('production', None, 0)]
+    """
+    policy: Dict[str, Any] = _native.default_rollout_policy()
+    return policy
+
+
 def plan_prefetch(
     rollout: "Rollout",
     graph: UpgradeGraph,
