@@ -169,9 +169,18 @@ test('decideFleet: what decide says for each device, frozen, one object per dist
   // A retry is the device's own (its time is its own): never shared.
   const archived = { state: 'archived', class: 'glacier_flexible_retrieval' };
   const retrying = new fp.Decider(graph, { availability: { 'firmware/ip-module/5.6.30.bin': archived } });
-  const retries = retrying.decideFleet(fleet, at).filter((d) => d.kind === 'retry_after');
+  const retryingRows = retrying.decideFleet(fleet, at);
+  retryingRows.forEach((d, i) => assert.deepEqual(d, retrying.decide(ask(devices[i])), `device ${i} with retries`));
+  const retries = retryingRows.filter((d) => d.kind === 'retry_after');
   assert.ok(retries.length > 100);
   assert.equal(new Set(retries).size, retries.length);
+  // Within a started rollout: each device's own stage decides (canary downloads, others wait).
+  const started = fp.Rollout.new(fp.planRollout(graph, fleet, '6.15.008', 'r-1'), fleet, graph).apply({ type: 'start', at }).state;
+  const staged = new fp.Decider(graph, { rollout: started });
+  const stagedRows = staged.decideFleet(fleet, at);
+  stagedRows.forEach((d, i) => assert.deepEqual(d, staged.decide(ask(devices[i])), `device ${i} in the rollout`));
+  const kinds = new Set(stagedRows.map((d) => d.kind));
+  assert.ok(kinds.has('download') && kinds.has('wait'), [...kinds].join());
 });
 
 test('decideFleetColumns: the answers of decideFleet, as typed arrays', () => {

@@ -122,7 +122,7 @@ impl Decider {
 
     /// The decision for every device of `fleet` at `at`, in the fleet's order. Decisions are
     /// frozen, and devices with the same decision share one object (as Python's records).
-    #[napi(ts_args_type = "fleet: Fleet, at: Date | string | number", ts_return_type = "Decision[]")]
+    #[napi(ts_args_type = "fleet: Fleet, at: Date | string | number", ts_return_type = "Readonly<Decision>[]")]
     pub fn decide_fleet(&self, fleet: &Fleet, at: Either<String, f64>) -> Result<(Json, Uint32Array)> {
         // `[distinct decisions, each device's index among them]`: the JavaScript layer both
         // packages share (js-common/api.mjs) makes the array.

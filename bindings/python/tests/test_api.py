@@ -297,17 +297,26 @@ def test_decide_fleet_table_is_arrow_and_equals_the_rows():
     frame = pl.DataFrame(table)
     assert frame.shape == (340, 6)
     assert frame["kind"].to_list() == [r.kind for r in rows]
+    # Null slots hold the core's sentinels (u32::MAX, i64::MIN) behind a validity bitmap.
+    assert frame["next"].to_list() == [r.step.to if r.kind == "download" else None for r in rows]
+    assert frame["at"].to_list() == [x["at"] for x in data]
     assert pa.RecordBatchReader.from_stream(table).read_all().num_rows == 340
     with pytest.raises(fleetpath.InvalidInputError):
         table.row(340)
-    # The fleet's id column is built once and shared by later tables; they read the same.
-    assert pa.table(decider.decide_fleet_table(fleet, at)).equals(t)
+    # The fleet's id column is built once and shared by later tables (the same buffer).
+    again = pa.table(decider.decide_fleet_table(fleet, at))
+    assert again.equals(t)
+    def ids(table):
+        return table.column("device").chunk(0).buffers()[2].address
+
+    assert ids(again) == ids(t)
     # Columns without a null (every device downloads) and all null (no time to ask again).
     one = fleetpath.Fleet.from_csv("id,model,line,version\nd1,IPM-1,l1,5.6.14\nd2,IPM-1,l1,5.6.14\n")
     small = pa.table(fleetpath.Decider(graph).decide_fleet_table(one, at))
     assert small.column("next").to_pylist() == ["5.6.30", "5.6.30"]
     assert small.column("at").to_pylist() == [None, None]
-    assert small.column("next").null_count == 0
+    assert small.column("next").chunk(0).buffers()[0] is None  # no validity bitmap
+    assert small.column("at").chunk(0).buffers()[0] is not None
 
 
 def test_decide_fleet_records_equal_single_decisions_and_share_what_repeats():

@@ -155,7 +155,7 @@ impl Decider {
 
     /// The decision for every device of `fleet` at `at`, in the fleet's order. Decisions are
     /// frozen, and devices with the same decision share one object (as Python's records).
-    #[wasm_bindgen(js_name = "decideFleet", unchecked_return_type = "Decision[]")]
+    #[wasm_bindgen(js_name = "decideFleet", unchecked_return_type = "Readonly<Decision>[]")]
     pub fn decide_fleet(
         &self,
         fleet: &Fleet,

@@ -1435,10 +1435,8 @@ impl Decider {
             });
             return out.columns;
         }
-        let (kinds, models, spellings) = fleet.kinds();
+        let (kinds, _, _) = fleet.kinds();
         let mut known = ByKind::new(fleet);
-        // A decision per model and spelling at most: room for them at once, not regrown.
-        out.columns.distinct.reserve(models.saturating_mul(spellings).min(fleet.len()));
         for (d, &kind) in fleet.devices().iter().zip(kinds) {
             if let Some(values) = known.get(kind) {
                 out.repeat(values);

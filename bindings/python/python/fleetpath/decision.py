@@ -93,7 +93,8 @@ class Decider:
         """`decide_fleet` as one Arrow record batch, for fleets of many thousands: no Python
         object per device. pyarrow, polars and pandas read it through the Arrow PyCapsule
         interface (`pyarrow.table(t)`, `polars.DataFrame(t)`); `t.row(i)` is device `i`'s
-        decision as a record.
+        decision as a record. The `device` column is built once per fleet and kept by it
+        (a copy of the ids, shared by every later table of that fleet).
 
         >>> from fleetpath import examples
         >>> t = Decider(examples.seed_graph()).decide_fleet_table(examples.seed_fleet(), "2026-11-23T08:00:00Z")
