@@ -40,7 +40,8 @@
 //!
 //! An object `{"devices": [...]}` whose devices have the fields `id`, `model`, `line`,
 //! `version`, and optionally `site` and `labels` (an object of strings). Unknown fields are an
-//! error. Problems are located as `devices[3]`.
+//! error. Problems are located as `devices[3]`. An empty `site` or label value is none, as an
+//! empty cell of a CSV export is; a label's name cannot be empty.
 
 use crate::Codes;
 use std::collections::BTreeMap;
@@ -99,6 +100,9 @@ impl Device {
             }
         }
         for (name, value) in &self.labels {
+            if name.is_empty() {
+                return Err(FleetError::EmptyField { at: at(), field: "label name" });
+            }
             if padded(name) {
                 return Err(refused("label name".to_owned(), name));
             }
@@ -520,7 +524,13 @@ impl Fleet {
         self.push(device, Kind { model: m, version: v }, raw.at)
     }
 
-    fn push(&mut self, device: Device, kind: Kind, at: Origin) -> Result<(), FleetError> {
+    fn push(&mut self, mut device: Device, kind: Kind, at: Origin) -> Result<(), FleetError> {
+        // An empty site or label value is none, as an empty CSV cell is: a fleet then writes
+        // and reads back the same in both forms.
+        if device.site.as_deref() == Some("") {
+            device.site = None;
+        }
+        device.labels.retain(|_, value| !value.is_empty());
         device.check_at(|| at.to_string())?;
         // One probe of the index (a cache miss in a big fleet) both checks and inserts.
         match self.by_id.entry(CompactString::from(device.id.as_str())) {
