@@ -41,7 +41,7 @@ fn decision(c: &mut Criterion) {
         let next: HashMap<Version, usize> =
             graph.releases().iter().enumerate().map(|(i, r)| (r.version().clone(), i)).collect();
         group.bench_function(BenchmarkId::new("baseline_hash_lookup", label), |b| {
-            b.iter(|| fleet.devices().iter().map(|d| next.get(black_box(&d.version)).copied()).collect::<Vec<_>>());
+            b.iter(|| fleet.devices().map(|d| next.get(black_box(d.version)).copied()).collect::<Vec<_>>());
         });
         group.bench_function(BenchmarkId::new("decide_fleet_target", label), |b| {
             b.iter_with_large_drop(|| {
@@ -133,7 +133,7 @@ fn risks(c: &mut Criterion) {
     let target = Version::parse("6.15.008").unwrap();
     let at: jiff::Timestamp = "2026-11-24T14:00:00Z".parse().unwrap();
     let labelled = |share: usize| {
-        let mut devices = fleet(100_000, 200).devices().to_vec();
+        let mut devices = fleet(100_000, 200).to_devices();
         for (i, d) in devices.iter_mut().enumerate() {
             let bootloader = if share > 0 && i % share == 0 { "1" } else { "2" };
             d.labels.insert("bootloader".to_owned(), bootloader.to_owned());
@@ -196,7 +196,7 @@ fn fleet_10k_releases(c: &mut Criterion) {
         let stuck = decider.decide_fleet(&fleet, at).iter().filter(|d| d.kind() == "blocked").count();
         eprintln!("decision/fleet_10k_releases: {stuck} of {} devices blocked", fleet.len());
         group.bench_function(BenchmarkId::new("baseline_hash_lookup", label), |b| {
-            b.iter(|| fleet.devices().iter().map(|d| index.get(black_box(&d.version)).copied()).collect::<Vec<_>>());
+            b.iter(|| fleet.devices().map(|d| index.get(black_box(d.version)).copied()).collect::<Vec<_>>());
         });
         if devices == 1_000_000 {
             group.bench_function(BenchmarkId::new("decide_fleet", label), |b| {

@@ -27,11 +27,8 @@ fn selection(c: &mut Criterion) {
         });
         group.bench_function(BenchmarkId::new("baseline_hash_and_sort", label), |b| {
             b.iter(|| {
-                let mut keys: Vec<u64> = fleet
-                    .devices()
-                    .iter()
-                    .map(|d| fleetpath::rollout::selection_key("r-2026", black_box(&d.id)))
-                    .collect();
+                let mut keys: Vec<u64> =
+                    fleet.ids().map(|id| fleetpath::rollout::selection_key("r-2026", black_box(id))).collect();
                 keys.sort_unstable();
                 keys
             });

@@ -59,8 +59,7 @@ fn main() -> ExitCode {
 fn run() -> Result<(), String> {
     let graph = UpgradeGraph::from_json(&common::read("seed-story.json")?).map_err(|e| e.to_string())?;
     let calendar = Calendar::from_json(&common::read("plant-calendar.json")?).map_err(|e| e.to_string())?;
-    let mut fleet_devices =
-        Fleet::from_csv(&common::read("plant-340.csv")?).map_err(|e| e.to_string())?.devices().to_vec();
+    let mut fleet_devices = Fleet::from_csv(&common::read("plant-340.csv")?).map_err(|e| e.to_string())?.to_devices();
     let zone = TimeZone::get("Europe/Berlin").map_err(|e| e.to_string())?;
     let local = |t: Timestamp| t.to_zoned_datetime(zone.clone()).strftime("%a %H:%M").to_string();
     let start: Timestamp = "2026-11-30T06:00:00Z".parse().map_err(|e: jiff::Error| e.to_string())?;

@@ -168,7 +168,7 @@ fn run(snapshot: Option<&Path>) -> Result<(), String> {
     }
     store.insert(BRIDGE_KEY, Availability::Archived { class: StorageClass::GlacierFlexibleRetrieval });
     let zone = TimeZone::get("Europe/Berlin").map_err(|e| e.to_string())?;
-    let mut world = World { graph, calendar, store, devices: fleet.devices().to_vec(), zone };
+    let mut world = World { graph, calendar, store, devices: fleet.to_devices(), zone };
 
     println!("== fleetpath seed story: plant-a, 340 IP modules on 17 lines (times Europe/Berlin)");
     println!("   fleet: {}", world.version_counts());

@@ -27,7 +27,7 @@ const VERSIONS: [&str; 4] = ["5.6.14", "5.6.30", "6.15.008", "9.9.9"];
 
 fuzz_target!(|steps: Vec<(u8, Step)>| {
     let seed = fleetpath_fuzz::seed();
-    let devices = seed.fleet.devices();
+    let devices = seed.fleet.to_devices();
     let mut state = seed.rollout.clone();
     let mut at = fleetpath_fuzz::at("2026-11-23T08:00:00Z");
     for (hours, step) in steps.into_iter().take(64) {

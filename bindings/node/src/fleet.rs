@@ -52,19 +52,19 @@ impl Fleet {
     /// Every device, in the order given.
     #[napi(ts_return_type = "Device[]")]
     pub fn devices(&self) -> Result<Json> {
-        guard(|| to_js(self.inner.devices()))
+        guard(|| to_js(&self.inner.devices()))
     }
 
     /// The device ids, in the order given (no object per device).
     #[napi]
     pub fn ids(&self) -> Vec<String> {
-        self.inner.devices().iter().map(|d| d.id.clone()).collect()
+        self.inner.ids().map(str::to_owned).collect()
     }
 
     /// The device `id`, or `null`.
     #[napi(ts_return_type = "Device | null")]
     pub fn get(&self, id: String) -> Result<Json> {
-        guard(|| self.inner.get(&id).map_or(Ok(Json::null()), to_js))
+        guard(|| self.inner.get(&id).map_or(Ok(Json::null()), |d| to_js(&d)))
     }
 
     /// Where the device `id` was stated (`row 3`, `devices[2]`), or `null`.

@@ -26,9 +26,7 @@ impl PyFleet {
 
     /// The device ids in fleet order, as an Arrow string column.
     pub(crate) fn id_column(&self) -> ArrayRef {
-        let ids = self.ids.get_or_init(|| {
-            Arc::new(StringArray::from_iter_values(self.inner.devices().iter().map(|d| d.id.as_str())))
-        });
+        let ids = self.ids.get_or_init(|| Arc::new(StringArray::from_iter_values(self.inner.ids())));
         Arc::clone(ids)
     }
 }
@@ -65,16 +63,16 @@ impl PyFleet {
     }
 
     fn devices<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        guard(py, || to_py(py, self.inner.devices()))
+        guard(py, || to_py(py, &self.inner.devices()))
     }
 
     /// The device ids, in the order stated.
     fn ids(&self) -> Vec<&str> {
-        self.inner.devices().iter().map(|d| d.id.as_str()).collect()
+        self.inner.ids().collect()
     }
 
     fn get<'py>(&self, py: Python<'py>, id: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        guard(py, || self.inner.get(&text(id, "id")?).map(|d| to_py(py, d)).transpose())
+        guard(py, || self.inner.get(&text(id, "id")?).map(|d| to_py(py, &d)).transpose())
     }
 
     fn origin(&self, py: Python<'_>, id: &Bound<'_, PyAny>) -> PyResult<Option<String>> {

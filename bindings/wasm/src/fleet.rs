@@ -52,19 +52,19 @@ impl Fleet {
     /// Every device, in the order given.
     #[wasm_bindgen(unchecked_return_type = "Device[]")]
     pub fn devices(&self) -> Result<JsValue> {
-        to_js(self.inner.devices())
+        to_js(&self.inner.devices())
     }
 
     /// The device ids, in the order given (no object per device).
     #[wasm_bindgen(unchecked_return_type = "string[]")]
     pub fn ids(&self) -> js_sys::Array {
-        self.inner.devices().iter().map(|d| JsValue::from_str(&d.id)).collect()
+        self.inner.ids().map(JsValue::from_str).collect()
     }
 
     /// The device `id`, or `null`.
     #[wasm_bindgen(unchecked_return_type = "Device | null")]
     pub fn get(&self, #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue) -> Result<JsValue> {
-        opt_js(self.inner.get(&text(&id, "id")?))
+        opt_js(self.inner.get(&text(&id, "id")?).as_ref())
     }
 
     /// Where the device `id` was stated (`row 3`, `devices[2]`), or `null`.

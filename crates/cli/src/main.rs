@@ -381,8 +381,8 @@ fn plan(args: &PlanArgs, style: Style) -> Result<ExitCode, Failure> {
                 .devices
                 .iter()
                 .filter_map(|d| fleet.get(&d.id))
-                .find(|d| *d.line == **line)
-                .and_then(|d| d.site.clone());
+                .find(|d| d.line == line.as_str())
+                .and_then(|d| d.site);
             let window = match (&calendar, &site) {
                 (Some(calendar), Some(site)) => match calendar.next_window(site, line, &stage.name, from) {
                     Ok(Some(w)) => local_window(calendar, site, w.start, w.end),

@@ -415,7 +415,7 @@ fn decide_within_a_rollout_follows_its_stages_and_calendar() {
             "--device",
             id,
             "--model",
-            &device.model,
+            device.model,
             "--version",
             &version,
             "--rollout",

@@ -1414,9 +1414,9 @@ impl Decider {
             Some((rollout, _)) => DeviceIndex::place_fleet(rollout, fleet),
             None => Vec::new(),
         };
-        for (j, d) in fleet.devices().iter().enumerate() {
+        for (j, d) in fleet.devices().enumerate() {
             let request =
-                DeviceRequestRef { device: &d.id, model: &d.model, version: &d.version, at, labels: Some(&d.labels) };
+                DeviceRequestRef { device: d.id, model: d.model, version: d.version, at, labels: Some(d.labels) };
             each(self.decide_placed(request, placed.get(j).copied().flatten(), RetryState::default(), &mut memo));
         }
     }
@@ -1437,13 +1437,13 @@ impl Decider {
         }
         let (kinds, _, _) = fleet.kinds();
         let mut known = ByKind::new(fleet);
-        for (d, &kind) in fleet.devices().iter().zip(kinds) {
+        for (d, &kind) in fleet.devices().zip(kinds) {
             if let Some(values) = known.get(kind) {
                 out.repeat(values);
                 continue;
             }
             let request =
-                DeviceRequestRef { device: &d.id, model: &d.model, version: &d.version, at, labels: Some(&d.labels) };
+                DeviceRequestRef { device: d.id, model: d.model, version: d.version, at, labels: Some(d.labels) };
             let decision = self.upgrade(request, RetryState::default());
             let own = matches!(decision, Decision::RetryAfter { .. } | Decision::GiveUp { .. });
             let values = out.push(decision);

@@ -45,11 +45,11 @@
 
 use crate::Codes;
 use std::collections::BTreeMap;
-use std::collections::hash_map::Entry;
+use std::hash::BuildHasher;
 use std::sync::Arc;
 
-use compact_str::CompactString;
-use rustc_hash::{FxHashMap, FxHashSet};
+use hashbrown::{HashTable, hash_table};
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::graph::UpgradeGraph;
@@ -60,8 +60,7 @@ use crate::version::{Version, VersionError};
 pub struct Device {
     /// Unique id.
     pub id: String,
-    /// Hardware model. Shared text: a fleet read from CSV or JSON keeps each distinct model
-    /// once ([`Fleet::new`] keeps what it is given).
+    /// Hardware model. Shared text: [`Fleet::to_devices`] shares each distinct model.
     pub model: Arc<str>,
     /// Production line (shared, as `model`).
     pub line: Arc<str>,
@@ -88,30 +87,42 @@ impl Device {
 
     /// [`Device::check`] with `at` written only for an error.
     fn check_at(&self, at: impl Fn() -> String) -> Result<(), FleetError> {
-        let required = [("id", self.id.as_str()), ("model", &self.model), ("line", &self.line)];
-        if let Some((field, _)) = required.iter().find(|(_, value)| value.trim().is_empty()) {
-            return Err(FleetError::EmptyField { at: at(), field });
-        }
-        let padded = |value: &str| value.trim() != value;
-        let refused = |field: String, value: &str| FleetError::PaddedField { at: at(), field, value: value.to_owned() };
-        for (field, value) in required.into_iter().chain(self.site.as_deref().map(|v| ("site", v))) {
-            if padded(value) {
-                return Err(refused(field.to_owned(), value));
-            }
-        }
-        for (name, value) in &self.labels {
-            if name.is_empty() {
-                return Err(FleetError::EmptyField { at: at(), field: "label name" });
-            }
-            if padded(name) {
-                return Err(refused("label name".to_owned(), name));
-            }
-            if padded(value) {
-                return Err(refused(format!("label:{name}"), value));
-            }
-        }
-        Ok(())
+        check_fields(&self.id, &self.model, &self.line, self.site.as_deref(), &self.labels, at)
     }
+}
+
+/// The checks of [`Device::check`], on a device's fields.
+fn check_fields(
+    id: &str,
+    model: &str,
+    line: &str,
+    site: Option<&str>,
+    labels: &BTreeMap<String, String>,
+    at: impl Fn() -> String,
+) -> Result<(), FleetError> {
+    let required = [("id", id), ("model", model), ("line", line)];
+    if let Some((field, _)) = required.iter().find(|(_, value)| value.trim().is_empty()) {
+        return Err(FleetError::EmptyField { at: at(), field });
+    }
+    let padded = |value: &str| value.trim() != value;
+    let refused = |field: String, value: &str| FleetError::PaddedField { at: at(), field, value: value.to_owned() };
+    for (field, value) in required.into_iter().chain(site.map(|v| ("site", v))) {
+        if padded(value) {
+            return Err(refused(field.to_owned(), value));
+        }
+    }
+    for (name, value) in labels {
+        if name.is_empty() {
+            return Err(FleetError::EmptyField { at: at(), field: "label name" });
+        }
+        if padded(name) {
+            return Err(refused("label name".to_owned(), name));
+        }
+        if padded(value) {
+            return Err(refused(format!("label:{name}"), value));
+        }
+    }
+    Ok(())
 }
 
 /// Why a fleet could not be loaded or checked. `at` names the row (`row 12`, the header being
@@ -207,18 +218,34 @@ pub enum FleetError {
         /// Its version, as written.
         version: String,
     },
+    /// More devices than a fleet holds ([`Fleet::MAX_DEVICES`]).
+    #[error("{at}: the fleet has more than {limit} devices")]
+    #[code("fleet_too_large")]
+    TooLarge {
+        /// Where the first device past the limit was stated.
+        at: String,
+        /// The limit.
+        limit: usize,
+    },
 }
 
-/// A device as a document states it (version still a string), with where it was stated.
-/// Only the id and labels are owned: the rest is read from the document's text and shared.
+/// A device as a document or a caller states it, with where it was stated. Only the labels
+/// are owned: the rest is read from the document's text (or the caller's device) and copied
+/// into the fleet's storage.
 struct RawDevice<'a> {
     at: Origin,
-    id: String,
+    id: &'a str,
     model: &'a str,
     line: &'a str,
     site: Option<&'a str>,
-    version: &'a str,
+    version: Spelling<'a>,
     labels: BTreeMap<String, String>,
+}
+
+/// A device's version as stated: text (parsed once per spelling) or already parsed.
+enum Spelling<'a> {
+    Text(&'a str),
+    Parsed(Version),
 }
 
 /// Where a device was stated: a CSV row (the header being row 1) or a list's entry. Kept as
@@ -238,66 +265,66 @@ impl std::fmt::Display for Origin {
     }
 }
 
-/// What a fleet being read has seen: fleets run few distinct models, lines, sites and
-/// versions, so the devices of a fleet read from text share one copy of each (a clone of an
-/// `Arc<str>` or a [`Version`] copies no text), and each version spelling is parsed once
-/// (the memo's key is the version's own text). Models and spellings are numbered in order of
-/// first use (see [`Kind`]). None holds more entries than the fleet has devices.
+/// What a fleet being read has seen: fleets run few distinct models, lines, sites, version
+/// spellings and label sets, so the fleet stores each once and its devices hold their
+/// numbers (in order of first use); each spelling is parsed once (the memo's key is the
+/// version's own text). None holds more entries than the fleet has devices; all are dropped
+/// once the fleet is read.
 #[derive(Default)]
-struct Shared {
-    names: FxHashSet<Arc<str>>,
+struct Seen {
     models: FxHashMap<Arc<str>, u32>,
-    spellings: FxHashMap<Arc<str>, (Version, u32)>,
+    names: FxHashMap<Arc<str>, u32>,
+    spellings: FxHashMap<Arc<str>, u32>,
+    label_sets: FxHashMap<BTreeMap<String, String>, u32>,
 }
 
-/// The next number of a set of `len` entries (a fleet cannot hold 2^32 devices in memory).
+/// The next number of a list of `len` entries (a fleet cannot hold 2^32 distinct models,
+/// names, spellings or label sets in memory).
 fn number(len: usize) -> u32 {
     u32::try_from(len).unwrap_or(u32::MAX)
 }
 
-impl Shared {
-    /// The fleet's copy of a line's or a site's name.
-    fn name(&mut self, text: &str) -> Arc<str> {
-        if let Some(name) = self.names.get(text) {
-            return Arc::clone(name);
-        }
-        let name: Arc<str> = Arc::from(text);
-        self.names.insert(Arc::clone(&name));
-        name
+/// The number of `text` in `list`, adding it when new.
+fn intern(seen: &mut FxHashMap<Arc<str>, u32>, list: &mut Vec<Arc<str>>, text: &str) -> u32 {
+    if let Some(&n) = seen.get(text) {
+        return n;
     }
+    let n = number(list.len());
+    let text: Arc<str> = Arc::from(text);
+    seen.insert(Arc::clone(&text), n);
+    list.push(text);
+    n
+}
 
-    /// The fleet's copy of a model's name, and its number.
-    fn model(&mut self, name: &str) -> (Arc<str>, u32) {
-        if let Some((known, &n)) = self.models.get_key_value(name) {
-            return (Arc::clone(known), n);
-        }
-        let n = number(self.models.len());
-        let name: Arc<str> = Arc::from(name);
-        self.models.insert(Arc::clone(&name), n);
-        (name, n)
-    }
-
-    /// The version `text` spells, parsed once per spelling, and the spelling's number.
-    fn version(&mut self, text: &str) -> Result<(Version, u32), VersionError> {
+impl Seen {
+    /// The number of the version `text` spells, parsed once per spelling.
+    fn spelling(&mut self, versions: &mut Vec<Version>, text: &str) -> Result<u32, VersionError> {
         match self.spellings.get(text) {
-            Some((version, n)) => Ok((version.clone(), *n)),
-            None => Ok(self.share_version(Version::parse(text)?)),
+            Some(&n) => Ok(n),
+            None => Ok(self.version(versions, Version::parse(text)?)),
         }
     }
 
-    /// `version` (parsed elsewhere) as the fleet's copy of its spelling, and its number.
-    fn share_version(&mut self, version: Version) -> (Version, u32) {
-        if let Some((known, n)) = self.spellings.get(version.as_str()) {
-            return (known.clone(), *n);
+    /// The number of `version`'s spelling (parsed elsewhere).
+    fn version(&mut self, versions: &mut Vec<Version>, version: Version) -> u32 {
+        if let Some(&n) = self.spellings.get(version.as_str()) {
+            return n;
         }
-        let n = number(self.spellings.len());
-        self.spellings.insert(Arc::clone(version.text()), (version.clone(), n));
-        (version, n)
+        let n = number(versions.len());
+        self.spellings.insert(Arc::clone(version.text()), n);
+        versions.push(version);
+        n
     }
 
-    /// How many distinct models and spellings.
-    fn counts(&self) -> (u32, u32) {
-        (number(self.models.len()), number(self.spellings.len()))
+    /// The number of a non-empty label set.
+    fn labels(&mut self, sets: &mut Vec<BTreeMap<String, String>>, labels: BTreeMap<String, String>) -> u32 {
+        if let Some(&n) = self.label_sets.get(&labels) {
+            return n;
+        }
+        let n = number(sets.len());
+        sets.push(labels.clone());
+        self.label_sets.insert(labels, n);
+        n
     }
 }
 
@@ -330,49 +357,214 @@ struct JsonFleet {
     devices: Vec<JsonDevice>,
 }
 
+/// A device of a [`Fleet`], as the fleet stores it: the fields of a [`Device`], borrowed.
+/// Its JSON is a [`Device`]'s.
+///
+/// ```
+/// let fleet = fleetpath::Fleet::from_csv("id,model,line,version\nd1,IPM-1,press-1,v5.6.14\n")?;
+/// let d = fleet.get("d1").unwrap();
+/// assert_eq!((d.model, d.line, d.site, d.version.as_str()), ("IPM-1", "press-1", None, "v5.6.14"));
+/// assert_eq!(d.to_device().id, "d1");
+/// # Ok::<(), fleetpath::FleetError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct DeviceRef<'f> {
+    /// Unique id.
+    pub id: &'f str,
+    /// Hardware model.
+    pub model: &'f str,
+    /// Production line.
+    pub line: &'f str,
+    /// The plant, if known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub site: Option<&'f str>,
+    /// The firmware it runs now.
+    pub version: &'f Version,
+    /// Free labels.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: &'f BTreeMap<String, String>,
+}
+
+impl DeviceRef<'_> {
+    /// The device, owned.
+    pub fn to_device(&self) -> Device {
+        Device {
+            id: self.id.to_owned(),
+            model: Arc::from(self.model),
+            line: Arc::from(self.line),
+            site: self.site.map(Arc::from),
+            version: self.version.clone(),
+            labels: self.labels.clone(),
+        }
+    }
+}
+
+impl From<DeviceRef<'_>> for Device {
+    fn from(device: DeviceRef<'_>) -> Self {
+        device.to_device()
+    }
+}
+
+impl PartialEq<Device> for DeviceRef<'_> {
+    fn eq(&self, other: &Device) -> bool {
+        self.id == other.id
+            && self.model == &*other.model
+            && self.line == &*other.line
+            && self.site == other.site.as_deref()
+            && self.version == &other.version
+            && self.labels == &other.labels
+    }
+}
+
+impl PartialEq<DeviceRef<'_>> for Device {
+    fn eq(&self, other: &DeviceRef<'_>) -> bool {
+        other == self
+    }
+}
+
+/// The devices of a [`Fleet`] in input order ([`Fleet::devices`]). Serialises as a list of
+/// devices.
+#[derive(Clone)]
+pub struct Devices<'f> {
+    fleet: &'f Fleet,
+    range: std::ops::Range<usize>,
+}
+
+impl<'f> Iterator for Devices<'f> {
+    type Item = DeviceRef<'f>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.range.next().map(|i| self.fleet.at(i))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.range.size_hint()
+    }
+
+    fn nth(&mut self, n: usize) -> Option<Self::Item> {
+        self.range.nth(n).map(|i| self.fleet.at(i))
+    }
+}
+
+impl DoubleEndedIterator for Devices<'_> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        self.range.next_back().map(|i| self.fleet.at(i))
+    }
+}
+
+impl ExactSizeIterator for Devices<'_> {}
+
+impl std::iter::FusedIterator for Devices<'_> {}
+
+impl std::fmt::Debug for Devices<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.clone()).finish()
+    }
+}
+
+impl PartialEq for Devices<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.clone().eq(other.clone())
+    }
+}
+
+impl Serialize for Devices<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.clone())
+    }
+}
+
+/// No site (in [`Fleet`]'s per-device places).
+const NO_SITE: u32 = u32::MAX;
+
 /// A validated fleet: unique ids, non-empty models and lines, parsed versions. Devices keep
 /// the order of the input. Two fleets are equal when their devices are, stated at the same
 /// places.
-#[derive(Debug, Clone)]
+///
+/// A fleet is stored as columns: the ids one after another in one text, and per device the
+/// numbers of its model, version spelling, line, site and label set among the fleet's
+/// distinct ones (fleets run few). A device costs its id's bytes and about 50 more; read
+/// one with [`Fleet::devices`] or [`Fleet::get`].
+#[derive(Clone)]
 pub struct Fleet {
-    devices: Vec<Device>,
-    /// Where each device was stated (`row 12`, `devices[3]`), for later errors.
-    origins: Vec<Origin>,
-    /// Ids of up to 24 bytes stored in the key itself: no second copy on the heap, and a
-    /// lookup follows no pointer.
-    by_id: FxHashMap<CompactString, usize>,
-    /// Per device: its [`Kind`].
+    /// Every device's id, one after another: device `i`'s ends at `id_ends[i]`.
+    id_text: String,
+    id_ends: Vec<usize>,
+    /// Device numbers, found by their id's hash (the ids are stored once, in `id_text`).
+    /// Below [`Fleet::MAX_DEVICES`].
+    by_id: HashTable<u32>,
+    /// Per device: its [`Kind`] (numbers into `models` and `versions`).
     kinds: Vec<Kind>,
-    /// How many distinct models and version spellings the kinds number.
-    counts: (u32, u32),
+    /// Per device: its line and site, numbers into `names` (site [`NO_SITE`]: none).
+    places: Vec<[u32; 2]>,
+    /// Per device: its labels, a number into `label_sets` (the first is the empty set).
+    labels: Vec<u32>,
+    /// Per device, the CSV row it was read from; `None` when the devices were a list's entries
+    /// (device `i` being `devices[i]`).
+    rows: Option<Vec<usize>>,
+    models: Vec<Arc<str>>,
+    /// One per spelling: equal versions spelt differently are two entries.
+    versions: Vec<Version>,
+    /// Lines' and sites' names.
+    names: Vec<Arc<str>>,
+    label_sets: Vec<BTreeMap<String, String>>,
+    /// The most devices it holds: [`Fleet::MAX_DEVICES`] (lower in a test).
+    limit: usize,
+}
+
+/// The hash a fleet finds a device id by.
+fn id_hash(id: &str) -> u64 {
+    rustc_hash::FxBuildHasher.hash_one(id)
+}
+
+/// Device `i`'s id in a fleet's id text.
+fn id_in<'t>(text: &'t str, ends: &[usize], i: usize) -> &'t str {
+    let start = if i == 0 { 0 } else { ends[i - 1] };
+    &text[start..ends[i]]
 }
 
 // The kinds number spellings, which equal versions may differ in: not part of equality.
 impl PartialEq for Fleet {
     fn eq(&self, other: &Self) -> bool {
-        self.devices == other.devices && self.origins == other.origins
+        self.len() == other.len()
+            && self.devices().eq(other.devices())
+            && (0..self.len()).all(|i| self.origin_of(i) == other.origin_of(i))
     }
 }
 
 impl Eq for Fleet {}
 
+impl std::fmt::Debug for Fleet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Fleet").field("devices", &self.devices()).finish()
+    }
+}
+
 impl Fleet {
+    /// The most devices a fleet holds (its devices are numbered by 32 bits, which keeps its
+    /// index of ids half the size).
+    pub const MAX_DEVICES: usize = u32::MAX as usize;
+
     /// A fleet from devices built in code. Locations in errors are `devices[i]`.
     ///
     /// # Errors
     /// [`FleetError::EmptyField`] or [`FleetError::DuplicateDevice`].
     pub fn new(devices: Vec<Device>) -> Result<Self, FleetError> {
-        let mut fleet = Self::with_capacity(devices.len());
-        // The devices stay as given (their texts shared as the caller shares them): replacing
-        // a million separately allocated names by one would free a million small blocks, and
-        // leave the allocator's free lists fragmented for whatever runs next.
-        let mut shared = Shared::default();
+        let mut fleet = Self::with_capacity(devices.len(), false);
+        let mut seen = Seen::default();
         for (i, device) in devices.into_iter().enumerate() {
-            let (_, m) = shared.model(&device.model);
-            let (_, v) = shared.share_version(device.version.clone());
-            fleet.push(device, Kind { model: m, version: v }, Origin::Entry(i))?;
+            let Device { id, model, line, site, version, labels } = device;
+            let raw = RawDevice {
+                at: Origin::Entry(i),
+                id: &id,
+                model: &model,
+                line: &line,
+                site: site.as_deref(),
+                version: Spelling::Parsed(version),
+                labels,
+            };
+            fleet.push(raw, &mut seen)?;
         }
-        fleet.counts = shared.counts();
         Ok(fleet)
     }
 
@@ -394,34 +586,41 @@ impl Fleet {
         };
         let header: csv::StringRecord = reader.headers().map_err(&mut csv_error)?.iter().map(str::trim).collect();
         let columns = Columns::from_header(&header)?;
-        // One device a line at most: room for them at once, up to a bound (blank lines are
-        // skipped, and a text of newlines must not reserve gigabytes).
-        let mut fleet = Self::with_capacity(text.bytes().filter(|&b| b == b'\n').count().min(Self::RESERVE));
-        let mut shared = Shared::default();
-        let mut record = csv::StringRecord::new();
+        // One device a line at most, and a row of four cells takes at least 8 bytes: room for
+        // them at once (a text of newlines must not reserve gigabytes).
+        #[allow(clippy::naive_bytecount)] // not worth a dependency: each byte is counted once
+        let newlines = text.bytes().filter(|&b| b == b'\n').count();
+        let mut fleet = Self::with_capacity(newlines.min(text.len() / 8), true);
+        let mut seen = Seen::default();
         let mut rows = LineCounter::new(text);
-        while reader.read_record(&mut record).map_err(&mut csv_error)? {
-            let row = record.position().map_or(0, |p| rows.record_line_at(p.byte()));
-            let cell = |k: usize| record.get(k).unwrap_or_default().trim();
-            let raw = RawDevice {
-                at: Origin::Row(row),
-                id: cell(columns.id).to_owned(),
-                model: cell(columns.model),
-                line: cell(columns.line),
-                site: columns.site.map(cell).filter(|s| !s.is_empty()),
-                version: cell(columns.version),
-                labels: columns
-                    .labels
-                    .iter()
-                    .map(|(name, k)| (name.clone(), cell(*k)))
-                    .filter(|(_, value)| !value.is_empty())
-                    .map(|(name, value)| (name, value.to_owned()))
-                    .collect(),
-            };
-            fleet.push_raw(raw, &mut shared)?;
+        // Records are read a batch at a time, then checked and stored: the reader's tables
+        // stay in the cache while it reads (storing a device in a big fleet evicts them).
+        // A malformed record is reported after the rows before it, as when read one by one.
+        let mut batch = vec![csv::StringRecord::new(); 64];
+        loop {
+            let mut read = 0;
+            let mut malformed = None;
+            while read < batch.len() {
+                match reader.read_record(&mut batch[read]) {
+                    Ok(true) => read += 1,
+                    Ok(false) => break,
+                    Err(e) => {
+                        malformed = Some(e);
+                        break;
+                    }
+                }
+            }
+            for record in &batch[..read] {
+                let row = record.position().map_or(0, |p| rows.record_line_at(p.byte()));
+                fleet.push(columns.device(record, row), &mut seen)?;
+            }
+            if let Some(e) = malformed {
+                return Err(csv_error(e));
+            }
+            if read < batch.len() {
+                return Ok(fleet);
+            }
         }
-        fleet.counts = shared.counts();
-        Ok(fleet)
     }
 
     /// Reads a fleet from JSON: `{"devices": [...]}` (see the [module docs](self)).
@@ -471,109 +670,190 @@ impl Fleet {
     }
 
     fn from_doc(doc: JsonFleet) -> Result<Self, FleetError> {
-        let mut fleet = Self::with_capacity(doc.devices.len());
-        let mut shared = Shared::default();
+        let mut fleet = Self::with_capacity(doc.devices.len(), false);
+        let mut seen = Seen::default();
         for (i, d) in doc.devices.into_iter().enumerate() {
-            fleet.push_raw(
-                RawDevice {
-                    at: Origin::Entry(i),
-                    id: d.id,
-                    model: &d.model,
-                    line: &d.line,
-                    site: d.site.as_deref(),
-                    version: &d.version,
-                    labels: d.labels,
-                },
-                &mut shared,
-            )?;
+            let raw = RawDevice {
+                at: Origin::Entry(i),
+                id: &d.id,
+                model: &d.model,
+                line: &d.line,
+                site: d.site.as_deref(),
+                version: Spelling::Text(&d.version),
+                labels: d.labels,
+            };
+            fleet.push(raw, &mut seen)?;
         }
-        fleet.counts = shared.counts();
         Ok(fleet)
     }
 
-    /// At most this many devices' room reserved from a count the input claims.
-    const RESERVE: usize = 1 << 16;
-
-    fn with_capacity(devices: usize) -> Self {
-        let mut by_id = FxHashMap::default();
-        by_id.reserve(devices);
+    fn with_capacity(devices: usize, rows: bool) -> Self {
         Self {
-            devices: Vec::with_capacity(devices),
-            origins: Vec::with_capacity(devices),
-            by_id,
+            id_text: String::new(),
+            id_ends: Vec::with_capacity(devices),
+            by_id: HashTable::with_capacity(devices),
             kinds: Vec::with_capacity(devices),
-            counts: (0, 0),
+            places: Vec::with_capacity(devices),
+            labels: Vec::with_capacity(devices),
+            rows: rows.then(|| Vec::with_capacity(devices)),
+            models: Vec::new(),
+            versions: Vec::new(),
+            names: Vec::new(),
+            label_sets: vec![BTreeMap::new()],
+            limit: Self::MAX_DEVICES,
         }
     }
 
-    fn push_raw(&mut self, raw: RawDevice<'_>, shared: &mut Shared) -> Result<(), FleetError> {
-        if raw.version.trim().is_empty() {
-            return Err(FleetError::EmptyField { at: raw.at.to_string(), field: "version" });
-        }
-        let (version, v) =
-            shared.version(raw.version).map_err(|source| FleetError::Version { at: raw.at.to_string(), source })?;
-        let (model, m) = shared.model(raw.model);
-        let device = Device {
-            id: raw.id,
-            model,
-            line: shared.name(raw.line),
-            site: raw.site.map(|site| shared.name(site)),
-            version,
-            labels: raw.labels,
+    /// Checks a device and adds it, its texts stored once.
+    fn push(&mut self, raw: RawDevice<'_>, seen: &mut Seen) -> Result<(), FleetError> {
+        let at = raw.at;
+        let version = match raw.version {
+            Spelling::Text(text) if text.trim().is_empty() => {
+                return Err(FleetError::EmptyField { at: at.to_string(), field: "version" });
+            }
+            Spelling::Text(text) => seen
+                .spelling(&mut self.versions, text)
+                .map_err(|source| FleetError::Version { at: at.to_string(), source })?,
+            Spelling::Parsed(version) => seen.version(&mut self.versions, version),
         };
-        self.push(device, Kind { model: m, version: v }, raw.at)
-    }
-
-    fn push(&mut self, mut device: Device, kind: Kind, at: Origin) -> Result<(), FleetError> {
         // An empty site or label value is none, as an empty CSV cell is: a fleet then writes
         // and reads back the same in both forms.
-        if device.site.as_deref() == Some("") {
-            device.site = None;
-        }
-        device.labels.retain(|_, value| !value.is_empty());
-        device.check_at(|| at.to_string())?;
-        // One probe of the index (a cache miss in a big fleet) both checks and inserts.
-        match self.by_id.entry(CompactString::from(device.id.as_str())) {
-            Entry::Occupied(first) => {
-                let first = self.origins[*first.get()].to_string();
-                return Err(FleetError::DuplicateDevice { id: device.id, at: at.to_string(), first });
-            }
-            Entry::Vacant(slot) => slot.insert(self.devices.len()),
+        let site = raw.site.filter(|site| !site.is_empty());
+        let mut labels = raw.labels;
+        labels.retain(|_, value| !value.is_empty());
+        check_fields(raw.id, raw.model, raw.line, site, &labels, || at.to_string())?;
+        let i = self.id_ends.len();
+        let Some(number) = u32::try_from(i).ok().filter(|&n| (n as usize) < self.limit) else {
+            return Err(FleetError::TooLarge { at: at.to_string(), limit: self.limit });
         };
-        self.devices.push(device);
-        self.origins.push(at);
-        self.kinds.push(kind);
+        // One probe of the index (a cache miss in a big fleet) both checks and inserts.
+        let Self { id_text, id_ends, by_id, .. } = self;
+        let first = match by_id.entry(
+            id_hash(raw.id),
+            |&j| id_in(id_text, id_ends, j as usize) == raw.id,
+            |&j| id_hash(id_in(id_text, id_ends, j as usize)),
+        ) {
+            hash_table::Entry::Occupied(first) => Some(*first.get() as usize),
+            hash_table::Entry::Vacant(slot) => {
+                slot.insert(number);
+                None
+            }
+        };
+        if let Some(first) = first {
+            let first = self.origin_of(first).to_string();
+            return Err(FleetError::DuplicateDevice { id: raw.id.to_owned(), at: at.to_string(), first });
+        }
+        self.id_text.push_str(raw.id);
+        self.id_ends.push(self.id_text.len());
+        let model = intern(&mut seen.models, &mut self.models, raw.model);
+        self.kinds.push(Kind { model, version });
+        let line = intern(&mut seen.names, &mut self.names, raw.line);
+        let site = site.map_or(NO_SITE, |site| intern(&mut seen.names, &mut self.names, site));
+        self.places.push([line, site]);
+        self.labels.push(if labels.is_empty() { 0 } else { seen.labels(&mut self.label_sets, labels) });
+        if let (Some(rows), Origin::Row(row)) = (&mut self.rows, at) {
+            rows.push(row);
+        }
         Ok(())
     }
 
+    /// Where device `i` was stated.
+    fn origin_of(&self, i: usize) -> Origin {
+        match &self.rows {
+            Some(rows) => Origin::Row(rows[i]),
+            None => Origin::Entry(i),
+        }
+    }
+
+    /// Device `i` (which must exist).
+    pub(crate) fn at(&self, i: usize) -> DeviceRef<'_> {
+        let Kind { model, version } = self.kinds[i];
+        let [line, site] = self.places[i];
+        DeviceRef {
+            id: self.id(i),
+            model: &self.models[model as usize],
+            line: &self.names[line as usize],
+            site: (site != NO_SITE).then(|| &*self.names[site as usize]),
+            version: &self.versions[version as usize],
+            labels: &self.label_sets[self.labels[i] as usize],
+        }
+    }
+
+    /// Device `i`'s id (which must exist).
+    pub(crate) fn id(&self, i: usize) -> &str {
+        id_in(&self.id_text, &self.id_ends, i)
+    }
+
     /// The devices, in input order.
-    pub fn devices(&self) -> &[Device] {
-        &self.devices
+    ///
+    /// ```
+    /// let fleet = fleetpath::Fleet::from_csv("id,model,line,version\na,IPM-1,l1,5.6.14\nb,IPM-1,l2,5.6.30\n")?;
+    /// let lines: Vec<&str> = fleet.devices().map(|d| d.line).collect();
+    /// assert_eq!(lines, ["l1", "l2"]);
+    /// # Ok::<(), fleetpath::FleetError>(())
+    /// ```
+    pub fn devices(&self) -> Devices<'_> {
+        Devices { fleet: self, range: 0..self.len() }
+    }
+
+    /// The `i`-th device, in input order.
+    pub fn device(&self, i: usize) -> Option<DeviceRef<'_>> {
+        (i < self.len()).then(|| self.at(i))
+    }
+
+    /// The devices' ids, in input order.
+    pub fn ids(&self) -> impl ExactSizeIterator<Item = &str> + DoubleEndedIterator + Clone + '_ {
+        (0..self.len()).map(|i| self.id(i))
+    }
+
+    /// The devices, owned (their models, lines, sites and versions shared as the fleet
+    /// shares them).
+    pub fn to_devices(&self) -> Vec<Device> {
+        (0..self.len())
+            .map(|i| {
+                let Kind { model, version } = self.kinds[i];
+                let [line, site] = self.places[i];
+                Device {
+                    id: self.id(i).to_owned(),
+                    model: Arc::clone(&self.models[model as usize]),
+                    line: Arc::clone(&self.names[line as usize]),
+                    site: (site != NO_SITE).then(|| Arc::clone(&self.names[site as usize])),
+                    version: self.versions[version as usize].clone(),
+                    labels: self.label_sets[self.labels[i] as usize].clone(),
+                }
+            })
+            .collect()
     }
 
     /// The number of devices.
     pub fn len(&self) -> usize {
-        self.devices.len()
+        self.id_ends.len()
     }
 
     /// Whether the fleet has no device.
     pub fn is_empty(&self) -> bool {
-        self.devices.is_empty()
+        self.id_ends.is_empty()
     }
 
     /// The device with this id.
-    pub fn get(&self, id: &str) -> Option<&Device> {
-        self.by_id.get(id).map(|&i| &self.devices[i])
+    pub fn get(&self, id: &str) -> Option<DeviceRef<'_>> {
+        self.position(id).map(|i| self.at(i))
     }
 
     /// The index of device `id` in [`Fleet::devices`].
     pub(crate) fn position(&self, id: &str) -> Option<usize> {
-        self.by_id.get(id).copied()
+        self.by_id.find(id_hash(id), |&j| self.id(j as usize) == id).map(|&j| j as usize)
     }
 
     /// Per device, its [`Kind`]; and how many distinct models and version spellings there are.
     pub(crate) fn kinds(&self) -> (&[Kind], usize, usize) {
-        (&self.kinds, self.counts.0 as usize, self.counts.1 as usize)
+        (&self.kinds, self.models.len(), self.versions.len())
+    }
+
+    /// Per device, the numbers of its line and site (`u32::MAX`: none) among the names
+    /// returned with them.
+    pub(crate) fn places(&self) -> (&[[u32; 2]], &[Arc<str>]) {
+        (&self.places, &self.names)
     }
 
     /// Where a device was stated in its source (`row 12`, `devices[3]`).
@@ -584,16 +864,19 @@ impl Fleet {
     /// # Ok::<(), fleetpath::FleetError>(())
     /// ```
     pub fn origin(&self, id: &str) -> Option<String> {
-        self.by_id.get(id).map(|&i| self.origins[i].to_string())
+        self.position(id).map(|i| self.origin_of(i).to_string())
     }
 
     /// Production lines with their device counts, sorted by name.
     pub fn lines(&self) -> Vec<(&str, usize)> {
-        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-        for d in &self.devices {
-            *counts.entry(&*d.line).or_default() += 1;
+        let mut counts = vec![0; self.names.len()];
+        for &[line, _] in &self.places {
+            counts[line as usize] += 1;
         }
-        counts.into_iter().collect()
+        let mut lines: Vec<(&str, usize)> =
+            self.names.iter().zip(counts).filter(|&(_, n)| n > 0).map(|(name, n)| (&**name, n)).collect();
+        lines.sort_unstable();
+        lines
     }
 
     /// Checks that every device runs a release of `graph` (spelling aside).
@@ -631,12 +914,15 @@ impl Fleet {
     /// [`FleetError::UnknownVersion`] for the first device, in input order, whose version no
     /// graph has. With no graph at all, every device is unknown.
     pub fn check_against_any(&self, graphs: &[UpgradeGraph]) -> Result<(), FleetError> {
-        let unknown = |d: &Device| graphs.iter().all(|g| g.release(&d.version).is_none());
-        match self.devices.iter().zip(&self.origins).find(|(d, _)| unknown(d)) {
+        // Once per spelling, not per device.
+        let unknown: Vec<bool> = self.versions.iter().map(|v| graphs.iter().all(|g| g.release(v).is_none())).collect();
+        match self.kinds.iter().position(|kind| unknown[kind.version as usize]) {
             None => Ok(()),
-            Some((d, at)) => {
-                Err(FleetError::UnknownVersion { at: at.to_string(), id: d.id.clone(), version: d.version.to_string() })
-            }
+            Some(i) => Err(FleetError::UnknownVersion {
+                at: self.origin_of(i).to_string(),
+                id: self.id(i).to_owned(),
+                version: self.versions[self.kinds[i].version as usize].to_string(),
+            }),
         }
     }
 
@@ -644,15 +930,15 @@ impl Fleet {
     /// and one `label:NAME` column per label name (sorted).
     pub fn to_csv(&self) -> String {
         let names: std::collections::BTreeSet<&str> =
-            self.devices.iter().flat_map(|d| d.labels.keys().map(String::as_str)).collect();
+            self.label_sets.iter().flat_map(|labels| labels.keys().map(String::as_str)).collect();
         let mut writer = csv::Writer::from_writer(Vec::new());
         let mut header =
             vec!["id".to_owned(), "model".to_owned(), "line".to_owned(), "site".to_owned(), "version".to_owned()];
         header.extend(names.iter().map(|n| format!("label:{n}")));
         // Writing to a Vec cannot fail.
         let _ = writer.write_record(&header);
-        for d in &self.devices {
-            let mut row = vec![d.id.as_str(), &d.model, &d.line, d.site.as_deref().unwrap_or(""), d.version.as_str()];
+        for d in self.devices() {
+            let mut row = vec![d.id, d.model, d.line, d.site.unwrap_or(""), d.version.as_str()];
             row.extend(names.iter().map(|n| d.labels.get(*n).map_or("", String::as_str)));
             let _ = writer.write_record(&row);
         }
@@ -663,9 +949,9 @@ impl Fleet {
     pub fn to_json(&self) -> String {
         #[derive(Serialize)]
         struct Out<'a> {
-            devices: &'a [Device],
+            devices: Devices<'a>,
         }
-        serde_json::to_string_pretty(&Out { devices: &self.devices }).unwrap_or_default()
+        serde_json::to_string_pretty(&Out { devices: self.devices() }).unwrap_or_default()
     }
 }
 
@@ -680,6 +966,29 @@ struct Columns {
 }
 
 impl Columns {
+    /// The device a CSV record states (at `row`).
+    fn device<'r>(&self, record: &'r csv::StringRecord, row: usize) -> RawDevice<'r> {
+        let cell = |k: usize| trim(record.get(k).unwrap_or_default());
+        // Most devices carry no label: no map is built for them (collecting one builds a list
+        // first).
+        let mut labels = BTreeMap::new();
+        for (name, k) in &self.labels {
+            let value = cell(*k);
+            if !value.is_empty() {
+                labels.insert(name.clone(), value.to_owned());
+            }
+        }
+        RawDevice {
+            at: Origin::Row(row),
+            id: cell(self.id),
+            model: cell(self.model),
+            line: cell(self.line),
+            site: self.site.map(cell),
+            version: Spelling::Text(cell(self.version)),
+            labels,
+        }
+    }
+
     fn from_header(header: &csv::StringRecord) -> Result<Self, FleetError> {
         let mut found: BTreeMap<&str, usize> = BTreeMap::new();
         let mut labels = Vec::new();
@@ -745,17 +1054,25 @@ impl<'a> LineCounter<'a> {
     /// started reading, before any blank lines it skipped.
     fn record_line_at(&mut self, byte: u64) -> usize {
         let mut at = usize::try_from(byte).unwrap_or(usize::MAX).min(self.text.len());
-        loop {
-            let end = self.text[at..].iter().position(|&b| b == b'\n').map_or(self.text.len(), |i| at + i);
-            let line = &self.text[at..end];
-            let blank = line.iter().all(u8::is_ascii_whitespace);
-            if blank && end < self.text.len() {
-                at = end + 1;
-            } else {
-                return self.line_at(at as u64);
+        // Skip blank lines: up to the first byte that is not whitespace (most lines start
+        // with one), starting again after each newline.
+        let mut line_start = at;
+        while let Some(&b) = self.text.get(at).filter(|b| b.is_ascii_whitespace()) {
+            at += 1;
+            if b == b'\n' && at < self.text.len() {
+                line_start = at;
             }
         }
+        self.line_at(line_start as u64)
     }
+}
+
+/// A cell without leading or trailing whitespace; most cells have none, which their first
+/// and last bytes show without decoding any character.
+fn trim(cell: &str) -> &str {
+    let plain = |b: &u8| b.is_ascii() && !b.is_ascii_whitespace();
+    let bytes = cell.as_bytes();
+    if bytes.first().is_some_and(plain) && bytes.last().is_some_and(plain) { cell } else { cell.trim() }
 }
 
 /// The CSV reader's message without its own position prefix (the error carries the row).
@@ -771,4 +1088,34 @@ fn csv_message(e: &csv::Error) -> String {
 
 crate::document::checked_documents! {
     Fleet => "fleet";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A fleet refuses the device past its limit, naming where it was stated (the real limit,
+    /// 2^32 - 1 devices, is lowered here).
+    #[test]
+    fn a_fleet_refuses_devices_past_its_limit() {
+        let text = "id,model,line,version\na,m,l,1\nb,m,l,1\nc,m,l,1\n";
+        let mut fleet = Fleet::with_capacity(0, true);
+        fleet.limit = 2;
+        let mut seen = Seen::default();
+        let header = csv::StringRecord::from(vec!["id", "model", "line", "version"]);
+        let columns = Columns::from_header(&header).unwrap();
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        let mut outcomes = Vec::new();
+        for (i, record) in reader.records().enumerate() {
+            outcomes.push(fleet.push(columns.device(&record.unwrap(), i + 2), &mut seen));
+        }
+        let e = outcomes.pop().unwrap().unwrap_err();
+        assert!(outcomes.iter().all(Result::is_ok));
+        assert_eq!(
+            (e.code(), e.to_string()),
+            ("fleet_too_large", "row 4: the fleet has more than 2 devices".to_owned())
+        );
+        assert_eq!(fleet.len(), 2);
+        assert_eq!(Fleet::MAX_DEVICES, u32::MAX as usize);
+    }
 }

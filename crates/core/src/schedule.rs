@@ -654,7 +654,7 @@ impl Calendar {
     pub fn gaps(&self, fleet: &crate::Fleet, stages: &[&str], from: Timestamp) -> Vec<CalendarGap> {
         let mut groups: BTreeMap<(Option<&str>, &str), usize> = BTreeMap::new();
         for device in fleet.devices() {
-            *groups.entry((device.site.as_deref(), &*device.line)).or_default() += 1;
+            *groups.entry((device.site, device.line)).or_default() += 1;
         }
         let mut gaps = Vec::new();
         for ((site, line), devices) in groups {

@@ -326,9 +326,8 @@ fn batch_equals_single() {
         let requests_of = |fleet: &Fleet| -> Vec<DeviceRequest> {
             fleet
                 .devices()
-                .iter()
                 .map(|d| DeviceRequest {
-                    device: d.id.clone(),
+                    device: d.id.to_owned(),
                     model: d.model.to_string(),
                     version: d.version.clone(),
                     at,
@@ -340,8 +339,8 @@ fn batch_equals_single() {
         // The batch finds devices through the fleet, single requests through the rollout's
         // index: the same answers, also for a fleet that is not the rollout's (other order, a
         // device gone, one the rollout never had).
-        let mut others: Vec<fleetpath::Device> = fleet.devices().iter().skip(1).rev().cloned().collect();
-        others.push(fleetpath::Device { id: "press-9-01".into(), ..fleet.devices()[1].clone() });
+        let mut others: Vec<fleetpath::Device> = fleet.to_devices().into_iter().skip(1).rev().collect();
+        others.push(fleetpath::Device { id: "press-9-01".into(), ..fleet.device(1).unwrap().to_device() });
         let other = Fleet::new(others).unwrap();
         let answers = decider.decide_fleet(&other, at);
         let single: Vec<Decision> = requests_of(&other).iter().map(|r| decider.decide(r)).collect();

@@ -45,19 +45,30 @@ proptest! {
         let fleet = Fleet::new(devices.clone()).unwrap();
         let csv = fleet.to_csv();
         let from_csv = Fleet::from_csv(&csv).unwrap_or_else(|e| panic!("{e}\n{csv}"));
-        prop_assert_eq!(from_csv.devices(), devices.as_slice());
+        prop_assert_eq!(from_csv.to_devices(), devices.clone());
         // No value holds a line break, so device k sits on row k + 2 (after the header).
         for (k, d) in devices.iter().enumerate() {
             let expected = format!("row {}", k + 2);
             prop_assert_eq!(from_csv.origin(&d.id), Some(expected.clone()));
         }
         let from_json = Fleet::from_json(&fleet.to_json()).unwrap();
-        prop_assert_eq!(from_json.devices(), devices.as_slice());
+        prop_assert_eq!(from_json.to_devices(), devices.clone());
+        prop_assert_eq!(&from_json, &fleet);
+        // The views read the same devices, in order, from both ends.
+        prop_assert!(fleet.devices().eq(devices.iter().cloned()) && fleet.devices().rev().eq(devices.iter().rev().cloned()));
+        prop_assert_eq!(fleet.devices().len(), devices.len());
+        prop_assert!(fleet.ids().eq(devices.iter().map(|d| d.id.as_str())));
+        for (i, d) in devices.iter().enumerate() {
+            prop_assert_eq!(fleet.device(i), Some(d).map(|d| fleet.get(&d.id).unwrap()));
+            prop_assert_eq!(fleet.get(&d.id).unwrap().to_device(), d.clone());
+        }
+        prop_assert_eq!(fleet.device(devices.len()), None);
+        prop_assert_eq!(serde_json::to_value(fleet.devices()).unwrap(), serde_json::to_value(&devices).unwrap());
     }
 
-    /// A fleet read from CSV or JSON keeps each distinct model, line and site once: devices
-    /// with equal text share one allocation (what keeps a million devices compact), and equal
-    /// version spellings share their text. `Fleet::new` keeps the devices as given.
+    /// A fleet keeps each distinct model, line, site and version spelling once, however it was
+    /// built: devices with equal text read one copy (what keeps a million devices compact),
+    /// and the owned devices it hands out share it too.
     #[test]
     fn equal_texts_are_kept_once(devices in prop::collection::vec(device(), 1..40), models in 1..4usize) {
         let mut seen = HashSet::new();
@@ -76,19 +87,22 @@ proptest! {
             })
             .collect();
         let built = Fleet::new(devices.clone()).unwrap();
-        prop_assert_eq!(built.devices(), devices.as_slice());
-        for fleet in [Fleet::from_csv(&built.to_csv()).unwrap(), Fleet::from_json(&built.to_json()).unwrap()] {
-            prop_assert_eq!(fleet.devices(), devices.as_slice());
-            let all = fleet.devices();
-            for (a, b) in all.iter().flat_map(|a| all.iter().map(move |b| (a, b))) {
+        prop_assert_eq!(built.to_devices(), devices.clone());
+        let same = |a: &str, b: &str| std::ptr::eq(a, b);
+        for fleet in [Fleet::from_csv(&built.to_csv()).unwrap(), Fleet::from_json(&built.to_json()).unwrap(), built] {
+            prop_assert_eq!(fleet.to_devices(), devices.clone());
+            for (a, b) in fleet.devices().flat_map(|a| fleet.devices().map(move |b| (a, b))) {
+                prop_assert_eq!(a.model == b.model, same(a.model, b.model));
+                prop_assert_eq!(a.line == b.line, same(a.line, b.line));
+                if let (Some(x), Some(y)) = (a.site, b.site) {
+                    prop_assert_eq!(x == y, same(x, y));
+                }
+                prop_assert_eq!(a.version.as_str() == b.version.as_str(), same(a.version.as_str(), b.version.as_str()));
+            }
+            let owned = fleet.to_devices();
+            for (a, b) in owned.iter().flat_map(|a| owned.iter().map(move |b| (a, b))) {
                 prop_assert_eq!(a.model == b.model, std::sync::Arc::ptr_eq(&a.model, &b.model));
                 prop_assert_eq!(a.line == b.line, std::sync::Arc::ptr_eq(&a.line, &b.line));
-                if let (Some(x), Some(y)) = (&a.site, &b.site) {
-                    prop_assert!(std::sync::Arc::ptr_eq(x, y));
-                }
-                if a.version.as_str() == b.version.as_str() {
-                    prop_assert!(std::ptr::eq(a.version.as_str(), b.version.as_str()));
-                }
             }
         }
     }
@@ -148,12 +162,12 @@ fn empty_sites_and_label_values_are_none_in_every_form() {
     let json = r#"{"devices": [{"id": "a", "model": "m", "line": "l", "site": "", "version": "1",
         "labels": {"cell": "", "zone": "z"}}]}"#;
     let fleet = Fleet::from_json(json).unwrap();
-    let d = &fleet.devices()[0];
+    let d = fleet.device(0).unwrap();
     assert_eq!(d.site, None);
-    assert_eq!(d.labels, std::collections::BTreeMap::from([("zone".to_owned(), "z".to_owned())]));
+    assert_eq!(*d.labels, std::collections::BTreeMap::from([("zone".to_owned(), "z".to_owned())]));
     assert_eq!(Fleet::from_csv(&fleet.to_csv()).unwrap().devices(), fleet.devices());
     assert_eq!(Fleet::from_json(&fleet.to_json()).unwrap().devices(), fleet.devices());
-    let mut given = d.clone();
+    let mut given = d.to_device();
     given.site = Some("".into());
     given.labels.insert("cell".to_owned(), String::new());
     assert_eq!(Fleet::new(vec![given]).unwrap().devices(), fleet.devices());

@@ -310,6 +310,12 @@ class ExpiredError(FleetpathError):
     code = "expired"
 
 
+class FleetTooLargeError(InputError):
+    """`fleet_too_large` (fleet)."""
+
+    code = "fleet_too_large"
+
+
 class IntegrityMismatchError(FleetpathError):
     """`integrity_mismatch` (s3)."""
 
@@ -886,6 +892,7 @@ ERROR_CLASSES: Dict[str, Type[FleetpathError]] = {
     "empty_range": EmptyRangeError,
     "empty_version": EmptyVersionError,
     "expired": ExpiredError,
+    "fleet_too_large": FleetTooLargeError,
     "integrity_mismatch": IntegrityMismatchError,
     "internal": InternalError,
     "invalid_abort_share": InvalidAbortShareError,
@@ -1033,6 +1040,7 @@ __all__: Tuple[str, ...] = (
     "EmptyRangeError",
     "EmptyVersionError",
     "ExpiredError",
+    "FleetTooLargeError",
     "IntegrityMismatchError",
     "InternalError",
     "InvalidAbortShareError",

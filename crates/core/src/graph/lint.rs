@@ -248,12 +248,10 @@ impl UpgradeGraph {
             }
         }
         let devices: Vec<DeviceAttributes<'_>> = fleet.map_or_else(Vec::new, |f| {
-            f.devices().iter().map(|d| DeviceAttributes { model: Some(&d.model), labels: Some(&d.labels) }).collect()
+            f.devices().map(|d| DeviceAttributes { model: Some(d.model), labels: Some(d.labels) }).collect()
         });
-        let carried: std::collections::BTreeSet<&str> = fleet
-            .into_iter()
-            .flat_map(|f| f.devices().iter().flat_map(|d| d.labels.keys().map(String::as_str)))
-            .collect();
+        let carried: std::collections::BTreeSet<&str> =
+            fleet.into_iter().flat_map(|f| f.devices().flat_map(|d| d.labels.keys().map(String::as_str))).collect();
         for (&spec, models) in &takers {
             let i = spec as usize;
             for risk in &self.inner.manifest.edges[i].risks {

@@ -603,9 +603,9 @@ impl Rollout {
                     .ok_or_else(|| RolloutError::PlanMismatch { device: planned.id.to_string() })?;
                 // The plan found a path for this device's model; the same route table gives it.
                 let table = tables
-                    .entry(device.model.to_string())
-                    .or_insert_with(|| graph.route_table(&plan.target, &Constraints::for_model(&*device.model)));
-                if let Ok(path) = table.as_ref().map(|t| t.resolve(&device.version)) {
+                    .entry(device.model.to_owned())
+                    .or_insert_with(|| graph.route_table(&plan.target, &Constraints::for_model(device.model)));
+                if let Ok(path) = table.as_ref().map(|t| t.resolve(device.version)) {
                     for hop in path.iter().flat_map(|p| &p.hops) {
                         if let Some(artifact) = &hop.artifact {
                             artifacts.entry(artifact.key.clone()).or_insert_with(|| artifact.clone());
@@ -613,10 +613,10 @@ impl Rollout {
                     }
                 }
                 devices.push(DeviceState {
-                    id: device.id.clone(),
-                    line: device.line.to_string(),
-                    site: device.site.as_deref().map(str::to_owned),
-                    model: Some(device.model.to_string()),
+                    id: device.id.to_owned(),
+                    line: device.line.to_owned(),
+                    site: device.site.map(str::to_owned),
+                    model: Some(device.model.to_owned()),
                     from: device.version.clone(),
                     version: device.version.clone(),
                     status: DeviceStatus::Pending,

@@ -48,7 +48,7 @@ use compact_str::CompactString;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
-use crate::fleet::Fleet;
+use crate::fleet::{Fleet, Kind};
 use crate::graph::{Constraints, ResolveError, RouteTable, UpgradeGraph};
 use crate::version::Version;
 
@@ -361,7 +361,7 @@ pub fn plan_rollout(
     let (lines, sizes, starts) = rank_within_lines(fleet, lines, &mut eligible);
     // Clone the ids in fleet order (sequential reads), then move them into stage order: much
     // kinder to the cache than cloning them in stage order.
-    let mut ids: Vec<CompactString> = fleet.devices().iter().map(|d| CompactString::from(d.id.as_str())).collect();
+    let mut ids: Vec<CompactString> = fleet.ids().map(CompactString::from).collect();
 
     let mut free = sizes.clone();
     let mut stages = Vec::with_capacity(policy.stages.len());
@@ -412,20 +412,25 @@ fn eligibility<'f>(
     let mut errors: Vec<ResolveError> = Vec::new();
     // One route table per model; a model the target does not install on excludes its devices.
     let mut tables: FxHashMap<&str, Result<RouteTable, usize>> = FxHashMap::default();
-    // Fleets run few distinct (model, version) pairs: remember the answers.
-    let mut memo: Vec<(&str, &Version, Outcome)> = Vec::new();
+    // Fleets run few distinct (model, version spelling) pairs, which the fleet numbers (its
+    // kinds): the answer is worked out once per pair.
+    let mut memo: FxHashMap<Kind, Outcome> = FxHashMap::default();
     let mut up_to_date = Vec::new();
     let mut excluded = Vec::new();
-    let mut line_ids: FxHashMap<&str, u32> = FxHashMap::default();
+    // Lines numbered in order of first eligible device, found by the fleet's number for them.
+    let (places, names) = fleet.places();
+    let mut line_of = vec![u32::MAX; names.len()];
+    let mut lines: Vec<(&'f str, u32)> = Vec::new();
     let mut eligible: Vec<Candidate> = Vec::with_capacity(fleet.len());
     let seed = rollout_seed(rollout_id);
-    for (index, device) in fleet.devices().iter().enumerate() {
-        let known = memo.iter().find(|(m, v, _)| *m == &*device.model && **v == device.version).map(|e| e.2);
-        let outcome = if let Some(outcome) = known {
+    let (kinds, _, _) = fleet.kinds();
+    for (index, (kind, &[line, _])) in kinds.iter().zip(places).enumerate() {
+        let outcome = if let Some(&outcome) = memo.get(kind) {
             outcome
         } else {
-            if !tables.contains_key(&*device.model) {
-                let table = match graph.route_table(target, &Constraints::for_model(&*device.model)) {
+            let device = fleet.at(index);
+            if !tables.contains_key(device.model) {
+                let table = match graph.route_table(target, &Constraints::for_model(device.model)) {
                     Ok(table) => Ok(table),
                     Err(e @ ResolveError::ModelIncompatible { .. }) => {
                         errors.push(e);
@@ -433,14 +438,14 @@ fn eligibility<'f>(
                     }
                     Err(source) => return Err(PlanError::Target { source }),
                 };
-                tables.insert(&*device.model, table);
+                tables.insert(device.model, table);
             }
-            let outcome = match &tables[&*device.model] {
+            let outcome = match &tables[device.model] {
                 Err(e) => Outcome::Error(*e),
-                Ok(table) => match table.hops(&device.version) {
+                Ok(table) => match table.hops(device.version) {
                     Some(hops) => Outcome::Hops(hops),
                     // Ask for the exact error.
-                    None => match table.next_hop(&device.version) {
+                    None => match table.next_hop(device.version) {
                         Ok(_) => Outcome::Hops(0),
                         Err(e) => {
                             errors.push(e);
@@ -449,26 +454,27 @@ fn eligibility<'f>(
                     },
                 },
             };
-            if memo.len() < 64 {
-                memo.push((&*device.model, &device.version, outcome));
-            }
+            memo.insert(*kind, outcome);
             outcome
         };
+        let id = fleet.id(index);
         match outcome {
-            Outcome::Hops(0) => up_to_date.push(device.id.clone()),
+            Outcome::Hops(0) => up_to_date.push(id.to_owned()),
             Outcome::Hops(hops) => {
-                let next_line = u32::try_from(line_ids.len()).unwrap_or(u32::MAX);
-                let line = *line_ids.entry(&*device.line).or_insert(next_line);
-                let key = key_with_seed(seed, &device.id);
-                eligible.push((line, key, u32::try_from(index).unwrap_or(u32::MAX), hops));
+                let slot = &mut line_of[line as usize];
+                if *slot == u32::MAX {
+                    *slot = u32::try_from(lines.len()).unwrap_or(u32::MAX);
+                    lines.push((&names[line as usize], *slot));
+                }
+                eligible.push((*slot, key_with_seed(seed, id), u32::try_from(index).unwrap_or(u32::MAX), hops));
             }
             Outcome::Error(e) => {
                 let e = &errors[e];
-                excluded.push(Excluded { id: device.id.clone(), code: e.code().to_owned(), message: e.to_string() });
+                excluded.push(Excluded { id: id.to_owned(), code: e.code().to_owned(), message: e.to_string() });
             }
         }
     }
-    Ok(Eligibility { up_to_date, excluded, lines: line_ids.into_iter().collect(), eligible })
+    Ok(Eligibility { up_to_date, excluded, lines, eligible })
 }
 
 /// Sorts lines by name and, within each line, candidates by (key, id): a counting pass by line,
@@ -503,7 +509,6 @@ fn rank_within_lines<'f>(
         next_slot[e.0 as usize] += 1;
     }
     *eligible = bucketed;
-    let devices = fleet.devices();
     for (l, &start) in starts.iter().enumerate() {
         let run = &mut eligible[start..start + sizes[l] as usize];
         run.sort_unstable_by_key(|e| e.1);
@@ -515,7 +520,7 @@ fn rank_within_lines<'f>(
                 j += 1;
             }
             if j - i > 1 {
-                run[i..j].sort_by(|a, b| devices[a.2 as usize].id.cmp(&devices[b.2 as usize].id));
+                run[i..j].sort_by(|a, b| fleet.id(a.2 as usize).cmp(fleet.id(b.2 as usize)));
             }
             i = j;
         }
