@@ -1437,11 +1437,13 @@ impl Decider {
         }
         let (kinds, _, _) = fleet.kinds();
         let mut known = ByKind::new(fleet);
-        for (d, &kind) in fleet.devices().zip(kinds) {
+        for (i, &kind) in kinds.iter().enumerate() {
             if let Some(values) = known.get(kind) {
                 out.repeat(values);
                 continue;
             }
+            // The device is read only for a decision not yet made.
+            let d = fleet.at(i);
             let request =
                 DeviceRequestRef { device: d.id, model: d.model, version: d.version, at, labels: Some(d.labels) };
             let decision = self.upgrade(request, RetryState::default());
