@@ -357,8 +357,8 @@ pub fn plan_rollout(
     })?;
     let target = target_release.version().clone();
 
-    let Eligibility { up_to_date, excluded, lines, mut eligible } = eligibility(graph, fleet, &target, rollout_id)?;
-    let (lines, sizes, starts) = rank_within_lines(fleet, lines, &mut eligible);
+    let Eligibility { up_to_date, excluded, lines, eligible } = eligibility(graph, fleet, &target, rollout_id)?;
+    let Ranking { lines, sizes, starts, ranked } = rank_within_lines(fleet, lines, eligible);
     // Clone the ids in fleet order (sequential reads), then move them into stage order: much
     // kinder to the cache than cloning them in stage order.
     let mut ids: Vec<CompactString> = fleet.ids().map(CompactString::from).collect();
@@ -374,8 +374,8 @@ pub fn plan_rollout(
         let mut per_line = BTreeMap::new();
         for (l, &n) in seats.iter().enumerate() {
             let taken = (sizes[l] - free[l]) as usize;
-            for e in &eligible[starts[l] + taken..starts[l] + taken + n as usize] {
-                planned.push(PlannedDevice { id: std::mem::take(&mut ids[e.2 as usize]), hops: e.3 });
+            for e in &ranked[starts[l] + taken..starts[l] + taken + n as usize] {
+                planned.push(PlannedDevice { id: std::mem::take(&mut ids[e.1 as usize]), hops: e.2 });
             }
             free[l] -= n;
             per_line.insert(lines[l].0.to_owned(), n);
@@ -387,6 +387,22 @@ pub fn plan_rollout(
 
 /// One eligible device: (line, selection key, index in the fleet, hops to the target).
 type Candidate = (u32, u64, u32, u32);
+
+/// An eligible device within its line's run: (selection key, index in the fleet, hops). A
+/// third smaller than a [`Candidate`], for the sorts.
+type Ranked = (u64, u32, u32);
+
+/// The eligible devices ranked within their lines.
+struct Ranking<'f> {
+    /// Line names (sorted) with their ids as used in [`Candidate`]s.
+    lines: Vec<(&'f str, u32)>,
+    /// Each line's eligible devices.
+    sizes: Vec<u32>,
+    /// Where each line's run starts in `ranked`.
+    starts: Vec<usize>,
+    /// Each line's devices in selection order, line after line.
+    ranked: Vec<Ranked>,
+}
 
 struct Eligibility<'f> {
     up_to_date: Vec<String>,
@@ -478,20 +494,15 @@ fn eligibility<'f>(
 }
 
 /// Sorts lines by name and, within each line, candidates by (key, id): a counting pass by line,
-/// then a sort of each line's run by key. Returns the sorted line names, each line's size and
-/// the start of its run in `eligible`.
-fn rank_within_lines<'f>(
-    fleet: &Fleet,
-    mut lines: Vec<(&'f str, u32)>,
-    eligible: &mut Vec<Candidate>,
-) -> (Vec<(&'f str, u32)>, Vec<u32>, Vec<usize>) {
+/// then a sort of each line's run by key.
+fn rank_within_lines<'f>(fleet: &Fleet, mut lines: Vec<(&'f str, u32)>, mut eligible: Vec<Candidate>) -> Ranking<'f> {
     lines.sort_unstable();
     let mut rank_of_line = vec![0u32; lines.len()];
     for (rank, &(_, id)) in lines.iter().enumerate() {
         rank_of_line[id as usize] = u32::try_from(rank).unwrap_or(u32::MAX);
     }
     let mut sizes = vec![0u32; lines.len()];
-    for e in eligible.iter_mut() {
+    for e in &mut eligible {
         e.0 = rank_of_line[e.0 as usize];
         sizes[e.0 as usize] += 1;
     }
@@ -502,31 +513,31 @@ fn rank_within_lines<'f>(
         starts.push(at);
         at += n as usize;
     }
-    let mut bucketed = vec![(0u32, 0u64, 0u32, 0u32); eligible.len()];
+    let mut ranked: Vec<Ranked> = vec![(0, 0, 0); eligible.len()];
     let mut next_slot = starts.clone();
-    for &e in eligible.iter() {
-        bucketed[next_slot[e.0 as usize]] = e;
-        next_slot[e.0 as usize] += 1;
+    for &(line, key, index, hops) in &eligible {
+        ranked[next_slot[line as usize]] = (key, index, hops);
+        next_slot[line as usize] += 1;
     }
-    *eligible = bucketed;
+    drop(eligible);
     for (l, &start) in starts.iter().enumerate() {
-        let run = &mut eligible[start..start + sizes[l] as usize];
-        run.sort_unstable_by_key(|e| e.1);
+        let run = &mut ranked[start..start + sizes[l] as usize];
+        run.sort_unstable_by_key(|e| e.0);
         // Equal keys (a 64-bit collision) are ordered by id, so the order never depends on input.
         let mut i = 0;
         while i + 1 < run.len() {
             let mut j = i + 1;
-            while j < run.len() && run[j].1 == run[i].1 {
+            while j < run.len() && run[j].0 == run[i].0 {
                 j += 1;
             }
             if j - i > 1 {
-                run[i..j].sort_by(|a, b| fleet.id(a.2 as usize).cmp(fleet.id(b.2 as usize)));
+                run[i..j].sort_by(|a, b| fleet.id(a.1 as usize).cmp(fleet.id(b.1 as usize)));
             }
             i = j;
         }
     }
 
-    (lines, sizes, starts)
+    Ranking { lines, sizes, starts, ranked }
 }
 
 /// Seats per line for one stage (see the module docs). `sizes[l]`: the line's eligible
