@@ -172,7 +172,7 @@ pub enum FleetError {
     EmptyField {
         /// Where.
         at: String,
-        /// Which field (`id`, `model`, `line` or `version`).
+        /// Which field (`id`, `model`, `line`, `version` or `label name`).
         field: &'static str,
     },
     /// A value with leading or trailing whitespace (in JSON; CSV cells are trimmed): an id
@@ -268,8 +268,8 @@ impl std::fmt::Display for Origin {
 /// What a fleet being read has seen: fleets run few distinct models, lines, sites, version
 /// spellings and label sets, so the fleet stores each once and its devices hold their
 /// numbers (in order of first use); each spelling is parsed once (the memo's key is the
-/// version's own text). None holds more entries than the fleet has devices; all are dropped
-/// once the fleet is read.
+/// version's own text). None holds more entries than the fleet has devices (names: lines and
+/// sites, two a device); all are dropped once the fleet is read.
 #[derive(Default)]
 struct Seen {
     models: FxHashMap<Arc<str>, u32>,
@@ -278,8 +278,8 @@ struct Seen {
     label_sets: FxHashMap<BTreeMap<String, String>, u32>,
 }
 
-/// The next number of a list of `len` entries (a fleet cannot hold 2^32 distinct models,
-/// names, spellings or label sets in memory).
+/// The next number of a list of `len` entries: below `u32::MAX`, since a fleet holds at most
+/// [`Fleet::MAX_DEVICES`] devices, each with at most two names (its line and site).
 fn number(len: usize) -> u32 {
     u32::try_from(len).unwrap_or(u32::MAX)
 }
@@ -541,14 +541,19 @@ impl std::fmt::Debug for Fleet {
 }
 
 impl Fleet {
-    /// The most devices a fleet holds (its devices are numbered by 32 bits, which keeps its
-    /// index of ids half the size).
-    pub const MAX_DEVICES: usize = u32::MAX as usize;
+    /// The most devices a fleet holds: 2^31 - 1. Its devices, and their lines and sites
+    /// (up to two names a device), are numbered by 32 bits, which keeps its index of ids and
+    /// its per-device columns half the size.
+    pub const MAX_DEVICES: usize = (u32::MAX / 2) as usize;
+
+    /// At most this many devices' room reserved from a count the input claims.
+    const RESERVE: usize = 1 << 20;
 
     /// A fleet from devices built in code. Locations in errors are `devices[i]`.
     ///
     /// # Errors
-    /// [`FleetError::EmptyField`] or [`FleetError::DuplicateDevice`].
+    /// [`FleetError::EmptyField`], [`FleetError::PaddedField`], [`FleetError::DuplicateDevice`]
+    /// or [`FleetError::TooLarge`].
     pub fn new(devices: Vec<Device>) -> Result<Self, FleetError> {
         let mut fleet = Self::with_capacity(devices.len(), false);
         let mut seen = Seen::default();
@@ -572,7 +577,8 @@ impl Fleet {
     ///
     /// # Errors
     /// A [`FleetError`] naming the row: malformed CSV, a missing, unknown or repeated column,
-    /// an empty required cell, a duplicate id, or a version that does not parse.
+    /// an empty required cell, a padded label name, a duplicate id, a version that does not
+    /// parse, or more than [`Fleet::MAX_DEVICES`] devices.
     pub fn from_csv(text: &str) -> Result<Self, FleetError> {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         // Cells are trimmed as they are read (the reader's own trimming copies every row).
@@ -581,16 +587,19 @@ impl Fleet {
         // number is the line an editor shows.
         let mut lines = LineCounter::new(text);
         let mut csv_error = |e: csv::Error| FleetError::Csv {
-            at: e.position().map_or_else(|| "the header".to_owned(), |p| format!("row {}", lines.line_at(p.byte()))),
+            at: e
+                .position()
+                .map_or_else(|| "the header".to_owned(), |p| format!("row {}", lines.row_line_at(p.byte()))),
             message: csv_message(&e),
         };
         let header: csv::StringRecord = reader.headers().map_err(&mut csv_error)?.iter().map(str::trim).collect();
         let columns = Columns::from_header(&header)?;
         // One device a line at most, and a row of four cells takes at least 8 bytes: room for
-        // them at once (a text of newlines must not reserve gigabytes).
+        // them at once, up to a million (a text of newlines must not reserve gigabytes; a
+        // bigger fleet grows as it is read).
         #[allow(clippy::naive_bytecount)] // not worth a dependency: each byte is counted once
         let newlines = text.bytes().filter(|&b| b == b'\n').count();
-        let mut fleet = Self::with_capacity(newlines.min(text.len() / 8), true);
+        let mut fleet = Self::with_capacity(newlines.min(text.len() / 8).min(Self::RESERVE), true);
         let mut seen = Seen::default();
         let mut rows = LineCounter::new(text);
         // Records are read a batch at a time, then checked and stored: the reader's tables
@@ -1050,6 +1059,16 @@ impl<'a> LineCounter<'a> {
         self.line
     }
 
+    /// The line of a malformed row the reader reports at `byte`: past the empty lines the
+    /// reader skipped before it (a line of spaces is itself a row, with too few cells).
+    fn row_line_at(&mut self, byte: u64) -> usize {
+        let mut at = usize::try_from(byte).unwrap_or(usize::MAX).min(self.text.len());
+        while matches!(self.text.get(at), Some(b'\r' | b'\n')) {
+            at += 1;
+        }
+        self.line_at(at as u64)
+    }
+
     /// The line of the record the reader reports at `byte`: the reader's position is where it
     /// started reading, before any blank lines it skipped.
     fn record_line_at(&mut self, byte: u64) -> usize {
@@ -1067,10 +1086,10 @@ impl<'a> LineCounter<'a> {
     }
 }
 
-/// A cell without leading or trailing whitespace; most cells have none, which their first
-/// and last bytes show without decoding any character.
+/// A cell without leading or trailing whitespace (as `str::trim`); most cells have none, which
+/// their first and last bytes show without decoding any character when they are visible ASCII.
 fn trim(cell: &str) -> &str {
-    let plain = |b: &u8| b.is_ascii() && !b.is_ascii_whitespace();
+    let plain = |b: &u8| b.is_ascii_graphic();
     let bytes = cell.as_bytes();
     if bytes.first().is_some_and(plain) && bytes.last().is_some_and(plain) { cell } else { cell.trim() }
 }
@@ -1095,7 +1114,7 @@ mod tests {
     use super::*;
 
     /// A fleet refuses the device past its limit, naming where it was stated (the real limit,
-    /// 2^32 - 1 devices, is lowered here).
+    /// 2^31 - 1 devices, is lowered here).
     #[test]
     fn a_fleet_refuses_devices_past_its_limit() {
         let text = "id,model,line,version\na,m,l,1\nb,m,l,1\nc,m,l,1\n";
@@ -1116,6 +1135,7 @@ mod tests {
             ("fleet_too_large", "row 4: the fleet has more than 2 devices".to_owned())
         );
         assert_eq!(fleet.len(), 2);
-        assert_eq!(Fleet::MAX_DEVICES, u32::MAX as usize);
+        // Two names a device (line and site) still number below u32::MAX (none).
+        assert!(2 * Fleet::MAX_DEVICES < u32::MAX as usize);
     }
 }

@@ -86,7 +86,7 @@ pub use artifact::{
     ArtifactStore, Availability, LocalArtifactStore, MemoryStore, RestoreTier, RestoreTimes, StorageClass,
 };
 pub use document::{Document, InputError, JsonError};
-pub use fleet::{Device, Fleet, FleetError};
+pub use fleet::{Device, DeviceRef, Devices, Fleet, FleetError};
 pub use graph::{Artifact, Constraints, GraphError, Hop, Manifest, Path, ResolveError, RouteTable, UpgradeGraph};
 pub use retry::{RetryPolicy, RetryState};
 pub use rollout::{Action, Event, PlanError, Rollout, RolloutError, RolloutPlan, RolloutPolicy, plan_rollout};
