@@ -1442,10 +1442,13 @@ impl Decider {
                 out.repeat(values);
                 continue;
             }
-            // The device is read only for a decision not yet made.
-            let d = fleet.at(i);
-            let request =
-                DeviceRequestRef { device: d.id, model: d.model, version: d.version, at, labels: Some(d.labels) };
+            // A decision not yet made. Its model and version come with its kind; on this path
+            // (no risks) the route ignores labels, and only a retry, which needs observed
+            // availability, reads the id: the device's own columns are read only then (each a
+            // cache miss at a random place in a big fleet).
+            let (model, version) = fleet.kind_of(kind);
+            let device = if self.availability.is_some() { fleet.id(i) } else { "" };
+            let request = DeviceRequestRef { device, model, version, at, labels: None };
             let decision = self.upgrade(request, RetryState::default());
             let own = matches!(decision, Decision::RetryAfter { .. } | Decision::GiveUp { .. });
             let values = out.push(decision);

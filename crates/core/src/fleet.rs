@@ -788,6 +788,11 @@ impl Fleet {
         }
     }
 
+    /// The model and version (as spelt) a [`Kind`] of this fleet numbers.
+    pub(crate) fn kind_of(&self, kind: Kind) -> (&str, &Version) {
+        (&self.models[kind.model as usize], &self.versions[kind.version as usize])
+    }
+
     /// Device `i`'s id (which must exist).
     pub(crate) fn id(&self, i: usize) -> &str {
         id_in(&self.id_text, &self.id_ends, i)
