@@ -14,6 +14,11 @@ fail() { printf 'FAILED: %s\n' "$*" >&2; exit 1; }
 step "toolchain"
 cargo --version
 rustc --version
+# A full run writes about 10 GB under target/ (debug, release, wasm32, three venvs): say what the
+# disk has, so a run that dies of a full disk says so at its top. One-off builds gain nothing from
+# incremental compilation, which would add gigabytes.
+df -h . | tail -n 1 | awk '{print "disk: " $4 " free of " $2}'
+export CARGO_INCREMENTAL=0
 for component in rustfmt clippy; do
   if ! cargo "${component/rustfmt/fmt}" --version >/dev/null 2>&1; then
     rustup component add "$component" || fail "cargo $component is missing and could not be installed"
