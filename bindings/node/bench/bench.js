@@ -125,13 +125,14 @@ const [setupOurs, ours] = best(() => {
   const fleet = fp.Fleet.load(csv);
   return { graph, fleet, decider: new fp.Decider(graph) };
 }, 3);
-const [setupPeer, { peer, devices }] = best(() => {
+function peerSetup() {
   // The peer reads its fleet too (a bare split: no quoting, trimming or checks).
   const devices = csv.split('\n').slice(1).map((l) => l.split(','));
   const p = new Peer(text);
   for (const m of ['m0', 'm1', 'm2']) p.table(m);
   return { peer: p, devices };
-}, 3);
+}
+const [setupPeer, { peer, devices }] = best(peerSetup, 3);
 
 // Answers first: the peer must say what fleetpath says for every device.
 const decisions = ours.decider.decideFleet(ours.fleet, at);
@@ -159,7 +160,7 @@ columns.next.forEach((k, i) => {
   if ((k === 0xffffffff ? null : columns.versions[k]) !== theirs) throw new Error(`columns differ at device ${i}`);
 });
 const [colOurs] = best(() => ours.decider.decideFleetColumns(ours.fleet, at));
-const [colPeer] = best(() => {
+function peerColumns(peer, devices) {
   const next = new Uint32Array(devices.length);
   const versions = new Map();
   devices.forEach(([, model, , v], i) => {
@@ -171,8 +172,20 @@ const [colPeer] = best(() => {
     }
   });
   return next;
-});
+}
+const [colPeer] = best(() => peerColumns(peer, devices));
 row(`decideFleetColumns, ${DEVICES} devices (per device)`, colOurs, colPeer, DEVICES);
+// Cold, as a Lambda runs it: nothing built before (the decider builds each release's step
+// when a device first asks for it, so the first batch pays for those).
+const [coldOurs] = best(() => {
+  const fleet = fp.Fleet.load(csv);
+  return new fp.Decider(fp.UpgradeGraph.load(text)).decideFleetColumns(fleet, at);
+}, 3);
+const [coldPeer] = best(() => {
+  const { peer: p, devices: d } = peerSetup();
+  return peerColumns(p, d);
+}, 3);
+row('end to end, cold: setup + decideFleetColumns', coldOurs, coldPeer);
 
 const table = ours.graph.routeTable(ours.graph.latestFor('m0'), { model: 'm0' });
 const spellings = Array.from({ length: 1000 }, (_, k) => version((k * 7919) % RELEASES));

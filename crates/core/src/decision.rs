@@ -979,15 +979,18 @@ enum Route {
     Blocked(BlockReason, String),
 }
 
-/// The route table of one model, with every reachable release's next step precomputed.
+/// The route table of one model, with each reachable release's next step remembered once asked.
 #[derive(Debug)]
 struct ModelRoutes {
     table: Result<RouteTable, (BlockReason, String)>,
-    steps: FxHashMap<Version, Route>,
+    /// Per node a device can start from (up to the target), its step once a device asked;
+    /// `None` inside when the table gives none (explained as a miss). Built on demand: a
+    /// decider costs its route tables alone, and a fleet pays for the releases it runs.
+    steps: Box<[OnceLock<Option<Route>>]>,
     /// The risks that withhold edges from the devices these routes serve (see
     /// `UpgradeGraph::risk_signature`).
     signature: RiskSignature,
-    /// For the routes of a risk signature: routes not precomputed, once explained (at most
+    /// For the routes of a risk signature: routes with no step, once explained (at most
     /// `MAX_MISSES / MAX_RISKY_TABLES`). The model's own routes use `Decider::misses`.
     misses: Mutex<FxHashMap<Version, Route>>,
 }
@@ -1007,7 +1010,7 @@ pub struct Decider {
     /// batch finds its devices through the fleet's own index instead).
     index: OnceLock<DeviceIndex>,
     availability: Option<Arc<Observations>>,
-    /// Routes of (model, version) pairs the route tables do not precompute (no path, unknown
+    /// Routes of (model, version) pairs the route tables give no step for (no path, unknown
     /// version or model, blocked release): explained once, then answered like any other.
     misses: Mutex<Misses>,
     /// Routes for devices from which risks withhold other edges than from the model's
@@ -1096,6 +1099,33 @@ impl DeviceIndex {
             }
         }
         placed
+    }
+}
+
+impl ModelRoutes {
+    /// The route of a device on `version` that the table reaches, built at the first ask;
+    /// `None` for any other version (a miss, explained by the caller).
+    fn step(&self, version: &Version) -> Option<Route> {
+        let table = self.table.as_ref().ok()?;
+        let (node, hops) = table.reaching(version)?;
+        let route = || {
+            Some(match table.next_hop_of(node).ok()? {
+                None => Route::AtTarget,
+                Some(hop) => match hop.artifact {
+                    Some(artifact) => Route::Step(Arc::new(Step {
+                        from: hop.from,
+                        to: hop.to,
+                        artifact,
+                        target: table.target().clone(),
+                        hops_left: hops.saturating_sub(1),
+                    })),
+                    None => {
+                        Route::Blocked(BlockReason::NoArtifact, format!("release \"{}\" declares no artifact", hop.to))
+                    }
+                },
+            })
+        };
+        self.steps.get(node as usize)?.get_or_init(route).clone()
     }
 }
 
@@ -1190,7 +1220,7 @@ impl Decider {
         &self.policy
     }
 
-    /// One route table per model the graph names, each with its steps precomputed.
+    /// One route table per model the graph names (each release's step is built when asked).
     fn build_routes(&mut self) {
         self.misses = Mutex::default();
         self.risky = Mutex::default();
@@ -1213,7 +1243,7 @@ impl Decider {
         let signature = self.graph.risk_signature(&device, &constraints.accepted_risks);
         let blocked = |e: ResolveError| {
             let table = Err(block_of(&e, &self.graph));
-            ModelRoutes { table, steps: FxHashMap::default(), signature: signature.clone(), misses: Mutex::default() }
+            ModelRoutes { table, steps: Box::default(), signature: signature.clone(), misses: Mutex::default() }
         };
         let target = match self.target_for(model) {
             Ok(target) => target,
@@ -1223,31 +1253,12 @@ impl Decider {
             Ok(table) => table,
             Err(e) => return blocked(e),
         };
-        let mut steps = FxHashMap::default();
-        for entry in table.entries() {
-            let route = match table.next_hop(&entry.from) {
-                Ok(None) => Route::AtTarget,
-                Ok(Some(hop)) => match hop.artifact {
-                    Some(artifact) => Route::Step(Arc::new(Step {
-                        from: hop.from,
-                        to: hop.to,
-                        artifact,
-                        target: table.target().clone(),
-                        hops_left: entry.hops.saturating_sub(1),
-                    })),
-                    None => {
-                        Route::Blocked(BlockReason::NoArtifact, format!("release \"{}\" declares no artifact", hop.to))
-                    }
-                },
-                Err(_) => continue, // answered by the table on demand
-            };
-            steps.insert(entry.from, route);
-        }
+        let steps = std::iter::repeat_with(OnceLock::new).take(table.sources()).collect();
         ModelRoutes { table: Ok(table), steps, signature, misses: Mutex::default() }
     }
 
-    /// Where the device's upgrade stands: precomputed for every release a model's table
-    /// reaches, remembered for the rest once explained.
+    /// Where the device's upgrade stands: the step of a release its model's table reaches
+    /// (built once), or for the rest an explanation, remembered.
     fn route(&self, r: DeviceRequestRef<'_>) -> Route {
         let (model, version) = (r.model, r.version);
         if self.graph.has_risks() {
@@ -1258,8 +1269,8 @@ impl Decider {
             }
         }
         if let Some(routes) = self.routes.get(model) {
-            if let Some(route) = routes.steps.get(version) {
-                return route.clone();
+            if let Some(route) = routes.step(version) {
+                return route;
             }
         } else if let Some(routes) = self.other_model_routes(model)
             && let Err((reason, detail)) = &routes.table
@@ -1305,8 +1316,8 @@ impl Decider {
             }
             routes
         });
-        if let Some(route) = routes.steps.get(r.version) {
-            return route.clone();
+        if let Some(route) = routes.step(r.version) {
+            return route;
         }
         let mut misses = routes.misses.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(route) = misses.get(r.version) {
@@ -1319,7 +1330,7 @@ impl Decider {
         route
     }
 
-    /// The route the tables do not precompute, explained (the costly path).
+    /// The route of a version the tables give no step for, explained (the costly path).
     fn explained_route(&self, model: &str, version: &Version) -> Route {
         if let Some(routes) = self.routes.get(model) {
             return Self::route_in(routes, version, &self.graph);
@@ -1353,8 +1364,8 @@ impl Decider {
     }
 
     fn route_in(routes: &ModelRoutes, version: &Version, graph: &UpgradeGraph) -> Route {
-        if let Some(route) = routes.steps.get(version) {
-            return route.clone();
+        if let Some(route) = routes.step(version) {
+            return route;
         }
         match &routes.table {
             Err((reason, detail)) => Route::Blocked(*reason, detail.clone()),
@@ -1364,7 +1375,7 @@ impl Decider {
                     let (reason, detail) = block_of(&e, graph);
                     Route::Blocked(reason, detail)
                 }
-                // Every reachable release is precomputed; this is a spelling the table knows.
+                // Every reachable release has its step; this is a spelling the table knows.
                 Ok(_) => Route::Blocked(BlockReason::NoPath, format!("no route from \"{version}\"")),
             },
         }

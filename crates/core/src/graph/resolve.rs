@@ -613,7 +613,24 @@ impl RouteTable {
     /// # Complexity
     /// O(1) (a hash lookup and a binary search among the release's edges).
     pub fn next_hop(&self, from: &Version) -> Result<Option<Hop>, ResolveError> {
-        let source = self.source(from)?;
+        self.next_hop_of(self.source(from)?)
+    }
+
+    /// The node of `from` and its hops to the target, when the table reaches the target from
+    /// it and `from` passes the checks [`RouteTable::next_hop`] makes on a source.
+    pub(crate) fn reaching(&self, from: &Version) -> Option<(u32, u32)> {
+        let node = self.graph.node(from)?;
+        let hops = self.dist.get(node as usize).copied().filter(|&d| d != UNSEEN)?;
+        (node <= self.target && self.graph.check_source(node, &self.constraints).is_ok()).then_some((node, hops))
+    }
+
+    /// How many nodes can be a source: those up to the target's.
+    pub(crate) fn sources(&self) -> usize {
+        self.target as usize + 1
+    }
+
+    /// [`RouteTable::next_hop`] from a node that passed the source checks (`reaching`).
+    pub(crate) fn next_hop_of(&self, source: u32) -> Result<Option<Hop>, ResolveError> {
         self.graph.reachable(self.view(), source, self.target, self.query(), &self.constraints)?;
         if source == self.target {
             return Ok(None);
