@@ -477,6 +477,16 @@ impl Serialize for Devices<'_> {
 /// No site (in [`Fleet`]'s per-device places).
 const NO_SITE: u32 = u32::MAX;
 
+/// A device's values but its id, as its fleet holds them (shared): what [`Fleet::at`] borrows
+/// and [`Fleet::to_devices`] clones.
+struct Parts<'f> {
+    model: &'f Arc<str>,
+    line: &'f Arc<str>,
+    site: Option<&'f Arc<str>>,
+    version: &'f Version,
+    labels: &'f BTreeMap<String, String>,
+}
+
 /// A validated fleet: unique ids, non-empty models and lines, parsed versions. Devices keep
 /// the order of the input. Two fleets are equal when their devices are, stated at the same
 /// places.
@@ -776,20 +786,37 @@ impl Fleet {
 
     /// Device `i` (which must exist).
     pub(crate) fn at(&self, i: usize) -> DeviceRef<'_> {
-        let Kind { model, version } = self.kinds[i];
-        let [line, site] = self.places[i];
+        let p = self.parts(i);
         DeviceRef {
             id: self.id(i),
-            model: &self.models[model as usize],
+            model: p.model,
+            line: p.line,
+            site: p.site.map(|s| &**s),
+            version: p.version,
+            labels: p.labels,
+        }
+    }
+
+    /// Device `i`'s values but its id, as the fleet holds them (which must exist).
+    fn parts(&self, i: usize) -> Parts<'_> {
+        let (model, version) = self.kind_parts(self.kinds[i]);
+        let [line, site] = self.places[i];
+        Parts {
+            model,
             line: &self.names[line as usize],
-            site: (site != NO_SITE).then(|| &*self.names[site as usize]),
-            version: &self.versions[version as usize],
+            site: (site != NO_SITE).then(|| &self.names[site as usize]),
+            version,
             labels: &self.label_sets[self.labels[i] as usize],
         }
     }
 
     /// The model and version (as spelt) a [`Kind`] of this fleet numbers.
     pub(crate) fn kind_of(&self, kind: Kind) -> (&str, &Version) {
+        let (model, version) = self.kind_parts(kind);
+        (model, version)
+    }
+
+    fn kind_parts(&self, kind: Kind) -> (&Arc<str>, &Version) {
         (&self.models[kind.model as usize], &self.versions[kind.version as usize])
     }
 
@@ -825,15 +852,14 @@ impl Fleet {
     pub fn to_devices(&self) -> Vec<Device> {
         (0..self.len())
             .map(|i| {
-                let Kind { model, version } = self.kinds[i];
-                let [line, site] = self.places[i];
+                let p = self.parts(i);
                 Device {
                     id: self.id(i).to_owned(),
-                    model: Arc::clone(&self.models[model as usize]),
-                    line: Arc::clone(&self.names[line as usize]),
-                    site: (site != NO_SITE).then(|| Arc::clone(&self.names[site as usize])),
-                    version: self.versions[version as usize].clone(),
-                    labels: self.label_sets[self.labels[i] as usize].clone(),
+                    model: Arc::clone(p.model),
+                    line: Arc::clone(p.line),
+                    site: p.site.cloned(),
+                    version: p.version.clone(),
+                    labels: p.labels.clone(),
                 }
             })
             .collect()
