@@ -462,6 +462,11 @@ fn trimmed(values: &[u64]) -> &[u64] {
 }
 
 impl Version {
+    /// What this version's equality, hash and order are made of (no reference to its text).
+    pub(crate) fn key(&self) -> &VersionKey {
+        &self.key
+    }
+
     /// Parses a vendor version string.
     ///
     /// ```

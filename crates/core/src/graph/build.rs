@@ -784,7 +784,7 @@ fn assemble(
         .into_iter()
         .map(|(from, to, spec, ids)| CompiledDowngrade { from, to, spec, models: ids.as_deref().map(sorted_ids) })
         .collect();
-    let index = releases.iter().enumerate().map(|(i, r)| (r.version.clone(), u32_of(i))).collect();
+    let index = releases.iter().enumerate().map(|(i, r)| (r.version.key().clone(), u32_of(i))).collect();
     let risky = (0..manifest.edges.len())
         .filter(|&i| !manifest.edges[i].risks.is_empty() && manifest.edges[i].blocked.is_none())
         .map(u32_of)

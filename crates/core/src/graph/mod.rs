@@ -91,7 +91,7 @@ pub use manifest::{
 };
 pub use resolve::{Constraints, Hop, Path, RouteEntry, RouteTable};
 
-use crate::version::Version;
+use crate::version::{Version, VersionKey};
 
 /// The most releases a manifest may declare.
 pub const MAX_RELEASES: usize = 100_000;
@@ -245,7 +245,7 @@ struct Inner {
     /// Sorted by version: a node's index is its rank, so every upgrade edge goes up.
     releases: Vec<Release>,
     /// Each release's node, by version (spelling aside): one hash lookup per query.
-    index: HashMap<Version, u32>,
+    index: HashMap<VersionKey, u32>,
     flags: Vec<u8>,
     /// Interned model names (from releases, edges and downgrades), sorted.
     model_names: Vec<String>,
@@ -511,7 +511,7 @@ impl UpgradeGraph {
     }
 
     fn node(&self, version: &Version) -> Option<u32> {
-        self.inner.index.get(version).copied()
+        self.inner.index.get(version.key()).copied()
     }
 
     fn model_query(&self, model: Option<&str>) -> ModelQuery {
