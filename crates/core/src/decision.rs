@@ -59,6 +59,7 @@
 //! ```
 
 use crate::Codes;
+use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
@@ -1109,7 +1110,7 @@ impl ModelRoutes {
         let table = self.table.as_ref().ok()?;
         let (node, hops) = table.reaching(version)?;
         let route = || {
-            Some(match table.next_hop_of(node).ok()? {
+            Some(match table.next_hop_at(node).ok()? {
                 None => Route::AtTarget,
                 Some(hop) => match hop.artifact {
                     Some(artifact) => Route::Step(Arc::new(Step {
@@ -1260,6 +1261,9 @@ impl Decider {
     /// Where the device's upgrade stands: the step of a release its model's table reaches
     /// (built once), or for the rest an explanation, remembered.
     fn route(&self, r: DeviceRequestRef<'_>) -> Route {
+        if let Some(kept) = r.route {
+            return kept.get_or_init(|| self.route(DeviceRequestRef { route: None, ..r })).clone();
+        }
         let (model, version) = (r.model, r.version);
         if self.graph.has_risks() {
             let device = DeviceAttributes { model: Some(model), labels: r.labels };
@@ -1425,9 +1429,30 @@ impl Decider {
             Some((rollout, _)) => DeviceIndex::place_fleet(rollout, fleet),
             None => Vec::new(),
         };
+        // Without risks a route depends on the model and version alone: found once per fleet
+        // kind (model and spelling), when a device of that kind first needs it.
+        let by_kind = !self.graph.has_risks();
+        let (kinds, _, _) = fleet.kinds();
+        let mut known: ByKind<u32> = ByKind::new(fleet);
+        let mut routes: Vec<OnceCell<Route>> = Vec::new();
         for (j, d) in fleet.devices().enumerate() {
-            let request =
-                DeviceRequestRef { device: d.id, model: d.model, version: d.version, at, labels: Some(d.labels) };
+            let mut request = DeviceRequestRef {
+                device: d.id,
+                model: d.model,
+                version: d.version,
+                at,
+                labels: Some(d.labels),
+                route: None,
+            };
+            if by_kind && let Some(&kind) = kinds.get(j) {
+                let k = known.get(kind).unwrap_or_else(|| {
+                    routes.push(OnceCell::new());
+                    let k = u32::try_from(routes.len() - 1).unwrap_or(u32::MAX);
+                    known.insert(kind, k);
+                    k
+                });
+                request.route = routes.get(k as usize);
+            }
             each(self.decide_placed(request, placed.get(j).copied().flatten(), RetryState::default(), &mut memo));
         }
     }
@@ -1459,7 +1484,7 @@ impl Decider {
             // cache miss at a random place in a big fleet).
             let (model, version) = fleet.kind_of(kind);
             let device = if self.availability.is_some() { fleet.id(i) } else { "" };
-            let request = DeviceRequestRef { device, model, version, at, labels: None };
+            let request = DeviceRequestRef { device, model, version, at, labels: None, route: None };
             let decision = self.upgrade(request, RetryState::default());
             let own = matches!(decision, Decision::RetryAfter { .. } | Decision::GiveUp { .. });
             let values = out.push(decision);
@@ -1477,6 +1502,7 @@ impl Decider {
             version: &r.version,
             at: r.at,
             labels: r.labels.as_ref(),
+            route: None,
         };
         self.decide_ref(request, r.retry, memo)
     }
@@ -1694,6 +1720,8 @@ struct DeviceRequestRef<'r> {
     version: &'r Version,
     labels: Option<&'r BTreeMap<String, String>>,
     at: Timestamp,
+    /// Where a batch keeps the route of the device's kind, found at the first ask.
+    route: Option<&'r OnceCell<Route>>,
 }
 
 /// What one batch computes once: when a stage's next window opens, per (site, line, stage,

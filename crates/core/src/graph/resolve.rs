@@ -617,11 +617,11 @@ impl RouteTable {
     }
 
     /// The node of `from` and its hops to the target, when the table reaches the target from
-    /// it and `from` passes the checks [`RouteTable::next_hop`] makes on a source.
+    /// it ([`RouteTable::next_hop_at`] then makes the checks `next_hop` makes on a source).
     pub(crate) fn reaching(&self, from: &Version) -> Option<(u32, u32)> {
         let node = self.graph.node(from)?;
         let hops = self.dist.get(node as usize).copied().filter(|&d| d != UNSEEN)?;
-        (node <= self.target && self.graph.check_source(node, &self.constraints).is_ok()).then_some((node, hops))
+        (node <= self.target).then_some((node, hops))
     }
 
     /// How many nodes can be a source: those up to the target's.
@@ -629,8 +629,14 @@ impl RouteTable {
         self.target as usize + 1
     }
 
-    /// [`RouteTable::next_hop`] from a node that passed the source checks (`reaching`).
-    pub(crate) fn next_hop_of(&self, source: u32) -> Result<Option<Hop>, ResolveError> {
+    /// [`RouteTable::next_hop`] from a node the table reaches ([`RouteTable::reaching`]).
+    pub(crate) fn next_hop_at(&self, node: u32) -> Result<Option<Hop>, ResolveError> {
+        self.graph.check_source(node, &self.constraints)?;
+        self.next_hop_of(node)
+    }
+
+    /// The next hop from a node that passed the source checks.
+    fn next_hop_of(&self, source: u32) -> Result<Option<Hop>, ResolveError> {
         self.graph.reachable(self.view(), source, self.target, self.query(), &self.constraints)?;
         if source == self.target {
             return Ok(None);
