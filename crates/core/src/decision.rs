@@ -970,6 +970,61 @@ impl<T: Copy> ByKind<T> {
     }
 }
 
+/// The routes a batch over a fleet keeps per kind (model and version spelling), each found when
+/// a device of the kind first needs it; the kinds of a model whose every version has the same
+/// route share one.
+struct KindRoutes {
+    known: ByKind<u32>,
+    routes: Vec<OnceCell<Route>>,
+    /// Per fleet model: whether its route is the same for every version.
+    model_wide: Vec<ModelWide>,
+}
+
+#[derive(Clone, Copy)]
+enum ModelWide {
+    Unasked,
+    No,
+    /// The number of the route its versions share.
+    Shared(u32),
+}
+
+impl KindRoutes {
+    fn new(fleet: &Fleet) -> Self {
+        let (_, models, _) = fleet.kinds();
+        Self { known: ByKind::new(fleet), routes: Vec::new(), model_wide: vec![ModelWide::Unasked; models] }
+    }
+
+    /// Where the route of `kind` (whose model is `model`) is kept.
+    fn slot(&mut self, decider: &Decider, kind: Kind, model: &str) -> Option<&OnceCell<Route>> {
+        let k = if let Some(k) = self.known.get(kind) {
+            k
+        } else {
+            let k = self.new_slot(decider, kind, model);
+            self.known.insert(kind, k);
+            k
+        };
+        self.routes.get(k as usize)
+    }
+
+    fn new_slot(&mut self, decider: &Decider, kind: Kind, model: &str) -> u32 {
+        let asked = self.model_wide.get(kind.model as usize).copied().unwrap_or(ModelWide::No);
+        let route = match asked {
+            ModelWide::Shared(k) => return k,
+            ModelWide::Unasked if !decider.routes.contains_key(model) => decider.model_wide_route(model),
+            _ => None,
+        };
+        let shared = route.is_some();
+        self.routes.push(route.map_or_else(OnceCell::new, OnceCell::from));
+        let k = u32::try_from(self.routes.len() - 1).unwrap_or(u32::MAX);
+        if let Some(wide) = self.model_wide.get_mut(kind.model as usize)
+            && matches!(wide, ModelWide::Unasked)
+        {
+            *wide = if shared { ModelWide::Shared(k) } else { ModelWide::No };
+        }
+        k
+    }
+}
+
 /// Where a device's upgrade stands, per model table (computed once per release).
 #[derive(Debug, Clone)]
 enum Route {
@@ -977,13 +1032,13 @@ enum Route {
     AtTarget,
     /// Newer than the target: never downgraded for that.
     Ahead,
-    Blocked(BlockReason, String),
+    Blocked(BlockReason, Arc<str>),
 }
 
 /// The route table of one model, with each reachable release's next step remembered once asked.
 #[derive(Debug)]
 struct ModelRoutes {
-    table: Result<RouteTable, (BlockReason, String)>,
+    table: Result<RouteTable, (BlockReason, Arc<str>)>,
     /// Per node a device can start from (up to the target), its step once a device asked;
     /// `None` inside when the table gives none (explained as a miss). Built on demand: a
     /// decider costs its route tables alone, and a fleet pays for the releases it runs.
@@ -1120,9 +1175,10 @@ impl ModelRoutes {
                         target: table.target().clone(),
                         hops_left: hops.saturating_sub(1),
                     })),
-                    None => {
-                        Route::Blocked(BlockReason::NoArtifact, format!("release \"{}\" declares no artifact", hop.to))
-                    }
+                    None => Route::Blocked(
+                        BlockReason::NoArtifact,
+                        format!("release \"{}\" declares no artifact", hop.to).into(),
+                    ),
                 },
             })
         };
@@ -1243,8 +1299,13 @@ impl Decider {
         let device = DeviceAttributes { model: Some(model), labels: constraints.labels.as_ref() };
         let signature = self.graph.risk_signature(&device, &constraints.accepted_risks);
         let blocked = |e: ResolveError| {
-            let table = Err(block_of(&e, &self.graph));
-            ModelRoutes { table, steps: Box::default(), signature: signature.clone(), misses: Mutex::default() }
+            let (reason, detail) = block_of(&e, &self.graph);
+            ModelRoutes {
+                table: Err((reason, detail.into())),
+                steps: Box::default(),
+                signature: signature.clone(),
+                misses: Mutex::default(),
+            }
         };
         let target = match self.target_for(model) {
             Ok(target) => target,
@@ -1276,12 +1337,8 @@ impl Decider {
             if let Some(route) = routes.step(version) {
                 return route;
             }
-        } else if let Some(routes) = self.other_model_routes(model)
-            && let Err((reason, detail)) = &routes.table
-        {
-            // A model no table serves, and nothing installs on it: every version has the same
-            // answer (no per-version explanation to remember).
-            return Route::Blocked(*reason, detail.clone());
+        } else if let Some(route) = self.model_wide_route(model) {
+            return route;
         }
         let lock = || self.misses.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(route) = lock().by_model.get(model).and_then(|m| m.get(version)) {
@@ -1299,6 +1356,16 @@ impl Decider {
             }
         }
         route
+    }
+
+    /// The route of every version of `model`, a model the decider has no table for, when it
+    /// does not depend on the version: nothing installs on the model (no per-version
+    /// explanation to remember).
+    fn model_wide_route(&self, model: &str) -> Option<Route> {
+        match &self.other_model_routes(model)?.table {
+            Err((reason, detail)) => Some(Route::Blocked(*reason, Arc::clone(detail))),
+            Ok(_) => None,
+        }
     }
 
     /// The route of a device from which risks withhold other edges than the model's table
@@ -1377,10 +1444,10 @@ impl Decider {
                 Err(ResolveError::TargetOlder { .. }) => Route::Ahead,
                 Err(e) => {
                     let (reason, detail) = block_of(&e, graph);
-                    Route::Blocked(reason, detail)
+                    Route::Blocked(reason, detail.into())
                 }
                 // Every reachable release has its step; this is a spelling the table knows.
-                Ok(_) => Route::Blocked(BlockReason::NoPath, format!("no route from \"{version}\"")),
+                Ok(_) => Route::Blocked(BlockReason::NoPath, format!("no route from \"{version}\"").into()),
             },
         }
     }
@@ -1429,12 +1496,9 @@ impl Decider {
             Some((rollout, _)) => DeviceIndex::place_fleet(rollout, fleet),
             None => Vec::new(),
         };
-        // Without risks a route depends on the model and version alone: found once per fleet
-        // kind (model and spelling), when a device of that kind first needs it.
-        let by_kind = !self.graph.has_risks();
+        // Without risks a route depends on the model and version alone.
+        let mut kept = (!self.graph.has_risks()).then(|| KindRoutes::new(fleet));
         let (kinds, _, _) = fleet.kinds();
-        let mut known: ByKind<u32> = ByKind::new(fleet);
-        let mut routes: Vec<OnceCell<Route>> = Vec::new();
         for (j, d) in fleet.devices().enumerate() {
             let mut request = DeviceRequestRef {
                 device: d.id,
@@ -1444,14 +1508,8 @@ impl Decider {
                 labels: Some(d.labels),
                 route: None,
             };
-            if by_kind && let Some(&kind) = kinds.get(j) {
-                let k = known.get(kind).unwrap_or_else(|| {
-                    routes.push(OnceCell::new());
-                    let k = u32::try_from(routes.len() - 1).unwrap_or(u32::MAX);
-                    known.insert(kind, k);
-                    k
-                });
-                request.route = routes.get(k as usize);
+            if let (Some(kept), Some(&kind)) = (&mut kept, kinds.get(j)) {
+                request.route = kept.slot(self, kind, d.model);
             }
             each(self.decide_placed(request, placed.get(j).copied().flatten(), RetryState::default(), &mut memo));
         }
@@ -1580,7 +1638,7 @@ impl Decider {
             Route::Step(step) => Ok(step),
             Route::AtTarget => Err(Decision::UpToDate { reason: UpToDateReason::AtTarget }),
             Route::Ahead => Err(Decision::UpToDate { reason: UpToDateReason::AheadOfTarget }),
-            Route::Blocked(reason, detail) => Err(Decision::Blocked { reason, detail }),
+            Route::Blocked(reason, detail) => Err(Decision::Blocked { reason, detail: detail.to_string() }),
         }
     }
 
