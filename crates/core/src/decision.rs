@@ -1039,10 +1039,12 @@ enum Route {
 #[derive(Debug)]
 struct ModelRoutes {
     table: Result<RouteTable, (BlockReason, Arc<str>)>,
-    /// Per node a device can start from (up to the target), its step once a device asked;
-    /// `None` inside when the table gives none (explained as a miss). Built on demand: a
-    /// decider costs its route tables alone, and a fleet pays for the releases it runs.
+    /// Per node a device can start from (from the oldest the table reaches, `first`, to the
+    /// target), its step once a device asked; `None` inside when the table gives none
+    /// (explained as a miss). Built on demand: a decider costs its route tables alone, and a
+    /// fleet pays for the releases it runs.
     steps: Box<[OnceLock<Option<Route>>]>,
+    first: u32,
     /// The risks that withhold edges from the devices these routes serve (see
     /// `UpgradeGraph::risk_signature`).
     signature: RiskSignature,
@@ -1182,7 +1184,7 @@ impl ModelRoutes {
                 },
             })
         };
-        self.steps.get(node as usize)?.get_or_init(route).clone()
+        self.steps.get(node.checked_sub(self.first)? as usize)?.get_or_init(route).clone()
     }
 }
 
@@ -1303,6 +1305,7 @@ impl Decider {
             ModelRoutes {
                 table: Err((reason, detail.into())),
                 steps: Box::default(),
+                first: 0,
                 signature: signature.clone(),
                 misses: Mutex::default(),
             }
@@ -1315,8 +1318,9 @@ impl Decider {
             Ok(table) => table,
             Err(e) => return blocked(e),
         };
-        let steps = std::iter::repeat_with(OnceLock::new).take(table.sources()).collect();
-        ModelRoutes { table: Ok(table), steps, signature, misses: Mutex::default() }
+        let sources = table.sources();
+        let steps = sources.clone().map(|_| OnceLock::new()).collect();
+        ModelRoutes { table: Ok(table), steps, first: sources.start, signature, misses: Mutex::default() }
     }
 
     /// Where the device's upgrade stands: the step of a release its model's table reaches

@@ -538,6 +538,19 @@ fn columns_equal_rows_with_many_models_and_spellings() {
     let rows = decider.decide_fleet(&fleet, at);
     let columns = decider.decide_columns(&fleet, at);
     assert_eq!(columns.clone().into_rows(), rows);
+    // The batch finds a route once per model and spelling (once per model for a model nothing
+    // installs on): each device's row is what it is told when it asks alone.
+    for (d, row) in fleet.devices().zip(&rows) {
+        let alone = DeviceRequest {
+            device: d.id.to_owned(),
+            model: d.model.to_owned(),
+            version: d.version.clone(),
+            at,
+            retry: fleetpath::RetryState::default(),
+            labels: None,
+        };
+        assert_eq!(&decider.decide(&alone), row, "{}", d.id);
+    }
     let kinds: std::collections::BTreeSet<&str> = rows.iter().map(Decision::kind).collect();
     assert_eq!(kinds, ["blocked", "download", "retry_after", "up_to_date"].into());
     // Missing: each device retries at its own time (spread by its id), not its first twin's.

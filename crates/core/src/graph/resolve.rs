@@ -624,9 +624,11 @@ impl RouteTable {
         (node <= self.target).then_some((node, hops))
     }
 
-    /// How many nodes can be a source: those up to the target's.
-    pub(crate) fn sources(&self) -> usize {
-        self.target as usize + 1
+    /// The nodes that can be a source: from the oldest the table reaches to the target.
+    pub(crate) fn sources(&self) -> std::ops::Range<u32> {
+        let first = self.dist.iter().position(|&d| d != UNSEEN).and_then(|n| u32::try_from(n).ok());
+        let first = first.unwrap_or(self.target);
+        first..self.target + 1
     }
 
     /// [`RouteTable::next_hop`] from a node the table reaches ([`RouteTable::reaching`]).
