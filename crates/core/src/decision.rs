@@ -1145,17 +1145,17 @@ impl DeviceIndex {
     }
 
     /// Where each device of `fleet` is in `rollout`, in fleet order, found through the fleet's
-    /// own index (no index of the rollout is built): the rollout's devices are read in order,
-    /// each looked up in a loop of lookups independent of each other, whose cache misses the
-    /// processor overlaps.
+    /// own index (no index of the rollout is built): the rollout's devices are read in order
+    /// and looked up in groups ([`Fleet::positions`]), whose cache misses the processor
+    /// overlaps.
     fn place_fleet(rollout: &Rollout, fleet: &Fleet) -> Vec<Option<Placed>> {
         let mut placed = vec![None; fleet.len()];
-        for (id, here) in Self::placements(rollout) {
-            if let Some(slot) = fleet.position(id).and_then(|j| placed.get_mut(j)) {
+        fleet.positions(Self::placements(rollout), |here, j| {
+            if let Some(slot) = j.and_then(|j| placed.get_mut(j)) {
                 // The first entry of a repeated id wins, as in `build`.
                 slot.get_or_insert(here);
             }
-        }
+        });
         placed
     }
 }

@@ -882,7 +882,43 @@ impl Fleet {
 
     /// The index of device `id` in [`Fleet::devices`].
     pub(crate) fn position(&self, id: &str) -> Option<usize> {
-        self.by_id.find(id_hash(id), |&j| self.id(j as usize) == id).map(|&j| j as usize)
+        self.position_hashed(id, id_hash(id))
+    }
+
+    fn position_hashed(&self, id: &str, hash: u64) -> Option<usize> {
+        self.by_id.find(hash, |&j| self.id(j as usize) == id).map(|&j| j as usize)
+    }
+
+    /// [`Fleet::position`] of each item's id, in their order, handed to `found` with the item.
+    ///
+    /// In a big fleet a lookup reads three places at random: its index entry, the end of the
+    /// id it names, then that id's text, each a cache miss that waits for the one before.
+    /// Ids are looked up in groups: a first pass over a group reads where each lookup will
+    /// start (the index probes from the hash's low bits), a second the id ends those entries
+    /// name, as independent reads whose misses the processor overlaps; then each is found.
+    /// What the first passes read changes the speed alone, never an answer.
+    pub(crate) fn positions<'i, T>(
+        &self,
+        items: impl IntoIterator<Item = (&'i str, T)>,
+        mut found: impl FnMut(T, Option<usize>),
+    ) {
+        const GROUP: usize = 16;
+        let mask = self.by_id.num_buckets().wrapping_sub(1);
+        let mut items = items.into_iter().peekable();
+        let mut group = Vec::with_capacity(GROUP);
+        while items.peek().is_some() {
+            group.clear();
+            group.extend(items.by_ref().take(GROUP).map(|(id, item)| (id, id_hash(id), item)));
+            // The index probes from the hash's low bits: truncating it on a 32-bit target keeps them.
+            #[allow(clippy::cast_possible_truncation)]
+            let starts = || group.iter().filter_map(|&(_, hash, _)| self.by_id.get_bucket(hash as usize & mask));
+            let mut touched = starts().fold(0, |sum, &j| sum ^ j as usize);
+            touched = starts().fold(touched, |sum, &j| sum ^ self.id_ends.get(j as usize).copied().unwrap_or(0));
+            std::hint::black_box(touched);
+            for (id, hash, item) in group.drain(..) {
+                found(item, self.position_hashed(id, hash));
+            }
+        }
     }
 
     /// Per device, its [`Kind`]; and how many distinct models and version spellings there are.
@@ -1142,6 +1178,8 @@ crate::document::checked_documents! {
 
 #[cfg(test)]
 mod tests {
+    use std::fmt::Write as _;
+
     use super::*;
 
     /// A fleet refuses the device past its limit, naming where it was stated (the real limit,
@@ -1168,5 +1206,24 @@ mod tests {
         assert_eq!(fleet.len(), 2);
         // Two names a device (line and site) still number below u32::MAX (none).
         assert!(2 * Fleet::MAX_DEVICES < u32::MAX as usize);
+    }
+
+    /// Looking ids up in groups finds what looking each up alone does, across group
+    /// boundaries, for ids the fleet lacks and ids asked twice.
+    #[test]
+    fn positions_in_groups_equal_single_lookups() {
+        let mut text = String::from("id,model,line,version\n");
+        for i in 0..100 {
+            writeln!(text, "dev-{i},m,l{},1.{}", i % 3, i % 5).unwrap();
+        }
+        let fleet = Fleet::from_csv(&text).unwrap();
+        let asked: Vec<String> =
+            (0..37).map(|k| format!("dev-{}", (k * 41) % 130)).chain(["dev-7".into(), String::new()]).collect();
+        let mut found = Vec::new();
+        fleet.positions(asked.iter().map(|id| (id.as_str(), id.as_str())), |id, j| found.push((id, j)));
+        let alone: Vec<_> = asked.iter().map(|id| (id.as_str(), fleet.position(id))).collect();
+        assert_eq!(found, alone);
+        assert!(found.iter().any(|(_, j)| j.is_none()) && found.iter().filter(|(_, j)| j.is_some()).count() > 20);
+        assert_eq!(fleet.position("dev-41"), Some(41));
     }
 }
