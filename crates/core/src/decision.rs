@@ -1010,8 +1010,8 @@ impl KindRoutes {
         let asked = self.model_wide.get(kind.model as usize).copied().unwrap_or(ModelWide::No);
         let route = match asked {
             ModelWide::Shared(k) => return k,
-            ModelWide::Unasked if !decider.routes.contains_key(model) => decider.model_wide_route(model),
-            _ => None,
+            ModelWide::Unasked => decider.model_wide_route(model),
+            ModelWide::No => None,
         };
         let shared = route.is_some();
         self.routes.push(route.map_or_else(OnceCell::new, OnceCell::from));
@@ -1362,10 +1362,13 @@ impl Decider {
         route
     }
 
-    /// The route of every version of `model`, a model the decider has no table for, when it
-    /// does not depend on the version: nothing installs on the model (no per-version
-    /// explanation to remember).
+    /// The route of every version of `model` when it does not depend on the version: the
+    /// decider has no table for the model and nothing installs on it (no per-version
+    /// explanation to remember). `None` for any other model.
     fn model_wide_route(&self, model: &str) -> Option<Route> {
+        if self.routes.contains_key(model) {
+            return None;
+        }
         match &self.other_model_routes(model)?.table {
             Err((reason, detail)) => Some(Route::Blocked(*reason, Arc::clone(detail))),
             Ok(_) => None,
