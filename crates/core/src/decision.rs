@@ -972,56 +972,89 @@ impl<T: Copy> ByKind<T> {
 
 /// The routes a batch over a fleet keeps per kind (model and version spelling), each found when
 /// a device of the kind first needs it; the kinds of a model whose every version has the same
-/// route share one.
-struct KindRoutes {
+/// route share one. A kind's route is read from its model's table through the release its
+/// spelling names, each looked up once a batch (per fleet model and per spelling, not per kind).
+struct KindRoutes<'d> {
     known: ByKind<u32>,
     routes: Vec<OnceCell<Route>>,
-    /// Per fleet model: whether its route is the same for every version.
-    model_wide: Vec<ModelWide>,
+    /// Per fleet model: where its routes come from, once asked.
+    models: Vec<ModelSource<'d>>,
+    /// Per fleet version spelling, once asked: its release in the graph (`None`: not a release).
+    nodes: Vec<OnceCell<Option<u32>>>,
 }
 
 #[derive(Clone, Copy)]
-enum ModelWide {
+enum ModelSource<'d> {
     Unasked,
-    No,
-    /// The number of the route its versions share.
+    /// The decider's table for the model.
+    Table(&'d ModelRoutes),
+    /// Every version has the same route, kept at this number.
     Shared(u32),
+    /// Neither: each kind's route is found by `Decider::route`.
+    Other,
 }
 
-impl KindRoutes {
+impl<'d> KindRoutes<'d> {
     fn new(fleet: &Fleet) -> Self {
-        let (_, models, _) = fleet.kinds();
-        Self { known: ByKind::new(fleet), routes: Vec::new(), model_wide: vec![ModelWide::Unasked; models] }
+        let (_, models, spellings) = fleet.kinds();
+        Self {
+            known: ByKind::new(fleet),
+            routes: Vec::new(),
+            models: vec![ModelSource::Unasked; models],
+            nodes: vec![OnceCell::new(); spellings],
+        }
     }
 
-    /// Where the route of `kind` (whose model is `model`) is kept.
-    fn slot(&mut self, decider: &Decider, kind: Kind, model: &str) -> Option<&OnceCell<Route>> {
+    /// Where the route of `kind` (`model` on `version`) is kept.
+    fn slot(&mut self, decider: &'d Decider, kind: Kind, model: &str, version: &Version) -> Option<&OnceCell<Route>> {
         let k = if let Some(k) = self.known.get(kind) {
             k
         } else {
-            let k = self.new_slot(decider, kind, model);
+            let k = self.new_slot(decider, kind, model, version);
             self.known.insert(kind, k);
             k
         };
         self.routes.get(k as usize)
     }
 
-    fn new_slot(&mut self, decider: &Decider, kind: Kind, model: &str) -> u32 {
-        let asked = self.model_wide.get(kind.model as usize).copied().unwrap_or(ModelWide::No);
-        let route = match asked {
-            ModelWide::Shared(k) => return k,
-            ModelWide::Unasked => decider.model_wide_route(model),
-            ModelWide::No => None,
+    fn new_slot(&mut self, decider: &'d Decider, kind: Kind, model: &str, version: &Version) -> u32 {
+        let source = self.models.get(kind.model as usize).copied().unwrap_or(ModelSource::Other);
+        let source = match source {
+            ModelSource::Shared(k) => return k,
+            ModelSource::Unasked => {
+                let asked = if let Some(routes) = decider.routes.get(model) {
+                    ModelSource::Table(routes)
+                } else if let Some(route) = decider.model_wide_route(model) {
+                    ModelSource::Shared(self.push(Some(route)))
+                } else {
+                    ModelSource::Other
+                };
+                if let Some(slot) = self.models.get_mut(kind.model as usize) {
+                    *slot = asked;
+                }
+                if let ModelSource::Shared(k) = asked {
+                    return k;
+                }
+                asked
+            }
+            known => known,
         };
-        let shared = route.is_some();
+        let route = match source {
+            ModelSource::Table(routes) => self.node(decider, kind, version).and_then(|node| routes.step_at(node)),
+            _ => None,
+        };
+        // A kind its table gives no step is explained by `Decider::route` when first asked.
+        self.push(route)
+    }
+
+    fn push(&mut self, route: Option<Route>) -> u32 {
         self.routes.push(route.map_or_else(OnceCell::new, OnceCell::from));
-        let k = u32::try_from(self.routes.len() - 1).unwrap_or(u32::MAX);
-        if let Some(wide) = self.model_wide.get_mut(kind.model as usize)
-            && matches!(wide, ModelWide::Unasked)
-        {
-            *wide = if shared { ModelWide::Shared(k) } else { ModelWide::No };
-        }
-        k
+        u32::try_from(self.routes.len() - 1).unwrap_or(u32::MAX)
+    }
+
+    /// The release a kind's version spelling names.
+    fn node(&self, decider: &Decider, kind: Kind, version: &Version) -> Option<u32> {
+        *self.nodes.get(kind.version as usize)?.get_or_init(|| decider.graph.node(version))
     }
 }
 
@@ -1164,8 +1197,13 @@ impl ModelRoutes {
     /// The route of a device on `version` that the table reaches, built at the first ask;
     /// `None` for any other version (a miss, explained by the caller).
     fn step(&self, version: &Version) -> Option<Route> {
+        self.step_at(self.table.as_ref().ok()?.node(version)?)
+    }
+
+    /// [`ModelRoutes::step`] of the release at `node`.
+    fn step_at(&self, node: u32) -> Option<Route> {
         let table = self.table.as_ref().ok()?;
-        let (node, hops) = table.reaching(version)?;
+        let hops = table.reaching(node)?;
         let route = || {
             Some(match table.next_hop_at(node).ok()? {
                 None => Route::AtTarget,
@@ -1516,7 +1554,7 @@ impl Decider {
                 route: None,
             };
             if let (Some(kept), Some(&kind)) = (&mut kept, kinds.get(j)) {
-                request.route = kept.slot(self, kind, d.model);
+                request.route = kept.slot(self, kind, d.model, d.version);
             }
             each(self.decide_placed(request, placed.get(j).copied().flatten(), RetryState::default(), &mut memo));
         }
@@ -1538,6 +1576,7 @@ impl Decider {
         }
         let (kinds, _, _) = fleet.kinds();
         let mut known = ByKind::new(fleet);
+        let mut routes = KindRoutes::new(fleet);
         for (i, &kind) in kinds.iter().enumerate() {
             if let Some(values) = known.get(kind) {
                 out.repeat(values);
@@ -1549,7 +1588,8 @@ impl Decider {
             // cache miss at a random place in a big fleet).
             let (model, version) = fleet.kind_of(kind);
             let device = if self.availability.is_some() { fleet.id(i) } else { "" };
-            let request = DeviceRequestRef { device, model, version, at, labels: None, route: None };
+            let route = routes.slot(self, kind, model, version);
+            let request = DeviceRequestRef { device, model, version, at, labels: None, route };
             let decision = self.upgrade(request, RetryState::default());
             let own = matches!(decision, Decision::RetryAfter { .. } | Decision::GiveUp { .. });
             let values = out.push(decision);

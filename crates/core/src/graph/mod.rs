@@ -510,7 +510,8 @@ impl UpgradeGraph {
         u32::try_from(self.inner.releases.len()).unwrap_or(u32::MAX)
     }
 
-    fn node(&self, version: &Version) -> Option<u32> {
+    /// The node of the release `version` names.
+    pub(crate) fn node(&self, version: &Version) -> Option<u32> {
         self.inner.index.get(version.key()).copied()
     }
 

@@ -616,12 +616,16 @@ impl RouteTable {
         self.next_hop_of(self.source(from)?)
     }
 
-    /// The node of `from` and its hops to the target, when the table reaches the target from
-    /// it ([`RouteTable::next_hop_at`] then makes the checks `next_hop` makes on a source).
-    pub(crate) fn reaching(&self, from: &Version) -> Option<(u32, u32)> {
-        let node = self.graph.node(from)?;
+    /// The node of the release `version` names, in the table's graph.
+    pub(crate) fn node(&self, version: &Version) -> Option<u32> {
+        self.graph.node(version)
+    }
+
+    /// The hops from the release at `node` to the target, when the table reaches the target
+    /// from it ([`RouteTable::next_hop_at`] then makes the checks `next_hop` makes on a source).
+    pub(crate) fn reaching(&self, node: u32) -> Option<u32> {
         let hops = self.dist.get(node as usize).copied().filter(|&d| d != UNSEEN)?;
-        (node <= self.target).then_some((node, hops))
+        (node <= self.target).then_some(hops)
     }
 
     /// The nodes that can be a source: from the oldest the table reaches to the target.
