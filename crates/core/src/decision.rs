@@ -979,7 +979,8 @@ struct KindRoutes<'d> {
     routes: Vec<OnceCell<Route>>,
     /// Per fleet model: where its routes come from, once asked.
     models: Vec<ModelSource<'d>>,
-    /// Per fleet version spelling, once asked: its release in the graph (`None`: not a release).
+    /// Per fleet version spelling, once asked: its release in the graph (`None`: not a release),
+    /// numbered as in the decider's graph, which each of its route tables is built on.
     nodes: Vec<OnceCell<Option<u32>>>,
 }
 
@@ -1039,8 +1040,11 @@ impl<'d> KindRoutes<'d> {
             }
             known => known,
         };
+        // A model whose table could not be built explains each kind (`Decider::route`).
         let route = match source {
-            ModelSource::Table(routes) => self.node(decider, kind, version).and_then(|node| routes.step_at(node)),
+            ModelSource::Table(routes) if routes.table.is_ok() => {
+                self.node(decider, kind, version).and_then(|node| routes.step_at(node))
+            }
             _ => None,
         };
         // A kind its table gives no step is explained by `Decider::route` when first asked.

@@ -509,6 +509,27 @@ fn models_without_releases_answer_alike_beyond_those_remembered() {
             }
         }
     }
+    // A batch over such a fleet (a fresh decider: the models past those it remembers are
+    // explained per kind) says what each device is told alone, in rows and in columns.
+    let devices: Vec<fleetpath::Device> = (0..300)
+        .flat_map(|i| {
+            ["5.6.14", "v5.6.14", "1.0"].map(|version| fleetpath::Device {
+                id: format!("d{i}-{version}"),
+                model: format!("XM-{i}").into(),
+                line: "l1".into(),
+                site: None,
+                version: v(version),
+                labels: BTreeMap::new(),
+            })
+        })
+        .collect();
+    let fleet = Fleet::new(devices).unwrap();
+    let fresh = Decider::new(&graph, DecisionPolicy::default()).unwrap();
+    let rows = fresh.decide_fleet(&fleet, at);
+    assert_eq!(fresh.decide_columns(&fleet, at).into_rows(), rows);
+    for (d, row) in fleet.devices().zip(&rows) {
+        assert_eq!(&decider.decide(&request(d.model.to_owned(), &d.version.to_string())), row, "{}", d.id);
+    }
 }
 
 /// A fleet with more models and spellings than a table of answers per (model, spelling) is
