@@ -168,7 +168,7 @@ fn run() -> Result<(), String> {
                     );
                 }
                 Decision::RetryAfter { at, retry: state, host_action, .. } => {
-                    if let Some(HostAction::RequestRestore { key, tier, days, .. }) = host_action
+                    if let Some(HostAction::RequestRestore { key, tier, days, .. }) = host_action.map(|action| *action)
                         && !matches!(observed.get(&key), Some(Availability::Restoring { .. }))
                         && store.restores_requested() == 0
                     {
@@ -179,7 +179,7 @@ fn run() -> Result<(), String> {
                             device.id
                         );
                     }
-                    retry.insert(device.id.clone(), (at, state));
+                    retry.insert(device.id.clone(), (at, *state));
                 }
                 _ => {
                     retry.remove(&device.id);

@@ -352,7 +352,7 @@ fn rollout(
                 }
                 Decision::RetryAfter { at, retry, .. } => {
                     sim.next_ask = Some(at);
-                    sim.retry = retry;
+                    sim.retry = *retry;
                 }
                 Decision::UpToDate { .. } => {
                     sim.finished = Some(t);

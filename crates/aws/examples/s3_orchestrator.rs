@@ -162,7 +162,7 @@ async fn answer(
                 if let Some(action) = host_action {
                     tasks.push(Task::from_host_action(action));
                 }
-                let action = host_action.as_ref().map_or("none", fleetpath::decision::HostAction::code);
+                let action = host_action.as_ref().map_or("none", |action| action.code());
                 format!("retry after {at} ({}: {key}; host: {action})", decision.reason())
             }
             other => format!("{} ({})", other.kind(), other.reason()),

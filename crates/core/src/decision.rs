@@ -472,10 +472,10 @@ pub enum Decision {
         at: Timestamp,
         /// The artifact waited for.
         key: String,
-        /// What the host must do meanwhile.
-        host_action: Option<HostAction>,
+        /// What the host must do meanwhile (boxed, as `retry`: a fleet's decisions stay small).
+        host_action: Option<Box<HostAction>>,
         /// The device's retry state to keep for its next request.
-        retry: RetryState,
+        retry: Box<RetryState>,
     },
     /// Stop asking about this artifact; an operator must look.
     GiveUp {
@@ -683,6 +683,19 @@ impl Decision {
             Self::Refused { reason, .. } => reason.code(),
         }
     }
+
+    /// What the host must do for a [`Decision::RetryAfter`], if anything.
+    ///
+    /// ```
+    /// use fleetpath::decision::{Decision, UpToDateReason};
+    /// assert!(Decision::UpToDate { reason: UpToDateReason::AtTarget }.host_action().is_none());
+    /// ```
+    pub fn host_action(&self) -> Option<&HostAction> {
+        match self {
+            Self::RetryAfter { host_action, .. } => host_action.as_deref(),
+            _ => None,
+        }
+    }
 }
 
 /// A decision as bindings hand it to hosts: its JSON (`decision` and that kind's fields) plus
@@ -885,7 +898,7 @@ impl ColumnsBuilder {
             _ => None,
         };
         let host_action = match &decision {
-            Decision::RetryAfter { host_action: Some(action), .. } => match action {
+            Decision::RetryAfter { host_action: Some(action), .. } => match **action {
                 HostAction::RequestRestore { .. } => 1,
                 HostAction::CheckAvailability { .. } => 2,
                 HostAction::ReportMissing { .. } => 3,
@@ -1804,8 +1817,8 @@ impl Decider {
                     reason,
                     at: retry_at.max(not_before),
                     key: key.clone(),
-                    host_action: action,
-                    retry: next,
+                    host_action: action.map(Box::new),
+                    retry: Box::new(next),
                 },
                 RetryDecision::GiveUp { attempts, since, reason: limit } => {
                     Decision::GiveUp { reason, key: key.clone(), attempts, since, limit }
@@ -1817,7 +1830,13 @@ impl Decider {
         let spread = self.policy.retry.delay_ms(r.device, 1, 0);
         let spread = SignedDuration::from_millis(i64::try_from(spread).unwrap_or(i64::MAX));
         let retry_at = not_before.checked_add(spread).unwrap_or(Timestamp::MAX);
-        Err(Decision::RetryAfter { reason, at: retry_at, key: key.clone(), host_action: action, retry })
+        Err(Decision::RetryAfter {
+            reason,
+            at: retry_at,
+            key: key.clone(),
+            host_action: action.map(Box::new),
+            retry: Box::new(retry),
+        })
     }
 }
 

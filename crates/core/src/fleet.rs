@@ -1183,6 +1183,40 @@ mod tests {
 
     use super::*;
 
+    /// Label columns in any order give the sets the JSON form states, each distinct set kept
+    /// once (its devices share it), empty cells none.
+    #[test]
+    fn label_sets_are_kept_once_whatever_the_column_order() {
+        let csv = "id,model,line,version,label:zone,label:cell\n\
+                   a,m,l,1.0.0,north,A\nb,m,l,1.0.0,north,A\nc,m,l,1.0.0,,A\nd,m,l,1.0.0,,\ne,m,l,1.0.0,north,B\n";
+        let fleet = Fleet::from_csv(csv).unwrap();
+        let json = Fleet::from_json(
+            r#"{"devices": [
+                {"id": "a", "model": "m", "line": "l", "version": "1.0.0", "labels": {"cell": "A", "zone": "north"}},
+                {"id": "b", "model": "m", "line": "l", "version": "1.0.0", "labels": {"zone": "north", "cell": "A"}},
+                {"id": "c", "model": "m", "line": "l", "version": "1.0.0", "labels": {"cell": "A", "zone": ""}},
+                {"id": "d", "model": "m", "line": "l", "version": "1.0.0"},
+                {"id": "e", "model": "m", "line": "l", "version": "1.0.0", "labels": {"cell": "B", "zone": "north"}}]}"#,
+        )
+        .unwrap();
+        for f in [&fleet, &json] {
+            assert_eq!(f.labels, [1, 1, 2, 0, 3]);
+            let sets: Vec<Vec<(&str, &str)>> =
+                f.label_sets.iter().map(|set| set.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()).collect();
+            assert_eq!(
+                sets,
+                [
+                    vec![],
+                    vec![("cell", "A"), ("zone", "north")],
+                    vec![("cell", "A")],
+                    vec![("cell", "B"), ("zone", "north")]
+                ]
+            );
+        }
+        assert_eq!(fleet.to_devices(), json.to_devices());
+        assert_eq!(Fleet::new(json.to_devices()).unwrap().labels, [1, 1, 2, 0, 3]);
+    }
+
     /// A fleet refuses the device past its limit, naming where it was stated (the real limit,
     /// 2^31 - 1 devices, is lowered here).
     #[test]

@@ -364,7 +364,7 @@ fn decisions() {
                 }
                 Decision::RetryAfter { at, host_action, .. } => {
                     assert_eq!(
-                        host_action.as_ref().map(fleetpath::decision::HostAction::code),
+                        host_action.as_ref().map(|action| action.code()),
                         expect["host_action"].as_str(),
                         "{here}"
                     );
