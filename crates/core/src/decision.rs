@@ -501,8 +501,8 @@ pub enum Decision {
     Blocked {
         /// Why.
         reason: BlockReason,
-        /// The explanation.
-        detail: String,
+        /// The explanation (shared by the devices a batch blocks for the same reason).
+        detail: Arc<str>,
     },
     /// What the device says about itself disagrees with the host's record: nothing is issued.
     Refused {
@@ -1702,7 +1702,7 @@ impl Decider {
             Route::Step(step) => Ok(step),
             Route::AtTarget => Err(Decision::UpToDate { reason: UpToDateReason::AtTarget }),
             Route::Ahead => Err(Decision::UpToDate { reason: UpToDateReason::AheadOfTarget }),
-            Route::Blocked(reason, detail) => Err(Decision::Blocked { reason, detail: detail.to_string() }),
+            Route::Blocked(reason, detail) => Err(Decision::Blocked { reason, detail }),
         }
     }
 
@@ -1735,7 +1735,7 @@ impl Decider {
             RollbackOutcome::Full { route } => (route, None),
             RollbackOutcome::Partial { route, refused } => (route, Some(refused.message)),
             RollbackOutcome::Refused { refused } => {
-                return Decision::Blocked { reason: BlockReason::RollbackRefused, detail: refused.message };
+                return Decision::Blocked { reason: BlockReason::RollbackRefused, detail: refused.message.into() };
             }
         };
         let Some(hop) = route.hops.first() else {
@@ -1744,7 +1744,7 @@ impl Decider {
         let Some(artifact) = hop.artifact.clone() else {
             return Decision::Blocked {
                 reason: BlockReason::NoArtifact,
-                detail: format!("release \"{}\" declares no artifact", hop.to),
+                detail: format!("release \"{}\" declares no artifact", hop.to).into(),
             };
         };
         let step = RollbackStep {

@@ -96,7 +96,7 @@ fn blocked_release_and_missing_artifact() {
     let d = ask("1.1");
     assert_eq!(d.reason(), "no_artifact", "a path exists, but 2.0 has no binary");
     let Decision::Blocked { detail, .. } = d else { unreachable!() };
-    assert_eq!(detail, "release \"2.0\" declares no artifact");
+    assert_eq!(&*detail, "release \"2.0\" declares no artifact");
 }
 
 #[test]
