@@ -61,9 +61,11 @@
 use crate::Codes;
 use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet};
+use std::hash::BuildHasher as _;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use compact_str::CompactString;
+use hashbrown::{HashTable, hash_table};
 use jiff::{SignedDuration, Timestamp};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
@@ -845,7 +847,8 @@ impl DecisionColumns {
 struct ColumnsBuilder {
     columns: DecisionColumns,
     reasons: FxHashMap<&'static str, u16>,
-    versions: FxHashMap<Version, u32>,
+    /// Indices into `columns.versions`, by version (spelling aside).
+    versions: HashTable<u32>,
     /// `versions` by the address of a spelling's text (kept alive by the decisions).
     by_text: FxHashMap<usize, u32>,
 }
@@ -861,7 +864,7 @@ impl ColumnsBuilder {
         columns.at_ms.reserve(n);
         columns.host_action.reserve(n);
         columns.row.reserve(n);
-        Self { columns, reasons, versions: FxHashMap::default(), by_text: FxHashMap::default() }
+        Self { columns, reasons, versions: HashTable::new(), by_text: FxHashMap::default() }
     }
 
     /// Appends a device's decision; returns its row's values.
@@ -881,13 +884,17 @@ impl ColumnsBuilder {
             if let Some(&id) = self.by_text.get(&text) {
                 return id;
             }
-            let id = if let Some(&id) = self.versions.get(v) {
-                id
-            } else {
-                let id = u32::try_from(self.versions.len()).unwrap_or(u32::MAX);
-                self.versions.insert(v.clone(), id);
-                out.versions.push(v.clone());
-                id
+            let hash = |v: &Version| rustc_hash::FxBuildHasher.hash_one(v);
+            let listed = &out.versions;
+            let entry = self.versions.entry(hash(v), |&i| listed[i as usize] == *v, |&i| hash(&listed[i as usize]));
+            let id = match entry {
+                hash_table::Entry::Occupied(seen) => *seen.get(),
+                hash_table::Entry::Vacant(slot) => {
+                    let id = u32::try_from(listed.len()).unwrap_or(u32::MAX);
+                    slot.insert(id);
+                    out.versions.push(v.clone());
+                    id
+                }
             };
             self.by_text.insert(text, id);
             id
@@ -897,13 +904,11 @@ impl ColumnsBuilder {
             Decision::RetryAfter { at, .. } => Some(*at),
             _ => None,
         };
-        let host_action = match &decision {
-            Decision::RetryAfter { host_action: Some(action), .. } => match **action {
-                HostAction::RequestRestore { .. } => 1,
-                HostAction::CheckAvailability { .. } => 2,
-                HostAction::ReportMissing { .. } => 3,
-            },
-            _ => 0,
+        let host_action = match decision.host_action() {
+            Some(HostAction::RequestRestore { .. }) => 1,
+            Some(HostAction::CheckAvailability { .. }) => 2,
+            Some(HostAction::ReportMissing { .. }) => 3,
+            None => 0,
         };
         let values = RowValues {
             kind,
@@ -1085,16 +1090,15 @@ enum Route {
     Blocked(BlockReason, Arc<str>),
 }
 
-/// The route table of one model, with each reachable release's next step remembered once asked.
+/// The route table of one model, with each release's route remembered once asked.
 #[derive(Debug)]
 struct ModelRoutes {
     table: Result<RouteTable, (BlockReason, Arc<str>)>,
-    /// Per node a device can start from (from the oldest the table reaches, `first`, to the
-    /// target), its step once a device asked; `None` inside when the table gives none
-    /// (explained as a miss). Built on demand: a decider costs its route tables alone, and a
-    /// fleet pays for the releases it runs.
-    steps: Box<[OnceLock<Option<Route>>]>,
-    first: u32,
+    /// Per release of the graph (by node), its route once a device asked: the table's step,
+    /// or why it gives none (explained once a release, whatever the device's spelling). Built
+    /// on demand: a decider costs its route tables alone, and a fleet pays for the releases it
+    /// runs. Empty when the table could not be built.
+    routes: Box<[OnceLock<Route>]>,
     /// The risks that withhold edges from the devices these routes serve (see
     /// `UpgradeGraph::risk_signature`).
     signature: RiskSignature,
@@ -1211,8 +1215,8 @@ impl DeviceIndex {
 }
 
 impl ModelRoutes {
-    /// The route of a device on `version` that the table reaches, built at the first ask;
-    /// `None` for any other version (a miss, explained by the caller).
+    /// The route of a device on `version`, built at the first ask; `None` for a version that
+    /// names no release, or when the table could not be built (explained by the caller).
     fn step(&self, version: &Version) -> Option<Route> {
         self.step_at(self.table.as_ref().ok()?.node(version)?)
     }
@@ -1220,26 +1224,29 @@ impl ModelRoutes {
     /// [`ModelRoutes::step`] of the release at `node`.
     fn step_at(&self, node: u32) -> Option<Route> {
         let table = self.table.as_ref().ok()?;
-        let hops = table.reaching(node)?;
         let route = || {
-            Some(match table.next_hop_at(node).ok()? {
-                None => Route::AtTarget,
-                Some(hop) => match hop.artifact {
-                    Some(artifact) => Route::Step(Arc::new(Step {
-                        from: hop.from,
-                        to: hop.to,
-                        artifact,
-                        target: table.target().clone(),
-                        hops_left: hops.saturating_sub(1),
-                    })),
-                    None => Route::Blocked(
-                        BlockReason::NoArtifact,
-                        format!("release \"{}\" declares no artifact", hop.to).into(),
-                    ),
-                },
-            })
+            let step = |hops: u32| {
+                Some(match table.next_release_at(node).ok()? {
+                    None => Route::AtTarget,
+                    Some([from, next]) => match next.artifact() {
+                        Some(artifact) => Route::Step(Arc::new(Step {
+                            from: from.version().clone(),
+                            to: next.version().clone(),
+                            artifact: artifact.clone(),
+                            target: table.target().clone(),
+                            hops_left: hops.saturating_sub(1),
+                        })),
+                        None => Route::Blocked(
+                            BlockReason::NoArtifact,
+                            format!("release \"{}\" declares no artifact", next.version()).into(),
+                        ),
+                    },
+                })
+            };
+            let explained = || Decider::explain(table, table.graph().releases()[node as usize].version());
+            table.reaching(node).and_then(step).unwrap_or_else(explained)
         };
-        self.steps.get(node.checked_sub(self.first)? as usize)?.get_or_init(route).clone()
+        Some(self.routes.get(node as usize)?.get_or_init(route).clone())
     }
 }
 
@@ -1359,8 +1366,7 @@ impl Decider {
             let (reason, detail) = block_of(&e, &self.graph);
             ModelRoutes {
                 table: Err((reason, detail.into())),
-                steps: Box::default(),
-                first: 0,
+                routes: Box::default(),
                 signature: signature.clone(),
                 misses: Mutex::default(),
             }
@@ -1373,9 +1379,8 @@ impl Decider {
             Ok(table) => table,
             Err(e) => return blocked(e),
         };
-        let sources = table.sources();
-        let steps = sources.clone().map(|_| OnceLock::new()).collect();
-        ModelRoutes { table: Ok(table), steps, first: sources.start, signature, misses: Mutex::default() }
+        let routes = (0..self.graph.releases().len()).map(|_| OnceLock::new()).collect();
+        ModelRoutes { table: Ok(table), routes, signature, misses: Mutex::default() }
     }
 
     /// Where the device's upgrade stands: the step of a release its model's table reaches
@@ -1456,7 +1461,7 @@ impl Decider {
         if let Some(route) = misses.get(r.version) {
             return route.clone();
         }
-        let route = Self::route_in(&routes, r.version, &self.graph);
+        let route = Self::route_in(&routes, r.version);
         if misses.len() < MAX_MISSES / MAX_RISKY_TABLES {
             misses.insert(r.version.clone(), route.clone());
         }
@@ -1466,11 +1471,11 @@ impl Decider {
     /// The route of a version the tables give no step for, explained (the costly path).
     fn explained_route(&self, model: &str, version: &Version) -> Route {
         if let Some(routes) = self.routes.get(model) {
-            return Self::route_in(routes, version, &self.graph);
+            return Self::route_in(routes, version);
         }
         match self.other_model_routes(model) {
-            Some(routes) => Self::route_in(&routes, version, &self.graph),
-            None => Self::route_in(&self.model_routes(model), version, &self.graph),
+            Some(routes) => Self::route_in(&routes, version),
+            None => Self::route_in(&self.model_routes(model), version),
         }
     }
 
@@ -1496,21 +1501,26 @@ impl Decider {
         Some(routes)
     }
 
-    fn route_in(routes: &ModelRoutes, version: &Version, graph: &UpgradeGraph) -> Route {
+    fn route_in(routes: &ModelRoutes, version: &Version) -> Route {
         if let Some(route) = routes.step(version) {
             return route;
         }
         match &routes.table {
             Err((reason, detail)) => Route::Blocked(*reason, detail.clone()),
-            Ok(table) => match table.next_hop(version) {
-                Err(ResolveError::TargetOlder { .. }) => Route::Ahead,
-                Err(e) => {
-                    let (reason, detail) = block_of(&e, graph);
-                    Route::Blocked(reason, detail.into())
-                }
-                // Every reachable release has its step; this is a spelling the table knows.
-                Ok(_) => Route::Blocked(BlockReason::NoPath, format!("no route from \"{version}\"").into()),
-            },
+            Ok(table) => Self::explain(table, version),
+        }
+    }
+
+    /// Why `table` gives no step from `version`.
+    fn explain(table: &RouteTable, version: &Version) -> Route {
+        match table.next_hop(version) {
+            Err(ResolveError::TargetOlder { .. }) => Route::Ahead,
+            Err(e) => {
+                let (reason, detail) = block_of(&e, table.graph());
+                Route::Blocked(reason, detail.into())
+            }
+            // A release the table reaches whose step could not be built.
+            Ok(_) => Route::Blocked(BlockReason::NoPath, format!("no route from \"{version}\"").into()),
         }
     }
 

@@ -616,6 +616,11 @@ impl RouteTable {
         self.next_hop_of(self.source(from)?)
     }
 
+    /// The graph the table routes over.
+    pub(crate) fn graph(&self) -> &UpgradeGraph {
+        &self.graph
+    }
+
     /// The node of the release `version` names, in the table's graph.
     pub(crate) fn node(&self, version: &Version) -> Option<u32> {
         self.graph.node(version)
@@ -628,26 +633,26 @@ impl RouteTable {
         (node <= self.target).then_some(hops)
     }
 
-    /// The nodes that can be a source: from the oldest the table reaches to the target.
-    pub(crate) fn sources(&self) -> std::ops::Range<u32> {
-        let first = self.dist.iter().position(|&d| d != UNSEEN).and_then(|n| u32::try_from(n).ok());
-        let first = first.unwrap_or(self.target);
-        first..self.target + 1
-    }
-
-    /// [`RouteTable::next_hop`] from a node the table reaches ([`RouteTable::reaching`]).
-    pub(crate) fn next_hop_at(&self, node: u32) -> Result<Option<Hop>, ResolveError> {
-        self.graph.check_source(node, &self.constraints)?;
-        self.next_hop_of(node)
+    /// The releases of [`RouteTable::next_hop`] from a node the table reaches
+    /// ([`RouteTable::reaching`]), after the same checks: the one at `node` and the one it
+    /// installs; `None` at the target. A decider builds its own step from them (no [`Hop`],
+    /// whose edge it does not need).
+    pub(crate) fn next_release_at(&self, node: u32) -> Result<Option<[&super::Release; 2]>, ResolveError> {
+        self.check_source(node)?;
+        let releases = |next| [self.graph.release_at(node), self.graph.release_at(next)];
+        Ok(self.next_node_of(node)?.map(releases))
     }
 
     /// The next hop from a node that passed the source checks.
     fn next_hop_of(&self, source: u32) -> Result<Option<Hop>, ResolveError> {
+        Ok(self.next_node_of(source)?.map(|next| self.graph.hop(source, next)))
+    }
+
+    /// The node after `source` on its route (`None` at the target), for a node that passed
+    /// the source checks.
+    fn next_node_of(&self, source: u32) -> Result<Option<u32>, ResolveError> {
         self.graph.reachable(self.view(), source, self.target, self.query(), &self.constraints)?;
-        if source == self.target {
-            return Ok(None);
-        }
-        Ok(Some(self.graph.hop(source, self.next[source as usize])))
+        Ok((source != self.target).then(|| self.next[source as usize]))
     }
 
     /// The whole path from `from`, as [`UpgradeGraph::resolve`] returns it.
@@ -690,7 +695,16 @@ impl RouteTable {
         if source > self.target {
             return Err(ResolveError::TargetOlder { from: from.clone(), to: self.target().clone() });
         }
-        self.graph.check_source(source, &self.constraints)?;
+        self.check_source(source)?;
         Ok(source)
+    }
+
+    /// [`UpgradeGraph::check_source`] with the table's model, found once when it was built.
+    fn check_source(&self, source: u32) -> Result<(), ResolveError> {
+        if self.graph.supports(source, self.model) {
+            Ok(())
+        } else {
+            self.graph.check_source(source, &self.constraints)
+        }
     }
 }
