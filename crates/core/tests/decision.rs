@@ -579,3 +579,56 @@ fn columns_equal_rows_with_many_models_and_spellings() {
 fn a_decision_stays_small() {
     assert!(std::mem::size_of::<Decision>() <= 64, "{} bytes", std::mem::size_of::<Decision>());
 }
+
+/// A release a model's table gives no step for is explained once per release, whatever the
+/// spelling a device uses: every spelling gets the answer a fresh decider gives it, naming the
+/// release as the manifest spells it, in a batch and asked alone.
+#[test]
+fn stuck_releases_are_explained_alike_for_every_spelling() {
+    let graph = UpgradeGraph::from_json(
+        r#"{"format_version": 1, "releases": [
+          {"version": "1.0", "models": ["m0", "m1"], "artifact": {"key": "a", "sha256": "00000000000000000000000000000000000000000000000000000000000000aa"}},
+          {"version": "1.1", "models": ["m0"], "artifact": {"key": "b", "sha256": "00000000000000000000000000000000000000000000000000000000000000bb"}},
+          {"version": "1.2", "models": ["m0", "m1"], "status": "blocked", "reason": "recalled"},
+          {"version": "2.0", "models": ["m0", "m1"], "artifact": {"key": "c", "sha256": "00000000000000000000000000000000000000000000000000000000000000cc"}}],
+          "edges": [{"from": "1.0", "to": "1.1"}, {"from": "1.1", "to": "2.0"},
+                    {"from": "1.0", "to": "1.2"}, {"from": "1.2", "to": "2.0"}]}"#,
+    )
+    .unwrap();
+    let at = t("2026-11-23T08:00:00Z");
+    let ask = |decider: &Decider, model: &str, version: &str| {
+        decider.decide(&DeviceRequest {
+            device: "d".into(),
+            model: model.into(),
+            version: v(version),
+            at,
+            retry: fleetpath::RetryState::default(),
+            labels: None,
+        })
+    };
+    let cases = [("m1", ["1.1", "v1.1.0", "1.01"], "model_incompatible"), ("m1", ["1.0", "v1.0.0", "1.00"], "no_path")];
+    let decider = Decider::new(&graph, DecisionPolicy::default()).unwrap();
+    for (model, spellings, code) in cases {
+        let devices = spellings.iter().enumerate().map(|(i, s)| fleetpath::Device {
+            id: format!("d{i}"),
+            model: model.into(),
+            line: "l".into(),
+            site: None,
+            version: v(s),
+            labels: BTreeMap::new(),
+        });
+        let fleet = Fleet::new(devices.collect()).unwrap();
+        let rows = decider.decide_fleet(&fleet, at);
+        let columns = decider.decide_columns(&fleet, at);
+        assert_eq!(columns.into_rows(), rows);
+        for (spelling, row) in spellings.iter().zip(&rows) {
+            let fresh = Decider::new(&graph, DecisionPolicy::default()).unwrap();
+            assert_eq!(&ask(&fresh, model, spelling), row, "{spelling}");
+            assert_eq!(&ask(&decider, model, spelling), row, "{spelling}");
+            let Decision::Blocked { detail, .. } = row else { panic!("{spelling}: {row:?}") };
+            assert!(detail.contains(&format!("\"{}\"", spellings[0])), "{spelling}: {detail}");
+        }
+        assert!(rows.iter().all(|r| r == &rows[0]), "{rows:?}");
+        assert_eq!(rows[0].reason(), code, "{:?}", rows[0]);
+    }
+}
