@@ -28,6 +28,7 @@
 use std::fmt::{self, Write as _};
 
 use jiff::Timestamp;
+use serde::Deserialize;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -99,7 +100,7 @@ impl JsonError {
 ///
 /// # Errors
 /// [`JsonError`] with the line, column and path of the problem.
-pub fn from_str<T: DeserializeOwned>(document: &'static str, text: &str) -> Result<T, JsonError> {
+pub fn from_str<'a, T: Deserialize<'a>>(document: &'static str, text: &'a str) -> Result<T, JsonError> {
     #[cfg(feature = "small-json")]
     let read = read_located(document, text);
     #[cfg(not(feature = "small-json"))]
@@ -119,7 +120,7 @@ pub fn from_str<T: DeserializeOwned>(document: &'static str, text: &str) -> Resu
 
 /// Reads `T` from JSON text at full speed, and again tracking paths when that fails.
 #[cfg(any(test, not(feature = "small-json")))]
-fn read_fast<T: DeserializeOwned>(document: &'static str, text: &str) -> Result<T, JsonError> {
+fn read_fast<'a, T: Deserialize<'a>>(document: &'static str, text: &'a str) -> Result<T, JsonError> {
     serde_json::from_str(text).map_err(|e| match read_located::<T>(document, text) {
         Err(located) => located,
         Ok(_) => JsonError::of(document, None, &e),
@@ -127,7 +128,7 @@ fn read_fast<T: DeserializeOwned>(document: &'static str, text: &str) -> Result<
 }
 
 /// Reads `T` from JSON text tracking the path of the value being read, and what follows it.
-fn read_located<T: DeserializeOwned>(document: &'static str, text: &str) -> Result<T, JsonError> {
+fn read_located<'a, T: Deserialize<'a>>(document: &'static str, text: &'a str) -> Result<T, JsonError> {
     let mut deserializer = serde_json::Deserializer::from_str(text);
     let value = serde_path_to_error::deserialize::<_, T>(&mut deserializer)
         .map_err(|located| JsonError::of(document, Some(located.path()), located.inner()))?;

@@ -452,6 +452,9 @@ fn manifests_round_trip() {
         // Writing and reading back gives the same document.
         assert_eq!(Manifest::from_json(&manifest.to_json()).unwrap(), manifest, "{name}");
         assert_eq!(graph.edge_specs(), manifest.edges.as_slice());
+        // Read from text, a graph keeps plain entries as two releases: written back the same.
+        let read = UpgradeGraph::from_json(&text).unwrap();
+        assert_eq!((read.to_manifest(), read.edge_specs()), (manifest.clone(), manifest.edges.as_slice()), "{name}");
         assert_eq!(graph.downgrade_specs(), manifest.downgrades.as_slice());
         assert_eq!(graph.name(), manifest.name.as_deref());
     }
@@ -1170,4 +1173,22 @@ fn cincinnati() {
         let name = str_of(case, "name");
         check_error(case, Manifest::from_cincinnati(str_of(case, "json")).unwrap_err(), name);
     }
+}
+
+/// A graph read from text keeps its edge entries as written: a plain entry spelling a release
+/// otherwise than the release does, escaped text, and entries with more fields.
+#[test]
+fn edge_entries_read_from_text_are_kept_as_written() {
+    let text = r#"{"format_version": 1,
+      "releases": [{"version": "1.0"}, {"version": "1.1"}, {"version": "2.0"}, {"version": "3.0"}],
+      "edges": [{"from": "v1.0", "to": "1.1"}, {"from": "1.1", "to": "2.00"}, {"from": "1.0", "to": "\u0032.0"},
+                {"from": "1.1", "to": "3.0", "notes": "n"}, {"from": "2.0", "to": "3.0"},
+                {"from": "1.0", "to": "3.0", "blocked": "bricks"}]}"#;
+    let manifest = Manifest::from_json(text).unwrap();
+    let read = UpgradeGraph::from_json(text).unwrap();
+    assert_eq!(read.edge_specs(), manifest.edges.as_slice());
+    assert_eq!(read.to_manifest(), UpgradeGraph::new(manifest.clone()).unwrap().to_manifest());
+    assert_eq!(read.edge_specs()[0].from.as_deref(), Some("v1.0"));
+    assert_eq!(read.edge_specs()[3].notes.as_deref(), Some("n"));
+    assert_eq!(read.blocked_hops().map(|(_, why)| why.to_owned()).collect::<Vec<_>>(), ["bricks"]);
 }

@@ -4,10 +4,11 @@
 
 use rustc_hash::{FxBuildHasher, FxHashMap as HashMap};
 
+use super::manifest::{EdgeFields, ManifestWire, WireEdge};
 use super::{
-    ARCHIVED, Adjacency, BLOCKED, BlockedHop, CompiledDowngrade, DEADEND, EdgeRisk, EdgeSpec, FORMAT_VERSION,
-    GENERATED, GENERIC, GraphError, Inner, MAX_ERRORS, MAX_HOPS, MAX_RELEASES, Manifest, OLDEST_FORMAT_VERSION,
-    PRERELEASE, RESTRICTED, RISKY, Release, ReleaseSpec, ReleaseStatus, SPEC_MASK,
+    ARCHIVED, Adjacency, BLOCKED, BlockedHop, CompiledDowngrade, DEADEND, EdgeEntries, EdgeEntry, EdgeRisk,
+    FORMAT_VERSION, GENERATED, GENERIC, GraphError, Inner, MAX_ERRORS, MAX_HOPS, MAX_RELEASES, Manifest,
+    OLDEST_FORMAT_VERSION, PRERELEASE, RESTRICTED, RISKY, Release, ReleaseSpec, ReleaseStatus, SPEC_MASK,
 };
 use crate::version::{Version, VersionRange};
 
@@ -54,13 +55,30 @@ impl Problems {
 /// out of what later steps check, and a problem that follows only from an earlier one (an
 /// edge naming a release whose own entry was refused) is not reported again.
 pub(super) fn build(mut manifest: Manifest) -> Result<Inner, GraphError> {
+    let edges = std::mem::take(&mut manifest.edges);
+    build_from(manifest, edges, |specs, _, _| EdgeEntries::Written(specs))
+}
+
+/// [`build`] of a manifest read from text, its edges borrowed from the text.
+pub(super) fn build_wire(manifest: ManifestWire<'_>) -> Result<Inner, GraphError> {
+    let (manifest, edges) = manifest.split();
+    build_from(manifest, edges, keep_wire)
+}
+
+/// [`build`] of a manifest (its `edges` left empty) and its edge entries, kept by `keep` (given
+/// the nodes of each entry from one release, see `Edges::ends`).
+fn build_from<E: EdgeFields>(
+    mut manifest: Manifest,
+    specs: Vec<E>,
+    keep: impl FnOnce(Vec<E>, &[(u32, u32)], &Table) -> EdgeEntries,
+) -> Result<Inner, GraphError> {
     check_supported(&manifest)?;
     let mut problems = Problems::default();
     check_format(&manifest, &mut problems);
     if manifest.releases.is_empty() {
         return Err(problems.stop(GraphError::NoReleases));
     }
-    if let Err(e) = check_size(manifest.releases.len(), manifest.edges.len()) {
+    if let Err(e) = check_size(manifest.releases.len(), specs.len()) {
         return Err(problems.stop(e));
     }
     let mut models = Models::default();
@@ -68,10 +86,9 @@ pub(super) fn build(mut manifest: Manifest) -> Result<Inner, GraphError> {
     let text = table.spelling_text();
     let spellings = table.spellings(&text);
     let before_edges = problems.list.len();
-    let edges =
-        Edges::scan(&manifest.edges, manifest.include_prerelease, &table, &spellings, &mut models, &mut problems);
-    let expanded =
-        if problems.list.len() == before_edges { problems.note(edges.expand(&table, &manifest.edges)) } else { None };
+    let mut edges = Edges::scan(&specs, manifest.include_prerelease, &table, &spellings, &mut models, &mut problems);
+    let ends = std::mem::take(&mut edges.ends);
+    let expanded = if problems.list.len() == before_edges { problems.note(edges.expand(&table, &specs)) } else { None };
     let downgrades = downgrades(&manifest, &table, &spellings, &mut models, &mut problems);
     for name in manifest.channels.keys() {
         if let Err(e) = check_non_empty(name, || "channels (a channel's name)".to_owned()) {
@@ -81,14 +98,43 @@ pub(super) fn build(mut manifest: Manifest) -> Result<Inner, GraphError> {
     drop(spellings);
     problems.finish()?;
     let expanded = expanded.ok_or(GraphError::NoReleases)?; // set whenever there is no problem
-    Ok(assemble(manifest, table, &models, expanded, downgrades))
+    let flags = entry_flags(&specs);
+    let entries = keep(specs, &ends, &table);
+    Ok(assemble(manifest, entries, &flags, table, &models, expanded, downgrades))
+}
+
+/// Per edge entry: whether it is a range edge, whether it has risks, whether it is blocked.
+type EntryFlags = Vec<(bool, bool, bool)>;
+
+fn entry_flags<E: EdgeFields>(specs: &[E]) -> EntryFlags {
+    specs.iter().map(|e| (e.range().is_some(), !e.risks().is_empty(), e.blocked().is_some())).collect()
+}
+
+/// The entries as the graph keeps them, from text: a plain upgrade that spells both releases as
+/// they spell themselves as the two nodes (`ends`, noted by the scan), any other as written.
+fn keep_wire(specs: Vec<WireEdge<'_>>, ends: &[(u32, u32)], table: &Table) -> EdgeEntries {
+    let keep = |(spec, &(from, to)): (WireEdge<'_>, &(u32, u32))| match spec {
+        WireEdge::Plain { from: from_text, to: to_text }
+            if from != u32::MAX && from_text == table.spelling(from) && to_text == table.spelling(to) =>
+        {
+            EdgeEntry::Plain { from, to }
+        }
+        spec => EdgeEntry::Spec(Box::new(spec.into_spec())),
+    };
+    let entries = specs.into_iter().zip(ends).map(keep).collect();
+    EdgeEntries::Kept { entries, written: std::sync::OnceLock::new() }
 }
 
 /// A format version this library reads (anything else stops the load: the rest of the
 /// document cannot be trusted to mean what this library would read).
 pub(super) fn check_supported(manifest: &Manifest) -> Result<(), GraphError> {
-    if !(OLDEST_FORMAT_VERSION..=FORMAT_VERSION).contains(&manifest.format_version) {
-        return Err(GraphError::UnsupportedFormat { found: manifest.format_version, supported: FORMAT_VERSION });
+    check_supported_version(manifest.format_version)
+}
+
+/// [`check_supported`] of a format version.
+pub(super) fn check_supported_version(found: u32) -> Result<(), GraphError> {
+    if !(OLDEST_FORMAT_VERSION..=FORMAT_VERSION).contains(&found) {
+        return Err(GraphError::UnsupportedFormat { found, supported: FORMAT_VERSION });
     }
     Ok(())
 }
@@ -423,6 +469,9 @@ struct Edges {
     models: Vec<(u32, Vec<u32>)>,
     /// Entries that repeat an earlier one exactly (first, repeat): merged, linted.
     repeats: Vec<(u32, u32)>,
+    /// Per entry, the nodes of an upgrade or blocked hop from one release (`u32::MAX` for
+    /// any other entry): how the graph keeps a plain entry.
+    ends: Vec<(u32, u32)>,
 }
 
 /// The upgrade edges and blocked hops that the entries expand to.
@@ -446,8 +495,8 @@ impl Edges {
     /// Checks each entry, noting each problem (an entry that fails its own checks, the second
     /// of two entries that declare the same hop differently) in entry order; the entries that
     /// pass.
-    fn scan(
-        specs: &[EdgeSpec],
+    fn scan<E: EdgeFields>(
+        specs: &[E],
         include_prerelease: bool,
         table: &Table,
         spellings: &HashMap<&str, u32>,
@@ -455,8 +504,14 @@ impl Edges {
         problems: &mut Problems,
     ) -> Self {
         let explicit = Vec::with_capacity(specs.len());
-        let mut edges =
-            Self { explicit, blocked: Vec::new(), ranges: Vec::new(), models: Vec::new(), repeats: Vec::new() };
+        let mut edges = Self {
+            explicit,
+            blocked: Vec::new(),
+            ranges: Vec::new(),
+            models: Vec::new(),
+            repeats: Vec::new(),
+            ends: vec![(u32::MAX, u32::MAX); specs.len()],
+        };
         // Only the first MAX_ERRORS of each kind can be reported: memory stays bounded.
         let mut found = Vec::new();
         for (i, spec) in specs.iter().enumerate() {
@@ -483,23 +538,23 @@ impl Edges {
     fn entry(
         &mut self,
         i: usize,
-        spec: &EdgeSpec,
+        spec: &impl EdgeFields,
         include_prerelease: bool,
         table: &Table,
         spellings: &HashMap<&str, u32>,
         models: &mut Models,
     ) -> Result<(), GraphError> {
         let id = u32_of(i);
-        if let Some(ids) = models.check(spec.models.as_deref(), &|| at("edges", i))? {
+        if let Some(ids) = models.check(spec.models(), &|| at("edges", i))? {
             self.models.push((id, ids));
         }
-        let to = table.lookup(spellings, &spec.to, &|| format!("edges[{i}].to"))?;
-        if spec.blocked.is_none() {
-            table.check_not_retired(to, &spec.to, || at("edges", i))?;
+        let to = table.lookup(spellings, spec.to(), &|| format!("edges[{i}].to"))?;
+        if spec.blocked().is_none() {
+            table.check_not_retired(to, spec.to(), || at("edges", i))?;
         }
-        if let Some(reason) = &spec.blocked {
+        if let Some(reason) = spec.blocked() {
             check_non_empty(reason, || format!("edges[{i}].blocked"))?;
-            if !spec.risks.is_empty() {
+            if !spec.risks().is_empty() {
                 return Err(GraphError::UnexpectedField {
                     at: at("edges", i),
                     field: "risks",
@@ -507,10 +562,10 @@ impl Edges {
                 });
             }
         }
-        check_risks(&spec.risks, &|| at("edges", i))?;
-        match (&spec.from, &spec.from_range) {
+        check_risks(spec.risks(), &|| at("edges", i))?;
+        match (spec.from(), spec.range()) {
             (Some(from_text), None) => {
-                if spec.include_prerelease.is_some() {
+                if spec.include_prerelease().is_some() {
                     return Err(GraphError::UnexpectedField {
                         at: at("edges", i),
                         field: "include_prerelease",
@@ -518,15 +573,18 @@ impl Edges {
                     });
                 }
                 let from = table.lookup(spellings, from_text, &|| format!("edges[{i}].from"))?;
-                if spec.blocked.is_none() && table.is_deadend(from) {
-                    return Err(GraphError::EdgeFromDeadend { at: at("edges", i), from: from_text.clone() });
+                if spec.blocked().is_none() && table.is_deadend(from) {
+                    return Err(GraphError::EdgeFromDeadend { at: at("edges", i), from: from_text.to_owned() });
                 }
-                let written = || (from_text.clone(), spec.to.clone());
+                let written = || (from_text.to_owned(), spec.to().to_owned());
                 if from >= to {
                     let (from, to) = written();
                     return Err(GraphError::EdgeNotUpgrade { at: at("edges", i), from, to });
                 }
-                if spec.blocked.is_some() {
+                if let Some(ends) = self.ends.get_mut(i) {
+                    *ends = (from, to);
+                }
+                if spec.blocked().is_some() {
                     self.blocked.push((from, to, id));
                 } else if let Some(b) = table.crossed_barrier(from, to) {
                     let (from, to) = written();
@@ -539,7 +597,7 @@ impl Edges {
             (None, Some(range)) => {
                 let range = VersionRange::parse(range)
                     .map_err(|source| GraphError::Version { at: format!("edges[{i}].from_range"), source })?;
-                let range = if spec.include_prerelease.unwrap_or(include_prerelease) {
+                let range = if spec.include_prerelease().unwrap_or(include_prerelease) {
                     range.including_prereleases()
                 } else {
                     range
@@ -555,7 +613,7 @@ impl Edges {
     /// models or blocked reason; exact repeats were merged): each later entry against the
     /// first, with the later entry's index.
     /// The first [`MAX_ERRORS`] by the later entry's index.
-    fn duplicates(&self, specs: &[EdgeSpec]) -> Vec<(u32, GraphError)> {
+    fn duplicates<E: EdgeFields>(&self, specs: &[E]) -> Vec<(u32, GraphError)> {
         let mut pairs = Vec::new(); // (second, first): small, then the first few become errors
         for links in [&self.explicit, &self.blocked] {
             for run in links.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
@@ -570,8 +628,8 @@ impl Edges {
             let duplicate = GraphError::DuplicateEdge {
                 at: at("edges", second as usize),
                 first: at("edges", first as usize),
-                from: entry.from.clone().unwrap_or_default(),
-                to: entry.to.clone(),
+                from: entry.from().unwrap_or_default().to_owned(),
+                to: entry.to().to_owned(),
             };
             (second, duplicate)
         };
@@ -580,8 +638,8 @@ impl Edges {
 
     /// Blocked entries win over upgrades: an explicit upgrade that a blocked entry names is
     /// an error; ranges expand into hops, minus blocked, barrier-crossing and explicit ones.
-    fn expand(self, table: &Table, specs: &[EdgeSpec]) -> Result<Expanded, GraphError> {
-        let Self { explicit, mut blocked, ranges, models, repeats } = self;
+    fn expand<E: EdgeFields>(self, table: &Table, specs: &[E]) -> Result<Expanded, GraphError> {
+        let Self { explicit, mut blocked, ranges, models, repeats, .. } = self;
         let find = |list: &[Link], from: u32, to: u32| -> Option<u32> {
             list.binary_search_by(|e| (e.0, e.1).cmp(&(from, to))).ok().map(|k| list[k].2)
         };
@@ -599,7 +657,7 @@ impl Edges {
         if let Some((_, b, declared, from, to)) = clash {
             return Err(conflict(b, declared, from, to));
         }
-        let is_blocked = |spec: u32| specs[spec as usize].blocked.is_some();
+        let is_blocked = |spec: u32| specs[spec as usize].blocked().is_some();
         let mut range_stats = Vec::with_capacity(ranges.len());
         for (spec, range, to) in ranges.iter().filter(|r| is_blocked(r.0)) {
             let sources = table.matches_older(range, *to);
@@ -647,16 +705,16 @@ impl Edges {
 /// same models, in any order, and the same blocked reason), recording (first, repeat).
 /// Catalogs list the same predecessor twice (as "replaces" and in "skips"): nothing is
 /// ambiguous, so it is a lint warning, not an error.
-fn merge_repeats(links: &mut Vec<Link>, specs: &[EdgeSpec], repeats: &mut Vec<(u32, u32)>) {
-    fn models(spec: &EdgeSpec) -> Option<Vec<&str>> {
-        spec.models.as_ref().map(|m| {
+fn merge_repeats<E: EdgeFields>(links: &mut Vec<Link>, specs: &[E], repeats: &mut Vec<(u32, u32)>) {
+    fn models(spec: &impl EdgeFields) -> Option<Vec<&str>> {
+        spec.models().map(|m| {
             let mut m: Vec<&str> = m.iter().map(String::as_str).collect();
             m.sort_unstable();
             m.dedup();
             m
         })
     }
-    let same = |a: &EdgeSpec, b: &EdgeSpec| a.blocked == b.blocked && a.risks == b.risks && models(a) == models(b);
+    let same = |a: &E, b: &E| a.blocked() == b.blocked() && a.risks() == b.risks() && models(a) == models(b);
     let mut kept: Vec<Link> = Vec::with_capacity(links.len());
     for link in links.drain(..) {
         let earlier = kept
@@ -716,6 +774,8 @@ fn downgrades(
 /// The compiled graph: model ids in name order, node flags, the adjacency both ways.
 fn assemble(
     manifest: Manifest,
+    edges: EdgeEntries,
+    entry_flags: &[(bool, bool, bool)],
     table: Table,
     models: &Models,
     expanded: Expanded,
@@ -769,10 +829,11 @@ fn assemble(
         if edge_models.contains_key(&spec) {
             *weight |= RESTRICTED;
         }
-        if manifest.edges.get(spec as usize).is_some_and(|e| e.from_range.is_some()) {
+        let (range, risky, _) = entry_flags.get(spec as usize).copied().unwrap_or_default();
+        if range {
             *weight |= GENERATED;
         }
-        if manifest.edges.get(spec as usize).is_some_and(|e| !e.risks.is_empty()) {
+        if risky {
             *weight |= RISKY;
         }
     }
@@ -785,12 +846,10 @@ fn assemble(
         .map(|(from, to, spec, ids)| CompiledDowngrade { from, to, spec, models: ids.as_deref().map(sorted_ids) })
         .collect();
     let index = releases.iter().enumerate().map(|(i, r)| (r.version.key().clone(), u32_of(i))).collect();
-    let risky = (0..manifest.edges.len())
-        .filter(|&i| !manifest.edges[i].risks.is_empty() && manifest.edges[i].blocked.is_none())
-        .map(u32_of)
-        .collect();
+    let risky = (0..entry_flags.len()).filter(|&i| entry_flags[i].1 && !entry_flags[i].2).map(u32_of).collect();
     Inner {
         manifest,
+        edges,
         releases,
         index,
         flags,

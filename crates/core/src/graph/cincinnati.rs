@@ -160,7 +160,7 @@ impl CincinnatiGraph {
         };
         for (i, &(from, to)) in self.edges.iter().enumerate() {
             let (from, to) = (version(from, format!("edges[{i}][0]"))?, version(to, format!("edges[{i}][1]"))?);
-            manifest.edges.push(EdgeSpec { from: Some(from), ..edge_to(to) });
+            manifest.edges.push(EdgeSpec::plain(from, to));
         }
         let plain: std::collections::HashSet<(&str, &str)> =
             manifest.edges.iter().filter_map(|e| Some((e.from.as_deref()?, e.to.as_str()))).collect();
@@ -185,7 +185,7 @@ impl CincinnatiGraph {
             }
         }
         for (hop, risks) in conditional {
-            manifest.edges.push(EdgeSpec { from: Some(hop.from.clone()), risks, ..edge_to(hop.to.clone()) });
+            manifest.edges.push(EdgeSpec { risks, ..EdgeSpec::plain(hop.from.clone(), hop.to.clone()) });
         }
         Ok(manifest)
     }
@@ -284,19 +284,6 @@ fn condition_of(rule: &serde_json::Value) -> Option<Condition> {
     }
 }
 
-fn edge_to(to: String) -> EdgeSpec {
-    EdgeSpec {
-        from: None,
-        from_range: None,
-        to,
-        include_prerelease: None,
-        models: None,
-        blocked: None,
-        risks: Vec::new(),
-        notes: None,
-    }
-}
-
 fn release_of(i: usize, node: &CincinnatiNode) -> Result<ReleaseSpec, GraphError> {
     let models = node
         .metadata
@@ -369,8 +356,8 @@ impl UpgradeGraph {
             let (targets, weights) = self.forward(from);
             for (&to, &w) in targets.iter().zip(weights) {
                 let Some(j) = index(to).filter(|_| self.edge_admits(w, query)) else { continue };
-                let spec = &self.inner.manifest.edges[(w & super::SPEC_MASK) as usize];
-                let risks: Vec<Risk> = spec.risks.iter().filter_map(|r| Risk::of(r, model)).collect();
+                let risks = self.edge_risks(w & super::SPEC_MASK);
+                let risks: Vec<Risk> = risks.iter().filter_map(|r| Risk::of(r, model)).collect();
                 if risks.is_empty() {
                     edges.push((i, j));
                     continue;

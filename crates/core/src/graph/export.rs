@@ -210,7 +210,7 @@ impl UpgradeGraph {
 impl UpgradeGraph {
     /// The names of edge entry `spec`'s risks, comma-separated, if it has any.
     fn risk_names(&self, spec: u32) -> Option<String> {
-        let risks = &self.inner.manifest.edges.get(spec as usize)?.risks;
+        let risks = self.edge_risks(spec);
         (!risks.is_empty()).then(|| risks.iter().map(|r| r.name.as_str()).collect::<Vec<_>>().join(", "))
     }
 }

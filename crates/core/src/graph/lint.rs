@@ -254,7 +254,7 @@ impl UpgradeGraph {
             fleet.into_iter().flat_map(|f| f.devices().flat_map(|d| d.labels.keys().map(String::as_str))).collect();
         for (&spec, models) in &takers {
             let i = spec as usize;
-            for risk in &self.inner.manifest.edges[i].risks {
+            for risk in self.edge_risks(spec) {
                 let Some(when) = &risk.when else { continue };
                 let subject = || Subject::Edge { index: i };
                 let name = &risk.name;

@@ -5,6 +5,7 @@
 //! unknown fields, so a typo such as `"modles"` is an error, not a silently ignored key.
 //! `docs/manifest.md` documents every field with a complete example.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -613,5 +614,323 @@ impl Manifest {
 
     fn check_format(&self) -> Result<(), super::GraphError> {
         super::build::check_supported(self)
+    }
+}
+
+/// A manifest document as [`UpgradeGraph::from_json`](super::UpgradeGraph::from_json) reads
+/// it: [`Manifest`] with its edges read as [`WireEdge`]s, which borrow their versions from the
+/// text. A graph keeps most edges as the two releases they name, so the two strings each edge
+/// of a big manifest would take are never made. Reads and fails exactly as [`Manifest`] does
+/// (same shape, same messages: the type has its name, in a module of its own).
+pub(super) type ManifestWire<'a> = wire::Manifest<'a>;
+
+mod wire {
+    use super::{BTreeMap, ChannelRule, Deserialize, DowngradeSpec, ReleaseSpec, WireEdge};
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub(in crate::graph) struct Manifest<'a> {
+        pub(in crate::graph) format_version: u32,
+        #[serde(default)]
+        name: Option<String>,
+        #[serde(default)]
+        description: Option<String>,
+        #[serde(default)]
+        include_prerelease: bool,
+        releases: Vec<ReleaseSpec>,
+        #[serde(default, borrow)]
+        edges: Vec<WireEdge<'a>>,
+        #[serde(default)]
+        downgrades: Vec<DowngradeSpec>,
+        #[serde(default)]
+        channels: BTreeMap<String, ChannelRule>,
+    }
+
+    impl<'a> Manifest<'a> {
+        /// The document but its edges, and its edges.
+        pub(in crate::graph) fn split(self) -> (super::Manifest, Vec<WireEdge<'a>>) {
+            let Self { format_version, name, description, include_prerelease, releases, edges, downgrades, channels } =
+                self;
+            let manifest = super::Manifest {
+                format_version,
+                name,
+                description,
+                include_prerelease,
+                releases,
+                edges: Vec::new(),
+                downgrades,
+                channels,
+            };
+            (manifest, edges)
+        }
+    }
+}
+
+/// An `edges` entry as read from text: a plain upgrade (`from` and `to`, nothing else), its
+/// versions borrowed from the text where they need no unescaping, or any other entry.
+#[derive(Debug)]
+pub(super) enum WireEdge<'a> {
+    Plain { from: Cow<'a, str>, to: Cow<'a, str> },
+    Spec(Box<EdgeSpec>),
+}
+
+/// What the graph's build reads of an `edges` entry, whichever way it was read.
+pub(super) trait EdgeFields {
+    fn from(&self) -> Option<&str>;
+    fn range(&self) -> Option<&str>;
+    fn to(&self) -> &str;
+    fn include_prerelease(&self) -> Option<bool>;
+    fn models(&self) -> Option<&[String]>;
+    fn blocked(&self) -> Option<&str>;
+    fn risks(&self) -> &[EdgeRisk];
+}
+
+impl EdgeFields for EdgeSpec {
+    fn from(&self) -> Option<&str> {
+        self.from.as_deref()
+    }
+    fn range(&self) -> Option<&str> {
+        self.from_range.as_deref()
+    }
+    fn to(&self) -> &str {
+        &self.to
+    }
+    fn include_prerelease(&self) -> Option<bool> {
+        self.include_prerelease
+    }
+    fn models(&self) -> Option<&[String]> {
+        self.models.as_deref()
+    }
+    fn blocked(&self) -> Option<&str> {
+        self.blocked.as_deref()
+    }
+    fn risks(&self) -> &[EdgeRisk] {
+        &self.risks
+    }
+}
+
+impl EdgeFields for WireEdge<'_> {
+    fn from(&self) -> Option<&str> {
+        match self {
+            Self::Plain { from, .. } => Some(from),
+            Self::Spec(spec) => spec.from(),
+        }
+    }
+    fn range(&self) -> Option<&str> {
+        match self {
+            Self::Plain { .. } => None,
+            Self::Spec(spec) => spec.range(),
+        }
+    }
+    fn to(&self) -> &str {
+        match self {
+            Self::Plain { to, .. } => to,
+            Self::Spec(spec) => spec.to(),
+        }
+    }
+    fn include_prerelease(&self) -> Option<bool> {
+        match self {
+            Self::Plain { .. } => None,
+            Self::Spec(spec) => spec.include_prerelease(),
+        }
+    }
+    fn models(&self) -> Option<&[String]> {
+        match self {
+            Self::Plain { .. } => None,
+            Self::Spec(spec) => spec.models(),
+        }
+    }
+    fn blocked(&self) -> Option<&str> {
+        match self {
+            Self::Plain { .. } => None,
+            Self::Spec(spec) => spec.blocked(),
+        }
+    }
+    fn risks(&self) -> &[EdgeRisk] {
+        match self {
+            Self::Plain { .. } => &[],
+            Self::Spec(spec) => spec.risks(),
+        }
+    }
+}
+
+impl WireEdge<'_> {
+    /// The entry as the manifest type holds it.
+    pub(super) fn into_spec(self) -> EdgeSpec {
+        match self {
+            Self::Plain { from, to } => EdgeSpec::plain(from.into_owned(), to.into_owned()),
+            Self::Spec(spec) => *spec,
+        }
+    }
+}
+
+impl EdgeSpec {
+    /// An upgrade edge from one release to another, with nothing else said.
+    pub(super) fn plain(from: String, to: String) -> Self {
+        Self {
+            from: Some(from),
+            from_range: None,
+            to,
+            include_prerelease: None,
+            models: None,
+            blocked: None,
+            risks: Vec::new(),
+            notes: None,
+        }
+    }
+}
+
+/// A string that borrows from the text when it can (no escapes to undo).
+struct Text<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct TextVisitor;
+        impl<'de> Visitor<'de> for TextVisitor {
+            type Value = Text<'de>;
+            // As `String`'s own visitor: the messages stay those of `EdgeSpec`.
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(v)))
+            }
+            fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Text<'de>, E> {
+                let text = std::str::from_utf8(v).map_err(|_| E::invalid_value(de::Unexpected::Bytes(v), &self))?;
+                Ok(Text(Cow::Owned(text.to_owned())))
+            }
+        }
+        deserializer.deserialize_string(TextVisitor)
+    }
+}
+
+/// The fields of [`EdgeSpec`], in declaration order (as its derived reader names them).
+const EDGE_FIELDS: &[&str] = &["from", "from_range", "to", "include_prerelease", "models", "blocked", "risks", "notes"];
+
+/// A field's name, as `EdgeSpec`'s derived reader identifies it.
+enum EdgeField {
+    From,
+    FromRange,
+    To,
+    IncludePrerelease,
+    Models,
+    Blocked,
+    Risks,
+    Notes,
+}
+impl<'de> Deserialize<'de> for EdgeField {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct EdgeFieldVisitor;
+        impl Visitor<'_> for EdgeFieldVisitor {
+            type Value = EdgeField;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("field identifier")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<EdgeField, E> {
+                let field = usize::try_from(v).ok().and_then(|i| EDGE_FIELDS.get(i)).copied();
+                let field =
+                    field.ok_or_else(|| E::invalid_value(de::Unexpected::Unsigned(v), &"field index 0 <= i < 8"))?;
+                self.visit_str(field)
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<EdgeField, E> {
+                Ok(match v {
+                    "from" => EdgeField::From,
+                    "from_range" => EdgeField::FromRange,
+                    "to" => EdgeField::To,
+                    "include_prerelease" => EdgeField::IncludePrerelease,
+                    "models" => EdgeField::Models,
+                    "blocked" => EdgeField::Blocked,
+                    "risks" => EdgeField::Risks,
+                    "notes" => EdgeField::Notes,
+                    _ => return Err(E::unknown_field(v, EDGE_FIELDS)),
+                })
+            }
+            fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<EdgeField, E> {
+                match std::str::from_utf8(v) {
+                    Ok(v) => self.visit_str(v),
+                    Err(_) => Err(E::unknown_field(&String::from_utf8_lossy(v), EDGE_FIELDS)),
+                }
+            }
+        }
+        deserializer.deserialize_identifier(EdgeFieldVisitor)
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for WireEdge<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct EdgeVisitor;
+        impl<'de> Visitor<'de> for EdgeVisitor {
+            type Value = WireEdge<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct EdgeSpec")
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<WireEdge<'de>, A::Error> {
+                // As a list of field values: `EdgeSpec`'s own reader, for its exact rules.
+                EdgeSpec::deserialize(de::value::SeqAccessDeserializer::new(seq))
+                    .map(|spec| WireEdge::Spec(Box::new(spec)))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<WireEdge<'de>, A::Error> {
+                /// Reads a field's value, refusing a field given twice before its value (as
+                /// serde's derive does, so errors are at the same place).
+                fn once<'de, T: Deserialize<'de>, A: MapAccess<'de>>(
+                    map: &mut A,
+                    slot: &mut Option<T>,
+                    name: &'static str,
+                ) -> Result<(), A::Error> {
+                    if slot.is_some() {
+                        return Err(de::Error::duplicate_field(name));
+                    }
+                    *slot = Some(map.next_value()?);
+                    Ok(())
+                }
+                let mut from: Option<Option<Text<'de>>> = None;
+                let mut from_range: Option<Option<String>> = None;
+                let mut to: Option<Text<'de>> = None;
+                let mut include_prerelease: Option<Option<bool>> = None;
+                let mut models: Option<Option<Vec<String>>> = None;
+                let mut blocked: Option<Option<String>> = None;
+                let mut risks: Option<Vec<EdgeRisk>> = None;
+                let mut notes: Option<Option<String>> = None;
+                while let Some(field) = map.next_key::<EdgeField>()? {
+                    match field {
+                        EdgeField::From => once(&mut map, &mut from, "from")?,
+                        EdgeField::FromRange => once(&mut map, &mut from_range, "from_range")?,
+                        EdgeField::To => once(&mut map, &mut to, "to")?,
+                        EdgeField::IncludePrerelease => once(&mut map, &mut include_prerelease, "include_prerelease")?,
+                        EdgeField::Models => once(&mut map, &mut models, "models")?,
+                        EdgeField::Blocked => once(&mut map, &mut blocked, "blocked")?,
+                        EdgeField::Risks => once(&mut map, &mut risks, "risks")?,
+                        EdgeField::Notes => once(&mut map, &mut notes, "notes")?,
+                    }
+                }
+                let Some(Text(to)) = to else { return Err(de::Error::missing_field("to")) };
+                let plain = from_range.is_none()
+                    && include_prerelease.is_none()
+                    && models.is_none()
+                    && blocked.is_none()
+                    && risks.is_none()
+                    && notes.is_none();
+                Ok(match from {
+                    Some(Some(Text(from))) if plain => WireEdge::Plain { from, to },
+                    from => WireEdge::Spec(Box::new(EdgeSpec {
+                        from: from.flatten().map(|Text(f)| f.into_owned()),
+                        from_range: from_range.flatten(),
+                        to: to.into_owned(),
+                        include_prerelease: include_prerelease.flatten(),
+                        models: models.flatten(),
+                        blocked: blocked.flatten(),
+                        risks: risks.unwrap_or_default(),
+                        notes: notes.flatten(),
+                    })),
+                })
+            }
+        }
+        deserializer.deserialize_struct("EdgeSpec", EDGE_FIELDS, EdgeVisitor)
     }
 }

@@ -195,6 +195,64 @@ struct BlockedHop {
     spec: u32,
 }
 
+/// The manifest's `edges` entries as a graph keeps them. A graph compiled from a [`Manifest`]
+/// keeps its entries as given. A graph read from text keeps an entry that names two releases
+/// as they spell themselves, and nothing else, as their nodes (8 bytes, not an [`EdgeSpec`] of
+/// 176 bytes and two strings), and makes the entries as written at the first ask
+/// ([`UpgradeGraph::edge_specs`]).
+enum EdgeEntries {
+    Written(Vec<EdgeSpec>),
+    Kept { entries: Vec<EdgeEntry>, written: std::sync::OnceLock<Vec<EdgeSpec>> },
+}
+
+enum EdgeEntry {
+    Plain { from: u32, to: u32 },
+    Spec(Box<EdgeSpec>),
+}
+
+impl EdgeEntries {
+    /// Entry `i` when it says more than two releases.
+    fn spec(&self, i: u32) -> Option<&EdgeSpec> {
+        match self {
+            Self::Written(specs) => specs.get(i as usize),
+            Self::Kept { entries, .. } => match entries.get(i as usize)? {
+                EdgeEntry::Plain { .. } => None,
+                EdgeEntry::Spec(spec) => Some(spec),
+            },
+        }
+    }
+
+    /// Entry `i`'s blocked reason, if it is a blocked edge.
+    fn blocked(&self, i: u32) -> Option<&str> {
+        self.spec(i)?.blocked.as_deref()
+    }
+
+    /// Whether entry `i` is a range edge.
+    fn is_range(&self, i: u32) -> bool {
+        self.spec(i).is_some_and(|e| e.from_range.is_some())
+    }
+
+    /// Entry `i`'s risks.
+    fn risks(&self, i: u32) -> &[EdgeRisk] {
+        self.spec(i).map_or(&[][..], |e| &e.risks[..])
+    }
+
+    /// The entries as written.
+    fn specs(&self, releases: &[Release]) -> &[EdgeSpec] {
+        match self {
+            Self::Written(specs) => specs,
+            Self::Kept { entries, written } => written.get_or_init(|| {
+                let spelling = |node: u32| releases[node as usize].spec.version.clone();
+                let written = |entry: &EdgeEntry| match entry {
+                    EdgeEntry::Plain { from, to } => EdgeSpec::plain(spelling(*from), spelling(*to)),
+                    EdgeEntry::Spec(spec) => (**spec).clone(),
+                };
+                entries.iter().map(written).collect()
+            }),
+        }
+    }
+}
+
 /// A compiled downgrade edge.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct CompiledDowngrade {
@@ -240,8 +298,10 @@ pub struct UpgradeGraph {
 }
 
 struct Inner {
-    /// The document, minus its releases (moved into `releases`).
+    /// The document, minus its releases (moved into `releases`) and edges (in `edges`).
     manifest: Manifest,
+    /// The manifest's `edges` entries.
+    edges: EdgeEntries,
     /// Sorted by version: a node's index is its rank, so every upgrade edge goes up.
     releases: Vec<Release>,
     /// Each release's node, by version (spelling aside): one hash lookup per query.
@@ -322,7 +382,10 @@ impl UpgradeGraph {
     /// # Errors
     /// Any [`GraphError`]: see [`Manifest::from_json`] and [`UpgradeGraph::new`].
     pub fn from_json(json: &str) -> Result<Self, GraphError> {
-        Self::new(Manifest::from_json(json)?)
+        // As `Manifest::from_json` then `new`, its edges read without a string each.
+        let manifest: manifest::ManifestWire<'_> = crate::document::from_str("manifest", json)?;
+        build::check_supported_version(manifest.format_version)?;
+        build::build_wire(manifest).map(|inner| Self { inner: Arc::new(inner) })
     }
 
     /// Reads and compiles a manifest from a parsed JSON value: [`Manifest::from_value`], then
@@ -358,6 +421,7 @@ impl UpgradeGraph {
     /// Round-trips: `UpgradeGraph::new(graph.to_manifest())` gives the same graph.
     pub fn to_manifest(&self) -> Manifest {
         let mut manifest = self.inner.manifest.clone();
+        manifest.edges = self.edge_specs().to_vec();
         let mut releases: Vec<&Release> = self.inner.releases.iter().collect();
         releases.sort_unstable_by_key(|r| r.position);
         manifest.releases = releases.into_iter().map(|r| r.spec.clone()).collect();
@@ -371,17 +435,22 @@ impl UpgradeGraph {
 
     /// The manifest's `edges` entries, as written (a [`Hop`]'s `edge` indexes this list).
     pub fn edge_specs(&self) -> &[EdgeSpec] {
-        &self.inner.manifest.edges
+        self.inner.edges.specs(&self.inner.releases)
     }
 
     /// The reason of a blocked edge entry (`spec` indexes the manifest's `edges`).
     fn blocked_reason(&self, spec: u32) -> &str {
-        self.edge_specs()[spec as usize].blocked.as_deref().unwrap_or_default()
+        self.inner.edges.blocked(spec).unwrap_or_default()
     }
 
     /// Whether edge entry `spec` is a range edge.
     fn is_range(&self, spec: u32) -> bool {
-        self.edge_specs()[spec as usize].from_range.is_some()
+        self.inner.edges.is_range(spec)
+    }
+
+    /// The risks of edge entry `spec`.
+    fn edge_risks(&self, spec: u32) -> &[EdgeRisk] {
+        self.inner.edges.risks(spec)
     }
 
     /// The compiled edge from `from` to `to` with this CSR weight.
@@ -584,7 +653,7 @@ impl UpgradeGraph {
         device: &DeviceAttributes<'_>,
         accepted: &BTreeSet<String>,
     ) -> Box<[(u32, u32)]> {
-        let risks = |spec: u32| self.inner.manifest.edges.get(spec as usize).map_or(&[][..], |e| &e.risks[..]);
+        let risks = |spec: u32| self.edge_risks(spec);
         self.inner
             .risky
             .iter()
@@ -598,7 +667,7 @@ impl UpgradeGraph {
     /// The first risk of edge entry `spec` that withholds it from a device under `constraints`.
     fn withholding_risk(&self, spec: u32, constraints: &Constraints) -> Option<&EdgeRisk> {
         let device = Self::attributes(constraints);
-        let risks = self.inner.manifest.edges.get(spec as usize).map_or(&[][..], |e| &e.risks[..]);
+        let risks = self.edge_risks(spec);
         risks.iter().find(|r| r.applies(&device) && !constraints.accepted_risks.contains(&r.name))
     }
 
