@@ -1,12 +1,22 @@
-//! Manifest loading: what loads writes back a manifest that loads to the same releases, lints,
-//! exports, and answers a path and a route table between its own releases without panicking.
+//! Manifest loading: reading text gives what reading a Manifest then compiling it gives (the
+//! same graph or the same error); what loads writes back a manifest that loads to the same
+//! releases, lints, exports, and answers a path and a route table between its own releases
+//! without panicking.
 #![no_main]
 use fleetpath::{Constraints, UpgradeGraph};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let Some(text) = fleetpath_fuzz::text(data) else { return };
-    let Ok(graph) = UpgradeGraph::from_json(text) else { return };
+    // Read from text (edges borrowed from it) as read into a Manifest first: the same graph,
+    // or the same error.
+    let read = UpgradeGraph::from_json(text);
+    match (&read, &fleetpath::Manifest::from_json(text).and_then(UpgradeGraph::new)) {
+        (Ok(a), Ok(b)) => assert_eq!(a.to_manifest(), b.to_manifest()),
+        (Err(a), Err(b)) => assert_eq!(a, b),
+        (a, b) => panic!("from_json: {a:?}, Manifest then new: {b:?}"),
+    }
+    let Ok(graph) = read else { return };
     let written = graph.to_manifest().to_json();
     let again = UpgradeGraph::from_json(&written).expect("a loaded manifest reads back");
     assert_eq!(again.releases().len(), graph.releases().len());
