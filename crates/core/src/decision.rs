@@ -851,6 +851,9 @@ struct ColumnsBuilder {
     versions: HashTable<u32>,
     /// `versions` by the address of a spelling's text (kept alive by the decisions).
     by_text: FxHashMap<usize, u32>,
+    /// Whether equal versions may come with different texts: `false` when every step is built
+    /// from the decider's graph, whose releases each have one text (then `by_text` says it all).
+    by_value: bool,
 }
 
 impl ColumnsBuilder {
@@ -864,7 +867,7 @@ impl ColumnsBuilder {
         columns.at_ms.reserve(n);
         columns.host_action.reserve(n);
         columns.row.reserve(n);
-        Self { columns, reasons, versions: HashTable::new(), by_text: FxHashMap::default() }
+        Self { columns, reasons, versions: HashTable::new(), by_text: FxHashMap::default(), by_value: true }
     }
 
     /// Appends a device's decision; returns its row's values.
@@ -882,6 +885,12 @@ impl ColumnsBuilder {
             // or cloning the version (which would touch its shared count) each time.
             let text = v.as_str().as_ptr() as usize;
             if let Some(&id) = self.by_text.get(&text) {
+                return id;
+            }
+            if !self.by_value {
+                let id = u32::try_from(out.versions.len()).unwrap_or(u32::MAX);
+                out.versions.push(v.clone());
+                self.by_text.insert(text, id);
                 return id;
             }
             let hash = |v: &Version| rustc_hash::FxBuildHasher.hash_one(v);
@@ -997,9 +1006,10 @@ struct KindRoutes<'d> {
     routes: Vec<OnceCell<Route>>,
     /// Per fleet model: where its routes come from, once asked.
     models: Vec<ModelSource<'d>>,
-    /// Per fleet version spelling, once asked: its release in the graph (`None`: not a release),
-    /// numbered as in the decider's graph, which each of its route tables is built on.
-    nodes: Vec<OnceCell<Option<u32>>>,
+    /// Per fleet version spelling: its release in the graph (`None`: not a release), numbered
+    /// as in the decider's graph, which each of its route tables is built on (the fleet keeps
+    /// them for the next batch over the same graph).
+    nodes: crate::fleet::Nodes,
 }
 
 #[derive(Clone, Copy)]
@@ -1014,29 +1024,29 @@ enum ModelSource<'d> {
 }
 
 impl<'d> KindRoutes<'d> {
-    fn new(fleet: &Fleet) -> Self {
-        let (_, models, spellings) = fleet.kinds();
+    fn new(fleet: &Fleet, decider: &Decider) -> Self {
+        let (_, models, _) = fleet.kinds();
         Self {
             known: ByKind::new(fleet),
             routes: Vec::new(),
             models: vec![ModelSource::Unasked; models],
-            nodes: vec![OnceCell::new(); spellings],
+            nodes: fleet.spelling_nodes(&decider.graph),
         }
     }
 
-    /// Where the route of `kind` (`model` on `version`) is kept.
-    fn slot(&mut self, decider: &'d Decider, kind: Kind, model: &str, version: &Version) -> Option<&OnceCell<Route>> {
+    /// Where the route of `kind` (of `model`) is kept.
+    fn slot(&mut self, decider: &'d Decider, kind: Kind, model: &str) -> Option<&OnceCell<Route>> {
         let k = if let Some(k) = self.known.get(kind) {
             k
         } else {
-            let k = self.new_slot(decider, kind, model, version);
+            let k = self.new_slot(decider, kind, model);
             self.known.insert(kind, k);
             k
         };
         self.routes.get(k as usize)
     }
 
-    fn new_slot(&mut self, decider: &'d Decider, kind: Kind, model: &str, version: &Version) -> u32 {
+    fn new_slot(&mut self, decider: &'d Decider, kind: Kind, model: &str) -> u32 {
         let source = self.models.get(kind.model as usize).copied().unwrap_or(ModelSource::Other);
         let source = match source {
             ModelSource::Shared(k) => return k,
@@ -1060,9 +1070,7 @@ impl<'d> KindRoutes<'d> {
         };
         // A model whose table could not be built explains each kind (`Decider::route`).
         let route = match source {
-            ModelSource::Table(routes) if routes.table.is_ok() => {
-                self.node(decider, kind, version).and_then(|node| routes.step_at(node))
-            }
+            ModelSource::Table(routes) if routes.table.is_ok() => self.node(kind).and_then(|node| routes.step_at(node)),
             _ => None,
         };
         // A kind its table gives no step is explained by `Decider::route` when first asked.
@@ -1075,8 +1083,8 @@ impl<'d> KindRoutes<'d> {
     }
 
     /// The release a kind's version spelling names.
-    fn node(&self, decider: &Decider, kind: Kind, version: &Version) -> Option<u32> {
-        *self.nodes.get(kind.version as usize)?.get_or_init(|| decider.graph.node(version))
+    fn node(&self, kind: Kind) -> Option<u32> {
+        self.nodes.get(kind.version as usize).copied().flatten()
     }
 }
 
@@ -1569,7 +1577,7 @@ impl Decider {
             None => Vec::new(),
         };
         // Without risks a route depends on the model and version alone.
-        let mut kept = (!self.graph.has_risks()).then(|| KindRoutes::new(fleet));
+        let mut kept = (!self.graph.has_risks()).then(|| KindRoutes::new(fleet, self));
         let (kinds, _, _) = fleet.kinds();
         for (j, d) in fleet.devices().enumerate() {
             let mut request = DeviceRequestRef {
@@ -1581,7 +1589,7 @@ impl Decider {
                 route: None,
             };
             if let (Some(kept), Some(&kind)) = (&mut kept, kinds.get(j)) {
-                request.route = kept.slot(self, kind, d.model, d.version);
+                request.route = kept.slot(self, kind, d.model);
             }
             each(self.decide_placed(request, placed.get(j).copied().flatten(), RetryState::default(), &mut memo));
         }
@@ -1601,9 +1609,11 @@ impl Decider {
             });
             return out.columns;
         }
+        // Every step below is a release's of the graph (one text a release).
+        out.by_value = false;
         let (kinds, _, _) = fleet.kinds();
         let mut known = ByKind::new(fleet);
-        let mut routes = KindRoutes::new(fleet);
+        let mut routes = KindRoutes::new(fleet, self);
         for (i, &kind) in kinds.iter().enumerate() {
             if let Some(values) = known.get(kind) {
                 out.repeat(values);
@@ -1615,7 +1625,7 @@ impl Decider {
             // cache miss at a random place in a big fleet).
             let (model, version) = fleet.kind_of(kind);
             let device = if self.availability.is_some() { fleet.id(i) } else { "" };
-            let route = routes.slot(self, kind, model, version);
+            let route = routes.slot(self, kind, model);
             let request = DeviceRequestRef { device, model, version, at, labels: None, route };
             let decision = self.upgrade(request, RetryState::default());
             let own = matches!(decision, Decision::RetryAfter { .. } | Decision::GiveUp { .. });

@@ -46,13 +46,13 @@
 use crate::Codes;
 use std::collections::BTreeMap;
 use std::hash::BuildHasher;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use hashbrown::{HashTable, hash_table};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
-use crate::graph::UpgradeGraph;
+use crate::graph::{GraphIdentity, UpgradeGraph};
 use crate::version::{Version, VersionError};
 
 /// One device.
@@ -520,6 +520,23 @@ pub struct Fleet {
     label_sets: Vec<BTreeMap<String, String>>,
     /// The most devices it holds: [`Fleet::MAX_DEVICES`] (lower in a test).
     limit: usize,
+    /// The releases its spellings name in the graph last asked about.
+    nodes: SpellingNodes,
+}
+
+/// The releases a fleet's version spellings name in one graph (`None`: no release), kept for
+/// the next batch over the same graph: a fleet's spellings never change, and a decider would
+/// otherwise look each up again every batch. One graph at a time; a clone starts empty.
+#[derive(Default)]
+struct SpellingNodes(Mutex<Option<(GraphIdentity, Nodes)>>);
+
+/// Per version spelling, its release's node in a graph (`None`: not a release).
+pub(crate) type Nodes = Arc<[Option<u32>]>;
+
+impl Clone for SpellingNodes {
+    fn clone(&self) -> Self {
+        Self::default()
+    }
 }
 
 /// The hash a fleet finds a device id by.
@@ -720,6 +737,7 @@ impl Fleet {
             names: Vec::new(),
             label_sets: vec![BTreeMap::new()],
             limit: Self::MAX_DEVICES,
+            nodes: SpellingNodes::default(),
         }
     }
 
@@ -925,6 +943,20 @@ impl Fleet {
     /// Per device, its [`Kind`]; and how many distinct models and version spellings there are.
     pub(crate) fn kinds(&self) -> (&[Kind], usize, usize) {
         (&self.kinds, self.models.len(), self.versions.len())
+    }
+
+    /// Per version spelling (a [`Kind`]'s `version`), the node of the release it names in
+    /// `graph`: looked up once per graph, then kept (see [`SpellingNodes`]).
+    pub(crate) fn spelling_nodes(&self, graph: &UpgradeGraph) -> Nodes {
+        let mut kept = self.nodes.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((of, nodes)) = &*kept
+            && of.is(graph)
+        {
+            return Arc::clone(nodes);
+        }
+        let nodes: Nodes = self.versions.iter().map(|v| graph.node(v)).collect();
+        *kept = Some((GraphIdentity::of(graph), Arc::clone(&nodes)));
+        nodes
     }
 
     /// Per device, the numbers of its line and site (`u32::MAX`: none) among the names

@@ -632,3 +632,40 @@ fn stuck_releases_are_explained_alike_for_every_spelling() {
         assert_eq!(rows[0].reason(), code, "{:?}", rows[0]);
     }
 }
+
+/// A fleet keeps the releases its spellings name for the graph last asked about: deciding it
+/// against one graph, another, the first again, and a graph loaded after the others were
+/// dropped gives each time what a copy of the fleet that never met another graph gives.
+#[test]
+fn a_fleet_decided_against_several_graphs_answers_for_each() {
+    let manifest = |older: bool| {
+        let first = if older {
+            r#"{"version": "0.9", "models": ["m"], "artifact": {"key": "z", "sha256": "00000000000000000000000000000000000000000000000000000000000000ff"}}, "#
+        } else {
+            ""
+        };
+        let edge = if older { r#"{"from": "0.9", "to": "1.0"}, "# } else { "" };
+        UpgradeGraph::from_json(&format!(
+            r#"{{"format_version": 1, "releases": [{first}
+              {{"version": "1.0", "models": ["m"], "artifact": {{"key": "a", "sha256": "00000000000000000000000000000000000000000000000000000000000000aa"}}}},
+              {{"version": "2.0", "models": ["m"], "artifact": {{"key": "b", "sha256": "00000000000000000000000000000000000000000000000000000000000000bb"}}}}],
+              "edges": [{edge}{{"from": "1.0", "to": "2.0"}}]}}"#
+        ))
+        .unwrap()
+    };
+    let fleet = Fleet::from_csv("id,model,line,version\nd1,m,l,0.9\nd2,m,l,1.0\nd3,m,l,2.0\n").unwrap();
+    let at = t("2026-11-23T08:00:00Z");
+    let decide = |graph: &UpgradeGraph, fleet: &Fleet| {
+        Decider::new(graph, DecisionPolicy::default()).unwrap().decide_columns(fleet, at).into_rows()
+    };
+    let (a, b) = (manifest(false), manifest(true));
+    let kinds = |rows: &[Decision]| rows.iter().map(Decision::reason).collect::<Vec<_>>();
+    for graph in [&a, &b, &a, &b] {
+        assert_eq!(decide(graph, &fleet), decide(graph, &fleet.clone()));
+    }
+    assert_eq!(kinds(&decide(&a, &fleet)), ["unknown_version", "next_hop", "at_target"]);
+    assert_eq!(kinds(&decide(&b, &fleet)), ["next_hop", "next_hop", "at_target"]);
+    drop((a, b));
+    let c = manifest(true);
+    assert_eq!(kinds(&decide(&c, &fleet)), ["next_hop", "next_hop", "at_target"]);
+}

@@ -250,6 +250,9 @@ proptest! {
             prop_assert_eq!(fleetpath::decision::DecisionColumns::HOST_ACTIONS[columns.host_action[i] as usize], action);
         }
         prop_assert_eq!(columns.clone().into_rows(), rows.clone());
+        // Each version the columns name is listed once.
+        let listed: std::collections::BTreeSet<&fleetpath::Version> = columns.versions.iter().collect();
+        prop_assert_eq!(listed.len(), columns.versions.len());
         // Asked again (misses now remembered), and by a fresh decider per request.
         for (request, first) in requests.iter().zip(&rows) {
             let fresh = Decider::new(&graph, case.policy()).unwrap().with_availability(case.observed());

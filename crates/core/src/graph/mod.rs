@@ -289,6 +289,23 @@ impl Serialize for EdgeRef<'_> {
     }
 }
 
+/// Which graph a value was made for, without holding the graph: the same for clones of one
+/// graph, never for another one, even once this one is dropped (the weak reference keeps its
+/// address from being reused).
+#[derive(Debug, Clone)]
+pub(crate) struct GraphIdentity(std::sync::Weak<Inner>);
+
+impl GraphIdentity {
+    pub(crate) fn of(graph: &UpgradeGraph) -> Self {
+        Self(Arc::downgrade(&graph.inner))
+    }
+
+    /// Whether `graph` is the graph this identity was taken of (or a clone of it).
+    pub(crate) fn is(&self, graph: &UpgradeGraph) -> bool {
+        std::ptr::eq(self.0.as_ptr(), Arc::as_ptr(&graph.inner))
+    }
+}
+
 /// A validated, compiled upgrade graph. Cheap to clone (shared, immutable).
 ///
 /// See the [module docs](self) for the rules it enforces.
