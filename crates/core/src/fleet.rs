@@ -48,6 +48,7 @@ use std::collections::BTreeMap;
 use std::hash::BuildHasher;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use compact_str::CompactString;
 use hashbrown::{HashTable, hash_table};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
@@ -101,10 +102,10 @@ fn check_fields(
     at: impl Fn() -> String,
 ) -> Result<(), FleetError> {
     let required = [("id", id), ("model", model), ("line", line)];
-    if let Some((field, _)) = required.iter().find(|(_, value)| value.trim().is_empty()) {
+    if let Some((field, _)) = required.iter().find(|(_, value)| trim(value).is_empty()) {
         return Err(FleetError::EmptyField { at: at(), field });
     }
-    let padded = |value: &str| value.trim() != value;
+    let padded = |value: &str| trim(value).len() != value.len();
     let refused = |field: String, value: &str| FleetError::PaddedField { at: at(), field, value: value.to_owned() };
     for (field, value) in required.into_iter().chain(site.map(|v| ("site", v))) {
         if padded(value) {
@@ -229,6 +230,9 @@ pub enum FleetError {
     },
 }
 
+/// The labels of a device that has none.
+static NO_LABELS: BTreeMap<String, String> = BTreeMap::new();
+
 /// A device as a document or a caller states it, with where it was stated. Only the labels
 /// are owned: the rest is read from the document's text (or the caller's device) and copied
 /// into the fleet's storage.
@@ -239,7 +243,8 @@ struct RawDevice<'a> {
     line: &'a str,
     site: Option<&'a str>,
     version: Spelling<'a>,
-    labels: BTreeMap<String, String>,
+    /// `None` when it states none (most devices: no map to drop).
+    labels: Option<BTreeMap<String, String>>,
 }
 
 /// A device's version as stated: text (parsed once per spelling) or already parsed.
@@ -274,7 +279,9 @@ impl std::fmt::Display for Origin {
 struct Seen {
     models: FxHashMap<Arc<str>, u32>,
     names: FxHashMap<Arc<str>, u32>,
-    spellings: FxHashMap<Arc<str>, u32>,
+    /// Thousands in a big fleet, each looked up again long after: a spelling of up to 24
+    /// bytes is held in its index entry, one cache miss where a key of its own costs two.
+    spellings: FxHashMap<CompactString, u32>,
     label_sets: FxHashMap<BTreeMap<String, String>, u32>,
 }
 
@@ -307,13 +314,15 @@ impl Seen {
 
     /// The number of `version`'s spelling (parsed elsewhere).
     fn version(&mut self, versions: &mut Vec<Version>, version: Version) -> u32 {
-        if let Some(&n) = self.spellings.get(version.as_str()) {
-            return n;
-        }
         let n = number(versions.len());
-        self.spellings.insert(Arc::clone(version.text()), n);
-        versions.push(version);
-        n
+        match self.spellings.entry(CompactString::from(version.as_str())) {
+            std::collections::hash_map::Entry::Occupied(entry) => *entry.get(),
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(n);
+                versions.push(version);
+                n
+            }
+        }
     }
 
     /// The number of a non-empty label set.
@@ -593,7 +602,7 @@ impl Fleet {
                 line: &line,
                 site: site.as_deref(),
                 version: Spelling::Parsed(version),
-                labels,
+                labels: Some(labels),
             };
             fleet.push(raw, &mut seen)?;
         }
@@ -610,25 +619,18 @@ impl Fleet {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         // Cells are trimmed as they are read (the reader's own trimming copies every row).
         let mut reader = csv::ReaderBuilder::new().from_reader(text.as_bytes());
-        // The reader's own line numbers skip blank lines; count newlines instead, so a row
-        // number is the line an editor shows.
-        let mut lines = LineCounter::new(text);
-        let mut csv_error = |e: csv::Error| FleetError::Csv {
-            at: e
-                .position()
-                .map_or_else(|| "the header".to_owned(), |p| format!("row {}", lines.row_line_at(p.byte()))),
+        let csv_error = |e: csv::Error| FleetError::Csv {
+            at: e.position().map_or_else(|| "the header".to_owned(), |p| format!("row {}", row_line(text, p))),
             message: csv_message(&e),
         };
-        let header: csv::StringRecord = reader.headers().map_err(&mut csv_error)?.iter().map(str::trim).collect();
+        let header: csv::StringRecord = reader.headers().map_err(csv_error)?.iter().map(str::trim).collect();
         let columns = Columns::from_header(&header)?;
         // One device a line at most, and a row of four cells takes at least 8 bytes: room for
         // them at once, up to a million (a text of newlines must not reserve gigabytes; a
         // bigger fleet grows as it is read).
-        #[allow(clippy::naive_bytecount)] // not worth a dependency: each byte is counted once
-        let newlines = text.bytes().filter(|&b| b == b'\n').count();
+        let newlines = memchr::memchr_iter(b'\n', text.as_bytes()).count();
         let mut fleet = Self::with_capacity(newlines.min(text.len() / 8).min(Self::RESERVE), true);
         let mut seen = Seen::default();
-        let mut rows = LineCounter::new(text);
         // Records are read a batch at a time, then checked and stored: the reader's tables
         // stay in the cache while it reads (storing a device in a big fleet evicts them).
         // A malformed record is reported after the rows before it, as when read one by one.
@@ -647,7 +649,7 @@ impl Fleet {
                 }
             }
             for record in &batch[..read] {
-                let row = record.position().map_or(0, |p| rows.record_line_at(p.byte()));
+                let row = record.position().map_or(0, |p| record_line(text, p));
                 fleet.push(columns.device(record, row), &mut seen)?;
             }
             if let Some(e) = malformed {
@@ -716,7 +718,7 @@ impl Fleet {
                 line: &d.line,
                 site: d.site.as_deref(),
                 version: Spelling::Text(&d.version),
-                labels: d.labels,
+                labels: Some(d.labels),
             };
             fleet.push(raw, &mut seen)?;
         }
@@ -745,7 +747,7 @@ impl Fleet {
     fn push(&mut self, raw: RawDevice<'_>, seen: &mut Seen) -> Result<(), FleetError> {
         let at = raw.at;
         let version = match raw.version {
-            Spelling::Text(text) if text.trim().is_empty() => {
+            Spelling::Text(text) if trim(text).is_empty() => {
                 return Err(FleetError::EmptyField { at: at.to_string(), field: "version" });
             }
             Spelling::Text(text) => seen
@@ -756,9 +758,12 @@ impl Fleet {
         // An empty site or label value is none, as an empty CSV cell is: a fleet then writes
         // and reads back the same in both forms.
         let site = raw.site.filter(|site| !site.is_empty());
-        let mut labels = raw.labels;
-        labels.retain(|_, value| !value.is_empty());
-        check_fields(raw.id, raw.model, raw.line, site, &labels, || at.to_string())?;
+        let labels = raw.labels.map(|mut labels| {
+            labels.retain(|_, value| !value.is_empty());
+            labels
+        });
+        let labels = labels.filter(|labels| !labels.is_empty());
+        check_fields(raw.id, raw.model, raw.line, site, labels.as_ref().unwrap_or(&NO_LABELS), || at.to_string())?;
         let i = self.id_ends.len();
         let Some(number) = u32::try_from(i).ok().filter(|&n| (n as usize) < self.limit) else {
             return Err(FleetError::TooLarge { at: at.to_string(), limit: self.limit });
@@ -787,7 +792,7 @@ impl Fleet {
         let line = intern(&mut seen.names, &mut self.names, raw.line);
         let site = site.map_or(NO_SITE, |site| intern(&mut seen.names, &mut self.names, site));
         self.places.push([line, site]);
-        self.labels.push(if labels.is_empty() { 0 } else { seen.labels(&mut self.label_sets, labels) });
+        self.labels.push(labels.map_or(0, |labels| seen.labels(&mut self.label_sets, labels)));
         if let (Some(rows), Origin::Row(row)) = (&mut self.rows, at) {
             rows.push(row);
         }
@@ -1080,11 +1085,11 @@ impl Columns {
         let cell = |k: usize| trim(record.get(k).unwrap_or_default());
         // Most devices carry no label: no map is built for them (collecting one builds a list
         // first).
-        let mut labels = BTreeMap::new();
+        let mut labels = None;
         for (name, k) in &self.labels {
             let value = cell(*k);
             if !value.is_empty() {
-                labels.insert(name.clone(), value.to_owned());
+                labels.get_or_insert_with(BTreeMap::new).insert(name.clone(), value.to_owned());
             }
         }
         RawDevice {
@@ -1133,57 +1138,32 @@ impl Columns {
     }
 }
 
-/// One-based line numbers of byte offsets, for offsets visited in increasing order (O(n) in
-/// total).
-struct LineCounter<'a> {
-    text: &'a [u8],
-    byte: usize,
-    line: usize,
+/// The one-based line a malformed row starts on, the reader reporting it at `at`: past the
+/// empty lines the reader skipped before it (a line of spaces is itself a row, with too few
+/// cells). The reader counts every newline it reads, so its line is the one of its byte.
+fn row_line(text: &str, at: &csv::Position) -> u64 {
+    let skipped =
+        text.as_bytes().get(offset(at)..).unwrap_or_default().iter().take_while(|&&b| matches!(b, b'\r' | b'\n'));
+    at.line() + skipped.filter(|&&b| b == b'\n').count() as u64
 }
 
-impl<'a> LineCounter<'a> {
-    fn new(text: &'a str) -> Self {
-        Self { text: text.as_bytes(), byte: 0, line: 1 }
-    }
-
-    fn line_at(&mut self, byte: u64) -> usize {
-        let byte = usize::try_from(byte).unwrap_or(usize::MAX).min(self.text.len());
-        if byte < self.byte {
-            // Not expected (records come in order), but stay correct.
-            *self = Self { text: self.text, byte: 0, line: 1 };
+/// The one-based line of the record the reader reports at `at`: the reader's position is where
+/// it started reading, before any blank lines it skipped. Skips them: up to the first byte that
+/// is not whitespace (most lines start with one), the line being the last one started.
+fn record_line(text: &str, at: &csv::Position) -> usize {
+    let mut line = usize::try_from(at.line()).unwrap_or(usize::MAX);
+    let rest = text.as_bytes().get(offset(at)..).unwrap_or_default();
+    for (i, &b) in rest.iter().enumerate().take_while(|(_, b)| b.is_ascii_whitespace()) {
+        if b == b'\n' && i + 1 < rest.len() {
+            line += 1;
         }
-        #[allow(clippy::naive_bytecount)] // not worth a dependency: each byte is counted once
-        let newlines = self.text[self.byte..byte].iter().filter(|&&b| b == b'\n').count();
-        self.line += newlines;
-        self.byte = byte;
-        self.line
     }
+    line
+}
 
-    /// The line of a malformed row the reader reports at `byte`: past the empty lines the
-    /// reader skipped before it (a line of spaces is itself a row, with too few cells).
-    fn row_line_at(&mut self, byte: u64) -> usize {
-        let mut at = usize::try_from(byte).unwrap_or(usize::MAX).min(self.text.len());
-        while matches!(self.text.get(at), Some(b'\r' | b'\n')) {
-            at += 1;
-        }
-        self.line_at(at as u64)
-    }
-
-    /// The line of the record the reader reports at `byte`: the reader's position is where it
-    /// started reading, before any blank lines it skipped.
-    fn record_line_at(&mut self, byte: u64) -> usize {
-        let mut at = usize::try_from(byte).unwrap_or(usize::MAX).min(self.text.len());
-        // Skip blank lines: up to the first byte that is not whitespace (most lines start
-        // with one), starting again after each newline.
-        let mut line_start = at;
-        while let Some(&b) = self.text.get(at).filter(|b| b.is_ascii_whitespace()) {
-            at += 1;
-            if b == b'\n' && at < self.text.len() {
-                line_start = at;
-            }
-        }
-        self.line_at(line_start as u64)
-    }
+/// A reader position's byte offset into the text it reads.
+fn offset(at: &csv::Position) -> usize {
+    usize::try_from(at.byte()).unwrap_or(usize::MAX)
 }
 
 /// A cell without leading or trailing whitespace (as `str::trim`); most cells have none, which

@@ -495,11 +495,6 @@ impl Version {
         &self.raw
     }
 
-    /// The shared text of [`Version::as_str`] (a clone copies no text).
-    pub(crate) fn text(&self) -> &Arc<str> {
-        &self.raw
-    }
-
     /// The numeric components as written (leading zeros dropped, count kept):
     /// `6.15.008` gives `[6, 15, 8]`, `5.6.0` gives `[5, 6, 0]`.
     pub fn components(&self) -> Vec<u64> {
