@@ -85,7 +85,7 @@ export function wrapApi(native, errors, hooks = {}) {
   function wrap(fn, what) {
     const bytes = BYTES.has(fn.name) || BYTES.has(what);
     const rows = ROWS.has(what);
-    return function fleetpathCall(...args) {
+    function fleetpathCall(...args) {
       for (let i = 0; i < args.length; i++) args[i] = argument(args[i], what, bytes, rows);
       let result;
       try {
@@ -99,6 +99,15 @@ export function wrapApi(native, errors, hooks = {}) {
         });
       }
       return result;
+    }
+    // A `…Async` function never throws: a wrong argument rejects its promise too.
+    if (!what.endsWith('Async')) return fleetpathCall;
+    return function fleetpathAsyncCall(...args) {
+      try {
+        return fleetpathCall.apply(this, args);
+      } catch (err) {
+        return Promise.reject(err);
+      }
     };
   }
 

@@ -130,6 +130,69 @@ test('junk of every JavaScript type gives only FleetpathError subclasses', () =>
   assert.ok(refused > 1000, `${refused}`);
 });
 
+test('loadAsync: what load gives, as a promise; what load throws, as the same rejection', async () => {
+  const manifest = text('examples/data/seed-ip-module.json');
+  const csv = text('examples/data/plant-340.csv');
+  const fleetJson = fp.Fleet.load(csv).toJSONText();
+  const graphs = [manifest, Buffer.from(manifest), JSON.parse(manifest)];
+  const fleets = [csv, fleetJson, JSON.parse(fleetJson), JSON.parse(fleetJson).devices, new TextEncoder().encode(csv)];
+  // Many at once: on Node they run on libuv's thread pool, and finish in any order.
+  const [loadedGraphs, loadedFleets] = await Promise.all([
+    Promise.all(graphs.map((g) => fp.UpgradeGraph.loadAsync(g))),
+    Promise.all(fleets.map((f) => fp.Fleet.loadAsync(f))),
+  ]);
+  for (const [i, graph] of loadedGraphs.entries()) {
+    assert.ok(graph instanceof fp.UpgradeGraph);
+    assert.equal(graph.toJSONText(), fp.UpgradeGraph.load(graphs[i]).toJSONText(), `graph ${i}`);
+  }
+  for (const [i, fleet] of loadedFleets.entries()) {
+    assert.ok(fleet instanceof fp.Fleet);
+    assert.equal(fleet.toJSONText(), fleetJson, `fleet ${i}`);
+    assert.equal(fleet.origin('press-1-01'), fp.Fleet.load(fleets[i]).origin('press-1-01'), `fleet ${i}`);
+  }
+  // Bad documents and junk of every type: never a synchronous throw, and the rejection is the
+  // error load throws (class, code, message, fields).
+  const bad = [
+    ...JUNK,
+    '{"format_version": 1,\n "releases": [{"version": 5}]}',
+    'id,model\nd1,m\n',
+    'id,model,line,version\na,m,l,1.0\na,m,l,1.0\n',
+    Buffer.from([0xff]),
+    { devices: [{ id: 'a' }] },
+  ];
+  for (const [name, load] of [['UpgradeGraph', 'load'], ['Fleet', 'load']]) {
+    for (const input of bad) {
+      let thrown;
+      try {
+        fp[name][load](input);
+      } catch (err) {
+        thrown = err;
+      }
+      let promise;
+      assert.doesNotThrow(() => {
+        promise = fp[name].loadAsync(input);
+      }, `${name}.loadAsync(${typeof input})`);
+      assert.ok(promise instanceof Promise);
+      const rejected = await promise.then(
+        () => null,
+        (err) => err,
+      );
+      if (!thrown) {
+        assert.equal(rejected, null, `${name}.loadAsync(${typeof input}) rejected what load accepts`);
+        continue;
+      }
+      assert.ok(rejected instanceof fp.FleetpathError, `${name}.loadAsync(${typeof input}): ${rejected}`);
+      // A refused argument type names the call (`Fleet.load` against `Fleet.loadAsync`).
+      const named = (err) => JSON.parse(JSON.stringify([err.message, err.fields]).replaceAll(`${name}.loadAsync`, `${name}.load`));
+      assert.deepEqual(
+        [rejected.constructor, rejected.code, ...named(rejected)],
+        [thrown.constructor, thrown.code, ...named(thrown)],
+        `${name}.loadAsync(${typeof input})`,
+      );
+    }
+  }
+});
+
 test('defaultRolloutPolicy: the policy planRollout uses when given none, as a document', () => {
   const graph = fp.UpgradeGraph.load(text('examples/data/seed-ip-module.json'));
   const fleet = fp.Fleet.load(text('examples/data/plant-340.csv'));

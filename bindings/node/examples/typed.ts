@@ -24,4 +24,13 @@ try {
 }
 // @ts-expect-error: a manifest is text, bytes or an object, not a number
 UpgradeGraph.load(12);
+// Loading off the event loop: the same classes, as promises.
+async function load(): Promise<number> {
+  const [loaded, devices]: [UpgradeGraph, Fleet] = await Promise.all([
+    UpgradeGraph.loadAsync(readFileSync('examples/data/seed-ip-module.json', 'utf8')),
+    Fleet.loadAsync(readFileSync('examples/data/plant-340.csv')),
+  ]);
+  return loaded.size + devices.size;
+}
 console.log(versions, reason, rows);
+load().then((sizes) => console.log(sizes));

@@ -49,6 +49,45 @@ pub(crate) fn guard<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
     })
 }
 
+/// A document read on libuv's thread pool, off the event loop (`loadAsync`): `read` turns the
+/// argument (converted on the main thread) into the class `C` handed to JavaScript, inside
+/// [`guard`]. Its error rejects the promise as the synchronous call throws it.
+pub struct Load<C> {
+    source: Option<Value>,
+    read: fn(Value) -> Result<C>,
+}
+
+impl<C> Load<C> {
+    pub(crate) fn new(source: Value, read: fn(Value) -> Result<C>) -> Self {
+        Self { source: Some(source), read }
+    }
+}
+
+impl<C: napi::bindgen_prelude::ToNapiValue + napi::bindgen_prelude::TypeName + Send + 'static> napi::Task for Load<C> {
+    type Output = Result<C>;
+    type JsValue = C;
+
+    fn compute(&mut self) -> napi::Result<Self::Output> {
+        let (read, source) = (self.read, self.source.take().unwrap_or(Value::Null));
+        Ok(guard(|| read(source)))
+    }
+
+    fn resolve(&mut self, env: napi::Env, output: Self::Output) -> napi::Result<C> {
+        use napi::{JsValue as _, bindgen_prelude::JsObjectValue as _};
+        output.map_err(|err| {
+            // The rejection is the JavaScript error a synchronous call throws (code `FLEETPATH`,
+            // the payload as message), which `index.js` translates.
+            match env.create_error(napi::Error::from_reason(err.reason)) {
+                Ok(mut error) => match error.set_named_property("code", STATUS) {
+                    Ok(()) => napi::Error::from(error.to_unknown()),
+                    Err(e) => e,
+                },
+                Err(e) => e,
+            }
+        })
+    }
+}
+
 /// A document: its JSON text (a string) or its value (anything else).
 pub(crate) fn document<T: Document>(source: Value) -> Result<T> {
     match source {

@@ -3,9 +3,19 @@
 use napi_derive::napi;
 use serde_json::Value;
 
-use crate::convert::{Json, to_js};
+use napi::bindgen_prelude::AsyncTask;
+
+use crate::convert::{Json, Load, to_js};
 use crate::graph::UpgradeGraph;
 use crate::{Result, core, guard};
+
+/// A fleet from CSV or JSON text (told apart by the first character) or its JSON value.
+fn read(fleet: Value) -> std::result::Result<fleetpath::Fleet, fleetpath::FleetError> {
+    match fleet {
+        Value::String(text) => fleetpath::Fleet::from_text(&text),
+        value => fleetpath::Fleet::from_value(value),
+    }
+}
 
 /// A fleet: devices with model, production line, site and version, as the registry records them.
 #[napi]
@@ -28,13 +38,14 @@ impl Fleet {
     /// `{"devices": [...]}` object or an array of devices.
     #[napi(factory, ts_args_type = "fleet: string | Uint8Array | object | object[]")]
     pub fn load(fleet: Value) -> Result<Self> {
-        guard(|| {
-            let inner = match fleet {
-                Value::String(text) => fleetpath::Fleet::from_text(&text),
-                value => fleetpath::Fleet::from_value(value),
-            };
-            inner.map(|inner| Self { inner }).map_err(core)
-        })
+        guard(|| Ok(Self { inner: read(fleet).map_err(core)? }))
+    }
+
+    /// `Fleet.load` on libuv's thread pool: the event loop stays free while a big fleet is
+    /// read. Rejects with the error `load` throws.
+    #[napi(ts_args_type = "fleet: string | Uint8Array | object | object[]", ts_return_type = "Promise<Fleet>")]
+    pub fn load_async(fleet: Value) -> AsyncTask<Load<Fleet>> {
+        AsyncTask::new(Load::new(fleet, |fleet| Ok(Self { inner: read(fleet).map_err(core)? })))
     }
 
     /// Reads a fleet from CSV text (`id,model,line,version[,site]`, any column order).

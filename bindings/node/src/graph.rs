@@ -5,7 +5,9 @@ use fleetpath::{Constraints, Path};
 use napi_derive::napi;
 use serde_json::Value;
 
-use crate::convert::{Json, document, opt_document, to_js, version};
+use napi::bindgen_prelude::AsyncTask;
+
+use crate::convert::{Json, Load, document, opt_document, to_js, version};
 use crate::version::Version;
 use crate::{Result, core, guard};
 
@@ -25,6 +27,13 @@ impl UpgradeGraph {
     #[napi(factory, ts_args_type = "manifest: string | Uint8Array | object")]
     pub fn load(manifest: Value) -> Result<Self> {
         guard(|| Ok(Self { inner: document(manifest)? }))
+    }
+
+    /// `UpgradeGraph.load` on libuv's thread pool: the event loop stays free while a big
+    /// manifest is read. Rejects with the error `load` throws.
+    #[napi(ts_args_type = "manifest: string | Uint8Array | object", ts_return_type = "Promise<UpgradeGraph>")]
+    pub fn load_async(manifest: Value) -> AsyncTask<Load<UpgradeGraph>> {
+        AsyncTask::new(Load::new(manifest, |manifest| Ok(Self { inner: document(manifest)? })))
     }
 
     /// Reads a Cincinnati graph (`nodes`, `edges`, `conditionalEdges`): text, bytes or the

@@ -104,6 +104,9 @@ export async function overview(manifest: string, csv: string, calendarJson: stri
 
   const fleet = Fleet.load(csv);
   fleet.checkAgainst(graph);
+  // The Node package's promise forms, with the same types.
+  const [sameGraph, sameFleet]: [UpgradeGraph, Fleet] = await Promise.all([UpgradeGraph.loadAsync(manifest), Fleet.loadAsync(csv)]);
+  console.log(sameGraph.size, sameFleet.size);
   const device: Device | null = fleet.get('press-1-01');
   const lines: LineCount[] = fleet.lines();
   // @ts-expect-error: a device the fleet lacks is null

@@ -37,6 +37,17 @@ impl Fleet {
         inner.map(|inner| Self { inner }).map_err(core)
     }
 
+    /// `Fleet.load` as a promise, as the Node package has it (there it runs off the event
+    /// loop; here, on one thread, before the promise settles). Rejects with the error `load`
+    /// throws.
+    #[wasm_bindgen(js_name = "loadAsync")]
+    #[allow(clippy::unused_async)] // async for its promise: the Node package's signature
+    pub async fn load_async(
+        #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | object | object[]")] fleet: JsValue,
+    ) -> Result<Fleet> {
+        Self::load(fleet)
+    }
+
     /// Reads a fleet from CSV text (`id,model,line,version[,site]`, any column order).
     #[wasm_bindgen(js_name = "fromCsv")]
     pub fn from_csv(#[wasm_bindgen(unchecked_param_type = "string")] csv: JsValue) -> Result<Fleet> {

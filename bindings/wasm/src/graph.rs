@@ -27,6 +27,17 @@ impl UpgradeGraph {
         Ok(Self { inner: document(&manifest, "manifest")? })
     }
 
+    /// `UpgradeGraph.load` as a promise, as the Node package has it (there it runs off the
+    /// event loop; here, on one thread, before the promise settles). Rejects with the error
+    /// `load` throws.
+    #[wasm_bindgen(js_name = "loadAsync")]
+    #[allow(clippy::unused_async)] // async for its promise: the Node package's signature
+    pub async fn load_async(
+        #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | object")] manifest: JsValue,
+    ) -> Result<UpgradeGraph> {
+        Self::load(manifest)
+    }
+
     /// Reads a Cincinnati graph (`nodes`, `edges`, `conditionalEdges`): text, bytes or the
     /// object. Channels become models; a conditional edge a blocked hop naming its risks.
     #[wasm_bindgen(js_name = "fromCincinnati")]
