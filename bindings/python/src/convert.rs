@@ -112,10 +112,12 @@ pub(crate) fn instant(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Timestamp>
 /// A document `T`: JSON text (`str`, `bytes`), a path (`pathlib.Path`) to a JSON file, or
 /// Python objects of its JSON form (dicts, lists, numbers; datetimes and versions as their
 /// text; records as their `to_dict()`).
-pub(crate) fn document<T: Document>(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<T> {
+pub(crate) fn document<T: Document + Send>(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<T> {
     let py = obj.py();
     let result = match source(obj, what)? {
-        Source::Text(text) => T::from_json(&text),
+        // Read without the GIL: other Python threads run meanwhile (a big manifest takes tens
+        // of milliseconds).
+        Source::Text(text) => py.detach(|| T::from_json(&text).map_err(Box::new)).map_err(|e| *e),
         Source::Value(value) => T::from_value(value),
     };
     result.map_err(|e| core(py, e))
@@ -139,7 +141,7 @@ pub(crate) fn choice<T: Document>(obj: &Bound<'_, PyAny>, what: &str) -> PyResul
 }
 
 /// An optional document (`None`: the default).
-pub(crate) fn opt_document<T: Document + Default>(obj: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<T> {
+pub(crate) fn opt_document<T: Document + Default + Send>(obj: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<T> {
     Ok(opt(obj, |o| document(o, what))?.unwrap_or_default())
 }
 

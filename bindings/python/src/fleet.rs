@@ -55,7 +55,8 @@ impl PyFleet {
     fn load(py: Python<'_>, source_: &Bound<'_, PyAny>) -> PyResult<Self> {
         guard(py, || {
             let fleet = match source(source_, "fleet")? {
-                Source::Text(text) => Fleet::from_text(&text),
+                // Read without the GIL, as documents are (see `convert::document`).
+                Source::Text(text) => py.detach(|| Fleet::from_text(&text)),
                 Source::Value(value) => Fleet::from_value(value),
             };
             fleet.map(Self::new).map_err(|e| core(py, e))

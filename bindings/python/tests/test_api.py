@@ -4,6 +4,9 @@ import datetime as dt
 import json
 import pathlib
 import pickle
+import sys
+import threading
+import time
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -62,6 +65,40 @@ def test_manifest_sources_path_text_bytes_dict():
         fleetpath.UpgradeGraph.load(object())
     with pytest.raises(fleetpath.InvalidInputError):
         fleetpath.UpgradeGraph.load(b"\xff\xfe")
+
+
+def test_loading_text_lets_other_threads_run():
+    # A big manifest and fleet are read without the GIL: a thread ticking meanwhile is never
+    # held up for long (holding the GIL, the load would stop it for the whole read).
+    releases = [{"version": f"{i // 1000}.{i // 10 % 100}.{i % 10}"} for i in range(20_000)]
+    edges = [{"from": a["version"], "to": b["version"]} for a, b in zip(releases, releases[1:])]
+    manifest = json.dumps({"format_version": 1, "releases": releases, "edges": edges})
+    rows = [f"d{i},m,l{i % 17},{releases[i % 20_000]['version']}" for i in range(200_000)]
+    csv = "id,model,line,version\n" + "\n".join(rows)
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(1e-4)
+    try:
+        for load, text in [(fleetpath.UpgradeGraph.load, manifest), (fleetpath.Fleet.load, csv)]:
+            ticks, stop = [], threading.Event()
+
+            def tick():
+                while not stop.is_set():
+                    ticks.append(time.perf_counter())
+
+            thread = threading.Thread(target=tick)
+            thread.start()
+            time.sleep(0.01)
+            start = time.perf_counter()
+            load(text)
+            end = time.perf_counter()
+            stop.set()
+            thread.join()
+            during = [start] + [t for t in ticks if start < t < end] + [end]
+            longest = max(b - a for a, b in zip(during, during[1:]))
+            assert end - start > 0.01, f"{load.__qualname__} too quick to tell: {end - start:.4f} s"
+            assert longest < (end - start) / 2, f"{load.__qualname__}: ticks stopped {longest:.4f} s of {end - start:.4f} s"
+    finally:
+        sys.setswitchinterval(before)
 
 
 def test_versions_compare_hash_and_pickle():
