@@ -45,7 +45,8 @@ impl PyFleet {
             let Source::Text(text) = source(csv, "fleet CSV")? else {
                 return Err(convert::invalid("fleet CSV", "CSV text, bytes or a path", csv));
             };
-            Fleet::from_csv(&text).map(Self::new).map_err(|e| core(py, e))
+            // Read without the GIL, as documents are (see `convert::document`).
+            py.detach(|| Fleet::from_csv(&text)).map(Self::new).map_err(|e| core(py, e))
         })
     }
 

@@ -78,7 +78,8 @@ def test_loading_text_lets_other_threads_run():
     before = sys.getswitchinterval()
     sys.setswitchinterval(1e-4)
     try:
-        for load, text in [(fleetpath.UpgradeGraph.load, manifest), (fleetpath.Fleet.load, csv)]:
+        loads = [(fleetpath.UpgradeGraph.load, manifest), (fleetpath.Fleet.load, csv), (fleetpath.Fleet.from_csv, csv)]
+        for load, text in loads:
             ticks, stop = [], threading.Event()
 
             def tick():
