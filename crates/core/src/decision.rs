@@ -1012,6 +1012,13 @@ struct KindRoutes<'d> {
     nodes: crate::fleet::Nodes,
 }
 
+/// [`KindRoutes::found`]: the number of a route a model's kinds share, or a kind's own route
+/// (`None`: explained by `Decider::route`).
+enum Found {
+    Shared(u32),
+    Route(Option<Route>),
+}
+
 #[derive(Clone, Copy)]
 enum ModelSource<'d> {
     Unasked,
@@ -1047,9 +1054,26 @@ impl<'d> KindRoutes<'d> {
     }
 
     fn new_slot(&mut self, decider: &'d Decider, kind: Kind, model: &str) -> u32 {
+        match self.found(decider, kind, model) {
+            Found::Shared(k) => k,
+            Found::Route(route) => self.push(route),
+        }
+    }
+
+    /// The route of `kind` (of `model`) without remembering it for the kind: for a batch that
+    /// remembers each kind's decision itself. `None`: `Decider::route` explains it.
+    fn fresh(&mut self, decider: &'d Decider, kind: Kind, model: &str) -> Option<Route> {
+        match self.found(decider, kind, model) {
+            Found::Shared(k) => self.routes.get(k as usize).and_then(|route| route.get().cloned()),
+            Found::Route(route) => route,
+        }
+    }
+
+    /// Where the route of `kind` comes from: a route its model's kinds share, or its own.
+    fn found(&mut self, decider: &'d Decider, kind: Kind, model: &str) -> Found {
         let source = self.models.get(kind.model as usize).copied().unwrap_or(ModelSource::Other);
         let source = match source {
-            ModelSource::Shared(k) => return k,
+            ModelSource::Shared(k) => return Found::Shared(k),
             ModelSource::Unasked => {
                 let asked = if let Some(routes) = decider.routes.get(model) {
                     ModelSource::Table(routes)
@@ -1062,19 +1086,18 @@ impl<'d> KindRoutes<'d> {
                     *slot = asked;
                 }
                 if let ModelSource::Shared(k) = asked {
-                    return k;
+                    return Found::Shared(k);
                 }
                 asked
             }
             known => known,
         };
-        // A model whose table could not be built explains each kind (`Decider::route`).
-        let route = match source {
+        // A model whose table could not be built explains each kind (`Decider::route`), and so
+        // does a kind its table gives no step, when first asked.
+        Found::Route(match source {
             ModelSource::Table(routes) if routes.table.is_ok() => self.node(kind).and_then(|node| routes.step_at(node)),
             _ => None,
-        };
-        // A kind its table gives no step is explained by `Decider::route` when first asked.
-        self.push(route)
+        })
     }
 
     fn push(&mut self, route: Option<Route>) -> u32 {
@@ -1625,8 +1648,9 @@ impl Decider {
             // cache miss at a random place in a big fleet).
             let (model, version) = fleet.kind_of(kind);
             let device = if self.availability.is_some() { fleet.id(i) } else { "" };
-            let route = routes.slot(self, kind, model);
-            let request = DeviceRequestRef { device, model, version, at, labels: None, route };
+            // Each kind's decision is remembered below: its route need not be.
+            let route = routes.fresh(self, kind, model).map(OnceCell::from);
+            let request = DeviceRequestRef { device, model, version, at, labels: None, route: route.as_ref() };
             let decision = self.upgrade(request, RetryState::default());
             let own = matches!(decision, Decision::RetryAfter { .. } | Decision::GiveUp { .. });
             let values = out.push(decision);
