@@ -111,7 +111,9 @@ impl PyDecider {
         guard(py, || {
             let fleet = fleet_of(fleet)?;
             let fleet = fleet.get();
-            let columns = self.inner.decide_columns(&fleet.inner, instant(at, "at")?);
+            let at = instant(at, "at")?;
+            // Decided without the GIL: other threads run meanwhile.
+            let columns = py.detach(|| self.inner.decide_columns(&fleet.inner, at));
             crate::arrow::PyDecisionTable::new(fleet.id_column(), columns)
                 .map_err(|e| internal(py, format!("Arrow: {e}")))
         })
@@ -128,7 +130,10 @@ impl PyDecider {
         at: &Bound<'py, PyAny>,
     ) -> PyResult<(String, Bound<'py, PyBytes>)> {
         guard(py, || {
-            let columns = self.inner.decide_columns(&fleet_of(fleet)?.get().inner, instant(at, "at")?);
+            let (fleet, at) = (fleet_of(fleet)?, instant(at, "at")?);
+            let fleet = &fleet.get().inner;
+            // Decided without the GIL: other threads run meanwhile.
+            let columns = py.detach(|| self.inner.decide_columns(fleet, at));
             let indices: Vec<u8> = columns.indices().iter().flat_map(|i| i.to_ne_bytes()).collect();
             Ok((batch_json(py, columns.distinct())?, PyBytes::new(py, &indices)))
         })
