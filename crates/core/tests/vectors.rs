@@ -967,6 +967,19 @@ fn shape_errors_are_serdes() {
     assert_eq!(UpgradeGraph::from_json(positional).unwrap().edges().count(), 1);
     let same = UpgradeGraph::new(Manifest::from_json(positional).unwrap()).unwrap();
     assert_eq!(UpgradeGraph::from_json(positional).unwrap().to_manifest(), same.to_manifest());
+    // Versions with escapes (kept as written), spelled otherwise than their release (kept as
+    // written) or as it (kept as two releases): each written back as the document says it.
+    let spelled = r#"{"format_version": 1, "releases": [{"version": "1.0"}, {"version": "1.1"}, {"version": "2.0"}],
+        "edges": [{"from": "1.\u0030", "to": "1.1"}, {"from": "1.0.0", "to": "2.0"}, {"from": "1.1", "to": "2\u002e0"},
+                  {"from": "1.0", "to": "1.1", "notes": "again"}]}"#;
+    let read = UpgradeGraph::from_json(spelled).unwrap();
+    let same = UpgradeGraph::new(Manifest::from_json(spelled).unwrap()).unwrap();
+    assert_eq!(read.edge_specs(), same.edge_specs());
+    assert_eq!(read.edge_specs()[0].from.as_deref(), Some("1.0"));
+    assert_eq!(read.edge_specs()[1].from.as_deref(), Some("1.0.0"));
+    assert_eq!(read.edge_specs()[2].to, "2.0");
+    assert_eq!(read.to_manifest(), same.to_manifest());
+    assert_eq!(read.edges().count(), 3, "the fourth entry repeats the first's hop");
 }
 
 /// Reads document `name` through its [`Document`](fleetpath::Document) entry point.

@@ -4,7 +4,7 @@
 
 use rustc_hash::{FxBuildHasher, FxHashMap as HashMap};
 
-use super::manifest::{EdgeFields, ManifestWire, WireEdge};
+use super::manifest::{EdgeFields, ManifestWire, ReleaseEntries, WireEdge};
 use super::{
     ARCHIVED, Adjacency, BLOCKED, BlockedHop, CompiledDowngrade, DEADEND, EdgeEntries, EdgeEntry, EdgeRisk,
     FORMAT_VERSION, GENERATED, GENERIC, GraphError, Inner, MAX_ERRORS, MAX_HOPS, MAX_RELEASES, Manifest,
@@ -55,34 +55,36 @@ impl Problems {
 /// out of what later steps check, and a problem that follows only from an earlier one (an
 /// edge naming a release whose own entry was refused) is not reported again.
 pub(super) fn build(mut manifest: Manifest) -> Result<Inner, GraphError> {
+    let releases = std::mem::take(&mut manifest.releases).into_iter().map(Box::new).collect();
     let edges = std::mem::take(&mut manifest.edges);
-    build_from(manifest, edges, |specs, _, _| EdgeEntries::Written(specs))
+    build_from(manifest, releases, edges, |specs, _| EdgeEntries::Written(specs))
 }
 
 /// [`build`] of a manifest read from text, its edges borrowed from the text.
 pub(super) fn build_wire(manifest: ManifestWire<'_>) -> Result<Inner, GraphError> {
-    let (manifest, edges) = manifest.split();
-    build_from(manifest, edges, keep_wire)
+    let (manifest, releases, edges) = manifest.split();
+    build_from(manifest, releases, edges, keep_wire)
 }
 
-/// [`build`] of a manifest (its `edges` left empty) and its edge entries, kept by `keep` (given
-/// the nodes of each entry from one release, see `Edges::ends`).
+/// [`build`] of a manifest (its `releases` and `edges` left empty), its release entries and its
+/// edge entries, kept by `keep` (given the nodes of each plain entry, see `Edges::ends`).
 fn build_from<E: EdgeFields>(
-    mut manifest: Manifest,
+    manifest: Manifest,
+    releases: ReleaseEntries,
     specs: Vec<E>,
-    keep: impl FnOnce(Vec<E>, &[(u32, u32)], &Table) -> EdgeEntries,
+    keep: impl FnOnce(Vec<E>, &[(u32, u32)]) -> EdgeEntries,
 ) -> Result<Inner, GraphError> {
     check_supported(&manifest)?;
     let mut problems = Problems::default();
-    check_format(&manifest, &mut problems);
-    if manifest.releases.is_empty() {
+    check_format(&manifest, &releases, &mut problems);
+    if releases.is_empty() {
         return Err(problems.stop(GraphError::NoReleases));
     }
-    if let Err(e) = check_size(manifest.releases.len(), specs.len()) {
+    if let Err(e) = check_size(releases.len(), specs.len()) {
         return Err(problems.stop(e));
     }
     let mut models = Models::default();
-    let table = Table::new(std::mem::take(&mut manifest.releases), &mut models, &mut problems);
+    let table = Table::new(releases, &mut models, &mut problems);
     let text = table.spelling_text();
     let spellings = table.spellings(&text);
     let before_edges = problems.list.len();
@@ -99,7 +101,7 @@ fn build_from<E: EdgeFields>(
     problems.finish()?;
     let expanded = expanded.ok_or(GraphError::NoReleases)?; // set whenever there is no problem
     let flags = entry_flags(&specs);
-    let entries = keep(specs, &ends, &table);
+    let entries = keep(specs, &ends);
     Ok(assemble(manifest, entries, &flags, table, &models, expanded, downgrades))
 }
 
@@ -112,13 +114,9 @@ fn entry_flags<E: EdgeFields>(specs: &[E]) -> EntryFlags {
 
 /// The entries as the graph keeps them, from text: a plain upgrade that spells both releases as
 /// they spell themselves as the two nodes (`ends`, noted by the scan), any other as written.
-fn keep_wire(specs: Vec<WireEdge<'_>>, ends: &[(u32, u32)], table: &Table) -> EdgeEntries {
+fn keep_wire(specs: Vec<WireEdge<'_>>, ends: &[(u32, u32)]) -> EdgeEntries {
     let keep = |(spec, &(from, to)): (WireEdge<'_>, &(u32, u32))| match spec {
-        WireEdge::Plain { from: from_text, to: to_text }
-            if from != u32::MAX && from_text == table.spelling(from) && to_text == table.spelling(to) =>
-        {
-            EdgeEntry::Plain { from, to }
-        }
+        WireEdge::Plain { .. } if from != u32::MAX => EdgeEntry::Plain { from, to },
         spec => EdgeEntry::Spec(Box::new(spec.into_spec())),
     };
     let entries = specs.into_iter().zip(ends).map(keep).collect();
@@ -140,10 +138,10 @@ pub(super) fn check_supported_version(found: u32) -> Result<(), GraphError> {
 }
 
 /// Fields that need a newer format version than the document declares.
-fn check_format(manifest: &Manifest, problems: &mut Problems) {
+fn check_format(manifest: &Manifest, releases: &[Box<ReleaseSpec>], problems: &mut Problems) {
     if manifest.format_version < 2 {
         let needs = |at: String, field: &'static str| GraphError::NeedsFormat { at, field, needs: 2 };
-        for (i, r) in manifest.releases.iter().enumerate() {
+        for (i, r) in releases.iter().enumerate() {
             if r.schema.is_some() {
                 problems.push(needs(at("releases", i), "schema"));
             }
@@ -336,7 +334,7 @@ struct Table {
 impl Table {
     /// The releases that pass their checks (each problem noted), sorted; of equal versions
     /// the first declared is kept and the others noted as duplicates.
-    fn new(specs: Vec<ReleaseSpec>, models: &mut Models, problems: &mut Problems) -> Self {
+    fn new(specs: ReleaseEntries, models: &mut Models, problems: &mut Problems) -> Self {
         let mut releases = Vec::with_capacity(specs.len());
         let mut release_models = Vec::with_capacity(specs.len());
         let mut refused = rustc_hash::FxHashSet::default();
@@ -409,8 +407,18 @@ impl Table {
     /// The node of a version as an entry writes it (`at`: where, for errors), its exact
     /// spelling looked up first.
     fn lookup(&self, spellings: &HashMap<&str, u32>, text: &str, at: &dyn Fn() -> String) -> Result<u32, GraphError> {
+        self.find(spellings, text, at).map(|(node, _)| node)
+    }
+
+    /// [`Table::lookup`], and whether `text` is the release's own spelling.
+    fn find(
+        &self,
+        spellings: &HashMap<&str, u32>,
+        text: &str,
+        at: &dyn Fn() -> String,
+    ) -> Result<(u32, bool), GraphError> {
         if let Some(&node) = spellings.get(text) {
-            return Ok(node);
+            return Ok((node, true));
         }
         if self.refused.contains(text) {
             // Its entry was refused (and reported): not a second problem.
@@ -418,6 +426,7 @@ impl Table {
         }
         let version = Version::parse(text).map_err(|source| GraphError::Version { at: at(), source })?;
         super::node_of(&self.releases, &version)
+            .map(|node| (node, false))
             .ok_or_else(|| GraphError::UnknownRelease { version: text.to_owned(), at: at() })
     }
 
@@ -469,8 +478,9 @@ struct Edges {
     models: Vec<(u32, Vec<u32>)>,
     /// Entries that repeat an earlier one exactly (first, repeat): merged, linted.
     repeats: Vec<(u32, u32)>,
-    /// Per entry, the nodes of an upgrade or blocked hop from one release (`u32::MAX` for
-    /// any other entry): how the graph keeps a plain entry.
+    /// Per entry, the nodes of an upgrade or blocked hop from one release that spells both
+    /// releases as they spell themselves (`u32::MAX` for any other entry): how the graph keeps
+    /// a plain entry.
     ends: Vec<(u32, u32)>,
 }
 
@@ -548,7 +558,7 @@ impl Edges {
         if let Some(ids) = models.check(spec.models(), &|| at("edges", i))? {
             self.models.push((id, ids));
         }
-        let to = table.lookup(spellings, spec.to(), &|| format!("edges[{i}].to"))?;
+        let (to, to_exact) = table.find(spellings, spec.to(), &|| format!("edges[{i}].to"))?;
         if spec.blocked().is_none() {
             table.check_not_retired(to, spec.to(), || at("edges", i))?;
         }
@@ -572,7 +582,7 @@ impl Edges {
                         applies_to: "range edges (from_range)",
                     });
                 }
-                let from = table.lookup(spellings, from_text, &|| format!("edges[{i}].from"))?;
+                let (from, from_exact) = table.find(spellings, from_text, &|| format!("edges[{i}].from"))?;
                 if spec.blocked().is_none() && table.is_deadend(from) {
                     return Err(GraphError::EdgeFromDeadend { at: at("edges", i), from: from_text.to_owned() });
                 }
@@ -581,7 +591,7 @@ impl Edges {
                     let (from, to) = written();
                     return Err(GraphError::EdgeNotUpgrade { at: at("edges", i), from, to });
                 }
-                if let Some(ends) = self.ends.get_mut(i) {
+                if let Some(ends) = self.ends.get_mut(i).filter(|_| from_exact && to_exact) {
                     *ends = (from, to);
                 }
                 if spec.blocked().is_some() {

@@ -625,7 +625,7 @@ impl Manifest {
 pub(super) type ManifestWire<'a> = wire::Manifest<'a>;
 
 mod wire {
-    use super::{BTreeMap, ChannelRule, Deserialize, DowngradeSpec, ReleaseSpec, WireEdge};
+    use super::{BTreeMap, ChannelRule, Deserialize, DowngradeSpec, WireEdge};
 
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
@@ -637,7 +637,7 @@ mod wire {
         description: Option<String>,
         #[serde(default)]
         include_prerelease: bool,
-        releases: Vec<ReleaseSpec>,
+        releases: super::ReleaseEntries,
         #[serde(default, borrow)]
         edges: Vec<WireEdge<'a>>,
         #[serde(default)]
@@ -647,8 +647,9 @@ mod wire {
     }
 
     impl<'a> Manifest<'a> {
-        /// The document but its edges, and its edges.
-        pub(in crate::graph) fn split(self) -> (super::Manifest, Vec<WireEdge<'a>>) {
+        /// The document but its releases and edges (both left empty), its releases, and its
+        /// edges.
+        pub(in crate::graph) fn split(self) -> (super::Manifest, super::ReleaseEntries, Vec<WireEdge<'a>>) {
             let Self { format_version, name, description, include_prerelease, releases, edges, downgrades, channels } =
                 self;
             let manifest = super::Manifest {
@@ -656,21 +657,27 @@ mod wire {
                 name,
                 description,
                 include_prerelease,
-                releases,
+                releases: Vec::new(),
                 edges: Vec::new(),
                 downgrades,
                 channels,
             };
-            (manifest, edges)
+            (manifest, releases, edges)
         }
     }
 }
 
-/// An `edges` entry as read from text: a plain upgrade (`from` and `to`, nothing else), its
-/// versions borrowed from the text where they need no unescaping, or any other entry.
+/// Release entries as the graph's build reads them: each read into its own box and never moved
+/// again (the graph keeps the boxes), where a vector of entries would be copied as it grows and
+/// again into the graph (a big manifest's entries are megabytes).
+pub(super) type ReleaseEntries = Vec<Box<ReleaseSpec>>;
+
+/// An `edges` entry as read from text: a plain upgrade (`from` and `to`, nothing else) whose
+/// versions need no unescaping, borrowed from the text, or any other entry (32 bytes: a big
+/// manifest holds a hundred thousand).
 #[derive(Debug)]
 pub(super) enum WireEdge<'a> {
-    Plain { from: Cow<'a, str>, to: Cow<'a, str> },
+    Plain { from: &'a str, to: &'a str },
     Spec(Box<EdgeSpec>),
 }
 
@@ -758,7 +765,7 @@ impl WireEdge<'_> {
     /// The entry as the manifest type holds it.
     pub(super) fn into_spec(self) -> EdgeSpec {
         match self {
-            Self::Plain { from, to } => EdgeSpec::plain(from.into_owned(), to.into_owned()),
+            Self::Plain { from, to } => EdgeSpec::plain(from.to_owned(), to.to_owned()),
             Self::Spec(spec) => *spec,
         }
     }
@@ -916,9 +923,9 @@ impl<'de: 'a, 'a> Deserialize<'de> for WireEdge<'a> {
                     && blocked.is_none()
                     && risks.is_none()
                     && notes.is_none();
-                Ok(match from {
-                    Some(Some(Text(from))) if plain => WireEdge::Plain { from, to },
-                    from => WireEdge::Spec(Box::new(EdgeSpec {
+                Ok(match (from, to) {
+                    (Some(Some(Text(Cow::Borrowed(from)))), Cow::Borrowed(to)) if plain => WireEdge::Plain { from, to },
+                    (from, to) => WireEdge::Spec(Box::new(EdgeSpec {
                         from: from.flatten().map(|Text(f)| f.into_owned()),
                         from_range: from_range.flatten(),
                         to: to.into_owned(),

@@ -122,7 +122,9 @@ type Adjacency = Csr<(), u32, petgraph::Directed, u32>;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Release {
     version: Version,
-    spec: ReleaseSpec,
+    /// Boxed: read into its box once, never moved again (a big manifest's releases are
+    /// megabytes).
+    spec: Box<ReleaseSpec>,
     /// Position in `Manifest::releases`.
     position: usize,
 }
@@ -441,7 +443,7 @@ impl UpgradeGraph {
         manifest.edges = self.edge_specs().to_vec();
         let mut releases: Vec<&Release> = self.inner.releases.iter().collect();
         releases.sort_unstable_by_key(|r| r.position);
-        manifest.releases = releases.into_iter().map(|r| r.spec.clone()).collect();
+        manifest.releases = releases.into_iter().map(|r| ReleaseSpec::clone(&r.spec)).collect();
         manifest
     }
 
