@@ -100,18 +100,24 @@ class Peer {
 }
 
 // ---- timing ----
-// The fastest of `repeat` runs (batches best of 7, setup best of 5, as peer.py); the last run's
-// result is let go before the next run starts, for both sides.
-function best(f, repeat = 7) {
-  let min = Infinity;
-  let out;
+// The fastest of `repeat` runs of each side (batches best of 7, setup best of 5, as peer.py),
+// the two sides taking turns, so that a slow spell of this shared machine falls on both rather
+// than on one side's block of runs; the last run's result is let go before the next run starts.
+function time(f) {
+  const t0 = process.hrtime.bigint();
+  const out = f();
+  return [Number(process.hrtime.bigint() - t0) / 1e9, out];
+}
+function versus(ours, peer, repeat = 7) {
+  const best = { ours: [Infinity, undefined], peer: [Infinity, undefined] };
   for (let r = 0; r < repeat; r++) {
-    out = undefined;
-    const t0 = process.hrtime.bigint();
-    out = f();
-    min = Math.min(min, Number(process.hrtime.bigint() - t0) / 1e9);
+    for (const [side, f] of [['ours', ours], ['peer', peer]]) {
+      best[side][1] = undefined;
+      const [t, out] = time(f);
+      best[side] = [Math.min(best[side][0], t), out];
+    }
   }
-  return [min, out];
+  return [best.ours, best.peer];
 }
 const fmt = (s) => (s >= 1 ? `${s.toFixed(2)} s` : s >= 1e-3 ? `${(s * 1e3).toFixed(1)} ms` : `${(s * 1e6).toFixed(2)} µs`);
 function row(what, ours, peer, per = 1) {
@@ -123,11 +129,11 @@ const csv = fleetCsv(DEVICES, RELEASES);
 const at = '2026-11-23T08:00:00Z';
 console.log(`graph: ${RELEASES} releases, ${(text.length / 1e6).toFixed(1)} MB manifest; fleet: ${DEVICES} devices`);
 
-const [setupOurs, ours] = best(() => {
+function oursSetup() {
   const graph = fp.UpgradeGraph.load(text);
   const fleet = fp.Fleet.load(csv);
   return { graph, fleet, decider: new fp.Decider(graph) };
-}, 5);
+}
 function peerSetup() {
   // The peer reads its fleet too (a bare split: no quoting, trimming or checks).
   const devices = csv.split('\n').slice(1).map((l) => l.split(','));
@@ -135,7 +141,7 @@ function peerSetup() {
   for (const m of ['m0', 'm1', 'm2']) p.table(m);
   return { peer: p, devices };
 }
-const [setupPeer, { peer, devices }] = best(peerSetup, 5);
+const [[setupOurs, ours], [setupPeer, { peer, devices }]] = versus(oursSetup, peerSetup, 5);
 
 // Answers first: the peer must say what fleetpath says for every device.
 const decisions = ours.decider.decideFleet(ours.fleet, at);
@@ -150,11 +156,13 @@ decisions.forEach((d, i) => {
 console.log(`answers equal on all ${DEVICES} devices (${stuck} without a download: stuck, unknown version or model)\n`);
 
 row('setup (load manifest + fleet, route tables)', setupOurs, setupPeer);
-const [batchOurs] = best(() => ours.decider.decideFleet(ours.fleet, at));
-const [batchPeer] = best(() => devices.map(([id, model, , v]) => {
-  const to = peer.nextFor(model, v);
-  return to === null ? { device: id, decision: 'none' } : { device: id, decision: 'download', to };
-}));
+const [[batchOurs], [batchPeer]] = versus(
+  () => ours.decider.decideFleet(ours.fleet, at),
+  () => devices.map(([id, model, , v]) => {
+    const to = peer.nextFor(model, v);
+    return to === null ? { device: id, decision: 'none' } : { device: id, decision: 'download', to };
+  }),
+);
 row(`decideFleet, ${DEVICES} devices (per device)`, batchOurs, batchPeer, DEVICES);
 // Columns: fleetpath's typed arrays beside the peer filling the same kind of arrays.
 const columns = ours.decider.decideFleetColumns(ours.fleet, at);
@@ -162,7 +170,6 @@ columns.next.forEach((k, i) => {
   const theirs = peer.nextFor(devices[i][1], devices[i][3]);
   if ((k === 0xffffffff ? null : columns.versions[k]) !== theirs) throw new Error(`columns differ at device ${i}`);
 });
-const [colOurs] = best(() => ours.decider.decideFleetColumns(ours.fleet, at));
 function peerColumns(peer, devices) {
   const next = new Uint32Array(devices.length);
   const versions = new Map();
@@ -176,23 +183,26 @@ function peerColumns(peer, devices) {
   });
   return next;
 }
-const [colPeer] = best(() => peerColumns(peer, devices));
+const [[colOurs], [colPeer]] = versus(
+  () => ours.decider.decideFleetColumns(ours.fleet, at),
+  () => peerColumns(peer, devices),
+);
 row(`decideFleetColumns, ${DEVICES} devices (per device)`, colOurs, colPeer, DEVICES);
 // Cold, as a Lambda runs it: nothing built before (the decider builds each release's step
 // when a device first asks for it, so the first batch pays for those).
-const [coldOurs] = best(() => {
-  const fleet = fp.Fleet.load(csv);
-  return new fp.Decider(fp.UpgradeGraph.load(text)).decideFleetColumns(fleet, at);
-}, 5);
-const [coldPeer] = best(() => {
+function peerCold() {
   const { peer: p, devices: d } = peerSetup();
   return peerColumns(p, d);
-}, 5);
+}
+const [[coldOurs], [coldPeer]] = versus(() => {
+  const fleet = fp.Fleet.load(csv);
+  return new fp.Decider(fp.UpgradeGraph.load(text)).decideFleetColumns(fleet, at);
+}, peerCold, 5);
 row('end to end, cold: setup + decideFleetColumns', coldOurs, coldPeer);
 
 const table = ours.graph.routeTable(ours.graph.latestFor('m0'), { model: 'm0' });
 const spellings = Array.from({ length: 1000 }, (_, k) => version((k * 7919) % RELEASES));
-const [hopOurs] = best(() => {
+const [[hopOurs], [hopPeer]] = versus(() => {
   let found = 0;
   for (let k = 0; k < CALLS; k++) {
     try {
@@ -202,8 +212,7 @@ const [hopOurs] = best(() => {
     }
   }
   return found;
-});
-const [hopPeer] = best(() => {
+}, () => {
   let found = 0;
   for (let k = 0; k < CALLS; k++) if (peer.nextFor('m0', spellings[k % 1000])) found++;
   return found;
@@ -211,10 +220,9 @@ const [hopPeer] = best(() => {
 row('RouteTable.nextHop (per call)', hopOurs, hopPeer, CALLS);
 
 const requests = spellings.map((v, k) => ({ device: `d${k}`, model: 'm0', version: v, at }));
-const [decideOurs] = best(() => {
+const [[decideOurs], [decidePeer]] = versus(() => {
   for (let k = 0; k < CALLS / 4; k++) ours.decider.decide(requests[k % 1000]);
-});
-const [decidePeer] = best(() => {
+}, () => {
   for (let k = 0; k < CALLS / 4; k++) {
     const r = requests[k % 1000];
     const to = peer.nextFor(r.model, r.version);
@@ -227,25 +235,27 @@ row('Decider.decide (per call)', decideOurs, decidePeer, CALLS / 4);
 
 // Setup as a Node service would run it without blocking its event loop: both documents read
 // on libuv's thread pool at once (loadAsync), then the decider; and end to end the same way.
-// Wall time, best of 5; the peer as above (its JSON.parse and split run on the event loop).
+// Wall time, best of 5, taking turns with the peer as above (its JSON.parse and split run on
+// the event loop).
 (async () => {
-  async function bestAsync(f, repeat = 5) {
-    let min = Infinity;
+  async function versusAsync(f, peerF, repeat = 5) {
+    let [ours, theirs] = [Infinity, Infinity];
     for (let r = 0; r < repeat; r++) {
       const t0 = process.hrtime.bigint();
       await f();
-      min = Math.min(min, Number(process.hrtime.bigint() - t0) / 1e9);
+      ours = Math.min(ours, Number(process.hrtime.bigint() - t0) / 1e9);
+      theirs = Math.min(theirs, time(peerF)[0]);
     }
-    return min;
+    return [ours, theirs];
   }
   const load = async () => {
     const [graph, fleet] = await Promise.all([fp.UpgradeGraph.loadAsync(text), fp.Fleet.loadAsync(csv)]);
     return { decider: new fp.Decider(graph), fleet };
   };
-  row('setup, loadAsync of both at once', await bestAsync(load), setupPeer);
+  row('setup, loadAsync of both at once', ...(await versusAsync(load, peerSetup)));
   const cold = async () => {
     const { decider, fleet } = await load();
     return decider.decideFleetColumns(fleet, at);
   };
-  row('end to end, cold, loadAsync of both at once', await bestAsync(cold), coldPeer);
+  row('end to end, cold, loadAsync of both at once', ...(await versusAsync(cold, peerCold)));
 })();

@@ -138,16 +138,19 @@ class Peer:
         return self.releases[j]["version"] if j >= 0 else None
 
 
-def best(f, repeat=3):
-    """The fastest of `repeat` runs (the first runs of a batch also fault in fresh memory)."""
-    times, out = [], None
+def turns(repeat, *fs):
+    """Each function's fastest of `repeat` runs and its last result, the functions taking turns
+    (a slow spell of this shared machine falls on every side rather than on one side's block of
+    runs; the first runs of a batch also fault in fresh memory)."""
+    best, outs = [float("inf")] * len(fs), [None] * len(fs)
     for _ in range(repeat):
-        # The last run's result is freed here, not inside the next run's time (for both sides).
-        out = None
-        t0 = time.perf_counter()
-        out = f()
-        times.append(time.perf_counter() - t0)
-    return min(times), out
+        for k, f in enumerate(fs):
+            # The last run's result is freed here, not inside the next run's time (every side).
+            outs[k] = None
+            t0 = time.perf_counter()
+            outs[k] = f()
+            best[k] = min(best[k], time.perf_counter() - t0)
+    return list(zip(best, outs))
 
 
 def main():
@@ -171,8 +174,7 @@ def main():
             p.table(m)
         return p, devices
 
-    t_setup_ours, (fleet, decider) = best(ours_setup)
-    t_setup_peer, (peer, devices) = best(peer_setup)
+    (t_setup_ours, (fleet, decider)), (t_setup_peer, (peer, devices)) = turns(3, ours_setup, peer_setup)
     rows = decider.decide_fleet(fleet, at)
     stuck = 0
     for (_, model, _, v), d in zip(devices, rows):
@@ -189,16 +191,18 @@ def main():
             out.append({"device": device, "decision": "download", "to": to} if to else {"device": device, "decision": "none"})
         return out
 
-    t_peer, _ = best(peer_batch, 7)
-    t_rows, _ = best(lambda: decider.decide_fleet(fleet, at), 7)
-    t_table, _ = best(lambda: decider.decide_fleet_table(fleet, at), 7)
+    batches = [peer_batch, lambda: decider.decide_fleet(fleet, at), lambda: decider.decide_fleet_table(fleet, at)]
+    try:
+        import pyarrow
+        batches.append(lambda: pyarrow.table(decider.decide_fleet_table(fleet, at)))
+    except ImportError:
+        pyarrow = None
+    (t_peer, _), (t_rows, _), (t_table, _), *arrow = turns(7, *batches)
     rows_fmt = [("setup (load manifest + fleet, route tables)", t_setup_ours, t_setup_peer, 1),
                 ("decide_fleet as records, per device", t_rows, t_peer, len(devices)),
                 ("decide_fleet_table (Arrow), per device", t_table, t_peer, len(devices))]
-    try:
-        import pyarrow
-        t_arrow, _ = best(lambda: pyarrow.table(decider.decide_fleet_table(fleet, at)), 7)
-        rows_fmt.append(("decide_fleet_table into a pyarrow.Table, per device", t_arrow, t_peer, len(devices)))
+    if pyarrow is not None:
+        rows_fmt.append(("decide_fleet_table into a pyarrow.Table, per device", arrow[0][0], t_peer, len(devices)))
         # Cold, as a Lambda runs it: nothing built before (the decider builds each release's
         # step when a device first asks for it, so the first batch pays for those).
         def ours_cold():
@@ -208,8 +212,7 @@ def main():
         def peer_cold():
             return peer_batch(*peer_setup())
 
-        t_cold_ours, _ = best(ours_cold)
-        t_cold_peer, _ = best(peer_cold)
+        (t_cold_ours, _), (t_cold_peer, _) = turns(3, ours_cold, peer_cold)
         rows_fmt.append(("end to end, cold: setup + batch into pyarrow", t_cold_ours, t_cold_peer, 1))
 
         # As a service with a thread pool would: the fleet read in a second thread while the
@@ -224,12 +227,10 @@ def main():
                 fleet, decider = ours_threads()
                 return pyarrow.table(decider.decide_fleet_table(fleet, at))
 
-            t_threads, _ = best(ours_threads)
-            t_cold_threads, _ = best(ours_cold_threads)
-        rows_fmt.insert(1, ("setup, the fleet read in a second thread", t_threads, t_setup_peer, 1))
-        rows_fmt.append(("end to end, cold, the fleet read in a second thread", t_cold_threads, t_cold_peer, 1))
-    except ImportError:
-        pass
+            (t_threads, _), (t_threads_peer, _) = turns(3, ours_threads, peer_setup)
+            (t_cold_threads, _), (t_cold_threads_peer, _) = turns(3, ours_cold_threads, peer_cold)
+        rows_fmt.insert(1, ("setup, the fleet read in a second thread", t_threads, t_threads_peer, 1))
+        rows_fmt.append(("end to end, cold, the fleet read in a second thread", t_cold_threads, t_cold_threads_peer, 1))
     for what, ours, theirs, per in rows_fmt:
         print(f"{what:52s} fleetpath {ours / per * 1e6:10.2f} us   peer {theirs / per * 1e6:10.2f} us   "
               f"fleetpath is {theirs / ours:5.2f}x the peer's speed")
