@@ -729,19 +729,24 @@ fn merge_repeats<E: EdgeFields>(links: &mut Vec<Link>, specs: &[E], repeats: &mu
         })
     }
     let same = |a: &E, b: &E| a.blocked() == b.blocked() && a.risks() == b.risks() && models(a) == models(b);
-    let mut kept: Vec<Link> = Vec::with_capacity(links.len());
-    for link in links.drain(..) {
-        let earlier = kept
+    // In place: the links kept so far are `links[..kept]`.
+    let mut kept = 0;
+    for i in 0..links.len() {
+        let link = links[i];
+        let earlier = links[..kept]
             .iter()
             .rev()
             .take_while(|k| (k.0, k.1) == (link.0, link.1))
-            .find(|k| same(&specs[k.2 as usize], &specs[link.2 as usize]));
-        match earlier {
-            Some(first) => repeats.push((first.2, link.2)),
-            None => kept.push(link),
+            .find(|k| same(&specs[k.2 as usize], &specs[link.2 as usize]))
+            .map(|first| first.2);
+        if let Some(first) = earlier {
+            repeats.push((first, link.2));
+        } else {
+            links[kept] = link;
+            kept += 1;
         }
     }
-    *links = kept;
+    links.truncate(kept);
 }
 
 /// The `downgrades` entries: models, endpoints, direction, duplicates.
