@@ -103,20 +103,26 @@ class Peer {
 // The fastest of `repeat` runs of each side (batches best of 7, setup best of 5, as peer.py),
 // the two sides taking turns, so that a slow spell of this shared machine falls on both rather
 // than on one side's block of runs; the last run's result is let go before the next run starts.
+// Taking turns, each side also starts with caches the other side filled, as a batch in a
+// service does between other work; `{ turns: false }` runs one side's block, then the other's
+// (each run finding its own data in the caches, as a loop of batches does).
 function time(f) {
   const t0 = process.hrtime.bigint();
   const out = f();
   return [Number(process.hrtime.bigint() - t0) / 1e9, out];
 }
-function versus(ours, peer, repeat = 7) {
+function versus(ours, peer, repeat = 7, { turns = true } = {}) {
   const best = { ours: [Infinity, undefined], peer: [Infinity, undefined] };
+  const run = (side, f) => {
+    best[side][1] = undefined;
+    const [t, out] = time(f);
+    best[side] = [Math.min(best[side][0], t), out];
+  };
   for (let r = 0; r < repeat; r++) {
-    for (const [side, f] of [['ours', ours], ['peer', peer]]) {
-      best[side][1] = undefined;
-      const [t, out] = time(f);
-      best[side] = [Math.min(best[side][0], t), out];
-    }
+    run('ours', ours);
+    if (turns) run('peer', peer);
   }
+  for (let r = 0; !turns && r < repeat; r++) run('peer', peer);
   return [best.ours, best.peer];
 }
 const fmt = (s) => (s >= 1 ? `${s.toFixed(2)} s` : s >= 1e-3 ? `${(s * 1e3).toFixed(1)} ms` : `${(s * 1e6).toFixed(2)} µs`);
@@ -183,11 +189,12 @@ function peerColumns(peer, devices) {
   });
   return next;
 }
-const [[colOurs], [colPeer]] = versus(
-  () => ours.decider.decideFleetColumns(ours.fleet, at),
-  () => peerColumns(peer, devices),
-);
+const columnsOurs = () => ours.decider.decideFleetColumns(ours.fleet, at);
+const columnsPeer = () => peerColumns(peer, devices);
+const [[colOurs], [colPeer]] = versus(columnsOurs, columnsPeer);
 row(`decideFleetColumns, ${DEVICES} devices (per device)`, colOurs, colPeer, DEVICES);
+const [[colWarmOurs], [colWarmPeer]] = versus(columnsOurs, columnsPeer, 7, { turns: false });
+row('  the same, each side back to back', colWarmOurs, colWarmPeer, DEVICES);
 // Cold, as a Lambda runs it: nothing built before (the decider builds each release's step
 // when a device first asks for it, so the first batch pays for those).
 function peerCold() {
