@@ -553,6 +553,10 @@ fn id_hash(id: &str) -> u64 {
     rustc_hash::FxBuildHasher.hash_one(id)
 }
 
+/// Buckets in a slice of a fleet's index of ids, filled one after another when it is built
+/// (see [`Fleet::index_ids`]): 1 KiB of control bytes and 4 KiB of entries.
+const INDEX_SLICE: usize = 8192;
+
 /// Device `i`'s id in a fleet's id text.
 fn id_in<'t>(text: &'t str, ends: &[usize], i: usize) -> &'t str {
     let start = if i == 0 { 0 } else { ends[i - 1] };
@@ -604,9 +608,11 @@ impl Fleet {
                 version: Spelling::Parsed(version),
                 labels: Some(labels),
             };
-            fleet.push(raw, &mut seen)?;
+            if let Err(e) = fleet.push(raw, &mut seen) {
+                return fleet.finish(Err(e));
+            }
         }
-        Ok(fleet)
+        fleet.finish(Ok(()))
     }
 
     /// Reads a fleet from CSV (see the [module docs](self) for the columns).
@@ -650,13 +656,15 @@ impl Fleet {
             }
             for record in &batch[..read] {
                 let row = record.position().map_or(0, |p| record_line(text, p));
-                fleet.push(columns.device(record, row), &mut seen)?;
+                if let Err(e) = fleet.push(columns.device(record, row), &mut seen) {
+                    return fleet.finish(Err(e));
+                }
             }
             if let Some(e) = malformed {
-                return Err(csv_error(e));
+                return fleet.finish(Err(csv_error(e)));
             }
             if read < batch.len() {
-                return Ok(fleet);
+                return fleet.finish(Ok(()));
             }
         }
     }
@@ -720,16 +728,18 @@ impl Fleet {
                 version: Spelling::Text(&d.version),
                 labels: Some(d.labels),
             };
-            fleet.push(raw, &mut seen)?;
+            if let Err(e) = fleet.push(raw, &mut seen) {
+                return fleet.finish(Err(e));
+            }
         }
-        Ok(fleet)
+        fleet.finish(Ok(()))
     }
 
     fn with_capacity(devices: usize, rows: bool) -> Self {
         Self {
             id_text: String::new(),
             id_ends: Vec::with_capacity(devices),
-            by_id: HashTable::with_capacity(devices),
+            by_id: HashTable::new(),
             kinds: Vec::with_capacity(devices),
             places: Vec::with_capacity(devices),
             labels: Vec::with_capacity(devices),
@@ -743,7 +753,8 @@ impl Fleet {
         }
     }
 
-    /// Checks a device and adds it, its texts stored once.
+    /// Checks a device and adds it, its texts stored once (its id is checked against the
+    /// others' by [`Fleet::finish`]).
     fn push(&mut self, raw: RawDevice<'_>, seen: &mut Seen) -> Result<(), FleetError> {
         let at = raw.at;
         let version = match raw.version {
@@ -764,26 +775,8 @@ impl Fleet {
         });
         let labels = labels.filter(|labels| !labels.is_empty());
         check_fields(raw.id, raw.model, raw.line, site, labels.as_ref().unwrap_or(&NO_LABELS), || at.to_string())?;
-        let i = self.id_ends.len();
-        let Some(number) = u32::try_from(i).ok().filter(|&n| (n as usize) < self.limit) else {
+        if self.id_ends.len() >= self.limit {
             return Err(FleetError::TooLarge { at: at.to_string(), limit: self.limit });
-        };
-        // One probe of the index (a cache miss in a big fleet) both checks and inserts.
-        let Self { id_text, id_ends, by_id, .. } = self;
-        let first = match by_id.entry(
-            id_hash(raw.id),
-            |&j| id_in(id_text, id_ends, j as usize) == raw.id,
-            |&j| id_hash(id_in(id_text, id_ends, j as usize)),
-        ) {
-            hash_table::Entry::Occupied(first) => Some(*first.get() as usize),
-            hash_table::Entry::Vacant(slot) => {
-                slot.insert(number);
-                None
-            }
-        };
-        if let Some(first) = first {
-            let first = self.origin_of(first).to_string();
-            return Err(FleetError::DuplicateDevice { id: raw.id.to_owned(), at: at.to_string(), first });
         }
         self.id_text.push_str(raw.id);
         self.id_ends.push(self.id_text.len());
@@ -797,6 +790,71 @@ impl Fleet {
             rows.push(row);
         }
         Ok(())
+    }
+
+    /// The fleet read so far, once `read` ended: indexes the ids, then refuses the first
+    /// device (in input order) whose id an earlier one has, or else returns `read`'s error.
+    /// Every device before the one `read` stopped at was stored, so a repeated id found here
+    /// comes first in the input, as when each device is checked as it is read.
+    fn finish(mut self, read: Result<(), FleetError>) -> Result<Self, FleetError> {
+        if let Some((first, repeat)) = self.index_ids() {
+            let (id, at, first) = (self.id(repeat).to_owned(), self.origin_of(repeat), self.origin_of(first));
+            return Err(FleetError::DuplicateDevice { id, at: at.to_string(), first: first.to_string() });
+        }
+        read.map(|()| self)
+    }
+
+    /// Builds the index of ids and returns the first device (in input order) whose id an
+    /// earlier device has, with that device.
+    ///
+    /// Inserting a big fleet's ids in input order writes its index at random, a cache miss
+    /// a device. Instead the ids are sorted by the slice of the index where their probe
+    /// starts (the hash's low bits), [`INDEX_SLICE`] buckets a slice, and inserted slice by
+    /// slice: the index is written front to back, each slice staying in the cache while it
+    /// fills. Within a slice the devices keep their input order, and devices with one id
+    /// share a hash, so a repeated id is met after its first device. Where the probes start
+    /// changes the speed alone, never the index's answers.
+    fn index_ids(&mut self) -> Option<(usize, usize)> {
+        let n = self.id_ends.len();
+        let Self { id_text, id_ends, by_id, .. } = self;
+        *by_id = HashTable::with_capacity(n);
+        let mask = by_id.num_buckets().wrapping_sub(1);
+        // The index probes from the hash's low bits: truncating it on a 32-bit target keeps them.
+        #[allow(clippy::cast_possible_truncation)]
+        let slice = |hash: u64| (hash as usize & mask) / INDEX_SLICE;
+        let hashes: Vec<u64> = (0..n).map(|i| id_hash(id_in(id_text, id_ends, i))).collect();
+        // Where each slice's devices start in `sorted` (a counting sort).
+        let mut starts = vec![0; mask / INDEX_SLICE + 2];
+        for &hash in &hashes {
+            starts[slice(hash) + 1] += 1;
+        }
+        for k in 1..starts.len() {
+            starts[k] += starts[k - 1];
+        }
+        let mut sorted = vec![(0, 0); n];
+        for (i, &hash) in hashes.iter().enumerate() {
+            let at = &mut starts[slice(hash)];
+            sorted[*at] = (hash, number(i));
+            *at += 1;
+        }
+        drop(hashes);
+        let mut repeated: Option<(usize, usize)> = None;
+        for (hash, i) in sorted {
+            // The ids are compared only when their hashes' top bits are equal (rarely, but for
+            // a repeated id): each is a read at random.
+            let id = |j: u32| id_in(id_text, id_ends, j as usize);
+            match by_id.entry(hash, |&j| id(j) == id(i), |&j| id_hash(id_in(id_text, id_ends, j as usize))) {
+                hash_table::Entry::Occupied(first) => {
+                    let pair = (*first.get() as usize, i as usize);
+                    repeated =
+                        Some(repeated.map_or(pair, |earliest| if pair.1 < earliest.1 { pair } else { earliest }));
+                }
+                hash_table::Entry::Vacant(slot) => {
+                    slot.insert(i);
+                }
+            }
+        }
+        repeated
     }
 
     /// Where device `i` was stated.

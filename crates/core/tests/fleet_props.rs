@@ -1,6 +1,7 @@
 //! Property tests of fleets: CSV and JSON round trips, duplicate ids caught on their row.
 
 use std::collections::HashSet;
+use std::fmt::Write as _;
 
 use fleetpath::{Device, Fleet, Version};
 use proptest::prelude::*;
@@ -132,6 +133,50 @@ proptest! {
         prop_assert_eq!(err.to_string(), expected);
         devices.push(twin);
         prop_assert_eq!(Fleet::new(devices).unwrap_err().code(), "duplicate_device");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    /// In a fleet of up to 20k devices (its index of ids is filled in slices, not in input
+    /// order), the error names the first device in input order whose id an earlier one has,
+    /// with that earlier one, unless a row before it has another error.
+    #[test]
+    fn the_first_repeated_id_in_input_order_is_named(
+        devices in 1..20_000usize,
+        repeats in prop::collection::vec((any::<prop::sample::Index>(), any::<prop::sample::Index>()), 0..5),
+        bad in prop::option::of(any::<prop::sample::Index>()),
+    ) {
+        let mut ids: Vec<String> = (0..devices).map(|i| format!("dev-{i}")).collect();
+        for (from, to) in &repeats {
+            ids[to.index(devices)] = ids[from.index(devices)].clone();
+        }
+        let bad = bad.map(|b| b.index(devices));
+        let mut csv = String::from("id,model,line,version\n");
+        for (i, id) in ids.iter().enumerate() {
+            let version = if Some(i) == bad { "not-a-version" } else { "5.6.14" };
+            writeln!(csv, "{id},m{},l{},{version}", i % 3, i % 7).unwrap();
+        }
+        // The reference: each id checked against those before it, in input order.
+        let mut first_at = std::collections::HashMap::new();
+        let repeated = ids.iter().enumerate().find_map(|(i, id)| first_at.insert(id.as_str(), i).map(|first| (first, i)));
+        if repeated.is_none() && bad.is_none() {
+            prop_assert_eq!(Fleet::from_csv(&csv).unwrap().len(), devices);
+            return Ok(());
+        }
+        let err = Fleet::from_csv(&csv).unwrap_err();
+        match repeated {
+            Some((first, i)) if bad.is_none_or(|b| i < b) => {
+                let expected = format!("duplicate device id {:?} at row {} (first at row {})", ids[i], i + 2, first + 2);
+                prop_assert_eq!(err.to_string(), expected);
+            }
+            _ => {
+                let b = bad.expect("an error");
+                prop_assert_eq!(err.code(), "unexpected_character");
+                prop_assert!(err.to_string().starts_with(&format!("row {}: ", b + 2)), "{}", err);
+            }
+        }
     }
 }
 
