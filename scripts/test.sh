@@ -187,7 +187,7 @@ command -v node >/dev/null && command -v npm >/dev/null || fail "Node 20 and npm
   fail "cannot install the Node package's build tools (@napi-rs/cli, typescript) from npm"
 (cd bindings/node && npm run --silent build) || fail "the Node addon did not build"
 node_log=$(mktemp)
-(cd bindings/node && node --test ../js-tests/) 2>&1 | tee "$node_log" | grep -E '^(not ok|# (tests|pass|fail))' || true
+(cd bindings/node && node --test ../js-tests/ tests/) 2>&1 | tee "$node_log" | grep -E '^(not ok|# (tests|pass|fail))' || true
 node_passed=$(grep -oE '^# pass [0-9]+' "$node_log" | awk '{print $3}')
 node_failed=$(grep -oE '^# fail [0-9]+' "$node_log" | awk '{print $3}')
 rm -f "$node_log"

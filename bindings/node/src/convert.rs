@@ -63,7 +63,9 @@ impl<C> Load<C> {
     }
 }
 
-impl<C: napi::bindgen_prelude::ToNapiValue + napi::bindgen_prelude::TypeName + Send + 'static> napi::Task for Load<C> {
+impl<C: napi::bindgen_prelude::ToNapiValue + napi::bindgen_prelude::TypeName + Holds + Send + 'static> napi::Task
+    for Load<C>
+{
     type Output = Result<C>;
     type JsValue = C;
 
@@ -74,7 +76,7 @@ impl<C: napi::bindgen_prelude::ToNapiValue + napi::bindgen_prelude::TypeName + S
 
     fn resolve(&mut self, env: napi::Env, output: Self::Output) -> napi::Result<C> {
         use napi::{JsValue as _, bindgen_prelude::JsObjectValue as _};
-        output.map_err(|err| {
+        output.map(|loaded| loaded.told(env)).map_err(|err| {
             // The rejection is the JavaScript error a synchronous call throws (code `FLEETPATH`,
             // the payload as message), which `index.js` translates.
             match env.create_error(napi::Error::from_reason(err.reason)) {
@@ -102,6 +104,48 @@ pub(crate) fn opt_document<T: Document + Default>(source: Option<Value>) -> Resu
     match source {
         None | Some(Value::Null) => Ok(T::default()),
         Some(value) => document(value),
+    }
+}
+
+/// Memory an object of the addon holds that V8 cannot see (a graph's releases and edges, a
+/// fleet's columns): told to V8 when the object is made, given back when V8 collects it.
+/// V8 collects as the pressure it sees grows; without this, a loop that loads graphs makes
+/// little JavaScript garbage, so the graphs it drops pile up (a 10k-release graph holds about
+/// 10 MB: 200 loads grew a process to 2.4 GB of resident memory).
+#[derive(Debug, Default)]
+pub(crate) struct Held(i64);
+
+impl Held {
+    /// Tells V8 of `bytes` more.
+    fn tell(env: napi::Env, bytes: usize) -> Self {
+        let bytes = i64::try_from(bytes).unwrap_or(i64::MAX);
+        // Only what V8 took is given back.
+        env.adjust_external_memory(bytes).map_or(Self(0), |_| Self(bytes))
+    }
+
+    /// Gives it back: the object was collected.
+    pub(crate) fn give_back(&self, env: napi::Env) {
+        if self.0 != 0 {
+            // V8 may refuse while the environment is torn down: nothing is left to pace then.
+            let _ = env.adjust_external_memory(-self.0);
+        }
+    }
+}
+
+/// An object of the addon whose memory V8 is told of (see [`Held`]).
+pub(crate) trait Holds: Sized {
+    /// About how many bytes it holds: an estimate from its counts, which paces V8's
+    /// collections (it need not be exact).
+    fn bytes(&self) -> usize;
+
+    /// Where what V8 was told is kept.
+    fn held(&mut self) -> &mut Held;
+
+    /// The object, V8 told of it.
+    fn told(mut self, env: napi::Env) -> Self {
+        let held = Held::tell(env, self.bytes());
+        *self.held() = held;
+        self
     }
 }
 

@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use napi::bindgen_prelude::AsyncTask;
 
-use crate::convert::{Json, Load, to_js};
+use crate::convert::{Held, Holds, Json, Load, to_js};
 use crate::graph::UpgradeGraph;
 use crate::{Result, core, guard};
 
@@ -18,9 +18,35 @@ fn read(fleet: Value) -> std::result::Result<fleetpath::Fleet, fleetpath::FleetE
 }
 
 /// A fleet: devices with model, production line, site and version, as the registry records them.
-#[napi]
+#[napi(custom_finalize)]
 pub struct Fleet {
     pub(crate) inner: fleetpath::Fleet,
+    held: Held,
+}
+
+impl Fleet {
+    fn new(inner: fleetpath::Fleet) -> Self {
+        Self { inner, held: Held::default() }
+    }
+}
+
+impl Holds for Fleet {
+    /// About 64 bytes a device (its id, its numbers, its entry in the index of ids): a
+    /// million-device fleet measured 61 bytes a device resident.
+    fn bytes(&self) -> usize {
+        64 * self.inner.len()
+    }
+
+    fn held(&mut self) -> &mut Held {
+        &mut self.held
+    }
+}
+
+impl napi::bindgen_prelude::ObjectFinalize for Fleet {
+    fn finalize(self, env: napi::Env) -> napi::Result<()> {
+        self.held.give_back(env);
+        Ok(())
+    }
 }
 
 /// A production line and how many devices it holds.
@@ -37,21 +63,21 @@ impl Fleet {
     /// Loads a fleet: CSV or JSON text (told apart by the first character), bytes, the
     /// `{"devices": [...]}` object or an array of devices.
     #[napi(factory, ts_args_type = "fleet: string | Uint8Array | object | object[]")]
-    pub fn load(fleet: Value) -> Result<Self> {
-        guard(|| Ok(Self { inner: read(fleet).map_err(core)? }))
+    pub fn load(env: napi::Env, fleet: Value) -> Result<Self> {
+        guard(|| Ok(Self::new(read(fleet).map_err(core)?).told(env)))
     }
 
     /// `Fleet.load` on libuv's thread pool: the event loop stays free while a big fleet is
     /// read. Rejects with the error `load` throws.
     #[napi(ts_args_type = "fleet: string | Uint8Array | object | object[]", ts_return_type = "Promise<Fleet>")]
     pub fn load_async(fleet: Value) -> AsyncTask<Load<Fleet>> {
-        AsyncTask::new(Load::new(fleet, |fleet| Ok(Self { inner: read(fleet).map_err(core)? })))
+        AsyncTask::new(Load::new(fleet, |fleet| Ok(Self::new(read(fleet).map_err(core)?))))
     }
 
     /// Reads a fleet from CSV text (`id,model,line,version[,site]`, any column order).
     #[napi(factory)]
-    pub fn from_csv(csv: String) -> Result<Self> {
-        guard(|| fleetpath::Fleet::from_csv(&csv).map(|inner| Self { inner }).map_err(core))
+    pub fn from_csv(env: napi::Env, csv: String) -> Result<Self> {
+        guard(|| fleetpath::Fleet::from_csv(&csv).map(|inner| Self::new(inner).told(env)).map_err(core))
     }
 
     /// How many devices it holds.

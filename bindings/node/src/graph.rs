@@ -7,14 +7,41 @@ use serde_json::Value;
 
 use napi::bindgen_prelude::AsyncTask;
 
-use crate::convert::{Json, Load, document, opt_document, to_js, version};
+use crate::convert::{Held, Holds, Json, Load, document, opt_document, to_js, version};
 use crate::version::Version;
 use crate::{Result, core, guard};
 
 /// A validated upgrade graph: releases, edges, barriers, blocked releases and hops.
-#[napi]
+#[napi(custom_finalize)]
 pub struct UpgradeGraph {
     pub(crate) inner: fleetpath::UpgradeGraph,
+    held: Held,
+}
+
+impl UpgradeGraph {
+    fn new(inner: fleetpath::UpgradeGraph) -> Self {
+        Self { inner, held: Held::default() }
+    }
+}
+
+impl Holds for UpgradeGraph {
+    /// About 400 bytes a release (its entry, version, artifact and models) and 64 an edge
+    /// (the entry kept as written, both adjacency lists, the links while built): 9.8 MB for
+    /// the bench's 10k releases and 91k edges, where a counting allocator measured 10.4 MB.
+    fn bytes(&self) -> usize {
+        400 * self.inner.releases().len() + 64 * self.inner.edges().count()
+    }
+
+    fn held(&mut self) -> &mut Held {
+        &mut self.held
+    }
+}
+
+impl napi::bindgen_prelude::ObjectFinalize for UpgradeGraph {
+    fn finalize(self, env: napi::Env) -> napi::Result<()> {
+        self.held.give_back(env);
+        Ok(())
+    }
 }
 
 fn highlight(path: Option<Value>) -> Result<Option<Path>> {
@@ -25,23 +52,23 @@ fn highlight(path: Option<Value>) -> Result<Option<Path>> {
 impl UpgradeGraph {
     /// Loads a manifest: its JSON text, bytes, or the object.
     #[napi(factory, ts_args_type = "manifest: string | Uint8Array | object")]
-    pub fn load(manifest: Value) -> Result<Self> {
-        guard(|| Ok(Self { inner: document(manifest)? }))
+    pub fn load(env: napi::Env, manifest: Value) -> Result<Self> {
+        guard(|| Ok(Self::new(document(manifest)?).told(env)))
     }
 
     /// `UpgradeGraph.load` on libuv's thread pool: the event loop stays free while a big
     /// manifest is read. Rejects with the error `load` throws.
     #[napi(ts_args_type = "manifest: string | Uint8Array | object", ts_return_type = "Promise<UpgradeGraph>")]
     pub fn load_async(manifest: Value) -> AsyncTask<Load<UpgradeGraph>> {
-        AsyncTask::new(Load::new(manifest, |manifest| Ok(Self { inner: document(manifest)? })))
+        AsyncTask::new(Load::new(manifest, |manifest| Ok(Self::new(document(manifest)?))))
     }
 
     /// Reads a Cincinnati graph (`nodes`, `edges`, `conditionalEdges`): text, bytes or the
     /// object. Channels become models; a conditional edge a blocked hop naming its risks.
     #[napi(factory, ts_args_type = "graph: string | Uint8Array | object")]
-    pub fn from_cincinnati(graph: Value) -> Result<Self> {
+    pub fn from_cincinnati(env: napi::Env, graph: Value) -> Result<Self> {
         let load = |g: CincinnatiGraph| g.to_manifest().and_then(fleetpath::UpgradeGraph::new).map_err(core);
-        guard(|| Ok(Self { inner: load(document(graph)?)? }))
+        guard(|| Ok(Self::new(load(document(graph)?)?).told(env)))
     }
 
     /// The graph as a Cincinnati client of `model` (a channel; any model when absent) sees it.
