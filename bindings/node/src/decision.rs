@@ -8,7 +8,7 @@ use napi::bindgen_prelude::{ClassInstance, Float64Array, Object, Uint8Array, Uin
 use napi_derive::napi;
 use serde_json::Value;
 
-use crate::convert::{Json, document, instant, invalid, opt_document, to_js, version};
+use crate::convert::{Held, Holds, Json, document, instant, invalid, opt_document, to_js, version};
 use crate::fleet::Fleet;
 use crate::graph::UpgradeGraph;
 use crate::rollout::{Calendar, Rollout};
@@ -24,9 +24,32 @@ fn decisions_js(decisions: &[Decision]) -> Result<Json> {
 
 /// What to tell a device: built once per graph (and target, rollout, calendar, availability),
 /// then asked per device request.
-#[napi]
+#[napi(custom_finalize)]
 pub struct Decider {
     inner: fleetpath::decision::Decider,
+    held: Held,
+    /// Releases times the graph's models, for [`Holds::bytes`].
+    routes: usize,
+}
+
+impl Holds for Decider {
+    /// About 128 bytes a release and model: the model's route table (a few bytes a release)
+    /// and the steps a batch builds (a shared step of two versions and an artifact for each
+    /// release a device runs).
+    fn bytes(&self) -> usize {
+        128 * self.routes
+    }
+
+    fn held(&mut self) -> &mut Held {
+        &mut self.held
+    }
+}
+
+impl napi::bindgen_prelude::ObjectFinalize for Decider {
+    fn finalize(self, env: napi::Env) -> napi::Result<()> {
+        self.held.give_back(env);
+        Ok(())
+    }
 }
 
 #[napi]
@@ -39,7 +62,7 @@ impl Decider {
         constructor,
         ts_args_type = "graph: UpgradeGraph, options?: { policy?: object | string | null; target?: Version | string | null; rollout?: Rollout | null; calendar?: Calendar | null; availability?: object | string | null }"
     )]
-    pub fn new(graph: &UpgradeGraph, options: Option<Object<'_>>) -> Result<Self> {
+    pub fn new(env: napi::Env, graph: &UpgradeGraph, options: Option<Object<'_>>) -> Result<Self> {
         guard(|| {
             let field = |name: &str| -> Result<Option<Value>> {
                 let Some(options) = &options else { return Ok(None) };
@@ -70,7 +93,8 @@ impl Decider {
             if let Some(availability) = field("availability")? {
                 decider = decider.with_availability(document::<Observations>(availability)?);
             }
-            Ok(Self { inner: decider })
+            let routes = graph.inner.releases().len() * graph.inner.models().len();
+            Ok(Self { inner: decider, held: Held::default(), routes }.told(env))
         })
     }
 

@@ -45,3 +45,10 @@ test('graphs read off the event loop are counted too', async () => {
   for (let i = 0; i < 20 && count === 0; i++) await tick();
   assert.ok(count >= 10, `only ${count} of 60 dropped graphs were collected`);
 });
+
+test('deciders a loop drops are collected as their memory grows', async () => {
+  const graph = fp.UpgradeGraph.load(manifestText(3000));
+  // About 0.75 MB told a decider: V8 acts past 64 MB.
+  const count = await collected(200, () => new fp.Decider(graph));
+  assert.ok(count >= 50, `only ${count} of 200 dropped deciders were collected`);
+});
