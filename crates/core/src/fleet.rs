@@ -818,7 +818,7 @@ impl Fleet {
         let n = self.id_ends.len();
         let Self { id_text, id_ends, by_id, .. } = self;
         *by_id = HashTable::with_capacity(n);
-        let mask = by_id.num_buckets().wrapping_sub(1);
+        let mask = by_id.num_buckets().saturating_sub(1);
         // The index probes from the hash's low bits: truncating it on a 32-bit target keeps them.
         #[allow(clippy::cast_possible_truncation)]
         let slice = |hash: u64| (hash as usize & mask) / INDEX_SLICE;
@@ -1311,6 +1311,18 @@ mod tests {
         assert_eq!(fleet.len(), 2);
         // Two names a device (line and site) still number below u32::MAX (none).
         assert!(2 * Fleet::MAX_DEVICES < u32::MAX as usize);
+    }
+
+    /// A fleet without devices (a header alone, an empty list) has an empty index that
+    /// finds nothing.
+    #[test]
+    fn an_empty_fleet_finds_no_id() {
+        for fleet in [Fleet::from_csv("id,model,line,version\n").unwrap(), Fleet::new(Vec::new()).unwrap()] {
+            assert!(fleet.is_empty() && fleet.get("d1").is_none() && fleet.position("").is_none());
+            let mut found = Vec::new();
+            fleet.positions([("d1", ())], |(), j| found.push(j));
+            assert_eq!(found, [None]);
+        }
     }
 
     /// Looking ids up in groups finds what looking each up alone does, across group
