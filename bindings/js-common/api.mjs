@@ -22,11 +22,14 @@ const ROWS = new Set(['HealthState.addDevices']);
  * The package's API over `native` (the Rust module) and `errors` (the generated classes).
  * `hooks.trap(err)`, when given, turns what a trapped instance threw (a WebAssembly
  * `RuntimeError`) into the `{code, message, fields}` of the error to throw, or `null`;
- * `hooks.internal` lists native exports that stay out of the API.
+ * `hooks.internal` lists native exports that stay out of the API; `hooks.textBytes` lists
+ * the functions whose native side reads UTF-8 bytes itself, and `hooks.isUtf8(bytes)` checks
+ * them: their bytes are handed over as they are (no string is made), once checked.
  */
 export function wrapApi(native, errors, hooks = {}) {
   const { FleetpathError, errorClass } = errors;
   const internal = new Set(hooks.internal || []);
+  const textBytes = new Set(hooks.isUtf8 ? hooks.textBytes || [] : []);
   const utf8 = new TextDecoder('utf-8', { fatal: true });
 
   function build(code, message, fields) {
@@ -63,6 +66,10 @@ export function wrapApi(native, errors, hooks = {}) {
     if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString();
     if (value instanceof native.Version || value instanceof native.VersionRange) return value.toString();
     if (value instanceof Uint8Array && !bytes) {
+      if (textBytes.has(what)) {
+        if (hooks.isUtf8(value)) return value;
+        throw invalidInput(what, 'UTF-8 text', 'bytes that are not UTF-8');
+      }
       try {
         return utf8.decode(value);
       } catch {

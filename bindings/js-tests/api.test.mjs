@@ -30,9 +30,15 @@ test('a panic in Rust is an internal error, and the process lives on', () => {
 
 test('inputs in every form: text, bytes, objects, Dates, Versions', () => {
   const manifest = text('examples/data/seed-ip-module.json');
-  for (const source of [manifest, Buffer.from(manifest), new TextEncoder().encode(manifest), JSON.parse(manifest)]) {
+  // Bytes in every form, a view into a larger buffer included (only the view is read).
+  const within = Buffer.from(`xx${manifest}yy`).subarray(2, 2 + Buffer.byteLength(manifest));
+  for (const source of [manifest, Buffer.from(manifest), new TextEncoder().encode(manifest), within, JSON.parse(manifest)]) {
     assert.equal(fp.UpgradeGraph.load(source).size, 3);
   }
+  const csv = text('examples/data/plant-340.csv');
+  const csvWithin = new TextEncoder().encode(`#!${csv}`).subarray(2);
+  assert.equal(fp.Fleet.load(csvWithin).toJSONText(), fp.Fleet.load(csv).toJSONText());
+  assertError(() => fp.Fleet.load(Buffer.from([0x69, 0x64, 0xff])), { code: 'invalid_input' });
   const graph = fp.UpgradeGraph.load(manifest);
   assert.deepEqual(graph.resolve(new fp.Version('v5.6.14'), '6.15.8').versions, ['5.6.14', '5.6.30', '6.15.008']);
   assert.equal(graph.latestFor('IPM-1').toString(), '6.15.008');

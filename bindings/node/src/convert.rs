@@ -90,6 +90,57 @@ impl<C: napi::bindgen_prelude::ToNapiValue + napi::bindgen_prelude::TypeName + H
     }
 }
 
+/// A document as `load` takes it: UTF-8 bytes, read in place (the package's JavaScript hands
+/// them over once checked), or a value (its text as a string, or the parsed document).
+pub enum Source {
+    /// A `Uint8Array` (a `Buffer`): UTF-8 text.
+    Bytes(napi::bindgen_prelude::Uint8Array),
+    /// Anything else: a string is the text, any other value the document.
+    Value(Value),
+}
+
+impl napi::bindgen_prelude::TypeName for Source {
+    fn type_name() -> &'static str {
+        "string | Uint8Array | object"
+    }
+
+    fn value_type() -> napi::ValueType {
+        napi::ValueType::Unknown
+    }
+}
+
+impl napi::bindgen_prelude::FromNapiValue for Source {
+    #[allow(unsafe_code)]
+    unsafe fn from_napi_value(env: napi::sys::napi_env, value: napi::sys::napi_value) -> napi::Result<Self> {
+        use napi::bindgen_prelude::{Uint8Array, ValidateNapiValue as _};
+        // SAFETY: `env` and `value` are the live handles N-API handed this argument's
+        // conversion; both calls only read them.
+        unsafe {
+            // Other typed arrays (a `Float64Array`) are values, as `loadAsync` reads them.
+            if Uint8Array::validate(env, value).is_ok()
+                && let Ok(bytes) = Uint8Array::from_napi_value(env, value)
+            {
+                return Ok(Self::Bytes(bytes));
+            }
+            Value::from_napi_value(env, value).map(Self::Value)
+        }
+    }
+}
+
+/// The text of bytes given as a document (checked again here for a call that bypassed the
+/// package's JavaScript).
+pub(crate) fn text_of(bytes: &[u8]) -> Result<&str> {
+    std::str::from_utf8(bytes).map_err(|_| invalid("bytes", "UTF-8 text", "bytes that are not UTF-8"))
+}
+
+/// A document from a [`Source`].
+pub(crate) fn document_from<T: Document>(source: Source) -> Result<T> {
+    match source {
+        Source::Bytes(bytes) => T::from_json(text_of(&bytes)?).map_err(core),
+        Source::Value(value) => document(value),
+    }
+}
+
 /// A document: its JSON text (a string) or its value (anything else).
 pub(crate) fn document<T: Document>(source: Value) -> Result<T> {
     match source {

@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use napi::bindgen_prelude::AsyncTask;
 
-use crate::convert::{Held, Holds, Json, Load, to_js};
+use crate::convert::{Held, Holds, Json, Load, Source, text_of, to_js};
 use crate::graph::UpgradeGraph;
 use crate::{Result, core, guard};
 
@@ -63,8 +63,14 @@ impl Fleet {
     /// Loads a fleet: CSV or JSON text (told apart by the first character), bytes, the
     /// `{"devices": [...]}` object or an array of devices.
     #[napi(factory, ts_args_type = "fleet: string | Uint8Array | object | object[]")]
-    pub fn load(env: napi::Env, fleet: Value) -> Result<Self> {
-        guard(|| Ok(Self::new(read(fleet).map_err(core)?).told(env)))
+    pub fn load(env: napi::Env, fleet: Source) -> Result<Self> {
+        guard(|| {
+            let fleet = match fleet {
+                Source::Bytes(bytes) => fleetpath::Fleet::from_text(text_of(&bytes)?),
+                Source::Value(value) => read(value),
+            };
+            Ok(Self::new(fleet.map_err(core)?).told(env))
+        })
     }
 
     /// `Fleet.load` on libuv's thread pool: the event loop stays free while a big fleet is

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use napi::bindgen_prelude::AsyncTask;
 
-use crate::convert::{Held, Holds, Json, Load, document, opt_document, to_js, version};
+use crate::convert::{Held, Holds, Json, Load, Source, document, document_from, opt_document, to_js, version};
 use crate::version::Version;
 use crate::{Result, core, guard};
 
@@ -52,8 +52,8 @@ fn highlight(path: Option<Value>) -> Result<Option<Path>> {
 impl UpgradeGraph {
     /// Loads a manifest: its JSON text, bytes, or the object.
     #[napi(factory, ts_args_type = "manifest: string | Uint8Array | object")]
-    pub fn load(env: napi::Env, manifest: Value) -> Result<Self> {
-        guard(|| Ok(Self::new(document(manifest)?).told(env)))
+    pub fn load(env: napi::Env, manifest: Source) -> Result<Self> {
+        guard(|| Ok(Self::new(document_from(manifest)?).told(env)))
     }
 
     /// `UpgradeGraph.load` on libuv's thread pool: the event loop stays free while a big
