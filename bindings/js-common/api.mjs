@@ -40,7 +40,7 @@ export function wrapApi(native, errors, hooks = {}) {
   }
 
   function invalidInput(what, expected, found) {
-    return build('invalid_input', `${what}: expected ${expected}, found ${found}`, { what, expected, found });
+    return build('invalid_input', `${what}: expected ${expected}, got ${found}`, { what, expected, found });
   }
 
   /** What a native call threw, as the package's error. */

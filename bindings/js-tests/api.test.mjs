@@ -42,7 +42,12 @@ test('inputs in every form: text, bytes, objects, Dates, Versions', () => {
   const graph = fp.UpgradeGraph.load(manifest);
   assert.deepEqual(graph.resolve(new fp.Version('v5.6.14'), '6.15.8').versions, ['5.6.14', '5.6.30', '6.15.008']);
   assert.equal(graph.latestFor('IPM-1').toString(), '6.15.008');
-  assertError(() => fp.UpgradeGraph.load(Buffer.from([0xff, 0xfe])), { code: 'invalid_input' });
+  // The message is the core's, as for every invalid input ("expected …, got …").
+  assertError(() => fp.UpgradeGraph.load(Buffer.from([0xff, 0xfe])), {
+    code: 'invalid_input',
+    message: 'UpgradeGraph.load: expected UTF-8 text, got bytes that are not UTF-8',
+    fields: { what: 'UpgradeGraph.load', expected: 'UTF-8 text', found: 'bytes that are not UTF-8' },
+  });
   assertError(() => fp.UpgradeGraph.load('{"format_version": 1,\n "releases": [{"version": 5}]}'), {
     code: 'invalid_json',
     fields: { line: 2, path: 'releases[0].version' },

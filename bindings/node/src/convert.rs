@@ -127,16 +127,16 @@ impl napi::bindgen_prelude::FromNapiValue for Source {
     }
 }
 
-/// The text of bytes given as a document (checked again here for a call that bypassed the
-/// package's JavaScript).
-pub(crate) fn text_of(bytes: &[u8]) -> Result<&str> {
-    std::str::from_utf8(bytes).map_err(|_| invalid("bytes", "UTF-8 text", "bytes that are not UTF-8"))
+/// The text of bytes given to `what` (a function's name) as a document: checked again here
+/// for a call that bypassed the package's JavaScript, with the error it throws.
+pub(crate) fn text_of<'b>(bytes: &'b [u8], what: &str) -> Result<&'b str> {
+    std::str::from_utf8(bytes).map_err(|_| invalid(what, "UTF-8 text", "bytes that are not UTF-8"))
 }
 
-/// A document from a [`Source`].
-pub(crate) fn document_from<T: Document>(source: Source) -> Result<T> {
+/// A document given to `what` (a function's name) from a [`Source`].
+pub(crate) fn document_from<T: Document>(source: Source, what: &str) -> Result<T> {
     match source {
-        Source::Bytes(bytes) => T::from_json(text_of(&bytes)?).map_err(core),
+        Source::Bytes(bytes) => T::from_json(text_of(&bytes, what)?).map_err(core),
         Source::Value(value) => document(value),
     }
 }
@@ -183,9 +183,10 @@ impl Held {
     }
 }
 
-/// An object of the addon whose memory V8 is told of (see [`Held`]).
+/// An object of the addon whose memory V8 is told of (see [`Held`]); [`holds!`] implements
+/// it for a class.
 pub(crate) trait Holds: Sized {
-    /// About how many bytes it holds: an estimate from its counts, which paces V8's
+    /// About how many bytes it holds: the core's estimate from its counts, which paces V8's
     /// collections (it need not be exact).
     fn bytes(&self) -> usize;
 
@@ -199,6 +200,31 @@ pub(crate) trait Holds: Sized {
         self
     }
 }
+
+/// Implements [`Holds`] for a class with fields `inner` (the core's object, whose
+/// `memory_estimate` V8 is told of) and `held`, and gives the memory back when V8 collects
+/// the object (the class is declared `#[napi(custom_finalize)]`).
+macro_rules! holds {
+    ($class:ty) => {
+        impl $crate::convert::Holds for $class {
+            fn bytes(&self) -> usize {
+                self.inner.memory_estimate()
+            }
+
+            fn held(&mut self) -> &mut $crate::convert::Held {
+                &mut self.held
+            }
+        }
+
+        impl napi::bindgen_prelude::ObjectFinalize for $class {
+            fn finalize(self, env: napi::Env) -> napi::Result<()> {
+                self.held.give_back(env);
+                Ok(())
+            }
+        }
+    };
+}
+pub(crate) use holds;
 
 /// A result on its way to JavaScript: the core's serde JSON as text, turned into plain objects
 /// by V8's own `JSON.parse`. Building objects property by property through N-API costs about

@@ -8,7 +8,7 @@ use napi::bindgen_prelude::{ClassInstance, Float64Array, Object, Uint8Array, Uin
 use napi_derive::napi;
 use serde_json::Value;
 
-use crate::convert::{Held, Holds, Json, document, instant, invalid, opt_document, to_js, version};
+use crate::convert::{Held, Holds as _, Json, document, holds, instant, invalid, opt_document, to_js, version};
 use crate::fleet::Fleet;
 use crate::graph::UpgradeGraph;
 use crate::rollout::{Calendar, Rollout};
@@ -28,29 +28,9 @@ fn decisions_js(decisions: &[Decision]) -> Result<Json> {
 pub struct Decider {
     inner: fleetpath::decision::Decider,
     held: Held,
-    /// Releases times the graph's models, for [`Holds::bytes`].
-    routes: usize,
 }
 
-impl Holds for Decider {
-    /// About 128 bytes a release and model: the model's route table (a few bytes a release)
-    /// and the steps a batch builds (a shared step of two versions and an artifact for each
-    /// release a device runs).
-    fn bytes(&self) -> usize {
-        128 * self.routes
-    }
-
-    fn held(&mut self) -> &mut Held {
-        &mut self.held
-    }
-}
-
-impl napi::bindgen_prelude::ObjectFinalize for Decider {
-    fn finalize(self, env: napi::Env) -> napi::Result<()> {
-        self.held.give_back(env);
-        Ok(())
-    }
-}
+holds!(Decider);
 
 #[napi]
 impl Decider {
@@ -93,8 +73,7 @@ impl Decider {
             if let Some(availability) = field("availability")? {
                 decider = decider.with_availability(document::<Observations>(availability)?);
             }
-            let routes = graph.inner.releases().len() * graph.inner.models().len();
-            Ok(Self { inner: decider, held: Held::default(), routes }.told(env))
+            Ok(Self { inner: decider, held: Held::default() }.told(env))
         })
     }
 

@@ -5,16 +5,19 @@ use serde_json::Value;
 
 use napi::bindgen_prelude::AsyncTask;
 
-use crate::convert::{Held, Holds, Json, Load, Source, text_of, to_js};
+use crate::convert::{Held, Holds as _, Json, Load, Source, holds, text_of, to_js};
 use crate::graph::UpgradeGraph;
 use crate::{Result, core, guard};
 
-/// A fleet from CSV or JSON text (told apart by the first character) or its JSON value.
-fn read(fleet: Value) -> std::result::Result<fleetpath::Fleet, fleetpath::FleetError> {
+/// A fleet from CSV or JSON text (told apart by the first character), as a string or UTF-8
+/// bytes, or its JSON value.
+fn read(fleet: Source) -> Result<fleetpath::Fleet> {
     match fleet {
-        Value::String(text) => fleetpath::Fleet::from_text(&text),
-        value => fleetpath::Fleet::from_value(value),
+        Source::Bytes(bytes) => fleetpath::Fleet::from_text(text_of(&bytes, "Fleet.load")?),
+        Source::Value(Value::String(text)) => fleetpath::Fleet::from_text(&text),
+        Source::Value(value) => fleetpath::Fleet::from_value(value),
     }
+    .map_err(core)
 }
 
 /// A fleet: devices with model, production line, site and version, as the registry records them.
@@ -30,24 +33,7 @@ impl Fleet {
     }
 }
 
-impl Holds for Fleet {
-    /// About 64 bytes a device (its id, its numbers, its entry in the index of ids): a
-    /// million-device fleet measured 61 bytes a device resident.
-    fn bytes(&self) -> usize {
-        64 * self.inner.len()
-    }
-
-    fn held(&mut self) -> &mut Held {
-        &mut self.held
-    }
-}
-
-impl napi::bindgen_prelude::ObjectFinalize for Fleet {
-    fn finalize(self, env: napi::Env) -> napi::Result<()> {
-        self.held.give_back(env);
-        Ok(())
-    }
-}
+holds!(Fleet);
 
 /// A production line and how many devices it holds.
 #[napi(object)]
@@ -64,20 +50,14 @@ impl Fleet {
     /// `{"devices": [...]}` object or an array of devices.
     #[napi(factory, ts_args_type = "fleet: string | Uint8Array | object | object[]")]
     pub fn load(env: napi::Env, fleet: Source) -> Result<Self> {
-        guard(|| {
-            let fleet = match fleet {
-                Source::Bytes(bytes) => fleetpath::Fleet::from_text(text_of(&bytes)?),
-                Source::Value(value) => read(value),
-            };
-            Ok(Self::new(fleet.map_err(core)?).told(env))
-        })
+        guard(|| Ok(Self::new(read(fleet)?).told(env)))
     }
 
     /// `Fleet.load` on libuv's thread pool: the event loop stays free while a big fleet is
     /// read. Rejects with the error `load` throws.
     #[napi(ts_args_type = "fleet: string | Uint8Array | object | object[]", ts_return_type = "Promise<Fleet>")]
     pub fn load_async(fleet: Value) -> AsyncTask<Load<Fleet>> {
-        AsyncTask::new(Load::new(fleet, |fleet| Ok(Self::new(read(fleet).map_err(core)?))))
+        AsyncTask::new(Load::new(fleet, |fleet| Ok(Self::new(read(Source::Value(fleet))?))))
     }
 
     /// Reads a fleet from CSV text (`id,model,line,version[,site]`, any column order).

@@ -7,7 +7,9 @@ use serde_json::Value;
 
 use napi::bindgen_prelude::AsyncTask;
 
-use crate::convert::{Held, Holds, Json, Load, Source, document, document_from, opt_document, to_js, version};
+use crate::convert::{
+    Held, Holds as _, Json, Load, Source, document, document_from, holds, opt_document, to_js, version,
+};
 use crate::version::Version;
 use crate::{Result, core, guard};
 
@@ -24,25 +26,7 @@ impl UpgradeGraph {
     }
 }
 
-impl Holds for UpgradeGraph {
-    /// About 400 bytes a release (its entry, version, artifact and models) and 64 an edge
-    /// (the entry kept as written, both adjacency lists, the links while built): 9.8 MB for
-    /// the bench's 10k releases and 91k edges, where a counting allocator measured 10.4 MB.
-    fn bytes(&self) -> usize {
-        400 * self.inner.releases().len() + 64 * self.inner.edges().count()
-    }
-
-    fn held(&mut self) -> &mut Held {
-        &mut self.held
-    }
-}
-
-impl napi::bindgen_prelude::ObjectFinalize for UpgradeGraph {
-    fn finalize(self, env: napi::Env) -> napi::Result<()> {
-        self.held.give_back(env);
-        Ok(())
-    }
-}
+holds!(UpgradeGraph);
 
 fn highlight(path: Option<Value>) -> Result<Option<Path>> {
     path.filter(|p| !p.is_null()).map(document::<Path>).transpose()
@@ -53,7 +37,7 @@ impl UpgradeGraph {
     /// Loads a manifest: its JSON text, bytes, or the object.
     #[napi(factory, ts_args_type = "manifest: string | Uint8Array | object")]
     pub fn load(env: napi::Env, manifest: Source) -> Result<Self> {
-        guard(|| Ok(Self::new(document_from(manifest)?).told(env)))
+        guard(|| Ok(Self::new(document_from(manifest, "UpgradeGraph.load")?).told(env)))
     }
 
     /// `UpgradeGraph.load` on libuv's thread pool: the event loop stays free while a big

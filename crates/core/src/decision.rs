@@ -1324,6 +1324,24 @@ impl Decider {
         Ok(decider)
     }
 
+    /// About how many bytes the decider holds, from its counts: 128 a release and model (the
+    /// model's route table, a few bytes a release, and the step a batch builds for each
+    /// release devices run). A host whose collector cannot see this memory (V8 for the Node
+    /// package) paces its collections with it.
+    ///
+    /// ```
+    /// use fleetpath::decision::{Decider, DecisionPolicy};
+    /// let graph = fleetpath::UpgradeGraph::from_json(r#"{"format_version": 1, "releases": [
+    ///   {"version": "1.0", "models": ["a", "b"]}, {"version": "2.0", "models": ["a", "b"]}],
+    ///   "edges": [{"from": "1.0", "to": "2.0"}]}"#)?;
+    /// let decider = Decider::new(&graph, DecisionPolicy::default())?;
+    /// assert_eq!(decider.memory_estimate(), 128 * 2 * 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn memory_estimate(&self) -> usize {
+        128 * self.graph.releases().len() * self.routes.len()
+    }
+
     /// Decides toward `target` for every model.
     ///
     /// # Errors

@@ -220,3 +220,18 @@ fn empty_sites_and_label_values_are_none_in_every_form() {
     let e = Fleet::from_json(unnamed).unwrap_err();
     assert_eq!((e.code(), e.to_string()), ("empty_field", "devices[0]: label name is empty".to_owned()));
 }
+
+#[test]
+fn the_memory_estimate_grows_with_the_devices_and_counts_their_columns() {
+    let csv = |n: usize| {
+        let rows = (0..n).map(|i| format!("device-{i:07},IPM-{},line-{},5.6.{}\n", i % 3, i % 17, i % 40));
+        std::iter::once("id,model,line,version\n".to_owned()).chain(rows).collect::<String>()
+    };
+    let small = Fleet::from_csv(&csv(1_000)).unwrap().memory_estimate();
+    let big = Fleet::from_csv(&csv(100_000)).unwrap().memory_estimate();
+    // Per device: a 14-byte id, its end, its index entry, kind, places, labels and CSV row
+    // (about 60 bytes); the columns' spare capacity stays within a factor of two.
+    let per_device = big / 100_000;
+    assert!((50..=120).contains(&per_device), "{per_device} bytes a device");
+    assert!(big > 90 * small, "{small} for 1k devices, {big} for 100k");
+}

@@ -487,6 +487,22 @@ impl UpgradeGraph {
         &self.inner.releases
     }
 
+    /// About how many bytes the graph holds, from its counts: 400 a release (its entry,
+    /// version, artifact and models) and 64 an edge (the entry as written, both adjacency
+    /// lists). A host whose collector cannot see this memory (V8 for the Node package) paces
+    /// its collections with it. For the bench's 10k releases and 91k edges it gives 9.8 MB,
+    /// where a counting allocator measured 10.4 MB.
+    ///
+    /// ```
+    /// let graph = fleetpath::UpgradeGraph::from_json(r#"{"format_version": 1,
+    ///   "releases": [{"version": "1.0"}, {"version": "2.0"}], "edges": [{"from": "1.0", "to": "2.0"}]}"#)?;
+    /// assert_eq!(graph.memory_estimate(), 2 * 400 + 64);
+    /// # Ok::<(), fleetpath::GraphError>(())
+    /// ```
+    pub fn memory_estimate(&self) -> usize {
+        400 * self.inner.releases.len() + 64 * self.inner.forward.edge_count()
+    }
+
     /// The release with this version (spelling aside), if any.
     pub fn release(&self, version: &Version) -> Option<&Release> {
         self.node(version).map(|i| &self.inner.releases[i as usize])
