@@ -957,13 +957,13 @@ struct RowValues {
 
 /// Values remembered by [`Kind`] for one batch over a fleet: a table with a slot per model
 /// and spelling when there are no more slots than devices (plus a few thousand), else a map.
-enum ByKind<T> {
+pub(crate) enum ByKind<T> {
     Table { slots: Vec<Option<T>>, spellings: usize },
     Map(FxHashMap<Kind, T>),
 }
 
 impl<T: Copy> ByKind<T> {
-    fn new(fleet: &Fleet) -> Self {
+    pub(crate) fn new(fleet: &Fleet) -> Self {
         let (_, models, spellings) = fleet.kinds();
         match models.checked_mul(spellings) {
             // At most 32 bytes a device (and a few thousand slots for small fleets).
@@ -976,14 +976,14 @@ impl<T: Copy> ByKind<T> {
         kind.model as usize * spellings + kind.version as usize
     }
 
-    fn get(&self, kind: Kind) -> Option<T> {
+    pub(crate) fn get(&self, kind: Kind) -> Option<T> {
         match self {
             Self::Table { slots, spellings } => slots.get(Self::slot(*spellings, kind)).copied().flatten(),
             Self::Map(map) => map.get(&kind).copied(),
         }
     }
 
-    fn insert(&mut self, kind: Kind, value: T) {
+    pub(crate) fn insert(&mut self, kind: Kind, value: T) {
         match self {
             Self::Table { slots, spellings } => {
                 if let Some(slot) = slots.get_mut(Self::slot(*spellings, kind)) {

@@ -48,7 +48,8 @@ use compact_str::CompactString;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
-use crate::fleet::{Fleet, Kind};
+use crate::decision::ByKind;
+use crate::fleet::Fleet;
 use crate::graph::{Constraints, ResolveError, RouteTable, UpgradeGraph};
 use crate::version::Version;
 
@@ -357,11 +358,9 @@ pub fn plan_rollout(
     })?;
     let target = target_release.version().clone();
 
-    let Eligibility { up_to_date, excluded, lines, eligible } = eligibility(graph, fleet, &target, rollout_id)?;
-    let Ranking { lines, sizes, starts, ranked } = rank_within_lines(fleet, lines, eligible);
-    // Clone the ids in fleet order (sequential reads), then move them into stage order: much
-    // kinder to the cache than cloning them in stage order.
-    let mut ids: Vec<CompactString> = fleet.ids().map(CompactString::from).collect();
+    let Eligibility { up_to_date, excluded, mut lines } = eligibility(graph, fleet, &target, rollout_id)?;
+    rank_within_lines(&mut lines);
+    let sizes: Vec<u32> = lines.iter().map(|(_, run)| u32::try_from(run.ranked.len()).unwrap_or(u32::MAX)).collect();
 
     let mut free = sizes.clone();
     let mut stages = Vec::with_capacity(policy.stages.len());
@@ -374,42 +373,38 @@ pub fn plan_rollout(
         let mut per_line = BTreeMap::new();
         for (l, &n) in seats.iter().enumerate() {
             let taken = (sizes[l] - free[l]) as usize;
-            for e in &ranked[starts[l] + taken..starts[l] + taken + n as usize] {
-                planned.push(PlannedDevice { id: std::mem::take(&mut ids[e.1 as usize]), hops: e.2 });
-            }
+            let (name, LineRun { ids, ranked }) = &mut lines[l];
+            let seated = taken..taken + n as usize;
+            let devices = ids[seated.clone()].iter_mut().zip(&ranked[seated]);
+            planned.extend(devices.map(|(id, e)| PlannedDevice { id: std::mem::take(id), hops: e.2 }));
             free[l] -= n;
-            per_line.insert(lines[l].0.to_owned(), n);
+            per_line.insert((*name).to_owned(), n);
         }
         stages.push(StagePlan { name: stage.name.clone(), devices: planned, lines: per_line });
     }
     Ok(RolloutPlan { rollout_id: rollout_id.to_owned(), target, stages, up_to_date, excluded })
 }
 
-/// One eligible device: (line, selection key, index in the fleet, hops to the target).
-type Candidate = (u32, u64, u32, u32);
-
-/// An eligible device within its line's run: (selection key, index in the fleet, hops). A
-/// third smaller than a [`Candidate`], for the sorts.
+/// An eligible device of a line: (selection key, where its id is in the line's `ids`, hops to
+/// the target).
 type Ranked = (u64, u32, u32);
 
-/// The eligible devices ranked within their lines.
-struct Ranking<'f> {
-    /// Line names (sorted) with their ids as used in [`Candidate`]s.
-    lines: Vec<(&'f str, u32)>,
-    /// Each line's eligible devices.
-    sizes: Vec<u32>,
-    /// Where each line's run starts in `ranked`.
-    starts: Vec<usize>,
-    /// Each line's devices in selection order, line after line.
+/// One line's eligible devices, gathered as the fleet is read (in fleet order): a stage then
+/// takes a device's id from its line's run, a few pages, rather than from the whole fleet.
+#[derive(Default)]
+struct LineRun {
+    /// The devices' ids, in fleet order; in selection order once ranked.
+    ids: Vec<CompactString>,
+    /// The devices, in fleet order; in selection order once ranked (where their ids were
+    /// before).
     ranked: Vec<Ranked>,
 }
 
 struct Eligibility<'f> {
     up_to_date: Vec<String>,
     excluded: Vec<Excluded>,
-    /// Line names with their ids as used in `eligible`.
-    lines: Vec<(&'f str, u32)>,
-    eligible: Vec<Candidate>,
+    /// The lines with eligible devices, named, in order of their first eligible device.
+    lines: Vec<(&'f str, LineRun)>,
 }
 
 /// Where each device stands with respect to the target, in fleet order.
@@ -430,18 +425,22 @@ fn eligibility<'f>(
     let mut tables: FxHashMap<&str, Result<RouteTable, usize>> = FxHashMap::default();
     // Fleets run few distinct (model, version spelling) pairs, which the fleet numbers (its
     // kinds): the answer is worked out once per pair.
-    let mut memo: FxHashMap<Kind, Outcome> = FxHashMap::default();
+    let mut memo: ByKind<Outcome> = ByKind::new(fleet);
     let mut up_to_date = Vec::new();
     let mut excluded = Vec::new();
-    // Lines numbered in order of first eligible device, found by the fleet's number for them.
+    // Lines numbered in order of first eligible device, found by the fleet's number for them;
+    // each line's run sized for all the line's devices (one pass over the fleet's numbers).
     let (places, names) = fleet.places();
     let mut line_of = vec![u32::MAX; names.len()];
-    let mut lines: Vec<(&'f str, u32)> = Vec::new();
-    let mut eligible: Vec<Candidate> = Vec::with_capacity(fleet.len());
+    let mut devices_of = vec![0usize; names.len()];
+    for &[line, _] in places {
+        devices_of[line as usize] += 1;
+    }
+    let mut lines: Vec<(&'f str, LineRun)> = Vec::new();
     let seed = rollout_seed(rollout_id);
     let (kinds, _, _) = fleet.kinds();
     for (index, (kind, &[line, _])) in kinds.iter().zip(places).enumerate() {
-        let outcome = if let Some(&outcome) = memo.get(kind) {
+        let outcome = if let Some(outcome) = memo.get(*kind) {
             outcome
         } else {
             let device = fleet.at(index);
@@ -480,9 +479,13 @@ fn eligibility<'f>(
                 let slot = &mut line_of[line as usize];
                 if *slot == u32::MAX {
                     *slot = u32::try_from(lines.len()).unwrap_or(u32::MAX);
-                    lines.push((&names[line as usize], *slot));
+                    let size = devices_of[line as usize];
+                    let run = LineRun { ids: Vec::with_capacity(size), ranked: Vec::with_capacity(size) };
+                    lines.push((&names[line as usize], run));
                 }
-                eligible.push((*slot, key_with_seed(seed, id), u32::try_from(index).unwrap_or(u32::MAX), hops));
+                let run = &mut lines[*slot as usize].1;
+                run.ranked.push((key_with_seed(seed, id), u32::try_from(run.ids.len()).unwrap_or(u32::MAX), hops));
+                run.ids.push(CompactString::from(id));
             }
             Outcome::Error(e) => {
                 let e = &errors[e];
@@ -490,54 +493,73 @@ fn eligibility<'f>(
             }
         }
     }
-    Ok(Eligibility { up_to_date, excluded, lines, eligible })
+    Ok(Eligibility { up_to_date, excluded, lines })
 }
 
-/// Sorts lines by name and, within each line, candidates by (key, id): a counting pass by line,
-/// then a sort of each line's run by key.
-fn rank_within_lines<'f>(fleet: &Fleet, mut lines: Vec<(&'f str, u32)>, mut eligible: Vec<Candidate>) -> Ranking<'f> {
-    lines.sort_unstable();
-    let mut rank_of_line = vec![0u32; lines.len()];
-    for (rank, &(_, id)) in lines.iter().enumerate() {
-        rank_of_line[id as usize] = u32::try_from(rank).unwrap_or(u32::MAX);
-    }
-    let mut sizes = vec![0u32; lines.len()];
-    for e in &mut eligible {
-        e.0 = rank_of_line[e.0 as usize];
-        sizes[e.0 as usize] += 1;
-    }
-    // Start of each line's run.
-    let mut starts = Vec::with_capacity(lines.len());
-    let mut at = 0usize;
-    for &n in &sizes {
-        starts.push(at);
-        at += n as usize;
-    }
-    let mut ranked: Vec<Ranked> = vec![(0, 0, 0); eligible.len()];
-    let mut next_slot = starts.clone();
-    for &(line, key, index, hops) in &eligible {
-        ranked[next_slot[line as usize]] = (key, index, hops);
-        next_slot[line as usize] += 1;
-    }
-    drop(eligible);
-    for (l, &start) in starts.iter().enumerate() {
-        let run = &mut ranked[start..start + sizes[l] as usize];
-        run.sort_unstable_by_key(|e| e.0);
+/// Sorts lines by name and, within each line, devices by (key, id).
+fn rank_within_lines(lines: &mut [(&str, LineRun)]) {
+    lines.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    for (_, LineRun { ids, ranked }) in lines {
+        sort_by_key(ranked);
         // Equal keys (a 64-bit collision) are ordered by id, so the order never depends on input.
         let mut i = 0;
-        while i + 1 < run.len() {
+        while i + 1 < ranked.len() {
             let mut j = i + 1;
-            while j < run.len() && run[j].0 == run[i].0 {
+            while j < ranked.len() && ranked[j].0 == ranked[i].0 {
                 j += 1;
             }
             if j - i > 1 {
-                run[i..j].sort_by(|a, b| fleet.id(a.1 as usize).cmp(fleet.id(b.1 as usize)));
+                ranked[i..j].sort_by(|a, b| ids[a.1 as usize].cmp(&ids[b.1 as usize]));
             }
             i = j;
         }
+        // The ids put in selection order too, so that stages read them in order: each read
+        // once in fleet order (which the processor prefetches) and written at its rank, in the
+        // line's run (a few pages, which stay in the cache), rather than read at its rank.
+        let mut rank_of = vec![0u32; ranked.len()];
+        for (k, e) in ranked.iter().enumerate() {
+            rank_of[e.1 as usize] = u32::try_from(k).unwrap_or(u32::MAX);
+        }
+        let mut ordered = vec![CompactString::default(); ids.len()];
+        for (id, &k) in ids.drain(..).zip(&rank_of) {
+            ordered[k as usize] = id;
+        }
+        *ids = ordered;
     }
+}
 
-    Ranking { lines, sizes, starts, ranked }
+/// Sorts a line's devices by selection key. The keys are hashes, spread evenly over 64 bits:
+/// one counting pass on their top bits puts each device in a bucket of about two, and each
+/// bucket is then sorted on its own (all within the line's run, which stays in the cache).
+/// A set of keys bunched by chance (or by crafted ids) only makes some buckets bigger, each
+/// still sorted in O(n log n).
+fn sort_by_key(ranked: &mut Vec<Ranked>) {
+    let bits = usize::BITS - (ranked.len() / 2).leading_zeros();
+    if bits < 4 {
+        ranked.sort_unstable_by_key(|e| e.0);
+        return;
+    }
+    // The key's top `bits` bits: fewer than a `usize` holds (`bits` counts a length's).
+    #[allow(clippy::cast_possible_truncation)]
+    let bucket = |e: &Ranked| (e.0 >> (64 - bits)) as usize;
+    let mut starts = vec![0usize; (1 << bits) + 1];
+    for e in ranked.iter() {
+        starts[bucket(e) + 1] += 1;
+    }
+    for b in 1..starts.len() {
+        starts[b] += starts[b - 1];
+    }
+    let mut sorted = vec![(0, 0, 0); ranked.len()];
+    let mut next = starts.clone();
+    for &e in ranked.iter() {
+        let at = &mut next[bucket(&e)];
+        sorted[*at] = e;
+        *at += 1;
+    }
+    for run in starts.windows(2) {
+        sorted[run[0]..run[1]].sort_unstable_by_key(|e| e.0);
+    }
+    *ranked = sorted;
 }
 
 /// Seats per line for one stage (see the module docs). `sizes[l]`: the line's eligible
