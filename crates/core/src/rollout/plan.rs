@@ -391,14 +391,13 @@ type Ranked = (u64, u32, u32);
 
 /// One line's eligible devices, gathered as the fleet is read (in fleet order). Once ranked,
 /// the ids are put in selection order within the line's run (a few pages): stages then read
-/// them in order. Gathered from the whole fleet in selection order instead, each id was a
-/// cache miss (and most a TLB miss), and the plan of a million devices took 20% longer.
-#[derive(Default)]
+/// them in order. Read from the whole fleet in selection order instead, each id was a cache
+/// miss, and most a TLB miss.
 struct LineRun {
     /// The devices' ids, in fleet order; in selection order once ranked.
     ids: Vec<CompactString>,
-    /// The devices, in fleet order (the second field: where the id is in `ids`); in
-    /// selection order once ranked.
+    /// The devices, in fleet order (the second field: where the id was in `ids` as read);
+    /// in selection order once ranked.
     ranked: Vec<Ranked>,
 }
 
