@@ -23,13 +23,13 @@ const ROWS = new Set(['HealthState.addDevices']);
  * `hooks.trap(err)`, when given, turns what a trapped instance threw (a WebAssembly
  * `RuntimeError`) into the `{code, message, fields}` of the error to throw, or `null`;
  * `hooks.internal` lists native exports that stay out of the API; `hooks.textBytes` lists
- * the functions whose native side reads UTF-8 bytes itself, and `hooks.isUtf8(bytes)` checks
- * them: their bytes are handed over as they are (no string is made), once checked.
+ * the functions whose native side reads UTF-8 bytes itself (and refuses bytes that are not,
+ * with the error made here for the others): their bytes are handed over as they are.
  */
 export function wrapApi(native, errors, hooks = {}) {
   const { FleetpathError, errorClass } = errors;
   const internal = new Set(hooks.internal || []);
-  const textBytes = new Set(hooks.isUtf8 ? hooks.textBytes || [] : []);
+  const textBytes = new Set(hooks.textBytes || []);
   const utf8 = new TextDecoder('utf-8', { fatal: true });
 
   function build(code, message, fields) {
@@ -66,10 +66,7 @@ export function wrapApi(native, errors, hooks = {}) {
     if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString();
     if (value instanceof native.Version || value instanceof native.VersionRange) return value.toString();
     if (value instanceof Uint8Array && !bytes) {
-      if (textBytes.has(what)) {
-        if (hooks.isUtf8(value)) return value;
-        throw invalidInput(what, 'UTF-8 text', 'bytes that are not UTF-8');
-      }
+      if (textBytes.has(what)) return value;
       try {
         return utf8.decode(value);
       } catch {
