@@ -762,7 +762,7 @@ pub struct DecisionColumns {
     /// Per device: its decision, an index into `distinct` (devices with the same decision
     /// share one).
     row: Vec<u32>,
-    distinct: Vec<Decision>,
+    distinct: Distinct,
 }
 
 impl DecisionColumns {
@@ -807,7 +807,7 @@ impl DecisionColumns {
 
     /// Device `i`'s decision.
     pub fn get(&self, i: usize) -> Option<&Decision> {
-        self.row.get(i).and_then(|&k| self.distinct.get(k as usize))
+        self.row.get(i).and_then(|&k| self.distinct.decisions().get(k as usize))
     }
 
     /// The decisions the devices' rows point to (see [`DecisionColumns::indices`]): devices of
@@ -825,7 +825,7 @@ impl DecisionColumns {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn distinct(&self) -> &[Decision] {
-        &self.distinct
+        self.distinct.decisions()
     }
 
     /// Per device: the index of its decision in [`DecisionColumns::distinct`].
@@ -835,12 +835,106 @@ impl DecisionColumns {
 
     /// The decisions, one a device.
     pub fn into_rows(self) -> Vec<Decision> {
-        if self.distinct.len() == self.row.len() {
+        let distinct = self.distinct.into_decisions();
+        if distinct.len() == self.row.len() {
             // Each device has its own (the builder numbers them in order).
-            return self.distinct;
+            return distinct;
         }
-        self.row.iter().map(|&k| self.distinct[k as usize].clone()).collect()
+        self.row.iter().filter_map(|&k| distinct.get(k as usize).cloned()).collect()
     }
+}
+
+/// [`DecisionColumns`]' distinct decisions. A batch's downloads are read from the decider's
+/// route tables (which the columns share) and made at the first ask, so that a host reading
+/// only the columns never builds them: a step's shared count and text are a cache miss or two
+/// a kind, and dropping the decisions as many again.
+#[derive(Clone, Default)]
+struct Distinct {
+    /// Decisions made as they were found.
+    made: Vec<Decision>,
+    /// Each distinct decision in order, once some are downloads read from route tables
+    /// (empty: each is `made`'s, in order).
+    order: Vec<Entry>,
+    /// The route tables of `Entry::Download`s.
+    tables: Vec<Arc<ModelRoutes>>,
+    /// The downloads' `url_lifetime_seconds`.
+    url_lifetime_seconds: u32,
+    /// `order`'s decisions, made at the first ask.
+    all: OnceLock<Vec<Decision>>,
+}
+
+#[derive(Clone, Copy)]
+enum Entry {
+    /// `made[i]`.
+    Made(u32),
+    /// The download of release `node` of `tables[table]`, whose route there is a step.
+    Download { table: u32, node: u32 },
+}
+
+impl Distinct {
+    fn len(&self) -> usize {
+        if self.order.is_empty() { self.made.len() } else { self.order.len() }
+    }
+
+    fn push(&mut self, decision: Decision) {
+        if !self.order.is_empty() {
+            self.order.push(Entry::Made(index(self.made.len())));
+        }
+        self.made.push(decision);
+    }
+
+    fn push_download(&mut self, table: u32, node: u32) {
+        if self.order.is_empty() {
+            self.order.extend((0..self.made.len()).map(|i| Entry::Made(index(i))));
+        }
+        self.order.push(Entry::Download { table, node });
+    }
+
+    fn decisions(&self) -> &[Decision] {
+        if self.order.is_empty() {
+            return &self.made;
+        }
+        self.all.get_or_init(|| self.order.iter().map(|&entry| self.decision(entry)).collect())
+    }
+
+    fn into_decisions(self) -> Vec<Decision> {
+        if self.order.is_empty() {
+            return self.made;
+        }
+        let _ = self.decisions();
+        self.all.into_inner().unwrap_or_default()
+    }
+
+    fn decision(&self, entry: Entry) -> Decision {
+        match entry {
+            Entry::Made(i) => self.made.get(i as usize).cloned(),
+            Entry::Download { table, node } => {
+                match self.tables.get(table as usize).and_then(|routes| routes.slot_at(node)) {
+                    Some(Route::Step(step)) => Some(Decision::Download {
+                        step: Arc::clone(step),
+                        url_lifetime_seconds: self.url_lifetime_seconds,
+                    }),
+                    _ => None,
+                }
+            }
+        }
+        // Each entry was pushed for a decision or step it names, which stays where it is.
+        .unwrap_or_else(|| Decision::Blocked {
+            reason: BlockReason::NoPath,
+            detail: "internal error: a batch's decision was lost".into(),
+        })
+    }
+}
+
+impl std::fmt::Debug for Distinct {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.decisions()).finish()
+    }
+}
+
+/// `i` as a `u32` (batches count in `u32`s; `u32::MAX` past them).
+fn index(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or(u32::MAX)
 }
 
 /// Builds [`DecisionColumns`] a device at a time.
@@ -854,6 +948,8 @@ struct ColumnsBuilder {
     /// Whether equal versions may come with different texts: `false` when every step is built
     /// from the decider's graph, whose releases each have one text (then `by_text` says it all).
     by_value: bool,
+    /// Indices into `columns.versions`, by node of the decider's graph (`push_download`).
+    by_node: FxHashMap<u32, u32>,
 }
 
 impl ColumnsBuilder {
@@ -867,12 +963,18 @@ impl ColumnsBuilder {
         columns.at_ms.reserve(n);
         columns.host_action.reserve(n);
         columns.row.reserve(n);
-        Self { columns, reasons, versions: HashTable::new(), by_text: FxHashMap::default(), by_value: true }
+        Self {
+            columns,
+            reasons,
+            versions: HashTable::new(),
+            by_text: FxHashMap::default(),
+            by_value: true,
+            by_node: FxHashMap::default(),
+        }
     }
 
     /// Appends a device's decision; returns its row's values.
     fn push(&mut self, decision: Decision) -> RowValues {
-        let out = &mut self.columns;
         let kind = decision.kind_index();
         let reason = self.reasons.get(decision.reason()).copied().unwrap_or(u16::MAX);
         let next = match &decision {
@@ -880,34 +982,8 @@ impl ColumnsBuilder {
             Decision::RollBack { step, .. } => Some(&step.to),
             _ => None,
         };
-        let next = next.map_or(DecisionColumns::NONE, |v| {
-            // Steps to one release share its text: found by where it is, without hashing
-            // or cloning the version (which would touch its shared count) each time.
-            let text = v.as_str().as_ptr() as usize;
-            if let Some(&id) = self.by_text.get(&text) {
-                return id;
-            }
-            if !self.by_value {
-                let id = u32::try_from(out.versions.len()).unwrap_or(u32::MAX);
-                out.versions.push(v.clone());
-                self.by_text.insert(text, id);
-                return id;
-            }
-            let hash = |v: &Version| rustc_hash::FxBuildHasher.hash_one(v);
-            let listed = &out.versions;
-            let entry = self.versions.entry(hash(v), |&i| listed[i as usize] == *v, |&i| hash(&listed[i as usize]));
-            let id = match entry {
-                hash_table::Entry::Occupied(seen) => *seen.get(),
-                hash_table::Entry::Vacant(slot) => {
-                    let id = u32::try_from(listed.len()).unwrap_or(u32::MAX);
-                    slot.insert(id);
-                    out.versions.push(v.clone());
-                    id
-                }
-            };
-            self.by_text.insert(text, id);
-            id
-        });
+        let next = next.map_or(DecisionColumns::NONE, |v| self.version_id(v));
+        let out = &mut self.columns;
         let at = match &decision {
             Decision::Wait { until, .. } => *until,
             Decision::RetryAfter { at, .. } => Some(*at),
@@ -925,11 +1001,65 @@ impl ColumnsBuilder {
             next,
             at_ms: at.map_or(DecisionColumns::NO_TIME, Timestamp::as_millisecond),
             host_action,
-            distinct: u32::try_from(out.distinct.len()).unwrap_or(u32::MAX),
+            distinct: index(out.distinct.len()),
         };
         out.distinct.push(decision);
         self.repeat(values);
         values
+    }
+
+    /// Appends a device that downloads release `next` of the decider's graph from release
+    /// `node` of `tables[table]` (see [`Distinct`]), with the values of an earlier download
+    /// (`download`) but its own version and decision; returns its row's values.
+    fn push_download(
+        &mut self,
+        graph: &UpgradeGraph,
+        (table, node, next): (u32, u32, u32),
+        download: RowValues,
+    ) -> RowValues {
+        let next = if let Some(&id) = self.by_node.get(&next) {
+            id
+        } else {
+            let release = graph.releases().get(next as usize);
+            let id = release.map_or(DecisionColumns::NONE, |r| self.version_id(r.version()));
+            self.by_node.insert(next, id);
+            id
+        };
+        let values = RowValues { next, distinct: index(self.columns.distinct.len()), ..download };
+        self.columns.distinct.push_download(table, node);
+        self.repeat(values);
+        values
+    }
+
+    /// `v`'s index in the columns' versions, listed there at its first use.
+    fn version_id(&mut self, v: &Version) -> u32 {
+        let out = &mut self.columns;
+        // Steps to one release share its text: found by where it is, without hashing or
+        // cloning the version (which would touch its shared count) each time.
+        let text = v.as_str().as_ptr() as usize;
+        if let Some(&id) = self.by_text.get(&text) {
+            return id;
+        }
+        if !self.by_value {
+            let id = index(out.versions.len());
+            out.versions.push(v.clone());
+            self.by_text.insert(text, id);
+            return id;
+        }
+        let hash = |v: &Version| rustc_hash::FxBuildHasher.hash_one(v);
+        let listed = &out.versions;
+        let entry = self.versions.entry(hash(v), |&i| listed[i as usize] == *v, |&i| hash(&listed[i as usize]));
+        let id = match entry {
+            hash_table::Entry::Occupied(seen) => *seen.get(),
+            hash_table::Entry::Vacant(slot) => {
+                let id = index(listed.len());
+                slot.insert(id);
+                out.versions.push(v.clone());
+                id
+            }
+        };
+        self.by_text.insert(text, id);
+        id
     }
 
     /// Appends a device with these values (an earlier device's, for a repeated decision).
@@ -1023,7 +1153,7 @@ enum Found {
 enum ModelSource<'d> {
     Unasked,
     /// The decider's table for the model.
-    Table(&'d ModelRoutes),
+    Table(&'d Arc<ModelRoutes>),
     /// Every version has the same route, kept at this number.
     Shared(u32),
     /// Neither: each kind's route is found by `Decider::route`.
@@ -1031,10 +1161,13 @@ enum ModelSource<'d> {
 }
 
 impl<'d> KindRoutes<'d> {
-    fn new(fleet: &Fleet, decider: &Decider) -> Self {
+    /// Routes for `fleet`'s kinds; `remember`: each kind's route is kept for the next device
+    /// of the kind ([`KindRoutes::slot`]), else the caller remembers what it needs
+    /// ([`KindRoutes::fresh`], [`KindRoutes::download`]).
+    fn new(fleet: &Fleet, decider: &Decider, remember: bool) -> Self {
         let (_, models, _) = fleet.kinds();
         Self {
-            known: ByKind::new(fleet),
+            known: if remember { ByKind::new(fleet) } else { ByKind::Map(FxHashMap::default()) },
             routes: Vec::new(),
             models: vec![ModelSource::Unasked; models],
             nodes: fleet.spelling_nodes(&decider.graph),
@@ -1071,33 +1204,43 @@ impl<'d> KindRoutes<'d> {
 
     /// Where the route of `kind` comes from: a route its model's kinds share, or its own.
     fn found(&mut self, decider: &'d Decider, kind: Kind, model: &str) -> Found {
-        let source = self.models.get(kind.model as usize).copied().unwrap_or(ModelSource::Other);
-        let source = match source {
-            ModelSource::Shared(k) => return Found::Shared(k),
-            ModelSource::Unasked => {
-                let asked = if let Some(routes) = decider.routes.get(model) {
-                    ModelSource::Table(routes)
-                } else if let Some(route) = decider.model_wide_route(model) {
-                    ModelSource::Shared(self.push(Some(route)))
-                } else {
-                    ModelSource::Other
-                };
-                if let Some(slot) = self.models.get_mut(kind.model as usize) {
-                    *slot = asked;
-                }
-                if let ModelSource::Shared(k) = asked {
-                    return Found::Shared(k);
-                }
-                asked
-            }
-            known => known,
-        };
         // A model whose table could not be built explains each kind (`Decider::route`), and so
         // does a kind its table gives no step, when first asked.
-        Found::Route(match source {
+        Found::Route(match self.source(decider, kind, model) {
+            ModelSource::Shared(k) => return Found::Shared(k),
             ModelSource::Table(routes) if routes.table.is_ok() => self.node(kind).and_then(|node| routes.step_at(node)),
             _ => None,
         })
+    }
+
+    /// Where the routes of `kind`'s model (`model`) come from, asked once a batch.
+    fn source(&mut self, decider: &'d Decider, kind: Kind, model: &str) -> ModelSource<'d> {
+        let source = self.models.get(kind.model as usize).copied().unwrap_or(ModelSource::Other);
+        if !matches!(source, ModelSource::Unasked) {
+            return source;
+        }
+        let asked = if let Some(routes) = decider.routes.get(model) {
+            ModelSource::Table(routes)
+        } else if let Some(route) = decider.model_wide_route(model) {
+            ModelSource::Shared(self.push(Some(route)))
+        } else {
+            ModelSource::Other
+        };
+        if let Some(slot) = self.models.get_mut(kind.model as usize) {
+            *slot = asked;
+        }
+        asked
+    }
+
+    /// For a kind whose model's table gives it a step: the table, the kind's release and the
+    /// release the step installs (all nodes of the decider's graph), without touching the step.
+    fn download(&mut self, decider: &'d Decider, kind: Kind, model: &str) -> Option<(&'d Arc<ModelRoutes>, u32, u32)> {
+        let ModelSource::Table(routes) = self.source(decider, kind, model) else { return None };
+        let node = self.node(kind)?;
+        match routes.slot_at(node)? {
+            Route::Step(_) => Some((routes, node, routes.next_at(node)?)),
+            _ => None,
+        }
     }
 
     fn push(&mut self, route: Option<Route>) -> u32 {
@@ -1147,7 +1290,7 @@ pub struct Decider {
     graph: UpgradeGraph,
     policy: DecisionPolicy,
     target: Option<Version>,
-    routes: FxHashMap<String, ModelRoutes>,
+    routes: FxHashMap<String, Arc<ModelRoutes>>,
     rollout: Option<(Arc<Rollout>, Option<Calendar>)>,
     /// Device id to where it is in the rollout: built at the first single request (a fleet's
     /// batch finds its devices through the fleet's own index instead).
@@ -1254,6 +1397,16 @@ impl ModelRoutes {
 
     /// [`ModelRoutes::step`] of the release at `node`.
     fn step_at(&self, node: u32) -> Option<Route> {
+        self.slot_at(node).cloned()
+    }
+
+    /// The release a step from `node` installs (for a node whose route is a step).
+    fn next_at(&self, node: u32) -> Option<u32> {
+        self.table.as_ref().ok()?.next_of(node)
+    }
+
+    /// Where [`ModelRoutes::step_at`] keeps the route of the release at `node`.
+    fn slot_at(&self, node: u32) -> Option<&Route> {
         let table = self.table.as_ref().ok()?;
         let route = || {
             let step = |hops: u32| {
@@ -1277,7 +1430,7 @@ impl ModelRoutes {
             let explained = || Decider::explain(table, table.graph().releases()[node as usize].version());
             table.reaching(node).and_then(step).unwrap_or_else(explained)
         };
-        Some(self.routes.get(node as usize)?.get_or_init(route).clone())
+        Some(self.routes.get(node as usize)?.get_or_init(route))
     }
 }
 
@@ -1395,7 +1548,7 @@ impl Decider {
         self.misses = Mutex::default();
         self.risky = Mutex::default();
         let models: Vec<String> = self.graph.models().into_iter().map(str::to_owned).collect();
-        self.routes = models.into_iter().map(|m| (m.clone(), self.model_routes(&m))).collect();
+        self.routes = models.into_iter().map(|m| (m.clone(), Arc::new(self.model_routes(&m)))).collect();
     }
 
     fn model_routes(&self, model: &str) -> ModelRoutes {
@@ -1618,7 +1771,7 @@ impl Decider {
             None => Vec::new(),
         };
         // Without risks a route depends on the model and version alone.
-        let mut kept = (!self.graph.has_risks()).then(|| KindRoutes::new(fleet, self));
+        let mut kept = (!self.graph.has_risks()).then(|| KindRoutes::new(fleet, self, true));
         let (kinds, _, _) = fleet.kinds();
         for (j, d) in fleet.devices().enumerate() {
             let mut request = DeviceRequestRef {
@@ -1641,7 +1794,9 @@ impl Decider {
     /// Without a rollout (and when routes do not depend on labels), a device's decision is
     /// its route's, the same for every device of its model and version spelling, unless it
     /// waits for its artifact (its retry time is its own): such a decision is made once a
-    /// batch, and the devices that repeat it share its row.
+    /// batch, and the devices that repeat it share its row. Where no availability is observed,
+    /// a download's [`Decision`] is made when first read ([`DecisionColumns::get`],
+    /// [`DecisionColumns::distinct`]): its columns need only the release it installs.
     pub fn decide_columns(&self, fleet: &Fleet, at: Timestamp) -> DecisionColumns {
         let mut out = ColumnsBuilder::with_capacity(fleet.len());
         if self.rollout.is_some() || self.graph.has_risks() {
@@ -1652,12 +1807,30 @@ impl Decider {
         }
         // Every step below is a release's of the graph (one text a release).
         out.by_value = false;
-        let (kinds, _, _) = fleet.kinds();
+        let (kinds, models, _) = fleet.kinds();
         let mut known = ByKind::new(fleet);
-        let mut routes = KindRoutes::new(fleet, self);
+        let mut routes = KindRoutes::new(fleet, self, false);
+        // With no availability to gate them, downloads differ by their step alone: after the
+        // first, each is read from its model's route table when asked for (see `Distinct`),
+        // with the first one's values but its own version.
+        let mut download = None;
+        let mut tables: Vec<Option<u32>> = vec![None; models];
+        out.columns.distinct.url_lifetime_seconds = self.policy.url_lifetime_seconds;
         for (i, &kind) in kinds.iter().enumerate() {
             if let Some(values) = known.get(kind) {
                 out.repeat(values);
+                continue;
+            }
+            if let (Some(first), None) = (download, &self.availability)
+                && let Some((table, node, next)) = routes.download(self, kind, fleet.kind_of(kind).0)
+                && let Some(slot) = tables.get_mut(kind.model as usize)
+            {
+                let distinct = &mut out.columns.distinct;
+                let table = *slot.get_or_insert_with(|| {
+                    distinct.tables.push(Arc::clone(table));
+                    index(distinct.tables.len() - 1)
+                });
+                known.insert(kind, out.push_download(&self.graph, (table, node, next), first));
                 continue;
             }
             // A decision not yet made. Its model and version come with its kind; on this path
@@ -1671,9 +1844,13 @@ impl Decider {
             let request = DeviceRequestRef { device, model, version, at, labels: None, route: route.as_ref() };
             let decision = self.upgrade(request, RetryState::default());
             let own = matches!(decision, Decision::RetryAfter { .. } | Decision::GiveUp { .. });
+            let downloads = matches!(decision, Decision::Download { .. });
             let values = out.push(decision);
             if !own {
                 known.insert(kind, values);
+            }
+            if downloads && download.is_none() {
+                download = Some(values);
             }
         }
         out.columns

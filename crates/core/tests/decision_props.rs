@@ -220,9 +220,16 @@ proptest! {
         });
         let fleet = fleetpath::Fleet::new(devices.collect()).unwrap();
         let at = Timestamp::from_second(AT).unwrap();
-        let decider = Decider::new(&graph, case.policy()).unwrap().with_availability(case.observed());
+        // With availability observed, and without (then downloads are read from the route
+        // tables when asked for); columns first, on a fresh decider.
+        let decider = |observe: bool| {
+            let decider = Decider::new(&graph, case.policy()).unwrap();
+            if observe { decider.with_availability(case.observed()) } else { decider }
+        };
+        let fresh = decider(case.observe);
+        let columns = fresh.decide_columns(&fleet, at);
+        let decider = decider(case.observe);
         let rows = decider.decide_fleet(&fleet, at);
-        let columns = decider.decide_columns(&fleet, at);
         prop_assert_eq!(columns.len(), rows.len());
         for (i, d) in rows.iter().enumerate() {
             prop_assert_eq!(columns.get(i), Some(d));
@@ -255,11 +262,12 @@ proptest! {
         prop_assert_eq!(listed.len(), columns.versions.len());
         // Asked again (misses now remembered), and by a fresh decider per request.
         for (request, first) in requests.iter().zip(&rows) {
-            let fresh = Decider::new(&graph, case.policy()).unwrap().with_availability(case.observed());
             let mut plain = request.clone();
             plain.retry = RetryState::default();
             plain.labels = Some(plain.labels.unwrap_or_default());
             prop_assert_eq!(&decider.decide(&plain), first);
+            let fresh = Decider::new(&graph, case.policy()).unwrap();
+            let fresh = if case.observe { fresh.with_availability(case.observed()) } else { fresh };
             prop_assert_eq!(&fresh.decide(&plain), first);
         }
     }
