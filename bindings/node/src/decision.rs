@@ -105,10 +105,13 @@ impl Decider {
     pub fn decide_fleet_columns(&self, fleet: &Fleet, at: Either<String, f64>) -> Result<DecisionColumns> {
         guard(|| {
             let mut columns = self.inner.decide_columns(&fleet.inner, instant(at, "at")?);
-            // Unix milliseconds stay exact in a double until the year 287396.
+            // Unix milliseconds stay exact in a double until the year 287396. Collected from the
+            // column's own iterator, the doubles take its memory (same size and alignment).
             #[allow(clippy::cast_precision_loss)]
-            let at: Vec<f64> =
-                columns.at_ms.iter().map(|&ms| if ms == CoreColumns::NO_TIME { f64::NAN } else { ms as f64 }).collect();
+            let at: Vec<f64> = std::mem::take(&mut columns.at_ms)
+                .into_iter()
+                .map(|ms| if ms == CoreColumns::NO_TIME { f64::NAN } else { ms as f64 })
+                .collect();
             Ok(DecisionColumns {
                 kind: Uint8Array::new(std::mem::take(&mut columns.kind)),
                 kinds: CoreColumns::KINDS.to_vec(),
