@@ -1237,10 +1237,7 @@ impl<'d> KindRoutes<'d> {
     fn download(&mut self, decider: &'d Decider, kind: Kind, model: &str) -> Option<(&'d Arc<ModelRoutes>, u32, u32)> {
         let ModelSource::Table(routes) = self.source(decider, kind, model) else { return None };
         let node = self.node(kind)?;
-        match routes.slot_at(node)? {
-            Route::Step(_) => Some((routes, node, routes.next_at(node)?)),
-            _ => None,
-        }
+        Some((routes, node, routes.download_to(node)?))
     }
 
     fn push(&mut self, route: Option<Route>) -> u32 {
@@ -1400,9 +1397,17 @@ impl ModelRoutes {
         self.slot_at(node).cloned()
     }
 
-    /// The release a step from `node` installs (for a node whose route is a step).
-    fn next_at(&self, node: u32) -> Option<u32> {
-        self.table.as_ref().ok()?.next_of(node)
+    /// The release the step from `node` installs; `None` when the route from `node` is not
+    /// a step. Read from the route once built, else from the table as [`ModelRoutes::slot_at`]
+    /// would build it, without building the step (made when a decision needs it).
+    fn download_to(&self, node: u32) -> Option<u32> {
+        let table = self.table.as_ref().ok()?;
+        if let Some(route) = self.routes.get(node as usize)?.get() {
+            return if let Route::Step(_) = route { table.next_of(node) } else { None };
+        }
+        table.reaching(node)?;
+        let next = table.next_node_at(node).ok()??;
+        table.graph().has_artifact(next).then_some(next)
     }
 
     /// Where [`ModelRoutes::step_at`] keeps the route of the release at `node`.

@@ -7,7 +7,7 @@ use rustc_hash::{FxBuildHasher, FxHashMap as HashMap};
 use super::manifest::{EdgeFields, ManifestWire, ReleaseEntries, WireEdge};
 use super::{
     ARCHIVED, Adjacency, BLOCKED, BlockedHop, CompiledDowngrade, DEADEND, EdgeEntries, EdgeEntry, EdgeRisk,
-    FORMAT_VERSION, GENERATED, GENERIC, GraphError, Inner, MAX_ERRORS, MAX_HOPS, MAX_RELEASES, Manifest,
+    FORMAT_VERSION, GENERATED, GENERIC, GraphError, Inner, MAX_ERRORS, MAX_HOPS, MAX_RELEASES, Manifest, NO_ARTIFACT,
     OLDEST_FORMAT_VERSION, PRERELEASE, RESTRICTED, RISKY, Release, ReleaseSpec, ReleaseStatus, SPEC_MASK,
 };
 use crate::version::{Version, VersionRange};
@@ -832,6 +832,9 @@ fn assemble(
         };
         if release.version.is_prerelease() {
             f |= PRERELEASE;
+        }
+        if release.spec.artifact.is_none() {
+            f |= NO_ARTIFACT;
         }
         match ids {
             None => f |= GENERIC,

@@ -106,6 +106,8 @@ const ARCHIVED: u8 = 2;
 const GENERIC: u8 = 4;
 const PRERELEASE: u8 = 8;
 const DEADEND: u8 = 16;
+/// The release declares no artifact.
+const NO_ARTIFACT: u8 = 32;
 
 /// A CSR edge weight is the index of the declaring entry in the manifest's `edges`, with the
 /// top bit set when that entry has its own `models` list, the next when it is a range entry
@@ -717,6 +719,12 @@ impl UpgradeGraph {
 
     fn is_blocked(&self, node: u32) -> bool {
         self.inner.flags[node as usize] & BLOCKED != 0
+    }
+
+    /// Whether the release at `node` declares an artifact (read from the node flags, without
+    /// touching the release).
+    pub(crate) fn has_artifact(&self, node: u32) -> bool {
+        self.inner.flags.get(node as usize).is_some_and(|f| f & NO_ARTIFACT == 0)
     }
 
     fn release_at(&self, node: u32) -> &Release {

@@ -638,9 +638,14 @@ impl RouteTable {
     /// installs; `None` at the target. A decider builds its own step from them (no [`Hop`],
     /// whose edge it does not need).
     pub(crate) fn next_release_at(&self, node: u32) -> Result<Option<[&super::Release; 2]>, ResolveError> {
-        self.check_source(node)?;
         let releases = |next| [self.graph.release_at(node), self.graph.release_at(next)];
-        Ok(self.next_node_of(node)?.map(releases))
+        Ok(self.next_node_at(node)?.map(releases))
+    }
+
+    /// [`RouteTable::next_release_at`] as the node it installs (reading no release).
+    pub(crate) fn next_node_at(&self, node: u32) -> Result<Option<u32>, ResolveError> {
+        self.check_source(node)?;
+        self.next_node_of(node)
     }
 
     /// The next hop from a node that passed the source checks.
