@@ -1085,6 +1085,31 @@ struct RowValues {
     distinct: u32,
 }
 
+/// A kind's row remembered by [`Decider::decide_columns`] for the next device of the kind:
+/// the decisions it remembers have no time and no host action (a retry's are each device's
+/// own), so half a [`RowValues`] holds one, and the batch's table by kind (a random read a
+/// device) takes half the cache.
+#[derive(Clone, Copy)]
+struct Remembered {
+    kind: u8,
+    reason: u16,
+    next: u32,
+    distinct: u32,
+}
+
+impl Remembered {
+    /// `values` to remember; `None` for a row with a time or a host action.
+    fn of(values: RowValues) -> Option<Self> {
+        let RowValues { kind, reason, next, at_ms, host_action, distinct } = values;
+        (at_ms == DecisionColumns::NO_TIME && host_action == 0).then_some(Self { kind, reason, next, distinct })
+    }
+
+    fn values(self) -> RowValues {
+        let Self { kind, reason, next, distinct } = self;
+        RowValues { kind, reason, next, at_ms: DecisionColumns::NO_TIME, host_action: 0, distinct }
+    }
+}
+
 /// Values remembered by [`Kind`] for one batch over a fleet: a table with a slot per model
 /// and spelling when there are no more slots than devices (plus a few thousand), else a map.
 pub(crate) enum ByKind<T> {
@@ -1398,13 +1423,11 @@ impl ModelRoutes {
     }
 
     /// The release the step from `node` installs; `None` when the route from `node` is not
-    /// a step. Read from the route once built, else from the table as [`ModelRoutes::slot_at`]
-    /// would build it, without building the step (made when a decision needs it).
+    /// a step. Read from the table as [`ModelRoutes::slot_at`] builds the route, without
+    /// building the step (made when a decision needs it) or reading the route's slot (a
+    /// cache miss a kind in a big graph, where the table's arrays are a few bytes a release).
     fn download_to(&self, node: u32) -> Option<u32> {
         let table = self.table.as_ref().ok()?;
-        if let Some(route) = self.routes.get(node as usize)?.get() {
-            return if let Route::Step(_) = route { table.next_of(node) } else { None };
-        }
         table.reaching(node)?;
         let next = table.next_node_at(node).ok()??;
         table.graph().has_artifact(next).then_some(next)
@@ -1822,8 +1845,8 @@ impl Decider {
         let mut tables: Vec<Option<u32>> = vec![None; models];
         out.columns.distinct.url_lifetime_seconds = self.policy.url_lifetime_seconds;
         for (i, &kind) in kinds.iter().enumerate() {
-            if let Some(values) = known.get(kind) {
-                out.repeat(values);
+            if let Some(kept) = known.get(kind) {
+                out.repeat(Remembered::values(kept));
                 continue;
             }
             if let (Some(first), None) = (download, &self.availability)
@@ -1835,7 +1858,9 @@ impl Decider {
                     distinct.tables.push(Arc::clone(table));
                     index(distinct.tables.len() - 1)
                 });
-                known.insert(kind, out.push_download(&self.graph, (table, node, next), first));
+                if let Some(kept) = Remembered::of(out.push_download(&self.graph, (table, node, next), first)) {
+                    known.insert(kind, kept);
+                }
                 continue;
             }
             // A decision not yet made. Its model and version come with its kind; on this path
@@ -1848,11 +1873,12 @@ impl Decider {
             let route = routes.fresh(self, kind, model).map(OnceCell::from);
             let request = DeviceRequestRef { device, model, version, at, labels: None, route: route.as_ref() };
             let decision = self.upgrade(request, RetryState::default());
+            // A retry's time and count are each device's own.
             let own = matches!(decision, Decision::RetryAfter { .. } | Decision::GiveUp { .. });
             let downloads = matches!(decision, Decision::Download { .. });
             let values = out.push(decision);
-            if !own {
-                known.insert(kind, values);
+            if let Some(kept) = Remembered::of(values).filter(|_| !own) {
+                known.insert(kind, kept);
             }
             if downloads && download.is_none() {
                 download = Some(values);

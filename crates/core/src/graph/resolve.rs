@@ -653,12 +653,6 @@ impl RouteTable {
         Ok(self.next_node_of(source)?.map(|next| self.graph.hop(source, next)))
     }
 
-    /// The node after `node` on its route, for a node the table reaches (other than the target);
-    /// `None` past the graph's nodes.
-    pub(crate) fn next_of(&self, node: u32) -> Option<u32> {
-        self.next.get(node as usize).copied()
-    }
-
     /// The node after `source` on its route (`None` at the target), for a node that passed
     /// the source checks.
     fn next_node_of(&self, source: u32) -> Result<Option<u32>, ResolveError> {
