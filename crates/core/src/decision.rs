@@ -1085,31 +1085,6 @@ struct RowValues {
     distinct: u32,
 }
 
-/// A kind's row remembered by [`Decider::decide_columns`] for the next device of the kind:
-/// the decisions it remembers have no time and no host action (a retry's are each device's
-/// own), so half a [`RowValues`] holds one, and the batch's table by kind (a random read a
-/// device) takes half the cache.
-#[derive(Clone, Copy)]
-struct Remembered {
-    kind: u8,
-    reason: u16,
-    next: u32,
-    distinct: u32,
-}
-
-impl Remembered {
-    /// `values` to remember; `None` for a row with a time or a host action.
-    fn of(values: RowValues) -> Option<Self> {
-        let RowValues { kind, reason, next, at_ms, host_action, distinct } = values;
-        (at_ms == DecisionColumns::NO_TIME && host_action == 0).then_some(Self { kind, reason, next, distinct })
-    }
-
-    fn values(self) -> RowValues {
-        let Self { kind, reason, next, distinct } = self;
-        RowValues { kind, reason, next, at_ms: DecisionColumns::NO_TIME, host_action: 0, distinct }
-    }
-}
-
 /// Values remembered by [`Kind`] for one batch over a fleet: a table with a slot per model
 /// and spelling when there are no more slots than devices (plus a few thousand), else a map.
 pub(crate) enum ByKind<T> {
@@ -1846,7 +1821,7 @@ impl Decider {
         out.columns.distinct.url_lifetime_seconds = self.policy.url_lifetime_seconds;
         for (i, &kind) in kinds.iter().enumerate() {
             if let Some(kept) = known.get(kind) {
-                out.repeat(Remembered::values(kept));
+                out.repeat(kept);
                 continue;
             }
             if let (Some(first), None) = (download, &self.availability)
@@ -1858,9 +1833,7 @@ impl Decider {
                     distinct.tables.push(Arc::clone(table));
                     index(distinct.tables.len() - 1)
                 });
-                if let Some(kept) = Remembered::of(out.push_download(&self.graph, (table, node, next), first)) {
-                    known.insert(kind, kept);
-                }
+                known.insert(kind, out.push_download(&self.graph, (table, node, next), first));
                 continue;
             }
             // A decision not yet made. Its model and version come with its kind; on this path
@@ -1877,8 +1850,8 @@ impl Decider {
             let own = matches!(decision, Decision::RetryAfter { .. } | Decision::GiveUp { .. });
             let downloads = matches!(decision, Decision::Download { .. });
             let values = out.push(decision);
-            if let Some(kept) = Remembered::of(values).filter(|_| !own) {
-                known.insert(kind, kept);
+            if !own {
+                known.insert(kind, values);
             }
             if downloads && download.is_none() {
                 download = Some(values);
