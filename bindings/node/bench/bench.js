@@ -100,7 +100,9 @@ class Peer {
 }
 
 // ---- timing ----
-// The fastest of `repeat` runs of each side (batches best of 7, setup best of 5, as peer.py),
+// The fastest of `repeat` runs of each side (batches best of 21, setup and end to end best of 9,
+// as peer.py: with fewer, one run's slow spell on this shared machine still moved a ratio by a
+// fifth from one run of the script to the next),
 // the two sides taking turns, so that a slow spell of this shared machine falls on both rather
 // than on one side's block of runs; the last run's result is let go before the next run starts.
 // Taking turns, each side also starts with caches the other side filled, as a batch in a
@@ -111,7 +113,7 @@ function time(f) {
   const out = f();
   return [Number(process.hrtime.bigint() - t0) / 1e9, out];
 }
-function versus(ours, peer, repeat = 7, { turns = true } = {}) {
+function versus(ours, peer, repeat = 21, { turns = true } = {}) {
   const best = { ours: [Infinity, undefined], peer: [Infinity, undefined] };
   const run = (side, f) => {
     best[side][1] = undefined;
@@ -147,7 +149,7 @@ function peerSetup() {
   for (const m of ['m0', 'm1', 'm2']) p.table(m);
   return { peer: p, devices };
 }
-const [[setupOurs, ours], [setupPeer, { peer, devices }]] = versus(oursSetup, peerSetup, 5);
+const [[setupOurs, ours], [setupPeer, { peer, devices }]] = versus(oursSetup, peerSetup, 9);
 
 // Answers first: the peer must say what fleetpath says for every device.
 const decisions = ours.decider.decideFleet(ours.fleet, at);
@@ -193,10 +195,10 @@ const columnsOurs = () => ours.decider.decideFleetColumns(ours.fleet, at);
 const columnsPeer = () => peerColumns(peer, devices);
 const [[colOurs], [colPeer]] = versus(columnsOurs, columnsPeer);
 row(`decideFleetColumns, ${DEVICES} devices (per device)`, colOurs, colPeer, DEVICES);
-const [[colWarmOurs], [colWarmPeer]] = versus(columnsOurs, columnsPeer, 7, { turns: false });
+const [[colWarmOurs], [colWarmPeer]] = versus(columnsOurs, columnsPeer, 21, { turns: false });
 row('  the same, each side back to back', colWarmOurs, colWarmPeer, DEVICES);
-// Cold, as a Lambda runs it: nothing built before (the decider builds each release's step
-// when a device first asks for it, so the first batch pays for those).
+// Cold, as a Lambda runs it: nothing built before (the decider explains each release without a
+// path when a device first runs it, so the first batch pays for those).
 function peerCold() {
   const { peer: p, devices: d } = peerSetup();
   return peerColumns(p, d);
@@ -204,7 +206,7 @@ function peerCold() {
 const [[coldOurs], [coldPeer]] = versus(() => {
   const fleet = fp.Fleet.load(csv);
   return new fp.Decider(fp.UpgradeGraph.load(text)).decideFleetColumns(fleet, at);
-}, peerCold, 5);
+}, peerCold, 9);
 row('end to end, cold: setup + decideFleetColumns', coldOurs, coldPeer);
 
 const table = ours.graph.routeTable(ours.graph.latestFor('m0'), { model: 'm0' });
@@ -242,10 +244,10 @@ row('Decider.decide (per call)', decideOurs, decidePeer, CALLS / 4);
 
 // Setup as a Node service would run it without blocking its event loop: both documents read
 // on libuv's thread pool at once (loadAsync), then the decider; and end to end the same way.
-// Wall time, best of 5, taking turns with the peer as above (its JSON.parse and split run on
+// Wall time, best of 9, taking turns with the peer as above (its JSON.parse and split run on
 // the event loop).
 (async () => {
-  async function versusAsync(f, peerF, repeat = 5) {
+  async function versusAsync(f, peerF, repeat = 9) {
     let [ours, theirs] = [Infinity, Infinity];
     for (let r = 0; r < repeat; r++) {
       const t0 = process.hrtime.bigint();

@@ -139,7 +139,9 @@ class Peer:
 
 
 def turns(repeat, *fs):
-    """Each function's fastest of `repeat` runs and its last result, the functions taking turns
+    """Each function's fastest of `repeat` runs and its last result (batches best of 21, setup
+    and end to end best of 9, as bench.js in the Node package: with fewer, one run's slow spell
+    on this shared machine still moved a ratio by a fifth between runs), the functions taking turns
     (a slow spell of this shared machine falls on every side rather than on one side's block of
     runs; each run also starts with caches the others filled, as a batch in a service does
     between other work; the first runs of a batch also fault in fresh memory)."""
@@ -181,7 +183,7 @@ def main():
             p.table(m)
         return p, devices
 
-    (t_setup_ours, (fleet, decider)), (t_setup_peer, (peer, devices)) = turns(3, ours_setup, peer_setup)
+    (t_setup_ours, (fleet, decider)), (t_setup_peer, (peer, devices)) = turns(9, ours_setup, peer_setup)
     rows = decider.decide_fleet(fleet, at)
     stuck = 0
     for (_, model, _, v), d in zip(devices, rows):
@@ -204,16 +206,16 @@ def main():
         batches.append(lambda: pyarrow.table(decider.decide_fleet_table(fleet, at)))
     except ImportError:
         pyarrow = None
-    (t_peer, _), (t_rows, _), (t_table, _), *arrow = turns(7, *batches)
-    (t_table_warm, _), (t_peer_warm, _) = back_to_back(7, batches[2], peer_batch)
+    (t_peer, _), (t_rows, _), (t_table, _), *arrow = turns(21, *batches)
+    (t_table_warm, _), (t_peer_warm, _) = back_to_back(21, batches[2], peer_batch)
     rows_fmt = [("setup (load manifest + fleet, route tables)", t_setup_ours, t_setup_peer, 1),
                 ("decide_fleet as records, per device", t_rows, t_peer, len(devices)),
                 ("decide_fleet_table (Arrow), per device", t_table, t_peer, len(devices)),
                 ("  the same, each side back to back", t_table_warm, t_peer_warm, len(devices))]
     if pyarrow is not None:
         rows_fmt.append(("decide_fleet_table into a pyarrow.Table, per device", arrow[0][0], t_peer, len(devices)))
-        # Cold, as a Lambda runs it: nothing built before (the decider builds each release's
-        # step when a device first asks for it, so the first batch pays for those).
+        # Cold, as a Lambda runs it: nothing built before (the decider explains each release
+        # without a path when a device first runs it, so the first batch pays for those).
         def ours_cold():
             fleet, decider = ours_setup()
             return pyarrow.table(decider.decide_fleet_table(fleet, at))
@@ -221,7 +223,7 @@ def main():
         def peer_cold():
             return peer_batch(*peer_setup())
 
-        (t_cold_ours, _), (t_cold_peer, _) = turns(3, ours_cold, peer_cold)
+        (t_cold_ours, _), (t_cold_peer, _) = turns(9, ours_cold, peer_cold)
         rows_fmt.append(("end to end, cold: setup + batch into pyarrow", t_cold_ours, t_cold_peer, 1))
 
         # As a service with a thread pool would: the fleet read in a second thread while the
@@ -236,8 +238,8 @@ def main():
                 fleet, decider = ours_threads()
                 return pyarrow.table(decider.decide_fleet_table(fleet, at))
 
-            (t_threads, _), (t_threads_peer, _) = turns(3, ours_threads, peer_setup)
-            (t_cold_threads, _), (t_cold_threads_peer, _) = turns(3, ours_cold_threads, peer_cold)
+            (t_threads, _), (t_threads_peer, _) = turns(9, ours_threads, peer_setup)
+            (t_cold_threads, _), (t_cold_threads_peer, _) = turns(9, ours_cold_threads, peer_cold)
         rows_fmt.insert(1, ("setup, the fleet read in a second thread", t_threads, t_threads_peer, 1))
         rows_fmt.append(("end to end, cold, the fleet read in a second thread", t_cold_threads, t_cold_threads_peer, 1))
     for what, ours, theirs, per in rows_fmt:
