@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use fleetpath::decision::{Decider, Decision, DecisionPolicy, DeviceRequest, HostAction};
+use fleetpath::decision::{Decider, Decision, DecisionColumns, DecisionPolicy, DeviceRequest, HostAction};
 use fleetpath::prefetch::{PrefetchAction, PrefetchPolicy, Purpose, plan_prefetch};
 use fleetpath::rollback::{RollbackOutcome, plan_rollback, rollback_route};
 use fleetpath::{
@@ -523,6 +523,30 @@ fn models_without_releases_answer_alike_beyond_those_remembered() {
     for (d, row) in fleet.devices().zip(&rows) {
         assert_eq!(&decider.decide(&request(d.model.to_owned(), &d.version.to_string())), row, "{}", d.id);
     }
+}
+
+/// Without observed availability the columns record a download's release and make its
+/// decision when first read: the columns alone name each device's next version, and the
+/// decisions read after the decider is gone are those of a decider that made them as rows.
+#[test]
+fn columns_make_their_downloads_when_read_even_after_the_decider() {
+    let csv = "id,model,line,version\nd1,IPM-1,l1,5.6.14\nd2,IPM-1,l1,v5.6.14\nd3,IPM-1,l2,5.6.30\n\
+               d4,IPM-1,l2,6.15.008\nd5,IPM-1,l2,9.9.9\nd6,XM-1,l2,5.6.14\n";
+    let fleet = Fleet::from_csv(csv).unwrap();
+    let at = t("2026-11-23T08:00:00Z");
+    let columns = Decider::new(&graph(), DecisionPolicy::default()).unwrap().decide_columns(&fleet, at);
+    let next: Vec<Option<&str>> = (0..fleet.len())
+        .map(|i| {
+            (columns.next[i] != DecisionColumns::NONE).then(|| columns.versions[columns.next[i] as usize].as_str())
+        })
+        .collect();
+    assert_eq!(next, [Some("5.6.30"), Some("5.6.30"), Some("6.15.008"), None, None, None]);
+    let rows = Decider::new(&graph(), DecisionPolicy::default()).unwrap().decide_fleet(&fleet, at);
+    assert_eq!(columns.get(2), Some(&rows[2]));
+    // One per model and spelling (`5.6.14` and `v5.6.14` are two, with equal decisions).
+    assert_eq!(columns.distinct().len(), 6, "{:?}", columns.distinct());
+    assert_eq!(columns.distinct()[0], columns.distinct()[1]);
+    assert_eq!(columns.into_rows(), rows);
 }
 
 /// A fleet with more models and spellings than a table of answers per (model, spelling) is
