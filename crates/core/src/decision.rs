@@ -59,6 +59,7 @@
 //! ```
 
 use crate::Codes;
+use crate::u32_of;
 use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::hash::BuildHasher as _;
@@ -878,14 +879,14 @@ impl Distinct {
 
     fn push(&mut self, decision: Decision) {
         if !self.order.is_empty() {
-            self.order.push(Entry::Made(index(self.made.len())));
+            self.order.push(Entry::Made(u32_of(self.made.len())));
         }
         self.made.push(decision);
     }
 
     fn push_download(&mut self, table: u32, node: u32) {
         if self.order.is_empty() {
-            self.order.extend((0..self.made.len()).map(|i| Entry::Made(index(i))));
+            self.order.extend((0..self.made.len()).map(|i| Entry::Made(u32_of(i))));
         }
         self.order.push(Entry::Download { table, node });
     }
@@ -930,11 +931,6 @@ impl std::fmt::Debug for Distinct {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_list().entries(self.decisions()).finish()
     }
-}
-
-/// `i` as a `u32` (batches count in `u32`s; `u32::MAX` past them).
-fn index(i: usize) -> u32 {
-    u32::try_from(i).unwrap_or(u32::MAX)
 }
 
 /// Builds [`DecisionColumns`] a device at a time.
@@ -1001,7 +997,7 @@ impl ColumnsBuilder {
             next,
             at_ms: at.map_or(DecisionColumns::NO_TIME, Timestamp::as_millisecond),
             host_action,
-            distinct: index(out.distinct.len()),
+            distinct: u32_of(out.distinct.len()),
         };
         out.distinct.push(decision);
         self.repeat(values);
@@ -1025,7 +1021,7 @@ impl ColumnsBuilder {
             self.by_node.insert(next, id);
             id
         };
-        let values = RowValues { next, distinct: index(self.columns.distinct.len()), ..download };
+        let values = RowValues { next, distinct: u32_of(self.columns.distinct.len()), ..download };
         self.columns.distinct.push_download(table, node);
         self.repeat(values);
         values
@@ -1041,7 +1037,7 @@ impl ColumnsBuilder {
             return id;
         }
         if !self.by_value {
-            let id = index(out.versions.len());
+            let id = u32_of(out.versions.len());
             out.versions.push(v.clone());
             self.by_text.insert(text, id);
             return id;
@@ -1052,7 +1048,7 @@ impl ColumnsBuilder {
         let id = match entry {
             hash_table::Entry::Occupied(seen) => *seen.get(),
             hash_table::Entry::Vacant(slot) => {
-                let id = index(listed.len());
+                let id = u32_of(listed.len());
                 slot.insert(id);
                 out.versions.push(v.clone());
                 id
@@ -1242,7 +1238,7 @@ impl<'d> KindRoutes<'d> {
 
     fn push(&mut self, route: Option<Route>) -> u32 {
         self.routes.push(route.map_or_else(OnceCell::new, OnceCell::from));
-        u32::try_from(self.routes.len() - 1).unwrap_or(u32::MAX)
+        u32_of(self.routes.len() - 1)
     }
 
     /// The release a kind's version spelling names.
@@ -1357,9 +1353,9 @@ impl DeviceIndex {
     /// Each device of `rollout` with where it is, in the rollout's order.
     fn placements(rollout: &Rollout) -> impl Iterator<Item = (&str, Placed)> {
         rollout.stages.iter().enumerate().flat_map(|(k, stage)| {
-            let stage_at = u32::try_from(k).unwrap_or(u32::MAX);
+            let stage_at = u32_of(k);
             stage.devices.iter().enumerate().map(move |(i, device)| {
-                let at = u32::try_from(i).unwrap_or(u32::MAX);
+                let at = u32_of(i);
                 (device.id.as_str(), Placed { stage: stage_at, at, status: device.status })
             })
         })
@@ -1403,35 +1399,39 @@ impl ModelRoutes {
     /// cache miss a kind in a big graph, where the table's arrays are a few bytes a release).
     fn download_to(&self, node: u32) -> Option<u32> {
         let table = self.table.as_ref().ok()?;
-        table.reaching(node)?;
-        let next = table.next_node_at(node).ok()??;
-        table.graph().has_artifact(next).then_some(next)
+        let (_, next) = Self::hop_at(table, node)?;
+        next.filter(|&next| table.graph().has_artifact(next))
+    }
+
+    /// The one rule [`ModelRoutes::slot_at`] and [`ModelRoutes::download_to`] both read: for
+    /// the release at `node`, the hops it has left and the node of the release it installs
+    /// (`None` at the target); `None` when the table keeps no route from it (not reached,
+    /// or the source checks refuse it), which the decider explains.
+    fn hop_at(table: &RouteTable, node: u32) -> Option<(u32, Option<u32>)> {
+        let hops = table.reaching(node)?;
+        Some((hops, table.next_node_at(node).ok()?))
     }
 
     /// Where [`ModelRoutes::step_at`] keeps the route of the release at `node`.
     fn slot_at(&self, node: u32) -> Option<&Route> {
         let table = self.table.as_ref().ok()?;
-        let route = || {
-            let step = |hops: u32| {
-                Some(match table.next_release_at(node).ok()? {
-                    None => Route::AtTarget,
-                    Some([from, next]) => match next.artifact() {
-                        Some(artifact) => Route::Step(Arc::new(Step {
-                            from: from.version().clone(),
-                            to: next.version().clone(),
-                            artifact: artifact.clone(),
-                            target: table.target().clone(),
-                            hops_left: hops.saturating_sub(1),
-                        })),
-                        None => Route::Blocked(
-                            BlockReason::NoArtifact,
-                            format!("release \"{}\" declares no artifact", next.version()).into(),
-                        ),
-                    },
-                })
-            };
-            let explained = || Decider::explain(table, table.graph().releases()[node as usize].version());
-            table.reaching(node).and_then(step).unwrap_or_else(explained)
+        let release = |node: u32| &table.graph().releases()[node as usize];
+        let route = || match Self::hop_at(table, node) {
+            None => Decider::explain(table, release(node).version()),
+            Some((_, None)) => Route::AtTarget,
+            Some((hops, Some(next))) => match release(next).artifact() {
+                Some(artifact) => Route::Step(Arc::new(Step {
+                    from: release(node).version().clone(),
+                    to: release(next).version().clone(),
+                    artifact: artifact.clone(),
+                    target: table.target().clone(),
+                    hops_left: hops.saturating_sub(1),
+                })),
+                None => Route::Blocked(
+                    BlockReason::NoArtifact,
+                    format!("release \"{}\" declares no artifact", release(next).version()).into(),
+                ),
+            },
         };
         Some(self.routes.get(node as usize)?.get_or_init(route))
     }
@@ -1831,7 +1831,7 @@ impl Decider {
                 let distinct = &mut out.columns.distinct;
                 let table = *slot.get_or_insert_with(|| {
                     distinct.tables.push(Arc::clone(table));
-                    index(distinct.tables.len() - 1)
+                    u32_of(distinct.tables.len() - 1)
                 });
                 known.insert(kind, out.push_download(&self.graph, (table, node, next), first));
                 continue;
@@ -1995,7 +1995,7 @@ impl Decider {
             to: hop.to.clone(),
             artifact,
             target: route.to.clone(),
-            hops_left: u32::try_from(route.hops.len() - 1).unwrap_or(u32::MAX),
+            hops_left: u32_of(route.hops.len() - 1),
             migration: hop.migration.as_ref().map(|m| m.component.clone()),
             previous_refused: refused,
         };
@@ -2033,7 +2033,7 @@ impl Decider {
             Some(Availability::Restored { class, until }) => {
                 let left = until.duration_since(at).as_secs();
                 if left >= i64::from(self.policy.min_url_lifetime_seconds) {
-                    let left = u32::try_from(left).unwrap_or(u32::MAX);
+                    let left = u32_of(left);
                     return Ok(lifetime.min(left));
                 }
                 let (action, ready_by) = restore(*class);

@@ -44,6 +44,7 @@
 //! empty cell of a CSV export is; a label's name cannot be empty.
 
 use crate::Codes;
+use crate::u32_of;
 use std::collections::BTreeMap;
 use std::hash::BuildHasher;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -285,18 +286,12 @@ struct Seen {
     label_sets: FxHashMap<BTreeMap<String, String>, u32>,
 }
 
-/// The next number of a list of `len` entries: below `u32::MAX`, since a fleet holds at most
-/// [`Fleet::MAX_DEVICES`] devices, each with at most two names (its line and site).
-fn number(len: usize) -> u32 {
-    u32::try_from(len).unwrap_or(u32::MAX)
-}
-
 /// The number of `text` in `list`, adding it when new.
 fn intern(seen: &mut FxHashMap<Arc<str>, u32>, list: &mut Vec<Arc<str>>, text: &str) -> u32 {
     if let Some(&n) = seen.get(text) {
         return n;
     }
-    let n = number(list.len());
+    let n = u32_of(list.len());
     let text: Arc<str> = Arc::from(text);
     seen.insert(Arc::clone(&text), n);
     list.push(text);
@@ -314,7 +309,7 @@ impl Seen {
 
     /// The number of `version`'s spelling (parsed elsewhere).
     fn version(&mut self, versions: &mut Vec<Version>, version: Version) -> u32 {
-        let n = number(versions.len());
+        let n = u32_of(versions.len());
         match self.spellings.entry(CompactString::from(version.as_str())) {
             std::collections::hash_map::Entry::Occupied(entry) => *entry.get(),
             std::collections::hash_map::Entry::Vacant(slot) => {
@@ -330,7 +325,7 @@ impl Seen {
         if let Some(&n) = self.label_sets.get(&labels) {
             return n;
         }
-        let n = number(sets.len());
+        let n = u32_of(sets.len());
         sets.push(labels.clone());
         self.label_sets.insert(labels, n);
         n
@@ -834,7 +829,7 @@ impl Fleet {
         let mut sorted = vec![(0, 0); n];
         for (i, &hash) in hashes.iter().enumerate() {
             let at = &mut starts[slice(hash)];
-            sorted[*at] = (hash, number(i));
+            sorted[*at] = (hash, u32_of(i));
             *at += 1;
         }
         drop(hashes);

@@ -93,6 +93,14 @@ pub use rollout::{Action, Event, PlanError, Rollout, RolloutError, RolloutPlan, 
 pub use schedule::{Calendar, CalendarGap, ScheduleError};
 pub use version::{Version, VersionError, VersionRange};
 
+/// `n` as a `u32`, `u32::MAX` past it (or below zero). The core counts releases, devices, rows and seats in
+/// `u32`s; its inputs are bounded well below that (graphs by their size checks, fleets by
+/// [`Fleet::MAX_DEVICES`], batches by their fleet), so the saturation is a total function's
+/// last resort, never an answer.
+pub(crate) fn u32_of(n: impl TryInto<u32>) -> u32 {
+    n.try_into().unwrap_or(u32::MAX)
+}
+
 /// Any fleetpath error. Bindings convert this one type: [`Error::code`] is the stable code,
 /// [`Error::fields`] what was wrong and where, the `Display` text the message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, Codes)]

@@ -30,6 +30,7 @@ use crate::graph::{Artifact, UpgradeGraph};
 use crate::rollback::plan_device_rollback;
 use crate::rollout::{DeviceStatus, Rollout, RolloutStatus, StagePhase};
 use crate::schedule::Calendar;
+use crate::u32_of;
 use crate::version::Version;
 
 /// How restores are planned.
@@ -238,7 +239,7 @@ pub fn plan_prefetch(
     for (key, (artifact, version, purpose, k, needed_at)) in needs {
         let deadline = add_minutes(needed_at, -i64::from(policy.margin_minutes));
         let days_needed = needed_at.duration_since(at).as_hours().max(0) / 24 + 2;
-        let days = policy.restore_days.max(u32::try_from(days_needed).unwrap_or(u32::MAX));
+        let days = policy.restore_days.max(u32_of(days_needed));
         let action = match observed.get(&key) {
             None => Some((PrefetchAction::Check, true)),
             Some(Availability::Available { .. }) => None,

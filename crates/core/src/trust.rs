@@ -42,6 +42,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+use crate::u32_of;
 use std::collections::BTreeMap;
 
 use ed25519_dalek::{Signer, Verifier};
@@ -479,7 +480,7 @@ pub fn verify_signatures(envelope: &Envelope, trusted: &TrustedKeys) -> Result<V
     if valid.is_empty() && !unknown.is_empty() {
         return Err(TrustError::UnknownKey { keyids: unknown });
     }
-    let count = u32::try_from(valid.len()).unwrap_or(u32::MAX);
+    let count = u32_of(valid.len());
     if count < trusted.threshold {
         return Err(TrustError::ThresholdNotMet { valid: count, threshold: trusted.threshold });
     }

@@ -82,6 +82,7 @@
 //! ```
 
 use crate::Codes;
+use crate::u32_of;
 use std::cmp::Ordering;
 use std::fmt;
 use std::hash::{Hash, Hasher};
@@ -861,7 +862,7 @@ impl VersionRange {
             if self.include_prerelease {
                 // Every version in one order: one run of `sorted` itself.
                 let run = Self::run_in_order(set, sorted, &version);
-                out.extend(run.map(|i| u32::try_from(i).unwrap_or(u32::MAX)));
+                out.extend(run.map(u32_of));
                 continue;
             }
             out.extend(stable.get(Self::run(set, stable, &at)).unwrap_or_default());
@@ -891,7 +892,7 @@ impl VersionRange {
             let skip = (after as usize + 1).min(sorted.len());
             for set in &self.alternatives {
                 let run = Self::run_in_order(set, &sorted[skip..], &version);
-                let found = (!run.is_empty()).then(|| u32::try_from(skip + run.start).unwrap_or(u32::MAX));
+                let found = (!run.is_empty()).then(|| u32_of(skip + run.start));
                 first = [first, found].into_iter().flatten().min();
             }
             return first;
@@ -937,7 +938,7 @@ impl VersionRange {
                     let v = version(&sorted[i]);
                     v.is_prerelease() && set.iter().all(|c| c.matches(v))
                 })
-                .map(|i| u32::try_from(i).unwrap_or(u32::MAX))
+                .map(u32_of)
         })
     }
 }

@@ -2,6 +2,7 @@
 //! document order (format, releases, edges, downgrades), so the first error reported is the
 //! first problem a reader of the document meets.
 
+use crate::u32_of;
 use rustc_hash::{FxBuildHasher, FxHashMap as HashMap};
 
 use super::manifest::{EdgeFields, ManifestWire, ReleaseEntries, WireEdge};
@@ -219,11 +220,6 @@ fn sort_links(links: &mut [Link]) {
     } else {
         links.sort_unstable();
     }
-}
-
-fn u32_of(n: usize) -> u32 {
-    // `check_size` keeps every count below `SPEC_MASK`.
-    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 /// Model names, interned in order of first appearance (ids are remapped to name order at the

@@ -76,6 +76,7 @@ mod lint;
 mod manifest;
 mod resolve;
 
+use crate::u32_of;
 use rustc_hash::FxHashMap as HashMap;
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -613,7 +614,7 @@ impl UpgradeGraph {
 
     fn len_u32(&self) -> u32 {
         // `Builder::build` refuses more than u32::MAX releases.
-        u32::try_from(self.inner.releases.len()).unwrap_or(u32::MAX)
+        u32_of(self.inner.releases.len())
     }
 
     /// The node of the release `version` names.
@@ -696,7 +697,7 @@ impl UpgradeGraph {
             .iter()
             .filter_map(|&spec| {
                 let k = risks(spec).iter().position(|r| r.applies(device) && !accepted.contains(&r.name))?;
-                Some((spec, u32::try_from(k).unwrap_or(u32::MAX)))
+                Some((spec, u32_of(k)))
             })
             .collect()
     }
@@ -760,7 +761,7 @@ impl UpgradeGraph {
 
 /// The node of `version` (spelling aside) among releases sorted by version.
 fn node_of(releases: &[Release], version: &Version) -> Option<u32> {
-    releases.binary_search_by(|r| r.version.cmp(version)).ok().map(|i| u32::try_from(i).unwrap_or(u32::MAX))
+    releases.binary_search_by(|r| r.version.cmp(version)).ok().map(u32_of)
 }
 
 fn adjacent(csr: &Adjacency, node: u32) -> (&[u32], &[u32]) {

@@ -1,5 +1,6 @@
 //! Path resolution: `resolve`, `next_hop` and `route_table`.
 
+use crate::u32_of;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
@@ -633,16 +634,9 @@ impl RouteTable {
         (node <= self.target).then_some(hops)
     }
 
-    /// The releases of [`RouteTable::next_hop`] from a node the table reaches
-    /// ([`RouteTable::reaching`]), after the same checks: the one at `node` and the one it
-    /// installs; `None` at the target. A decider builds its own step from them (no [`Hop`],
-    /// whose edge it does not need).
-    pub(crate) fn next_release_at(&self, node: u32) -> Result<Option<[&super::Release; 2]>, ResolveError> {
-        let releases = |next| [self.graph.release_at(node), self.graph.release_at(next)];
-        Ok(self.next_node_at(node)?.map(releases))
-    }
-
-    /// [`RouteTable::next_release_at`] as the node it installs (reading no release).
+    /// The node of the release [`RouteTable::next_hop`] installs from a node the table
+    /// reaches ([`RouteTable::reaching`]), after the same checks; `None` at the target. A
+    /// decider builds its own step from it (no [`Hop`], whose edge it does not need).
     pub(crate) fn next_node_at(&self, node: u32) -> Result<Option<u32>, ResolveError> {
         self.check_source(node)?;
         self.next_node_of(node)
@@ -676,7 +670,7 @@ impl RouteTable {
             .enumerate()
             .filter(|&(_, &d)| d != UNSEEN)
             .map(|(i, &hops)| {
-                let node = u32::try_from(i).unwrap_or(u32::MAX);
+                let node = u32_of(i);
                 RouteEntry {
                     from: self.graph.release_at(node).version.clone(),
                     next: (node != self.target).then(|| self.graph.release_at(self.next[i]).version.clone()),

@@ -1,5 +1,6 @@
 //! Columnar sample batches.
 
+use crate::u32_of;
 use std::collections::BTreeMap;
 
 use rustc_hash::FxHashMap;
@@ -144,7 +145,7 @@ impl SampleBatch {
         if self.index.len() != self.devices.len() {
             self.index = self.devices.iter().zip(0u32..).map(|(d, i)| (d.clone(), i)).collect();
         }
-        let next = u32::try_from(self.devices.len()).unwrap_or(u32::MAX);
+        let next = u32_of(self.devices.len());
         let i = *self.index.entry(device.to_owned()).or_insert_with(|| {
             self.devices.push(device.to_owned());
             next

@@ -1,5 +1,6 @@
 //! Rules applied to summaries: findings, verdicts and their explanations.
 
+use crate::u32_of;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -461,7 +462,7 @@ impl HealthState {
         }
 
         findings.iter_mut().for_each(refuse_non_finite);
-        let devices = u32::try_from(self.devices().len()).unwrap_or(u32::MAX);
+        let devices = u32_of(self.devices().len());
         let observed_from = self.devices().values().map(|d| d.updated_at).min();
         let breaches: Vec<&Finding> = findings.iter().filter(|f| f.outcome == Outcome::Breach).collect();
         let inconclusive = findings.iter().find(|f| matches!(f.outcome, Outcome::Inconclusive { .. }));
@@ -603,7 +604,7 @@ impl<'a> Ctx<'a> {
         }
         let expected = group.ids.len();
         let needed = self.needed(expected);
-        finding.devices_reporting = u32::try_from(pooled.reporting.len()).unwrap_or(u32::MAX);
+        finding.devices_reporting = u32_of(pooled.reporting.len());
         if pooled.reporting.len() >= needed {
             finding.baseline_samples = pooled.baseline.0.count;
             finding.observed_samples = pooled.observed.0.count;
@@ -682,7 +683,7 @@ impl<'a> Ctx<'a> {
             baseline_samples: 0,
             observed_samples: 0,
             devices_reporting: 0,
-            devices_expected: u32::try_from(expected).unwrap_or(u32::MAX),
+            devices_expected: u32_of(expected),
             top_devices: Vec::new(),
             projection: None,
             window_minutes: None,
@@ -992,7 +993,7 @@ impl<'a> Ctx<'a> {
                 format!("{} on stage: no {metric} increase on {reporting} reporting devices", rule.name()),
             )
         };
-        f.devices_reporting = u32::try_from(reporting).unwrap_or(u32::MAX);
+        f.devices_reporting = u32_of(reporting);
         f.observed_samples = total_obs;
         vec![f]
     }
@@ -1130,7 +1131,7 @@ impl<'a> Ctx<'a> {
             f.projection = steepest.map(|(_, p)| p);
             f
         };
-        f.devices_reporting = u32::try_from(reporting).unwrap_or(u32::MAX);
+        f.devices_reporting = u32_of(reporting);
         vec![f]
     }
 }

@@ -21,6 +21,7 @@
 //! Negative values use a mirrored store, zero its own count. Counts merge by addition, so
 //! merging is exact and order-independent.
 
+use crate::u32_of;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -117,7 +118,7 @@ impl Store {
             bins.resize((key - *offset) as usize + 32, 0);
         } else {
             let lo = (*offset).min(key);
-            let hi = (*offset + u32::try_from(bins.len()).unwrap_or(u32::MAX)).max(key + 1);
+            let hi = (*offset + u32_of(bins.len())).max(key + 1);
             if (hi - lo) as usize > DENSE_LIMIT {
                 let map = self.iter().collect();
                 *self = Self::Sparse(map);
@@ -141,12 +142,9 @@ impl Store {
     /// Non-zero buckets in ascending key order.
     fn iter(&self) -> Box<dyn DoubleEndedIterator<Item = (u32, u64)> + '_> {
         match self {
-            Self::Dense { offset, bins } => Box::new(
-                bins.iter()
-                    .enumerate()
-                    .filter(|(_, c)| **c > 0)
-                    .map(move |(i, c)| (*offset + u32::try_from(i).unwrap_or(u32::MAX), *c)),
-            ),
+            Self::Dense { offset, bins } => {
+                Box::new(bins.iter().enumerate().filter(|(_, c)| **c > 0).map(move |(i, c)| (*offset + u32_of(i), *c)))
+            }
             Self::Sparse(map) => Box::new(map.iter().map(|(k, c)| (*k, *c))),
         }
     }

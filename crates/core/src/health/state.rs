@@ -1,5 +1,6 @@
 //! Per-device summaries kept between runs: ingest, merge.
 
+use crate::u32_of;
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
@@ -742,7 +743,7 @@ fn device_runs(
     let mut unknown = vec![false; batch.devices.len()];
     for (row, &d) in batch.device.iter().enumerate() {
         if known[d as usize].is_some() {
-            per_device[d as usize].push(u32::try_from(row).unwrap_or(u32::MAX));
+            per_device[d as usize].push(u32_of(row));
         } else {
             report.unknown_device += 1;
             unknown[d as usize] = true;
@@ -774,7 +775,7 @@ fn device_runs(
             return Err(HealthError::ConflictingSamples { device: batch.devices[d].clone(), at });
         }
         report.duplicates += (before - rows.len()) as u64;
-        runs.push(Run { device: u32::try_from(d).unwrap_or(u32::MAX), rows });
+        runs.push(Run { device: u32_of(d), rows });
     }
     Ok(runs)
 }

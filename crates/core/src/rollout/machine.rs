@@ -34,6 +34,7 @@
 //! report from a device that is not updating) is an error, and the state is unchanged.
 
 use crate::Codes;
+use crate::u32_of;
 use std::collections::BTreeMap;
 
 use jiff::{SignedDuration, Timestamp};
@@ -1087,11 +1088,8 @@ impl Rollout {
         #[allow(clippy::cast_precision_loss)] // device counts are far below 2^52
         let share = failed as f64 / finished.max(1) as f64;
         if finished >= rule.min_finished as usize && share > rule.max_failure_share {
-            let reason = HaltReason::AbortRule {
-                stage: stage.name.clone(),
-                failed: u32::try_from(failed).unwrap_or(u32::MAX),
-                finished: u32::try_from(finished).unwrap_or(u32::MAX),
-            };
+            let reason =
+                HaltReason::AbortRule { stage: stage.name.clone(), failed: u32_of(failed), finished: u32_of(finished) };
             self.halt(reason, true, actions);
             return true;
         }

@@ -42,6 +42,7 @@
 //! ```
 
 use crate::Codes;
+use crate::u32_of;
 use std::collections::BTreeMap;
 
 use compact_str::CompactString;
@@ -360,7 +361,7 @@ pub fn plan_rollout(
 
     let Eligibility { up_to_date, excluded, mut lines } = eligibility(graph, fleet, &target, rollout_id)?;
     rank_within_lines(&mut lines);
-    let sizes: Vec<u32> = lines.iter().map(|(_, run)| u32::try_from(run.ranked.len()).unwrap_or(u32::MAX)).collect();
+    let sizes: Vec<u32> = lines.iter().map(|(_, run)| u32_of(run.ranked.len())).collect();
 
     let mut free = sizes.clone();
     let mut stages = Vec::with_capacity(policy.stages.len());
@@ -479,13 +480,13 @@ fn eligibility<'f>(
             Outcome::Hops(hops) => {
                 let slot = &mut line_of[line as usize];
                 if *slot == u32::MAX {
-                    *slot = u32::try_from(lines.len()).unwrap_or(u32::MAX);
+                    *slot = u32_of(lines.len());
                     let size = devices_of[line as usize];
                     let run = LineRun { ids: Vec::with_capacity(size), ranked: Vec::with_capacity(size) };
                     lines.push((&names[line as usize], run));
                 }
                 let run = &mut lines[*slot as usize].1;
-                run.ranked.push((key_with_seed(seed, id), u32::try_from(run.ids.len()).unwrap_or(u32::MAX), hops));
+                run.ranked.push((key_with_seed(seed, id), u32_of(run.ids.len()), hops));
                 run.ids.push(CompactString::from(id));
             }
             Outcome::Error(e) => {
@@ -575,7 +576,7 @@ fn apportion(share_ppm: u64, min_per_line: u32, cap: Option<u32>, sizes: &[u32],
         let mut left = total;
         for l in order {
             let give = u64::from(minimum[l]).min(left);
-            seats[l] = u32::try_from(give).unwrap_or(u32::MAX);
+            seats[l] = u32_of(give);
             left -= give;
         }
         return seats;
@@ -614,7 +615,7 @@ fn apportion(share_ppm: u64, min_per_line: u32, cap: Option<u32>, sizes: &[u32],
             break; // every line is full: the stage is smaller than asked
         }
     }
-    seats.iter().zip(&minimum).map(|(&s, &m)| m + u32::try_from(s).unwrap_or(u32::MAX)).collect()
+    seats.iter().zip(&minimum).map(|(&s, &m)| m + u32_of(s)).collect()
 }
 
 #[cfg(test)]
