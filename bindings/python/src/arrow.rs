@@ -78,7 +78,7 @@ impl PyDecisionTable {
             let decision = self.columns.get(i).ok_or_else(|| {
                 crate::convert::invalid_found(py, "i", &format!("a row below {}", self.columns.len()), i.to_string())
             })?;
-            Ok((decision.reason(), to_py(py, decision)?))
+            Ok((decision.reason(), to_py(py, &*decision)?))
         })
     }
 

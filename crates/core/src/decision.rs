@@ -60,6 +60,7 @@
 
 use crate::Codes;
 use crate::u32_of;
+use std::borrow::Cow;
 use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::hash::BuildHasher as _;
@@ -806,9 +807,12 @@ impl DecisionColumns {
             .unwrap_or("")
     }
 
-    /// Device `i`'s decision.
-    pub fn get(&self, i: usize) -> Option<&Decision> {
-        self.row.get(i).and_then(|&k| self.distinct.decisions().get(k as usize))
+    /// Device `i`'s decision. Borrowed once the batch's decisions are made (by
+    /// [`DecisionColumns::distinct`] or a decision the batch made as it went); before that, a
+    /// download is made for this call alone (its step's shared count), so reading a few rows
+    /// of a big batch does not make all of its decisions.
+    pub fn get(&self, i: usize) -> Option<Cow<'_, Decision>> {
+        self.distinct.get(*self.row.get(i)? as usize)
     }
 
     /// The decisions the devices' rows point to (see [`DecisionColumns::indices`]): devices of
@@ -822,7 +826,7 @@ impl DecisionColumns {
     /// let fleet = fleetpath::Fleet::from_csv("id,model,line,version\nd1,IPM-1,l1,5.6.14\nd2,IPM-1,l2,5.6.14\n")?;
     /// let columns = Decider::new(&graph, DecisionPolicy::default())?.decide_columns(&fleet, "2026-11-23T08:00:00Z".parse()?);
     /// assert_eq!((columns.distinct().len(), columns.indices()), (1, &[0, 0][..]));
-    /// assert_eq!(columns.get(1), Some(&columns.distinct()[0]));
+    /// assert_eq!(columns.get(1).as_deref(), Some(&columns.distinct()[0]));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn distinct(&self) -> &[Decision] {
@@ -846,9 +850,10 @@ impl DecisionColumns {
 }
 
 /// [`DecisionColumns`]' distinct decisions. A batch's downloads are read from the decider's
-/// route tables (which the columns share) and made at the first ask, so that a host reading
-/// only the columns never builds them: a step's shared count and text are a cache miss or two
-/// a kind, and dropping the decisions as many again.
+/// route tables (which the columns share) and made when asked: one at a time for
+/// [`DecisionColumns::get`], all at once (and kept) for the slice [`DecisionColumns::distinct`]
+/// returns. A host reading only the columns never builds them: a step's shared count and text
+/// are a cache miss or two a kind, and dropping the decisions as many again.
 #[derive(Clone, Default)]
 struct Distinct {
     /// Decisions made as they were found.
@@ -860,7 +865,7 @@ struct Distinct {
     tables: Vec<Arc<ModelRoutes>>,
     /// The downloads' `url_lifetime_seconds`.
     url_lifetime_seconds: u32,
-    /// `order`'s decisions, made at the first ask.
+    /// `order`'s decisions, made at the first ask for all of them.
     all: OnceLock<Vec<Decision>>,
 }
 
@@ -889,6 +894,14 @@ impl Distinct {
             self.order.extend((0..self.made.len()).map(|i| Entry::Made(u32_of(i))));
         }
         self.order.push(Entry::Download { table, node });
+    }
+
+    fn get(&self, k: usize) -> Option<Cow<'_, Decision>> {
+        match (self.order.is_empty(), self.all.get()) {
+            (true, _) => self.made.get(k).map(Cow::Borrowed),
+            (false, Some(all)) => all.get(k).map(Cow::Borrowed),
+            (false, None) => self.order.get(k).map(|&entry| Cow::Owned(self.decision(entry))),
+        }
     }
 
     fn decisions(&self) -> &[Decision] {

@@ -542,7 +542,7 @@ fn columns_make_their_downloads_when_read_even_after_the_decider() {
         .collect();
     assert_eq!(next, [Some("5.6.30"), Some("5.6.30"), Some("6.15.008"), None, None, None]);
     let rows = Decider::new(&graph(), DecisionPolicy::default()).unwrap().decide_fleet(&fleet, at);
-    assert_eq!(columns.get(2), Some(&rows[2]));
+    assert_eq!(columns.get(2).as_deref(), Some(&rows[2]));
     // One per model and spelling (`5.6.14` and `v5.6.14` are two, with equal decisions).
     assert_eq!(columns.distinct().len(), 6, "{:?}", columns.distinct());
     assert_eq!(columns.distinct()[0], columns.distinct()[1]);

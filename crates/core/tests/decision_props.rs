@@ -1,6 +1,7 @@
 //! Invariants of the update decision and of backoff, over random graphs, observations and
 //! requests.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use fleetpath::decision::{Decider, Decision, DecisionPolicy, DeviceRequest};
@@ -232,7 +233,7 @@ proptest! {
         let rows = decider.decide_fleet(&fleet, at);
         prop_assert_eq!(columns.len(), rows.len());
         for (i, d) in rows.iter().enumerate() {
-            prop_assert_eq!(columns.get(i), Some(d));
+            prop_assert_eq!(columns.get(i), Some(Cow::Borrowed(d)));
             prop_assert_eq!(fleetpath::decision::DecisionColumns::KINDS[columns.kind[i] as usize], d.kind());
             prop_assert_eq!(columns.reason(i), d.reason());
             let next = match d {
@@ -257,6 +258,13 @@ proptest! {
             prop_assert_eq!(fleetpath::decision::DecisionColumns::HOST_ACTIONS[columns.host_action[i] as usize], action);
         }
         prop_assert_eq!(columns.clone().into_rows(), rows.clone());
+        // Read again once the batch's decisions are made (borrowed now): the same.
+        prop_assert_eq!(columns.distinct().len(), columns.indices().iter().max().map_or(0, |&k| k as usize + 1));
+        for (i, d) in rows.iter().enumerate() {
+            let got = columns.get(i);
+            prop_assert!(matches!(got, Some(Cow::Borrowed(_))), "device {} not borrowed: {:?}", i, got);
+            prop_assert_eq!(got, Some(Cow::Borrowed(d)));
+        }
         // Each version the columns name is listed once.
         let listed: std::collections::BTreeSet<&fleetpath::Version> = columns.versions.iter().collect();
         prop_assert_eq!(listed.len(), columns.versions.len());
