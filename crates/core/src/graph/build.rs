@@ -446,6 +446,11 @@ impl Table {
         &self.releases[node as usize].spec.version
     }
 
+    /// Whether `text` is the spelling of the release at `node` (none past the releases).
+    fn spells(&self, node: u32, text: &str) -> bool {
+        self.releases.get(node as usize).is_some_and(|r| r.spec.version == text)
+    }
+
     /// The first barrier strictly between `from` and `to`, if any.
     fn crossed_barrier(&self, from: u32, to: u32) -> Option<u32> {
         let first_after = self.barriers.partition_point(|&b| b <= from);
@@ -482,6 +487,10 @@ struct Edges {
     /// releases as they spell themselves (`u32::MAX` for any other entry): how the graph keeps
     /// a plain entry.
     ends: Vec<(u32, u32)>,
+    /// The node of the previous entry's `from` when it was spelled as its release spells
+    /// itself (`u32::MAX`: none): a manifest lists a release's edges together, so most
+    /// `from`s repeat the one before and are found by one comparison, without hashing.
+    last_from: u32,
 }
 
 /// The upgrade edges and blocked hops that the entries expand to.
@@ -521,6 +530,7 @@ impl Edges {
             models: Vec::new(),
             repeats: Vec::new(),
             ends: vec![(u32::MAX, u32::MAX); specs.len()],
+            last_from: u32::MAX,
         };
         // Only the first MAX_ERRORS of each kind can be reported: memory stays bounded.
         let mut found = Vec::new();
@@ -582,7 +592,12 @@ impl Edges {
                         applies_to: "range edges (from_range)",
                     });
                 }
-                let (from, from_exact) = table.find(spellings, from_text, &|| format!("edges[{i}].from"))?;
+                let (from, from_exact) = if table.spells(self.last_from, from_text) {
+                    (self.last_from, true)
+                } else {
+                    table.find(spellings, from_text, &|| format!("edges[{i}].from"))?
+                };
+                self.last_from = if from_exact { from } else { u32::MAX };
                 if spec.blocked().is_none() && table.is_deadend(from) {
                     return Err(GraphError::EdgeFromDeadend { at: at("edges", i), from: from_text.to_owned() });
                 }
