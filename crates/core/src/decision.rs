@@ -807,10 +807,10 @@ impl DecisionColumns {
             .unwrap_or("")
     }
 
-    /// Device `i`'s decision. Borrowed once the batch's decisions are made (by
-    /// [`DecisionColumns::distinct`] or a decision the batch made as it went); before that, a
-    /// download is made for this call alone (its step's shared count), so reading a few rows
-    /// of a big batch does not make all of its decisions.
+    /// Device `i`'s decision, borrowed from the batch where it keeps one. A download the batch
+    /// read from a route table is made for this call alone (its step's shared count) until
+    /// [`DecisionColumns::distinct`] makes them all: reading a few rows of a big batch does not
+    /// make every decision.
     pub fn get(&self, i: usize) -> Option<Cow<'_, Decision>> {
         self.distinct.get(*self.row.get(i)? as usize)
     }
@@ -896,11 +896,16 @@ impl Distinct {
         self.order.push(Entry::Download { table, node });
     }
 
+    /// Decision `k`: borrowed where it is kept (made as found, or all made), else made now.
     fn get(&self, k: usize) -> Option<Cow<'_, Decision>> {
-        match (self.order.is_empty(), self.all.get()) {
-            (true, _) => self.made.get(k).map(Cow::Borrowed),
-            (false, Some(all)) => all.get(k).map(Cow::Borrowed),
-            (false, None) => self.order.get(k).map(|&entry| Cow::Owned(self.decision(entry))),
+        if let Some(all) = self.all.get() {
+            return all.get(k).map(Cow::Borrowed);
+        }
+        match self.order.get(k) {
+            None if self.order.is_empty() => self.made.get(k).map(Cow::Borrowed),
+            None => None,
+            Some(&Entry::Made(i)) => self.made.get(i as usize).map(Cow::Borrowed),
+            Some(&entry) => Some(Cow::Owned(self.decision(entry))),
         }
     }
 

@@ -93,10 +93,10 @@ pub use rollout::{Action, Event, PlanError, Rollout, RolloutError, RolloutPlan, 
 pub use schedule::{Calendar, CalendarGap, ScheduleError};
 pub use version::{Version, VersionError, VersionRange};
 
-/// `n` as a `u32`, `u32::MAX` past it (or below zero). The core counts releases, devices, rows and seats in
-/// `u32`s; its inputs are bounded well below that (graphs by their size checks, fleets by
-/// [`Fleet::MAX_DEVICES`], batches by their fleet), so the saturation is a total function's
-/// last resort, never an answer.
+/// `n` as a `u32`, saturating: `u32::MAX` past it (or below zero). The core counts releases,
+/// devices, rows and seats in `u32`s, and its inputs keep those counts far below the limit
+/// (graphs by their size checks, fleets by [`Fleet::MAX_DEVICES`], batches by their fleet);
+/// a duration in days or seconds is clamped to it.
 pub(crate) fn u32_of(n: impl TryInto<u32>) -> u32 {
     n.try_into().unwrap_or(u32::MAX)
 }

@@ -233,7 +233,10 @@ proptest! {
         let rows = decider.decide_fleet(&fleet, at);
         prop_assert_eq!(columns.len(), rows.len());
         for (i, d) in rows.iter().enumerate() {
-            prop_assert_eq!(columns.get(i), Some(Cow::Borrowed(d)));
+            let got = columns.get(i);
+            // Only a download read from a route table is made for the call.
+            prop_assert!(matches!(got, Some(Cow::Borrowed(_))) || matches!(d, Decision::Download { .. }), "{:?}", got);
+            prop_assert_eq!(got, Some(Cow::Borrowed(d)));
             prop_assert_eq!(fleetpath::decision::DecisionColumns::KINDS[columns.kind[i] as usize], d.kind());
             prop_assert_eq!(columns.reason(i), d.reason());
             let next = match d {
