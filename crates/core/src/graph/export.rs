@@ -51,7 +51,7 @@ impl UpgradeGraph {
         out.push_str("  edge [fontname=\"Helvetica\", fontsize=10];\n");
         for (i, release) in self.releases().iter().enumerate() {
             let mut attrs = vec![format!("label=\"{}\"", node_label(release, "\\n", dot_escape))];
-            let on_path = hl.nodes.contains(&(u32_of(i)));
+            let on_path = hl.nodes.contains(&u32_of(i));
             match release.status() {
                 ReleaseStatus::Blocked => {
                     attrs.push("color=\"#c0392b\", fontcolor=\"#c0392b\", style=\"rounded,dashed,filled\"".into());
