@@ -105,11 +105,12 @@ fn check_fields(
     // Most devices: every value starts and ends with a visible ASCII character, so none is
     // empty or padded, which one look at each end shows (a million devices are read a row at
     // a time; the checks below are the rule, for the rest).
-    let plain = |value: &str| {
-        let bytes = value.as_bytes();
-        bytes.first().is_some_and(u8::is_ascii_graphic) && bytes.last().is_some_and(u8::is_ascii_graphic)
-    };
-    if plain(id) && plain(model) && plain(line) && site.is_none_or(plain) && labels.is_empty() {
+    if visible_ends(id)
+        && visible_ends(model)
+        && visible_ends(line)
+        && site.is_none_or(visible_ends)
+        && labels.is_empty()
+    {
         return Ok(());
     }
     let required = [("id", id), ("model", model), ("line", line)];
@@ -1257,9 +1258,14 @@ fn offset(at: &csv::Position) -> usize {
 /// A cell without leading or trailing whitespace (as `str::trim`); most cells have none, which
 /// their first and last bytes show without decoding any character when they are visible ASCII.
 fn trim(cell: &str) -> &str {
-    let plain = |b: &u8| b.is_ascii_graphic();
-    let bytes = cell.as_bytes();
-    if bytes.first().is_some_and(plain) && bytes.last().is_some_and(plain) { cell } else { cell.trim() }
+    if visible_ends(cell) { cell } else { cell.trim() }
+}
+
+/// Whether `text` starts and ends with visible ASCII: then it is neither empty nor padded
+/// (`str::trim` removes only whitespace), which one look at each end shows.
+fn visible_ends(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.first().is_some_and(u8::is_ascii_graphic) && bytes.last().is_some_and(u8::is_ascii_graphic)
 }
 
 /// The CSV reader's message without its own position prefix (the error carries the row).
