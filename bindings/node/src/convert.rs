@@ -311,6 +311,16 @@ pub(crate) fn int(value: f64, what: &str, max: u64) -> Result<u64> {
     Err(invalid(what, &format!("a whole number from 0 to {}", max.min(9_007_199_254_740_991)), format!("{value}")))
 }
 
+/// [`int`] for a count the core takes as a `u32` (an attempt, a threshold, days).
+pub(crate) fn int32(value: f64, what: &str) -> Result<u32> {
+    int(value, what, u64::from(u32::MAX)).map(count)
+}
+
+/// A count for JavaScript, saturating at `u32::MAX` (the core keeps its counts far below it).
+pub(crate) fn count(n: impl TryInto<u32>) -> u32 {
+    n.try_into().unwrap_or(u32::MAX)
+}
+
 /// A choice of a documented set (`"standard"`, `"manifest"`…) given as text.
 pub(crate) fn choice<T: Document>(text: String) -> Result<T> {
     T::from_value(Value::String(text)).map_err(core)

@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use napi::bindgen_prelude::AsyncTask;
 
-use crate::convert::{Held, Holds as _, Json, Load, Source, holds, text_of, to_js};
+use crate::convert::{Held, Holds as _, Json, Load, Source, count, holds, text_of, to_js};
 use crate::graph::UpgradeGraph;
 use crate::{Result, core, guard};
 
@@ -69,7 +69,7 @@ impl Fleet {
     /// How many devices it holds.
     #[napi(getter)]
     pub fn size(&self) -> u32 {
-        u32::try_from(self.inner.len()).unwrap_or(u32::MAX)
+        count(self.inner.len())
     }
 
     /// Every device, in the order given.
@@ -99,7 +99,6 @@ impl Fleet {
     /// The production lines and their sizes.
     #[napi]
     pub fn lines(&self) -> Vec<LineCount> {
-        let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
         self.inner.lines().into_iter().map(|(l, n)| LineCount { line: l.to_owned(), devices: count(n) }).collect()
     }
 

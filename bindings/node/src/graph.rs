@@ -8,7 +8,7 @@ use serde_json::Value;
 use napi::bindgen_prelude::AsyncTask;
 
 use crate::convert::{
-    Held, Holds as _, Json, Load, Source, document, document_from, holds, opt_document, to_js, version,
+    Held, Holds as _, Json, Load, Source, count, document, document_from, holds, opt_document, to_js, version,
 };
 use crate::version::Version;
 use crate::{Result, core, guard};
@@ -70,7 +70,7 @@ impl UpgradeGraph {
     /// How many releases it holds.
     #[napi(getter)]
     pub fn size(&self) -> u32 {
-        u32::try_from(self.inner.releases().len()).unwrap_or(u32::MAX)
+        count(self.inner.releases().len())
     }
 
     /// Every release, oldest first.

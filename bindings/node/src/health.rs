@@ -6,7 +6,7 @@ use napi::bindgen_prelude::{BigInt64Array, Float64Array, Object, Uint32Array};
 use napi_derive::napi;
 use serde_json::Value;
 
-use crate::convert::{Json, document, instant, invalid, to_js};
+use crate::convert::{Json, count, document, instant, invalid, to_js};
 use crate::{Result, core, guard};
 
 /// A health policy: which metrics, which rules, how long a baseline and observation.
@@ -119,7 +119,7 @@ impl HealthState {
     /// How many devices it follows.
     #[napi(getter)]
     pub fn size(&self) -> u32 {
-        u32::try_from(self.inner.devices().len()).unwrap_or(u32::MAX)
+        count(self.inner.devices().len())
     }
 
     /// Ingests a batch: columns `{devices, device, time, metrics}` (typed arrays, `Uint32Array`

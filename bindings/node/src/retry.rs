@@ -5,7 +5,7 @@ use napi::Either;
 use napi_derive::napi;
 use serde_json::Value;
 
-use crate::convert::{Json, instant, int, opt_document, to_js};
+use crate::convert::{Json, instant, int, int32, opt_document, to_js};
 use crate::{Result, guard};
 
 /// Backoff with jitter for failed downloads: pinned delays per device and attempt.
@@ -37,7 +37,7 @@ impl RetryPolicy {
     #[napi]
     pub fn delay_ms(&self, device: String, attempt: f64, previous_ms: f64) -> Result<f64> {
         guard(|| {
-            let attempt = u32::try_from(int(attempt, "attempt", u64::from(u32::MAX))?).unwrap_or(u32::MAX);
+            let attempt = int32(attempt, "attempt")?;
             let previous = int(previous_ms, "previous_ms", u64::MAX)?;
             // Delays are capped far below 2^53 ms.
             #[allow(clippy::cast_precision_loss)]

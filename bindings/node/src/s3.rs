@@ -7,7 +7,7 @@ use napi::Either;
 use napi_derive::napi;
 use serde_json::Value;
 
-use crate::convert::{Json, choice, document, instant, int, opt_document, s3, to_js};
+use crate::convert::{Json, choice, document, instant, int32, opt_document, s3, to_js};
 use crate::{Result, core, guard};
 
 /// A HEAD response (the SDK's output object, or its JSON text).
@@ -80,8 +80,7 @@ pub fn restore_request(storage_class: String, tier: Option<String>, days: Option
     guard(|| {
         let class: StorageClass = choice(storage_class)?;
         let tier: RestoreTier = tier.map(choice).transpose()?.unwrap_or(RestoreTier::Standard);
-        let days = days.map(|d| int(d, "days", u64::from(u32::MAX))).transpose()?.unwrap_or(7);
-        let days = u32::try_from(days).unwrap_or(u32::MAX);
+        let days = days.map(|d| int32(d, "days")).transpose()?.unwrap_or(7);
         to_js(&RestoreRequest::new(class, tier, days).map_err(|e| s3(&e))?)
     })
 }

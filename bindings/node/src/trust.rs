@@ -6,7 +6,7 @@ use napi::bindgen_prelude::Uint8Array;
 use napi_derive::napi;
 use serde_json::Value;
 
-use crate::convert::{Json, choice, document, instant, int, invalid, to_js};
+use crate::convert::{Json, choice, document, instant, int, int32, invalid, to_js};
 use crate::{Result, core, guard};
 
 /// A signing key file (`{keytype, scheme, keyval: {public, private}}`) from a 32-byte seed.
@@ -44,7 +44,7 @@ pub fn public_key(key: Value) -> Result<PublicKeyOf> {
 pub fn trusted_keys(keys: Vec<Value>, threshold: f64) -> Result<Json> {
     guard(|| {
         let keys = keys.into_iter().map(document::<PublicKey>).collect::<Result<Vec<_>>>()?;
-        let threshold = u32::try_from(int(threshold, "threshold", u64::from(u32::MAX))?).unwrap_or(u32::MAX);
+        let threshold = int32(threshold, "threshold")?;
         to_js(&TrustedKeys::new(keys, threshold).map_err(core)?)
     })
 }

@@ -4,7 +4,7 @@ use fleetpath::RetryState;
 use wasm_bindgen::prelude::*;
 
 use crate::Result;
-use crate::convert::{instant, int, object, opt_document, text, to_js};
+use crate::convert::{instant, int, int32, object, opt_document, text, to_js};
 
 #[wasm_bindgen(typescript_custom_section)]
 const AFTER_FAILURE: &str = r"
@@ -42,7 +42,7 @@ impl RetryPolicy {
         #[wasm_bindgen(js_name = "previousMs", unchecked_param_type = "number")] previous_ms: JsValue,
     ) -> Result<f64> {
         let device = text(&device, "device")?;
-        let attempt = u32::try_from(int(&attempt, "attempt", u64::from(u32::MAX))?).unwrap_or(u32::MAX);
+        let attempt = int32(&attempt, "attempt")?;
         let previous = int(&previous_ms, "previous_ms", u64::MAX)?;
         // Delays are capped far below 2^53 ms.
         #[allow(clippy::cast_precision_loss)]

@@ -6,7 +6,7 @@ use fleetpath_aws::{HeadFields, RestoreRequest};
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
-use crate::convert::{absent, choice, document, instant, int, json, opt_document, property, s3, to_js};
+use crate::convert::{absent, choice, document, instant, int32, json, opt_document, property, s3, to_js};
 use crate::{Result, core};
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -84,7 +84,6 @@ pub fn restore_request(
 ) -> Result<JsValue> {
     let class: StorageClass = choice(&storage_class, "storage_class")?;
     let tier: RestoreTier = if absent(&tier) { RestoreTier::Standard } else { choice(&tier, "tier")? };
-    let days = if absent(&days) { 7 } else { int(&days, "days", u64::from(u32::MAX))? };
-    let days = u32::try_from(days).unwrap_or(u32::MAX);
+    let days = if absent(&days) { 7 } else { int32(&days, "days")? };
     to_js(&RestoreRequest::new(class, tier, days).map_err(|e| s3(&e))?)
 }

@@ -3,7 +3,7 @@
 use fleetpath::trust::{self, DocumentKind, Envelope, PrivateKeyFile, PublicKey, SealedRetry, SigningKey, TrustedKeys};
 use wasm_bindgen::prelude::*;
 
-use crate::convert::{absent, bytes, choice, document, instant, int, invalid, json, kind, object, text, to_js};
+use crate::convert::{absent, bytes, choice, document, instant, int, int32, invalid, json, kind, object, text, to_js};
 use crate::{Result, core};
 
 /// Each element of an array argument.
@@ -47,7 +47,7 @@ pub fn trusted_keys(
     #[wasm_bindgen(unchecked_param_type = "number")] threshold: JsValue,
 ) -> Result<JsValue> {
     let keys = each(&keys, "keys")?.iter().map(|k| document::<PublicKey>(k, "keys")).collect::<Result<Vec<_>>>()?;
-    let threshold = u32::try_from(int(&threshold, "threshold", u64::from(u32::MAX))?).unwrap_or(u32::MAX);
+    let threshold = int32(&threshold, "threshold")?;
     to_js(&TrustedKeys::new(keys, threshold).map_err(core)?)
 }
 
