@@ -69,16 +69,19 @@ impl Moments {
                 let present = !v.is_nan();
                 count[i] += u64::from(present);
                 sum[i] += if present { v } else { 0.0 };
-                min[i] = min[i].min(v);
-                max[i] = max[i].max(v);
+                // A comparison with NaN is false: NaN is skipped. Written as a choice, not
+                // `f64::min`, whose NaN rule took four instructions a lane and made this pass
+                // four times slower than the sum beside it.
+                min[i] = if v < min[i] { v } else { min[i] };
+                max[i] = if v > max[i] { v } else { max[i] };
             }
         }
         for (i, &v) in rest.iter().enumerate() {
             let present = !v.is_nan();
             count[i] += u64::from(present);
             sum[i] += if present { v } else { 0.0 };
-            min[i] = min[i].min(v);
-            max[i] = max[i].max(v);
+            min[i] = if v < min[i] { v } else { min[i] };
+            max[i] = if v > max[i] { v } else { max[i] };
         }
         let n: u64 = count.iter().sum();
         if n == 0 {
