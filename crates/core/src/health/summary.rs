@@ -299,8 +299,8 @@ impl Trend {
             n += 1;
             st += t;
             sx += x;
-            first = first.min(t);
-            last = last.max(t);
+            first = lesser(first, t);
+            last = greater(last, t);
         }
         if n == 0 {
             return Self::default();
@@ -387,8 +387,8 @@ impl Trend {
         self.ctx += other.ctx + dt * dx * w;
         self.cxx += other.cxx + dx * dx * w;
         self.count += other.count;
-        self.first_t = self.first_t.min(other.first_t);
-        self.last_t = self.last_t.max(other.last_t);
+        self.first_t = lesser(self.first_t, other.first_t);
+        self.last_t = greater(self.last_t, other.last_t);
     }
 
     /// The least-squares fit, or `None` with fewer than three points or no spread in time.
