@@ -15,8 +15,9 @@ fn run(args: &[&str]) -> (i32, String, String) {
     (output.status.code().unwrap_or(-1), text(output.stdout), text(output.stderr))
 }
 
-fn bad_file(name: &str, text: &str) -> String {
-    let path = std::env::temp_dir().join(format!("fleetpath-cli-{}-{name}", std::process::id()));
+/// Writes `text` to `name` in `dir` (a test's own directory, removed when it drops); its path.
+fn write_in(dir: &tempfile::TempDir, name: &str, text: &str) -> String {
+    let path = dir.path().join(name);
     std::fs::write(&path, text).unwrap();
     path.display().to_string()
 }
@@ -44,13 +45,16 @@ fn a_stranded_model_fails_the_check_naming_the_model() {
 
 #[test]
 fn a_calendar_that_cannot_schedule_the_fleet_fails_the_check() {
+    let dir = tempfile::tempdir().unwrap();
     // The plant's calendar, checked against a fleet with a line on a site it does not know and
     // a policy with a stage it gives no windows.
-    let fleet = bad_file(
+    let fleet = write_in(
+        &dir,
         "gaps.csv",
         "id,model,line,site,version\na,IPM-1,press-1,plant-a,5.6.14\nb,IPM-1,press-7,plant-b,5.6.14\n",
     );
-    let policy = bad_file(
+    let policy = write_in(
+        &dir,
         "gaps-policy.json",
         r#"{"stages": [{"name": "canary", "share": 0.05, "min_per_line": 1}, {"name": "night"}]}"#,
     );
@@ -147,7 +151,9 @@ fn json_and_sarif_carry_every_finding() {
 
 #[test]
 fn unusable_input_is_the_typed_error_and_status_2_without_a_backtrace() {
-    let broken = bad_file(
+    let dir = tempfile::tempdir().unwrap();
+    let broken = write_in(
+        &dir,
         "broken.json",
         "{\n  \"format_version\": 1,\n  \"releases\": [{\"version\": \"1.0\", \"modles\": []}]\n}\n",
     );
@@ -157,7 +163,8 @@ fn unusable_input_is_the_typed_error_and_status_2_without_a_backtrace() {
         out.contains(":3:") && out.contains("error[invalid_json]:") && out.contains("unknown field `modles`"),
         "{out}"
     );
-    let unknown = bad_file(
+    let unknown = write_in(
+        &dir,
         "unknown.json",
         r#"{"format_version": 1, "releases": [{"version": "1.0"}], "edges": [{"from": "1.0", "to": "2.0"}]}"#,
     );
@@ -176,7 +183,7 @@ fn unusable_input_is_the_typed_error_and_status_2_without_a_backtrace() {
         assert!(!err.contains("panicked") && !err.contains("backtrace"), "{args:?}: {err}");
     }
     // A bad fleet given to check is named with its row.
-    let fleet = bad_file("fleet.csv", "id,model,line,version\na,IPM-1,l1,5.6.14\nb,IPM-1,l1,9.9.9\n");
+    let fleet = write_in(&dir, "fleet.csv", "id,model,line,version\na,IPM-1,l1,5.6.14\nb,IPM-1,l1,9.9.9\n");
     let (status, out, _) = run(&["check", SEED, "--fleet", &fleet]);
     assert_eq!(status, 2);
     assert!(out.contains("row 3: device \"b\" runs \"9.9.9\""), "{out}");
@@ -276,8 +283,9 @@ fn help_shows_an_example_for_each_command_and_completions_generate() {
 
 #[test]
 fn health_ingest_then_evaluate() {
+    let dir = tempfile::tempdir().unwrap();
     let policy = "tests/data/health-policy.json";
-    let state = std::env::temp_dir().join(format!("fleetpath-cli-{}-state.json", std::process::id()));
+    let state = dir.path().join("state.json");
     let state = state.to_str().unwrap();
     let ingest = |samples: &str| {
         run(&["health", "ingest", "--policy", policy, "--cohort", "tests/data/cohort.csv", samples, "--out", state])
@@ -300,7 +308,7 @@ fn health_ingest_then_evaluate() {
     let report: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(report["status"], "healthy");
     // A bad cell names its file and row.
-    let bad = bad_file("bad.csv", "device,time,cycle_time_ms\nd1,1794999520,fast\n");
+    let bad = write_in(&dir, "bad.csv", "device,time,cycle_time_ms\nd1,1794999520,fast\n");
     let (status, _, err) = ingest(&bad);
     assert_eq!(status, 2);
     assert!(err.contains("row 2: cycle_time_ms: \"fast\" is not a number"), "{err}");
@@ -308,6 +316,7 @@ fn health_ingest_then_evaluate() {
 
 #[test]
 fn sign_then_verify_and_refuse_what_does_not_hold() {
+    let dir = tempfile::tempdir().unwrap();
     let (status, envelope, err) = run(&[
         "sign",
         SEED,
@@ -321,8 +330,8 @@ fn sign_then_verify_and_refuse_what_does_not_hold() {
         "tests/data/key-a.json",
     ]);
     assert_eq!(status, 0, "{err}");
-    let signed = bad_file("signed.json", &envelope);
-    let out_doc = std::env::temp_dir().join(format!("fleetpath-cli-{}-doc.json", std::process::id()));
+    let signed = write_in(&dir, "signed.json", &envelope);
+    let out_doc = dir.path().join("doc.json");
     let verify = |extra: &[&str]| {
         let mut args = vec!["verify", &signed, "--kind", "manifest", "--trusted", "tests/data/trusted-a.json"];
         args.extend_from_slice(extra);
@@ -341,7 +350,7 @@ fn sign_then_verify_and_refuse_what_does_not_hold() {
         assert_eq!(status, 1, "{err}");
         assert!(err.starts_with(&format!("error[{code}]")), "{err}");
     }
-    let tampered = bad_file("tampered.json", &envelope.replace("5.6.30", "5.6.31"));
+    let tampered = write_in(&dir, "tampered.json", &envelope.replace("5.6.30", "5.6.31"));
     let (status, _, err) = run(&[
         "verify",
         &tampered,
@@ -396,6 +405,7 @@ fn the_readme_examples_run_as_written() {
 #[test]
 fn decide_within_a_rollout_follows_its_stages_and_calendar() {
     use fleetpath::{Calendar, Event, Fleet, Rollout, RolloutPolicy, UpgradeGraph, Version, plan_rollout};
+    let dir = tempfile::tempdir().unwrap();
     let graph = UpgradeGraph::from_json(&std::fs::read_to_string(SEED).unwrap()).unwrap();
     let fleet = Fleet::from_csv(&std::fs::read_to_string(FLEET).unwrap()).unwrap();
     let calendar = Calendar::from_json(&std::fs::read_to_string(CALENDAR).unwrap()).unwrap();
@@ -404,7 +414,7 @@ fn decide_within_a_rollout_follows_its_stages_and_calendar() {
     let start = "2026-11-30T13:00:00Z".parse().unwrap();
     let rollout = Rollout::new(&plan, &fleet, &graph, &policy).unwrap();
     let (rollout, _) = rollout.apply(&Event::Start { at: start }, Some(&calendar)).unwrap();
-    let state = bad_file("rollout.json", &serde_json::to_string(&rollout).unwrap());
+    let state = write_in(&dir, "rollout.json", &serde_json::to_string(&rollout).unwrap());
     let ask = |stage: usize| {
         let id = &plan.stages[stage].devices[0].id;
         let device = fleet.get(id).unwrap();
