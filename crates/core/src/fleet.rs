@@ -1280,8 +1280,23 @@ fn csv_message(e: &csv::Error) -> String {
     }
 }
 
-crate::document::checked_documents! {
-    Fleet => "fleet";
+impl crate::Document for Fleet {
+    const NAME: &'static str = "fleet";
+    fn from_json(text: &str) -> Result<Self, crate::Error> {
+        Ok(Self::from_json(text)?)
+    }
+    fn from_value(value: serde_json::Value) -> Result<Self, crate::Error> {
+        Ok(Self::from_value(value)?)
+    }
+    /// As the trait's, for the list of devices alone too (which `from_json` refuses).
+    fn from_value_text(text: &str) -> Result<Self, crate::Error> {
+        let read = if text.starts_with('[') {
+            Self::from_json(&format!(r#"{{"devices":{text}}}"#))
+        } else {
+            Self::from_json(text)
+        };
+        read.or_else(|_| Self::from_value(crate::document::value_of("fleet", text)?)).map_err(Into::into)
+    }
 }
 
 #[cfg(test)]

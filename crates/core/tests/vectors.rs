@@ -150,6 +150,7 @@ fn manifest_errors() {
                     assert_eq!(other, err, "{name}: {text}");
                 }
             }
+            agrees_with_value::<UpgradeGraph>(document, name, |g| g.to_manifest().to_json());
             if let Ok(manifest) = Manifest::from_value(document.clone()) {
                 assert_eq!(UpgradeGraph::new(manifest).expect_err(name), err, "{name}");
             }
@@ -527,10 +528,20 @@ fn fleets() {
         assert_eq!(serde_json::to_value(origins).unwrap(), case["origins"], "{name}");
         // JSON and CSV round trips keep every device.
         assert_eq!(Fleet::from_json(&fleet.to_json()).unwrap().devices(), fleet.devices(), "{name}");
+        // As a value, whole or its list of devices alone, from its JSON as from the value.
+        let value: Value = serde_json::from_str(&fleet.to_json()).unwrap();
+        let view = |f: &Fleet| f.to_json();
+        agrees_with_value::<Fleet>(&value, name, view);
+        agrees_with_value::<Fleet>(&value["devices"], name, view);
+        let devices = <Fleet as fleetpath::Document>::from_value_text(&value["devices"].to_string()).unwrap();
+        assert_eq!(devices.devices(), fleet.devices(), "{name}");
         assert_eq!(Fleet::from_csv(&fleet.to_csv()).unwrap().devices(), fleet.devices(), "{name}");
     }
     for case in data["invalid"].as_array().unwrap() {
         let name = str_of(case, "name");
+        if let Some(value) = case.get("json") {
+            agrees_with_value::<Fleet>(value, name, Fleet::to_json);
+        }
         let err = fleet_of(case).expect_err(name);
         assert_eq!(err.code(), str_of(case, "code"), "{name}: {err}");
         assert_eq!(err.to_string(), str_of(case, "message"), "{name}");
@@ -983,12 +994,22 @@ fn shape_errors_are_serdes() {
 }
 
 /// Reads document `name` through its [`Document`](fleetpath::Document) entry point.
+/// `T::from_value_text` of a value's JSON (what a JavaScript binding hands over for an
+/// object) reads as `T::from_value` of the value: the same document as `view` shows it, or the
+/// same error.
+fn agrees_with_value<T: fleetpath::Document>(value: &Value, name: &str, view: impl Fn(&T) -> String) {
+    let text = serde_json::to_string(value).unwrap();
+    let (from_text, from_value) = (T::from_value_text(&text), T::from_value(value.clone()));
+    assert_eq!(from_text.as_ref().map(&view), from_value.as_ref().map(&view), "{name}: {text}");
+}
+
 fn read_document(name: &str, case: &Value) -> Result<(), fleetpath::Error> {
     fn read<T: fleetpath::Document>(case: &Value) -> Result<(), fleetpath::Error> {
-        match case.get("json") {
-            Some(text) => T::from_json(text.as_str().unwrap()).map(drop),
-            None => T::from_value(case["value"].clone()).map(drop),
+        if let Some(text) = case.get("json") {
+            return T::from_json(text.as_str().unwrap()).map(drop);
         }
+        agrees_with_value::<T>(&case["value"], str_of(case, "name"), |_| String::new());
+        T::from_value(case["value"].clone()).map(drop)
     }
     use fleetpath::{decision, health};
     match name {
