@@ -62,6 +62,21 @@ test('inputs in every form: text, bytes, objects, Dates, Versions', () => {
   assertError(() => rollout.apply({ type: 'start', at: new Date(NaN) }), { code: 'invalid_json' });
 });
 
+test('text past ASCII reads as its UTF-8 bytes do, as a string, bytes or a value', () => {
+  // Past Latin-1 with ASCII low bytes (Ł is U+0141, ź U+017A, an emoji two code units whose
+  // low bytes are = and NUL: a one-byte copy of the first string is all ASCII and wrong), and
+  // with a Latin-1 character (ó).
+  for (const line of ['Łodź-1 😀', 'Łódź-1']) {
+    const csv = `id,model,line,version\nd1,IPM-1,${line},5.6.14\nd2,IPM-1,press-2,5.6.30\n`;
+    const fleet = fp.Fleet.load(csv);
+    assert.deepEqual(fleet.lines().map((l) => l.line).sort(), [line, 'press-2'].sort());
+    assert.equal(fleet.toJSONText(), fp.Fleet.load(Buffer.from(csv)).toJSONText());
+    assert.equal(fp.Fleet.load(JSON.parse(fleet.toJSONText())).toJSONText(), fleet.toJSONText());
+    // A lone surrogate is refused before the core sees it.
+    assertError(() => fp.Fleet.load(csv.replace('Ł', '\ud83d')), { code: 'invalid_input' });
+  }
+});
+
 const JUNK = [
   undefined, null, 0, -1, 1.5, NaN, Infinity, 2 ** 64, 12n, true, '', '\ud800', 'x'.repeat(100_000), Symbol('s'),
   () => 1, {}, [], [[[]]], { length: 2 ** 40 }, new Proxy({}, { get: () => 1 }), new Date(NaN),

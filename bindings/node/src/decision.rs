@@ -8,7 +8,7 @@ use napi::bindgen_prelude::{ClassInstance, Float64Array, Object, Uint8Array, Uin
 use napi_derive::napi;
 use serde_json::Value;
 
-use crate::convert::{Held, Holds as _, Json, document, holds, instant, invalid, opt_document, to_js, version};
+use crate::convert::{Doc, Held, Holds as _, Json, document, holds, instant, invalid, opt_document, to_js, version};
 use crate::fleet::Fleet;
 use crate::graph::UpgradeGraph;
 use crate::rollout::{Calendar, Rollout};
@@ -44,16 +44,17 @@ impl Decider {
     )]
     pub fn new(env: napi::Env, graph: &UpgradeGraph, options: Option<Object<'_>>) -> Result<Self> {
         guard(|| {
-            let field = |name: &str| -> Result<Option<Value>> {
+            let field = |name: &str| -> Result<Option<Doc>> {
                 let Some(options) = &options else { return Ok(None) };
-                let value: Option<Value> = options.get(name).map_err(|e| invalid(name, "a JSON value", e.reason))?;
+                let value: Option<Doc> = options.get(name).map_err(|e| invalid(name, "a JSON value", e.reason))?;
                 Ok(value.filter(|v| !v.is_null()))
             };
             let policy: DecisionPolicy = opt_document(field("policy")?)?;
             let mut decider = fleetpath::decision::Decider::new(&graph.inner, policy).map_err(core)?;
             if let Some(target) = field("target")? {
-                let Value::String(target) = target else {
-                    return Err(invalid("target", "a version", target.to_string()));
+                let target = match target.into_value()? {
+                    Value::String(target) => target,
+                    other => return Err(invalid("target", "a version", other.to_string())),
                 };
                 decider = decider.with_target(&version(&target)?).map_err(core)?;
             }
@@ -83,7 +84,7 @@ impl Decider {
         ts_args_type = "request: DeviceRequest | string, record?: DeviceRecord | string | null",
         ts_return_type = "Decision"
     )]
-    pub fn decide(&self, request: Value, record: Option<Value>) -> Result<Json> {
+    pub fn decide(&self, request: Doc, record: Option<Doc>) -> Result<Json> {
         guard(|| {
             let request: DeviceRequest = document(request)?;
             let decision = match record.filter(|r| !r.is_null()) {
@@ -96,7 +97,7 @@ impl Decider {
 
     /// The decisions for many requests (a JSON array, or its text), in order.
     #[napi(ts_args_type = "requests: DeviceRequest[] | string", ts_return_type = "Decision[]")]
-    pub fn decide_all(&self, requests: Value) -> Result<Json> {
+    pub fn decide_all(&self, requests: Doc) -> Result<Json> {
         guard(|| decisions_js(&self.inner.decide_all(&document::<Vec<DeviceRequest>>(requests)?)))
     }
 
@@ -166,7 +167,7 @@ pub struct DecisionColumns {
 /// A device's report (`version`, the version it says it now runs) against the host's record of
 /// the hop it was told to take: `null` when accepted, else the refusal (a `refused` decision).
 #[napi(ts_args_type = "record: DeviceRecord | string, version: Version | string", ts_return_type = "Decision | null")]
-pub fn check_report(record: Value, version_: String) -> Result<Json> {
+pub fn check_report(record: Doc, version_: String) -> Result<Json> {
     guard(|| {
         let record: DeviceRecord = document(record)?;
         match record.check_report(&version(&version_)?) {

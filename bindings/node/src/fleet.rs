@@ -1,11 +1,10 @@
 //! `Fleet`.
 
 use napi_derive::napi;
-use serde_json::Value;
 
 use napi::bindgen_prelude::AsyncTask;
 
-use crate::convert::{Held, Holds as _, Json, Load, Source, count, holds, text_of, to_js};
+use crate::convert::{Doc, Held, Holds as _, Json, Load, Source, count, document, holds, text_of, to_js};
 use crate::graph::UpgradeGraph;
 use crate::{Result, core, guard};
 
@@ -13,11 +12,11 @@ use crate::{Result, core, guard};
 /// bytes, or its JSON value.
 fn read(fleet: Source) -> Result<fleetpath::Fleet> {
     match fleet {
-        Source::Bytes(bytes) => fleetpath::Fleet::from_text(text_of(&bytes, "Fleet.load")?),
-        Source::Value(Value::String(text)) => fleetpath::Fleet::from_text(&text),
-        Source::Value(value) => fleetpath::Fleet::from_value(value),
+        Source::Bytes(bytes) => fleetpath::Fleet::from_text(text_of(&bytes, "Fleet.load")?).map_err(core),
+        Source::Doc(Doc::Text(text)) => fleetpath::Fleet::from_text(&text).map_err(core),
+        // Any other value: the document, or its list of devices alone.
+        Source::Doc(doc) => document(doc),
     }
-    .map_err(core)
 }
 
 /// A fleet: devices with model, production line, site and version, as the registry records them.
@@ -56,8 +55,8 @@ impl Fleet {
     /// `Fleet.load` on libuv's thread pool: the event loop stays free while a big fleet is
     /// read. Rejects with the error `load` throws.
     #[napi(ts_args_type = "fleet: string | Uint8Array | object | object[]", ts_return_type = "Promise<Fleet>")]
-    pub fn load_async(fleet: Value) -> AsyncTask<Load<Fleet>> {
-        AsyncTask::new(Load::new(fleet, |fleet| Ok(Self::new(read(Source::Value(fleet))?))))
+    pub fn load_async(fleet: Doc) -> AsyncTask<Load<Fleet>> {
+        AsyncTask::new(Load::new(fleet, |fleet| Ok(Self::new(read(Source::Doc(fleet))?))))
     }
 
     /// Reads a fleet from CSV text (`id,model,line,version[,site]`, any column order).

@@ -3,12 +3,11 @@
 use fleetpath::graph::cincinnati::CincinnatiGraph;
 use fleetpath::{Constraints, Path};
 use napi_derive::napi;
-use serde_json::Value;
 
 use napi::bindgen_prelude::AsyncTask;
 
 use crate::convert::{
-    Held, Holds as _, Json, Load, Source, count, document, document_from, holds, opt_document, to_js, version,
+    Doc, Held, Holds as _, Json, Load, Source, count, document, document_from, holds, opt_document, to_js, version,
 };
 use crate::version::Version;
 use crate::{Result, core, guard};
@@ -28,7 +27,7 @@ impl UpgradeGraph {
 
 holds!(UpgradeGraph);
 
-fn highlight(path: Option<Value>) -> Result<Option<Path>> {
+fn highlight(path: Option<Doc>) -> Result<Option<Path>> {
     path.filter(|p| !p.is_null()).map(document::<Path>).transpose()
 }
 
@@ -43,14 +42,14 @@ impl UpgradeGraph {
     /// `UpgradeGraph.load` on libuv's thread pool: the event loop stays free while a big
     /// manifest is read. Rejects with the error `load` throws.
     #[napi(ts_args_type = "manifest: string | Uint8Array | object", ts_return_type = "Promise<UpgradeGraph>")]
-    pub fn load_async(manifest: Value) -> AsyncTask<Load<UpgradeGraph>> {
+    pub fn load_async(manifest: Doc) -> AsyncTask<Load<UpgradeGraph>> {
         AsyncTask::new(Load::new(manifest, |manifest| Ok(Self::new(document(manifest)?))))
     }
 
     /// Reads a Cincinnati graph (`nodes`, `edges`, `conditionalEdges`): text, bytes or the
     /// object. Channels become models; a conditional edge a blocked hop naming its risks.
     #[napi(factory, ts_args_type = "graph: string | Uint8Array | object")]
-    pub fn from_cincinnati(env: napi::Env, graph: Value) -> Result<Self> {
+    pub fn from_cincinnati(env: napi::Env, graph: Doc) -> Result<Self> {
         let load = |g: CincinnatiGraph| g.to_manifest().and_then(fleetpath::UpgradeGraph::new).map_err(core);
         guard(|| Ok(Self::new(load(document(graph)?)?).told(env)))
     }
@@ -109,7 +108,7 @@ impl UpgradeGraph {
         ts_args_type = "from: Version | string, to: Version | string, constraints?: Constraints",
         ts_return_type = "Path"
     )]
-    pub fn resolve(&self, from: String, to: String, constraints: Option<Value>) -> Result<Json> {
+    pub fn resolve(&self, from: String, to: String, constraints: Option<Doc>) -> Result<Json> {
         guard(|| {
             let constraints: Constraints = opt_document(constraints)?;
             to_js(&self.inner.resolve(&version(&from)?, &version(&to)?, &constraints).map_err(core)?)
@@ -121,7 +120,7 @@ impl UpgradeGraph {
         ts_args_type = "from: Version | string, to: Version | string, constraints?: Constraints",
         ts_return_type = "Hop | null"
     )]
-    pub fn next_hop(&self, from: String, to: String, constraints: Option<Value>) -> Result<Json> {
+    pub fn next_hop(&self, from: String, to: String, constraints: Option<Doc>) -> Result<Json> {
         guard(|| {
             let constraints: Constraints = opt_document(constraints)?;
             let hop = self.inner.next_hop(&version(&from)?, &version(&to)?, &constraints).map_err(core)?;
@@ -144,7 +143,7 @@ impl UpgradeGraph {
 
     /// Every release's next hop toward `to`, computed once.
     #[napi(ts_args_type = "to: Version | string, constraints?: Constraints")]
-    pub fn route_table(&self, to: String, constraints: Option<Value>) -> Result<RouteTable> {
+    pub fn route_table(&self, to: String, constraints: Option<Doc>) -> Result<RouteTable> {
         guard(|| {
             let constraints: Constraints = opt_document(constraints)?;
             let inner = self.inner.route_table(&version(&to)?, &constraints).map_err(core)?;
@@ -166,13 +165,13 @@ impl UpgradeGraph {
 
     /// The graph in Graphviz DOT, `path` highlighted when given (labels escaped).
     #[napi(ts_args_type = "path?: Path | null")]
-    pub fn to_dot(&self, path: Option<Value>) -> Result<String> {
+    pub fn to_dot(&self, path: Option<Doc>) -> Result<String> {
         guard(|| Ok(self.inner.to_dot(highlight(path)?.as_ref())))
     }
 
     /// The graph as a Mermaid flowchart, `path` highlighted when given (labels escaped).
     #[napi(ts_args_type = "path?: Path | null")]
-    pub fn to_mermaid(&self, path: Option<Value>) -> Result<String> {
+    pub fn to_mermaid(&self, path: Option<Doc>) -> Result<String> {
         guard(|| Ok(self.inner.to_mermaid(highlight(path)?.as_ref())))
     }
 

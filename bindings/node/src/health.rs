@@ -4,9 +4,8 @@ use fleetpath::health::{CohortDevice, HealthReport, SampleView};
 use napi::Either;
 use napi::bindgen_prelude::{BigInt64Array, Float64Array, Object, Uint32Array};
 use napi_derive::napi;
-use serde_json::Value;
 
-use crate::convert::{Json, count, document, instant, invalid, to_js};
+use crate::convert::{Doc, Json, count, document, instant, invalid, to_js};
 use crate::{Result, core, guard};
 
 /// A health policy: which metrics, which rules, how long a baseline and observation.
@@ -19,7 +18,7 @@ pub struct HealthPolicy {
 impl HealthPolicy {
     /// The seed's defaults (7-day baseline, 24 h observation), or the policy document given.
     #[napi(constructor, ts_args_type = "policy?: string | Uint8Array | object | null")]
-    pub fn new(policy: Option<Value>) -> Result<Self> {
+    pub fn new(policy: Option<Doc>) -> Result<Self> {
         guard(|| Ok(Self { inner: crate::convert::opt_document(policy)? }))
     }
 
@@ -76,7 +75,7 @@ impl HealthState {
 
     /// A stored state (its JSON text, bytes or the object).
     #[napi(factory, ts_args_type = "state: string | Uint8Array | object")]
-    pub fn load(state: Value) -> Result<Self> {
+    pub fn load(state: Doc) -> Result<Self> {
         guard(|| Ok(Self { inner: document(state)? }))
     }
 
@@ -97,7 +96,7 @@ impl HealthState {
 
     /// `addDevice` for each `{id, line, updated_at}` (the JSON form).
     #[napi(ts_args_type = "devices: string | Array<{ id: string; line: string; updated_at: string | number }>")]
-    pub fn add_devices(&mut self, devices: Value) -> Result<()> {
+    pub fn add_devices(&mut self, devices: Doc) -> Result<()> {
         guard(|| {
             let devices: Vec<CohortDevice> = document(devices)?;
             devices.into_iter().try_for_each(|d| self.inner.add_device(d)).map_err(core)
@@ -209,12 +208,12 @@ impl HealthState {
 
 /// The rollout event (`health_verdict`) of a health report for `stage`.
 #[napi(ts_args_type = "report: HealthReport | string, stage: string", ts_return_type = "RolloutEvent")]
-pub fn health_event(report: Value, stage: String) -> Result<Json> {
+pub fn health_event(report: Doc, stage: String) -> Result<Json> {
     guard(|| to_js(&document::<HealthReport>(report)?.event(&stage)))
 }
 
 /// A health report explained in words, as the core writes it.
 #[napi(ts_args_type = "report: HealthReport | string")]
-pub fn health_report_text(report: Value) -> Result<String> {
+pub fn health_report_text(report: Doc) -> Result<String> {
     guard(|| Ok(document::<HealthReport>(report)?.to_string()))
 }

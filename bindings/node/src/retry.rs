@@ -3,9 +3,8 @@
 use fleetpath::RetryState;
 use napi::Either;
 use napi_derive::napi;
-use serde_json::Value;
 
-use crate::convert::{Json, instant, int, int32, opt_document, to_js};
+use crate::convert::{Doc, Json, instant, int, int32, opt_document, to_js};
 use crate::{Result, guard};
 
 /// Backoff with jitter for failed downloads: pinned delays per device and attempt.
@@ -29,7 +28,7 @@ pub struct AfterFailure {
 impl RetryPolicy {
     /// The policy document given, or the defaults.
     #[napi(constructor, ts_args_type = "policy?: object | string | null")]
-    pub fn new(policy: Option<Value>) -> Result<Self> {
+    pub fn new(policy: Option<Doc>) -> Result<Self> {
         guard(|| Ok(Self { inner: opt_document(policy)? }))
     }
 
@@ -48,7 +47,7 @@ impl RetryPolicy {
 
     /// After a failure of `device` at `at`: the next state and whether (and when) to retry.
     #[napi(ts_args_type = "device: string, at: Date | string | number, state?: RetryState | string | null")]
-    pub fn after_failure(&self, device: String, at: Either<String, f64>, state: Option<Value>) -> Result<AfterFailure> {
+    pub fn after_failure(&self, device: String, at: Either<String, f64>, state: Option<Doc>) -> Result<AfterFailure> {
         guard(|| {
             let state: RetryState = opt_document(state)?;
             let (next, decision) = self.inner.after_failure(state, &device, instant(at, "at")?);

@@ -5,9 +5,8 @@ use fleetpath::prefetch::PrefetchPolicy;
 use fleetpath::{Event, RolloutPlan, RolloutPolicy};
 use napi::Either;
 use napi_derive::napi;
-use serde_json::Value;
 
-use crate::convert::{Json, document, instant, opt_document, time_text, to_js, version};
+use crate::convert::{Doc, Json, document, instant, opt_document, time_text, to_js, version};
 use crate::fleet::Fleet;
 use crate::graph::UpgradeGraph;
 use crate::{Result, core, guard};
@@ -29,7 +28,7 @@ pub fn plan_rollout(
     fleet: &Fleet,
     target: String,
     rollout_id: String,
-    policy: Option<Value>,
+    policy: Option<Doc>,
 ) -> Result<Json> {
     guard(|| {
         let policy: RolloutPolicy = opt_document(policy)?;
@@ -46,10 +45,10 @@ pub fn plan_rollout(
 pub fn plan_prefetch(
     rollout: &Rollout,
     graph: &UpgradeGraph,
-    availability: Value,
+    availability: Doc,
     at: Either<String, f64>,
     calendar: Option<&Calendar>,
-    policy: Option<Value>,
+    policy: Option<Doc>,
 ) -> Result<Json> {
     guard(|| {
         let observed: Observations = document(availability)?;
@@ -79,7 +78,7 @@ pub struct Window {
 impl Calendar {
     /// Loads a calendar: its JSON text, bytes or the object.
     #[napi(factory, ts_args_type = "calendar: string | Uint8Array | object")]
-    pub fn load(calendar: Value) -> Result<Self> {
+    pub fn load(calendar: Doc) -> Result<Self> {
         guard(|| Ok(Self { inner: document(calendar)? }))
     }
 
@@ -135,7 +134,7 @@ impl Rollout {
         js_name = "new",
         ts_args_type = "plan: RolloutPlan | string, fleet: Fleet, graph: UpgradeGraph, policy?: object | string | null"
     )]
-    pub fn create(plan: Value, fleet: &Fleet, graph: &UpgradeGraph, policy: Option<Value>) -> Result<Self> {
+    pub fn create(plan: Doc, fleet: &Fleet, graph: &UpgradeGraph, policy: Option<Doc>) -> Result<Self> {
         guard(|| {
             let plan: RolloutPlan = document(plan)?;
             let policy: RolloutPolicy = opt_document(policy)?;
@@ -146,7 +145,7 @@ impl Rollout {
 
     /// A stored state (its JSON text, bytes or the object), checked as it is read.
     #[napi(factory, ts_args_type = "state: string | Uint8Array | object")]
-    pub fn load(state: Value) -> Result<Self> {
+    pub fn load(state: Doc) -> Result<Self> {
         guard(|| Ok(Self { inner: document(state)? }))
     }
 
@@ -179,7 +178,7 @@ impl Rollout {
 
     /// Applies an event (`{type: "tick", at}`, `device_reported`, `health_verdict`…).
     #[napi(ts_args_type = "event: RolloutEvent | string, calendar?: Calendar | null")]
-    pub fn apply(&self, event: Value, calendar: Option<&Calendar>) -> Result<Applied> {
+    pub fn apply(&self, event: Doc, calendar: Option<&Calendar>) -> Result<Applied> {
         guard(|| {
             let event: Event = document(event)?;
             let (state, actions) = self.inner.apply(&event, calendar.map(|c| &c.inner)).map_err(core)?;

@@ -7,12 +7,12 @@ use napi::Either;
 use napi_derive::napi;
 use serde_json::Value;
 
-use crate::convert::{Json, choice, document, instant, int32, opt_document, s3, to_js};
+use crate::convert::{Doc, Json, choice, document, instant, int32, opt_document, s3, to_js};
 use crate::{Result, core, guard};
 
 /// A HEAD response (the SDK's output object, or its JSON text).
-fn response(head: Value) -> Result<Value> {
-    match head {
+fn response(head: Doc) -> Result<Value> {
+    match head.into_value()? {
         Value::String(text) => fleetpath::document::from_str("HEAD response", &text).map_err(core),
         value => Ok(value),
     }
@@ -21,16 +21,16 @@ fn response(head: Value) -> Result<Value> {
 /// The fields fleetpath reads from a HEAD response (storage class, restore status, size,
 /// checksum), checked.
 #[napi(ts_args_type = "head: object | string", ts_return_type = "Record<string, unknown>")]
-pub fn head_fields(head: Value) -> Result<Json> {
+pub fn head_fields(head: Doc) -> Result<Json> {
     guard(|| to_js(&HeadFields::from_response(&response(head)?).map_err(|e| s3(&e))?))
 }
 
 /// Options of `observeHead`.
-#[napi(object)]
+#[napi(object, object_to_js = false)]
 pub struct ObserveOptions {
     /// The artifact the manifest names (its size and SHA-256 are checked against the object).
     #[napi(ts_type = "Artifact | null")]
-    pub artifact: Option<Value>,
+    pub artifact: Option<Doc>,
     /// When a restore was requested, if one was.
     #[napi(ts_type = "Date | string | number | null")]
     pub restore_since: Option<Either<String, f64>>,
@@ -38,7 +38,7 @@ pub struct ObserveOptions {
     pub tier: Option<String>,
     /// Expected restore times per class and tier.
     #[napi(ts_type = "object | null")]
-    pub restore_times: Option<Value>,
+    pub restore_times: Option<Doc>,
 }
 
 /// An artifact's availability from a HEAD response (`undefined`/`null` head: the object is
@@ -47,7 +47,7 @@ pub struct ObserveOptions {
     ts_args_type = "head: object | string, now: Date | string | number, options?: ObserveOptions",
     ts_return_type = "{ availability: Availability; integrity: { size: boolean; sha256: 'checksum' | 'metadata' | 'not_reported' } | null }"
 )]
-pub fn observe_head(head: Value, now: Either<String, f64>, options: Option<ObserveOptions>) -> Result<Json> {
+pub fn observe_head(head: Doc, now: Either<String, f64>, options: Option<ObserveOptions>) -> Result<Json> {
     guard(|| {
         let fields = HeadFields::from_response(&response(head)?).map_err(|e| s3(&e))?;
         let now = instant(now, "now")?;

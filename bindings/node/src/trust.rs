@@ -6,7 +6,7 @@ use napi::bindgen_prelude::Uint8Array;
 use napi_derive::napi;
 use serde_json::Value;
 
-use crate::convert::{Json, choice, document, instant, int, int32, invalid, to_js};
+use crate::convert::{Doc, Json, choice, document, instant, int, int32, invalid, to_js};
 use crate::{Result, core, guard};
 
 /// A signing key file (`{keytype, scheme, keyval: {public, private}}`) from a 32-byte seed.
@@ -31,7 +31,7 @@ pub struct PublicKeyOf {
 
 /// The key id and public key of a key file.
 #[napi(ts_args_type = "key: KeyFile | string")]
-pub fn public_key(key: Value) -> Result<PublicKeyOf> {
+pub fn public_key(key: Doc) -> Result<PublicKeyOf> {
     guard(|| {
         let key = SigningKey::from_file(&document::<PrivateKeyFile>(key)?).map_err(core)?;
         let public = key.public_key();
@@ -41,7 +41,7 @@ pub fn public_key(key: Value) -> Result<PublicKeyOf> {
 
 /// A trusted key set: public keys and how many must sign.
 #[napi(ts_args_type = "keys: object[], threshold: number", ts_return_type = "TrustedKeys")]
-pub fn trusted_keys(keys: Vec<Value>, threshold: f64) -> Result<Json> {
+pub fn trusted_keys(keys: Vec<Doc>, threshold: f64) -> Result<Json> {
     guard(|| {
         let keys = keys.into_iter().map(document::<PublicKey>).collect::<Result<Vec<_>>>()?;
         let threshold = int32(threshold, "threshold")?;
@@ -55,17 +55,11 @@ pub fn trusted_keys(keys: Vec<Value>, threshold: f64) -> Result<Json> {
     ts_args_type = "kind: string, version: number, expires: Date | string | number, document: string | object, keys: Array<KeyFile | string>",
     ts_return_type = "Envelope"
 )]
-pub fn sign(
-    kind: String,
-    version: f64,
-    expires: Either<String, f64>,
-    document_: Value,
-    keys: Vec<Value>,
-) -> Result<Json> {
+pub fn sign(kind: String, version: f64, expires: Either<String, f64>, document_: Doc, keys: Vec<Doc>) -> Result<Json> {
     guard(|| {
         let kind: DocumentKind = choice(kind)?;
         let version = int(version, "version", u64::MAX)?;
-        let text = match document_ {
+        let text = match document_.into_value()? {
             Value::String(text) => text,
             value => value.to_string(),
         };
@@ -85,9 +79,9 @@ pub fn sign(
     ts_return_type = "Verified"
 )]
 pub fn verify(
-    envelope: Value,
+    envelope: Doc,
     kind: String,
-    trusted: Value,
+    trusted: Doc,
     now: Either<String, f64>,
     last_accepted: Option<f64>,
 ) -> Result<Json> {
@@ -102,7 +96,7 @@ pub fn verify(
 
 /// The key ids whose signatures verify (at least the threshold), else the error.
 #[napi(ts_args_type = "envelope: Envelope | string, trusted: TrustedKeys | string")]
-pub fn verify_signatures(envelope: Value, trusted: Value) -> Result<Vec<String>> {
+pub fn verify_signatures(envelope: Doc, trusted: Doc) -> Result<Vec<String>> {
     guard(|| {
         let envelope: Envelope = document(envelope)?;
         let trusted: TrustedKeys = document(trusted)?;
@@ -112,13 +106,13 @@ pub fn verify_signatures(envelope: Value, trusted: Value) -> Result<Vec<String>>
 
 /// A retry state sealed (HMAC-SHA256 under `key`, bound to `device`) to travel through it.
 #[napi(ts_args_type = "state: RetryState | string, device: string, key: Uint8Array", ts_return_type = "SealedRetry")]
-pub fn seal_retry(state: Value, device: String, key: Uint8Array) -> Result<Json> {
+pub fn seal_retry(state: Doc, device: String, key: Uint8Array) -> Result<Json> {
     guard(|| to_js(&SealedRetry::seal(document(state)?, &device, &key)))
 }
 
 /// The retry state of a sealed one, if its seal holds for `device` and `key`.
 #[napi(ts_args_type = "sealed: SealedRetry | string, device: string, key: Uint8Array", ts_return_type = "RetryState")]
-pub fn open_retry(sealed: Value, device: String, key: Uint8Array) -> Result<Json> {
+pub fn open_retry(sealed: Doc, device: String, key: Uint8Array) -> Result<Json> {
     guard(|| {
         let sealed: SealedRetry = document(sealed)?;
         to_js(&sealed.open(&device, &key).map_err(core)?)

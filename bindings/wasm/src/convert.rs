@@ -80,19 +80,40 @@ pub(crate) fn texts(value: &JsValue, what: &str) -> Result<Vec<String>> {
     array.iter().enumerate().map(|(i, v)| text(&v, &format!("{what}[{i}]"))).collect()
 }
 
-/// Any JavaScript value as JSON: a string stays text (the caller parses it as a document),
-/// anything else goes through `JSON.stringify` (a `Date` inside an object becomes its text).
-pub(crate) fn json(value: &JsValue, what: &str) -> Result<Value> {
+/// A JSON document as an argument, as the Node package reads one: a string is its text, and
+/// any other value is read as `JSON.stringify` writes it (a `Date` inside becomes its text),
+/// through the core's [`Document::from_value_text`]: the document, or the error the value
+/// gives, without a value tree built in between.
+pub(crate) enum Doc {
+    /// `undefined` or `null`.
+    Null,
+    /// A string: the document's text.
+    Text(String),
+    /// Any other value, as `JSON.stringify` wrote it.
+    Written(String),
+}
+
+/// Any JavaScript value as a [`Doc`].
+pub(crate) fn doc(value: &JsValue, what: &str) -> Result<Doc> {
     if let Some(text) = value.as_string() {
-        return Ok(Value::String(text));
+        return Ok(Doc::Text(text));
     }
     if absent(value) {
-        return Ok(Value::Null);
+        return Ok(Doc::Null);
     }
     let refused = |found: String| invalid(what, "a JSON value", found);
     let text = js_sys::JSON::stringify(value).map_err(|e| refused(describe(&e)))?;
-    let text = text.as_string().ok_or_else(|| refused(kind(value)))?;
-    serde_json::from_str(&text).map_err(|e| refused(e.to_string()))
+    text.as_string().map(Doc::Written).ok_or_else(|| refused(kind(value)))
+}
+
+/// Any JavaScript value as JSON: a string stays text (the caller parses it as a document),
+/// anything else is the value `JSON.stringify` writes.
+pub(crate) fn json(value: &JsValue, what: &str) -> Result<Value> {
+    match doc(value, what)? {
+        Doc::Null => Ok(Value::Null),
+        Doc::Text(text) => Ok(Value::String(text)),
+        Doc::Written(text) => serde_json::from_str(&text).map_err(|e| invalid(what, "a JSON value", e.to_string())),
+    }
 }
 
 /// The message of a thrown JavaScript value.
@@ -102,9 +123,15 @@ fn describe(thrown: &JsValue) -> String {
 
 /// A document: its JSON text (a string) or its value (anything else).
 pub(crate) fn document<T: Document>(source: &JsValue, what: &str) -> Result<T> {
-    match json(source, what)? {
-        Value::String(text) => T::from_json(&text),
-        value => T::from_value(value),
+    read(doc(source, what)?)
+}
+
+/// The document a [`Doc`] holds.
+pub(crate) fn read<T: Document>(source: Doc) -> Result<T> {
+    match source {
+        Doc::Null => T::from_value(Value::Null),
+        Doc::Text(text) => T::from_json(&text),
+        Doc::Written(text) => T::from_value_text(&text),
     }
     .map_err(core)
 }

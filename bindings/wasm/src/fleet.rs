@@ -2,7 +2,7 @@
 
 use wasm_bindgen::prelude::*;
 
-use crate::convert::{count, json, object, opt_js, text, to_js};
+use crate::convert::{Doc, count, doc, object, opt_js, read, text, to_js};
 use crate::graph::UpgradeGraph;
 use crate::{Result, core};
 
@@ -30,11 +30,12 @@ impl Fleet {
     pub fn load(
         #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | object | object[]")] fleet: JsValue,
     ) -> Result<Fleet> {
-        let inner = match json(&fleet, "fleet")? {
-            serde_json::Value::String(text) => fleetpath::Fleet::from_text(&text),
-            value => fleetpath::Fleet::from_value(value),
+        let inner = match doc(&fleet, "fleet")? {
+            Doc::Text(text) => fleetpath::Fleet::from_text(&text).map_err(core)?,
+            // Any other value: the document, or its list of devices alone.
+            value => read(value)?,
         };
-        inner.map(|inner| Self { inner }).map_err(core)
+        Ok(Self { inner })
     }
 
     /// `Fleet.load` as a promise, as the Node package has it (there it runs off the event
