@@ -715,7 +715,10 @@ impl Fleet {
     /// As [`Fleet::from_json`] (JSON errors without line or column).
     pub fn from_value(value: serde_json::Value) -> Result<Self, FleetError> {
         let value = match value {
-            serde_json::Value::Array(devices) => serde_json::json!({ "devices": devices }),
+            // Moved in (`json!` would copy the list through `to_value`).
+            devices @ serde_json::Value::Array(_) => {
+                serde_json::Value::Object([("devices".to_owned(), devices)].into_iter().collect())
+            }
             other => other,
         };
         Self::from_doc(crate::document::from_value("fleet", value)?)
