@@ -109,7 +109,7 @@ pub enum Doc {
 }
 
 thread_local! {
-    /// `JSON.stringify` of the env on this thread, looked up once (as [`PARSE`]).
+    /// `JSON.stringify` of the env on this thread, looked up once.
     static STRINGIFY: std::cell::OnceCell<napi::bindgen_prelude::FunctionRef<Unknown<'static>, Unknown<'static>>> =
         const { std::cell::OnceCell::new() };
 }
@@ -129,7 +129,6 @@ impl napi::bindgen_prelude::ValidateNapiValue for Doc {}
 impl napi::bindgen_prelude::FromNapiValue for Doc {
     #[allow(unsafe_code)]
     unsafe fn from_napi_value(env: napi::sys::napi_env, value: napi::sys::napi_value) -> napi::Result<Self> {
-        use napi::bindgen_prelude::{Function, JsObjectValue as _, Object};
         use napi::sys::ValueType;
         let refused =
             |found: String| napi::Error::new(napi::Status::InvalidArg, format!("expected a JSON value, got {found}"));
@@ -145,18 +144,8 @@ impl napi::bindgen_prelude::FromNapiValue for Doc {
         let env = napi::Env::from_raw(env);
         // SAFETY: as above.
         let value = unsafe { Unknown::from_napi_value(env.raw(), value) }?;
-        let written = STRINGIFY.with(|cell| -> napi::Result<Unknown<'_>> {
-            if cell.get().is_none() {
-                let json: Object<'_> = env.get_global()?.get_named_property("JSON")?;
-                let stringify: Function<'_, Unknown<'static>, Unknown<'static>> =
-                    json.get_named_property("stringify")?;
-                let _ = cell.set(stringify.create_ref()?);
-            }
-            let stringify = cell.get().map(|r| r.borrow_back(&env)).transpose()?;
-            // What it throws (a BigInt, a cycle) is refused with its message.
-            stringify
-                .map_or_else(|| Err(napi::Error::from_reason("JSON.stringify is not available")), |f| f.call(value))
-        });
+        // What it throws (a BigInt, a cycle) is refused with its message.
+        let written = call_json(&STRINGIFY, &env, "stringify", value);
         // Its message, as the WebAssembly package words it (without the `TypeError: `).
         let written = written.map_err(|e| {
             let message = e.reason.split_once(": ").filter(|(name, _)| name.ends_with("Error")).map(|(_, m)| m);
@@ -403,20 +392,31 @@ thread_local! {
         const { std::cell::OnceCell::new() };
 }
 
+/// `JSON.<name>(arg)` in `env`, the function looked up once a thread and kept in `cell`.
+fn call_json<'e, A: napi::bindgen_prelude::JsValuesTupleIntoVec>(
+    cell: &'static std::thread::LocalKey<std::cell::OnceCell<napi::bindgen_prelude::FunctionRef<A, Unknown<'static>>>>,
+    env: &'e napi::Env,
+    name: &str,
+    arg: A,
+) -> napi::Result<Unknown<'e>> {
+    use napi::bindgen_prelude::{Function, JsObjectValue as _, Object};
+    cell.with(|cell| {
+        if cell.get().is_none() {
+            let json: Object<'_> = env.get_global()?.get_named_property("JSON")?;
+            let function: Function<'_, A, Unknown<'static>> = json.get_named_property(name)?;
+            let _ = cell.set(function.create_ref()?);
+        }
+        let function = cell.get().map(|r| r.borrow_back(env)).transpose()?;
+        let missing = || Err(napi::Error::from_reason(format!("JSON.{name} is not available")));
+        function.map_or_else(missing, |f| f.call(arg))
+    })
+}
+
 impl napi::bindgen_prelude::ToNapiValue for Json {
     #[allow(unsafe_code)]
     unsafe fn to_napi_value(raw: napi::sys::napi_env, val: Self) -> napi::Result<napi::sys::napi_value> {
-        use napi::bindgen_prelude::{Function, JsObjectValue, Object, Unknown};
         let env = napi::Env::from_raw(raw);
-        let parsed = PARSE.with(|cell| -> napi::Result<Unknown<'_>> {
-            if cell.get().is_none() {
-                let json: Object<'_> = env.get_global()?.get_named_property("JSON")?;
-                let parse: Function<'_, String, Unknown<'static>> = json.get_named_property("parse")?;
-                let _ = cell.set(parse.create_ref()?);
-            }
-            let parse = cell.get().map(|r| r.borrow_back(&env)).transpose()?;
-            parse.map_or_else(|| Err(napi::Error::from_reason("JSON.parse is not available")), |p| p.call(val.0))
-        })?;
+        let parsed = call_json(&PARSE, &env, "parse", val.0)?;
         // SAFETY: `raw` is the env napi-rs calls this with (the trait's contract), and `parsed`
         // a value it just created in that env.
         unsafe { Unknown::to_napi_value(raw, parsed) }
