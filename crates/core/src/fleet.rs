@@ -849,8 +849,9 @@ impl Fleet {
         let mut repeated: Option<(usize, usize)> = None;
         for (hash, i) in sorted {
             // The index asks for a comparison when an entry's top seven bits of hash are equal
-            // (about one insert in sixteen, the index half full). The whole hashes are compared first, one read at
-            // random; the ids (three more) only when those are equal too, as for a repeated id.
+            // (about one insert in sixteen, the index half full). The whole hashes are compared
+            // first, one read at random; the ids (three more) only when those are equal too, as
+            // for a repeated id.
             let id = |j: u32| id_in(id_text, id_ends, j as usize);
             let same = |&j: &u32| hashes[j as usize] == hash && id(j) == id(i);
             match by_id.entry(hash, same, |&j| hashes[j as usize]) {
