@@ -156,6 +156,19 @@ test('junk of every JavaScript type gives only FleetpathError subclasses', () =>
   assert.ok(refused > 1000, `${refused}`);
 });
 
+test('a value nested past the JSON reader\'s depth: invalid_json naming the argument', () => {
+  let deep = [];
+  for (let i = 0; i < 200; i += 1) deep = [deep];
+  const want = (document) => ({
+    code: 'invalid_json',
+    message: `invalid ${document} JSON: recursion limit exceeded`,
+    fields: { document, line: 0, column: 0 },
+  });
+  assertError(() => fp.headFields({ StorageClass: 'STANDARD', deep }), want('head'), 'headFields');
+  const key = fp.keyFromSeed(new Uint8Array(32).fill(7));
+  assertError(() => fp.sign('manifest', 1, '2027-01-01T00:00:00Z', { deep }, [key]), want('document'), 'sign');
+});
+
 test('loadAsync: what load gives, as a promise; what load throws, as the same rejection', async () => {
   const manifest = text('examples/data/seed-ip-module.json');
   const csv = text('examples/data/plant-340.csv');

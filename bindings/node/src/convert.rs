@@ -97,8 +97,8 @@ impl<C: napi::bindgen_prelude::ToNapiValue + napi::bindgen_prelude::TypeName + H
 /// [`Document::from_value_text`]: the document, or the error the value gives.
 ///
 /// N-API's own walk of an object (napi-rs's `Value` conversion: calls for each property, key
-/// and value) took 2.6 µs of `Decider.decide`'s 6.1 for a request, and 180 ms to load a
-/// 10k-release manifest given as an object (`JSON.stringify` and the text read: about 50).
+/// and value) took 2.6 µs of `Decider.decide`'s 6.1 for a request, and 304–334 ms to load a
+/// 10k-release manifest given as an object (`JSON.stringify` and the text read: 40–41).
 pub enum Doc {
     /// `undefined` or `null`.
     Null,
@@ -250,15 +250,13 @@ impl Doc {
         matches!(self, Self::Null)
     }
 
-    /// As a JSON value (a string for text), for an argument read as a value rather than a
-    /// document.
-    pub(crate) fn into_value(self) -> Result<Value> {
+    /// As a JSON value (a string for text), for the argument `what` read as a value rather
+    /// than a document; the core reads the text and names `what` in its error.
+    pub(crate) fn into_value(self, what: &'static str) -> Result<Value> {
         match self {
             Self::Null => Ok(Value::Null),
             Self::Text(text) => Ok(Value::String(text)),
-            Self::Written(text) => {
-                serde_json::from_str(&text).map_err(|e| invalid("argument", "a JSON value", e.to_string()))
-            }
+            Self::Written(text) => fleetpath::document::value_of(what, &text).map_err(core),
         }
     }
 }

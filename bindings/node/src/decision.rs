@@ -52,7 +52,7 @@ impl Decider {
             let policy: DecisionPolicy = opt_document(field("policy")?)?;
             let mut decider = fleetpath::decision::Decider::new(&graph.inner, policy).map_err(core)?;
             if let Some(target) = field("target")? {
-                let target = match target.into_value()? {
+                let target = match target.into_value("target")? {
                     Value::String(target) => target,
                     other => return Err(invalid("target", "a version", other.to_string())),
                 };

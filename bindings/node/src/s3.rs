@@ -12,7 +12,7 @@ use crate::{Result, core, guard};
 
 /// A HEAD response (the SDK's output object, or its JSON text).
 fn response(head: Doc) -> Result<Value> {
-    match head.into_value()? {
+    match head.into_value("head")? {
         Value::String(text) => fleetpath::document::from_str("HEAD response", &text).map_err(core),
         value => Ok(value),
     }

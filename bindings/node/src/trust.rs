@@ -59,7 +59,7 @@ pub fn sign(kind: String, version: f64, expires: Either<String, f64>, document_:
     guard(|| {
         let kind: DocumentKind = choice(kind)?;
         let version = int(version, "version", u64::MAX)?;
-        let text = match document_.into_value()? {
+        let text = match document_.into_value("document")? {
             Value::String(text) => text,
             value => value.to_string(),
         };

@@ -107,12 +107,13 @@ pub(crate) fn doc(value: &JsValue, what: &str) -> Result<Doc> {
 }
 
 /// Any JavaScript value as JSON: a string stays text (the caller parses it as a document),
-/// anything else is the value `JSON.stringify` writes.
-pub(crate) fn json(value: &JsValue, what: &str) -> Result<Value> {
+/// anything else is the value `JSON.stringify` writes, read by the core (its error names
+/// `what`).
+pub(crate) fn json(value: &JsValue, what: &'static str) -> Result<Value> {
     match doc(value, what)? {
         Doc::Null => Ok(Value::Null),
         Doc::Text(text) => Ok(Value::String(text)),
-        Doc::Written(text) => serde_json::from_str(&text).map_err(|e| invalid(what, "a JSON value", e.to_string())),
+        Doc::Written(text) => fleetpath::document::value_of(what, &text).map_err(core),
     }
 }
 

@@ -79,7 +79,7 @@ impl JsStore {
         let answer = function.apply(&self.object, &args).map_err(|e| JsStoreError::thrown(method, &e))?;
         let answer =
             JsFuture::from(js_sys::Promise::resolve(&answer)).await.map_err(|e| JsStoreError::thrown(method, &e))?;
-        let value = json(&answer, method).map_err(|_| JsStoreError {
+        let value = json(&answer, "store answer").map_err(|_| JsStoreError {
             code: "bad_response",
             retryable: false,
             message: format!("store.{method} answered {}, not JSON", kind(&answer)),

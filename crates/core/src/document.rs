@@ -208,9 +208,21 @@ pub trait Document: Sized {
     }
 }
 
-/// The value JSON text writes, for [`Document::from_value_text`]: its error (text no caller
-/// wrote, so without line or column) names `document`.
-pub(crate) fn value_of(document: &'static str, text: &str) -> Result<serde_json::Value, JsonError> {
+/// The value JSON text writes, for text a host serialised from its own value (such as
+/// `JSON.stringify`'s): the error, like [`from_value`]'s, names `document` and has no line or
+/// column, since no caller wrote the text. [`Document::from_value_text`] falls back on it.
+///
+/// ```
+/// let value = fleetpath::document::value_of("target", r#""6.15.008""#)?;
+/// assert_eq!(value, "6.15.008");
+/// let err = fleetpath::document::value_of("target", "[1,").unwrap_err();
+/// assert_eq!((err.document, err.line, err.column), ("target", 0, 0));
+/// # Ok::<(), fleetpath::JsonError>(())
+/// ```
+///
+/// # Errors
+/// [`JsonError`] when the text is not JSON.
+pub fn value_of(document: &'static str, text: &str) -> Result<serde_json::Value, JsonError> {
     serde_json::from_str(text).map_err(|e| JsonError { line: 0, column: 0, ..JsonError::of(document, None, &e) })
 }
 
