@@ -312,6 +312,12 @@ test('decideFleetColumns: the answers of decideFleet, as typed arrays', () => {
     assert.equal(c.hostActions[c.hostAction[i]], d.host_action ? d.host_action.type : 'none', `${i}`);
   });
   assert.deepEqual([...kinds].sort(), ['download', 'retry_after']);
+  // Each version named once, in order of first use; none when no device has one to install.
+  const named = [...new Set(rows.filter((d) => d.step).map((d) => d.step.to))];
+  assert.deepEqual(c.versions, named);
+  assert.ok(named.length > 0);
+  const latest = fp.Fleet.load('id,model,line,version\nd1,IPM-1,l1,6.15.008\n');
+  assert.deepEqual(decider.decideFleetColumns(latest, at).versions, []);
 });
 
 test('decideFleetTable: the columns as an Apache Arrow table (apache-arrow given by the host)', () => {

@@ -119,7 +119,7 @@ impl Decider {
                 reason: Uint16Array::new(std::mem::take(&mut columns.reason)),
                 reasons: fleetpath::decision::reasons(),
                 next: Uint32Array::new(std::mem::take(&mut columns.next)),
-                versions: columns.versions.iter().map(|v| v.as_str().to_owned()).collect(),
+                versions: columns.version_lines(),
                 at: Float64Array::new(at),
                 host_action: Uint8Array::new(std::mem::take(&mut columns.host_action)),
                 host_actions: CoreColumns::HOST_ACTIONS.to_vec(),
@@ -155,7 +155,10 @@ pub struct DecisionColumns {
     /// Per device: the version to install next, an index into `versions`, or 4294967295 (none).
     pub next: Uint32Array,
     /// The versions `next` names.
-    pub versions: Vec<String>,
+    // One text of lines here, split by the JavaScript layer both packages share: one string
+    // to make where each version was one (0.7–0.9 ms of 5.0–5.3 for 7,133 versions).
+    #[napi(ts_type = "Array<string>")]
+    pub versions: String,
     /// Per device: when to ask again, Unix milliseconds (`new Date(at)`), or `NaN`.
     pub at: Float64Array,
     /// Per device: an index into `hostActions` (0: none).

@@ -139,14 +139,16 @@ impl Decider {
         #[allow(clippy::cast_precision_loss)]
         let at: Vec<f64> =
             columns.at_ms.iter().map(|&ms| if ms == CoreColumns::NO_TIME { f64::NAN } else { ms as f64 }).collect();
-        let versions: js_sys::Array = columns.versions.iter().map(|v| JsValue::from_str(v.as_str())).collect();
+        // The versions as one text of lines, split by the JavaScript layer both packages
+        // share: one string to decode where each version was one.
+        let versions = JsValue::from_str(&columns.version_lines());
         Ok(object(&[
             ("kind", js_sys::Uint8Array::from(&columns.kind[..]).into()),
             ("kinds", strings(CoreColumns::KINDS).into()),
             ("reason", js_sys::Uint16Array::from(&columns.reason[..]).into()),
             ("reasons", strings(&fleetpath::decision::reasons()).into()),
             ("next", js_sys::Uint32Array::from(&columns.next[..]).into()),
-            ("versions", versions.into()),
+            ("versions", versions),
             ("at", js_sys::Float64Array::from(&at[..]).into()),
             ("hostAction", js_sys::Uint8Array::from(&columns.host_action[..]).into()),
             ("hostActions", strings(CoreColumns::HOST_ACTIONS).into()),

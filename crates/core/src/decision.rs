@@ -798,6 +798,22 @@ impl DecisionColumns {
         self.row.is_empty()
     }
 
+    /// `versions` as one text, a line each (no version's text has a line break), for a host
+    /// where one string costs less to hand over than many (the JavaScript packages split it).
+    ///
+    /// ```
+    /// use fleetpath::decision::{Decider, DecisionPolicy};
+    /// let graph = fleetpath::UpgradeGraph::from_json(include_str!("../../../examples/data/seed-ip-module.json"))?;
+    /// let fleet = fleetpath::Fleet::from_csv("id,model,line,version\nd1,IPM-1,l1,5.6.14\nd2,IPM-1,l1,5.6.30\n")?;
+    /// let columns = Decider::new(&graph, DecisionPolicy::default())?.decide_columns(&fleet, "2026-11-23T08:00:00Z".parse()?);
+    /// assert_eq!(columns.version_lines(), "5.6.30\n6.15.008");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn version_lines(&self) -> String {
+        let versions: Vec<&str> = self.versions.iter().map(Version::as_str).collect();
+        versions.join("\n")
+    }
+
     /// Device `i`'s reason code.
     pub fn reason(&self, i: usize) -> &'static str {
         self.reason
