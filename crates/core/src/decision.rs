@@ -1516,8 +1516,8 @@ impl Decider {
 
     /// About how many bytes the decider holds, from its counts: 128 a release and model (the
     /// model's route table, a few bytes a release, and the step built for each release a
-    /// decision downloads from, when the decision is made or read). A host whose collector cannot see this memory (V8 for the Node
-    /// package) paces its collections with it.
+    /// decision downloads from, when the decision is made or read). A host whose collector
+    /// cannot see this memory (V8 for the Node package) paces its collections with it.
     ///
     /// ```
     /// use fleetpath::decision::{Decider, DecisionPolicy};
