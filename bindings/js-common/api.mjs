@@ -187,16 +187,25 @@ export function wrapApi(native, errors, hooks = {}) {
   }
 
   /**
-   * `Decider.decideFleetColumns` with `versions` a list: the native module hands the versions
-   * over as one text, a line each (a version has no line break: see the version grammar), as
-   * one string costs less to make than thousands.
+   * `Decider.decideFleetColumns` with `versions` a list: the decider's releases, asked of the
+   * native module once a decider and kept (frozen, shared by its batches), then the versions
+   * no release is, which the native module hands over as one text, a line each (a version has
+   * no line break: see the version grammar), as one string costs less to make than thousands.
    */
   function splitVersions(proto) {
     const columns = proto.decideFleetColumns;
+    const releaseVersions = proto.__releaseVersions;
+    const releases = new WeakMap();
+    const lines = (text) => (text === '' ? [] : text.split('\n'));
     Object.defineProperty(proto, 'decideFleetColumns', {
       value: function decideFleetColumns() {
         const out = columns.apply(this, arguments);
-        out.versions = out.versions === '' ? [] : out.versions.split('\n');
+        let listed = releases.get(this);
+        if (listed === undefined) {
+          listed = Object.freeze(lines(releaseVersions.call(this)));
+          releases.set(this, listed);
+        }
+        out.versions = out.versions === '' ? listed : Object.freeze(listed.concat(lines(out.versions)));
         return out;
       },
       writable: true,

@@ -312,12 +312,15 @@ test('decideFleetColumns: the answers of decideFleet, as typed arrays', () => {
     assert.equal(c.hostActions[c.hostAction[i]], d.host_action ? d.host_action.type : 'none', `${i}`);
   });
   assert.deepEqual([...kinds].sort(), ['download', 'retry_after']);
-  // Each version named once, in order of first use; none when no device has one to install.
-  const named = [...new Set(rows.filter((d) => d.step).map((d) => d.step.to))];
-  assert.deepEqual(c.versions, named);
-  assert.ok(named.length > 0);
+  // `next` indexes the graph's releases: one frozen list every batch of the decider shares,
+  // also when no device has a version to install.
+  assert.deepEqual(c.versions, graph.releases().map((r) => r.version));
+  assert.ok(Object.isFrozen(c.versions));
   const latest = fp.Fleet.load('id,model,line,version\nd1,IPM-1,l1,6.15.008\n');
-  assert.deepEqual(decider.decideFleetColumns(latest, at).versions, []);
+  const none = decider.decideFleetColumns(latest, at);
+  assert.equal(none.next[0], 0xffffffff);
+  assert.equal(none.versions, c.versions);
+  assert.deepEqual(new fp.Decider(graph).decideFleetColumns(latest, at).versions, c.versions);
 });
 
 test('decideFleetTable: the columns as an Apache Arrow table (apache-arrow given by the host)', () => {

@@ -119,12 +119,19 @@ impl Decider {
                 reason: Uint16Array::new(std::mem::take(&mut columns.reason)),
                 reasons: fleetpath::decision::reasons(),
                 next: Uint32Array::new(std::mem::take(&mut columns.next)),
-                versions: columns.version_lines(),
+                versions: fleetpath::Version::lines(columns.versions.others()),
                 at: Float64Array::new(at),
                 host_action: Uint8Array::new(std::mem::take(&mut columns.host_action)),
                 host_actions: CoreColumns::HOST_ACTIONS.to_vec(),
             })
         })
+    }
+
+    /// The versions of the graph's releases as one text, a line each: the first of every
+    /// batch's `versions` (for the JavaScript layer, which keeps them per decider).
+    #[napi(js_name = "__releaseVersions", skip_typescript)]
+    pub fn release_versions(&self) -> String {
+        fleetpath::Version::lines(self.inner.release_versions().iter())
     }
 
     /// The decision for every device of `fleet` at `at`, in the fleet's order. Decisions are
@@ -154,10 +161,11 @@ pub struct DecisionColumns {
     pub reasons: Vec<&'static str>,
     /// Per device: the version to install next, an index into `versions`, or 4294967295 (none).
     pub next: Uint32Array,
-    /// The versions `next` names.
-    // One text of lines here, split by the JavaScript layer both packages share: one string
-    // to make where each version was one (0.7–0.9 ms of 5.0–5.3 for 7,133 versions).
-    #[napi(ts_type = "Array<string>")]
+    /// The versions `next` indexes: the decider's releases, in the graph's order (one frozen
+    /// list its batches share), then any other version a decision names.
+    // Here the others alone, as one text of lines: the JavaScript layer both packages share
+    // puts the decider's releases (`__releaseVersions`, asked once) before them.
+    #[napi(ts_type = "ReadonlyArray<string>")]
     pub versions: String,
     /// Per device: when to ask again, Unix milliseconds (`new Date(at)`), or `NaN`.
     pub at: Float64Array,

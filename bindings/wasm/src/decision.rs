@@ -47,8 +47,11 @@ export interface DecisionColumns {
   reasons: string[];
   /** Per device: the version to install next, an index into `versions`, or 4294967295 (none). */
   next: Uint32Array;
-  /** The versions `next` names. */
-  versions: string[];
+  /**
+   * The versions `next` indexes: the decider's releases, in the graph's order (one frozen list
+   * its batches share), then any other version a decision names.
+   */
+  versions: readonly string[];
   /** Per device: when to ask again, Unix milliseconds (`new Date(at)`), or `NaN`. */
   at: Float64Array;
   /** Per device: an index into `hostActions` (0: none). */
@@ -139,9 +142,9 @@ impl Decider {
         #[allow(clippy::cast_precision_loss)]
         let at: Vec<f64> =
             columns.at_ms.iter().map(|&ms| if ms == CoreColumns::NO_TIME { f64::NAN } else { ms as f64 }).collect();
-        // The versions as one text of lines, split by the JavaScript layer both packages
-        // share: one string to decode where each version was one.
-        let versions = JsValue::from_str(&columns.version_lines());
+        // The versions no release is, as one text of lines: the JavaScript layer both packages
+        // share puts the decider's releases (`__releaseVersions`, asked once) before them.
+        let versions = JsValue::from_str(&fleetpath::Version::lines(columns.versions.others()));
         Ok(object(&[
             ("kind", js_sys::Uint8Array::from(&columns.kind[..]).into()),
             ("kinds", strings(CoreColumns::KINDS).into()),
@@ -153,6 +156,13 @@ impl Decider {
             ("hostAction", js_sys::Uint8Array::from(&columns.host_action[..]).into()),
             ("hostActions", strings(CoreColumns::HOST_ACTIONS).into()),
         ]))
+    }
+
+    /// The versions of the graph's releases as one text, a line each: the first of every
+    /// batch's `versions` (for the JavaScript layer, which keeps them per decider).
+    #[wasm_bindgen(js_name = "__releaseVersions", skip_typescript)]
+    pub fn release_versions(&self) -> String {
+        fleetpath::Version::lines(self.inner.release_versions().iter())
     }
 
     /// The decision for every device of `fleet` at `at`, in the fleet's order. Decisions are

@@ -759,8 +759,9 @@ pub struct DecisionColumns {
     pub at_ms: Vec<i64>,
     /// Per device: what the host must do, an index into [`DecisionColumns::HOST_ACTIONS`].
     pub host_action: Vec<u8>,
-    /// The versions `next` names, each once, in order of first use.
-    pub versions: Vec<Version>,
+    /// The versions `next` indexes: the decider's releases, then any other version a decision
+    /// names (see [`Versions`]).
+    pub versions: Versions,
     /// Per device: its decision, an index into `distinct` (devices with the same decision
     /// share one).
     row: Vec<u32>,
@@ -781,7 +782,7 @@ impl DecisionColumns {
 
     /// The columns of `rows`, in order.
     pub fn from_rows(rows: Vec<Decision>) -> Self {
-        let mut out = ColumnsBuilder::with_capacity(rows.len());
+        let mut out = ColumnsBuilder::new(rows.len(), None);
         for decision in rows {
             out.push(decision);
         }
@@ -796,22 +797,6 @@ impl DecisionColumns {
     /// Whether there is no device.
     pub fn is_empty(&self) -> bool {
         self.row.is_empty()
-    }
-
-    /// `versions` as one text, a line each (no version's text has a line break), for a host
-    /// where one string costs less to hand over than many (the JavaScript packages split it).
-    ///
-    /// ```
-    /// use fleetpath::decision::{Decider, DecisionPolicy};
-    /// let graph = fleetpath::UpgradeGraph::from_json(include_str!("../../../examples/data/seed-ip-module.json"))?;
-    /// let fleet = fleetpath::Fleet::from_csv("id,model,line,version\nd1,IPM-1,l1,5.6.14\nd2,IPM-1,l1,5.6.30\n")?;
-    /// let columns = Decider::new(&graph, DecisionPolicy::default())?.decide_columns(&fleet, "2026-11-23T08:00:00Z".parse()?);
-    /// assert_eq!(columns.version_lines(), "5.6.30\n6.15.008");
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn version_lines(&self) -> String {
-        let versions: Vec<&str> = self.versions.iter().map(Version::as_str).collect();
-        versions.join("\n")
     }
 
     /// Device `i`'s reason code.
@@ -967,23 +952,100 @@ impl std::fmt::Debug for Distinct {
     }
 }
 
-/// Builds [`DecisionColumns`] a device at a time.
-struct ColumnsBuilder {
-    columns: DecisionColumns,
-    reasons: FxHashMap<&'static str, u16>,
-    /// Indices into `columns.versions`, by version (spelling aside).
-    versions: HashTable<u32>,
-    /// `versions` by the address of a spelling's text (kept alive by the decisions).
-    by_text: FxHashMap<usize, u32>,
-    /// Whether equal versions may come with different texts: `false` when every step is built
-    /// from the decider's graph, whose releases each have one text (then `by_text` says it all).
-    by_value: bool,
-    /// Indices into `columns.versions`, by node of the decider's graph (`push_download`).
-    by_node: FxHashMap<u32, u32>,
+/// The versions a batch's `next` column indexes: first the releases of the decider's graph, in
+/// the graph's order (one list every batch of a decider shares, so a batch lists no version
+/// of its own for a release: a host can keep what it made of them, such as one string
+/// each), then any other version a decision names, each once, in order of first use. A
+/// version equal to a release is listed as that release.
+///
+/// ```
+/// use fleetpath::decision::{Decider, DecisionPolicy};
+/// let graph = fleetpath::UpgradeGraph::from_json(include_str!("../../../examples/data/seed-ip-module.json"))?;
+/// let fleet = fleetpath::Fleet::from_csv("id,model,line,version\nd1,IPM-1,l1,5.6.14\n")?;
+/// let decider = Decider::new(&graph, DecisionPolicy::default())?;
+/// let columns = decider.decide_columns(&fleet, "2026-11-23T08:00:00Z".parse()?);
+/// let versions = &columns.versions;
+/// assert_eq!((versions.len(), versions.releases().len(), versions.others().len()), (3, 3, 0));
+/// assert_eq!(versions[columns.next[0] as usize].as_str(), "5.6.30");
+/// assert_eq!(versions.iter().map(|v| v.as_str()).collect::<Vec<_>>(), ["5.6.14", "5.6.30", "6.15.008"]);
+/// // The next batch of the same decider shares the releases' list.
+/// let again = decider.decide_columns(&fleet, "2026-11-24T08:00:00Z".parse()?);
+/// assert!(std::sync::Arc::ptr_eq(versions.releases(), again.versions.releases()));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Versions {
+    releases: Arc<[Version]>,
+    others: Vec<Version>,
 }
 
-impl ColumnsBuilder {
-    fn with_capacity(n: usize) -> Self {
+impl Versions {
+    /// How many versions.
+    pub fn len(&self) -> usize {
+        self.releases.len() + self.others.len()
+    }
+
+    /// Whether there is none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Version `i`, if there is one.
+    pub fn get(&self, i: usize) -> Option<&Version> {
+        match i.checked_sub(self.releases.len()) {
+            None => self.releases.get(i),
+            Some(k) => self.others.get(k),
+        }
+    }
+
+    /// Every version, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &Version> + Clone {
+        self.releases.iter().chain(&self.others)
+    }
+
+    /// The first ones: the decider's releases, in the graph's order (none for columns made
+    /// from rows), shared by its batches.
+    pub fn releases(&self) -> &Arc<[Version]> {
+        &self.releases
+    }
+
+    /// The rest: versions a decision names that no release is, each once, in order of first use.
+    pub fn others(&self) -> &[Version] {
+        &self.others
+    }
+}
+
+impl std::ops::Index<usize> for Versions {
+    type Output = Version;
+
+    /// Version `i`.
+    ///
+    /// # Panics
+    /// When `i` is not below [`Versions::len`], as a slice does.
+    fn index(&self, i: usize) -> &Version {
+        match i.checked_sub(self.releases.len()) {
+            None => &self.releases[i],
+            Some(k) => &self.others[k],
+        }
+    }
+}
+
+/// Builds [`DecisionColumns`] a device at a time.
+struct ColumnsBuilder<'g> {
+    columns: DecisionColumns,
+    reasons: FxHashMap<&'static str, u16>,
+    /// The graph whose releases `columns.versions` lists first (none for rows).
+    graph: Option<&'g UpgradeGraph>,
+    /// Indices into `columns.versions.others`, by version (spelling aside).
+    others: HashTable<u32>,
+    /// Indices into `columns.versions` by the address of a spelling's text (kept alive by the
+    /// decisions): steps to one release share its text, found without hashing the version.
+    by_text: FxHashMap<usize, u32>,
+}
+
+impl<'g> ColumnsBuilder<'g> {
+    /// For `n` devices; `releases`: the graph whose releases are listed first, and their list.
+    fn new(n: usize, releases: Option<(&'g UpgradeGraph, Arc<[Version]>)>) -> Self {
         let reasons =
             reasons().into_iter().enumerate().map(|(i, r)| (r, u16::try_from(i).unwrap_or(u16::MAX))).collect();
         let mut columns = DecisionColumns::default();
@@ -993,14 +1055,11 @@ impl ColumnsBuilder {
         columns.at_ms.reserve(n);
         columns.host_action.reserve(n);
         columns.row.reserve(n);
-        Self {
-            columns,
-            reasons,
-            versions: HashTable::new(),
-            by_text: FxHashMap::default(),
-            by_value: true,
-            by_node: FxHashMap::default(),
-        }
+        let graph = releases.map(|(graph, list)| {
+            columns.versions.releases = list;
+            graph
+        });
+        Self { columns, reasons, graph, others: HashTable::new(), by_text: FxHashMap::default() }
     }
 
     /// Appends a device's decision; returns its row's values.
@@ -1041,55 +1100,46 @@ impl ColumnsBuilder {
     /// Appends a device that downloads release `next` of the decider's graph from release
     /// `node` of `tables[table]` (see [`Distinct`]), with the values of an earlier download
     /// (`download`) but its own version and decision; returns its row's values.
-    fn push_download(
-        &mut self,
-        graph: &UpgradeGraph,
-        (table, node, next): (u32, u32, u32),
-        download: RowValues,
-    ) -> RowValues {
-        let next = if let Some(&id) = self.by_node.get(&next) {
-            id
-        } else {
-            let release = graph.releases().get(next as usize);
-            let id = release.map_or(DecisionColumns::NONE, |r| self.version_id(r.version()));
-            self.by_node.insert(next, id);
-            id
-        };
+    fn push_download(&mut self, (table, node, next): (u32, u32, u32), download: RowValues) -> RowValues {
+        // The release's place in the graph is its place in `versions`.
         let values = RowValues { next, distinct: u32_of(self.columns.distinct.len()), ..download };
         self.columns.distinct.push_download(table, node);
         self.repeat(values);
         values
     }
 
-    /// `v`'s index in the columns' versions, listed there at its first use.
+    /// `v`'s index in the columns' versions: its release's, or among the others, listed there
+    /// at its first use.
     fn version_id(&mut self, v: &Version) -> u32 {
-        let out = &mut self.columns;
-        // Steps to one release share its text: found by where it is, without hashing or
-        // cloning the version (which would touch its shared count) each time.
         let text = v.as_str().as_ptr() as usize;
         if let Some(&id) = self.by_text.get(&text) {
             return id;
         }
-        if !self.by_value {
-            let id = u32_of(out.versions.len());
-            out.versions.push(v.clone());
-            self.by_text.insert(text, id);
-            return id;
-        }
-        let hash = |v: &Version| rustc_hash::FxBuildHasher.hash_one(v);
-        let listed = &out.versions;
-        let entry = self.versions.entry(hash(v), |&i| listed[i as usize] == *v, |&i| hash(&listed[i as usize]));
-        let id = match entry {
-            hash_table::Entry::Occupied(seen) => *seen.get(),
-            hash_table::Entry::Vacant(slot) => {
-                let id = u32_of(listed.len());
-                slot.insert(id);
-                out.versions.push(v.clone());
-                id
-            }
+        let id = match self.graph.and_then(|graph| graph.node(v)) {
+            Some(node) => node,
+            None => self.other_id(v),
         };
         self.by_text.insert(text, id);
         id
+    }
+
+    /// `v`'s index among the versions no release is.
+    fn other_id(&mut self, v: &Version) -> u32 {
+        let versions = &mut self.columns.versions;
+        let first = versions.releases.len();
+        let hash = |v: &Version| rustc_hash::FxBuildHasher.hash_one(v);
+        let listed = &versions.others;
+        let entry = self.others.entry(hash(v), |&i| listed[i as usize] == *v, |&i| hash(&listed[i as usize]));
+        let k = match entry {
+            hash_table::Entry::Occupied(seen) => *seen.get(),
+            hash_table::Entry::Vacant(slot) => {
+                let k = u32_of(listed.len());
+                slot.insert(k);
+                versions.others.push(v.clone());
+                k
+            }
+        };
+        u32_of(first + k as usize)
     }
 
     /// Appends a device with these values (an earlier device's, for a repeated decision).
@@ -1329,6 +1379,9 @@ pub struct Decider {
     /// Routes for devices from which risks withhold other edges than from the model's
     /// table, by model and risk signature (a graph with risks only).
     risky: Mutex<RiskyRoutes>,
+    /// The graph's release versions, in its order: the first of every batch's
+    /// [`DecisionColumns::versions`] (listed at the first batch).
+    versions: OnceLock<Arc<[Version]>>,
 }
 
 /// At most this many remembered risk-specific route tables; beyond, they are built per request.
@@ -1509,6 +1562,7 @@ impl Decider {
             availability: None,
             misses: Mutex::default(),
             risky: Mutex::default(),
+            versions: OnceLock::new(),
         };
         decider.build_routes();
         Ok(decider)
@@ -1530,6 +1584,20 @@ impl Decider {
     /// ```
     pub fn memory_estimate(&self) -> usize {
         128 * self.graph.releases().len() * self.routes.len()
+    }
+
+    /// The versions of the graph's releases, in its order: the first of every batch's
+    /// [`DecisionColumns::versions`], one list the batches share (listed at the first call).
+    ///
+    /// ```
+    /// use fleetpath::decision::{Decider, DecisionPolicy};
+    /// let graph = fleetpath::UpgradeGraph::from_json(include_str!("../../../examples/data/seed-ip-module.json"))?;
+    /// let decider = Decider::new(&graph, DecisionPolicy::default())?;
+    /// assert_eq!(decider.release_versions().len(), graph.releases().len());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn release_versions(&self) -> &Arc<[Version]> {
+        self.versions.get_or_init(|| self.graph.releases().iter().map(|r| r.version().clone()).collect())
     }
 
     /// Decides toward `target` for every model.
@@ -1835,15 +1903,14 @@ impl Decider {
     /// a download's [`Decision`] is made when first read ([`DecisionColumns::get`],
     /// [`DecisionColumns::distinct`]): its columns need only the release it installs.
     pub fn decide_columns(&self, fleet: &Fleet, at: Timestamp) -> DecisionColumns {
-        let mut out = ColumnsBuilder::with_capacity(fleet.len());
+        let releases = Arc::clone(self.release_versions());
+        let mut out = ColumnsBuilder::new(fleet.len(), Some((&self.graph, releases)));
         if self.rollout.is_some() || self.graph.has_risks() {
             self.each_in_fleet(fleet, at, |decision| {
                 out.push(decision);
             });
             return out.columns;
         }
-        // Every step below is a release's of the graph (one text a release).
-        out.by_value = false;
         let (kinds, models, _) = fleet.kinds();
         let mut known = ByKind::new(fleet);
         let mut routes = KindRoutes::new(fleet, self, false);
@@ -1867,7 +1934,7 @@ impl Decider {
                     distinct.tables.push(Arc::clone(table));
                     u32_of(distinct.tables.len() - 1)
                 });
-                known.insert(kind, out.push_download(&self.graph, (table, node, next), first));
+                known.insert(kind, out.push_download((table, node, next), first));
                 continue;
             }
             // A decision not yet made. Its model and version come with its kind; on this path

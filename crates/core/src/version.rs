@@ -496,6 +496,20 @@ impl Version {
         &self.raw
     }
 
+    /// Versions as one text, a line each, as written (no version's text has a line break):
+    /// for a host where one string costs less to hand over than many.
+    ///
+    /// ```
+    /// use fleetpath::Version;
+    /// let versions = [Version::parse("5.6.30")?, Version::parse("v6.15.008")?];
+    /// assert_eq!(Version::lines(&versions), "5.6.30\nv6.15.008");
+    /// # Ok::<(), fleetpath::VersionError>(())
+    /// ```
+    pub fn lines<'a>(versions: impl IntoIterator<Item = &'a Version>) -> String {
+        let versions: Vec<&str> = versions.into_iter().map(Version::as_str).collect();
+        versions.join("\n")
+    }
+
     /// The numeric components as written (leading zeros dropped, count kept):
     /// `6.15.008` gives `[6, 15, 8]`, `5.6.0` gives `[5, 6, 0]`.
     pub fn components(&self) -> Vec<u64> {

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 use fleetpath::decision::{Decider, Decision, DecisionColumns, DecisionPolicy, DeviceRequest, HostAction};
 use fleetpath::prefetch::{PrefetchAction, PrefetchPolicy, Purpose, plan_prefetch};
@@ -692,4 +693,33 @@ fn a_fleet_decided_against_several_graphs_answers_for_each() {
     drop((a, b));
     let c = manifest(true);
     assert_eq!(kinds(&decide(&c, &fleet)), ["next_hop", "next_hop", "at_target"]);
+}
+
+/// A batch's versions are its decider's releases, one list every batch of the decider shares,
+/// then versions no release is; columns made from rows (no graph) list only those, each once,
+/// in order of first use.
+#[test]
+fn columns_index_the_releases_then_the_others() {
+    let csv = "id,model,line,version\nd1,IPM-1,l1,5.6.30\nd2,IPM-1,l1,5.6.14\nd3,IPM-1,l2,v5.6.14\n";
+    let fleet = Fleet::from_csv(csv).unwrap();
+    let at = t("2026-11-23T08:00:00Z");
+    let graph = graph();
+    let decider = Decider::new(&graph, DecisionPolicy::default()).unwrap();
+    let columns = decider.decide_columns(&fleet, at);
+    let releases: Vec<&str> = graph.releases().iter().map(|r| r.version().as_str()).collect();
+    let listed: Vec<&str> = columns.versions.iter().map(fleetpath::Version::as_str).collect();
+    assert_eq!(listed, releases);
+    assert!(columns.versions.others().is_empty());
+    let node = |v: &str| u32::try_from(releases.iter().position(|r| *r == v).unwrap()).unwrap();
+    assert_eq!(columns.next, [node("6.15.008"), node("5.6.30"), node("5.6.30")]);
+    assert!(Arc::ptr_eq(columns.versions.releases(), decider.decide_columns(&fleet, at).versions.releases()));
+
+    let rows = DecisionColumns::from_rows(decider.decide_fleet(&fleet, at));
+    assert!(rows.versions.releases().is_empty());
+    let others: Vec<&str> = rows.versions.others().iter().map(fleetpath::Version::as_str).collect();
+    assert_eq!(others, ["6.15.008", "5.6.30"]);
+    assert_eq!(rows.next, [0, 1, 1]);
+    assert_eq!(rows.versions[1].as_str(), "5.6.30");
+    assert_eq!((rows.versions.get(2), rows.versions.len()), (None, 2));
+    assert_eq!(fleetpath::Version::lines(rows.versions.iter()), "6.15.008\n5.6.30");
 }

@@ -268,9 +268,13 @@ proptest! {
             prop_assert!(matches!(got, Some(Cow::Borrowed(_))), "device {} not borrowed: {:?}", i, got);
             prop_assert_eq!(got, Some(Cow::Borrowed(d)));
         }
-        // Each version the columns name is listed once.
+        // Each version the columns name is listed once: the graph's releases first, in its
+        // order, then the others.
         let listed: std::collections::BTreeSet<&fleetpath::Version> = columns.versions.iter().collect();
         prop_assert_eq!(listed.len(), columns.versions.len());
+        let releases: Vec<&str> = graph.releases().iter().map(|r| r.version().as_str()).collect();
+        let first: Vec<&str> = columns.versions.releases().iter().map(fleetpath::Version::as_str).collect();
+        prop_assert_eq!(first, releases);
         // Asked again (misses now remembered), and by a fresh decider per request.
         for (request, first) in requests.iter().zip(&rows) {
             let mut plain = request.clone();
