@@ -85,17 +85,21 @@ class Peer {
     return t;
   }
 
-  /** The version a device downloads next, or null (up to date, stuck, unknown). */
-  nextFor(model, spelling) {
+  /** The index of the release a device downloads next, or -1 (up to date, stuck, unknown). */
+  nextIndex(model, spelling) {
     let i = this.parsed.get(spelling);
     if (i === undefined) {
       i = this.index.get(parseVersion(spelling));
       if (i === undefined) i = -1;
       this.parsed.set(spelling, i);
     }
-    if (i < 0) return null;
-    const { next } = this.table(model);
-    return next[i] >= 0 ? this.releases[next[i]].version : null;
+    return i < 0 ? -1 : this.table(model).next[i];
+  }
+
+  /** The version a device downloads next, or null (up to date, stuck, unknown). */
+  nextFor(model, spelling) {
+    const next = this.nextIndex(model, spelling);
+    return next >= 0 ? this.releases[next].version : null;
   }
 }
 
@@ -192,19 +196,20 @@ columns.next.forEach((k, i) => {
   const theirs = peer.nextFor(devices[i][1], devices[i][3]);
   if ((k === 0xffffffff ? null : columns.versions[k]) !== theirs) throw new Error(`columns differ at device ${i}`);
 });
+// Each device's next release as an index into the releases (as fleetpath's `next` indexes the
+// decider's releases), 0xffffffff for none.
 function peerColumns(peer, devices) {
   const next = new Uint32Array(devices.length);
-  const versions = new Map();
   devices.forEach(([, model, , v], i) => {
-    const to = peer.nextFor(model, v);
-    if (to === null) next[i] = 0xffffffff;
-    else {
-      if (!versions.has(to)) versions.set(to, versions.size);
-      next[i] = versions.get(to);
-    }
+    const to = peer.nextIndex(model, v);
+    next[i] = to < 0 ? 0xffffffff : to;
   });
   return next;
 }
+const peerNext = peerColumns(peer, devices);
+peerNext.forEach((k, i) => {
+  if (k !== columns.next[i]) throw new Error(`next release index differs at device ${i}`);
+});
 const columnsOurs = () => ours.decider.decideFleetColumns(ours.fleet, at);
 const columnsPeer = () => peerColumns(peer, devices);
 const [[colOurs], [colPeer]] = versus(columnsOurs, columnsPeer);

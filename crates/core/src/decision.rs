@@ -1570,8 +1570,9 @@ impl Decider {
 
     /// About how many bytes the decider holds, from its counts: 128 a release and model (the
     /// model's route table, a few bytes a release, and the step built for each release a
-    /// decision downloads from, when the decision is made or read). A host whose collector
-    /// cannot see this memory (V8 for the Node package) paces its collections with it.
+    /// decision downloads from, when the decision is made or read), and its list of the
+    /// releases' versions once a batch made it. A host whose collector cannot see this memory
+    /// (V8 for the Node package) paces its collections with it.
     ///
     /// ```
     /// use fleetpath::decision::{Decider, DecisionPolicy};
@@ -1583,7 +1584,8 @@ impl Decider {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn memory_estimate(&self) -> usize {
-        128 * self.graph.releases().len() * self.routes.len()
+        let versions = self.versions.get().map_or(0, |v| v.len() * std::mem::size_of::<Version>());
+        128 * self.graph.releases().len() * self.routes.len() + versions
     }
 
     /// The versions of the graph's releases, in its order: the first of every batch's
