@@ -64,6 +64,7 @@ use std::borrow::Cow;
 use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::hash::BuildHasher as _;
+use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use compact_str::CompactString;
@@ -1084,14 +1085,11 @@ impl<'g> ColumnsBuilder<'g> {
             Some(HostAction::ReportMissing { .. }) => 3,
             None => 0,
         };
-        let values = RowValues {
-            kind,
-            reason,
-            next,
-            at_ms: at.map_or(DecisionColumns::NO_TIME, Timestamp::as_millisecond),
-            host_action,
-            distinct: u32_of(out.distinct.len()),
-        };
+        let values = RowValues::new(
+            (kind, reason, next, host_action),
+            at.map_or(DecisionColumns::NO_TIME, Timestamp::as_millisecond),
+            out.distinct.len(),
+        );
         out.distinct.push(decision);
         self.repeat(values);
         values
@@ -1102,7 +1100,7 @@ impl<'g> ColumnsBuilder<'g> {
     /// (`download`) but its own version and decision; returns its row's values.
     fn push_download(&mut self, (table, node, next): (u32, u32, u32), download: RowValues) -> RowValues {
         // The release's place in the graph is its place in `versions`.
-        let values = RowValues { next, distinct: u32_of(self.columns.distinct.len()), ..download };
+        let values = RowValues { next, ..download }.of(self.columns.distinct.len());
         self.columns.distinct.push_download(table, node);
         self.repeat(values);
         values
@@ -1148,21 +1146,44 @@ impl<'g> ColumnsBuilder<'g> {
         out.kind.push(values.kind);
         out.reason.push(values.reason);
         out.next.push(values.next);
-        out.at_ms.push(values.at_ms);
+        out.at_ms.push(values.at_ms());
         out.host_action.push(values.host_action);
-        out.row.push(values.distinct);
+        out.row.push(values.distinct.get() - 1);
     }
 }
 
-/// One device's values in [`DecisionColumns`].
+/// One device's values in [`DecisionColumns`]: 20 bytes, as a batch keeps one per kind it met
+/// (`Option` of it too, through `distinct`), read at random once a device.
 #[derive(Clone, Copy)]
 struct RowValues {
     kind: u8,
+    host_action: u8,
     reason: u16,
     next: u32,
-    at_ms: i64,
-    host_action: u8,
-    distinct: u32,
+    /// `at_ms`, in two halves: 4-byte alignment.
+    at: [u32; 2],
+    /// The decision's index in the batch's distinct ones, plus one.
+    distinct: NonZeroU32,
+}
+
+const _: () = assert!(std::mem::size_of::<Option<RowValues>>() == 20);
+
+impl RowValues {
+    fn new((kind, reason, next, host_action): (u8, u16, u32, u8), at_ms: i64, distinct: usize) -> Self {
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let at = [at_ms as u32, (at_ms >> 32) as u32];
+        Self { kind, host_action, reason, next, at, distinct: NonZeroU32::MIN }.of(distinct)
+    }
+
+    /// The same values for distinct decision `distinct`.
+    fn of(self, distinct: usize) -> Self {
+        let distinct = NonZeroU32::new(u32_of(distinct).saturating_add(1)).unwrap_or(NonZeroU32::MAX);
+        Self { distinct, ..self }
+    }
+
+    fn at_ms(self) -> i64 {
+        (i64::from(self.at[1]) << 32) | i64::from(self.at[0])
+    }
 }
 
 /// Values remembered by [`Kind`] for one batch over a fleet: a table with a slot per model
