@@ -2,6 +2,8 @@
 //! document order (format, releases, edges, downgrades), so the first error reported is the
 //! first problem a reader of the document meets.
 
+use std::ops::Range;
+
 use crate::u32_of;
 use rustc_hash::{FxBuildHasher, FxHashMap as HashMap};
 
@@ -243,26 +245,44 @@ impl Models {
 
     /// Checks an entry's `models` list (`at`: the entry) and interns it: `None` when absent.
     fn check(&mut self, models: Option<&[String]>, at: &dyn Fn() -> String) -> Result<Option<Vec<u32>>, GraphError> {
+        let mut ids = Vec::new();
+        Ok(self.check_into(models, at, &mut ids)?.map(|_| ids))
+    }
+
+    /// [`Models::check`], the ids appended to `ids` (where they are: `None` when absent). A
+    /// release's ids go to one list for all releases: ten thousand releases allocate no list
+    /// each. On an error, ids already appended stay (unread: the entry is refused).
+    fn check_into(
+        &mut self,
+        models: Option<&[String]>,
+        at: &dyn Fn() -> String,
+        ids: &mut Vec<u32>,
+    ) -> Result<Option<Range<usize>>, GraphError> {
         let Some(models) = models else { return Ok(None) };
         if models.is_empty() {
             return Err(GraphError::EmptyModels { at: format!("{}.models", at()) });
         }
-        let mut ids = Vec::with_capacity(models.len());
+        let start = ids.len();
         for (j, m) in models.iter().enumerate() {
             check_non_empty(m, || format!("{}.models[{j}]", at()))?;
             ids.push(self.intern(m));
         }
-        Ok(Some(ids))
+        Ok(Some(start..ids.len()))
     }
 }
 
-/// One release entry's own checks (`i`: its index in `releases`): its version, and its model
-/// ids (`None` for every model).
-fn check_release(i: usize, spec: &ReleaseSpec, models: &mut Models) -> Result<(Version, Option<Vec<u32>>), GraphError> {
+/// One release entry's own checks (`i`: its index in `releases`): its version, and where its
+/// model ids are in `ids` (`None` for every model; see [`Models::check_into`]).
+fn check_release(
+    i: usize,
+    spec: &ReleaseSpec,
+    models: &mut Models,
+    ids: &mut Vec<u32>,
+) -> Result<(Version, Option<Range<usize>>), GraphError> {
     let here = || at("releases", i);
     let version = Version::parse(&spec.version)
         .map_err(|source| GraphError::Version { at: format!("{}.version", here()), source })?;
-    let ids = models.check(spec.models.as_deref(), &here)?;
+    let found = models.check_into(spec.models.as_deref(), &here, ids)?;
     for key in spec.labels.keys() {
         check_non_empty(key, || format!("{}.labels", here()))?;
     }
@@ -308,15 +328,18 @@ fn check_release(i: usize, spec: &ReleaseSpec, models: &mut Models) -> Result<(V
     for (j, schema) in spec.reads.iter().enumerate() {
         check_non_empty(schema, || format!("{}.reads[{j}]", here()))?;
     }
-    Ok((version, ids))
+    Ok((version, found))
 }
 
 /// The releases, checked and sorted by version (a node is its rank, so every upgrade edge
 /// goes up), and how edges find them.
 struct Table {
     releases: Vec<Release>,
-    /// Per node, its model ids (unsorted, not yet remapped), or `None` for every model.
-    models: Vec<Option<Vec<u32>>>,
+    /// Per node, where its model ids (unsorted, not yet remapped) are in `model_ids`, or
+    /// `None` for every model.
+    models: Vec<Option<Range<usize>>>,
+    /// The releases' model ids, back to back.
+    model_ids: Vec<u32>,
     /// Barrier nodes, ascending.
     barriers: Vec<u32>,
     /// Nodes of releases without a pre-release, ascending (for [`VersionRange::select`]).
@@ -337,9 +360,10 @@ impl Table {
     fn new(specs: ReleaseEntries, models: &mut Models, problems: &mut Problems) -> Self {
         let mut releases = Vec::with_capacity(specs.len());
         let mut release_models = Vec::with_capacity(specs.len());
+        let mut model_ids = Vec::new();
         let mut refused = rustc_hash::FxHashSet::default();
         for (position, spec) in specs.into_iter().enumerate() {
-            match check_release(position, &spec, models) {
+            match check_release(position, &spec, models, &mut model_ids) {
                 Ok((version, ids)) => {
                     releases.push(Release { version, spec, position });
                     release_models.push(ids);
@@ -369,7 +393,7 @@ impl Table {
             }
             let mut slots: Vec<Option<Release>> = releases.into_iter().map(Some).collect();
             releases = kept.iter().filter_map(|&k| slots[k].take()).collect();
-            release_models = kept.iter().map(|&k| std::mem::take(&mut release_models[k])).collect();
+            release_models = kept.iter().map(|&k| release_models[k].clone()).collect();
         }
         let nodes =
             |keep: fn(&Release) -> bool| (0..releases.len()).filter(|&n| keep(&releases[n])).map(u32_of).collect();
@@ -377,7 +401,7 @@ impl Table {
         let stable = nodes(|r| !r.version.is_prerelease());
         let deadends = nodes(|r| r.spec.status == ReleaseStatus::Deadend);
         let retired = nodes(|r| r.spec.status == ReleaseStatus::Retired);
-        Self { releases, models: release_models, barriers, stable, deadends, retired, refused }
+        Self { releases, models: release_models, model_ids, barriers, stable, deadends, retired, refused }
     }
 
     /// Whether `error` only follows from a refused release entry (an edge naming it).
@@ -811,7 +835,7 @@ fn assemble(
     expanded: Expanded,
     downgrades: Vec<Downgrade>,
 ) -> Inner {
-    let Table { releases, models: release_models, .. } = table;
+    let Table { releases, models: release_models, model_ids: release_model_ids, .. } = table;
     let Expanded { mut forward, blocked, range_stats, edge_models, repeats, range_newer } = expanded;
 
     // Remap model ids so that id order is name order (deterministic output everywhere).
@@ -832,8 +856,9 @@ fn assemble(
 
     let mut flags = Vec::with_capacity(releases.len());
     let mut model_offsets = vec![0u32];
-    let mut model_list = Vec::new();
-    for (release, ids) in releases.iter().zip(&release_models) {
+    let mut model_list = Vec::with_capacity(release_model_ids.len());
+    let mut scratch = Vec::new();
+    for (release, ids) in releases.iter().zip(release_models) {
         let mut f = match release.spec.status {
             // Never installed, as blocked; and no edge leads into it.
             ReleaseStatus::Blocked | ReleaseStatus::Retired => BLOCKED,
@@ -849,7 +874,14 @@ fn assemble(
         }
         match ids {
             None => f |= GENERIC,
-            Some(ids) => model_list.extend_from_slice(&sorted_ids(ids)),
+            Some(ids) => {
+                // One list for every release's ids, sorted and deduplicated.
+                scratch.clear();
+                scratch.extend(release_model_ids[ids].iter().map(|&m| remap[m as usize]));
+                scratch.sort_unstable();
+                scratch.dedup();
+                model_list.extend_from_slice(&scratch);
+            }
         }
         model_offsets.push(u32_of(model_list.len()));
         flags.push(f);
