@@ -255,8 +255,23 @@ struct RawDevice<'a> {
     line: &'a str,
     site: Option<&'a str>,
     version: Spelling<'a>,
-    /// `None` when it states none (most devices: no map to drop).
-    labels: Option<BTreeMap<String, String>>,
+    labels: RawLabels<'a>,
+}
+
+/// A device's labels as stated.
+enum RawLabels<'a> {
+    /// A map (`None` when it states none: most devices, no map to drop).
+    Map(Option<BTreeMap<String, String>>),
+    /// A CSV record's cells in the header's label columns (names and where they are).
+    Cells { record: &'a csv::StringRecord, columns: &'a [(String, usize)] },
+}
+
+/// A device's labels once looked up: none, a set the fleet holds, or a set to add (with its
+/// CSV cells, trimmed, to know it by from then on).
+enum Labels<'a> {
+    None,
+    Known(u32),
+    New(BTreeMap<String, String>, Option<(u64, Vec<&'a str>)>),
 }
 
 /// A device's version as stated: text (parsed once per spelling) or already parsed.
@@ -295,6 +310,10 @@ struct Seen {
     /// bytes is held in its index entry, one cache miss where a key of its own costs two.
     spellings: FxHashMap<CompactString, u32>,
     label_sets: FxHashMap<BTreeMap<String, String>, u32>,
+    /// The label sets CSV records stated, by their cells (trimmed, in column order, empty
+    /// ones included): a record whose cells an earlier one had builds no map (a million
+    /// devices, a tenth of them labelled, built and dropped a hundred thousand maps).
+    label_cells: HashTable<(Box<[Box<str>]>, u32)>,
 }
 
 /// The number of `text` in `list`, adding it when new.
@@ -327,6 +346,37 @@ impl Seen {
                 slot.insert(n);
                 versions.push(version);
                 n
+            }
+        }
+    }
+
+    /// A device's stated labels looked up: a map's empty values dropped; CSV cells found by
+    /// the set an earlier record's same cells gave (checked when first met), else as a map.
+    fn look_up<'a>(&self, labels: RawLabels<'a>) -> Labels<'a> {
+        match labels {
+            RawLabels::Map(map) => match map.map(|mut labels| {
+                labels.retain(|_, value| !value.is_empty());
+                labels
+            }) {
+                Some(labels) if !labels.is_empty() => Labels::New(labels, None),
+                _ => Labels::None,
+            },
+            RawLabels::Cells { record, columns } => {
+                let cell = |k: usize| trim(record.get(k).unwrap_or_default());
+                if columns.iter().all(|&(_, k)| cell(k).is_empty()) {
+                    return Labels::None;
+                }
+                let cells: Vec<&str> = columns.iter().map(|&(_, k)| cell(k)).collect();
+                let hash = rustc_hash::FxBuildHasher.hash_one(&cells);
+                let same = |(known, _): &(Box<[Box<str>]>, u32)| known.iter().map(|c| &**c).eq(cells.iter().copied());
+                if let Some(&(_, n)) = self.label_cells.find(hash, same) {
+                    return Labels::Known(n);
+                }
+                let map = columns.iter().zip(&cells).filter(|(_, value)| !value.is_empty());
+                Labels::New(
+                    map.map(|((name, _), value)| (name.clone(), (*value).to_owned())).collect(),
+                    Some((hash, cells)),
+                )
             }
         }
     }
@@ -612,7 +662,7 @@ impl Fleet {
                 line: &line,
                 site: site.as_deref(),
                 version: Spelling::Parsed(version),
-                labels: Some(labels),
+                labels: RawLabels::Map(Some(labels)),
             };
             if let Err(e) = fleet.push(raw, &mut seen) {
                 return fleet.finish(Err(e));
@@ -735,7 +785,7 @@ impl Fleet {
                 line: &d.line,
                 site: d.site.as_deref(),
                 version: Spelling::Text(&d.version),
-                labels: Some(d.labels),
+                labels: RawLabels::Map(Some(d.labels)),
             };
             if let Err(e) = fleet.push(raw, &mut seen) {
                 return fleet.finish(Err(e));
@@ -778,12 +828,10 @@ impl Fleet {
         // An empty site or label value is none, as an empty CSV cell is: a fleet then writes
         // and reads back the same in both forms.
         let site = raw.site.filter(|site| !site.is_empty());
-        let labels = raw.labels.map(|mut labels| {
-            labels.retain(|_, value| !value.is_empty());
-            labels
-        });
-        let labels = labels.filter(|labels| !labels.is_empty());
-        check_fields(raw.id, raw.model, raw.line, site, labels.as_ref().unwrap_or(&NO_LABELS), || at.to_string())?;
+        let labels = seen.look_up(raw.labels);
+        // A known set passed these checks when first met.
+        let checked = if let Labels::New(labels, _) = &labels { labels } else { &NO_LABELS };
+        check_fields(raw.id, raw.model, raw.line, site, checked, || at.to_string())?;
         if self.id_ends.len() >= self.limit {
             return Err(FleetError::TooLarge { at: at.to_string(), limit: self.limit });
         }
@@ -794,7 +842,20 @@ impl Fleet {
         let line = intern(&mut seen.names, &mut self.names, raw.line);
         let site = site.map_or(NO_SITE, |site| intern(&mut seen.names, &mut self.names, site));
         self.places.push([line, site]);
-        self.labels.push(labels.map_or(0, |labels| seen.labels(&mut self.label_sets, labels)));
+        let labels = match labels {
+            Labels::None => 0,
+            Labels::Known(n) => n,
+            Labels::New(labels, cells) => {
+                let n = seen.labels(&mut self.label_sets, labels);
+                if let Some((hash, cells)) = cells {
+                    let known = (cells.into_iter().map(Box::from).collect(), n);
+                    let rehash = |(cells, _): &(Box<[Box<str>]>, u32)| rustc_hash::FxBuildHasher.hash_one(&**cells);
+                    seen.label_cells.insert_unique(hash, known, rehash);
+                }
+                n
+            }
+        };
+        self.labels.push(labels);
         if let (Some(rows), Origin::Row(row)) = (&mut self.rows, at) {
             rows.push(row);
         }
@@ -1175,17 +1236,13 @@ struct Columns {
 
 impl Columns {
     /// The device a CSV record states (at `row`).
-    fn device<'r>(&self, record: &'r csv::StringRecord, row: usize) -> RawDevice<'r> {
+    fn device<'r>(&'r self, record: &'r csv::StringRecord, row: usize) -> RawDevice<'r> {
         let cell = |k: usize| trim(record.get(k).unwrap_or_default());
-        // Most devices carry no label: no map is built for them (collecting one builds a list
-        // first).
-        let mut labels = None;
-        for (name, k) in &self.labels {
-            let value = cell(*k);
-            if !value.is_empty() {
-                labels.get_or_insert_with(BTreeMap::new).insert(name.clone(), value.to_owned());
-            }
-        }
+        let labels = if self.labels.is_empty() {
+            RawLabels::Map(None)
+        } else {
+            RawLabels::Cells { record, columns: &self.labels }
+        };
         RawDevice {
             at: Origin::Row(row),
             id: cell(self.id),
@@ -1341,6 +1398,20 @@ mod tests {
         }
         assert_eq!(fleet.to_devices(), json.to_devices());
         assert_eq!(Fleet::new(json.to_devices()).unwrap().labels, [1, 1, 2, 0, 3]);
+    }
+
+    /// A label column whose name is padded is refused at the first row with a value in it,
+    /// whether or not earlier rows stated the same cells (sets are known by their cells).
+    #[test]
+    fn a_padded_label_name_is_refused_where_first_used() {
+        let csv = "id,model,line,version,label:cell,label: zone\n\
+                   a,m,l,1.0.0,A,\nb,m,l,1.0.0,A,\nc,m,l,1.0.0,A,north\n";
+        let error = Fleet::from_csv(csv).unwrap_err();
+        assert_eq!(error.to_string(), "row 4: label name \" zone\" has leading or trailing whitespace");
+        assert!(
+            matches!(&error, FleetError::PaddedField { at, field, .. } if at == "row 4" && field == "label name"),
+            "{error:?}"
+        );
     }
 
     /// A fleet refuses the device past its limit, naming where it was stated (the real limit,
