@@ -2,6 +2,7 @@
 //! document order (format, releases, edges, downgrades), so the first error reported is the
 //! first problem a reader of the document meets.
 
+use std::hash::BuildHasher as _;
 use std::ops::Range;
 
 use crate::u32_of;
@@ -910,7 +911,12 @@ fn assemble(
         .into_iter()
         .map(|(from, to, spec, ids)| CompiledDowngrade { from, to, spec, models: ids.as_deref().map(sorted_ids) })
         .collect();
-    let index = releases.iter().enumerate().map(|(i, r)| (r.version.key().clone(), u32_of(i))).collect();
+    let hash = |node: u32| FxBuildHasher.hash_one(releases[node as usize].version.key());
+    let mut index = hashbrown::HashTable::with_capacity(releases.len());
+    for node in 0..u32_of(releases.len()) {
+        // Versions are unique: duplicates were refused.
+        index.insert_unique(hash(node), node, |&n| hash(n));
+    }
     let risky = (0..entry_flags.len()).filter(|&i| entry_flags[i].1 && !entry_flags[i].2).map(u32_of).collect();
     Inner {
         manifest,

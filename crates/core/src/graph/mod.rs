@@ -77,8 +77,9 @@ mod manifest;
 mod resolve;
 
 use crate::u32_of;
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::{FxBuildHasher, FxHashMap as HashMap};
 use std::collections::BTreeSet;
+use std::hash::BuildHasher as _;
 use std::sync::Arc;
 
 use petgraph::csr::Csr;
@@ -92,7 +93,7 @@ pub use manifest::{
 };
 pub use resolve::{Constraints, Hop, Path, RouteEntry, RouteTable};
 
-use crate::version::{Version, VersionKey};
+use crate::version::Version;
 
 /// The most releases a manifest may declare.
 pub const MAX_RELEASES: usize = 100_000;
@@ -326,8 +327,9 @@ struct Inner {
     edges: EdgeEntries,
     /// Sorted by version: a node's index is its rank, so every upgrade edge goes up.
     releases: Vec<Release>,
-    /// Each release's node, by version (spelling aside): one hash lookup per query.
-    index: HashMap<VersionKey, u32>,
+    /// Each release's node, by its version's hash (spelling aside), checked against the
+    /// release: one probe per query, 4 bytes an entry (a copy of each version's key took 64).
+    index: hashbrown::HashTable<u32>,
     flags: Vec<u8>,
     /// Interned model names (from releases, edges and downgrades), sorted.
     model_names: Vec<String>,
@@ -619,7 +621,9 @@ impl UpgradeGraph {
 
     /// The node of the release `version` names.
     pub(crate) fn node(&self, version: &Version) -> Option<u32> {
-        self.inner.index.get(version.key()).copied()
+        let (key, releases) = (version.key(), &self.inner.releases);
+        let same = |&node: &u32| releases[node as usize].version.key() == key;
+        self.inner.index.find(FxBuildHasher.hash_one(key), same).copied()
     }
 
     fn model_query(&self, model: Option<&str>) -> ModelQuery {
