@@ -46,7 +46,7 @@
 use crate::Codes;
 use crate::u32_of;
 use std::collections::BTreeMap;
-use std::hash::BuildHasher;
+use std::hash::{BuildHasher, Hash as _, Hasher as _};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use compact_str::CompactString;
@@ -262,16 +262,41 @@ struct RawDevice<'a> {
 enum RawLabels<'a> {
     /// A map (`None` when it states none: most devices, no map to drop).
     Map(Option<BTreeMap<String, String>>),
-    /// A CSV record's cells in the header's label columns (names and where they are).
-    Cells { record: &'a csv::StringRecord, columns: &'a [(String, usize)] },
+    /// A CSV record's label cells.
+    Cells(LabelCells<'a>),
 }
 
-/// A device's labels once looked up: none, a set the fleet holds, or a set to add (with its
-/// CSV cells, trimmed, to know it by from then on).
+/// A CSV record's cells in the header's label columns (each column's label name and where it
+/// is in the record).
+#[derive(Clone, Copy)]
+struct LabelCells<'a> {
+    record: &'a csv::StringRecord,
+    columns: &'a [(String, usize)],
+}
+
+impl<'a> LabelCells<'a> {
+    /// The cells, trimmed, in column order (empty ones included).
+    fn cells(self) -> impl ExactSizeIterator<Item = &'a str> {
+        self.columns.iter().map(move |&(_, k)| trim(self.record.get(k).unwrap_or_default()))
+    }
+}
+
+/// The hash a list of label cells is known by.
+fn cells_hash<'c>(cells: impl ExactSizeIterator<Item = &'c str>) -> u64 {
+    let mut hasher = rustc_hash::FxBuildHasher.build_hasher();
+    hasher.write_usize(cells.len());
+    for cell in cells {
+        cell.hash(&mut hasher);
+    }
+    hasher.finish()
+}
+
+/// A device's labels once looked up: none, a set the fleet holds, or a set to add (with the
+/// CSV cells that stated it and their hash, to know it by from then on).
 enum Labels<'a> {
     None,
     Known(u32),
-    New(BTreeMap<String, String>, Option<(u64, Vec<&'a str>)>),
+    New(BTreeMap<String, String>, Option<(u64, LabelCells<'a>)>),
 }
 
 /// A device's version as stated: text (parsed once per spelling) or already parsed.
@@ -361,22 +386,18 @@ impl Seen {
                 Some(labels) if !labels.is_empty() => Labels::New(labels, None),
                 _ => Labels::None,
             },
-            RawLabels::Cells { record, columns } => {
-                let cell = |k: usize| trim(record.get(k).unwrap_or_default());
-                if columns.iter().all(|&(_, k)| cell(k).is_empty()) {
+            RawLabels::Cells(cells) => {
+                if cells.cells().all(str::is_empty) {
                     return Labels::None;
                 }
-                let cells: Vec<&str> = columns.iter().map(|&(_, k)| cell(k)).collect();
-                let hash = rustc_hash::FxBuildHasher.hash_one(&cells);
-                let same = |(known, _): &(Box<[Box<str>]>, u32)| known.iter().map(|c| &**c).eq(cells.iter().copied());
+                let hash = cells_hash(cells.cells());
+                let same = |(known, _): &(Box<[Box<str>]>, u32)| known.iter().map(|c| &**c).eq(cells.cells());
                 if let Some(&(_, n)) = self.label_cells.find(hash, same) {
                     return Labels::Known(n);
                 }
-                let map = columns.iter().zip(&cells).filter(|(_, value)| !value.is_empty());
-                Labels::New(
-                    map.map(|((name, _), value)| (name.clone(), (*value).to_owned())).collect(),
-                    Some((hash, cells)),
-                )
+                let named = cells.columns.iter().zip(cells.cells()).filter(|(_, value)| !value.is_empty());
+                let map = named.map(|((name, _), value)| (name.clone(), value.to_owned())).collect();
+                Labels::New(map, Some((hash, cells)))
             }
         }
     }
@@ -848,8 +869,8 @@ impl Fleet {
             Labels::New(labels, cells) => {
                 let n = seen.labels(&mut self.label_sets, labels);
                 if let Some((hash, cells)) = cells {
-                    let known = (cells.into_iter().map(Box::from).collect(), n);
-                    let rehash = |(cells, _): &(Box<[Box<str>]>, u32)| rustc_hash::FxBuildHasher.hash_one(&**cells);
+                    let known = (cells.cells().map(Box::from).collect(), n);
+                    let rehash = |(cells, _): &(Box<[Box<str>]>, u32)| cells_hash(cells.iter().map(|c| &**c));
                     seen.label_cells.insert_unique(hash, known, rehash);
                 }
                 n
@@ -1241,7 +1262,7 @@ impl Columns {
         let labels = if self.labels.is_empty() {
             RawLabels::Map(None)
         } else {
-            RawLabels::Cells { record, columns: &self.labels }
+            RawLabels::Cells(LabelCells { record, columns: &self.labels })
         };
         RawDevice {
             at: Origin::Row(row),
