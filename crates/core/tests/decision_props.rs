@@ -97,11 +97,11 @@ impl Case {
     fn graph(&self) -> UpgradeGraph {
         let releases = (0..self.releases)
             .map(|i| ReleaseSpec {
-                version: format!("{}.0", i + 1),
+                version: format!("{}.0", i + 1).into(),
                 models: match self.models[i] {
                     0 | 1 => None,
-                    2 => Some(vec!["a".to_owned()]),
-                    _ => Some(vec!["a".to_owned(), "b".to_owned()]),
+                    2 => Some(vec!["a".into()]),
+                    _ => Some(vec!["a".into(), "b".into()]),
                 },
                 labels: fleetpath::graph::Labels::new(),
                 status: if self.blocked[i] { ReleaseStatus::Blocked } else { ReleaseStatus::Active },

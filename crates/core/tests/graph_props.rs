@@ -146,8 +146,8 @@ impl Spec {
         let releases = release_order
             .iter()
             .map(|&i| ReleaseSpec {
-                version: spelled(i, self.spell_release[i]),
-                models: self.models[i].as_ref().map(|ms| ms.iter().map(|m| (*m).to_owned()).collect()),
+                version: spelled(i, self.spell_release[i]).into(),
+                models: self.models[i].as_ref().map(|ms| ms.iter().map(|&m| m.into()).collect()),
                 labels: fleetpath::graph::Labels::default(),
                 status: self.status[i],
                 reason: (self.status[i] == ReleaseStatus::Blocked).then(|| format!("recall {i}")),

@@ -6,6 +6,7 @@ use std::hash::BuildHasher as _;
 use std::ops::Range;
 
 use crate::u32_of;
+use compact_str::CompactString;
 use rustc_hash::{FxBuildHasher, FxHashMap as HashMap};
 
 use super::manifest::{EdgeFields, ManifestWire, ReleaseEntries, WireEdge};
@@ -245,7 +246,11 @@ impl Models {
     }
 
     /// Checks an entry's `models` list (`at`: the entry) and interns it: `None` when absent.
-    fn check(&mut self, models: Option<&[String]>, at: &dyn Fn() -> String) -> Result<Option<Vec<u32>>, GraphError> {
+    fn check(
+        &mut self,
+        models: Option<&[impl AsRef<str>]>,
+        at: &dyn Fn() -> String,
+    ) -> Result<Option<Vec<u32>>, GraphError> {
         let mut ids = Vec::new();
         Ok(self.check_into(models, at, &mut ids)?.map(|_| ids))
     }
@@ -255,7 +260,7 @@ impl Models {
     /// each. On an error, ids already appended stay (unread: the entry is refused).
     fn check_into(
         &mut self,
-        models: Option<&[String]>,
+        models: Option<&[impl AsRef<str>]>,
         at: &dyn Fn() -> String,
         ids: &mut Vec<u32>,
     ) -> Result<Option<Range<usize>>, GraphError> {
@@ -265,6 +270,7 @@ impl Models {
         }
         let start = ids.len();
         for (j, m) in models.iter().enumerate() {
+            let m = m.as_ref();
             check_non_empty(m, || format!("{}.models[{j}]", at()))?;
             ids.push(self.intern(m));
         }
@@ -352,7 +358,7 @@ struct Table {
     /// The versions, as written, of release entries that were refused: an edge naming one is
     /// not reported as naming an unknown release.
     /// A set: each edge endpoint that misses the spellings is looked up here.
-    refused: rustc_hash::FxHashSet<String>,
+    refused: rustc_hash::FxHashSet<CompactString>,
 }
 
 impl Table {
@@ -385,7 +391,7 @@ impl Table {
                 let first = &releases[run[0]];
                 for &k in &run[1..] {
                     problems.push(GraphError::DuplicateRelease {
-                        version: releases[k].spec.version.clone(),
+                        version: releases[k].spec.version.to_string(),
                         at: at("releases", releases[k].position),
                         first: at("releases", first.position),
                     });
@@ -407,7 +413,7 @@ impl Table {
 
     /// Whether `error` only follows from a refused release entry (an edge naming it).
     fn follows_from_refused(&self, error: &GraphError) -> bool {
-        matches!(error, GraphError::UnknownRelease { version, .. } if self.refused.contains(version))
+        matches!(error, GraphError::UnknownRelease { version, .. } if self.refused.contains(version.as_str()))
     }
 
     /// The releases' spellings, back to back: most edge endpoints are written as their

@@ -32,6 +32,7 @@
 
 use std::collections::BTreeMap;
 
+use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 
 use super::{
@@ -151,7 +152,7 @@ impl CincinnatiGraph {
             manifest.releases.push(release_of(i, node)?);
             let prerelease = Version::parse(&node.version).is_ok_and(|v| v.is_prerelease());
             for channel in manifest.releases[i].models.iter().flatten().filter(|_| prerelease) {
-                manifest.channels.entry(channel.clone()).or_default().include_prerelease = true;
+                manifest.channels.entry(channel.to_string()).or_default().include_prerelease = true;
             }
         }
         let version = |index: usize, at: String| {
@@ -309,9 +310,9 @@ fn release_of(i: usize, node: &CincinnatiNode) -> Result<ReleaseSpec, GraphError
     let flag = |key: &str| node.metadata.get(key).is_some_and(|v| v == "true");
     let deadend = flag(DEADEND_KEY);
     Ok(ReleaseSpec {
-        version: node.version.clone(),
+        version: node.version.as_str().into(),
         // A node with an empty channel list belongs to no channel: every model, as written.
-        models: models.filter(|m| !m.is_empty()),
+        models: models.filter(|m| !m.is_empty()).map(|m| m.into_iter().map(CompactString::from).collect()),
         labels: node.metadata.iter().map(|(k, v)| (k.clone(), v.clone())).collect::<Labels>(),
         status: if deadend { ReleaseStatus::Deadend } else { ReleaseStatus::Active },
         reason: node.metadata.get(DEADEND_REASON_KEY).filter(|_| deadend).cloned(),
@@ -363,8 +364,8 @@ impl UpgradeGraph {
                     continue;
                 }
                 let hop = ConditionalEdge {
-                    from: self.release_at(from).spec.version.clone(),
-                    to: self.release_at(to).spec.version.clone(),
+                    from: self.release_at(from).spec.version.to_string(),
+                    to: self.release_at(to).spec.version.to_string(),
                 };
                 match conditional.iter_mut().find(|g| g.risks == risks) {
                     Some(group) => group.edges.push(hop),
@@ -377,7 +378,7 @@ impl UpgradeGraph {
             .map(|&n| {
                 let release = self.release_at(n);
                 CincinnatiNode {
-                    version: release.spec.version.clone(),
+                    version: release.spec.version.to_string(),
                     payload: release.artifact().map(payload_of).unwrap_or_default(),
                     metadata: metadata_of(release),
                 }

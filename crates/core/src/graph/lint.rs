@@ -374,7 +374,7 @@ impl UpgradeGraph {
                 };
                 findings.push(LintFinding::new(
                     code,
-                    Subject::Release { version: release.spec.version.clone() },
+                    Subject::Release { version: release.spec.version.to_string() },
                     format!("release \"{}\" {what}{scope}", release.spec.version),
                 ));
             }
@@ -477,7 +477,7 @@ impl UpgradeGraph {
             {
                 findings.push(LintFinding::new(
                     LintCode::MissingArtifact,
-                    Subject::Release { version: release.spec.version.clone() },
+                    Subject::Release { version: release.spec.version.to_string() },
                     format!("release \"{}\" has no artifact", release.spec.version),
                 ));
             }

@@ -9,6 +9,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
+use compact_str::CompactString;
 use serde::de::{self, MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -87,11 +88,13 @@ pub struct ChannelRule {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReleaseSpec {
-    /// The version, as the vendor writes it (see [`Version`](crate::Version)).
-    pub version: String,
+    /// The version, as the vendor writes it (see [`Version`](crate::Version)). Held inline
+    /// up to 24 bytes, as most are: a big manifest's load makes no allocation for it.
+    pub version: CompactString,
     /// Hardware models this release installs on. Absent: every model. Present: not empty.
+    /// Names of up to 24 bytes are held inline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub models: Option<Vec<String>>,
+    pub models: Option<Vec<CompactString>>,
     /// Free labels, such as `"protocol": "mqtt"`.
     #[serde(default, skip_serializing_if = "Labels::is_empty")]
     pub labels: Labels,

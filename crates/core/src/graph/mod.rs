@@ -82,6 +82,7 @@ use std::collections::BTreeSet;
 use std::hash::BuildHasher as _;
 use std::sync::Arc;
 
+use compact_str::CompactString;
 use petgraph::csr::Csr;
 use serde::{Serialize, Serializer};
 
@@ -163,7 +164,7 @@ impl Release {
         self.spec.artifact.as_ref()
     }
     /// Hardware models, or `None` for every model.
-    pub fn models(&self) -> Option<&[String]> {
+    pub fn models(&self) -> Option<&[CompactString]> {
         self.spec.models.as_deref()
     }
     /// Free labels.
@@ -248,7 +249,7 @@ impl EdgeEntries {
         match self {
             Self::Written(specs) => specs,
             Self::Kept { entries, written } => written.get_or_init(|| {
-                let spelling = |node: u32| releases[node as usize].spec.version.clone();
+                let spelling = |node: u32| releases[node as usize].spec.version.to_string();
                 let written = |entry: &EdgeEntry| match entry {
                     EdgeEntry::Plain { from, to } => EdgeSpec::plain(spelling(*from), spelling(*to)),
                     EdgeEntry::Spec(spec) => (**spec).clone(),
