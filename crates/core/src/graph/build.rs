@@ -2,7 +2,6 @@
 //! document order (format, releases, edges, downgrades), so the first error reported is the
 //! first problem a reader of the document meets.
 
-use std::hash::BuildHasher as _;
 use std::ops::Range;
 
 use crate::u32_of;
@@ -917,7 +916,7 @@ fn assemble(
         .into_iter()
         .map(|(from, to, spec, ids)| CompiledDowngrade { from, to, spec, models: ids.as_deref().map(sorted_ids) })
         .collect();
-    let hash = |node: u32| FxBuildHasher.hash_one(releases[node as usize].version.key());
+    let hash = |node: u32| super::index_hash(releases[node as usize].version.key());
     let mut index = hashbrown::HashTable::with_capacity(releases.len());
     for node in 0..u32_of(releases.len()) {
         // Versions are unique: duplicates were refused.

@@ -94,7 +94,13 @@ pub use manifest::{
 };
 pub use resolve::{Constraints, Hop, Path, RouteEntry, RouteTable};
 
-use crate::version::Version;
+use crate::version::{Version, VersionKey};
+
+/// The hash [`Inner::index`] files a release under and looks a version up by: one function
+/// for both, so the build and the lookups cannot disagree.
+fn index_hash(key: &VersionKey) -> u64 {
+    FxBuildHasher.hash_one(key)
+}
 
 /// The most releases a manifest may declare.
 pub const MAX_RELEASES: usize = 100_000;
@@ -624,7 +630,7 @@ impl UpgradeGraph {
     pub(crate) fn node(&self, version: &Version) -> Option<u32> {
         let (key, releases) = (version.key(), &self.inner.releases);
         let same = |&node: &u32| releases[node as usize].version.key() == key;
-        self.inner.index.find(FxBuildHasher.hash_one(key), same).copied()
+        self.inner.index.find(index_hash(key), same).copied()
     }
 
     fn model_query(&self, model: Option<&str>) -> ModelQuery {
