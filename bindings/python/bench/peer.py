@@ -4,6 +4,9 @@ peer's answers are checked equal to fleetpath's on every device before anything 
 
     python bindings/python/bench/peer.py [--releases 10000] [--devices 100000]
 
+Measure the wheel Python 3.11+ installs: `maturin develop --release --no-default-features
+--features abi3-py311` (the default 3.9 ABI copies each str argument twice).
+
 The graph: `releases` vendor-style versions (`4.2.017`), about ten explicit upgrade edges out
 of each (one to the next release, the rest up to 50 releases newer), two hardware models (every
 third release supports only m0), 1% of releases blocked. The fleet: devices of m0, m1 and m2 (a
@@ -170,6 +173,10 @@ def main():
     text, csv = manifest_text(args.releases), fleet_csv(args.devices, args.releases)
     at = "2026-11-23T08:00:00Z"
     print(f"graph: {args.releases} releases, {len(text) / 1e6:.1f} MB manifest; fleet: {args.devices} devices")
+    # The wheel pip installs on Python 3.11+ is cp311-abi3, which reads a str's text in place;
+    # the 3.9 ABI (a source build's default) copies it twice first.
+    abi = "cp311-abi3" if fleetpath.BUFFER_PROTOCOL else "cp39-abi3 (str copied: build with --features abi3-py311)"
+    print(f"fleetpath built for the stable ABI {abi}")
 
     def ours_setup():
         graph = fleetpath.UpgradeGraph.load(text)

@@ -3,6 +3,8 @@
 //! `UnicodeEncodeError`). Documents go to the core's [`Document`] entry points as text or as a
 //! JSON value, so bad documents give the same errors as in Rust.
 
+use std::borrow::Cow;
+
 use fleetpath::{Document, InputError, Version};
 use jiff::Timestamp;
 use pyo3::prelude::*;
@@ -33,9 +35,12 @@ pub(crate) fn invalid_found(py: Python<'_>, what: &str, expected: &str, found: S
 /// A `str` (refusing lone surrogates, which no document can hold).
 pub(crate) fn text(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<String> {
     let s = obj.cast::<PyString>().map_err(|_| invalid(what, "a str", obj))?;
-    s.to_cow()
-        .map(std::borrow::Cow::into_owned)
-        .map_err(|_| invalid_found(obj.py(), what, "a str", "a str with a lone surrogate".into()))
+    text_in_place(s, what).map(Cow::into_owned)
+}
+
+/// A `str`'s text, borrowed where the ABI allows (see [`Source`]).
+fn text_in_place<'a>(s: &'a Bound<'_, PyString>, what: &str) -> PyResult<Cow<'a, str>> {
+    s.to_cow().map_err(|_| invalid_found(s.py(), what, "a str", "a str with a lone surrogate".into()))
 }
 
 /// An optional argument (absent or `None`), converted by `convert` when given.
@@ -145,29 +150,31 @@ pub(crate) fn opt_document<T: Document + Default + Send>(obj: Option<&Bound<'_, 
     Ok(opt(obj, |o| document(o, what))?.unwrap_or_default())
 }
 
-/// A document's text or value.
-pub(crate) enum Source {
-    Text(String),
+/// A document's text or value. A `str`'s text is read in place where the ABI lets Python
+/// hand out its UTF-8 (3.10+; the 3.9 ABI encodes a copy): a 5 MB manifest is not copied
+/// before the core reads it.
+pub(crate) enum Source<'a> {
+    Text(Cow<'a, str>),
     Value(Value),
 }
 
 /// What a document argument holds: text from a `str`, `bytes` or a file, or a value.
-pub(crate) fn source(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Source> {
-    if obj.is_instance_of::<PyString>() {
-        return text(obj, what).map(Source::Text);
+pub(crate) fn source<'a>(obj: &'a Bound<'_, PyAny>, what: &str) -> PyResult<Source<'a>> {
+    if let Ok(s) = obj.cast::<PyString>() {
+        return text_in_place(s, what).map(Source::Text);
     }
     if obj.is_instance_of::<PyBytes>() || obj.is_instance_of::<PyByteArray>() || obj.is_instance_of::<PyMemoryView>() {
         let bytes = obj.py().import("builtins")?.getattr("bytes")?.call1((obj,))?;
         let bytes = bytes.cast::<PyBytes>().map_err(|_| invalid(what, "bytes", obj))?.as_bytes().to_vec();
         let not_utf8 = |_| invalid_found(obj.py(), what, "UTF-8 text", "bytes that are not UTF-8".into());
-        return String::from_utf8(bytes).map(Source::Text).map_err(not_utf8);
+        return String::from_utf8(bytes).map(|t| Source::Text(t.into())).map_err(not_utf8);
     }
     let os = obj.py().import("os")?;
     if obj.is_instance(&os.getattr("PathLike")?)? {
         let path = os.call_method1("fspath", (obj,))?;
         let path = text(&path, what)?;
         return std::fs::read_to_string(&path)
-            .map(Source::Text)
+            .map(|t| Source::Text(t.into()))
             .map_err(|e| invalid_found(obj.py(), what, "a readable UTF-8 file", format!("{path:?}: {e}")));
     }
     to_value(obj, what, 0).map(Source::Value)

@@ -114,8 +114,8 @@ impl PyDecider {
             let at = instant(at, "at")?;
             // Decided without the GIL: other threads run meanwhile.
             let columns = py.detach(|| self.inner.decide_columns(&fleet.inner, at));
-            crate::arrow::PyDecisionTable::new(fleet.id_column(), columns)
-                .map_err(|e| internal(py, format!("Arrow: {e}")))
+            let ids = fleet.id_column().map_err(|e| internal(py, format!("Arrow: {e}")))?;
+            crate::arrow::PyDecisionTable::new(ids, columns).map_err(|e| internal(py, format!("Arrow: {e}")))
         })
     }
 

@@ -2,7 +2,9 @@
 
 use std::sync::{Arc, OnceLock};
 
-use arrow_array::{ArrayRef, StringArray};
+use arrow_array::{ArrayRef, GenericStringArray, OffsetSizeTrait};
+use arrow_buffer::{Buffer, OffsetBuffer, ScalarBuffer};
+use arrow_schema::ArrowError;
 use fleetpath::Fleet;
 use pyo3::prelude::*;
 
@@ -24,11 +26,28 @@ impl PyFleet {
         Self { inner, ids: OnceLock::new() }
     }
 
-    /// The device ids in fleet order, as an Arrow string column.
-    pub(crate) fn id_column(&self) -> ArrayRef {
-        let ids = self.ids.get_or_init(|| Arc::new(StringArray::from_iter_values(self.inner.ids())));
-        Arc::clone(ids)
+    /// The device ids in fleet order, as an Arrow string column: the fleet's text and ends
+    /// copied as they are (`large_string` when the ids pass 2 GiB).
+    pub(crate) fn id_column(&self) -> Result<ArrayRef, ArrowError> {
+        if let Some(ids) = self.ids.get() {
+            return Ok(Arc::clone(ids));
+        }
+        let (text, ends) = self.inner.id_text();
+        let values = Buffer::from(text.as_bytes());
+        let ids = match string_column::<i32>(ends, values.clone()) {
+            Some(column) => column,
+            // A text's length fits an `isize`: 64-bit offsets always fit.
+            None => string_column::<i64>(ends, values).unwrap_or_else(|| Err(ArrowError::ComputeError("ids".into()))),
+        }?;
+        Ok(Arc::clone(self.ids.get_or_init(|| ids)))
     }
+}
+
+/// A string column of `values` cut at `ends`; `None` when an end does not fit `O`.
+fn string_column<O: OffsetSizeTrait>(ends: &[usize], values: Buffer) -> Option<Result<ArrayRef, ArrowError>> {
+    let offsets: Vec<O> = std::iter::once(0).chain(ends.iter().copied()).map(O::from_usize).collect::<Option<_>>()?;
+    let offsets = OffsetBuffer::new(ScalarBuffer::from(offsets));
+    Some(GenericStringArray::<O>::try_new(offsets, values, None).map(|a| Arc::new(a) as ArrayRef))
 }
 
 /// A fleet argument: `fleetpath.Fleet` or its native half.

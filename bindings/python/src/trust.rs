@@ -63,7 +63,7 @@ pub(crate) fn sign<'py>(
         // The exact text is signed: objects are written as compact JSON.
         let text = match convert::source(document_, "document")? {
             convert::Source::Text(text) => text,
-            convert::Source::Value(value) => value.to_string(),
+            convert::Source::Value(value) => value.to_string().into(),
         };
         let keys: Vec<SigningKey> = convert::list(keys, "keys", |k, what| {
             SigningKey::from_file(&document::<PrivateKeyFile>(k, what)?).map_err(|e| core(py, e))

@@ -1016,6 +1016,19 @@ impl Fleet {
         (i < self.len()).then(|| self.at(i))
     }
 
+    /// The devices' ids as the fleet keeps them: one text, one id after another, and where
+    /// each ends (device `i`'s id is `text[ends[i - 1]..ends[i]]`, the first starting at 0).
+    /// The layout of an Arrow string column: a binding builds one without a pass over the ids.
+    ///
+    /// ```
+    /// let fleet = fleetpath::Fleet::from_csv("id,model,line,version\nab,IPM-1,l1,5.6.14\nc,IPM-1,l2,5.6.30\n")?;
+    /// assert_eq!(fleet.id_text(), ("abc", &[2, 3][..]));
+    /// # Ok::<(), fleetpath::FleetError>(())
+    /// ```
+    pub fn id_text(&self) -> (&str, &[usize]) {
+        (&self.id_text, &self.id_ends)
+    }
+
     /// The devices' ids, in input order.
     pub fn ids(&self) -> impl ExactSizeIterator<Item = &str> + DoubleEndedIterator + Clone + '_ {
         (0..self.len()).map(|i| self.id(i))
