@@ -163,11 +163,16 @@ pub(crate) fn source<'a>(obj: &'a Bound<'_, PyAny>, what: &str) -> PyResult<Sour
     if let Ok(s) = obj.cast::<PyString>() {
         return text_in_place(s, what).map(Source::Text);
     }
-    if obj.is_instance_of::<PyBytes>() || obj.is_instance_of::<PyByteArray>() || obj.is_instance_of::<PyMemoryView>() {
+    let not_utf8 = || invalid_found(obj.py(), what, "UTF-8 text", "bytes that are not UTF-8".into());
+    // `bytes` cannot change: read in place (an S3 body's `read()` is one).
+    if let Ok(bytes) = obj.cast::<PyBytes>() {
+        return std::str::from_utf8(bytes.as_bytes()).map(|t| Source::Text(t.into())).map_err(|_| not_utf8());
+    }
+    // A `bytearray` or `memoryview` can: copied first.
+    if obj.is_instance_of::<PyByteArray>() || obj.is_instance_of::<PyMemoryView>() {
         let bytes = obj.py().import("builtins")?.getattr("bytes")?.call1((obj,))?;
         let bytes = bytes.cast::<PyBytes>().map_err(|_| invalid(what, "bytes", obj))?.as_bytes().to_vec();
-        let not_utf8 = |_| invalid_found(obj.py(), what, "UTF-8 text", "bytes that are not UTF-8".into());
-        return String::from_utf8(bytes).map(|t| Source::Text(t.into())).map_err(not_utf8);
+        return String::from_utf8(bytes).map(|t| Source::Text(t.into())).map_err(|_| not_utf8());
     }
     let os = obj.py().import("os")?;
     if obj.is_instance(&os.getattr("PathLike")?)? {

@@ -57,14 +57,17 @@ def test_manifest_sources_path_text_bytes_dict():
     graphs = [
         fleetpath.UpgradeGraph.load(SEED),
         fleetpath.UpgradeGraph.load(text),
-        fleetpath.UpgradeGraph.load(text.encode()),
+        fleetpath.UpgradeGraph.load(text.encode()),  # read in place
+        fleetpath.UpgradeGraph.load(bytearray(text.encode())),  # copied (it could change)
+        fleetpath.UpgradeGraph.load(memoryview(text.encode())),
         fleetpath.UpgradeGraph.load(json.loads(text)),
     ]
     assert {g.to_json() for g in graphs} == {graphs[0].to_json()}
     with pytest.raises(fleetpath.InvalidInputError):
         fleetpath.UpgradeGraph.load(object())
-    with pytest.raises(fleetpath.InvalidInputError):
-        fleetpath.UpgradeGraph.load(b"\xff\xfe")
+    for not_utf8 in (b"\xff\xfe", bytearray(b"\xff\xfe")):
+        with pytest.raises(fleetpath.InvalidInputError, match="not UTF-8"):
+            fleetpath.UpgradeGraph.load(not_utf8)
 
 
 def test_loading_text_and_batches_let_other_threads_run():
