@@ -363,6 +363,10 @@ def test_decide_fleet_table_is_arrow_and_equals_the_rows():
         return table.column("device").chunk(0).buffers()[2].address
 
     assert ids(again) == ids(t)
+    # The id column is the fleet's id text cut at each id's end: ids of several bytes a
+    # character come out whole.
+    wide = fleetpath.Fleet.from_csv("id,model,line,version\ndév-1,IPM-1,l1,5.6.14\n設備-2,IPM-1,l1,5.6.14\nd3,IPM-1,l1,5.6.14\n")
+    assert pa.table(decider.decide_fleet_table(wide, at)).column("device").to_pylist() == ["dév-1", "設備-2", "d3"]
     # Columns without a null (every device downloads) and all null (no time to ask again).
     one = fleetpath.Fleet.from_csv("id,model,line,version\nd1,IPM-1,l1,5.6.14\nd2,IPM-1,l1,5.6.14\n")
     small = pa.table(fleetpath.Decider(graph).decide_fleet_table(one, at))
