@@ -36,8 +36,9 @@ impl PyFleet {
         let values = Buffer::from(text.as_bytes());
         let ids = match string_column::<i32>(ends, values.clone()) {
             Some(column) => column,
-            // A text's length fits an `isize`: 64-bit offsets always fit.
-            None => string_column::<i64>(ends, values).unwrap_or_else(|| Err(ArrowError::ComputeError("ids".into()))),
+            // Past 2 GiB of ids: 64-bit offsets, which any text's length fits (an `isize`).
+            None => string_column::<i64>(ends, values)
+                .unwrap_or_else(|| Err(ArrowError::ComputeError("device ids past 2^63 bytes".into()))),
         }?;
         Ok(Arc::clone(self.ids.get_or_init(|| ids)))
     }

@@ -358,30 +358,65 @@ proptest! {
         jitter in prop::sample::select(vec![Jitter::Full, Jitter::Decorrelated, Jitter::None]),
         seed in any::<u64>(),
     ) {
-        let policy = RetryPolicy { base_seconds: base, cap_seconds: base + extra, jitter, seed, ..RetryPolicy::default() };
-        let (base_ms, cap_ms) = (u64::from(base) * 1000, u64::from(base + extra) * 1000);
-        let mut previous = vec![0u64; DEVICES];
-        let mut last_mean = 0.0f64;
-        for attempt in 1..=10u32 {
-            let mut sum = 0u64;
-            for (d, prev) in previous.iter_mut().enumerate() {
-                let delay = policy.delay_ms(&format!("device-{d}"), attempt, *prev);
-                let low = if jitter == Jitter::Full { 1 } else { base_ms.min(cap_ms) };
-                prop_assert!(delay >= low && delay <= cap_ms, "attempt {} delay {} not in [{}, {}]", attempt, delay, low, cap_ms);
-                if jitter == Jitter::None {
-                    prop_assert!(delay >= *prev, "no jitter: never shorter");
-                }
-                *prev = delay;
-                sum += delay;
-            }
-            #[allow(clippy::cast_precision_loss)]
-            let mean = sum as f64 / DEVICES as f64;
-            // Non-decreasing in expectation: the sample mean of 400 devices may dip by noise
-            // (full jitter's spread is ±(1/√(12·400)) ≈ 1.4% of the range), never by 15%.
-            prop_assert!(mean >= last_mean * 0.85, "attempt {}: mean {} after {}", attempt, mean, last_mean);
-            last_mean = mean;
-        }
+        backoff_is_bounded_and_grows(base, extra, jitter, seed)?;
     }
+}
+
+/// Retry delays of 400 devices over ten attempts stay within their bounds, and their mean never
+/// shrinks beyond noise.
+fn backoff_is_bounded_and_grows(base: u32, extra: u32, jitter: Jitter, seed: u64) -> Result<(), TestCaseError> {
+    let policy = RetryPolicy { base_seconds: base, cap_seconds: base + extra, jitter, seed, ..RetryPolicy::default() };
+    let (base_ms, cap_ms) = (u64::from(base) * 1000, u64::from(base + extra) * 1000);
+    let mut previous = vec![0u64; DEVICES];
+    let (mut last_mean, mut last_variance) = (0.0f64, 0.0f64);
+    for attempt in 1..=10u32 {
+        let (mut sum, mut squares) = (0u64, 0.0f64);
+        for (d, prev) in previous.iter_mut().enumerate() {
+            let delay = policy.delay_ms(&format!("device-{d}"), attempt, *prev);
+            let low = if jitter == Jitter::Full { 1 } else { base_ms.min(cap_ms) };
+            prop_assert!(
+                delay >= low && delay <= cap_ms,
+                "attempt {} delay {} not in [{}, {}]",
+                attempt,
+                delay,
+                low,
+                cap_ms
+            );
+            if jitter == Jitter::None {
+                prop_assert!(delay >= *prev, "no jitter: never shorter");
+            }
+            *prev = delay;
+            sum += delay;
+            #[allow(clippy::cast_precision_loss)]
+            let delay = delay as f64;
+            squares += delay * delay;
+        }
+        #[allow(clippy::cast_precision_loss)]
+        let (n, sum) = (DEVICES as f64, sum as f64);
+        let (mean, variance) = (sum / n, (squares / n - (sum / n).powi(2)).max(0.0));
+        // Non-decreasing in expectation: the sample mean of 400 devices may dip by noise,
+        // never by six standard errors of the difference of two means (about one chance in
+        // 10^9 a step). A fixed 15% failed once where the cap equals the base, so that every
+        // attempt draws from one range: a dip of about 3.7 standard errors (base 22 s, no
+        // extra, full jitter, seed 14993533256547593303). Without jitter the bound is exact.
+        let tolerance = 6.0 * ((variance + last_variance) / n).sqrt();
+        prop_assert!(
+            mean >= last_mean - tolerance,
+            "attempt {}: mean {} after {} (± {})",
+            attempt,
+            mean,
+            last_mean,
+            tolerance
+        );
+        (last_mean, last_variance) = (mean, variance);
+    }
+    Ok(())
+}
+
+#[test]
+fn backoff_with_the_cap_at_the_base_grows_within_noise() {
+    // The input that failed the fixed 15% bound: every attempt draws from the same range.
+    backoff_is_bounded_and_grows(22, 0, Jitter::Full, 14_993_533_256_547_593_303).unwrap();
 }
 
 #[test]
