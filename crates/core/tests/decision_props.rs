@@ -397,7 +397,7 @@ fn backoff_is_bounded_and_grows(base: u32, extra: u32, jitter: Jitter, seed: u64
         // Non-decreasing in expectation: the sample mean of 400 devices may dip by noise,
         // never by six standard errors of the difference of two means (about one chance in
         // 10^9 a step). A fixed 15% failed once where the cap equals the base, so that every
-        // attempt draws from one range: a dip of about 3.7 standard errors (base 22 s, no
+        // attempt draws from one range: a dip of about 4 standard errors (base 22 s, no
         // extra, full jitter, seed 14993533256547593303). Without jitter the bound is exact.
         let tolerance = 6.0 * ((variance + last_variance) / n).sqrt();
         prop_assert!(
