@@ -636,8 +636,12 @@ const INDEX_SLICE: usize = 8192;
 
 /// Device `i`'s id in a fleet's id text.
 fn id_in<'t>(text: &'t str, ends: &[usize], i: usize) -> &'t str {
-    let start = if i == 0 { 0 } else { ends[i - 1] };
-    &text[start..ends[i]]
+    &text[id_range(ends, i)]
+}
+
+/// Where device `i`'s id lies in a fleet's id text, given where each id ends.
+pub(crate) fn id_range(ends: &[usize], i: usize) -> std::ops::Range<usize> {
+    (if i == 0 { 0 } else { ends[i - 1] })..ends[i]
 }
 
 // The kinds number spellings, which equal versions may differ in: not part of equality.

@@ -394,7 +394,7 @@ pub fn plan_rollout(
 /// sort): 54–61 ms a plan against 62–78 (best of 20, two binaries taking turns); 30 plans
 /// back to back about 70 ms each against 85. Runs of 32 bytes (the id's end kept whole) cost
 /// 10 ms more a plan; the id's place found again from the device's number, 10–20 ms more.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Default)]
 struct Ranked {
     /// Its selection key.
     key: u64,
@@ -421,8 +421,8 @@ impl<'f> Ids<'f> {
 
     /// Device `i`'s id and where it starts.
     fn at(self, i: usize) -> (&'f str, usize) {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        (&self.text[start..self.ends[i]], start)
+        let range = crate::fleet::id_range(self.ends, i);
+        (&self.text[range.clone()], range.start)
     }
 
     /// A ranked device's id. One of 4 GiB or more (its length not kept) ends where the first
