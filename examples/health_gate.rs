@@ -52,7 +52,7 @@ fn run() -> Result<(), String> {
         .zip(0..)
         .map(|(d, i)| SimDevice {
             id: d.id.to_string(),
-            line: fleet.get(&d.id).map(|f| f.line.to_string()).unwrap_or_default(),
+            line: fleet.get(d.id).map(|f| f.line.to_string()).unwrap_or_default(),
             updated_at: START + 120 * i,
         })
         .collect();

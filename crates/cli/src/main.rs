@@ -380,7 +380,7 @@ fn plan(args: &PlanArgs, style: Style) -> Result<ExitCode, Failure> {
             let site = stage
                 .devices
                 .iter()
-                .filter_map(|d| fleet.get(&d.id))
+                .filter_map(|d| fleet.get(d.id))
                 .find(|d| d.line == line.as_str())
                 .and_then(|d| d.site);
             let window = match (&calendar, &site) {

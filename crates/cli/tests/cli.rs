@@ -416,7 +416,7 @@ fn decide_within_a_rollout_follows_its_stages_and_calendar() {
     let (rollout, _) = rollout.apply(&Event::Start { at: start }, Some(&calendar)).unwrap();
     let state = write_in(&dir, "rollout.json", &serde_json::to_string(&rollout).unwrap());
     let ask = |stage: usize| {
-        let id = &plan.stages[stage].devices[0].id;
+        let id = plan.stages[stage].devices.get(0).unwrap().id;
         let device = fleet.get(id).unwrap();
         let version = device.version.to_string();
         let args = [

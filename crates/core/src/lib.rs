@@ -76,7 +76,8 @@ pub mod schedule;
 pub mod trust;
 pub mod version;
 
-/// The string type of [`rollout::PlannedDevice::id`] (re-exported: it is part of this API).
+/// The string type of [`ReleaseSpec::version`](graph::ReleaseSpec::version) and of models in a
+/// manifest (re-exported: it is part of this API).
 pub use compact_str::CompactString;
 /// Derives an enum's stable codes (`CODES`, `code()`) from one `#[code("…")]` per variant.
 #[doc(hidden)]

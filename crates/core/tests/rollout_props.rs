@@ -228,7 +228,7 @@ proptest! {
         let mut taken: HashMap<&str, usize> = HashMap::new();
         for stage in &plan.stages {
             let order: Vec<(&str, u64, &str)> =
-                stage.devices.iter().map(|d| (line_of[d.id.as_str()], key(&d.id), d.id.as_str())).collect();
+                stage.devices.iter().map(|d| (line_of[d.id], key(d.id), d.id)).collect();
             prop_assert!(order.windows(2).all(|w| w[0] < w[1]), "stage {} is out of order", stage.name);
             for (line, _, id) in order {
                 let k = taken.entry(line).or_default();

@@ -611,7 +611,7 @@ fn rollouts() {
             plan.excluded.iter().map(|e| serde_json::json!({"id": e.id, "code": e.code})).collect();
         assert_eq!(Value::Array(excluded), case["excluded"], "{name}");
         // Every device is in exactly one place.
-        let mut placed: Vec<&str> = plan.stages.iter().flat_map(|s| s.devices.iter().map(|d| d.id.as_str())).collect();
+        let mut placed: Vec<&str> = plan.stages.iter().flat_map(|s| s.devices.iter().map(|d| d.id)).collect();
         placed.extend(plan.up_to_date.iter().map(String::as_str));
         placed.extend(plan.excluded.iter().map(|e| e.id.as_str()));
         placed.sort_unstable();
@@ -643,7 +643,7 @@ fn the_seed_plant_rollout() {
     }
     // Multi-hop devices are planned with their hop count: 5.6.14 takes the bridge first.
     for device in plan.stages.iter().flat_map(|s| &s.devices) {
-        let from = &fleet.get(&device.id).unwrap().version;
+        let from = &fleet.get(device.id).unwrap().version;
         let expected = if from.to_string() == "5.6.14" { 2 } else { 1 };
         assert_eq!(device.hops, expected, "{}", device.id);
     }
@@ -743,7 +743,7 @@ fn rollout_events() {
             let mut s = s.to_owned();
             for stage in &plan.stages {
                 for (i, d) in stage.devices.iter().enumerate() {
-                    s = s.replace(&format!("{{{}.{i}}}", stage.name), &d.id);
+                    s = s.replace(&format!("{{{}.{i}}}", stage.name), d.id);
                 }
             }
             s

@@ -600,7 +600,7 @@ impl Rollout {
             let mut artifacts: BTreeMap<String, Artifact> = BTreeMap::new();
             for planned in &stage.devices {
                 let device = fleet
-                    .get(&planned.id)
+                    .get(planned.id)
                     .ok_or_else(|| RolloutError::PlanMismatch { device: planned.id.to_string() })?;
                 // The plan found a path for this device's model; the same route table gives it.
                 let table = tables

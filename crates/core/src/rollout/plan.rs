@@ -44,8 +44,8 @@
 use crate::Codes;
 use crate::u32_of;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
-use compact_str::CompactString;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
@@ -264,15 +264,131 @@ impl RolloutPolicy {
     }
 }
 
-/// A device placed in a stage.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PlannedDevice {
-    /// The device id (ids of up to 24 bytes are held inline: planning a million devices
-    /// allocates no string).
-    pub id: CompactString,
+/// A device placed in a stage, as [`StageDevices`] gives it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct PlannedDevice<'p> {
+    /// The device id.
+    pub id: &'p str,
     /// Hops to the target: more than one means it takes intermediate releases (such as a
     /// bridge) first, one hop at a time.
     pub hops: u32,
+}
+
+/// The devices of a stage, in order: each one's id and hops.
+///
+/// The stages of a plan share one copy of the fleet's ids, and a stage keeps where each of
+/// its devices' ids lies in it: planning a million devices copies the ids' text once instead
+/// of making a string a device. It reads and writes (serde) as a list of
+/// `{"id": …, "hops": …}`.
+///
+/// ```
+/// use fleetpath::rollout::{PlannedDevice, StageDevices};
+///
+/// let devices: StageDevices =
+///     [PlannedDevice { id: "d1", hops: 2 }, PlannedDevice { id: "d2", hops: 1 }].into_iter().collect();
+/// assert_eq!(devices.len(), 2);
+/// assert_eq!(devices.get(1), Some(PlannedDevice { id: "d2", hops: 1 }));
+/// assert_eq!(devices.iter().map(|d| d.id).collect::<Vec<_>>(), ["d1", "d2"]);
+/// assert_eq!(serde_json::to_string(&devices)?, r#"[{"id":"d1","hops":2},{"id":"d2","hops":1}]"#);
+/// assert_eq!(serde_json::from_str::<StageDevices>(r#"[{"id":"d1","hops":2},{"id":"d2","hops":1}]"#)?, devices);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Clone, Default)]
+pub struct StageDevices {
+    /// The ids (for a plan, every id of its fleet, shared by its stages).
+    text: Arc<str>,
+    /// Each device: where its id lies in `text`, and its hops.
+    placed: Vec<Placed>,
+}
+
+/// Where a device's id lies in its stage's text, and its hops.
+#[derive(Clone, Copy)]
+struct Placed {
+    id: (usize, usize),
+    hops: u32,
+}
+
+impl StageDevices {
+    /// How many devices the stage has.
+    pub fn len(&self) -> usize {
+        self.placed.len()
+    }
+
+    /// Whether the stage has no device.
+    pub fn is_empty(&self) -> bool {
+        self.placed.is_empty()
+    }
+
+    /// Device `i` of the stage, if it has that many.
+    pub fn get(&self, i: usize) -> Option<PlannedDevice<'_>> {
+        self.placed.get(i).map(|p| self.device(p))
+    }
+
+    /// The devices, in order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = PlannedDevice<'_>> + DoubleEndedIterator + Clone + '_ {
+        self.placed.iter().map(|p| self.device(p))
+    }
+
+    fn device(&self, placed: &Placed) -> PlannedDevice<'_> {
+        PlannedDevice { id: &self.text[placed.id.0..placed.id.1], hops: placed.hops }
+    }
+}
+
+impl<'s> IntoIterator for &'s StageDevices {
+    type Item = PlannedDevice<'s>;
+    type IntoIter = Box<dyn Iterator<Item = PlannedDevice<'s>> + 's>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        Box::new(self.iter())
+    }
+}
+
+impl<'p> FromIterator<PlannedDevice<'p>> for StageDevices {
+    fn from_iter<I: IntoIterator<Item = PlannedDevice<'p>>>(devices: I) -> Self {
+        let mut text = String::new();
+        let placed = devices
+            .into_iter()
+            .map(|d| {
+                text.push_str(d.id);
+                Placed { id: (text.len() - d.id.len(), text.len()), hops: d.hops }
+            })
+            .collect();
+        Self { text: text.into(), placed }
+    }
+}
+
+impl PartialEq for StageDevices {
+    fn eq(&self, other: &Self) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for StageDevices {}
+
+impl std::fmt::Debug for StageDevices {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl Serialize for StageDevices {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for StageDevices {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        /// A planned device as read (its id borrowed from the input when it can be).
+        #[derive(Deserialize)]
+        struct Read<'a> {
+            #[serde(borrow)]
+            id: std::borrow::Cow<'a, str>,
+            hops: u32,
+        }
+        let read = Vec::<Read<'de>>::deserialize(deserializer)?;
+        Ok(read.iter().map(|d| PlannedDevice { id: &d.id, hops: d.hops }).collect())
+    }
 }
 
 /// One stage of a plan.
@@ -281,7 +397,7 @@ pub struct StagePlan {
     /// The stage's name.
     pub name: String,
     /// Its devices, by line name, then by rank within the line.
-    pub devices: Vec<PlannedDevice>,
+    pub devices: StageDevices,
     /// How many of them each line has (every line of the fleet with eligible devices, zero
     /// included).
     pub lines: BTreeMap<String, u32>,
@@ -364,6 +480,8 @@ pub fn plan_rollout(
     rank_within_lines(ids, &mut lines);
     let sizes: Vec<u32> = lines.iter().map(|(_, run)| u32_of(run.len())).collect();
 
+    // The stages' ids: the fleet's, copied once.
+    let text: Arc<str> = Arc::from(ids.text);
     let mut free = sizes.clone();
     let mut stages = Vec::with_capacity(policy.stages.len());
     for (stage, share) in policy.stages.iter().zip(&shares) {
@@ -377,23 +495,26 @@ pub fn plan_rollout(
             let taken = (sizes[l] - free[l]) as usize;
             let (name, run) = &lines[l];
             let seated = &run[taken..taken + n as usize];
-            planned.extend(seated.iter().map(|e| PlannedDevice { id: CompactString::from(ids.id(e)), hops: e.hops }));
+            planned.extend(seated.iter().map(|e| Placed { id: ids.range(e), hops: e.hops }));
             free[l] -= n;
             per_line.insert((*name).to_owned(), n);
         }
-        stages.push(StagePlan { name: stage.name.clone(), devices: planned, lines: per_line });
+        let devices = StageDevices { text: Arc::clone(&text), placed: planned };
+        stages.push(StagePlan { name: stage.name.clone(), devices, lines: per_line });
     }
     Ok(RolloutPlan { rollout_id: rollout_id.to_owned(), target, stages, up_to_date, excluded })
 }
 
 /// An eligible device of a line. Each device is appended to its line's run as the fleet is
 /// read, so the fewer bytes the quicker: 24 (its id's place in the fleet's text, not the id).
-/// Stages then read the ranked runs in order and copy each id from the fleet's text. At a
-/// million devices on 200 lines, against runs of (key, place in the run, hops) with the ids
-/// beside them, put in selection order after the sort (a gather that cost as much as the
-/// sort): 54–61 ms a plan against 62–78 (best of 20, two binaries taking turns); 30 plans
-/// back to back about 70 ms each against 85. Runs of 32 bytes (the id's end kept whole) cost
-/// 10 ms more a plan; the id's place found again from the device's number, 10–20 ms more.
+/// Stages then read the ranked runs in order and keep each id's place in the plan's one copy
+/// of the fleet's text ([`StageDevices`]). At a million devices on 200 lines, against runs of
+/// (key, place in the run, hops) with the ids beside them, put in selection order after the
+/// sort (a gather that cost as much as the sort): 54–61 ms a plan against 62–78 (best of 20,
+/// two binaries taking turns). Runs of 32 bytes (the id's end kept whole) cost 10 ms more a
+/// plan; the id's place found again from the device's number, 10–20 ms more. Stages that
+/// copied each id (a string a device, or one text a stage) instead of keeping its place:
+/// 54 and 44 ms a plan against 34.
 #[derive(Clone, Copy, Default)]
 struct Ranked {
     /// Its selection key.
@@ -425,15 +546,21 @@ impl<'f> Ids<'f> {
         (&self.text[range.clone()], range.start)
     }
 
-    /// A ranked device's id. One of 4 GiB or more (its length not kept) ends where the first
-    /// id to end after its start does.
+    /// A ranked device's id.
     fn id(self, device: &Ranked) -> &'f str {
+        let (start, end) = self.range(device);
+        &self.text[start..end]
+    }
+
+    /// Where a ranked device's id starts and ends. One of 4 GiB or more (its length not kept)
+    /// ends where the first id to end after its start does.
+    fn range(self, device: &Ranked) -> (usize, usize) {
         let end = if device.len == u32::MAX {
             self.ends[self.ends.partition_point(|&end| end <= device.start)]
         } else {
             device.start + device.len as usize
         };
-        &self.text[device.start..end]
+        (device.start, end)
     }
 }
 
@@ -784,6 +911,44 @@ mod tests {
         );
         policy.stages[0].share = Some(f64::NAN);
         assert_eq!(policy.validate().unwrap_err().code(), "invalid_share");
+    }
+
+    /// A plan's stages give each device's id whole (multi-byte and quoted ids too), share
+    /// one copy of the fleet's ids, and read back from JSON (ids with escapes, which cannot be
+    /// borrowed from the text, included) as the same plan.
+    #[test]
+    fn stages_share_the_fleets_ids_and_read_back_as_written() {
+        use crate::Document;
+        use std::fmt::Write;
+        let graph = UpgradeGraph::from_json(
+            r#"{"format_version": 1, "releases": [{"version": "1.0"}, {"version": "1.1"}, {"version": "2.0"}],
+                "edges": [{"from": "1.0", "to": "1.1"}, {"from": "1.1", "to": "2.0"}]}"#,
+        )
+        .unwrap();
+        let mut csv = String::from("id,model,line,version\n\"q\"\"uote\",M,l1,1.0\n");
+        for i in 0..30 {
+            writeln!(csv, "dév-{i},M,l{},1.{}", i % 3, i % 2).unwrap();
+        }
+        let fleet = Fleet::from_csv(&csv).unwrap();
+        let plan = plan_rollout(&graph, &fleet, &"2.0".parse().unwrap(), &RolloutPolicy::default(), "r").unwrap();
+        let mut placed: Vec<(&str, u32)> =
+            plan.stages.iter().flat_map(|s| s.devices.iter().map(|d| (d.id, d.hops))).collect();
+        placed.sort_unstable();
+        let mut expected: Vec<(&str, u32)> =
+            fleet.devices().map(|d| (d.id, if d.version.to_string() == "1.0" { 2 } else { 1 })).collect();
+        expected.sort_unstable();
+        assert_eq!(placed, expected);
+        assert!(plan.stages.windows(2).all(|w| Arc::ptr_eq(&w[0].devices.text, &w[1].devices.text)));
+        assert_eq!(plan.stages[0].devices.get(plan.stages[0].devices.len()), None);
+
+        let json = serde_json::to_string(&plan).unwrap();
+        assert!(json.contains(r#"{"id":"q\"uote","hops":2}"#), "{json}");
+        assert_eq!(RolloutPlan::from_json(&json).unwrap(), plan);
+        assert_eq!(RolloutPlan::from_value(serde_json::to_value(&plan).unwrap()).unwrap(), plan);
+        let bad = json.replacen(r#""hops":2"#, r#""hops":-2"#, 1);
+        let err = RolloutPlan::from_json(&bad).unwrap_err();
+        assert_eq!(err.code(), "invalid_json");
+        assert!(err.to_string().contains("(stages[0].devices[0].hops): invalid value: integer `-2`"), "{err}");
     }
 }
 
