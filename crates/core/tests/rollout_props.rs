@@ -104,6 +104,9 @@ proptest! {
             let total: u32 = stage.lines.values().sum();
             prop_assert_eq!(total as usize, stage.devices.len());
         }
+        // Its JSON reads back as the same plan.
+        let json = serde_json::to_string(&plan).unwrap();
+        prop_assert_eq!(&serde_json::from_str::<fleetpath::RolloutPlan>(&json).unwrap(), &plan);
         // A shuffled fleet gives the same stages.
         let mut shuffled = devices.clone();
         let mut state = seed;
