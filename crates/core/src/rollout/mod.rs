@@ -12,8 +12,8 @@ pub use machine::{
     RolloutStatus, StagePhase, StageState, Verdict,
 };
 pub use plan::{
-    AbortRule, Excluded, PlanError, PlannedDevice, RolloutPlan, RolloutPolicy, StageDevices, StagePlan, StagePolicy,
-    plan_rollout, selection_key,
+    AbortRule, Excluded, PlanError, PlannedDevice, RolloutPlan, RolloutPolicy, StageDevices, StageDevicesIter,
+    StagePlan, StagePolicy, plan_rollout, selection_key,
 };
 
 crate::document::documents! {

@@ -302,7 +302,7 @@ pub struct StageDevices {
 }
 
 /// Where a device's id lies in its stage's text, and its hops.
-#[derive(Clone, Copy)]
+#[derive(Debug, Clone, Copy)]
 struct Placed {
     id: (usize, usize),
     hops: u32,
@@ -321,25 +321,56 @@ impl StageDevices {
 
     /// Device `i` of the stage, if it has that many.
     pub fn get(&self, i: usize) -> Option<PlannedDevice<'_>> {
-        self.placed.get(i).map(|p| self.device(p))
+        self.placed.get(i).map(|p| p.device(&self.text))
     }
 
     /// The devices, in order.
-    pub fn iter(&self) -> impl ExactSizeIterator<Item = PlannedDevice<'_>> + DoubleEndedIterator + Clone + '_ {
-        self.placed.iter().map(|p| self.device(p))
-    }
-
-    fn device(&self, placed: &Placed) -> PlannedDevice<'_> {
-        PlannedDevice { id: &self.text[placed.id.0..placed.id.1], hops: placed.hops }
+    pub fn iter(&self) -> StageDevicesIter<'_> {
+        StageDevicesIter { text: &self.text, placed: self.placed.iter() }
     }
 }
 
+impl Placed {
+    fn device(self, text: &str) -> PlannedDevice<'_> {
+        PlannedDevice { id: &text[self.id.0..self.id.1], hops: self.hops }
+    }
+}
+
+/// The devices of a stage, in order ([`StageDevices::iter`]).
+#[derive(Debug, Clone)]
+pub struct StageDevicesIter<'s> {
+    text: &'s str,
+    placed: std::slice::Iter<'s, Placed>,
+}
+
+impl<'s> Iterator for StageDevicesIter<'s> {
+    type Item = PlannedDevice<'s>;
+
+    fn next(&mut self) -> Option<PlannedDevice<'s>> {
+        self.placed.next().map(|p| p.device(self.text))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.placed.size_hint()
+    }
+}
+
+impl DoubleEndedIterator for StageDevicesIter<'_> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        self.placed.next_back().map(|p| p.device(self.text))
+    }
+}
+
+impl ExactSizeIterator for StageDevicesIter<'_> {}
+
+impl std::iter::FusedIterator for StageDevicesIter<'_> {}
+
 impl<'s> IntoIterator for &'s StageDevices {
     type Item = PlannedDevice<'s>;
-    type IntoIter = Box<dyn Iterator<Item = PlannedDevice<'s>> + 's>;
+    type IntoIter = StageDevicesIter<'s>;
 
-    fn into_iter(self) -> Self::IntoIter {
-        Box::new(self.iter())
+    fn into_iter(self) -> StageDevicesIter<'s> {
+        self.iter()
     }
 }
 
@@ -939,7 +970,11 @@ mod tests {
         expected.sort_unstable();
         assert_eq!(placed, expected);
         assert!(plan.stages.windows(2).all(|w| Arc::ptr_eq(&w[0].devices.text, &w[1].devices.text)));
-        assert_eq!(plan.stages[0].devices.get(plan.stages[0].devices.len()), None);
+        let last = &plan.stages[2].devices;
+        assert_eq!((last.get(last.len()), last.iter().len()), (None, last.len()));
+        let backwards: Vec<PlannedDevice<'_>> = last.into_iter().rev().collect();
+        assert_eq!(backwards.first().copied(), last.get(last.len() - 1));
+        assert!(backwards.iter().rev().eq(last.iter().collect::<Vec<_>>().iter()));
 
         let json = serde_json::to_string(&plan).unwrap();
         assert!(json.contains(r#"{"id":"q\"uote","hops":2}"#), "{json}");
