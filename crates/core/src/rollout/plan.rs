@@ -302,7 +302,7 @@ pub struct StageDevices {
 }
 
 /// Where a device's id lies in its stage's text, and its hops.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 struct Placed {
     id: (usize, usize),
     hops: u32,
@@ -337,7 +337,7 @@ impl Placed {
 }
 
 /// The devices of a stage, in order ([`StageDevices::iter`]).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct StageDevicesIter<'s> {
     text: &'s str,
     placed: std::slice::Iter<'s, Placed>,
@@ -362,6 +362,13 @@ impl DoubleEndedIterator for StageDevicesIter<'_> {
 }
 
 impl ExactSizeIterator for StageDevicesIter<'_> {}
+
+// The devices left, not the text they lie in (for a plan, every id of its fleet).
+impl std::fmt::Debug for StageDevicesIter<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.clone()).finish()
+    }
+}
 
 impl std::iter::FusedIterator for StageDevicesIter<'_> {}
 
@@ -975,6 +982,9 @@ mod tests {
         let backwards: Vec<PlannedDevice<'_>> = last.into_iter().rev().collect();
         assert_eq!(backwards.first().copied(), last.get(last.len() - 1));
         assert!(backwards.iter().rev().eq(last.iter().collect::<Vec<_>>().iter()));
+        let mut iter = last.iter();
+        iter.nth(last.len() - 2);
+        assert_eq!(format!("{iter:?}"), format!("[{:?}]", backwards[0]), "the devices left, not the fleet's ids");
 
         let json = serde_json::to_string(&plan).unwrap();
         assert!(json.contains(r#"{"id":"q\"uote","hops":2}"#), "{json}");
