@@ -276,10 +276,11 @@ pub struct PlannedDevice<'p> {
 
 /// The devices of a stage, in order: each one's id and hops.
 ///
-/// The stages of a plan share one copy of the fleet's ids, and a stage keeps where each of
-/// its devices' ids lies in it: planning a million devices copies the ids' text once instead
-/// of making a string a device. It reads and writes (serde) as a list of
-/// `{"id": …, "hops": …}`.
+/// The stages of a plan share one copy of the fleet's ids (every id of the fleet, so a stage
+/// kept alone keeps them all), and a stage keeps where each of its devices' ids lies in it:
+/// planning a million devices copies the ids' text once instead of making a string a device.
+/// It reads and writes (serde) as a list of `{"id": …, "hops": …}`; a stage read back holds
+/// its own ids only.
 ///
 /// ```
 /// use fleetpath::rollout::{PlannedDevice, StageDevices};
@@ -417,8 +418,10 @@ impl Serialize for StageDevices {
 
 impl<'de> Deserialize<'de> for StageDevices {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        /// A planned device as read (its id borrowed from the input when it can be).
+        /// A planned device as read (its id borrowed from the input when it can be), named
+        /// as errors have always named it.
         #[derive(Deserialize)]
+        #[serde(rename = "PlannedDevice", expecting = "struct PlannedDevice")]
         struct Read<'a> {
             #[serde(borrow)]
             id: std::borrow::Cow<'a, str>,
@@ -559,7 +562,7 @@ struct Ranked {
     key: u64,
     /// Where its id starts in the fleet's text.
     start: usize,
-    /// Its id's length in bytes; `u32::MAX` for an id that long or longer (see [`Ids::id`]).
+    /// Its id's length in bytes; `u32::MAX` for an id that long or longer (see [`Ids::range`]).
     len: u32,
     /// Hops to the target.
     hops: u32,
@@ -994,6 +997,29 @@ mod tests {
         let err = RolloutPlan::from_json(&bad).unwrap_err();
         assert_eq!(err.code(), "invalid_json");
         assert!(err.to_string().contains("(stages[0].devices[0].hops): invalid value: integer `-2`"), "{err}");
+        // Errors name the device and where it is, read from text or from a value (which
+        // keeps one of two equal keys); a device's fields other than `id` and `hops` are
+        // ignored, as they always were.
+        for (from, to, says, in_value) in [
+            (
+                r#"{"id":"dév-24","hops":2}"#,
+                "1",
+                "(stages[0].devices[0]): invalid type: integer `1`, expected struct PlannedDevice",
+                true,
+            ),
+            (r#""id":"dév-24","#, "", "(stages[0].devices[0]): missing field `id`", true),
+            (r#""hops":2"#, r#""hops":2,"hops":2"#, "(stages[0].devices[0]): duplicate field `hops`", false),
+        ] {
+            let bad = json.replacen(from, to, 1);
+            let err = RolloutPlan::from_json(&bad).unwrap_err();
+            assert!(err.to_string().contains(says), "{err}");
+            if in_value {
+                let err = RolloutPlan::from_value(serde_json::from_str(&bad).unwrap()).unwrap_err();
+                assert!(err.to_string().contains(says), "{err}");
+            }
+        }
+        let extra = json.replacen(r#""hops":2}"#, r#""hops":2,"line":"l1"}"#, 1);
+        assert_eq!(RolloutPlan::from_json(&extra).unwrap(), plan);
     }
 }
 
