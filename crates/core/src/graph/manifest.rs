@@ -630,23 +630,26 @@ pub(super) type ManifestWire<'a> = wire::Manifest<'a>;
 mod wire {
     use super::{BTreeMap, ChannelRule, Deserialize, DowngradeSpec, WireEdge};
 
+    // `plain_edges::read` reads these fields too, by hand (a field added here fails its build
+    // until it reads it).
     #[derive(Deserialize)]
+    #[cfg_attr(test, derive(Debug))]
     #[serde(deny_unknown_fields)]
     pub(in crate::graph) struct Manifest<'a> {
         pub(in crate::graph) format_version: u32,
         #[serde(default)]
-        name: Option<String>,
+        pub(in crate::graph) name: Option<String>,
         #[serde(default)]
-        description: Option<String>,
+        pub(in crate::graph) description: Option<String>,
         #[serde(default)]
-        include_prerelease: bool,
-        releases: super::ReleaseEntries,
+        pub(in crate::graph) include_prerelease: bool,
+        pub(in crate::graph) releases: super::ReleaseEntries,
         #[serde(default, borrow)]
-        edges: Vec<WireEdge<'a>>,
+        pub(in crate::graph) edges: Vec<WireEdge<'a>>,
         #[serde(default)]
-        downgrades: Vec<DowngradeSpec>,
+        pub(in crate::graph) downgrades: Vec<DowngradeSpec>,
         #[serde(default)]
-        channels: BTreeMap<String, ChannelRule>,
+        pub(in crate::graph) channels: BTreeMap<String, ChannelRule>,
     }
 
     impl<'a> Manifest<'a> {

@@ -74,6 +74,8 @@ mod error;
 mod export;
 mod lint;
 mod manifest;
+#[cfg(not(feature = "small-json"))]
+mod plain_edges;
 mod resolve;
 
 use crate::u32_of;
@@ -413,8 +415,17 @@ impl UpgradeGraph {
     /// # Errors
     /// Any [`GraphError`]: see [`Manifest::from_json`] and [`UpgradeGraph::new`].
     pub fn from_json(json: &str) -> Result<Self, GraphError> {
-        // As `Manifest::from_json` then `new`, its edges read without a string each.
-        let manifest: manifest::ManifestWire<'_> = crate::document::from_str("manifest", json)?;
+        // As `Manifest::from_json` then `new`, its edges read without a string each; plain
+        // edges read by a reader of their own when it can read the whole document (when it
+        // cannot, the document's reader gives the result or the error).
+        #[cfg(not(feature = "small-json"))]
+        let read = plain_edges::read(json);
+        #[cfg(feature = "small-json")]
+        let read = None;
+        let manifest: manifest::ManifestWire<'_> = match read {
+            Some(manifest) => manifest,
+            None => crate::document::from_str("manifest", json)?,
+        };
         build::check_supported_version(manifest.format_version)?;
         build::build_wire(manifest).map(|inner| Self { inner: Arc::new(inner) })
     }
