@@ -149,16 +149,26 @@ impl<'a> Cursor<'a> {
         let second = self.field()?;
         self.eat(b'}')?;
         match (first, second) {
-            (("from", from), ("to", to)) | (("to", to), ("from", from)) => Some(WireEdge::Plain { from, to }),
+            ((true, from), (false, to)) | ((false, to), (true, from)) => Some(WireEdge::Plain { from, to }),
             _ => None,
         }
     }
 
-    /// After whitespace: `"name": "value"`, both without escapes.
-    fn field(&mut self) -> Option<(&'a str, &'a str)> {
-        let name = self.string()?;
+    /// After whitespace: `"from": "…"` (`true` and the version) or `"to": "…"` (`false`),
+    /// without escapes.
+    fn field(&mut self) -> Option<(bool, &'a str)> {
+        self.space();
+        let rest = self.text.as_bytes().get(self.at..)?;
+        let from = if rest.starts_with(b"\"from\"") {
+            true
+        } else if rest.starts_with(b"\"to\"") {
+            false
+        } else {
+            return None;
+        };
+        self.at += if from { 6 } else { 4 };
         self.eat(b':')?;
-        Some((name, self.string()?))
+        Some((from, self.string()?))
     }
 }
 
