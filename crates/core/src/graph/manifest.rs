@@ -630,8 +630,9 @@ pub(super) type ManifestWire<'a> = wire::Manifest<'a>;
 mod wire {
     use super::{BTreeMap, ChannelRule, Deserialize, DowngradeSpec, WireEdge};
 
-    // `plain_edges::read` reads these fields too, by hand (a field added here fails its build
-    // until it reads it).
+    // `plain_edges::read` (all but `small-json` builds) reads these fields too, by hand: a field
+    // added here fails its build until it reads it there, and a field given serde attributes
+    // of its own (a default function, a rename) needs the same rule there.
     #[derive(Deserialize)]
     #[cfg_attr(test, derive(Debug))]
     #[serde(deny_unknown_fields)]
