@@ -10,9 +10,10 @@
 // its model's newest release.
 //
 // The peer (plain JavaScript, as a careful engineer would write it without fleetpath): vendor
-// version parsing by hand (npm `semver` refuses `6.15.008`) memoised per spelling, one
-// breadth-first route table per model toward its newest release, fleetpath's tie-break between
-// equally short paths (the newest successor), then two Map lookups per device.
+// version parsing by hand (npm `semver` refuses `6.15.008`) memoised per spelling (edges' and
+// devices' alike), one breadth-first route table per model toward its newest release,
+// fleetpath's tie-break between equally short paths (the newest successor), then two Map
+// lookups per device.
 'use strict';
 const fp = require('..');
 
@@ -40,12 +41,24 @@ class Peer {
     this.releases = m.releases;
     this.index = new Map();
     m.releases.forEach((r, i) => this.index.set(parseVersion(r.version), i));
+    this.parsed = new Map();
     this.forward = m.releases.map(() => []);
-    for (const e of m.edges) this.forward[this.index.get(parseVersion(e.from))].push(this.index.get(parseVersion(e.to)));
+    for (const e of m.edges) this.forward[this.node(e.from)].push(this.node(e.to));
     this.reverse = m.releases.map(() => []);
     this.forward.forEach((out, u) => out.forEach((v) => this.reverse[v].push(u)));
     this.tables = new Map();
-    this.parsed = new Map();
+  }
+
+  /** The index of the release `spelling` names (-1: none), each spelling parsed once (edges'
+   * and devices' alike: most name a release as the release spells itself). */
+  node(spelling) {
+    let i = this.parsed.get(spelling);
+    if (i === undefined) {
+      i = this.index.get(parseVersion(spelling));
+      if (i === undefined) i = -1;
+      this.parsed.set(spelling, i);
+    }
+    return i;
   }
 
   supports(i, model) {
@@ -87,12 +100,7 @@ class Peer {
 
   /** The index of the release a device downloads next, or -1 (up to date, stuck, unknown). */
   nextIndex(model, spelling) {
-    let i = this.parsed.get(spelling);
-    if (i === undefined) {
-      i = this.index.get(parseVersion(spelling));
-      if (i === undefined) i = -1;
-      this.parsed.set(spelling, i);
-    }
+    const i = this.node(spelling);
     return i < 0 ? -1 : this.table(model).next[i];
   }
 
@@ -266,7 +274,7 @@ function peerBest(a, b) {
     for (let k = 0; k < CALLS / 4; k++) {
       const r = requests[k % 1000];
       const to = peer.nextFor(r.model, r.version);
-      const artifact = to === null ? null : peer.releases[peer.index.get(parseVersion(to))].artifact;
+      const artifact = to === null ? null : peer.releases[peer.node(to)].artifact;
       if (to === null) ({ decision: 'none', device: r.device });
       else ({ decision: 'download', device: r.device, step: { from: r.version, to, artifact } });
     }

@@ -15,7 +15,7 @@ Each device is steered to its model's newest release. The same inputs as
 bindings/node/bench/bench.js.
 
 The peer (plain Python, as a careful engineer would write it without fleetpath): vendor version
-parsing by hand, memoised per spelling; one breadth-first route table per model toward its
+parsing by hand, memoised per spelling (edges' and devices' alike); one breadth-first route table per model toward its
 newest release, with fleetpath's tie-break (the newest successor one step closer); then two
 dict lookups per device.
 """
@@ -88,16 +88,17 @@ class Peer:
         m = json.loads(text)
         self.releases = m["releases"]
         self.index = {parse(r["version"]): i for i, r in enumerate(self.releases)}
+        self.parsed = {}
         n = len(self.releases)
         self.forward = [[] for _ in range(n)]
+        node = self.node
         for e in m["edges"]:
-            self.forward[self.index[parse(e["from"])]].append(self.index[parse(e["to"])])
+            self.forward[node(e["from"])].append(node(e["to"]))
         self.reverse = [[] for _ in range(n)]
         for u, out in enumerate(self.forward):
             for v in out:
                 self.reverse[v].append(u)
         self.tables = {}
-        self.parsed = {}
 
     def supports(self, i, model):
         models = self.releases[i].get("models")
@@ -130,11 +131,16 @@ class Peer:
         self.tables[model] = nxt
         return nxt
 
-    def next_for(self, model, spelling):
+    def node(self, spelling):
+        """The index of the release `spelling` names (-1: none), each spelling parsed once
+        (edges' and devices' alike: most name a release as the release spells itself)."""
         i = self.parsed.get(spelling)
         if i is None:
-            i = self.index.get(parse(spelling), -1)
-            self.parsed[spelling] = i
+            i = self.parsed[spelling] = self.index.get(parse(spelling), -1)
+        return i
+
+    def next_for(self, model, spelling):
+        i = self.node(spelling)
         if i < 0:
             return None
         j = self.table(model)[i]
