@@ -8,8 +8,9 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let Some(text) = fleetpath_fuzz::text(data) else { return };
-    // Read from text (plain edges read by their own reader, the rest borrowed from the text
-    // where it can be) as read into a Manifest first: the same graph, or the same error.
+    // Read from text (plain release and edge entries read by their own reader, the rest
+    // borrowed from the text where it can be) as read into a Manifest first: the same graph,
+    // or the same error.
     let read = UpgradeGraph::from_json(text);
     match (&read, &fleetpath::Manifest::from_json(text).and_then(UpgradeGraph::new)) {
         (Ok(a), Ok(b)) => assert_eq!(a.to_manifest(), b.to_manifest()),

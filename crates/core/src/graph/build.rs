@@ -769,6 +769,10 @@ fn merge_repeats<E: EdgeFields>(links: &mut Vec<Link>, specs: &[E], repeats: &mu
             m
         })
     }
+    // Most manifests declare each hop once: nothing to merge.
+    if links.windows(2).all(|w| (w[0].0, w[0].1) != (w[1].0, w[1].1)) {
+        return;
+    }
     let same = |a: &E, b: &E| a.blocked() == b.blocked() && a.risks() == b.risks() && models(a) == models(b);
     // In place: the links kept so far are `links[..kept]`.
     let mut kept = 0;

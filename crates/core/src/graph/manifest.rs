@@ -85,6 +85,8 @@ pub struct ChannelRule {
 }
 
 /// One firmware release.
+// Also read by hand (`plain_entries.rs`): a field with serde attributes of its own (a default
+// function, a rename) needs the same rule there.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReleaseSpec {
@@ -332,6 +334,7 @@ impl ReleaseStatus {
 /// assert_eq!((artifact.size, artifact.digest_in_key()), (None, Some(&*"ab".repeat(32))));
 /// # Ok::<(), fleetpath::GraphError>(())
 /// ```
+// Also read by hand (`plain_entries.rs`), as `ReleaseSpec` is.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Artifact {
@@ -630,9 +633,10 @@ pub(super) type ManifestWire<'a> = wire::Manifest<'a>;
 mod wire {
     use super::{BTreeMap, ChannelRule, Deserialize, DowngradeSpec, WireEdge};
 
-    // `plain_edges::read` (all but `small-json` builds) reads these fields too, by hand: a field
-    // added here fails its build until it reads it there, and a field given serde attributes
-    // of its own (a default function, a rename) needs the same rule there.
+    // `plain_entries::read` (all but `small-json` builds) reads these fields too, by hand, and
+    // `ReleaseSpec`'s and `Artifact`'s: a field added to one of them fails its build until it
+    // reads it there, and a field given serde attributes of its own (a default function, a
+    // rename) needs the same rule there.
     #[derive(Deserialize)]
     #[cfg_attr(test, derive(Debug))]
     #[serde(deny_unknown_fields)]

@@ -75,7 +75,7 @@ mod export;
 mod lint;
 mod manifest;
 #[cfg(not(feature = "small-json"))]
-mod plain_edges;
+mod plain_entries;
 mod resolve;
 
 use crate::u32_of;
@@ -416,10 +416,10 @@ impl UpgradeGraph {
     /// Any [`GraphError`]: see [`Manifest::from_json`] and [`UpgradeGraph::new`].
     pub fn from_json(json: &str) -> Result<Self, GraphError> {
         // As `Manifest::from_json` then `new`, its edges read without a string each; plain
-        // edges read by a reader of their own when it can read the whole document (when it
-        // cannot, the document's reader gives the result or the error).
+        // release and edge entries read by a reader of their own when it can read the whole
+        // document (when it cannot, the document's reader gives the result or the error).
         #[cfg(not(feature = "small-json"))]
-        let read = plain_edges::read(json);
+        let read = plain_entries::read(json);
         #[cfg(feature = "small-json")]
         let read = None;
         let manifest: manifest::ManifestWire<'_> = match read {
