@@ -85,8 +85,8 @@ pub struct ChannelRule {
 }
 
 /// One firmware release.
-// Also read by hand (`plain_entries.rs`): a field with serde attributes of its own (a default
-// function, a rename) needs the same rule there.
+// Also read by hand (`plain_entries.rs`): a field whose serde attributes change (a default
+// added or removed, a default function, a rename) needs the same change there.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReleaseSpec {

@@ -1,14 +1,15 @@
 //! A faster reader of a manifest's text for the common shapes of its entries (a big
 //! manifest holds tens of thousands of releases and a hundred thousand edges, most of its
-//! text): an edge that is a plain upgrade, `{"from": "…", "to": "…"}`, and a release whose
-//! version, model names and artifact strings have no escapes.
+//! text): an edge that is a plain upgrade, `{"from": "…", "to": "…"}`, and a release entry
+//! (an object whose field names and version have no escapes).
 //!
 //! It reads the document's object itself and hands each value but the releases and the edges
 //! to `serde_json` (the same readers as [`ManifestWire`]'s). It reads a release entry's
 //! fields itself, its version, `models` and `artifact` directly and its other fields (and a
 //! `models` or `artifact` of another shape, such as `null` or escaped text) by their own
-//! `serde_json` readers; a release entry it cannot read so (an escaped version, a field given
-//! twice or unknown) goes whole to [`ReleaseSpec`]'s reader. It reads each plain edge
+//! `serde_json` readers; a release entry it cannot read so (not an object, a missing or escaped
+//! version, an escaped field name, a field given twice or unknown) goes whole to
+//! [`ReleaseSpec`]'s reader. It reads each plain edge
 //! directly and hands any other entry to [`WireEdge`]'s reader. It gives what
 //! [`ManifestWire`]'s reader gives, or nothing: a document it cannot read whole (malformed, or
 //! a shape it does not know, such as escapes in a field's name) is read again by that reader,
@@ -201,9 +202,10 @@ impl<'a> Cursor<'a> {
         self.list(|c| c.attempt(Cursor::release).or_else(|| c.value()))
     }
 
-    /// After whitespace: a release entry whose version has no escapes, its `models` and
-    /// `artifact` read as [`Cursor::names`] and [`Cursor::artifact`] read them (or else by
-    /// their own readers), its other fields by their own readers; or nothing.
+    /// After whitespace: a release entry, an object whose field names and version have no
+    /// escapes, each field given once: its `models` and `artifact` read as [`Cursor::names`]
+    /// and [`Cursor::artifact`] read them (or else by their own readers), its other fields by
+    /// their own readers; or nothing.
     fn release(&mut self) -> Option<Box<ReleaseSpec>> {
         let (mut version, mut models, mut labels, mut status, mut reason) = (None, None, None, None, None);
         let (mut barrier, mut artifact, mut schema, mut reads, mut notes) = (None, None, None, None, None);
@@ -440,6 +442,16 @@ mod tests {
         assert_eq!(by_hand(r#"{"version": "1.0.\u0030"}"#), None);
         let escaped = r#"{"version": "1", "models": ["m\u0030"], "artifact": {"key": "\u0030", "sha256": "00"}}"#;
         assert_eq!(by_hand(escaped).as_deref(), Some(&*by_serde(escaped)));
+        // Each part's own reader, on the plain shapes.
+        let cursor = |text| super::Cursor { text, at: 0 };
+        assert_eq!(cursor(r#" ["m0", "IPM-1"]"#).names().map(|names| names.len()), Some(2));
+        assert_eq!(cursor(r#"{"sha256": "00", "key": "k", "size": 7}"#).artifact().and_then(|a| a.size), Some(7));
+        assert_eq!(cursor(r#"{"key": "k", "sha256": "00"}"#).artifact().map(|a| a.sha256), Some("00".to_owned()));
+        assert_eq!(cursor(" 18446744073709551615").whole(), Some(u64::MAX));
+        assert_eq!(cursor("0").whole(), Some(0));
+        for wrong in ["18446744073709551616", "01", "-1", "null"] {
+            assert_eq!(cursor(wrong).whole(), None, "{wrong}");
+        }
         for wrong in [
             r#"{"version": "1", "artifact": {"key": "k", "sha256": "00", "size": 01}}"#,
             r#"{"version": "1", "version": "1"}"#,
@@ -518,6 +530,16 @@ mod tests {
             1 => Just(entry(r#", "artifact": {"key": "k", "sha256": "00", "size": -1}"#, false)),
             1 => Just(entry(r#", "artifact": {"key": "k", "sha256": "00", "size": 18446744073709551616}"#, false)),
             1 => Just(entry(r#", "artifact": {"key": "k", "sha256": "00", "size": null}"#, true)),
+            1 => Just(entry(r#", "artifact": {"key": "k", "sha256": "00", "size": 18446744073709551615}"#, true)),
+            1 => Just(entry(r#", "artifact": {"key": "k", "sha256": "00", "size": -0}"#, false)),
+            1 => Just(entry(r#", "artifact": {"key": "k", "sha256": "00", "size": 1.0}"#, false)),
+            1 => Just(entry(r#", "artifact": {"key": "k", "sha256": "00", "size": 1E3}"#, false)),
+            1 => Just(entry(r#", "artifact": {"key": "k", "sha256": "00", "size": 1, "size": 1}"#, false)),
+            1 => Just(entry(r#", "artifact": {"key": "k", "sha256": "00",}"#, false)),
+            1 => Just(entry(r#", "models": ["m0", null]"#, false)),
+            1 => Just(entry(r#", "status": "deadend", "reason": "eol""#, true)),
+            1 => Just(entry(r#", "n\u006ftes": "escaped name""#, true)),
+            1 => Just(entry(", \"notes\": \"\u{1}\"", false)),
             1 => Just(entry(r#", "artifact": {"key": "k"}"#, false)),
             1 => Just(entry(r#", "artifact": {"key": "k", "sha256": "00", "key": "j"}"#, false)),
             1 => Just(entry(r#", "artifact": {"key": "k", "sha256": "00", "url": "u"}"#, false)),
