@@ -70,11 +70,21 @@ impl PyFleet {
         })
     }
 
-    /// A fleet: CSV or JSON text (`{"devices": […]}`), bytes, a path, the JSON's objects or
-    /// a list of device dicts.
+    /// Arrow tabular data: a pyarrow `Table`, `RecordBatch` or `RecordBatchReader`, a polars or
+    /// pandas `DataFrame`, any object with `__arrow_c_stream__` or `__arrow_c_array__`.
+    #[staticmethod]
+    fn from_arrow(py: Python<'_>, table: &Bound<'_, PyAny>) -> PyResult<Self> {
+        guard(py, || crate::table::fleet_of(table).map(Self::new))
+    }
+
+    /// A fleet: CSV or JSON text (`{"devices": […]}`), bytes, a path, the JSON's objects, a
+    /// list of device dicts or Arrow tabular data.
     #[staticmethod]
     fn load(py: Python<'_>, source_: &Bound<'_, PyAny>) -> PyResult<Self> {
         guard(py, || {
+            if crate::table::is_table(source_)? {
+                return crate::table::fleet_of(source_).map(Self::new);
+            }
             let fleet = match source(source_, "fleet")? {
                 // Read without the GIL, as documents are (see `convert::document`).
                 Source::Text(text) => py.detach(|| Fleet::from_text(&text)),

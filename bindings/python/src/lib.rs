@@ -15,6 +15,7 @@ mod health;
 mod retry;
 mod rollout;
 mod s3;
+mod table;
 mod trust;
 mod version;
 

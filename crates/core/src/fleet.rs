@@ -57,6 +57,9 @@ use serde::{Deserialize, Serialize};
 use crate::graph::{GraphIdentity, UpgradeGraph};
 use crate::version::{Version, VersionError};
 
+mod table;
+pub use table::{FleetTable, TextColumn};
+
 /// One device.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Device {
@@ -138,8 +141,9 @@ fn check_fields(
     Ok(())
 }
 
-/// Why a fleet could not be loaded or checked. `at` names the row (`row 12`, the header being
-/// row 1) or the JSON entry (`devices[3]`).
+/// Why a fleet could not be loaded or checked. `at` names the CSV row (`row 12`, the header
+/// being row 1), the JSON entry (`devices[3]`) or the table row (`table row 3`, the first being
+/// row 0, as data frames number them).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, Codes)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
@@ -158,26 +162,35 @@ pub enum FleetError {
         /// What the CSV reader said.
         message: String,
     },
-    /// A required CSV column is missing from the header.
-    #[error("fleet CSV has no {column:?} column")]
+    /// A required column is missing from the CSV header or the table.
+    #[error("the fleet has no {column:?} column")]
     #[code("missing_column")]
     MissingColumn {
         /// The column.
         column: String,
     },
-    /// A CSV column that is neither a known column nor `label:NAME`.
-    #[error("fleet CSV has an unknown column {column:?} (expected id, model, line, version, site or label:NAME)")]
+    /// A column that is neither a known column nor `label:NAME`.
+    #[error("the fleet has an unknown column {column:?} (expected id, model, line, version, site or label:NAME)")]
     #[code("unknown_column")]
     UnknownColumn {
         /// The column, as written.
         column: String,
     },
-    /// A column appears twice in the CSV header.
-    #[error("fleet CSV has the column {column:?} twice")]
+    /// A column appears twice in the CSV header or the table.
+    #[error("the fleet has the column {column:?} twice")]
     #[code("duplicate_column")]
     DuplicateColumn {
         /// The column.
         column: String,
+    },
+    /// A table of devices that cannot be read as one ([`Fleet::from_columns`]): a column of
+    /// values that are not text, columns of different lengths, a batch that differs from its
+    /// header.
+    #[error("invalid fleet table: {message}")]
+    #[code("invalid_table")]
+    Table {
+        /// What is wrong, naming the column.
+        message: String,
     },
     /// A required value is empty.
     #[error("{at}: {field} is empty")]
@@ -188,7 +201,7 @@ pub enum FleetError {
         /// Which field (`id`, `model`, `line`, `version` or `label name`).
         field: &'static str,
     },
-    /// A value with leading or trailing whitespace (in JSON; CSV cells are trimmed): an id
+    /// A value with leading or trailing whitespace (in JSON or a table; CSV cells are trimmed): an id
     /// `"b "` would not be the device `b` that authenticates, and would change through CSV.
     #[error("{at}: {field} {value:?} has leading or trailing whitespace")]
     #[code("padded_field")]
@@ -262,22 +275,39 @@ struct RawDevice<'a> {
 enum RawLabels<'a> {
     /// A map (`None` when it states none: most devices, no map to drop).
     Map(Option<BTreeMap<String, String>>),
-    /// A CSV record's label cells.
+    /// A CSV record's or a table row's label cells.
     Cells(LabelCells<'a>),
 }
 
-/// A CSV record's cells in the header's label columns (each column's label name and where it
-/// is in the record).
+/// A row's cells in the header's label columns (each column's label name and where it is in
+/// the row).
 #[derive(Clone, Copy)]
 struct LabelCells<'a> {
-    record: &'a csv::StringRecord,
+    row: Row<'a>,
     columns: &'a [(String, usize)],
 }
 
 impl<'a> LabelCells<'a> {
-    /// The cells, trimmed, in column order (empty ones included).
+    /// The cells in column order (empty ones included).
     fn cells(self) -> impl ExactSizeIterator<Item = &'a str> {
-        self.columns.iter().map(move |&(_, k)| trim(self.record.get(k).unwrap_or_default()))
+        self.columns.iter().map(move |&(_, k)| self.row.cell(k))
+    }
+}
+
+/// A row of cells: a CSV record, or row `i` of a batch of a table's columns.
+#[derive(Clone, Copy)]
+enum Row<'a> {
+    Csv(&'a csv::StringRecord),
+    Table(&'a [&'a dyn TextColumn], usize),
+}
+
+impl<'a> Row<'a> {
+    /// Its cell in column `k`: a CSV cell trimmed, a table's as it is (empty when null).
+    fn cell(self, k: usize) -> &'a str {
+        match self {
+            Self::Csv(record) => trim(record.get(k).unwrap_or_default()),
+            Self::Table(columns, i) => columns.get(k).and_then(|column| column.cell(i)).unwrap_or_default(),
+        }
     }
 }
 
@@ -305,12 +335,14 @@ enum Spelling<'a> {
     Parsed(Version),
 }
 
-/// Where a device was stated: a CSV row (the header being row 1) or a list's entry. Kept as
-/// numbers and written only when asked (a million devices, most never named in an error).
+/// Where a device was stated: a CSV row (the header being row 1), a list's entry or a table's
+/// row (the first being row 0). Kept as numbers and written only when asked (a million
+/// devices, most never named in an error).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Origin {
     Row(usize),
     Entry(usize),
+    TableRow(usize),
 }
 
 impl std::fmt::Display for Origin {
@@ -318,6 +350,7 @@ impl std::fmt::Display for Origin {
         match self {
             Self::Row(row) => write!(f, "row {row}"),
             Self::Entry(i) => write!(f, "devices[{i}]"),
+            Self::TableRow(i) => write!(f, "table row {i}"),
         }
     }
 }
@@ -595,9 +628,8 @@ pub struct Fleet {
     places: Vec<[u32; 2]>,
     /// Per device: its labels, a number into `label_sets` (the first is the empty set).
     labels: Vec<u32>,
-    /// Per device, the CSV row it was read from; `None` when the devices were a list's entries
-    /// (device `i` being `devices[i]`).
-    rows: Option<Vec<usize>>,
+    /// Where the devices were stated.
+    origins: Origins,
     models: Vec<Arc<str>>,
     /// One per spelling: equal versions spelt differently are two entries.
     versions: Vec<Version>,
@@ -608,6 +640,17 @@ pub struct Fleet {
     limit: usize,
     /// The releases its spellings name in the graph last asked about.
     nodes: SpellingNodes,
+}
+
+/// Where a fleet's devices were stated.
+#[derive(Clone)]
+enum Origins {
+    /// Device `i` is a list's `devices[i]`.
+    Entries,
+    /// Device `i` is a table's row `i`.
+    TableRows,
+    /// Per device, the CSV row it was read from.
+    CsvRows(Vec<usize>),
 }
 
 /// The releases a fleet's version spellings name in one graph (`None`: no release), kept for
@@ -676,7 +719,7 @@ impl Fleet {
     /// [`FleetError::EmptyField`], [`FleetError::PaddedField`], [`FleetError::DuplicateDevice`]
     /// or [`FleetError::TooLarge`].
     pub fn new(devices: Vec<Device>) -> Result<Self, FleetError> {
-        let mut fleet = Self::with_capacity(devices.len(), false);
+        let mut fleet = Self::with_capacity(devices.len(), Origins::Entries);
         let mut seen = Seen::default();
         for (i, device) in devices.into_iter().enumerate() {
             let Device { id, model, line, site, version, labels } = device;
@@ -716,7 +759,8 @@ impl Fleet {
         // them at once, up to a million (a text of newlines must not reserve gigabytes; a
         // bigger fleet grows as it is read).
         let newlines = memchr::memchr_iter(b'\n', text.as_bytes()).count();
-        let mut fleet = Self::with_capacity(newlines.min(text.len() / 8).min(Self::RESERVE), true);
+        let rows = newlines.min(text.len() / 8).min(Self::RESERVE);
+        let mut fleet = Self::with_capacity(rows, Origins::CsvRows(Vec::with_capacity(rows)));
         let mut seen = Seen::default();
         // Records are read a batch at a time, then checked and stored: the reader's tables
         // stay in the cache while it reads (storing a device in a big fleet evicts them).
@@ -737,7 +781,7 @@ impl Fleet {
             }
             for record in &batch[..read] {
                 let row = record.position().map_or(0, |p| record_line(text, p));
-                if let Err(e) = fleet.push(columns.device(record, row), &mut seen) {
+                if let Err(e) = fleet.push(columns.device(Row::Csv(record), Origin::Row(row)), &mut seen) {
                     return fleet.finish(Err(e));
                 }
             }
@@ -800,7 +844,7 @@ impl Fleet {
     }
 
     fn from_doc(doc: JsonFleet) -> Result<Self, FleetError> {
-        let mut fleet = Self::with_capacity(doc.devices.len(), false);
+        let mut fleet = Self::with_capacity(doc.devices.len(), Origins::Entries);
         let mut seen = Seen::default();
         for (i, d) in doc.devices.into_iter().enumerate() {
             let raw = RawDevice {
@@ -819,7 +863,7 @@ impl Fleet {
         fleet.finish(Ok(()))
     }
 
-    fn with_capacity(devices: usize, rows: bool) -> Self {
+    fn with_capacity(devices: usize, origins: Origins) -> Self {
         Self {
             id_text: String::new(),
             id_ends: Vec::with_capacity(devices),
@@ -827,7 +871,7 @@ impl Fleet {
             kinds: Vec::with_capacity(devices),
             places: Vec::with_capacity(devices),
             labels: Vec::with_capacity(devices),
-            rows: rows.then(|| Vec::with_capacity(devices)),
+            origins,
             models: Vec::new(),
             versions: Vec::new(),
             names: Vec::new(),
@@ -881,7 +925,7 @@ impl Fleet {
             }
         };
         self.labels.push(labels);
-        if let (Some(rows), Origin::Row(row)) = (&mut self.rows, at) {
+        if let (Origins::CsvRows(rows), Origin::Row(row)) = (&mut self.origins, at) {
             rows.push(row);
         }
         Ok(())
@@ -892,11 +936,18 @@ impl Fleet {
     /// Every device before the one `read` stopped at was stored, so a repeated id found here
     /// comes first in the input, as when each device is checked as it is read.
     fn finish(mut self, read: Result<(), FleetError>) -> Result<Self, FleetError> {
-        if let Some((first, repeat)) = self.index_ids() {
-            let (id, at, first) = (self.id(repeat).to_owned(), self.origin_of(repeat), self.origin_of(first));
-            return Err(FleetError::DuplicateDevice { id, at: at.to_string(), first: first.to_string() });
+        match self.duplicate() {
+            Some(e) => Err(e),
+            None => read.map(|()| self),
         }
-        read.map(|()| self)
+    }
+
+    /// Indexes the ids read so far; the first device (in input order) whose id an earlier one
+    /// has, as an error.
+    fn duplicate(&mut self) -> Option<FleetError> {
+        let (first, repeat) = self.index_ids()?;
+        let (id, at, first) = (self.id(repeat).to_owned(), self.origin_of(repeat), self.origin_of(first));
+        Some(FleetError::DuplicateDevice { id, at: at.to_string(), first: first.to_string() })
     }
 
     /// Builds the index of ids and returns the first device (in input order) whose id an
@@ -956,9 +1007,10 @@ impl Fleet {
 
     /// Where device `i` was stated.
     fn origin_of(&self, i: usize) -> Origin {
-        match &self.rows {
-            Some(rows) => Origin::Row(rows[i]),
-            None => Origin::Entry(i),
+        match &self.origins {
+            Origins::Entries => Origin::Entry(i),
+            Origins::TableRows => Origin::TableRow(i),
+            Origins::CsvRows(rows) => Origin::Row(rows[i]),
         }
     }
 
@@ -1075,7 +1127,7 @@ impl Fleet {
             + self.kinds.capacity() * size_of::<Kind>()
             + self.places.capacity() * size_of::<[u32; 2]>()
             + self.labels.capacity() * size_of::<u32>()
-            + self.rows.as_ref().map_or(0, |rows| rows.capacity() * size_of::<usize>());
+            + if let Origins::CsvRows(rows) = &self.origins { rows.capacity() * size_of::<usize>() } else { 0 };
         // About 64 bytes each: the entry, its text or parts, the allocator's overhead.
         let distinct = self.models.len() + self.versions.len() + self.names.len() + self.label_sets.len();
         columns + 64 * distinct
@@ -1262,7 +1314,7 @@ impl Fleet {
     }
 }
 
-/// Where each known column is in a CSV header.
+/// Where each known column is in a CSV header or a table.
 struct Columns {
     id: usize,
     model: usize,
@@ -1273,29 +1325,29 @@ struct Columns {
 }
 
 impl Columns {
-    /// The device a CSV record states (at `row`).
-    fn device<'r>(&'r self, record: &'r csv::StringRecord, row: usize) -> RawDevice<'r> {
-        let cell = |k: usize| trim(record.get(k).unwrap_or_default());
+    /// The device a row states (stated `at`).
+    fn device<'r>(&'r self, row: Row<'r>, at: Origin) -> RawDevice<'r> {
         let labels = if self.labels.is_empty() {
             RawLabels::Map(None)
         } else {
-            RawLabels::Cells(LabelCells { record, columns: &self.labels })
+            RawLabels::Cells(LabelCells { row, columns: &self.labels })
         };
         RawDevice {
-            at: Origin::Row(row),
-            id: cell(self.id),
-            model: cell(self.model),
-            line: cell(self.line),
-            site: self.site.map(cell),
-            version: Spelling::Text(cell(self.version)),
+            at,
+            id: row.cell(self.id),
+            model: row.cell(self.model),
+            line: row.cell(self.line),
+            site: self.site.map(|k| row.cell(k)),
+            version: Spelling::Text(row.cell(self.version)),
             labels,
         }
     }
 
-    fn from_header(header: &csv::StringRecord) -> Result<Self, FleetError> {
+    /// Where each column is, from a CSV header's or a table's column names.
+    fn from_header<'h>(header: impl IntoIterator<Item = &'h str>) -> Result<Self, FleetError> {
         let mut found: BTreeMap<&str, usize> = BTreeMap::new();
         let mut labels = Vec::new();
-        for (k, name) in header.iter().enumerate() {
+        for (k, name) in header.into_iter().enumerate() {
             let known = match name {
                 "id" | "model" | "line" | "version" | "site" => name,
                 _ => match name.strip_prefix("label:") {
@@ -1457,7 +1509,7 @@ mod tests {
     #[test]
     fn a_fleet_refuses_devices_past_its_limit() {
         let text = "id,model,line,version\na,m,l,1\nb,m,l,1\nc,m,l,1\n";
-        let mut fleet = Fleet::with_capacity(0, true);
+        let mut fleet = Fleet::with_capacity(0, Origins::CsvRows(Vec::new()));
         fleet.limit = 2;
         let mut seen = Seen::default();
         let header = csv::StringRecord::from(vec!["id", "model", "line", "version"]);
@@ -1465,7 +1517,7 @@ mod tests {
         let mut reader = csv::Reader::from_reader(text.as_bytes());
         let mut outcomes = Vec::new();
         for (i, record) in reader.records().enumerate() {
-            outcomes.push(fleet.push(columns.device(&record.unwrap(), i + 2), &mut seen));
+            outcomes.push(fleet.push(columns.device(Row::Csv(&record.unwrap()), Origin::Row(i + 2)), &mut seen));
         }
         let e = outcomes.pop().unwrap().unwrap_err();
         assert!(outcomes.iter().all(Result::is_ok));

@@ -3,6 +3,7 @@
 use std::collections::HashSet;
 use std::fmt::Write as _;
 
+use fleetpath::fleet::{FleetTable, TextColumn};
 use fleetpath::{Device, Fleet, Version};
 use proptest::prelude::*;
 
@@ -234,4 +235,131 @@ fn the_memory_estimate_grows_with_the_devices_and_counts_their_columns() {
     let per_device = big / 100_000;
     assert!((50..=120).contains(&per_device), "{per_device} bytes a device");
     assert!(big > 50 * small, "{small} for 1k devices, {big} for 100k");
+}
+
+// ---------- fleets given as tables ----------
+
+/// A fleet's devices as a table: named columns of optional cells (a device without a site
+/// or a label has a null or an empty cell, as `empty` says), in the order `order` shuffles.
+fn table_of(devices: &[Device], empty: bool, order: &[usize]) -> (Vec<String>, Vec<Vec<Option<String>>>) {
+    let none = || if empty { Some(String::new()) } else { None };
+    let labels: std::collections::BTreeSet<&String> = devices.iter().flat_map(|d| d.labels.keys()).collect();
+    let mut names = vec!["id".to_owned(), "model".into(), "line".into(), "version".into(), "site".into()];
+    let mut columns = vec![
+        devices.iter().map(|d| Some(d.id.clone())).collect(),
+        devices.iter().map(|d| Some(d.model.to_string())).collect(),
+        devices.iter().map(|d| Some(d.line.to_string())).collect(),
+        devices.iter().map(|d| Some(d.version.as_str().to_owned())).collect(),
+        devices.iter().map(|d| d.site.as_ref().map(ToString::to_string).or_else(none)).collect::<Vec<_>>(),
+    ];
+    for label in labels {
+        names.push(format!("label:{label}"));
+        columns.push(devices.iter().map(|d| d.labels.get(label).cloned().or_else(none)).collect());
+    }
+    let mut order: Vec<usize> = order.iter().map(|&k| k % names.len()).collect();
+    order.extend(0..names.len());
+    let mut seen = HashSet::new();
+    order.retain(|k| seen.insert(*k));
+    (order.iter().map(|&k| names[k].clone()).collect(), order.iter().map(|&k| columns[k].clone()).collect())
+}
+
+/// Reads a table in batches cut at `cuts` (row numbers, any order).
+fn read_table(
+    names: &[String],
+    columns: &[Vec<Option<String>>],
+    cuts: &[usize],
+) -> Result<Fleet, fleetpath::FleetError> {
+    let rows = columns[0].len();
+    let mut ends: Vec<usize> = cuts.iter().map(|&c| c % (rows + 1)).chain([rows]).collect();
+    ends.sort_unstable();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let mut table = FleetTable::new(&names, rows)?;
+    let mut start = 0;
+    for end in ends {
+        let slices: Vec<&[Option<String>]> = columns.iter().map(|c| &c[start..end]).collect();
+        let batch: Vec<&dyn TextColumn> = slices.iter().map(|c| c as &dyn TextColumn).collect();
+        table = table.read(&batch)?;
+        start = end;
+    }
+    table.finish()
+}
+
+proptest! {
+    /// A table of a fleet's devices, its columns in any order, read in batches cut anywhere,
+    /// with nulls or empty cells for no site and no label, reads the same devices as the
+    /// fleet's CSV, each device named by its table row.
+    #[test]
+    fn a_table_reads_the_devices_its_csv_does(
+        devices in prop::collection::vec(device(), 0..30),
+        empty: bool,
+        order in prop::collection::vec(0..10usize, 0..10),
+        cuts in prop::collection::vec(0..40usize, 0..4),
+    ) {
+        let mut seen = HashSet::new();
+        let devices: Vec<Device> = devices.into_iter().filter(|d| seen.insert(d.id.clone())).collect();
+        let (names, columns) = table_of(&devices, empty, &order);
+        let fleet = read_table(&names, &columns, &cuts).unwrap();
+        prop_assert_eq!(fleet.to_devices(), devices.clone());
+        prop_assert_eq!(fleet.to_devices(), Fleet::from_csv(&Fleet::new(devices.clone()).unwrap().to_csv()).unwrap().to_devices());
+        for (k, d) in devices.iter().enumerate() {
+            prop_assert_eq!(fleet.origin(&d.id), Some(format!("table row {k}")));
+        }
+    }
+
+    /// A table with one bad row (a null id, an empty model, a padded line, a version that does
+    /// not parse, an id an earlier row has) is refused with the error the same devices given as
+    /// a list get, at the table's row where the list says `devices[k]`, whatever the batches.
+    #[test]
+    fn a_bad_row_is_refused_as_in_a_list(
+        devices in prop::collection::vec(device(), 2..20),
+        fault in 0..5usize,
+        at in any::<prop::sample::Index>(),
+        cuts in prop::collection::vec(0..25usize, 0..3),
+    ) {
+        let mut seen = HashSet::new();
+        let devices: Vec<Device> = devices.into_iter().filter(|d| seen.insert(d.id.clone())).collect();
+        prop_assume!(devices.len() >= 2);
+        let (names, mut columns) = table_of(&devices, false, &[]);
+        let mut list: Vec<serde_json::Value> = devices.iter().map(|d| serde_json::to_value(d).unwrap()).collect();
+        let k = at.index(devices.len() - 1) + 1;
+        let (column, field, value) = match fault {
+            0 => (0, "id", None),
+            1 => (1, "model", Some(String::new())),
+            2 => (2, "line", Some(format!(" {}", devices[k].line))),
+            3 => (3, "version", Some("5..6".to_owned())),
+            _ => (0, "id", Some(devices[k - 1].id.clone())),
+        };
+        columns[column][k] = value.clone();
+        list[k][field] = value.map_or(serde_json::Value::String(String::new()), serde_json::Value::String);
+        let from_list = Fleet::from_value(serde_json::Value::Array(list)).unwrap_err();
+        let from_table = read_table(&names, &columns, &cuts).unwrap_err();
+        prop_assert_eq!(from_table.code(), from_list.code());
+        let expected = from_list.to_string().replace("devices[", "table row ").replace(']', "");
+        prop_assert_eq!(from_table.to_string(), expected);
+    }
+}
+
+/// A table whose batch does not match its header, or whose columns differ in length, is
+/// refused as a table (no device is read from it); a missing or unknown column as in CSV.
+#[test]
+fn a_table_of_the_wrong_shape_is_refused() {
+    let names = ["id", "model", "line", "version"];
+    let one = vec![Some("a")];
+    let two = vec![Some("b"), Some("c")];
+    let shapes: [&[&dyn TextColumn]; 2] = [&[&one, &one, &one], &[&one, &one, &two, &one]];
+    let messages = [
+        "invalid fleet table: a batch of 3 columns, where the table has 4",
+        "invalid fleet table: column \"line\" has 2 rows where column \"id\" has 1",
+    ];
+    for (batch, message) in shapes.into_iter().zip(messages) {
+        let e = FleetTable::new(&names, 1).unwrap().read(batch).err().unwrap();
+        assert_eq!((e.code(), e.to_string()), ("invalid_table", message.to_owned()));
+    }
+    let e = Fleet::from_columns(&["id", "model", "line"], &[&one, &one, &one]).unwrap_err();
+    assert_eq!((e.code(), e.to_string()), ("missing_column", "the fleet has no \"version\" column".to_owned()));
+    let e = Fleet::from_columns(&["id", "model", "line", "version", "Site"], &[]).unwrap_err();
+    assert_eq!(e.code(), "unknown_column");
+    let none: Vec<Option<&str>> = Vec::new();
+    let empty = Fleet::from_columns(&names, &[&none, &none, &none, &none]).unwrap();
+    assert!(empty.is_empty());
 }

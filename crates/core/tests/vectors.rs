@@ -409,6 +409,10 @@ fn every_code_has_a_vector() {
     seen.insert("revision_exhausted".to_owned());
     // `fleet_too_large` needs 2^32 - 1 devices: tested with a lowered limit in fleet.rs.
     seen.insert("fleet_too_large".to_owned());
+    // `invalid_table` is a table's shape (columns of different lengths, given in code) or
+    // columns of values that are not text (Arrow's types, in a binding): tested in
+    // crates/core/tests/fleet_props.rs and bindings/python/tests/test_fleet_tables.py.
+    seen.insert("invalid_table".to_owned());
     // `internal` is a panic caught at a binding's boundary: each binding tests it with a
     // deliberate panic, and no input may ever produce it.
     seen.insert("internal".to_owned());
@@ -517,6 +521,28 @@ fn fleet_of(case: &Value) -> Result<Fleet, fleetpath::FleetError> {
     }
 }
 
+/// A fleet vector's table (`columns`: `[name, cells]` pairs, a cell text or null), read in
+/// batches cut at the rows `batches` lists.
+fn table_of(case: &Value) -> Result<Fleet, fleetpath::FleetError> {
+    use fleetpath::fleet::{FleetTable, TextColumn};
+    let columns = case["columns"].as_array().unwrap();
+    let names: Vec<&str> = columns.iter().map(|c| c[0].as_str().unwrap()).collect();
+    let cells: Vec<Vec<Option<&str>>> =
+        columns.iter().map(|c| c[1].as_array().unwrap().iter().map(Value::as_str).collect()).collect();
+    let rows = cells[0].len();
+    let cuts = case.get("batches").map_or(Vec::new(), |b| {
+        b.as_array().unwrap().iter().map(|c| usize::try_from(c.as_u64().unwrap()).unwrap()).collect()
+    });
+    let mut table = FleetTable::new(&names, rows)?;
+    let mut start = 0;
+    for end in cuts.into_iter().chain([rows]) {
+        let slices: Vec<&[Option<&str>]> = cells.iter().map(|c| &c[start..end]).collect();
+        table = table.read(&slices.iter().map(|c| c as &dyn TextColumn).collect::<Vec<_>>())?;
+        start = end;
+    }
+    table.finish()
+}
+
 #[test]
 fn fleets() {
     let data = load("fleets.json");
@@ -546,6 +572,21 @@ fn fleets() {
         assert_eq!(err.code(), str_of(case, "code"), "{name}: {err}");
         assert_eq!(err.to_string(), str_of(case, "message"), "{name}");
         check_fields(case, err);
+    }
+    for case in data["tables"].as_array().unwrap() {
+        let name = str_of(case, "name");
+        match (table_of(case), case.get("code")) {
+            (Ok(fleet), None) => {
+                assert_eq!(serde_json::to_value(fleet.devices()).unwrap(), case["devices"], "{name}");
+                let origins: Vec<String> = fleet.ids().map(|id| fleet.origin(id).unwrap()).collect();
+                assert_eq!(serde_json::to_value(origins).unwrap(), case["origins"], "{name}");
+            }
+            (Err(err), Some(code)) => {
+                assert_eq!(err.code(), code, "{name}: {err}");
+                assert_eq!(err.to_string(), str_of(case, "message"), "{name}");
+            }
+            (outcome, _) => panic!("{name}: {:?}", outcome.map(|f| f.len())),
+        }
     }
     for case in data["check_against"].as_array().unwrap() {
         let name = str_of(case, "name");

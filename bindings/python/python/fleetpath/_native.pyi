@@ -99,6 +99,12 @@ class Fleet:
     def check_against(self, /, graph: Any) -> None: ...
     def devices(self, /) -> Any: ...
     @staticmethod
+    def from_arrow(table: Any) -> Fleet:
+        """
+        Arrow tabular data: a pyarrow `Table`, `RecordBatch` or `RecordBatchReader`, a polars or
+        pandas `DataFrame`, any object with `__arrow_c_stream__` or `__arrow_c_array__`.
+        """
+    @staticmethod
     def from_csv(csv: Any) -> Fleet:
         """
         A plant's CSV export (text, bytes or a path).
@@ -112,8 +118,8 @@ class Fleet:
     @staticmethod
     def load(source_: Any) -> Fleet:
         """
-        A fleet: CSV or JSON text (`{"devices": […]}`), bytes, a path, the JSON's objects or
-        a list of device dicts.
+        A fleet: CSV or JSON text (`{"devices": […]}`), bytes, a path, the JSON's objects, a
+        list of device dicts or Arrow tabular data.
         """
     def origin(self, /, id: Any) -> str | None: ...
     def to_csv(self, /) -> str: ...

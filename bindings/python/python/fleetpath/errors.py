@@ -442,6 +442,12 @@ class InvalidStateError(FleetpathError):
     code = "invalid_state"
 
 
+class InvalidTableError(InputError):
+    """`invalid_table` (fleet)."""
+
+    code = "invalid_table"
+
+
 class InvalidTimeError(InputError):
     """`invalid_time` (input, schedule)."""
 
@@ -914,6 +920,7 @@ ERROR_CLASSES: Dict[str, Type[FleetpathError]] = {
     "invalid_sha256": InvalidSha256Error,
     "invalid_share": InvalidShareError,
     "invalid_state": InvalidStateError,
+    "invalid_table": InvalidTableError,
     "invalid_time": InvalidTimeError,
     "invalid_value": InvalidValueError,
     "last_stage_not_rest": LastStageNotRestError,
@@ -1062,6 +1069,7 @@ __all__: Tuple[str, ...] = (
     "InvalidSha256Error",
     "InvalidShareError",
     "InvalidStateError",
+    "InvalidTableError",
     "InvalidTimeError",
     "InvalidValueError",
     "LastStageNotRestError",

@@ -24,8 +24,9 @@ class Fleet:
 
     @classmethod
     def load(cls, source: Any) -> "Fleet":
-        """From a path (CSV when it ends in `.csv`), CSV or JSON text, bytes, or a list of
-        device dicts. Errors name the row (`DuplicateDeviceError`, `MissingColumnError`, …).
+        """From a path (CSV when it ends in `.csv`), CSV or JSON text, bytes, a list of device
+        dicts, or Arrow tabular data (as `from_arrow`). Errors name the row
+        (`DuplicateDeviceError`, `MissingColumnError`, …).
 
         >>> Fleet.load([{"id": "d1", "model": "IPM-1", "line": "L1", "version": "5.6.14"}])
         Fleet(devices=1, lines=1)
@@ -52,6 +53,27 @@ class Fleet:
         1
         """
         return cls(_native.Fleet.load(text))
+
+    @classmethod
+    def from_arrow(cls, table: Any) -> "Fleet":
+        """From Arrow tabular data: a pyarrow `Table`, `RecordBatch` or `RecordBatchReader`, a
+        polars or pandas (2.2+) `DataFrame`, or any object with `__arrow_c_stream__` or
+        `__arrow_c_array__` (the Arrow PyCapsule interface; pyarrow, polars and pandas stay
+        optional). The columns are the CSV export's (`id`, `model`, `line`, `version`, optional
+        `site` and `label:NAME`), each text (plain, large, view or dictionary-encoded) or whole
+        numbers (read as their decimal text); a null cell is an empty one. Cells are taken as
+        they are: a padded value is an error, as in JSON. Errors name the row as
+        `table row 3`, counted from 0 (a pandas frame's index, once left out, is not a column).
+
+        >>> import pyarrow
+        >>> table = pyarrow.table({"id": ["d1", "d2"], "model": ["IPM-1"] * 2, "line": [1, 2], "version": ["5.6.14", None]})
+        >>> Fleet.from_arrow(table)
+        Traceback (most recent call last):
+        fleetpath.errors.EmptyFieldError: table row 1: version is empty
+        >>> Fleet.from_arrow(table.slice(0, 1)).get("d1").line
+        '1'
+        """
+        return cls(_native.Fleet.from_arrow(table))
 
     @classmethod
     def from_records(cls, devices: List[Dict[str, Any]]) -> "Fleet":
