@@ -1,9 +1,9 @@
 //! The fleet: devices, the production lines they sit on, and the firmware they run.
 //!
-//! A [`Fleet`] is loaded from what plants export: CSV (one row a device) or JSON. Loading
-//! checks every row and names the row of a problem: a duplicate device id, an empty id, model
-//! or line, a version that does not parse. [`Fleet::check_against`] then checks the versions
-//! against an [`UpgradeGraph`].
+//! A [`Fleet`] is loaded from what plants export: CSV (one row a device), JSON, or a table of
+//! columns. Loading checks every row and names the row of a problem: a duplicate device id, an
+//! empty id, model or line, a version that does not parse. [`Fleet::check_against`] then
+//! checks the versions against an [`UpgradeGraph`].
 //!
 //! # CSV
 //!
@@ -42,6 +42,13 @@
 //! `version`, and optionally `site` and `labels` (an object of strings). Unknown fields are an
 //! error. Problems are located as `devices[3]`. An empty `site` or label value is none, as an
 //! empty cell of a CSV export is; a label's name cannot be empty.
+//!
+//! # Tables
+//!
+//! A table of named text columns, the CSV export's, given in batches of rows (an Arrow table or
+//! a data frame, as the Python package hands them over): [`FleetTable`] and
+//! [`Fleet::from_columns`]. A null cell is an empty one; cells are not trimmed (a padded value
+//! is an error, as in JSON). Problems are located as `table row 3`, counted from 0.
 
 use crate::Codes;
 use crate::u32_of;
