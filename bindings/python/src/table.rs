@@ -4,15 +4,16 @@
 //! Arrow `PyCapsule` interface without one Python object per cell. The core reads the columns
 //! ([`fleetpath::fleet::FleetTable`]); this module only turns Arrow arrays into text cells.
 
+use std::sync::Arc;
+
 use arrow_array::cast::AsArray;
 use arrow_array::ffi::{FFI_ArrowArray, FFI_ArrowSchema};
 use arrow_array::ffi_stream::{ArrowArrayStreamReader, FFI_ArrowArrayStream};
 use arrow_array::types::{Int8Type, Int16Type, Int32Type, Int64Type, UInt8Type, UInt16Type, UInt32Type, UInt64Type};
 use arrow_array::{
-    Array, ArrayRef, ArrowPrimitiveType, LargeStringArray, RecordBatch, RecordBatchReader as _, StringArray,
+    Array, ArrowPrimitiveType, LargeStringArray, RecordBatch, RecordBatchOptions, RecordBatchReader as _, StringArray,
     StringViewArray, StructArray,
 };
-use arrow_buffer::NullBuffer;
 use arrow_schema::{ArrowError, DataType, Schema};
 use fleetpath::fleet::{FleetTable, TextColumn};
 use fleetpath::{Fleet, FleetError};
@@ -52,7 +53,10 @@ impl TextColumn for Cells {
             Self::Utf8(a) => a.is_valid(i).then(|| a.value(i)),
             Self::LargeUtf8(a) => a.is_valid(i).then(|| a.value(i)),
             Self::Utf8View(a) => a.is_valid(i).then(|| a.value(i)),
-            Self::Dictionary(keys, values) => values.cell(keys.get(i).copied().flatten()?),
+            Self::Dictionary(keys, values) => {
+                let key = keys.get(i).copied().flatten()?;
+                if key < values.rows() { values.cell(key) } else { None }
+            }
             Self::Numbers(cells) => cells.get(i)?.as_deref(),
             Self::Nulls(_) => None,
         }
@@ -67,11 +71,19 @@ where
     Cells::Numbers(array.as_primitive::<T>().iter().map(|n| n.map(|n| n.to_string())).collect())
 }
 
+/// Whether a column of this type is read (text, whole numbers, nulls, or a dictionary of
+/// those), checked against the table's schema before any batch is read.
+fn readable(data_type: &DataType) -> bool {
+    match data_type {
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Null => true,
+        DataType::Dictionary(_, values) => readable(values),
+        other => other.is_integer(),
+    }
+}
+
 impl Cells {
-    /// The column `name`'s cells, or the error for a column that is neither text nor whole
-    /// numbers.
-    fn of(name: &str, array: &ArrayRef) -> Result<Self, FleetError> {
-        let array = array.as_ref();
+    /// A column's cells (of a [`readable`] type, validated).
+    fn of(array: &dyn Array) -> Result<Self, ArrowError> {
         Ok(match array.data_type() {
             DataType::Utf8 => Self::Utf8(array.as_string::<i32>().clone()),
             DataType::LargeUtf8 => Self::LargeUtf8(array.as_string::<i64>().clone()),
@@ -85,16 +97,20 @@ impl Cells {
             DataType::UInt16 => numbers::<UInt16Type>(array),
             DataType::UInt32 => numbers::<UInt32Type>(array),
             DataType::UInt64 => numbers::<UInt64Type>(array),
-            DataType::Dictionary(_, values)
-                if matches!(**values, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View) =>
-            {
+            DataType::Dictionary(..) => {
                 let dictionary = array.as_any_dictionary();
+                let values = Self::of(dictionary.values().as_ref())?;
+                // `normalized_keys` asserts a dictionary has values: one without (a column of
+                // nulls only) has no key to read. The keys were validated to lie within them.
+                if values.rows() == 0 {
+                    return Ok(Self::Dictionary(vec![None; array.len()], Box::new(values)));
+                }
                 let nulls = dictionary.keys().logical_nulls();
-                let valid = |i: usize| nulls.as_ref().is_none_or(|n: &NullBuffer| n.is_valid(i));
-                let keys = dictionary.normalized_keys().into_iter().enumerate().map(|(i, k)| valid(i).then_some(k));
-                Self::Dictionary(keys.collect(), Box::new(Self::of(name, dictionary.values())?))
+                let keys = dictionary.normalized_keys().into_iter().enumerate();
+                let keys = keys.map(|(i, key)| nulls.as_ref().is_none_or(|n| n.is_valid(i)).then_some(key));
+                Self::Dictionary(keys.collect(), Box::new(values))
             }
-            other => return Err(FleetTable::not_text(name, &other.to_string())),
+            other => return Err(ArrowError::InvalidArgumentError(format!("a column of {other}"))),
         })
     }
 }
@@ -116,10 +132,21 @@ fn read(
     let kept: Vec<usize> = (0..schema.fields().len()).filter(|&k| !pandas_index(schema.field(k).name())).collect();
     let names: Vec<&str> = kept.iter().map(|&k| schema.field(k).name().as_str()).collect();
     let mut table = FleetTable::new(&names, rows)?;
+    // Every column's type is checked once, from the schema, even for a table without rows.
+    if let Some(field) = kept.iter().map(|&k| schema.field(k)).find(|field| !readable(field.data_type())) {
+        return Err(FleetTable::not_text(field.name(), &field.data_type().to_string()).into());
+    }
     for batch in reader {
         let batch = batch.map_err(TableError::Arrow)?;
-        let cells = kept.iter().zip(&names).map(|(&k, name)| Cells::of(name, batch.column(k)));
-        let cells = cells.collect::<Result<Vec<Cells>, FleetError>>()?;
+        let mut cells = Vec::with_capacity(kept.len());
+        for &k in &kept {
+            // The C data interface imports arrays unchecked: offsets, UTF-8 and dictionary
+            // keys are checked here, before any cell is read (a producer's malformed buffers
+            // would otherwise be read out of bounds).
+            let column = batch.column(k);
+            column.to_data().validate_full().map_err(TableError::Arrow)?;
+            cells.push(Cells::of(column.as_ref()).map_err(TableError::Arrow)?);
+        }
         table = table.read(&cells.iter().map(|c| c as &dyn TextColumn).collect::<Vec<_>>())?;
     }
     Ok(table.finish()?)
@@ -219,16 +246,22 @@ fn take_array(obj: &Bound<'_, PyAny>) -> PyResult<Result<RecordBatch, ArrowError
     let data = unsafe {
         let schema = &*schema.as_ptr().cast::<FFI_ArrowSchema>();
         let array = FFI_ArrowArray::from_raw(array.as_ptr().cast::<FFI_ArrowArray>());
+        if array.is_released() {
+            return Ok(Err(ArrowError::CDataInterface("__arrow_c_array__ returned an array already consumed".into())));
+        }
         arrow_array::ffi::from_ffi(array, schema)
     };
     Ok(data.and_then(|data| {
         let DataType::Struct(fields) = data.data_type().clone() else {
             return Err(ArrowError::CDataInterface(format!("an array of {}, not a record batch", data.data_type())));
         };
+        // Imported unchecked (see `read`): the struct's own shape first, before it is split.
+        data.validate_full()?;
         let columns = StructArray::from(data);
         if columns.null_count() > 0 {
             return Err(ArrowError::CDataInterface("a record batch with null rows".into()));
         }
-        RecordBatch::try_new(std::sync::Arc::new(Schema::new(fields)), columns.columns().to_vec())
+        let rows = RecordBatchOptions::new().with_row_count(Some(columns.len()));
+        RecordBatch::try_new_with_options(Arc::new(Schema::new(fields)), columns.columns().to_vec(), &rows)
     }))
 }

@@ -155,13 +155,8 @@ def test_a_stream_that_fails_midway_is_an_invalid_table():
 
 def test_an_object_with_only_the_array_interface_is_read():
     batch = pa.record_batch({"id": ["a", "b"], "model": ["m", "m"], "line": ["l", "l"], "version": ["1", "2"]})
-
-    class ArrayOnly:
-        def __arrow_c_array__(self, requested_schema=None):
-            return batch.__arrow_c_array__(requested_schema)
-
-    assert list(fleetpath.Fleet.from_arrow(ArrayOnly()).ids()) == ["a", "b"]
-    assert list(fleetpath.Fleet.load(ArrayOnly()).ids()) == ["a", "b"]
+    assert list(fleetpath.Fleet.from_arrow(ArrayOnly(batch)).ids()) == ["a", "b"]
+    assert list(fleetpath.Fleet.load(ArrayOnly(batch)).ids()) == ["a", "b"]
 
 
 def test_what_is_not_arrow_data_is_refused_plainly():
@@ -190,3 +185,79 @@ def test_what_is_not_arrow_data_is_refused_plainly():
         with pytest.raises(fleetpath.InvalidTableError) as excinfo:
             fleetpath.Fleet.from_arrow(producer())
         assert message in str(excinfo.value), str(excinfo.value)
+
+
+def test_malformed_arrow_buffers_are_refused_before_any_cell_is_read():
+    """The C data interface imports arrays unchecked: offsets past the data, text that is not
+    UTF-8 and dictionary keys past the dictionary are refused, never read (a helper's review
+    crashed the interpreter with the first before the check)."""
+    import struct
+
+    def text_array(offsets, data):
+        return pa.Array.from_buffers(pa.string(), 2, [None, pa.py_buffer(struct.pack("<3i", *offsets)), pa.py_buffer(data)])
+
+    bad_keys = [
+        pa.DictionaryArray.from_arrays(pa.array([0, key], pa.int32()), pa.array(["x", "y"]), safe=False) for key in (5, -1)
+    ]
+    columns = {
+        "offsets past the data": text_array((0, 1_000_000, 4), b"abcd"),
+        "not UTF-8": text_array((0, 2, 4), b"\xff\xfeab"),
+        "a key past the dictionary": bad_keys[0],
+        "a negative key": bad_keys[1],
+    }
+    for name, line in columns.items():
+        table = pa.table({"id": ["a", "b"], "model": ["m", "m"], "line": line, "version": ["1", "2"]})
+        for source in (table, table.to_batches()[0], ArrayOnly(table.to_batches()[0])):
+            with pytest.raises(fleetpath.InvalidTableError, match="the Arrow data cannot be read"):
+                fleetpath.Fleet.from_arrow(source)
+
+
+class ArrayOnly:
+    """A producer with the array interface alone."""
+
+    def __init__(self, batch):
+        self.batch = batch
+
+    def __arrow_c_array__(self, requested_schema=None):
+        return self.batch.__arrow_c_array__(requested_schema)
+
+
+def test_capsules_consumed_once_are_refused_the_second_time():
+    batch = pa.record_batch({"id": ["a"], "model": ["m"], "line": ["l"], "version": ["1"]})
+
+    class Cached:
+        pair = batch.__arrow_c_array__()
+
+        def __arrow_c_array__(self, requested_schema=None):
+            return self.pair
+
+    class CachedStream:
+        capsule = pa.Table.from_batches([batch]).__arrow_c_stream__()
+
+        def __arrow_c_stream__(self, requested_schema=None):
+            return self.capsule
+
+    for producer in (Cached, CachedStream):
+        assert len(fleetpath.Fleet.from_arrow(producer())) == 1
+        with pytest.raises(fleetpath.InvalidTableError, match="already"):
+            fleetpath.Fleet.from_arrow(producer())
+
+
+def test_empty_dictionaries_tables_without_rows_and_without_columns():
+    site = pa.array([None, None], pa.dictionary(pa.int32(), pa.string()))
+    table = pa.table({"id": ["a", "b"], "model": ["m", "m"], "line": ["l", "l"], "version": ["1", "2"], "site": site})
+    for source in (table, table.to_batches()[0], pl.DataFrame(table)):
+        assert [d.site for d in fleetpath.Fleet.from_arrow(source).devices()] == [None, None]
+    # A column's type is checked from the schema, with no row to read.
+    schema = pa.schema([("id", pa.string()), ("model", pa.string()), ("line", pa.float64()), ("version", pa.string())])
+    with pytest.raises(fleetpath.InvalidTableError, match='column "line" holds Float64'):
+        fleetpath.Fleet.from_arrow(pa.Table.from_batches([], schema))
+    assert len(fleetpath.Fleet.from_arrow(pa.Table.from_batches([], schema.set(2, pa.field("line", pa.string()))))) == 0
+    with pytest.raises(fleetpath.MissingColumnError, match='no "id" column'):
+        fleetpath.Fleet.from_arrow(ArrayOnly(pa.record_batch([], schema=pa.schema([]))))
+
+
+def test_categoricals_of_whole_numbers_are_read_as_text():
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame({"id": ["a", "b"], "model": ["m", "m"], "line": pd.Categorical([3, 4]), "version": ["1", "2"]})
+    assert [d.line for d in fleetpath.Fleet.from_arrow(frame).devices()] == ["3", "4"]

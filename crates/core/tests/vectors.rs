@@ -584,6 +584,7 @@ fn fleets() {
             (Err(err), Some(code)) => {
                 assert_eq!(err.code(), code, "{name}: {err}");
                 assert_eq!(err.to_string(), str_of(case, "message"), "{name}");
+                check_fields(case, err);
             }
             (outcome, _) => panic!("{name}: {:?}", outcome.map(|f| f.len())),
         }
