@@ -58,7 +58,10 @@ impl PyDecider {
         guard(py, || {
             let graph = graph_of(graph)?;
             let policy: DecisionPolicy = opt_document(policy, "policy")?;
-            let mut decider = Decider::new(&graph.get().inner, policy).map_err(|e| core(py, e))?;
+            // Built without the GIL (route tables per model: milliseconds on a big graph), as a
+            // fleet is read and decided: a service reading its fleet in another thread meanwhile.
+            let inner = &graph.get().inner;
+            let mut decider = py.detach(|| Decider::new(inner, policy)).map_err(|e| core(py, e))?;
             if let Some(target) = opt(target, |t| version(t, "target"))? {
                 decider = decider.with_target(&target).map_err(|e| core(py, e))?;
             }
