@@ -71,9 +71,9 @@ def test_manifest_sources_path_text_bytes_dict():
 
 
 def test_loading_text_and_batches_let_other_threads_run():
-    # A big manifest and fleet are read, and a fleet's columns decided, without the GIL: a thread
-    # ticking meanwhile is never held up for long (holding the GIL, the call would stop it
-    # throughout). The switch interval (0.1 ms) is far below every call's time.
+    # A big manifest and fleet (CSV or an Arrow stream) are read, and a fleet's columns decided,
+    # without the GIL: a thread ticking meanwhile is never held up for long (holding the GIL,
+    # the call would stop it throughout). The switch interval (0.1 ms) is far below every call's time.
     releases = [{"version": f"{i // 1000}.{i // 10 % 100}.{i % 10}"} for i in range(20_000)]
     edges = [{"from": a["version"], "to": b["version"]} for a, b in zip(releases, releases[1:])]
     manifest = json.dumps({"format_version": 1, "releases": releases, "edges": edges})
@@ -94,6 +94,15 @@ def test_loading_text_and_batches_let_other_threads_run():
             (fleetpath.Fleet.from_csv, csv),
             (decide_fleet_table, at),
         ]
+        try:
+            import pyarrow
+
+            columns = list(zip(*(row.split(",") for row in rows)))
+            table = pyarrow.table(dict(zip(["id", "model", "line", "version"], columns)))
+            # A stream (a pyarrow reader of the table's batches), read without the GIL.
+            loads.append((fleetpath.Fleet.from_arrow, pyarrow.RecordBatchReader.from_stream(table)))
+        except ImportError:
+            pass
         for load, text in loads:
             ticks, stop = [], threading.Event()
 
