@@ -25,7 +25,8 @@ fuzz_target!(|data: &[u8]| {
 /// its error's code (but for the CSV's own errors, which a table cannot have).
 fn check_table(text: &str, csv: &Result<Fleet, fleetpath::FleetError>) {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    if text.trim_start().starts_with(['{', '[']) || text.contains(['"', '\r']) {
+    // The CSV reader skips a second byte-order mark itself (found by this target).
+    if text.trim_start().starts_with(['{', '[', '\u{feff}']) || text.contains(['"', '\r']) {
         return;
     }
     let mut lines = text.split('\n').filter(|line| !line.is_empty()).map(|line| line.split(',').map(str::trim));

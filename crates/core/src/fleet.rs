@@ -208,8 +208,9 @@ pub enum FleetError {
         /// Which field (`id`, `model`, `line`, `version` or `label name`).
         field: &'static str,
     },
-    /// A value with leading or trailing whitespace (in JSON or a table; CSV cells are trimmed): an id
-    /// `"b "` would not be the device `b` that authenticates, and would change through CSV.
+    /// A value with leading or trailing whitespace (in JSON or a table; CSV cells are
+    /// trimmed): an id `"b "` would not be the device `b` that authenticates, and would change
+    /// through CSV.
     #[error("{at}: {field} {value:?} has leading or trailing whitespace")]
     #[code("padded_field")]
     PaddedField {
